@@ -1,0 +1,68 @@
+//! `gdpr bases`: list the Art. 6(1) bases and Art. 9(2) conditions with
+//! their citations and the names used in JSON input.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use gdpr_core::basis::{Art6Basis, Art9Condition};
+
+use crate::error::CliError;
+
+/// Arguments of `gdpr bases`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `gdpr bases`.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let art6: Vec<_> = Art6Basis::ALL
+        .iter()
+        .map(|b| Ok((json_name(b)?, b.citation())))
+        .collect::<Result<_, CliError>>()?;
+    let art9: Vec<_> = Art9Condition::ALL
+        .iter()
+        .map(|c| Ok((json_name(c)?, c.citation())))
+        .collect::<Result<_, CliError>>()?;
+    let mut out = std::io::stdout().lock();
+    let text = if args.json {
+        let to_obj = |rows: &[(String, gdpr_core::Citation)]| {
+            rows.iter()
+                .map(|(name, cite)| serde_json::json!({"name": name, "citation": cite}))
+                .collect::<Vec<_>>()
+        };
+        serde_json::to_string_pretty(&serde_json::json!({
+            "art6": to_obj(&art6),
+            "art9": to_obj(&art9),
+        }))
+        .map_err(|e| CliError::BadInput(e.to_string()))?
+            + "\n"
+    } else {
+        let mut s = String::from("Art. 6(1) lawful bases (JSON name, citation):\n");
+        for (name, cite) in &art6 {
+            s += &format!("  {name:<32} {cite}\n");
+        }
+        s += "Art. 9(2) conditions for health data (JSON name, citation):\n";
+        for (name, cite) in &art9 {
+            s += &format!("  {name:<32} {cite}\n");
+        }
+        s
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|source| CliError::Io {
+            path: "standard output".into(),
+            source,
+        })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn json_name<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(CliError::BadInput(
+            "internal: enum without a JSON name".into(),
+        )),
+    }
+}

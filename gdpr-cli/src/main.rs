@@ -1,0 +1,47 @@
+//! `gdpr` — the command line of the gdpr-health workspace.
+//!
+//! Exit codes are shared by every subcommand:
+//! 0 success or permit, 1 partial failure or tampering detected,
+//! 2 bad input (with a message naming what is wrong), 3 deny.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod bases;
+mod error;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::CliError;
+
+/// GDPR Art. 9 compliance for medical data.
+#[derive(Debug, Parser)]
+#[command(name = "gdpr", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
+    Bases(bases::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("gdpr: {err}");
+            err.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Bases(args) => bases::run(args),
+    }
+}

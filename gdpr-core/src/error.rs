@@ -1,0 +1,34 @@
+//! The one error type of `gdpr-core`.
+
+/// Everything that can go wrong in `gdpr-core`. Messages never contain the
+/// offending identifying value, only what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An identifier (patient id, actor id, …) broke its format rule.
+    #[error("invalid {what}: expected {rule}")]
+    InvalidIdentifier {
+        /// Which identifier.
+        what: &'static str,
+        /// The rule it must follow.
+        rule: &'static str,
+    },
+    /// A name did not match any known value of an enumeration.
+    #[error("unknown {what}: expected one of {expected}")]
+    UnknownName {
+        /// Which kind of name.
+        what: &'static str,
+        /// The valid names.
+        expected: &'static str,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_stays_small() {
+        assert!(std::mem::size_of::<Error>() <= 48);
+    }
+}

@@ -1,0 +1,31 @@
+//! # gdpr-core — the law as types
+//!
+//! The part of the `gdpr-health` family that a data-protection officer reads.
+//! It models GDPR Art. 6 and Art. 9 as they apply to medical data: lawful
+//! bases (always a *pair* of an Art. 6 basis and an Art. 9(2) condition for
+//! health data), purposes and their compatibility, data categories, actors
+//! and their professional secrecy (Art. 9(3)), and the citations that make
+//! every decision explainable.
+//!
+//! The crate is **pure**: it performs no I/O and reads no clock. Time is
+//! always an argument, so every decision can be replayed.
+//!
+//! ```
+//! use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis};
+//!
+//! let care = HealthBasis::new(Art6Basis::LegalObligation, Art9Condition::HealthCare);
+//! assert_eq!(care.art9().citation().as_str(), "GDPR Art. 9(2)(h)");
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod actor;
+pub mod basis;
+pub mod category;
+pub mod citation;
+pub mod error;
+pub mod purpose;
+pub mod subject;
+
+pub use citation::Citation;
+pub use error::Error;

@@ -1,0 +1,123 @@
+//! Data subjects: patient identifiers that never print, and how identifiable
+//! a data set is (Art. 4(5) pseudonymisation, Recital 26 anonymity).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// A patient identifier as a source system knows it (DICOM Patient ID, an EHR
+/// MRN), with the optional issuer that scopes it (DICOM Issuer of Patient ID).
+///
+/// `Debug` and `Display` never show the value. Use [`PatientId::expose`] only
+/// to talk to the system that issued it.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PatientId {
+    #[serde(rename = "id")]
+    value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
+}
+
+impl PatientId {
+    /// Parses a patient identifier: 1 to 64 characters (DICOM LO), no control
+    /// characters and no backslash (the DICOM value separator).
+    ///
+    /// # Errors
+    /// [`Error::InvalidIdentifier`] when the value breaks these rules.
+    pub fn new(value: impl Into<String>) -> Result<Self, Error> {
+        let value = value.into();
+        check_lo(&value, "patient id")?;
+        Ok(Self {
+            value,
+            issuer: None,
+        })
+    }
+
+    /// Scopes the identifier to an issuer (same rules as the value).
+    ///
+    /// # Errors
+    /// [`Error::InvalidIdentifier`] when the issuer breaks the rules of
+    /// [`PatientId::new`].
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Result<Self, Error> {
+        let issuer = issuer.into();
+        check_lo(&issuer, "issuer of patient id")?;
+        self.issuer = Some(issuer);
+        Ok(self)
+    }
+
+    /// The identifier itself. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+
+    /// The issuer, if known. Never log it together with the value.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+}
+
+fn check_lo(value: &str, what: &'static str) -> Result<(), Error> {
+    if value.trim().is_empty()
+        || value.chars().count() > 64
+        || value.chars().any(|c| c.is_control() || c == '\\')
+    {
+        return Err(Error::InvalidIdentifier {
+            what,
+            rule: "1 to 64 characters, not blank, no control characters or backslash",
+        });
+    }
+    Ok(())
+}
+
+impl fmt::Debug for PatientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PatientId(<redacted>)")
+    }
+}
+
+impl fmt::Display for PatientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted patient>")
+    }
+}
+
+/// How identifiable the data in a processing operation are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Identifiability {
+    /// Directly identifying data (names, identifiers, full dates).
+    Identified,
+    /// Pseudonymised data (Art. 4(5)): still personal data, but attributable
+    /// to a person only with additional information kept separately.
+    Pseudonymised,
+    /// Anonymised data (Recital 26): no longer personal data.
+    Anonymised,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_id_never_prints() {
+        let id = PatientId::new("CANARY-PID-0042")
+            .unwrap()
+            .with_issuer("HOSPITAL-A")
+            .unwrap();
+        assert!(!format!("{id:?}").contains("CANARY"));
+        assert!(!format!("{id}").contains("CANARY"));
+        assert_eq!(id.expose(), "CANARY-PID-0042");
+        assert_eq!(id.issuer(), Some("HOSPITAL-A"));
+    }
+
+    #[test]
+    fn bad_ids_are_rejected_without_echoing_them() {
+        for bad in ["", "   ", "a\\b", "x\n", &"9".repeat(65)] {
+            let err = PatientId::new(bad).unwrap_err();
+            assert!(err.to_string().contains("patient id"));
+        }
+    }
+}

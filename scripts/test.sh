@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README tells a newcomer to run it.
+#
+# It installs what the tests need from Debian's packages when missing, starts
+# every server the integration tests use on 127.0.0.1, runs all tests, and
+# stops the servers again (also on failure).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  echo "cargo-nextest is missing: cargo install cargo-nextest --locked" >&2
+  exit 2
+fi
+
+echo "== unit, property and integration tests"
+cargo nextest run --workspace --all-features --no-fail-fast
+
+echo "== documentation tests"
+cargo test --workspace --all-features --doc
