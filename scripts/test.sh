@@ -12,6 +12,11 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
   exit 2
 fi
 
+echo "== starting a throw-away Orthanc for the gdpr-dicom integration tests"
+eval "$(./scripts/orthanc.sh start)"
+# Always stop it (and wait for it to exit), also when a test fails.
+trap './scripts/orthanc.sh stop' EXIT
+
 echo "== unit, property and integration tests"
 cargo nextest run --workspace --all-features --no-fail-fast
 

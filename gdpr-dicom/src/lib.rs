@@ -4,3 +4,5 @@
 //! storage-adapter issues). This crate currently exports nothing.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod store;

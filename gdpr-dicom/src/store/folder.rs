@@ -1,0 +1,353 @@
+//! The folder store: a directory tree of DICOM files, the embedded default.
+//!
+//! Every operation indexes the tree afresh (patient → study → series →
+//! files) by reading each file's header up to the pixel data, so the index
+//! can never be stale. Files placed by [`FolderStore::import`] are named by
+//! hashes of their UIDs, never by a patient value; files placed by other
+//! means are found wherever they are. Erasure removes files, fsyncs their
+//! directories, removes directories left empty, and verifies by indexing
+//! again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use gdpr_core::store::{
+    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, RecordId, Refusal, Remnant,
+    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, Verification,
+};
+use gdpr_core::subject::PatientId;
+
+use super::dicomfile::{DicomHeader, read_header};
+use super::export::{ExportWriter, hashed_id, local, sync_dir};
+
+/// A store over a directory tree of DICOM Part 10 files.
+#[derive(Debug, Clone)]
+pub struct FolderStore {
+    root: PathBuf,
+    identity: SystemIdentity,
+}
+
+struct Entry {
+    path: PathBuf,
+    header: DicomHeader,
+}
+
+impl FolderStore {
+    /// A store over `root` (which must exist), named `name` in audit records.
+    ///
+    /// # Errors
+    /// [`StoreError::Configuration`] when `root` is not a directory.
+    pub fn open(name: &str, root: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let root = root.into();
+        if !root.is_dir() {
+            return Err(StoreError::Configuration {
+                detail: format!(
+                    "folder store `{name}`: {} is not a directory; create it or fix `path`",
+                    root.display()
+                ),
+            });
+        }
+        let identity = SystemIdentity::new(name, "folder", root.display().to_string());
+        Ok(Self { root, identity })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Copies a DICOM file into the store as
+    /// `<root>/<study hash>/<series hash>/<instance hash>.dcm` and returns
+    /// the new path. Importing the same instance twice replaces it.
+    ///
+    /// # Errors
+    /// [`StoreError::Protocol`] when the file is not DICOM or lacks its UIDs;
+    /// [`StoreError::Local`] when it cannot be copied.
+    pub async fn import(&self, source: &Path) -> Result<PathBuf, StoreError> {
+        let root = self.root.clone();
+        let source = source.to_owned();
+        blocking(move || {
+            let header = read_header(&source).map_err(|_| StoreError::Protocol {
+                operation: "import DICOM file",
+                detail: "not a DICOM Part 10 file with study, series and instance UIDs".into(),
+            })?;
+            let dir = root
+                .join(hashed_id("st", &header.study_uid).as_str())
+                .join(hashed_id("se", &header.series_uid).as_str());
+            fs::create_dir_all(&dir).map_err(local("create store folder"))?;
+            let target = dir.join(format!("{}.dcm", hashed_id("in", &header.sop_uid)));
+            let tmp = dir.join(".import.part");
+            fs::copy(&source, &tmp).map_err(local("copy into store"))?;
+            fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(local("sync imported file"))?;
+            fs::rename(&tmp, &target).map_err(local("rename imported file"))?;
+            sync_dir(&dir)?;
+            Ok(target)
+        })
+        .await
+    }
+
+    fn scan(&self) -> Result<Vec<Entry>, StoreError> {
+        let mut entries = Vec::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for item in fs::read_dir(&dir).map_err(local("read store folder"))? {
+                let item = item.map_err(local("read store folder"))?;
+                if item.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                let kind = item.file_type().map_err(local("read store folder"))?;
+                let path = item.path();
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if kind.is_file() {
+                    // Files that are not DICOM are not ours to index.
+                    if let Ok(header) = read_header(&path) {
+                        entries.push(Entry { path, header });
+                    }
+                }
+            }
+        }
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(entries)
+    }
+
+    fn handles(entries: &[&Entry]) -> Result<Vec<StudyHandle>, StoreError> {
+        let mut studies: BTreeMap<&str, (Option<jiff::civil::Date>, BTreeSet<&str>)> =
+            BTreeMap::new();
+        for e in entries {
+            let study = studies.entry(e.header.study_uid.as_str()).or_default();
+            study.0 = study.0.or(e.header.study_date);
+            if let Some(m) = &e.header.modality {
+                study.1.insert(m);
+            }
+        }
+        studies
+            .into_iter()
+            .map(|(uid, (date, modalities))| {
+                let study_uid = StudyUid::new(uid).map_err(|_| StoreError::Protocol {
+                    operation: "index DICOM files",
+                    detail: "a file carries a malformed Study Instance UID".into(),
+                })?;
+                let modalities = modalities
+                    .into_iter()
+                    .filter_map(|m| Modality::new(m).ok())
+                    .collect();
+                Ok(StudyHandle::new(
+                    hashed_id("study", uid),
+                    study_uid,
+                    date,
+                    modalities,
+                ))
+            })
+            .collect()
+    }
+
+    fn erase_files(&self, files: &[&Entry]) -> Result<(), StoreError> {
+        let mut dirs = BTreeSet::new();
+        for e in files {
+            match fs::remove_file(&e.path) {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(local("remove DICOM file")(err)),
+            }
+            if let Some(parent) = e.path.parent() {
+                dirs.insert(parent.to_owned());
+            }
+        }
+        for dir in &dirs {
+            sync_dir(dir)?;
+        }
+        // Remove folders left empty, deepest first, never the root itself.
+        let mut candidates: Vec<PathBuf> = dirs
+            .iter()
+            .flat_map(|d| d.ancestors().map(Path::to_owned).collect::<Vec<_>>())
+            .filter(|d| d.starts_with(&self.root) && *d != self.root)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        candidates.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in candidates {
+            if fs::remove_dir(&dir).is_ok()
+                && let Some(parent) = dir.parent()
+            {
+                sync_dir(parent)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn verify_sync(
+        &self,
+        subject: Option<&PatientId>,
+        erased: &[StudyHandle],
+    ) -> Result<Verification, StoreError> {
+        let entries = self.scan()?;
+        let erased_uids: BTreeSet<&str> = erased.iter().map(|h| h.study_uid().expose()).collect();
+        let mut remaining: BTreeMap<String, Remnant> = BTreeMap::new();
+        for e in &entries {
+            let of_subject = subject.is_some_and(|s| matches_subject(&e.header, s));
+            if of_subject || erased_uids.contains(e.header.study_uid.as_str()) {
+                let id = hashed_id("study", &e.header.study_uid);
+                remaining.entry(id.to_string()).or_insert(Remnant {
+                    id,
+                    kind: ResourceKind::Study,
+                    derived_from: None,
+                });
+            }
+        }
+        Ok(Verification::new(remaining.into_values().collect()))
+    }
+}
+
+fn matches_subject(header: &DicomHeader, subject: &PatientId) -> bool {
+    header.patient_id.as_deref() == Some(subject.expose())
+        && subject
+            .issuer()
+            .is_none_or(|issuer| header.issuer.as_deref() == Some(issuer))
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| StoreError::Local {
+            operation: "folder store worker",
+            detail: "the worker thread stopped unexpectedly".into(),
+        })?
+}
+
+#[async_trait]
+impl SubjectStore for FolderStore {
+    fn identity(&self) -> &SystemIdentity {
+        &self.identity
+    }
+
+    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+        let store = self.clone();
+        let subject = subject.clone();
+        blocking(move || {
+            let entries = store.scan()?;
+            let mine: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| matches_subject(&e.header, &subject))
+                .collect();
+            Self::handles(&mine)
+        })
+        .await
+    }
+
+    async fn export(
+        &self,
+        subject: &PatientId,
+        destination: &Path,
+    ) -> Result<ExportReport, StoreError> {
+        let store = self.clone();
+        let subject = subject.clone();
+        let destination = destination.to_owned();
+        blocking(move || {
+            let entries = store.scan()?;
+            let mine: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| matches_subject(&e.header, &subject))
+                .collect();
+            let mut writer = ExportWriter::create(&destination, store.identity.clone())?;
+            for handle in Self::handles(&mine)? {
+                let study = writer.begin_study(&handle);
+                for e in mine
+                    .iter()
+                    .filter(|e| e.header.study_uid == handle.study_uid().expose())
+                {
+                    let content = fs::read(&e.path).map_err(local("read DICOM file"))?;
+                    writer.add_file(study, &e.header.series_uid, &content)?;
+                }
+            }
+            writer.finish()
+        })
+        .await
+    }
+
+    async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
+        let store = self.clone();
+        let study = study.clone();
+        blocking(move || {
+            let entries = store.scan()?;
+            let files: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| e.header.study_uid == study.study_uid().expose())
+                .collect();
+            store.erase_files(&files)?;
+            let verification = store.verify_sync(None, std::slice::from_ref(&study))?;
+            let item = ErasedItem {
+                id: study.id().clone(),
+                kind: ResourceKind::Study,
+                already_absent: files.is_empty(),
+            };
+            Ok(ErasureReport::reconcile(vec![item], vec![], verification))
+        })
+        .await
+    }
+
+    async fn erase_subject(
+        &self,
+        subject: &PatientId,
+        _derived: DerivedPolicy,
+    ) -> Result<ErasureReport, StoreError> {
+        let store = self.clone();
+        let subject = subject.clone();
+        blocking(move || {
+            let entries = store.scan()?;
+            let files: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| matches_subject(&e.header, &subject))
+                .collect();
+            let handles = Self::handles(&files)?;
+            // Copies of the subject's studies elsewhere in the tree (same
+            // Study UID, other or removed Patient ID) are erased with them.
+            let uids: BTreeSet<&str> = handles.iter().map(|h| h.study_uid().expose()).collect();
+            let all: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| {
+                    matches_subject(&e.header, &subject)
+                        || uids.contains(e.header.study_uid.as_str())
+                })
+                .collect();
+            store.erase_files(&all)?;
+            let verification = store.verify_sync(Some(&subject), &handles)?;
+            let attempted = handles
+                .iter()
+                .map(|h| ErasedItem {
+                    id: h.id().clone(),
+                    kind: ResourceKind::Study,
+                    already_absent: false,
+                })
+                .collect();
+            Ok(ErasureReport::reconcile(
+                attempted,
+                Vec::<Refusal>::new(),
+                verification,
+            ))
+        })
+        .await
+    }
+
+    async fn verify_erasure(
+        &self,
+        subject: &PatientId,
+        erased: &[StudyHandle],
+    ) -> Result<Verification, StoreError> {
+        let store = self.clone();
+        let subject = subject.clone();
+        let erased = erased.to_vec();
+        blocking(move || store.verify_sync(Some(&subject), &erased)).await
+    }
+}
+
+/// The record id a folder store gives a study with this UID.
+pub fn folder_study_id(study_uid: &StudyUid) -> RecordId {
+    hashed_id("study", study_uid.expose())
+}

@@ -1,0 +1,400 @@
+//! The HTTP client every remote adapter shares: URL policy (TLS by default,
+//! plain HTTP only to loopback unless explicitly allowed), Basic or bearer
+//! authentication, timeouts, bounded retries with exponential backoff, and
+//! errors that never contain a URL (URLs can carry patient identifiers).
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use gdpr_core::store::StoreError;
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::io::AsyncWriteExt;
+
+/// Timeouts, retries and transport policy of a remote adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpOptions {
+    /// Upper bound for one request with a small answer (JSON, DELETE).
+    pub timeout: Duration,
+    /// Upper bound for establishing a connection.
+    pub connect_timeout: Duration,
+    /// Upper bound between two reads of a large download.
+    pub read_timeout: Duration,
+    /// Attempts per operation (1 = no retry).
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled each time, capped at 5 s.
+    pub backoff: Duration,
+    /// Allow plain `http://` to hosts other than loopback. Off by default:
+    /// health data and credentials must not cross a network unencrypted.
+    pub danger_allow_insecure_http: bool,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            max_attempts: 4,
+            backoff: Duration::from_millis(200),
+            danger_allow_insecure_http: false,
+        }
+    }
+}
+
+/// How requests authenticate.
+pub(crate) enum Auth {
+    /// No authentication.
+    None,
+    /// HTTP Basic with a zeroized password.
+    Basic {
+        user: String,
+        password: SecretString,
+    },
+}
+
+/// A configured HTTP client for one system.
+pub(crate) struct Http {
+    client: Client,
+    base: Url,
+    auth: Auth,
+    options: HttpOptions,
+}
+
+/// Parses and checks a base URL: `https://` always, `http://` only to
+/// loopback unless `danger_allow_insecure_http`.
+pub(crate) fn checked_base_url(url: &str, options: &HttpOptions) -> Result<Url, StoreError> {
+    let mut base = Url::parse(url).map_err(|e| StoreError::Configuration {
+        detail: format!("the url is not valid ({e}); write it as https://host[:port]/path"),
+    })?;
+    if !base.username().is_empty() || base.password().is_some() {
+        return Err(StoreError::Configuration {
+            detail: "the url contains credentials; put the user in `username` and the password \
+                     in `password_file` or `password_env`"
+                .into(),
+        });
+    }
+    match base.scheme() {
+        "https" => {}
+        "http" if options.danger_allow_insecure_http || is_loopback(&base) => {}
+        "http" => {
+            return Err(StoreError::Configuration {
+                detail: "plain http:// to a host other than loopback would send health data \
+                         and credentials unencrypted; use https:// (or set \
+                         danger_allow_insecure_http = true on an isolated network)"
+                    .into(),
+            });
+        }
+        other => {
+            return Err(StoreError::Configuration {
+                detail: format!("unsupported url scheme `{other}`; use https://"),
+            });
+        }
+    }
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    Ok(base)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+impl Http {
+    /// A client for `base_url`.
+    pub(crate) fn new(
+        base_url: &str,
+        auth: Auth,
+        options: HttpOptions,
+    ) -> Result<Self, StoreError> {
+        let base = checked_base_url(base_url, &options)?;
+        // rustls needs a process-wide crypto provider; installing fails only
+        // when one is installed already, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .https_only(base.scheme() == "https")
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("gdpr-health/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StoreError::Configuration {
+                detail: format!("cannot build the HTTP client: {}", e.without_url()),
+            })?;
+        Ok(Self {
+            client,
+            base,
+            auth,
+            options,
+        })
+    }
+
+    /// The base URL (for identities; contains no credentials).
+    pub(crate) fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The URL of `segments` below the base, each percent-encoded.
+    pub(crate) fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty();
+            path.extend(segments);
+        }
+        url
+    }
+
+    fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.auth {
+            Auth::None => request,
+            Auth::Basic { user, password } => {
+                request.basic_auth(user, Some(password.expose_secret()))
+            }
+        }
+    }
+
+    async fn backoff(&self, attempt: u32) {
+        let factor = 1u32 << attempt.saturating_sub(1).min(5);
+        let wait = (self.options.backoff * factor).min(Duration::from_secs(5));
+        tokio::time::sleep(wait).await;
+    }
+
+    /// Sends a request built by `make` and reads its whole body, retrying
+    /// connection failures, timeouts, broken bodies and 5xx/429 answers up
+    /// to `max_attempts` times. Returns the final status and body for any
+    /// other answer.
+    ///
+    /// `operation` is a template (`"GET /studies/{id}"`) used in errors.
+    pub(crate) async fn call(
+        &self,
+        operation: &'static str,
+        make: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<(StatusCode, bytes::Bytes), StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = self
+                .authorize(make(&self.client))
+                .timeout(self.options.timeout);
+            let detail = match request.send().await {
+                Ok(response) if is_retryable(response.status()) => {
+                    format!("HTTP {}", response.status().as_u16())
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    match response.bytes().await {
+                        Ok(body) => return Ok((status, body)),
+                        Err(e) => describe(e),
+                    }
+                }
+                Err(e) => describe(e),
+            };
+            if attempt >= self.options.max_attempts.max(1) {
+                return Err(StoreError::Transient {
+                    operation,
+                    attempts: attempt,
+                    detail,
+                });
+            }
+            self.backoff(attempt).await;
+        }
+    }
+
+    /// [`Http::call`], then parses a successful answer as JSON.
+    pub(crate) async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        make: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<T, StoreError> {
+        let (status, body) = self.call(operation, make).await?;
+        check_status(operation, status)?;
+        parse_json(operation, &body)
+    }
+
+    /// Streams a successful answer into `path` (replacing it), retrying the
+    /// whole download on transient failures. Returns the number of bytes.
+    pub(crate) async fn download(
+        &self,
+        operation: &'static str,
+        make: impl Fn(&Client) -> RequestBuilder,
+        path: &Path,
+    ) -> Result<u64, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let detail = match self.authorize(make(&self.client)).send().await {
+                Ok(response) if is_retryable(response.status()) => {
+                    format!("HTTP {}", response.status().as_u16())
+                }
+                Ok(response) => {
+                    check_status(operation, response.status())?;
+                    match stream_to_file(response, path).await {
+                        Ok(n) => return Ok(n),
+                        Err(StreamError::Local(e)) => {
+                            return Err(StoreError::Local {
+                                operation: "write download",
+                                detail: e.kind().to_string(),
+                            });
+                        }
+                        Err(StreamError::Http(e)) => describe(e),
+                    }
+                }
+                Err(e) => describe(e),
+            };
+            if attempt >= self.options.max_attempts.max(1) {
+                return Err(StoreError::Transient {
+                    operation,
+                    attempts: attempt,
+                    detail,
+                });
+            }
+            self.backoff(attempt).await;
+        }
+    }
+}
+
+enum StreamError {
+    Local(std::io::Error),
+    Http(reqwest::Error),
+}
+
+async fn stream_to_file(mut response: Response, path: &Path) -> Result<u64, StreamError> {
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .map_err(StreamError::Local)?;
+    let mut total = 0u64;
+    while let Some(chunk) = response.chunk().await.map_err(StreamError::Http)? {
+        file.write_all(&chunk).await.map_err(StreamError::Local)?;
+        total += chunk.len() as u64;
+    }
+    file.flush().await.map_err(StreamError::Local)?;
+    file.sync_all().await.map_err(StreamError::Local)?;
+    Ok(total)
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+/// Describes a transport error without its URL.
+fn describe(error: reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the connection broke while reading the answer"
+    } else {
+        "the connection failed"
+    };
+    let error = error.without_url();
+    let mut source: &dyn std::error::Error = &error;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    format!("{kind}: {source}")
+}
+
+/// Maps a final, non-retryable status to an error: 404 → `NotFound`, 401 →
+/// `Configuration`, 403 → `Refused`, other non-success → `Protocol`.
+pub(crate) fn check_status(operation: &'static str, status: StatusCode) -> Result<(), StoreError> {
+    match status {
+        s if s.is_success() => Ok(()),
+        StatusCode::NOT_FOUND => Err(StoreError::NotFound { what: operation }),
+        StatusCode::UNAUTHORIZED => Err(StoreError::Configuration {
+            detail: format!(
+                "{operation}: the system rejected the credentials (HTTP 401); check `username` \
+                 and the password file or variable"
+            ),
+        }),
+        StatusCode::FORBIDDEN => Err(StoreError::Refused {
+            operation,
+            reason: "HTTP 403 Forbidden".into(),
+        }),
+        s => Err(StoreError::Protocol {
+            operation,
+            detail: format!("HTTP {}", s.as_u16()),
+        }),
+    }
+}
+
+/// Parses JSON, describing (without quoting the body) what was malformed.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(body).map_err(|e| StoreError::Protocol {
+        operation,
+        detail: format!(
+            "malformed JSON ({:?} error at line {}, column {}); check that the url points at \
+             the right service",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let o = HttpOptions::default();
+        assert!(checked_base_url("http://127.0.0.1:8042", &o).is_ok());
+        assert!(checked_base_url("http://localhost:8042/", &o).is_ok());
+        assert!(checked_base_url("http://[::1]:8042/", &o).is_ok());
+        assert!(checked_base_url("https://pacs.example.org/", &o).is_ok());
+        let err = checked_base_url("http://pacs.example.org/", &o).unwrap_err();
+        assert!(matches!(err, StoreError::Configuration { .. }), "{err}");
+        let insecure = HttpOptions {
+            danger_allow_insecure_http: true,
+            ..HttpOptions::default()
+        };
+        assert!(checked_base_url("http://pacs.example.org/", &insecure).is_ok());
+        assert!(checked_base_url("ftp://pacs.example.org/", &insecure).is_err());
+        assert!(checked_base_url("https://u:p@pacs.example.org/", &o).is_err());
+    }
+
+    #[test]
+    fn urls_encode_segments_and_keep_the_base_path() {
+        let http = Http::new(
+            "http://127.0.0.1:1/dicom-web",
+            Auth::None,
+            HttpOptions::default(),
+        )
+        .unwrap();
+        let url = http.url(&["studies", "a/b c"]);
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:1/dicom-web/studies/a%2Fb%20c"
+        );
+    }
+
+    #[test]
+    fn statuses_map_to_store_errors() {
+        assert!(check_status("op", StatusCode::OK).is_ok());
+        assert!(matches!(
+            check_status("op", StatusCode::NOT_FOUND),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            check_status("op", StatusCode::UNAUTHORIZED),
+            Err(StoreError::Configuration { .. })
+        ));
+        assert!(matches!(
+            check_status("op", StatusCode::CONFLICT),
+            Err(StoreError::Protocol { .. })
+        ));
+    }
+}

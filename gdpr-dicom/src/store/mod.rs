@@ -1,0 +1,32 @@
+//! Storage adapters: the systems where images live, behind
+//! [`gdpr_core::store::SubjectStore`] so that access and portability (GDPR
+//! Art. 15, 20) and erasure (Art. 17) act on them.
+//!
+//! - [`FolderStore`] — a directory tree of DICOM files (the embedded default);
+//! - [`OrthancStore`] — Orthanc's REST API (1.10 and later);
+//! - [`DicomWebStore`] — any QIDO-RS / WADO-RS / STOW-RS server;
+//! - [`Dcm4cheeStore`] — dcm4chee-arc: DICOMweb plus its own REST erasure.
+//!
+//! [`SystemsConfig`] reads `systems.toml` and opens any of them as a
+//! `Box<dyn SubjectStore>`; [`Audited`] wraps a store so that every
+//! operation leaves an audit event.
+//!
+//! No adapter ever writes a URL, patient identifier or UID into an error:
+//! operations are named by templates (`"DELETE /studies/{id}"`).
+
+mod dicomfile;
+mod export;
+mod folder;
+mod http;
+mod orthanc;
+mod orthanc_archive;
+mod orthanc_derived;
+mod secret;
+mod synthetic;
+
+pub use export::MANIFEST_FILE;
+pub use folder::{FolderStore, folder_study_id};
+pub use http::HttpOptions;
+pub use orthanc::{OrthancConfig, OrthancStore, orthanc_patient_id};
+pub use secret::PasswordSource;
+pub use synthetic::SyntheticInstance;

@@ -1,0 +1,268 @@
+//! Integration tests against a real Orthanc (Debian's package), started by
+//! scripts/orthanc.sh. Enabled by the `orthanc-tests` feature, which
+//! scripts/test.sh turns on; with the feature on and no server, they fail.
+#![cfg(feature = "orthanc-tests")]
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use gdpr_core::category::RecordCategory;
+use gdpr_core::store::{DerivedPolicy, ResourceKind, StoreError, SubjectStore};
+use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::{MANIFEST_FILE, OrthancStore, PasswordSource};
+use support::*;
+
+#[tokio::test]
+async fn locate_export_erase_and_verify_one_patient_among_others() {
+    let store = orthanc().await;
+    let target = patient("GDPR-CANARY-A");
+    let other = patient("GDPR-OTHER-B");
+    let mut target_studies = Vec::new();
+    for (n, modality) in [(1, "CT"), (2, "MR"), (3, "RTPLAN")] {
+        target_studies.extend(upload(&store, &study(&target, n, 2, 2, modality)).await);
+    }
+    for n in 1..=2 {
+        upload(&store, &study(&other, n, 1, 2, "CT")).await;
+    }
+    let derived = anonymize(&target_studies[0]).await;
+
+    // Locate: three studies, with dates, modalities and categories.
+    let handles = store.locate(&target).await.unwrap();
+    assert_eq!(handles.len(), 3);
+    let ids: BTreeSet<_> = handles.iter().map(|h| h.id().to_string()).collect();
+    assert_eq!(ids, target_studies.iter().cloned().collect());
+    assert!(handles.iter().all(|h| h.study_date().is_some()));
+    let rt = handles
+        .iter()
+        .find(|h| h.modalities().iter().any(|m| m.as_str() == "RTPLAN"))
+        .expect("the RTPLAN study is found");
+    assert_eq!(rt.category(), RecordCategory::Radiotherapy);
+    assert!(rt.modalities().iter().any(|m| m.as_str() == "SR"));
+
+    // Export: our names, our manifest, real DICOM inside.
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("export");
+    let report = store.export(&target, &dest).await.unwrap();
+    assert_eq!(report.manifest.studies.len(), 3);
+    assert_eq!(report.files, 12);
+    let manifest = std::fs::read_to_string(dest.join(MANIFEST_FILE)).unwrap();
+    assert!(
+        !manifest.contains("GDPR-CANARY"),
+        "manifest leaks the patient id"
+    );
+    assert!(
+        !manifest.contains("Synthetic"),
+        "manifest leaks the patient name"
+    );
+    for study in &report.manifest.studies {
+        for file in &study.files {
+            assert!(file.path.starts_with("study-") && file.path.ends_with(".dcm"));
+            let object = dicom_object::open_file(dest.join(&file.path)).unwrap();
+            let pid = object
+                .element(dicom_dictionary_std::tags::PATIENT_ID)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .trim()
+                .to_owned();
+            assert_eq!(pid, target.expose());
+        }
+    }
+    let names: Vec<_> = walk(&dest);
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("GDPR") && !n.contains("Synthetic"))
+    );
+    assert!(
+        !names.iter().any(|n| n.contains(".part")),
+        "temporary archive left behind"
+    );
+
+    // Erase: originals, patient and the anonymised copy; verified.
+    let erased = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(erased.is_verified(), "{erased:?}");
+    let kinds: Vec<_> = erased.erased().iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == ResourceKind::Study).count(),
+        3
+    );
+    assert!(
+        erased
+            .erased()
+            .iter()
+            .any(|e| e.kind == ResourceKind::DerivedStudy && e.id.as_str() == derived)
+    );
+    assert_eq!(
+        raw(reqwest::Method::GET, &format!("studies/{derived}"))
+            .await
+            .0,
+        404
+    );
+    for id in &target_studies {
+        assert_eq!(
+            raw(reqwest::Method::GET, &format!("studies/{id}")).await.0,
+            404
+        );
+    }
+    assert!(store.locate(&target).await.unwrap().is_empty());
+    let verification = store.verify_erasure(&target, &handles).await.unwrap();
+    assert!(verification.is_confirmed(), "{verification:?}");
+
+    // The other patient is untouched.
+    assert_eq!(store.locate(&other).await.unwrap().len(), 2);
+
+    // Running the erasure again is harmless and still verified.
+    let again = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(again.is_verified());
+    assert!(again.erased().iter().all(|e| e.already_absent));
+}
+
+#[tokio::test]
+async fn report_policy_leaves_the_derived_copy_and_does_not_claim_verification() {
+    let store = orthanc().await;
+    let target = patient("GDPR-CANARY-D");
+    let studies = upload(&store, &study(&target, 1, 1, 1, "CT")).await;
+    let derived = anonymize(&studies[0]).await;
+
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Report)
+        .await
+        .unwrap();
+    assert!(!report.is_verified());
+    let left = &report.left()[0];
+    assert_eq!(left.id.as_str(), derived);
+    assert_eq!(left.kind, ResourceKind::DerivedStudy);
+    assert_eq!(left.derived_from.as_ref().unwrap().as_str(), studies[0]);
+    assert_eq!(
+        raw(reqwest::Method::GET, &format!("studies/{derived}"))
+            .await
+            .0,
+        200
+    );
+
+    // Verification alone (originals already gone) still finds the copy, via
+    // the patient-level link Orthanc recorded.
+    let verification = store.verify_erasure(&target, &[]).await.unwrap();
+    assert!(!verification.is_confirmed());
+
+    // A second run with the erase policy completes the erasure.
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    assert_eq!(
+        raw(reqwest::Method::GET, &format!("studies/{derived}"))
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn an_erasure_interrupted_half_way_completes_when_run_again() {
+    let store = orthanc().await;
+    let target = patient("GDPR-CANARY-E");
+    let mut studies = Vec::new();
+    for n in 1..=3 {
+        studies.extend(upload(&store, &study(&target, n, 1, 1, "MR")).await);
+    }
+    let handles = store.locate(&target).await.unwrap();
+    // The first run erased one study and then stopped.
+    let first = store.erase_study(&handles[0]).await.unwrap();
+    assert!(first.is_verified());
+    assert_eq!(store.locate(&target).await.unwrap().len(), 2);
+    assert!(
+        !store
+            .verify_erasure(&target, &handles)
+            .await
+            .unwrap()
+            .is_confirmed()
+    );
+
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified());
+    assert!(
+        store
+            .verify_erasure(&target, &handles)
+            .await
+            .unwrap()
+            .is_confirmed()
+    );
+}
+
+#[tokio::test]
+async fn issuers_keep_two_people_with_the_same_id_apart() {
+    let store = orthanc().await;
+    let bare = patient("GDPR-CANARY-F");
+    let a = bare.clone().with_issuer("HOSPITAL-A").unwrap();
+    let b = bare.clone().with_issuer("HOSPITAL-B").unwrap();
+    upload(&store, &study(&a, 1, 1, 1, "CT")).await;
+    upload(&store, &study(&b, 2, 1, 1, "CT")).await;
+    assert_eq!(store.locate(&a).await.unwrap().len(), 1);
+    assert_eq!(store.locate(&bare).await.unwrap().len(), 2);
+
+    let report = store.erase_subject(&a, DerivedPolicy::Erase).await.unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    assert!(store.locate(&a).await.unwrap().is_empty());
+    assert_eq!(store.locate(&b).await.unwrap().len(), 1);
+    store.erase_subject(&b, DerivedPolicy::Erase).await.unwrap();
+}
+
+#[tokio::test]
+async fn wildcards_in_the_id_never_widen_the_match() {
+    let store = orthanc().await;
+    let base = format!("GDPR-W-{}", unique());
+    let one = PatientId::new(format!("{base}-1")).unwrap();
+    let two = PatientId::new(format!("{base}-2")).unwrap();
+    upload(&store, &study(&one, 1, 1, 1, "CT")).await;
+    upload(&store, &study(&two, 1, 1, 1, "CT")).await;
+    let wildcard = PatientId::new(format!("{base}-*")).unwrap();
+    assert!(store.locate(&wildcard).await.unwrap().is_empty());
+    let report = store
+        .erase_subject(&wildcard, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.erased().is_empty());
+    assert_eq!(store.locate(&one).await.unwrap().len(), 1);
+    assert_eq!(store.locate(&two).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_a_configuration_error() {
+    let _ = orthanc().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "not-the-password").unwrap();
+    let mut config = orthanc_config();
+    config.password = Some(PasswordSource::File(pw));
+    let store = OrthancStore::connect(&config).unwrap();
+    let subject = patient("GDPR-CANARY-G");
+    let err = store.locate(&subject).await.unwrap_err();
+    assert!(matches!(err, StoreError::Configuration { .. }), "{err}");
+    assert!(err.to_string().contains("credentials"));
+    assert!(!err.to_string().contains("GDPR-CANARY"));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        out.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+    }
+    out
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Start or stop a throw-away Orthanc (Debian's package, with its DICOMweb
+# plugin) on 127.0.0.1 for the integration tests and the PACS benchmark.
+#
+#   eval "$(scripts/orthanc.sh start)"   # prints `export GDPR_TEST_ORTHANC_*=…`
+#   scripts/orthanc.sh stop               # uses GDPR_TEST_ORTHANC_DIR
+#
+# `start` installs orthanc + orthanc-dicomweb with apt-get when missing, writes
+# a configuration into a fresh temporary directory (HTTP on a free loopback
+# port, authentication on with one random user, DICOM server off, storage and
+# index inside the temporary directory, DICOMweb plugin enabled), starts
+# Orthanc in the background and waits until GET /system answers with the
+# credentials. The password is written to a file (mode 600); only its path is
+# exported, never the password itself.
+#
+# `stop` sends SIGTERM, WAITS for the process to exit (a second Orthanc on the
+# same index fails with "database is locked" until the first has gone), falls
+# back to SIGKILL after 30 s, and removes the temporary directory.
+set -euo pipefail
+
+ORTHANC_BIN=${ORTHANC_BIN:-/usr/sbin/Orthanc}
+DICOMWEB_PLUGIN=${DICOMWEB_PLUGIN:-/usr/share/orthanc/plugins/libOrthancDicomWeb.so}
+
+log() { echo "orthanc.sh: $*" >&2; }
+
+install_if_missing() {
+  if [[ -x "$ORTHANC_BIN" && -e "$DICOMWEB_PLUGIN" ]]; then
+    return
+  fi
+  log "installing orthanc and orthanc-dicomweb from Debian's packages"
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq orthanc orthanc-dicomweb >&2
+  # The package starts a system-wide Orthanc on port 8042; the tests do not use it.
+  if command -v systemctl >/dev/null 2>&1; then
+    $sudo systemctl stop orthanc >/dev/null 2>&1 || true
+  fi
+}
+
+port_is_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if port_is_free "$port"; then
+      echo "$port"
+      return
+    fi
+  done
+  log "no free TCP port found on 127.0.0.1"
+  exit 1
+}
+
+start() {
+  install_if_missing
+  local dir port password url
+  dir=$(mktemp -d -t gdpr-orthanc.XXXXXX)
+  chmod 700 "$dir"
+  mkdir -p "$dir/storage" "$dir/index"
+  password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  (umask 077 && printf '%s' "$password" >"$dir/password")
+
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    cat >"$dir/orthanc.json" <<EOF
+{
+  "Name": "gdpr-test-orthanc",
+  "HttpServerEnabled": true,
+  "HttpPort": $port,
+  "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": true,
+  "RegisteredUsers": { "gdpr-test": "$password" },
+  "DicomServerEnabled": false,
+  "StorageDirectory": "$dir/storage",
+  "IndexDirectory": "$dir/index",
+  "DeidentifyLogs": true,
+  "HttpTimeout": 60,
+  "Plugins": [ "$DICOMWEB_PLUGIN" ],
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/" }
+}
+EOF
+    "$ORTHANC_BIN" "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &
+    echo $! >"$dir/orthanc.pid"
+    url="http://127.0.0.1:$port"
+    for _ in $(seq 1 150); do
+      if curl -fsS --max-time 2 -u "gdpr-test:$password" "$url/system" >/dev/null 2>&1; then
+        cat >"$dir/env" <<EOF
+export GDPR_TEST_ORTHANC_URL=$url
+export GDPR_TEST_ORTHANC_USER=gdpr-test
+export GDPR_TEST_ORTHANC_PASSWORD_FILE=$dir/password
+export GDPR_TEST_ORTHANC_DIR=$dir
+EOF
+        cat "$dir/env"
+        log "Orthanc $(curl -fsS -u "gdpr-test:$password" "$url/system" | grep -o '"Version" : "[^"]*"' || true) ready at $url (pid $(cat "$dir/orthanc.pid"))"
+        return
+      fi
+      if ! kill -0 "$(cat "$dir/orthanc.pid")" 2>/dev/null; then
+        break
+      fi
+      sleep 0.2
+    done
+    log "Orthanc did not come up on port $port (attempt $attempt); last log lines:"
+    tail -n 5 "$dir/orthanc.log" >&2 || true
+    GDPR_TEST_ORTHANC_DIR=$dir stop_process
+  done
+  log "giving up: Orthanc did not start; see $dir/orthanc.log"
+  exit 1
+}
+
+# Stops the process recorded in $GDPR_TEST_ORTHANC_DIR/orthanc.pid and waits for it.
+stop_process() {
+  local dir=${GDPR_TEST_ORTHANC_DIR:?GDPR_TEST_ORTHANC_DIR is not set}
+  local pid
+  pid=$(cat "$dir/orthanc.pid" 2>/dev/null || true)
+  if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
+    return
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      return
+    fi
+    sleep 0.1
+  done
+  log "Orthanc (pid $pid) ignored SIGTERM for 30 s; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
+stop() {
+  local dir=${GDPR_TEST_ORTHANC_DIR:?GDPR_TEST_ORTHANC_DIR is not set (run: eval "\$(scripts/orthanc.sh start)")}
+  stop_process
+  case "$dir" in
+    */gdpr-orthanc.*) rm -rf "$dir" ;;
+    *) log "not removing $dir: not a directory this script created" ;;
+  esac
+  log "stopped"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *)
+    echo "usage: $0 start|stop" >&2
+    exit 2
+    ;;
+esac
