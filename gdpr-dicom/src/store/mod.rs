@@ -14,16 +14,21 @@
 //! No adapter ever writes a URL, patient identifier or UID into an error:
 //! operations are named by templates (`"DELETE /studies/{id}"`).
 
+mod config;
 mod dicomfile;
+mod dicomweb;
 mod export;
 mod folder;
 mod http;
+mod multipart;
 mod orthanc;
 mod orthanc_archive;
 mod orthanc_derived;
 mod secret;
 mod synthetic;
 
+pub use config::{Dcm4cheeEntry, RemoteConfig, SystemConfig, SystemsConfig};
+pub use dicomweb::{DicomWebConfig, DicomWebStore};
 pub use export::MANIFEST_FILE;
 pub use folder::{FolderStore, folder_study_id};
 pub use http::HttpOptions;

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::{OrthancConfig, OrthancStore, PasswordSource, SyntheticInstance};
 
+pub mod misbehaving_server;
+
 /// A UID root for synthetic data (under the 2.25 UUID arc is not needed:
 /// these never leave the test).
 pub const UID_ROOT: &str = "1.2.826.0.1.3680043.10.1234";

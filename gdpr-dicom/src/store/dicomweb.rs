@@ -1,0 +1,362 @@
+//! A generic DICOMweb adapter: QIDO-RS to search, WADO-RS to retrieve,
+//! STOW-RS to store (DICOM PS3.18).
+//!
+//! DICOMweb defines no deletion. Erasure sends `DELETE {base}/studies/{uid}`,
+//! which many archives accept (dcm4chee-arc, Google Cloud Healthcare); a
+//! server that answers 405 or 501 (Orthanc's DICOMweb plugin) produces a
+//! refusal in the report, never a claimed erasure. DICOMweb carries no
+//! provenance, so derived copies cannot be found through it: verification
+//! checks the subject's PatientID and every erased Study UID.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use async_trait::async_trait;
+use gdpr_core::store::{
+    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, Refusal, Remnant,
+    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, Verification,
+};
+use gdpr_core::subject::PatientId;
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use super::dicomfile::{header_of, parse_da};
+use super::export::{ExportWriter, hashed_id, local};
+use super::http::{Auth, Http, HttpOptions, check_status, parse_json};
+use super::multipart;
+use super::secret::PasswordSource;
+
+/// How to reach a DICOMweb server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DicomWebConfig {
+    /// The name of the system in audit records.
+    pub name: String,
+    /// The DICOMweb root, e.g. `https://pacs.example.org/dicom-web/`.
+    pub url: String,
+    /// User for HTTP Basic authentication, if required.
+    pub username: Option<String>,
+    /// Where the password comes from.
+    pub password: Option<PasswordSource>,
+    /// Timeouts, retries, transport policy.
+    pub http: HttpOptions,
+}
+
+impl DicomWebConfig {
+    /// A configuration with default options and no credentials.
+    pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            url: url.into(),
+            username: None,
+            password: None,
+            http: HttpOptions::default(),
+        }
+    }
+}
+
+/// A store over a DICOMweb server.
+pub struct DicomWebStore {
+    pub(crate) http: Http,
+    identity: SystemIdentity,
+}
+
+#[derive(Deserialize)]
+struct Attribute {
+    #[serde(rename = "Value", default)]
+    value: Vec<serde_json::Value>,
+}
+
+type Dataset = BTreeMap<String, Attribute>;
+
+fn first(dataset: &Dataset, tag: &str) -> Option<String> {
+    dataset
+        .get(tag)?
+        .value
+        .first()?
+        .as_str()
+        .map(|s| s.trim().to_owned())
+}
+
+const QIDO: &str = "GET /studies (QIDO-RS)";
+
+impl DicomWebStore {
+    /// Connects (lazily).
+    ///
+    /// # Errors
+    /// [`StoreError::Configuration`] for a bad URL, plain HTTP to a remote
+    /// host, or credentials that cannot be loaded.
+    pub fn connect(config: &DicomWebConfig) -> Result<Self, StoreError> {
+        Self::connect_as(config, "dicomweb")
+    }
+
+    pub(crate) fn connect_as(config: &DicomWebConfig, kind: &str) -> Result<Self, StoreError> {
+        let auth = match (&config.username, &config.password) {
+            (Some(user), Some(source)) => Auth::Basic {
+                user: user.clone(),
+                password: source.load()?,
+            },
+            _ => Auth::None,
+        };
+        let http = Http::new(&config.url, auth, config.http.clone())?;
+        let identity = SystemIdentity::new(&config.name, kind, http.base().as_str());
+        Ok(Self { http, identity })
+    }
+
+    /// Stores DICOM instances with one STOW-RS request.
+    ///
+    /// # Errors
+    /// As [`SubjectStore::locate`]; [`StoreError::Refused`] or
+    /// [`StoreError::Protocol`] when the server rejects them.
+    pub async fn store_instances(&self, instances: Vec<Vec<u8>>) -> Result<(), StoreError> {
+        const OP: &str = "POST /studies (STOW-RS)";
+        let (content_type, body) = multipart::encode(&instances);
+        let url = self.http.url(&["studies"]);
+        let (status, _) = self
+            .http
+            .call(OP, |c| {
+                c.post(url.clone())
+                    .header("Content-Type", content_type.clone())
+                    .header("Accept", "application/dicom+json")
+                    .body(body.clone())
+            })
+            .await?;
+        check_status(OP, status)
+    }
+
+    async fn search(&self, query: &[(&str, &str)]) -> Result<Vec<Dataset>, StoreError> {
+        let url = self.http.url(&["studies"]);
+        let (status, body) = self
+            .http
+            .call(QIDO, |c| {
+                c.get(url.clone())
+                    .query(query)
+                    .query(&[("includefield", "00080061"), ("includefield", "00100021")])
+                    .header("Accept", "application/dicom+json")
+            })
+            .await?;
+        if status == StatusCode::NO_CONTENT || body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Vec::new());
+        }
+        check_status(QIDO, status)?;
+        parse_json(QIDO, &body)
+    }
+
+    fn handle(dataset: &Dataset) -> Result<StudyHandle, StoreError> {
+        let uid = first(dataset, "0020000D")
+            .and_then(|u| StudyUid::new(u).ok())
+            .ok_or(StoreError::Protocol {
+                operation: QIDO,
+                detail: "a study without a valid Study Instance UID".into(),
+            })?;
+        let modalities = dataset
+            .get("00080061")
+            .map(|a| {
+                a.value
+                    .iter()
+                    .filter_map(|v| v.as_str().and_then(|m| Modality::new(m).ok()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let date = first(dataset, "00080020").and_then(|d| parse_da(&d));
+        Ok(StudyHandle::new(
+            hashed_id("dw", uid.expose()),
+            uid,
+            date,
+            modalities,
+        ))
+    }
+
+    /// A study with this UID still exists.
+    async fn study_exists(&self, uid: &StudyUid) -> Result<bool, StoreError> {
+        Ok(!self
+            .search(&[("StudyInstanceUID", uid.expose())])
+            .await?
+            .is_empty())
+    }
+
+    /// Sends `DELETE /studies/{uid}`: `Ok(Some(existed))`, or `Ok(None)`
+    /// when the server does not offer deletion.
+    pub(crate) async fn delete_study(&self, uid: &StudyUid) -> Result<Option<bool>, StoreError> {
+        const OP: &str = "DELETE /studies/{uid}";
+        let url = self.http.url(&["studies", uid.expose()]);
+        let (status, _) = self.http.call(OP, |c| c.delete(url.clone())).await?;
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED => Ok(None),
+            s => match check_status(OP, s) {
+                Ok(()) => Ok(Some(true)),
+                Err(StoreError::NotFound { .. }) => Ok(Some(false)),
+                Err(e) => Err(e),
+            },
+        }
+    }
+
+    pub(crate) async fn erase_handles(
+        &self,
+        subject: Option<&PatientId>,
+        handles: &[StudyHandle],
+    ) -> Result<ErasureReport, StoreError> {
+        let mut attempted = Vec::new();
+        let mut refused = Vec::new();
+        for handle in handles {
+            match self.delete_study(handle.study_uid()).await? {
+                Some(existed) => attempted.push(ErasedItem {
+                    id: handle.id().clone(),
+                    kind: ResourceKind::Study,
+                    already_absent: !existed,
+                }),
+                None => refused.push(Refusal {
+                    id: handle.id().clone(),
+                    reason: "the DICOMweb server offers no deletion (DELETE answered 405/501); \
+                             erase through the system's own API"
+                        .into(),
+                }),
+            }
+        }
+        let verification = self.verify(subject, handles).await?;
+        Ok(ErasureReport::reconcile(attempted, refused, verification))
+    }
+
+    async fn verify(
+        &self,
+        subject: Option<&PatientId>,
+        erased: &[StudyHandle],
+    ) -> Result<Verification, StoreError> {
+        let mut remaining: BTreeMap<String, Remnant> = BTreeMap::new();
+        if let Some(subject) = subject {
+            for h in self.locate(subject).await? {
+                remaining.insert(h.id().to_string(), remnant(&h));
+            }
+        }
+        for h in erased {
+            if !remaining.contains_key(h.id().as_str()) && self.study_exists(h.study_uid()).await? {
+                remaining.insert(h.id().to_string(), remnant(h));
+            }
+        }
+        Ok(Verification::new(remaining.into_values().collect()))
+    }
+}
+
+fn remnant(handle: &StudyHandle) -> Remnant {
+    Remnant {
+        id: handle.id().clone(),
+        kind: ResourceKind::Study,
+        derived_from: None,
+    }
+}
+
+#[async_trait]
+impl SubjectStore for DicomWebStore {
+    fn identity(&self) -> &SystemIdentity {
+        &self.identity
+    }
+
+    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+        let mut query = vec![("PatientID", subject.expose())];
+        if let Some(issuer) = subject.issuer() {
+            query.push(("IssuerOfPatientID", issuer));
+        }
+        let found = self.search(&query).await?;
+        // Servers may match wildcards or ignore keys: confirm every study.
+        found
+            .iter()
+            .filter(|d| first(d, "00100020").as_deref() == Some(subject.expose()))
+            .filter(|d| {
+                subject
+                    .issuer()
+                    .is_none_or(|i| first(d, "00100021").as_deref() == Some(i))
+            })
+            .map(Self::handle)
+            .collect()
+    }
+
+    async fn export(
+        &self,
+        subject: &PatientId,
+        destination: &Path,
+    ) -> Result<ExportReport, StoreError> {
+        const OP: &str = "GET /studies/{uid} (WADO-RS)";
+        let handles = self.locate(subject).await?;
+        let mut writer = ExportWriter::create(destination, self.identity.clone())?;
+        for (n, handle) in handles.iter().enumerate() {
+            let part = destination.join(format!(".wado-{n}.part"));
+            let url = self.http.url(&["studies", handle.study_uid().expose()]);
+            self.http
+                .download(
+                    OP,
+                    |c| {
+                        c.get(url.clone())
+                            .header("Accept", "multipart/related; type=\"application/dicom\"")
+                    },
+                    &part,
+                )
+                .await?;
+            let handle = handle.clone();
+            writer = tokio::task::spawn_blocking(move || {
+                let result = unpack(&mut writer, &handle, &part);
+                let _ = std::fs::remove_file(&part);
+                result.map(|()| writer)
+            })
+            .await
+            .map_err(|_| StoreError::Local {
+                operation: "export worker",
+                detail: "the worker thread stopped unexpectedly".into(),
+            })??;
+        }
+        tokio::task::spawn_blocking(move || writer.finish())
+            .await
+            .map_err(|_| StoreError::Local {
+                operation: "export worker",
+                detail: "the worker thread stopped unexpectedly".into(),
+            })?
+    }
+
+    async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
+        self.erase_handles(None, std::slice::from_ref(study)).await
+    }
+
+    async fn erase_subject(
+        &self,
+        subject: &PatientId,
+        _derived: DerivedPolicy,
+    ) -> Result<ErasureReport, StoreError> {
+        let handles = self.locate(subject).await?;
+        self.erase_handles(Some(subject), &handles).await
+    }
+
+    async fn verify_erasure(
+        &self,
+        subject: &PatientId,
+        erased: &[StudyHandle],
+    ) -> Result<Verification, StoreError> {
+        self.verify(Some(subject), erased).await
+    }
+}
+
+fn unpack(writer: &mut ExportWriter, handle: &StudyHandle, path: &Path) -> Result<(), StoreError> {
+    const OP: &str = "GET /studies/{uid} (WADO-RS)";
+    let body = std::fs::read(path).map_err(local("read WADO-RS answer"))?;
+    let parts = multipart::decode(&body).ok_or(StoreError::Protocol {
+        operation: OP,
+        detail: "the answer is not multipart/related; check the DICOMweb root".into(),
+    })?;
+    let study = writer.begin_study(handle);
+    for part in parts {
+        let series = series_of(part).ok_or(StoreError::Protocol {
+            operation: OP,
+            detail: "a part is not a DICOM Part 10 instance".into(),
+        })?;
+        writer.add_file(study, &series, part)?;
+    }
+    Ok(())
+}
+
+fn series_of(part: &[u8]) -> Option<String> {
+    let data = part.get(128..).filter(|d| d.starts_with(b"DICM"))?;
+    let object = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Never)
+        .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
+        .from_reader(data)
+        .ok()?;
+    header_of(&object).ok().map(|h| h.series_uid)
+}

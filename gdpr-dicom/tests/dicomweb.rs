@@ -1,0 +1,99 @@
+//! The generic DICOMweb adapter against the real Orthanc DICOMweb plugin
+//! (Debian's orthanc-dicomweb), started by scripts/orthanc.sh.
+#![cfg(feature = "orthanc-tests")]
+
+mod support;
+
+use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::{DicomWebConfig, DicomWebStore, MANIFEST_FILE};
+use support::*;
+
+fn dicomweb() -> DicomWebStore {
+    let orthanc = orthanc_config();
+    let mut config = DicomWebConfig::new(
+        "test-dicomweb",
+        format!("{}/dicom-web/", orthanc.url.trim_end_matches('/')),
+    );
+    config.username = orthanc.username;
+    config.password = orthanc.password;
+    DicomWebStore::connect(&config).unwrap()
+}
+
+fn bytes(instances: &[gdpr_dicom::store::SyntheticInstance]) -> Vec<Vec<u8>> {
+    instances.iter().map(|i| i.to_bytes().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn stow_qido_wado_against_orthanc_and_no_false_erasure_claim() {
+    let orthanc = orthanc().await;
+    let web = dicomweb();
+    let target = patient("GDPR-CANARY-DW");
+    let other = patient("GDPR-OTHER-DW");
+    web.store_instances(bytes(&study(&target, 1, 2, 1, "CT")))
+        .await
+        .unwrap();
+    web.store_instances(bytes(&study(&target, 2, 1, 2, "MR")))
+        .await
+        .unwrap();
+    web.store_instances(bytes(&study(&other, 1, 1, 1, "CT")))
+        .await
+        .unwrap();
+
+    let handles = web.locate(&target).await.unwrap();
+    assert_eq!(handles.len(), 2);
+    let mut modalities: Vec<_> = handles
+        .iter()
+        .flat_map(|h| h.modalities().iter().map(|m| m.as_str().to_owned()))
+        .collect();
+    modalities.sort();
+    modalities.dedup();
+    assert_eq!(modalities, ["CT", "MR", "SR"]);
+    // A wildcard id matches nothing, although QIDO would expand it.
+    let wildcard = PatientId::new("GDPR-CANARY-DW-*").unwrap();
+    assert!(web.locate(&wildcard).await.unwrap().is_empty());
+
+    let out = tempfile::tempdir().unwrap();
+    let report = web.export(&target, &out.path().join("x")).await.unwrap();
+    assert_eq!(report.files, 4);
+    let series: std::collections::BTreeSet<_> = report
+        .manifest
+        .studies
+        .iter()
+        .flat_map(|s| {
+            s.files
+                .iter()
+                .map(|f| f.path.rsplit_once('/').unwrap().0.to_owned())
+        })
+        .collect();
+    assert_eq!(series.len(), 3, "files are grouped by series: {series:?}");
+    let manifest = std::fs::read_to_string(out.path().join("x").join(MANIFEST_FILE)).unwrap();
+    assert!(!manifest.contains("GDPR-CANARY"));
+
+    // Orthanc's DICOMweb plugin offers no DELETE: the adapter reports a
+    // refusal and never claims the erasure.
+    let erasure = web
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(!erasure.is_verified());
+    assert_eq!(erasure.refused().len(), 2);
+    assert_eq!(erasure.left().len(), 2);
+    assert!(erasure.erased().is_empty());
+
+    // Clean up through Orthanc's own API, then DICOMweb verification agrees.
+    assert!(
+        orthanc
+            .erase_subject(&target, DerivedPolicy::Erase)
+            .await
+            .unwrap()
+            .is_verified()
+    );
+    assert!(
+        web.verify_erasure(&target, &handles)
+            .await
+            .unwrap()
+            .is_confirmed()
+    );
+    assert_eq!(web.locate(&other).await.unwrap().len(), 1);
+}
