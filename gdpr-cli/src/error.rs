@@ -18,11 +18,20 @@ pub enum CliError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A storage system failed or refused (bad configuration: exit code 2;
+    /// anything else: exit code 1).
+    #[error(transparent)]
+    Store(#[from] gdpr_core::store::StoreError),
 }
 
 impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(2)
+        match self {
+            Self::Store(e) if !matches!(e, gdpr_core::store::StoreError::Configuration { .. }) => {
+                ExitCode::from(1)
+            }
+            _ => ExitCode::from(2),
+        }
     }
 }

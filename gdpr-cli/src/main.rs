@@ -8,6 +8,7 @@
 
 mod bases;
 mod error;
+mod pacs;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
+    /// Locate, export or erase a patient's studies on a PACS or DICOM folder.
+    Pacs(pacs::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +46,6 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
+        Command::Pacs(args) => pacs::run(args),
     }
 }

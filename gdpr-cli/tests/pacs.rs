@@ -1,0 +1,131 @@
+//! `gdpr pacs` end to end on a folder store of generated DICOM files.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use gdpr_dicom::store::SyntheticInstance;
+
+const ROOT: &str = "1.2.826.0.1.3680043.10.1234.77";
+
+fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    for (pid, studies) in [("CANARY-CLI-1", 2), ("OTHER-CLI-2", 1)] {
+        for study in 1..=studies {
+            let mut inst = SyntheticInstance::new(ROOT, pid, study, 1, 1);
+            inst.modality = if study == 1 {
+                "CT".into()
+            } else {
+                "RTDOSE".into()
+            };
+            inst.write_to(&store.join(format!("{pid}-{study}.dcm")))
+                .unwrap();
+        }
+    }
+    let config = dir.path().join("systems.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
+            store.display()
+        ),
+    )
+    .unwrap();
+    (dir, config)
+}
+
+fn gdpr(args: &[&str], config: &Path) -> (i32, serde_json::Value, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .arg("pacs")
+        .args(args)
+        .args(["--config", config.to_str().unwrap(), "--system", "archive"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        output.status.code().unwrap(),
+        json,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn locate_export_erase_from_the_command_line() {
+    let (dir, config) = setup();
+    let (code, json, _) = gdpr(&["locate", "--patient-id", "CANARY-CLI-1"], &config);
+    assert_eq!(code, 0);
+    let studies = json["studies"].as_array().unwrap();
+    assert_eq!(studies.len(), 2);
+    let categories: Vec<_> = studies
+        .iter()
+        .map(|s| s["category"].as_str().unwrap())
+        .collect();
+    assert!(categories.contains(&"radiotherapy"));
+    assert!(categories.contains(&"imaging-examination"));
+    assert!(
+        studies
+            .iter()
+            .all(|s| s["study_uid"].as_str().unwrap().starts_with(ROOT))
+    );
+    assert!(
+        studies
+            .iter()
+            .all(|s| s["id"].as_str().unwrap().starts_with("study-"))
+    );
+    assert!(studies.iter().all(|s| s["study_date"].is_string()));
+
+    let out = dir.path().join("export");
+    let (code, json, _) = gdpr(
+        &[
+            "export",
+            "--patient-id",
+            "CANARY-CLI-1",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &config,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(json["files"], 2);
+    assert!(out.join("manifest.json").exists());
+
+    // Without --yes and without a terminal, nothing is erased.
+    let (code, _, stderr) = gdpr(&["erase", "--patient-id", "CANARY-CLI-1"], &config);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--yes"), "{stderr}");
+    let (_, json, _) = gdpr(&["locate", "--patient-id", "CANARY-CLI-1"], &config);
+    assert_eq!(json["studies"].as_array().unwrap().len(), 2);
+
+    let (code, json, _) = gdpr(&["erase", "--patient-id", "CANARY-CLI-1", "--yes"], &config);
+    assert_eq!(code, 0);
+    assert_eq!(json["verified"], true);
+    assert_eq!(json["erased"].as_array().unwrap().len(), 2);
+    assert!(json["left"].as_array().unwrap().is_empty());
+
+    let (_, json, _) = gdpr(&["locate", "--patient-id", "CANARY-CLI-1"], &config);
+    assert!(json["studies"].as_array().unwrap().is_empty());
+    let (_, json, _) = gdpr(&["locate", "--patient-id", "OTHER-CLI-2"], &config);
+    assert_eq!(json["studies"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn bad_configuration_is_exit_code_2_and_names_no_patient() {
+    let (dir, config) = setup();
+    let (code, _, stderr) = gdpr(
+        &["locate", "--patient-id", "CANARY-CLI-1"],
+        &dir.path().join("missing.toml"),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+    let output = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args(["pacs", "locate", "--patient-id", "CANARY-CLI-1"])
+        .args(["--system", "nope", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("archive"), "{stderr}");
+    assert!(!stderr.contains("CANARY"), "{stderr}");
+}
