@@ -23,6 +23,7 @@ use std::time::Duration;
 use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
 use serde::Deserialize;
 
+use super::dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore};
 use super::dicomweb::{DicomWebConfig, DicomWebStore};
 use super::folder::FolderStore;
 use super::http::HttpOptions;
@@ -212,10 +213,24 @@ impl SystemsConfig {
                 config.http = orthanc.http;
                 Box::new(DicomWebStore::connect(&config)?)
             }
-            SystemConfig::Dcm4chee(_) => {
-                return Err(StoreError::Configuration {
-                    detail: format!("system `{name}`: the dcm4chee adapter is not available yet"),
-                });
+            SystemConfig::Dcm4chee(entry) => {
+                let mut config = Dcm4cheeConfig::new(name, &entry.url);
+                config.token_url = entry.token_url.clone();
+                config.client_id = entry.client_id.clone();
+                config.client_secret = secret_source(
+                    "client_secret",
+                    &entry.client_secret_file,
+                    &entry.client_secret_env,
+                )?;
+                if let Some(code) = &entry.rejection_code {
+                    config.rejection_code = code.parse()?;
+                }
+                config.http = http_options(
+                    entry.timeout_seconds,
+                    entry.max_attempts,
+                    entry.danger_allow_insecure_http,
+                );
+                Box::new(Dcm4cheeStore::connect(&config)?)
             }
         })
     }

@@ -103,6 +103,23 @@ impl DicomWebStore {
         Ok(Self { http, identity })
     }
 
+    /// A store over an already configured client (dcm4chee builds on it).
+    pub(crate) fn with_http(http: Http, identity: SystemIdentity) -> Self {
+        Self { http, identity }
+    }
+
+    /// The studies with the UID of `handle` (empty when it is gone).
+    pub(crate) async fn locate_uid(
+        &self,
+        handle: &StudyHandle,
+    ) -> Result<Vec<StudyHandle>, StoreError> {
+        self.search(&[("StudyInstanceUID", handle.study_uid().expose())])
+            .await?
+            .iter()
+            .map(Self::handle)
+            .collect()
+    }
+
     /// Stores DICOM instances with one STOW-RS request.
     ///
     /// # Errors
@@ -167,14 +184,6 @@ impl DicomWebStore {
         ))
     }
 
-    /// A study with this UID still exists.
-    async fn study_exists(&self, uid: &StudyUid) -> Result<bool, StoreError> {
-        Ok(!self
-            .search(&[("StudyInstanceUID", uid.expose())])
-            .await?
-            .is_empty())
-    }
-
     /// Sends `DELETE /studies/{uid}`: `Ok(Some(existed))`, or `Ok(None)`
     /// when the server does not offer deletion.
     pub(crate) async fn delete_study(&self, uid: &StudyUid) -> Result<Option<bool>, StoreError> {
@@ -229,7 +238,7 @@ impl DicomWebStore {
             }
         }
         for h in erased {
-            if !remaining.contains_key(h.id().as_str()) && self.study_exists(h.study_uid()).await? {
+            if !remaining.contains_key(h.id().as_str()) && !self.locate_uid(h).await?.is_empty() {
                 remaining.insert(h.id().to_string(), remnant(h));
             }
         }

@@ -53,6 +53,8 @@ pub(crate) enum Auth {
         user: String,
         password: SecretString,
     },
+    /// OAuth 2 bearer tokens from a Keycloak client-credentials grant.
+    Bearer(std::sync::Arc<super::token::TokenSource>),
 }
 
 /// A configured HTTP client for one system.
@@ -66,7 +68,18 @@ pub(crate) struct Http {
 /// Parses and checks a base URL: `https://` always, `http://` only to
 /// loopback unless `danger_allow_insecure_http`.
 pub(crate) fn checked_base_url(url: &str, options: &HttpOptions) -> Result<Url, StoreError> {
-    let mut base = Url::parse(url).map_err(|e| StoreError::Configuration {
+    let mut base = checked_url(url, options)?;
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    Ok(base)
+}
+
+/// Parses and checks any URL the adapters call (same policy as
+/// [`checked_base_url`], path left as written).
+pub(crate) fn checked_url(url: &str, options: &HttpOptions) -> Result<Url, StoreError> {
+    let base = Url::parse(url).map_err(|e| StoreError::Configuration {
         detail: format!("the url is not valid ({e}); write it as https://host[:port]/path"),
     })?;
     if !base.username().is_empty() || base.password().is_some() {
@@ -92,10 +105,6 @@ pub(crate) fn checked_base_url(url: &str, options: &HttpOptions) -> Result<Url, 
                 detail: format!("unsupported url scheme `{other}`; use https://"),
             });
         }
-    }
-    if !base.path().ends_with('/') {
-        let path = format!("{}/", base.path());
-        base.set_path(&path);
     }
     Ok(base)
 }
@@ -153,13 +162,17 @@ impl Http {
         url
     }
 
-    fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
-        match &self.auth {
+    async fn authorize(&self, request: RequestBuilder) -> Result<RequestBuilder, StoreError> {
+        Ok(match &self.auth {
             Auth::None => request,
             Auth::Basic { user, password } => {
                 request.basic_auth(user, Some(password.expose_secret()))
             }
-        }
+            Auth::Bearer(source) => {
+                let token = source.token(&self.client, &self.options).await?;
+                request.bearer_auth(token.expose_secret())
+            }
+        })
     }
 
     async fn backoff(&self, attempt: u32) {
@@ -184,6 +197,7 @@ impl Http {
             attempt += 1;
             let request = self
                 .authorize(make(&self.client))
+                .await?
                 .timeout(self.options.timeout);
             let detail = match request.send().await {
                 Ok(response) if is_retryable(response.status()) => {
@@ -231,7 +245,7 @@ impl Http {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let detail = match self.authorize(make(&self.client)).send().await {
+            let detail = match self.authorize(make(&self.client)).await?.send().await {
                 Ok(response) if is_retryable(response.status()) => {
                     format!("HTTP {}", response.status().as_u16())
                 }
@@ -286,7 +300,7 @@ fn is_retryable(status: StatusCode) -> bool {
 }
 
 /// Describes a transport error without its URL.
-fn describe(error: reqwest::Error) -> String {
+pub(crate) fn describe(error: reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

@@ -15,6 +15,7 @@
 //! operations are named by templates (`"DELETE /studies/{id}"`).
 
 mod config;
+mod dcm4chee;
 mod dicomfile;
 mod dicomweb;
 mod export;
@@ -26,8 +27,10 @@ mod orthanc_archive;
 mod orthanc_derived;
 mod secret;
 mod synthetic;
+mod token;
 
 pub use config::{Dcm4cheeEntry, RemoteConfig, SystemConfig, SystemsConfig};
+pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
 pub use dicomweb::{DicomWebConfig, DicomWebStore};
 pub use export::MANIFEST_FILE;
 pub use folder::{FolderStore, folder_study_id};

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::{OrthancConfig, OrthancStore, PasswordSource, SyntheticInstance};
 
+pub mod fake_dcm4chee;
 pub mod misbehaving_server;
 
 /// A UID root for synthetic data (under the 2.25 UUID arc is not needed:

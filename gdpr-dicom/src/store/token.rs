@@ -1,0 +1,119 @@
+//! OAuth 2 client-credentials tokens from Keycloak (as dcm4chee-arc uses
+//! them), cached until shortly before they expire. Client secret and tokens
+//! are zeroizing secrets and never appear in errors.
+
+use std::time::{Duration, Instant};
+
+use gdpr_core::store::StoreError;
+use reqwest::{Client, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::http::{HttpOptions, describe};
+
+/// A Keycloak client-credentials token source.
+pub(crate) struct TokenSource {
+    token_url: Url,
+    client_id: String,
+    secret: SecretString,
+    cache: Mutex<Option<(SecretString, Instant)>>,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default = "default_lifetime")]
+    expires_in: u64,
+}
+
+fn default_lifetime() -> u64 {
+    60
+}
+
+const OP: &str = "POST {token_url} (client credentials)";
+
+impl TokenSource {
+    pub(crate) fn new(token_url: Url, client_id: String, secret: SecretString) -> Self {
+        Self {
+            token_url,
+            client_id,
+            secret,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// A valid token: the cached one, or a fresh one.
+    pub(crate) async fn token(
+        &self,
+        client: &Client,
+        options: &HttpOptions,
+    ) -> Result<SecretString, StoreError> {
+        let mut cache = self.cache.lock().await;
+        if let Some((token, until)) = cache.as_ref()
+            && Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("client_id", &self.client_id)
+            .append_pair("client_secret", self.secret.expose_secret())
+            .finish();
+        let mut attempt = 0;
+        let response = loop {
+            attempt += 1;
+            let sent = client
+                .post(self.token_url.clone())
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body.clone())
+                .timeout(options.timeout)
+                .send()
+                .await;
+            let detail = match sent {
+                Ok(r) if r.status().is_server_error() => format!("HTTP {}", r.status().as_u16()),
+                Ok(r) => break r,
+                Err(e) => describe(e),
+            };
+            if attempt >= options.max_attempts.max(1) {
+                return Err(StoreError::Transient {
+                    operation: OP,
+                    attempts: attempt,
+                    detail,
+                });
+            }
+            tokio::time::sleep(options.backoff * attempt).await;
+        };
+        match response.status() {
+            s if s.is_success() => {}
+            StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED => {
+                return Err(StoreError::Configuration {
+                    detail: "Keycloak refused the client credentials; check `client_id` and the \
+                             client secret file or variable"
+                        .into(),
+                });
+            }
+            s => {
+                return Err(StoreError::Protocol {
+                    operation: OP,
+                    detail: format!("HTTP {}", s.as_u16()),
+                });
+            }
+        }
+        let body = response.bytes().await.map_err(|e| StoreError::Transient {
+            operation: OP,
+            attempts: attempt,
+            detail: describe(e),
+        })?;
+        let answer: TokenAnswer =
+            serde_json::from_slice(&body).map_err(|_| StoreError::Protocol {
+                operation: OP,
+                detail: "the token answer is not the expected JSON; check `token_url`".into(),
+            })?;
+        let token = SecretString::from(answer.access_token);
+        // Renew 30 s early so that a token never expires mid-request.
+        let lifetime = Duration::from_secs(answer.expires_in.saturating_sub(30).max(1));
+        *cache = Some((token.clone(), Instant::now() + lifetime));
+        Ok(token)
+    }
+}
