@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmark: erasing a patient with 50 studies on a real Orthanc, the
+# gdpr-dicom adapter against the raw HTTP sequence, same run. Prints the
+# ratio (target <= 1.2x). Starts a throw-away Orthanc and always stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(./scripts/orthanc.sh start)"
+trap './scripts/orthanc.sh stop' EXIT
+cargo bench -p gdpr-dicom --bench pacs_erase
