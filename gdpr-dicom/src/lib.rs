@@ -1,7 +1,11 @@
 //! # gdpr-dicom — DICOM de-identification and storage adapters
 //!
-//! **Not implemented yet** (tracked as the de-identification and
-//! storage-adapter issues). This crate currently exports nothing.
+//! [`store`] holds the storage adapters (folder, Orthanc, DICOMweb,
+//! dcm4chee) behind `gdpr_core::store::SubjectStore`: locate, export, erase
+//! and verify a data subject's studies (GDPR Art. 15, 17, 20). See
+//! docs/storage-adapters.md.
+//!
+//! De-identification and pseudonymisation are tracked by their own issue.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
