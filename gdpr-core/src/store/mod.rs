@@ -99,6 +99,47 @@ pub trait SubjectStore: Send + Sync {
     ) -> Result<Verification, StoreError>;
 }
 
+/// A boxed store is a store, so wrappers (audit, caching) accept
+/// `Box<dyn SubjectStore>` as well as concrete adapters.
+#[async_trait::async_trait]
+impl<T: SubjectStore + ?Sized> SubjectStore for Box<T> {
+    fn identity(&self) -> &SystemIdentity {
+        (**self).identity()
+    }
+
+    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+        (**self).locate(subject).await
+    }
+
+    async fn export(
+        &self,
+        subject: &PatientId,
+        destination: &Path,
+    ) -> Result<ExportReport, StoreError> {
+        (**self).export(subject, destination).await
+    }
+
+    async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
+        (**self).erase_study(study).await
+    }
+
+    async fn erase_subject(
+        &self,
+        subject: &PatientId,
+        derived: DerivedPolicy,
+    ) -> Result<ErasureReport, StoreError> {
+        (**self).erase_subject(subject, derived).await
+    }
+
+    async fn verify_erasure(
+        &self,
+        subject: &PatientId,
+        erased: &[StudyHandle],
+    ) -> Result<Verification, StoreError> {
+        (**self).verify_erasure(subject, erased).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@
 //! No adapter ever writes a URL, patient identifier or UID into an error:
 //! operations are named by templates (`"DELETE /studies/{id}"`).
 
+mod audited;
 mod config;
 mod dcm4chee;
 mod dicomfile;
@@ -29,6 +30,9 @@ mod secret;
 mod synthetic;
 mod token;
 
+pub use audited::{
+    Audited, MemoryAuditSink, StoreAction, StoreAuditSink, StoreEvent, StoreOutcome,
+};
 pub use config::{Dcm4cheeEntry, RemoteConfig, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
 pub use dicomweb::{DicomWebConfig, DicomWebStore};
