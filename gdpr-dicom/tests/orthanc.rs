@@ -266,3 +266,45 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[tokio::test]
+async fn a_modified_copy_under_another_patient_id_is_found_and_erased() {
+    let store = orthanc().await;
+    let target = patient("GDPR-CANARY-H");
+    upload(&store, &study(&target, 1, 1, 1, "CT")).await;
+    upload(&store, &study(&target, 2, 1, 1, "CT")).await;
+    let handles = store.locate(&target).await.unwrap();
+    let patient_id = gdpr_dicom::store::orthanc_patient_id(&target);
+    // Orthanc's own /modify copies the whole patient under a new PatientID
+    // and records ModifiedFrom on the copy.
+    let renamed = format!("RENAMED-{}", unique());
+    let (status, body) = raw_json(
+        reqwest::Method::POST,
+        &format!("patients/{patient_id}/modify"),
+        serde_json::json!({"Replace": {"PatientID": renamed}, "Force": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let copy = PatientId::new(&renamed).unwrap();
+    assert_eq!(store.locate(&copy).await.unwrap().len(), 2);
+
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    let derived = report
+        .erased()
+        .iter()
+        .filter(|e| e.kind == ResourceKind::DerivedStudy)
+        .count();
+    assert_eq!(derived, 2);
+    assert!(store.locate(&copy).await.unwrap().is_empty());
+    assert!(
+        store
+            .verify_erasure(&target, &handles)
+            .await
+            .unwrap()
+            .is_confirmed()
+    );
+}

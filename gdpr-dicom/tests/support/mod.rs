@@ -63,6 +63,15 @@ pub async fn orthanc() -> OrthancStore {
 /// A raw, authenticated request to the test Orthanc (for what the adapter
 /// does not offer: anonymising, checking resources directly).
 pub async fn raw(method: reqwest::Method, path: &str) -> (u16, serde_json::Value) {
+    raw_json(method, path, serde_json::json!({})).await
+}
+
+/// [`raw`] with a JSON body.
+pub async fn raw_json(
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
     let config = orthanc_config();
     let password =
         std::fs::read_to_string(std::env::var("GDPR_TEST_ORTHANC_PASSWORD_FILE").unwrap()).unwrap();
@@ -70,8 +79,7 @@ pub async fn raw(method: reqwest::Method, path: &str) -> (u16, serde_json::Value
     let response = reqwest::Client::new()
         .request(method, url)
         .basic_auth(config.username.unwrap(), Some(password.trim()))
-        .header("Content-Type", "application/json")
-        .body("{}")
+        .json(&body)
         .send()
         .await
         .expect("the test Orthanc answers");
