@@ -21,6 +21,25 @@ pub enum Error {
         /// The valid names.
         expected: &'static str,
     },
+    /// A date was not a valid `YYYY-MM-DD` calendar date.
+    #[error("invalid {what}: expected a calendar date YYYY-MM-DD that exists")]
+    InvalidDate {
+        /// Which date field.
+        what: &'static str,
+    },
+    /// A retention rule pack could not be parsed or is inconsistent.
+    #[error("invalid retention rule pack: {detail}; fix the pack file and retry")]
+    InvalidRulePack {
+        /// What is wrong, with the TOML position when there is one.
+        detail: String,
+    },
+    /// A retention record (one JSON line) could not be parsed. The detail
+    /// names the field and position, never the value.
+    #[error("invalid retention record: {detail}")]
+    InvalidRecord {
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod category;
 pub mod citation;
 pub mod error;
 pub mod purpose;
+pub mod retention;
 pub mod subject;
 
 pub use citation::Citation;
