@@ -8,6 +8,7 @@
 
 mod bases;
 mod error;
+mod retention;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
+    /// Retention rules with their legal sources, and due-for-deletion decisions (Art. 5(1)(e)).
+    Retention(retention::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +46,6 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
+        Command::Retention(args) => retention::run(args),
     }
 }

@@ -67,7 +67,7 @@ struct Wire<'a> {
 /// The message never contains a value from the line.
 pub fn parse_record_line(line: &str) -> Result<RecordLine<'_>, Error> {
     let wire: Wire<'_> = serde_json::from_str(line).map_err(|e| Error::InvalidRecord {
-        detail: redact(&e.to_string()),
+        detail: redact(&e.to_string()).replace(" at line 1 column ", " at column "),
     })?;
     let invalid = |e: Error| Error::InvalidRecord {
         detail: e.to_string(),
