@@ -157,3 +157,45 @@ impl<'p> Planner<'p> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::RecordCategory;
+    use crate::retention::{Jurisdiction, LegalHold};
+    use jiff::civil::date;
+
+    #[test]
+    fn plan_sorts_records_and_counts_per_rule() {
+        let de = RulePack::builtin(&"DE".parse::<Jurisdiction>().unwrap())
+            .unwrap()
+            .unwrap();
+        let record =
+            |end| RetentionRecord::new(RecordCategory::PatientRecord).with_treatment_end(end);
+        let catalog = (0..1000u32).map(|i| {
+            let r = match i % 4 {
+                0 => record(date(2000, 1, 1)),                                  // due
+                1 => record(date(2020, 1, 1)),                                  // retain
+                2 => record(date(2000, 1, 1)).with_hold(LegalHold::Litigation), // held
+                _ => RetentionRecord::new(RecordCategory::Billing),             // no rule
+            };
+            (i, r)
+        });
+        let plan = Planner::new(&de, date(2026, 1, 1)).plan(catalog);
+        assert_eq!(plan.due.len(), 250);
+        assert!(plan.due.iter().all(|i| i % 4 == 0));
+        assert_eq!(plan.held.len(), 250);
+        assert_eq!(plan.undetermined.len(), 250);
+        assert!(plan.review.is_empty());
+        let c = &plan.counts;
+        assert_eq!(
+            (c.retain, c.due, c.held, c.undetermined),
+            (250, 250, 250, 250)
+        );
+        assert_eq!(c.total(), 1000);
+        let pr = c.per_rule[0];
+        assert_eq!(de.rules()[0].id(), "de-patient-record");
+        assert_eq!((pr.applied, pr.governing, pr.due), (750, 750, 250));
+        assert!(c.per_rule[1..].iter().all(|rc| rc.applied == 0));
+    }
+}
