@@ -7,7 +7,7 @@
 //! RETENTION_BENCH_RECORDS=100000 cargo bench -p gdpr-core --bench retention -- --quick
 //! ```
 //!
-//! Before criterion's own measurements it prints the best of three passes of each
+//! Before criterion's own measurements it prints the best of five interleaved passes of each
 //! loop and the ratios, so a quick run already gives the figures.
 
 use std::hint::black_box;
@@ -129,22 +129,18 @@ fn parse_and_decide_all(c: &Catalog) -> usize {
         .count()
 }
 
-/// The best of three timed passes, in seconds.
-fn timed(name: &str, n: usize, f: impl Fn() -> usize) -> f64 {
-    let mut secs = f64::INFINITY;
-    let mut hits = 0;
-    for _ in 0..3 {
-        let start = Instant::now();
-        hits = black_box(f());
-        secs = secs.min(start.elapsed().as_secs_f64());
+/// Times the loops in interleaved rounds (so that load from other processes
+/// hits them alike) and keeps the best round of each, in seconds.
+fn best_of(rounds: usize, loops: &[&dyn Fn() -> usize]) -> Vec<f64> {
+    let mut best = vec![f64::INFINITY; loops.len()];
+    for _ in 0..rounds {
+        for (slot, f) in best.iter_mut().zip(loops) {
+            let start = Instant::now();
+            black_box(f());
+            *slot = slot.min(start.elapsed().as_secs_f64());
+        }
     }
-    let rate = n as f64 / secs;
-    println!(
-        "  {name:<28} {:>8.1} ms  {:>14.0} records/s  ({hits} hits)",
-        secs * 1e3,
-        rate
-    );
-    secs
+    best
 }
 
 fn main() {
@@ -157,14 +153,29 @@ fn main() {
         "retention: {n} synthetic records across {} packs, one core",
         c.packs.len()
     );
-    // Warm up once, then the best of three timed passes of each loop.
+    // Warm up once, then five interleaved rounds; the best of each loop.
     black_box(decide_all(&c));
     black_box(parse_all(&c));
-    let decide = timed("decide (parsed records)", n, || decide_all(&c));
-    let parse = timed("parse only (floor)", n, || parse_all(&c));
-    let both = timed("parse + decide", n, || parse_and_decide_all(&c));
+    let t = best_of(
+        5,
+        &[&|| decide_all(&c), &|| parse_all(&c), &|| {
+            parse_and_decide_all(&c)
+        }],
+    );
+    let (decide, parse, both) = (t[0], t[1], t[2]);
+    for (name, secs) in [
+        ("decide (parsed records)", decide),
+        ("parse only (floor)", parse),
+        ("parse + decide", both),
+    ] {
+        println!(
+            "  {name:<24} {:>8.1} ms  {:>12.0} records/s",
+            secs * 1e3,
+            n as f64 / secs
+        );
+    }
     println!("  decisions/s per core: {:.0}", n as f64 / decide);
-    println!("  decide time / parse time: {:.3}", decide / parse);
+    println!("  decide time / parse-only time: {:.3}", decide / parse);
     println!("  (parse + decide) / parse-only floor: {:.3}", both / parse);
 
     let mut crit = Criterion::default().sample_size(10).configure_from_args();

@@ -259,3 +259,29 @@ impl RulePack {
         d
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::RecordCategory;
+    use crate::retention::Jurisdiction;
+    use jiff::civil::date;
+
+    #[test]
+    fn debug_output_never_shows_the_birth_date_or_derived_dates() {
+        let de = RulePack::builtin(&"DE".parse::<Jurisdiction>().unwrap())
+            .unwrap()
+            .unwrap();
+        let r = RetentionRecord::new(RecordCategory::ImagingExamination)
+            .with_modality("CT".parse().unwrap())
+            .with_birth_date(date(1987, 6, 5))
+            .with_event_date(date(1999, 1, 10));
+        let d = de.decide(&r, date(2026, 1, 1));
+        assert_eq!(d.retain_until(), Some(date(2015, 6, 4)));
+        let text = format!("{d:?} {r:?}");
+        for canary in ["1987", "06-05", "2015", "1999"] {
+            assert!(!text.contains(canary), "{canary} in {text}");
+        }
+        assert!(text.contains("de-imaging-ionising"), "{text}");
+    }
+}

@@ -14,6 +14,7 @@ use crate::retention::record::RetentionRecord;
 
 /// Counts for one rule of the pack.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RuleCount {
     /// Records the rule applied to.
     pub applied: u64,
@@ -25,6 +26,7 @@ pub struct RuleCount {
 
 /// Counts of a planning run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlanCounts {
     /// Records to keep.
     pub retain: u64,
@@ -49,6 +51,7 @@ impl PlanCounts {
 
 /// The keys of the records that need action, and the counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Plan<K> {
     /// Due for deletion.
     pub due: Vec<K>,

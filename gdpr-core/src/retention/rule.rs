@@ -24,6 +24,7 @@ pub enum AgeEnd {
 /// A clause that keeps the records of young patients longer: the record is
 /// kept at least until an age is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct MinorsClause {
     /// The clause applies when the patient was younger than this on
     /// `age_at`; `None` when it applies to everyone (a floor).
@@ -41,6 +42,7 @@ pub struct MinorsClause {
 
 /// An age-specific exception of a [`MinorsClause`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct AgeExtension {
     /// The age on `age_at` that triggers the exception.
     pub age: u8,
@@ -52,6 +54,7 @@ pub struct AgeExtension {
 /// trigger (Art. R1112-7 CSP: death within 10 years of the last visit →
 /// 10 years from death).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct DeathClause {
     /// The clause applies when death occurred at most this many years after
     /// the rule's trigger.
@@ -100,6 +103,7 @@ pub enum Gap {
 
 /// The end of one rule for one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RuleEnd {
     /// The last day the record must be kept under this rule (inclusive).
     pub until: Date,
