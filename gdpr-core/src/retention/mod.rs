@@ -37,6 +37,7 @@
 mod decision;
 mod hold;
 mod line;
+mod modality;
 mod pack;
 pub mod period;
 mod planner;
@@ -47,8 +48,9 @@ mod schema;
 pub use decision::{Decision, Status, Undetermined};
 pub use hold::{HoldSet, LegalHold};
 pub use line::{RecordLine, parse_record_line};
+pub use modality::Modality;
 pub use pack::{Jurisdiction, MAX_RULES, RulePack};
 pub use period::DateConvention;
 pub use planner::{Plan, PlanCounts, Planner, RuleCount};
-pub use record::{CategorySet, Fact, Modality, RetentionRecord, Trigger};
+pub use record::{CategorySet, Fact, RetentionRecord, Trigger};
 pub use rule::{AgeEnd, AgeExtension, Clause, DeathClause, Gap, MinorsClause, Rule, RuleEnd};

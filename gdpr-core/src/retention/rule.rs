@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Citation;
 use crate::category::RecordCategory;
+use crate::retention::modality::Modality;
 use crate::retention::period::{DateConvention, end_of_year};
-use crate::retention::record::{Fact, Modality, RetentionRecord, Trigger};
+use crate::retention::record::{Fact, RetentionRecord, Trigger};
 
 /// How a minors clause ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

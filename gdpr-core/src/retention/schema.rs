@@ -4,8 +4,9 @@
 use serde::Deserialize;
 
 use crate::category::RecordCategory;
+use crate::retention::modality::Modality;
 use crate::retention::period::DateConvention;
-use crate::retention::record::{Modality, Trigger};
+use crate::retention::record::Trigger;
 use crate::retention::rule::{AgeEnd, AgeExtension, DeathClause, MinorsClause, Rule};
 use crate::{Citation, Error};
 
