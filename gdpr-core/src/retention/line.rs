@@ -8,8 +8,8 @@
 //! `category` is a name or a list of names. Only `id` and `category` are
 //! always required; the dates a rule needs are checked when deciding.
 //! Unknown fields are ignored. Parsing borrows from the line and does not
-//! allocate unless a string contains escapes; error messages never repeat a
-//! value from the line.
+//! allocate (unless the `id` contains JSON escapes; dates and modality codes
+//! must not contain any); error messages never repeat a value from the line.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -35,24 +35,26 @@ pub struct RecordLine<'a> {
 }
 
 #[derive(Deserialize)]
+/// Dates and the modality are borrowed `&str` (a JSON escape in them is an
+/// error); `Option<Cow<str>>` would always allocate.
 struct Wire<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
     category: Categories,
     #[serde(borrow, default)]
-    modality: Option<Cow<'a, str>>,
+    modality: Option<&'a str>,
     #[serde(borrow, default)]
-    birth_date: Option<Cow<'a, str>>,
+    birth_date: Option<&'a str>,
     #[serde(borrow, default)]
-    death_date: Option<Cow<'a, str>>,
+    death_date: Option<&'a str>,
     #[serde(borrow, default)]
-    event_date: Option<Cow<'a, str>>,
+    event_date: Option<&'a str>,
     #[serde(borrow, default)]
-    treatment_end: Option<Cow<'a, str>>,
+    treatment_end: Option<&'a str>,
     #[serde(borrow, default)]
-    last_visit: Option<Cow<'a, str>>,
+    last_visit: Option<&'a str>,
     #[serde(borrow, default)]
-    last_change: Option<Cow<'a, str>>,
+    last_change: Option<&'a str>,
     #[serde(default)]
     holds: Option<Holds>,
 }
@@ -86,7 +88,7 @@ pub fn parse_record_line(line: &str) -> Result<RecordLine<'_>, Error> {
     ];
     for (fact, text) in dates {
         if let Some(text) = text {
-            record.set_date(fact, Some(parse_date(&text, fact.name()).map_err(invalid)?));
+            record.set_date(fact, Some(parse_date(text, fact.name()).map_err(invalid)?));
         }
     }
     if let Some(Holds(h)) = wire.holds {
