@@ -347,6 +347,16 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
         c.held,
         c.undetermined
     );
+    for (rule, rc) in pack.rules().iter().zip(&c.per_rule) {
+        eprintln!(
+            "gdpr:   {:<22} applied {}, longest minimum {}, due {} ({})",
+            rule.id(),
+            rc.applied,
+            rc.governing,
+            rc.due,
+            rule.source()
+        );
+    }
     Ok(if c.undetermined == 0 && malformed == 0 {
         ExitCode::SUCCESS
     } else {
