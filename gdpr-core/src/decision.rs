@@ -1,0 +1,210 @@
+//! The outcome of an authorization: a permit with its basis and safeguards,
+//! or a denial with **every** reason, each citing its article.
+//!
+//! Decisions are made only by [`crate::authorization::authorize`]: a
+//! [`Permit`] has no public constructor and decisions serialise but do not
+//! deserialise, so no code path can forge one.
+//!
+//! JSON shape (field and code names are stable):
+//!
+//! ```json
+//! {"decision": "permit", "activity": "…", "purpose": "diagnosis", "at": "…",
+//!  "basis": {"kind": "special-category", "art6": "contract", "art9": "health-care"},
+//!  "safeguards": [{"code": "professional-secrecy", "citation": "GDPR Art. 9(3)", "message": "…"}]}
+//! {"decision": "deny", "activity": "…", "purpose": "research", "at": "…",
+//!  "basis": {…}, "reasons": [{"code": "consent-withdrawn", "citation": "GDPR Art. 7(3)", "message": "…"}]}
+//! ```
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::Citation;
+use crate::basis::LawfulBasis;
+use crate::purpose::Purpose;
+
+/// A decision on one processing request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "kebab-case")]
+#[must_use]
+pub enum Decision {
+    /// The processing may go ahead.
+    Permit(Permit),
+    /// The processing may not go ahead, for the reasons given.
+    Deny(Denial),
+}
+
+impl Decision {
+    /// Whether this is a permit.
+    pub fn is_permit(&self) -> bool {
+        matches!(self, Self::Permit(_))
+    }
+
+    /// The reasons of a denial; empty for a permit.
+    pub fn reasons(&self) -> &[Reason] {
+        match self {
+            Self::Permit(_) => &[],
+            Self::Deny(d) => &d.reasons,
+        }
+    }
+
+    /// Whether a denial gives a reason with `code`.
+    pub fn denies_with(&self, code: ReasonCode) -> bool {
+        self.reasons().iter().any(|r| r.code == code)
+    }
+}
+
+/// The case a decision was made on; shared by permits and denials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Case {
+    /// The processing activity's name.
+    pub activity: String,
+    /// The purpose requested.
+    pub purpose: Purpose,
+    /// The instant the decision applies to.
+    pub at: Timestamp,
+    /// The lawful basis examined: the activity's basis.
+    pub basis: LawfulBasis,
+}
+
+/// Permission to process, with the basis and the safeguards that apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Permit {
+    #[serde(flatten)]
+    about: Case,
+    safeguards: Vec<Safeguard>,
+}
+
+impl Permit {
+    /// Only [`crate::authorization::authorize`] makes permits.
+    pub(crate) fn new(about: Case, safeguards: Vec<Safeguard>) -> Self {
+        Self { about, safeguards }
+    }
+
+    /// The activity, purpose, time and basis of the permit.
+    pub fn about(&self) -> &Case {
+        &self.about
+    }
+
+    /// The lawful basis the processing rests on: the Art. 6 + Art. 9 pair
+    /// whenever special-category data are processed.
+    pub fn basis(&self) -> &LawfulBasis {
+        &self.about.basis
+    }
+
+    /// The safeguards that apply (professional secrecy, pseudonymisation,
+    /// consent, an Art. 18(2) exception, …).
+    pub fn safeguards(&self) -> &[Safeguard] {
+        &self.safeguards
+    }
+
+    /// Whether the permit lists a safeguard with `code`.
+    pub fn has_safeguard(&self, code: SafeguardCode) -> bool {
+        self.safeguards.iter().any(|s| s.code == code)
+    }
+}
+
+/// A refusal, with every reason found (not only the first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Denial {
+    #[serde(flatten)]
+    about: Case,
+    reasons: Vec<Reason>,
+}
+
+impl Denial {
+    /// Only [`crate::authorization::authorize`] makes denials; `reasons` is
+    /// never empty.
+    pub(crate) fn new(about: Case, reasons: Vec<Reason>) -> Self {
+        Self { about, reasons }
+    }
+
+    /// The activity, purpose, time and basis that were examined.
+    pub fn about(&self) -> &Case {
+        &self.about
+    }
+
+    /// Every reason for the denial.
+    pub fn reasons(&self) -> &[Reason] {
+        &self.reasons
+    }
+}
+
+/// One reason for a denial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// A stable, machine-readable code.
+    pub code: ReasonCode,
+    /// The provision the rule comes from.
+    pub citation: Citation,
+    /// What is wrong and what to do about it, for a human. Never contains
+    /// identifying data.
+    pub message: String,
+}
+
+/// Stable codes of denial reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ReasonCode {
+    /// Special-category data requested on an Art. 6 basis alone (Art. 9(1)).
+    MissingArt9Condition,
+    /// A requested record category is not part of the activity.
+    CategoryNotCovered,
+    /// The purpose is not compatible with the activity's purpose
+    /// (Art. 5(1)(b), Art. 6(4)).
+    PurposeIncompatible,
+    /// The Art. 9(2) condition does not cover the requested purpose.
+    ConditionDoesNotCoverPurpose,
+    /// Art. 9(2)(h) for an actor without professional secrecy (Art. 9(3)).
+    NoProfessionalSecrecy,
+    /// Identified data for research without a recorded necessity
+    /// (Art. 89(1)).
+    IdentifiedDataWithoutNecessity,
+    /// No consent covering the purpose at the time (Art. 6(1)(a),
+    /// Art. 9(2)(a)).
+    NoConsent,
+    /// The consent covering the purpose was withdrawn (Art. 7(3)).
+    ConsentWithdrawn,
+    /// The subject's processing is restricted and no Art. 18(2) exception
+    /// was named.
+    Restricted,
+    /// The named Art. 18(2) exception does not hold.
+    RestrictionExceptionNotMet,
+    /// The subject objected (Art. 21(1) or 21(6)).
+    Objection,
+}
+
+/// One safeguard that applies to a permitted processing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Safeguard {
+    /// A stable, machine-readable code.
+    pub code: SafeguardCode,
+    /// The provision that requires or provides the safeguard.
+    pub citation: Citation,
+    /// What it means for the processing, for a human.
+    pub message: String,
+}
+
+/// Stable codes of safeguards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SafeguardCode {
+    /// The actor is bound by professional secrecy (Art. 9(3)).
+    ProfessionalSecrecy,
+    /// The research data are pseudonymised (Art. 89(1), Art. 4(5)).
+    Pseudonymisation,
+    /// The research data are anonymised (Art. 89(1), Recital 26).
+    Anonymisation,
+    /// Identified research data, with the recorded necessity (Art. 89(1)).
+    IdentificationNecessary,
+    /// A valid explicit consent covers the purpose (Art. 9(2)(a), Art. 7).
+    Consent,
+    /// Further processing for a compatible purpose (Art. 6(4), 5(1)(b)).
+    CompatiblePurpose,
+    /// Processing of restricted data under an Art. 18(2) exception.
+    RestrictionException,
+}
