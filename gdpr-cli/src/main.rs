@@ -6,8 +6,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod authorize;
 mod bases;
+mod dpia;
 mod error;
+mod input;
+mod ropa;
 
 use std::process::ExitCode;
 
@@ -27,6 +31,10 @@ struct Cli {
 enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
+    // The help of these three lives on their `Args` (one file each).
+    Authorize(authorize::Args),
+    Ropa(ropa::Args),
+    Dpia(dpia::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +51,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
+        Command::Authorize(args) => authorize::run(args),
+        Command::Ropa(args) => ropa::run(args),
+        Command::Dpia(args) => dpia::run(args),
     }
 }
