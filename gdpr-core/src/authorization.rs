@@ -205,41 +205,8 @@ fn check_purpose(original: Purpose, purpose: Purpose, f: &mut Findings) {
     }
 }
 
-/// Which purposes an Art. 9(2) condition can serve. Conditions whose scope
-/// depends on facts this crate does not model — (a) consent (scoped by the
-/// consent itself), (b), (d), (e), (g) — are not narrowed here.
-fn condition_covers(art9: Art9Condition, purpose: Purpose) -> bool {
-    use Purpose as P;
-    if purpose == P::DataSubjectRequest {
-        return true;
-    }
-    match art9 {
-        // "preventive or occupational medicine, … medical diagnosis, the
-        // provision of health or social care or treatment or the management
-        // of health or social care systems and services".
-        Art9Condition::HealthCare => {
-            purpose.is_care()
-                || matches!(
-                    purpose,
-                    P::Billing | P::QualityAssurance | P::HealthcareManagement | P::LegalObligation
-                )
-        }
-        Art9Condition::VitalInterests => {
-            matches!(purpose, P::Diagnosis | P::Treatment | P::CareCoordination)
-        }
-        Art9Condition::PublicHealth => matches!(purpose, P::PublicHealth | P::QualityAssurance),
-        Art9Condition::ResearchArchivingStatistics => purpose.is_art89(),
-        Art9Condition::LegalClaims => purpose == P::LegalClaims,
-        Art9Condition::ExplicitConsent
-        | Art9Condition::EmploymentSocialSecurity
-        | Art9Condition::NotForProfitBody
-        | Art9Condition::ManifestlyPublic
-        | Art9Condition::SubstantialPublicInterest => true,
-    }
-}
-
 fn check_condition_covers(art9: Art9Condition, purpose: Purpose, f: &mut Findings) {
-    if !condition_covers(art9, purpose) {
+    if !art9.covers(purpose) {
         f.deny(
             ReasonCode::ConditionDoesNotCoverPurpose,
             art9.citation(),
@@ -413,13 +380,18 @@ fn check_objections(
         if let Some(cite) = objection.binds(purpose, art6, at)
             && !cited.contains(&cite)
         {
+            let unless = if cite.as_str().ends_with("21(6)") {
+                "research and statistics continue only where necessary for a task carried \
+                 out in the public interest (Art. 6(1)(e))"
+            } else {
+                "the controller may continue only on compelling legitimate grounds it \
+                 demonstrates (then end the objection in the subject's record)"
+            };
             f.deny(
                 ReasonCode::Objection,
                 cite.clone(),
                 format!(
-                    "the subject objected at {} to processing for `{purpose}`: stop, unless \
-                     the controller demonstrates compelling legitimate grounds (then end the \
-                     objection in the subject's record)",
+                    "the subject objected at {} to processing for `{purpose}`: stop; {unless}",
                     objection.lodged_at
                 ),
             );

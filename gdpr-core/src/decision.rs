@@ -177,6 +177,25 @@ pub enum ReasonCode {
     Objection,
 }
 
+impl ReasonCode {
+    /// The stable kebab-case name, as in JSON (`"no-professional-secrecy"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingArt9Condition => "missing-art9-condition",
+            Self::CategoryNotCovered => "category-not-covered",
+            Self::PurposeIncompatible => "purpose-incompatible",
+            Self::ConditionDoesNotCoverPurpose => "condition-does-not-cover-purpose",
+            Self::NoProfessionalSecrecy => "no-professional-secrecy",
+            Self::IdentifiedDataWithoutNecessity => "identified-data-without-necessity",
+            Self::NoConsent => "no-consent",
+            Self::ConsentWithdrawn => "consent-withdrawn",
+            Self::Restricted => "restricted",
+            Self::RestrictionExceptionNotMet => "restriction-exception-not-met",
+            Self::Objection => "objection",
+        }
+    }
+}
+
 /// One safeguard that applies to a permitted processing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Safeguard {
@@ -207,4 +226,56 @@ pub enum SafeguardCode {
     CompatiblePurpose,
     /// Processing of restricted data under an Art. 18(2) exception.
     RestrictionException,
+}
+
+impl SafeguardCode {
+    /// The stable kebab-case name, as in JSON (`"pseudonymisation"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ProfessionalSecrecy => "professional-secrecy",
+            Self::Pseudonymisation => "pseudonymisation",
+            Self::Anonymisation => "anonymisation",
+            Self::IdentificationNecessary => "identification-necessary",
+            Self::Consent => "consent",
+            Self::CompatiblePurpose => "compatible-purpose",
+            Self::RestrictionException => "restriction-exception",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_names_match_serde() {
+        use ReasonCode as R;
+        for c in [
+            R::MissingArt9Condition,
+            R::CategoryNotCovered,
+            R::PurposeIncompatible,
+            R::ConditionDoesNotCoverPurpose,
+            R::NoProfessionalSecrecy,
+            R::IdentifiedDataWithoutNecessity,
+            R::NoConsent,
+            R::ConsentWithdrawn,
+            R::Restricted,
+            R::RestrictionExceptionNotMet,
+            R::Objection,
+        ] {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        use SafeguardCode as S;
+        for c in [
+            S::ProfessionalSecrecy,
+            S::Pseudonymisation,
+            S::Anonymisation,
+            S::IdentificationNecessary,
+            S::Consent,
+            S::CompatiblePurpose,
+            S::RestrictionException,
+        ] {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+    }
 }

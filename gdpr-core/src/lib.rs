@@ -34,6 +34,7 @@ pub mod objection;
 pub mod purpose;
 pub mod restriction;
 pub mod ropa;
+pub mod scope;
 pub mod subject;
 
 pub use citation::Citation;
