@@ -283,3 +283,48 @@ fn help_explains_files_and_exit_codes() {
     );
     assert!(h.contains("docs/samples/activity.json"), "{h}");
 }
+
+#[test]
+fn staff_identity_never_appears_in_decisions_or_errors() {
+    const CANARY: &str = "CANARY-STAFF-4711";
+    let requests = [
+        // permit
+        format!(
+            r#"{{"at": "2026-03-02T09:30:00Z", "actor": {{"id": "{CANARY}", "role": "physician",
+                "secrecy": {{"kind": "professional", "source": "§ 203(1) Nr. 1 StGB"}}}},
+                "purpose": "diagnosis", "categories": ["imaging-examination"]}}"#
+        ),
+        // deny
+        format!(
+            r#"{{"at": "2026-03-02T09:30:00Z", "actor": {{"id": "{CANARY}", "role": "system",
+                "secrecy": {{"kind": "none"}}}},
+                "purpose": "diagnosis", "categories": ["imaging-examination"]}}"#
+        ),
+        // bad input next to the identity
+        format!(
+            r#"{{"at": "2026-03-02T09:30:00Z", "actor": {{"id": "{CANARY}", "role": "surgeon",
+                "secrecy": {{"kind": "none"}}}}, "purpose": "diagnosis", "categories": []}}"#
+        ),
+        // a malformed identity
+        format!(
+            r#"{{"at": "2026-03-02T09:30:00Z", "actor": {{"id": "{CANARY}\u0007", "role": "system",
+                "secrecy": {{"kind": "none"}}}}, "purpose": "diagnosis", "categories": []}}"#
+        ),
+    ];
+    let mut codes = Vec::new();
+    for r in &requests {
+        let o = authorize_with_request(r);
+        codes.push(o.status.code());
+        assert!(
+            !stdout(&o).contains(CANARY),
+            "stdout leaked: {}",
+            stdout(&o)
+        );
+        assert!(
+            !stderr(&o).contains(CANARY),
+            "stderr leaked: {}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(codes, [Some(0), Some(3), Some(2), Some(2)]);
+}

@@ -111,6 +111,7 @@ pub fn authorize(
     let case = Case {
         activity: activity.name().to_owned(),
         purpose,
+        categories: request.categories.clone(),
         at,
         basis: basis.clone(),
     };

@@ -8,10 +8,12 @@
 //! JSON shape (field and code names are stable):
 //!
 //! ```json
-//! {"decision": "permit", "activity": "…", "purpose": "diagnosis", "at": "…",
+//! {"decision": "permit", "activity": "…", "purpose": "diagnosis",
+//!  "categories": ["imaging-examination"], "at": "…",
 //!  "basis": {"kind": "special-category", "art6": "contract", "art9": "health-care"},
 //!  "safeguards": [{"code": "professional-secrecy", "citation": "GDPR Art. 9(3)", "message": "…"}]}
-//! {"decision": "deny", "activity": "…", "purpose": "research", "at": "…",
+//! {"decision": "deny", "activity": "…", "purpose": "research",
+//!  "categories": ["imaging-examination"], "at": "…",
 //!  "basis": {…}, "reasons": [{"code": "consent-withdrawn", "citation": "GDPR Art. 7(3)", "message": "…"}]}
 //! ```
 
@@ -20,6 +22,7 @@ use serde::Serialize;
 
 use crate::Citation;
 use crate::basis::LawfulBasis;
+use crate::category::RecordCategory;
 use crate::purpose::Purpose;
 
 /// A decision on one processing request.
@@ -61,6 +64,8 @@ pub struct Case {
     pub activity: String,
     /// The purpose requested.
     pub purpose: Purpose,
+    /// The record categories requested.
+    pub categories: Vec<RecordCategory>,
     /// The instant the decision applies to.
     pub at: Timestamp,
     /// The lawful basis examined: the activity's basis.
@@ -77,7 +82,9 @@ pub struct Permit {
 }
 
 impl Permit {
-    /// Only [`crate::authorization::authorize`] makes permits.
+    /// Only [`crate::authorization::authorize`] makes permits, and only
+    /// when no rule failed — in particular, never for special-category
+    /// `about.categories` on an Art. 6 basis alone.
     pub(crate) fn new(about: Case, safeguards: Vec<Safeguard>) -> Self {
         Self { about, safeguards }
     }
