@@ -30,10 +30,12 @@ const DENY: u8 = 3;
 /// at which instant, and what is known about the patient: consents,
 /// restrictions, objections). Prints the decision as JSON:
 ///
-///   {"decision": "permit", "basis": {…}, "safeguards": [{"code", "citation", "message"}]}
-///   {"decision": "deny", "basis": {…}, "reasons": [{"code", "citation", "message"}]}
+///   {"decision": "permit" | "deny", "activity", "purpose", "categories", "at",
+///    "basis": {"kind", "art6", "art9", "national"},
+///    "safeguards": [{"code", "citation", "message"}],   (what applied to a permit)
+///    "reasons":    [{"code", "citation", "message"}]}   (why a denial, every one)
 ///
-/// A denial lists every reason, each with the article it comes from.
+/// Each reason and safeguard names the article it comes from.
 /// Samples: docs/samples/activity.json, docs/samples/request.json.
 /// The rules are explained in docs/authorization.md.
 ///

@@ -102,8 +102,9 @@ pub fn authorize(
     if purpose.is_art89() || basis.art9() == Some(Art9Condition::ResearchArchivingStatistics) {
         check_research_safeguards(activity, &mut f);
     }
-    if basis.art6() == Art6Basis::Consent || basis.art9() == Some(Art9Condition::ExplicitConsent) {
-        check_consent(basis.art9().is_some(), purpose, subject, at, &mut f);
+    let explicit = basis.art9() == Some(Art9Condition::ExplicitConsent);
+    if explicit || basis.art6() == Art6Basis::Consent {
+        check_consent(explicit, purpose, subject, at, &mut f);
     }
     check_restriction(request, subject, at, &mut f);
     check_objections(basis.art6(), purpose, subject, at, &mut f);

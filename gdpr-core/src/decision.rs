@@ -11,10 +11,12 @@
 //! {"decision": "permit", "activity": "…", "purpose": "diagnosis",
 //!  "categories": ["imaging-examination"], "at": "…",
 //!  "basis": {"kind": "special-category", "art6": "contract", "art9": "health-care"},
-//!  "safeguards": [{"code": "professional-secrecy", "citation": "GDPR Art. 9(3)", "message": "…"}]}
+//!  "safeguards": [{"code": "professional-secrecy", "citation": "GDPR Art. 9(3)", "message": "…"}],
+//!  "reasons": []}
 //! {"decision": "deny", "activity": "…", "purpose": "research",
 //!  "categories": ["imaging-examination"], "at": "…",
-//!  "basis": {…}, "reasons": [{"code": "consent-withdrawn", "citation": "GDPR Art. 7(3)", "message": "…"}]}
+//!  "basis": {…}, "safeguards": [],
+//!  "reasons": [{"code": "consent-withdrawn", "citation": "GDPR Art. 7(3)", "message": "…"}]}
 //! ```
 
 use jiff::Timestamp;
@@ -26,8 +28,11 @@ use crate::category::RecordCategory;
 use crate::purpose::Purpose;
 
 /// A decision on one processing request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "decision", rename_all = "kebab-case")]
+///
+/// Serialises to one flat JSON object with the same keys for both outcomes
+/// (`reasons` is empty for a permit, `safeguards` empty for a denial), so
+/// consumers read one schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub enum Decision {
     /// The processing may go ahead.
@@ -72,11 +77,37 @@ pub struct Case {
     pub basis: LawfulBasis,
 }
 
+impl Serialize for Decision {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            decision: &'static str,
+            #[serde(flatten)]
+            about: &'a Case,
+            safeguards: &'a [Safeguard],
+            reasons: &'a [Reason],
+        }
+        let wire = match self {
+            Self::Permit(p) => Wire {
+                decision: "permit",
+                about: &p.about,
+                safeguards: &p.safeguards,
+                reasons: &[],
+            },
+            Self::Deny(d) => Wire {
+                decision: "deny",
+                about: &d.about,
+                safeguards: &[],
+                reasons: &d.reasons,
+            },
+        };
+        wire.serialize(serializer)
+    }
+}
+
 /// Permission to process, with the basis and the safeguards that apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Permit {
-    #[serde(flatten)]
     about: Case,
     safeguards: Vec<Safeguard>,
 }
@@ -113,10 +144,8 @@ impl Permit {
 }
 
 /// A refusal, with every reason found (not only the first).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
-    #[serde(flatten)]
     about: Case,
     reasons: Vec<Reason>,
 }

@@ -385,3 +385,59 @@ fn decision_json_has_stable_names() {
     assert_eq!(v["decision"], "permit");
     assert_eq!(v["safeguards"][0]["code"], "professional-secrecy");
 }
+
+#[test]
+fn consent_under_art6_alone_cites_art6_1_a() {
+    let a = activity(
+        Purpose::Diagnosis,
+        pair(Art6Basis::Consent, Art9Condition::HealthCare),
+        Identifiability::Identified,
+    );
+    let d = authorize(
+        &a,
+        &request(actor(Role::Physician), Purpose::Diagnosis),
+        &SubjectState::default(),
+        ts(AT),
+    );
+    assert_eq!(citation_of(&d, ReasonCode::NoConsent), "GDPR Art. 6(1)(a)");
+}
+
+#[test]
+fn permit_and_deny_share_one_json_schema() {
+    let permit = authorize(
+        &reporting(),
+        &request(actor(Role::Physician), Purpose::Diagnosis),
+        &SubjectState::default(),
+        ts(AT),
+    );
+    let deny = authorize(
+        &reporting(),
+        &request(actor_without_secrecy(Role::System), Purpose::Diagnosis),
+        &SubjectState::default(),
+        ts(AT),
+    );
+    let keys = |d: &Decision| {
+        let v = serde_json::to_value(d).unwrap();
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&permit), keys(&deny));
+    assert_eq!(
+        keys(&permit),
+        [
+            "activity",
+            "at",
+            "basis",
+            "categories",
+            "decision",
+            "purpose",
+            "reasons",
+            "safeguards"
+        ]
+    );
+    assert_eq!(
+        serde_json::to_value(&permit).unwrap()["reasons"],
+        serde_json::json!([])
+    );
+}
