@@ -351,7 +351,16 @@ fn check_restriction(request: &Request, subject: &SubjectState, at: Timestamp, f
         f.safeguard(
             SafeguardCode::RestrictionException,
             cite,
-            format!("restricted data processed {}", exception.description()),
+            match exception {
+                RestrictionException::SubjectConsent | RestrictionException::LegalClaims => {
+                    format!("restricted data processed {}", exception.description())
+                }
+                _ => format!(
+                    "restricted data processed {} (as declared by the requester: \
+                     keep the justification with the audit record)",
+                    exception.description()
+                ),
+            },
         );
     } else {
         f.deny(
