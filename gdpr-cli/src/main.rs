@@ -6,9 +6,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod authorize;
 mod bases;
+mod dpia;
 mod error;
+mod input;
 mod retention;
+mod ropa;
 
 use std::process::ExitCode;
 
@@ -30,6 +34,10 @@ enum Command {
     Bases(bases::Args),
     /// Retention rules with their legal sources, and due-for-deletion decisions (Art. 5(1)(e)).
     Retention(retention::Args),
+    // The help of these three lives on their `Args` (one file each).
+    Authorize(authorize::Args),
+    Ropa(ropa::Args),
+    Dpia(dpia::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,5 +55,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
         Command::Retention(args) => retention::run(args),
+        Command::Authorize(args) => authorize::run(args),
+        Command::Ropa(args) => ropa::run(args),
+        Command::Dpia(args) => dpia::run(args),
     }
 }
