@@ -6,9 +6,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod authorize;
 mod bases;
+mod dpia;
 mod error;
+mod input;
 mod pacs;
+mod retention;
+mod ropa;
 
 use std::process::ExitCode;
 
@@ -28,6 +33,12 @@ struct Cli {
 enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
+    /// Retention rules with their legal sources, and due-for-deletion decisions (Art. 5(1)(e)).
+    Retention(retention::Args),
+    // The help of these three lives on their `Args` (one file each).
+    Authorize(authorize::Args),
+    Ropa(ropa::Args),
+    Dpia(dpia::Args),
     /// Locate, export or erase a patient's studies on a PACS or DICOM folder.
     Pacs(pacs::Args),
 }
@@ -46,6 +57,10 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
+        Command::Retention(args) => retention::run(args),
+        Command::Authorize(args) => authorize::run(args),
+        Command::Ropa(args) => ropa::run(args),
+        Command::Dpia(args) => dpia::run(args),
         Command::Pacs(args) => pacs::run(args),
     }
 }
