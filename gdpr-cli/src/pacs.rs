@@ -9,11 +9,16 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_audit::event::AuditEvent;
+use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+use gdpr_core::basis::{Art6Basis, LawfulBasis};
+use gdpr_core::purpose::Purpose;
+use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::SystemsConfig;
+use gdpr_dicom::store::{AuditContext, AuditSink, Audited, SystemsConfig};
 use serde_json::json;
 
 use crate::error::CliError;
@@ -59,9 +64,18 @@ enum Derived {
     Report,
 }
 
-/// Which patient on which system.
+/// Which patient on which system, and who asks.
 #[derive(Debug, clap::Args)]
 struct Target {
+    /// Append one audit event per operation (JSON Lines of
+    /// gdpr_audit::event::AuditEvent) to this file. Until the sealed audit
+    /// log is available, keep the file as protected as the data: events
+    /// carry the patient identifier.
+    #[arg(long = "audit-log")]
+    audit_log: Option<PathBuf>,
+    /// Who runs the command, for the audit event.
+    #[arg(long, default_value = "gdpr-cli")]
+    actor: String,
     /// The systems file (see docs/samples/systems.toml).
     #[arg(long)]
     config: PathBuf,
@@ -86,7 +100,29 @@ impl Target {
                 .map_err(|e| CliError::BadInput(format!("--issuer: {e}")))?;
         }
         let store = SystemsConfig::load(&self.config)?.open(&self.system)?;
-        Ok((store, subject))
+        let Some(path) = &self.audit_log else {
+            return Ok((store, subject));
+        };
+        let actor = Actor {
+            id: ActorId::new(&self.actor)
+                .map_err(|e| CliError::BadInput(format!("--actor: {e}")))?,
+            role: Role::DataProtectionOfficer,
+            secrecy: Secrecy::None,
+        };
+        // Answering a data subject's request is a legal obligation of the
+        // controller (Art. 6(1)(c) with Art. 12, 15, 17, 20).
+        let context = AuditContext::new(
+            actor,
+            Purpose::DataSubjectRequest,
+            LawfulBasis::Ordinary {
+                art6: Art6Basis::LegalObligation,
+            },
+        );
+        let sink = Arc::new(JsonLinesSink {
+            path: path.clone(),
+            lock: Mutex::new(()),
+        });
+        Ok((Box::new(Audited::new(store, sink, context)?), subject))
     }
 }
 
@@ -180,6 +216,37 @@ fn confirm(studies: usize, system: &str) -> Result<(), CliError> {
         ));
     }
     Ok(())
+}
+
+/// Appends audit events as JSON Lines, fsynced after each event.
+struct JsonLinesSink {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl AuditSink for JsonLinesSink {
+    fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
+        let fail = |e: std::io::Error| StoreError::Local {
+            operation: "append audit event",
+            detail: e.kind().to_string(),
+        };
+        let mut line = serde_json::to_vec(&event).map_err(|e| StoreError::Local {
+            operation: "encode audit event",
+            detail: e.to_string(),
+        })?;
+        line.push(b'\n');
+        let _guard = self.lock.lock().map_err(|_| StoreError::Local {
+            operation: "append audit event",
+            detail: "the audit writer is poisoned".into(),
+        })?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(fail)?;
+        file.write_all(&line).map_err(fail)?;
+        file.sync_all().map_err(fail)
+    }
 }
 
 fn print_json(value: &serde_json::Value) -> Result<(), CliError> {

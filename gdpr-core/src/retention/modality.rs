@@ -63,6 +63,21 @@ impl fmt::Display for Modality {
     }
 }
 
+// Serialised as its code, so that storage handles (`crate::store`) and JSON
+// records carry it as a plain string.
+impl serde::Serialize for Modality {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Modality {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        code.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +88,16 @@ mod tests {
         assert!("".parse::<Modality>().is_err());
         assert!("C T".parse::<Modality>().is_err());
         assert!("ABCDEFGHIJKLMNOPQ".parse::<Modality>().is_err());
+    }
+
+    #[test]
+    fn modality_serialises_as_its_code() {
+        let ct: Modality = "CT".parse().unwrap();
+        assert_eq!(serde_json::to_string(&ct).unwrap(), "\"CT\"");
+        assert_eq!(
+            serde_json::from_str::<Modality>("\"mr\"").unwrap().as_str(),
+            "MR"
+        );
+        assert!(serde_json::from_str::<Modality>("\"C T\"").is_err());
     }
 }

@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::category::RecordCategory;
+use crate::retention::{Fact, Modality, RetentionRecord};
+
+/// Whether a modality belongs to radiotherapy (`RTPLAN`, `RTDOSE`, …).
+fn is_radiotherapy(modality: &Modality) -> bool {
+    modality.as_str().starts_with("RT")
+}
 
 /// A DICOM Study Instance UID (0020,000D). It identifies an examination of a
 /// person, so `Debug` and `Display` never show it; [`StudyUid::expose`] gives
@@ -121,57 +127,6 @@ impl fmt::Display for RecordId {
     }
 }
 
-/// A DICOM modality code (0008,0060), such as `CT`, `MR` or `RTPLAN`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Modality(String);
-
-impl Modality {
-    /// Parses a modality: 1 to 16 characters `A-Z 0-9 _` (DICOM CS); leading
-    /// and trailing spaces are trimmed.
-    ///
-    /// # Errors
-    /// [`Error::InvalidIdentifier`] when the value breaks these rules.
-    pub fn new(value: impl AsRef<str>) -> Result<Self, Error> {
-        let value = value.as_ref().trim();
-        let ok = !value.is_empty()
-            && value.len() <= 16
-            && value
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        if !ok {
-            return Err(Error::InvalidIdentifier {
-                what: "modality",
-                rule: "1 to 16 characters A-Z 0-9 _ (DICOM CS)",
-            });
-        }
-        Ok(Self(value.to_owned()))
-    }
-
-    /// The modality code.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the modality belongs to radiotherapy (`RTPLAN`, `RTDOSE`, …).
-    pub fn is_radiotherapy(&self) -> bool {
-        self.0.starts_with("RT")
-    }
-}
-
-impl TryFrom<String> for Modality {
-    type Error = Error;
-    fn try_from(value: String) -> Result<Self, Error> {
-        Self::new(value)
-    }
-}
-
-impl From<Modality> for String {
-    fn from(m: Modality) -> String {
-        m.0
-    }
-}
-
 /// One study a store holds about a data subject, with what retention and
 /// export need to know about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,9 +149,9 @@ impl StudyHandle {
         study_date: Option<jiff::civil::Date>,
         mut modalities: Vec<Modality>,
     ) -> Self {
-        modalities.sort();
+        modalities.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         modalities.dedup();
-        let category = if modalities.iter().any(Modality::is_radiotherapy) {
+        let category = if modalities.iter().any(is_radiotherapy) {
             RecordCategory::Radiotherapy
         } else {
             RecordCategory::ImagingExamination
@@ -233,6 +188,25 @@ impl StudyHandle {
     /// The record category retention rules apply to.
     pub fn category(&self) -> RecordCategory {
         self.category
+    }
+
+    /// The facts retention rules read ([`crate::retention`]): one record per
+    /// modality (a record carries one), each with the category and the study
+    /// date as the event date; one record without modality if none is known.
+    /// Keep the study until the latest of their decisions is due.
+    pub fn retention_records(&self) -> Vec<RetentionRecord> {
+        let base = RetentionRecord::new(self.category);
+        let base = match self.study_date {
+            Some(date) => base.with_date(Fact::EventDate, date),
+            None => base,
+        };
+        if self.modalities.is_empty() {
+            return vec![base];
+        }
+        self.modalities
+            .iter()
+            .map(|m| base.with_modality(*m))
+            .collect()
     }
 }
 
@@ -307,8 +281,10 @@ mod tests {
             StudyHandle::new(
                 RecordId::new("s1").unwrap(),
                 StudyUid::new("1.2.3").unwrap(),
-                None,
-                mods.iter().map(|m| Modality::new(m).unwrap()).collect(),
+                Some(jiff::civil::date(2020, 5, 1)),
+                mods.iter()
+                    .map(|m| m.parse::<Modality>().unwrap())
+                    .collect(),
             )
         };
         assert_eq!(
@@ -320,7 +296,8 @@ mod tests {
             RecordCategory::ImagingExamination
         );
         assert_eq!(handle(&["MR", "MR", "CT"]).modalities().len(), 2);
-        assert!(Modality::new("ct").is_err());
+        assert_eq!(handle(&["MR", "CT"]).retention_records().len(), 2);
+        assert_eq!(handle(&[]).retention_records().len(), 1);
     }
 
     #[test]

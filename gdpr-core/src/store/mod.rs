@@ -21,8 +21,9 @@ mod outcome;
 
 use std::path::Path;
 
+pub use crate::retention::Modality;
 pub use error::StoreError;
-pub use handle::{Modality, RecordId, StudyHandle, StudyUid, SystemIdentity};
+pub use handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
 pub use outcome::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportManifest, ExportReport, ExportedFile,
     ExportedStudy, Refusal, Remnant, ResourceKind, Verification,

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::handle::{Modality, RecordId, StudyHandle, StudyUid, SystemIdentity};
+use super::handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
 use crate::category::RecordCategory;
+use crate::retention::Modality;
 
 /// What to do with derived copies (instances Orthanc or another system made
 /// by anonymising or modifying the subject's studies) when erasing.

@@ -1,117 +1,67 @@
 //! Audit of store operations: [`Audited`] wraps any [`SubjectStore`] and
-//! records one [`StoreEvent`] per operation (what, on which system, on which
-//! of the system's records, with what outcome) into a [`StoreAuditSink`].
+//! records one [`gdpr_audit::event::AuditEvent`] per operation into an
+//! [`AuditSink`].
 //!
-//! The event itself carries no patient value: objects are the system's own
-//! record ids, and errors are described by their operation template. The
-//! subject is handed to the sink separately, so a sink can store it in an
-//! erasable field (or a keyed pseudonym) of the audit log.
+//! | operation | event type | action |
+//! |---|---|---|
+//! | `locate`, `verify_erasure` | Query (DCM 110112) | query |
+//! | `export` | Export (DCM 110106) | export |
+//! | `erase_study`, `erase_subject` | DICOM Study Deleted (DCM 110105) | erasure |
+//!
+//! The outcome is success, minor failure (an erasure that left or was
+//! refused something) or serious failure (an error). The subject, the study
+//! (for `erase_study`) and a summary of the records concerned (the system's
+//! own ids: found, exported, erased, left, refused) go into the event's
+//! personal fields, which the audit log keeps erasable; the error of a failed
+//! operation never contains identifying values. Who acted, why and on which
+//! basis come from the [`AuditContext`] the host supplies.
 //!
 //! Fail-closed: if the sink cannot record an event, the operation returns an
 //! error even when the system acted. Store operations are idempotent, so the
-//! caller fixes the audit log and runs the operation again to obtain both
-//! the result and its record.
+//! caller fixes the audit log and runs the operation again to obtain both the
+//! result and its record.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use gdpr_audit::action::{Action, EventType, Outcome};
+use gdpr_audit::event::AuditEvent;
+use gdpr_audit::label::{CorrelationId, SourceSystem, TenantId};
+use gdpr_audit::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
+use gdpr_core::actor::Actor;
+use gdpr_core::basis::LawfulBasis;
+use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{
     DerivedPolicy, ErasureReport, ExportReport, RecordId, StoreError, StudyHandle, SubjectStore,
     SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
-use serde::{Deserialize, Serialize};
 
-/// What a store operation did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum StoreAction {
-    /// Listed a subject's studies (Art. 15(1)).
-    Locate,
-    /// Exported a subject's studies (Art. 15(3), 20(1)).
-    Export,
-    /// Erased one study (Art. 17(1)).
-    EraseStudy,
-    /// Erased a subject's data (Art. 17(1)).
-    EraseSubject,
-    /// Verified an erasure (Art. 17(1), 5(2)).
-    VerifyErasure,
-}
-
-impl StoreAction {
-    /// The provision the action serves.
-    pub const fn citation(self) -> &'static str {
-        match self {
-            Self::Locate => "GDPR Art. 15(1)",
-            Self::Export => "GDPR Art. 15(3), Art. 20(1)",
-            Self::EraseStudy | Self::EraseSubject => "GDPR Art. 17(1)",
-            Self::VerifyErasure => "GDPR Art. 17(1), Art. 5(2)",
-        }
-    }
-}
-
-/// How a store operation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum StoreOutcome {
-    /// Completed (locate, export).
-    Completed,
-    /// Erasure or verification confirmed that nothing is left.
-    Verified,
-    /// Erasure ran but something is left or was refused.
-    Incomplete,
-    /// The operation failed with an error.
-    Failed,
-}
-
-/// One audit event of a store operation. Holds no patient value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoreEvent {
-    /// What was done.
-    pub action: StoreAction,
-    /// The provision it served.
-    pub citation: String,
-    /// How it ended.
-    pub outcome: StoreOutcome,
-    /// The system acted on.
-    pub system: SystemIdentity,
-    /// The system's records concerned (studies found, exported, erased, or
-    /// left).
-    pub objects: Vec<RecordId>,
-    /// For failures: the error, which never contains identifying values.
-    pub error: Option<String>,
-    /// When the operation ended.
-    pub at: jiff::Timestamp,
-}
-
-/// Where [`Audited`] records events.
-pub trait StoreAuditSink: Send + Sync {
-    /// Records `event` about `subject` (the subject is separate so the sink
-    /// can keep it erasable or pseudonymised).
+/// Where [`Audited`] records events (the audit log, or memory in tests).
+pub trait AuditSink: Send + Sync {
+    /// Records one event durably.
     ///
     /// # Errors
-    /// [`StoreError::Local`] when the event could not be recorded durably.
-    fn record(&self, event: StoreEvent, subject: Option<&PatientId>) -> Result<(), StoreError>;
+    /// [`StoreError::Local`] when the event could not be recorded.
+    fn record(&self, event: AuditEvent) -> Result<(), StoreError>;
 }
 
 /// A sink that keeps events in memory (tests, short-lived tools).
 #[derive(Debug, Default)]
 pub struct MemoryAuditSink {
-    events: Mutex<Vec<StoreEvent>>,
+    events: Mutex<Vec<AuditEvent>>,
 }
 
 impl MemoryAuditSink {
     /// The events recorded so far.
-    pub fn events(&self) -> Vec<StoreEvent> {
+    pub fn events(&self) -> Vec<AuditEvent> {
         self.events.lock().map(|e| e.clone()).unwrap_or_default()
     }
 }
 
-impl StoreAuditSink for MemoryAuditSink {
-    fn record(&self, event: StoreEvent, _subject: Option<&PatientId>) -> Result<(), StoreError> {
+impl AuditSink for MemoryAuditSink {
+    fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
         self.events
             .lock()
             .map_err(|_| StoreError::Local {
@@ -123,16 +73,71 @@ impl StoreAuditSink for MemoryAuditSink {
     }
 }
 
+/// Who acts on the store, why and on which lawful basis.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AuditContext {
+    /// The person or system acting.
+    pub actor: Actor,
+    /// Why (for data-subject requests: [`Purpose::DataSubjectRequest`]).
+    pub purpose: Purpose,
+    /// On which basis.
+    pub basis: LawfulBasis,
+    /// The tenant, in a shared audit log.
+    pub tenant: Option<TenantId>,
+    /// Links the events of one request.
+    pub correlation_id: Option<CorrelationId>,
+}
+
+impl AuditContext {
+    /// A context without tenant or correlation id.
+    pub fn new(actor: Actor, purpose: Purpose, basis: LawfulBasis) -> Self {
+        Self {
+            actor,
+            purpose,
+            basis,
+            tenant: None,
+            correlation_id: None,
+        }
+    }
+}
+
 /// A store whose every operation leaves an audit event.
 pub struct Audited<S> {
     inner: S,
-    sink: Arc<dyn StoreAuditSink>,
+    sink: Arc<dyn AuditSink>,
+    context: AuditContext,
+    source: SourceSystem,
+}
+
+struct Summary {
+    outcome: Outcome,
+    text: String,
 }
 
 impl<S: SubjectStore> Audited<S> {
-    /// Wraps `inner`, recording into `sink`.
-    pub fn new(inner: S, sink: Arc<dyn StoreAuditSink>) -> Self {
-        Self { inner, sink }
+    /// Wraps `inner`, recording into `sink` with `context`. The system's
+    /// configured name becomes the event's source system.
+    ///
+    /// # Errors
+    /// [`StoreError::Configuration`] when the system's name is not a valid
+    /// audit label (1 to 128 bytes, no control characters, no surrounding
+    /// space).
+    pub fn new(
+        inner: S,
+        sink: Arc<dyn AuditSink>,
+        context: AuditContext,
+    ) -> Result<Self, StoreError> {
+        let source =
+            SourceSystem::new(inner.identity().name()).map_err(|e| StoreError::Configuration {
+                detail: format!("the system name cannot name an audit source: {e}"),
+            })?;
+        Ok(Self {
+            inner,
+            sink,
+            context,
+            source,
+        })
     }
 
     /// The wrapped store.
@@ -142,48 +147,88 @@ impl<S: SubjectStore> Audited<S> {
 
     fn emit<T>(
         &self,
-        action: StoreAction,
+        (event_type, action): (EventType, Action),
         subject: Option<&PatientId>,
+        study: Option<&StudyHandle>,
         result: &Result<T, StoreError>,
-        summarize: impl FnOnce(&T) -> (StoreOutcome, Vec<RecordId>),
+        summarize: impl FnOnce(&T) -> Summary,
     ) -> Result<(), StoreError> {
-        let (outcome, objects, error) = match result {
-            Ok(value) => {
-                let (outcome, objects) = summarize(value);
-                (outcome, objects, None)
-            }
-            Err(e) => (StoreOutcome::Failed, Vec::new(), Some(e.to_string())),
-        };
-        self.sink.record(
-            StoreEvent {
-                action,
-                citation: action.citation().to_owned(),
-                outcome,
-                system: self.inner.identity().clone(),
-                objects,
-                error,
-                at: jiff::Timestamp::now(),
+        let summary = match result {
+            Ok(value) => summarize(value),
+            Err(e) => Summary {
+                outcome: Outcome::SeriousFailure,
+                text: format!("failed: {e}"),
             },
-            subject,
+        };
+        let mut builder = AuditEvent::builder(
+            event_type,
+            action,
+            self.context.actor.clone(),
+            self.context.purpose,
+            self.context.basis.clone(),
+            self.source.clone(),
         )
+        .outcome(summary.outcome);
+        if let Some(subject) = subject {
+            builder = builder.subject(subject.clone());
+        }
+        if let Some(study) = study
+            && let Ok(id) = ObjectId::new(study.id().as_str())
+        {
+            builder = builder.object(ObjectRef::new(ObjectKind::Study, id));
+        }
+        if let Some(tenant) = &self.context.tenant {
+            builder = builder.tenant(tenant.clone());
+        }
+        if let Some(correlation) = &self.context.correlation_id {
+            builder = builder.correlation_id(correlation.clone());
+        }
+        if let Ok(text) = FreeText::new(bounded(summary.text)) {
+            builder = builder.text(text);
+        }
+        self.sink.record(builder.build(jiff::Timestamp::now()))
     }
 }
 
-fn erasure_summary(report: &ErasureReport) -> (StoreOutcome, Vec<RecordId>) {
-    let outcome = if report.is_verified() {
-        StoreOutcome::Verified
-    } else {
-        StoreOutcome::Incomplete
-    };
-    let objects = report
-        .erased()
-        .iter()
-        .map(|e| e.id.clone())
-        .chain(report.left().iter().map(|l| l.id.clone()))
-        .chain(report.refused().iter().map(|r| r.id.clone()))
-        .collect();
-    (outcome, objects)
+/// Keeps free text within the audit model's 4096 bytes.
+fn bounded(mut text: String) -> String {
+    const MAX: usize = 4000;
+    if text.len() > MAX {
+        let mut cut = MAX;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(" … (truncated)");
+    }
+    text
 }
+
+fn ids<'a>(label: &str, ids: impl Iterator<Item = &'a RecordId>) -> String {
+    let list: Vec<&str> = ids.map(RecordId::as_str).collect();
+    format!("{label} [{}]", list.join(", "))
+}
+
+fn erasure_summary(report: &ErasureReport) -> Summary {
+    Summary {
+        outcome: if report.is_verified() {
+            Outcome::Success
+        } else {
+            Outcome::MinorFailure
+        },
+        text: format!(
+            "verified: {}; {}; {}; {}",
+            report.is_verified(),
+            ids("erased", report.erased().iter().map(|e| &e.id)),
+            ids("left", report.left().iter().map(|l| &l.id)),
+            ids("refused", report.refused().iter().map(|r| &r.id)),
+        ),
+    }
+}
+
+const QUERY: (EventType, Action) = (EventType::Query, Action::Query);
+const EXPORT: (EventType, Action) = (EventType::Export, Action::Export);
+const ERASURE: (EventType, Action) = (EventType::DicomStudyDeleted, Action::Erasure);
 
 #[async_trait]
 impl<S: SubjectStore> SubjectStore for Audited<S> {
@@ -193,11 +238,9 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
 
     async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
         let result = self.inner.locate(subject).await;
-        self.emit(StoreAction::Locate, Some(subject), &result, |studies| {
-            (
-                StoreOutcome::Completed,
-                studies.iter().map(|s| s.id().clone()).collect(),
-            )
+        self.emit(QUERY, Some(subject), None, &result, |studies| Summary {
+            outcome: Outcome::Success,
+            text: ids("located", studies.iter().map(StudyHandle::id)),
         })?;
         result
     }
@@ -208,23 +251,21 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
         destination: &Path,
     ) -> Result<ExportReport, StoreError> {
         let result = self.inner.export(subject, destination).await;
-        self.emit(StoreAction::Export, Some(subject), &result, |report| {
-            (
-                StoreOutcome::Completed,
-                report
-                    .manifest
-                    .studies
-                    .iter()
-                    .map(|s| s.id.clone())
-                    .collect(),
-            )
+        self.emit(EXPORT, Some(subject), None, &result, |report| Summary {
+            outcome: Outcome::Success,
+            text: format!(
+                "{}; {} files, {} bytes",
+                ids("exported", report.manifest.studies.iter().map(|s| &s.id)),
+                report.files,
+                report.bytes
+            ),
         })?;
         result
     }
 
     async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
         let result = self.inner.erase_study(study).await;
-        self.emit(StoreAction::EraseStudy, None, &result, erasure_summary)?;
+        self.emit(ERASURE, None, Some(study), &result, erasure_summary)?;
         result
     }
 
@@ -234,12 +275,7 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
         derived: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
         let result = self.inner.erase_subject(subject, derived).await;
-        self.emit(
-            StoreAction::EraseSubject,
-            Some(subject),
-            &result,
-            erasure_summary,
-        )?;
+        self.emit(ERASURE, Some(subject), None, &result, erasure_summary)?;
         result
     }
 
@@ -249,16 +285,16 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
         erased: &[StudyHandle],
     ) -> Result<Verification, StoreError> {
         let result = self.inner.verify_erasure(subject, erased).await;
-        self.emit(StoreAction::VerifyErasure, Some(subject), &result, |v| {
-            let outcome = if v.is_confirmed() {
-                StoreOutcome::Verified
+        self.emit(QUERY, Some(subject), None, &result, |v| Summary {
+            outcome: if v.is_confirmed() {
+                Outcome::Success
             } else {
-                StoreOutcome::Incomplete
-            };
-            (
-                outcome,
-                v.remaining().iter().map(|r| r.id.clone()).collect(),
-            )
+                Outcome::MinorFailure
+            },
+            text: format!(
+                "erasure verification: {}",
+                ids("remaining", v.remaining().iter().map(|r| &r.id))
+            ),
         })?;
         result
     }
@@ -266,12 +302,15 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
 
 #[cfg(test)]
 mod tests {
+    use gdpr_core::actor::{ActorId, Role, Secrecy};
+    use gdpr_core::basis::Art6Basis;
+
     use super::*;
     use crate::store::{FolderStore, SyntheticInstance};
 
     struct Broken;
-    impl StoreAuditSink for Broken {
-        fn record(&self, _: StoreEvent, _: Option<&PatientId>) -> Result<(), StoreError> {
+    impl AuditSink for Broken {
+        fn record(&self, _: AuditEvent) -> Result<(), StoreError> {
             Err(StoreError::Local {
                 operation: "record audit event",
                 detail: "disk full".into(),
@@ -279,8 +318,22 @@ mod tests {
         }
     }
 
+    fn context() -> AuditContext {
+        AuditContext::new(
+            Actor {
+                id: ActorId::new("dpo.jones").unwrap(),
+                role: Role::DataProtectionOfficer,
+                secrecy: Secrecy::None,
+            },
+            Purpose::DataSubjectRequest,
+            LawfulBasis::Ordinary {
+                art6: Art6Basis::LegalObligation,
+            },
+        )
+    }
+
     #[tokio::test]
-    async fn every_operation_leaves_one_event_without_patient_values() {
+    async fn every_operation_leaves_one_event_without_patient_values_in_clear() {
         let dir = tempfile::tempdir().unwrap();
         let subject = PatientId::new("CANARY-AUDIT-1").unwrap();
         SyntheticInstance::new("1.2.826.0.1.3680043.10.1234.3", subject.expose(), 1, 1, 1)
@@ -290,7 +343,9 @@ mod tests {
         let store = Audited::new(
             FolderStore::open("archive", dir.path()).unwrap(),
             sink.clone(),
-        );
+            context(),
+        )
+        .unwrap();
         let handles = store.locate(&subject).await.unwrap();
         let out = tempfile::tempdir().unwrap();
         store.export(&subject, &out.path().join("x")).await.unwrap();
@@ -304,22 +359,35 @@ mod tests {
             .unwrap();
         store.verify_erasure(&subject, &handles).await.unwrap();
         let events = sink.events();
-        let actions: Vec<_> = events.iter().map(|e| (e.action, e.outcome)).collect();
+        let kinds: Vec<_> = events
+            .iter()
+            .map(|e| (e.event_type(), e.action(), e.outcome()))
+            .collect();
         assert_eq!(
-            actions,
+            kinds,
             [
-                (StoreAction::Locate, StoreOutcome::Completed),
-                (StoreAction::Export, StoreOutcome::Completed),
-                (StoreAction::Export, StoreOutcome::Failed),
-                (StoreAction::EraseSubject, StoreOutcome::Verified),
-                (StoreAction::VerifyErasure, StoreOutcome::Verified),
+                (EventType::Query, Action::Query, Outcome::Success),
+                (EventType::Export, Action::Export, Outcome::Success),
+                (EventType::Export, Action::Export, Outcome::SeriousFailure),
+                (
+                    EventType::DicomStudyDeleted,
+                    Action::Erasure,
+                    Outcome::Success
+                ),
+                (EventType::Query, Action::Query, Outcome::Success),
             ]
         );
-        assert_eq!(events[3].objects, vec![handles[0].id().clone()]);
-        assert_eq!(events[3].citation, "GDPR Art. 17(1)");
-        let json = serde_json::to_string(&events).unwrap();
-        assert!(!json.contains("CANARY"));
-        assert!(!json.contains("1.2.826.0.1.3680043.10.1234.3"));
+        let erasure = &events[3];
+        assert_eq!(erasure.subject(), Some(&subject));
+        assert_eq!(erasure.source().as_str(), "archive");
+        assert_eq!(erasure.purpose(), Purpose::DataSubjectRequest);
+        let text = erasure.text().unwrap().expose();
+        assert!(text.contains(handles[0].id().as_str()), "{text}");
+        assert!(text.contains("verified: true"), "{text}");
+        // Personal fields are redacted in Debug; nothing identifying leaks.
+        let debug = format!("{events:?}");
+        assert!(!debug.contains("CANARY"), "{debug}");
+        assert!(!debug.contains("1.2.826.0.1.3680043.10.1234.3"));
     }
 
     #[tokio::test]
@@ -328,11 +396,19 @@ mod tests {
         let store = Audited::new(
             FolderStore::open("archive", dir.path()).unwrap(),
             Arc::new(Broken),
-        );
+            context(),
+        )
+        .unwrap();
         let err = store
             .locate(&PatientId::new("X").unwrap())
             .await
             .unwrap_err();
         assert!(err.to_string().contains("audit"), "{err}");
+    }
+
+    #[test]
+    fn long_summaries_are_bounded() {
+        let text = bounded("x".repeat(10_000));
+        assert!(FreeText::new(text).is_ok());
     }
 }

@@ -171,7 +171,7 @@ impl DicomWebStore {
             .map(|a| {
                 a.value
                     .iter()
-                    .filter_map(|v| v.as_str().and_then(|m| Modality::new(m).ok()))
+                    .filter_map(|v| v.as_str().and_then(|m| m.trim().parse::<Modality>().ok()))
                     .collect()
             })
             .unwrap_or_default();

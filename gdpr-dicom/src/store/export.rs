@@ -162,7 +162,7 @@ mod tests {
             hashed_id("study", "1.2.3"),
             StudyUid::new("1.2.3").unwrap(),
             None,
-            vec![Modality::new("CT").unwrap()],
+            vec!["CT".parse::<Modality>().unwrap()],
         );
         let s = writer.begin_study(&handle);
         writer.add_file(s, "Doe^Jane/series A", b"one").unwrap();

@@ -134,7 +134,7 @@ impl FolderStore {
                 })?;
                 let modalities = modalities
                     .into_iter()
-                    .filter_map(|m| Modality::new(m).ok())
+                    .filter_map(|m| m.trim().parse::<Modality>().ok())
                     .collect();
                 Ok(StudyHandle::new(
                     hashed_id("study", uid),

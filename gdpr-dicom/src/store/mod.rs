@@ -30,9 +30,7 @@ mod secret;
 mod synthetic;
 mod token;
 
-pub use audited::{
-    Audited, MemoryAuditSink, StoreAction, StoreAuditSink, StoreEvent, StoreOutcome,
-};
+pub use audited::{AuditContext, AuditSink, Audited, MemoryAuditSink};
 pub use config::{Dcm4cheeEntry, RemoteConfig, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
 pub use dicomweb::{DicomWebConfig, DicomWebStore};

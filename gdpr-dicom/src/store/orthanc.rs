@@ -224,7 +224,7 @@ impl OrthancStore {
             if let Some(m) = s
                 .main_dicom_tags
                 .get("Modality")
-                .and_then(|m| Modality::new(m).ok())
+                .and_then(|m| m.trim().parse::<Modality>().ok())
             {
                 modalities
                     .entry(s.parent_study.as_str())
