@@ -26,6 +26,7 @@ mod multipart;
 mod orthanc;
 mod orthanc_archive;
 mod orthanc_derived;
+mod orthanc_erasure;
 mod secret;
 mod synthetic;
 mod token;

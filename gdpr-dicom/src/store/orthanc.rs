@@ -19,14 +19,11 @@
 //! Orthanc's `/changes` log loses a resource's history when it is deleted, so
 //! the caller's audit record is the proof of erasure.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use gdpr_core::store::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, RecordId, Remnant,
-    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, Verification,
+    DerivedPolicy, Modality, RecordId, StoreError, StudyHandle, StudyUid, SystemIdentity,
 };
 use gdpr_core::subject::PatientId;
 use serde::Deserialize;
@@ -34,7 +31,6 @@ use serde_json::json;
 
 use super::dicomfile::parse_da;
 use super::http::{Auth, Http, HttpOptions, check_status, parse_json};
-use super::orthanc_derived::DerivedScan;
 use super::secret::PasswordSource;
 
 /// How to reach an Orthanc server.
@@ -51,7 +47,7 @@ pub struct OrthancConfig {
     pub password: Option<PasswordSource>,
     /// Timeouts, retries, transport policy.
     pub http: HttpOptions,
-    /// What [`SubjectStore::erase_study`] does with derived copies.
+    /// What [`SubjectStore::erase_study`](gdpr_core::store::SubjectStore::erase_study) does with derived copies.
     pub derived: DerivedPolicy,
 }
 
@@ -72,8 +68,8 @@ impl OrthancConfig {
 /// A store over an Orthanc server.
 pub struct OrthancStore {
     pub(crate) http: Arc<Http>,
-    identity: SystemIdentity,
-    derived: DerivedPolicy,
+    pub(crate) identity: SystemIdentity,
+    pub(crate) derived: DerivedPolicy,
 }
 
 #[derive(Deserialize)]
@@ -154,7 +150,7 @@ impl OrthancStore {
     /// id of its study. For imports, tests and benchmarks.
     ///
     /// # Errors
-    /// As [`SubjectStore::locate`]; [`StoreError::Protocol`] when Orthanc
+    /// As [`SubjectStore::locate`](gdpr_core::store::SubjectStore::locate); [`StoreError::Protocol`] when Orthanc
     /// rejects the file.
     pub async fn store_instance(&self, dicom: Vec<u8>) -> Result<RecordId, StoreError> {
         #[derive(Deserialize)]
@@ -350,179 +346,6 @@ impl OrthancStore {
             Err(StoreError::NotFound { .. }) => Ok(false),
             Err(e) => Err(e),
         }
-    }
-
-    /// What of the subject itself remains (not derived copies).
-    async fn remaining_of_subject(&self, subject: &PatientId) -> Result<Vec<Remnant>, StoreError> {
-        if subject.issuer().is_some() {
-            return Ok(self
-                .find(subject)
-                .await?
-                .into_iter()
-                .map(|s| Remnant {
-                    id: s.handle.id().clone(),
-                    kind: ResourceKind::Study,
-                    derived_from: None,
-                })
-                .collect());
-        }
-        self.lookup_patients(subject)
-            .await?
-            .iter()
-            .map(|p| {
-                Ok(Remnant {
-                    id: record_id("POST /tools/lookup", p)?,
-                    kind: ResourceKind::Patient,
-                    derived_from: None,
-                })
-            })
-            .collect()
-    }
-
-    async fn erase(
-        &self,
-        subject: Option<&PatientId>,
-        studies: Vec<OrthancStudy>,
-        policy: DerivedPolicy,
-    ) -> Result<ErasureReport, StoreError> {
-        let mut attempted = Vec::new();
-        let mut origin_patients = BTreeSet::new();
-        for study in &studies {
-            let existed = self.delete("studies", study.handle.id().as_str()).await?;
-            attempted.push(ErasedItem {
-                id: study.handle.id().clone(),
-                kind: ResourceKind::Study,
-                already_absent: !existed,
-            });
-            origin_patients.insert(study.patient.clone());
-        }
-        // Without an issuer the Orthanc patient is exactly the subject; with
-        // one, other issuers' studies may share it, and Orthanc removes the
-        // patient by itself once its last study is gone.
-        if let Some(subject) = subject.filter(|s| s.issuer().is_none()) {
-            // After an interrupted run the patient may be gone already; its
-            // derived copies still point at the id Orthanc gave it.
-            origin_patients.insert(orthanc_patient_id(subject));
-            for patient in self.lookup_patients(subject).await? {
-                let existed = self.delete("patients", &patient).await?;
-                origin_patients.insert(patient.clone());
-                attempted.push(ErasedItem {
-                    id: record_id("POST /tools/lookup", &patient)?,
-                    kind: ResourceKind::Patient,
-                    already_absent: !existed,
-                });
-            }
-        }
-        let origin_studies: BTreeSet<String> =
-            studies.iter().map(|s| s.handle.id().to_string()).collect();
-        let scan = DerivedScan {
-            studies: origin_studies,
-            // Orthanc patients are keyed by PatientID alone: with an issuer,
-            // a patient-level link could point at another issuer's person.
-            patients: if subject.is_some_and(|s| s.issuer().is_none()) {
-                origin_patients
-            } else {
-                BTreeSet::new()
-            },
-        };
-        let derived = scan.run(self).await?;
-        let mut remaining = match subject {
-            Some(s) => self.remaining_of_subject(s).await?,
-            None => {
-                let mut left = Vec::new();
-                for s in &studies {
-                    if self.exists("studies", s.handle.id().as_str()).await? {
-                        left.push(Remnant {
-                            id: s.handle.id().clone(),
-                            kind: ResourceKind::Study,
-                            derived_from: None,
-                        });
-                    }
-                }
-                left
-            }
-        };
-        for copy in derived {
-            if policy == DerivedPolicy::Erase {
-                let existed = self.delete("studies", copy.id.as_str()).await?;
-                attempted.push(ErasedItem {
-                    id: copy.id.clone(),
-                    kind: ResourceKind::DerivedStudy,
-                    already_absent: !existed,
-                });
-                // Confirm this copy is gone rather than trusting the DELETE.
-                if !self.exists("studies", copy.id.as_str()).await? {
-                    continue;
-                }
-            }
-            remaining.push(copy);
-        }
-        Ok(ErasureReport::reconcile(
-            attempted,
-            Vec::new(),
-            Verification::new(remaining),
-        ))
-    }
-}
-
-#[async_trait]
-impl SubjectStore for OrthancStore {
-    fn identity(&self) -> &SystemIdentity {
-        &self.identity
-    }
-
-    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
-        Ok(self
-            .find(subject)
-            .await?
-            .into_iter()
-            .map(|s| s.handle)
-            .collect())
-    }
-
-    async fn export(
-        &self,
-        subject: &PatientId,
-        destination: &Path,
-    ) -> Result<ExportReport, StoreError> {
-        let studies = self.locate(subject).await?;
-        super::orthanc_archive::export(self, &studies, destination).await
-    }
-
-    async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
-        let study = OrthancStudy {
-            handle: study.clone(),
-            patient: String::new(),
-        };
-        self.erase(None, vec![study], self.derived).await
-    }
-
-    async fn erase_subject(
-        &self,
-        subject: &PatientId,
-        derived: DerivedPolicy,
-    ) -> Result<ErasureReport, StoreError> {
-        let studies = self.find(subject).await?;
-        self.erase(Some(subject), studies, derived).await
-    }
-
-    async fn verify_erasure(
-        &self,
-        subject: &PatientId,
-        erased: &[StudyHandle],
-    ) -> Result<Verification, StoreError> {
-        let mut remaining = self.remaining_of_subject(subject).await?;
-        let scan = DerivedScan {
-            studies: erased.iter().map(|h| h.id().to_string()).collect(),
-            patients: if subject.issuer().is_none() {
-                // Orthanc names a patient by the SHA-1 of its PatientID.
-                BTreeSet::from([orthanc_patient_id(subject)])
-            } else {
-                BTreeSet::new()
-            },
-        };
-        remaining.extend(scan.run(self).await?);
-        Ok(Verification::new(remaining))
     }
 }
 

@@ -1,0 +1,190 @@
+//! Orthanc erasure and verification, and the [`SubjectStore`] implementation
+//! of [`OrthancStore`] (see [`super::orthanc`] for the protocol notes).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use async_trait::async_trait;
+use gdpr_core::store::{
+    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Remnant, ResourceKind, StoreError,
+    StudyHandle, SubjectStore, SystemIdentity, Verification,
+};
+use gdpr_core::subject::PatientId;
+
+use super::orthanc::{OrthancStore, OrthancStudy, orthanc_patient_id, record_id};
+use super::orthanc_derived::DerivedScan;
+
+impl OrthancStore {
+    /// What of the subject itself remains (not derived copies).
+    async fn remaining_of_subject(&self, subject: &PatientId) -> Result<Vec<Remnant>, StoreError> {
+        if subject.issuer().is_some() {
+            return Ok(self
+                .find(subject)
+                .await?
+                .into_iter()
+                .map(|s| Remnant {
+                    id: s.handle.id().clone(),
+                    kind: ResourceKind::Study,
+                    derived_from: None,
+                })
+                .collect());
+        }
+        self.lookup_patients(subject)
+            .await?
+            .iter()
+            .map(|p| {
+                Ok(Remnant {
+                    id: record_id("POST /tools/lookup", p)?,
+                    kind: ResourceKind::Patient,
+                    derived_from: None,
+                })
+            })
+            .collect()
+    }
+
+    async fn erase(
+        &self,
+        subject: Option<&PatientId>,
+        studies: Vec<OrthancStudy>,
+        policy: DerivedPolicy,
+    ) -> Result<ErasureReport, StoreError> {
+        let mut attempted = Vec::new();
+        let mut origin_patients = BTreeSet::new();
+        for study in &studies {
+            let existed = self.delete("studies", study.handle.id().as_str()).await?;
+            attempted.push(ErasedItem {
+                id: study.handle.id().clone(),
+                kind: ResourceKind::Study,
+                already_absent: !existed,
+            });
+            origin_patients.insert(study.patient.clone());
+        }
+        // Without an issuer the Orthanc patient is exactly the subject; with
+        // one, other issuers' studies may share it, and Orthanc removes the
+        // patient by itself once its last study is gone.
+        if let Some(subject) = subject.filter(|s| s.issuer().is_none()) {
+            // After an interrupted run the patient may be gone already; its
+            // derived copies still point at the id Orthanc gave it.
+            origin_patients.insert(orthanc_patient_id(subject));
+            for patient in self.lookup_patients(subject).await? {
+                let existed = self.delete("patients", &patient).await?;
+                origin_patients.insert(patient.clone());
+                attempted.push(ErasedItem {
+                    id: record_id("POST /tools/lookup", &patient)?,
+                    kind: ResourceKind::Patient,
+                    already_absent: !existed,
+                });
+            }
+        }
+        let origin_studies: BTreeSet<String> =
+            studies.iter().map(|s| s.handle.id().to_string()).collect();
+        let scan = DerivedScan {
+            studies: origin_studies,
+            // Orthanc patients are keyed by PatientID alone: with an issuer,
+            // a patient-level link could point at another issuer's person.
+            patients: if subject.is_some_and(|s| s.issuer().is_none()) {
+                origin_patients
+            } else {
+                BTreeSet::new()
+            },
+        };
+        let derived = scan.run(self).await?;
+        let mut remaining = match subject {
+            Some(s) => self.remaining_of_subject(s).await?,
+            None => {
+                let mut left = Vec::new();
+                for s in &studies {
+                    if self.exists("studies", s.handle.id().as_str()).await? {
+                        left.push(Remnant {
+                            id: s.handle.id().clone(),
+                            kind: ResourceKind::Study,
+                            derived_from: None,
+                        });
+                    }
+                }
+                left
+            }
+        };
+        for copy in derived {
+            if policy == DerivedPolicy::Erase {
+                let existed = self.delete("studies", copy.id.as_str()).await?;
+                attempted.push(ErasedItem {
+                    id: copy.id.clone(),
+                    kind: ResourceKind::DerivedStudy,
+                    already_absent: !existed,
+                });
+                // Confirm this copy is gone rather than trusting the DELETE.
+                if !self.exists("studies", copy.id.as_str()).await? {
+                    continue;
+                }
+            }
+            remaining.push(copy);
+        }
+        Ok(ErasureReport::reconcile(
+            attempted,
+            Vec::new(),
+            Verification::new(remaining),
+        ))
+    }
+}
+
+#[async_trait]
+impl SubjectStore for OrthancStore {
+    fn identity(&self) -> &SystemIdentity {
+        &self.identity
+    }
+
+    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+        Ok(self
+            .find(subject)
+            .await?
+            .into_iter()
+            .map(|s| s.handle)
+            .collect())
+    }
+
+    async fn export(
+        &self,
+        subject: &PatientId,
+        destination: &Path,
+    ) -> Result<ExportReport, StoreError> {
+        let studies = self.locate(subject).await?;
+        super::orthanc_archive::export(self, &studies, destination).await
+    }
+
+    async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
+        let study = OrthancStudy {
+            handle: study.clone(),
+            patient: String::new(),
+        };
+        self.erase(None, vec![study], self.derived).await
+    }
+
+    async fn erase_subject(
+        &self,
+        subject: &PatientId,
+        derived: DerivedPolicy,
+    ) -> Result<ErasureReport, StoreError> {
+        let studies = self.find(subject).await?;
+        self.erase(Some(subject), studies, derived).await
+    }
+
+    async fn verify_erasure(
+        &self,
+        subject: &PatientId,
+        erased: &[StudyHandle],
+    ) -> Result<Verification, StoreError> {
+        let mut remaining = self.remaining_of_subject(subject).await?;
+        let scan = DerivedScan {
+            studies: erased.iter().map(|h| h.id().to_string()).collect(),
+            patients: if subject.issuer().is_none() {
+                // Orthanc names a patient by the SHA-1 of its PatientID.
+                BTreeSet::from([orthanc_patient_id(subject)])
+            } else {
+                BTreeSet::new()
+            },
+        };
+        remaining.extend(scan.run(self).await?);
+        Ok(Verification::new(remaining))
+    }
+}
