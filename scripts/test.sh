@@ -13,7 +13,9 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
 fi
 
 echo "== starting a throw-away Orthanc for the gdpr-dicom integration tests"
-eval "$(./scripts/orthanc.sh start)"
+# (An assignment, so that a failed start stops this script under `set -e`.)
+orthanc_env=$(./scripts/orthanc.sh start)
+eval "$orthanc_env"
 # Always stop it (and wait for it to exit), also when a test fails.
 trap './scripts/orthanc.sh stop' EXIT
 
