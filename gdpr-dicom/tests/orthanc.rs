@@ -407,3 +407,39 @@ async fn an_erasure_broken_off_by_server_errors_fails_clearly_and_a_rerun_comple
         404
     );
 }
+
+#[tokio::test]
+async fn a_series_anonymised_on_its_own_is_found_as_a_derived_copy() {
+    let store = orthanc().await;
+    let target = patient("GDPR-CANARY-J");
+    let studies = upload(&store, &study(&target, 1, 2, 1, "CT")).await;
+    let (_, detail) = raw(reqwest::Method::GET, &format!("studies/{}", studies[0])).await;
+    let series = detail["Series"][0].as_str().unwrap().to_owned();
+    let (status, body) = raw(reqwest::Method::POST, &format!("series/{series}/anonymize")).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, copy) = raw(
+        reqwest::Method::GET,
+        &format!("series/{}", body["ID"].as_str().unwrap()),
+    )
+    .await;
+    let copy_study = copy["ParentStudy"].as_str().unwrap().to_owned();
+
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Report)
+        .await
+        .unwrap();
+    assert!(!report.is_verified());
+    assert_eq!(report.left().len(), 1);
+    assert_eq!(report.left()[0].id.as_str(), copy_study);
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    assert_eq!(
+        raw(reqwest::Method::GET, &format!("studies/{copy_study}"))
+            .await
+            .0,
+        404
+    );
+}
