@@ -24,14 +24,19 @@ DICOMWEB_PLUGIN=${DICOMWEB_PLUGIN:-/usr/share/orthanc/plugins/libOrthancDicomWeb
 log() { echo "orthanc.sh: $*" >&2; }
 
 install_if_missing() {
-  if [[ -x "$ORTHANC_BIN" && -e "$DICOMWEB_PLUGIN" ]] && command -v curl >/dev/null 2>&1; then
+  # openssl: the TLS tests make a throw-away CA and serve HTTPS with
+  # `openssl s_server` (Debian 12's Orthanc 1.10.1 crashes on HTTPS
+  # handshakes with "SslEnabled", so Orthanc itself is reached over loopback
+  # HTTP, which the adapters allow for 127.0.0.1 only).
+  if [[ -x "$ORTHANC_BIN" && -e "$DICOMWEB_PLUGIN" ]] && command -v curl >/dev/null 2>&1 &&
+    command -v openssl >/dev/null 2>&1; then
     return
   fi
-  log "installing orthanc, orthanc-dicomweb and curl from Debian's packages"
+  log "installing orthanc, orthanc-dicomweb, curl and openssl from Debian's packages"
   local sudo=""
   if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
   $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq orthanc orthanc-dicomweb curl >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq orthanc orthanc-dicomweb curl openssl >&2
   # The package starts a system-wide Orthanc on port 8042; the tests do not use it.
   if command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl stop orthanc >/dev/null 2>&1 || true

@@ -76,6 +76,8 @@ pub struct RemoteConfig {
     /// Allow plain HTTP to remote hosts (default false).
     #[serde(default)]
     pub danger_allow_insecure_http: bool,
+    /// Extra CA certificates (PEM) to trust, e.g. the hospital's own CA.
+    pub tls_ca_file: Option<PathBuf>,
     /// What erasing a single study does with derived copies (default
     /// `erase`).
     #[serde(default)]
@@ -108,6 +110,8 @@ pub struct Dcm4cheeEntry {
     /// Allow plain HTTP to remote hosts (default false).
     #[serde(default)]
     pub danger_allow_insecure_http: bool,
+    /// Extra CA certificates (PEM) to trust, e.g. the hospital's own CA.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 fn secret_source(
@@ -129,6 +133,7 @@ pub(crate) fn http_options(
     timeout: Option<u64>,
     attempts: Option<u32>,
     insecure: bool,
+    ca_file: Option<&PathBuf>,
 ) -> HttpOptions {
     let mut options = HttpOptions::default();
     if let Some(t) = timeout {
@@ -138,6 +143,7 @@ pub(crate) fn http_options(
         options.max_attempts = a.max(1);
     }
     options.danger_allow_insecure_http = insecure;
+    options.ca_file = ca_file.cloned();
     options
 }
 
@@ -150,6 +156,7 @@ impl RemoteConfig {
             self.timeout_seconds,
             self.max_attempts,
             self.danger_allow_insecure_http,
+            self.tls_ca_file.as_ref(),
         );
         config.derived = self.derived;
         Ok(config)
@@ -229,6 +236,7 @@ impl SystemsConfig {
                     entry.timeout_seconds,
                     entry.max_attempts,
                     entry.danger_allow_insecure_http,
+                    entry.tls_ca_file.as_ref(),
                 );
                 Box::new(Dcm4cheeStore::connect(&config)?)
             }

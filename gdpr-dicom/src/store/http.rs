@@ -29,6 +29,9 @@ pub struct HttpOptions {
     /// Allow plain `http://` to hosts other than loopback. Off by default:
     /// health data and credentials must not cross a network unencrypted.
     pub danger_allow_insecure_http: bool,
+    /// Extra trust anchors (PEM), e.g. the hospital's internal CA, in
+    /// addition to the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpOptions {
@@ -40,6 +43,7 @@ impl Default for HttpOptions {
             max_attempts: 4,
             backoff: Duration::from_millis(200),
             danger_allow_insecure_http: false,
+            ca_file: None,
         }
     }
 }
@@ -129,7 +133,26 @@ impl Http {
         // rustls needs a process-wide crypto provider; installing fails only
         // when one is installed already, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = Client::builder()
+        let mut builder = Client::builder();
+        if let Some(path) = &options.ca_file {
+            let pem = std::fs::read(path).map_err(|e| StoreError::Configuration {
+                detail: format!(
+                    "cannot read the CA file {}: {}; fix `tls_ca_file`",
+                    path.display(),
+                    e.kind()
+                ),
+            })?;
+            let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
+                StoreError::Configuration {
+                    detail: format!(
+                        "{} holds no PEM certificate; `tls_ca_file` must be a PEM CA bundle",
+                        path.display()
+                    ),
+                }
+            })?;
+            builder = builder.tls_certs_merge(roots);
+        }
+        let client = builder
             .connect_timeout(options.connect_timeout)
             .read_timeout(options.read_timeout)
             .https_only(base.scheme() == "https")
@@ -200,6 +223,7 @@ impl Http {
                 .await?
                 .timeout(self.options.timeout);
             let detail = match request.send().await {
+                Err(e) if is_untrusted_certificate(&e) => return Err(untrusted(operation)),
                 Ok(response) if is_retryable(response.status()) => {
                     format!("HTTP {}", response.status().as_u16())
                 }
@@ -246,6 +270,7 @@ impl Http {
         loop {
             attempt += 1;
             let detail = match self.authorize(make(&self.client)).await?.send().await {
+                Err(e) if is_untrusted_certificate(&e) => return Err(untrusted(operation)),
                 Ok(response) if is_retryable(response.status()) => {
                     format!("HTTP {}", response.status().as_u16())
                 }
@@ -293,6 +318,41 @@ async fn stream_to_file(mut response: Response, path: &Path) -> Result<u64, Stre
     file.flush().await.map_err(StreamError::Local)?;
     file.sync_all().await.map_err(StreamError::Local)?;
     Ok(total)
+}
+
+/// Whether the TLS handshake failed on the server's certificate: a
+/// configuration problem, not a transient one.
+pub(crate) fn is_untrusted_certificate(error: &reqwest::Error) -> bool {
+    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = level {
+        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if matches!(
+            tls,
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+        ) {
+            return true;
+        }
+        // Some connector layers re-wrap the rustls error as text; rustls
+        // renders certificate errors with this prefix.
+        if e.to_string().contains("invalid peer certificate") {
+            return true;
+        }
+        level = e.source();
+    }
+    false
+}
+
+pub(crate) fn untrusted(operation: &'static str) -> StoreError {
+    StoreError::Configuration {
+        detail: format!(
+            "{operation}: the server's TLS certificate is not trusted (unknown issuer, wrong \
+             host name or expired); install its CA in the system store or set `tls_ca_file`"
+        ),
+    }
 }
 
 fn is_retryable(status: StatusCode) -> bool {
