@@ -68,9 +68,9 @@ enum Derived {
 #[derive(Debug, clap::Args)]
 struct Target {
     /// Append one audit event per operation (JSON Lines of
-    /// gdpr_audit::event::AuditEvent) to this file. Until the sealed audit
-    /// log is available, keep the file as protected as the data: events
-    /// carry the patient identifier.
+    /// gdpr_audit::event::AuditEvent) to this file; required for `erase`.
+    /// Until the sealed audit log is available, keep the file as protected
+    /// as the data: events carry the patient identifier.
     #[arg(long = "audit-log")]
     audit_log: Option<PathBuf>,
     /// Who runs the command, for the audit event.
@@ -164,6 +164,18 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
             yes,
             derived,
         } => {
+            if target.audit_log.is_none() {
+                return Err(CliError::BadInput(
+                    "erase needs --audit-log FILE: the audit record is the proof of erasure \
+                     (Orthanc, for one, forgets a deleted resource's history)"
+                        .into(),
+                ));
+            }
+            if !yes && !std::io::stdin().is_terminal() {
+                return Err(CliError::BadInput(
+                    "erase needs confirmation: run it in a terminal, or pass --yes".into(),
+                ));
+            }
             let (store, subject) = target.open()?;
             if !yes {
                 let found = store.locate(&subject).await?;
@@ -192,11 +204,6 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
 
 fn confirm(studies: usize, system: &str) -> Result<(), CliError> {
     let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(CliError::BadInput(
-            "erase needs confirmation: run it in a terminal, or pass --yes".into(),
-        ));
-    }
     eprint!(
         "Erase {studies} studies of this patient (and derived copies) from `{system}`? \
          This cannot be undone. Type `erase` to confirm: "

@@ -91,15 +91,51 @@ fn locate_export_erase_from_the_command_line() {
     assert_eq!(json["files"], 2);
     assert!(out.join("manifest.json").exists());
 
+    let audit = dir.path().join("audit.jsonl");
+    let audit_arg = audit.to_str().unwrap();
+    // Without an audit log, nothing is erased.
+    let (code, _, stderr) = gdpr(&["erase", "--patient-id", "CANARY-CLI-1", "--yes"], &config);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--audit-log"), "{stderr}");
     // Without --yes and without a terminal, nothing is erased.
-    let (code, _, stderr) = gdpr(&["erase", "--patient-id", "CANARY-CLI-1"], &config);
+    let (code, _, stderr) = gdpr(
+        &[
+            "erase",
+            "--patient-id",
+            "CANARY-CLI-1",
+            "--audit-log",
+            audit_arg,
+        ],
+        &config,
+    );
     assert_eq!(code, 2);
     assert!(stderr.contains("--yes"), "{stderr}");
     let (_, json, _) = gdpr(&["locate", "--patient-id", "CANARY-CLI-1"], &config);
     assert_eq!(json["studies"].as_array().unwrap().len(), 2);
 
-    let (code, json, _) = gdpr(&["erase", "--patient-id", "CANARY-CLI-1", "--yes"], &config);
+    let (code, json, _) = gdpr(
+        &[
+            "erase",
+            "--patient-id",
+            "CANARY-CLI-1",
+            "--yes",
+            "--audit-log",
+            audit_arg,
+            "--actor",
+            "dpo.jones",
+        ],
+        &config,
+    );
     assert_eq!(code, 0);
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "one audit event per operation");
+    assert_eq!(events[0]["action"], "erasure");
+    assert_eq!(events[0]["outcome"], "success");
+    assert_eq!(events[0]["purpose"], "data-subject-request");
     assert_eq!(json["verified"], true);
     assert_eq!(json["erased"].as_array().unwrap().len(), 2);
     assert!(json["left"].as_array().unwrap().is_empty());
