@@ -20,7 +20,7 @@ use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::{OrthancConfig, OrthancStore, PasswordSource, SyntheticInstance};
 
 const STUDIES: u32 = 50;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 struct Raw {
     client: reqwest::Client,

@@ -42,53 +42,49 @@ impl OrthancStore {
             .collect()
     }
 
+    async fn delete_studies(
+        &self,
+        studies: &[OrthancStudy],
+    ) -> Result<Vec<ErasedItem>, StoreError> {
+        let mut erased = Vec::with_capacity(studies.len());
+        for study in studies {
+            let existed = self.delete("studies", study.handle.id().as_str()).await?;
+            erased.push(ErasedItem {
+                id: study.handle.id().clone(),
+                kind: ResourceKind::Study,
+                already_absent: !existed,
+            });
+        }
+        Ok(erased)
+    }
+
     async fn erase(
         &self,
         subject: Option<&PatientId>,
         studies: Vec<OrthancStudy>,
         policy: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
-        let mut attempted = Vec::new();
-        let mut origin_patients = BTreeSet::new();
-        for study in &studies {
-            let existed = self.delete("studies", study.handle.id().as_str()).await?;
-            attempted.push(ErasedItem {
-                id: study.handle.id().clone(),
-                kind: ResourceKind::Study,
-                already_absent: !existed,
-            });
-            origin_patients.insert(study.patient.clone());
-        }
         // Without an issuer the Orthanc patient is exactly the subject; with
-        // one, other issuers' studies may share it, and Orthanc removes the
-        // patient by itself once its last study is gone.
-        if let Some(subject) = subject.filter(|s| s.issuer().is_none()) {
+        // one, other issuers' studies may share it (Orthanc removes it by
+        // itself once its last study is gone), and a patient-level link
+        // could point at another issuer's person.
+        let whole_patient = subject.filter(|s| s.issuer().is_none());
+        let mut origin_patients = BTreeSet::new();
+        if let Some(subject) = whole_patient {
+            origin_patients.extend(studies.iter().map(|s| s.patient.clone()));
             // After an interrupted run the patient may be gone already; its
             // derived copies still point at the id Orthanc gave it.
             origin_patients.insert(orthanc_patient_id(subject));
-            for patient in self.lookup_patients(subject).await? {
-                let existed = self.delete("patients", &patient).await?;
-                origin_patients.insert(patient.clone());
-                attempted.push(ErasedItem {
-                    id: record_id("POST /tools/lookup", &patient)?,
-                    kind: ResourceKind::Patient,
-                    already_absent: !existed,
-                });
-            }
         }
-        let origin_studies: BTreeSet<String> =
-            studies.iter().map(|s| s.handle.id().to_string()).collect();
         let scan = DerivedScan {
-            studies: origin_studies,
-            // Orthanc patients are keyed by PatientID alone: with an issuer,
-            // a patient-level link could point at another issuer's person.
-            patients: if subject.is_some_and(|s| s.issuer().is_none()) {
-                origin_patients
-            } else {
-                BTreeSet::new()
-            },
+            studies: studies.iter().map(|s| s.handle.id().to_string()).collect(),
+            patients: origin_patients,
         };
-        let derived = scan.run(self).await?;
+        // The scan reads only other resources' metadata, so it runs while
+        // the subject's studies are being deleted.
+        let (deleted, derived) = tokio::join!(self.delete_studies(&studies), scan.run(self));
+        let mut attempted = deleted?;
+        let derived = derived?;
         let mut remaining = match subject {
             Some(s) => self.remaining_of_subject(s).await?,
             None => {
@@ -105,6 +101,40 @@ impl OrthancStore {
                 left
             }
         };
+        if let Some(subject) = whole_patient {
+            // A patient record still there (a study stored meanwhile, an
+            // empty patient kept) is deleted and looked up again.
+            let patients: Vec<_> = remaining
+                .iter()
+                .filter(|r| r.kind == ResourceKind::Patient)
+                .map(|r| r.id.clone())
+                .collect();
+            for patient in &patients {
+                let existed = self.delete("patients", patient.as_str()).await?;
+                attempted.push(ErasedItem {
+                    id: patient.clone(),
+                    kind: ResourceKind::Patient,
+                    already_absent: !existed,
+                });
+            }
+            if !patients.is_empty() {
+                remaining = self.remaining_of_subject(subject).await?;
+            }
+            // Patient records Orthanc removed with their last study; the
+            // lookup above confirmed they are gone.
+            let mut implicit: Vec<&str> = studies.iter().map(|s| s.patient.as_str()).collect();
+            implicit.sort_unstable();
+            implicit.dedup();
+            for patient in implicit {
+                if !attempted.iter().any(|a| a.id.as_str() == patient) {
+                    attempted.push(ErasedItem {
+                        id: record_id("POST /tools/find (Study)", patient)?,
+                        kind: ResourceKind::Patient,
+                        already_absent: false,
+                    });
+                }
+            }
+        }
         for copy in derived {
             if policy == DerivedPolicy::Erase {
                 let existed = self.delete("studies", copy.id.as_str()).await?;
