@@ -14,6 +14,26 @@
 //!   moves anything verification still found into `left`);
 //! - nothing identifying (patient ID, name, UID) appears in a
 //!   [`StoreError`], a log line or `Debug` output.
+//!
+//! ```
+//! use gdpr_core::store::{ErasedItem, ErasureReport, RecordId, Remnant, ResourceKind, Verification};
+//!
+//! # fn main() -> Result<(), gdpr_core::Error> {
+//! let study = |id: &str| -> Result<ErasedItem, gdpr_core::Error> {
+//!     Ok(ErasedItem { id: RecordId::new(id)?, kind: ResourceKind::Study, already_absent: false })
+//! };
+//! // The adapter deleted two studies, but verification still finds one.
+//! let still_there = Remnant { id: RecordId::new("s2")?, kind: ResourceKind::Study, derived_from: None };
+//! let report = ErasureReport::reconcile(
+//!     vec![study("s1")?, study("s2")?],
+//!     vec![],
+//!     Verification::new(vec![still_there]),
+//! );
+//! assert_eq!(report.erased().len(), 1);
+//! assert_eq!(report.left().len(), 1);
+//! assert!(!report.is_verified());
+//! # Ok(()) }
+//! ```
 
 mod error;
 mod handle;

@@ -13,6 +13,27 @@
 //!
 //! No adapter ever writes a URL, patient identifier or UID into an error:
 //! operations are named by templates (`"DELETE /studies/{id}"`).
+//!
+//! ```
+//! use gdpr_core::store::{DerivedPolicy, SubjectStore};
+//! use gdpr_core::subject::PatientId;
+//! use gdpr_dicom::store::{FolderStore, SyntheticInstance};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! SyntheticInstance::new("1.2.826.0.1.3680043.10.1234", "MRN-7", 1, 1, 1)
+//!     .write_to(&dir.path().join("ct.dcm"))?;
+//! let store: Box<dyn SubjectStore> = Box::new(FolderStore::open("archive", dir.path())?);
+//! let subject = PatientId::new("MRN-7")?;
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! let report = runtime.block_on(async {
+//!     assert_eq!(store.locate(&subject).await?.len(), 1);
+//!     store.erase_subject(&subject, DerivedPolicy::Erase).await
+//! })?;
+//! assert!(report.is_verified());
+//! # Ok(()) }
+//! ```
 
 mod audited;
 mod config;
