@@ -78,7 +78,9 @@ impl FolderStore {
                 .join(hashed_id("se", &header.series_uid).as_str());
             fs::create_dir_all(&dir).map_err(local("create store folder"))?;
             let target = dir.join(format!("{}.dcm", hashed_id("in", &header.sop_uid)));
-            let tmp = dir.join(".import.part");
+            // Not hidden: if a crash leaves it behind, indexing still sees
+            // (and erasure still removes) the copy.
+            let tmp = dir.join(format!("import-{}.part", std::process::id()));
             fs::copy(&source, &tmp).map_err(local("copy into store"))?;
             fs::File::open(&tmp)
                 .and_then(|f| f.sync_all())
