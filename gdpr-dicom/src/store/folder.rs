@@ -78,8 +78,8 @@ impl FolderStore {
                 .join(hashed_id("se", &header.series_uid).as_str());
             fs::create_dir_all(&dir).map_err(local("create store folder"))?;
             let target = dir.join(format!("{}.dcm", hashed_id("in", &header.sop_uid)));
-            // Not hidden: if a crash leaves it behind, indexing still sees
-            // (and erasure still removes) the copy.
+            // If a crash leaves it behind, indexing still sees (and erasure
+            // still removes) the copy.
             let tmp = dir.join(format!("import-{}.part", std::process::id()));
             fs::copy(&source, &tmp).map_err(local("copy into store"))?;
             fs::File::open(&tmp)
@@ -97,10 +97,9 @@ impl FolderStore {
         let mut stack = vec![self.root.clone()];
         while let Some(dir) = stack.pop() {
             for item in fs::read_dir(&dir).map_err(local("read store folder"))? {
+                // Hidden files are indexed too: a DICOM file that erasure
+                // cannot see would survive it.
                 let item = item.map_err(local("read store folder"))?;
-                if item.file_name().to_string_lossy().starts_with('.') {
-                    continue;
-                }
                 let kind = item.file_type().map_err(local("read store folder"))?;
                 let path = item.path();
                 if kind.is_dir() {
