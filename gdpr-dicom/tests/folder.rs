@@ -114,3 +114,22 @@ async fn import_names_files_by_hashes_only() {
     let err = store.import(&tmp.path().join("store")).await.unwrap_err();
     assert!(matches!(err, StoreError::Protocol { .. }));
 }
+
+#[tokio::test]
+async fn hidden_files_are_found_and_erased_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = FolderStore::open("archive", tmp.path()).unwrap();
+    let target = PatientId::new("CANARY-FOLDER-5").unwrap();
+    let instances = study(&target, 1, 1, 1, "CT");
+    std::fs::create_dir(tmp.path().join(".cache")).unwrap();
+    instances[0]
+        .write_to(&tmp.path().join(".cache").join(".copy.dcm"))
+        .unwrap();
+    assert_eq!(store.locate(&target).await.unwrap().len(), 1);
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified());
+    assert!(!tmp.path().join(".cache").exists());
+}
