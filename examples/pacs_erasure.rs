@@ -5,9 +5,14 @@
 //!
 //! Run: `cargo run -p gdpr-examples --example pacs_erasure`
 
+use std::sync::Arc;
+
+use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+use gdpr_core::basis::{Art6Basis, LawfulBasis};
+use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{SyntheticInstance, SystemsConfig};
+use gdpr_dicom::store::{AuditContext, Audited, MemoryAuditSink, SyntheticInstance, SystemsConfig};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +34,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
         folder.display()
     ))?;
-    let store: Box<dyn SubjectStore> = systems.open("archive")?;
+    // Every operation leaves an audit event: who, why, on which basis, what.
+    let audit = Arc::new(MemoryAuditSink::default());
+    let context = AuditContext::new(
+        Actor {
+            id: ActorId::new("dpo.jones")?,
+            role: Role::DataProtectionOfficer,
+            secrecy: Secrecy::None,
+        },
+        Purpose::DataSubjectRequest,
+        LawfulBasis::Ordinary {
+            art6: Art6Basis::LegalObligation,
+        },
+    );
+    let store = Audited::new(systems.open("archive")?, audit.clone(), context)?;
     // These files carry no Issuer of Patient ID; with one, add `.with_issuer(..)?`.
     let subject = PatientId::new("MRN-1001")?;
 
@@ -64,6 +82,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.is_verified()
     );
     assert!(report.is_verified());
-    assert_eq!(store.locate(&PatientId::new("MRN-2002")?).await?.len(), 1);
+    for event in audit.events() {
+        println!(
+            "audit: {} {} -> {}",
+            event.event_type().code().display,
+            event.action().name(),
+            event.outcome().name()
+        );
+    }
+    assert_eq!(
+        store
+            .inner()
+            .locate(&PatientId::new("MRN-2002")?)
+            .await?
+            .len(),
+        1
+    );
     Ok(())
 }
