@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod bases;
+mod dicom;
 mod error;
 
 use std::process::ExitCode;
@@ -27,6 +28,9 @@ struct Cli {
 enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
+    /// De-identify DICOM files for research (PS3.15 E.1-1), make project keys.
+    #[command(subcommand)]
+    Dicom(dicom::Command),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +47,6 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
+        Command::Dicom(cmd) => dicom::run(cmd),
     }
 }

@@ -1,0 +1,125 @@
+//! The resolved action for one attribute: the basic code of Table E.1-1,
+//! overridden by the selected options, with combined codes decided by the
+//! attribute's type.
+
+use dicom_core::Tag;
+
+use super::attr_type::{AttrType, attr_type};
+use super::options::DeidOptions;
+use super::profile::{Basic, OptionEffect, Row, row_for};
+
+/// What happens to one attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Remove the attribute (X).
+    Remove,
+    /// Zero-length value (Z); Patient's Name gets the patient pseudonym,
+    /// which Z allows. Sequences become empty.
+    Empty,
+    /// A dummy value valid for the VR (D); sequences keep their items,
+    /// de-identified recursively.
+    Dummy,
+    /// Keep the value (K, and unlisted standard attributes); sequences are
+    /// de-identified recursively.
+    Keep,
+    /// Clean (C): dates shifted, free text scrubbed of the file's
+    /// identifiers, AE titles replaced by keyed tokens, UIDs replaced,
+    /// sequences de-identified recursively, bitmaps (overlays, curves)
+    /// removed because they cannot be cleaned without decoding.
+    Clean,
+    /// Replace the UID(s) by keyed UIDs (U).
+    ReplaceUid,
+    /// Keep the sequence, replacing the UIDs inside (U* of X/Z/U*), so that
+    /// references still resolve.
+    KeepReplacingUids,
+}
+
+/// The action for `tag` under `options`, with the governing row of Table
+/// E.1-1 (`None` for unlisted standard attributes, which are kept).
+pub fn resolve(tag: Tag, options: &DeidOptions) -> (Action, Option<&'static Row>) {
+    match row_for(tag) {
+        None => (Action::Keep, None),
+        Some(row) => (resolve_row(row, tag, options), Some(row)),
+    }
+}
+
+fn resolve_row(row: &Row, tag: Tag, options: &DeidOptions) -> Action {
+    // A selected option that keeps wins over one that cleans (they only
+    // meet on Device UID-like rows where both keep, or both clean).
+    let mut clean = false;
+    for o in options.iter() {
+        match row.option_effect(o) {
+            Some(OptionEffect::Keep) => return Action::Keep,
+            Some(OptionEffect::Clean) => clean = true,
+            None => {}
+        }
+    }
+    if clean {
+        return Action::Clean;
+    }
+    let t = attr_type(tag);
+    match row.basic {
+        Basic::X => Action::Remove,
+        Basic::Z => Action::Empty,
+        Basic::D => Action::Dummy,
+        Basic::K => Action::Keep,
+        Basic::C => Action::Clean,
+        Basic::U => Action::ReplaceUid,
+        Basic::ZD => match t {
+            AttrType::Type1 => Action::Dummy,
+            _ => Action::Empty,
+        },
+        Basic::XZ => match t {
+            AttrType::Type3 => Action::Remove,
+            _ => Action::Empty,
+        },
+        Basic::XD => match t {
+            AttrType::Type3 => Action::Remove,
+            _ => Action::Dummy,
+        },
+        Basic::XZD => match t {
+            AttrType::Type1 => Action::Dummy,
+            AttrType::Type2 => Action::Empty,
+            AttrType::Type3 => Action::Remove,
+        },
+        Basic::XZU => Action::KeepReplacingUids,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deid::options::DeidOption;
+
+    #[test]
+    fn combined_codes_follow_the_type() {
+        let basic = DeidOptions::basic();
+        assert_eq!(resolve(Tag(0x0010, 0x0020), &basic).0, Action::Dummy); // Z/D, pseudonym
+        assert_eq!(resolve(Tag(0x0008, 0x0023), &basic).0, Action::Dummy); // Z/D, Type 1
+        assert_eq!(resolve(Tag(0x0018, 0x0010), &basic).0, Action::Empty); // Z/D, Type 2
+        assert_eq!(resolve(Tag(0x0008, 0x0080), &basic).0, Action::Remove); // X/Z/D, Type 3
+        assert_eq!(resolve(Tag(0x0018, 0x1000), &basic).0, Action::Dummy); // X/Z/D, Type 1
+        assert_eq!(resolve(Tag(0x0040, 0x0555), &basic).0, Action::Empty); // X/Z, Type 2
+        assert_eq!(
+            resolve(Tag(0x0008, 0x1140), &basic).0,
+            Action::KeepReplacingUids
+        );
+        assert_eq!(resolve(Tag(0x0008, 0x0018), &basic).0, Action::ReplaceUid);
+        assert_eq!(resolve(Tag(0x0028, 0x0010), &basic), (Action::Keep, None));
+    }
+
+    #[test]
+    fn options_override_the_basic_action() {
+        let o = DeidOptions::new([
+            DeidOption::RetainUids,
+            DeidOption::RetainLongitudinalModifiedDates,
+        ])
+        .unwrap();
+        assert_eq!(resolve(Tag(0x0008, 0x0018), &o).0, Action::Keep);
+        assert_eq!(resolve(Tag(0x0008, 0x0020), &o).0, Action::Clean);
+        let d = DeidOptions::new([DeidOption::RetainDeviceIdentity]).unwrap();
+        assert_eq!(resolve(Tag(0x0008, 0x0055), &d).0, Action::Clean);
+        assert_eq!(resolve(Tag(0x0018, 0x1000), &d).0, Action::Keep);
+    }
+}

@@ -1,0 +1,63 @@
+//! The attribute type (PS3.3 Type 1, 2 or 3) used to choose between the
+//! alternatives of a combined action code (X/Z, X/D, X/Z/D, Z/D).
+//!
+//! The type of an attribute depends on the IOD; the profile asks for the
+//! choice that keeps the output a valid instance. This table lists, for the
+//! attributes that carry a combined code, the **strictest** type they have in
+//! the common IODs (CT, MR, PET, enhanced images, SR, presentation states,
+//! segmentation, RT). Everything not listed is treated as Type 3 and removed,
+//! which is the conservative choice for privacy; a Type 1 attribute always
+//! gets a dummy and a Type 2 one an empty value, which is valid in every IOD.
+
+use dicom_core::Tag;
+
+/// The requirement type of an attribute in an IOD (PS3.3 §5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttrType {
+    /// Required, non-empty.
+    Type1,
+    /// Required, may be empty.
+    Type2,
+    /// Optional.
+    Type3,
+}
+
+/// Known types (strictest over the common IODs) of attributes whose action
+/// code leaves a choice. Source: PS3.3 2024b module tables named in comments.
+const KNOWN: &[(u16, u16, AttrType)] = &[
+    // Content Date/Time: Type 1 in SR Document General and the enhanced
+    // multi-frame image modules; 2C in General Image.
+    (0x0008, 0x0023, AttrType::Type1),
+    (0x0008, 0x0033, AttrType::Type1),
+    // Acquisition DateTime: Type 1C in the enhanced multi-frame images.
+    (0x0008, 0x002A, AttrType::Type1),
+    // Patient ID: Type 2 in the Patient module; we always give a pseudonym.
+    (0x0010, 0x0020, AttrType::Type1),
+    // Device Serial Number: Type 1 in Enhanced General Equipment.
+    (0x0018, 0x1000, AttrType::Type1),
+    // Contrast/Bolus Agent: Type 2 in Contrast/Bolus.
+    (0x0018, 0x0010, AttrType::Type2),
+    // Acquisition Context Sequence: Type 2 in Acquisition Context.
+    (0x0040, 0x0555, AttrType::Type2),
+    // Content Creator's Name: Type 2 in Presentation State Identification.
+    (0x0070, 0x0084, AttrType::Type2),
+    // Treatment Date/Time: Type 2 in RT General Treatment Record.
+    (0x3008, 0x0250, AttrType::Type2),
+    (0x3008, 0x0251, AttrType::Type2),
+    // RT Plan Date/Time: Type 2 in RT General Plan.
+    (0x300A, 0x0006, AttrType::Type2),
+    (0x300A, 0x0007, AttrType::Type2),
+    // Treatment Machine Name: Type 2 in RT Beams.
+    (0x300A, 0x00B2, AttrType::Type2),
+    // Reviewer Name: Type 2C in Approval.
+    (0x300E, 0x0008, AttrType::Type2),
+];
+
+/// The type used for the choice of a combined action (Type 3 when unknown).
+pub fn attr_type(tag: Tag) -> AttrType {
+    KNOWN
+        .iter()
+        .find(|(g, e, _)| *g == tag.group() && *e == tag.element())
+        .map_or(AttrType::Type3, |(_, _, t)| *t)
+}
