@@ -99,8 +99,9 @@ mod tests {
 
     #[test]
     fn error_stays_small() {
+        // Five words at most: a boxed UID with a static reason is the largest.
         assert!(
-            std::mem::size_of::<Error>() <= 32,
+            std::mem::size_of::<Error>() <= 40,
             "{}",
             std::mem::size_of::<Error>()
         );
