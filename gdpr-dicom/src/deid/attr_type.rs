@@ -61,3 +61,13 @@ pub fn attr_type(tag: Tag) -> AttrType {
         .find(|(g, e, _)| *g == tag.group() && *e == tag.element())
         .map_or(AttrType::Type3, |(_, _, t)| *t)
 }
+
+/// Type 1C attributes that may only be present when another attribute is
+/// (dependent, condition). When the profile removes the condition but asks
+/// for a dummy in the dependent, the dependent is removed too so that the
+/// IOD stays valid.
+pub const PRESENT_ONLY_WITH: &[(Tag, Tag)] = &[
+    // PS3.3 C.7.1.3 Clinical Trial Subject: the Ethics Committee Name is
+    // required if, and only present when, the Approval Number is present.
+    (Tag(0x0012, 0x0081), Tag(0x0012, 0x0082)),
+];

@@ -12,6 +12,7 @@ use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
 
 use super::action::{Action, resolve};
+use super::attr_type::PRESENT_ONLY_WITH;
 use super::dates::{shift_da, shift_dt};
 use super::dummy::{DUMMY_DATE, DUMMY_DATETIME, DUMMY_TIME, dummy_value, is_bulk, is_free_text};
 use super::key::Pseudonymiser;
@@ -153,7 +154,13 @@ impl<'a> FileContext<'a> {
                 self.apply(e)
             })
             .collect();
-        InMemDicomObject::from_element_iter(elems)
+        let mut out = InMemDicomObject::from_element_iter(elems);
+        for (dependent, condition) in PRESENT_ONLY_WITH {
+            if out.get(*condition).is_none() {
+                out.remove_element(*dependent);
+            }
+        }
+        out
     }
 
     fn apply(&self, e: InMemElement) -> Option<InMemElement> {
