@@ -105,6 +105,11 @@ struct Prepared<'a> {
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+fn process_id() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
+}
+
 impl Deidentifier {
     /// A de-identifier under `key` with `options`, refusing burned-in suspects.
     pub fn new(key: &ProjectKey, options: DeidOptions) -> Self {
@@ -175,14 +180,22 @@ impl Deidentifier {
         let prepared = self.prepare(read_header(&mut r)?)?;
         let target = out_dir.join(prepared.outcome.relative_path());
         let dir = target.parent().unwrap_or(out_dir);
-        std::fs::create_dir_all(dir).map_err(Error::io("creating the output folder"))?;
         let tmp = dir.join(format!(
             ".partial-{}-{}",
-            std::process::id(),
+            process_id(),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let result = (|| {
-            let f = File::create(&tmp).map_err(Error::io("creating the output"))?;
+            // The folder usually exists already: create it only on demand.
+            let f = match File::create(&tmp) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    std::fs::create_dir_all(dir)
+                        .map_err(Error::io("creating the output folder"))?;
+                    File::create(&tmp)
+                }
+                other => other,
+            }
+            .map_err(Error::io("creating the output"))?;
             let mut w = BufWriter::with_capacity(64 * 1024, f);
             let outcome = self.write(prepared, &mut r, &mut w)?;
             w.flush().map_err(Error::io("writing the output"))?;

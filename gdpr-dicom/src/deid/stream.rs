@@ -222,6 +222,15 @@ pub(crate) fn copy_pixel_data<R: BufRead, W: Write>(
     w.write_all(header_bytes)
         .map_err(Error::io("writing the output"))?;
     let copy = |r: &mut R, w: &mut W, n: u64| -> Result<(), Error> {
+        // Small values are usually buffered already: write them directly.
+        let buffered = r.fill_buf().map_err(Error::io("reading the input"))?;
+        if let Some(bytes) = usize::try_from(n).ok().and_then(|n| buffered.get(..n)) {
+            w.write_all(bytes)
+                .map_err(Error::io("writing the output"))?;
+            let len = bytes.len();
+            r.consume(len);
+            return Ok(());
+        }
         let copied =
             std::io::copy(&mut r.take(n), w).map_err(Error::io("copying the pixel data"))?;
         if copied != n {
@@ -270,6 +279,12 @@ pub(crate) fn read_trailer<R: BufRead>(
     r: &mut R,
     ts: &TransferSyntax,
 ) -> Result<Option<InMemDicomObject>, Error> {
+    if r.fill_buf()
+        .map_err(Error::io("reading the input"))?
+        .is_empty()
+    {
+        return Ok(None);
+    }
     let mut rest = Vec::new();
     r.read_to_end(&mut rest)
         .map_err(Error::io("reading the input"))?;
