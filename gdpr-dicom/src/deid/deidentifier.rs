@@ -356,3 +356,31 @@ impl Deidentifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{Instance, Kind, write};
+
+    #[test]
+    fn debug_output_shows_no_key_uid_or_name() {
+        let deid = Deidentifier::new(&ProjectKey::from_bytes([0x5A; 32]), DeidOptions::basic());
+        let mut input = Vec::new();
+        write(
+            Kind::Ct { rows: 2, cols: 2 },
+            &Instance::numbered("1.2.3.4", 1),
+            &mut input,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let outcome = deid
+            .deidentify_stream(&mut input.as_slice(), &mut out)
+            .unwrap();
+        let debug = format!("{deid:?} {outcome:?}");
+        assert!(
+            !debug.contains("5a") && !debug.contains("90,") && !debug.contains("2.25."),
+            "{debug}"
+        );
+        assert!(!debug.contains("DOE"));
+    }
+}
