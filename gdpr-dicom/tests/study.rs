@@ -254,3 +254,39 @@ fn burned_in_suspects_are_refused_or_quarantined() {
     assert!(o.relative_path().starts_with("quarantine"));
     assert!(!contains(&out, "DOE^JANE"));
 }
+
+#[test]
+fn encapsulated_pixel_data_is_copied_byte_for_byte() {
+    use dicom_core::value::{PixelFragmentSequence, Value};
+    use dicom_core::{DataElement, VR};
+    let (mut o, _) = canary_dataset();
+    let fragments = vec![
+        b"\xFF\xD8frame-one\xFF\xD9\x00".to_vec(),
+        b"\xFF\xD8frame-two!\xFF\xD9".to_vec(),
+    ];
+    o.put(DataElement::new(
+        Tag(0x7FE0, 0x0010),
+        VR::OB,
+        Value::from(PixelFragmentSequence::new(
+            vec![0u32, 20],
+            fragments.clone(),
+        )),
+    ));
+    // JPEG Baseline: explicit VR little endian data set, encapsulated pixels.
+    let input = to_file_bytes(o, "1.2.840.10008.1.2.4.50");
+    let deid = Deidentifier::new(&ProjectKey::from_bytes([8; 32]), DeidOptions::basic());
+    let mut out = Vec::new();
+    deid.deidentify_stream(&mut input.as_slice(), &mut out)
+        .unwrap();
+    assert!(
+        !contains(&out, CANARY),
+        "a canary survived next to encapsulated pixel data"
+    );
+    let file = read(&out);
+    let pixel = file.get(Tag(0x7FE0, 0x0010)).unwrap();
+    let got: Vec<Vec<u8>> = pixel.fragments().unwrap().to_vec();
+    assert_eq!(got, fragments);
+    assert_eq!(pixel.offset_table().unwrap(), &[0, 20]);
+    // Trailing elements after the pixel data were de-identified too.
+    assert!(file.get(Tag(0xFFFA, 0xFFFA)).is_none() && file.get(Tag(0xFFFC, 0xFFFC)).is_none());
+}
