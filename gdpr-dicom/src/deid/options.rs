@@ -67,6 +67,22 @@ impl DeidOption {
         }
     }
 
+    /// The section of the standard that defines the option.
+    pub fn source(self) -> &'static str {
+        match self {
+            DeidOption::RetainSafePrivate => "DICOM PS3.15 E.3.10 (2024b)",
+            DeidOption::RetainUids => "DICOM PS3.15 E.3.9 (2024b)",
+            DeidOption::RetainDeviceIdentity => "DICOM PS3.15 E.3.8 (2024b)",
+            DeidOption::RetainInstitutionIdentity => "DICOM PS3.15 E.3.11 (2024b)",
+            DeidOption::RetainPatientCharacteristics => "DICOM PS3.15 E.3.7 (2024b)",
+            DeidOption::RetainLongitudinalFullDates
+            | DeidOption::RetainLongitudinalModifiedDates => "DICOM PS3.15 E.3.6 (2024b)",
+            DeidOption::CleanDescriptors => "DICOM PS3.15 E.3.5 (2024b)",
+            DeidOption::CleanStructuredContent => "DICOM PS3.15 E.3.4 (2024b)",
+            DeidOption::CleanGraphics => "DICOM PS3.15 E.3.3 (2024b)",
+        }
+    }
+
     /// The CID 7050 code value and meaning (coding scheme "DCM").
     pub fn cid7050(self) -> (&'static str, &'static str) {
         match self {
