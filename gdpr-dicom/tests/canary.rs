@@ -13,6 +13,7 @@ use gdpr_dicom::deid::{Action, DeidOption, DeidOptions, Deidentifier, ProjectKey
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
+const EXPLICIT_BE: &str = "1.2.840.10008.1.2.2";
 
 fn key() -> ProjectKey {
     ProjectKey::from_bytes([7; 32])
@@ -43,7 +44,7 @@ fn removed_with_its_condition(file: &InMemDicomObject, tag: Tag) -> bool {
 
 #[test]
 fn no_canary_survives_the_basic_profile() {
-    for ts in [EXPLICIT_LE, IMPLICIT_LE] {
+    for ts in [EXPLICIT_LE, IMPLICIT_LE, EXPLICIT_BE] {
         let (o, placed) = canary_dataset();
         let input = to_file_bytes(o, ts);
         assert!(contains(&input, CANARY) && contains(&input, CANARY_TIME));

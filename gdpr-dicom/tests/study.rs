@@ -290,3 +290,34 @@ fn encapsulated_pixel_data_is_copied_byte_for_byte() {
     // Trailing elements after the pixel data were de-identified too.
     assert!(file.get(Tag(0xFFFA, 0xFFFA)).is_none() && file.get(Tag(0xFFFC, 0xFFFC)).is_none());
 }
+
+#[cfg(feature = "danger-reidentify")]
+#[test]
+fn danger_map_reidentifies_only_what_it_recorded() {
+    use gdpr_dicom::deid::danger::ReidentificationMap;
+    let map = std::sync::Arc::new(ReidentificationMap::new());
+    let deid = Deidentifier::new(&ProjectKey::from_bytes([10; 32]), DeidOptions::basic())
+        .danger_with_reidentification_map(map.clone());
+    let i = Instance::numbered(ROOT, 1);
+    let mut input = Vec::new();
+    write(Kind::Ct { rows: 2, cols: 2 }, &i, &mut input).unwrap();
+    let mut out = Vec::new();
+    let o = deid
+        .deidentify_stream(&mut input.as_slice(), &mut out)
+        .unwrap();
+    assert_eq!(
+        map.danger_reidentify(o.sop_uid()).as_deref(),
+        Some(i.sop_uid.as_str())
+    );
+    assert_eq!(
+        map.danger_reidentify(o.study_uid()).as_deref(),
+        Some(i.study_uid.as_str())
+    );
+    let pseudonym = text(&read(&out), Tag(0x0010, 0x0020));
+    assert_eq!(
+        map.danger_reidentify(&pseudonym).as_deref(),
+        Some(i.patient_id.as_str())
+    );
+    assert_eq!(map.danger_reidentify("2.25.1"), None);
+    assert!(!format!("{map:?}").contains(&i.patient_id));
+}

@@ -9,13 +9,22 @@ use rayon::prelude::*;
 use super::deidentifier::{Deidentifier, Outcome};
 use crate::error::Error;
 
-/// The result for one input file.
-#[derive(Debug)]
+/// The result for one input file. `Debug` omits the input path (paths
+/// often contain patient names).
 pub struct FileResult {
     /// The input (may contain patient names: treat as sensitive).
     pub input: PathBuf,
     /// The output or why there is none.
     pub result: Result<Outcome, Error>,
+}
+
+impl std::fmt::Debug for FileResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileResult")
+            .field("input", &"<redacted path>")
+            .field("result", &self.result)
+            .finish()
+    }
 }
 
 /// Lists the files under `inputs` (files as given, folders recursively, in
