@@ -6,9 +6,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod authorize;
 mod bases;
 mod dicom;
+mod dpia;
 mod error;
+mod input;
+mod retention;
+mod ropa;
 
 use std::process::ExitCode;
 
@@ -31,6 +36,12 @@ enum Command {
     /// De-identify DICOM files for research (PS3.15 E.1-1), make project keys.
     #[command(subcommand)]
     Dicom(dicom::Command),
+    /// Retention rules with their legal sources, and due-for-deletion decisions (Art. 5(1)(e)).
+    Retention(retention::Args),
+    // The help of these three lives on their `Args` (one file each).
+    Authorize(authorize::Args),
+    Ropa(ropa::Args),
+    Dpia(dpia::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,5 +59,9 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
         Command::Dicom(cmd) => dicom::run(cmd),
+        Command::Retention(args) => retention::run(args),
+        Command::Authorize(args) => authorize::run(args),
+        Command::Ropa(args) => ropa::run(args),
+        Command::Dpia(args) => dpia::run(args),
     }
 }

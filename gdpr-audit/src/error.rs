@@ -1,0 +1,131 @@
+//! The one error type of `gdpr-audit`.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `gdpr-audit`.
+///
+/// Messages never contain a personal value (a patient reference, free text,
+/// an object identifier): only what was wrong with it and what to do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A field of an audit event broke its format rule.
+    #[error("invalid {what}: expected {rule}")]
+    InvalidField {
+        /// Which field.
+        what: &'static str,
+        /// The rule it must follow.
+        rule: &'static str,
+    },
+    /// A value rejected by `gdpr-core` (an actor id, a patient id, …).
+    #[error(transparent)]
+    Core(#[from] gdpr_core::Error),
+    /// Bytes that should hold a canonical record, checkpoint or key were not
+    /// in the one accepted form.
+    #[error(
+        "non-canonical {what} at byte {offset}: {reason}; the data was altered or written by an incompatible version"
+    )]
+    NonCanonical {
+        /// What was being decoded.
+        what: &'static str,
+        /// Byte offset within the item where decoding stopped.
+        offset: u64,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// Verification found the log altered. `position` is the first record
+    /// (0-based) whose evidence does not hold.
+    #[error("log tampered at record {position} (byte {offset} of the log file): {reason}")]
+    Tampered {
+        /// The first bad record position.
+        position: u64,
+        /// Byte offset in the log file, where known (0 otherwise).
+        offset: u64,
+        /// Why the evidence fails.
+        reason: Cow<'static, str>,
+    },
+    /// A checkpoint or key file could not be parsed.
+    #[error("bad {what}: {reason}")]
+    BadInput {
+        /// What was being parsed (checkpoint, public key, …).
+        what: &'static str,
+        /// What was wrong, and what to do.
+        reason: Cow<'static, str>,
+    },
+    /// No key exists for the subject: never recorded, or erased (Art. 17).
+    #[error("no key for this data subject: never recorded in this log, or erased")]
+    UnknownSubject,
+    /// Personal fields could not be decrypted (wrong key or altered ciphertext).
+    #[error(
+        "personal fields of record {position} could not be decrypted: the key store does not belong to this log, or the record was altered"
+    )]
+    Decrypt {
+        /// The record position.
+        position: u64,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}; check the path and permissions")]
+    Io {
+        /// The file concerned (a log or key-store path, never patient-derived).
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The log is already open for writing by another process.
+    #[error("{path} is locked by another writer; close it or wait")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+}
+
+#[allow(dead_code)] // the helpers serve the storage and verification modules
+impl Error {
+    /// An I/O error on `path`.
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A tamper finding at `position`.
+    pub(crate) fn tampered(
+        position: u64,
+        offset: u64,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::Tampered {
+            position,
+            offset,
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether this error means the log was altered (CLI exit code 1), as
+    /// opposed to bad input or an I/O problem (exit code 2).
+    pub fn is_tampering(&self) -> bool {
+        matches!(self, Self::Tampered { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_stays_small() {
+        assert!(
+            std::mem::size_of::<Error>() <= 56,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+
+    #[test]
+    fn tampering_is_classified() {
+        assert!(Error::tampered(3, 0, "chain link broken").is_tampering());
+        assert!(!Error::UnknownSubject.is_tampering());
+    }
+}
