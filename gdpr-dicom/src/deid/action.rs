@@ -3,6 +3,8 @@
 //! attribute's type.
 
 use dicom_core::Tag;
+use dicom_core::dictionary::DataDictionary;
+use dicom_dictionary_std::StandardDataDictionary;
 
 use super::attr_type::{AttrType, attr_type};
 use super::options::DeidOptions;
@@ -36,12 +38,22 @@ pub enum Action {
 }
 
 /// The action for `tag` under `options`, with the governing row of Table
-/// E.1-1 (`None` for unlisted standard attributes, which are kept).
+/// E.1-1 (`None` for unlisted attributes). Unlisted standard attributes are
+/// kept; even-group tags that the standard's data dictionary does not define
+/// (a corrupted tag, a non-conformant writer) are removed, because nobody has
+/// judged them safe.
 pub fn resolve(tag: Tag, options: &DeidOptions) -> (Action, Option<&'static Row>) {
     match row_for(tag) {
-        None => (Action::Keep, None),
+        None if is_standard(tag) => (Action::Keep, None),
+        None => (Action::Remove, None),
         Some(row) => (resolve_row(row, tag, options), Some(row)),
     }
+}
+
+fn is_standard(tag: Tag) -> bool {
+    // Item and delimiter tags never reach here; group lengths are dropped
+    // before. Specific Character Set and the like are in the dictionary.
+    StandardDataDictionary.by_tag(tag).is_some()
 }
 
 fn resolve_row(row: &Row, tag: Tag, options: &DeidOptions) -> Action {
@@ -107,6 +119,9 @@ mod tests {
         );
         assert_eq!(resolve(Tag(0x0008, 0x0018), &basic).0, Action::ReplaceUid);
         assert_eq!(resolve(Tag(0x0028, 0x0010), &basic), (Action::Keep, None));
+        assert_eq!(resolve(Tag(0x6000, 0x0010), &basic), (Action::Keep, None)); // Overlay Rows
+        assert_eq!(resolve(Tag(0x0011, 0x0011), &basic).0, Action::Remove); // private
+        assert_eq!(resolve(Tag(0x0010, 0x0099), &basic), (Action::Remove, None)); // not standard
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub mod options;
 pub mod private;
 pub mod profile;
 mod stream;
+pub mod supplement;
 mod table_2024b;
 
 pub use action::{Action, resolve};

@@ -5,6 +5,7 @@
 use dicom_core::Tag;
 
 use super::options::DeidOption;
+use super::supplement::SUPPLEMENT;
 use super::table_2024b::{EXACT, PRIVATE, REPEATING};
 
 /// A basic-profile action code of Table E.1-1, including the combinations
@@ -133,7 +134,10 @@ impl Row {
     }
 }
 
-/// The row of Table E.1-1 that governs `tag`, if any. Private attributes
+/// The row of Table E.1-1 (or of the documented [`supplement`]) that
+/// governs `tag`, if any.
+///
+/// [`supplement`]: super::supplement Private attributes
 /// (odd groups) all share one row; unlisted standard attributes have none
 /// (they are kept, and their sequences de-identified).
 pub fn row_for(tag: Tag) -> Option<&'static Row> {
@@ -144,7 +148,15 @@ pub fn row_for(tag: Tag) -> Option<&'static Row> {
     if let Ok(i) = EXACT.binary_search_by(|r| (r.group, r.element).cmp(&key)) {
         return EXACT.get(i);
     }
+    if let Ok(i) = SUPPLEMENT.binary_search_by(|r| (r.group, r.element).cmp(&key)) {
+        return SUPPLEMENT.get(i);
+    }
     REPEATING.iter().find(|r| r.matches(tag))
+}
+
+/// The rows of the documented supplement (attributes the table misses).
+pub fn supplement_rows() -> impl Iterator<Item = &'static Row> {
+    SUPPLEMENT.iter()
 }
 
 /// Every row of the table (exact, repeating groups, the private rule).
@@ -201,6 +213,10 @@ mod tests {
             Some("Private Attributes")
         );
         assert_eq!(row_for(Tag(0x6000, 0x0010)), None);
+        assert_eq!(
+            row_for(Tag(0x0010, 0x0033)).map(|r| r.basic),
+            Some(Basic::X)
+        );
         assert_eq!(row_for(Tag(0x0028, 0x0010)), None);
         assert_eq!(
             row_for(Tag(0x6000, 0x3000)).map(Row::pattern).as_deref(),

@@ -8,7 +8,7 @@ use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, FileMetaTableBuilder, InMemDicomObject, OpenFileOptions};
-use gdpr_dicom::deid::profile::rows;
+use gdpr_dicom::deid::profile::{rows, supplement_rows};
 
 /// Root of every canary UID.
 pub const CANARY_UID_ROOT: &str = "1.2.826.0.1.3680043.10.9999";
@@ -133,7 +133,7 @@ pub fn canary_item(i: usize) -> InMemDicomObject {
 pub fn canary_dataset() -> (InMemDicomObject, Vec<(Tag, usize)>) {
     let mut o = InMemDicomObject::new_empty();
     let mut placed = Vec::new();
-    for (i, row) in rows().enumerate() {
+    for (i, row) in rows().chain(supplement_rows()).enumerate() {
         let Some(tag) = row.tag() else { continue };
         if matches!(tag.group(), 0x0000 | 0x0002 | 0x0004) {
             continue;
