@@ -127,8 +127,21 @@ fn deidentify(args: DeidentifyArgs) -> Result<ExitCode, CliError> {
             }
         })?);
     let key = ProjectKey::from_hex(&key_text).map_err(bad)?;
+    if let Ok(meta) = std::fs::metadata(&args.key_file) {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            eprintln!(
+                "gdpr: warning: the key file is readable by other users; restrict it with `chmod 600`"
+            );
+        }
+    }
     let deid = Deidentifier::new(&key, options).with_burned_in_policy(policy);
     let files = collect_inputs(&args.inputs).map_err(bad)?;
+    if files.is_empty() {
+        return Err(CliError::BadInput(
+            "no input files found; name DICOM files or folders that contain them".into(),
+        ));
+    }
     std::fs::create_dir_all(&args.out).map_err(|source| CliError::Io {
         path: args.out.display().to_string(),
         source,

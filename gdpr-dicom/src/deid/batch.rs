@@ -28,7 +28,7 @@ impl std::fmt::Debug for FileResult {
 }
 
 /// Lists the files under `inputs` (files as given, folders recursively, in
-/// sorted order).
+/// sorted order; links to folders inside a folder are not followed).
 ///
 /// # Errors
 /// [`Error::Io`] when an input or a folder cannot be read.
@@ -41,8 +41,23 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 }
 
 fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let meta = std::fs::metadata(path).map_err(Error::io("reading an input"))?;
-    if meta.is_dir() {
+    walk_at(path, out, true)
+}
+
+fn walk_at(path: &Path, out: &mut Vec<PathBuf>, top: bool) -> Result<(), Error> {
+    // Symbolic links to folders are followed only when named on the command
+    // line, so that a link loop cannot make the walk endless.
+    let link = std::fs::symlink_metadata(path).map_err(Error::io("reading an input"))?;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        // A broken link inside a folder fails alone, with its own reason.
+        Err(_) if !top => {
+            out.push(path.to_owned());
+            return Ok(());
+        }
+        Err(e) => return Err(Error::io("reading an input")(e)),
+    };
+    if meta.is_dir() && (top || !link.file_type().is_symlink()) {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(Error::io("listing an input folder"))?
             .map(|e| e.map(|e| e.path()))
@@ -50,7 +65,7 @@ fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
             .map_err(Error::io("listing an input folder"))?;
         entries.sort();
         for e in entries {
-            walk(&e, out)?;
+            walk_at(&e, out, false)?;
         }
     } else if meta.is_file() {
         out.push(path.to_owned());
