@@ -41,34 +41,37 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 }
 
 fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
-    walk_at(path, out, true)
+    // Named on the command line: links are followed.
+    let meta = std::fs::metadata(path).map_err(Error::io("reading an input"))?;
+    if meta.is_dir() {
+        walk_dir(path, out)
+    } else {
+        if meta.is_file() {
+            out.push(path.to_owned());
+        }
+        Ok(())
+    }
 }
 
-fn walk_at(path: &Path, out: &mut Vec<PathBuf>, top: bool) -> Result<(), Error> {
-    // Symbolic links to folders are followed only when named on the command
-    // line, so that a link loop cannot make the walk endless.
-    let link = std::fs::symlink_metadata(path).map_err(Error::io("reading an input"))?;
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        // A broken link inside a folder fails alone, with its own reason.
-        Err(_) if !top => {
-            out.push(path.to_owned());
-            return Ok(());
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)
+        .map_err(Error::io("listing an input folder"))?
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
+        .collect::<Result<_, _>>()
+        .map_err(Error::io("listing an input folder"))?;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in entries {
+        if kind.is_dir() {
+            walk_dir(&path, out)?;
+        } else if kind.is_symlink() {
+            // Links to files are followed, links to folders are not (no
+            // loops); a broken link fails alone, with its own reason.
+            if !std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+                out.push(path);
+            }
+        } else if kind.is_file() {
+            out.push(path);
         }
-        Err(e) => return Err(Error::io("reading an input")(e)),
-    };
-    if meta.is_dir() && (top || !link.file_type().is_symlink()) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(Error::io("listing an input folder"))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .map_err(Error::io("listing an input folder"))?;
-        entries.sort();
-        for e in entries {
-            walk_at(&e, out, false)?;
-        }
-    } else if meta.is_file() {
-        out.push(path.to_owned());
     }
     Ok(())
 }
