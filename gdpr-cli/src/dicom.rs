@@ -31,6 +31,11 @@ pub enum Command {
 
 /// Arguments of `gdpr dicom deidentify`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Profile: DICOM PS3.15 Table E.1-1, edition 2024b (basic profile plus the \
+chosen options), keyed pseudonyms (HMAC-SHA256). See docs/deidentification.md.\n\
+Exit status: 0 every file written; 1 some refused, failed or quarantined; 2 bad arguments."
+)]
 pub struct DeidentifyArgs {
     /// The secret project key (from `gdpr dicom keygen`).
     #[arg(long, value_name = "KEY")]

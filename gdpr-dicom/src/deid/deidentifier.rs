@@ -293,7 +293,8 @@ impl Deidentifier {
         // which would cost a separate write per file.
         let mut encoded = Vec::with_capacity(8 * 1024);
         write_head(&mut encoded, &head.meta, &head.dataset, head.ts)?;
-        w.write_all(&encoded).map_err(Error::io("writing the output"))?;
+        w.write_all(&encoded)
+            .map_err(Error::io("writing the output"))?;
         if let Some((bytes, len)) = &head.pixel {
             copy_pixel_data(r, w, bytes, *len, head.ts.endianness())?;
             if let Some(trailer) = read_trailer(r, head.ts)? {
