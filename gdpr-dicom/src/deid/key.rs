@@ -164,6 +164,19 @@ impl Pseudonymiser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn uid_mapping_is_a_valid_injective_function(a in "[1-9][0-9]{0,5}(\\.[0-9]{1,8}){1,8}", b in "[1-9][0-9]{0,5}(\\.[0-9]{1,8}){1,8}") {
+            let p = Pseudonymiser::new(&ProjectKey::from_bytes([42; 32]));
+            let (ua, ub) = (p.uid(&a), p.uid(&b));
+            prop_assert_eq!(&ua, &p.uid(&a));
+            prop_assert_eq!(a == b, ua == ub);
+            prop_assert!(ua.len() <= 64 && ua.starts_with("2.25.") && !ua[5..].starts_with('0'));
+        }
+    }
 
     #[test]
     fn debug_shows_nothing_of_the_key() {
