@@ -145,6 +145,25 @@ impl Deidentifier {
         &self.options
     }
 
+    /// What the outputs are in GDPR terms: **pseudonymised** (Art. 4(5)),
+    /// not anonymised — whoever holds the project key and an original value
+    /// can compute its pseudonym, so the outputs stay personal data for the
+    /// key holder (Recital 26).
+    pub fn identifiability(&self) -> gdpr_core::subject::Identifiability {
+        gdpr_core::subject::Identifiability::Pseudonymised
+    }
+
+    /// The legal sources of this processing: pseudonymisation (GDPR Art.
+    /// 4(5)) as a safeguard for research (Art. 89(1)), under the profile of
+    /// DICOM PS3.15 Table E.1-1, edition 2024b.
+    pub fn citations(&self) -> [gdpr_core::Citation; 3] {
+        [
+            gdpr_core::Citation::from_static("GDPR Art. 4(5)"),
+            gdpr_core::Citation::from_static("GDPR Art. 89(1)"),
+            gdpr_core::Citation::from_static("DICOM PS3.15 Table E.1-1 (2024b)"),
+        ]
+    }
+
     /// The keyed pseudonymiser (to map a UID the same way as the files).
     pub fn pseudonymiser(&self) -> &Pseudonymiser {
         &self.p
@@ -381,6 +400,15 @@ mod tests {
         let outcome = deid
             .deidentify_stream(&mut input.as_slice(), &mut out)
             .unwrap();
+        assert_eq!(
+            deid.identifiability(),
+            gdpr_core::subject::Identifiability::Pseudonymised
+        );
+        assert!(
+            deid.citations()
+                .iter()
+                .any(|c| c.to_string() == "GDPR Art. 89(1)")
+        );
         let debug = format!("{deid:?} {outcome:?}");
         assert!(
             !debug.contains("5a") && !debug.contains("90,") && !debug.contains("2.25."),
