@@ -39,6 +39,11 @@ fn check(name: &str, input: &[u8], deid: &Deidentifier) {
     let mut out = Vec::new();
     deid.deidentify_stream(&mut &input[..], &mut out).unwrap();
     let (before, after) = (errors(input), errors(&out));
+    if let Ok(dir) = std::env::var("GDPR_DICOM_KEEP") {
+        let stem = name.replace(' ', "_");
+        std::fs::write(format!("{dir}/{stem}_in.dcm"), input).unwrap();
+        std::fs::write(format!("{dir}/{stem}_out.dcm"), &out).unwrap();
+    }
     let new: Vec<_> = after.difference(&before).collect();
     assert!(new.is_empty(), "{name}: new dciodvfy errors {new:#?}");
 }
@@ -90,11 +95,24 @@ fn outputs_are_as_valid_as_inputs() {
             "canary implicit",
             to_file_bytes(canary_dataset().0, "1.2.840.10008.1.2"),
         ),
+        (
+            "canary big endian",
+            to_file_bytes(canary_dataset().0, "1.2.840.10008.1.2.2"),
+        ),
+        (
+            "basic text SR",
+            to_file_bytes(basic_text_sr(), "1.2.840.10008.1.2.1"),
+        ),
     ];
     // dciodvfy really runs: the canary file breaks many rules.
     assert!(
         errors(&inputs[2].1).len() > 10,
         "dciodvfy reported nothing: is it working?"
+    );
+    let sr_errors = errors(&inputs[5].1);
+    assert!(
+        sr_errors.len() < 5,
+        "the SR sample should be nearly valid: {sr_errors:?}"
     );
     for options in option_sets {
         let deid = Deidentifier::new(&key, options);

@@ -17,7 +17,7 @@ fn valid_file() -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn corrupt_input_never_panics_or_leaks(

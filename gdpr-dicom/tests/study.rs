@@ -150,6 +150,14 @@ fn bad_inputs_fail_alone_with_a_reason_and_leave_nothing() {
     std::fs::write(input.join("trunc_header.dcm"), &good[..name_at + 12]).unwrap();
     std::fs::write(input.join("trunc_pixels.dcm"), &good[..good.len() - 100]).unwrap();
     std::fs::write(input.join("notes.txt"), "DOE^JANE was here").unwrap();
+    // A meta element claiming 4 GB (File Meta Information Version, OB).
+    let mut huge = good.clone();
+    let at = huge
+        .windows(6)
+        .position(|w| w == b"\x02\x00\x01\x00OB")
+        .unwrap();
+    huge[at + 8..at + 12].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    std::fs::write(input.join("huge_meta_length.dcm"), &huge).unwrap();
     // A deflated file: its meta says so, the rest is a zlib stream.
     let meta = dicom_object::FileMetaTableBuilder::new()
         .transfer_syntax("1.2.840.10008.1.2.1.99")
@@ -177,6 +185,10 @@ fn bad_inputs_fail_alone_with_a_reason_and_leave_nothing() {
         })
         .collect();
     assert!(matches!(by_name["notes.txt"], Err(Error::NotDicom { .. })));
+    assert!(matches!(
+        by_name["huge_meta_length.dcm"],
+        Err(Error::Malformed { .. })
+    ));
     assert!(matches!(
         by_name["trunc_header.dcm"],
         Err(Error::Malformed { .. })

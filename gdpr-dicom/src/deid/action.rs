@@ -6,7 +6,7 @@ use dicom_core::Tag;
 use dicom_core::dictionary::DataDictionary;
 use dicom_dictionary_std::StandardDataDictionary;
 
-use super::attr_type::{AttrType, attr_type};
+use super::attr_type::{AttrType, IodFamily, attr_type};
 use super::options::DeidOptions;
 use super::profile::{Basic, OptionEffect, Row, row_for};
 
@@ -43,10 +43,20 @@ pub enum Action {
 /// (a corrupted tag, a non-conformant writer) are removed, because nobody has
 /// judged them safe.
 pub fn resolve(tag: Tag, options: &DeidOptions) -> (Action, Option<&'static Row>) {
+    resolve_in(tag, options, IodFamily::Other)
+}
+
+/// As [`resolve`], for a file of the given IOD family (the type of some
+/// attributes differs between families).
+pub fn resolve_in(
+    tag: Tag,
+    options: &DeidOptions,
+    family: IodFamily,
+) -> (Action, Option<&'static Row>) {
     match row_for(tag) {
         None if is_standard(tag) => (Action::Keep, None),
         None => (Action::Remove, None),
-        Some(row) => (resolve_row(row, tag, options), Some(row)),
+        Some(row) => (resolve_row(row, tag, options, family), Some(row)),
     }
 }
 
@@ -56,7 +66,7 @@ fn is_standard(tag: Tag) -> bool {
     StandardDataDictionary.by_tag(tag).is_some()
 }
 
-fn resolve_row(row: &Row, tag: Tag, options: &DeidOptions) -> Action {
+fn resolve_row(row: &Row, tag: Tag, options: &DeidOptions, family: IodFamily) -> Action {
     // A selected option that keeps wins over one that cleans (they only
     // meet on Device UID-like rows where both keep, or both clean).
     let mut clean = false;
@@ -70,7 +80,7 @@ fn resolve_row(row: &Row, tag: Tag, options: &DeidOptions) -> Action {
     if clean {
         return Action::Clean;
     }
-    let t = attr_type(tag);
+    let t = attr_type(tag, family);
     match row.basic {
         Basic::X => Action::Remove,
         Basic::Z => Action::Empty,

@@ -23,6 +23,41 @@ pub enum AttrType {
     Type3,
 }
 
+/// The family of IODs a file belongs to, where an attribute's type differs
+/// between families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IodFamily {
+    /// Structured reports and key object selections (SR Document Series).
+    StructuredDocument,
+    /// Images and everything else.
+    Other,
+}
+
+impl IodFamily {
+    /// The family of a SOP Class UID.
+    pub fn of_sop_class(uid: &str) -> Self {
+        let uid = uid.trim_end_matches(['\0', ' ']);
+        if uid.starts_with("1.2.840.10008.5.1.4.1.1.88.") {
+            IodFamily::StructuredDocument
+        } else {
+            IodFamily::Other
+        }
+    }
+}
+
+/// Types that hold only in one family (checked before [`KNOWN`]).
+const KNOWN_IN: &[(IodFamily, u16, u16, AttrType)] = &[
+    // Referenced Performed Procedure Step Sequence: Type 2 in SR Document
+    // Series; Type 3 with one item in General Series (so removed there).
+    (
+        IodFamily::StructuredDocument,
+        0x0008,
+        0x1111,
+        AttrType::Type2,
+    ),
+];
+
 /// Known types (strictest over the common IODs) of attributes whose action
 /// code leaves a choice. Source: PS3.3 2024b module tables named in comments.
 const KNOWN: &[(u16, u16, AttrType)] = &[
@@ -54,11 +89,19 @@ const KNOWN: &[(u16, u16, AttrType)] = &[
     (0x300E, 0x0008, AttrType::Type2),
 ];
 
-/// The type used for the choice of a combined action (Type 3 when unknown).
-pub fn attr_type(tag: Tag) -> AttrType {
+/// The type used for the choice of a combined action in a file of `family`
+/// (Type 3 when unknown).
+pub fn attr_type(tag: Tag, family: IodFamily) -> AttrType {
+    let (g, e) = (tag.group(), tag.element());
+    if let Some((.., t)) = KNOWN_IN
+        .iter()
+        .find(|(f, kg, ke, _)| *f == family && *kg == g && *ke == e)
+    {
+        return *t;
+    }
     KNOWN
         .iter()
-        .find(|(g, e, _)| *g == tag.group() && *e == tag.element())
+        .find(|(kg, ke, _)| *kg == g && *ke == e)
         .map_or(AttrType::Type3, |(_, _, t)| *t)
 }
 

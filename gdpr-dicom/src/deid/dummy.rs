@@ -17,9 +17,9 @@ pub const DUMMY_TEXT: &str = "ANONYMIZED";
 pub fn dummy_value(vr: VR) -> Option<PrimitiveValue> {
     let text = |s: &str| Some(PrimitiveValue::from(s));
     match vr {
-        VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UC | VR::UT | VR::PN => {
-            text(DUMMY_TEXT)
-        }
+        VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UC | VR::UT => text(DUMMY_TEXT),
+        // A family name component followed by `^`: the current PN form.
+        VR::PN => text("ANONYMIZED^"),
         VR::AS => text("000D"),
         VR::DA => text(DUMMY_DATE),
         VR::TM => text(DUMMY_TIME),

@@ -11,8 +11,8 @@ use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
 use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
 
-use super::action::{Action, resolve};
-use super::attr_type::PRESENT_ONLY_WITH;
+use super::action::{Action, resolve_in};
+use super::attr_type::{IodFamily, PRESENT_ONLY_WITH};
 use super::dates::{shift_da, shift_dt};
 use super::dummy::{DUMMY_DATE, DUMMY_DATETIME, DUMMY_TIME, dummy_value, is_bulk, is_free_text};
 use super::key::Pseudonymiser;
@@ -48,6 +48,7 @@ pub(crate) struct FileContext<'a> {
     pseudonym: String,
     shift_days: Option<i64>,
     scrub: Vec<String>,
+    family: IodFamily,
 }
 
 fn text_of(obj: &InMemDicomObject, tag: Tag) -> String {
@@ -90,12 +91,14 @@ impl<'a> FileContext<'a> {
             }
         }
         scrub.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        let family = IodFamily::of_sop_class(&text_of(top, Tag(0x0008, 0x0016)));
         Self {
             p,
             options,
             pseudonym,
             shift_days,
             scrub,
+            family,
         }
     }
 
@@ -166,7 +169,7 @@ impl<'a> FileContext<'a> {
     fn apply(&self, e: InMemElement) -> Option<InMemElement> {
         let tag = e.tag();
         let vr = e.vr();
-        let (action, row) = resolve(tag, self.options);
+        let (action, row) = resolve_in(tag, self.options, self.family);
         match action {
             Action::Remove => None,
             Action::Empty => {
@@ -174,7 +177,7 @@ impl<'a> FileContext<'a> {
                     Some(DataElement::new(tag, VR::SQ, empty_sequence()))
                 } else if tag == PATIENT_NAME {
                     // Z allows a dummy: the pseudonym keeps research useful.
-                    Some(text_elem(tag, vr, &self.pseudonym))
+                    Some(text_elem(tag, vr, &format!("{}^", self.pseudonym)))
                 } else {
                     Some(DataElement::empty(tag, vr))
                 }

@@ -14,6 +14,7 @@ use dicom_encoding::transfer_syntax::{Endianness, TransferSyntaxIndex};
 use dicom_object::{FileMetaTable, InMemDicomObject};
 use dicom_transfer_syntax_registry::{TransferSyntax, TransferSyntaxRegistry};
 
+use super::validate::validate;
 use crate::error::Error;
 
 static REGISTRY: TransferSyntaxRegistry = TransferSyntaxRegistry;
@@ -84,8 +85,7 @@ pub(crate) fn read_header<R: BufRead>(r: &mut R) -> Result<Header, Error> {
             reason: "no DICM code at byte 128",
         });
     }
-    let meta = FileMetaTable::from_reader((&b"DICM"[..]).chain(&mut *r))
-        .map_err(|_| malformed("the file meta information (group 0002) cannot be read", 132))?;
+    let meta = read_meta(r)?;
     let ts_uid = meta.transfer_syntax().to_owned();
     if DEFLATED.contains(&ts_uid.as_str()) {
         return Err(Error::UnsupportedTransferSyntax {
@@ -130,6 +130,7 @@ pub(crate) fn read_header<R: BufRead>(r: &mut R) -> Result<Header, Error> {
         }
         skip_value(&mut rec, dec.as_ref(), &h, base, 0)?;
     }
+    validate(&rec.buf, ts, base)?;
     let dataset = InMemDicomObject::read_dataset_with_ts(rec.buf.as_slice(), ts)
         .map_err(|_| malformed("the data set's elements cannot be decoded", base))?;
     Ok(Header {
@@ -138,6 +139,38 @@ pub(crate) fn read_header<R: BufRead>(r: &mut R) -> Result<Header, Error> {
         dataset,
         pixel,
     })
+}
+
+/// The file meta group: its length is read and bounded first, and its
+/// elements checked, so that a corrupt length cannot make the decoder reserve
+/// gigabytes.
+fn read_meta<R: BufRead>(r: &mut R) -> Result<FileMetaTable, Error> {
+    const MAX_META: u32 = 1 << 20;
+    let mut head = [0u8; 12];
+    r.read_exact(&mut head)
+        .map_err(|_| malformed("the file meta information is truncated", 132))?;
+    if head.get(..8) != Some(b"\x02\x00\x00\x00UL\x04\x00".as_slice()) {
+        return Err(malformed(
+            "the file meta information does not start with its group length (0002,0000)",
+            132,
+        ));
+    }
+    let len = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+    if len > MAX_META {
+        return Err(malformed("the file meta group length is implausible", 140));
+    }
+    let mut body = Vec::new();
+    (&mut *r)
+        .take(u64::from(len))
+        .read_to_end(&mut body)
+        .map_err(Error::io("reading the input"))?;
+    if body.len() != len as usize {
+        return Err(malformed("the file meta information is truncated", 144));
+    }
+    let explicit_le = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
+    validate(&body, &explicit_le, 144)?;
+    FileMetaTable::from_reader(b"DICM".chain(&head[..]).chain(body.as_slice()))
+        .map_err(|_| malformed("the file meta information (group 0002) cannot be read", 132))
 }
 
 fn is_pixel_data(tag: Tag) -> bool {
@@ -291,6 +324,7 @@ pub(crate) fn read_trailer<R: BufRead>(
     if rest.is_empty() {
         return Ok(None);
     }
+    validate(&rest, ts, 0)?;
     InMemDicomObject::read_dataset_with_ts(rest.as_slice(), ts)
         .map(Some)
         .map_err(|_| malformed("the elements after the pixel data cannot be decoded", 0))
