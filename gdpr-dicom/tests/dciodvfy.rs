@@ -103,6 +103,13 @@ fn outputs_are_as_valid_as_inputs() {
             "basic text SR",
             to_file_bytes(basic_text_sr(), "1.2.840.10008.1.2.1"),
         ),
+        (
+            "presentation state",
+            to_file_bytes(
+                gsps(&canary_uid(1), &canary_uid(2), &[canary_uid(3)]),
+                "1.2.840.10008.1.2.1",
+            ),
+        ),
     ];
     // dciodvfy really runs: the canary file breaks many rules.
     assert!(
@@ -113,6 +120,11 @@ fn outputs_are_as_valid_as_inputs() {
     assert!(
         sr_errors.len() < 5,
         "the SR sample should be nearly valid: {sr_errors:?}"
+    );
+    let pr_errors = errors(&inputs[6].1);
+    assert!(
+        pr_errors.len() < 5,
+        "the GSPS sample should be nearly valid: {pr_errors:?}"
     );
     for options in option_sets {
         let deid = Deidentifier::new(&key, options);

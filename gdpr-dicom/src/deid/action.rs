@@ -82,7 +82,14 @@ fn resolve_row(row: &Row, tag: Tag, options: &DeidOptions, family: IodFamily) ->
     }
     let t = attr_type(tag, family);
     match row.basic {
-        Basic::X => Action::Remove,
+        // X on an attribute the IOD requires: a dummy (Type 1) or an empty
+        // value (Type 2) carries no more information than removal and keeps
+        // the instance valid.
+        Basic::X => match t {
+            AttrType::Type1 => Action::Dummy,
+            AttrType::Type2 => Action::Empty,
+            AttrType::Type3 => Action::Remove,
+        },
         Basic::Z => Action::Empty,
         Basic::D => Action::Dummy,
         Basic::K => Action::Keep,
@@ -132,6 +139,19 @@ mod tests {
         assert_eq!(resolve(Tag(0x6000, 0x0010), &basic), (Action::Keep, None)); // Overlay Rows
         assert_eq!(resolve(Tag(0x0011, 0x0011), &basic).0, Action::Remove); // private
         assert_eq!(resolve(Tag(0x0010, 0x0099), &basic), (Action::Remove, None)); // not standard
+    }
+
+    #[test]
+    fn the_iod_family_decides_where_types_differ() {
+        let basic = DeidOptions::basic();
+        let pps = Tag(0x0008, 0x1111); // X/Z/D: Type 3 in images, Type 2 in SR
+        assert_eq!(resolve(pps, &basic).0, Action::Remove);
+        let sr = IodFamily::of_sop_class("1.2.840.10008.5.1.4.1.1.88.11");
+        assert_eq!(resolve_in(pps, &basic, sr).0, Action::Empty);
+        let created = Tag(0x0070, 0x0082); // X, but Type 1 in presentation states
+        assert_eq!(resolve(created, &basic).0, Action::Remove);
+        let pr = IodFamily::of_sop_class("1.2.840.10008.5.1.4.1.1.11.1");
+        assert_eq!(resolve_in(created, &basic, pr).0, Action::Dummy);
     }
 
     #[test]

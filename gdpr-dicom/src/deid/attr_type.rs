@@ -30,6 +30,8 @@ pub enum AttrType {
 pub enum IodFamily {
     /// Structured reports and key object selections (SR Document Series).
     StructuredDocument,
+    /// Softcopy presentation states (Presentation State Identification).
+    PresentationState,
     /// Images and everything else.
     Other,
 }
@@ -40,6 +42,8 @@ impl IodFamily {
         let uid = uid.trim_end_matches(['\0', ' ']);
         if uid.starts_with("1.2.840.10008.5.1.4.1.1.88.") {
             IodFamily::StructuredDocument
+        } else if uid.starts_with("1.2.840.10008.5.1.4.1.1.11.") {
+            IodFamily::PresentationState
         } else {
             IodFamily::Other
         }
@@ -55,6 +59,21 @@ const KNOWN_IN: &[(IodFamily, u16, u16, AttrType)] = &[
         0x0008,
         0x1111,
         AttrType::Type2,
+    ),
+    // Presentation Creation Date/Time: X in the table, but Type 1 in
+    // Presentation State Identification; a dummy keeps the state valid and
+    // carries no information.
+    (
+        IodFamily::PresentationState,
+        0x0070,
+        0x0082,
+        AttrType::Type1,
+    ),
+    (
+        IodFamily::PresentationState,
+        0x0070,
+        0x0083,
+        AttrType::Type1,
     ),
 ];
 

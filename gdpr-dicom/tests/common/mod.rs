@@ -413,3 +413,80 @@ pub fn basic_text_sr() -> InMemDicomObject {
     ));
     o
 }
+
+/// A Grayscale Softcopy Presentation State that references `images`
+/// (SOP Instance UIDs) of one series of a CT study.
+pub fn gsps(study_uid: &str, series_uid: &str, images: &[String]) -> InMemDicomObject {
+    let s = |o: &mut InMemDicomObject, g: u16, e: u16, vr: VR, v: &str| {
+        o.put(DataElement::new(Tag(g, e), vr, PrimitiveValue::from(v)));
+    };
+    let mut o = InMemDicomObject::new_empty();
+    s(
+        &mut o,
+        0x0008,
+        0x0016,
+        VR::UI,
+        "1.2.840.10008.5.1.4.1.1.11.1",
+    );
+    s(&mut o, 0x0008, 0x0018, VR::UI, &canary_uid(8001));
+    s(&mut o, 0x0008, 0x0020, VR::DA, "20240611");
+    s(&mut o, 0x0008, 0x0030, VR::TM, "101010");
+    s(&mut o, 0x0008, 0x0050, VR::SH, "ACC7781");
+    s(&mut o, 0x0008, 0x0060, VR::CS, "PR");
+    s(&mut o, 0x0008, 0x0070, VR::LO, "SYNTHETIC MEDICAL");
+    s(&mut o, 0x0008, 0x0090, VR::PN, "HOUSE^GREGORY");
+    let refs: Vec<InMemDicomObject> = images
+        .iter()
+        .map(|uid| {
+            let mut r = InMemDicomObject::new_empty();
+            s(&mut r, 0x0008, 0x1150, VR::UI, "1.2.840.10008.5.1.4.1.1.2");
+            s(&mut r, 0x0008, 0x1155, VR::UI, uid);
+            r
+        })
+        .collect();
+    let mut series = InMemDicomObject::new_empty();
+    series.put(DataElement::new(Tag(0x0008, 0x1140), VR::SQ, seq(refs)));
+    s(&mut series, 0x0020, 0x000E, VR::UI, series_uid);
+    o.put(DataElement::new(
+        Tag(0x0008, 0x1115),
+        VR::SQ,
+        seq(vec![series]),
+    ));
+    s(&mut o, 0x0010, 0x0010, VR::PN, "DOE^JANE");
+    s(&mut o, 0x0010, 0x0020, VR::LO, "SYN-000123");
+    s(&mut o, 0x0010, 0x0030, VR::DA, "19610307");
+    s(&mut o, 0x0010, 0x0040, VR::CS, "F");
+    s(&mut o, 0x0020, 0x000D, VR::UI, study_uid);
+    s(&mut o, 0x0020, 0x000E, VR::UI, &canary_uid(8002));
+    s(&mut o, 0x0020, 0x0010, VR::SH, "S77");
+    s(&mut o, 0x0020, 0x0011, VR::IS, "99");
+    s(&mut o, 0x0020, 0x0013, VR::IS, "1");
+    s(&mut o, 0x0028, 0x1050, VR::DS, "40");
+    s(&mut o, 0x0028, 0x1051, VR::DS, "400");
+    let mut area = InMemDicomObject::new_empty();
+    o.put(DataElement::new(Tag(0x0070, 0x0001), VR::SQ, seq(vec![])));
+    area.put(DataElement::new(
+        Tag(0x0070, 0x0052),
+        VR::SL,
+        PrimitiveValue::I32(vec![1i32, 1].into()),
+    ));
+    area.put(DataElement::new(
+        Tag(0x0070, 0x0053),
+        VR::SL,
+        PrimitiveValue::I32(vec![16i32, 16].into()),
+    ));
+    s(&mut area, 0x0070, 0x0100, VR::CS, "SCALE TO FIT");
+    s(&mut area, 0x0070, 0x0102, VR::IS, "1\\1");
+    o.put(DataElement::new(
+        Tag(0x0070, 0x005A),
+        VR::SQ,
+        seq(vec![area]),
+    ));
+    s(&mut o, 0x0070, 0x0080, VR::CS, "WINDOW");
+    s(&mut o, 0x0070, 0x0081, VR::LO, "Window for DOE JANE");
+    s(&mut o, 0x0070, 0x0082, VR::DA, "20240612");
+    s(&mut o, 0x0070, 0x0083, VR::TM, "121212");
+    s(&mut o, 0x0070, 0x0084, VR::PN, "HOUSE^GREGORY");
+    s(&mut o, 0x2050, 0x0020, VR::CS, "IDENTITY");
+    o
+}
