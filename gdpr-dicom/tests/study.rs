@@ -333,3 +333,53 @@ fn danger_map_reidentifies_only_what_it_recorded() {
     assert_eq!(map.danger_reidentify("2.25.1"), None);
     assert!(!format!("{map:?}").contains(&i.patient_id));
 }
+
+#[test]
+fn a_presentation_state_still_points_at_its_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, out) = (tmp.path().join("in"), tmp.path().join("out"));
+    std::fs::create_dir_all(&input).unwrap();
+    let instances = write_study(&input);
+    let series1: Vec<String> = instances[..3].iter().map(|i| i.sop_uid.clone()).collect();
+    let pr = gsps(&instances[0].study_uid, &instances[0].series_uid, &series1);
+    std::fs::write(
+        input.join("pr.dcm"),
+        to_file_bytes(pr, "1.2.840.10008.1.2.1"),
+    )
+    .unwrap();
+    let deid = Deidentifier::new(&ProjectKey::from_bytes([11; 32]), DeidOptions::basic());
+    let files = collect_inputs(std::slice::from_ref(&input)).unwrap();
+    let results = deidentify_all(&deid, &files, &out, 2, &|_| {}).unwrap();
+    let mut images = BTreeMap::new();
+    let mut pr_file = None;
+    for r in &results {
+        let o = r.result.as_ref().unwrap();
+        let f = read(&std::fs::read(out.join(o.relative_path())).unwrap());
+        if r.input.ends_with("pr.dcm") {
+            pr_file = Some(f);
+        } else {
+            images.insert(o.sop_uid().to_owned(), o.series_uid().to_owned());
+        }
+    }
+    let pr = pr_file.unwrap();
+    let series = &pr.get(Tag(0x0008, 0x1115)).and_then(|e| e.items()).unwrap()[0];
+    let series_uid = text(series, Tag(0x0020, 0x000E));
+    let refs = series
+        .get(Tag(0x0008, 0x1140))
+        .and_then(|e| e.items())
+        .unwrap();
+    assert_eq!(refs.len(), 3);
+    for r in refs {
+        let sop = text(r, Tag(0x0008, 0x1155));
+        assert_eq!(
+            images.get(&sop),
+            Some(&series_uid),
+            "reference does not resolve"
+        );
+    }
+    assert_eq!(
+        text(&pr, Tag(0x0070, 0x0082)).len(),
+        8,
+        "creation date dummy kept"
+    );
+}
