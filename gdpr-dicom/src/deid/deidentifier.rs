@@ -5,18 +5,17 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dicom_core::value::DataSetSequence;
-use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
+use dicom_core::Tag;
 use dicom_object::InMemDicomObject;
 
 use super::burned_in::burned_in_reason;
 use super::engine::FileContext;
 use super::key::{ProjectKey, Pseudonymiser};
-use super::options::{BASIC_PROFILE_CODE, DeidOption, DeidOptions};
+use super::method::record_method;
+use super::options::DeidOptions;
 use super::stream::{
     Header, copy_pixel_data, read_header, read_trailer, write_head, write_trailer,
 };
-use super::table_2024b::EDITION;
 use crate::error::Error;
 
 /// Implementation Class UID written into the file meta of every output.
@@ -261,7 +260,7 @@ impl Deidentifier {
         })
         .collect();
         let mut out = ctx.deidentify(dataset);
-        self.mark(&mut out, ctx.shifted());
+        record_method(&mut out, &self.options, ctx.shifted());
         let uid = |tag: Tag, name: &'static str| -> Result<String, Error> {
             out.get(tag)
                 .and_then(|e| e.to_str().ok())
@@ -325,59 +324,6 @@ impl Deidentifier {
             }
         }
         Ok(outcome)
-    }
-
-    /// Records the de-identification in the data set (PS3.15 E.1.1 and
-    /// PS3.3 C.7.1.1): Patient Identity Removed, De-identification Method
-    /// and its Code Sequence (CID 7050), and Longitudinal Temporal
-    /// Information Modified.
-    fn mark(&self, out: &mut InMemDicomObject, shifted: bool) {
-        let mut codes = vec![BASIC_PROFILE_CODE];
-        codes.extend(self.options.iter().map(DeidOption::cid7050));
-        let methods: Vec<String> = std::iter::once(format!("PS3.15 E.1-1 {EDITION} Basic Profile"))
-            .chain(self.options.iter().map(|o| o.cid7050().1.to_owned()))
-            .collect();
-        out.put(DataElement::new(
-            Tag(0x0012, 0x0062),
-            VR::CS,
-            PrimitiveValue::from("YES"),
-        ));
-        out.put(DataElement::new(
-            Tag(0x0012, 0x0063),
-            VR::LO,
-            PrimitiveValue::Strs(methods.into()),
-        ));
-        let items: Vec<InMemDicomObject> = codes
-            .into_iter()
-            .map(|(value, meaning)| {
-                InMemDicomObject::from_element_iter([
-                    DataElement::new(Tag(0x0008, 0x0100), VR::SH, PrimitiveValue::from(value)),
-                    DataElement::new(Tag(0x0008, 0x0102), VR::SH, PrimitiveValue::from("DCM")),
-                    DataElement::new(Tag(0x0008, 0x0104), VR::LO, PrimitiveValue::from(meaning)),
-                ])
-            })
-            .collect();
-        out.put(DataElement::new(
-            Tag(0x0012, 0x0064),
-            VR::SQ,
-            DataSetSequence::new(items, Length::UNDEFINED),
-        ));
-        if shifted {
-            out.put(DataElement::new(
-                Tag(0x0028, 0x0303),
-                VR::CS,
-                PrimitiveValue::from("MODIFIED"),
-            ));
-        } else if self
-            .options
-            .contains(DeidOption::RetainLongitudinalFullDates)
-        {
-            out.put(DataElement::new(
-                Tag(0x0028, 0x0303),
-                VR::CS,
-                PrimitiveValue::from("UNMODIFIED"),
-            ));
-        }
     }
 }
 

@@ -37,6 +37,7 @@ pub mod deidentifier;
 pub mod dummy;
 mod engine;
 pub mod key;
+mod method;
 pub mod options;
 pub mod private;
 pub mod profile;
