@@ -82,7 +82,8 @@ impl ProjectKey {
 }
 
 /// Derives pseudonyms under a [`ProjectKey`]. Cheap to clone and share
-/// between threads; `Debug` shows nothing of the key.
+/// between threads; `Debug` shows nothing of the key, and the keyed HMAC
+/// state is zeroized on drop (`hmac`'s `zeroize` feature).
 #[derive(Clone)]
 pub struct Pseudonymiser {
     mac: HmacSha256,
