@@ -134,12 +134,10 @@ impl Row {
     }
 }
 
-/// The row of Table E.1-1 (or of the documented [`supplement`]) that
-/// governs `tag`, if any.
-///
-/// [`supplement`]: super::supplement Private attributes
-/// (odd groups) all share one row; unlisted standard attributes have none
-/// (they are kept, and their sequences de-identified).
+/// The row of Table E.1-1 (or of the documented
+/// [supplement](crate::deid::supplement)) that governs `tag`, if any.
+/// Private attributes (odd groups) all share one row; unlisted standard
+/// attributes have none (they are kept, and their sequences de-identified).
 pub fn row_for(tag: Tag) -> Option<&'static Row> {
     if tag.group() % 2 == 1 {
         return Some(&PRIVATE);
