@@ -23,7 +23,7 @@ use crate::error::CliError;
 /// `gdpr dicom` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// De-identify DICOM files or folders into DIR/<study>/<series>/<sop>.dcm.
+    /// De-identify DICOM files or folders into DIR/STUDY/SERIES/SOP.dcm (new UIDs).
     Deidentify(DeidentifyArgs),
     /// Create a new random project key (64 hex digits, file mode 0600).
     Keygen(KeygenArgs),
