@@ -179,3 +179,70 @@ fn bad_arguments_exit_2() {
                 .is_none()
     );
 }
+
+#[test]
+fn burned_in_suspects_are_refused_or_quarantined_with_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
+    study(&tmp.path().join("in"), 1);
+    // Turn the CT into an ultrasound whose Burned In Annotation is not NO.
+    let path = tmp.path().join("in/DOE_JANE_1.dcm");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let m = bytes
+        .windows(6)
+        .position(|w| w == b"\x08\x00\x60\x00CS")
+        .unwrap();
+    bytes[m + 8..m + 10].copy_from_slice(b"US");
+    let b = bytes
+        .windows(6)
+        .position(|w| w == b"\x28\x00\x01\x03CS")
+        .unwrap();
+    bytes[b + 8..b + 10].copy_from_slice(b"  ");
+    std::fs::write(&path, bytes).unwrap();
+
+    let refused = gdpr(
+        &[
+            "dicom",
+            "deidentify",
+            "--key-file",
+            "k",
+            "--report",
+            "r1",
+            "--out",
+            "o1",
+            "in",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let r1 = std::fs::read_to_string(tmp.path().join("r1")).unwrap();
+    assert!(r1.contains("\"status\":\"refused\""), "{r1}");
+    assert!(
+        !tmp.path()
+            .join("o1")
+            .read_dir()
+            .unwrap()
+            .any(|e| e.unwrap().path().is_dir())
+    );
+
+    let quarantined = gdpr(
+        &[
+            "dicom",
+            "deidentify",
+            "--key-file",
+            "k",
+            "--burned-in",
+            "quarantine",
+            "--report",
+            "r2",
+            "--out",
+            "o2",
+            "in",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(quarantined.status.code(), Some(1));
+    let r2 = std::fs::read_to_string(tmp.path().join("r2")).unwrap();
+    assert!(r2.contains("\"status\":\"quarantined\""), "{r2}");
+    assert!(tmp.path().join("o2/quarantine").is_dir());
+}
