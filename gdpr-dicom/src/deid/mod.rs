@@ -17,8 +17,9 @@
 //!
 //! ```no_run
 //! use gdpr_dicom::deid::{Deidentifier, DeidOption, DeidOptions, ProjectKey};
-//! # fn main() -> Result<(), gdpr_dicom::Error> {
-//! let key = ProjectKey::from_hex(&std::fs::read_to_string("project.key").unwrap_or_default())?;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The key file comes from `gdpr dicom keygen`; keep it secret.
+//! let key = ProjectKey::from_hex(&std::fs::read_to_string("project.key")?)?;
 //! let options = DeidOptions::new([DeidOption::RetainLongitudinalModifiedDates])?;
 //! let deid = Deidentifier::new(&key, options);
 //! let outcome = deid.deidentify_file("in/ct.dcm".as_ref(), "out".as_ref())?;
