@@ -48,6 +48,40 @@ fn check(name: &str, input: &[u8], deid: &Deidentifier) {
     assert!(new.is_empty(), "{name}: new dciodvfy errors {new:#?}");
 }
 
+/// A CT with an overlay plane in group 6000 (its data removed by the
+/// profile, so the whole plane must go).
+fn ct_with_overlay() -> Vec<u8> {
+    use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
+    let i = Instance::numbered("1.2.826.0.1.3680043.10.9999.8", 3);
+    let mut o = gdpr_dicom::synthetic::header(Kind::Ct { rows: 8, cols: 8 }, &i);
+    let us = |v: u16| PrimitiveValue::from(v);
+    o.put(DataElement::new(Tag(0x6000, 0x0010), VR::US, us(8)));
+    o.put(DataElement::new(Tag(0x6000, 0x0011), VR::US, us(8)));
+    o.put(DataElement::new(
+        Tag(0x6000, 0x0040),
+        VR::CS,
+        PrimitiveValue::from("G"),
+    ));
+    o.put(DataElement::new(
+        Tag(0x6000, 0x0050),
+        VR::SS,
+        PrimitiveValue::I16(vec![1, 1].into()),
+    ));
+    o.put(DataElement::new(Tag(0x6000, 0x0100), VR::US, us(1)));
+    o.put(DataElement::new(Tag(0x6000, 0x0102), VR::US, us(0)));
+    o.put(DataElement::new(
+        Tag(0x6000, 0x3000),
+        VR::OW,
+        PrimitiveValue::from(vec![0xFFu8; 8]),
+    ));
+    o.put(DataElement::new(
+        Tag(0x7FE0, 0x0010),
+        VR::OW,
+        PrimitiveValue::from(vec![0u8; 128]),
+    ));
+    to_file_bytes(o, "1.2.840.10008.1.2.1")
+}
+
 fn synthetic(kind: Kind) -> Vec<u8> {
     let mut i = Instance::numbered("1.2.826.0.1.3680043.10.9999.8", 2);
     i.references = vec!["1.2.826.0.1.3680043.10.9999.8.1.1.1".into()];
@@ -103,6 +137,7 @@ fn outputs_are_as_valid_as_inputs() {
             "basic text SR",
             to_file_bytes(basic_text_sr(), "1.2.840.10008.1.2.1"),
         ),
+        ("CT with overlay", ct_with_overlay()),
         (
             "presentation state",
             to_file_bytes(
@@ -121,7 +156,7 @@ fn outputs_are_as_valid_as_inputs() {
         sr_errors.len() < 5,
         "the SR sample should be nearly valid: {sr_errors:?}"
     );
-    let pr_errors = errors(&inputs[6].1);
+    let pr_errors = errors(&inputs[7].1);
     assert!(
         pr_errors.len() < 5,
         "the GSPS sample should be nearly valid: {pr_errors:?}"

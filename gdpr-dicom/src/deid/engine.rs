@@ -163,6 +163,7 @@ impl<'a> FileContext<'a> {
                 out.remove_element(*dependent);
             }
         }
+        remove_orphan_overlays(&mut out);
         out
     }
 
@@ -294,6 +295,19 @@ impl<'a> FileContext<'a> {
         }
         let mapped: Vec<String> = v.split('\\').map(|u| self.p.uid(u.trim())).collect();
         DataElement::new(tag, VR::UI, PrimitiveValue::Strs(mapped.into()))
+    }
+}
+
+/// An overlay plane whose Overlay Data (60xx,3000) was removed would be an
+/// invalid module (the data is Type 1): the whole group goes with it.
+fn remove_orphan_overlays(out: &mut InMemDicomObject) {
+    let orphans: Vec<Tag> = out
+        .tags()
+        .filter(|t| t.group() & 0xFF01 == 0x6000)
+        .filter(|t| out.get(Tag(t.group(), 0x3000)).is_none())
+        .collect();
+    for t in orphans {
+        out.remove_element(t);
     }
 }
 
