@@ -223,6 +223,21 @@ fn options_keep_clean_and_shift() {
                 );
                 shifted += 1;
             }
+            (Action::Clean, VR::DT) => {
+                let day = |v: String| jiff::civil::Date::strptime("%Y%m%d", &v[..8]).unwrap();
+                let (before, after) = (day(text(&o, tag).unwrap()), day(text(&file, tag).unwrap()));
+                assert_eq!(
+                    before.until(after).unwrap().get_days() as i64,
+                    shift,
+                    "{tag} shifted"
+                );
+                assert_eq!(
+                    text(&o, tag).unwrap()[8..],
+                    text(&file, tag).unwrap()[8..],
+                    "{tag} time kept"
+                );
+                shifted += 1;
+            }
             (Action::Clean, VR::TM) => assert_eq!(text(&file, tag), text(&o, tag)),
             _ => {}
         }
