@@ -276,3 +276,41 @@ fn full_dates_are_kept_and_marked() {
         Some("UNMODIFIED")
     );
 }
+
+#[test]
+fn nested_datetimes_shift_with_the_patient() {
+    let options = DeidOptions::new([DeidOption::RetainLongitudinalModifiedDates]).unwrap();
+    let deid = Deidentifier::new(&key(), options);
+    let file = read(&run(&deid, &to_file_bytes(basic_text_sr(), EXPLICIT_LE)));
+    let shift = deid.pseudonymiser().date_shift_days("", "SYN-000123");
+    let day = |v: &str| jiff::civil::Date::strptime("%Y%m%d", &v[..8]).unwrap();
+    let content_date = text(&file, Tag(0x0008, 0x0023)).unwrap();
+    assert_eq!(
+        day("20240612")
+            .until(day(&content_date))
+            .unwrap()
+            .get_days() as i64,
+        shift
+    );
+    let items = file
+        .get(Tag(0x0040, 0xA730))
+        .and_then(|e| e.items())
+        .unwrap();
+    let nested = text(&items[1], Tag(0x0040, 0xA120)).unwrap();
+    assert_eq!(&nested[8..], "101010", "time of day kept");
+    // The interval between the nested DateTime and the Content Date stays.
+    assert_eq!(
+        day(&nested).until(day(&content_date)).unwrap().get_days(),
+        1
+    );
+    let observer = &file
+        .get(Tag(0x0040, 0xA073))
+        .and_then(|e| e.items())
+        .unwrap()[0];
+    let verified = text(observer, Tag(0x0040, 0xA030)).unwrap();
+    assert_eq!(day(&verified), day(&content_date));
+    assert_eq!(
+        text(&file, Tag(0x0028, 0x0303)).as_deref(),
+        Some("MODIFIED")
+    );
+}
