@@ -314,3 +314,22 @@ fn nested_datetimes_shift_with_the_patient() {
         Some("MODIFIED")
     );
 }
+
+#[test]
+fn safe_private_attributes_survive_in_implicit_vr_too() {
+    let options = DeidOptions::new([DeidOption::RetainSafePrivate]).unwrap();
+    let (o, _) = canary_dataset();
+    let file = read(&run(
+        &Deidentifier::new(&key(), options),
+        &to_file_bytes(o, IMPLICIT_LE),
+    ));
+    let kept = file
+        .get(Tag(0x0019, 0x100C))
+        .map(|e| e.to_bytes().unwrap().into_owned());
+    assert_eq!(
+        kept.as_deref(),
+        Some(b"1000".as_slice()),
+        "safe b-value kept"
+    );
+    assert!(file.get(Tag(0x0019, 0x1099)).is_none() && file.get(Tag(0x0009, 0x1001)).is_none());
+}
