@@ -12,6 +12,13 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
   exit 2
 fi
 
+# dicom3tools (dciodvfy) validates every de-identified DICOM output.
+if ! command -v dciodvfy >/dev/null 2>&1; then
+  echo "== installing dicom3tools (dciodvfy)"
+  apt-get install -y dicom3tools >/dev/null
+fi
+export GDPR_DICOM_TOOLS=1
+
 echo "== starting a throw-away Orthanc for the gdpr-dicom integration tests"
 # (An assignment, so that a failed start stops this script under `set -e`.)
 orthanc_env=$(./scripts/orthanc.sh start)

@@ -8,6 +8,7 @@
 
 mod authorize;
 mod bases;
+mod dicom;
 mod dpia;
 mod error;
 mod input;
@@ -33,6 +34,9 @@ struct Cli {
 enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
+    /// De-identify DICOM files for research (PS3.15 E.1-1), make project keys.
+    #[command(subcommand)]
+    Dicom(dicom::Command),
     /// Retention rules with their legal sources, and due-for-deletion decisions (Art. 5(1)(e)).
     Retention(retention::Args),
     // The help of these three lives on their `Args` (one file each).
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
+        Command::Dicom(cmd) => dicom::run(cmd),
         Command::Retention(args) => retention::run(args),
         Command::Authorize(args) => authorize::run(args),
         Command::Ropa(args) => ropa::run(args),

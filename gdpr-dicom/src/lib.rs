@@ -1,12 +1,22 @@
 //! # gdpr-dicom — DICOM de-identification and storage adapters
 //!
+//! [`deid`] implements the complete Basic Application Level Confidentiality
+//! Profile of DICOM PS3.15 Table E.1-1 (edition 2024b) with all ten options
+//! and keyed, consistent pseudonymisation (GDPR Art. 4(5), Art. 89(1)):
+//! streamed (pixel data is copied as bytes, never decoded) and parallel.
+//!
 //! [`store`] holds the storage adapters (folder, Orthanc, DICOMweb,
 //! dcm4chee) behind `gdpr_core::store::SubjectStore`: locate, export, erase
-//! and verify a data subject's studies (GDPR Art. 15, 17, 20). See
+//! and verify a data subject's studies (GDPR Art. 15, 17, 20). They return
+//! `gdpr_core::store::StoreError`, the error of that cross-crate contract;
+//! [`Error`] is this crate's own error for everything else. See
 //! docs/storage-adapters.md.
-//!
-//! De-identification and pseudonymisation are tracked by their own issue.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod deid;
+pub mod error;
 pub mod store;
+pub mod synthetic;
+
+pub use error::Error;
