@@ -109,3 +109,32 @@ async fn a_server_that_recovers_within_the_bound_succeeds() {
     assert!(found.is_empty());
     assert_eq!(server.requests(), 3);
 }
+
+#[tokio::test]
+async fn a_failing_token_endpoint_is_retried_then_reported() {
+    let server = start(Mode::ServerError).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "CANARY-SECRET").unwrap();
+    let mut config = gdpr_dicom::store::Dcm4cheeConfig::new(
+        "arc",
+        format!("{}dcm4chee-arc/aets/DCM4CHEE/rs/", server.url),
+    );
+    config.token_url = Some(format!(
+        "{}realms/r/protocol/openid-connect/token",
+        server.url
+    ));
+    config.client_id = Some("gdpr".into());
+    config.client_secret = Some(gdpr_dicom::store::PasswordSource::File(secret));
+    config.http.max_attempts = 3;
+    config.http.backoff = Duration::from_millis(10);
+    let arc = gdpr_dicom::store::Dcm4cheeStore::connect(&config).unwrap();
+    let err = arc.locate(&subject()).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Transient { attempts: 3, .. }),
+        "{err}"
+    );
+    assert_eq!(server.requests(), 3, "only the token endpoint was called");
+    assert!(!format!("{err} {err:?}").contains("CANARY-SECRET"));
+    assert_clean(&err);
+}
