@@ -96,14 +96,30 @@ impl Verification {
 /// The outcome of an erasure: what is confirmed gone, what the system
 /// refused, and what verification still found.
 ///
-/// Built only by [`ErasureReport::reconcile`], so `erased` never lists a
-/// resource that verification found remaining.
+/// Built only by [`ErasureReport::reconcile`] (deserialising goes through it
+/// too), so `erased` never lists a resource that verification found
+/// remaining and `verified` is never true with something left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ReportFields")]
 pub struct ErasureReport {
     erased: Vec<ErasedItem>,
     refused: Vec<Refusal>,
     left: Vec<Remnant>,
     verified: bool,
+}
+
+/// The serialised form; `verified` is recomputed, never trusted.
+#[derive(Deserialize)]
+struct ReportFields {
+    erased: Vec<ErasedItem>,
+    refused: Vec<Refusal>,
+    left: Vec<Remnant>,
+}
+
+impl From<ReportFields> for ErasureReport {
+    fn from(f: ReportFields) -> Self {
+        Self::reconcile(f.erased, f.refused, Verification::new(f.left))
+    }
 }
 
 impl ErasureReport {
@@ -303,6 +319,18 @@ mod tests {
         assert!(!report.is_verified());
         let clean = ErasureReport::reconcile(vec![item("a")], vec![], Verification::default());
         assert!(clean.is_verified());
+    }
+
+    #[test]
+    fn a_deserialised_report_cannot_claim_verification() {
+        let forged = r#"{"erased":[],"refused":[],
+            "left":[{"id":"s1","kind":"study"}],"verified":true}"#;
+        let report: ErasureReport = serde_json::from_str(forged).unwrap();
+        assert!(!report.is_verified());
+        let clean = ErasureReport::reconcile(vec![item("a")], vec![], Verification::default());
+        let back: ErasureReport =
+            serde_json::from_str(&serde_json::to_string(&clean).unwrap()).unwrap();
+        assert_eq!(back, clean);
     }
 
     proptest::proptest! {
