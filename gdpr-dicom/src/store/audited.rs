@@ -183,7 +183,15 @@ impl<S: SubjectStore> Audited<S> {
         if let Some(correlation) = &self.context.correlation_id {
             builder = builder.correlation_id(correlation.clone());
         }
-        if let Ok(text) = FreeText::new(bounded(summary.text)) {
+        let identity = self.inner.identity();
+        let text = format!(
+            "system {} ({} at {}); {}",
+            identity.name(),
+            identity.kind(),
+            identity.endpoint(),
+            summary.text
+        );
+        if let Ok(text) = FreeText::new(bounded(text)) {
             builder = builder.text(text);
         }
         self.sink.record(builder.build(jiff::Timestamp::now()))
@@ -384,6 +392,7 @@ mod tests {
         let text = erasure.text().unwrap().expose();
         assert!(text.contains(handles[0].id().as_str()), "{text}");
         assert!(text.contains("verified: true"), "{text}");
+        assert!(text.starts_with("system archive (folder at "), "{text}");
         // Personal fields are redacted in Debug; nothing identifying leaks.
         let debug = format!("{events:?}");
         assert!(!debug.contains("CANARY"), "{debug}");
