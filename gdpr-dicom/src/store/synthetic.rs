@@ -1,6 +1,9 @@
-//! Synthetic DICOM instances for tests, examples and benchmarks: small but
-//! real Part 10 files (Secondary Capture, 8×8 pixels) written with dicom-rs.
-//! No real person's data is ever needed to exercise the stores.
+//! Synthetic DICOM instances for the stores' tests, examples and benchmarks:
+//! small but real Part 10 files (Secondary Capture, 8×8 pixels) written with
+//! dicom-rs, with the patient, issuer, study layout and modality a store
+//! test needs to choose. No real person's data is ever needed to exercise
+//! the stores. (For realistic CT/MR images of any size, as the
+//! de-identification tests use, see [`crate::synthetic`].)
 
 use std::path::Path;
 
