@@ -4,8 +4,8 @@
 //!   same at Series level for modalities. Orthanc silently ignores unknown
 //!   query keys and treats `*`/`?` as wildcards, so every returned study's
 //!   PatientID is compared exactly (and its IssuerOfPatientID, read from
-//!   `/studies/{id}/shared-tags`, when an issuer is given) before anything
-//!   acts on it.
+//!   `/studies/{id}/module-patient`, when an issuer is given) before
+//!   anything acts on it.
 //! - **erase**: `DELETE /studies/{id}` per study, then `DELETE
 //!   /patients/{id}` (found with `/tools/lookup`, exact match) when no issuer
 //!   narrows the subject. 404 means already erased, so an interrupted run can
@@ -260,8 +260,8 @@ impl OrthancStore {
     }
 
     async fn issuer_of(&self, study: &str) -> Result<Option<String>, StoreError> {
-        const OP: &str = "GET /studies/{id}/shared-tags";
-        let url = self.http.url(&["studies", study, "shared-tags"]);
+        const OP: &str = "GET /studies/{id}/module-patient";
+        let url = self.http.url(&["studies", study, "module-patient"]);
         let tags: BTreeMap<String, serde_json::Value> = self
             .http
             .json(OP, |c| c.get(url.clone()).query(&[("simplify", "")]))
