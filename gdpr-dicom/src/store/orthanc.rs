@@ -6,10 +6,10 @@
 //!   PatientID is compared exactly (and its IssuerOfPatientID, read from
 //!   `/studies/{id}/module-patient`, when an issuer is given) before
 //!   anything acts on it.
-//! - **erase**: `DELETE /studies/{id}` per study, then `DELETE
-//!   /patients/{id}` (found with `/tools/lookup`, exact match) when no issuer
-//!   narrows the subject. 404 means already erased, so an interrupted run can
-//!   be repeated.
+//! - **erase**: `DELETE /studies/{id}` per study (Orthanc drops a patient
+//!   with its last study), then `DELETE /patients/{id}` for any patient the
+//!   verification lookup still finds, when no issuer narrows the subject.
+//!   404 means already erased, so an interrupted run can be repeated.
 //! - **derived copies**: Orthanc records `AnonymizedFrom` / `ModifiedFrom`
 //!   metadata on the studies and patients it derives; see
 //!   [`super::orthanc_derived`].
