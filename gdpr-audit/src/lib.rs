@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub(crate) mod encoding;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod file_store;
 pub mod keystore;
 pub mod label;

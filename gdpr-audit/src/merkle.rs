@@ -117,6 +117,11 @@ pub struct Tree {
     pruned: Frontier,
     leaves: Vec<Hash>,
     full: Frontier,
+    /// `levels[h][j]`: hash of the perfect block `first[h] + j` of height
+    /// `h ≥ 1` (leaves `[(first[h]+j)·2^h, (first[h]+j+1)·2^h)`), for blocks
+    /// after the pruned prefix; makes proofs O(log n).
+    levels: Vec<Vec<Hash>>,
+    first: Vec<u64>,
 }
 
 impl Tree {
@@ -130,14 +135,51 @@ impl Tree {
         Self {
             full: pruned.clone(),
             pruned,
-            leaves: Vec::new(),
+            ..Self::default()
         }
     }
 
     /// Appends a leaf hash.
     pub fn push(&mut self, leaf: Hash) {
+        let k = self.pruned.size();
+        let index = self.full.size();
         self.leaves.push(leaf);
         self.full.push(leaf);
+        // Complete the perfect blocks that end at this leaf.
+        let mut h = 1usize;
+        while (index + 1).is_multiple_of(1u64 << h) {
+            let block = index >> h;
+            let start = block << h;
+            if start < k {
+                break;
+            }
+            let half = 1u64 << (h - 1);
+            let (Some(left), Some(right)) =
+                (self.block(h - 1, start), self.block(h - 1, start + half))
+            else {
+                break;
+            };
+            if self.levels.len() < h {
+                self.levels.push(Vec::new());
+                self.first.push(block);
+            }
+            self.levels[h - 1].push(node_hash(&left, &right));
+            h += 1;
+        }
+    }
+
+    /// The stored hash of the perfect block of height `h` starting at leaf `start`.
+    fn block(&self, h: usize, start: u64) -> Option<Hash> {
+        let k = self.pruned.size();
+        if h == 0 {
+            return self
+                .leaves
+                .get(usize::try_from(start.checked_sub(k)?).ok()?)
+                .copied();
+        }
+        let level = self.levels.get(h - 1)?;
+        let j = (start >> h).checked_sub(*self.first.get(h - 1)?)?;
+        level.get(usize::try_from(j).ok()?).copied()
     }
 
     /// The number of leaves (pruned ones included).
@@ -163,10 +205,16 @@ impl Tree {
     /// MTH of leaves `[lo, hi)`, `None` if it needs hashes lost to pruning.
     fn range(&self, lo: u64, hi: u64) -> Option<Hash> {
         let k = self.pruned.size();
-        if lo >= k {
-            let a = usize::try_from(lo - k).ok()?;
-            let b = usize::try_from(hi - k).ok()?;
-            return Some(mth(self.leaves.get(a..b)?));
+        let n = hi - lo;
+        if n.is_power_of_two()
+            && lo.is_multiple_of(n)
+            && lo >= k
+            && let Some(h) = self.block(n.trailing_zeros() as usize, lo)
+        {
+            return Some(h);
+        }
+        if lo >= k && n == 1 {
+            return self.block(0, lo);
         }
         if hi <= k {
             // A union of whole frontier blocks, or nothing.
@@ -325,18 +373,6 @@ fn pruned_error() -> Error {
     Error::BadInput {
         what: "proof request",
         reason: "the proof needs hashes of the pruned prefix; ask about records after it".into(),
-    }
-}
-
-/// MTH over a list of leaf hashes (RFC 9162 §2.1.1).
-fn mth(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => empty_root(),
-        1 => leaves[0],
-        n => {
-            let k = split(n as u64) as usize;
-            node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
-        }
     }
 }
 

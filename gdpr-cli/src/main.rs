@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit;
 mod bases;
 mod error;
 
@@ -27,6 +28,9 @@ struct Cli {
 enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
+    /// The tamper-evident audit log: init, append, checkpoint, verify, prove,
+    /// export, subject-report, erase-subject.
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +47,6 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
