@@ -363,4 +363,25 @@ mod tests {
         longer.push(0);
         assert!(Record::decode(&longer).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever the decoder accepts re-encodes to the same bytes: a
+        /// mutated record is either rejected or canonical.
+        #[test]
+        fn accepted_bytes_are_canonical(at in 0usize..400, byte in proptest::prelude::any::<u8>(), op in 0u8..3) {
+            let sealed = SealedFields::from_parts(KeyId::from_bytes([7; 16]), [9; 24], vec![1; 40]).unwrap();
+            let mut bytes = Record::new(&sample("P-1"), 3, [4; 32], Some(sealed)).unwrap().encode();
+            let i = at % bytes.len();
+            match op {
+                0 => bytes[i] = byte,
+                1 => bytes.insert(i, byte),
+                _ => { bytes.remove(i); }
+            }
+            if let Ok(r) = Record::decode(&bytes) {
+                proptest::prop_assert_eq!(r.encode(), bytes);
+            }
+        }
+    }
 }
