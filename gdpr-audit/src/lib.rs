@@ -65,6 +65,8 @@ pub mod error;
 pub mod event;
 pub mod export;
 pub mod file_store;
+pub mod frame;
+pub mod frontier;
 pub mod keystore;
 pub mod label;
 pub mod log;
@@ -76,5 +78,6 @@ pub mod seal;
 pub mod signing;
 pub mod store;
 pub mod verify;
+pub mod view;
 
 pub use error::Error;

@@ -16,9 +16,10 @@ use base64::engine::general_purpose::STANDARD;
 use crate::Error;
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
-use crate::record::{Hash, Record};
+use crate::record::Hash;
 use crate::signing::Verifier;
 use crate::store::{Entry, EntrySource, PruneAnchor, ScanEnd, unhex};
+use crate::view::RecordView;
 
 /// What a successful verification established.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,24 +180,24 @@ impl<'v> LogVerifier<'v> {
     /// [`Error::Tampered`] with the first bad position.
     pub fn record(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
         let p = self.position;
-        let rec = Record::decode(bytes).map_err(|e| {
+        let rec = RecordView::parse(bytes).map_err(|e| {
             Error::tampered(
                 p,
                 offset,
                 format!("record does not decode canonically ({e})"),
             )
         })?;
-        if rec.position() != p {
+        if rec.position != p {
             return Err(Error::tampered(
                 p,
                 offset,
                 format!(
                     "record claims position {} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
-                    rec.position()
+                    rec.position
                 ),
             ));
         }
-        if *rec.prev() != self.prev {
+        if rec.prev != self.prev {
             let culprit = p.saturating_sub(1).max(self.pruned.min(p));
             return Err(Error::tampered(
                 culprit,

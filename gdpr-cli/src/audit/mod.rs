@@ -3,29 +3,21 @@
 //! Exit codes: 0 valid / done, 1 tampering detected (the first bad position
 //! is printed), 2 bad input.
 
-use std::fs::{self, OpenOptions};
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{self};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use gdpr_audit::action::{Action, EventType};
-use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::export::{Disclosure, Format, Selection, export};
 use gdpr_audit::file_store::{FileStore, LogDir};
 use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::label::SourceSystem;
 use gdpr_audit::log::{AuditLog, CheckpointPolicy};
-use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_inclusion};
-use gdpr_audit::record::Record;
 use gdpr_audit::report::{StaffIdentities, subject_report};
 use gdpr_audit::seal::KeyId;
-use gdpr_audit::signing::{Signer, Verifier};
-use gdpr_audit::store::{Entry, EntrySource};
-use gdpr_audit::verify::LogVerifier;
+use gdpr_audit::signing::Signer;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -33,6 +25,12 @@ use gdpr_core::subject::PatientId;
 use serde_json::json;
 
 use crate::error::CliError;
+
+mod check;
+mod write;
+
+use check::{prove, verify};
+use write::{append, init};
 
 /// Arguments of `gdpr audit`.
 #[derive(Debug, clap::Args)]
@@ -372,223 +370,6 @@ fn parse_key_id(text: &str) -> Result<KeyId, Failure> {
             .map_err(|_| err())?;
     }
     Ok(KeyId::from_bytes(b))
-}
-
-fn init(dir: &Path, key_out: &Path, origin: &str) -> Result<ExitCode, Failure> {
-    if FileStore::log_path(dir).exists() {
-        return Err(bad(format!("{} already holds a log", dir.display())));
-    }
-    let signer = Signer::generate(origin)?;
-    let verifier = signer.verifier().to_string();
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(key_out)
-        .map_err(|source| {
-            Failure::Cli(CliError::Io {
-                path: key_out.display().to_string(),
-                source,
-            })
-        })?;
-    f.write_all(format!("{}\n", signer.to_secret_text().as_str()).as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(|source| {
-            Failure::Cli(CliError::Io {
-                path: key_out.display().to_string(),
-                source,
-            })
-        })?;
-    let store = FileStore::open(dir, true)?;
-    let keys = KeyStore::create(FileStore::keys_path(dir))?;
-    let public = dir.join("public.key");
-    fs::write(&public, format!("{verifier}\n")).map_err(|source| {
-        Failure::Cli(CliError::Io {
-            path: public.display().to_string(),
-            source,
-        })
-    })?;
-    let log = AuditLog::open(store, keys, signer, CheckpointPolicy::default())?;
-    log.checkpoint()?;
-    println!("{verifier}");
-    eprintln!(
-        "created {}; public key also in {} (give auditors their own copy)",
-        dir.display(),
-        public.display()
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn append(dir: &Path, key: &Path, input: &str) -> Result<ExitCode, Failure> {
-    let log = open_log(dir, key)?;
-    let reader: Box<dyn Read> = if input == "-" {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(fs::File::open(input).map_err(|source| {
-            Failure::Cli(CliError::Io {
-                path: input.to_owned(),
-                source,
-            })
-        })?)
-    };
-    let tty = std::io::stderr().is_terminal();
-    let mut events = Vec::new();
-    for (n, line) in BufReader::new(reader).lines().enumerate() {
-        let line = line.map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut value: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| bad(format!("line {}: {}", n + 1, sanitize(&e.to_string()))))?;
-        if let Some(obj) = value.as_object_mut() {
-            obj.entry("recorded")
-                .or_insert_with(|| json!(jiff::Timestamp::now().to_string()));
-        }
-        let event: AuditEvent = serde_json::from_value(value).map_err(|e| {
-            bad(format!(
-                "line {}: {} (nothing was appended)",
-                n + 1,
-                sanitize(&e.to_string())
-            ))
-        })?;
-        events.push(event);
-    }
-    let mut first = None;
-    let mut last = None;
-    let mut done = 0usize;
-    for chunk in events.chunks(1000) {
-        let receipts = log.append_batch(chunk)?;
-        done += chunk.len();
-        first = first.or(receipts.first().map(|r| r.position));
-        last = receipts.last().map(|r| r.position).or(last);
-        if tty && events.len() > 5000 {
-            eprint!("\rappended {done} of {}", events.len());
-        }
-    }
-    if tty && events.len() > 5000 {
-        eprintln!();
-    }
-    let note = log.checkpoint()?;
-    let size = Checkpoint::parse_unverified(&note)?.0.size();
-    match (first, last) {
-        (Some(a), Some(b)) => println!(
-            "appended {} records (positions {a}..={b}); checkpoint at size {size}",
-            events.len()
-        ),
-        _ => println!("appended 0 records; checkpoint at size {size}"),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn verify(dir: &Path, public_key: &Path, trusted: Option<&Path>) -> Result<ExitCode, Failure> {
-    let verifier =
-        Verifier::parse(&read(public_key)?).map_err(|e| bad(format!("--public-key: {e}")))?;
-    let trusted = trusted.map(read).transpose()?;
-    let mut v = LogVerifier::new(&verifier, trusted.as_deref())?;
-    let source = LogDir(dir.to_owned());
-    if let Some(anchor) = source.prune_anchor()? {
-        v.resume_after(&anchor)?;
-    }
-    let tty = std::io::stderr().is_terminal();
-    let mut n = 0u64;
-    let end = source.entries(&mut |offset, entry| {
-        match entry {
-            Entry::Record(b) => {
-                v.record(offset, &b)?;
-                n += 1;
-                if tty && n.is_multiple_of(100_000) {
-                    eprint!("\rverified {n} records");
-                }
-            }
-            Entry::Checkpoint(note) => v.checkpoint(offset, &note)?,
-        }
-        Ok(())
-    })?;
-    if tty && n >= 100_000 {
-        eprintln!();
-    }
-    let report = v.finish(end)?;
-    println!(
-        "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}",
-        report.records,
-        report.pruned,
-        report.checkpoints,
-        report
-            .last_checkpoint
-            .map_or_else(|| "-".to_owned(), |s| s.to_string()),
-        report.unsigned_tail,
-        if report.trusted_checkpoint_matched {
-            "; consistent with the trusted checkpoint"
-        } else {
-            ""
-        }
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn prove(dir: &Path, index: u64) -> Result<ExitCode, Failure> {
-    let source = LogDir(dir.to_owned());
-    let mut tree = match source.prune_anchor()? {
-        Some(a) => {
-            let nodes = a
-                .frontier
-                .iter()
-                .map(|h| {
-                    let b: Vec<u8> = (0..h.len())
-                        .step_by(2)
-                        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap_or(0))
-                        .collect();
-                    b.try_into()
-                        .map_err(|_| bad("anchor.json: malformed frontier"))
-                })
-                .collect::<Result<Vec<[u8; 32]>, _>>()?;
-            Tree::after_prune(Frontier::from_parts(a.size, nodes)?)
-        }
-        None => Tree::new(),
-    };
-    let mut leaf = None;
-    let mut note = None;
-    source.entries(&mut |_, e| {
-        match e {
-            Entry::Record(b) => {
-                if Record::decode(&b)?.position() == index {
-                    leaf = Some(b.clone());
-                }
-                tree.push(leaf_hash(&b));
-            }
-            Entry::Checkpoint(n) => note = Some(n),
-        }
-        Ok(())
-    })?;
-    let leaf = leaf.ok_or_else(|| {
-        bad(format!(
-            "no record at position {index} (out of range or pruned)"
-        ))
-    })?;
-    let note =
-        note.ok_or_else(|| bad("the log has no checkpoint yet; run gdpr audit checkpoint"))?;
-    let cp = Checkpoint::parse_unverified(&note)?.0;
-    if index >= cp.size() {
-        return Err(bad(format!(
-            "record {index} is after the latest checkpoint (size {}); run gdpr audit checkpoint",
-            cp.size()
-        )));
-    }
-    let proof = tree.inclusion_proof(index, cp.size())?;
-    verify_inclusion(cp.root(), cp.size(), &leaf, index, &proof)?;
-    let hex = |h: &[u8]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let line = json!({
-        "index": index,
-        "tree_size": cp.size(),
-        "root": STANDARD.encode(cp.root()),
-        "leaf_hash": hex(&leaf_hash(&leaf)),
-        "record": STANDARD.encode(&leaf),
-        "inclusion_proof": proof.iter().map(|h| hex(h)).collect::<Vec<_>>(),
-        "checkpoint": note,
-    });
-    let text = serde_json::to_string_pretty(&line).map_err(|e| bad(e.to_string()))?;
-    writeln!(out(), "{text}").map_err(|e| bad(e.to_string()))?;
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
