@@ -19,6 +19,7 @@ use crate::seal::{KeyId, PersonalFields, SealedFields};
 use crate::signing::Signer;
 use crate::store::{AuditStore, Entry, PruneAnchor, hex};
 use crate::verify::LogVerifier;
+use crate::view::RecordView;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -61,7 +62,6 @@ struct State {
     since_checkpoint: u64,
     last_checkpoint_time: Option<Timestamp>,
     last_note: Option<String>,
-    last_record: Option<Vec<u8>>,
     last_recorded: Option<Timestamp>,
 }
 
@@ -95,7 +95,6 @@ impl<S: AuditStore> AuditLog<S> {
             tree = Tree::after_prune(v.frontier().clone());
         }
         let mut last_note = None;
-        let mut last_record = None;
         let mut since = 0;
         let mut last_recorded = None;
         let end = store.scan(&mut |offset, entry| {
@@ -104,8 +103,7 @@ impl<S: AuditStore> AuditLog<S> {
                     v.record(offset, &bytes)?;
                     tree.push(*v.last_leaf());
                     since += 1;
-                    last_recorded = Record::decode(&bytes).ok().map(|r| r.recorded());
-                    last_record = Some(bytes);
+                    last_recorded = RecordView::parse(&bytes).ok().map(|r| r.recorded);
                 }
                 Entry::Checkpoint(note) => {
                     v.checkpoint(offset, &note)?;
@@ -127,7 +125,6 @@ impl<S: AuditStore> AuditLog<S> {
                 since_checkpoint: since,
                 last_checkpoint_time: last_recorded,
                 last_note,
-                last_record,
                 last_recorded,
             }),
             policy,
@@ -197,19 +194,19 @@ impl<S: AuditStore> AuditLog<S> {
             let mut since = st.since_checkpoint;
             let mut last_cp_time = st.last_checkpoint_time;
             let mut note = None;
-            let mut last_bytes = None;
+            let mut leaves = Vec::with_capacity(events.len());
             for (event, sealed) in events.iter().zip(sealed) {
                 let position = frontier.size();
                 let bytes = Record::new(event, position, prev, sealed)?.encode();
                 let leaf = leaf_hash(&bytes);
                 frontier.push(leaf);
+                leaves.push(leaf);
                 prev = leaf;
                 since += 1;
                 receipts.push(Receipt {
                     position,
                     leaf_hash: leaf,
                 });
-                last_bytes = Some(bytes.clone());
                 entries.push(Entry::Record(bytes));
                 let t = event.recorded();
                 let last = *last_cp_time.get_or_insert(t);
@@ -228,10 +225,8 @@ impl<S: AuditStore> AuditLog<S> {
                 }
             }
             let ticket = self.store.stage(&entries)?;
-            for e in &entries {
-                if let Entry::Record(b) = e {
-                    st.tree.push(leaf_hash(b));
-                }
+            for leaf in leaves {
+                st.tree.push(leaf);
             }
             st.prev = prev;
             st.since_checkpoint = since;
@@ -239,9 +234,6 @@ impl<S: AuditStore> AuditLog<S> {
             st.last_recorded = events.last().map(AuditEvent::recorded).or(st.last_recorded);
             if note.is_some() {
                 st.last_note = note;
-            }
-            if last_bytes.is_some() {
-                st.last_record = last_bytes;
             }
             (ticket, receipts)
         };
