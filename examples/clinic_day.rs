@@ -1,21 +1,165 @@
-//! A day in a clinic: the main job on the embedded default, no server needed.
+//! A day in a clinic: authorization decisions and a DPIA screening on the
+//! embedded defaults (German law catalogue), no server needed.
 //!
 //! Run with `cargo run -p gdpr-examples --example clinic_day`.
 
-use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, NationalProvision};
+use gdpr_core::activity::ProcessingActivity;
+use gdpr_core::actor::{Actor, ActorId, Role};
+use gdpr_core::authorization::{Request, authorize};
+use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
+use gdpr_core::category::RecordCategory;
+use gdpr_core::consent::Consent;
+use gdpr_core::decision::Decision;
+use gdpr_core::dpia::{Criterion, DpiaOutcome, Screening};
+use gdpr_core::national::Catalogue;
 use gdpr_core::purpose::Purpose;
+use gdpr_core::subject::{Identifiability, SubjectState};
+use jiff::Timestamp;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let care = HealthBasis::new(Art6Basis::Contract, Art9Condition::HealthCare).with_national(
-        NationalProvision::new("DE", "§ 22(1) Nr. 1 b BDSG", "health care by professionals"),
-    );
-    println!(
-        "Basis for treatment: {}",
-        serde_json::to_string_pretty(&care)?
-    );
-    println!(
-        "Research on treatment data: {:?}",
-        Purpose::Research.compatibility_with(Purpose::Treatment)
-    );
+    let de = Catalogue::germany();
+    let now: Timestamp = "2026-03-02T09:30:00Z".parse()?;
+
+    // The activity: radiology reporting under Art. 6(1)(b) + Art. 9(2)(h),
+    // specified by § 22(1) Nr. 1 b BDSG.
+    let mut care = HealthBasis::new(Art6Basis::Contract, Art9Condition::HealthCare);
+    for provision in de.specifying(Art9Condition::HealthCare) {
+        care = care.with_national(provision);
+    }
+    let reporting = ProcessingActivity::new(
+        "Radiology reporting",
+        Purpose::Diagnosis,
+        LawfulBasis::SpecialCategory(care),
+        vec![
+            RecordCategory::ImagingExamination,
+            RecordCategory::Diagnosis,
+        ],
+        Identifiability::Identified,
+    )?;
+    // Staff: secrecy duties come from the catalogue (§ 203 StGB), not from code.
+    let staff = |id: &str, role: Role| -> Result<Actor, gdpr_core::Error> {
+        Ok(Actor {
+            id: ActorId::new(id)?,
+            role,
+            secrecy: de.secrecy_for(role),
+        })
+    };
+    let images = vec![RecordCategory::ImagingExamination];
+
+    println!("== 09:30 — a radiologist opens today's CT to report it");
+    let radiologist = Request {
+        actor: staff("dr-weber", Role::Physician)?,
+        purpose: Purpose::Diagnosis,
+        categories: images.clone(),
+        restriction_exception: None,
+    };
+    show(&authorize(
+        &reporting,
+        &radiologist,
+        &SubjectState::default(),
+        now,
+    ));
+
+    println!("\n== 09:31 — a billing clerk opens the same CT and the medication list for a study");
+    let helpdesk = Request {
+        actor: staff("clerk-3", Role::Administration)?,
+        purpose: Purpose::Research,
+        categories: vec![
+            RecordCategory::ImagingExamination,
+            RecordCategory::Medication,
+        ],
+        restriction_exception: None,
+    };
+    show(&authorize(
+        &reporting,
+        &helpdesk,
+        &SubjectState::default(),
+        now,
+    ));
+
+    println!("\n== 10:00 — a consent-based study; the patient withdrew at 10:00");
+    let study = ProcessingActivity::new(
+        "Lung nodule study",
+        Purpose::Research,
+        LawfulBasis::SpecialCategory(HealthBasis::new(
+            Art6Basis::Consent,
+            Art9Condition::ExplicitConsent,
+        )),
+        images.clone(),
+        Identifiability::Pseudonymised,
+    )?;
+    let withdrawn_at: Timestamp = "2026-03-02T10:00:00Z".parse()?;
+    let patient = SubjectState {
+        consents: vec![
+            Consent::new(vec![Purpose::Research], "2026-01-15T08:00:00Z".parse()?)?
+                .withdrawn(withdrawn_at)?,
+        ],
+        ..SubjectState::default()
+    };
+    let researcher = Request {
+        actor: staff("researcher-12", Role::Researcher)?,
+        purpose: Purpose::Research,
+        categories: images,
+        restriction_exception: None,
+    };
+    print!("   one second before: ");
+    show(&authorize(
+        &study,
+        &researcher,
+        &patient,
+        "2026-03-02T09:59:59Z".parse()?,
+    ));
+    print!("   at the withdrawal: ");
+    show(&authorize(&study, &researcher, &patient, withdrawn_at));
+
+    println!("\n== DPIA screening for an AI triage of chest X-rays (GDPR Art. 35)");
+    let result = Screening {
+        activity: "AI-assisted triage of chest X-rays".into(),
+        art35_3: vec![],
+        criteria: vec![
+            Criterion::SensitiveData,
+            Criterion::VulnerableSubjects,
+            Criterion::InnovativeTechnology,
+        ],
+    }
+    .screen();
+    let outcome = match result.outcome {
+        DpiaOutcome::Required => "DPIA REQUIRED",
+        _ => "no DPIA required",
+    };
+    println!("   {outcome}: {}", result.rationale);
+    for t in &result.triggers {
+        println!("   - {} ({})", t.description, t.citation);
+    }
     Ok(())
+}
+
+/// Prints a decision for people: the basis and safeguards of a permit, or
+/// every reason of a denial with its citation.
+fn show(decision: &Decision) {
+    match decision {
+        Decision::Permit(p) => {
+            let basis: Vec<String> = match p.basis() {
+                LawfulBasis::SpecialCategory(pair) => {
+                    pair.citations().iter().map(ToString::to_string).collect()
+                }
+                other => vec![other.art6().citation().to_string()],
+            };
+            println!("PERMIT on {}", basis.join(" + "));
+            for s in p.safeguards() {
+                println!(
+                    "     safeguard {} ({}): {}",
+                    s.code.as_str(),
+                    s.citation,
+                    s.message
+                );
+            }
+        }
+        Decision::Deny(d) => {
+            println!("DENY, {} reason(s):", d.reasons().len());
+            for r in d.reasons() {
+                println!("     {} ({}): {}", r.code.as_str(), r.citation, r.message);
+            }
+        }
+    }
 }

@@ -7,8 +7,13 @@
 #![warn(missing_docs)]
 
 mod audit;
+mod authorize;
 mod bases;
+mod dpia;
 mod error;
+mod input;
+mod retention;
+mod ropa;
 
 use std::process::ExitCode;
 
@@ -31,6 +36,12 @@ enum Command {
     /// The tamper-evident audit log: init, append, checkpoint, verify, prove,
     /// export, subject-report, erase-subject.
     Audit(audit::Args),
+    /// Retention rules with their legal sources, and due-for-deletion decisions (Art. 5(1)(e)).
+    Retention(retention::Args),
+    // The help of these three lives on their `Args` (one file each).
+    Authorize(authorize::Args),
+    Ropa(ropa::Args),
+    Dpia(dpia::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,5 +59,9 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Retention(args) => retention::run(args),
+        Command::Authorize(args) => authorize::run(args),
+        Command::Ropa(args) => ropa::run(args),
+        Command::Dpia(args) => dpia::run(args),
     }
 }

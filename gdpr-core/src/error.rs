@@ -21,6 +21,53 @@ pub enum Error {
         /// The valid names.
         expected: &'static str,
     },
+    /// A date was not a valid `YYYY-MM-DD` calendar date.
+    #[error("invalid {what}: expected a calendar date YYYY-MM-DD that exists")]
+    InvalidDate {
+        /// Which date field.
+        what: &'static str,
+    },
+    /// A retention rule pack could not be parsed or is inconsistent.
+    #[error("invalid retention rule pack: {detail}; fix the pack file and retry")]
+    InvalidRulePack {
+        /// What is wrong, with the TOML position when there is one.
+        detail: String,
+    },
+    /// A retention record (one JSON line) could not be parsed. The detail
+    /// names the field and position, never the value.
+    #[error("invalid retention record: {detail}")]
+    InvalidRecord {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A consent broke a rule of Art. 7 / Art. 9(2)(a).
+    #[error("invalid consent: {rule}")]
+    InvalidConsent {
+        /// The rule and how to fix it.
+        rule: &'static str,
+    },
+    /// A restriction of processing (Art. 18) was inconsistent.
+    #[error("invalid restriction: {rule}")]
+    InvalidRestriction {
+        /// The rule and how to fix it.
+        rule: &'static str,
+    },
+    /// A processing activity was incomplete or lacked the Art. 6 + Art. 9
+    /// pair for the special categories it processes.
+    #[error("invalid processing activity: {rule}")]
+    InvalidActivity {
+        /// The rule and how to fix it.
+        rule: &'static str,
+    },
+    /// A record of processing lacks fields that Art. 30(1) requires.
+    #[error(
+        "record of processing incomplete; fill in: {}",
+        crate::ropa::MissingField::list(missing)
+    )]
+    IncompleteRecord {
+        /// Every missing field, with its Art. 30(1) letter.
+        missing: Vec<crate::ropa::MissingField>,
+    },
 }
 
 #[cfg(test)]

@@ -19,12 +19,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod activity;
 pub mod actor;
+pub mod authorization;
 pub mod basis;
 pub mod category;
 pub mod citation;
+pub mod consent;
+pub mod decision;
+pub mod dpia;
 pub mod error;
+pub mod national;
+pub mod objection;
 pub mod purpose;
+pub mod restriction;
+pub mod retention;
+pub mod ropa;
+pub mod scope;
 pub mod subject;
 
 pub use citation::Citation;

@@ -6,6 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::consent::Consent;
+use crate::objection::Objection;
+use crate::restriction::Restriction;
 
 /// A patient identifier as a source system knows it (DICOM Patient ID, an EHR
 /// MRN), with the optional issuer that scopes it (DICOM Issuer of Patient ID).
@@ -95,6 +98,24 @@ pub enum Identifiability {
     Pseudonymised,
     /// Anonymised data (Recital 26): no longer personal data.
     Anonymised,
+}
+
+/// What is known about one data subject's wishes when a decision is made:
+/// consents (Art. 7, 9(2)(a)), restrictions (Art. 18) and objections
+/// (Art. 21). Each entry carries its own times; the decision compares them
+/// with the instant it is asked about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SubjectState {
+    /// Consents given, including withdrawn ones.
+    #[serde(default)]
+    pub consents: Vec<Consent>,
+    /// Restrictions of processing, including lifted ones.
+    #[serde(default)]
+    pub restrictions: Vec<Restriction>,
+    /// Objections lodged.
+    #[serde(default)]
+    pub objections: Vec<Objection>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,92 @@
+//! `gdpr authorize`: decide whether a request to process a patient's data is
+//! lawful, and print the decision with its reasons as JSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use gdpr_core::activity::ProcessingActivity;
+use gdpr_core::actor::Actor;
+use gdpr_core::authorization::{Request, authorize};
+use gdpr_core::category::RecordCategory;
+use gdpr_core::decision::Decision;
+use gdpr_core::purpose::Purpose;
+use gdpr_core::restriction::RestrictionException;
+use gdpr_core::subject::SubjectState;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::error::CliError;
+use crate::input::read_json;
+
+/// Exit code of a denial.
+const DENY: u8 = 3;
+
+/// Decide whether a request to process health data is lawful.
+///
+/// Reads a processing activity (what the organisation does, for which
+/// purpose, on which Art. 6 + Art. 9 basis, on how identifiable data) and a
+/// request (who wants to process which record categories for which purpose
+/// at which instant, and what is known about the patient: consents,
+/// restrictions, objections). Prints the decision as JSON:
+///
+///   {"decision": "permit" | "deny", "activity", "purpose", "categories", "at",
+///    "basis": {"kind", "art6", "art9", "national"},
+///    "safeguards": [{"code", "citation", "message"}],   (what applied to a permit)
+///    "reasons":    [{"code", "citation", "message"}]}   (why a denial, every one)
+///
+/// Each reason and safeguard names the article it comes from.
+/// Samples: docs/samples/activity.json, docs/samples/request.json.
+/// The rules are explained in docs/authorization.md.
+///
+/// Exit codes: 0 permit, 3 deny, 2 bad input (the message names the file,
+/// the field and the line).
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The processing activity (JSON): name, purpose, basis, categories,
+    /// identifiability, optional identification-necessity.
+    #[arg(long, value_name = "FILE")]
+    activity: PathBuf,
+    /// The request (JSON): at, actor, purpose, categories, optional
+    /// restriction-exception and subject (consents, restrictions, objections).
+    #[arg(long, value_name = "FILE")]
+    request: PathBuf,
+}
+
+/// The request file: a [`Request`] plus the instant and the subject's state.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RequestFile {
+    at: Timestamp,
+    actor: Actor,
+    purpose: Purpose,
+    categories: Vec<RecordCategory>,
+    #[serde(default)]
+    restriction_exception: Option<RestrictionException>,
+    #[serde(default)]
+    subject: SubjectState,
+}
+
+/// Runs `gdpr authorize`.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let activity: ProcessingActivity = read_json(&args.activity)?;
+    let file: RequestFile = read_json(&args.request)?;
+    let request = Request {
+        actor: file.actor,
+        purpose: file.purpose,
+        categories: file.categories,
+        restriction_exception: file.restriction_exception,
+    };
+    let decision = authorize(&activity, &request, &file.subject, file.at);
+    let json = serde_json::to_string_pretty(&decision)
+        .map_err(|e| CliError::BadInput(format!("cannot print the decision: {e}")))?;
+    writeln!(std::io::stdout().lock(), "{json}").map_err(|source| CliError::Io {
+        path: "standard output".into(),
+        source,
+    })?;
+    Ok(match decision {
+        Decision::Permit(_) => ExitCode::SUCCESS,
+        Decision::Deny(_) => ExitCode::from(DENY),
+    })
+}

@@ -1,0 +1,365 @@
+//! `gdpr retention`: list the retention rules of a jurisdiction, and decide
+//! for a catalog of records (JSON Lines) which are due for deletion.
+//!
+//! Exit codes of `evaluate`: 0 when every line was decided (retain, due,
+//! review or held), 1 when some line was malformed or undetermined, 2 for
+//! bad arguments (unknown jurisdiction, unreadable or invalid rules file,
+//! bad `--at`).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use gdpr_core::retention::{
+    Decision, Jurisdiction, Planner, Rule, RulePack, Status, parse_record_line, period,
+};
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::error::CliError;
+
+/// Arguments of `gdpr retention`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// List the retention rules with their legal sources.
+    Rules(RulesArgs),
+    /// Decide for each record (one JSON object per line) whether it must be
+    /// kept, is due for deletion, is held, or cannot be decided.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RulesArgs {
+    /// Only this jurisdiction (DE, AT, FR, NL, UK-ENG, or any code with
+    /// --rules). Default: every built-in pack.
+    #[arg(long)]
+    jurisdiction: Option<String>,
+    /// A TOML rules file that overrides or extends the built-in pack.
+    #[arg(long, requires = "jurisdiction")]
+    rules: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct EvaluateArgs {
+    /// The jurisdiction whose rules apply (DE, AT, FR, NL, UK-ENG, or any
+    /// code with a complete --rules file).
+    #[arg(long)]
+    jurisdiction: String,
+    /// A TOML rules file that overrides or extends the built-in pack.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// The date to decide for, YYYY-MM-DD. Default: today (local time).
+    #[arg(long)]
+    at: Option<String>,
+    /// JSON Lines input; `-` for standard input.
+    #[arg(long, default_value = "-")]
+    input: String,
+}
+
+/// Runs `gdpr retention`.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    match args.command {
+        Sub::Rules(a) => rules(a),
+        Sub::Evaluate(a) => evaluate(a),
+    }
+}
+
+fn load_pack(jurisdiction: &str, rules: Option<&PathBuf>) -> Result<RulePack, CliError> {
+    let j: Jurisdiction = jurisdiction
+        .parse()
+        .map_err(|e: gdpr_core::Error| CliError::BadInput(format!("--jurisdiction: {e}")))?;
+    let user = rules
+        .map(|path| {
+            std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+        })
+        .transpose()?;
+    let bad = |e: gdpr_core::Error| CliError::BadInput(e.to_string());
+    match (RulePack::builtin(&j).map_err(bad)?, user) {
+        (Some(pack), Some(text)) => pack.extended_with_toml(&text).map_err(bad),
+        (Some(pack), None) => Ok(pack),
+        (None, Some(text)) => RulePack::from_toml(&text).map_err(bad),
+        (None, None) => Err(CliError::BadInput(format!(
+            "no built-in retention rules for {j} (built in: {}): pass --rules FILE with a \
+             complete pack",
+            Jurisdiction::BUILTIN.join(", ")
+        ))),
+    }
+}
+
+fn io_err(path: &str) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Io {
+        path: path.into(),
+        source,
+    }
+}
+
+fn rules(args: RulesArgs) -> Result<ExitCode, CliError> {
+    let packs = match &args.jurisdiction {
+        Some(j) => vec![load_pack(j, args.rules.as_ref())?],
+        None => RulePack::all_builtin().map_err(|e| CliError::BadInput(e.to_string()))?,
+    };
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    if args.json {
+        let list: Vec<_> = packs.iter().map(pack_json).collect();
+        serde_json::to_writer_pretty(&mut out, &list)
+            .map_err(|e| CliError::BadInput(e.to_string()))?;
+        writeln!(out).map_err(io_err("standard output"))?;
+    } else {
+        for pack in &packs {
+            writeln!(
+                out,
+                "{} — {} (dates: {}, {})",
+                pack.jurisdiction(),
+                pack.name(),
+                pack.convention().name(),
+                pack.convention_source()
+            )
+            .map_err(io_err("standard output"))?;
+            for rule in pack.rules() {
+                writeln!(
+                    out,
+                    "  {:<22} {:<20} {}",
+                    rule.id(),
+                    rule.category().name(),
+                    rule.source()
+                )
+                .map_err(io_err("standard output"))?;
+                writeln!(out, "  {:<22} {}", "", summary(rule))
+                    .map_err(io_err("standard output"))?;
+            }
+        }
+    }
+    out.flush().map_err(io_err("standard output"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(rule: &Rule) -> String {
+    let mut s = format!("{} y after {}", rule.years(), rule.from().name());
+    if !rule.modalities().is_empty() {
+        let m: Vec<&str> = rule.modalities().iter().map(|m| m.as_str()).collect();
+        s += &format!(" (modalities {})", m.join(", "));
+    }
+    if let Some(m) = rule.minors() {
+        let until = match m.until {
+            gdpr_core::retention::AgeEnd::Birthday => "the birthday",
+            _ => "the day before the birthday",
+        };
+        match m.under_age {
+            Some(u) => s += &format!("; under {u} on {}:", m.age_at.name()),
+            None => s += ";",
+        }
+        s += &format!(" at least until age {} ({until})", m.until_age);
+        if let Some(e) = m.extension {
+            s += &format!(", age {} if {} on {}", e.until_age, e.age, m.age_at.name());
+        }
+    }
+    if let Some(d) = rule.death() {
+        s += &format!(
+            "; death within {} y: {} y from death instead",
+            d.within_years, d.years
+        );
+    }
+    if let Some(max) = rule.maximum_years() {
+        s += &format!("; review after {max} y");
+    }
+    if rule.rounds_up_to_year_end() {
+        s += "; rounded up to 31 December";
+    }
+    s
+}
+
+fn pack_json(pack: &RulePack) -> serde_json::Value {
+    serde_json::json!({
+        "jurisdiction": pack.jurisdiction().as_str(),
+        "name": pack.name(),
+        "convention": pack.convention().name(),
+        "convention_source": pack.convention_source(),
+        "rules": pack.rules().iter().map(|r| serde_json::json!({
+            "id": r.id(),
+            "category": r.category(),
+            "source": r.source(),
+            "summary": summary(r),
+            "description": r.description(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[derive(Serialize)]
+struct RuleOut<'a> {
+    id: &'a str,
+    source: &'a str,
+}
+
+#[derive(Serialize)]
+struct HoldOut {
+    name: &'static str,
+    source: gdpr_core::Citation,
+}
+
+#[derive(Serialize)]
+struct DecisionOut<'a> {
+    id: &'a str,
+    status: &'static str,
+    retain_until: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    review_by: Option<Date>,
+    rules: Vec<RuleOut<'a>>,
+    holds: Vec<HoldOut>,
+    reasons: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct MalformedOut<'a> {
+    line: u64,
+    status: &'static str,
+    error: &'a str,
+}
+
+fn decision_out<'a>(id: &'a str, d: &Decision<'a>) -> DecisionOut<'a> {
+    let mut reasons = Vec::new();
+    if let Some((rule, clause)) = d.governing() {
+        reasons.push(format!(
+            "longest minimum: {} ({}, {})",
+            rule.id(),
+            clause.name(),
+            rule.source()
+        ));
+    }
+    for h in d.holds().iter() {
+        reasons.push(format!("legal hold: {h} ({})", h.citation()));
+    }
+    if let Some(u) = d.undetermined() {
+        reasons.push(format!("undetermined: {u}"));
+    }
+    match d.status() {
+        Status::Due => reasons
+            .push("every minimum has ended: delete (GDPR Art. 5(1)(e), Art. 17(1)(a))".into()),
+        Status::Review => {
+            reasons.push("a maximum has passed: delete or review now (GDPR Art. 5(1)(e))".into())
+        }
+        _ => {}
+    }
+    DecisionOut {
+        id,
+        status: d.status().name(),
+        retain_until: d.retain_until(),
+        review_by: d.review_by(),
+        rules: d
+            .rules()
+            .map(|r| RuleOut {
+                id: r.id(),
+                source: r.source().as_str(),
+            })
+            .collect(),
+        holds: d
+            .holds()
+            .iter()
+            .map(|h| HoldOut {
+                name: h.name(),
+                source: h.citation(),
+            })
+            .collect(),
+        reasons,
+    }
+}
+
+fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
+    let pack = load_pack(&args.jurisdiction, args.rules.as_ref())?;
+    let at = match &args.at {
+        Some(text) => {
+            period::parse_date(text, "--at").map_err(|e| CliError::BadInput(e.to_string()))?
+        }
+        None => jiff::ZonedDateTime::now().date(),
+    };
+    let mut input: Box<dyn BufRead> = if args.input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(BufReader::new(
+            File::open(&args.input).map_err(io_err(&args.input))?,
+        ))
+    };
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut planner = Planner::new(&pack, at);
+    let mut buf = Vec::new();
+    let (mut line_no, mut malformed) = (0u64, 0u64);
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(io_err(&args.input))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let parsed = std::str::from_utf8(&buf)
+            .map_err(|_| "not UTF-8 text".to_string())
+            .map(str::trim);
+        if parsed.as_ref().is_ok_and(|l| l.is_empty()) {
+            continue;
+        }
+        let result = parsed.and_then(|l| parse_record_line(l).map_err(|e| e.to_string()));
+        let written = match result {
+            Ok(line) => {
+                let d = planner.observe(&line.record);
+                serde_json::to_writer(&mut out, &decision_out(&line.id, &d))
+            }
+            Err(error) => {
+                malformed += 1;
+                eprintln!("gdpr: line {line_no}: {error}");
+                serde_json::to_writer(
+                    &mut out,
+                    &MalformedOut {
+                        line: line_no,
+                        status: "malformed",
+                        error: &error,
+                    },
+                )
+            }
+        };
+        written
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(io_err("standard output"))?;
+    }
+    out.flush().map_err(io_err("standard output"))?;
+    let c = planner.counts();
+    eprintln!(
+        "gdpr: {} records on {at} under {}: {} retain, {} due, {} review, {} held, {} undetermined, {malformed} malformed",
+        c.total() + malformed,
+        pack.jurisdiction(),
+        c.retain,
+        c.due,
+        c.review,
+        c.held,
+        c.undetermined
+    );
+    for (rule, rc) in pack.rules().iter().zip(&c.per_rule) {
+        eprintln!(
+            "gdpr:   {:<22} applied {}, longest minimum {}, due {} ({})",
+            rule.id(),
+            rc.applied,
+            rc.governing,
+            rc.due,
+            rule.source()
+        );
+    }
+    Ok(if c.undetermined == 0 && malformed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

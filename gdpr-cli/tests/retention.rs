@@ -1,0 +1,305 @@
+//! `gdpr retention` end to end: the real binary, real files, real pipes.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn gdpr(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gdpr runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn rules_lists_every_pack_with_its_sources() {
+    let out = gdpr(&["retention", "rules"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "§ 630f(3) BGB",
+        "§ 85(2) Nr. 2 StrlSchG",
+        "§ 85(2) Nr. 1 StrlSchG",
+        "§ 14(3) TFG",
+        "§ 15 TPG",
+        "§ 51(3) ÄrzteG",
+        "Art. R1112-7 CSP",
+        "Art. 7:454(3) BW",
+        "NHS Records Management Code",
+        "§§ 187(1), 187(2), 188(2), 188(3) BGB",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+}
+
+#[test]
+fn rules_of_one_jurisdiction_as_json() {
+    let out = gdpr(
+        &["retention", "rules", "--jurisdiction", "de", "--json"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["jurisdiction"], "DE");
+    assert_eq!(v[0]["rules"].as_array().unwrap().len(), 5);
+    assert_eq!(v[0]["rules"][0]["source"], "§ 630f(3) BGB");
+    assert_eq!(v.as_array().unwrap().len(), 1);
+}
+
+const CATALOG: &str = r#"{"id":"ct-child","category":"imaging-examination","modality":"CT","birth_date":"2010-05-01","event_date":"2015-01-10"}
+{"id":"broken", "category":
+{"id":"old-record","category":"patient-record","treatment_end":"2010-01-01"}
+
+{"id":"held","category":"patient-record","treatment_end":"2010-01-01","holds":["litigation"]}
+{"id":"no-birth","category":"imaging-examination","modality":"CT","event_date":"2015-01-10"}
+{"id":"bad-date","category":"patient-record","treatment_end":"2010-02-30"}
+"#;
+
+#[test]
+fn evaluate_decides_every_good_line_and_reports_bad_ones_by_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("catalog.jsonl");
+    std::fs::write(&input, CATALOG).unwrap();
+    let out = gdpr(
+        &[
+            "retention",
+            "evaluate",
+            "--jurisdiction",
+            "DE",
+            "--at",
+            "2026-01-01",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+        "",
+    );
+    // Some lines were not decided: exit 1.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = lines(&out);
+    assert_eq!(v.len(), 6, "one output line per non-blank input line");
+    assert_eq!(v[0]["id"], "ct-child");
+    assert_eq!(v[0]["status"], "retain");
+    assert_eq!(v[0]["retain_until"], "2038-04-30");
+    assert_eq!(v[0]["rules"][0]["source"], "§ 85(2) Nr. 2 StrlSchG");
+    assert_eq!(v[1]["status"], "malformed");
+    assert_eq!(v[1]["line"], 2);
+    assert_eq!(v[2]["id"], "old-record");
+    assert_eq!(v[2]["status"], "due");
+    assert_eq!(v[2]["retain_until"], "2020-01-01");
+    assert_eq!(v[3]["status"], "held");
+    assert_eq!(v[3]["holds"][0]["source"], "GDPR Art. 17(3)(e)");
+    assert_eq!(v[4]["status"], "undetermined");
+    assert!(v[4]["retain_until"].is_null());
+    assert!(v[4]["reasons"][0].as_str().unwrap().contains("birth_date"));
+    assert_eq!(v[5]["status"], "malformed");
+    assert_eq!(v[5]["line"], 7);
+    let err = stderr(&out);
+    assert!(err.contains("line 2:"), "{err}");
+    assert!(
+        err.contains("line 7: invalid retention record: invalid treatment_end"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 retain, 1 due, 0 review, 1 held, 1 undetermined, 2 malformed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn evaluate_exits_0_when_every_line_is_decided_reading_stdin() {
+    let input = "{\"id\":\"a\",\"category\":\"patient-record\",\"last_change\":\"2004-02-29\"}\n\
+                 {\"id\":\"b\",\"category\":\"patient-record\",\"last_change\":\"1990-01-01\"}\n";
+    let out = gdpr(
+        &[
+            "retention",
+            "evaluate",
+            "--jurisdiction",
+            "NL",
+            "--at",
+            "2024-02-29",
+            "--input",
+            "-",
+        ],
+        input,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = lines(&out);
+    assert_eq!(v[0]["status"], "retain");
+    assert_eq!(v[0]["retain_until"], "2024-02-29");
+    assert_eq!(v[1]["status"], "due");
+}
+
+#[test]
+fn evaluate_defaults_to_today() {
+    let input = "{\"id\":\"a\",\"category\":\"patient-record\",\"treatment_end\":\"1990-01-01\"}\n";
+    let out = gdpr(&["retention", "evaluate", "--jurisdiction", "AT"], input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(lines(&out)[0]["status"], "due");
+}
+
+#[test]
+fn a_user_rules_file_extends_or_replaces_the_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("house.toml");
+    std::fs::write(
+        &extra,
+        r#"
+        [[rule]]
+        id = "house-mr"
+        category = "imaging-examination"
+        modalities = ["MR"]
+        years = 10
+        from = "event_date"
+        source = "§ 630f(3) BGB"
+        "#,
+    )
+    .unwrap();
+    let input = "{\"id\":\"mr\",\"category\":\"imaging-examination\",\"modality\":\"MR\",\"event_date\":\"2020-03-01\"}\n";
+    let out = gdpr(
+        &[
+            "retention",
+            "evaluate",
+            "--jurisdiction",
+            "DE",
+            "--at",
+            "2026-01-01",
+            "--rules",
+            extra.to_str().unwrap(),
+        ],
+        input,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = lines(&out);
+    assert_eq!(v[0]["status"], "retain");
+    assert_eq!(v[0]["rules"][0]["id"], "house-mr");
+
+    // A jurisdiction without a built-in pack works with a complete file.
+    let ch = dir.path().join("ch.toml");
+    std::fs::write(
+        &ch,
+        r#"
+        jurisdiction = "CH"
+        convention = "month-end"
+        convention_source = "Art. 77 OR"
+        [[rule]]
+        id = "ch-patient-record"
+        category = "patient-record"
+        years = 20
+        from = "treatment_end"
+        source = "Art. 128 OR (house reading)"
+        "#,
+    )
+    .unwrap();
+    let out = gdpr(
+        &[
+            "retention",
+            "rules",
+            "--jurisdiction",
+            "CH",
+            "--rules",
+            ch.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("ch-patient-record")
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2_and_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "[[rule]]\nid = \"x\"\n").unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["retention", "evaluate", "--jurisdiction", "CH"],
+            "--rules",
+        ),
+        (
+            &[
+                "retention",
+                "evaluate",
+                "--jurisdiction",
+                "DE",
+                "--at",
+                "2026-13-01",
+            ],
+            "--at",
+        ),
+        (&["retention", "evaluate"], "--jurisdiction"),
+        (
+            &[
+                "retention",
+                "evaluate",
+                "--jurisdiction",
+                "DE",
+                "--rules",
+                "/nonexistent/rules.toml",
+            ],
+            "/nonexistent/rules.toml",
+        ),
+        (
+            &[
+                "retention",
+                "evaluate",
+                "--jurisdiction",
+                "DE",
+                "--rules",
+                broken.to_str().unwrap(),
+            ],
+            "fix the pack file",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = gdpr(args, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn no_birth_date_leaks_into_errors() {
+    let input = "{\"id\":\"x\",\"category\":\"patient-record\",\"birth_date\":19870605}\n\
+                 {\"id\":\"y\",\"category\":\"patient-record\",\"birth_date\":\"1987-06-55\"}\n\
+                 {\"id\":\"z\",\"category\":\"x-1987-06-05\"}\n";
+    let out = gdpr(
+        &[
+            "retention",
+            "evaluate",
+            "--jurisdiction",
+            "DE",
+            "--at",
+            "2026-01-01",
+        ],
+        input,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!all.contains("1987"), "{all}");
+    assert_eq!(all.matches("\"malformed\"").count(), 3, "{all}");
+}

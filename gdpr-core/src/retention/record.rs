@@ -1,0 +1,341 @@
+//! What the retention engine knows about one record: its categories, its
+//! modality, and the dates that start or bound its retention periods.
+//!
+//! A [`RetentionRecord`] is `Copy` and holds no heap data, so deciding on it
+//! never allocates. Its `Debug` output never shows a date (a birth date is
+//! identifying).
+
+use std::fmt;
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::category::RecordCategory;
+use crate::retention::hold::{HoldSet, LegalHold};
+use crate::retention::modality::Modality;
+
+/// A set of record categories, stored as bits. A record may belong to more
+/// than one (a radiotherapy planning CT is both an imaging examination and
+/// a radiotherapy record); every rule of every category applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct CategorySet(u16);
+
+impl CategorySet {
+    /// No category.
+    pub const EMPTY: CategorySet = CategorySet(0);
+
+    /// The set holding only `category`.
+    pub const fn of(category: RecordCategory) -> Self {
+        Self(Self::bit(category))
+    }
+
+    const fn bit(category: RecordCategory) -> u16 {
+        // RecordCategory is a field-less enum with fewer than 16 variants
+        // (a unit test checks this).
+        1 << (category as u16)
+    }
+
+    /// Adds a category.
+    pub fn insert(&mut self, category: RecordCategory) {
+        self.0 |= Self::bit(category);
+    }
+
+    /// Whether `category` is in the set.
+    pub const fn contains(self, category: RecordCategory) -> bool {
+        self.0 & Self::bit(category) != 0
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The categories in the set, in the order of [`RecordCategory::ALL`].
+    pub fn iter(self) -> impl Iterator<Item = RecordCategory> {
+        RecordCategory::ALL
+            .into_iter()
+            .filter(move |c| self.contains(*c))
+    }
+
+    pub(crate) const fn index(category: RecordCategory) -> usize {
+        category as usize
+    }
+
+    pub(crate) const fn bits(self) -> u16 {
+        self.0
+    }
+}
+
+/// The event that starts a retention period: one of the record's dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Trigger {
+    /// The examination, application or other event the record documents.
+    EventDate,
+    /// The end of the treatment (§ 630f(3) BGB "Abschluss der Behandlung").
+    TreatmentEnd,
+    /// The last stay, consultation or contact ("last seen").
+    LastVisit,
+    /// The last change to the file (Art. 7:454(3) BW).
+    LastChange,
+}
+
+impl Trigger {
+    /// The JSON field name, e.g. `"treatment_end"`.
+    pub const fn name(self) -> &'static str {
+        self.fact().name()
+    }
+
+    /// The fact this trigger reads.
+    pub const fn fact(self) -> Fact {
+        match self {
+            Self::EventDate => Fact::EventDate,
+            Self::TreatmentEnd => Fact::TreatmentEnd,
+            Self::LastVisit => Fact::LastVisit,
+            Self::LastChange => Fact::LastChange,
+        }
+    }
+}
+
+/// A fact about a record that a rule may need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fact {
+    /// The patient's date of birth.
+    BirthDate,
+    /// The patient's date of death.
+    DeathDate,
+    /// The date of the examination or application.
+    EventDate,
+    /// The end of the treatment.
+    TreatmentEnd,
+    /// The last stay or consultation.
+    LastVisit,
+    /// The last change to the file.
+    LastChange,
+    /// The imaging modality.
+    Modality,
+}
+
+impl Fact {
+    /// The JSON field name of the fact, e.g. `"birth_date"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::BirthDate => "birth_date",
+            Self::DeathDate => "death_date",
+            Self::EventDate => "event_date",
+            Self::TreatmentEnd => "treatment_end",
+            Self::LastVisit => "last_visit",
+            Self::LastChange => "last_change",
+            Self::Modality => "modality",
+        }
+    }
+}
+
+impl fmt::Display for Fact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The facts about one record that retention rules read. Build it with
+/// [`RetentionRecord::new`] and the `with_*` methods; only the facts a rule
+/// needs are required, and a missing one makes the decision
+/// [`Status::Undetermined`](crate::retention::Status::Undetermined), never a
+/// guess.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RetentionRecord {
+    categories: CategorySet,
+    modality: Option<Modality>,
+    dates: [Option<Date>; 6],
+    holds: HoldSet,
+}
+
+impl RetentionRecord {
+    /// A record of `category` with no dates yet.
+    pub const fn new(category: RecordCategory) -> Self {
+        Self::with_categories(CategorySet::of(category))
+    }
+
+    /// A record belonging to several categories.
+    pub const fn with_categories(categories: CategorySet) -> Self {
+        Self {
+            categories,
+            modality: None,
+            dates: [None; 6],
+            holds: HoldSet::EMPTY,
+        }
+    }
+
+    /// Adds a category.
+    #[must_use]
+    pub fn with_category(mut self, category: RecordCategory) -> Self {
+        self.categories.insert(category);
+        self
+    }
+
+    /// Sets the modality.
+    #[must_use]
+    pub fn with_modality(mut self, modality: Modality) -> Self {
+        self.modality = Some(modality);
+        self
+    }
+
+    /// Sets a date fact. Setting [`Fact::Modality`] has no effect.
+    #[must_use]
+    pub fn with_date(mut self, fact: Fact, date: Date) -> Self {
+        self.set_date(fact, Some(date));
+        self
+    }
+
+    /// Sets the date of birth.
+    #[must_use]
+    pub fn with_birth_date(self, date: Date) -> Self {
+        self.with_date(Fact::BirthDate, date)
+    }
+
+    /// Sets the date of death.
+    #[must_use]
+    pub fn with_death_date(self, date: Date) -> Self {
+        self.with_date(Fact::DeathDate, date)
+    }
+
+    /// Sets the date of the examination or application.
+    #[must_use]
+    pub fn with_event_date(self, date: Date) -> Self {
+        self.with_date(Fact::EventDate, date)
+    }
+
+    /// Sets the end of the treatment.
+    #[must_use]
+    pub fn with_treatment_end(self, date: Date) -> Self {
+        self.with_date(Fact::TreatmentEnd, date)
+    }
+
+    /// Sets the last stay or consultation.
+    #[must_use]
+    pub fn with_last_visit(self, date: Date) -> Self {
+        self.with_date(Fact::LastVisit, date)
+    }
+
+    /// Sets the last change to the file.
+    #[must_use]
+    pub fn with_last_change(self, date: Date) -> Self {
+        self.with_date(Fact::LastChange, date)
+    }
+
+    /// Adds a legal hold.
+    #[must_use]
+    pub fn with_hold(mut self, hold: LegalHold) -> Self {
+        self.holds.insert(hold);
+        self
+    }
+
+    /// Replaces the legal holds.
+    #[must_use]
+    pub fn with_holds(mut self, holds: HoldSet) -> Self {
+        self.holds = holds;
+        self
+    }
+
+    pub(crate) fn set_date(&mut self, fact: Fact, date: Option<Date>) {
+        if let Some(i) = Self::slot(fact) {
+            self.dates[i] = date;
+        }
+    }
+
+    pub(crate) fn set_modality(&mut self, modality: Option<Modality>) {
+        self.modality = modality;
+    }
+
+    const fn slot(fact: Fact) -> Option<usize> {
+        match fact {
+            Fact::BirthDate => Some(0),
+            Fact::DeathDate => Some(1),
+            Fact::EventDate => Some(2),
+            Fact::TreatmentEnd => Some(3),
+            Fact::LastVisit => Some(4),
+            Fact::LastChange => Some(5),
+            Fact::Modality => None,
+        }
+    }
+
+    /// The record's categories.
+    pub const fn categories(&self) -> CategorySet {
+        self.categories
+    }
+
+    /// The modality, if known.
+    pub const fn modality(&self) -> Option<Modality> {
+        self.modality
+    }
+
+    /// A date fact, if known (`None` for [`Fact::Modality`]).
+    pub const fn date(&self, fact: Fact) -> Option<Date> {
+        match Self::slot(fact) {
+            Some(i) => self.dates[i],
+            None => None,
+        }
+    }
+
+    /// The legal holds on the record.
+    pub const fn holds(&self) -> HoldSet {
+        self.holds
+    }
+}
+
+impl fmt::Debug for RetentionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Dates (a birth date above all) are identifying: show only which
+        // facts are present.
+        let present: Vec<&str> = [
+            Fact::BirthDate,
+            Fact::DeathDate,
+            Fact::EventDate,
+            Fact::TreatmentEnd,
+            Fact::LastVisit,
+            Fact::LastChange,
+        ]
+        .into_iter()
+        .filter(|fact| self.date(*fact).is_some())
+        .map(Fact::name)
+        .collect();
+        f.debug_struct("RetentionRecord")
+            .field("categories", &self.categories)
+            .field("modality", &self.modality)
+            .field("dates_present", &present)
+            .field("holds", &self.holds)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn every_category_fits_the_bit_set() {
+        assert!(RecordCategory::ALL.len() <= 16);
+        for (i, c) in RecordCategory::ALL.into_iter().enumerate() {
+            assert_eq!(
+                CategorySet::index(c),
+                i,
+                "ALL must follow declaration order"
+            );
+            let set = CategorySet::of(c);
+            assert_eq!(set.iter().collect::<Vec<_>>(), vec![c]);
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_a_date() {
+        let r = RetentionRecord::new(RecordCategory::ImagingExamination)
+            .with_birth_date(date(1987, 6, 5))
+            .with_event_date(date(2015, 1, 10));
+        let text = format!("{r:?}");
+        assert!(!text.contains("1987") && !text.contains("2015"), "{text}");
+        assert!(text.contains("birth_date"), "{text}");
+    }
+}
