@@ -86,6 +86,15 @@ fn audit_lifecycle() {
     let proof: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(proof["tree_size"], 4);
     assert_eq!(proof["inclusion_proof"].as_array().unwrap().len(), 2);
+    let o = gdpr(
+        &["audit", "prove", d, "--index", "0", "--from-size", "3"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let proof: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(proof["consistency"]["proof"].as_array().unwrap().len(), 3);
+    let o = gdpr(&["audit", "prove", d, "--index", "9"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 
     let o = gdpr(
         &["audit", "subject-report", d, "--subject", "CANARY-PID-99"],

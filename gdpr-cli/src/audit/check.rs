@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::file_store::LogDir;
-use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_inclusion};
+use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion};
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Verifier;
 use gdpr_audit::store::{Entry, EntrySource};
@@ -67,7 +67,7 @@ pub(super) fn verify(
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn prove(dir: &Path, index: u64) -> Result<ExitCode, Failure> {
+pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<ExitCode, Failure> {
     let source = LogDir(dir.to_owned());
     let mut tree = match source.prune_anchor()? {
         Some(a) => {
@@ -118,7 +118,7 @@ pub(super) fn prove(dir: &Path, index: u64) -> Result<ExitCode, Failure> {
     let proof = tree.inclusion_proof(index, cp.size())?;
     verify_inclusion(cp.root(), cp.size(), &leaf, index, &proof)?;
     let hex = |h: &[u8]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let line = json!({
+    let mut line = json!({
         "index": index,
         "tree_size": cp.size(),
         "root": STANDARD.encode(cp.root()),
@@ -127,6 +127,17 @@ pub(super) fn prove(dir: &Path, index: u64) -> Result<ExitCode, Failure> {
         "inclusion_proof": proof.iter().map(|h| hex(h)).collect::<Vec<_>>(),
         "checkpoint": note,
     });
+    if let Some(old) = from_size {
+        let proof = tree.consistency_proof(old, cp.size())?;
+        let old_root = tree.root_at(old)?;
+        verify_consistency(&old_root, old, cp.root(), cp.size(), &proof)?;
+        line["consistency"] = json!({
+            "old_size": old,
+            "old_root": STANDARD.encode(old_root),
+            "new_size": cp.size(),
+            "proof": proof.iter().map(|h| hex(h)).collect::<Vec<_>>(),
+        });
+    }
     let text = serde_json::to_string_pretty(&line).map_err(|e| bad(e.to_string()))?;
     writeln!(out(), "{text}").map_err(|e| bad(e.to_string()))?;
     Ok(ExitCode::SUCCESS)

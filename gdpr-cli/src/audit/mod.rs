@@ -89,6 +89,11 @@ enum AuditCommand {
         /// The record position (0-based).
         #[arg(long)]
         index: u64,
+        /// Also prove that the tree of this many records (a checkpoint an
+        /// auditor saved earlier) is a prefix of the latest one (RFC 9162
+        /// consistency proof).
+        #[arg(long)]
+        from_size: Option<u64>,
     },
     /// Export the log.
     Export {
@@ -258,7 +263,11 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             public_key,
             trusted_checkpoint,
         } => verify(&dir, &public_key, trusted_checkpoint.as_deref()),
-        AuditCommand::Prove { dir, index } => prove(&dir, index),
+        AuditCommand::Prove {
+            dir,
+            index,
+            from_size,
+        } => prove(&dir, index, from_size),
         AuditCommand::Export {
             dir,
             format,
