@@ -46,9 +46,18 @@ struct Entry {
 pub struct KeyStore {
     path: PathBuf,
     index_secret: DataKey,
+    /// HMAC keyed with `index_secret`, cloned per lookup (saves the key
+    /// schedule on every append).
+    index_mac: Hmac<Sha256>,
     unattributed: Entry,
     by_index: BTreeMap<[u8; 32], Entry>,
     by_id: HashMap<KeyId, [u8; 32]>,
+}
+
+fn keyed(secret: &DataKey) -> Hmac<Sha256> {
+    // Invariant: HMAC accepts keys of any length.
+    <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
 fn random_id() -> Result<KeyId, Error> {
@@ -73,9 +82,11 @@ impl KeyStore {
                 ),
             ));
         }
+        let index_secret = DataKey::random()?;
         let store = Self {
             path,
-            index_secret: DataKey::random()?,
+            index_mac: keyed(&index_secret),
+            index_secret,
             unattributed: Entry {
                 key_id: random_id()?,
                 key: DataKey::random()?,
@@ -136,6 +147,7 @@ impl KeyStore {
         r.finish()?;
         Ok(Self {
             path,
+            index_mac: keyed(&index_secret),
             index_secret,
             unattributed,
             by_index,
@@ -148,9 +160,7 @@ impl KeyStore {
         w.opt_str(subject.issuer());
         w.str(subject.expose());
         let msg = Zeroizing::new(w.into_bytes());
-        // Invariant: HMAC accepts keys of any length.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.index_secret.as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        let mut mac = self.index_mac.clone();
         mac.update(&msg);
         mac.finalize().into_bytes().into()
     }
@@ -285,6 +295,8 @@ mod tests {
         assert!(!raw.windows(6).any(|w| w == b"CANARY"));
 
         let mut ks = KeyStore::open(&path).unwrap();
+        let debug = format!("{ks:?}");
+        assert!(debug.contains("<secret>") && !debug.contains("CANARY"), "{debug}");
         assert_eq!(ks.find(&alice), Some(a));
         assert_eq!(ks.erase(&alice).unwrap(), a);
         let ks = KeyStore::open(&path).unwrap();
