@@ -296,7 +296,10 @@ mod tests {
 
         let mut ks = KeyStore::open(&path).unwrap();
         let debug = format!("{ks:?}");
-        assert!(debug.contains("<secret>") && !debug.contains("CANARY"), "{debug}");
+        assert!(
+            debug.contains("<secret>") && !debug.contains("CANARY"),
+            "{debug}"
+        );
         assert_eq!(ks.find(&alice), Some(a));
         assert_eq!(ks.erase(&alice).unwrap(), a);
         let ks = KeyStore::open(&path).unwrap();

@@ -34,7 +34,7 @@ enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
     /// The tamper-evident audit log: init, append, checkpoint, verify, prove,
-    /// export, subject-report, erase-subject.
+    /// export, subject-report, erase-subject, prune.
     Audit(audit::Args),
     /// Retention rules with their legal sources, and due-for-deletion decisions (Art. 5(1)(e)).
     Retention(retention::Args),

@@ -212,6 +212,15 @@ fn audit_lifecycle() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     fs::write(&log, &orig).unwrap();
 
+    // Pruning before the checkpoint at 4 keeps the rest verifiable.
+    let o = gdpr(&["audit", "prune", d, "--key", k, "--before", "4"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", d, "--public-key", p], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("(4 pruned before them)"), "{}", text(&o));
+    let o = gdpr(&["audit", "prune", d, "--key", k, "--before", "3"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
     // Bad input: exit 2, and the offending value is not echoed.
     let o = gdpr(&["audit", "verify", d, "--public-key", t], None);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -129,6 +129,18 @@ enum AuditCommand {
         #[arg(long)]
         staff: bool,
     },
+    /// Drop the records before a checkpoint of exactly SIZE records (after
+    /// the log's own retention period); the rest stays verifiable.
+    Prune {
+        /// The log directory.
+        dir: PathBuf,
+        /// The secret signing key.
+        #[arg(long)]
+        key: PathBuf,
+        /// The size of the retained checkpoint: records before it go.
+        #[arg(long)]
+        before: u64,
+    },
     /// Erase a data subject (Art. 17): record the erasure, destroy the key.
     EraseSubject {
         /// The log directory.
@@ -328,6 +340,13 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             )?;
             let text = serde_json::to_string_pretty(&report).map_err(|e| bad(e.to_string()))?;
             writeln!(out(), "{text}").map_err(|e| bad(e.to_string()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Prune { dir, key, before } => {
+            open_log(&dir, &key)?.prune_before(before)?;
+            println!(
+                "pruned the records before position {before}; anchor.json keeps the retained checkpoint"
+            );
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::EraseSubject {
