@@ -27,7 +27,6 @@ use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::merkle::{Tree, leaf_hash};
 use gdpr_audit::object::{ObjectId, ObjectKind, ObjectRef};
 use gdpr_audit::signing::Signer;
-use gdpr_audit::store::Entry;
 use gdpr_audit::verify::LogVerifier;
 use gdpr_core::Citation;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
@@ -191,11 +190,8 @@ fn verification(c: &mut Criterion) {
         b.iter(|| {
             let mut v = LogVerifier::new(&verifier, None).unwrap();
             let mut r = bytes.as_slice();
-            let end = scan_frames(&mut r, Path::new("mem"), &mut |off, e| match e {
-                Entry::Record(b) => v.record(off, &b),
-                Entry::Checkpoint(n) => v.checkpoint(off, &n),
-            })
-            .unwrap();
+            let end =
+                scan_frames(&mut r, Path::new("mem"), &mut |off, e| v.entry(off, &e)).unwrap();
             black_box(v.finish(end).unwrap())
         })
     });

@@ -4,7 +4,7 @@
 //! so destroying the key (Art. 17) makes the fields unreadable while every
 //! hash, proof and signature still verifies.
 //!
-//! Plaintext layout (canonical, see [`crate::encoding`]):
+//! Plaintext layout (canonical, as in [`crate::record`]):
 //! `opt (str id, opt str issuer)` subject · `opt str` object id ·
 //! `opt str` free text. Associated data: `"gdpr-audit/sealed/v1"` and the
 //! 16-byte key id, so a ciphertext cannot be moved under another key id.

@@ -16,6 +16,7 @@ use crate::record::Hash;
 
 /// One stored entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Entry {
     /// A record in canonical encoding.
     Record(Vec<u8>),

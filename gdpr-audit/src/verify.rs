@@ -174,6 +174,17 @@ impl<'v> LogVerifier<'v> {
         Ok(())
     }
 
+    /// Checks the next entry of any kind.
+    ///
+    /// # Errors
+    /// [`Error::Tampered`] with the first bad position.
+    pub fn entry(&mut self, offset: u64, entry: &Entry) -> Result<(), Error> {
+        match entry {
+            Entry::Record(bytes) => self.record(offset, bytes),
+            Entry::Checkpoint(note) => self.checkpoint(offset, note),
+        }
+    }
+
     /// Checks the next record (canonical bytes at file `offset`).
     ///
     /// # Errors
@@ -316,9 +327,6 @@ pub fn verify_store(
     if let Some(anchor) = store.prune_anchor()? {
         v.resume_after(&anchor)?;
     }
-    let end = store.entries(&mut |offset, entry| match entry {
-        Entry::Record(bytes) => v.record(offset, &bytes),
-        Entry::Checkpoint(note) => v.checkpoint(offset, &note),
-    })?;
+    let end = store.entries(&mut |offset, entry| v.entry(offset, &entry))?;
     v.finish(end)
 }

@@ -236,6 +236,7 @@ fn frames_end(bytes: &[u8]) -> usize {
         let len = match &e {
             Entry::Record(b) => b.len(),
             Entry::Checkpoint(s) => s.len(),
+            _ => unreachable!("only records and checkpoints exist"),
         };
         last = off as usize + 5 + len;
         Ok(())
