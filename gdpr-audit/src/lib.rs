@@ -76,6 +76,7 @@ pub mod record;
 pub mod report;
 pub mod seal;
 pub mod signing;
+pub mod sink;
 pub mod store;
 pub mod verify;
 pub mod view;
