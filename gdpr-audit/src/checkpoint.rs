@@ -227,4 +227,20 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn parser_never_panics_and_round_trips(
+            junk in ".{0,200}",
+            size in proptest::prelude::any::<u64>(),
+            root in proptest::prelude::any::<[u8; 32]>(),
+        ) {
+            let _ = Checkpoint::parse_unverified(&junk);
+            let s = Signer::generate("prop.example/log").unwrap();
+            let cp = Checkpoint::new("prop.example/log", size, root).unwrap();
+            proptest::prop_assert_eq!(Checkpoint::open(&cp.sign(&s), &s.verifier()).unwrap(), cp);
+        }
+    }
 }
