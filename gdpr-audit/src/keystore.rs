@@ -1,27 +1,37 @@
 //! The key store: one data key per data subject, kept in a file separate
-//! from the log and rewritten durably (write to a temporary file,
-//! `fdatasync`, rename over the old file, `fsync` the directory).
+//! from the log.
 //!
 //! The file never holds a subject reference in clear: subjects are found
 //! through a *blind index*, HMAC-SHA-256 under a secret of the store over
-//! the subject reference. Erasing a subject (Art. 17) removes its entry and
-//! rewrites the file; the old file is unlinked. (Blocks of unlinked files
-//! may survive on the medium: keep the key store on an encrypted volume.)
+//! the subject reference.
 //!
-//! # File format, version 1
+//! A new subject's key is **appended** (one `write` + `fdatasync`, before
+//! any record sealed with it is acknowledged), so adding keys costs the
+//! same at ten or a million subjects. Erasing a subject (Art. 17)
+//! **rewrites** the file without its key, durably: temporary file,
+//! `fdatasync`, rename over the old file, `fsync` of the directory; the old
+//! file is unlinked. (Blocks of unlinked files may survive on the medium:
+//! keep the key store on an encrypted volume, and purge backups on their
+//! own schedule.)
+//!
+//! # File format, version 2
 //!
 //! ```text
-//! [4]  magic "GAKS"          u8 version (1)
-//! [32] blind-index secret
-//! [16] key id, [32] key      the key for events without a subject
-//! u32  n; n × ([32] blind index, [16] key id, [32] key), sorted by index
-//! [32] SHA-256 of everything before (detects a torn or damaged file)
+//! header  [4] magic "GAKS", u8 version (2), [32] blind-index secret,
+//!         [16] key id + [32] key for events without a subject,
+//!         [32] SHA-256 of the header bytes before it
+//! entries n × ([32] blind index, [16] key id, [32] key,
+//!              [32] SHA-256 of these 80 bytes)
 //! ```
+//!
+//! An incomplete final entry (a crash while adding a key, never
+//! acknowledged) is ignored and overwritten by the next addition; a
+//! complete entry with a wrong checksum means damage: restore from backup.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use gdpr_core::subject::PatientId;
@@ -34,6 +44,9 @@ use crate::encoding::{Reader, Writer};
 use crate::seal::{DataKey, KeyId};
 
 const MAGIC: &[u8; 4] = b"GAKS";
+const VERSION: u8 = 2;
+const HEADER_LEN: usize = 4 + 1 + 32 + 16 + 32 + 32;
+const ENTRY_LEN: usize = 32 + 16 + 32 + 32;
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -105,46 +118,59 @@ impl KeyStore {
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, Error> {
         let path = path.into();
         let bytes = Zeroizing::new(fs::read(&path).map_err(|e| Error::io(&path, e))?);
-        if bytes.len() < 32 {
-            return Err(Error::NonCanonical {
-                what: "key store",
-                offset: 0,
-                reason: "file too short",
-            });
+        let damaged = |offset: usize, reason| Error::NonCanonical {
+            what: "key store",
+            offset: offset as u64,
+            reason,
+        };
+        if bytes.len() < HEADER_LEN {
+            return Err(damaged(0, "file too short for a key store header"));
         }
-        let (body, sum) = bytes.split_at(bytes.len() - 32);
-        if Sha256::digest(body).as_slice() != sum {
-            return Err(Error::NonCanonical {
-                what: "key store",
-                offset: body.len() as u64,
-                reason: "checksum mismatch: the key store is damaged; restore it from backup",
-            });
+        let (header, entries) = bytes.split_at(HEADER_LEN);
+        let (head, sum) = header.split_at(HEADER_LEN - 32);
+        if Sha256::digest(head).as_slice() != sum {
+            return Err(damaged(
+                0,
+                "header checksum mismatch: the key store is damaged; restore it from backup",
+            ));
         }
-        let mut r = Reader::new(body, "key store");
-        if r.take(4)? != MAGIC || r.u8()? != 1 {
-            return Err(r.fail("not a version-1 gdpr-audit key store"));
+        let mut r = Reader::new(head, "key store");
+        if r.take(4)? != MAGIC || r.u8()? != VERSION {
+            return Err(r.fail("not a version-2 gdpr-audit key store"));
         }
         let index_secret = DataKey::from_bytes(r.array()?);
         let unattributed = Entry {
             key_id: KeyId::from_bytes(r.array()?),
             key: DataKey::from_bytes(r.array()?),
         };
-        let n = r.u32()?;
+        r.finish()?;
         let mut by_index = BTreeMap::new();
         let mut by_id = HashMap::new();
-        for _ in 0..n {
+        // A trailing partial entry is an unacknowledged addition: ignored.
+        for (n, chunk) in entries.chunks_exact(ENTRY_LEN).enumerate() {
+            let (body, sum) = chunk.split_at(80);
+            let at = HEADER_LEN + n * ENTRY_LEN;
+            if Sha256::digest(body).as_slice() != sum {
+                return Err(damaged(
+                    at,
+                    "entry checksum mismatch: the key store is damaged; restore it from backup",
+                ));
+            }
+            let mut r = Reader::new(body, "key store entry");
             let index: [u8; 32] = r.array()?;
             let entry = Entry {
                 key_id: KeyId::from_bytes(r.array()?),
                 key: DataKey::from_bytes(r.array()?),
             };
-            if by_index.last_key_value().is_some_and(|(k, _)| *k >= index) {
-                return Err(r.fail("entries not sorted or duplicated"));
+            if by_index.contains_key(&index) || by_id.contains_key(&entry.key_id) {
+                return Err(damaged(
+                    at,
+                    "duplicate entry: the key store is damaged; restore it from backup",
+                ));
             }
             by_id.insert(entry.key_id, index);
             by_index.insert(index, entry);
         }
-        r.finish()?;
         Ok(Self {
             path,
             index_mac: keyed(&index_secret),
@@ -180,13 +206,9 @@ impl KeyStore {
             key_id: random_id()?,
             key: DataKey::random()?,
         };
+        self.append_entry(&index, &entry)?;
         self.by_id.insert(entry.key_id, index);
         self.by_index.insert(index, entry.clone());
-        if let Err(e) = self.persist() {
-            self.by_index.remove(&index);
-            self.by_id.remove(&entry.key_id);
-            return Err(e);
-        }
         Ok((entry.key_id, entry.key))
     }
 
@@ -227,23 +249,51 @@ impl KeyStore {
         Ok(entry.key_id)
     }
 
-    fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = Writer::with_capacity(96 + 80 * self.by_index.len());
+    fn header(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = Writer::with_capacity(HEADER_LEN);
         w.fixed(MAGIC);
-        w.u8(1);
+        w.u8(VERSION);
         w.fixed(self.index_secret.as_bytes());
         w.fixed(self.unattributed.key_id.as_bytes());
         w.fixed(self.unattributed.key.as_bytes());
-        w.u32(u32::try_from(self.by_index.len()).unwrap_or(u32::MAX));
-        for (index, e) in &self.by_index {
-            w.fixed(index);
-            w.fixed(e.key_id.as_bytes());
-            w.fixed(e.key.as_bytes());
-        }
         let mut bytes = Zeroizing::new(w.into_bytes());
         let sum = Sha256::digest(bytes.as_slice());
         bytes.extend_from_slice(&sum);
         bytes
+    }
+
+    fn entry_bytes(index: &[u8; 32], e: &Entry, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(index);
+        out.extend_from_slice(e.key_id.as_bytes());
+        out.extend_from_slice(e.key.as_bytes());
+        let sum = Sha256::digest(&out[start..]);
+        out.extend_from_slice(&sum);
+    }
+
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut bytes = self.header();
+        for (index, e) in &self.by_index {
+            Self::entry_bytes(index, e, &mut bytes);
+        }
+        bytes
+    }
+
+    /// Appends one entry durably at the end of the complete entries
+    /// (overwriting a torn one), then `fdatasync`.
+    fn append_entry(&self, index: &[u8; 32], entry: &Entry) -> Result<(), Error> {
+        let mut bytes = Zeroizing::new(Vec::with_capacity(ENTRY_LEN));
+        Self::entry_bytes(index, entry, &mut bytes);
+        let at = (HEADER_LEN + self.by_index.len() * ENTRY_LEN) as u64;
+        let f = OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .map_err(|e| Error::io(&self.path, e))?;
+        f.write_all_at(&bytes, at)
+            .map_err(|e| Error::io(&self.path, e))?;
+        f.set_len(at + ENTRY_LEN as u64)
+            .map_err(|e| Error::io(&self.path, e))?;
+        f.sync_data().map_err(|e| Error::io(&self.path, e))
     }
 
     /// Writes the store durably: temporary file, `fdatasync`, rename,
@@ -309,6 +359,36 @@ mod tests {
         assert!(matches!(
             KeyStore::open(&path).unwrap().erase(&alice),
             Err(Error::UnknownSubject)
+        ));
+    }
+
+    #[test]
+    fn torn_addition_is_ignored_and_overwritten_damage_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let mut ks = KeyStore::create(&path).unwrap();
+        let (a, _) = ks.key_for(&PatientId::new("A").unwrap()).unwrap();
+        let full = fs::read(&path).unwrap();
+        // A crash while adding a second key left half an entry.
+        let mut torn = full.clone();
+        torn.extend_from_slice(&[7; 50]);
+        fs::write(&path, &torn).unwrap();
+        let mut ks = KeyStore::open(&path).unwrap();
+        assert_eq!(ks.find(&PatientId::new("A").unwrap()), Some(a));
+        let (b, _) = ks.key_for(&PatientId::new("B").unwrap()).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().len() as usize,
+            HEADER_LEN + 2 * ENTRY_LEN
+        );
+        let ks = KeyStore::open(&path).unwrap();
+        assert_eq!(ks.find(&PatientId::new("B").unwrap()), Some(b));
+        // A flipped bit inside a complete entry is damage.
+        let mut bad = fs::read(&path).unwrap();
+        bad[HEADER_LEN + 3] ^= 1;
+        fs::write(&path, &bad).unwrap();
+        assert!(matches!(
+            KeyStore::open(&path),
+            Err(Error::NonCanonical { .. })
         ));
     }
 
