@@ -151,7 +151,7 @@ impl<S: AuditStore> AuditLog<S> {
         &self.store
     }
 
-    fn seal(&self, event: &AuditEvent) -> Result<Option<SealedFields>, Error> {
+    fn seal(&self, event: &AuditEvent, nonce: [u8; 24]) -> Result<Option<SealedFields>, Error> {
         let fields = PersonalFields {
             subject: event.subject().cloned(),
             object_id: event.object().map(|o| o.id.clone()),
@@ -164,7 +164,7 @@ impl<S: AuditStore> AuditLog<S> {
             Some(s) => lock(&self.keys).key_for(s)?,
             None => lock(&self.keys).unattributed(),
         };
-        SealedFields::seal(&fields, id, &key).map(Some)
+        SealedFields::seal_with_nonce(&fields, id, &key, nonce).map(Some)
     }
 
     /// Appends one event; returns once it is durable.
@@ -181,9 +181,17 @@ impl<S: AuditStore> AuditLog<S> {
     /// # Errors
     /// [`Error::Io`] if they could not be stored (then none was appended).
     pub fn append_batch(&self, events: &[AuditEvent]) -> Result<Vec<Receipt>, Error> {
+        // One system call for all nonces of the batch.
+        let mut nonces = vec![0u8; 24 * events.len()];
+        getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
         let sealed = events
             .iter()
-            .map(|e| self.seal(e))
+            .zip(nonces.chunks_exact(24))
+            .map(|(e, n)| {
+                let mut nonce = [0u8; 24];
+                nonce.copy_from_slice(n);
+                self.seal(e, nonce)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let (ticket, receipts) = {
             let mut st = lock(&self.state);

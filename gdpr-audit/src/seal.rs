@@ -192,6 +192,7 @@ impl SealedFields {
     }
 
     /// Encrypts `fields` under `key` (a fresh random nonce each time).
+    #[cfg(test)]
     pub(crate) fn seal(
         fields: &PersonalFields,
         key_id: KeyId,
@@ -199,6 +200,18 @@ impl SealedFields {
     ) -> Result<Self, Error> {
         let mut nonce = [0u8; 24];
         getrandom::fill(&mut nonce).map_err(|_| Error::Random)?;
+        Self::seal_with_nonce(fields, key_id, key, nonce)
+    }
+
+    /// Encrypts `fields` under `key` with `nonce`, which must be fresh
+    /// random bytes from the operating system (192-bit random nonces never
+    /// repeat in practice).
+    pub(crate) fn seal_with_nonce(
+        fields: &PersonalFields,
+        key_id: KeyId,
+        key: &DataKey,
+        nonce: [u8; 24],
+    ) -> Result<Self, Error> {
         let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
         let aad = aad(&key_id);
         let plaintext = fields.encode();

@@ -187,3 +187,23 @@ fn concurrent_appenders_get_distinct_positions_and_the_log_reopens() {
     let note = reopened.checkpoint().unwrap();
     verify_store(&LogDir(dir), &verifier, Some(&note)).unwrap();
 }
+
+#[test]
+fn every_record_gets_a_fresh_nonce() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let (log, _) = create(&dir, None);
+    let same = event(1, "P-1");
+    log.append_batch(&[same.clone(), same.clone(), same]).unwrap();
+    let mut nonces = Vec::new();
+    FileStore::scan_dir(&dir, &mut |_, e| {
+        if let Entry::Record(b) = e {
+            nonces.push(*Record::decode(&b).unwrap().sealed().unwrap().nonce());
+        }
+        Ok(())
+    })
+    .unwrap();
+    nonces.sort_unstable();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3);
+}
