@@ -275,8 +275,10 @@ impl AuditStore for FileStore {
                 continue;
             }
             s.syncing = true;
-            let target = self.staged.load(Ordering::Acquire);
             drop(s);
+            // Let appenders that are about to stage join this sync.
+            std::thread::yield_now();
+            let target = self.staged.load(Ordering::Acquire);
             let result = lock(&self.sync_file).sync_data();
             s = lock(&self.sync);
             s.syncing = false;
