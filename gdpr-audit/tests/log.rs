@@ -194,7 +194,8 @@ fn every_record_gets_a_fresh_nonce() {
     let dir = tmp.path().join("log");
     let (log, _) = create(&dir, None);
     let same = event(1, "P-1");
-    log.append_batch(&[same.clone(), same.clone(), same]).unwrap();
+    log.append_batch(&[same.clone(), same.clone(), same])
+        .unwrap();
     let mut nonces = Vec::new();
     FileStore::scan_dir(&dir, &mut |_, e| {
         if let Entry::Record(b) = e {

@@ -246,3 +246,54 @@ fn audit_lifecycle() {
     assert!(!text(&o).contains("CANARY"), "{}", text(&o));
     assert!(text(&o).contains("line 1"), "{}", text(&o));
 }
+
+#[test]
+fn documented_sample_appends_and_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let key = tmp.path().join("signer.key");
+    let (d, k) = (dir.to_str().unwrap(), key.to_str().unwrap());
+    assert!(
+        gdpr(&["audit", "init", d, "--key-out", k], None)
+            .status
+            .success()
+    );
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/samples/audit-events.jsonl"
+    );
+    let o = gdpr(&["audit", "append", d, "--key", k, "--input", sample], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("appended 3 records"), "{}", text(&o));
+    let public = dir.join("public.key");
+    let o = gdpr(
+        &[
+            "audit",
+            "verify",
+            d,
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = gdpr(
+        &[
+            "audit",
+            "subject-report",
+            d,
+            "--subject",
+            "PID-4711",
+            "--issuer",
+            "HOSPITAL-A",
+        ],
+        None,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        report["entries"].as_array().unwrap().len(),
+        2,
+        "{}",
+        text(&o)
+    );
+}
