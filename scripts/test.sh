@@ -12,6 +12,13 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
   exit 2
 fi
 
+# dicom3tools (dciodvfy) validates every de-identified DICOM output.
+if ! command -v dciodvfy >/dev/null 2>&1; then
+  echo "== installing dicom3tools (dciodvfy)"
+  apt-get install -y dicom3tools >/dev/null
+fi
+export GDPR_DICOM_TOOLS=1
+
 echo "== unit, property and integration tests"
 cargo nextest run --workspace --all-features --no-fail-fast
 

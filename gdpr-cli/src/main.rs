@@ -9,6 +9,7 @@
 mod audit;
 mod authorize;
 mod bases;
+mod dicom;
 mod dpia;
 mod error;
 mod input;
@@ -36,6 +37,9 @@ enum Command {
     /// The tamper-evident audit log: init, append, checkpoint, verify, prove,
     /// export, subject-report, erase-subject, prune.
     Audit(audit::Args),
+    /// De-identify DICOM files for research (PS3.15 E.1-1), make project keys.
+    #[command(subcommand)]
+    Dicom(dicom::Command),
     /// Retention rules with their legal sources, and due-for-deletion decisions (Art. 5(1)(e)).
     Retention(retention::Args),
     // The help of these three lives on their `Args` (one file each).
@@ -59,6 +63,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Dicom(cmd) => dicom::run(cmd),
         Command::Retention(args) => retention::run(args),
         Command::Authorize(args) => authorize::run(args),
         Command::Ropa(args) => ropa::run(args),

@@ -1,0 +1,248 @@
+//! `gdpr dicom keygen` and `gdpr dicom deidentify` as a user runs them.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use gdpr_dicom::synthetic::{Instance, Kind, write};
+
+fn gdpr(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn study(dir: &Path, n: u32) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 1..=n {
+        let inst = Instance::numbered("1.2.826.0.1.3680043.10.9999.3", i);
+        let f = std::fs::File::create(dir.join(format!("DOE_JANE_{i}.dcm"))).unwrap();
+        write(Kind::Ct { rows: 8, cols: 8 }, &inst, f).unwrap();
+    }
+}
+
+#[test]
+fn keygen_writes_a_private_key_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = gdpr(&["dicom", "keygen", "project.key"], tmp.path());
+    assert!(out.status.success());
+    let key = tmp.path().join("project.key");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let text = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(text.trim().len(), 64);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(text.trim()),
+        "key printed"
+    );
+    let again = gdpr(&["dicom", "keygen", "project.key"], tmp.path());
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an existing key is never overwritten"
+    );
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), text);
+}
+
+#[test]
+fn deidentify_reports_every_input_and_sets_the_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
+    study(&tmp.path().join("in"), 3);
+
+    let ok = gdpr(
+        &[
+            "dicom",
+            "deidentify",
+            "--key-file",
+            "k",
+            "--option",
+            "retain-longitudinal-modified-dates",
+            "--out",
+            "out",
+            "in",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    std::fs::write(
+        tmp.path().join("in/DOE_JANE_notes.dcm"),
+        "DOE^JANE SYN-000123",
+    )
+    .unwrap();
+    let partial = gdpr(
+        &[
+            "dicom",
+            "deidentify",
+            "--key-file",
+            "k",
+            "--jobs",
+            "2",
+            "--report",
+            "r.jsonl",
+            "--out",
+            "out2",
+            "in",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(partial.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&partial.stderr);
+    assert!(
+        !stderr.contains("DOE") && !stderr.contains("SYN-000123"),
+        "{stderr}"
+    );
+    let report = std::fs::read_to_string(tmp.path().join("r.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = report
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.iter().filter(|l| l["status"] == "written").count(), 3);
+    let failed = lines.iter().find(|l| l["status"] == "failed").unwrap();
+    assert!(
+        failed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a DICOM file")
+    );
+    assert!(failed["output"].is_null());
+    for l in lines.iter().filter(|l| l["status"] == "written") {
+        assert!(
+            Path::new(tmp.path())
+                .join(l["output"].as_str().unwrap())
+                .is_file()
+        );
+    }
+    let mode = std::fs::metadata(tmp.path().join("r.jsonl"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the report is sensitive");
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
+    study(&tmp.path().join("in"), 1);
+    let base = ["dicom", "deidentify", "--key-file", "k", "--out", "out"];
+    let unknown = gdpr(
+        &[&base[..], &["--option", "retain-everything", "in"]].concat(),
+        tmp.path(),
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    let both = gdpr(
+        &[
+            &base[..],
+            &[
+                "--option",
+                "retain-longitudinal-full-dates",
+                "--option",
+                "retain-longitudinal-modified-dates",
+                "in",
+            ],
+        ]
+        .concat(),
+        tmp.path(),
+    );
+    assert_eq!(both.status.code(), Some(2));
+    std::fs::write(tmp.path().join("badkey"), "not a key").unwrap();
+    let badkey = gdpr(
+        &[
+            "dicom",
+            "deidentify",
+            "--key-file",
+            "badkey",
+            "--out",
+            "out",
+            "in",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(badkey.status.code(), Some(2));
+    assert!(
+        !tmp.path().join("out").exists()
+            || std::fs::read_dir(tmp.path().join("out"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}
+
+#[test]
+fn burned_in_suspects_are_refused_or_quarantined_with_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
+    study(&tmp.path().join("in"), 1);
+    // Turn the CT into an ultrasound whose Burned In Annotation is not NO.
+    let path = tmp.path().join("in/DOE_JANE_1.dcm");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let m = bytes
+        .windows(6)
+        .position(|w| w == b"\x08\x00\x60\x00CS")
+        .unwrap();
+    bytes[m + 8..m + 10].copy_from_slice(b"US");
+    let b = bytes
+        .windows(6)
+        .position(|w| w == b"\x28\x00\x01\x03CS")
+        .unwrap();
+    bytes[b + 8..b + 10].copy_from_slice(b"  ");
+    std::fs::write(&path, bytes).unwrap();
+
+    let refused = gdpr(
+        &[
+            "dicom",
+            "deidentify",
+            "--key-file",
+            "k",
+            "--report",
+            "r1",
+            "--out",
+            "o1",
+            "in",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let r1 = std::fs::read_to_string(tmp.path().join("r1")).unwrap();
+    assert!(r1.contains("\"status\":\"refused\""), "{r1}");
+    assert!(
+        !tmp.path()
+            .join("o1")
+            .read_dir()
+            .unwrap()
+            .any(|e| e.unwrap().path().is_dir())
+    );
+
+    let quarantined = gdpr(
+        &[
+            "dicom",
+            "deidentify",
+            "--key-file",
+            "k",
+            "--burned-in",
+            "quarantine",
+            "--report",
+            "r2",
+            "--out",
+            "o2",
+            "in",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(quarantined.status.code(), Some(1));
+    let r2 = std::fs::read_to_string(tmp.path().join("r2")).unwrap();
+    assert!(r2.contains("\"status\":\"quarantined\""), "{r2}");
+    assert!(tmp.path().join("o2/quarantine").is_dir());
+}

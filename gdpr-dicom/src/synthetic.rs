@@ -1,0 +1,293 @@
+//! Synthetic DICOM instances with invented identities, for tests, examples
+//! and benchmarks: a CT image, an MR image and a multi-frame enhanced MR,
+//! written as valid DICOM Part 10 files (explicit VR little endian). The
+//! pixel data is written straight to the output, so even a 200 MB
+//! multi-frame file needs no more memory than its header.
+
+use std::io::Write;
+
+use dicom_core::value::DataSetSequence;
+use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
+use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
+
+use crate::error::Error;
+
+/// CT Image Storage.
+pub const CT_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
+/// MR Image Storage.
+pub const MR_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.4";
+/// Explicit VR Little Endian.
+pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
+
+/// The kind and size of a synthetic image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A CT slice, 16-bit, `rows` × `cols`.
+    Ct {
+        /// Rows.
+        rows: u16,
+        /// Columns.
+        cols: u16,
+    },
+    /// An MR slice, 16-bit, `rows` × `cols`, `frames` frames (more than one
+    /// frame: the multi-frame layout used for memory tests).
+    Mr {
+        /// Rows.
+        rows: u16,
+        /// Columns.
+        cols: u16,
+        /// Number of frames.
+        frames: u32,
+    },
+}
+
+/// The identity of one synthetic instance (all invented).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// Patient's Name (PN).
+    pub patient_name: String,
+    /// Patient ID.
+    pub patient_id: String,
+    /// Patient's Birth Date (DA).
+    pub birth_date: String,
+    /// Study Instance UID.
+    pub study_uid: String,
+    /// Series Instance UID.
+    pub series_uid: String,
+    /// SOP Instance UID.
+    pub sop_uid: String,
+    /// Frame of Reference UID.
+    pub frame_of_reference_uid: String,
+    /// Study Date (DA).
+    pub study_date: String,
+    /// Instance Number.
+    pub instance_number: u32,
+    /// SOP Instance UIDs this instance references (Referenced Image Sequence).
+    pub references: Vec<String>,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Instance(<synthetic identity>)")
+    }
+}
+
+impl Instance {
+    /// A synthetic instance `n` of a study under `root` (a UID prefix).
+    pub fn numbered(root: &str, n: u32) -> Self {
+        Self {
+            patient_name: "DOE^JANE^SYNTHETIC".into(),
+            patient_id: "SYN-000123".into(),
+            birth_date: "19610307".into(),
+            study_uid: format!("{root}.1"),
+            series_uid: format!("{root}.1.1"),
+            sop_uid: format!("{root}.1.1.{n}"),
+            frame_of_reference_uid: format!("{root}.2"),
+            study_date: "20240611".into(),
+            instance_number: n,
+            references: Vec::new(),
+        }
+    }
+}
+
+fn put(o: &mut InMemDicomObject, g: u16, e: u16, vr: VR, v: impl Into<PrimitiveValue>) {
+    o.put(DataElement::new(Tag(g, e), vr, v.into()));
+}
+
+fn strs(values: &[&str]) -> PrimitiveValue {
+    PrimitiveValue::Strs(values.iter().map(|s| (*s).to_owned()).collect())
+}
+
+/// The header (everything but Pixel Data) of a synthetic instance.
+pub fn header(kind: Kind, i: &Instance) -> InMemDicomObject {
+    let mut o = InMemDicomObject::new_empty();
+    let (class, modality, rows, cols, frames) = match kind {
+        Kind::Ct { rows, cols } => (CT_IMAGE_STORAGE, "CT", rows, cols, 1),
+        Kind::Mr { rows, cols, frames } => (MR_IMAGE_STORAGE, "MR", rows, cols, frames),
+    };
+    put(&mut o, 0x0008, 0x0005, VR::CS, "ISO_IR 100");
+    put(
+        &mut o,
+        0x0008,
+        0x0008,
+        VR::CS,
+        strs(&["ORIGINAL", "PRIMARY", "AXIAL"]),
+    );
+    put(&mut o, 0x0008, 0x0012, VR::DA, i.study_date.as_str());
+    put(&mut o, 0x0008, 0x0013, VR::TM, "101500");
+    put(&mut o, 0x0008, 0x0016, VR::UI, class);
+    put(&mut o, 0x0008, 0x0018, VR::UI, i.sop_uid.as_str());
+    put(&mut o, 0x0008, 0x0020, VR::DA, i.study_date.as_str());
+    put(&mut o, 0x0008, 0x0021, VR::DA, i.study_date.as_str());
+    put(&mut o, 0x0008, 0x0022, VR::DA, i.study_date.as_str());
+    put(&mut o, 0x0008, 0x0023, VR::DA, i.study_date.as_str());
+    put(&mut o, 0x0008, 0x0030, VR::TM, "101010");
+    put(&mut o, 0x0008, 0x0031, VR::TM, "101100");
+    put(&mut o, 0x0008, 0x0032, VR::TM, "101200");
+    put(&mut o, 0x0008, 0x0033, VR::TM, "101300");
+    put(&mut o, 0x0008, 0x0050, VR::SH, "ACC7781");
+    put(&mut o, 0x0008, 0x0060, VR::CS, modality);
+    put(&mut o, 0x0008, 0x0070, VR::LO, "SYNTHETIC MEDICAL");
+    put(&mut o, 0x0008, 0x0080, VR::LO, "St. Example Hospital");
+    put(&mut o, 0x0008, 0x0090, VR::PN, "HOUSE^GREGORY");
+    put(&mut o, 0x0008, 0x1010, VR::SH, "CTROOM3");
+    put(&mut o, 0x0008, 0x1030, VR::LO, "Chest of DOE JANE");
+    put(&mut o, 0x0008, 0x103E, VR::LO, "Axial 5mm");
+    put(&mut o, 0x0008, 0x1070, VR::PN, "TECH^TERRY");
+    if !i.references.is_empty() {
+        let items: Vec<InMemDicomObject> = i
+            .references
+            .iter()
+            .map(|r| {
+                let mut item = InMemDicomObject::new_empty();
+                put(&mut item, 0x0008, 0x1150, VR::UI, class);
+                put(&mut item, 0x0008, 0x1155, VR::UI, r.as_str());
+                item
+            })
+            .collect();
+        o.put(DataElement::new(
+            Tag(0x0008, 0x1140),
+            VR::SQ,
+            DataSetSequence::new(items, Length::UNDEFINED),
+        ));
+    }
+    put(&mut o, 0x0010, 0x0010, VR::PN, i.patient_name.as_str());
+    put(&mut o, 0x0010, 0x0020, VR::LO, i.patient_id.as_str());
+    put(&mut o, 0x0010, 0x0030, VR::DA, i.birth_date.as_str());
+    put(&mut o, 0x0010, 0x0040, VR::CS, "F");
+    put(&mut o, 0x0010, 0x1010, VR::AS, "063Y");
+    put(&mut o, 0x0018, 0x0050, VR::DS, "5");
+    put(&mut o, 0x0018, 0x1000, VR::LO, "SN-4711");
+    put(&mut o, 0x0018, 0x1020, VR::LO, "1.0");
+    put(&mut o, 0x0018, 0x5100, VR::CS, "HFS");
+    if modality == "CT" {
+        put(&mut o, 0x0018, 0x0060, VR::DS, "120");
+    } else {
+        put(&mut o, 0x0018, 0x0020, VR::CS, "SE");
+        put(&mut o, 0x0018, 0x0021, VR::CS, "NONE");
+        put(&mut o, 0x0018, 0x0022, VR::CS, "");
+        put(&mut o, 0x0018, 0x0023, VR::CS, "2D");
+        put(&mut o, 0x0018, 0x0080, VR::DS, "500");
+        put(&mut o, 0x0018, 0x0081, VR::DS, "20");
+        put(&mut o, 0x0018, 0x0091, VR::IS, "1");
+    }
+    put(&mut o, 0x0020, 0x000D, VR::UI, i.study_uid.as_str());
+    put(&mut o, 0x0020, 0x000E, VR::UI, i.series_uid.as_str());
+    put(&mut o, 0x0020, 0x0010, VR::SH, "S77");
+    put(&mut o, 0x0020, 0x0011, VR::IS, "1");
+    put(&mut o, 0x0020, 0x0012, VR::IS, "1");
+    put(
+        &mut o,
+        0x0020,
+        0x0013,
+        VR::IS,
+        i.instance_number.to_string(),
+    );
+    put(&mut o, 0x0020, 0x0020, VR::CS, strs(&["L", "P"]));
+    put(
+        &mut o,
+        0x0020,
+        0x0032,
+        VR::DS,
+        strs(&["-125", "-125", &format!("{}", i.instance_number * 5)]),
+    );
+    put(
+        &mut o,
+        0x0020,
+        0x0037,
+        VR::DS,
+        strs(&["1", "0", "0", "0", "1", "0"]),
+    );
+    put(
+        &mut o,
+        0x0020,
+        0x0052,
+        VR::UI,
+        i.frame_of_reference_uid.as_str(),
+    );
+    put(&mut o, 0x0020, 0x1040, VR::LO, "");
+    put(
+        &mut o,
+        0x0020,
+        0x4000,
+        VR::LT,
+        "Patient DOE JANE, ID SYN-000123, no findings",
+    );
+    put(&mut o, 0x0028, 0x0002, VR::US, 1u16);
+    put(&mut o, 0x0028, 0x0004, VR::CS, "MONOCHROME2");
+    if frames > 1 {
+        put(&mut o, 0x0028, 0x0008, VR::IS, frames.to_string());
+        o.put(DataElement::new(
+            Tag(0x0028, 0x0009),
+            VR::AT,
+            PrimitiveValue::Tags(vec![Tag(0x0018, 0x2001)].into()),
+        ));
+    }
+    put(&mut o, 0x0028, 0x0010, VR::US, rows);
+    put(&mut o, 0x0028, 0x0011, VR::US, cols);
+    put(&mut o, 0x0028, 0x0030, VR::DS, strs(&["0.5", "0.5"]));
+    put(&mut o, 0x0028, 0x0100, VR::US, 16u16);
+    put(&mut o, 0x0028, 0x0101, VR::US, 12u16);
+    put(&mut o, 0x0028, 0x0102, VR::US, 11u16);
+    put(&mut o, 0x0028, 0x0103, VR::US, 0u16);
+    put(&mut o, 0x0028, 0x0301, VR::CS, "NO");
+    if modality == "CT" {
+        put(&mut o, 0x0028, 0x1052, VR::DS, "-1024");
+        put(&mut o, 0x0028, 0x1053, VR::DS, "1");
+    }
+    put(&mut o, 0x0032, 0x1060, VR::LO, "CT CHEST");
+    // A private block with an identifying value.
+    put(&mut o, 0x0029, 0x0010, VR::LO, "SYNTHETIC PRIVATE");
+    put(&mut o, 0x0029, 0x1001, VR::LO, "DOE^JANE private copy");
+    o
+}
+
+/// Writes a complete synthetic instance: meta, header and `rows × cols ×
+/// frames` 16-bit pixels (a gradient), streamed.
+///
+/// # Errors
+/// [`Error::Encode`] or [`Error::Io`] when writing fails.
+pub fn write<W: Write>(kind: Kind, i: &Instance, mut w: W) -> Result<(), Error> {
+    let (rows, cols, frames) = match kind {
+        Kind::Ct { rows, cols } => (rows, cols, 1),
+        Kind::Mr { rows, cols, frames } => (rows, cols, frames),
+    };
+    let o = header(kind, i);
+    let class = match kind {
+        Kind::Ct { .. } => CT_IMAGE_STORAGE,
+        Kind::Mr { .. } => MR_IMAGE_STORAGE,
+    };
+    let meta = FileMetaTableBuilder::new()
+        .media_storage_sop_class_uid(class)
+        .media_storage_sop_instance_uid(i.sop_uid.as_str())
+        .transfer_syntax(EXPLICIT_VR_LE)
+        .implementation_class_uid("2.25.173133884307045929111064805455215858791")
+        .source_application_entity_title("SYNTH_SCANNER")
+        .build()
+        .map_err(|_| Error::Encode {
+            reason: "synthetic file meta",
+        })?;
+    let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
+    super::deid::write_synthetic_head(&mut w, &meta, &o, &ts)?;
+    let frame_len = u64::from(rows) * u64::from(cols) * 2;
+    let total = frame_len * u64::from(frames);
+    let len = u32::try_from(total).map_err(|_| Error::Encode {
+        reason: "synthetic pixel data over 4 GiB",
+    })?;
+    let io = Error::io("writing a synthetic file");
+    let mut head = Vec::with_capacity(12);
+    head.extend_from_slice(&0x7FE0u16.to_le_bytes());
+    head.extend_from_slice(&0x0010u16.to_le_bytes());
+    head.extend_from_slice(b"OW\0\0");
+    head.extend_from_slice(&len.to_le_bytes());
+    let row: Vec<u8> = (0..cols).flat_map(|c| (c % 4096).to_le_bytes()).collect();
+    let result = (|| {
+        w.write_all(&head)?;
+        for _ in 0..u64::from(rows) * u64::from(frames) {
+            w.write_all(&row)?;
+        }
+        w.flush()
+    })();
+    result.map_err(io)
+}
