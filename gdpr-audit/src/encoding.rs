@@ -7,9 +7,9 @@
 //! other than 0 or 1, a length past the end, invalid UTF-8, trailing
 //! bytes — so that decoding and re-encoding always give back the same bytes.
 
+use serde::Deserialize;
 use serde::de::IntoDeserializer;
 use serde::de::value::{Error as ValueError, StrDeserializer};
-use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
@@ -66,15 +66,6 @@ impl Writer {
                 self.str(s);
             }
         }
-    }
-
-    /// The kebab-case name of a unit enum variant (its serde name).
-    pub(crate) fn name<T: Serialize>(&mut self, v: &T) {
-        let name = serde_json::to_value(v)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        self.str(&name);
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {
@@ -199,7 +190,7 @@ mod tests {
         w.i128(-5);
         w.opt_str(Some("héllo"));
         w.opt_str(None);
-        w.name(&Purpose::QualityAssurance);
+        w.str(Purpose::QualityAssurance.name());
         let bytes = w.into_bytes();
         let mut r = Reader::new(&bytes, "test");
         assert_eq!(r.u8().unwrap(), 7);

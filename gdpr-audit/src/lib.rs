@@ -71,6 +71,7 @@ pub mod keystore;
 pub mod label;
 pub mod log;
 pub mod merkle;
+mod names;
 pub mod object;
 pub mod record;
 pub mod report;

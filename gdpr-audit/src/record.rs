@@ -168,7 +168,7 @@ impl Record {
         w.str(self.action.name());
         w.str(self.outcome.name());
         w.str(self.actor.id.expose());
-        w.name(&self.actor.role);
+        w.str(&crate::names::role(self.actor.role));
         // Invariant: checked in `Record::new` / `decode`.
         let kind = secrecy_kind(&self.actor.secrecy).unwrap_or(0);
         w.u8(kind);
@@ -179,12 +179,12 @@ impl Record {
         match &self.lawful_basis {
             LawfulBasis::Ordinary { art6 } => {
                 w.u8(1);
-                w.name(art6);
+                w.str(crate::names::art6(*art6));
             }
             LawfulBasis::SpecialCategory(pair) => {
                 w.u8(2);
-                w.name(&pair.art6());
-                w.name(&pair.art9());
+                w.str(crate::names::art6(pair.art6()));
+                w.str(crate::names::art9(pair.art9()));
                 w.u32(u32::try_from(pair.national().len()).unwrap_or(u32::MAX));
                 for p in pair.national() {
                     w.str(&p.jurisdiction);
