@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
+use gdpr_audit::sink::MemorySink;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{AuditContext, Audited, MemoryAuditSink, SyntheticInstance, SystemsConfig};
+use gdpr_dicom::store::{AuditContext, Audited, SyntheticInstance, SystemsConfig};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,7 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         folder.display()
     ))?;
     // Every operation leaves an audit event: who, why, on which basis, what.
-    let audit = Arc::new(MemoryAuditSink::default());
+    // (In memory here; a host passes its sealed `gdpr_audit::log::AuditLog`.)
+    let audit = Arc::new(MemorySink::new());
     let context = AuditContext::new(
         Actor {
             id: ActorId::new("dpo.jones")?,

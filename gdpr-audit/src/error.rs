@@ -72,6 +72,11 @@ pub enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The operating system's random number generator failed.
+    #[error(
+        "the operating system's random number generator failed; retry, and check the system's entropy source"
+    )]
+    Random,
     /// The log is already open for writing by another process.
     #[error("{path} is locked by another writer; close it or wait")]
     Locked {
@@ -80,7 +85,6 @@ pub enum Error {
     },
 }
 
-#[allow(dead_code)] // the helpers serve the storage and verification modules
 impl Error {
     /// An I/O error on `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

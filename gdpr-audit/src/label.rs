@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-fn check_label(value: &str, what: &'static str) -> Result<(), Error> {
+pub(crate) fn check_label(value: &str, what: &'static str) -> Result<(), Error> {
     if value.is_empty()
         || value.len() > 128
         || value

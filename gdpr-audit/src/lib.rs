@@ -2,19 +2,84 @@
 //!
 //! Accountability (GDPR Art. 5(2)), records of processing (Art. 30),
 //! security of processing (Art. 32) and breach documentation (Art. 33(5))
-//! all rest on an audit log that cannot be quietly changed. This crate
-//! provides the audit event model ([`event::AuditEvent`]).
+//! rest on an audit log that cannot be quietly changed. Here any change,
+//! deletion, reordering or rollback is detected by anyone holding the
+//! log's public key — and the log still honours erasure (Art. 17).
 //!
-//! Being built (tracked as the audit-log issue): the canonical encoding,
-//! hash chain, RFC 9162 Merkle tree, signed checkpoints, crash-safe storage
-//! and erasable personal fields.
+//! - **Records** ([`event::AuditEvent`]): IHE BALP / FHIR `AuditEvent` /
+//!   DICOM PS3.15 A.5 fields, in a versioned canonical encoding
+//!   ([`record`]) whose decoder rejects anything non-canonical.
+//! - **Integrity**: every record carries the hash of the previous one, and
+//!   the log is an RFC 9162 Merkle tree ([`merkle`]; proofs verified with
+//!   `ct-merkle`) with Ed25519-signed checkpoints in the C2SP
+//!   `tlog-checkpoint` format ([`checkpoint`], keys in [`signing`]).
+//! - **Verification** ([`verify`]) recomputes everything and reports the
+//!   first bad position; a checkpoint saved earlier elsewhere catches
+//!   truncation and rollback.
+//! - **Erasure** ([`seal`], [`keystore`]): personal fields are encrypted
+//!   per data subject (XChaCha20-Poly1305); erasing a subject destroys its
+//!   key, the chain hashes ciphertext and keeps verifying. Art. 15 reports
+//!   in [`report`].
+//! - **Storage**: the [`store::AuditStore`] trait and the embedded,
+//!   crash-safe [`file_store::FileStore`] (on-disk format in its docs);
+//!   pruning keeps the rest verifiable ([`log::AuditLog::prune_before`]).
+//! - **Exports** ([`export`]): JSON Lines with proofs, FHIR R4, DICOM XML.
+//!
+//! ```
+//! use gdpr_audit::file_store::{FileStore, LogDir};
+//! use gdpr_audit::keystore::KeyStore;
+//! use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+//! use gdpr_audit::signing::Signer;
+//! use gdpr_audit::verify::verify_store;
+//! # use gdpr_audit::{action::*, event::AuditEvent, label::SourceSystem};
+//! # use gdpr_core::{actor::*, basis::*, purpose::Purpose, subject::PatientId};
+//! # fn main() -> Result<(), gdpr_audit::Error> {
+//! # let tmp = tempfile::tempdir().expect("temp dir");
+//! # let dir = tmp.path().join("audit");
+//! # let event = AuditEvent::builder(EventType::PatientRecord, Action::Read,
+//! #     Actor { id: ActorId::new("dr.a")?, role: Role::Physician, secrecy: Secrecy::None },
+//! #     Purpose::Treatment, LawfulBasis::SpecialCategory(HealthBasis::new(
+//! #         Art6Basis::Contract, Art9Condition::HealthCare)), SourceSystem::new("EHR")?)
+//! #     .subject(PatientId::new("P-1")?).build(jiff::Timestamp::UNIX_EPOCH);
+//! let signer = Signer::generate("hospital.example/audit")?;
+//! let verifier = signer.verifier(); // give this to auditors
+//! let log = AuditLog::open(
+//!     FileStore::open(&dir, true)?,
+//!     KeyStore::create(FileStore::keys_path(&dir))?,
+//!     signer,
+//!     CheckpointPolicy::default(),
+//! )?;
+//! let receipt = log.append(&event)?; // durable when it returns
+//! let checkpoint = log.checkpoint()?; // an auditor keeps this note
+//! let report = verify_store(&LogDir(dir), &verifier, Some(&checkpoint))?;
+//! assert_eq!((receipt.position, report.records), (0, 1));
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod checkpoint;
+pub(crate) mod encoding;
 pub mod error;
 pub mod event;
+pub mod export;
+pub mod file_store;
+pub mod frame;
+pub mod frontier;
+pub mod keystore;
 pub mod label;
+pub mod log;
+pub mod merkle;
+mod names;
 pub mod object;
+pub mod record;
+pub mod report;
+pub mod seal;
+pub mod signing;
+pub mod sink;
+pub mod store;
+pub mod verify;
+pub mod view;
 
 pub use error::Error;

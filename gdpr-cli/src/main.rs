@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit;
 mod authorize;
 mod bases;
 mod dicom;
@@ -34,6 +35,9 @@ struct Cli {
 enum Command {
     /// List the Art. 6(1) bases and Art. 9(2) conditions with their citations.
     Bases(bases::Args),
+    /// The tamper-evident audit log: init, append, checkpoint, verify, prove,
+    /// export, subject-report, erase-subject, prune.
+    Audit(audit::Args),
     /// De-identify DICOM files for research (PS3.15 E.1-1), make project keys.
     #[command(subcommand)]
     Dicom(dicom::Command),
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Bases(args) => bases::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Dicom(cmd) => dicom::run(cmd),
         Command::Retention(args) => retention::run(args),
         Command::Authorize(args) => authorize::run(args),

@@ -7,18 +7,22 @@
 //! or configuration.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use gdpr_audit::event::AuditEvent;
+use gdpr_audit::file_store::FileStore;
+use gdpr_audit::keystore::KeyStore;
+use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+use gdpr_audit::signing::Signer;
+use gdpr_audit::sink::AuditSink;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
-use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{AuditContext, AuditSink, Audited, SystemsConfig};
+use gdpr_dicom::store::{AuditContext, Audited, SystemsConfig};
 use serde_json::json;
 
 use crate::error::CliError;
@@ -67,12 +71,14 @@ enum Derived {
 /// Which patient on which system, and who asks.
 #[derive(Debug, clap::Args)]
 struct Target {
-    /// Append one audit event per operation (JSON Lines of
-    /// gdpr_audit::event::AuditEvent) to this file; required for `erase`.
-    /// Until the sealed audit log is available, keep the file as protected
-    /// as the data: events carry the patient identifier.
-    #[arg(long = "audit-log")]
+    /// Record one audit event per operation in this audit log directory
+    /// (made with `gdpr audit init`); required for `erase`. Personal fields
+    /// are sealed under the subject's key.
+    #[arg(long = "audit-log", requires = "audit_key")]
     audit_log: Option<PathBuf>,
+    /// The audit log's secret signing key (from `gdpr audit init --key-out`).
+    #[arg(long = "audit-key")]
+    audit_key: Option<PathBuf>,
     /// Who runs the command, for the audit event.
     #[arg(long, default_value = "gdpr-cli")]
     actor: String,
@@ -118,10 +124,10 @@ impl Target {
                 art6: Art6Basis::LegalObligation,
             },
         );
-        let sink = Arc::new(JsonLinesSink {
-            path: path.clone(),
-            lock: Mutex::new(()),
-        });
+        let key = self.audit_key.as_deref().ok_or_else(|| {
+            CliError::BadInput("--audit-log needs --audit-key (the log's signing key)".into())
+        })?;
+        let sink: Arc<dyn AuditSink> = Arc::new(open_audit_log(path, key)?);
         Ok((Box::new(Audited::new(store, sink, context)?), subject))
     }
 }
@@ -166,8 +172,9 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
         } => {
             if target.audit_log.is_none() {
                 return Err(CliError::BadInput(
-                    "erase needs --audit-log FILE: the audit record is the proof of erasure \
-                     (Orthanc, for one, forgets a deleted resource's history)"
+                    "erase needs --audit-log DIR --audit-key KEY (see `gdpr audit init`): the \
+                     audit record is the proof of erasure (Orthanc, for one, forgets a deleted \
+                     resource's history)"
                         .into(),
                 ));
             }
@@ -225,35 +232,18 @@ fn confirm(studies: usize, system: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Appends audit events as JSON Lines, fsynced after each event.
-struct JsonLinesSink {
-    path: PathBuf,
-    lock: Mutex<()>,
-}
-
-impl AuditSink for JsonLinesSink {
-    fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
-        let fail = |e: std::io::Error| StoreError::Local {
-            operation: "append audit event",
-            detail: e.kind().to_string(),
-        };
-        let mut line = serde_json::to_vec(&event).map_err(|e| StoreError::Local {
-            operation: "encode audit event",
-            detail: e.to_string(),
-        })?;
-        line.push(b'\n');
-        let _guard = self.lock.lock().map_err(|_| StoreError::Local {
-            operation: "append audit event",
-            detail: "the audit writer is poisoned".into(),
-        })?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(fail)?;
-        file.write_all(&line).map_err(fail)?;
-        file.sync_all().map_err(fail)
-    }
+/// Opens the sealed audit log in `dir` with the signing key in `key`.
+fn open_audit_log(dir: &Path, key: &Path) -> Result<AuditLog<FileStore>, CliError> {
+    let audit = |e: gdpr_audit::Error| CliError::BadInput(format!("audit log: {e}"));
+    let text =
+        zeroize::Zeroizing::new(std::fs::read_to_string(key).map_err(|source| CliError::Io {
+            path: key.display().to_string(),
+            source,
+        })?);
+    let signer = Signer::parse(&text).map_err(audit)?;
+    let store = FileStore::open(dir, false).map_err(audit)?;
+    let keys = KeyStore::open(FileStore::keys_path(dir)).map_err(audit)?;
+    AuditLog::open(store, keys, signer, CheckpointPolicy::default()).map_err(audit)
 }
 
 fn print_json(value: &serde_json::Value) -> Result<(), CliError> {

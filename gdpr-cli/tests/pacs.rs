@@ -91,8 +91,17 @@ fn locate_export_erase_from_the_command_line() {
     assert_eq!(json["files"], 2);
     assert!(out.join("manifest.json").exists());
 
-    let audit = dir.path().join("audit.jsonl");
+    // A sealed audit log, made as a DPO would.
+    let audit = dir.path().join("audit");
+    let key = dir.path().join("audit.key");
+    let status = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args(["audit", "init", audit.to_str().unwrap(), "--key-out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
     let audit_arg = audit.to_str().unwrap();
+    let key_arg = key.to_str().unwrap();
     // Without an audit log, nothing is erased.
     let (code, _, stderr) = gdpr(&["erase", "--patient-id", "CANARY-CLI-1", "--yes"], &config);
     assert_eq!(code, 2);
@@ -105,6 +114,8 @@ fn locate_export_erase_from_the_command_line() {
             "CANARY-CLI-1",
             "--audit-log",
             audit_arg,
+            "--audit-key",
+            key_arg,
         ],
         &config,
     );
@@ -121,21 +132,37 @@ fn locate_export_erase_from_the_command_line() {
             "--yes",
             "--audit-log",
             audit_arg,
+            "--audit-key",
+            key_arg,
             "--actor",
             "dpo.jones",
         ],
         &config,
     );
     assert_eq!(code, 0);
-    let events: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
-        .unwrap()
+    // Exactly one event (the erasure) in the sealed log, and the log verifies.
+    let export = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args([
+            "audit", "export", audit_arg, "--format", "jsonl", "--redact",
+        ])
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{export:?}");
+    let text = String::from_utf8(export.stdout).unwrap();
+    let lines: Vec<&str> = text
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|l| l.contains(r#""type":"record""#))
         .collect();
-    assert_eq!(events.len(), 1, "one audit event per operation");
-    assert_eq!(events[0]["action"], "erasure");
-    assert_eq!(events[0]["outcome"], "success");
-    assert_eq!(events[0]["purpose"], "data-subject-request");
+    assert_eq!(lines.len(), 1, "one audit event per operation: {text}");
+    assert!(lines[0].contains("erasure"), "{text}");
+    assert!(lines[0].contains("data-subject-request"), "{text}");
+    assert!(!text.contains("CANARY"), "redacted export leaks: {text}");
+    let verify = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args(["audit", "verify", audit_arg, "--public-key"])
+        .arg(audit.join("public.key"))
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{verify:?}");
     assert_eq!(json["verified"], true);
     assert_eq!(json["erased"].as_array().unwrap().len(), 2);
     assert!(json["left"].as_array().unwrap().is_empty());

@@ -1,6 +1,8 @@
 //! Audit of store operations: [`Audited`] wraps any [`SubjectStore`] and
-//! records one [`gdpr_audit::event::AuditEvent`] per operation into an
-//! [`AuditSink`].
+//! records one [`gdpr_audit::event::AuditEvent`] per operation through
+//! gdpr-audit's [`AuditSink`] seam (an [`gdpr_audit::log::AuditLog`] in
+//! production: sealed, hash-chained, personal fields encrypted under the
+//! subject's key; [`gdpr_audit::sink::MemorySink`] in tests).
 //!
 //! | operation | event type | action |
 //! |---|---|---|
@@ -22,13 +24,14 @@
 //! result and its record.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use gdpr_audit::action::{Action, EventType, Outcome};
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::label::{CorrelationId, SourceSystem, TenantId};
 use gdpr_audit::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
+use gdpr_audit::sink::AuditSink;
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::LawfulBasis;
 use gdpr_core::purpose::Purpose;
@@ -37,41 +40,6 @@ use gdpr_core::store::{
     SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
-
-/// Where [`Audited`] records events (the audit log, or memory in tests).
-pub trait AuditSink: Send + Sync {
-    /// Records one event durably.
-    ///
-    /// # Errors
-    /// [`StoreError::Local`] when the event could not be recorded.
-    fn record(&self, event: AuditEvent) -> Result<(), StoreError>;
-}
-
-/// A sink that keeps events in memory (tests, short-lived tools).
-#[derive(Debug, Default)]
-pub struct MemoryAuditSink {
-    events: Mutex<Vec<AuditEvent>>,
-}
-
-impl MemoryAuditSink {
-    /// The events recorded so far.
-    pub fn events(&self) -> Vec<AuditEvent> {
-        self.events.lock().map(|e| e.clone()).unwrap_or_default()
-    }
-}
-
-impl AuditSink for MemoryAuditSink {
-    fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.events
-            .lock()
-            .map_err(|_| StoreError::Local {
-                operation: "record audit event",
-                detail: "the in-memory audit sink is poisoned".into(),
-            })?
-            .push(event);
-        Ok(())
-    }
-}
 
 /// Who acts on the store, why and on which lawful basis.
 #[derive(Debug, Clone)]
@@ -194,7 +162,13 @@ impl<S: SubjectStore> Audited<S> {
         if let Ok(text) = FreeText::new(bounded(text)) {
             builder = builder.text(text);
         }
-        self.sink.record(builder.build(jiff::Timestamp::now()))
+        self.sink
+            .record(&builder.build(jiff::Timestamp::now()))
+            .map(|_receipt| ())
+            .map_err(|e| StoreError::Local {
+                operation: "record audit event",
+                detail: e.to_string(),
+            })
     }
 }
 
@@ -318,10 +292,10 @@ mod tests {
 
     struct Broken;
     impl AuditSink for Broken {
-        fn record(&self, _: AuditEvent) -> Result<(), StoreError> {
-            Err(StoreError::Local {
-                operation: "record audit event",
-                detail: "disk full".into(),
+        fn record(&self, _: &AuditEvent) -> Result<gdpr_audit::log::Receipt, gdpr_audit::Error> {
+            Err(gdpr_audit::Error::Io {
+                path: "audit.log".into(),
+                source: std::io::Error::from(std::io::ErrorKind::StorageFull),
             })
         }
     }
@@ -347,7 +321,7 @@ mod tests {
         SyntheticInstance::new("1.2.826.0.1.3680043.10.1234.3", subject.expose(), 1, 1, 1)
             .write_to(&dir.path().join("a.dcm"))
             .unwrap();
-        let sink = Arc::new(MemoryAuditSink::default());
+        let sink = Arc::new(gdpr_audit::sink::MemorySink::new());
         let store = Audited::new(
             FolderStore::open("archive", dir.path()).unwrap(),
             sink.clone(),

@@ -52,7 +52,7 @@ mod secret;
 mod synthetic;
 mod token;
 
-pub use audited::{AuditContext, AuditSink, Audited, MemoryAuditSink};
+pub use audited::{AuditContext, Audited};
 pub use config::{Dcm4cheeEntry, RemoteConfig, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
 pub use dicomweb::{DicomWebConfig, DicomWebStore};

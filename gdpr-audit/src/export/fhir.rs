@@ -1,0 +1,141 @@
+//! FHIR R4 `AuditEvent`, following the IHE Basic Audit Log Patterns (BALP):
+//! `type` from DICOM CID 400 (or `rest`), CRUDE `action`, numeric
+//! `outcome`, `purposeOfEvent` from v3 ActReason, one agent (the actor,
+//! requestor), `source.observer`, and entities for the patient (role 1)
+//! and the object. The lawful basis and the log position travel in
+//! extensions.
+
+use gdpr_core::actor::Role;
+use gdpr_core::purpose::Purpose;
+use serde_json::{Value, json};
+
+use super::{Disclosure, Item, personal_json};
+use crate::object::ObjectKind;
+use crate::report::Personal;
+use crate::store::hex;
+
+const EXT_BASE: &str = "https://gdpr-health.invalid/fhir/StructureDefinition";
+
+/// v3 ActReason code for a purpose.
+pub(crate) fn purpose_of_use(p: Purpose) -> &'static str {
+    match p {
+        Purpose::Diagnosis | Purpose::Treatment | Purpose::Prevention => "TREAT",
+        Purpose::CareCoordination => "COC",
+        Purpose::Billing => "HPAYMT",
+        Purpose::QualityAssurance => "HQUALIMP",
+        Purpose::HealthcareManagement => "HOPERAT",
+        Purpose::Research | Purpose::Statistics => "HRESCH",
+        Purpose::Archiving => "RECORDMGT",
+        Purpose::PublicHealth => "PUBHLTH",
+        Purpose::LegalClaims => "HLEGAL",
+        Purpose::LegalObligation => "HCOMPL",
+        Purpose::DataSubjectRequest => "PATRQT",
+        _ => "HOPERAT",
+    }
+}
+
+/// The FHIR object-role code for an object kind.
+fn object_role(kind: ObjectKind) -> (&'static str, &'static str) {
+    match kind {
+        ObjectKind::Patient => ("1", "Patient"),
+        ObjectKind::Document => ("3", "Report"),
+        ObjectKind::Query => ("24", "Query"),
+        ObjectKind::AuditLog => ("13", "Security Resource"),
+        _ => ("4", "Domain Resource"),
+    }
+}
+
+fn role_name(role: Role) -> String {
+    serde_json::to_value(role)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub(crate) fn audit_event(item: &Item, disclosure: Disclosure) -> Value {
+    let r = &item.record;
+    let code = r.event_type().code();
+    let pou = purpose_of_use(r.purpose());
+    let agent_type = if r.actor().role == Role::System {
+        "dataprocessor"
+    } else {
+        "humanuser"
+    };
+    let mut entities = Vec::new();
+    let readable = match (&item.personal, disclosure) {
+        (Personal::Readable(f), Disclosure::Full) => Some(f),
+        _ => None,
+    };
+    match &item.personal {
+        Personal::NoneRecorded => {}
+        Personal::Erased(_) | Personal::Readable(_) if readable.is_none() => entities.push(json!({
+            "what": {"display": personal_json(&item.personal, disclosure)["status"]},
+            "description": "personal fields not included",
+            "extension": [{"url": format!("{EXT_BASE}/personal-fields"), "valueString": personal_json(&item.personal, disclosure).to_string()}],
+        })),
+        _ => {}
+    }
+    if let Some(s) = readable.and_then(|f| f.subject.as_ref()) {
+        let mut ident = json!({"value": s.expose()});
+        if let Some(i) = s.issuer() {
+            ident["assigner"] = json!({"display": i});
+        }
+        entities.push(json!({
+            "what": {"identifier": ident},
+            "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person"},
+            "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"},
+        }));
+    }
+    if let Some(kind) = r.object_kind() {
+        let (rc, rd) = object_role(kind);
+        let mut e = json!({
+            "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object"},
+            "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": rc, "display": rd},
+            "name": kind.name(),
+        });
+        if let Some(id) = readable.and_then(|f| f.object_id.as_ref()) {
+            e["what"] = json!({"identifier": {"value": id.expose()}});
+        }
+        if let Some(t) = readable.and_then(|f| f.text.as_ref()) {
+            e["description"] = json!(t.expose());
+        }
+        entities.push(e);
+    }
+    let mut source = json!({
+        "observer": {"display": r.source().as_str()},
+        "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server"}],
+    });
+    if let Some(t) = r.tenant() {
+        source["site"] = json!(t.as_str());
+    }
+    let basis = serde_json::to_string(r.lawful_basis()).unwrap_or_default();
+    let mut ev = json!({
+        "resourceType": "AuditEvent",
+        "id": format!("gdpr-audit-{}", r.position()),
+        "type": {"system": code.system, "code": code.code, "display": code.display},
+        "action": r.action().crude_code(),
+        "recorded": r.recorded().to_string(),
+        "outcome": r.outcome().code().to_string(),
+        "purposeOfEvent": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": pou}], "text": r.purpose().name()}],
+        "agent": [{
+            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type", "code": agent_type}]},
+            "role": [{"text": role_name(r.actor().role)}],
+            "who": {"identifier": {"value": r.actor().id.expose()}},
+            "requestor": true,
+            "purposeOfUse": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": pou}]}],
+        }],
+        "source": source,
+        "entity": entities,
+        "extension": [
+            {"url": format!("{EXT_BASE}/lawful-basis"), "valueString": basis},
+            {"url": format!("{EXT_BASE}/log-position"), "valueUnsignedInt": r.position()},
+            {"url": format!("{EXT_BASE}/leaf-hash"), "valueString": hex(&item.leaf)},
+        ],
+    });
+    if let Some(c) = r.correlation_id()
+        && let Some(a) = ev["extension"].as_array_mut()
+    {
+        a.push(json!({"url": format!("{EXT_BASE}/correlation-id"), "valueString": c.as_str()}));
+    }
+    ev
+}

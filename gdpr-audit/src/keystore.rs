@@ -1,0 +1,405 @@
+//! The key store: one data key per data subject, kept in a file separate
+//! from the log.
+//!
+//! The file never holds a subject reference in clear: subjects are found
+//! through a *blind index*, HMAC-SHA-256 under a secret of the store over
+//! the subject reference.
+//!
+//! A new subject's key is **appended** (one `write` + `fdatasync`, before
+//! any record sealed with it is acknowledged), so adding keys costs the
+//! same at ten or a million subjects. Erasing a subject (Art. 17)
+//! **rewrites** the file without its key, durably: temporary file,
+//! `fdatasync`, rename over the old file, `fsync` of the directory; the old
+//! file is unlinked. (Blocks of unlinked files may survive on the medium:
+//! keep the key store on an encrypted volume, and purge backups on their
+//! own schedule.)
+//!
+//! # File format, version 2
+//!
+//! ```text
+//! header  [4] magic "GAKS", u8 version (2), [32] blind-index secret,
+//!         [16] key id + [32] key for events without a subject,
+//!         [32] SHA-256 of the header bytes before it
+//! entries n × ([32] blind index, [16] key id, [32] key,
+//!              [32] SHA-256 of these 80 bytes)
+//! ```
+//!
+//! An incomplete final entry (a crash while adding a key, never
+//! acknowledged) is ignored and overwritten by the next addition; a
+//! complete entry with a wrong checksum means damage: restore from backup.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use gdpr_core::subject::PatientId;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::Error;
+use crate::encoding::{Reader, Writer};
+use crate::seal::{DataKey, KeyId};
+
+const MAGIC: &[u8; 4] = b"GAKS";
+const VERSION: u8 = 2;
+const HEADER_LEN: usize = 4 + 1 + 32 + 16 + 32 + 32;
+const ENTRY_LEN: usize = 32 + 16 + 32 + 32;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    key_id: KeyId,
+    key: DataKey,
+}
+
+/// Per-subject data keys (see the module docs).
+#[derive(Debug)]
+pub struct KeyStore {
+    path: PathBuf,
+    index_secret: DataKey,
+    /// HMAC keyed with `index_secret`, cloned per lookup (saves the key
+    /// schedule on every append).
+    index_mac: Hmac<Sha256>,
+    unattributed: Entry,
+    by_index: BTreeMap<[u8; 32], Entry>,
+    by_id: HashMap<KeyId, [u8; 32]>,
+}
+
+fn keyed(secret: &DataKey) -> Hmac<Sha256> {
+    // Invariant: HMAC accepts keys of any length.
+    <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+}
+
+fn random_id() -> Result<KeyId, Error> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|_| Error::Random)?;
+    Ok(KeyId::from_bytes(b))
+}
+
+impl KeyStore {
+    /// Creates a new key store at `path` (which must not exist).
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file exists or cannot be written.
+    pub fn create(path: impl Into<PathBuf>) -> Result<Self, Error> {
+        let path = path.into();
+        if path.exists() {
+            return Err(Error::io(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "key store already exists",
+                ),
+            ));
+        }
+        let index_secret = DataKey::random()?;
+        let store = Self {
+            path,
+            index_mac: keyed(&index_secret),
+            index_secret,
+            unattributed: Entry {
+                key_id: random_id()?,
+                key: DataKey::random()?,
+            },
+            by_index: BTreeMap::new(),
+            by_id: HashMap::new(),
+        };
+        store.persist()?;
+        Ok(store)
+    }
+
+    /// Opens the key store at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if unreadable; [`Error::NonCanonical`] if damaged.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, Error> {
+        let path = path.into();
+        let bytes = Zeroizing::new(fs::read(&path).map_err(|e| Error::io(&path, e))?);
+        let damaged = |offset: usize, reason| Error::NonCanonical {
+            what: "key store",
+            offset: offset as u64,
+            reason,
+        };
+        if bytes.len() < HEADER_LEN {
+            return Err(damaged(0, "file too short for a key store header"));
+        }
+        let (header, entries) = bytes.split_at(HEADER_LEN);
+        let (head, sum) = header.split_at(HEADER_LEN - 32);
+        if Sha256::digest(head).as_slice() != sum {
+            return Err(damaged(
+                0,
+                "header checksum mismatch: the key store is damaged; restore it from backup",
+            ));
+        }
+        let mut r = Reader::new(head, "key store");
+        if r.take(4)? != MAGIC || r.u8()? != VERSION {
+            return Err(r.fail("not a version-2 gdpr-audit key store"));
+        }
+        let index_secret = DataKey::from_bytes(r.array()?);
+        let unattributed = Entry {
+            key_id: KeyId::from_bytes(r.array()?),
+            key: DataKey::from_bytes(r.array()?),
+        };
+        r.finish()?;
+        let mut by_index = BTreeMap::new();
+        let mut by_id = HashMap::new();
+        // A trailing partial entry is an unacknowledged addition: ignored.
+        for (n, chunk) in entries.chunks_exact(ENTRY_LEN).enumerate() {
+            let (body, sum) = chunk.split_at(80);
+            let at = HEADER_LEN + n * ENTRY_LEN;
+            if Sha256::digest(body).as_slice() != sum {
+                return Err(damaged(
+                    at,
+                    "entry checksum mismatch: the key store is damaged; restore it from backup",
+                ));
+            }
+            let mut r = Reader::new(body, "key store entry");
+            let index: [u8; 32] = r.array()?;
+            let entry = Entry {
+                key_id: KeyId::from_bytes(r.array()?),
+                key: DataKey::from_bytes(r.array()?),
+            };
+            if by_index.contains_key(&index) || by_id.contains_key(&entry.key_id) {
+                return Err(damaged(
+                    at,
+                    "duplicate entry: the key store is damaged; restore it from backup",
+                ));
+            }
+            by_id.insert(entry.key_id, index);
+            by_index.insert(index, entry);
+        }
+        Ok(Self {
+            path,
+            index_mac: keyed(&index_secret),
+            index_secret,
+            unattributed,
+            by_index,
+            by_id,
+        })
+    }
+
+    fn blind(&self, subject: &PatientId) -> [u8; 32] {
+        let mut w = Writer::default();
+        w.opt_str(subject.issuer());
+        w.str(subject.expose());
+        let msg = Zeroizing::new(w.into_bytes());
+        let mut mac = self.index_mac.clone();
+        mac.update(&msg);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The key id of `subject`, if the subject has a key.
+    pub fn find(&self, subject: &PatientId) -> Option<KeyId> {
+        self.by_index.get(&self.blind(subject)).map(|e| e.key_id)
+    }
+
+    /// The key of `subject`, created (and stored durably) if missing.
+    pub(crate) fn key_for(&mut self, subject: &PatientId) -> Result<(KeyId, DataKey), Error> {
+        let index = self.blind(subject);
+        if let Some(e) = self.by_index.get(&index) {
+            return Ok((e.key_id, e.key.clone()));
+        }
+        let entry = Entry {
+            key_id: random_id()?,
+            key: DataKey::random()?,
+        };
+        self.append_entry(&index, &entry)?;
+        self.by_id.insert(entry.key_id, index);
+        self.by_index.insert(index, entry.clone());
+        Ok((entry.key_id, entry.key))
+    }
+
+    /// The key for events without a data subject.
+    pub(crate) fn unattributed(&self) -> (KeyId, DataKey) {
+        (self.unattributed.key_id, self.unattributed.key.clone())
+    }
+
+    /// The key with id `id`, unless erased.
+    pub(crate) fn key(&self, id: &KeyId) -> Option<DataKey> {
+        if *id == self.unattributed.key_id {
+            return Some(self.unattributed.key.clone());
+        }
+        let index = self.by_id.get(id)?;
+        self.by_index.get(index).map(|e| e.key.clone())
+    }
+
+    /// Whether the key with id `id` still exists.
+    pub fn has_key(&self, id: &KeyId) -> bool {
+        self.key(id).is_some()
+    }
+
+    /// Destroys the key of `subject` and rewrites the store durably.
+    /// Returns the id of the destroyed key.
+    ///
+    /// # Errors
+    /// [`Error::UnknownSubject`] if the subject has no key;
+    /// [`Error::Io`] if the store cannot be rewritten (the key then stays).
+    pub(crate) fn erase(&mut self, subject: &PatientId) -> Result<KeyId, Error> {
+        let index = self.blind(subject);
+        let entry = self.by_index.remove(&index).ok_or(Error::UnknownSubject)?;
+        self.by_id.remove(&entry.key_id);
+        if let Err(e) = self.persist() {
+            self.by_id.insert(entry.key_id, index);
+            self.by_index.insert(index, entry);
+            return Err(e);
+        }
+        Ok(entry.key_id)
+    }
+
+    fn header(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = Writer::with_capacity(HEADER_LEN);
+        w.fixed(MAGIC);
+        w.u8(VERSION);
+        w.fixed(self.index_secret.as_bytes());
+        w.fixed(self.unattributed.key_id.as_bytes());
+        w.fixed(self.unattributed.key.as_bytes());
+        let mut bytes = Zeroizing::new(w.into_bytes());
+        let sum = Sha256::digest(bytes.as_slice());
+        bytes.extend_from_slice(&sum);
+        bytes
+    }
+
+    fn entry_bytes(index: &[u8; 32], e: &Entry, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(index);
+        out.extend_from_slice(e.key_id.as_bytes());
+        out.extend_from_slice(e.key.as_bytes());
+        let sum = Sha256::digest(&out[start..]);
+        out.extend_from_slice(&sum);
+    }
+
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut bytes = self.header();
+        for (index, e) in &self.by_index {
+            Self::entry_bytes(index, e, &mut bytes);
+        }
+        bytes
+    }
+
+    /// Appends one entry durably at the end of the complete entries
+    /// (overwriting a torn one), then `fdatasync`.
+    fn append_entry(&self, index: &[u8; 32], entry: &Entry) -> Result<(), Error> {
+        let mut bytes = Zeroizing::new(Vec::with_capacity(ENTRY_LEN));
+        Self::entry_bytes(index, entry, &mut bytes);
+        let at = (HEADER_LEN + self.by_index.len() * ENTRY_LEN) as u64;
+        let f = OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .map_err(|e| Error::io(&self.path, e))?;
+        f.write_all_at(&bytes, at)
+            .map_err(|e| Error::io(&self.path, e))?;
+        f.set_len(at + ENTRY_LEN as u64)
+            .map_err(|e| Error::io(&self.path, e))?;
+        f.sync_data().map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Writes the store durably: temporary file, `fdatasync`, rename,
+    /// directory `fsync`.
+    fn persist(&self) -> Result<(), Error> {
+        let bytes = self.encode();
+        let tmp = self.path.with_extension("tmp");
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        f.write_all(&bytes).map_err(|e| Error::io(&tmp, e))?;
+        f.sync_data().map_err(|e| Error::io(&tmp, e))?;
+        drop(f);
+        fs::rename(&tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        sync_dir(&self.path)
+    }
+}
+
+/// `fsync`s the directory holding `path`, so a rename or a new file is durable.
+pub(crate) fn sync_dir(path: &Path) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_persist_and_erasure_is_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let mut ks = KeyStore::create(&path).unwrap();
+        let alice = PatientId::new("CANARY-ALICE").unwrap();
+        let bob = PatientId::new("BOB").unwrap().with_issuer("H").unwrap();
+        let (a, _) = ks.key_for(&alice).unwrap();
+        let (b, _) = ks.key_for(&bob).unwrap();
+        assert_eq!(ks.key_for(&alice).unwrap().0, a);
+        let raw = fs::read(&path).unwrap();
+        assert!(!raw.windows(6).any(|w| w == b"CANARY"));
+
+        let mut ks = KeyStore::open(&path).unwrap();
+        let debug = format!("{ks:?}");
+        assert!(
+            debug.contains("<secret>") && !debug.contains("CANARY"),
+            "{debug}"
+        );
+        assert_eq!(ks.find(&alice), Some(a));
+        assert_eq!(ks.erase(&alice).unwrap(), a);
+        let ks = KeyStore::open(&path).unwrap();
+        assert_eq!(ks.find(&alice), None);
+        assert!(!ks.has_key(&a));
+        assert!(ks.has_key(&b));
+        assert!(matches!(
+            KeyStore::open(&path).unwrap().erase(&alice),
+            Err(Error::UnknownSubject)
+        ));
+    }
+
+    #[test]
+    fn torn_addition_is_ignored_and_overwritten_damage_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let mut ks = KeyStore::create(&path).unwrap();
+        let (a, _) = ks.key_for(&PatientId::new("A").unwrap()).unwrap();
+        let full = fs::read(&path).unwrap();
+        // A crash while adding a second key left half an entry.
+        let mut torn = full.clone();
+        torn.extend_from_slice(&[7; 50]);
+        fs::write(&path, &torn).unwrap();
+        let mut ks = KeyStore::open(&path).unwrap();
+        assert_eq!(ks.find(&PatientId::new("A").unwrap()), Some(a));
+        let (b, _) = ks.key_for(&PatientId::new("B").unwrap()).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().len() as usize,
+            HEADER_LEN + 2 * ENTRY_LEN
+        );
+        let ks = KeyStore::open(&path).unwrap();
+        assert_eq!(ks.find(&PatientId::new("B").unwrap()), Some(b));
+        // A flipped bit inside a complete entry is damage.
+        let mut bad = fs::read(&path).unwrap();
+        bad[HEADER_LEN + 3] ^= 1;
+        fs::write(&path, &bad).unwrap();
+        assert!(matches!(
+            KeyStore::open(&path),
+            Err(Error::NonCanonical { .. })
+        ));
+    }
+
+    #[test]
+    fn damaged_store_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        KeyStore::create(&path).unwrap();
+        let mut raw = fs::read(&path).unwrap();
+        raw[10] ^= 1;
+        fs::write(&path, raw).unwrap();
+        assert!(KeyStore::open(&path).is_err());
+    }
+}

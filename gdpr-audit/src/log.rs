@@ -1,0 +1,393 @@
+//! The audit log: seals events, chains and checkpoints them, and stores
+//! them durably in an [`AuditStore`].
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use gdpr_core::subject::PatientId;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::Error;
+use crate::action::Action;
+use crate::checkpoint::Checkpoint;
+use crate::event::AuditEvent;
+use crate::keystore::KeyStore;
+use crate::merkle::{Tree, leaf_hash};
+use crate::record::{Hash, Record};
+use crate::seal::{KeyId, PersonalFields, SealedFields};
+use crate::signing::Signer;
+use crate::store::{AuditStore, Entry, PruneAnchor, hex};
+use crate::verify::LogVerifier;
+use crate::view::RecordView;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// When the log writes a signed checkpoint by itself (besides
+/// [`AuditLog::checkpoint`] on demand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    /// After this many records since the last checkpoint.
+    pub every_records: Option<u64>,
+    /// When an event is recorded this long after the last checkpoint
+    /// (measured with the events' own `recorded` times: no clock is read).
+    pub every: Option<SignedDuration>,
+}
+
+impl Default for CheckpointPolicy {
+    /// Every 1000 records or 5 minutes.
+    fn default() -> Self {
+        Self {
+            every_records: Some(1000),
+            every: Some(SignedDuration::from_secs(300)),
+        }
+    }
+}
+
+/// Proof that an append is durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    /// The record's position.
+    pub position: u64,
+    /// Its RFC 9162 leaf hash.
+    pub leaf_hash: Hash,
+}
+
+#[derive(Debug)]
+struct State {
+    prev: Hash,
+    tree: Tree,
+    since_checkpoint: u64,
+    last_checkpoint_time: Option<Timestamp>,
+    last_note: Option<String>,
+    last_recorded: Option<Timestamp>,
+}
+
+/// A writable audit log.
+#[derive(Debug)]
+pub struct AuditLog<S: AuditStore> {
+    store: S,
+    signer: Signer,
+    keys: Mutex<KeyStore>,
+    state: Mutex<State>,
+    policy: CheckpointPolicy,
+}
+
+impl<S: AuditStore> AuditLog<S> {
+    /// Opens the log in `store`, verifying it completely against the
+    /// signer's own public key.
+    ///
+    /// # Errors
+    /// [`Error::Tampered`] if the stored log does not verify; [`Error::Io`].
+    pub fn open(
+        store: S,
+        keys: KeyStore,
+        signer: Signer,
+        policy: CheckpointPolicy,
+    ) -> Result<Self, Error> {
+        let verifier = signer.verifier();
+        let mut v = LogVerifier::new(&verifier, None)?;
+        let mut tree = Tree::new();
+        if let Some(anchor) = store.anchor()? {
+            v.resume_after(&anchor)?;
+            tree = Tree::after_prune(v.frontier().clone());
+        }
+        let mut last_note = None;
+        let mut since = 0;
+        let mut last_recorded = None;
+        let end = store.scan(&mut |offset, entry| {
+            match entry {
+                Entry::Record(bytes) => {
+                    v.record(offset, &bytes)?;
+                    tree.push(*v.last_leaf());
+                    since += 1;
+                    last_recorded = RecordView::parse(&bytes).ok().map(|r| r.recorded);
+                }
+                Entry::Checkpoint(note) => {
+                    v.checkpoint(offset, &note)?;
+                    since = 0;
+                    last_note = Some(note);
+                }
+            }
+            Ok(())
+        })?;
+        let prev = *v.last_leaf();
+        v.finish(end)?;
+        Ok(Self {
+            store,
+            signer,
+            keys: Mutex::new(keys),
+            state: Mutex::new(State {
+                prev,
+                tree,
+                since_checkpoint: since,
+                last_checkpoint_time: last_recorded,
+                last_note,
+                last_recorded,
+            }),
+            policy,
+        })
+    }
+
+    /// The log's origin (the signer's key name).
+    pub fn origin(&self) -> &str {
+        self.signer.name()
+    }
+
+    /// The number of records, pruned ones included.
+    pub fn len(&self) -> u64 {
+        lock(&self.state).tree.size()
+    }
+
+    /// Whether the log holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    fn seal(&self, event: &AuditEvent, nonce: [u8; 24]) -> Result<Option<SealedFields>, Error> {
+        let fields = PersonalFields {
+            subject: event.subject().cloned(),
+            object_id: event.object().map(|o| o.id.clone()),
+            text: event.text().cloned(),
+        };
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let (id, key) = match event.subject() {
+            Some(s) => lock(&self.keys).key_for(s)?,
+            None => lock(&self.keys).unattributed(),
+        };
+        SealedFields::seal_with_nonce(&fields, id, &key, nonce).map(Some)
+    }
+
+    /// Appends one event; returns once it is durable.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if it could not be stored (then it was not appended).
+    pub fn append(&self, event: &AuditEvent) -> Result<Receipt, Error> {
+        Ok(self.append_batch(std::slice::from_ref(event))?[0])
+    }
+
+    /// Appends events in order; returns once all are durable. Concurrent
+    /// callers share one `fdatasync`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if they could not be stored (then none was appended).
+    pub fn append_batch(&self, events: &[AuditEvent]) -> Result<Vec<Receipt>, Error> {
+        // One system call for all nonces of the batch.
+        let mut nonces = vec![0u8; 24 * events.len()];
+        getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
+        let sealed = events
+            .iter()
+            .zip(nonces.chunks_exact(24))
+            .map(|(e, n)| {
+                let mut nonce = [0u8; 24];
+                nonce.copy_from_slice(n);
+                self.seal(e, nonce)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (ticket, receipts) = {
+            let mut st = lock(&self.state);
+            let mut frontier = st.tree.frontier().clone();
+            let mut prev = st.prev;
+            let mut entries = Vec::with_capacity(events.len() + 1);
+            let mut receipts = Vec::with_capacity(events.len());
+            let mut since = st.since_checkpoint;
+            let mut last_cp_time = st.last_checkpoint_time;
+            let mut note = None;
+            let mut leaves = Vec::with_capacity(events.len());
+            for (event, sealed) in events.iter().zip(sealed) {
+                let position = frontier.size();
+                let bytes = Record::new(event, position, prev, sealed)?.encode();
+                let leaf = leaf_hash(&bytes);
+                frontier.push(leaf);
+                leaves.push(leaf);
+                prev = leaf;
+                since += 1;
+                receipts.push(Receipt {
+                    position,
+                    leaf_hash: leaf,
+                });
+                entries.push(Entry::Record(bytes));
+                let t = event.recorded();
+                let last = *last_cp_time.get_or_insert(t);
+                let due_n = self.policy.every_records.is_some_and(|n| since >= n);
+                let due_t = self
+                    .policy
+                    .every
+                    .is_some_and(|d| t.duration_since(last) >= d);
+                if due_n || due_t {
+                    let n = Checkpoint::new(self.signer.name(), frontier.size(), frontier.root())?
+                        .sign(&self.signer);
+                    entries.push(Entry::Checkpoint(n.clone()));
+                    note = Some(n);
+                    since = 0;
+                    last_cp_time = Some(t);
+                }
+            }
+            let ticket = self.store.stage(&entries)?;
+            for leaf in leaves {
+                st.tree.push(leaf);
+            }
+            st.prev = prev;
+            st.since_checkpoint = since;
+            st.last_checkpoint_time = last_cp_time;
+            st.last_recorded = events.last().map(AuditEvent::recorded).or(st.last_recorded);
+            if note.is_some() {
+                st.last_note = note;
+            }
+            (ticket, receipts)
+        };
+        self.store.commit(ticket)?;
+        Ok(receipts)
+    }
+
+    /// Writes a signed checkpoint of the current state (unless the last
+    /// entry already is one) and returns its note once durable.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn checkpoint(&self) -> Result<String, Error> {
+        let ticket = {
+            let mut st = lock(&self.state);
+            if st.since_checkpoint == 0
+                && let Some(n) = &st.last_note
+            {
+                return Ok(n.clone());
+            }
+            let note = Checkpoint::new(self.signer.name(), st.tree.size(), st.tree.root())?
+                .sign(&self.signer);
+            let ticket = self.store.stage(&[Entry::Checkpoint(note.clone())])?;
+            st.since_checkpoint = 0;
+            st.last_checkpoint_time = st.last_recorded;
+            st.last_note = Some(note);
+            ticket
+        };
+        self.store.commit(ticket)?;
+        Ok(lock(&self.state).last_note.clone().unwrap_or_default())
+    }
+
+    /// Erases a data subject (Art. 17): appends `erasure` (an event with
+    /// action [`Action::Erasure`] about that subject) and a checkpoint,
+    /// then destroys the subject's key. The subject's personal fields in
+    /// every record become unreadable; every hash and proof still holds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] unless `erasure` is an erasure about a
+    /// subject; [`Error::UnknownSubject`] if the subject has no key;
+    /// [`Error::Io`].
+    pub fn erase_subject(&self, erasure: &AuditEvent) -> Result<(Receipt, KeyId), Error> {
+        let subject: &PatientId = match (erasure.action(), erasure.subject()) {
+            (Action::Erasure, Some(s)) => s,
+            _ => {
+                return Err(Error::InvalidField {
+                    what: "erasure event",
+                    rule: "action erasure with the data subject set",
+                });
+            }
+        };
+        if lock(&self.keys).find(subject).is_none() {
+            return Err(Error::UnknownSubject);
+        }
+        let receipt = self.append(erasure)?;
+        self.checkpoint()?;
+        let id = lock(&self.keys).erase(subject)?;
+        Ok((receipt, id))
+    }
+
+    /// The RFC 9162 inclusion proof of record `position` in the current
+    /// tree, with the tree size and root.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the position is out of range or pruned.
+    pub fn inclusion_proof(&self, position: u64) -> Result<(u64, Hash, Vec<Hash>), Error> {
+        let st = lock(&self.state);
+        let size = st.tree.size();
+        Ok((
+            size,
+            st.tree.root(),
+            st.tree.inclusion_proof(position, size)?,
+        ))
+    }
+
+    /// Drops every record before `size`, which must be the size of a
+    /// checkpoint already in the log (the retained checkpoint). The rest
+    /// stays verifiable against it.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if no checkpoint of that size is in the log.
+    pub fn prune_before(&self, size: u64) -> Result<(), Error> {
+        let verifier = self.signer.verifier();
+        let mut note = None;
+        let mut last_record = None;
+        self.store.scan(&mut |_, entry| {
+            match entry {
+                Entry::Checkpoint(n)
+                    if Checkpoint::open(&n, &verifier).is_ok_and(|c| c.size() == size) =>
+                {
+                    note = Some(n)
+                }
+                Entry::Record(b) if Record::decode(&b).is_ok_and(|r| r.position() + 1 == size) => {
+                    last_record = Some(b)
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        let (Some(checkpoint), Some(last)) = (note, last_record) else {
+            return Err(Error::BadInput {
+                what: "prune size",
+                reason: "no checkpoint of exactly that size (with its last record) is in the retained log; write one first".into(),
+            });
+        };
+        let st = lock(&self.state);
+        let proof = st.tree.inclusion_proof(size - 1, size)?;
+        // The frontier of the prefix from the tree's own hashes.
+        let frontier_nodes = {
+            let mut nodes = Vec::new();
+            let mut start = 0u64;
+            for b in (0..64u32).rev().filter(|b| size >> b & 1 == 1) {
+                let block = 1u64 << b;
+                nodes.push(st.tree.root_range(start, start + block)?);
+                start += block;
+            }
+            nodes
+        };
+        let prefix = crate::merkle::Frontier::from_parts(size, frontier_nodes)?;
+        let anchor = PruneAnchor {
+            size,
+            checkpoint,
+            frontier: prefix.nodes().iter().map(|h| hex(h)).collect(),
+            last_record: STANDARD.encode(&last),
+            last_record_proof: proof.iter().map(|h| hex(h)).collect(),
+        };
+        drop(st);
+        self.store.prune(&anchor)?;
+        let mut st = lock(&self.state);
+        let mut tree = Tree::after_prune(prefix);
+        let mut leaves = Vec::new();
+        self.store.scan(&mut |_, e| {
+            if let Entry::Record(b) = e {
+                leaves.push(leaf_hash(&b));
+            }
+            Ok(())
+        })?;
+        for l in leaves {
+            tree.push(l);
+        }
+        st.tree = tree;
+        Ok(())
+    }
+
+    /// The key store (for subject reports and exports).
+    pub fn keys(&self) -> MutexGuard<'_, KeyStore> {
+        lock(&self.keys)
+    }
+}

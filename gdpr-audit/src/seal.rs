@@ -1,0 +1,307 @@
+//! Crypto-shredding: the personal fields of a record (subject reference,
+//! object id, free text) are encrypted with XChaCha20-Poly1305 under a key
+//! of the data subject. The chain and the Merkle tree hash the ciphertext,
+//! so destroying the key (Art. 17) makes the fields unreadable while every
+//! hash, proof and signature still verifies.
+//!
+//! Plaintext layout (canonical, as in [`crate::record`]):
+//! `opt (str id, opt str issuer)` subject · `opt str` object id ·
+//! `opt str` free text. Associated data: `"gdpr-audit/sealed/v1"` and the
+//! 16-byte key id, so a ciphertext cannot be moved under another key id.
+
+use std::fmt;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use gdpr_core::subject::PatientId;
+use zeroize::Zeroizing;
+
+use crate::Error;
+use crate::encoding::{Reader, Writer};
+use crate::object::{FreeText, ObjectId};
+
+const AAD_DOMAIN: &[u8] = b"gdpr-audit/sealed/v1";
+const TAG_LEN: usize = 16;
+
+/// The random, meaningless identifier of a subject's key. It links the
+/// records of one subject to each other, never to the person.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId([u8; 16]);
+
+impl KeyId {
+    /// A key id from its 16 bytes.
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// Lower-case hex, for exports.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({})", self.to_hex())
+    }
+}
+
+/// A 256-bit data key, zeroized on drop.
+#[derive(Clone)]
+pub(crate) struct DataKey(Zeroizing<[u8; 32]>);
+
+impl DataKey {
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    pub(crate) fn random() -> Result<Self, Error> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        getrandom::fill(k.as_mut()).map_err(|_| Error::Random)?;
+        Ok(Self(k))
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(<secret>)")
+    }
+}
+
+/// The personal fields of an event, in clear. Never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PersonalFields {
+    /// The data subject.
+    pub subject: Option<PatientId>,
+    /// The id of the object acted on.
+    pub object_id: Option<ObjectId>,
+    /// Free text.
+    pub text: Option<FreeText>,
+}
+
+impl fmt::Debug for PersonalFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonalFields(<redacted>)")
+    }
+}
+
+impl PersonalFields {
+    /// Whether there is nothing to seal.
+    pub fn is_empty(&self) -> bool {
+        self.subject.is_none() && self.object_id.is_none() && self.text.is_none()
+    }
+
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = Writer::default();
+        match &self.subject {
+            None => w.u8(0),
+            Some(s) => {
+                w.u8(1);
+                w.str(s.expose());
+                w.opt_str(s.issuer());
+            }
+        }
+        w.opt_str(self.object_id.as_ref().map(ObjectId::expose));
+        w.opt_str(self.text.as_ref().map(FreeText::expose));
+        Zeroizing::new(w.into_bytes())
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes, "sealed fields");
+        let subject = if r.tag()? {
+            let id = PatientId::new(r.str()?).map_err(|_| r.fail("invalid patient id"))?;
+            match r.opt_str()? {
+                None => Some(id),
+                Some(issuer) => Some(
+                    id.with_issuer(issuer)
+                        .map_err(|_| r.fail("invalid issuer"))?,
+                ),
+            }
+        } else {
+            None
+        };
+        let object_id = r
+            .opt_str()?
+            .map(ObjectId::new)
+            .transpose()
+            .map_err(|_| r.fail("invalid object id"))?;
+        let text = r
+            .opt_str()?
+            .map(FreeText::new)
+            .transpose()
+            .map_err(|_| r.fail("invalid free text"))?;
+        r.finish()?;
+        Ok(Self {
+            subject,
+            object_id,
+            text,
+        })
+    }
+}
+
+/// Personal fields encrypted under a subject key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedFields {
+    key_id: KeyId,
+    nonce: [u8; 24],
+    ciphertext: Vec<u8>,
+}
+
+impl SealedFields {
+    /// Reassembles sealed fields from their stored parts.
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] when the ciphertext is shorter than the
+    /// 16-byte authentication tag.
+    pub fn from_parts(key_id: KeyId, nonce: [u8; 24], ciphertext: Vec<u8>) -> Result<Self, Error> {
+        if ciphertext.len() < TAG_LEN {
+            return Err(Error::InvalidField {
+                what: "sealed fields",
+                rule: "a ciphertext of at least 16 bytes",
+            });
+        }
+        Ok(Self {
+            key_id,
+            nonce,
+            ciphertext,
+        })
+    }
+
+    /// The id of the key that sealed these fields.
+    pub fn key_id(&self) -> &KeyId {
+        &self.key_id
+    }
+
+    /// The 24-byte XChaCha20 nonce.
+    pub fn nonce(&self) -> &[u8; 24] {
+        &self.nonce
+    }
+
+    /// Ciphertext and tag.
+    pub fn ciphertext(&self) -> &[u8] {
+        &self.ciphertext
+    }
+
+    /// Encrypts `fields` under `key` (a fresh random nonce each time).
+    #[cfg(test)]
+    pub(crate) fn seal(
+        fields: &PersonalFields,
+        key_id: KeyId,
+        key: &DataKey,
+    ) -> Result<Self, Error> {
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).map_err(|_| Error::Random)?;
+        Self::seal_with_nonce(fields, key_id, key, nonce)
+    }
+
+    /// Encrypts `fields` under `key` with `nonce`, which must be fresh
+    /// random bytes from the operating system (192-bit random nonces never
+    /// repeat in practice).
+    pub(crate) fn seal_with_nonce(
+        fields: &PersonalFields,
+        key_id: KeyId,
+        key: &DataKey,
+        nonce: [u8; 24],
+    ) -> Result<Self, Error> {
+        let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
+        let aad = aad(&key_id);
+        let plaintext = fields.encode();
+        let ciphertext = cipher
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: &plaintext,
+                    aad: &aad,
+                },
+            )
+            // Invariant: XChaCha20-Poly1305 only fails for messages > 256 GiB.
+            .map_err(|_| Error::InvalidField {
+                what: "personal fields",
+                rule: "less than 256 GiB",
+            })?;
+        Ok(Self {
+            key_id,
+            nonce,
+            ciphertext,
+        })
+    }
+
+    /// Decrypts with `key`; `position` only labels the error.
+    pub(crate) fn open(&self, key: &DataKey, position: u64) -> Result<PersonalFields, Error> {
+        let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
+        let aad = aad(&self.key_id);
+        let plaintext = Zeroizing::new(
+            cipher
+                .decrypt(
+                    &XNonce::from(self.nonce),
+                    Payload {
+                        msg: &self.ciphertext,
+                        aad: &aad,
+                    },
+                )
+                .map_err(|_| Error::Decrypt { position })?,
+        );
+        PersonalFields::decode(&plaintext).map_err(|_| Error::Decrypt { position })
+    }
+}
+
+fn aad(key_id: &KeyId) -> Vec<u8> {
+    let mut aad = AAD_DOMAIN.to_vec();
+    aad.extend_from_slice(key_id.as_bytes());
+    aad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> PersonalFields {
+        PersonalFields {
+            subject: Some(
+                PatientId::new("CANARY-1")
+                    .unwrap()
+                    .with_issuer("H")
+                    .unwrap(),
+            ),
+            object_id: Some(ObjectId::new("1.2.3").unwrap()),
+            text: None,
+        }
+    }
+
+    #[test]
+    fn seal_open_round_trip_and_wrong_key_fails() {
+        let key = DataKey::random().unwrap();
+        let id = KeyId::from_bytes([1; 16]);
+        let sealed = SealedFields::seal(&fields(), id, &key).unwrap();
+        assert!(!sealed.ciphertext().windows(6).any(|w| w == b"CANARY"));
+        assert_eq!(sealed.open(&key, 0).unwrap(), fields());
+        let other = DataKey::random().unwrap();
+        assert!(matches!(
+            sealed.open(&other, 5),
+            Err(Error::Decrypt { position: 5 })
+        ));
+    }
+
+    #[test]
+    fn moving_ciphertext_to_another_key_id_fails() {
+        let key = DataKey::random().unwrap();
+        let sealed = SealedFields::seal(&fields(), KeyId::from_bytes([1; 16]), &key).unwrap();
+        let moved = SealedFields::from_parts(
+            KeyId::from_bytes([2; 16]),
+            *sealed.nonce(),
+            sealed.ciphertext().to_vec(),
+        )
+        .unwrap();
+        assert!(moved.open(&key, 0).is_err());
+        assert!(!format!("{:?}", fields()).contains("CANARY"));
+    }
+}

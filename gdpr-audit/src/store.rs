@@ -1,0 +1,154 @@
+//! The storage seam: what a backend must do so that [`crate::log::AuditLog`]
+//! can run on it. The embedded default is [`crate::file_store::FileStore`];
+//! a shared-engine backend (PostgreSQL: one table of entries ordered by a
+//! sequence, a row for the prune anchor, `COMMIT` as the durability point)
+//! fits the same trait.
+//!
+//! Appending has two steps so that concurrent appenders share one sync
+//! (group commit): [`AuditStore::stage`] is called under the log's append
+//! lock and writes entries in order without waiting; [`AuditStore::commit`]
+//! is called outside the lock and returns once the entries are durable.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::record::Hash;
+
+/// One stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Entry {
+    /// A record in canonical encoding.
+    Record(Vec<u8>),
+    /// A signed checkpoint note.
+    Checkpoint(String),
+}
+
+/// A position in the store's write order, returned by
+/// [`AuditStore::stage`]; durable once [`AuditStore::commit`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
+/// What remains of a pruned prefix: enough to verify the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PruneAnchor {
+    /// Number of records pruned.
+    pub size: u64,
+    /// The signed checkpoint at `size` (retained).
+    pub checkpoint: String,
+    /// Frontier of the pruned tree (hex), largest subtree first.
+    pub frontier: Vec<String>,
+    /// The last pruned record (base64 of its canonical bytes), the anchor
+    /// of the hash chain.
+    pub last_record: String,
+    /// Its inclusion proof in the tree of `size` (hex hashes).
+    pub last_record_proof: Vec<String>,
+}
+
+/// The end of a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScanEnd {
+    /// Bytes (or rows) read.
+    pub bytes: u64,
+    /// Offset and length of an incomplete final entry, if any.
+    pub torn_tail: Option<(u64, u64)>,
+    /// Offset of a frame that is complete but malformed, and why.
+    pub corrupt: Option<(u64, &'static str)>,
+}
+
+/// A backend for the audit log. Implementations must be `Send + Sync`;
+/// `stage` is never called concurrently with itself.
+pub trait AuditStore: Send + Sync {
+    /// Writes `entries` after the last entry, in order, not necessarily
+    /// durably.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if writing fails; nothing partial stays visible.
+    fn stage(&self, entries: &[Entry]) -> Result<Ticket, Error>;
+
+    /// Returns once everything staged up to `ticket` is durable.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the sync fails; the store then refuses further
+    /// appends until it is reopened.
+    fn commit(&self, ticket: Ticket) -> Result<(), Error>;
+
+    /// Visits every entry in order with its offset.
+    ///
+    /// # Errors
+    /// [`Error::Tampered`] for an undecodable frame; errors of `visit`.
+    fn scan(
+        &self,
+        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
+    ) -> Result<ScanEnd, Error>;
+
+    /// The anchor of a pruned prefix, if the log was pruned.
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::BadInput`] if the anchor cannot be read.
+    fn anchor(&self) -> Result<Option<PruneAnchor>, Error>;
+
+    /// Durably replaces the log by `anchor` and the entries from the first
+    /// record at position `anchor.size` on.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if rewriting fails; the old log then stays intact.
+    fn prune(&self, anchor: &PruneAnchor) -> Result<(), Error>;
+}
+
+/// Anything whose entries can be read in order: every [`AuditStore`], and
+/// [`crate::file_store::LogDir`] for read-only access without the writer lock.
+pub trait EntrySource {
+    /// Visits every entry in order with its offset.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; errors of `visit`.
+    fn entries(
+        &self,
+        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
+    ) -> Result<ScanEnd, Error>;
+
+    /// The prune anchor, if any.
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::BadInput`].
+    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error>;
+}
+
+impl<S: AuditStore + ?Sized> EntrySource for S {
+    fn entries(
+        &self,
+        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
+    ) -> Result<ScanEnd, Error> {
+        self.scan(visit)
+    }
+    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
+        self.anchor()
+    }
+}
+
+/// Hex of a hash.
+pub(crate) fn hex(h: &[u8]) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A hash from 64 hex digits.
+pub(crate) fn unhex(s: &str) -> Result<Hash, Error> {
+    let bad = || Error::BadInput {
+        what: "hash",
+        reason: "64 lower-case hex digits expected".into(),
+    };
+    if s.len() != 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,210 @@
+//! The log's own behaviour: checkpoint policy (records and time), events
+//! without a subject, concurrent appenders, reopening.
+
+mod common;
+
+use std::sync::Arc;
+
+use gdpr_audit::action::{Action, EventType};
+use gdpr_audit::checkpoint::Checkpoint;
+use gdpr_audit::event::AuditEvent;
+use gdpr_audit::file_store::{FileStore, LogDir};
+use gdpr_audit::keystore::KeyStore;
+use gdpr_audit::label::SourceSystem;
+use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+use gdpr_audit::object::{ObjectId, ObjectKind, ObjectRef};
+use gdpr_audit::record::Record;
+use gdpr_audit::report::{Personal, personal};
+use gdpr_audit::signing::Signer;
+use gdpr_audit::store::Entry;
+use gdpr_audit::verify::verify_store;
+use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+use gdpr_core::basis::{Art6Basis, LawfulBasis};
+use gdpr_core::purpose::Purpose;
+use jiff::{SignedDuration, Timestamp};
+
+use common::*;
+
+fn checkpoint_sizes(dir: &std::path::Path) -> Vec<u64> {
+    let mut sizes = Vec::new();
+    FileStore::scan_dir(dir, &mut |_, e| {
+        if let Entry::Checkpoint(n) = e {
+            sizes.push(Checkpoint::parse_unverified(&n).unwrap().0.size());
+        }
+        Ok(())
+    })
+    .unwrap();
+    sizes
+}
+
+#[test]
+fn checkpoints_follow_the_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let signer = Signer::generate(ORIGIN).unwrap();
+    let verifier = signer.verifier();
+    let policy = CheckpointPolicy {
+        every_records: Some(4),
+        every: Some(SignedDuration::from_mins(5)),
+    };
+    let log = AuditLog::open(
+        FileStore::open(&dir, true).unwrap(),
+        KeyStore::create(FileStore::keys_path(&dir)).unwrap(),
+        signer,
+        policy,
+    )
+    .unwrap();
+    let t0 = Timestamp::from_second(1_790_000_000).unwrap();
+    // Minutes 0,1,2: no checkpoint; minute 6: five minutes passed.
+    for (i, m) in [0i64, 1, 2, 6, 7, 8, 9, 10].into_iter().enumerate() {
+        let e = event(i as u64, "P-1");
+        let e = AuditEvent::builder(
+            e.event_type(),
+            e.action(),
+            e.actor().clone(),
+            e.purpose(),
+            e.lawful_basis().clone(),
+            e.source().clone(),
+        )
+        .subject(e.subject().unwrap().clone())
+        .build(t0 + SignedDuration::from_mins(m));
+        log.append(&e).unwrap();
+    }
+    // After record 3 (time), then after 4 more records (count: 4..8).
+    assert_eq!(checkpoint_sizes(&dir), vec![4, 8]);
+    verify_store(&LogDir(dir.clone()), &verifier, None).unwrap();
+}
+
+#[test]
+fn events_without_subject_are_sealed_under_the_log_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let (log, verifier) = create(&dir, None);
+    let system = Actor {
+        id: ActorId::new("nightly-export").unwrap(),
+        role: Role::System,
+        secrecy: Secrecy::None,
+    };
+    let e = AuditEvent::builder(
+        EventType::Export,
+        Action::Export,
+        system,
+        Purpose::Statistics,
+        LawfulBasis::Ordinary {
+            art6: Art6Basis::PublicTask,
+        },
+        SourceSystem::new("EXPORTER").unwrap(),
+    )
+    .object(ObjectRef::new(
+        ObjectKind::DataSet,
+        ObjectId::new("extract-2026-11").unwrap(),
+    ))
+    .build(Timestamp::from_second(1_790_000_000).unwrap());
+    log.append(&e).unwrap();
+    let plain = AuditEvent::builder(
+        e.event_type(),
+        e.action(),
+        e.actor().clone(),
+        e.purpose(),
+        e.lawful_basis().clone(),
+        e.source().clone(),
+    )
+    .build(e.recorded());
+    log.append(&plain).unwrap();
+    log.checkpoint().unwrap();
+    let mut seen = Vec::new();
+    FileStore::scan_dir(&dir, &mut |_, entry| {
+        if let Entry::Record(b) = entry {
+            let r = Record::decode(&b).unwrap();
+            seen.push(match personal(&r, &log.keys()).unwrap() {
+                Personal::Readable(f) => f.object_id.map(|o| o.expose().to_owned()),
+                Personal::NoneRecorded => None,
+                other => panic!("{other:?}"),
+            });
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, vec![Some("extract-2026-11".to_owned()), None]);
+    verify_store(&LogDir(dir), &verifier, None).unwrap();
+}
+
+#[test]
+fn concurrent_appenders_get_distinct_positions_and_the_log_reopens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let signer = Signer::generate(ORIGIN).unwrap();
+    let verifier = signer.verifier();
+    let secret = signer.to_secret_text();
+    let log = Arc::new(
+        AuditLog::open(
+            FileStore::open(&dir, true).unwrap(),
+            KeyStore::create(FileStore::keys_path(&dir)).unwrap(),
+            signer,
+            CheckpointPolicy {
+                every_records: Some(10),
+                every: None,
+            },
+        )
+        .unwrap(),
+    );
+    let mut positions: Vec<u64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4u64)
+            .map(|t| {
+                let log = Arc::clone(&log);
+                s.spawn(move || {
+                    (0..25)
+                        .map(|i| {
+                            log.append(&event(t * 100 + i, &format!("P-{t}")))
+                                .unwrap()
+                                .position
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    positions.sort_unstable();
+    assert_eq!(positions, (0..100).collect::<Vec<_>>());
+    drop(log);
+    // A second writer is refused while one holds the lock; reopening works.
+    let reopened = AuditLog::open(
+        FileStore::open(&dir, false).unwrap(),
+        KeyStore::open(FileStore::keys_path(&dir)).unwrap(),
+        Signer::parse(&secret).unwrap(),
+        CheckpointPolicy::default(),
+    )
+    .unwrap();
+    assert!(matches!(
+        FileStore::open(&dir, false),
+        Err(gdpr_audit::Error::Locked { .. })
+    ));
+    assert_eq!(reopened.len(), 100);
+    let note = reopened.checkpoint().unwrap();
+    verify_store(&LogDir(dir), &verifier, Some(&note)).unwrap();
+}
+
+#[test]
+fn every_record_gets_a_fresh_nonce() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let (log, _) = create(&dir, None);
+    let same = event(1, "P-1");
+    log.append_batch(&[same.clone(), same.clone(), same])
+        .unwrap();
+    let mut nonces = Vec::new();
+    FileStore::scan_dir(&dir, &mut |_, e| {
+        if let Entry::Record(b) = e {
+            nonces.push(*Record::decode(&b).unwrap().sealed().unwrap().nonce());
+        }
+        Ok(())
+    })
+    .unwrap();
+    nonces.sort_unstable();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3);
+}

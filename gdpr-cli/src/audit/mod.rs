@@ -1,0 +1,413 @@
+//! `gdpr audit`: the tamper-evident audit log on the command line.
+//!
+//! Exit codes: 0 valid / done, 1 tampering detected (the first bad position
+//! is printed), 2 bad input.
+
+use std::fs::{self};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use gdpr_audit::action::{Action, EventType};
+use gdpr_audit::event::AuditEvent;
+use gdpr_audit::export::{Disclosure, Format, Selection, export};
+use gdpr_audit::file_store::{FileStore, LogDir};
+use gdpr_audit::keystore::KeyStore;
+use gdpr_audit::label::SourceSystem;
+use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+use gdpr_audit::report::{StaffIdentities, subject_report};
+use gdpr_audit::seal::KeyId;
+use gdpr_audit::signing::Signer;
+use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+use gdpr_core::basis::{Art6Basis, LawfulBasis};
+use gdpr_core::purpose::Purpose;
+use gdpr_core::subject::PatientId;
+use serde_json::json;
+
+use crate::error::CliError;
+
+mod check;
+mod write;
+
+use check::{prove, verify};
+use write::{append, init};
+
+/// Arguments of `gdpr audit`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditCommand {
+    /// Create a log in DIR and a signing key in KEYFILE (mode 0600).
+    Init {
+        /// The log directory (created).
+        dir: PathBuf,
+        /// Where to write the secret signing key.
+        #[arg(long)]
+        key_out: PathBuf,
+        /// The log's origin line (its name in checkpoints).
+        #[arg(long, default_value = "gdpr-health/audit")]
+        origin: String,
+    },
+    /// Append events (JSON Lines of audit events; `recorded` defaults to now).
+    Append {
+        /// The log directory.
+        dir: PathBuf,
+        /// The secret signing key.
+        #[arg(long)]
+        key: PathBuf,
+        /// Input file, or `-` for standard input.
+        #[arg(long, default_value = "-")]
+        input: String,
+    },
+    /// Write a signed checkpoint and print it.
+    Checkpoint {
+        /// The log directory.
+        dir: PathBuf,
+        /// The secret signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Verify the whole log (exit 0 valid, 1 tampered, 2 bad input).
+    Verify {
+        /// The log directory.
+        dir: PathBuf,
+        /// The trusted public key file (`<name>+<hash>+<key>`).
+        #[arg(long)]
+        public_key: PathBuf,
+        /// A checkpoint saved earlier elsewhere: catches truncation and rollback.
+        #[arg(long)]
+        trusted_checkpoint: Option<PathBuf>,
+    },
+    /// Print the inclusion proof of record N against the latest checkpoint.
+    Prove {
+        /// The log directory.
+        dir: PathBuf,
+        /// The record position (0-based).
+        #[arg(long)]
+        index: u64,
+        /// Also prove that the tree of this many records (a checkpoint an
+        /// auditor saved earlier) is a prefix of the latest one (RFC 9162
+        /// consistency proof).
+        #[arg(long)]
+        from_size: Option<u64>,
+    },
+    /// Export the log.
+    Export {
+        /// The log directory.
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Leave every personal field out.
+        #[arg(long)]
+        redact: bool,
+        /// Only the records of this data subject (needs the subject's key).
+        #[arg(long, conflicts_with = "key_id")]
+        subject: Option<String>,
+        /// Issuer of the subject's identifier.
+        #[arg(long, requires = "subject")]
+        issuer: Option<String>,
+        /// Only the records sealed under this key id (works after erasure).
+        #[arg(long)]
+        key_id: Option<String>,
+    },
+    /// The Art. 15 report of a data subject: dates, purposes, actor roles.
+    SubjectReport {
+        /// The log directory.
+        dir: PathBuf,
+        /// The subject's identifier.
+        #[arg(long)]
+        subject: String,
+        /// Issuer of the identifier.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Include staff identities (CJEU C-579/21: only when needed).
+        #[arg(long)]
+        staff: bool,
+    },
+    /// Drop the records before a checkpoint of exactly SIZE records (after
+    /// the log's own retention period); the rest stays verifiable.
+    Prune {
+        /// The log directory.
+        dir: PathBuf,
+        /// The secret signing key.
+        #[arg(long)]
+        key: PathBuf,
+        /// The size of the retained checkpoint: records before it go.
+        #[arg(long)]
+        before: u64,
+    },
+    /// Erase a data subject (Art. 17): record the erasure, destroy the key.
+    EraseSubject {
+        /// The log directory.
+        dir: PathBuf,
+        /// The subject's identifier.
+        #[arg(long)]
+        subject: String,
+        /// Issuer of the identifier.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// The secret signing key.
+        #[arg(long)]
+        key: PathBuf,
+        /// Who performs the erasure (recorded in the erasure event).
+        #[arg(long, default_value = "data-protection-officer")]
+        actor: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+    Fhir,
+    Dicom,
+}
+
+/// Runs `gdpr audit`.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    match execute(args.command) {
+        Ok(code) => Ok(code),
+        Err(Failure::Audit(e)) if e.is_tampering() => {
+            println!("TAMPERED: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(Failure::Audit(e)) => Err(CliError::BadInput(e.to_string())),
+        Err(Failure::Cli(e)) => Err(e),
+    }
+}
+
+enum Failure {
+    Audit(gdpr_audit::Error),
+    Cli(CliError),
+}
+
+impl From<gdpr_audit::Error> for Failure {
+    fn from(e: gdpr_audit::Error) -> Self {
+        Self::Audit(e)
+    }
+}
+
+impl From<CliError> for Failure {
+    fn from(e: CliError) -> Self {
+        Self::Cli(e)
+    }
+}
+
+fn bad(msg: impl Into<String>) -> Failure {
+    Failure::Cli(CliError::BadInput(msg.into()))
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    fs::read_to_string(path).map_err(|source| {
+        Failure::Cli(CliError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    })
+}
+
+fn signer(path: &Path) -> Result<Signer, Failure> {
+    let text = zeroize::Zeroizing::new(read(path)?);
+    Ok(Signer::parse(&text)?)
+}
+
+fn open_log(dir: &Path, key: &Path) -> Result<AuditLog<FileStore>, Failure> {
+    let signer = signer(key)?;
+    let store = FileStore::open(dir, false)?;
+    let keys = KeyStore::open(FileStore::keys_path(dir))?;
+    Ok(AuditLog::open(
+        store,
+        keys,
+        signer,
+        CheckpointPolicy::default(),
+    )?)
+}
+
+fn subject_id(subject: &str, issuer: Option<&str>) -> Result<PatientId, Failure> {
+    let id = PatientId::new(subject).map_err(|e| bad(format!("--subject: {e}")))?;
+    match issuer {
+        Some(i) => id.with_issuer(i).map_err(|e| bad(format!("--issuer: {e}"))),
+        None => Ok(id),
+    }
+}
+
+/// Removes quoted fragments from a JSON error (they may echo input values).
+fn sanitize(msg: &str) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    for c in msg.chars() {
+        match (quote, c) {
+            (None, '"' | '`') => {
+                quote = Some(c);
+                out.push_str("<value>");
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out
+}
+
+fn out() -> std::io::StdoutLock<'static> {
+    std::io::stdout().lock()
+}
+
+fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
+    match cmd {
+        AuditCommand::Init {
+            dir,
+            key_out,
+            origin,
+        } => init(&dir, &key_out, &origin),
+        AuditCommand::Append { dir, key, input } => append(&dir, &key, &input),
+        AuditCommand::Checkpoint { dir, key } => {
+            let note = open_log(&dir, &key)?.checkpoint()?;
+            print!("{note}");
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify {
+            dir,
+            public_key,
+            trusted_checkpoint,
+        } => verify(&dir, &public_key, trusted_checkpoint.as_deref()),
+        AuditCommand::Prove {
+            dir,
+            index,
+            from_size,
+        } => prove(&dir, index, from_size),
+        AuditCommand::Export {
+            dir,
+            format,
+            redact,
+            subject,
+            issuer,
+            key_id,
+        } => {
+            let keys = KeyStore::open(FileStore::keys_path(&dir))?;
+            let selection = match (subject, key_id) {
+                (Some(s), _) => Selection::Key(keys.find(&subject_id(&s, issuer.as_deref())?).ok_or_else(|| {
+                    bad("no key for this subject: never recorded, or erased (use --key-id from the erasure receipt)")
+                })?),
+                (None, Some(k)) => Selection::Key(parse_key_id(&k)?),
+                (None, None) => Selection::All,
+            };
+            let format = match format {
+                ExportFormat::Jsonl => Format::JsonLines,
+                ExportFormat::Fhir => Format::Fhir,
+                ExportFormat::Dicom => Format::Dicom,
+            };
+            let disclosure = if redact {
+                Disclosure::Redact
+            } else {
+                Disclosure::Full
+            };
+            let summary = export(
+                &LogDir(dir),
+                &keys,
+                format,
+                disclosure,
+                selection,
+                &mut out(),
+            )?;
+            eprintln!(
+                "exported {} records ({} with erased personal fields), {} checkpoints",
+                summary.records, summary.erased, summary.checkpoints
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::SubjectReport {
+            dir,
+            subject,
+            issuer,
+            staff,
+        } => {
+            let keys = KeyStore::open(FileStore::keys_path(&dir))?;
+            let staff = if staff {
+                StaffIdentities::Include
+            } else {
+                StaffIdentities::Withhold
+            };
+            let report = subject_report(
+                &LogDir(dir),
+                &keys,
+                &subject_id(&subject, issuer.as_deref())?,
+                staff,
+            )?;
+            let text = serde_json::to_string_pretty(&report).map_err(|e| bad(e.to_string()))?;
+            writeln!(out(), "{text}").map_err(|e| bad(e.to_string()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Prune { dir, key, before } => {
+            open_log(&dir, &key)?.prune_before(before)?;
+            println!(
+                "pruned the records before position {before}; anchor.json keeps the retained checkpoint"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::EraseSubject {
+            dir,
+            subject,
+            issuer,
+            key,
+            actor,
+        } => {
+            let log = open_log(&dir, &key)?;
+            let actor = Actor {
+                id: ActorId::new(actor).map_err(|e| bad(format!("--actor: {e}")))?,
+                role: Role::DataProtectionOfficer,
+                secrecy: Secrecy::None,
+            };
+            let event = AuditEvent::builder(
+                EventType::PatientRecord,
+                Action::Erasure,
+                actor,
+                Purpose::DataSubjectRequest,
+                LawfulBasis::Ordinary {
+                    art6: Art6Basis::LegalObligation,
+                },
+                SourceSystem::new("gdpr-cli")?,
+            )
+            .subject(subject_id(&subject, issuer.as_deref())?)
+            .build(jiff::Timestamp::now());
+            let (receipt, key_id) = log.erase_subject(&event)?;
+            let line = json!({
+                "erased": true,
+                "citation": "GDPR Art. 17(1)",
+                "erasure_record": receipt.position,
+                "key_id": key_id.to_hex(),
+            });
+            writeln!(out(), "{line}").map_err(|e| bad(e.to_string()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn parse_key_id(text: &str) -> Result<KeyId, Failure> {
+    let err = || bad("--key-id: 32 hex digits expected");
+    if text.len() != 32 {
+        return Err(err());
+    }
+    let mut b = [0u8; 16];
+    for (i, o) in b.iter_mut().enumerate() {
+        *o = u8::from_str_radix(text.get(2 * i..2 * i + 2).ok_or_else(err)?, 16)
+            .map_err(|_| err())?;
+    }
+    Ok(KeyId::from_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_drops_quoted_values() {
+        let s = sanitize("invalid type: string \"P-0042\", expected struct PatientId at line 1");
+        assert!(!s.contains("P-0042"), "{s}");
+        assert!(s.contains("expected struct PatientId"));
+    }
+}
