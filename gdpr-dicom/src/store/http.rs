@@ -12,6 +12,9 @@ use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::io::AsyncWriteExt;
 
+pub(crate) use super::http_answer::{check_status, describe, parse_json};
+use super::http_answer::{is_retryable, is_untrusted_certificate, untrusted};
+
 /// Timeouts, retries and transport policy of a remote adapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -318,104 +321,6 @@ async fn stream_to_file(mut response: Response, path: &Path) -> Result<u64, Stre
     file.flush().await.map_err(StreamError::Local)?;
     file.sync_all().await.map_err(StreamError::Local)?;
     Ok(total)
-}
-
-/// Whether the TLS handshake failed on the server's certificate: a
-/// configuration problem, not a transient one.
-pub(crate) fn is_untrusted_certificate(error: &reqwest::Error) -> bool {
-    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = level {
-        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
-            e.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if matches!(
-            tls,
-            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
-        ) {
-            return true;
-        }
-        // Some connector layers re-wrap the rustls error as text; rustls
-        // renders certificate errors with this prefix.
-        if e.to_string().contains("invalid peer certificate") {
-            return true;
-        }
-        level = e.source();
-    }
-    false
-}
-
-pub(crate) fn untrusted(operation: &'static str) -> StoreError {
-    StoreError::Configuration {
-        detail: format!(
-            "{operation}: the server's TLS certificate is not trusted (unknown issuer, wrong \
-             host name or expired); install its CA in the system store or set `tls_ca_file`"
-        ),
-    }
-}
-
-fn is_retryable(status: StatusCode) -> bool {
-    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
-}
-
-/// Describes a transport error without its URL.
-pub(crate) fn describe(error: reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else if error.is_body() || error.is_decode() {
-        "the connection broke while reading the answer"
-    } else {
-        "the connection failed"
-    };
-    let error = error.without_url();
-    let mut source: &dyn std::error::Error = &error;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    format!("{kind}: {source}")
-}
-
-/// Maps a final, non-retryable status to an error: 404 → `NotFound`, 401 →
-/// `Configuration`, 403 → `Refused`, other non-success → `Protocol`.
-pub(crate) fn check_status(operation: &'static str, status: StatusCode) -> Result<(), StoreError> {
-    match status {
-        s if s.is_success() => Ok(()),
-        StatusCode::NOT_FOUND => Err(StoreError::NotFound { what: operation }),
-        StatusCode::UNAUTHORIZED => Err(StoreError::Configuration {
-            detail: format!(
-                "{operation}: the system rejected the credentials (HTTP 401); check `username` \
-                 and the password file or variable"
-            ),
-        }),
-        StatusCode::FORBIDDEN => Err(StoreError::Refused {
-            operation,
-            reason: "HTTP 403 Forbidden".into(),
-        }),
-        s => Err(StoreError::Protocol {
-            operation,
-            detail: format!("HTTP {}", s.as_u16()),
-        }),
-    }
-}
-
-/// Parses JSON, describing (without quoting the body) what was malformed.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
-    operation: &'static str,
-    body: &[u8],
-) -> Result<T, StoreError> {
-    serde_json::from_slice(body).map_err(|e| StoreError::Protocol {
-        operation,
-        detail: format!(
-            "malformed JSON ({:?} error at line {}, column {}); check that the url points at \
-             the right service",
-            e.classify(),
-            e.line(),
-            e.column()
-        ),
-    })
 }
 
 #[cfg(test)]

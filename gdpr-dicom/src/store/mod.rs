@@ -43,6 +43,7 @@ mod dicomweb;
 mod export;
 mod folder;
 mod http;
+mod http_answer;
 mod multipart;
 mod orthanc;
 mod orthanc_archive;

@@ -71,8 +71,8 @@ impl TokenSource {
                 .send()
                 .await;
             let detail = match sent {
-                Err(e) if super::http::is_untrusted_certificate(&e) => {
-                    return Err(super::http::untrusted(OP));
+                Err(e) if super::http_answer::is_untrusted_certificate(&e) => {
+                    return Err(super::http_answer::untrusted(OP));
                 }
                 Ok(r) if r.status().is_server_error() => format!("HTTP {}", r.status().as_u16()),
                 Ok(r) => break r,
