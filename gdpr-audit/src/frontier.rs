@@ -60,6 +60,34 @@ impl Frontier {
         self.size += 1;
     }
 
+    /// Appends the root of a perfect subtree of `2^height` leaves; the
+    /// current size must be a multiple of `2^height` (RFC 9162 subtrees are
+    /// aligned), which makes this the same as pushing its leaves one by one.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the size is not a multiple of `2^height`.
+    pub fn push_subtree(&mut self, root: Hash, height: u32) -> Result<(), Error> {
+        let leaves = 1u64.checked_shl(height).unwrap_or(0);
+        if leaves == 0 || !self.size.is_multiple_of(leaves) {
+            return Err(Error::BadInput {
+                what: "frontier",
+                reason: "a subtree must start at a multiple of its size".into(),
+            });
+        }
+        self.nodes.push(root);
+        let mut s = self.size >> height;
+        while s & 1 == 1 {
+            // Invariant: a set bit means the two last nodes are siblings.
+            let (Some(right), Some(left)) = (self.nodes.pop(), self.nodes.pop()) else {
+                unreachable!("frontier holds one node per set bit");
+            };
+            self.nodes.push(node_hash(&left, &right));
+            s >>= 1;
+        }
+        self.size += leaves;
+        Ok(())
+    }
+
     /// The RFC 9162 root hash of the covered leaves.
     pub fn root(&self) -> Hash {
         let mut it = self.nodes.iter().rev();

@@ -69,6 +69,7 @@ pub mod frame;
 pub mod frontier;
 pub mod keystore;
 pub mod label;
+mod leaf_batch;
 pub mod log;
 pub mod merkle;
 mod names;

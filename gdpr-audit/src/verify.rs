@@ -15,10 +15,11 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::Error;
 use crate::checkpoint::Checkpoint;
+use crate::leaf_batch::{GROUP, GROUP_HEIGHT, Prepared, default_threads, prepare};
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
 use crate::record::Hash;
 use crate::signing::Verifier;
-use crate::store::{Entry, EntrySource, PruneAnchor, ScanEnd, unhex};
+use crate::store::{Entry, EntryRef, EntrySource, PruneAnchor, ScanEnd, unhex};
 use crate::view::RecordView;
 
 /// What a successful verification established.
@@ -55,6 +56,7 @@ pub struct LogVerifier<'v> {
     last_checkpoint: Option<u64>,
     trusted: Option<Checkpoint>,
     trusted_matched: bool,
+    threads: usize,
 }
 
 impl<'v> LogVerifier<'v> {
@@ -89,7 +91,17 @@ impl<'v> LogVerifier<'v> {
             last_checkpoint: None,
             trusted,
             trusted_matched,
+            threads: default_threads(),
         })
+    }
+
+    /// Uses `threads` threads (at least 1) to decode and hash batches
+    /// ([`LogVerifier::entries`]); by default, as many as the machine has.
+    /// The checks and their order are the same for any number.
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Starts after a pruned prefix, checking its anchor: the retained
@@ -190,25 +202,84 @@ impl<'v> LogVerifier<'v> {
     /// # Errors
     /// [`Error::Tampered`] with the first bad position.
     pub fn record(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
+        let parsed = RecordView::parse(bytes).map(|v| (v.position, v.prev));
+        self.accept(
+            offset,
+            Prepared {
+                leaf: leaf_hash(bytes),
+                parsed,
+                grouped: false,
+                group_root: None,
+            },
+        )
+    }
+
+    /// Checks a batch of entries in order, as [`LogVerifier::entry`] on
+    /// each would, decoding and hashing its records on several threads.
+    ///
+    /// # Errors
+    /// [`Error::Tampered`] with the first bad position.
+    pub fn entries(&mut self, batch: &[(u64, EntryRef<'_>)]) -> Result<(), Error> {
+        let mut recs = Vec::with_capacity(batch.len());
+        // Records before each checkpoint of the batch: groups never span one.
+        let mut breaks = Vec::new();
+        for (_, e) in batch {
+            match e {
+                EntryRef::Record(b) => recs.push(*b),
+                EntryRef::Checkpoint(_) => breaks.push(recs.len()),
+            }
+        }
+        let trusted = self
+            .trusted
+            .as_ref()
+            .filter(|_| !self.trusted_matched)
+            .map(Checkpoint::size);
+        let base = self.position;
+        let mut starts = vec![false; recs.len()];
+        let mut next_break = breaks.iter().peekable();
+        for (i, start) in starts.iter_mut().enumerate() {
+            while next_break.next_if(|&&b| b <= i).is_some() {}
+            let first = base + i as u64;
+            let last = first + GROUP as u64;
+            *start = first.is_multiple_of(GROUP as u64)
+                && i + GROUP <= recs.len()
+                && next_break.peek().is_none_or(|&&b| b >= i + GROUP)
+                && trusted.is_none_or(|t| t <= first || t >= last);
+        }
+        let mut prepared = prepare(&recs, &starts, self.threads).into_iter();
+        for &(offset, entry) in batch {
+            match entry {
+                EntryRef::Checkpoint(note) => self.checkpoint(offset, note)?,
+                EntryRef::Record(bytes) => match prepared.next() {
+                    Some(p) => self.accept(offset, p)?,
+                    // Not reached: one prepared result per record.
+                    None => self.record(offset, bytes)?,
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a decoded record against the order-dependent state.
+    fn accept(&mut self, offset: u64, rec: Prepared) -> Result<(), Error> {
         let p = self.position;
-        let rec = RecordView::parse(bytes).map_err(|e| {
+        let (position, prev) = rec.parsed.map_err(|e| {
             Error::tampered(
                 p,
                 offset,
                 format!("record does not decode canonically ({e})"),
             )
         })?;
-        if rec.position != p {
+        if position != p {
             return Err(Error::tampered(
                 p,
                 offset,
                 format!(
-                    "record claims position {} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
-                    rec.position
+                    "record claims position {position} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
                 ),
             ));
         }
-        if rec.prev != self.prev {
+        if prev != self.prev {
             let culprit = p.saturating_sub(1).max(self.pruned.min(p));
             return Err(Error::tampered(
                 culprit,
@@ -219,9 +290,15 @@ impl<'v> LogVerifier<'v> {
                 ),
             ));
         }
-        let leaf = leaf_hash(bytes);
-        self.frontier.push(leaf);
-        self.prev = leaf;
+        if !rec.grouped {
+            self.frontier.push(rec.leaf);
+        }
+        if let Some(root) = rec.group_root {
+            self.frontier
+                .push_subtree(root, GROUP_HEIGHT)
+                .map_err(|_| Error::tampered(p, offset, "leaf group out of step with the tree"))?;
+        }
+        self.prev = rec.leaf;
         self.position += 1;
         self.check_trusted()
     }
@@ -327,6 +404,6 @@ pub fn verify_store(
     if let Some(anchor) = store.prune_anchor()? {
         v.resume_after(&anchor)?;
     }
-    let end = store.entries(&mut |offset, entry| v.entry(offset, &entry))?;
+    let end = store.entry_batches(&mut |batch| v.entries(batch))?;
     v.finish(end)
 }

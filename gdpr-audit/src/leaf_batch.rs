@@ -1,0 +1,131 @@
+//! The parallel stage of verification: for a batch of records read
+//! together, decode each one and compute its leaf hash, and the roots of
+//! the aligned groups of [`GROUP`] leaves, on several threads. Everything
+//! that depends on order (positions, chain links, checkpoints, the
+//! frontier) stays sequential in [`crate::verify::LogVerifier`], which
+//! checks each result in log order, so the first bad position is reported
+//! exactly as in one-by-one verification.
+
+use std::num::NonZeroUsize;
+
+use crate::Error;
+use crate::merkle::{leaf_hash, node_hash};
+use crate::record::Hash;
+use crate::view::RecordView;
+
+/// Height of a leaf group: `2^GROUP_HEIGHT` leaves.
+pub(crate) const GROUP_HEIGHT: u32 = 4;
+/// Leaves in a group.
+pub(crate) const GROUP: usize = 1 << GROUP_HEIGHT;
+/// Below this many records a batch is prepared on the calling thread.
+const PARALLEL_MIN: usize = 256;
+
+/// What the parallel stage found for one record.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    /// Its RFC 9162 leaf hash.
+    pub leaf: Hash,
+    /// Its claimed position and previous-record hash, or why it does not
+    /// decode canonically.
+    pub parsed: Result<(u64, Hash), Error>,
+    /// Whether its leaf is covered by a group root (not pushed alone).
+    pub grouped: bool,
+    /// The root of the group it completes (set on a group's last record).
+    pub group_root: Option<Hash>,
+}
+
+/// The number of threads verification uses by default.
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+/// Prepares `recs`; `starts[i]` marks the first record of a group (the
+/// caller guarantees `GROUP` records follow it, aligned in the tree).
+pub(crate) fn prepare(recs: &[&[u8]], starts: &[bool], threads: usize) -> Vec<Prepared> {
+    let threads = threads.clamp(1, 64);
+    if threads == 1 || recs.len() < PARALLEL_MIN {
+        return prepare_range(recs, starts);
+    }
+    // Split points, moved forward so that no group is split.
+    let mut cuts = vec![0];
+    for j in 1..threads {
+        let mut cut = recs.len() * j / threads;
+        while cut < recs.len() && inside_group(starts, cut) {
+            cut += 1;
+        }
+        if cut > *cuts.last().unwrap_or(&0) {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(recs.len());
+    cuts.dedup();
+    let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let Some((&(last_from, last_to), spawned)) = ranges.split_last() else {
+        return Vec::new();
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = spawned
+            .iter()
+            .map(|&(from, to)| {
+                let work = move || prepare_range(&recs[from..to], &starts[from..to]);
+                (
+                    from,
+                    to,
+                    std::thread::Builder::new()
+                        .name("audit-verify".into())
+                        .spawn_scoped(s, work),
+                )
+            })
+            .collect();
+        let tail = prepare_range(&recs[last_from..last_to], &starts[last_from..last_to]);
+        let mut out = Vec::with_capacity(recs.len());
+        for (from, to, handle) in handles {
+            match handle {
+                Ok(h) => out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                // No thread to be had: do the work here.
+                Err(_) => out.extend(prepare_range(&recs[from..to], &starts[from..to])),
+            }
+        }
+        out.extend(tail);
+        out
+    })
+}
+
+/// Whether index `i` lies strictly inside a group.
+fn inside_group(starts: &[bool], i: usize) -> bool {
+    (i.saturating_sub(GROUP - 1)..i).any(|s| starts[s])
+}
+
+fn prepare_range(recs: &[&[u8]], starts: &[bool]) -> Vec<Prepared> {
+    let mut out: Vec<Prepared> = recs
+        .iter()
+        .map(|bytes| Prepared {
+            leaf: leaf_hash(bytes),
+            parsed: RecordView::parse(bytes).map(|v| (v.position, v.prev)),
+            grouped: false,
+            group_root: None,
+        })
+        .collect();
+    let group_starts: Vec<usize> = (0..out.len()).filter(|&i| starts[i]).collect();
+    for i in group_starts {
+        let Some(group) = out.get_mut(i..i + GROUP) else {
+            continue; // Not reached: the caller leaves room for every group.
+        };
+        let mut level = [[0u8; 32]; GROUP];
+        for (h, p) in level.iter_mut().zip(group.iter_mut()) {
+            *h = p.leaf;
+            p.grouped = true;
+        }
+        let mut width = GROUP;
+        while width > 1 {
+            for j in 0..width / 2 {
+                level[j] = node_hash(&level[2 * j], &level[2 * j + 1]);
+            }
+            width /= 2;
+        }
+        if let Some(last) = group.last_mut() {
+            last.group_root = Some(level[0]);
+        }
+    }
+    out
+}
