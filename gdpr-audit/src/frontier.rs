@@ -47,15 +47,25 @@ impl Frontier {
 
     /// Appends a leaf hash.
     pub fn push(&mut self, leaf: Hash) {
+        self.push_reporting(leaf, |_, _| {});
+    }
+
+    /// Appends a leaf hash, reporting each perfect subtree it completes
+    /// (height ≥ 1, root hash), smallest first.
+    pub(crate) fn push_reporting(&mut self, leaf: Hash, mut completed: impl FnMut(usize, &Hash)) {
         self.nodes.push(leaf);
         let mut s = self.size;
+        let mut height = 1;
         while s & 1 == 1 {
             // Invariant: a set low bit means the two last nodes are siblings.
             let (Some(right), Some(left)) = (self.nodes.pop(), self.nodes.pop()) else {
                 unreachable!("frontier holds one node per set bit");
             };
-            self.nodes.push(node_hash(&left, &right));
+            let node = node_hash(&left, &right);
+            completed(height, &node);
+            self.nodes.push(node);
             s >>= 1;
+            height += 1;
         }
         self.size += 1;
     }

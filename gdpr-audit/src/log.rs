@@ -13,7 +13,7 @@ use crate::action::Action;
 use crate::checkpoint::Checkpoint;
 use crate::event::AuditEvent;
 use crate::keystore::KeyStore;
-use crate::merkle::{Tree, leaf_hash};
+use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
 use crate::seal::{KeyId, PersonalFields, SealedFields};
 use crate::signing::Signer;
@@ -195,7 +195,10 @@ impl<S: AuditStore> AuditLog<S> {
             .collect::<Result<Vec<_>, _>>()?;
         let (ticket, receipts) = {
             let mut st = lock(&self.state);
-            let mut frontier = st.tree.frontier().clone();
+            let base = st.tree.size();
+            // A copy of the frontier, fed only when a checkpoint falls in
+            // this batch (the tree itself grows once the batch is staged).
+            let mut cp_frontier: Option<Frontier> = None;
             let mut prev = st.prev;
             let mut entries = Vec::with_capacity(events.len() + 1);
             let mut receipts = Vec::with_capacity(events.len());
@@ -204,10 +207,9 @@ impl<S: AuditStore> AuditLog<S> {
             let mut note = None;
             let mut leaves = Vec::with_capacity(events.len());
             for (event, sealed) in events.iter().zip(sealed) {
-                let position = frontier.size();
+                let position = base + leaves.len() as u64;
                 let bytes = Record::new(event, position, prev, sealed)?.encode();
                 let leaf = leaf_hash(&bytes);
-                frontier.push(leaf);
                 leaves.push(leaf);
                 prev = leaf;
                 since += 1;
@@ -224,6 +226,11 @@ impl<S: AuditStore> AuditLog<S> {
                     .every
                     .is_some_and(|d| t.duration_since(last) >= d);
                 if due_n || due_t {
+                    let frontier = cp_frontier.get_or_insert_with(|| st.tree.frontier().clone());
+                    let fed = usize::try_from(frontier.size() - base).unwrap_or(usize::MAX);
+                    for l in leaves.get(fed..).unwrap_or_default() {
+                        frontier.push(*l);
+                    }
                     let n = Checkpoint::new(self.signer.name(), frontier.size(), frontier.root())?
                         .sign(&self.signer);
                     entries.push(Entry::Checkpoint(n.clone()));

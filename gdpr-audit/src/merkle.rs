@@ -81,28 +81,20 @@ impl Tree {
         let k = self.pruned.size();
         let index = self.full.size();
         self.leaves.push(leaf);
-        self.full.push(leaf);
-        // Complete the perfect blocks that end at this leaf.
-        let mut h = 1usize;
-        while (index + 1).is_multiple_of(1u64 << h) {
+        // The frontier's merges are exactly the perfect blocks that end at
+        // this leaf: keep those after the pruned prefix (no hash twice).
+        let (levels, first) = (&mut self.levels, &mut self.first);
+        self.full.push_reporting(leaf, |h, node| {
             let block = index >> h;
-            let start = block << h;
-            if start < k {
-                break;
+            if block << h < k {
+                return;
             }
-            let half = 1u64 << (h - 1);
-            let (Some(left), Some(right)) =
-                (self.block(h - 1, start), self.block(h - 1, start + half))
-            else {
-                break;
-            };
-            if self.levels.len() < h {
-                self.levels.push(Vec::new());
-                self.first.push(block);
+            if levels.len() < h {
+                levels.push(Vec::new());
+                first.push(block);
             }
-            self.levels[h - 1].push(node_hash(&left, &right));
-            h += 1;
-        }
+            levels[h - 1].push(*node);
+        });
     }
 
     /// The stored hash of the perfect block of height `h` starting at leaf `start`.
