@@ -15,7 +15,7 @@ use crate::event::AuditEvent;
 use crate::keystore::KeyStore;
 use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
-use crate::seal::{KeyId, PersonalFields, SealedFields};
+use crate::seal::{KeyId, PersonalFields, ToSeal, seal_all};
 use crate::signing::Signer;
 use crate::store::{AuditStore, Entry, PruneAnchor, hex};
 use crate::verify::LogVerifier;
@@ -151,7 +151,8 @@ impl<S: AuditStore> AuditLog<S> {
         &self.store
     }
 
-    fn seal(&self, event: &AuditEvent, nonce: [u8; 24]) -> Result<Option<SealedFields>, Error> {
+    /// The personal fields of `event` with the key that seals them.
+    fn keyed(&self, event: &AuditEvent) -> Result<Option<ToSeal>, Error> {
         let fields = PersonalFields {
             subject: event.subject().cloned(),
             object_id: event.object().map(|o| o.id.clone()),
@@ -164,7 +165,7 @@ impl<S: AuditStore> AuditLog<S> {
             Some(s) => lock(&self.keys).key_for(s)?,
             None => lock(&self.keys).unattributed(),
         };
-        SealedFields::seal_with_nonce(&fields, id, &key, nonce).map(Some)
+        Ok(Some((fields, id, key)))
     }
 
     /// Appends one event; returns once it is durable.
@@ -184,15 +185,11 @@ impl<S: AuditStore> AuditLog<S> {
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * events.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
-        let sealed = events
+        let keyed = events
             .iter()
-            .zip(nonces.chunks_exact(24))
-            .map(|(e, n)| {
-                let mut nonce = [0u8; 24];
-                nonce.copy_from_slice(n);
-                self.seal(e, nonce)
-            })
+            .map(|e| self.keyed(e))
             .collect::<Result<Vec<_>, _>>()?;
+        let sealed = seal_all(&keyed, &nonces)?;
         let (ticket, receipts) = {
             let mut st = lock(&self.state);
             let base = st.tree.size();
