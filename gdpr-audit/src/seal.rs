@@ -336,6 +336,35 @@ mod tests {
     }
 
     #[test]
+    fn sealing_a_large_batch_keeps_each_item_with_its_nonce_and_key() {
+        let keys: Vec<DataKey> = (0..3).map(|_| DataKey::random().unwrap()).collect();
+        let items: Vec<Option<ToSeal>> = (0..101u8)
+            .map(|i| {
+                (i % 5 != 0).then(|| {
+                    let k = usize::from(i % 3);
+                    (fields(), KeyId::from_bytes([i; 16]), keys[k].clone())
+                })
+            })
+            .collect();
+        let nonces: Vec<u8> = (0..101 * 24).map(|i| (i % 251) as u8).collect();
+        let sealed = seal_all(&items, &nonces).unwrap();
+        assert_eq!(sealed.len(), items.len());
+        for (i, (item, s)) in items.iter().zip(&sealed).enumerate() {
+            match (item, s) {
+                (None, None) => {}
+                (Some((f, id, key)), Some(s)) => {
+                    let mut nonce = [0u8; 24];
+                    nonce.copy_from_slice(&nonces[i * 24..i * 24 + 24]);
+                    let one = SealedFields::seal_with_nonce(f, *id, key, nonce).unwrap();
+                    assert_eq!(s.ciphertext(), one.ciphertext(), "item {i}");
+                    assert_eq!(s.open(key, 0).unwrap(), *f);
+                }
+                _ => panic!("item {i} sealed out of order"),
+            }
+        }
+    }
+
+    #[test]
     fn seal_open_round_trip_and_wrong_key_fails() {
         let key = DataKey::random().unwrap();
         let id = KeyId::from_bytes([1; 16]);
