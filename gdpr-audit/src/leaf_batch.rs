@@ -9,8 +9,10 @@
 use std::num::NonZeroUsize;
 
 use crate::Error;
+use crate::checkpoint::Checkpoint;
 use crate::merkle::{leaf_hash, node_hash};
 use crate::record::Hash;
+use crate::signing::Verifier;
 use crate::view::RecordView;
 
 /// Height of a leaf group: `2^GROUP_HEIGHT` leaves.
@@ -39,12 +41,28 @@ pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
+/// Checkpoint notes parsed and their signatures checked, in order.
+type Opened = Vec<Result<Checkpoint, Error>>;
+
 /// Prepares `recs`; `starts[i]` marks the first record of a group (the
 /// caller guarantees `GROUP` records follow it, aligned in the tree).
-pub(crate) fn prepare(recs: &[&[u8]], starts: &[bool], threads: usize) -> Vec<Prepared> {
+/// Also opens `notes` (checks their signatures) on a helper thread.
+pub(crate) fn prepare(
+    recs: &[&[u8]],
+    starts: &[bool],
+    notes: &[&str],
+    verifier: &Verifier,
+    threads: usize,
+) -> (Vec<Prepared>, Opened) {
+    let open = || -> Opened {
+        notes
+            .iter()
+            .map(|n| Checkpoint::open(n, verifier))
+            .collect()
+    };
     let threads = threads.clamp(1, 64);
     if threads == 1 || recs.len() < PARALLEL_MIN {
-        return prepare_range(recs, starts);
+        return (prepare_range(recs, starts), open());
     }
     // Split points, moved forward so that no group is split.
     let mut cuts = vec![0];
@@ -61,13 +79,18 @@ pub(crate) fn prepare(recs: &[&[u8]], starts: &[bool], threads: usize) -> Vec<Pr
     cuts.dedup();
     let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
     let Some((&(last_from, last_to), spawned)) = ranges.split_last() else {
-        return Vec::new();
+        return (Vec::new(), open());
     };
-    std::thread::scope(|s| {
+    let mut opened = None;
+    let prepared = std::thread::scope(|s| {
         let handles: Vec<_> = spawned
             .iter()
-            .map(|&(from, to)| {
-                let work = move || prepare_range(&recs[from..to], &starts[from..to]);
+            .enumerate()
+            .map(|(j, &(from, to))| {
+                let work = move || {
+                    let notes = (j == 0).then(open);
+                    (prepare_range(&recs[from..to], &starts[from..to]), notes)
+                };
                 (
                     from,
                     to,
@@ -81,14 +104,21 @@ pub(crate) fn prepare(recs: &[&[u8]], starts: &[bool], threads: usize) -> Vec<Pr
         let mut out = Vec::with_capacity(recs.len());
         for (from, to, handle) in handles {
             match handle {
-                Ok(h) => out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                Ok(h) => {
+                    let (part, notes) = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    out.extend(part);
+                    if notes.is_some() {
+                        opened = notes;
+                    }
+                }
                 // No thread to be had: do the work here.
                 Err(_) => out.extend(prepare_range(&recs[from..to], &starts[from..to])),
             }
         }
         out.extend(tail);
         out
-    })
+    });
+    (prepared, opened.unwrap_or_else(open))
 }
 
 /// Whether index `i` lies strictly inside a group.

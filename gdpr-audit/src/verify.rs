@@ -223,10 +223,14 @@ impl<'v> LogVerifier<'v> {
         let mut recs = Vec::with_capacity(batch.len());
         // Records before each checkpoint of the batch: groups never span one.
         let mut breaks = Vec::new();
+        let mut notes = Vec::new();
         for (_, e) in batch {
             match e {
                 EntryRef::Record(b) => recs.push(*b),
-                EntryRef::Checkpoint(_) => breaks.push(recs.len()),
+                EntryRef::Checkpoint(n) => {
+                    breaks.push(recs.len());
+                    notes.push(*n);
+                }
             }
         }
         let trusted = self
@@ -246,10 +250,15 @@ impl<'v> LogVerifier<'v> {
                 && next_break.peek().is_none_or(|&&b| b >= i + GROUP)
                 && trusted.is_none_or(|t| t <= first || t >= last);
         }
-        let mut prepared = prepare(&recs, &starts, self.threads).into_iter();
+        let (prepared, opened) = prepare(&recs, &starts, &notes, self.verifier, self.threads);
+        let (mut prepared, mut opened) = (prepared.into_iter(), opened.into_iter());
         for &(offset, entry) in batch {
             match entry {
-                EntryRef::Checkpoint(note) => self.checkpoint(offset, note)?,
+                EntryRef::Checkpoint(note) => match opened.next() {
+                    Some(cp) => self.opened_checkpoint(offset, cp)?,
+                    // Not reached: one opened result per checkpoint.
+                    None => self.checkpoint(offset, note)?,
+                },
                 EntryRef::Record(bytes) => match prepared.next() {
                     Some(p) => self.accept(offset, p)?,
                     // Not reached: one prepared result per record.
@@ -308,7 +317,16 @@ impl<'v> LogVerifier<'v> {
     /// # Errors
     /// [`Error::Tampered`] with the first position it fails to cover.
     pub fn checkpoint(&mut self, offset: u64, note: &str) -> Result<(), Error> {
-        let cp = Checkpoint::open(note, self.verifier).map_err(|e| {
+        self.opened_checkpoint(offset, Checkpoint::open(note, self.verifier))
+    }
+
+    /// Checks a checkpoint already parsed and its signature checked.
+    fn opened_checkpoint(
+        &mut self,
+        offset: u64,
+        opened: Result<Checkpoint, Error>,
+    ) -> Result<(), Error> {
+        let cp = opened.map_err(|e| {
             Error::tampered(
                 self.covered,
                 offset,
