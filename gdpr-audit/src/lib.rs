@@ -73,6 +73,7 @@ mod leaf_batch;
 pub mod log;
 pub mod merkle;
 mod names;
+mod node_digest;
 pub mod object;
 pub mod record;
 pub mod report;

@@ -22,19 +22,12 @@ use crate::record::Hash;
 
 /// `SHA-256(0x00 ‖ data)`: the RFC 9162 leaf hash.
 pub fn leaf_hash(data: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(data);
-    h.finalize().into()
+    crate::node_digest::leaf(data)
 }
 
 /// `SHA-256(0x01 ‖ left ‖ right)`: the RFC 9162 interior node hash.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([1u8]);
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
+    crate::node_digest::node(left, right)
 }
 
 /// The root of the empty tree, `SHA-256("")`.
