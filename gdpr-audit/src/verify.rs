@@ -9,6 +9,14 @@
 //! log must still contain its size and reproduce its root (catches
 //! truncation and rollback, and rewrites after it was saved). The first
 //! failure stops verification with the first bad position and the reason.
+//!
+//! [`verify_store`] reads the log in large chunks and checks each chunk's
+//! entries with [`LogVerifier::entries`]: records are decoded and hashed
+//! (leaf hashes, roots of aligned groups of 16 leaves, checkpoint
+//! signatures) on all cores, then every order-dependent check runs in log
+//! order on one thread, so the verdict and the first bad position are those
+//! of checking one entry at a time ([`LogVerifier::entry`]; a test holds
+//! them equal).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
