@@ -41,6 +41,30 @@ pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
+/// Marks the records (of `n` read together, the first at tree index
+/// `base`) that start a group: aligned in the tree, followed by `GROUP - 1`
+/// records with no checkpoint among them (`breaks`: the number of records
+/// before each checkpoint) and no trusted checkpoint size strictly inside.
+pub(crate) fn group_starts(
+    base: u64,
+    n: usize,
+    breaks: &[usize],
+    trusted: Option<u64>,
+) -> Vec<bool> {
+    let mut starts = vec![false; n];
+    let mut next_break = breaks.iter().peekable();
+    for (i, start) in starts.iter_mut().enumerate() {
+        while next_break.next_if(|&&b| b <= i).is_some() {}
+        let first = base + i as u64;
+        let last = first + GROUP as u64;
+        *start = first.is_multiple_of(GROUP as u64)
+            && i + GROUP <= n
+            && next_break.peek().is_none_or(|&&b| b >= i + GROUP)
+            && trusted.is_none_or(|t| t <= first || t >= last);
+    }
+    starts
+}
+
 /// Checkpoint notes parsed and their signatures checked, in order.
 type Opened = Vec<Result<Checkpoint, Error>>;
 

@@ -23,7 +23,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::Error;
 use crate::checkpoint::Checkpoint;
-use crate::leaf_batch::{GROUP, GROUP_HEIGHT, Prepared, default_threads, prepare};
+use crate::leaf_batch::{GROUP_HEIGHT, Prepared, default_threads, group_starts, prepare};
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
 use crate::record::Hash;
 use crate::signing::Verifier;
@@ -246,18 +246,7 @@ impl<'v> LogVerifier<'v> {
             .as_ref()
             .filter(|_| !self.trusted_matched)
             .map(Checkpoint::size);
-        let base = self.position;
-        let mut starts = vec![false; recs.len()];
-        let mut next_break = breaks.iter().peekable();
-        for (i, start) in starts.iter_mut().enumerate() {
-            while next_break.next_if(|&&b| b <= i).is_some() {}
-            let first = base + i as u64;
-            let last = first + GROUP as u64;
-            *start = first.is_multiple_of(GROUP as u64)
-                && i + GROUP <= recs.len()
-                && next_break.peek().is_none_or(|&&b| b >= i + GROUP)
-                && trusted.is_none_or(|t| t <= first || t >= last);
-        }
+        let starts = group_starts(self.position, recs.len(), &breaks, trusted);
         let (prepared, opened) = prepare(&recs, &starts, &notes, self.verifier, self.threads);
         let (mut prepared, mut opened) = (prepared.into_iter(), opened.into_iter());
         for &(offset, entry) in batch {
