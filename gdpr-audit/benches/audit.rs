@@ -5,7 +5,9 @@
 //! - `append/concurrent8`: 8 threads appending vs raw writes of 8 frames
 //!   with one `fdatasync` per batch; `append/batch100`: `append_batch` of
 //!   100 vs raw write of 100 frames + one `fdatasync`;
-//! - `verify`: strict verification vs plain SHA-256 over the same bytes;
+//! - `verify`: strict verification (`strict`: on all cores, as
+//!   `verify_store` runs; `strict_1thread`: on one) vs plain SHA-256 over
+//!   the same bytes (one core: a single SHA-256 stream cannot be split);
 //! - `proof_1m`: proof generation at 1,000,000 records (sizes printed).
 //!
 //! Files live under the target directory (a real file system, not tmpfs).
@@ -20,7 +22,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::file_store::{FileStore, scan_frames};
+use gdpr_audit::file_store::{FileStore, scan_frame_batches};
 use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::label::SourceSystem;
 use gdpr_audit::log::{AuditLog, CheckpointPolicy};
@@ -186,15 +188,21 @@ fn verification(c: &mut Criterion) {
     let mut g = c.benchmark_group("verify");
     g.measurement_time(Duration::from_secs(3)).sample_size(10);
     g.throughput(Throughput::Bytes(bytes.len() as u64));
-    g.bench_function(BenchmarkId::new("strict", "20k_records"), |b| {
-        b.iter(|| {
-            let mut v = LogVerifier::new(&verifier, None).unwrap();
-            let mut r = bytes.as_slice();
-            let end =
-                scan_frames(&mut r, Path::new("mem"), &mut |off, e| v.entry(off, &e)).unwrap();
-            black_box(v.finish(end).unwrap())
-        })
-    });
+    for (name, threads) in [("strict", None), ("strict_1thread", Some(1))] {
+        g.bench_function(BenchmarkId::new(name, "20k_records"), |b| {
+            b.iter(|| {
+                let mut v = LogVerifier::new(&verifier, None).unwrap();
+                if let Some(n) = threads {
+                    v = v.with_threads(n);
+                }
+                let mut r = bytes.as_slice();
+                let end =
+                    scan_frame_batches(&mut r, Path::new("mem"), &mut |batch| v.entries(batch))
+                        .unwrap();
+                black_box(v.finish(end).unwrap())
+            })
+        });
+    }
     g.bench_function(BenchmarkId::new("sha256", "20k_records"), |b| {
         b.iter(|| black_box(Sha256::digest(&bytes)))
     });

@@ -38,9 +38,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::Error;
-pub use crate::frame::{MAX_FRAME, encode_frame, scan_frames};
+pub use crate::frame::{MAX_FRAME, encode_frame, scan_frame_batches, scan_frames};
 use crate::keystore::sync_dir;
-use crate::store::{AuditStore, Entry, PruneAnchor, ScanEnd, Ticket};
+use crate::store::{AuditStore, BatchVisitor, Entry, EntryRef, PruneAnchor, ScanEnd, Ticket};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -120,7 +120,7 @@ impl FileStore {
             sync_dir(&log)?;
         }
         let mut reader = file.try_clone().map_err(|e| Error::io(&log, e))?;
-        let end = scan_frames(&mut reader, &log, &mut |_, _| Ok(()))?;
+        let end = scan_frame_batches(&mut reader, &log, &mut |_| Ok(()))?;
         if let Some((offset, _)) = end.corrupt {
             return Err(Error::tampered(
                 0,
@@ -196,6 +196,28 @@ impl crate::store::EntrySource for LogDir {
     }
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
         read_anchor(&self.0)
+    }
+    fn entry_batches(&self, visit: &mut BatchVisitor<'_>) -> Result<ScanEnd, Error> {
+        let log = FileStore::log_path(&self.0);
+        let mut f = File::open(&log).map_err(|e| Error::io(&log, e))?;
+        let mut skipping = read_anchor(&self.0)?.map_or(0, |a| a.size);
+        scan_frame_batches(&mut f, &log, &mut |batch| {
+            let mut from = 0;
+            if skipping > 0 {
+                // Entries before the first record at the anchor's size are
+                // left over from a crash during pruning.
+                match batch.iter().position(|(_, e)| {
+                    matches!(e, EntryRef::Record(b) if record_position(b).is_some_and(|p| p >= skipping))
+                }) {
+                    Some(i) => {
+                        skipping = 0;
+                        from = i;
+                    }
+                    None => return Ok(()),
+                }
+            }
+            visit(&batch[from..])
+        })
     }
 }
 

@@ -47,17 +47,55 @@ impl Frontier {
 
     /// Appends a leaf hash.
     pub fn push(&mut self, leaf: Hash) {
+        self.push_reporting(leaf, |_, _| {});
+    }
+
+    /// Appends a leaf hash, reporting each perfect subtree it completes
+    /// (height ≥ 1, root hash), smallest first.
+    pub(crate) fn push_reporting(&mut self, leaf: Hash, mut completed: impl FnMut(usize, &Hash)) {
         self.nodes.push(leaf);
         let mut s = self.size;
+        let mut height = 1;
         while s & 1 == 1 {
             // Invariant: a set low bit means the two last nodes are siblings.
+            let (Some(right), Some(left)) = (self.nodes.pop(), self.nodes.pop()) else {
+                unreachable!("frontier holds one node per set bit");
+            };
+            let node = node_hash(&left, &right);
+            completed(height, &node);
+            self.nodes.push(node);
+            s >>= 1;
+            height += 1;
+        }
+        self.size += 1;
+    }
+
+    /// Appends the root of a perfect subtree of `2^height` leaves; the
+    /// current size must be a multiple of `2^height` (RFC 9162 subtrees are
+    /// aligned), which makes this the same as pushing its leaves one by one.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the size is not a multiple of `2^height`.
+    pub fn push_subtree(&mut self, root: Hash, height: u32) -> Result<(), Error> {
+        let leaves = 1u64.checked_shl(height).unwrap_or(0);
+        if leaves == 0 || !self.size.is_multiple_of(leaves) {
+            return Err(Error::BadInput {
+                what: "frontier",
+                reason: "a subtree must start at a multiple of its size".into(),
+            });
+        }
+        self.nodes.push(root);
+        let mut s = self.size >> height;
+        while s & 1 == 1 {
+            // Invariant: a set bit means the two last nodes are siblings.
             let (Some(right), Some(left)) = (self.nodes.pop(), self.nodes.pop()) else {
                 unreachable!("frontier holds one node per set bit");
             };
             self.nodes.push(node_hash(&left, &right));
             s >>= 1;
         }
-        self.size += 1;
+        self.size += leaves;
+        Ok(())
     }
 
     /// The RFC 9162 root hash of the covered leaves.

@@ -13,9 +13,9 @@ use crate::action::Action;
 use crate::checkpoint::Checkpoint;
 use crate::event::AuditEvent;
 use crate::keystore::KeyStore;
-use crate::merkle::{Tree, leaf_hash};
+use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
-use crate::seal::{KeyId, PersonalFields, SealedFields};
+use crate::seal::{KeyId, PersonalFields, ToSeal, seal_all};
 use crate::signing::Signer;
 use crate::store::{AuditStore, Entry, PruneAnchor, hex};
 use crate::verify::LogVerifier;
@@ -151,7 +151,8 @@ impl<S: AuditStore> AuditLog<S> {
         &self.store
     }
 
-    fn seal(&self, event: &AuditEvent, nonce: [u8; 24]) -> Result<Option<SealedFields>, Error> {
+    /// The personal fields of `event` with the key that seals them.
+    fn keyed(&self, event: &AuditEvent) -> Result<Option<ToSeal>, Error> {
         let fields = PersonalFields {
             subject: event.subject().cloned(),
             object_id: event.object().map(|o| o.id.clone()),
@@ -164,7 +165,7 @@ impl<S: AuditStore> AuditLog<S> {
             Some(s) => lock(&self.keys).key_for(s)?,
             None => lock(&self.keys).unattributed(),
         };
-        SealedFields::seal_with_nonce(&fields, id, &key, nonce).map(Some)
+        Ok(Some((fields, id, key)))
     }
 
     /// Appends one event; returns once it is durable.
@@ -184,18 +185,17 @@ impl<S: AuditStore> AuditLog<S> {
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * events.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
-        let sealed = events
+        let keyed = events
             .iter()
-            .zip(nonces.chunks_exact(24))
-            .map(|(e, n)| {
-                let mut nonce = [0u8; 24];
-                nonce.copy_from_slice(n);
-                self.seal(e, nonce)
-            })
+            .map(|e| self.keyed(e))
             .collect::<Result<Vec<_>, _>>()?;
+        let sealed = seal_all(&keyed, &nonces)?;
         let (ticket, receipts) = {
             let mut st = lock(&self.state);
-            let mut frontier = st.tree.frontier().clone();
+            let base = st.tree.size();
+            // A copy of the frontier, fed only when a checkpoint falls in
+            // this batch (the tree itself grows once the batch is staged).
+            let mut cp_frontier: Option<Frontier> = None;
             let mut prev = st.prev;
             let mut entries = Vec::with_capacity(events.len() + 1);
             let mut receipts = Vec::with_capacity(events.len());
@@ -204,10 +204,9 @@ impl<S: AuditStore> AuditLog<S> {
             let mut note = None;
             let mut leaves = Vec::with_capacity(events.len());
             for (event, sealed) in events.iter().zip(sealed) {
-                let position = frontier.size();
+                let position = base + leaves.len() as u64;
                 let bytes = Record::new(event, position, prev, sealed)?.encode();
                 let leaf = leaf_hash(&bytes);
-                frontier.push(leaf);
                 leaves.push(leaf);
                 prev = leaf;
                 since += 1;
@@ -224,6 +223,11 @@ impl<S: AuditStore> AuditLog<S> {
                     .every
                     .is_some_and(|d| t.duration_since(last) >= d);
                 if due_n || due_t {
+                    let frontier = cp_frontier.get_or_insert_with(|| st.tree.frontier().clone());
+                    let fed = usize::try_from(frontier.size() - base).unwrap_or(usize::MAX);
+                    for l in leaves.get(fed..).unwrap_or_default() {
+                        frontier.push(*l);
+                    }
                     let n = Checkpoint::new(self.signer.name(), frontier.size(), frontier.root())?
                         .sign(&self.signer);
                     entries.push(Entry::Checkpoint(n.clone()));

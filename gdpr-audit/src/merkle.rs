@@ -22,19 +22,12 @@ use crate::record::Hash;
 
 /// `SHA-256(0x00 ‖ data)`: the RFC 9162 leaf hash.
 pub fn leaf_hash(data: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(data);
-    h.finalize().into()
+    crate::node_digest::leaf(data)
 }
 
 /// `SHA-256(0x01 ‖ left ‖ right)`: the RFC 9162 interior node hash.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([1u8]);
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
+    crate::node_digest::node(left, right)
 }
 
 /// The root of the empty tree, `SHA-256("")`.
@@ -81,28 +74,20 @@ impl Tree {
         let k = self.pruned.size();
         let index = self.full.size();
         self.leaves.push(leaf);
-        self.full.push(leaf);
-        // Complete the perfect blocks that end at this leaf.
-        let mut h = 1usize;
-        while (index + 1).is_multiple_of(1u64 << h) {
+        // The frontier's merges are exactly the perfect blocks that end at
+        // this leaf: keep those after the pruned prefix (no hash twice).
+        let (levels, first) = (&mut self.levels, &mut self.first);
+        self.full.push_reporting(leaf, |h, node| {
             let block = index >> h;
-            let start = block << h;
-            if start < k {
-                break;
+            if block << h < k {
+                return;
             }
-            let half = 1u64 << (h - 1);
-            let (Some(left), Some(right)) =
-                (self.block(h - 1, start), self.block(h - 1, start + half))
-            else {
-                break;
-            };
-            if self.levels.len() < h {
-                self.levels.push(Vec::new());
-                self.first.push(block);
+            if levels.len() < h {
+                levels.push(Vec::new());
+                first.push(block);
             }
-            self.levels[h - 1].push(node_hash(&left, &right));
-            h += 1;
-        }
+            levels[h - 1].push(*node);
+        });
     }
 
     /// The stored hash of the perfect block of height `h` starting at leaf `start`.

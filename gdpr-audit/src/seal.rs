@@ -260,6 +260,32 @@ fn aad(key_id: &KeyId) -> Vec<u8> {
     aad
 }
 
+/// Personal fields with the key id and key that seal them.
+pub(crate) type ToSeal = (PersonalFields, KeyId, DataKey);
+
+/// Seals each item with its 24-byte nonce from `nonces`, in order. (On one
+/// thread: spreading a batch over cores measured slower, as the thread
+/// hand-off costs about what sealing 100 records does.)
+///
+/// # Errors
+/// As [`SealedFields::seal_with_nonce`].
+pub(crate) fn seal_all(
+    items: &[Option<ToSeal>],
+    nonces: &[u8],
+) -> Result<Vec<Option<SealedFields>>, Error> {
+    items
+        .iter()
+        .zip(nonces.chunks_exact(24))
+        .map(|(item, n)| {
+            let mut nonce = [0u8; 24];
+            nonce.copy_from_slice(n);
+            item.as_ref()
+                .map(|(fields, id, key)| SealedFields::seal_with_nonce(fields, *id, key, nonce))
+                .transpose()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +300,35 @@ mod tests {
             ),
             object_id: Some(ObjectId::new("1.2.3").unwrap()),
             text: None,
+        }
+    }
+
+    #[test]
+    fn sealing_a_batch_keeps_each_item_with_its_nonce_and_key() {
+        let keys: Vec<DataKey> = (0..3).map(|_| DataKey::random().unwrap()).collect();
+        let items: Vec<Option<ToSeal>> = (0..101u8)
+            .map(|i| {
+                (i % 5 != 0).then(|| {
+                    let k = usize::from(i % 3);
+                    (fields(), KeyId::from_bytes([i; 16]), keys[k].clone())
+                })
+            })
+            .collect();
+        let nonces: Vec<u8> = (0..101 * 24).map(|i| (i % 251) as u8).collect();
+        let sealed = seal_all(&items, &nonces).unwrap();
+        assert_eq!(sealed.len(), items.len());
+        for (i, (item, s)) in items.iter().zip(&sealed).enumerate() {
+            match (item, s) {
+                (None, None) => {}
+                (Some((f, id, key)), Some(s)) => {
+                    let mut nonce = [0u8; 24];
+                    nonce.copy_from_slice(&nonces[i * 24..i * 24 + 24]);
+                    let one = SealedFields::seal_with_nonce(f, *id, key, nonce).unwrap();
+                    assert_eq!(s.ciphertext(), one.ciphertext(), "item {i}");
+                    assert_eq!(s.open(key, 0).unwrap(), *f);
+                }
+                _ => panic!("item {i} sealed out of order"),
+            }
         }
     }
 

@@ -24,6 +24,39 @@ pub enum Entry {
     Checkpoint(String),
 }
 
+impl Entry {
+    /// The entry borrowed.
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        match self {
+            Entry::Record(b) => EntryRef::Record(b),
+            Entry::Checkpoint(n) => EntryRef::Checkpoint(n),
+        }
+    }
+}
+
+/// One stored entry, borrowed from a read buffer (no copy per entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryRef<'a> {
+    /// A record in canonical encoding.
+    Record(&'a [u8]),
+    /// A signed checkpoint note.
+    Checkpoint(&'a str),
+}
+
+impl EntryRef<'_> {
+    /// The owned entry.
+    pub fn to_owned(self) -> Entry {
+        match self {
+            EntryRef::Record(b) => Entry::Record(b.to_vec()),
+            EntryRef::Checkpoint(n) => Entry::Checkpoint(n.to_owned()),
+        }
+    }
+}
+
+/// Visitor of a batch of borrowed entries, each with its offset.
+pub type BatchVisitor<'v> = dyn FnMut(&[(u64, EntryRef<'_>)]) -> Result<(), Error> + 'v;
+
 /// A position in the store's write order, returned by
 /// [`AuditStore::stage`]; durable once [`AuditStore::commit`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,6 +147,16 @@ pub trait EntrySource {
     /// # Errors
     /// [`Error::Io`] / [`Error::BadInput`].
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error>;
+
+    /// Visits every entry in order, in batches of borrowed entries (what
+    /// fast verification reads). The default hands over one owned entry at
+    /// a time; file-backed sources decode large read buffers in place.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; errors of `visit`.
+    fn entry_batches(&self, visit: &mut BatchVisitor<'_>) -> Result<ScanEnd, Error> {
+        self.entries(&mut |offset, entry| visit(&[(offset, entry.as_ref())]))
+    }
 }
 
 impl<S: AuditStore + ?Sized> EntrySource for S {

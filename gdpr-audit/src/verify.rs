@@ -9,16 +9,25 @@
 //! log must still contain its size and reproduce its root (catches
 //! truncation and rollback, and rewrites after it was saved). The first
 //! failure stops verification with the first bad position and the reason.
+//!
+//! [`verify_store`] reads the log in large chunks and checks each chunk's
+//! entries with [`LogVerifier::entries`]: records are decoded and hashed
+//! (leaf hashes, roots of aligned groups of 16 leaves, checkpoint
+//! signatures) on all cores, then every order-dependent check runs in log
+//! order on one thread, so the verdict and the first bad position are those
+//! of checking one entry at a time ([`LogVerifier::entry`]; a test holds
+//! them equal).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::Error;
 use crate::checkpoint::Checkpoint;
+use crate::leaf_batch::{GROUP_HEIGHT, Prepared, default_threads, group_starts, prepare};
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
 use crate::record::Hash;
 use crate::signing::Verifier;
-use crate::store::{Entry, EntrySource, PruneAnchor, ScanEnd, unhex};
+use crate::store::{Entry, EntryRef, EntrySource, PruneAnchor, ScanEnd, unhex};
 use crate::view::RecordView;
 
 /// What a successful verification established.
@@ -55,6 +64,7 @@ pub struct LogVerifier<'v> {
     last_checkpoint: Option<u64>,
     trusted: Option<Checkpoint>,
     trusted_matched: bool,
+    threads: usize,
 }
 
 impl<'v> LogVerifier<'v> {
@@ -89,7 +99,17 @@ impl<'v> LogVerifier<'v> {
             last_checkpoint: None,
             trusted,
             trusted_matched,
+            threads: default_threads(),
         })
+    }
+
+    /// Uses `threads` threads (at least 1) to decode and hash batches
+    /// ([`LogVerifier::entries`]); by default, as many as the machine has.
+    /// The checks and their order are the same for any number.
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Starts after a pruned prefix, checking its anchor: the retained
@@ -190,25 +210,82 @@ impl<'v> LogVerifier<'v> {
     /// # Errors
     /// [`Error::Tampered`] with the first bad position.
     pub fn record(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
+        let parsed = RecordView::parse(bytes).map(|v| (v.position, v.prev));
+        self.accept(
+            offset,
+            Prepared {
+                leaf: leaf_hash(bytes),
+                parsed,
+                grouped: false,
+                group_root: None,
+            },
+        )
+    }
+
+    /// Checks a batch of entries in order, as [`LogVerifier::entry`] on
+    /// each would, decoding and hashing its records on several threads.
+    ///
+    /// # Errors
+    /// [`Error::Tampered`] with the first bad position.
+    pub fn entries(&mut self, batch: &[(u64, EntryRef<'_>)]) -> Result<(), Error> {
+        let mut recs = Vec::with_capacity(batch.len());
+        // Records before each checkpoint of the batch: groups never span one.
+        let mut breaks = Vec::new();
+        let mut notes = Vec::new();
+        for (_, e) in batch {
+            match e {
+                EntryRef::Record(b) => recs.push(*b),
+                EntryRef::Checkpoint(n) => {
+                    breaks.push(recs.len());
+                    notes.push(*n);
+                }
+            }
+        }
+        let trusted = self
+            .trusted
+            .as_ref()
+            .filter(|_| !self.trusted_matched)
+            .map(Checkpoint::size);
+        let starts = group_starts(self.position, recs.len(), &breaks, trusted);
+        let (prepared, opened) = prepare(&recs, &starts, &notes, self.verifier, self.threads);
+        let (mut prepared, mut opened) = (prepared.into_iter(), opened.into_iter());
+        for &(offset, entry) in batch {
+            match entry {
+                EntryRef::Checkpoint(note) => match opened.next() {
+                    Some(cp) => self.opened_checkpoint(offset, cp)?,
+                    // Not reached: one opened result per checkpoint.
+                    None => self.checkpoint(offset, note)?,
+                },
+                EntryRef::Record(bytes) => match prepared.next() {
+                    Some(p) => self.accept(offset, p)?,
+                    // Not reached: one prepared result per record.
+                    None => self.record(offset, bytes)?,
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a decoded record against the order-dependent state.
+    fn accept(&mut self, offset: u64, rec: Prepared) -> Result<(), Error> {
         let p = self.position;
-        let rec = RecordView::parse(bytes).map_err(|e| {
+        let (position, prev) = rec.parsed.map_err(|e| {
             Error::tampered(
                 p,
                 offset,
                 format!("record does not decode canonically ({e})"),
             )
         })?;
-        if rec.position != p {
+        if position != p {
             return Err(Error::tampered(
                 p,
                 offset,
                 format!(
-                    "record claims position {} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
-                    rec.position
+                    "record claims position {position} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
                 ),
             ));
         }
-        if rec.prev != self.prev {
+        if prev != self.prev {
             let culprit = p.saturating_sub(1).max(self.pruned.min(p));
             return Err(Error::tampered(
                 culprit,
@@ -219,9 +296,15 @@ impl<'v> LogVerifier<'v> {
                 ),
             ));
         }
-        let leaf = leaf_hash(bytes);
-        self.frontier.push(leaf);
-        self.prev = leaf;
+        if !rec.grouped {
+            self.frontier.push(rec.leaf);
+        }
+        if let Some(root) = rec.group_root {
+            self.frontier
+                .push_subtree(root, GROUP_HEIGHT)
+                .map_err(|_| Error::tampered(p, offset, "leaf group out of step with the tree"))?;
+        }
+        self.prev = rec.leaf;
         self.position += 1;
         self.check_trusted()
     }
@@ -231,7 +314,16 @@ impl<'v> LogVerifier<'v> {
     /// # Errors
     /// [`Error::Tampered`] with the first position it fails to cover.
     pub fn checkpoint(&mut self, offset: u64, note: &str) -> Result<(), Error> {
-        let cp = Checkpoint::open(note, self.verifier).map_err(|e| {
+        self.opened_checkpoint(offset, Checkpoint::open(note, self.verifier))
+    }
+
+    /// Checks a checkpoint already parsed and its signature checked.
+    fn opened_checkpoint(
+        &mut self,
+        offset: u64,
+        opened: Result<Checkpoint, Error>,
+    ) -> Result<(), Error> {
+        let cp = opened.map_err(|e| {
             Error::tampered(
                 self.covered,
                 offset,
@@ -327,6 +419,6 @@ pub fn verify_store(
     if let Some(anchor) = store.prune_anchor()? {
         v.resume_after(&anchor)?;
     }
-    let end = store.entries(&mut |offset, entry| v.entry(offset, &entry))?;
+    let end = store.entry_batches(&mut |batch| v.entries(batch))?;
     v.finish(end)
 }
