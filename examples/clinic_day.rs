@@ -1,5 +1,8 @@
-//! A day in a clinic: authorization decisions and a DPIA screening on the
-//! embedded defaults (German law catalogue), no server needed.
+//! A day in a clinic — the main job on the embedded defaults, no server
+//! needed: authorization decisions and a DPIA screening (German law
+//! catalogue), then the imaging archive on the embedded folder store:
+//! retention review under the DE rule pack, pseudonymised research copies,
+//! and a verified erasure recorded in a signed audit log.
 //!
 //! Run with `cargo run -p gdpr-examples --example clinic_day`.
 
@@ -16,7 +19,11 @@ use gdpr_core::purpose::Purpose;
 use gdpr_core::subject::{Identifiability, SubjectState};
 use jiff::Timestamp;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[path = "clinic_day_images.rs"]
+mod images;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let de = Catalogue::germany();
     let now: Timestamp = "2026-03-02T09:30:00Z".parse()?;
 
@@ -131,6 +138,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for t in &result.triggers {
         println!("   - {} ({})", t.description, t.citation);
     }
+    images::run(jiff::civil::date(2026, 3, 2)).await?;
     Ok(())
 }
 

@@ -12,10 +12,23 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
   exit 2
 fi
 
-# dicom3tools (dciodvfy) validates every de-identified DICOM output.
-if ! command -v dciodvfy >/dev/null 2>&1; then
-  echo "== installing dicom3tools (dciodvfy)"
-  apt-get install -y dicom3tools >/dev/null
+# Debian packages the tests use: dicom3tools (dciodvfy validates every
+# de-identified output), Orthanc with its DICOMweb plugin (the real server of
+# the storage-adapter tests), curl and openssl (Orthanc start-up probe, TLS
+# tests). Installed only when missing, with one `apt-get update` first so a
+# fresh machine's empty package lists do not fail the install.
+missing=()
+command -v dciodvfy >/dev/null 2>&1 || missing+=(dicom3tools)
+[[ -x /usr/sbin/Orthanc ]] || missing+=(orthanc)
+[[ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ]] || missing+=(orthanc-dicomweb)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if ((${#missing[@]})); then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  echo "== installing ${missing[*]} from Debian's packages"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 export GDPR_DICOM_TOOLS=1
 

@@ -87,6 +87,9 @@ impl SyntheticInstance {
             DataElement::new(tags::INSTANCE_NUMBER, VR::IS, "1"),
             DataElement::new(tags::SAMPLES_PER_PIXEL, VR::US, PrimitiveValue::from(1_u16)),
             DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"),
+            // Generated pixels carry no text: say so, as a real modality
+            // would, so de-identification need not refuse the file.
+            DataElement::new(tags::BURNED_IN_ANNOTATION, VR::CS, "NO"),
             DataElement::new(tags::ROWS, VR::US, PrimitiveValue::from(8_u16)),
             DataElement::new(tags::COLUMNS, VR::US, PrimitiveValue::from(8_u16)),
             DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(8_u16)),
