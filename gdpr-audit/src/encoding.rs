@@ -9,7 +9,10 @@
 
 use serde::Deserialize;
 use serde::de::IntoDeserializer;
-use serde::de::value::{Error as ValueError, StrDeserializer};
+use serde::de::value::{
+    BorrowedBytesDeserializer, EnumAccessDeserializer, Error as ValueError, StrDeserializer,
+};
+use serde::de::{DeserializeSeed, EnumAccess, Unexpected, VariantAccess, Visitor};
 
 use crate::Error;
 
@@ -161,6 +164,16 @@ impl<'a> Reader<'a> {
 
     /// A unit enum variant by its serde name.
     pub(crate) fn name<T: Deserialize<'a>>(&mut self, reason: &'static str) -> Result<T, Error> {
+        let start = self.pos;
+        // Fast path: match the raw bytes against the variant names (a name
+        // that is not UTF-8 matches none); any failure is re-read below
+        // for exactly the error the checked path reports.
+        if let Ok(bytes) = self.bytes()
+            && let Ok(v) = T::deserialize(EnumAccessDeserializer::new(UnitName(bytes)))
+        {
+            return Ok(v);
+        }
+        self.pos = start;
         let s = self.str()?;
         let de: StrDeserializer<'a, ValueError> = s.into_deserializer();
         T::deserialize(de).map_err(|_| self.fail(reason))
@@ -173,6 +186,53 @@ impl<'a> Reader<'a> {
         } else {
             Err(self.fail("trailing bytes after the last field"))
         }
+    }
+}
+
+/// A unit enum variant named by raw bytes.
+struct UnitName<'a>(&'a [u8]);
+
+impl<'a> EnumAccess<'a> for UnitName<'a> {
+    type Error = ValueError;
+    type Variant = UnitOnly;
+    fn variant_seed<V: DeserializeSeed<'a>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, UnitOnly), ValueError> {
+        seed.deserialize(BorrowedBytesDeserializer::new(self.0))
+            .map(|v| (v, UnitOnly))
+    }
+}
+
+/// Accepts only unit variants (all a record's names are).
+struct UnitOnly;
+
+impl<'a> VariantAccess<'a> for UnitOnly {
+    type Error = ValueError;
+    fn unit_variant(self) -> Result<(), ValueError> {
+        Ok(())
+    }
+    fn newtype_variant_seed<T: DeserializeSeed<'a>>(self, _: T) -> Result<T::Value, ValueError> {
+        Err(serde::de::Error::invalid_type(
+            Unexpected::UnitVariant,
+            &"unit variant",
+        ))
+    }
+    fn tuple_variant<V: Visitor<'a>>(self, _: usize, _: V) -> Result<V::Value, ValueError> {
+        Err(serde::de::Error::invalid_type(
+            Unexpected::UnitVariant,
+            &"unit variant",
+        ))
+    }
+    fn struct_variant<V: Visitor<'a>>(
+        self,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, ValueError> {
+        Err(serde::de::Error::invalid_type(
+            Unexpected::UnitVariant,
+            &"unit variant",
+        ))
     }
 }
 

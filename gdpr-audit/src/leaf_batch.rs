@@ -68,17 +68,22 @@ pub(crate) fn group_starts(
 /// Checkpoint notes parsed and their signatures checked, in order.
 type Opened = Vec<Result<Checkpoint, Error>>;
 
+/// The prepared records of a batch, in order, as the parts the threads
+/// produced (kept apart: joining them would copy every result once more).
+pub(crate) type PreparedParts = Vec<Vec<Prepared>>;
+
 /// Prepares `recs`; `starts[i]` marks the first record of a group (the
 /// caller guarantees `GROUP` records follow it, aligned in the tree).
-/// Also opens `notes` (checks their signatures) on a helper thread.
+/// Also opens `notes` (checks their signatures), shared out among the
+/// same threads.
 pub(crate) fn prepare(
     recs: &[&[u8]],
     starts: &[bool],
     notes: &[&str],
     verifier: &Verifier,
     threads: usize,
-) -> (Vec<Prepared>, Opened) {
-    let open = || -> Opened {
+) -> (PreparedParts, Opened) {
+    let open = |notes: &[&str]| -> Opened {
         notes
             .iter()
             .map(|n| Checkpoint::open(n, verifier))
@@ -86,7 +91,7 @@ pub(crate) fn prepare(
     };
     let threads = threads.clamp(1, 64);
     if threads == 1 || recs.len() < PARALLEL_MIN {
-        return (prepare_range(recs, starts), open());
+        return (vec![prepare_range(recs, starts)], open(notes));
     }
     // Split points, moved forward so that no group is split.
     let mut cuts = vec![0];
@@ -102,20 +107,25 @@ pub(crate) fn prepare(
     cuts.push(recs.len());
     cuts.dedup();
     let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    // Each range also opens an equal share of the notes.
+    let shares = ranges.len();
+    let share = |j: usize| &notes[notes.len() * j / shares..notes.len() * (j + 1) / shares];
     let Some((&(last_from, last_to), spawned)) = ranges.split_last() else {
-        return (Vec::new(), open());
+        return (Vec::new(), open(notes));
     };
-    let mut opened = None;
-    let prepared = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let handles: Vec<_> = spawned
             .iter()
             .enumerate()
             .map(|(j, &(from, to))| {
                 let work = move || {
-                    let notes = (j == 0).then(open);
-                    (prepare_range(&recs[from..to], &starts[from..to]), notes)
+                    (
+                        prepare_range(&recs[from..to], &starts[from..to]),
+                        open(share(j)),
+                    )
                 };
                 (
+                    j,
                     from,
                     to,
                     std::thread::Builder::new()
@@ -125,24 +135,25 @@ pub(crate) fn prepare(
             })
             .collect();
         let tail = prepare_range(&recs[last_from..last_to], &starts[last_from..last_to]);
-        let mut out = Vec::with_capacity(recs.len());
-        for (from, to, handle) in handles {
-            match handle {
-                Ok(h) => {
-                    let (part, notes) = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-                    out.extend(part);
-                    if notes.is_some() {
-                        opened = notes;
-                    }
-                }
+        let tail_opened = open(share(shares - 1));
+        let mut parts = Vec::with_capacity(shares);
+        let mut opened = Vec::with_capacity(notes.len());
+        for (j, from, to, handle) in handles {
+            let (part, notes) = match handle {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
                 // No thread to be had: do the work here.
-                Err(_) => out.extend(prepare_range(&recs[from..to], &starts[from..to])),
-            }
+                Err(_) => (
+                    prepare_range(&recs[from..to], &starts[from..to]),
+                    open(share(j)),
+                ),
+            };
+            parts.push(part);
+            opened.extend(notes);
         }
-        out.extend(tail);
-        out
-    });
-    (prepared, opened.unwrap_or_else(open))
+        parts.push(tail);
+        opened.extend(tail_opened);
+        (parts, opened)
+    })
 }
 
 /// Whether index `i` lies strictly inside a group.

@@ -248,7 +248,7 @@ impl<'v> LogVerifier<'v> {
             .map(Checkpoint::size);
         let starts = group_starts(self.position, recs.len(), &breaks, trusted);
         let (prepared, opened) = prepare(&recs, &starts, &notes, self.verifier, self.threads);
-        let (mut prepared, mut opened) = (prepared.into_iter(), opened.into_iter());
+        let (mut prepared, mut opened) = (prepared.into_iter().flatten(), opened.into_iter());
         for &(offset, entry) in batch {
             match entry {
                 EntryRef::Checkpoint(note) => match opened.next() {
