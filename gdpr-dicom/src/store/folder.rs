@@ -204,6 +204,14 @@ impl FolderStore {
     }
 }
 
+/// The entries whose header names `subject` (and its issuer, when given).
+fn of_subject<'e>(entries: &'e [Entry], subject: &PatientId) -> Vec<&'e Entry> {
+    entries
+        .iter()
+        .filter(|e| matches_subject(&e.header, subject))
+        .collect()
+}
+
 fn matches_subject(header: &DicomHeader, subject: &PatientId) -> bool {
     header.patient_id.as_deref() == Some(subject.expose())
         && subject
@@ -233,10 +241,7 @@ impl SubjectStore for FolderStore {
         let subject = subject.clone();
         blocking(move || {
             let entries = store.scan()?;
-            let mine: Vec<&Entry> = entries
-                .iter()
-                .filter(|e| matches_subject(&e.header, &subject))
-                .collect();
+            let mine = of_subject(&entries, &subject);
             Self::handles(&mine)
         })
         .await
@@ -252,10 +257,7 @@ impl SubjectStore for FolderStore {
         let destination = destination.to_owned();
         blocking(move || {
             let entries = store.scan()?;
-            let mine: Vec<&Entry> = entries
-                .iter()
-                .filter(|e| matches_subject(&e.header, &subject))
-                .collect();
+            let mine = of_subject(&entries, &subject);
             let mut writer = ExportWriter::create(&destination, store.identity.clone())?;
             for handle in Self::handles(&mine)? {
                 let study = writer.begin_study(&handle);
@@ -302,10 +304,7 @@ impl SubjectStore for FolderStore {
         let subject = subject.clone();
         blocking(move || {
             let entries = store.scan()?;
-            let files: Vec<&Entry> = entries
-                .iter()
-                .filter(|e| matches_subject(&e.header, &subject))
-                .collect();
+            let files = of_subject(&entries, &subject);
             let handles = Self::handles(&files)?;
             // Copies of the subject's studies elsewhere in the tree (same
             // Study UID, other or removed Patient ID) are erased with them.
