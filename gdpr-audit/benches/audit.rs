@@ -22,7 +22,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::file_store::{FileStore, scan_frame_batches};
+use gdpr_audit::file_store::{FileStore, scan_chunks};
 use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::label::SourceSystem;
 use gdpr_audit::log::{AuditLog, CheckpointPolicy};
@@ -197,8 +197,7 @@ fn verification(c: &mut Criterion) {
                 }
                 let mut r = bytes.as_slice();
                 let end =
-                    scan_frame_batches(&mut r, Path::new("mem"), &mut |batch| v.entries(batch))
-                        .unwrap();
+                    scan_chunks(&mut r, Path::new("mem"), &mut |chunk| v.chunk(chunk)).unwrap();
                 black_box(v.finish(end).unwrap())
             })
         });

@@ -38,9 +38,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::Error;
-pub use crate::frame::{MAX_FRAME, encode_frame, scan_frame_batches, scan_frames};
+use crate::chunk::ChunkVisitor;
+pub use crate::frame::{MAX_FRAME, encode_frame, scan_chunks, scan_frames};
 use crate::keystore::sync_dir;
-use crate::store::{AuditStore, BatchVisitor, Entry, EntryRef, PruneAnchor, ScanEnd, Ticket};
+use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, ScanEnd, Ticket};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -120,7 +121,7 @@ impl FileStore {
             sync_dir(&log)?;
         }
         let mut reader = file.try_clone().map_err(|e| Error::io(&log, e))?;
-        let end = scan_frame_batches(&mut reader, &log, &mut |_| Ok(()))?;
+        let end = scan_chunks(&mut reader, &log, &mut |_| Ok(()))?;
         if let Some((offset, _)) = end.corrupt {
             return Err(Error::tampered(
                 0,
@@ -174,6 +175,14 @@ impl FileStore {
         scan_skipping(&mut f, &log, skip, visit)
     }
 
+    /// Bytes staged by a concurrent appender after our read are not torn.
+    fn not_torn_if_staged(&self, mut end: ScanEnd) -> ScanEnd {
+        if end.torn_tail.is_some() && end.bytes <= self.staged.load(Ordering::Acquire) {
+            end.torn_tail = None;
+        }
+        end
+    }
+
     /// Reads the prune anchor of `dir`, if any.
     ///
     /// # Errors
@@ -197,27 +206,11 @@ impl crate::store::EntrySource for LogDir {
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
         read_anchor(&self.0)
     }
-    fn entry_batches(&self, visit: &mut BatchVisitor<'_>) -> Result<ScanEnd, Error> {
+    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
         let log = FileStore::log_path(&self.0);
         let mut f = File::open(&log).map_err(|e| Error::io(&log, e))?;
-        let mut skipping = read_anchor(&self.0)?.map_or(0, |a| a.size);
-        scan_frame_batches(&mut f, &log, &mut |batch| {
-            let mut from = 0;
-            if skipping > 0 {
-                // Entries before the first record at the anchor's size are
-                // left over from a crash during pruning.
-                match batch.iter().position(|(_, e)| {
-                    matches!(e, EntryRef::Record(b) if record_position(b).is_some_and(|p| p >= skipping))
-                }) {
-                    Some(i) => {
-                        skipping = 0;
-                        from = i;
-                    }
-                    None => return Ok(()),
-                }
-            }
-            visit(&batch[from..])
-        })
+        let skip = read_anchor(&self.0)?.map(|a| a.size);
+        chunks_skipping(&mut f, &log, skip, visit)
     }
 }
 
@@ -248,16 +241,35 @@ fn scan_skipping(
     skip: Option<u64>,
     visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
 ) -> Result<ScanEnd, Error> {
-    let mut skipping = skip.is_some_and(|s| s > 0);
-    let k = skip.unwrap_or(0);
-    scan_frames(f, path, &mut |off, entry| {
-        if skipping {
-            match &entry {
-                Entry::Record(b) if record_position(b).is_some_and(|p| p >= k) => skipping = false,
-                _ => return Ok(()),
+    chunks_skipping(f, path, skip, &mut |chunk| {
+        chunk
+            .iter()
+            .try_for_each(|(offset, entry)| visit(offset, entry.to_owned()))
+    })
+}
+
+/// [`scan_skipping`], a chunk at a time.
+fn chunks_skipping(
+    f: &mut File,
+    path: &Path,
+    skip: Option<u64>,
+    visit: &mut ChunkVisitor<'_>,
+) -> Result<ScanEnd, Error> {
+    let mut skipping = skip.unwrap_or(0);
+    scan_chunks(f, path, &mut |mut chunk| {
+        if skipping > 0 {
+            let first = chunk.iter().position(|(_, e)| {
+                matches!(e, EntryRef::Record(b) if record_position(b).is_some_and(|p| p >= skipping))
+            });
+            match first {
+                Some(i) => {
+                    skipping = 0;
+                    chunk.drop_front(i);
+                }
+                None => return Ok(()),
             }
         }
-        visit(off, entry)
+        visit(chunk)
     })
 }
 
@@ -321,12 +333,15 @@ impl AuditStore for FileStore {
     ) -> Result<ScanEnd, Error> {
         let mut f = File::open(&self.log).map_err(|e| Error::io(&self.log, e))?;
         let skip = read_anchor(&self.dir)?.map(|a| a.size);
-        let mut end = scan_skipping(&mut f, &self.log, skip, visit)?;
-        // Bytes staged by a concurrent appender after our read are not torn.
-        if end.torn_tail.is_some() && end.bytes <= self.staged.load(Ordering::Acquire) {
-            end.torn_tail = None;
-        }
-        Ok(end)
+        let end = scan_skipping(&mut f, &self.log, skip, visit)?;
+        Ok(self.not_torn_if_staged(end))
+    }
+
+    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
+        let mut f = File::open(&self.log).map_err(|e| Error::io(&self.log, e))?;
+        let skip = read_anchor(&self.dir)?.map(|a| a.size);
+        let end = chunks_skipping(&mut f, &self.log, skip, visit)?;
+        Ok(self.not_torn_if_staged(end))
     }
 
     fn anchor(&self) -> Result<Option<PruneAnchor>, Error> {

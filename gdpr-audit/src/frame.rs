@@ -6,7 +6,8 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::Error;
-use crate::store::{BatchVisitor, Entry, EntryRef, ScanEnd};
+use crate::chunk::{Chunk, ChunkVisitor};
+use crate::store::{Entry, ScanEnd};
 
 /// Largest frame payload.
 pub const MAX_FRAME: usize = 1 << 20;
@@ -38,65 +39,79 @@ pub fn scan_frames(
     path: &Path,
     visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
 ) -> Result<ScanEnd, Error> {
-    scan_frame_batches(reader, path, &mut |batch| {
-        batch
+    scan_chunks(reader, path, &mut |chunk| {
+        chunk
             .iter()
-            .try_for_each(|&(offset, entry)| visit(offset, entry.to_owned()))
+            .try_for_each(|(offset, entry)| visit(offset, entry.to_owned()))
     })
 }
 
-/// Bytes read at a time by [`scan_frame_batches`] (beyond a frame kept over).
-const CHUNK: usize = 2 << 20;
+/// Bytes read at a time by [`scan_chunks`] (more when a frame needs it),
+/// after a first read of [`FIRST_CHUNK`] (so that a reader of chunks can
+/// start early), doubling up to this.
+const CHUNK: usize = 1 << 20;
+const FIRST_CHUNK: usize = 64 << 10;
 
 /// Parses frames from `reader` in large reads, calling `visit` with the
-/// complete frames of each read, borrowed in place (no copy per entry).
+/// complete frames of each read as one [`Chunk`] that owns the read buffer
+/// (no copy per entry; only a frame cut by the end of a read is copied,
+/// to the start of the next).
 ///
 /// # Errors
 /// Errors of `reader` (as [`Error::Io`] on `path`) or of `visit`.
-pub fn scan_frame_batches(
+pub fn scan_chunks(
     reader: &mut dyn Read,
     path: &Path,
-    visit: &mut BatchVisitor<'_>,
+    visit: &mut ChunkVisitor<'_>,
 ) -> Result<ScanEnd, Error> {
-    // Room for one whole frame kept over from the previous read, plus a chunk.
-    let mut buf = vec![0u8; MAX_FRAME + 5 + CHUNK];
-    let mut filled = 0usize;
-    let mut offset = 0u64; // file offset of buf[0]
+    let mut carry: Vec<u8> = Vec::new();
+    let mut offset = 0u64; // file offset of carry[0]
+    let mut size = FIRST_CHUNK;
     loop {
-        let got = read_full(reader, &mut buf[filled..], path)?;
-        filled += got;
-        let eof = filled < buf.len();
-        let mut batch = Vec::new();
+        // Enough for the frame kept over, whatever its length, and a chunk.
+        let pending = match carry.get(..4) {
+            Some(h) => (u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize).min(MAX_FRAME) + 5,
+            None => 0,
+        };
+        let want = size.max(pending.saturating_sub(carry.len()));
+        size = (size * 2).min(CHUNK);
+        let mut buf = Vec::with_capacity(carry.len() + want);
+        buf.extend_from_slice(&carry);
+        let got = read_up_to(reader, &mut buf, want, path)?;
+        let eof = got < want;
+        let mut chunk_end = None;
         let mut end = None;
         let mut at = offset;
-        let data = &buf[..filled];
         let mut pos = 0usize;
-        while let Some(header) = data.get(pos..pos + 5) {
+        let mut spans = Vec::new();
+        while let Some(header) = buf.get(pos..pos + 5) {
             let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
             let kind = header[4];
             if len > MAX_FRAME || !matches!(kind, KIND_RECORD | KIND_CHECKPOINT) {
                 end = Some(Tail::BadHeader);
                 break;
             }
-            let Some(payload) = data.get(pos + 5..pos + 5 + len) else {
+            let Some(payload) = buf.get(pos + 5..pos + 5 + len) else {
                 break;
             };
-            let entry = if kind == KIND_RECORD {
-                EntryRef::Record(payload)
-            } else if let Ok(s) = std::str::from_utf8(payload) {
-                EntryRef::Checkpoint(s)
-            } else {
+            if kind == KIND_CHECKPOINT && std::str::from_utf8(payload).is_err() {
                 end = Some(Tail::NotUtf8);
                 break;
-            };
-            batch.push((at, entry));
+            }
+            spans.push((at, pos + 5, pos + 5 + len, kind == KIND_CHECKPOINT));
             pos += 5 + len;
             at += 5 + len as u64;
+            chunk_end = Some(pos);
         }
-        if !batch.is_empty() {
-            visit(&batch)?;
+        carry = buf[pos..].to_vec();
+        if let Some(used) = chunk_end {
+            buf.truncate(used);
+            let mut chunk = Chunk::over(buf);
+            for (offset, start, end, checkpoint) in spans {
+                chunk.add_span(offset, start, end, checkpoint);
+            }
+            visit(chunk)?;
         }
-        let rest = &data[pos..];
         match end {
             Some(Tail::NotUtf8) => {
                 return Ok(ScanEnd {
@@ -105,9 +120,9 @@ pub fn scan_frame_batches(
                     corrupt: Some((at, "checkpoint is not UTF-8")),
                 });
             }
-            Some(Tail::BadHeader) => return tail(reader, path, at, rest),
+            Some(Tail::BadHeader) => return tail(reader, path, at, &carry),
             None if eof => {
-                let len = rest.len() as u64;
+                let len = carry.len() as u64;
                 return Ok(ScanEnd {
                     bytes: at + len,
                     torn_tail: (len > 0).then_some((at, len)),
@@ -116,11 +131,7 @@ pub fn scan_frame_batches(
             }
             None => {}
         }
-        // Keep the incomplete frame and read on after it.
-        let kept = rest.len();
-        buf.copy_within(pos..filled, 0);
         offset = at;
-        filled = kept;
     }
 }
 
@@ -150,15 +161,12 @@ fn tail(r: &mut dyn Read, path: &Path, offset: u64, seen: &[u8]) -> Result<ScanE
     }
 }
 
-fn read_full(r: &mut dyn Read, buf: &mut [u8], path: &Path) -> Result<usize, Error> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io(path, e)),
-        }
-    }
-    Ok(n)
+/// Appends up to `n` bytes of `r` to `buf` (fewer only at the end of `r`).
+fn read_up_to(r: &mut dyn Read, buf: &mut Vec<u8>, n: usize, path: &Path) -> Result<usize, Error> {
+    let before = buf.len();
+    (&mut *r)
+        .take(n as u64)
+        .read_to_end(buf)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(buf.len() - before)
 }

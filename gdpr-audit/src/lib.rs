@@ -60,6 +60,7 @@
 
 pub mod action;
 pub mod checkpoint;
+pub mod chunk;
 pub(crate) mod encoding;
 pub mod error;
 pub mod event;
@@ -69,12 +70,12 @@ pub mod frame;
 pub mod frontier;
 pub mod keystore;
 pub mod label;
-mod leaf_batch;
 pub mod log;
 pub mod merkle;
 mod names;
 mod node_digest;
 pub mod object;
+mod piece;
 pub mod record;
 pub mod report;
 pub mod seal;
@@ -83,5 +84,6 @@ pub mod sink;
 pub mod store;
 pub mod verify;
 pub mod view;
+mod workers;
 
 pub use error::Error;

@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::chunk::{Chunk, ChunkVisitor};
 use crate::record::Hash;
 
 /// One stored entry.
@@ -53,9 +54,6 @@ impl EntryRef<'_> {
         }
     }
 }
-
-/// Visitor of a batch of borrowed entries, each with its offset.
-pub type BatchVisitor<'v> = dyn FnMut(&[(u64, EntryRef<'_>)]) -> Result<(), Error> + 'v;
 
 /// A position in the store's write order, returned by
 /// [`AuditStore::stage`]; durable once [`AuditStore::commit`] returns.
@@ -116,6 +114,16 @@ pub trait AuditStore: Send + Sync {
         visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
     ) -> Result<ScanEnd, Error>;
 
+    /// Visits every entry in order, in chunks that own their bytes. The
+    /// default packs the entries of [`AuditStore::scan`]; a backend that
+    /// reads in large blocks should hand those over instead.
+    ///
+    /// # Errors
+    /// [`Error::Tampered`] for an undecodable frame; errors of `visit`.
+    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
+        pack_chunks(visit, |each| self.scan(each))
+    }
+
     /// The anchor of a pruned prefix, if the log was pruned.
     ///
     /// # Errors
@@ -148,15 +156,39 @@ pub trait EntrySource {
     /// [`Error::Io`] / [`Error::BadInput`].
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error>;
 
-    /// Visits every entry in order, in batches of borrowed entries (what
-    /// fast verification reads). The default hands over one owned entry at
-    /// a time; file-backed sources decode large read buffers in place.
+    /// Visits every entry in order, in chunks that own their bytes (what
+    /// verification reads, handing pieces to several threads). The
+    /// default packs the entries of [`EntrySource::entries`] into chunks;
+    /// file-backed sources hand over their read buffers.
     ///
     /// # Errors
     /// [`Error::Io`]; errors of `visit`.
-    fn entry_batches(&self, visit: &mut BatchVisitor<'_>) -> Result<ScanEnd, Error> {
-        self.entries(&mut |offset, entry| visit(&[(offset, entry.as_ref())]))
+    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
+        pack_chunks(visit, |each| self.entries(each))
     }
+}
+
+/// Entries (or bytes) packed into one chunk by the default `chunks`.
+const PACK_ENTRIES: usize = 4096;
+const PACK_BYTES: usize = 1 << 20;
+
+/// Packs the entries that `scan` visits one by one into chunks for `visit`.
+fn pack_chunks(
+    visit: &mut ChunkVisitor<'_>,
+    scan: impl FnOnce(&mut dyn FnMut(u64, Entry) -> Result<(), Error>) -> Result<ScanEnd, Error>,
+) -> Result<ScanEnd, Error> {
+    let mut chunk = Chunk::new();
+    let end = scan(&mut |offset, entry| {
+        chunk.push_owned(offset, &entry);
+        if chunk.len() >= PACK_ENTRIES || chunk.byte_len() >= PACK_BYTES {
+            visit(std::mem::take(&mut chunk))?;
+        }
+        Ok(())
+    })?;
+    if !chunk.is_empty() {
+        visit(chunk)?;
+    }
+    Ok(end)
 }
 
 impl<S: AuditStore + ?Sized> EntrySource for S {
@@ -168,6 +200,9 @@ impl<S: AuditStore + ?Sized> EntrySource for S {
     }
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
         self.anchor()
+    }
+    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
+        AuditStore::chunks(self, visit)
     }
 }
 

@@ -10,25 +10,38 @@
 //! truncation and rollback, and rewrites after it was saved). The first
 //! failure stops verification with the first bad position and the reason.
 //!
-//! [`verify_store`] reads the log in large chunks and checks each chunk's
-//! entries with [`LogVerifier::entries`]: records are decoded and hashed
-//! (leaf hashes, roots of aligned groups of 16 leaves, checkpoint
-//! signatures) on all cores, then every order-dependent check runs in log
-//! order on one thread, so the verdict and the first bad position are those
-//! of checking one entry at a time ([`LogVerifier::entry`]; a test holds
-//! them equal).
+//! [`verify_store`] reads the log in large chunks and hands each to
+//! [`LogVerifier::chunk`], which cuts it into pieces of a few hundred
+//! entries for worker threads ([`crate::piece`]): they decode and hash the
+//! records, check positions and links inside the piece and checkpoint
+//! signatures, and fold the leaves into subtree roots, while this thread
+//! reads on. Finished pieces are applied in log order (the link of each
+//! piece's first record, the tree, the checkpoints' roots, the trusted
+//! checkpoint); a piece in which anything failed is checked again one
+//! entry at a time, so the verdict and the first bad position are those of
+//! [`LogVerifier::entry`] on every entry (a test holds them equal).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
 use crate::Error;
 use crate::checkpoint::Checkpoint;
-use crate::leaf_batch::{GROUP_HEIGHT, Prepared, default_threads, group_starts, prepare};
+use crate::chunk::Chunk;
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
+use crate::piece::{Checked, Piece, Step, check, split};
 use crate::record::Hash;
 use crate::signing::Verifier;
 use crate::store::{Entry, EntryRef, EntrySource, PruneAnchor, ScanEnd, unhex};
 use crate::view::RecordView;
+use crate::workers::Workers;
+
+/// Pieces queued at most before [`LogVerifier::chunk`] waits for results
+/// (bounds memory to a few chunks).
+const MAX_PENDING: usize = 48;
 
 /// What a successful verification established.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +78,16 @@ pub struct LogVerifier<'v> {
     trusted: Option<Checkpoint>,
     trusted_matched: bool,
     threads: usize,
+    /// Worker threads, started with the first chunk (if `threads > 1`).
+    workers: Option<Workers>,
+    /// Pieces handed to the workers, in log order, not applied yet.
+    pending: VecDeque<Piece>,
+    /// Sequence number of the first pending piece.
+    next_seq: u64,
+    /// Results that arrived before their turn.
+    ready: HashMap<u64, Checked>,
+    /// Records in the pending pieces.
+    pending_records: u64,
 }
 
 impl<'v> LogVerifier<'v> {
@@ -99,13 +122,19 @@ impl<'v> LogVerifier<'v> {
             last_checkpoint: None,
             trusted,
             trusted_matched,
-            threads: default_threads(),
+            threads: std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            workers: None,
+            pending: VecDeque::new(),
+            next_seq: 0,
+            ready: HashMap::new(),
+            pending_records: 0,
         })
     }
 
-    /// Uses `threads` threads (at least 1) to decode and hash batches
-    /// ([`LogVerifier::entries`]); by default, as many as the machine has.
-    /// The checks and their order are the same for any number.
+    /// Uses `threads` worker threads to check chunks
+    /// ([`LogVerifier::chunk`]); by default, as many as the machine has
+    /// cores; with 1, chunks are checked on the calling thread. The checks
+    /// and their order are the same for any number.
     #[must_use]
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
@@ -120,6 +149,7 @@ impl<'v> LogVerifier<'v> {
     /// [`Error::Tampered`] (at position 0) when the anchor does not hold;
     /// [`Error::BadInput`] when the trusted checkpoint predates it.
     pub fn resume_after(&mut self, anchor: &PruneAnchor) -> Result<(), Error> {
+        self.drain()?;
         let bad = |why: &'static str| Error::tampered(0, 0, why);
         let cp = Checkpoint::open(&anchor.checkpoint, self.verifier)
             .map_err(|_| bad("prune anchor checkpoint is not validly signed"))?;
@@ -199,9 +229,14 @@ impl<'v> LogVerifier<'v> {
     /// # Errors
     /// [`Error::Tampered`] with the first bad position.
     pub fn entry(&mut self, offset: u64, entry: &Entry) -> Result<(), Error> {
+        self.drain()?;
+        self.entry_now(offset, entry.as_ref())
+    }
+
+    fn entry_now(&mut self, offset: u64, entry: EntryRef<'_>) -> Result<(), Error> {
         match entry {
-            Entry::Record(bytes) => self.record(offset, bytes),
-            Entry::Checkpoint(note) => self.checkpoint(offset, note),
+            EntryRef::Record(bytes) => self.record_now(offset, bytes),
+            EntryRef::Checkpoint(note) => self.checkpoint_now(offset, note),
         }
     }
 
@@ -210,82 +245,30 @@ impl<'v> LogVerifier<'v> {
     /// # Errors
     /// [`Error::Tampered`] with the first bad position.
     pub fn record(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
-        let parsed = RecordView::parse(bytes).map(|v| (v.position, v.prev));
-        self.accept(
-            offset,
-            Prepared {
-                leaf: leaf_hash(bytes),
-                parsed,
-                grouped: false,
-                group_root: None,
-            },
-        )
+        self.drain()?;
+        self.record_now(offset, bytes)
     }
 
-    /// Checks a batch of entries in order, as [`LogVerifier::entry`] on
-    /// each would, decoding and hashing its records on several threads.
-    ///
-    /// # Errors
-    /// [`Error::Tampered`] with the first bad position.
-    pub fn entries(&mut self, batch: &[(u64, EntryRef<'_>)]) -> Result<(), Error> {
-        let mut recs = Vec::with_capacity(batch.len());
-        // Records before each checkpoint of the batch: groups never span one.
-        let mut breaks = Vec::new();
-        let mut notes = Vec::new();
-        for (_, e) in batch {
-            match e {
-                EntryRef::Record(b) => recs.push(*b),
-                EntryRef::Checkpoint(n) => {
-                    breaks.push(recs.len());
-                    notes.push(*n);
-                }
-            }
-        }
-        let trusted = self
-            .trusted
-            .as_ref()
-            .filter(|_| !self.trusted_matched)
-            .map(Checkpoint::size);
-        let starts = group_starts(self.position, recs.len(), &breaks, trusted);
-        let (prepared, opened) = prepare(&recs, &starts, &notes, self.verifier, self.threads);
-        let (mut prepared, mut opened) = (prepared.into_iter().flatten(), opened.into_iter());
-        for &(offset, entry) in batch {
-            match entry {
-                EntryRef::Checkpoint(note) => match opened.next() {
-                    Some(cp) => self.opened_checkpoint(offset, cp)?,
-                    // Not reached: one opened result per checkpoint.
-                    None => self.checkpoint(offset, note)?,
-                },
-                EntryRef::Record(bytes) => match prepared.next() {
-                    Some(p) => self.accept(offset, p)?,
-                    // Not reached: one prepared result per record.
-                    None => self.record(offset, bytes)?,
-                },
-            }
-        }
-        Ok(())
-    }
-
-    /// Checks a decoded record against the order-dependent state.
-    fn accept(&mut self, offset: u64, rec: Prepared) -> Result<(), Error> {
+    fn record_now(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
         let p = self.position;
-        let (position, prev) = rec.parsed.map_err(|e| {
+        let view = RecordView::parse(bytes).map_err(|e| {
             Error::tampered(
                 p,
                 offset,
                 format!("record does not decode canonically ({e})"),
             )
         })?;
-        if position != p {
+        if view.position != p {
             return Err(Error::tampered(
                 p,
                 offset,
                 format!(
-                    "record claims position {position} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
+                    "record claims position {} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
+                    view.position
                 ),
             ));
         }
-        if prev != self.prev {
+        if view.prev != self.prev {
             let culprit = p.saturating_sub(1).max(self.pruned.min(p));
             return Err(Error::tampered(
                 culprit,
@@ -296,17 +279,133 @@ impl<'v> LogVerifier<'v> {
                 ),
             ));
         }
-        if !rec.grouped {
-            self.frontier.push(rec.leaf);
-        }
-        if let Some(root) = rec.group_root {
-            self.frontier
-                .push_subtree(root, GROUP_HEIGHT)
-                .map_err(|_| Error::tampered(p, offset, "leaf group out of step with the tree"))?;
-        }
-        self.prev = rec.leaf;
+        let leaf = leaf_hash(bytes);
+        self.frontier.push(leaf);
+        self.prev = leaf;
         self.position += 1;
         self.check_trusted()
+    }
+
+    /// Checks the next chunk of entries, as [`LogVerifier::entry`] on each
+    /// would. With worker threads this may return before the chunk is
+    /// checked (a failure then surfaces from a later call or from
+    /// [`LogVerifier::finish`], with the same first bad position).
+    ///
+    /// # Errors
+    /// [`Error::Tampered`] with the first bad position.
+    pub fn chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
+        let trusted = self
+            .trusted
+            .as_ref()
+            .filter(|_| !self.trusted_matched)
+            .map(Checkpoint::size);
+        let base = self.position + self.pending_records;
+        let pieces = split(&Arc::new(chunk), base, trusted);
+        if self.threads > 1 && self.workers.is_none() {
+            // This thread is one of them: it checks queued pieces too.
+            self.workers = Workers::start(self.threads - 1, self.verifier);
+        }
+        for piece in pieces {
+            let Some(workers) = &self.workers else {
+                let checked = check(&piece, self.verifier);
+                self.apply(&piece, checked)?;
+                continue;
+            };
+            let seq = self.next_seq + self.pending.len() as u64;
+            workers.submit(seq, piece.clone());
+            self.pending_records += piece.records;
+            self.pending.push_back(piece);
+            while self.pending.len() > MAX_PENDING {
+                self.apply_next()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies every pending piece.
+    fn drain(&mut self) -> Result<(), Error> {
+        while !self.pending.is_empty() {
+            self.apply_next()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the first pending piece and applies it.
+    fn apply_next(&mut self) -> Result<(), Error> {
+        let Some(piece) = self.pending.pop_front() else {
+            return Ok(());
+        };
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending_records -= piece.records;
+        let checked = loop {
+            if let Some(c) = self.ready.remove(&seq) {
+                break c;
+            }
+            let Some(workers) = &self.workers else {
+                break check(&piece, self.verifier);
+            };
+            // Collect what has finished; else check a queued piece here
+            // rather than wait; else wait.
+            let (s, c) = match workers.finished() {
+                Some(done) => done,
+                None => match workers.take() {
+                    Some((s, p)) => (s, check(&p, self.verifier)),
+                    None => match workers.next() {
+                        Some(done) => done,
+                        // No worker left (not expected): check it here.
+                        None => break check(&piece, self.verifier),
+                    },
+                },
+            };
+            if s == seq {
+                break c;
+            }
+            self.ready.insert(s, c);
+        };
+        self.apply(&piece, checked)
+    }
+
+    /// Applies a checked piece: its order-dependent checks on a clean
+    /// piece, or every check one entry at a time on a failed one.
+    fn apply(&mut self, piece: &Piece, checked: Checked) -> Result<(), Error> {
+        let Checked::Clean {
+            first_prev,
+            last_leaf,
+            steps,
+        } = checked
+        else {
+            return self.piece_one_by_one(piece);
+        };
+        if piece.base != self.position || first_prev.is_some_and(|p| p != self.prev) {
+            return self.piece_one_by_one(piece);
+        }
+        for step in steps {
+            match step {
+                Step::Subtree { root, height } => {
+                    self.frontier.push_subtree(root, height).map_err(|_| {
+                        Error::tampered(self.position, 0, "subtree out of step with the tree")
+                    })?;
+                    self.position += 1 << height;
+                    self.check_trusted()?;
+                }
+                Step::Checkpoint { index, opened } => {
+                    let (offset, _) = piece.chunk.get(index);
+                    self.opened_checkpoint(offset, opened)?;
+                }
+            }
+        }
+        if let Some(leaf) = last_leaf {
+            self.prev = leaf;
+        }
+        Ok(())
+    }
+
+    fn piece_one_by_one(&mut self, piece: &Piece) -> Result<(), Error> {
+        (piece.from..piece.to).try_for_each(|i| {
+            let (offset, entry) = piece.chunk.get(i);
+            self.entry_now(offset, entry)
+        })
     }
 
     /// Checks a checkpoint note found at file `offset`.
@@ -314,6 +413,11 @@ impl<'v> LogVerifier<'v> {
     /// # Errors
     /// [`Error::Tampered`] with the first position it fails to cover.
     pub fn checkpoint(&mut self, offset: u64, note: &str) -> Result<(), Error> {
+        self.drain()?;
+        self.checkpoint_now(offset, note)
+    }
+
+    fn checkpoint_now(&mut self, offset: u64, note: &str) -> Result<(), Error> {
         self.opened_checkpoint(offset, Checkpoint::open(note, self.verifier))
     }
 
@@ -362,7 +466,8 @@ impl<'v> LogVerifier<'v> {
     /// # Errors
     /// [`Error::Tampered`] for a torn tail, or a log shorter than the
     /// trusted checkpoint.
-    pub fn finish(self, end: ScanEnd) -> Result<VerifyReport, Error> {
+    pub fn finish(mut self, end: ScanEnd) -> Result<VerifyReport, Error> {
+        self.drain()?;
         if let Some((offset, why)) = end.corrupt {
             return Err(Error::tampered(
                 self.position,
@@ -419,6 +524,6 @@ pub fn verify_store(
     if let Some(anchor) = store.prune_anchor()? {
         v.resume_after(&anchor)?;
     }
-    let end = store.entry_batches(&mut |batch| v.entries(batch))?;
+    let end = store.chunks(&mut |chunk| v.chunk(chunk))?;
     v.finish(end)
 }

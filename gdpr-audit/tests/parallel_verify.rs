@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 
 use gdpr_audit::Error;
-use gdpr_audit::file_store::{FileStore, LogDir, scan_frame_batches};
+use gdpr_audit::file_store::{FileStore, LogDir, scan_chunks};
 use gdpr_audit::signing::Verifier;
 use gdpr_audit::store::Entry;
 use gdpr_audit::verify::{LogVerifier, verify_store};
@@ -59,7 +59,7 @@ fn batched(
         .map_err(|e| e.to_string())?
         .with_threads(threads);
     let mut r = bytes;
-    let end = scan_frame_batches(&mut r, Path::new("mem"), &mut |b| lv.entries(b))
+    let end = scan_chunks(&mut r, Path::new("mem"), &mut |c| lv.chunk(c))
         .map_err(|e: Error| e.to_string())?;
     lv.finish(end)
         .map(|r| format!("{r:?}"))

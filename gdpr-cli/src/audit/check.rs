@@ -11,7 +11,7 @@ use gdpr_audit::file_store::LogDir;
 use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion};
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Verifier;
-use gdpr_audit::store::{Entry, EntryRef, EntrySource};
+use gdpr_audit::store::{Entry, EntrySource};
 use gdpr_audit::verify::LogVerifier;
 use serde_json::json;
 
@@ -32,13 +32,10 @@ pub(super) fn verify(
     }
     let tty = std::io::stderr().is_terminal();
     let mut n = 0u64;
-    let end = source.entry_batches(&mut |batch| {
-        v.entries(batch)?;
+    let end = source.chunks(&mut |chunk| {
         let before = n;
-        n += batch
-            .iter()
-            .filter(|(_, e)| matches!(e, EntryRef::Record(_)))
-            .count() as u64;
+        n += chunk.records() as u64;
+        v.chunk(chunk)?;
         if tty && n / 100_000 > before / 100_000 {
             eprint!("\rverified {n} records");
         }
