@@ -179,6 +179,43 @@ impl<'a> Reader<'a> {
         T::deserialize(de).map_err(|_| self.fail(reason))
     }
 
+    /// The bytes of the next length-prefixed field, without moving on.
+    fn peek_bytes(&self) -> Option<&'a [u8]> {
+        let at = self.pos.checked_add(4)?;
+        let len = u32::from_be_bytes(self.buf.get(self.pos..at)?.try_into().ok()?) as usize;
+        self.buf.get(at..at.checked_add(len)?)
+    }
+
+    /// [`Reader::name`], returning the value in `seen` when the field's
+    /// bytes are those it was read from, and keeping the latest there.
+    pub(crate) fn name_seen<T: Copy + Deserialize<'a>>(
+        &mut self,
+        reason: &'static str,
+        seen: &mut Option<(&'a [u8], T)>,
+    ) -> Result<T, Error> {
+        if let (Some(bytes), Some((was, v))) = (self.peek_bytes(), *seen)
+            && bytes == was
+        {
+            self.pos += 4 + bytes.len();
+            return Ok(v);
+        }
+        let start = self.pos + 4;
+        let v = self.name(reason)?;
+        *seen = Some((&self.buf[start..self.pos], v));
+        Ok(v)
+    }
+
+    /// The next string field if its bytes are those of `seen` (a string
+    /// already read and accepted), moving past it; otherwise nothing.
+    pub(crate) fn str_seen(&mut self, seen: Option<&'a str>) -> Option<&'a str> {
+        let was = seen?;
+        let bytes = self.peek_bytes()?;
+        (bytes == was.as_bytes()).then(|| {
+            self.pos += 4 + bytes.len();
+            was
+        })
+    }
+
     /// Fails unless every byte was consumed.
     pub(crate) fn finish(self) -> Result<(), Error> {
         if self.pos == self.buf.len() {

@@ -19,7 +19,7 @@ use crate::node_digest;
 use crate::record::Hash;
 use crate::signing::Verifier;
 use crate::store::EntryRef;
-use crate::view::RecordView;
+use crate::view::{RecordView, Seen};
 
 /// Records per piece: pieces end where the tree index is a multiple of this.
 pub(crate) const PIECE_RECORDS: u64 = 256;
@@ -134,10 +134,11 @@ pub(crate) fn check(piece: &Piece, verifier: &Verifier) -> Checked {
     let mut k = 0; // records seen
     let mut scratch = Vec::new();
     let mut first_prev = None;
+    let mut seen = Seen::default();
     for i in piece.from..piece.to {
         match chunk.get(i).1 {
             EntryRef::Record(bytes) => {
-                let Ok(view) = RecordView::parse(bytes) else {
+                let Ok(view) = RecordView::parse_seen(bytes, &mut seen) else {
                     return Checked::Failed;
                 };
                 let linked = match k {

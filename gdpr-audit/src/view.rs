@@ -60,6 +60,49 @@ pub struct RecordView<'a> {
     pub sealed: Option<([u8; 16], [u8; 24], &'a [u8])>,
 }
 
+/// Fields of the records parsed before, for [`RecordView::parse_seen`]:
+/// in a log most names and labels repeat, and bytes identical to ones
+/// already accepted need not be decoded and checked again.
+#[derive(Debug, Default)]
+pub(crate) struct Seen<'a> {
+    event_type: Option<(&'a [u8], EventType)>,
+    action: Option<(&'a [u8], Action)>,
+    outcome: Option<(&'a [u8], Outcome)>,
+    role: Option<(&'a [u8], Role)>,
+    purpose: Option<(&'a [u8], Purpose)>,
+    art6: Option<(&'a [u8], Art6Basis)>,
+    art9: Option<(&'a [u8], Art9Condition)>,
+    object_kind: Option<(&'a [u8], ObjectKind)>,
+    actor_id: Option<&'a str>,
+    secrecy_source: Option<&'a str>,
+    source: Option<&'a str>,
+    tenant: Option<&'a str>,
+    correlation_id: Option<&'a str>,
+}
+
+/// A string field accepted by `ok` (else the error for `reason`),
+/// skipping both the UTF-8 and the `ok` check when its bytes are `seen`'s.
+fn checked_str<'a>(
+    r: &mut Reader<'a>,
+    seen: &mut Option<&'a str>,
+    ok: impl Fn(&str) -> bool,
+    reason: &'static str,
+) -> Result<&'a str, Error> {
+    if let Some(s) = r.str_seen(*seen) {
+        return Ok(s);
+    }
+    let s = r.str()?;
+    if !ok(s) {
+        return Err(r.fail(reason));
+    }
+    *seen = Some(s);
+    Ok(s)
+}
+
+fn label_ok(what: &'static str) -> impl Fn(&str) -> bool {
+    move |s| check_label(s, what).is_ok()
+}
+
 fn actor_id_ok(id: &str) -> bool {
     // gdpr_core::actor::ActorId::new's rule.
     !id.is_empty() && id.len() <= 256 && !id.chars().any(char::is_control)
@@ -71,6 +114,12 @@ impl<'a> RecordView<'a> {
     /// # Errors
     /// [`Error::NonCanonical`] for anything the encoder would not produce.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
+        Self::parse_seen(bytes, &mut Seen::default())
+    }
+
+    /// [`RecordView::parse`], reusing what `seen` holds of records parsed
+    /// before (same verdict, same view, same errors).
+    pub(crate) fn parse_seen(bytes: &'a [u8], seen: &mut Seen<'a>) -> Result<Self, Error> {
         let mut r = Reader::new(bytes, "record");
         if r.u8()? != RECORD_VERSION {
             return Err(r.fail("unknown record version"));
@@ -79,26 +128,27 @@ impl<'a> RecordView<'a> {
         let prev = r.array::<32>()?;
         let recorded =
             Timestamp::from_nanosecond(r.i128()?).map_err(|_| r.fail("timestamp out of range"))?;
-        let event_type = r.name("unknown event type")?;
-        let action = r.name("unknown action")?;
-        let outcome = r.name("unknown outcome")?;
-        let actor_id = r.str()?;
-        if !actor_id_ok(actor_id) {
-            return Err(r.fail("invalid actor id"));
-        }
-        let role = r.name("unknown role")?;
+        let event_type = r.name_seen("unknown event type", &mut seen.event_type)?;
+        let action = r.name_seen("unknown action", &mut seen.action)?;
+        let outcome = r.name_seen("unknown outcome", &mut seen.outcome)?;
+        let actor_id = checked_str(&mut r, &mut seen.actor_id, actor_id_ok, "invalid actor id")?;
+        let role = r.name_seen("unknown role", &mut seen.role)?;
         let secrecy_kind = r.u8()?;
         let secrecy_source = match secrecy_kind {
             0 => "",
-            1..=3 => r.str()?,
+            1..=3 => checked_str(&mut r, &mut seen.secrecy_source, |_| true, "")?,
             _ => return Err(r.fail("unknown secrecy kind")),
         };
-        let purpose = r.name("unknown purpose")?;
+        let purpose = r.name_seen("unknown purpose", &mut seen.purpose)?;
         let (art6, art9, national) = match r.u8()? {
-            1 => (r.name("unknown Art. 6 basis")?, None, Vec::new()),
+            1 => (
+                r.name_seen("unknown Art. 6 basis", &mut seen.art6)?,
+                None,
+                Vec::new(),
+            ),
             2 => {
-                let art6 = r.name("unknown Art. 6 basis")?;
-                let art9 = r.name("unknown Art. 9 condition")?;
+                let art6 = r.name_seen("unknown Art. 6 basis", &mut seen.art6)?;
+                let art9 = r.name_seen("unknown Art. 9 condition", &mut seen.art9)?;
                 let n = r.u32()?;
                 let mut national = Vec::new();
                 for _ in 0..n {
@@ -109,20 +159,36 @@ impl<'a> RecordView<'a> {
             _ => return Err(r.fail("unknown lawful basis kind")),
         };
         let object_kind = if r.tag()? {
-            Some(r.name("unknown object kind")?)
+            Some(r.name_seen("unknown object kind", &mut seen.object_kind)?)
         } else {
             None
         };
-        let source = r.str()?;
-        check_label(source, "source system").map_err(|_| r.fail("invalid source system"))?;
-        let tenant = r.opt_str()?;
-        if let Some(t) = tenant {
-            check_label(t, "tenant id").map_err(|_| r.fail("invalid tenant"))?;
-        }
-        let correlation_id = r.opt_str()?;
-        if let Some(c) = correlation_id {
-            check_label(c, "correlation id").map_err(|_| r.fail("invalid correlation id"))?;
-        }
+        let source = checked_str(
+            &mut r,
+            &mut seen.source,
+            label_ok("source system"),
+            "invalid source system",
+        )?;
+        let tenant = if r.tag()? {
+            Some(checked_str(
+                &mut r,
+                &mut seen.tenant,
+                label_ok("tenant id"),
+                "invalid tenant",
+            )?)
+        } else {
+            None
+        };
+        let correlation_id = if r.tag()? {
+            Some(checked_str(
+                &mut r,
+                &mut seen.correlation_id,
+                label_ok("correlation id"),
+                "invalid correlation id",
+            )?)
+        } else {
+            None
+        };
         let sealed = if r.tag()? {
             let key_id = r.array::<16>()?;
             let nonce = r.array::<24>()?;
@@ -210,5 +276,53 @@ impl<'a> RecordView<'a> {
             correlation_id: self.correlation_id.map(CorrelationId::new).transpose()?,
             sealed,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::tests::sample;
+    use crate::record::Record;
+    use crate::seal::{KeyId, SealedFields};
+
+    fn shown(r: Result<RecordView<'_>, Error>) -> Result<RecordView<'_>, String> {
+        r.map_err(|e| e.to_string())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Parsing with what earlier records left in `Seen` gives exactly
+        /// the result of parsing alone (the same view or the same error),
+        /// whatever mix of intact and mutated records came before.
+        #[test]
+        fn parsing_after_other_records_changes_nothing(
+            edits in proptest::collection::vec((0usize..400, proptest::prelude::any::<u8>(), 0u8..4), 1..12)
+        ) {
+            let sealed = SealedFields::from_parts(KeyId::from_bytes([7; 16]), [9; 24], vec![1; 40]).unwrap();
+            let base = Record::new(&sample("P-1"), 3, [4; 32], Some(sealed)).unwrap().encode();
+            let records: Vec<Vec<u8>> = edits
+                .iter()
+                .map(|&(at, byte, op)| {
+                    let mut bytes = base.clone();
+                    let i = at % bytes.len();
+                    match op {
+                        0 => bytes[i] = byte,
+                        1 => bytes.insert(i, byte),
+                        2 => { bytes.remove(i); }
+                        _ => {} // intact
+                    }
+                    bytes
+                })
+                .collect();
+            let mut seen = Seen::default();
+            for bytes in &records {
+                proptest::prop_assert_eq!(
+                    shown(RecordView::parse_seen(bytes, &mut seen)),
+                    shown(RecordView::parse(bytes))
+                );
+            }
+        }
     }
 }
