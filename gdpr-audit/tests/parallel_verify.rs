@@ -145,7 +145,7 @@ fn batched_verification_matches_one_by_one_on_intact_and_tampered_logs() {
 
 #[test]
 fn logs_larger_than_one_read_buffer_verify_and_locate_tampering() {
-    // About 2.7 MB: more than one 2 MiB read of the scanner.
+    // About 2.7 MB: many reads of the scanner (64 KiB first, then up to 1 MiB).
     let (bytes, v, trusted) = build(8_500, 1000, 4_099);
     assert!(bytes.len() > 2 << 20);
     let tmp = tempfile::tempdir().unwrap();
