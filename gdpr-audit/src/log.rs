@@ -17,7 +17,7 @@ use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
 use crate::seal::{KeyId, PersonalFields, ToSeal, seal_all};
 use crate::signing::Signer;
-use crate::store::{AuditStore, Entry, PruneAnchor, hex};
+use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, hex};
 use crate::verify::LogVerifier;
 use crate::view::RecordView;
 
@@ -96,25 +96,38 @@ impl<S: AuditStore> AuditLog<S> {
         }
         let mut last_note = None;
         let mut since = 0;
-        let mut last_recorded = None;
-        let end = store.scan(&mut |offset, entry| {
-            match entry {
-                Entry::Record(bytes) => {
-                    v.record(offset, &bytes)?;
-                    tree.push(*v.last_leaf());
-                    since += 1;
-                    last_recorded = RecordView::parse(&bytes).ok().map(|r| r.recorded);
-                }
-                Entry::Checkpoint(note) => {
-                    v.checkpoint(offset, &note)?;
-                    since = 0;
-                    last_note = Some(note);
+        let mut last_record: Option<Vec<u8>> = None;
+        let mut last_leaf = None;
+        // The checks run on the verifier's threads (chunk by chunk); the
+        // writer's own tree is rebuilt here with `sha2` alone.
+        let end = store.chunks(&mut |chunk| {
+            let mut last = None;
+            for (_, entry) in chunk.iter() {
+                match entry {
+                    EntryRef::Record(bytes) => {
+                        let leaf = leaf_hash(bytes);
+                        tree.push(leaf);
+                        last_leaf = Some(leaf);
+                        since += 1;
+                        last = Some(bytes);
+                    }
+                    EntryRef::Checkpoint(note) => {
+                        since = 0;
+                        last_note = Some(note.to_owned());
+                    }
                 }
             }
-            Ok(())
+            if let Some(bytes) = last {
+                last_record = Some(bytes.to_vec());
+            }
+            v.chunk(chunk)
         })?;
-        let prev = *v.last_leaf();
+        let prev = last_leaf.unwrap_or(*v.last_leaf());
         v.finish(end)?;
+        let last_recorded = last_record
+            .as_deref()
+            .and_then(|b| RecordView::parse(b).ok())
+            .map(|r| r.recorded);
         Ok(Self {
             store,
             signer,
