@@ -208,3 +208,71 @@ fn every_record_gets_a_fresh_nonce() {
     nonces.dedup();
     assert_eq!(nonces.len(), 3);
 }
+
+#[test]
+fn a_log_reopened_for_writing_continues_its_chain_and_refuses_tampering() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let signer = Signer::generate(ORIGIN).unwrap();
+    let verifier = signer.verifier();
+    let secret = signer.to_secret_text();
+    let policy = CheckpointPolicy {
+        every_records: Some(100),
+        every: None,
+    };
+    let open = |create: bool| {
+        let store = FileStore::open(&dir, create).unwrap();
+        let keys = if create {
+            KeyStore::create(FileStore::keys_path(&dir))
+        } else {
+            KeyStore::open(FileStore::keys_path(&dir))
+        };
+        AuditLog::open(
+            store,
+            keys.unwrap(),
+            Signer::parse(&secret).unwrap(),
+            policy.clone(),
+        )
+    };
+    // Larger than one read of the log, so reopening checks many pieces.
+    let events: Vec<_> = (0..3_000)
+        .map(|i| event(i, &format!("P-{}", i % 9)))
+        .collect();
+    let log = open(true).unwrap();
+    for batch in events.chunks(250) {
+        log.append_batch(batch).unwrap();
+    }
+    drop(log);
+    let log = open(false).unwrap();
+    assert_eq!(log.len(), 3_000);
+    log.append_batch(&events[..5]).unwrap();
+    let note = log.checkpoint().unwrap();
+    drop(log);
+    let report = verify_store(&LogDir(dir.clone()), &verifier, Some(&note)).unwrap();
+    assert_eq!(
+        report.records, 3_005,
+        "the chain continues across the reopening"
+    );
+
+    // One byte of record 1,500 changed: the writer refuses to open the log.
+    let path = FileStore::log_path(&dir);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let (mut at, mut records) = (0usize, 0);
+    loop {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        if bytes[at + 4] == 1 {
+            if records == 1_500 {
+                bytes[at + 5 + 60] ^= 0x01;
+                break;
+            }
+            records += 1;
+        }
+        at += 5 + len;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    match open(false) {
+        Err(gdpr_audit::Error::Tampered { .. }) => {}
+        Err(other) => panic!("expected tampering to be reported, got {other}"),
+        Ok(_) => panic!("a tampered log was opened for writing"),
+    }
+}
