@@ -231,7 +231,7 @@ fn a_log_reopened_for_writing_continues_its_chain_and_refuses_tampering() {
             store,
             keys.unwrap(),
             Signer::parse(&secret).unwrap(),
-            policy.clone(),
+            policy,
         )
     };
     // Larger than one read of the log, so reopening checks many pieces.
