@@ -130,8 +130,7 @@ pub(crate) fn check(piece: &Piece, verifier: &Verifier) -> Checked {
     node_digest::leaves(&records, &mut leaves);
     let mut steps = Vec::new();
     let mut run = 0; // first leaf not folded yet
-    let mut index = piece.base;
-    let mut k = 0; // records seen
+    let mut k = 0; // records seen; the next one is at tree index `base + k`
     let mut scratch = Vec::new();
     let mut first_prev = None;
     let mut seen = Seen::default();
@@ -148,15 +147,14 @@ pub(crate) fn check(piece: &Piece, verifier: &Verifier) -> Checked {
                     }
                     _ => view.prev == leaves[k - 1],
                 };
-                if view.position != index || !linked {
+                if view.position != piece.base + k as u64 || !linked {
                     return Checked::Failed;
                 }
                 k += 1;
-                index += 1;
-                if piece.trusted == Some(index) {
+                if piece.trusted == Some(piece.base + k as u64) {
                     fold(
                         &leaves[run..k],
-                        index - (k - run) as u64,
+                        piece.base + run as u64,
                         &mut scratch,
                         &mut steps,
                     );
@@ -166,7 +164,7 @@ pub(crate) fn check(piece: &Piece, verifier: &Verifier) -> Checked {
             EntryRef::Checkpoint(note) => {
                 fold(
                     &leaves[run..k],
-                    index - (k - run) as u64,
+                    piece.base + run as u64,
                     &mut scratch,
                     &mut steps,
                 );
@@ -180,7 +178,7 @@ pub(crate) fn check(piece: &Piece, verifier: &Verifier) -> Checked {
     }
     fold(
         &leaves[run..k],
-        index - (k - run) as u64,
+        piece.base + run as u64,
         &mut scratch,
         &mut steps,
     );

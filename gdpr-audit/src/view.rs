@@ -62,8 +62,9 @@ pub struct RecordView<'a> {
 
 /// Fields of the records parsed before, for [`RecordView::parse_seen`]:
 /// in a log most names and labels repeat, and bytes identical to ones
-/// already accepted need not be decoded and checked again.
-#[derive(Debug, Default)]
+/// already accepted need not be decoded and checked again. No `Debug`:
+/// it holds staff ids.
+#[derive(Default)]
 pub(crate) struct Seen<'a> {
     event_type: Option<(&'a [u8], EventType)>,
     action: Option<(&'a [u8], Action)>,
