@@ -59,6 +59,47 @@ impl PatientId {
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
     }
+
+    /// Whether a record that a system stored under `stored_id` (and
+    /// `stored_issuer`) belongs to this subject. This is **the** matching
+    /// rule of every adapter; a server's lookup or search is only a hint.
+    ///
+    /// - The value is compared byte for byte, case-sensitive, after removing
+    ///   only the padding DICOM allows for LO values: leading and trailing
+    ///   spaces, and trailing NULs ([`strip_lo_padding`]). `MRN-1` never
+    ///   matches `mrn-1`, `MRN-10` or `MRN*`.
+    /// - When either side has an issuer, both must have one and they are
+    ///   compared the same way. A request without an issuer therefore does
+    ///   not match records that carry one (name the issuer to reach them),
+    ///   and a request with an issuer does not match records without one:
+    ///   the rule errs towards touching nothing that is not certainly this
+    ///   subject's. An issuer that is empty after padding counts as none.
+    ///
+    /// ```
+    /// use gdpr_core::subject::PatientId;
+    ///
+    /// let id = PatientId::new("MRN-1")?;
+    /// assert!(id.matches_stored("MRN-1 ", None));
+    /// assert!(!id.matches_stored("mrn-1", None));
+    /// assert!(!id.matches_stored("MRN-1", Some("HOSP-A")));
+    /// # Ok::<(), gdpr_core::Error>(())
+    /// ```
+    pub fn matches_stored(&self, stored_id: &str, stored_issuer: Option<&str>) -> bool {
+        strip_lo_padding(stored_id) == strip_lo_padding(&self.value)
+            && issuer_of(stored_issuer) == issuer_of(self.issuer.as_deref())
+    }
+}
+
+/// Removes the padding DICOM allows around an LO value (PS3.5 § 6.2):
+/// leading and trailing spaces, and trailing NUL bytes. Nothing else
+/// (no case folding, no other white space).
+pub fn strip_lo_padding(value: &str) -> &str {
+    value.trim_end_matches(['\0', ' ']).trim_start_matches(' ')
+}
+
+/// An issuer after padding removal; empty counts as absent.
+fn issuer_of(issuer: Option<&str>) -> Option<&str> {
+    issuer.map(strip_lo_padding).filter(|i| !i.is_empty())
 }
 
 fn check_lo(value: &str, what: &'static str) -> Result<(), Error> {
@@ -132,6 +173,38 @@ mod tests {
         assert!(!format!("{id}").contains("CANARY"));
         assert_eq!(id.expose(), "CANARY-PID-0042");
         assert_eq!(id.issuer(), Some("HOSPITAL-A"));
+    }
+
+    #[test]
+    fn matching_is_exact_up_to_lo_padding() {
+        let id = PatientId::new("MRN-3001").unwrap();
+        for same in [
+            "MRN-3001",
+            " MRN-3001",
+            "MRN-3001 ",
+            "MRN-3001\0",
+            "MRN-3001 \0\0",
+        ] {
+            assert!(id.matches_stored(same, None), "{same:?}");
+            assert!(id.matches_stored(same, Some(" ")), "empty issuer is none");
+        }
+        for other in [
+            "Mrn-3001",
+            "mrn-3001",
+            "MRN-30010",
+            "MRN-300",
+            "MRN*",
+            "MRN-3001\t",
+            "\0MRN-3001",
+            "",
+        ] {
+            assert!(!id.matches_stored(other, None), "{other:?}");
+        }
+        assert!(!id.matches_stored("MRN-3001", Some("HOSP-A")));
+        let scoped = id.clone().with_issuer("HOSP-A").unwrap();
+        assert!(scoped.matches_stored("MRN-3001", Some("HOSP-A ")));
+        assert!(!scoped.matches_stored("MRN-3001", Some("hosp-a")));
+        assert!(!scoped.matches_stored("MRN-3001", None));
     }
 
     #[test]
