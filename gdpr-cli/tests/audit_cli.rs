@@ -297,3 +297,136 @@ fn documented_sample_appends_and_verifies() {
         text(&o)
     );
 }
+
+/// A fresh log: (directory, signing key, public key) as strings.
+fn new_log(tmp: &Path) -> (String, String, String) {
+    let dir = tmp.join("log");
+    let key = tmp.join("signer.key");
+    let (d, k) = (dir.to_str().unwrap(), key.to_str().unwrap());
+    let o = gdpr(&["audit", "init", d, "--key-out", k], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let p = dir.join("public.key");
+    (d.to_owned(), k.to_owned(), p.to_str().unwrap().to_owned())
+}
+
+fn append_lines(tmp: &Path, d: &str, k: &str, lines: &str) -> Output {
+    let input = tmp.join("in.jsonl");
+    fs::write(&input, lines).unwrap();
+    gdpr(
+        &[
+            "audit",
+            "append",
+            d,
+            "--key",
+            k,
+            "--input",
+            input.to_str().unwrap(),
+        ],
+        None,
+    )
+}
+
+#[test]
+fn append_refuses_subject_ids_that_could_not_be_read_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, k, p) = new_log(tmp.path());
+    let long = format!("CANARY{}", "x".repeat(60));
+    for bad in [
+        "{\"id\":\"\"}".to_owned(),
+        "{\"id\":\"CANARY\\u0007\"}".to_owned(),
+        format!("{{\"id\":\"{long}\"}}"),
+        "{\"id\":\"CANARY\",\"issuer\":\" \"}".to_owned(),
+    ] {
+        let line = EVENT.replace("{\"id\":\"CANARY-PID-99\"}", &bad);
+        let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n{line}\n"));
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        assert!(text(&o).contains("line 2"), "{}", text(&o));
+        assert!(text(&o).contains("1 to 64 characters"), "{}", text(&o));
+        assert!(!text(&o).contains("CANARY"), "{}", text(&o));
+    }
+    // Nothing was appended; the log still exports.
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+    assert!(text(&o).contains("VALID: 0 records"), "{}", text(&o));
+    let o = gdpr(&["audit", "export", &d, "--format", "jsonl"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn export_lists_an_unreadable_record_and_exits_1() {
+    use gdpr_audit::event::AuditEvent;
+    use gdpr_audit::file_store::FileStore;
+    use gdpr_audit::keystore::KeyStore;
+    use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+    use gdpr_audit::record::Record;
+    use gdpr_audit::seal::SealedFields;
+    use gdpr_audit::signing::Signer;
+    use gdpr_audit::store::{AuditStore, Entry};
+    use gdpr_core::subject::PatientId;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, k, p) = new_log(tmp.path());
+    let other = EVENT.replace("CANARY-PID-99", "OTHER-1");
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n{other}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    // A record whose personal fields cannot be read, written below the
+    // checks (as a damaged or older writer would have).
+    let dir = Path::new(&d);
+    let keys = KeyStore::open(FileStore::keys_path(dir)).unwrap();
+    let key_id = keys
+        .find(&PatientId::new("CANARY-PID-99").unwrap())
+        .unwrap();
+    drop(keys);
+    let signer = Signer::parse(&fs::read_to_string(&k).unwrap()).unwrap();
+    let log = AuditLog::open(
+        FileStore::open(dir, false).unwrap(),
+        KeyStore::open(FileStore::keys_path(dir)).unwrap(),
+        signer,
+        CheckpointPolicy::default(),
+    )
+    .unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&other).unwrap();
+    value["recorded"] = "2026-11-25T10:00:00Z".into();
+    let event: AuditEvent = serde_json::from_value(value).unwrap();
+    let last = log.append(&event).unwrap();
+    let sealed = SealedFields::from_parts(key_id, [7; 24], vec![9; 40]).unwrap();
+    let record = Record::new(&event, last.position + 1, last.leaf_hash, Some(sealed)).unwrap();
+    let ticket = log
+        .store()
+        .stage(&[Entry::Record(record.encode())])
+        .unwrap();
+    log.store().commit(ticket).unwrap();
+    drop(log);
+    let o = append_lines(tmp.path(), &d, &k, &format!("{other}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+    assert!(text(&o).contains("VALID: 5 records"), "{}", text(&o));
+
+    for args in [
+        vec!["--format", "jsonl"],
+        vec!["--format", "jsonl", "--redact"],
+        vec!["--format", "fhir"],
+        vec!["--format", "dicom"],
+        vec!["--format", "jsonl", "--subject", "CANARY-PID-99"],
+    ] {
+        let mut all = vec!["audit", "export", &d];
+        all.extend(&args);
+        let o = gdpr(&all, None);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("PARTIAL: 1 records could not be read"),
+            "{}",
+            text(&o)
+        );
+        assert!(text(&o).contains("unreadable"), "{args:?}: {}", text(&o));
+    }
+    let o = gdpr(&["audit", "export", &d, "--format", "jsonl"], None);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["type"] == "record")
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[3]["personal"]["status"], "unreadable");
+    assert_eq!(lines[3]["personal"]["cause"], "decrypt-failed");
+    assert_eq!(lines[4]["personal"]["status"], "readable");
+}

@@ -1,7 +1,8 @@
 //! `gdpr audit`: the tamper-evident audit log on the command line.
 //!
-//! Exit codes: 0 valid / done, 1 tampering detected (the first bad position
-//! is printed), 2 bad input.
+//! Exit codes: 0 valid / done, 1 tampering or damage detected (the first
+//! bad position is printed) or an export with unreadable records (listed in
+//! the export), 2 bad input.
 
 use std::fs::{self};
 use std::io::Write;
@@ -95,7 +96,8 @@ enum AuditCommand {
         #[arg(long)]
         from_size: Option<u64>,
     },
-    /// Export the log.
+    /// Export the log (exit 1 when a record could not be read: it is listed
+    /// in the export as unreadable, the others are exported).
     Export {
         /// The log directory.
         dir: PathBuf,
@@ -318,6 +320,13 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
                 "exported {} records ({} with erased personal fields), {} checkpoints",
                 summary.records, summary.erased, summary.checkpoints
             );
+            if summary.unreadable > 0 {
+                eprintln!(
+                    "PARTIAL: {} records could not be read; each is listed as unreadable in the export, in its place (run gdpr audit verify)",
+                    summary.unreadable
+                );
+                return Ok(ExitCode::from(1));
+            }
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::SubjectReport {
