@@ -31,6 +31,8 @@ use std::sync::Arc;
 use crate::Error;
 use crate::checkpoint::Checkpoint;
 use crate::chunk::Chunk;
+use crate::file_store::{FileStore, LogDir};
+use crate::keystore::KeyStore;
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
 use crate::piece::{Checked, Piece, Step, check, split};
 use crate::record::Hash;
@@ -62,6 +64,9 @@ pub struct VerifyReport {
     pub root: Hash,
     /// Bytes read.
     pub bytes: u64,
+    /// Subject keys in the key store, when [`verify_dir`] found one and it
+    /// passed its checks (`None`: not checked, or no key store there).
+    pub key_store: Option<usize>,
 }
 
 /// Streaming verifier: feed entries in order, then [`LogVerifier::finish`].
@@ -506,6 +511,7 @@ impl<'v> LogVerifier<'v> {
             trusted_checkpoint_matched: self.trusted.is_some(),
             root: self.frontier.root(),
             bytes: end.bytes,
+            key_store: None,
         })
     }
 }
@@ -526,4 +532,21 @@ pub fn verify_store(
     }
     let end = store.chunks(&mut |chunk| v.chunk(chunk))?;
     v.finish(end)
+}
+
+/// Verifies a log directory: the log as [`verify_store`] does, then the
+/// key store's own checksums when `DIR/keys` is present
+/// ([`VerifyReport::key_store`]).
+///
+/// # Errors
+/// As [`verify_store`]; [`Error::KeyStoreDamaged`] when the log verifies
+/// but the key store fails its checks.
+pub fn verify_dir(
+    dir: &LogDir,
+    verifier: &Verifier,
+    trusted: Option<&str>,
+) -> Result<VerifyReport, Error> {
+    let mut report = verify_store(dir, verifier, trusted)?;
+    report.key_store = KeyStore::check(FileStore::keys_path(&dir.0))?;
+    Ok(report)
 }

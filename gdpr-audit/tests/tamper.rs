@@ -243,3 +243,35 @@ fn frames_end(bytes: &[u8]) -> usize {
     });
     last
 }
+
+#[test]
+fn a_damaged_key_store_is_reported_apart_from_the_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let (log, verifier) = create(&dir, Some(2));
+    for i in 0..3 {
+        log.append(&event(i, &format!("P-{i}"))).unwrap();
+    }
+    log.checkpoint().unwrap();
+    drop(log);
+    let report = gdpr_audit::verify::verify_dir(&LogDir(dir.clone()), &verifier, None).unwrap();
+    assert_eq!(report.key_store, Some(3));
+    let keys = FileStore::keys_path(&dir);
+    let good = fs::read(&keys).unwrap();
+    for at in [0, 7, 60, good.len() / 2, good.len() - 1] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x10;
+        fs::write(&keys, &bad).unwrap();
+        // The chain alone still verifies; the directory does not.
+        verify_store(&LogDir(dir.clone()), &verifier, None).unwrap();
+        let err =
+            gdpr_audit::verify::verify_dir(&LogDir(dir.clone()), &verifier, None).unwrap_err();
+        assert!(
+            matches!(err, Error::KeyStoreDamaged { .. }) && !err.is_tampering(),
+            "byte {at}: {err}"
+        );
+    }
+    fs::remove_file(&keys).unwrap();
+    let report = gdpr_audit::verify::verify_dir(&LogDir(dir), &verifier, None).unwrap();
+    assert_eq!(report.key_store, None);
+}

@@ -430,3 +430,35 @@ fn export_lists_an_unreadable_record_and_exits_1() {
     assert_eq!(lines[3]["personal"]["cause"], "decrypt-failed");
     assert_eq!(lines[4]["personal"]["status"], "readable");
 }
+
+#[test]
+fn verify_reports_a_damaged_key_store_apart_from_tampering() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, k, p) = new_log(tmp.path());
+    let other = EVENT.replace("CANARY-PID-99", "OTHER-1");
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n{other}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("key store intact (2 subject keys)"),
+        "{}",
+        text(&o)
+    );
+    let keys = Path::new(&d).join("keys");
+    let good = fs::read(&keys).unwrap();
+    for at in [3, 40, 120, good.len() - 5] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x01;
+        fs::write(&keys, &bad).unwrap();
+        let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+        assert_eq!(o.status.code(), Some(1), "byte {at}: {}", text(&o));
+        assert!(
+            text(&o).contains("KEY STORE DAMAGED: key store damaged at byte"),
+            "{}",
+            text(&o)
+        );
+        assert!(!text(&o).contains("VALID") && !text(&o).contains("TAMPERED"));
+    }
+    fs::write(&keys, &good).unwrap();
+}

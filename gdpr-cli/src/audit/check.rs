@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::LogDir;
+use gdpr_audit::file_store::{FileStore, LogDir};
+use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion};
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Verifier;
@@ -45,8 +46,9 @@ pub(super) fn verify(
         eprintln!();
     }
     let report = v.finish(end)?;
+    let keys = KeyStore::check(FileStore::keys_path(dir))?;
     println!(
-        "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}",
+        "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}{}",
         report.records,
         report.pruned,
         report.checkpoints,
@@ -58,6 +60,10 @@ pub(super) fn verify(
             "; consistent with the trusted checkpoint"
         } else {
             ""
+        },
+        match keys {
+            Some(n) => format!("; key store intact ({n} subject keys)"),
+            None => "; no key store in this directory (not checked)".to_owned(),
         }
     );
     Ok(ExitCode::SUCCESS)

@@ -72,7 +72,8 @@ enum AuditCommand {
         #[arg(long)]
         key: PathBuf,
     },
-    /// Verify the whole log (exit 0 valid, 1 tampered, 2 bad input).
+    /// Verify the whole log and the key store's checksums (exit 0 valid, 1
+    /// tampered or key store damaged, 2 bad input).
     Verify {
         /// The log directory.
         dir: PathBuf,
@@ -175,6 +176,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         Ok(code) => Ok(code),
         Err(Failure::Audit(e)) if e.is_tampering() => {
             println!("TAMPERED: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(Failure::Audit(e)) if e.is_key_store_damage() => {
+            println!("KEY STORE DAMAGED: {e}");
             Ok(ExitCode::from(1))
         }
         Err(Failure::Audit(e)) => Err(CliError::BadInput(e.to_string())),
