@@ -58,15 +58,13 @@ pub enum Error {
         /// What failed.
         reason: &'static str,
     },
-    /// The public key given is not this log's: the log's first checkpoint
-    /// carries no signature by it (or names another log). Not a sign of
-    /// tampering by itself; if it is the right key, the whole log was
-    /// replaced.
-    #[error(
-        "this public key does not belong to this log: {reason}; use the log's own public key (the auditor's copy, or DIR/public.key)"
-    )]
+    /// The key given is not this log's: the log verifies under its own
+    /// public key (`DIR/public.key`), which is another key. Reported
+    /// instead of [`Error::Tampered`] only in that case (see
+    /// [`crate::verify::is_other_logs_key`]).
+    #[error("this key does not belong to this log: {reason}")]
     ForeignKey {
-        /// What did not match.
+        /// Which key, and what to do.
         reason: &'static str,
     },
     /// A checkpoint or key file could not be parsed.

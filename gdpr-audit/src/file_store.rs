@@ -85,6 +85,12 @@ impl FileStore {
         dir.join("keys")
     }
 
+    /// The path of the log's own copy of its public key in `dir` (written
+    /// by `gdpr audit init`; auditors verify with their own copy).
+    pub fn public_key_path(dir: &Path) -> PathBuf {
+        dir.join("public.key")
+    }
+
     /// Opens (creating if `create`) the log in `dir` for writing: takes the
     /// writer lock, drops a torn tail (kept in `torn-<offset>.bin`).
     ///

@@ -462,3 +462,44 @@ fn verify_reports_a_damaged_key_store_apart_from_tampering() {
     }
     fs::write(&keys, &good).unwrap();
 }
+
+#[test]
+fn a_public_key_of_another_log_is_bad_input_not_tampering() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    fs::create_dir_all(&a).unwrap();
+    fs::create_dir_all(&b).unwrap();
+    let (d, k, _) = new_log(&a);
+    let (_, _, p_other) = new_log(&b);
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p_other], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("this key does not belong to this log"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("TAMPERED"), "{}", text(&o));
+    // The signing key of another log, likewise.
+    let k_other = b.join("signer.key");
+    let o = append_lines(
+        tmp.path(),
+        &d,
+        k_other.to_str().unwrap(),
+        &format!("{EVENT}\n"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("this key does not belong to this log"),
+        "{}",
+        text(&o)
+    );
+    // The log's own key still verifies it.
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p_own(&d)], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+fn p_own(d: &str) -> String {
+    Path::new(d).join("public.key").to_str().unwrap().to_owned()
+}

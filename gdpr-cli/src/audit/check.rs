@@ -13,7 +13,7 @@ use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_consistency, verify_i
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Verifier;
 use gdpr_audit::store::{Entry, EntrySource};
-use gdpr_audit::verify::LogVerifier;
+use gdpr_audit::verify::{LogVerifier, VerifyReport, explain_key};
 use serde_json::json;
 
 use super::{Failure, bad, out, read};
@@ -26,26 +26,12 @@ pub(super) fn verify(
     let verifier =
         Verifier::parse(&read(public_key)?).map_err(|e| bad(format!("--public-key: {e}")))?;
     let trusted = trusted.map(read).transpose()?;
-    let mut v = LogVerifier::new(&verifier, trusted.as_deref())?;
     let source = LogDir(dir.to_owned());
-    if let Some(anchor) = source.prune_anchor()? {
-        v.resume_after(&anchor)?;
-    }
-    let tty = std::io::stderr().is_terminal();
-    let mut n = 0u64;
-    let end = source.chunks(&mut |chunk| {
-        let before = n;
-        n += chunk.records() as u64;
-        v.chunk(chunk)?;
-        if tty && n / 100_000 > before / 100_000 {
-            eprint!("\rverified {n} records");
-        }
-        Ok(())
-    })?;
-    if tty && n >= 100_000 {
-        eprintln!();
-    }
-    let report = v.finish(end)?;
+    let report = match chain(&source, &verifier, trusted.as_deref()) {
+        Ok(report) => report,
+        Err(Failure::Audit(e)) => return Err(explain_key(e, &source, &verifier).into()),
+        Err(e) => return Err(e),
+    };
     let keys = KeyStore::check(FileStore::keys_path(dir))?;
     println!(
         "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}{}",
@@ -67,6 +53,33 @@ pub(super) fn verify(
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Verifies the log's entries (with progress on a terminal).
+fn chain(
+    source: &LogDir,
+    verifier: &Verifier,
+    trusted: Option<&str>,
+) -> Result<VerifyReport, Failure> {
+    let mut v = LogVerifier::new(verifier, trusted)?;
+    if let Some(anchor) = source.prune_anchor()? {
+        v.resume_after(&anchor)?;
+    }
+    let tty = std::io::stderr().is_terminal();
+    let mut n = 0u64;
+    let end = source.chunks(&mut |chunk| {
+        let before = n;
+        n += chunk.records() as u64;
+        v.chunk(chunk)?;
+        if tty && n / 100_000 > before / 100_000 {
+            eprint!("\rverified {n} records");
+        }
+        Ok(())
+    })?;
+    if tty && n >= 100_000 {
+        eprintln!();
+    }
+    Ok(v.finish(end)?)
 }
 
 pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<ExitCode, Failure> {

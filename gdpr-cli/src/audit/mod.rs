@@ -19,6 +19,7 @@ use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::report::{StaffIdentities, subject_report};
 use gdpr_audit::seal::KeyId;
 use gdpr_audit::signing::Signer;
+use gdpr_audit::verify::is_other_logs_key;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -224,14 +225,18 @@ fn signer(path: &Path) -> Result<Signer, Failure> {
 
 fn open_log(dir: &Path, key: &Path) -> Result<AuditLog<FileStore>, Failure> {
     let signer = signer(key)?;
+    let verifier = signer.verifier();
     let store = FileStore::open(dir, false)?;
     let keys = KeyStore::open(FileStore::keys_path(dir))?;
-    Ok(AuditLog::open(
-        store,
-        keys,
-        signer,
-        CheckpointPolicy::default(),
-    )?)
+    AuditLog::open(store, keys, signer, CheckpointPolicy::default()).map_err(|e| {
+        if e.is_tampering() && is_other_logs_key(&LogDir(dir.to_owned()), &verifier) {
+            Failure::Audit(gdpr_audit::Error::ForeignKey {
+                reason: "the log verifies under its own public key (DIR/public.key), which is not this signing key's; use this log's signing key",
+            })
+        } else {
+            Failure::Audit(e)
+        }
+    })
 }
 
 fn subject_id(subject: &str, issuer: Option<&str>) -> Result<PatientId, Failure> {
