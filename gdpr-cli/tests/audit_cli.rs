@@ -503,3 +503,139 @@ fn a_public_key_of_another_log_is_bad_input_not_tampering() {
 fn p_own(d: &str) -> String {
     Path::new(d).join("public.key").to_str().unwrap().to_owned()
 }
+
+#[test]
+fn key_files_are_capped_and_the_signing_key_must_be_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, k, p) = new_log(tmp.path());
+    // /dev/zero as a public key, a checkpoint or a signing key: refused
+    // quickly, naming the file.
+    for args in [
+        vec!["verify", &d, "--public-key", "/dev/zero"],
+        vec![
+            "verify",
+            &d,
+            "--public-key",
+            &p,
+            "--trusted-checkpoint",
+            "/dev/zero",
+        ],
+        vec![
+            "--allow-insecure-key-permissions",
+            "checkpoint",
+            &d,
+            "--key",
+            "/dev/zero",
+        ],
+    ] {
+        let mut all = vec!["audit"];
+        all.extend(&args);
+        let o = gdpr(&all, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("/dev/zero: larger than 64 KiB"),
+            "{args:?}: {}",
+            text(&o)
+        );
+    }
+    // A signing key readable by others is refused, or used with a warning.
+    fs::set_permissions(&k, fs::Permissions::from_mode(0o644)).unwrap();
+    let o = gdpr(&["audit", "checkpoint", &d, "--key", &k], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("mode 644"), "{}", text(&o));
+    assert!(text(&o).contains("chmod 600"), "{}", text(&o));
+    let o = gdpr(
+        &[
+            "audit",
+            "checkpoint",
+            &d,
+            "--key",
+            &k,
+            "--allow-insecure-key-permissions",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("warning:"), "{}", text(&o));
+    fs::set_permissions(&k, fs::Permissions::from_mode(0o600)).unwrap();
+    // A key store readable by others is warned about.
+    let keys = Path::new(&d).join("keys");
+    fs::set_permissions(&keys, fs::Permissions::from_mode(0o640)).unwrap();
+    let o = gdpr(&["audit", "checkpoint", &d, "--key", &k], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("the key store is accessible to group or others"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_failed_init_leaves_no_key_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let blocker = tmp.path().join("afile");
+    fs::write(&blocker, "not a directory").unwrap();
+    let dir = blocker.join("log");
+    let key = tmp.path().join("signer.key");
+    let o = gdpr(
+        &[
+            "audit",
+            "init",
+            dir.to_str().unwrap(),
+            "--key-out",
+            key.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        !key.exists(),
+        "the key of a log that was never made remains"
+    );
+    // In an existing directory, only what init made is removed.
+    let dir = tmp.path().join("existing");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    fs::create_dir(dir.join("keys")).unwrap();
+    let o = gdpr(
+        &[
+            "audit",
+            "init",
+            dir.to_str().unwrap(),
+            "--key-out",
+            key.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!key.exists());
+    assert!(!dir.join("log").exists() && !dir.join("public.key").exists());
+    assert!(dir.join("notes.txt").exists() && dir.join("keys").is_dir());
+}
+
+#[test]
+fn a_failed_prune_leaves_no_log_new() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, k, p) = new_log(tmp.path());
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let many = format!("{EVENT}\n").repeat(99);
+    let o = append_lines(tmp.path(), &d, &k, &many);
+    assert!(o.status.success(), "{}", text(&o));
+    // A file size limit stands in for a full disk: writing log.new fails
+    // part way.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 8; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_gdpr"))
+        .args(["audit", "prune", &d, "--key", &k, "--before", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let dir = Path::new(&d);
+    assert!(!dir.join("log.new").exists(), "log.new left behind");
+    assert!(!dir.join("anchor.json.tmp").exists());
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+    assert!(text(&o).contains("VALID: 100 records"), "{}", text(&o));
+}
