@@ -45,6 +45,28 @@ pub enum Error {
         /// Why the evidence fails.
         reason: Cow<'static, str>,
     },
+    /// The key store failed its own checks (a checksum, its header, a
+    /// duplicate entry): it was damaged or altered. The log itself may be
+    /// intact; records sealed under a lost key cannot be read. Restore the
+    /// key store from backup.
+    #[error(
+        "key store damaged at byte {offset}: {reason}; restore it from backup (the log's chain is checked separately)"
+    )]
+    KeyStoreDamaged {
+        /// Byte offset in the key store file.
+        offset: u64,
+        /// What failed.
+        reason: &'static str,
+    },
+    /// The key given is not this log's: the log verifies under its own
+    /// public key (`DIR/public.key`), which is another key. Reported
+    /// instead of [`Error::Tampered`] only in that case (see
+    /// [`crate::verify::is_other_logs_key`]).
+    #[error("this key does not belong to this log: {reason}")]
+    ForeignKey {
+        /// Which key, and what to do.
+        reason: &'static str,
+    },
     /// A checkpoint or key file could not be parsed.
     #[error("bad {what}: {reason}")]
     BadInput {
@@ -111,6 +133,12 @@ impl Error {
     /// opposed to bad input or an I/O problem (exit code 2).
     pub fn is_tampering(&self) -> bool {
         matches!(self, Self::Tampered { .. })
+    }
+
+    /// Whether this error means the key store was damaged (CLI exit code 1,
+    /// reported apart from a tampered log).
+    pub fn is_key_store_damage(&self) -> bool {
+        matches!(self, Self::KeyStoreDamaged { .. })
     }
 }
 

@@ -20,6 +20,7 @@ use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::Error;
 use crate::action::{Action, EventType, Outcome};
 use crate::label::{CorrelationId, SourceSystem, TenantId};
 use crate::object::{FreeText, ObjectRef};
@@ -72,7 +73,11 @@ pub struct AuditEvent {
     actor: Actor,
     purpose: Purpose,
     lawful_basis: LawfulBasis,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked_subject"
+    )]
     subject: Option<PatientId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     object: Option<ObjectRef>,
@@ -180,6 +185,46 @@ impl AuditEvent {
     pub fn text(&self) -> Option<&FreeText> {
         self.text.as_ref()
     }
+
+    /// Checks the rules that the event's types cannot enforce by
+    /// themselves: the subject reference follows [`PatientId::new`]'s rule
+    /// (a `PatientId` deserialized on its own is not checked by
+    /// `gdpr-core`). [`crate::log::AuditLog`] checks every event before it
+    /// seals or stores anything, so a record that could not be read back
+    /// never enters the log.
+    ///
+    /// # Errors
+    /// [`Error::Core`] ([`gdpr_core::Error::InvalidIdentifier`]) naming the
+    /// rule, never the value.
+    pub fn check(&self) -> Result<(), Error> {
+        if let Some(subject) = &self.subject {
+            check_subject(subject)?;
+        }
+        Ok(())
+    }
+}
+
+/// `PatientId::new`'s rule (and `with_issuer`'s for the issuer), applied
+/// to an already built identifier.
+fn check_subject(id: &PatientId) -> Result<(), gdpr_core::Error> {
+    let fresh = PatientId::new(id.expose())?;
+    if let Some(issuer) = id.issuer() {
+        fresh.with_issuer(issuer)?;
+    }
+    Ok(())
+}
+
+/// Deserializes the subject and checks it with [`check_subject`], so that
+/// input with a bad identifier fails where it is read.
+fn checked_subject<'de, D>(d: D) -> Result<Option<PatientId>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let subject = Option::<PatientId>::deserialize(d)?;
+    if let Some(s) = &subject {
+        check_subject(s).map_err(serde::de::Error::custom)?;
+    }
+    Ok(subject)
 }
 
 /// Builds an [`AuditEvent`]; see [`AuditEvent::builder`].
@@ -293,6 +338,52 @@ pub(crate) mod tests {
         assert_eq!(back, event);
         let extra = json.replacen('{', "{\"surprise\":1,", 1);
         assert!(serde_json::from_str::<AuditEvent>(&extra).is_err());
+    }
+
+    #[test]
+    fn subject_ids_breaking_the_patient_id_rule_are_rejected() {
+        let good = serde_json::to_value(sample("P-1")).unwrap();
+        let long = "x".repeat(65);
+        for (id, issuer) in [
+            ("", None),
+            ("   ", None),
+            ("P\u{7}1", None),
+            ("P\\1", None),
+            (long.as_str(), None),
+            ("P-1", Some("")),
+            ("P-1", Some("H\n")),
+        ] {
+            let mut v = good.clone();
+            v["subject"] = match issuer {
+                None => serde_json::json!({ "id": id }),
+                Some(i) => serde_json::json!({ "id": id, "issuer": i }),
+            };
+            let err = serde_json::from_value::<AuditEvent>(v.clone()).unwrap_err();
+            assert!(err.to_string().contains("1 to 64 characters"), "{err}");
+            // Built around serde's own check (a bare PatientId is not
+            // checked by gdpr-core): `check` still refuses it.
+            let bare: PatientId = serde_json::from_value(v["subject"].clone()).unwrap();
+            let e = sample("P-1");
+            let built = AuditEvent::builder(
+                e.event_type(),
+                e.action(),
+                e.actor().clone(),
+                e.purpose(),
+                e.lawful_basis().clone(),
+                e.source().clone(),
+            )
+            .subject(bare)
+            .build(e.recorded());
+            assert!(matches!(
+                built.check(),
+                Err(Error::Core(gdpr_core::Error::InvalidIdentifier { .. }))
+            ));
+        }
+        assert!(sample("P-1").check().is_ok());
+        let max = "y".repeat(64);
+        let mut v = good;
+        v["subject"] = serde_json::json!({ "id": max });
+        assert!(serde_json::from_value::<AuditEvent>(v).is_ok());
     }
 
     #[test]

@@ -85,6 +85,34 @@ impl FileStore {
         dir.join("keys")
     }
 
+    /// The path of the log's own copy of its public key in `dir` (written
+    /// by `gdpr audit init`; auditors verify with their own copy).
+    pub fn public_key_path(dir: &Path) -> PathBuf {
+        dir.join("public.key")
+    }
+
+    /// Writes the pruned log to `new_log` and the anchor (through
+    /// `anchor_tmp`), then renames both into place, durably.
+    fn swap_in(
+        &self,
+        anchor: &PruneAnchor,
+        frames: &[u8],
+        new_log: &Path,
+        anchor_tmp: &Path,
+    ) -> Result<(), Error> {
+        write_durably(new_log, frames)?;
+        let json = serde_json::to_vec_pretty(anchor).map_err(|e| Error::BadInput {
+            what: "prune anchor",
+            reason: format!("{e}").into(),
+        })?;
+        write_durably(anchor_tmp, &json)?;
+        let anchor_path = self.dir.join("anchor.json");
+        fs::rename(anchor_tmp, &anchor_path).map_err(|e| Error::io(&anchor_path, e))?;
+        sync_dir(&anchor_path)?;
+        fs::rename(new_log, &self.log).map_err(|e| Error::io(&self.log, e))?;
+        sync_dir(&self.log)
+    }
+
     /// Opens (creating if `create`) the log in `dir` for writing: takes the
     /// writer lock, drops a torn tail (kept in `torn-<offset>.bin`).
     ///
@@ -360,18 +388,16 @@ impl AuditStore for FileStore {
             Ok(())
         })?;
         let new_log = self.dir.join("log.new");
-        write_durably(&new_log, &buf)?;
-        let json = serde_json::to_vec_pretty(anchor).map_err(|e| Error::BadInput {
-            what: "prune anchor",
-            reason: format!("{e}").into(),
-        })?;
         let anchor_tmp = self.dir.join("anchor.json.tmp");
-        write_durably(&anchor_tmp, &json)?;
-        let anchor_path = self.dir.join("anchor.json");
-        fs::rename(&anchor_tmp, &anchor_path).map_err(|e| Error::io(&anchor_path, e))?;
-        sync_dir(&anchor_path)?;
-        fs::rename(&new_log, &self.log).map_err(|e| Error::io(&self.log, e))?;
-        sync_dir(&self.log)?;
+        let swapped = self.swap_in(anchor, &buf, &new_log, &anchor_tmp);
+        if swapped.is_err() {
+            // Nothing half-written stays behind (a full disk, a failed
+            // sync). The log is unchanged; an anchor already renamed into
+            // place only makes readers skip what it prunes.
+            let _ = fs::remove_file(&new_log);
+            let _ = fs::remove_file(&anchor_tmp);
+        }
+        swapped?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)

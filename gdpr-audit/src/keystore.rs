@@ -114,10 +114,35 @@ impl KeyStore {
     /// Opens the key store at `path`.
     ///
     /// # Errors
-    /// [`Error::Io`] if unreadable; [`Error::NonCanonical`] if damaged.
+    /// [`Error::Io`] if unreadable; [`Error::KeyStoreDamaged`] if any of
+    /// its checks fails (checksums, header, duplicate entries).
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, Error> {
         let path = path.into();
         let bytes = Zeroizing::new(fs::read(&path).map_err(|e| Error::io(&path, e))?);
+        Self::parse(path, &bytes).map_err(|e| match e {
+            Error::NonCanonical { offset, reason, .. } => Error::KeyStoreDamaged { offset, reason },
+            other => other,
+        })
+    }
+
+    /// Checks the key store at `path` as [`KeyStore::open`] does, for
+    /// verification: `Ok(None)` when there is no file there (an auditor's
+    /// copy of the log without keys), else the number of subject keys.
+    ///
+    /// # Errors
+    /// [`Error::KeyStoreDamaged`] if a check fails; [`Error::Io`] if the
+    /// file exists but cannot be read.
+    pub fn check(path: impl Into<PathBuf>) -> Result<Option<usize>, Error> {
+        let path = path.into();
+        match fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&path, e)),
+            Ok(_) => {}
+        }
+        Ok(Some(Self::open(path)?.by_index.len()))
+    }
+
+    fn parse(path: PathBuf, bytes: &[u8]) -> Result<Self, Error> {
         let damaged = |offset: usize, reason| Error::NonCanonical {
             what: "key store",
             offset: offset as u64,
@@ -388,8 +413,30 @@ mod tests {
         fs::write(&path, &bad).unwrap();
         assert!(matches!(
             KeyStore::open(&path),
-            Err(Error::NonCanonical { .. })
+            Err(Error::KeyStoreDamaged { .. })
         ));
+    }
+
+    #[test]
+    fn every_bit_flip_is_reported_as_key_store_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        assert_eq!(KeyStore::check(&path).unwrap(), None);
+        let mut ks = KeyStore::create(&path).unwrap();
+        ks.key_for(&PatientId::new("A").unwrap()).unwrap();
+        ks.key_for(&PatientId::new("B").unwrap()).unwrap();
+        assert_eq!(KeyStore::check(&path).unwrap(), Some(2));
+        let good = fs::read(&path).unwrap();
+        for byte in 0..good.len() {
+            for bit in [0, 3, 7] {
+                let mut bad = good.clone();
+                bad[byte] ^= 1 << bit;
+                fs::write(&path, &bad).unwrap();
+                let err = KeyStore::check(&path).unwrap_err();
+                assert!(err.is_key_store_damage(), "byte {byte}: {err}");
+                assert!(!err.is_tampering());
+            }
+        }
     }
 
     #[test]

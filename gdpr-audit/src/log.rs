@@ -184,6 +184,7 @@ impl<S: AuditStore> AuditLog<S> {
     /// Appends one event; returns once it is durable.
     ///
     /// # Errors
+    /// [`Error::Core`] if the event breaks a rule of [`AuditEvent::check`];
     /// [`Error::Io`] if it could not be stored (then it was not appended).
     pub fn append(&self, event: &AuditEvent) -> Result<Receipt, Error> {
         Ok(self.append_batch(std::slice::from_ref(event))?[0])
@@ -193,8 +194,17 @@ impl<S: AuditStore> AuditLog<S> {
     /// callers share one `fdatasync`.
     ///
     /// # Errors
-    /// [`Error::Io`] if they could not be stored (then none was appended).
+    /// [`Error::Core`] if an event breaks a rule of [`AuditEvent::check`]
+    /// (a subject id that could not be read back); [`Error::Io`] if they
+    /// could not be stored. Either way none was appended.
     pub fn append_batch(&self, events: &[AuditEvent]) -> Result<Vec<Receipt>, Error> {
+        events.iter().try_for_each(AuditEvent::check)?;
+        self.append_checked(events)
+    }
+
+    /// [`AuditLog::append_batch`] for events already checked. Tests call it
+    /// directly to write records the way versions before the check did.
+    pub(crate) fn append_checked(&self, events: &[AuditEvent]) -> Result<Vec<Receipt>, Error> {
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * events.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;

@@ -37,12 +37,67 @@ pub enum Personal {
     /// key id links the record to the other records of the same erased
     /// subject, not to the person.
     Erased(KeyId),
+    /// The key exists but the fields cannot be read: exports show the
+    /// record without them (see [`personal_or_unreadable`]).
+    Unreadable {
+        /// The key the fields were sealed under.
+        key_id: KeyId,
+        /// Why they cannot be read.
+        cause: UnreadableCause,
+    },
+}
+
+/// Why a record's personal fields cannot be read although its key exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnreadableCause {
+    /// Decryption failed: the ciphertext or the key store was altered, or
+    /// the key store belongs to another log.
+    Decrypt,
+    /// The fields decrypt but break a format rule (for example a subject id
+    /// that versions before `AuditEvent::check` let in).
+    Malformed,
+}
+
+impl UnreadableCause {
+    /// A stable code for exports and monitoring.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Decrypt => "decrypt-failed",
+            Self::Malformed => "malformed-fields",
+        }
+    }
+}
+
+/// The personal fields of `record`, with fields that cannot be read
+/// reported as [`Personal::Unreadable`] instead of an error: one bad record
+/// must not hide the others from an export.
+pub fn personal_or_unreadable(record: &Record, keys: &KeyStore) -> Personal {
+    let Some(sealed) = record.sealed() else {
+        return Personal::NoneRecorded;
+    };
+    let key_id = *sealed.key_id();
+    let Some(key) = keys.key(&key_id) else {
+        return Personal::Erased(key_id);
+    };
+    match sealed.open(&key, record.position()) {
+        Ok(fields) => Personal::Readable(fields),
+        Err(Error::Decrypt { .. }) => Personal::Unreadable {
+            key_id,
+            cause: UnreadableCause::Decrypt,
+        },
+        Err(_) => Personal::Unreadable {
+            key_id,
+            cause: UnreadableCause::Malformed,
+        },
+    }
 }
 
 /// The personal fields of `record`.
 ///
 /// # Errors
-/// [`Error::Decrypt`] if the key exists but decryption fails.
+/// [`Error::Decrypt`] if the key exists but decryption fails;
+/// [`Error::NonCanonical`] if the decrypted fields break a format rule.
 pub fn personal(record: &Record, keys: &KeyStore) -> Result<Personal, Error> {
     let Some(sealed) = record.sealed() else {
         return Ok(Personal::NoneRecorded);

@@ -236,6 +236,10 @@ impl SealedFields {
     }
 
     /// Decrypts with `key`; `position` only labels the error.
+    ///
+    /// # Errors
+    /// [`Error::Decrypt`] when authentication fails; [`Error::NonCanonical`]
+    /// when the decrypted fields break a format rule.
     pub(crate) fn open(&self, key: &DataKey, position: u64) -> Result<PersonalFields, Error> {
         let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
         let aad = aad(&self.key_id);
@@ -250,7 +254,7 @@ impl SealedFields {
                 )
                 .map_err(|_| Error::Decrypt { position })?,
         );
-        PersonalFields::decode(&plaintext).map_err(|_| Error::Decrypt { position })
+        PersonalFields::decode(&plaintext)
     }
 }
 

@@ -31,6 +31,8 @@ use std::sync::Arc;
 use crate::Error;
 use crate::checkpoint::Checkpoint;
 use crate::chunk::Chunk;
+use crate::file_store::{FileStore, LogDir};
+use crate::keystore::KeyStore;
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
 use crate::piece::{Checked, Piece, Step, check, split};
 use crate::record::Hash;
@@ -62,6 +64,9 @@ pub struct VerifyReport {
     pub root: Hash,
     /// Bytes read.
     pub bytes: u64,
+    /// Subject keys in the key store, when [`verify_dir`] found one and it
+    /// passed its checks (`None`: not checked, or no key store there).
+    pub key_store: Option<usize>,
 }
 
 /// Streaming verifier: feed entries in order, then [`LogVerifier::finish`].
@@ -506,6 +511,7 @@ impl<'v> LogVerifier<'v> {
             trusted_checkpoint_matched: self.trusted.is_some(),
             root: self.frontier.root(),
             bytes: end.bytes,
+            key_store: None,
         })
     }
 }
@@ -526,4 +532,58 @@ pub fn verify_store(
     }
     let end = store.chunks(&mut |chunk| v.chunk(chunk))?;
     v.finish(end)
+}
+
+/// Verifies a log directory: the log as [`verify_store`] does, then the
+/// key store's own checksums when `DIR/keys` is present
+/// ([`VerifyReport::key_store`]).
+///
+/// # Errors
+/// As [`verify_store`]; [`Error::KeyStoreDamaged`] when the log verifies
+/// but the key store fails its checks.
+pub fn verify_dir(
+    dir: &LogDir,
+    verifier: &Verifier,
+    trusted: Option<&str>,
+) -> Result<VerifyReport, Error> {
+    let mut report =
+        verify_store(dir, verifier, trusted).map_err(|e| explain_key(e, dir, verifier))?;
+    report.key_store = KeyStore::check(FileStore::keys_path(&dir.0))?;
+    Ok(report)
+}
+
+/// `failure` of verifying `dir` under `key`, as [`Error::ForeignKey`]
+/// when the failure is tampering and [`is_other_logs_key`] holds, else
+/// unchanged.
+pub fn explain_key(failure: Error, dir: &LogDir, key: &Verifier) -> Error {
+    if failure.is_tampering() && is_other_logs_key(dir, key) {
+        Error::ForeignKey {
+            reason: "the log verifies under its own public key (DIR/public.key), which is another key; verify with this log's public key (the auditor's own copy)",
+        }
+    } else {
+        failure
+    }
+}
+
+/// Whether `key` is another log's key rather than a sign of tampering: the
+/// log in `dir` has its own public key (`DIR/public.key`), that key is not
+/// `key`, and the whole log verifies under it. A forged checkpoint does
+/// not pass this (the log would not verify under its own key), so callers
+/// ask only after verification under `key` failed.
+pub fn is_other_logs_key(dir: &LogDir, key: &Verifier) -> bool {
+    let Ok(file) = std::fs::File::open(FileStore::public_key_path(&dir.0)) else {
+        return false;
+    };
+    let mut text = String::new();
+    // A public key line is about 100 bytes; a larger file is not one.
+    if std::io::Read::read_to_string(&mut std::io::Read::take(file, 4096), &mut text).is_err() {
+        return false;
+    }
+    let Ok(own) = Verifier::parse(&text) else {
+        return false;
+    };
+    if own.to_string() == key.to_string() {
+        return false;
+    }
+    verify_store(dir, &own, None).is_ok()
 }

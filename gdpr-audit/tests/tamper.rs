@@ -243,3 +243,79 @@ fn frames_end(bytes: &[u8]) -> usize {
     });
     last
 }
+
+#[test]
+fn a_damaged_key_store_is_reported_apart_from_the_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let (log, verifier) = create(&dir, Some(2));
+    for i in 0..3 {
+        log.append(&event(i, &format!("P-{i}"))).unwrap();
+    }
+    log.checkpoint().unwrap();
+    drop(log);
+    let report = gdpr_audit::verify::verify_dir(&LogDir(dir.clone()), &verifier, None).unwrap();
+    assert_eq!(report.key_store, Some(3));
+    let keys = FileStore::keys_path(&dir);
+    let good = fs::read(&keys).unwrap();
+    for at in [0, 7, 60, good.len() / 2, good.len() - 1] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x10;
+        fs::write(&keys, &bad).unwrap();
+        // The chain alone still verifies; the directory does not.
+        verify_store(&LogDir(dir.clone()), &verifier, None).unwrap();
+        let err =
+            gdpr_audit::verify::verify_dir(&LogDir(dir.clone()), &verifier, None).unwrap_err();
+        assert!(
+            matches!(err, Error::KeyStoreDamaged { .. }) && !err.is_tampering(),
+            "byte {at}: {err}"
+        );
+    }
+    fs::remove_file(&keys).unwrap();
+    let report = gdpr_audit::verify::verify_dir(&LogDir(dir), &verifier, None).unwrap();
+    assert_eq!(report.key_store, None);
+}
+
+#[test]
+fn a_key_of_another_log_is_not_reported_as_tampering() {
+    use gdpr_audit::verify::verify_dir;
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (log_a, key_a) = create(&a, Some(2));
+    let (log_b, key_b) = create(&b, Some(2));
+    for i in 0..5 {
+        log_a.append(&event(i, "P-1")).unwrap();
+        log_b.append(&event(i, "P-1")).unwrap();
+    }
+    log_a.checkpoint().unwrap();
+    drop((log_a, log_b));
+    fs::write(FileStore::public_key_path(&a), format!("{key_a}\n")).unwrap();
+    verify_dir(&LogDir(a.clone()), &key_a, None).unwrap();
+    let err = verify_dir(&LogDir(a.clone()), &key_b, None).unwrap_err();
+    assert!(
+        matches!(err, Error::ForeignKey { .. }) && !err.is_tampering(),
+        "{err}"
+    );
+    // Without the log's own public key there is no telling.
+    assert!(
+        verify_store(&LogDir(a.clone()), &key_b, None)
+            .unwrap_err()
+            .is_tampering()
+    );
+    // A checkpoint forged with another key stays tampering, whichever key
+    // the auditor holds.
+    let log_file = FileStore::log_path(&a);
+    let mut entries = frames(&fs::read(&log_file).unwrap());
+    let last = entries.len() - 1;
+    let Entry::Checkpoint(note) = &entries[last] else {
+        panic!("the log ends with a checkpoint")
+    };
+    let cp = Checkpoint::parse_unverified(note).unwrap().0;
+    let forger = Signer::generate(ORIGIN).unwrap();
+    entries[last] = Entry::Checkpoint(cp.sign(&forger));
+    fs::write(&log_file, unframe(&entries)).unwrap();
+    for key in [&key_a, &forger.verifier()] {
+        let err = verify_dir(&LogDir(a.clone()), key, None).unwrap_err();
+        assert!(err.is_tampering(), "{err}");
+    }
+}

@@ -5,6 +5,9 @@
 //! verification confirmed that nothing is left), 1 when an erasure was
 //! refused, incomplete or not verified, or the system failed, 2 for bad input
 //! or configuration.
+//!
+//! With `--audit-log`, every command ends with a signed checkpoint of the
+//! audit log, so the records it wrote cannot be cut off unnoticed.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -96,8 +99,11 @@ struct Target {
     issuer: Option<String>,
 }
 
+/// The sealed audit log a command records in, if any.
+type Audit = Option<Arc<AuditLog<FileStore>>>;
+
 impl Target {
-    fn open(&self) -> Result<(Box<dyn SubjectStore>, PatientId), CliError> {
+    fn open(&self) -> Result<(Box<dyn SubjectStore>, PatientId, Audit), CliError> {
         let mut subject = PatientId::new(&self.patient_id)
             .map_err(|e| CliError::BadInput(format!("--patient-id: {e}")))?;
         if let Some(issuer) = &self.issuer {
@@ -107,7 +113,7 @@ impl Target {
         }
         let store = SystemsConfig::load(&self.config)?.open(&self.system)?;
         let Some(path) = &self.audit_log else {
-            return Ok((store, subject));
+            return Ok((store, subject, None));
         };
         let actor = Actor {
             id: ActorId::new(&self.actor)
@@ -127,8 +133,13 @@ impl Target {
         let key = self.audit_key.as_deref().ok_or_else(|| {
             CliError::BadInput("--audit-log needs --audit-key (the log's signing key)".into())
         })?;
-        let sink: Arc<dyn AuditSink> = Arc::new(open_audit_log(path, key)?);
-        Ok((Box::new(Audited::new(store, sink, context)?), subject))
+        let log = Arc::new(open_audit_log(path, key)?);
+        let sink: Arc<dyn AuditSink> = log.clone();
+        Ok((
+            Box::new(Audited::new(store, sink, context)?),
+            subject,
+            Some(log),
+        ))
     }
 }
 
@@ -147,23 +158,31 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 async fn run_async(args: Args) -> Result<ExitCode, CliError> {
     match args.action {
         Action::Locate(target) => {
-            let (store, subject) = target.open()?;
-            let studies = store.locate(&subject).await?;
-            print_json(&json!({ "system": store.identity(), "studies": studies }))?;
-            Ok(ExitCode::SUCCESS)
+            let (store, subject, audit) = target.open()?;
+            let result = async {
+                let studies = store.locate(&subject).await?;
+                print_json(&json!({ "system": store.identity(), "studies": studies }))?;
+                Ok(ExitCode::SUCCESS)
+            }
+            .await;
+            seal(audit.as_deref(), result)
         }
         Action::Export { target, out } => {
-            let (store, subject) = target.open()?;
-            let report = store.export(&subject, &out).await?;
-            print_json(&json!({
-                "system": store.identity(),
-                "directory": out,
-                "studies": report.manifest.studies.len(),
-                "files": report.files,
-                "bytes": report.bytes,
-                "manifest": out.join(gdpr_dicom::store::MANIFEST_FILE),
-            }))?;
-            Ok(ExitCode::SUCCESS)
+            let (store, subject, audit) = target.open()?;
+            let result = async {
+                let report = store.export(&subject, &out).await?;
+                print_json(&json!({
+                    "system": store.identity(),
+                    "directory": out,
+                    "studies": report.manifest.studies.len(),
+                    "files": report.files,
+                    "bytes": report.bytes,
+                    "manifest": out.join(gdpr_dicom::store::MANIFEST_FILE),
+                }))?;
+                Ok(ExitCode::SUCCESS)
+            }
+            .await;
+            seal(audit.as_deref(), result)
         }
         Action::Erase {
             target,
@@ -183,29 +202,52 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
                     "erase needs confirmation: run it in a terminal, or pass --yes".into(),
                 ));
             }
-            let (store, subject) = target.open()?;
-            if !yes {
-                let found = store.locate(&subject).await?;
-                confirm(found.len(), &target.system)?;
+            let (store, subject, audit) = target.open()?;
+            let result = async {
+                if !yes {
+                    let found = store.locate(&subject).await?;
+                    confirm(found.len(), &target.system)?;
+                }
+                let policy = match derived {
+                    Derived::Erase => DerivedPolicy::Erase,
+                    Derived::Report => DerivedPolicy::Report,
+                };
+                let report = store.erase_subject(&subject, policy).await?;
+                print_json(&json!({
+                    "system": store.identity(),
+                    "erased": report.erased(),
+                    "verified": report.is_verified(),
+                    "left": report.left(),
+                    "refused": report.refused(),
+                }))?;
+                Ok(if report.is_verified() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
             }
-            let policy = match derived {
-                Derived::Erase => DerivedPolicy::Erase,
-                Derived::Report => DerivedPolicy::Report,
-            };
-            let report = store.erase_subject(&subject, policy).await?;
-            print_json(&json!({
-                "system": store.identity(),
-                "erased": report.erased(),
-                "verified": report.is_verified(),
-                "left": report.left(),
-                "refused": report.refused(),
-            }))?;
-            Ok(if report.is_verified() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            .await;
+            seal(audit.as_deref(), result)
         }
+    }
+}
+
+/// Signs what the command recorded: a checkpoint at the end of every
+/// command that wrote to the audit log, also when the command failed
+/// (records written before the failure are covered too). Records after
+/// the last checkpoint can be cut off without trace; these cannot.
+fn seal(
+    audit: Option<&AuditLog<FileStore>>,
+    result: Result<ExitCode, CliError>,
+) -> Result<ExitCode, CliError> {
+    let Some(log) = audit else {
+        return result;
+    };
+    match (log.checkpoint(), result) {
+        (Ok(_), result) | (Err(_), result @ Err(_)) => result,
+        (Err(e), Ok(_)) => Err(CliError::BadInput(format!(
+            "audit log: the operation was done and recorded, but the checkpoint that signs its records could not be written ({e}); run gdpr audit checkpoint"
+        ))),
     }
 }
 

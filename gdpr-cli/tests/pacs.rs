@@ -192,3 +192,104 @@ fn bad_configuration_is_exit_code_2_and_names_no_patient() {
     assert!(stderr.contains("archive"), "{stderr}");
     assert!(!stderr.contains("CANARY"), "{stderr}");
 }
+
+fn gdpr_audit_cmd(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .arg("audit")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_command_that_records_signs_its_records() {
+    let (dir, config) = setup();
+    let audit = dir.path().join("audit");
+    let key = dir.path().join("audit.key");
+    let (a, k) = (audit.to_str().unwrap(), key.to_str().unwrap());
+    let public = audit.join("public.key");
+    let p = public.to_str().unwrap();
+    assert!(
+        gdpr_audit_cmd(&["init", a, "--key-out", k])
+            .status
+            .success()
+    );
+    let log_file = audit.join("log");
+    let before_erase = std::fs::read(&log_file).unwrap();
+    let (code, _, stderr) = gdpr(
+        &[
+            "erase",
+            "--patient-id",
+            "CANARY-CLI-1",
+            "--yes",
+            "--audit-log",
+            a,
+            "--audit-key",
+            k,
+        ],
+        &config,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let verify = gdpr_audit_cmd(&["verify", a, "--public-key", p]);
+    let said = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(
+        said.contains("last at size 1, 0 records after it not yet signed"),
+        "{said}"
+    );
+    // An auditor keeps the latest checkpoint; cutting the erasure's
+    // records off is then caught.
+    let export = gdpr_audit_cmd(&["export", a, "--format", "jsonl", "--redact"]);
+    let text = String::from_utf8(export.stdout).unwrap();
+    let latest = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .rfind(|v| v["type"] == "checkpoint")
+        .unwrap();
+    let trusted = dir.path().join("trusted.cp");
+    std::fs::write(&trusted, latest["note"].as_str().unwrap()).unwrap();
+    std::fs::write(&log_file, &before_erase).unwrap();
+    let verify = gdpr_audit_cmd(&[
+        "verify",
+        a,
+        "--public-key",
+        p,
+        "--trusted-checkpoint",
+        trusted.to_str().unwrap(),
+    ]);
+    assert_eq!(verify.status.code(), Some(1), "{verify:?}");
+
+    // locate and export with an audit log sign their records too.
+    std::fs::remove_dir_all(&audit).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    assert!(
+        gdpr_audit_cmd(&["init", a, "--key-out", k])
+            .status
+            .success()
+    );
+    let out = dir.path().join("export");
+    for args in [
+        vec!["locate", "--patient-id", "OTHER-CLI-2"],
+        vec![
+            "export",
+            "--patient-id",
+            "OTHER-CLI-2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--audit-log", a, "--audit-key", k]);
+        let (code, _, stderr) = gdpr(&all, &config);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        let verify = gdpr_audit_cmd(&["verify", a, "--public-key", p]);
+        let said = String::from_utf8_lossy(&verify.stdout).into_owned();
+        assert!(
+            said.contains(", 0 records after it not yet signed"),
+            "{said}"
+        );
+        assert!(
+            !said.contains("last at size 0,"),
+            "{args:?} recorded nothing: {said}"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use crate::object::ObjectKind;
 use crate::report::Personal;
 use crate::store::hex;
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -113,6 +113,7 @@ pub(crate) fn audit_message(item: &Item, disclosure: Disclosure) -> String {
         let id = readable.and_then(|f| f.object_id.as_ref()).map_or_else(
             || match &item.personal {
                 Personal::Erased(k) => format!("erased:{}", k.to_hex()),
+                Personal::Unreadable { key_id, .. } => format!("unreadable:{}", key_id.to_hex()),
                 _ => "redacted".to_owned(),
             },
             |o| o.expose().to_owned(),
@@ -138,6 +139,14 @@ pub(crate) fn audit_message(item: &Item, disclosure: Disclosure) -> String {
             x,
             "    <!-- personal fields erased (GDPR Art. 17): key {} destroyed -->",
             k.to_hex()
+        );
+    }
+    if let Personal::Unreadable { key_id, cause } = &item.personal {
+        let _ = writeln!(
+            x,
+            "    <!-- personal fields unreadable ({}): sealed under key {} -->",
+            cause.code(),
+            key_id.to_hex()
         );
     }
     let _ = writeln!(x, "  </AuditMessage>");

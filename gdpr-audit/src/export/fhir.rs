@@ -68,11 +68,15 @@ pub(crate) fn audit_event(item: &Item, disclosure: Disclosure) -> Value {
     };
     match &item.personal {
         Personal::NoneRecorded => {}
-        Personal::Erased(_) | Personal::Readable(_) if readable.is_none() => entities.push(json!({
+        Personal::Erased(_) | Personal::Unreadable { .. } | Personal::Readable(_)
+            if readable.is_none() =>
+        {
+            entities.push(json!({
             "what": {"display": personal_json(&item.personal, disclosure)["status"]},
             "description": "personal fields not included",
             "extension": [{"url": format!("{EXT_BASE}/personal-fields"), "valueString": personal_json(&item.personal, disclosure).to_string()}],
-        })),
+        }))
+        }
         _ => {}
     }
     if let Some(s) = readable.and_then(|f| f.subject.as_ref()) {

@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::LogDir;
+use gdpr_audit::file_store::{FileStore, LogDir};
+use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion};
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Verifier;
 use gdpr_audit::store::{Entry, EntrySource};
-use gdpr_audit::verify::LogVerifier;
+use gdpr_audit::verify::{LogVerifier, VerifyReport, explain_key};
 use serde_json::json;
 
 use super::{Failure, bad, out, read};
@@ -25,8 +26,42 @@ pub(super) fn verify(
     let verifier =
         Verifier::parse(&read(public_key)?).map_err(|e| bad(format!("--public-key: {e}")))?;
     let trusted = trusted.map(read).transpose()?;
-    let mut v = LogVerifier::new(&verifier, trusted.as_deref())?;
     let source = LogDir(dir.to_owned());
+    let report = match chain(&source, &verifier, trusted.as_deref()) {
+        Ok(report) => report,
+        Err(Failure::Audit(e)) => return Err(explain_key(e, &source, &verifier).into()),
+        Err(e) => return Err(e),
+    };
+    let keys = KeyStore::check(FileStore::keys_path(dir))?;
+    println!(
+        "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}{}",
+        report.records,
+        report.pruned,
+        report.checkpoints,
+        report
+            .last_checkpoint
+            .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+        report.unsigned_tail,
+        if report.trusted_checkpoint_matched {
+            "; consistent with the trusted checkpoint"
+        } else {
+            ""
+        },
+        match keys {
+            Some(n) => format!("; key store intact ({n} subject keys)"),
+            None => "; no key store in this directory (not checked)".to_owned(),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Verifies the log's entries (with progress on a terminal).
+fn chain(
+    source: &LogDir,
+    verifier: &Verifier,
+    trusted: Option<&str>,
+) -> Result<VerifyReport, Failure> {
+    let mut v = LogVerifier::new(verifier, trusted)?;
     if let Some(anchor) = source.prune_anchor()? {
         v.resume_after(&anchor)?;
     }
@@ -44,23 +79,7 @@ pub(super) fn verify(
     if tty && n >= 100_000 {
         eprintln!();
     }
-    let report = v.finish(end)?;
-    println!(
-        "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}",
-        report.records,
-        report.pruned,
-        report.checkpoints,
-        report
-            .last_checkpoint
-            .map_or_else(|| "-".to_owned(), |s| s.to_string()),
-        report.unsigned_tail,
-        if report.trusted_checkpoint_matched {
-            "; consistent with the trusted checkpoint"
-        } else {
-            ""
-        }
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(v.finish(end)?)
 }
 
 pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<ExitCode, Failure> {

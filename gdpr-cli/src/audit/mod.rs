@@ -1,12 +1,15 @@
 //! `gdpr audit`: the tamper-evident audit log on the command line.
 //!
-//! Exit codes: 0 valid / done, 1 tampering detected (the first bad position
-//! is printed), 2 bad input.
+//! Exit codes: 0 valid / done, 1 tampering or damage detected (the first
+//! bad position is printed) or an export with unreadable records (listed in
+//! the export), 2 bad input.
 
 use std::fs::{self};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
@@ -18,6 +21,7 @@ use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::report::{StaffIdentities, subject_report};
 use gdpr_audit::seal::KeyId;
 use gdpr_audit::signing::Signer;
+use gdpr_audit::verify::is_other_logs_key;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -35,9 +39,23 @@ use write::{append, init};
 /// Arguments of `gdpr audit`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Use a signing key file that group or others may read or write
+    /// (refused otherwise; a warning is printed). Fix the file instead:
+    /// `chmod 600 KEYFILE`.
+    #[arg(long, global = true)]
+    allow_insecure_key_permissions: bool,
     #[command(subcommand)]
     command: AuditCommand,
 }
+
+/// Set once from `--allow-insecure-key-permissions`, read where the signing
+/// key is loaded (deep in the commands that open the log).
+static ALLOW_INSECURE_KEY: AtomicBool = AtomicBool::new(false);
+
+/// Largest key or checkpoint file read: a key line is about 100 bytes, a
+/// checkpoint at most 4 KiB. Anything larger (`/dev/zero`, a log given by
+/// mistake) is refused before it is read into memory.
+const MAX_KEY_FILE: u64 = 64 * 1024;
 
 #[derive(Debug, clap::Subcommand)]
 enum AuditCommand {
@@ -71,7 +89,8 @@ enum AuditCommand {
         #[arg(long)]
         key: PathBuf,
     },
-    /// Verify the whole log (exit 0 valid, 1 tampered, 2 bad input).
+    /// Verify the whole log and the key store's checksums (exit 0 valid, 1
+    /// tampered or key store damaged, 2 bad input).
     Verify {
         /// The log directory.
         dir: PathBuf,
@@ -95,7 +114,8 @@ enum AuditCommand {
         #[arg(long)]
         from_size: Option<u64>,
     },
-    /// Export the log.
+    /// Export the log (exit 1 when a record could not be read: it is listed
+    /// in the export as unreadable, the others are exported).
     Export {
         /// The log directory.
         dir: PathBuf,
@@ -169,10 +189,15 @@ enum ExportFormat {
 
 /// Runs `gdpr audit`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    ALLOW_INSECURE_KEY.store(args.allow_insecure_key_permissions, Ordering::Relaxed);
     match execute(args.command) {
         Ok(code) => Ok(code),
         Err(Failure::Audit(e)) if e.is_tampering() => {
             println!("TAMPERED: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(Failure::Audit(e)) if e.is_key_store_damage() => {
+            println!("KEY STORE DAMAGED: {e}");
             Ok(ExitCode::from(1))
         }
         Err(Failure::Audit(e)) => Err(CliError::BadInput(e.to_string())),
@@ -201,30 +226,97 @@ fn bad(msg: impl Into<String>) -> Failure {
     Failure::Cli(CliError::BadInput(msg.into()))
 }
 
-fn read(path: &Path) -> Result<String, Failure> {
-    fs::read_to_string(path).map_err(|source| {
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
+    move |source| {
         Failure::Cli(CliError::Io {
             path: path.display().to_string(),
             source,
         })
-    })
+    }
 }
 
+/// Reads a key or checkpoint file, at most [`MAX_KEY_FILE`] bytes.
+fn read(path: &Path) -> Result<String, Failure> {
+    let file = fs::File::open(path).map_err(io_error(path))?;
+    let mut text = String::new();
+    read_capped(path, file, &mut text)?;
+    Ok(text)
+}
+
+/// Reads `file` into `text` (which should have room for [`MAX_KEY_FILE`]
+/// + 1 bytes, so a secret is never copied by a reallocation).
+fn read_capped(path: &Path, file: fs::File, text: &mut String) -> Result<(), Failure> {
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_string(text)
+        .map_err(io_error(path))?;
+    if text.len() as u64 > MAX_KEY_FILE {
+        return Err(bad(format!(
+            "{}: larger than {} KiB, so not a key or checkpoint file; check the path",
+            path.display(),
+            MAX_KEY_FILE / 1024
+        )));
+    }
+    Ok(())
+}
+
+/// Loads the secret signing key: refused (or, with
+/// `--allow-insecure-key-permissions`, warned about) when group or others
+/// may read or write the file.
 fn signer(path: &Path) -> Result<Signer, Failure> {
-    let text = zeroize::Zeroizing::new(read(path)?);
+    let file = fs::File::open(path).map_err(io_error(path))?;
+    let mode = file
+        .metadata()
+        .map_err(io_error(path))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        let what = format!(
+            "{}: the signing key is accessible to group or others (mode {mode:03o})",
+            path.display()
+        );
+        if !ALLOW_INSECURE_KEY.load(Ordering::Relaxed) {
+            return Err(bad(format!(
+                "{what}; run chmod 600 on it (or pass --allow-insecure-key-permissions)"
+            )));
+        }
+        eprintln!("warning: {what}; used because of --allow-insecure-key-permissions");
+    }
+    let mut text = zeroize::Zeroizing::new(String::with_capacity(MAX_KEY_FILE as usize + 1));
+    read_capped(path, file, &mut text)?;
     Ok(Signer::parse(&text)?)
+}
+
+/// Warns when the key store (the subjects' data keys) is accessible to
+/// group or others.
+fn warn_if_key_store_exposed(dir: &Path) {
+    let path = FileStore::keys_path(dir);
+    if let Ok(meta) = fs::metadata(&path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "warning: {}: the key store is accessible to group or others (mode {mode:03o}); it holds the data subjects' keys: run chmod 600 on it",
+                path.display()
+            );
+        }
+    }
 }
 
 fn open_log(dir: &Path, key: &Path) -> Result<AuditLog<FileStore>, Failure> {
     let signer = signer(key)?;
+    warn_if_key_store_exposed(dir);
+    let verifier = signer.verifier();
     let store = FileStore::open(dir, false)?;
     let keys = KeyStore::open(FileStore::keys_path(dir))?;
-    Ok(AuditLog::open(
-        store,
-        keys,
-        signer,
-        CheckpointPolicy::default(),
-    )?)
+    AuditLog::open(store, keys, signer, CheckpointPolicy::default()).map_err(|e| {
+        if e.is_tampering() && is_other_logs_key(&LogDir(dir.to_owned()), &verifier) {
+            Failure::Audit(gdpr_audit::Error::ForeignKey {
+                reason: "the log verifies under its own public key (DIR/public.key), which is not this signing key's; use this log's signing key",
+            })
+        } else {
+            Failure::Audit(e)
+        }
+    })
 }
 
 fn subject_id(subject: &str, issuer: Option<&str>) -> Result<PatientId, Failure> {
@@ -288,6 +380,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             issuer,
             key_id,
         } => {
+            warn_if_key_store_exposed(&dir);
             let keys = KeyStore::open(FileStore::keys_path(&dir))?;
             let selection = match (subject, key_id) {
                 (Some(s), _) => Selection::Key(keys.find(&subject_id(&s, issuer.as_deref())?).ok_or_else(|| {
@@ -318,6 +411,13 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
                 "exported {} records ({} with erased personal fields), {} checkpoints",
                 summary.records, summary.erased, summary.checkpoints
             );
+            if summary.unreadable > 0 {
+                eprintln!(
+                    "PARTIAL: {} records could not be read; each is listed as unreadable in the export, in its place (run gdpr audit verify)",
+                    summary.unreadable
+                );
+                return Ok(ExitCode::from(1));
+            }
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::SubjectReport {
@@ -326,6 +426,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             issuer,
             staff,
         } => {
+            warn_if_key_store_exposed(&dir);
             let keys = KeyStore::open(FileStore::keys_path(&dir))?;
             let staff = if staff {
                 StaffIdentities::Include
