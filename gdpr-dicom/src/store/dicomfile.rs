@@ -1,16 +1,28 @@
 //! Reading the identifying header of a DICOM file (up to, not including, the
-//! pixel data: pixels are never decoded).
+//! pixel data: pixels are never decoded) with the crate's one hardened
+//! reader ([`crate::reader`]): lengths, nesting and sizes are bounded before
+//! dicom-rs decodes anything, and deflated data sets are inflated. Every
+//! store that reads DICOM files or WADO-RS parts goes through here.
 
+use std::io::BufRead;
 use std::path::Path;
 
 use dicom_dictionary_std::tags;
-use dicom_object::{DefaultDicomObject, OpenFileOptions, Tag};
+use dicom_object::{InMemDicomObject, Tag};
+use gdpr_core::store::{StudyUid, UnreadableCause};
+use gdpr_core::subject::strip_lo_padding;
+
+use crate::error::Error;
+use crate::reader::read_file_header;
 
 /// The header fields the stores index by.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct DicomHeader {
+    /// Patient ID (0010,0020) without its LO padding, as stored.
     pub patient_id: Option<String>,
+    /// Issuer of Patient ID (0010,0021) without its LO padding.
     pub issuer: Option<String>,
+    /// A valid UID (PS3.5 §9.1), like the two below.
     pub study_uid: String,
     pub series_uid: String,
     pub sop_uid: String,
@@ -26,39 +38,106 @@ impl std::fmt::Debug for DicomHeader {
 }
 
 /// Why a file could not be indexed (no value or path quoted).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum HeaderError {
-    /// Not a DICOM Part 10 file, or truncated before the pixel data.
+    /// No `DICM` code: not a DICOM Part 10 file, so not a record.
     NotDicom,
-    /// A DICOM file without Study, Series or SOP Instance UID.
-    MissingUid,
+    /// The file claims to be DICOM (the `DICM` code) but cannot be read or
+    /// indexed.
+    Unreadable {
+        /// Why.
+        cause: UnreadableCause,
+        /// What failed, free of patient values.
+        detail: String,
+    },
+}
+
+impl HeaderError {
+    fn unreadable(cause: UnreadableCause, detail: impl Into<String>) -> Self {
+        Self::Unreadable {
+            cause,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<Error> for HeaderError {
+    fn from(e: Error) -> Self {
+        use UnreadableCause as C;
+        match e {
+            Error::NotDicom { .. } => Self::NotDicom,
+            Error::Malformed { reason, offset } => {
+                Self::unreadable(C::Malformed, format!("{reason}, near byte {offset}"))
+            }
+            // The UID is the file's text: not repeated.
+            Error::UnsupportedTransferSyntax { reason, .. } => {
+                Self::unreadable(C::UnsupportedEncoding, reason)
+            }
+            Error::Io { source, .. } => {
+                Self::unreadable(C::Io, format!("cannot be read: {}", source.kind()))
+            }
+            _ => Self::unreadable(C::Malformed, "the header cannot be read"),
+        }
+    }
 }
 
 /// Reads the header of the DICOM file at `path`, stopping before the pixel
 /// data.
 pub(crate) fn read_header(path: &Path) -> Result<DicomHeader, HeaderError> {
-    let object = OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .open_file(path)
-        .map_err(|_| HeaderError::NotDicom)?;
-    header_of(&object)
+    let file = std::fs::File::open(path).map_err(Error::io("opening the file"))?;
+    read_header_from(&mut std::io::BufReader::with_capacity(64 * 1024, file))
 }
 
-/// Reads the header of an already parsed object.
-pub(crate) fn header_of(object: &DefaultDicomObject) -> Result<DicomHeader, HeaderError> {
-    let text = |tag: Tag| -> Option<String> {
+/// Reads the header of a DICOM Part 10 file held in memory (a WADO-RS
+/// part).
+pub(crate) fn read_header_bytes(bytes: &[u8]) -> Result<DicomHeader, HeaderError> {
+    read_header_from(&mut &*bytes)
+}
+
+fn read_header_from<R: BufRead>(r: &mut R) -> Result<DicomHeader, HeaderError> {
+    header_of(&read_file_header(r)?)
+}
+
+/// The index fields of a parsed data set.
+fn header_of(object: &InMemDicomObject) -> Result<DicomHeader, HeaderError> {
+    let raw = |tag: Tag| -> Option<String> {
         let element = object.element_opt(tag).ok().flatten()?;
-        let value = element.to_str().ok()?;
+        Some(element.to_str().ok()?.into_owned())
+    };
+    let lo = |tag: Tag| raw(tag).map(|v| strip_lo_padding(&v).to_owned());
+    let text = |tag: Tag| -> Option<String> {
+        let value = raw(tag)?;
         let value = value.trim_matches(|c: char| c == ' ' || c == '\0');
         (!value.is_empty()).then(|| value.to_owned())
     };
-    let uid = |tag: Tag| text(tag).ok_or(HeaderError::MissingUid);
+    let uid = |tag: Tag, missing: &'static str, invalid: &'static str| {
+        let value = text(tag).ok_or(HeaderError::unreadable(
+            UnreadableCause::InvalidUid,
+            missing,
+        ))?;
+        // Same rule for all three (PS3.5 §9.1): 1 to 64 digits and dots.
+        StudyUid::new(value.as_str())
+            .map_err(|_| HeaderError::unreadable(UnreadableCause::InvalidUid, invalid))?;
+        Ok::<_, HeaderError>(value)
+    };
     Ok(DicomHeader {
-        patient_id: text(tags::PATIENT_ID),
-        issuer: text(tags::ISSUER_OF_PATIENT_ID),
-        study_uid: uid(tags::STUDY_INSTANCE_UID)?,
-        series_uid: uid(tags::SERIES_INSTANCE_UID)?,
-        sop_uid: uid(tags::SOP_INSTANCE_UID)?,
+        patient_id: lo(tags::PATIENT_ID),
+        issuer: lo(tags::ISSUER_OF_PATIENT_ID),
+        study_uid: uid(
+            tags::STUDY_INSTANCE_UID,
+            "the Study Instance UID is missing or empty",
+            "the Study Instance UID is not a valid UID (1 to 64 digits and dots)",
+        )?,
+        series_uid: uid(
+            tags::SERIES_INSTANCE_UID,
+            "the Series Instance UID is missing or empty",
+            "the Series Instance UID is not a valid UID (1 to 64 digits and dots)",
+        )?,
+        sop_uid: uid(
+            tags::SOP_INSTANCE_UID,
+            "the SOP Instance UID is missing or empty",
+            "the SOP Instance UID is not a valid UID (1 to 64 digits and dots)",
+        )?,
         study_date: text(tags::STUDY_DATE).and_then(|d| parse_da(&d)),
         modality: text(tags::MODALITY),
     })
