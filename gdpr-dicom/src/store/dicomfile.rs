@@ -174,4 +174,56 @@ mod tests {
         std::fs::write(&path, b"not a dicom file").unwrap();
         assert_eq!(read_header(&path), Err(HeaderError::NotDicom));
     }
+
+    fn synthetic() -> crate::store::SyntheticInstance {
+        crate::store::SyntheticInstance::new("1.2.826.0.1.3680043.10.77", "CANARY-DF-1", 1, 1, 1)
+    }
+
+    /// WADO-RS parts go through the same hardened reader as files: 1000
+    /// nested sequences fail alone (no stack overflow), without a value.
+    #[test]
+    fn wado_parts_are_read_with_the_hardened_reader() {
+        let mut bytes = synthetic().to_bytes().unwrap();
+        let at = bytes
+            .windows(6)
+            .position(|w| w == b"\xE0\x7F\x10\x00OB")
+            .unwrap();
+        let mut deep = Vec::new();
+        for _ in 0..1000 {
+            deep.extend_from_slice(b"\x40\x00\x30\xA7SQ\x00\x00\xFF\xFF\xFF\xFF");
+            deep.extend_from_slice(b"\xFE\xFF\x00\xE0\xFF\xFF\xFF\xFF");
+        }
+        bytes.splice(at..at, deep);
+        let err = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || read_header_bytes(&bytes))
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap_err();
+        let HeaderError::Unreadable { cause, detail } = err else {
+            panic!("a DICM file is not `NotDicom`");
+        };
+        assert_eq!(cause, UnreadableCause::Malformed);
+        assert!(detail.contains("nested too deeply"), "{detail}");
+        let good = read_header_bytes(&synthetic().to_bytes().unwrap()).unwrap();
+        assert_eq!(good.patient_id.as_deref(), Some("CANARY-DF-1"));
+    }
+
+    #[test]
+    fn invalid_uids_make_a_file_unreadable_without_quoting_them() {
+        let mut long = synthetic();
+        long.study_uid = format!("1.{}", "2".repeat(204));
+        let mut letters = synthetic();
+        letters.series_uid = "1.2.CANARY".into();
+        for inst in [long, letters] {
+            match read_header_bytes(&inst.to_bytes().unwrap()) {
+                Err(HeaderError::Unreadable { cause, detail }) => {
+                    assert_eq!(cause, UnreadableCause::InvalidUid, "{detail}");
+                    assert!(!detail.contains("CANARY") && !detail.contains("222"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }
