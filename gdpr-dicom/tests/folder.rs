@@ -315,3 +315,33 @@ async fn unreadable_dicom_files_are_reported_and_deflated_files_are_read() {
     let again = store.verify_erasure(&target, &located).await.unwrap();
     assert!(again.is_confirmed(), "{again:?}");
 }
+
+/// The folder store matches patients by the core rule
+/// (`PatientId::matches_stored`): exact and case-sensitive, LO padding
+/// removed, issuers compared whenever either side has one.
+#[tokio::test]
+async fn patients_match_by_the_core_rule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = FolderStore::open("archive", tmp.path()).unwrap();
+    let scoped = PatientId::new("MRN-9")
+        .unwrap()
+        .with_issuer("HOSP-A")
+        .unwrap();
+    write(&store, "a", &study(&scoped, 1, 1, 1, "CT"));
+    let bare = PatientId::new("MRN-9").unwrap();
+    let other_issuer = bare.clone().with_issuer("HOSP-B").unwrap();
+    for (subject, expected) in [
+        (&scoped, 1),
+        (&bare, 0),
+        (&other_issuer, 0),
+        (&PatientId::new("mrn-9").unwrap(), 0),
+    ] {
+        assert_eq!(store.locate(subject).await.unwrap().len(), expected);
+    }
+    let report = store
+        .erase_subject(&bare, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.erased().is_empty());
+    assert_eq!(store.locate(&scoped).await.unwrap().len(), 1);
+}
