@@ -268,6 +268,12 @@ async fn unreadable_dicom_files_are_reported_and_deflated_files_are_read() {
 
     let located = store.locate(&target).await.unwrap();
     assert_eq!(located.len(), 2, "the good study and the deflated one");
+    let out = tempfile::tempdir().unwrap();
+    let export = store.export(&target, &out.path().join("x")).await.unwrap();
+    assert_eq!(export.files, 3, "two good files and the deflated one");
+    let not_exported: Vec<_> = export.unreadable.iter().map(|u| u.status).collect();
+    assert_eq!(not_exported.len(), hostile.len());
+    assert_eq!(not_exported.iter().filter(|s| **s == S::Left).count(), 6);
     let report = store
         .erase_subject(&target, DerivedPolicy::Erase)
         .await

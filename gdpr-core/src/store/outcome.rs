@@ -399,6 +399,11 @@ pub struct ExportReport {
     pub files: usize,
     /// Number of bytes written (without the manifest).
     pub bytes: u64,
+    /// Files that could not be read and so were not exported (not in the
+    /// manifest): when one is [`UnreadableStatus::Left`], the export may be
+    /// incomplete for the subject. Empty for systems that read no files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadableItem>,
 }
 
 impl ExportReport {
@@ -415,6 +420,7 @@ impl ExportReport {
             manifest,
             files,
             bytes,
+            unreadable: Vec::new(),
         }
     }
 }

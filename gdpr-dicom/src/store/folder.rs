@@ -14,8 +14,9 @@
 //! records: they are counted ([`Verification::ignored`]) and otherwise left
 //! alone. A file with the `DICM` code that cannot be read or indexed (a
 //! corrupt length, a missing or invalid UID, an unknown encoding) is never
-//! skipped silently: locate and export pass over it, erasure leaves it in
-//! place (its owner cannot be established), and verification reports it by
+//! skipped silently: locate passes over it, export lists it in
+//! [`ExportReport::unreadable`], erasure leaves it in place (its owner
+//! cannot be established), and verification reports it by
 //! its path relative to the root as an
 //! [`UnreadableItem`](gdpr_core::store::UnreadableItem) — with status
 //! `left` when the subject's Patient ID or an erased study's UID occurs in
@@ -328,8 +329,8 @@ impl SubjectStore for FolderStore {
         let subject = subject.clone();
         let destination = destination.to_owned();
         blocking(move || {
-            let entries = store.scan()?.entries;
-            let mine = of_subject(&entries, &subject);
+            let scan = store.scan()?;
+            let mine = of_subject(&scan.entries, &subject);
             let mut writer = ExportWriter::create(&destination, store.identity.clone())?;
             for handle in Self::handles(&mine)? {
                 let study = writer.begin_study(&handle);
@@ -341,7 +342,10 @@ impl SubjectStore for FolderStore {
                     writer.add_file(study, &e.header.series_uid, &content)?;
                 }
             }
-            writer.finish()
+            let mut report = writer.finish()?;
+            let id = strip_lo_padding(subject.expose());
+            report.unreadable = store.unreadable_items(&scan.unindexed, &[id]);
+            Ok(report)
         })
         .await
     }
