@@ -13,7 +13,8 @@
 //! alone. Files without the `DICM` code (a README, a thumbnail) are not
 //! records: they are counted ([`Verification::ignored`]) and otherwise left
 //! alone. A file with the `DICM` code that cannot be read or indexed (a
-//! corrupt length, a missing or invalid UID, an unknown encoding) is never
+//! corrupt length, a missing or invalid UID, an unknown encoding), or that
+//! cannot be opened at all (cause `io`), is never
 //! skipped silently: locate passes over it, export lists it in
 //! [`ExportReport::unreadable`], erasure leaves it in place (its owner
 //! cannot be established), and verification reports it by
@@ -142,6 +143,12 @@ impl FolderStore {
                         Ok(header) => scan.entries.push(Entry { path, header }),
                         // Files that are not DICOM are not ours to index.
                         Err(HeaderError::NotDicom) => scan.ignored += 1,
+                        // Removed since it was listed (an import's temporary
+                        // file renamed): nothing of it remains to report.
+                        Err(HeaderError::Unreadable {
+                            cause: UnreadableCause::Io,
+                            ..
+                        }) if fs::symlink_metadata(&path).is_err() => {}
                         Err(HeaderError::Unreadable { cause, detail }) => {
                             scan.unindexed.push(Unindexed {
                                 path,
