@@ -41,6 +41,7 @@
 mod error;
 mod handle;
 mod outcome;
+mod unreadable;
 
 use std::path::Path;
 
@@ -49,9 +50,9 @@ pub use error::StoreError;
 pub use handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
 pub use outcome::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportManifest, ExportReport, ExportedFile,
-    ExportedStudy, Refusal, Remnant, ResourceKind, UnreadableCause, UnreadableItem,
-    UnreadableStatus, Verification,
+    ExportedStudy, Refusal, Remnant, ResourceKind, Verification,
 };
+pub use unreadable::{UnreadableCause, UnreadableItem, UnreadableStatus};
 
 use crate::subject::PatientId;
 
