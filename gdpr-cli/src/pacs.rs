@@ -219,6 +219,8 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
                     "verified": report.is_verified(),
                     "left": report.left(),
                     "refused": report.refused(),
+                    "unreadable": report.unreadable(),
+                    "ignored": report.ignored(),
                 }))?;
                 Ok(if report.is_verified() {
                     ExitCode::SUCCESS

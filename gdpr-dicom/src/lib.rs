@@ -16,6 +16,7 @@
 
 pub mod deid;
 pub mod error;
+mod reader;
 pub mod store;
 pub mod synthetic;
 

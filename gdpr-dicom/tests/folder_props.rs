@@ -4,12 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, SubjectStore, UnreadableStatus};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::{FolderStore, SyntheticInstance};
 use proptest::prelude::*;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.55";
+/// Far from `ROOT`, so that corrupting a byte of a UID cannot make one
+/// patient's study UID another's (a shared Study UID is erased as a copy).
+const OTHER_ROOT: &str = "1.2.826.0.1.3680043.10.1234.77.88";
 
 /// (patient index, study number, instances) triples.
 fn layout() -> impl Strategy<Value = Vec<(u8, u32, u32)>> {
@@ -57,6 +60,62 @@ proptest! {
             for p in (0u8..4).filter(|p| *p != target) {
                 let id = PatientId::new(format!("PROP-{p}")).unwrap();
                 prop_assert_eq!(store.locate(&id).await.unwrap().len(), before[&p]);
+            }
+            Ok(())
+        })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// For all folders where some files of the subject are truncated or
+    /// have bytes overwritten: locate and erasure never fail as a whole (nor
+    /// panic), the other patient's files stay byte-identical, and the
+    /// erasure is verified only when no file could not be read and no
+    /// unreadable file holds the subject's ID.
+    #[test]
+    fn corrupt_files_never_fail_the_store_or_fake_a_verification(
+        damage in proptest::collection::vec(
+            (0usize..4, 0usize..900, proptest::option::of(any::<u8>())),
+            1..6,
+        ),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for i in 1..=4 {
+            let path = dir.path().join(format!("t{i}.dcm"));
+            SyntheticInstance::new(ROOT, "PROP-T", 1, 1, i).write_to(&path).unwrap();
+            files.push(path);
+        }
+        let others: Vec<_> = (1..=2)
+            .map(|i| {
+                let path = dir.path().join(format!("o{i}.dcm"));
+                SyntheticInstance::new(OTHER_ROOT, "PROP-O", 2, 1, i).write_to(&path).unwrap();
+                (path.clone(), std::fs::read(&path).unwrap())
+            })
+            .collect();
+        for (file, at, byte) in damage {
+            let mut bytes = std::fs::read(&files[file]).unwrap();
+            match byte {
+                Some(b) => { let n = bytes.len(); bytes[at % n] = b; }
+                None => bytes.truncate(at),
+            }
+            std::fs::write(&files[file], bytes).unwrap();
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let store = FolderStore::open("props", dir.path()).unwrap();
+            let subject = PatientId::new("PROP-T").unwrap();
+            store.locate(&subject).await.unwrap();
+            let report = store.erase_subject(&subject, DerivedPolicy::Erase).await.unwrap();
+            prop_assert_eq!(report.is_verified(), report.unreadable().is_empty());
+            for u in report.unreadable() {
+                let bytes = std::fs::read(dir.path().join(&u.location)).unwrap();
+                let holds = bytes.windows(6).any(|w| w == b"PROP-T");
+                prop_assert!(!holds || u.status == UnreadableStatus::Left);
+            }
+            for (path, before) in &others {
+                prop_assert_eq!(&std::fs::read(path).unwrap(), before);
             }
             Ok(())
         })?;

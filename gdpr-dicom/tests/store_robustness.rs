@@ -1,14 +1,17 @@
 //! A server that answers 500, hangs, closes the connection or returns
 //! malformed JSON: bounded retries, then a clear error that names no patient
-//! and no URL.
+//! and no URL. A folder holding hostile files: each fails alone, by path.
 
 mod support;
 
 use std::time::Duration;
 
-use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
+use gdpr_core::store::{
+    DerivedPolicy, StoreError, SubjectStore, UnreadableCause, UnreadableStatus,
+};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{DicomWebConfig, DicomWebStore, OrthancConfig, OrthancStore};
+use gdpr_dicom::deid::{DeidOptions, Deidentifier, ProjectKey};
+use gdpr_dicom::store::{DicomWebConfig, DicomWebStore, FolderStore, OrthancConfig, OrthancStore};
 use support::misbehaving_server::{Mode, start};
 
 const CANARY: &str = "CANARY-ROBUST-77";
@@ -137,4 +140,132 @@ async fn a_failing_token_endpoint_is_retried_then_reported() {
     assert_eq!(server.requests(), 3, "only the token endpoint was called");
     assert!(!format!("{err} {err:?}").contains("CANARY-SECRET"));
     assert_clean(&err);
+}
+
+/// `bytes` (a synthetic file) with `element` inserted before its pixel data.
+fn insert_before_pixels(mut bytes: Vec<u8>, element: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"\xE0\x7F\x10\x00OB")
+        .unwrap();
+    bytes.splice(at..at, element.iter().copied());
+    bytes
+}
+
+/// `depth` nested Content Sequences (0040,A730) of undefined length.
+fn nested_sequences(depth: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..depth {
+        out.extend_from_slice(b"\x40\x00\x30\xA7SQ\x00\x00\xFF\xFF\xFF\xFF");
+        out.extend_from_slice(b"\xFE\xFF\x00\xE0\xFF\xFF\xFF\xFF");
+    }
+    for _ in 0..depth {
+        out.extend_from_slice(b"\xFE\xFF\x0D\xE0\x00\x00\x00\x00");
+        out.extend_from_slice(b"\xFE\xFF\xDD\xE0\x00\x00\x00\x00");
+    }
+    out
+}
+
+/// Three hostile files of `subject` (path, bytes, expected cause).
+fn hostile_files(subject: &PatientId) -> Vec<(&'static str, Vec<u8>, UnreadableCause)> {
+    let base = support::study(subject, 7, 1, 1, "CT").remove(0);
+    let plain = base.to_bytes().unwrap();
+    let mut long_uid = base.clone();
+    long_uid.study_uid = format!("1.{}", "2".repeat(204));
+    assert_eq!(long_uid.study_uid.len(), 206);
+    vec![
+        (
+            "deep.dcm",
+            insert_before_pixels(plain.clone(), &nested_sequences(1000)),
+            UnreadableCause::Malformed,
+        ),
+        (
+            "huge-length.dcm",
+            // Text Value (0040,A160), UT, claiming 0xFFFFFFF0 bytes.
+            insert_before_pixels(plain, b"\x40\x00\x60\xA1UT\x00\x00\xF0\xFF\xFF\xFFabc"),
+            UnreadableCause::Malformed,
+        ),
+        (
+            "long-uid.dcm",
+            long_uid.to_bytes().unwrap(),
+            UnreadableCause::InvalidUid,
+        ),
+    ]
+}
+
+/// 1000 nested sequences (on a normal 2 MiB blocking-pool stack), a value
+/// length of 0xFFFFFFF0 and a 206-character Study UID: the folder store
+/// neither crashes nor fails as a whole; each file is reported by path, as
+/// `left` (the subject's ID is in it), and the good files are erased.
+#[tokio::test]
+async fn hostile_files_fail_alone_in_a_folder_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = FolderStore::open("archive", tmp.path()).unwrap();
+    let target = subject();
+    let other = PatientId::new("OTHER-ROBUST-78").unwrap();
+    let hostile = hostile_files(&target);
+    for (name, bytes, _) in &hostile {
+        std::fs::write(tmp.path().join(name), bytes).unwrap();
+    }
+    support::study(&target, 1, 1, 1, "CT")[0]
+        .write_to(&tmp.path().join("good.dcm"))
+        .unwrap();
+    support::study(&other, 1, 1, 1, "CT")[0]
+        .write_to(&tmp.path().join("other.dcm"))
+        .unwrap();
+
+    assert_eq!(store.locate(&target).await.unwrap().len(), 1);
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(!report.is_verified());
+    assert_eq!(report.erased().len(), 1);
+    assert!(!tmp.path().join("good.dcm").exists());
+    let found: Vec<_> = report
+        .unreadable()
+        .iter()
+        .map(|u| (u.location.as_str(), u.cause, u.status))
+        .collect();
+    let expected: Vec<_> = hostile
+        .iter()
+        .map(|(name, _, cause)| (*name, *cause, UnreadableStatus::Left))
+        .collect();
+    assert_eq!(found, expected);
+    for u in report.unreadable() {
+        assert!(
+            !u.detail.contains(CANARY) && !u.detail.contains("1.2.826"),
+            "{}",
+            u.detail
+        );
+    }
+    assert!(tmp.path().join("other.dcm").exists());
+    assert_eq!(store.locate(&other).await.unwrap().len(), 1);
+}
+
+/// The de-identifier refuses the same files with a clear error, on a
+/// thread with a normal stack.
+#[test]
+fn the_deidentifier_refuses_the_same_hostile_files() {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let deid = Deidentifier::new(&ProjectKey::from_bytes([3; 32]), DeidOptions::basic());
+            for (name, bytes, cause) in hostile_files(&subject()) {
+                let result = deid.deidentify_stream(&mut bytes.as_slice(), &mut Vec::new());
+                if cause == UnreadableCause::Malformed {
+                    let err = result
+                        .err()
+                        .unwrap_or_else(|| panic!("{name} was accepted"));
+                    assert!(
+                        matches!(err, gdpr_dicom::Error::Malformed { .. }),
+                        "{name}: {err}"
+                    );
+                    assert!(!format!("{err} {err:?}").contains(CANARY));
+                }
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
 }

@@ -11,7 +11,10 @@
 //! Two guarantees every implementation keeps:
 //! - an [`ErasureReport`] never lists as erased what verification did not
 //!   confirm gone (the report is built by [`ErasureReport::reconcile`], which
-//!   moves anything verification still found into `left`);
+//!   moves anything verification still found into `left`), and is never
+//!   verified while a stored record could not be read: such a record is
+//!   reported as an [`UnreadableItem`] (as [`UnreadableStatus::Left`] when
+//!   the subject's identifier is found in its bytes), never skipped;
 //! - nothing identifying (patient ID, name, UID) appears in a
 //!   [`StoreError`], a log line or `Debug` output.
 //!
@@ -38,6 +41,7 @@
 mod error;
 mod handle;
 mod outcome;
+mod unreadable;
 
 use std::path::Path;
 
@@ -48,6 +52,7 @@ pub use outcome::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportManifest, ExportReport, ExportedFile,
     ExportedStudy, Refusal, Remnant, ResourceKind, Verification,
 };
+pub use unreadable::{UnreadableCause, UnreadableItem, UnreadableStatus};
 
 use crate::subject::PatientId;
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
+use super::unreadable::UnreadableItem;
 use crate::category::RecordCategory;
 use crate::retention::Modality;
 
@@ -74,22 +75,56 @@ pub struct Remnant {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Verification {
     remaining: Vec<Remnant>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<UnreadableItem>,
+    #[serde(default)]
+    ignored: u64,
 }
 
 impl Verification {
     /// A verification that found `remaining` (empty: confirmed).
     pub fn new(remaining: Vec<Remnant>) -> Self {
-        Self { remaining }
+        Self {
+            remaining,
+            unreadable: Vec::new(),
+            ignored: 0,
+        }
     }
 
-    /// Whether nothing remains.
+    /// The same verification, which also met files it could not read.
+    #[must_use]
+    pub fn with_unreadable(mut self, unreadable: Vec<UnreadableItem>) -> Self {
+        self.unreadable = unreadable;
+        self
+    }
+
+    /// The same verification, which also passed over `ignored` files that
+    /// are not the store's kind of record (for the folder store: files
+    /// without the DICOM `DICM` code, such as a README or a thumbnail).
+    #[must_use]
+    pub fn with_ignored(mut self, ignored: u64) -> Self {
+        self.ignored = ignored;
+        self
+    }
+
+    /// Whether nothing remains and every file could be read.
     pub fn is_confirmed(&self) -> bool {
-        self.remaining.is_empty()
+        self.remaining.is_empty() && self.unreadable.is_empty()
     }
 
     /// What verification still found.
     pub fn remaining(&self) -> &[Remnant] {
         &self.remaining
+    }
+
+    /// The files verification could not read.
+    pub fn unreadable(&self) -> &[UnreadableItem] {
+        &self.unreadable
+    }
+
+    /// How many files were not the store's kind of record and were ignored.
+    pub fn ignored(&self) -> u64 {
+        self.ignored
     }
 }
 
@@ -98,13 +133,16 @@ impl Verification {
 ///
 /// Built only by [`ErasureReport::reconcile`] (deserialising goes through it
 /// too), so `erased` never lists a resource that verification found
-/// remaining and `verified` is never true with something left.
+/// remaining and `verified` is never true with something left or a file
+/// that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "ReportFields")]
 pub struct ErasureReport {
     erased: Vec<ErasedItem>,
     refused: Vec<Refusal>,
     left: Vec<Remnant>,
+    unreadable: Vec<UnreadableItem>,
+    ignored: u64,
     verified: bool,
 }
 
@@ -114,34 +152,47 @@ struct ReportFields {
     erased: Vec<ErasedItem>,
     refused: Vec<Refusal>,
     left: Vec<Remnant>,
+    #[serde(default)]
+    unreadable: Vec<UnreadableItem>,
+    #[serde(default)]
+    ignored: u64,
 }
 
 impl From<ReportFields> for ErasureReport {
     fn from(f: ReportFields) -> Self {
-        Self::reconcile(f.erased, f.refused, Verification::new(f.left))
+        let verification = Verification::new(f.left)
+            .with_unreadable(f.unreadable)
+            .with_ignored(f.ignored);
+        Self::reconcile(f.erased, f.refused, verification)
     }
 }
 
 impl ErasureReport {
     /// Reconciles what an erasure attempted with what verification found:
     /// every attempted item that verification still saw moves from `erased`
-    /// to `left`. `verified` is true only when nothing is left and nothing was
-    /// refused.
+    /// to `left`. `verified` is true only when nothing is left, every file
+    /// could be read and nothing was refused.
     pub fn reconcile(
         attempted: Vec<ErasedItem>,
         refused: Vec<Refusal>,
         verification: Verification,
     ) -> Self {
-        let left = verification.remaining;
+        let Verification {
+            remaining: left,
+            unreadable,
+            ignored,
+        } = verification;
         let erased = attempted
             .into_iter()
             .filter(|item| !left.iter().any(|r| r.id == item.id))
             .collect();
-        let verified = left.is_empty() && refused.is_empty();
+        let verified = left.is_empty() && unreadable.is_empty() && refused.is_empty();
         Self {
             erased,
             refused,
             left,
+            unreadable,
+            ignored,
             verified,
         }
     }
@@ -161,8 +212,20 @@ impl ErasureReport {
         &self.left
     }
 
-    /// True only when verification confirmed that nothing is left and the
-    /// system refused nothing.
+    /// Files that claim to hold records but could not be read (the subject's
+    /// data may remain in them: see [`UnreadableStatus`](super::UnreadableStatus)).
+    pub fn unreadable(&self) -> &[UnreadableItem] {
+        &self.unreadable
+    }
+
+    /// How many files were not the store's kind of record and were ignored
+    /// (neither read nor changed).
+    pub fn ignored(&self) -> u64 {
+        self.ignored
+    }
+
+    /// True only when verification confirmed that nothing is left, every
+    /// file could be read and the system refused nothing.
     pub fn is_verified(&self) -> bool {
         self.verified
     }
@@ -256,6 +319,11 @@ pub struct ExportReport {
     pub files: usize,
     /// Number of bytes written (without the manifest).
     pub bytes: u64,
+    /// Files that could not be read and so were not exported (not in the
+    /// manifest): when one is [`UnreadableStatus::Left`](super::UnreadableStatus::Left), the export may be
+    /// incomplete for the subject. Empty for systems that read no files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadableItem>,
 }
 
 impl ExportReport {
@@ -272,6 +340,7 @@ impl ExportReport {
             manifest,
             files,
             bytes,
+            unreadable: Vec::new(),
         }
     }
 }
@@ -279,6 +348,7 @@ impl ExportReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{UnreadableCause, UnreadableStatus};
 
     fn id(s: &str) -> RecordId {
         RecordId::new(s).unwrap()
@@ -331,6 +401,31 @@ mod tests {
         let back: ErasureReport =
             serde_json::from_str(&serde_json::to_string(&clean).unwrap()).unwrap();
         assert_eq!(back, clean);
+    }
+
+    #[test]
+    fn an_unreadable_file_prevents_verification_and_survives_serde() {
+        let file = UnreadableItem::new(
+            "CANARY-NAME/0.dcm",
+            UnreadableCause::Malformed,
+            UnreadableStatus::Left,
+            "sequences nested too deeply, near byte 400",
+        );
+        let verification = Verification::new(vec![])
+            .with_unreadable(vec![file.clone()])
+            .with_ignored(2);
+        assert!(!verification.is_confirmed());
+        let report = ErasureReport::reconcile(vec![item("a")], vec![], verification);
+        assert!(!report.is_verified());
+        assert_eq!(report.unreadable(), std::slice::from_ref(&file));
+        assert_eq!(report.ignored(), 2);
+        assert!(!format!("{report:?}").contains("CANARY"));
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains(r#""status":"left""#), "{json}");
+        assert!(json.contains(r#""cause":"malformed""#), "{json}");
+        let back: ErasureReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, report);
+        assert!(!back.is_verified());
     }
 
     proptest::proptest! {

@@ -45,7 +45,6 @@ pub mod profile;
 mod stream;
 pub mod supplement;
 mod table_2024b;
-mod validate;
 
 pub use action::{Action, resolve, resolve_in};
 pub use batch::{FileResult, collect_inputs, deidentify_all};

@@ -20,7 +20,7 @@ use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::dicomfile::{header_of, parse_da};
+use super::dicomfile::{parse_da, read_header_bytes};
 use super::export::{ExportWriter, hashed_id, local};
 use super::http::{Auth, Http, HttpOptions, check_status, parse_json};
 use super::multipart;
@@ -361,11 +361,6 @@ fn unpack(writer: &mut ExportWriter, handle: &StudyHandle, path: &Path) -> Resul
 }
 
 fn series_of(part: &[u8]) -> Option<String> {
-    let data = part.get(128..).filter(|d| d.starts_with(b"DICM"))?;
-    let object = dicom_object::OpenFileOptions::new()
-        .read_preamble(dicom_object::file::ReadPreamble::Never)
-        .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
-        .from_reader(data)
-        .ok()?;
-    header_of(&object).ok().map(|h| h.series_uid)
+    // The hardened reader: a hostile part fails alone.
+    read_header_bytes(part).ok().map(|h| h.series_uid)
 }

@@ -7,6 +7,22 @@
 //! means are found wherever they are. Erasure removes files, fsyncs their
 //! directories, removes directories left empty, and verifies by indexing
 //! again.
+//!
+//! Headers are read with the crate's hardened reader (bounded lengths,
+//! nesting and sizes; deflated data sets inflated), so a hostile file fails
+//! alone. Files without the `DICM` code (a README, a thumbnail) are not
+//! records: they are counted ([`Verification::ignored`]) and otherwise left
+//! alone. A file with the `DICM` code that cannot be read or indexed (a
+//! corrupt length, a missing or invalid UID, an unknown encoding), or that
+//! cannot be opened at all (cause `io`), is never
+//! skipped silently: locate passes over it, export lists it in
+//! [`ExportReport::unreadable`], erasure leaves it in place (its owner
+//! cannot be established), and verification reports it by
+//! its path relative to the root as an
+//! [`UnreadableItem`](gdpr_core::store::UnreadableItem) — with status
+//! `left` when the subject's Patient ID or an erased study's UID occurs in
+//! its bytes (see `residue.rs`), `unreadable` otherwise — so the erasure is
+//! not verified until someone repairs or removes it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -15,12 +31,14 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use gdpr_core::store::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, RecordId, Refusal, Remnant,
-    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, Verification,
+    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, UnreadableCause,
+    UnreadableItem, UnreadableStatus, Verification,
 };
-use gdpr_core::subject::PatientId;
+use gdpr_core::subject::{PatientId, strip_lo_padding};
 
-use super::dicomfile::{DicomHeader, read_header};
+use super::dicomfile::{DicomHeader, HeaderError, read_header};
 use super::export::{ExportWriter, hashed_id, local, sync_dir};
+use super::residue::{file_holds_any, needles};
 
 /// A store over a directory tree of DICOM Part 10 files.
 #[derive(Debug, Clone)]
@@ -32,6 +50,22 @@ pub struct FolderStore {
 struct Entry {
     path: PathBuf,
     header: DicomHeader,
+}
+
+/// A file with the `DICM` code that could not be indexed.
+struct Unindexed {
+    path: PathBuf,
+    cause: UnreadableCause,
+    detail: String,
+}
+
+/// One pass over the tree.
+#[derive(Default)]
+struct Scan {
+    entries: Vec<Entry>,
+    unindexed: Vec<Unindexed>,
+    /// Files without the `DICM` code.
+    ignored: u64,
 }
 
 impl FolderStore {
@@ -92,8 +126,8 @@ impl FolderStore {
         .await
     }
 
-    fn scan(&self) -> Result<Vec<Entry>, StoreError> {
-        let mut entries = Vec::new();
+    fn scan(&self) -> Result<Scan, StoreError> {
+        let mut scan = Scan::default();
         let mut stack = vec![self.root.clone()];
         while let Some(dir) = stack.pop() {
             for item in fs::read_dir(&dir).map_err(local("read store folder"))? {
@@ -105,15 +139,53 @@ impl FolderStore {
                 if kind.is_dir() {
                     stack.push(path);
                 } else if kind.is_file() {
-                    // Files that are not DICOM are not ours to index.
-                    if let Ok(header) = read_header(&path) {
-                        entries.push(Entry { path, header });
+                    match read_header(&path) {
+                        Ok(header) => scan.entries.push(Entry { path, header }),
+                        // Files that are not DICOM are not ours to index.
+                        Err(HeaderError::NotDicom) => scan.ignored += 1,
+                        // Removed since it was listed (an import's temporary
+                        // file renamed): nothing of it remains to report.
+                        Err(HeaderError::Unreadable {
+                            cause: UnreadableCause::Io,
+                            ..
+                        }) if fs::symlink_metadata(&path).is_err() => {}
+                        Err(HeaderError::Unreadable { cause, detail }) => {
+                            scan.unindexed.push(Unindexed {
+                                path,
+                                cause,
+                                detail,
+                            });
+                        }
                     }
                 }
             }
         }
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(entries)
+        scan.entries.sort_by(|a, b| a.path.cmp(&b.path));
+        scan.unindexed.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(scan)
+    }
+
+    /// The files that could not be indexed, as report items: `left` when
+    /// one of `values` occurs in their bytes.
+    fn unreadable_items(&self, unindexed: &[Unindexed], values: &[&str]) -> Vec<UnreadableItem> {
+        let needles = needles(values.iter().copied());
+        unindexed
+            .iter()
+            .map(|u| {
+                let status = if file_holds_any(&u.path, &needles) {
+                    UnreadableStatus::Left
+                } else {
+                    UnreadableStatus::Unreadable
+                };
+                let location = u.path.strip_prefix(&self.root).unwrap_or(&u.path);
+                UnreadableItem::new(
+                    location.to_string_lossy(),
+                    u.cause,
+                    status,
+                    u.detail.clone(),
+                )
+            })
+            .collect()
     }
 
     fn handles(entries: &[&Entry]) -> Result<Vec<StudyHandle>, StoreError> {
@@ -186,10 +258,10 @@ impl FolderStore {
         subject: Option<&PatientId>,
         erased: &[StudyHandle],
     ) -> Result<Verification, StoreError> {
-        let entries = self.scan()?;
+        let scan = self.scan()?;
         let erased_uids: BTreeSet<&str> = erased.iter().map(|h| h.study_uid().expose()).collect();
         let mut remaining: BTreeMap<String, Remnant> = BTreeMap::new();
-        for e in &entries {
+        for e in &scan.entries {
             let of_subject = subject.is_some_and(|s| matches_subject(&e.header, s));
             if of_subject || erased_uids.contains(e.header.study_uid.as_str()) {
                 let id = hashed_id("study", &e.header.study_uid);
@@ -200,7 +272,14 @@ impl FolderStore {
                 });
             }
         }
-        Ok(Verification::new(remaining.into_values().collect()))
+        let values: Vec<&str> = subject
+            .map(|s| strip_lo_padding(s.expose()))
+            .into_iter()
+            .chain(erased_uids.iter().copied())
+            .collect();
+        Ok(Verification::new(remaining.into_values().collect())
+            .with_unreadable(self.unreadable_items(&scan.unindexed, &values))
+            .with_ignored(scan.ignored))
     }
 }
 
@@ -212,11 +291,12 @@ fn of_subject<'e>(entries: &'e [Entry], subject: &PatientId) -> Vec<&'e Entry> {
         .collect()
 }
 
+/// The core matching rule ([`PatientId::matches_stored`]) on a header.
 fn matches_subject(header: &DicomHeader, subject: &PatientId) -> bool {
-    header.patient_id.as_deref() == Some(subject.expose())
-        && subject
-            .issuer()
-            .is_none_or(|issuer| header.issuer.as_deref() == Some(issuer))
+    header
+        .patient_id
+        .as_deref()
+        .is_some_and(|id| subject.matches_stored(id, header.issuer.as_deref()))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -240,7 +320,7 @@ impl SubjectStore for FolderStore {
         let store = self.clone();
         let subject = subject.clone();
         blocking(move || {
-            let entries = store.scan()?;
+            let entries = store.scan()?.entries;
             let mine = of_subject(&entries, &subject);
             Self::handles(&mine)
         })
@@ -256,8 +336,8 @@ impl SubjectStore for FolderStore {
         let subject = subject.clone();
         let destination = destination.to_owned();
         blocking(move || {
-            let entries = store.scan()?;
-            let mine = of_subject(&entries, &subject);
+            let scan = store.scan()?;
+            let mine = of_subject(&scan.entries, &subject);
             let mut writer = ExportWriter::create(&destination, store.identity.clone())?;
             for handle in Self::handles(&mine)? {
                 let study = writer.begin_study(&handle);
@@ -269,7 +349,10 @@ impl SubjectStore for FolderStore {
                     writer.add_file(study, &e.header.series_uid, &content)?;
                 }
             }
-            writer.finish()
+            let mut report = writer.finish()?;
+            let id = strip_lo_padding(subject.expose());
+            report.unreadable = store.unreadable_items(&scan.unindexed, &[id]);
+            Ok(report)
         })
         .await
     }
@@ -278,7 +361,7 @@ impl SubjectStore for FolderStore {
         let store = self.clone();
         let study = study.clone();
         blocking(move || {
-            let entries = store.scan()?;
+            let entries = store.scan()?.entries;
             let files: Vec<&Entry> = entries
                 .iter()
                 .filter(|e| e.header.study_uid == study.study_uid().expose())
@@ -303,7 +386,7 @@ impl SubjectStore for FolderStore {
         let store = self.clone();
         let subject = subject.clone();
         blocking(move || {
-            let entries = store.scan()?;
+            let entries = store.scan()?.entries;
             let files = of_subject(&entries, &subject);
             let handles = Self::handles(&files)?;
             // Copies of the subject's studies elsewhere in the tree (same

@@ -49,6 +49,7 @@ mod orthanc;
 mod orthanc_archive;
 mod orthanc_derived;
 mod orthanc_erasure;
+mod residue;
 mod secret;
 mod synthetic;
 mod token;

@@ -11,11 +11,10 @@ use dicom_encoding::decode::DecodeFrom;
 use dicom_encoding::decode::implicit_le::StandardImplicitVRLittleEndianDecoder;
 use dicom_transfer_syntax_registry::TransferSyntax;
 
+use super::MAX_DEPTH;
 use crate::error::Error;
 
 type Src<'b> = Cursor<&'b [u8]>;
-
-const MAX_DEPTH: usize = 64;
 
 fn bad(reason: &'static str, at: u64) -> Error {
     Error::Malformed { reason, offset: at }
