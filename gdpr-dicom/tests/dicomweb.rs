@@ -97,3 +97,47 @@ async fn stow_qido_wado_against_orthanc_and_no_false_erasure_claim() {
     );
     assert_eq!(web.locate(&other).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn case_prefix_and_issuer_variants_are_never_the_subject() {
+    let orthanc = orthanc().await;
+    let web = dicomweb();
+    let n = unique();
+    let target = PatientId::new(format!("MRN-2001-{n}")).unwrap();
+    let lower = PatientId::new(format!("mrn-2001-{n}")).unwrap();
+    let longer = PatientId::new(format!("MRN-2001-{n}0")).unwrap();
+    let scoped = target.clone().with_issuer("HOSP-A").unwrap();
+    let absent = PatientId::new(format!("MRN-3001-{n}")).unwrap();
+    let variant = PatientId::new(format!("Mrn-3001-{n}")).unwrap();
+    for p in [&target, &lower, &longer, &scoped, &variant] {
+        web.store_instances(bytes(&study(p, 1, 1, 1, "CT")))
+            .await
+            .unwrap();
+    }
+    // Orthanc's QIDO matches PatientID ignoring case; the rule does not.
+    let handles = web.locate(&target).await.unwrap();
+    assert_eq!(handles.len(), 1);
+    assert!(web.locate(&absent).await.unwrap().is_empty());
+
+    // The plugin offers no DELETE: only the subject's own study is refused,
+    // nobody else's is touched or reported.
+    let erasure = web
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert_eq!(erasure.refused().len(), 1, "{erasure:?}");
+    assert_eq!(erasure.refused()[0].id, *handles[0].id());
+    assert_eq!(erasure.left().len(), 1);
+    let none = web
+        .erase_subject(&absent, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(none.is_verified() && none.refused().is_empty(), "{none:?}");
+    for p in [&lower, &longer, &scoped, &variant] {
+        assert_eq!(web.locate(p).await.unwrap().len(), 1);
+    }
+    for p in [&target, &lower, &longer, &scoped, &variant] {
+        let report = orthanc.erase_subject(p, DerivedPolicy::Erase).await;
+        assert!(report.unwrap().is_verified());
+    }
+}
