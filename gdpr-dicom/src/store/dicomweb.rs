@@ -287,20 +287,33 @@ pub(crate) async fn search(
     path: &[&str],
     query: &[(&str, &str)],
 ) -> Result<Vec<Dataset>, StoreError> {
+    search_at(http, QIDO, path, query, &["00080061", "00100021"]).await
+}
+
+/// A QIDO-RS search at `path` (any level) asking for `fields`, named
+/// `operation` in errors.
+pub(crate) async fn search_at(
+    http: &Http,
+    operation: &'static str,
+    path: &[&str],
+    query: &[(&str, &str)],
+    fields: &[&str],
+) -> Result<Vec<Dataset>, StoreError> {
     let url = http.url(path);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|f| ("includefield", *f)).collect();
     let (status, body) = http
-        .call(QIDO, |c| {
+        .call(operation, |c| {
             c.get(url.clone())
                 .query(query)
-                .query(&[("includefield", "00080061"), ("includefield", "00100021")])
+                .query(&fields)
                 .header("Accept", "application/dicom+json")
         })
         .await?;
     if status == StatusCode::NO_CONTENT || body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
-    check_status(QIDO, status)?;
-    parse_json(QIDO, &body)
+    check_status(operation, status)?;
+    parse_json(operation, &body)
 }
 
 /// Judges a search by Study UID: gone, still the subject's, or changed.
