@@ -494,3 +494,60 @@ async fn a_value_stored_with_lo_padding_is_the_same_subject() {
         assert!(!study_exists(id).await);
     }
 }
+
+#[tokio::test]
+async fn a_copy_of_a_shared_patient_keeps_the_other_issuers_study() {
+    let store = orthanc().await;
+    let bare = patient("GDPR-CANARY-M");
+    let scoped = bare.clone().with_issuer("HOSP-A").unwrap();
+    let ours = upload(&store, &study(&bare, 1, 1, 1, "CT")).await;
+    let theirs = upload(&store, &study(&scoped, 2, 1, 1, "CT")).await;
+    // Orthanc keys patients by PatientID alone: both people share one
+    // patient, and anonymising it copies both studies.
+    let shared = gdpr_dicom::store::orthanc_patient_id(&bare);
+    let (status, body) = raw_json(
+        reqwest::Method::POST,
+        &format!("patients/{shared}/anonymize"),
+        serde_json::json!({"Force": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, copy) = raw(
+        reqwest::Method::GET,
+        &format!("patients/{}", body["ID"].as_str().unwrap()),
+    )
+    .await;
+    let mut copy_of_ours = None;
+    let mut copy_of_theirs = None;
+    for c in copy["Studies"].as_array().unwrap() {
+        let c = c.as_str().unwrap().to_owned();
+        let (_, meta) = raw(
+            reqwest::Method::GET,
+            &format!("studies/{c}/metadata?expand"),
+        )
+        .await;
+        match meta["AnonymizedFrom"].as_str() {
+            Some(o) if o == ours[0] => copy_of_ours = Some(c),
+            Some(o) if o == theirs[0] => copy_of_theirs = Some(c),
+            other => panic!("unexpected link {other:?}"),
+        }
+    }
+    let (copy_of_ours, copy_of_theirs) = (copy_of_ours.unwrap(), copy_of_theirs.unwrap());
+
+    let report = store
+        .erase_subject(&bare, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    assert!(!study_exists(&ours[0]).await);
+    assert!(!study_exists(&copy_of_ours).await);
+    assert!(study_exists(&theirs[0]).await, "the other person's study");
+    assert!(
+        study_exists(&copy_of_theirs).await,
+        "the copy of the other person's study was deleted"
+    );
+    store
+        .erase_subject(&scoped, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+}
