@@ -7,10 +7,9 @@
 //!   padding, issuers compared when either side has one. Orthanc's own
 //!   searches are hints only: `/tools/lookup` ignores case, `/tools/find`
 //!   ignores unknown keys and expands `*`/`?`. `/tools/lookup` is not used.
-//! - **locate**: `POST /tools/find` at Study level (the value, and the value
-//!   with one leading space, since Orthanc keeps leading padding) plus the
-//!   studies of the patient Orthanc names after the value, each confirmed;
-//!   then Series level for modalities.
+//! - **locate**: `POST /tools/find` at Study level for the list of the
+//!   value and the value with one leading space (Orthanc keeps leading
+//!   padding), each study confirmed; then Series level for modalities.
 //! - **erase**: `DELETE /studies/{id}` per study, each right after a last
 //!   look at that study (same StudyInstanceUID, and the subject's PatientID
 //!   and issuer): a study that no longer matches is refused, never deleted.
@@ -199,29 +198,16 @@ impl OrthancStore {
     /// The subject's studies, each confirmed with
     /// [`PatientId::matches_stored`] on the PatientID and IssuerOfPatientID
     /// Orthanc returns for that study. `/tools/find` (which ignores unknown
-    /// keys and expands wildcards) and the patient Orthanc names after the
-    /// value only propose candidates.
+    /// keys and expands wildcards) only proposes candidates.
     pub(crate) async fn find(&self, subject: &PatientId) -> Result<Vec<OrthancStudy>, StoreError> {
-        let hints = hints(subject);
-        let mut candidates: BTreeMap<String, FoundStudy> = BTreeMap::new();
-        for hint in &hints {
-            for study in self.tools_find::<FoundStudy>("Study", hint).await? {
-                candidates.entry(study.id.clone()).or_insert(study);
-            }
-        }
-        for id in self
-            .studies_of_patient(&orthanc_patient_id(subject))
-            .await?
-        {
-            if !candidates.contains_key(&id)
-                && let Some(study) = self.study(&id).await?
-            {
-                candidates.insert(id, study);
-            }
-        }
+        let hint = hint(subject);
         let mut confirmed = Vec::new();
-        for (id, study) in candidates {
-            if self.owner_of(&id).await?.is_some_and(|o| o.is(subject)) {
+        for study in self.tools_find::<FoundStudy>("Study", &hint).await? {
+            if self
+                .owner_of(&study.id)
+                .await?
+                .is_some_and(|o| o.is(subject))
+            {
                 confirmed.push(study);
             }
         }
@@ -229,15 +215,13 @@ impl OrthancStore {
             return Ok(Vec::new());
         }
         let mut modalities: BTreeMap<String, Vec<Modality>> = BTreeMap::new();
-        for hint in &hints {
-            for s in self.tools_find::<FoundSeries>("Series", hint).await? {
-                if let Some(m) = s
-                    .main_dicom_tags
-                    .get("Modality")
-                    .and_then(|m| m.trim().parse::<Modality>().ok())
-                {
-                    modalities.entry(s.parent_study).or_default().push(m);
-                }
+        for s in self.tools_find::<FoundSeries>("Series", &hint).await? {
+            if let Some(m) = s
+                .main_dicom_tags
+                .get("Modality")
+                .and_then(|m| m.trim().parse::<Modality>().ok())
+            {
+                modalities.entry(s.parent_study).or_default().push(m);
             }
         }
         confirmed
@@ -383,12 +367,14 @@ impl OrthancStore {
     }
 }
 
-/// The PatientID values `/tools/find` is asked for: the subject's value
-/// without padding, and with one leading space (Orthanc strips trailing
-/// padding when it indexes a value, but keeps leading spaces).
-fn hints(subject: &PatientId) -> [String; 2] {
+/// The PatientID query `/tools/find` is asked: a DICOM list (values
+/// separated by a backslash, which a [`PatientId`] never contains) of the
+/// subject's value without padding and with one leading space (Orthanc
+/// strips trailing padding when it indexes a value, but keeps leading
+/// spaces).
+fn hint(subject: &PatientId) -> String {
     let core = strip_lo_padding(subject.expose());
-    [core.to_owned(), format!(" {core}")]
+    format!("{core}\\ {core}")
 }
 
 fn orthanc_study(study: FoundStudy, modalities: Vec<Modality>) -> Result<OrthancStudy, StoreError> {
