@@ -270,3 +270,46 @@ async fn erasing_an_absent_id_leaves_the_case_variants_record_alone() {
         "the case variant's patient record was deleted"
     );
 }
+
+#[tokio::test]
+async fn a_study_is_looked_at_again_before_it_is_rejected() {
+    let fake = start().await;
+    let (arc, _dir) = store(&fake, CLIENT_SECRET);
+    let target = patient("CANARY-ARC-8");
+    let other = patient("OTHER-ARC-8");
+    fake.add(&study(&target, 1, 1, 1, "CT"));
+    fake.add(&study(&other, 1, 1, 2, "CT"));
+    // The archive's index still files the other patient's study under the
+    // target (a corrected PatientID not yet re-indexed).
+    for s in fake.state.lock().unwrap().studies.values_mut() {
+        if s.patient_id == other.expose() {
+            s.indexed_as = Some(target.expose().to_owned());
+        }
+    }
+    assert_eq!(arc.locate(&target).await.unwrap().len(), 2, "the hint");
+
+    let report = arc
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(!report.is_verified(), "{report:?}");
+    assert!(
+        report
+            .refused()
+            .iter()
+            .any(|r| r.reason.contains("no longer carries")),
+        "{report:?}"
+    );
+    assert_eq!(fake.instances_of(target.expose()), 0);
+    let state = fake.state.lock().unwrap();
+    let theirs: Vec<_> = state
+        .studies
+        .values()
+        .filter(|s| s.patient_id == other.expose())
+        .collect();
+    assert_eq!(theirs.len(), 1);
+    assert!(
+        theirs[0].instances.iter().all(|i| i.2.is_none()),
+        "the other patient's study was rejected"
+    );
+}

@@ -56,6 +56,9 @@ pub struct FakeStudy {
     /// An instance that arrives right after the study is rejected (stored
     /// meanwhile by a modality): (series uid, DICOM bytes).
     pub arrives_after_reject: Option<(String, Vec<u8>)>,
+    /// A stale search index: searches other than by Study UID file the
+    /// study under this PatientID, not the one it carries.
+    pub indexed_as: Option<String>,
 }
 
 #[derive(Default)]
@@ -254,17 +257,23 @@ fn qido_view(
             .map(|(_, v)| v.clone())
     };
     let state = state.lock().unwrap();
+    let by_uid = get("StudyInstanceUID").is_some();
+    // A search by UID reads the study; other searches read the index.
+    let pid = |s: &FakeStudy| match &s.indexed_as {
+        Some(stale) if !by_uid => stale.clone(),
+        _ => s.patient_id.clone(),
+    };
     let found: Vec<Value> = state
         .studies
         .iter()
         .filter(|(_, s)| shown(s, view))
         .filter(|(uid, _)| get("StudyInstanceUID").is_none_or(|u| &u == *uid))
-        .filter(|(_, s)| get("PatientID").is_none_or(|p| same_id(&s.patient_id, &p)))
+        .filter(|(_, s)| get("PatientID").is_none_or(|p| same_id(&pid(s), &p)))
         .filter(|(_, s)| get("IssuerOfPatientID").is_none_or(|i| Some(i) == s.issuer))
         .map(|(uid, s)| {
             json!({
                 "0020000D": {"vr": "UI", "Value": [uid]},
-                "00100020": {"vr": "LO", "Value": [s.patient_id]},
+                "00100020": {"vr": "LO", "Value": [pid(s)]},
                 "00100021": {"vr": "LO", "Value": s.issuer.iter().collect::<Vec<_>>()},
                 "00080020": {"vr": "DA", "Value": [s.date]},
                 "00080061": {"vr": "CS", "Value": [s.modality]},
