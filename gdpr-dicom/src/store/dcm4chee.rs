@@ -364,11 +364,7 @@ impl Dcm4cheeStore {
         if !others.is_empty() {
             return Ok(Some(Outcome::Refused(AMBIGUOUS_PATIENT.into())));
         }
-        let pid = match subject.issuer() {
-            Some(issuer) => format!("{}^^^{issuer}", subject.expose()),
-            None => subject.expose().to_owned(),
-        };
-        let url = self.web.http.url(&["patients", &pid]);
+        let url = self.web.http.url(&["patients", &cx(subject)]);
         Self::step(&self.web.http, "DELETE /patients/{id}", |c| {
             c.delete(url.clone())
         })
@@ -398,11 +394,8 @@ impl Dcm4cheeStore {
         if let Some(subject) = subject
             && let Some(outcome) = self.erase_patient(subject).await?
         {
-            let pid = match subject.issuer() {
-                Some(issuer) => format!("{}^^^{issuer}", subject.expose()),
-                None => subject.expose().to_owned(),
-            };
-            record(hashed_id("patient", &pid), ResourceKind::Patient, outcome);
+            let id = hashed_id("patient", &cx(subject));
+            record(id, ResourceKind::Patient, outcome);
         }
         let verification = self.verify(subject, handles).await?;
         Ok(ErasureReport::reconcile(attempted, refused, verification))
@@ -437,6 +430,15 @@ impl Dcm4cheeStore {
             }
         }
         Ok(Verification::new(remaining.into_values().collect()))
+    }
+}
+
+/// The patient identifier as dcm4chee's paths spell it (HL7 CX:
+/// `id^^^issuer`).
+fn cx(subject: &PatientId) -> String {
+    match subject.issuer() {
+        Some(issuer) => format!("{}^^^{issuer}", subject.expose()),
+        None => subject.expose().to_owned(),
     }
 }
 
