@@ -313,3 +313,27 @@ async fn a_study_is_looked_at_again_before_it_is_rejected() {
         "the other patient's study was rejected"
     );
 }
+
+#[tokio::test]
+async fn a_missing_view_of_rejected_instances_is_a_configuration_error() {
+    let fake = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, CLIENT_SECRET).unwrap();
+    let mut config = Dcm4cheeConfig::new("arc", fake.rs_url());
+    config.token_url = Some(fake.token_url());
+    config.client_id = Some(CLIENT_ID.into());
+    config.client_secret = Some(PasswordSource::File(secret_file));
+    config.rejected_view_aet = Some("NO_SUCH_VIEW".into());
+    let arc = Dcm4cheeStore::connect(&config).unwrap();
+    let target = patient("CANARY-ARC-9");
+    fake.add(&study(&target, 1, 1, 1, "CT"));
+    let err = arc
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Configuration { .. }), "{err}");
+    assert!(err.to_string().contains("rejected_view_aet"), "{err}");
+    assert!(!err.to_string().contains("CANARY"));
+    assert_eq!(fake.instances_of(target.expose()), 1, "nothing touched");
+}

@@ -274,9 +274,22 @@ impl Dcm4cheeStore {
     }
 
     /// A QIDO-RS search of the archive's view of rejected instances.
+    ///
+    /// # Errors
+    /// [`StoreError::Configuration`] when the archive has no such AE.
     async fn search_rejected(&self, query: &[(&str, &str)]) -> Result<Vec<Dataset>, StoreError> {
         let path = ["aets", self.rejected_view.as_str(), "rs", "studies"];
-        search(&self.arc, &path, query).await
+        match search(&self.arc, &path, query).await {
+            Err(StoreError::NotFound { .. }) => Err(StoreError::Configuration {
+                detail: format!(
+                    "the archive has no AE `{}` showing instances rejected with {}; set \
+                     `rejected_view_aet` to the AE title of that view",
+                    self.rejected_view,
+                    self.code.as_str()
+                ),
+            }),
+            other => other,
+        }
     }
 
     /// The subject's studies that are already rejected with our code (an

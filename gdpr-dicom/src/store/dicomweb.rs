@@ -309,10 +309,15 @@ pub(crate) async fn search_at(
                 .header("Accept", "application/dicom+json")
         })
         .await?;
-    if status == StatusCode::NO_CONTENT || body.iter().all(u8::is_ascii_whitespace) {
+    if status == StatusCode::NO_CONTENT {
         return Ok(Vec::new());
     }
+    // An error status is an error even without a body: a 404 from a wrong
+    // root must never read as "nothing found".
     check_status(operation, status)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
     parse_json(operation, &body)
 }
 
