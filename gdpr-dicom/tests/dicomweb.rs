@@ -97,3 +97,130 @@ async fn stow_qido_wado_against_orthanc_and_no_false_erasure_claim() {
     );
     assert_eq!(web.locate(&other).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn case_prefix_and_issuer_variants_are_never_the_subject() {
+    let orthanc = orthanc().await;
+    let web = dicomweb();
+    let n = unique();
+    let target = PatientId::new(format!("MRN-2001-{n}")).unwrap();
+    let lower = PatientId::new(format!("mrn-2001-{n}")).unwrap();
+    let longer = PatientId::new(format!("MRN-2001-{n}0")).unwrap();
+    let scoped = target.clone().with_issuer("HOSP-A").unwrap();
+    let absent = PatientId::new(format!("MRN-3001-{n}")).unwrap();
+    let variant = PatientId::new(format!("Mrn-3001-{n}")).unwrap();
+    for p in [&target, &lower, &longer, &scoped, &variant] {
+        web.store_instances(bytes(&study(p, 1, 1, 1, "CT")))
+            .await
+            .unwrap();
+    }
+    // Orthanc's QIDO matches PatientID ignoring case; the rule does not.
+    let handles = web.locate(&target).await.unwrap();
+    assert_eq!(handles.len(), 1);
+    assert!(web.locate(&absent).await.unwrap().is_empty());
+
+    // The plugin offers no DELETE: only the subject's own study is refused,
+    // nobody else's is touched or reported.
+    let erasure = web
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert_eq!(erasure.refused().len(), 1, "{erasure:?}");
+    assert_eq!(erasure.refused()[0].id, *handles[0].id());
+    assert_eq!(erasure.left().len(), 1);
+    let none = web
+        .erase_subject(&absent, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(none.is_verified() && none.refused().is_empty(), "{none:?}");
+    for p in [&lower, &longer, &scoped, &variant] {
+        assert_eq!(web.locate(p).await.unwrap().len(), 1);
+    }
+    for p in [&target, &lower, &longer, &scoped, &variant] {
+        let report = orthanc.erase_subject(p, DerivedPolicy::Erase).await;
+        assert!(report.unwrap().is_verified());
+    }
+}
+
+/// A DICOMweb server that offers DELETE and whose search by PatientID
+/// answers with an index that is out of date: it still files the study under
+/// `indexed`, while the study itself (as a search by its UID shows) now
+/// carries `stored`. Counts the DELETEs it receives.
+async fn stale_index_server(
+    indexed: &str,
+    stored: &str,
+    uid: &str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicU32>) {
+    use axum::extract::{Query, State};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[derive(Clone)]
+    struct Fake {
+        indexed: String,
+        stored: String,
+        uid: String,
+        deletes: Arc<AtomicU32>,
+    }
+    async fn qido(
+        State(f): State<Fake>,
+        Query(q): Query<HashMap<String, String>>,
+    ) -> axum::Json<serde_json::Value> {
+        let pid = if q.contains_key("StudyInstanceUID") {
+            &f.stored
+        } else {
+            &f.indexed
+        };
+        axum::Json(serde_json::json!([{
+            "0020000D": {"vr": "UI", "Value": [f.uid]},
+            "00100020": {"vr": "LO", "Value": [pid]},
+        }]))
+    }
+    async fn delete(State(f): State<Fake>) -> axum::http::StatusCode {
+        f.deletes.fetch_add(1, Ordering::SeqCst);
+        axum::http::StatusCode::NO_CONTENT
+    }
+    let deletes = Arc::new(AtomicU32::new(0));
+    let fake = Fake {
+        indexed: indexed.into(),
+        stored: stored.into(),
+        uid: uid.into(),
+        deletes: Arc::clone(&deletes),
+    };
+    let app = axum::Router::new()
+        .route("/studies", axum::routing::get(qido))
+        .route("/studies/{uid}", axum::routing::delete(delete))
+        .with_state(fake);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, deletes)
+}
+
+#[tokio::test]
+async fn a_study_is_looked_at_again_before_its_delete() {
+    let n = unique();
+    let target = PatientId::new(format!("MRN-4001-{n}")).unwrap();
+    let uid = format!("{UID_ROOT}.{n}.1");
+    let (url, deletes) = stale_index_server(target.expose(), &format!("mrn-4001-{n}"), &uid).await;
+    let web = DicomWebStore::connect(&DicomWebConfig::new("stale", url)).unwrap();
+    assert_eq!(
+        web.locate(&target).await.unwrap().len(),
+        1,
+        "the stale hint"
+    );
+
+    let report = web
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert_eq!(
+        deletes.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a study that now carries another PatientID was deleted"
+    );
+    assert!(!report.is_verified(), "{report:?}");
+    assert_eq!(report.refused().len(), 1);
+    assert!(report.erased().is_empty());
+}

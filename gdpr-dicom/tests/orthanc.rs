@@ -211,7 +211,16 @@ async fn issuers_keep_two_people_with_the_same_id_apart() {
     upload(&store, &study(&a, 1, 1, 1, "CT")).await;
     upload(&store, &study(&b, 2, 1, 1, "CT")).await;
     assert_eq!(store.locate(&a).await.unwrap().len(), 1);
-    assert_eq!(store.locate(&bare).await.unwrap().len(), 2);
+    // A request without issuer reaches neither (gdpr-core's matching rule):
+    // it is not certainly either person.
+    assert!(store.locate(&bare).await.unwrap().is_empty());
+    let report = store
+        .erase_subject(&bare, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.erased().is_empty(), "{report:?}");
+    assert_eq!(store.locate(&a).await.unwrap().len(), 1);
+    assert_eq!(store.locate(&b).await.unwrap().len(), 1);
 
     let report = store.erase_subject(&a, DerivedPolicy::Erase).await.unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -343,4 +352,202 @@ async fn a_series_anonymised_on_its_own_is_found_as_a_derived_copy() {
             .0,
         404
     );
+}
+
+/// Whether Orthanc still holds a study.
+async fn study_exists(id: &str) -> bool {
+    raw(reqwest::Method::GET, &format!("studies/{id}")).await.0 == 200
+}
+
+#[tokio::test]
+async fn erasing_an_absent_id_leaves_its_case_variant_alone() {
+    let store = orthanc().await;
+    let n = unique();
+    let absent = PatientId::new(format!("MRN-3001-{n}")).unwrap();
+    let variant = PatientId::new(format!("Mrn-3001-{n}")).unwrap();
+    let kept = upload(&store, &study(&variant, 1, 1, 1, "CT")).await;
+    assert!(store.locate(&absent).await.unwrap().is_empty());
+
+    let report = store
+        .erase_subject(&absent, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    assert!(report.erased().is_empty(), "{report:?}");
+    assert!(study_exists(&kept[0]).await, "the case variant was deleted");
+    let variant_patient = gdpr_dicom::store::orthanc_patient_id(&variant);
+    assert_eq!(
+        raw(reqwest::Method::GET, &format!("patients/{variant_patient}"))
+            .await
+            .0,
+        200
+    );
+    assert!(
+        store
+            .verify_erasure(&absent, &[])
+            .await
+            .unwrap()
+            .is_confirmed()
+    );
+    assert_eq!(store.locate(&variant).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn case_prefix_and_issuer_variants_survive_an_erasure() {
+    let store = orthanc().await;
+    let n = unique();
+    let target = PatientId::new(format!("MRN-2001-{n}")).unwrap();
+    let lower = PatientId::new(format!("mrn-2001-{n}")).unwrap();
+    let longer = PatientId::new(format!("MRN-2001-{n}0")).unwrap();
+    let scoped = target.clone().with_issuer("HOSP-A").unwrap();
+    let mut erased = Vec::new();
+    for s in 1..=2 {
+        erased.extend(upload(&store, &study(&target, s, 1, 1, "CT")).await);
+    }
+    let mut kept = Vec::new();
+    for other in [&lower, &longer, &scoped] {
+        kept.extend(upload(&store, &study(other, 1, 1, 1, "MR")).await);
+    }
+    let handles = store.locate(&target).await.unwrap();
+    let found: BTreeSet<_> = handles.iter().map(|h| h.id().to_string()).collect();
+    assert_eq!(found, erased.iter().cloned().collect());
+
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    let studies: BTreeSet<_> = report
+        .erased()
+        .iter()
+        .filter(|e| e.kind == ResourceKind::Study)
+        .map(|e| e.id.to_string())
+        .collect();
+    assert_eq!(studies, erased.iter().cloned().collect());
+    assert!(
+        report
+            .erased()
+            .iter()
+            .all(|e| !kept.contains(&e.id.to_string())),
+        "{report:?}"
+    );
+    for id in &erased {
+        assert!(!study_exists(id).await);
+    }
+    for id in &kept {
+        assert!(study_exists(id).await, "another person's study was deleted");
+    }
+    assert!(
+        store
+            .verify_erasure(&target, &handles)
+            .await
+            .unwrap()
+            .is_confirmed()
+    );
+    for other in [&lower, &longer, &scoped] {
+        assert_eq!(store.locate(other).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_handle_that_names_another_study_is_refused_never_deleted() {
+    let store = orthanc().await;
+    let one = patient("GDPR-CANARY-K");
+    let two = patient("GDPR-OTHER-K");
+    let kept = upload(&store, &study(&one, 1, 1, 1, "CT")).await;
+    upload(&store, &study(&two, 1, 1, 1, "CT")).await;
+    let theirs = store.locate(&two).await.unwrap();
+    // A stale or forged handle: Orthanc id of one study, UID of another.
+    let handle = gdpr_core::store::StudyHandle::new(
+        gdpr_core::store::RecordId::new(&kept[0]).unwrap(),
+        theirs[0].study_uid().clone(),
+        None,
+        Vec::new(),
+    );
+    let report = store.erase_study(&handle).await.unwrap();
+    assert!(!report.is_verified(), "{report:?}");
+    assert_eq!(report.refused().len(), 1);
+    assert!(report.erased().is_empty());
+    assert!(study_exists(&kept[0]).await, "the study was deleted");
+    assert!(study_exists(theirs[0].id().as_str()).await);
+}
+
+#[tokio::test]
+async fn a_value_stored_with_lo_padding_is_the_same_subject() {
+    let store = orthanc().await;
+    let target = patient("GDPR-CANARY-L");
+    let mut ids = Vec::new();
+    for (n, pad) in [" {}", "{} ", "{}\0", " {} "].iter().enumerate() {
+        let mut padded = study(&target, n as u32 + 1, 1, 1, "CT");
+        for inst in &mut padded {
+            inst.patient_id = pad.replace("{}", target.expose());
+        }
+        ids.extend(upload(&store, &padded).await);
+    }
+    assert_eq!(store.locate(&target).await.unwrap().len(), ids.len());
+    let report = store
+        .erase_subject(&target, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    for id in &ids {
+        assert!(!study_exists(id).await);
+    }
+}
+
+#[tokio::test]
+async fn a_copy_of_a_shared_patient_keeps_the_other_issuers_study() {
+    let store = orthanc().await;
+    let bare = patient("GDPR-CANARY-M");
+    let scoped = bare.clone().with_issuer("HOSP-A").unwrap();
+    let ours = upload(&store, &study(&bare, 1, 1, 1, "CT")).await;
+    let theirs = upload(&store, &study(&scoped, 2, 1, 1, "CT")).await;
+    // Orthanc keys patients by PatientID alone: both people share one
+    // patient, and anonymising it copies both studies.
+    let shared = gdpr_dicom::store::orthanc_patient_id(&bare);
+    let (status, body) = raw_json(
+        reqwest::Method::POST,
+        &format!("patients/{shared}/anonymize"),
+        serde_json::json!({"Force": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, copy) = raw(
+        reqwest::Method::GET,
+        &format!("patients/{}", body["ID"].as_str().unwrap()),
+    )
+    .await;
+    let mut copy_of_ours = None;
+    let mut copy_of_theirs = None;
+    for c in copy["Studies"].as_array().unwrap() {
+        let c = c.as_str().unwrap().to_owned();
+        let (_, meta) = raw(
+            reqwest::Method::GET,
+            &format!("studies/{c}/metadata?expand"),
+        )
+        .await;
+        match meta["AnonymizedFrom"].as_str() {
+            Some(o) if o == ours[0] => copy_of_ours = Some(c),
+            Some(o) if o == theirs[0] => copy_of_theirs = Some(c),
+            other => panic!("unexpected link {other:?}"),
+        }
+    }
+    let (copy_of_ours, copy_of_theirs) = (copy_of_ours.unwrap(), copy_of_theirs.unwrap());
+
+    let report = store
+        .erase_subject(&bare, DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert!(report.is_verified(), "{report:?}");
+    assert!(!study_exists(&ours[0]).await);
+    assert!(!study_exists(&copy_of_ours).await);
+    assert!(study_exists(&theirs[0]).await, "the other person's study");
+    assert!(
+        study_exists(&copy_of_theirs).await,
+        "the copy of the other person's study was deleted"
+    );
+    store
+        .erase_subject(&scoped, DerivedPolicy::Erase)
+        .await
+        .unwrap();
 }

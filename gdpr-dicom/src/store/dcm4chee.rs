@@ -1,14 +1,37 @@
 //! The dcm4chee-arc adapter: DICOMweb for search and retrieval, and the
-//! archive's own REST operations for erasure, following its published API:
+//! archive's own REST operations for erasure, following its published API
+//! (dcm4chee-arc-light's OpenAPI, IOCM-RS):
 //!
 //! 1. `POST {rs}/studies/{uid}/reject/{code}` — reject the study with
 //!    `113039^DCM` (Data Retention Policy Expired) or `113001^DCM`
 //!    (Rejected for Quality Reasons). A study under a retention period
 //!    answers 403 "Retention period not yet expired": reported as a refusal.
-//! 2. `DELETE {arc}/reject/{code}` — delete rejected instances permanently.
-//! 3. `DELETE {rs}/studies/{uid}` — delete the now empty study (409 "Study
-//!    is not empty" is a refusal).
-//! 4. `DELETE {rs}/patients/{id^^^issuer}` — delete the patient once empty.
+//! 2. `DELETE {rs}/studies/{uid}` — Delete Study Permanently, which the
+//!    archive allows by default for a study whose instances are all
+//!    rejected (403 "Study is not empty" otherwise: a refusal).
+//! 3. `DELETE {rs}/patients/{id^^^issuer}` — delete the patient once empty.
+//!
+//! `DELETE {arc}/reject/{code}` is never sent: it deletes the rejected
+//! instances of the **whole archive**, every patient's.
+//!
+//! **Matching.** Every study and patient record is confirmed with
+//! gdpr-core's [`PatientId::matches_stored`] on the PatientID and issuer the
+//! archive returns for it; QIDO answers are hints (a database collation may
+//! ignore case; QIDO without an issuer matches every issuer). Right before
+//! each rejection or deletion the study is searched again by its UID and
+//! confirmed again; a patient record is deleted only when the archive's
+//! patient search for the identifier returns the subject's record and no
+//! other (a DELETE by that identifier could otherwise reach another one).
+//!
+//! **Resuming.** Rejected studies drop out of ordinary QIDO searches. A run
+//! interrupted between rejection and deletion is completed from the
+//! archive's own view of rejected instances: the AE that shows only
+//! instances rejected with the configured code (`IOCM_EXPIRED` for
+//! `113039^DCM`, `IOCM_QUALITY` for `113001^DCM` in the archive's default
+//! configuration; [`Dcm4cheeConfig::rejected_view_aet`] overrides it),
+//! searched with the subject's PatientID and confirmed by the rule like any
+//! other answer. Verification searches that view too: a rejected study not
+//! yet deleted is still stored.
 //!
 //! [`Dcm4cheeStore::set_expiration`] writes retention decisions into the
 //! archive (`PUT {rs}/studies/{uid}/expire/{YYYYMMDD}`). Requests carry a
@@ -17,22 +40,24 @@
 //! `{rs}` is the configured URL (`…/dcm4chee-arc/aets/{AET}/rs/`); `{arc}`
 //! is the part before `aets/`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use gdpr_core::store::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Refusal, Remnant, ResourceKind,
-    StoreError, StudyHandle, SubjectStore, SystemIdentity, Verification,
+    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, RecordId, Refusal, Remnant,
+    ResourceKind, StoreError, StudyHandle, SubjectStore, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::dicomweb::DicomWebStore;
+use super::dicomweb::{CHANGED, Dataset, DicomWebStore, is_subjects, judge, search, search_at};
 use super::export::hashed_id;
 use super::http::{Auth, Http, HttpOptions, check_status, checked_url};
+use super::orthanc::Recheck;
 use super::secret::PasswordSource;
 use super::token::TokenSource;
 
@@ -48,6 +73,15 @@ pub enum RejectionCode {
 }
 
 impl RejectionCode {
+    /// The AE title of the archive's default view that shows only the
+    /// instances rejected with this code.
+    pub const fn default_view_aet(self) -> &'static str {
+        match self {
+            Self::DataRetentionPolicyExpired => "IOCM_EXPIRED",
+            Self::RejectedForQualityReasons => "IOCM_QUALITY",
+        }
+    }
+
     /// The code as dcm4chee's REST paths spell it.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -86,6 +120,11 @@ pub struct Dcm4cheeConfig {
     pub client_secret: Option<PasswordSource>,
     /// The rejection code used before deletion.
     pub rejection_code: RejectionCode,
+    /// The AE title of the archive's view that shows only instances
+    /// rejected with `rejection_code`, used to finish interrupted erasures
+    /// and to verify; `None` for the archive's default
+    /// ([`RejectionCode::default_view_aet`]).
+    pub rejected_view_aet: Option<String>,
     /// Timeouts, retries, transport policy.
     pub http: HttpOptions,
 }
@@ -100,6 +139,7 @@ impl Dcm4cheeConfig {
             client_id: None,
             client_secret: None,
             rejection_code: RejectionCode::default(),
+            rejected_view_aet: None,
             http: HttpOptions::default(),
         }
     }
@@ -110,6 +150,7 @@ pub struct Dcm4cheeStore {
     web: DicomWebStore,
     arc: Http,
     code: RejectionCode,
+    rejected_view: String,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +227,10 @@ impl Dcm4cheeStore {
             web: DicomWebStore::with_http(rs, identity),
             arc,
             code: config.rejection_code,
+            rejected_view: config
+                .rejected_view_aet
+                .clone()
+                .unwrap_or_else(|| config.rejection_code.default_view_aet().to_owned()),
         })
     }
 
@@ -228,32 +273,116 @@ impl Dcm4cheeStore {
         }
     }
 
-    /// Reject, delete rejected instances, delete the study.
-    async fn erase_one(&self, handle: &StudyHandle) -> Result<Outcome, StoreError> {
+    /// A QIDO-RS search of the archive's view of rejected instances.
+    ///
+    /// # Errors
+    /// [`StoreError::Configuration`] when the archive has no such AE.
+    async fn search_rejected(&self, query: &[(&str, &str)]) -> Result<Vec<Dataset>, StoreError> {
+        let path = ["aets", self.rejected_view.as_str(), "rs", "studies"];
+        match search(&self.arc, &path, query).await {
+            Err(StoreError::NotFound { .. }) => Err(StoreError::Configuration {
+                detail: format!(
+                    "the archive has no AE `{}` showing instances rejected with {}; set \
+                     `rejected_view_aet` to the AE title of that view",
+                    self.rejected_view,
+                    self.code.as_str()
+                ),
+            }),
+            other => other,
+        }
+    }
+
+    /// The subject's studies that are already rejected with our code (an
+    /// interrupted earlier run, or the archive's own retention), confirmed
+    /// by the matching rule.
+    async fn locate_rejected(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+        let mut query = vec![("PatientID", subject.expose())];
+        if let Some(issuer) = subject.issuer() {
+            query.push(("IssuerOfPatientID", issuer));
+        }
+        self.search_rejected(&query)
+            .await?
+            .iter()
+            .filter(|d| is_subjects(d, subject))
+            .map(DicomWebStore::handle)
+            .collect()
+    }
+
+    /// The last look before touching a study: searched again by its UID,
+    /// visible or among the rejected, and confirmed by the rule.
+    async fn recheck(
+        &self,
+        handle: &StudyHandle,
+        subject: Option<&PatientId>,
+    ) -> Result<Look, StoreError> {
+        match self.web.recheck(handle, subject).await? {
+            Recheck::Confirmed => return Ok(Look::Visible),
+            Recheck::Changed => return Ok(Look::Changed),
+            Recheck::Gone => {}
+        }
+        let uid = handle.study_uid().expose();
+        let rejected = self.search_rejected(&[("StudyInstanceUID", uid)]).await?;
+        Ok(match judge(&rejected, uid, subject) {
+            Recheck::Confirmed => Look::Rejected,
+            Recheck::Changed => Look::Changed,
+            Recheck::Gone => Look::Gone,
+        })
+    }
+
+    /// Reject (unless already rejected), then delete this one study.
+    async fn erase_one(
+        &self,
+        handle: &StudyHandle,
+        subject: Option<&PatientId>,
+    ) -> Result<Outcome, StoreError> {
         let rs = &self.web.http;
         let uid = handle.study_uid().expose();
-        let reject = rs.url(&["studies", uid, "reject", self.code.as_str()]);
-        let rejected = match Self::step(rs, "POST /studies/{uid}/reject/{code}", |c| {
-            c.post(reject.clone())
-        })
-        .await?
-        {
-            Outcome::Refused(r) => return Ok(Outcome::Refused(r)),
-            Outcome::Done(found) => found,
+        let rejected = match self.recheck(handle, subject).await? {
+            Look::Gone => return Ok(Outcome::Done(false)),
+            Look::Changed => return Ok(Outcome::Refused(CHANGED.into())),
+            Look::Rejected => true,
+            Look::Visible => {
+                let reject = rs.url(&["studies", uid, "reject", self.code.as_str()]);
+                match Self::step(rs, "POST /studies/{uid}/reject/{code}", |c| {
+                    c.post(reject.clone())
+                })
+                .await?
+                {
+                    Outcome::Refused(r) => return Ok(Outcome::Refused(r)),
+                    Outcome::Done(found) => found,
+                }
+            }
         };
-        let purge = self.arc.url(&["reject", self.code.as_str()]);
-        if let Outcome::Refused(r) = Self::step(&self.arc, "DELETE /reject/{code}", |c| {
-            c.delete(purge.clone())
-        })
-        .await?
-        {
-            return Ok(Outcome::Refused(r));
-        }
         let delete = rs.url(&["studies", uid]);
         match Self::step(rs, "DELETE /studies/{uid}", |c| c.delete(delete.clone())).await? {
             Outcome::Done(existed) => Ok(Outcome::Done(rejected || existed)),
             refused => Ok(refused),
         }
+    }
+
+    /// Deletes the subject's patient record, after the archive's patient
+    /// search shows that the identifier reaches the subject's record and no
+    /// other one. `None` when the archive holds no such record.
+    async fn erase_patient(&self, subject: &PatientId) -> Result<Option<Outcome>, StoreError> {
+        const SEARCH: &str = "GET /patients (QIDO-RS)";
+        let mut query = vec![("PatientID", subject.expose())];
+        if let Some(issuer) = subject.issuer() {
+            query.push(("IssuerOfPatientID", issuer));
+        }
+        let found = search_at(&self.web.http, SEARCH, &["patients"], &query, &["00100021"]).await?;
+        let (ours, others): (Vec<_>, Vec<_>) = found.iter().partition(|d| is_subjects(d, subject));
+        if ours.is_empty() {
+            return Ok(None);
+        }
+        if !others.is_empty() {
+            return Ok(Some(Outcome::Refused(AMBIGUOUS_PATIENT.into())));
+        }
+        let url = self.web.http.url(&["patients", &cx(subject)]);
+        Self::step(&self.web.http, "DELETE /patients/{id}", |c| {
+            c.delete(url.clone())
+        })
+        .await
+        .map(Some)
     }
 
     async fn erase_handles(
@@ -263,74 +392,85 @@ impl Dcm4cheeStore {
     ) -> Result<ErasureReport, StoreError> {
         let mut attempted = Vec::new();
         let mut refused = Vec::new();
+        let mut record = |id: RecordId, kind: ResourceKind, outcome: Outcome| match outcome {
+            Outcome::Done(existed) => attempted.push(ErasedItem {
+                id,
+                kind,
+                already_absent: !existed,
+            }),
+            Outcome::Refused(reason) => refused.push(Refusal { id, reason }),
+        };
         for handle in handles {
-            match self.erase_one(handle).await? {
-                Outcome::Done(existed) => attempted.push(ErasedItem {
-                    id: handle.id().clone(),
-                    kind: ResourceKind::Study,
-                    already_absent: !existed,
-                }),
-                Outcome::Refused(reason) => refused.push(Refusal {
-                    id: handle.id().clone(),
-                    reason,
-                }),
-            }
+            let outcome = self.erase_one(handle, subject).await?;
+            record(handle.id().clone(), ResourceKind::Study, outcome);
         }
-        if let Some(subject) = subject {
-            let pid = match subject.issuer() {
-                Some(issuer) => format!("{}^^^{issuer}", subject.expose()),
-                None => subject.expose().to_owned(),
-            };
-            let patient_id = hashed_id("patient", &pid);
-            let url = self.web.http.url(&["patients", &pid]);
-            match Self::step(&self.web.http, "DELETE /patients/{id}", |c| {
-                c.delete(url.clone())
-            })
-            .await?
-            {
-                Outcome::Done(existed) => attempted.push(ErasedItem {
-                    id: patient_id,
-                    kind: ResourceKind::Patient,
-                    already_absent: !existed,
-                }),
-                Outcome::Refused(reason) => refused.push(Refusal {
-                    id: patient_id,
-                    reason,
-                }),
-            }
+        if let Some(subject) = subject
+            && let Some(outcome) = self.erase_patient(subject).await?
+        {
+            let id = hashed_id("patient", &cx(subject));
+            record(id, ResourceKind::Patient, outcome);
         }
         let verification = self.verify(subject, handles).await?;
         Ok(ErasureReport::reconcile(attempted, refused, verification))
     }
 
+    /// What remains: the subject's studies (visible or rejected, confirmed
+    /// by the rule) and every erased study UID the archive still shows in
+    /// either view.
     async fn verify(
         &self,
         subject: Option<&PatientId>,
         erased: &[StudyHandle],
     ) -> Result<Verification, StoreError> {
-        let mut remaining: Vec<Remnant> = match subject {
-            Some(s) => self
-                .web
-                .verify_erasure(s, erased)
-                .await?
-                .remaining()
-                .to_vec(),
-            None => Vec::new(),
+        let mut remaining: BTreeMap<RecordId, Remnant> = BTreeMap::new();
+        let mut keep = |h: &StudyHandle| {
+            remaining.entry(h.id().clone()).or_insert_with(|| Remnant {
+                id: h.id().clone(),
+                kind: ResourceKind::Study,
+                derived_from: None,
+            });
         };
-        if subject.is_none() {
-            for h in erased {
-                if !self.web.locate_uid(h).await?.is_empty() {
-                    remaining.push(Remnant {
-                        id: h.id().clone(),
-                        kind: ResourceKind::Study,
-                        derived_from: None,
-                    });
-                }
+        if let Some(subject) = subject {
+            self.web.locate(subject).await?.iter().for_each(&mut keep);
+            self.locate_rejected(subject)
+                .await?
+                .iter()
+                .for_each(&mut keep);
+        }
+        for h in erased {
+            if !matches!(self.recheck(h, None).await?, Look::Gone) {
+                keep(h);
             }
         }
-        Ok(Verification::new(remaining))
+        Ok(Verification::new(remaining.into_values().collect()))
     }
 }
+
+/// The patient identifier as dcm4chee's paths spell it (HL7 CX:
+/// `id^^^issuer`).
+fn cx(subject: &PatientId) -> String {
+    match subject.issuer() {
+        Some(issuer) => format!("{}^^^{issuer}", subject.expose()),
+        None => subject.expose().to_owned(),
+    }
+}
+
+/// Where the last look found a study.
+enum Look {
+    /// In ordinary searches: reject it, then delete it.
+    Visible,
+    /// Only among the rejected: delete it.
+    Rejected,
+    /// Not at all.
+    Gone,
+    /// No longer the subject's: leave it.
+    Changed,
+}
+
+/// Why a patient record was left.
+const AMBIGUOUS_PATIENT: &str = "the archive's patient search for this identifier also returns \
+                                 another patient (a case or issuer variant), so the patient \
+                                 record was not deleted; delete it in the archive's UI";
 
 #[async_trait]
 impl SubjectStore for Dcm4cheeStore {
@@ -359,21 +499,18 @@ impl SubjectStore for Dcm4cheeStore {
         subject: &PatientId,
         _derived: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
-        // Rejected instances of an interrupted earlier run are hidden from
-        // QIDO; purging them first lets this run find and finish their
-        // (now empty) studies.
-        let purge = self.arc.url(&["reject", self.code.as_str()]);
-        if let Outcome::Refused(reason) = Self::step(&self.arc, "DELETE /reject/{code}", |c| {
-            c.delete(purge.clone())
-        })
-        .await?
-        {
-            return Err(StoreError::Refused {
-                operation: "DELETE /reject/{code}",
-                reason,
-            });
+        // Studies an interrupted earlier run rejected are hidden from
+        // ordinary searches: the archive's view of rejected instances finds
+        // them (never a purge of every rejected instance).
+        let mut handles = self.web.locate(subject).await?;
+        for rejected in self.locate_rejected(subject).await? {
+            if !handles
+                .iter()
+                .any(|h| h.study_uid() == rejected.study_uid())
+            {
+                handles.push(rejected);
+            }
         }
-        let handles = self.web.locate(subject).await?;
         self.erase_handles(Some(subject), &handles).await
     }
 

@@ -4,7 +4,11 @@
 //! DICOMweb defines no deletion. Erasure sends `DELETE {base}/studies/{uid}`,
 //! which many archives accept (dcm4chee-arc, Google Cloud Healthcare); a
 //! server that answers 405 or 501 (Orthanc's DICOMweb plugin) produces a
-//! refusal in the report, never a claimed erasure. DICOMweb carries no
+//! refusal in the report, never a claimed erasure. A QIDO answer is only a
+//! hint (servers ignore case or unknown keys, expand wildcards): every study
+//! is confirmed with gdpr-core's [`PatientId::matches_stored`] on the
+//! PatientID and Issuer of Patient ID it carries, at search time and again
+//! (by a search for its UID) right before its `DELETE`. DICOMweb carries no
 //! provenance, so derived copies cannot be found through it: verification
 //! checks the subject's PatientID and every erased Study UID.
 
@@ -24,6 +28,7 @@ use super::dicomfile::{parse_da, read_header_bytes};
 use super::export::{ExportWriter, hashed_id, local};
 use super::http::{Auth, Http, HttpOptions, check_status, parse_json};
 use super::multipart;
+use super::orthanc::Recheck;
 use super::secret::PasswordSource;
 
 /// How to reach a DICOMweb server.
@@ -62,12 +67,12 @@ pub struct DicomWebStore {
 }
 
 #[derive(Deserialize)]
-struct Attribute {
+pub(crate) struct Attribute {
     #[serde(rename = "Value", default)]
     value: Vec<serde_json::Value>,
 }
 
-type Dataset = BTreeMap<String, Attribute>;
+pub(crate) type Dataset = BTreeMap<String, Attribute>;
 
 fn first(dataset: &Dataset, tag: &str) -> Option<String> {
     dataset
@@ -77,6 +82,25 @@ fn first(dataset: &Dataset, tag: &str) -> Option<String> {
         .as_str()
         .map(|s| s.trim().to_owned())
 }
+
+/// A string value as the server sent it (padding kept, for the matching
+/// rule to judge).
+fn raw_first<'a>(dataset: &'a Dataset, tag: &str) -> Option<&'a str> {
+    dataset.get(tag)?.value.first()?.as_str()
+}
+
+/// gdpr-core's one matching rule on a QIDO answer: PatientID (0010,0020)
+/// and Issuer of Patient ID (0010,0021, requested with `includefield`; a
+/// server that leaves it out reports no issuer).
+pub(crate) fn is_subjects(dataset: &Dataset, subject: &PatientId) -> bool {
+    raw_first(dataset, "00100020")
+        .is_some_and(|id| subject.matches_stored(id, raw_first(dataset, "00100021")))
+}
+
+/// Why a study found for the subject was left alone.
+pub(crate) const CHANGED: &str = "the study no longer carries the PatientID or issuer it was \
+                                  found with, so it was left untouched; check it and run the \
+                                  erasure again";
 
 const QIDO: &str = "GET /studies (QIDO-RS)";
 
@@ -120,6 +144,19 @@ impl DicomWebStore {
             .collect()
     }
 
+    /// The last look before a deletion: what a QIDO-RS search for the
+    /// study's UID returns now. With a subject, every answer must pass the
+    /// matching rule.
+    pub(crate) async fn recheck(
+        &self,
+        handle: &StudyHandle,
+        subject: Option<&PatientId>,
+    ) -> Result<Recheck, StoreError> {
+        let uid = handle.study_uid().expose();
+        let found = self.search(&[("StudyInstanceUID", uid)]).await?;
+        Ok(judge(&found, uid, subject))
+    }
+
     /// Stores DICOM instances with one STOW-RS request.
     ///
     /// # Errors
@@ -141,25 +178,11 @@ impl DicomWebStore {
         check_status(OP, status)
     }
 
-    async fn search(&self, query: &[(&str, &str)]) -> Result<Vec<Dataset>, StoreError> {
-        let url = self.http.url(&["studies"]);
-        let (status, body) = self
-            .http
-            .call(QIDO, |c| {
-                c.get(url.clone())
-                    .query(query)
-                    .query(&[("includefield", "00080061"), ("includefield", "00100021")])
-                    .header("Accept", "application/dicom+json")
-            })
-            .await?;
-        if status == StatusCode::NO_CONTENT || body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Vec::new());
-        }
-        check_status(QIDO, status)?;
-        parse_json(QIDO, &body)
+    pub(crate) async fn search(&self, query: &[(&str, &str)]) -> Result<Vec<Dataset>, StoreError> {
+        search(&self.http, &["studies"], query).await
     }
 
-    fn handle(dataset: &Dataset) -> Result<StudyHandle, StoreError> {
+    pub(crate) fn handle(dataset: &Dataset) -> Result<StudyHandle, StoreError> {
         let uid = first(dataset, "0020000D")
             .and_then(|u| StudyUid::new(u).ok())
             .ok_or(StoreError::Protocol {
@@ -208,7 +231,18 @@ impl DicomWebStore {
         let mut attempted = Vec::new();
         let mut refused = Vec::new();
         for handle in handles {
-            match self.delete_study(handle.study_uid()).await? {
+            let deleted = match self.recheck(handle, subject).await? {
+                Recheck::Gone => Some(false),
+                Recheck::Changed => {
+                    refused.push(Refusal {
+                        id: handle.id().clone(),
+                        reason: CHANGED.into(),
+                    });
+                    continue;
+                }
+                Recheck::Confirmed => self.delete_study(handle.study_uid()).await?,
+            };
+            match deleted {
                 Some(existed) => attempted.push(ErasedItem {
                     id: handle.id().clone(),
                     kind: ResourceKind::Study,
@@ -246,6 +280,62 @@ impl DicomWebStore {
     }
 }
 
+/// A QIDO-RS search at `path` under `http`'s base (studies level), asking
+/// for modalities and the issuer.
+pub(crate) async fn search(
+    http: &Http,
+    path: &[&str],
+    query: &[(&str, &str)],
+) -> Result<Vec<Dataset>, StoreError> {
+    search_at(http, QIDO, path, query, &["00080061", "00100021"]).await
+}
+
+/// A QIDO-RS search at `path` (any level) asking for `fields`, named
+/// `operation` in errors.
+pub(crate) async fn search_at(
+    http: &Http,
+    operation: &'static str,
+    path: &[&str],
+    query: &[(&str, &str)],
+    fields: &[&str],
+) -> Result<Vec<Dataset>, StoreError> {
+    let url = http.url(path);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|f| ("includefield", *f)).collect();
+    let (status, body) = http
+        .call(operation, |c| {
+            c.get(url.clone())
+                .query(query)
+                .query(&fields)
+                .header("Accept", "application/dicom+json")
+        })
+        .await?;
+    if status == StatusCode::NO_CONTENT {
+        return Ok(Vec::new());
+    }
+    // An error status is an error even without a body: a 404 from a wrong
+    // root must never read as "nothing found".
+    check_status(operation, status)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    parse_json(operation, &body)
+}
+
+/// Judges a search by Study UID: gone, still the subject's, or changed.
+pub(crate) fn judge(found: &[Dataset], uid: &str, subject: Option<&PatientId>) -> Recheck {
+    let same: Vec<&Dataset> = found
+        .iter()
+        .filter(|d| raw_first(d, "0020000D").map(str::trim) == Some(uid))
+        .collect();
+    if same.is_empty() {
+        Recheck::Gone
+    } else if subject.is_none_or(|s| same.iter().all(|d| is_subjects(d, s))) {
+        Recheck::Confirmed
+    } else {
+        Recheck::Changed
+    }
+}
+
 fn remnant(handle: &StudyHandle) -> Remnant {
     Remnant {
         id: handle.id().clone(),
@@ -266,15 +356,11 @@ impl SubjectStore for DicomWebStore {
             query.push(("IssuerOfPatientID", issuer));
         }
         let found = self.search(&query).await?;
-        // Servers may match wildcards or ignore keys: confirm every study.
+        // Servers may ignore case, match wildcards or ignore keys: the
+        // answer is a hint, confirmed study by study with gdpr-core's rule.
         found
             .iter()
-            .filter(|d| first(d, "00100020").as_deref() == Some(subject.expose()))
-            .filter(|d| {
-                subject
-                    .issuer()
-                    .is_none_or(|i| first(d, "00100021").as_deref() == Some(i))
-            })
+            .filter(|d| is_subjects(d, subject))
             .map(Self::handle)
             .collect()
     }

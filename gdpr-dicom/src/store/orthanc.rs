@@ -1,20 +1,28 @@
 //! The Orthanc adapter (REST API of Orthanc 1.10 and later).
 //!
-//! - **locate**: `POST /tools/find` at Study level with `Expand`, then the
-//!   same at Series level for modalities. Orthanc silently ignores unknown
-//!   query keys and treats `*`/`?` as wildcards, so every returned study's
-//!   PatientID is compared exactly (and its IssuerOfPatientID, read from
-//!   `/studies/{id}/module-patient`, when an issuer is given) before
-//!   anything acts on it.
-//! - **erase**: `DELETE /studies/{id}` per study (Orthanc drops a patient
-//!   with its last study), then `DELETE /patients/{id}` for any patient the
-//!   verification lookup still finds, when no issuer narrows the subject.
-//!   404 means already erased, so an interrupted run can be repeated.
+//! - **matching**: a study belongs to the subject only when the PatientID
+//!   and IssuerOfPatientID Orthanc returns for that study (`GET
+//!   /studies/{id}/module-patient`) pass gdpr-core's one rule,
+//!   [`PatientId::matches_stored`]: exact and case-sensitive up to LO
+//!   padding, issuers compared when either side has one. Orthanc's own
+//!   searches are hints only: `/tools/lookup` ignores case, `/tools/find`
+//!   ignores unknown keys and expands `*`/`?`. `/tools/lookup` is not used.
+//! - **locate**: `POST /tools/find` at Study level for the list of the
+//!   value and the value with one leading space (Orthanc keeps leading
+//!   padding), each study confirmed; then Series level for modalities.
+//! - **erase**: `DELETE /studies/{id}` per study, each right after a last
+//!   look at that study (same StudyInstanceUID, and the subject's PatientID
+//!   and issuer): a study that no longer matches is refused, never deleted.
+//!   Orthanc drops a patient with its last study; patients are never
+//!   deleted directly (Orthanc keys them by PatientID alone, so one may
+//!   hold another issuer's studies). 404 means already erased, so an
+//!   interrupted run can be repeated.
 //! - **derived copies**: Orthanc records `AnonymizedFrom` / `ModifiedFrom`
 //!   metadata on the studies and patients it derives; see
-//!   [`super::orthanc_derived`].
-//! - **verify**: `/tools/lookup` (or the confirmed find, with an issuer)
-//!   returns nothing, and no derived copy remains.
+//!   [`super::orthanc_derived`]. A copy's link is read again right before it
+//!   is deleted.
+//! - **verify**: the confirmed find returns nothing, and no derived copy
+//!   remains.
 //!
 //! Orthanc's `/changes` log loses a resource's history when it is deleted, so
 //! the caller's audit record is the proof of erasure.
@@ -25,7 +33,7 @@ use std::sync::Arc;
 use gdpr_core::store::{
     DerivedPolicy, Modality, RecordId, StoreError, StudyHandle, StudyUid, SystemIdentity,
 };
-use gdpr_core::subject::PatientId;
+use gdpr_core::subject::{PatientId, strip_lo_padding};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -80,8 +88,6 @@ struct FoundStudy {
     parent_patient: String,
     #[serde(default)]
     main_dicom_tags: BTreeMap<String, String>,
-    #[serde(default)]
-    patient_main_dicom_tags: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -92,13 +98,32 @@ struct FoundSeries {
     main_dicom_tags: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct LookupHit {
-    #[serde(rename = "ID")]
-    id: String,
-    #[serde(rename = "Type")]
-    kind: String,
+/// The identity a study carries on the server. It holds a patient value,
+/// so it has no `Debug`.
+pub(crate) struct StoredOwner {
+    patient_id: Option<String>,
+    issuer: Option<String>,
+}
+
+impl StoredOwner {
+    /// gdpr-core's one matching rule, applied to what the server stored.
+    pub(crate) fn is(&self, subject: &PatientId) -> bool {
+        self.patient_id
+            .as_deref()
+            .is_some_and(|id| subject.matches_stored(id, self.issuer.as_deref()))
+    }
+}
+
+/// What the last look before a deletion found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recheck {
+    /// The study is the one expected: delete it.
+    Confirmed,
+    /// The study no longer exists.
+    Gone,
+    /// The study exists but no longer carries what was found before: leave
+    /// it.
+    Changed,
 }
 
 /// A study of the subject, as Orthanc knows it.
@@ -170,151 +195,144 @@ impl OrthancStore {
         record_id("POST /instances", &stored.parent_study)
     }
 
-    /// The subject's studies, confirmed field by field.
+    /// The subject's studies, each confirmed with
+    /// [`PatientId::matches_stored`] on the PatientID and IssuerOfPatientID
+    /// Orthanc returns for that study. `/tools/find` (which ignores unknown
+    /// keys and expands wildcards) only proposes candidates.
     pub(crate) async fn find(&self, subject: &PatientId) -> Result<Vec<OrthancStudy>, StoreError> {
-        const OP: &str = "POST /tools/find (Study)";
-        let url = self.http.url(&["tools", "find"]);
-        let query = |level: &str| {
-            json!({
-                "Level": level,
-                "Query": { "PatientID": subject.expose() },
-                "Expand": true,
-                "CaseSensitive": true,
-            })
-        };
-        let body = query("Study");
-        let studies: Vec<FoundStudy> = self
-            .http
-            .json(OP, |c| c.post(url.clone()).json(&body))
-            .await?;
-        // Never trust the filter: keep only exact PatientID matches.
+        let hint = hint(subject);
         let mut confirmed = Vec::new();
-        for study in studies {
-            if study
-                .patient_main_dicom_tags
-                .get("PatientID")
-                .map(String::as_str)
-                != Some(subject.expose())
+        for study in self.tools_find::<FoundStudy>("Study", &hint).await? {
+            if self
+                .owner_of(&study.id)
+                .await?
+                .is_some_and(|o| o.is(subject))
             {
-                continue;
+                confirmed.push(study);
             }
-            if let Some(issuer) = subject.issuer()
-                && self.issuer_of(&study.id).await?.as_deref() != Some(issuer)
-            {
-                continue;
-            }
-            confirmed.push(study);
         }
         if confirmed.is_empty() {
             return Ok(Vec::new());
         }
-        let body = query("Series");
-        let series: Vec<FoundSeries> = self
-            .http
-            .json("POST /tools/find (Series)", |c| {
-                c.post(url.clone()).json(&body)
-            })
-            .await?;
-        let mut modalities: BTreeMap<&str, Vec<Modality>> = BTreeMap::new();
-        for s in &series {
+        let mut modalities: BTreeMap<String, Vec<Modality>> = BTreeMap::new();
+        for s in self.tools_find::<FoundSeries>("Series", &hint).await? {
             if let Some(m) = s
                 .main_dicom_tags
                 .get("Modality")
                 .and_then(|m| m.trim().parse::<Modality>().ok())
             {
-                modalities
-                    .entry(s.parent_study.as_str())
-                    .or_default()
-                    .push(m);
+                modalities.entry(s.parent_study).or_default().push(m);
             }
         }
         confirmed
-            .iter()
+            .into_iter()
             .map(|study| {
-                let uid = study
-                    .main_dicom_tags
-                    .get("StudyInstanceUID")
-                    .and_then(|u| StudyUid::new(u.trim()).ok())
-                    .ok_or(StoreError::Protocol {
-                        operation: OP,
-                        detail: "a study without a valid StudyInstanceUID".into(),
-                    })?;
-                let date = study
-                    .main_dicom_tags
-                    .get("StudyDate")
-                    .and_then(|d| parse_da(d));
-                Ok(OrthancStudy {
-                    handle: StudyHandle::new(
-                        record_id(OP, &study.id)?,
-                        uid,
-                        date,
-                        modalities
-                            .get(study.id.as_str())
-                            .cloned()
-                            .unwrap_or_default(),
-                    ),
-                    patient: study.parent_patient.clone(),
-                })
+                let found = modalities.remove(&study.id).unwrap_or_default();
+                orthanc_study(study, found)
             })
             .collect()
     }
 
-    async fn issuer_of(&self, study: &str) -> Result<Option<String>, StoreError> {
-        const OP: &str = "GET /studies/{id}/module-patient";
-        let url = self.http.url(&["studies", study, "module-patient"]);
-        let tags: BTreeMap<String, serde_json::Value> = self
-            .http
-            .json(OP, |c| c.get(url.clone()).query(&[("simplify", "")]))
-            .await?;
-        Ok(tags
-            .get("IssuerOfPatientID")
-            .and_then(|v| v.as_str())
-            .map(|s| s.trim().to_owned()))
+    /// `POST /tools/find` at `level` for one PatientID value, case-sensitive.
+    async fn tools_find<T: serde::de::DeserializeOwned>(
+        &self,
+        level: &'static str,
+        patient_id: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let operation = if level == "Series" {
+            "POST /tools/find (Series)"
+        } else {
+            "POST /tools/find (Study)"
+        };
+        let url = self.http.url(&["tools", "find"]);
+        let body = json!({
+            "Level": level,
+            "Query": { "PatientID": patient_id },
+            "Expand": true,
+            "CaseSensitive": true,
+        });
+        self.http
+            .json(operation, |c| c.post(url.clone()).json(&body))
+            .await
     }
 
-    /// Orthanc ids of patients whose PatientID is exactly the subject's:
-    /// `/tools/lookup` (exact by design), or, for an identifier containing
-    /// `*` or `?` (which lookup refuses as wildcards), the patient Orthanc
-    /// would have named after it, with its PatientID confirmed.
-    pub(crate) async fn lookup_patients(
-        &self,
-        subject: &PatientId,
-    ) -> Result<Vec<String>, StoreError> {
-        if subject.expose().contains(['*', '?']) {
-            #[derive(Deserialize)]
-            #[serde(rename_all = "PascalCase")]
-            struct Patient {
-                #[serde(default)]
-                main_dicom_tags: BTreeMap<String, String>,
-            }
-            const OP: &str = "GET /patients/{id}";
-            let id = orthanc_patient_id(subject);
-            let url = self.http.url(&["patients", &id]);
-            let (status, body) = self.http.call(OP, |c| c.get(url.clone())).await?;
-            return match check_status(OP, status) {
-                Ok(()) => {
-                    let patient: Patient = parse_json(OP, &body)?;
-                    let same = patient.main_dicom_tags.get("PatientID").map(String::as_str)
-                        == Some(subject.expose());
-                    Ok(if same { vec![id] } else { Vec::new() })
-                }
-                Err(StoreError::NotFound { .. }) => Ok(Vec::new()),
-                Err(e) => Err(e),
-            };
+    /// One study as `/tools/find` would expand it; `None` when it is gone.
+    async fn study(&self, id: &str) -> Result<Option<FoundStudy>, StoreError> {
+        const OP: &str = "GET /studies/{id}";
+        let url = self.http.url(&["studies", id]);
+        let (status, body) = self.http.call(OP, |c| c.get(url.clone())).await?;
+        match check_status(OP, status) {
+            Ok(()) => Ok(Some(parse_json(OP, &body)?)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
         }
-        let url = self.http.url(&["tools", "lookup"]);
-        let value = subject.expose().to_owned();
-        let hits: Vec<LookupHit> = self
+    }
+
+    /// The Orthanc id of a study's patient; `None` when the study is gone.
+    pub(crate) async fn parent_patient(&self, study: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.study(study).await?.map(|s| s.parent_patient))
+    }
+
+    /// The Orthanc ids of a patient's studies (none when it is gone).
+    pub(crate) async fn studies_of_patient(
+        &self,
+        patient: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        super::orthanc_derived::studies_of(&self.http, patient).await
+    }
+
+    /// The PatientID and IssuerOfPatientID stored in one study, as Orthanc
+    /// reads them from the study's DICOM data (`GET
+    /// /studies/{id}/module-patient`); `None` when the study is gone.
+    pub(crate) async fn owner_of(&self, study: &str) -> Result<Option<StoredOwner>, StoreError> {
+        const OP: &str = "GET /studies/{id}/module-patient";
+        let url = self.http.url(&["studies", study, "module-patient"]);
+        let (status, body) = self
             .http
-            .json("POST /tools/lookup", |c| {
-                c.post(url.clone()).body(value.clone())
-            })
+            .call(OP, |c| c.get(url.clone()).query(&[("simplify", "")]))
             .await?;
-        Ok(hits
-            .into_iter()
-            .filter(|h| h.kind == "Patient")
-            .map(|h| h.id)
-            .collect())
+        match check_status(OP, status) {
+            Ok(()) => {}
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let tags: BTreeMap<String, serde_json::Value> = parse_json(OP, &body)?;
+        let text = |tag: &str| tags.get(tag).and_then(|v| v.as_str()).map(str::to_owned);
+        Ok(Some(StoredOwner {
+            // A study without PatientID matches no request.
+            patient_id: text("PatientID"),
+            issuer: text("IssuerOfPatientID"),
+        }))
+    }
+
+    /// The last look before `DELETE /studies/{id}`: whether the study is
+    /// still the one `handle` names (same StudyInstanceUID) and, when a
+    /// subject is given, still carries the subject's PatientID and issuer
+    /// under [`PatientId::matches_stored`].
+    pub(crate) async fn recheck(
+        &self,
+        handle: &StudyHandle,
+        subject: Option<&PatientId>,
+    ) -> Result<Recheck, StoreError> {
+        let id = handle.id().as_str();
+        let Some(study) = self.study(id).await? else {
+            return Ok(Recheck::Gone);
+        };
+        let same_uid = study
+            .main_dicom_tags
+            .get("StudyInstanceUID")
+            .is_some_and(|u| u.trim() == handle.study_uid().expose());
+        if !same_uid {
+            return Ok(Recheck::Changed);
+        }
+        let Some(subject) = subject else {
+            return Ok(Recheck::Confirmed);
+        };
+        Ok(match self.owner_of(id).await? {
+            None => Recheck::Gone,
+            Some(owner) if owner.is(subject) => Recheck::Confirmed,
+            Some(_) => Recheck::Changed,
+        })
     }
 
     /// Deletes one resource; `Ok(true)` if it existed, `Ok(false)` if it was
@@ -347,6 +365,36 @@ impl OrthancStore {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The PatientID query `/tools/find` is asked: a DICOM list (values
+/// separated by a backslash, which a [`PatientId`] never contains) of the
+/// subject's value without padding and with one leading space (Orthanc
+/// strips trailing padding when it indexes a value, but keeps leading
+/// spaces).
+fn hint(subject: &PatientId) -> String {
+    let core = strip_lo_padding(subject.expose());
+    format!("{core}\\ {core}")
+}
+
+fn orthanc_study(study: FoundStudy, modalities: Vec<Modality>) -> Result<OrthancStudy, StoreError> {
+    const OP: &str = "POST /tools/find (Study)";
+    let uid = study
+        .main_dicom_tags
+        .get("StudyInstanceUID")
+        .and_then(|u| StudyUid::new(u.trim()).ok())
+        .ok_or(StoreError::Protocol {
+            operation: OP,
+            detail: "a study without a valid StudyInstanceUID".into(),
+        })?;
+    let date = study
+        .main_dicom_tags
+        .get("StudyDate")
+        .and_then(|d| parse_da(d));
+    Ok(OrthancStudy {
+        handle: StudyHandle::new(record_id(OP, &study.id)?, uid, date, modalities),
+        patient: study.parent_patient,
+    })
 }
 
 /// Orthanc's identifier of the patient with this PatientID: the SHA-1 of the

@@ -62,6 +62,30 @@ impl DerivedScan {
     }
 }
 
+impl DerivedScan {
+    /// The last look before deleting a copy: whether the study `copy` still
+    /// links to one of the origins, through its own metadata or its
+    /// patient's. A copy that is gone or no longer linked is left alone.
+    pub(crate) async fn still_linked(
+        &self,
+        store: &OrthancStore,
+        copy: &str,
+    ) -> Result<bool, StoreError> {
+        let own = metadata(&store.http, "studies", copy).await?;
+        if origin_in(&own, &self.studies).is_some() {
+            return Ok(true);
+        }
+        if self.patients.is_empty() {
+            return Ok(false);
+        }
+        let Some(patient) = store.parent_patient(copy).await? else {
+            return Ok(false);
+        };
+        let theirs = metadata(&store.http, "patients", &patient).await?;
+        Ok(origin_in(&theirs, &self.patients).is_some())
+    }
+}
+
 async fn list(http: &Http, level: &'static str) -> Result<Vec<String>, StoreError> {
     let operation = if level == "patients" {
         "GET /patients"
@@ -72,7 +96,8 @@ async fn list(http: &Http, level: &'static str) -> Result<Vec<String>, StoreErro
     http.json(operation, |c| c.get(url.clone())).await
 }
 
-async fn studies_of(http: &Http, patient: &str) -> Result<Vec<String>, StoreError> {
+/// The Orthanc ids of a patient's studies (none when it is gone).
+pub(crate) async fn studies_of(http: &Http, patient: &str) -> Result<Vec<String>, StoreError> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Patient {
@@ -96,11 +121,6 @@ async fn links(
     candidates: impl Iterator<Item = String>,
     origins: &BTreeSet<String>,
 ) -> Result<Vec<(String, String)>, StoreError> {
-    let operation = if level == "patients" {
-        "GET /patients/{id}/metadata"
-    } else {
-        "GET /studies/{id}/metadata"
-    };
     let mut found = Vec::new();
     let mut tasks = JoinSet::new();
     let mut candidates = candidates.peekable();
@@ -109,16 +129,7 @@ async fn links(
             let Some(id) = candidates.next() else { break };
             let http = Arc::clone(http);
             tasks.spawn(async move {
-                let url = http.url(&[level, &id, "metadata"]);
-                let (status, body) = http
-                    .call(operation, |c| c.get(url.clone()).query(&[("expand", "")]))
-                    .await?;
-                let metadata = match check_status(operation, status) {
-                    Ok(()) => parse_json::<BTreeMap<String, serde_json::Value>>(operation, &body)?,
-                    // Deleted meanwhile: nothing left to find.
-                    Err(StoreError::NotFound { .. }) => BTreeMap::new(),
-                    Err(e) => return Err(e),
-                };
+                let metadata = metadata(&http, level, &id).await?;
                 Ok::<_, StoreError>((id, metadata))
             });
         }
@@ -129,14 +140,41 @@ async fn links(
             operation: "derived-copy scan",
             detail: "a scan task stopped unexpectedly".into(),
         })??;
-        for link in LINKS {
-            if let Some(origin) = metadata.get(link).and_then(|v| v.as_str())
-                && origins.contains(origin)
-            {
-                found.push((id.clone(), origin.to_owned()));
-                break;
-            }
+        if let Some(origin) = origin_in(&metadata, origins) {
+            found.push((id, origin));
         }
     }
     Ok(found)
+}
+
+/// The origin among `origins` that a resource's metadata links to.
+fn origin_in(metadata: &Metadata, origins: &BTreeSet<String>) -> Option<String> {
+    LINKS.iter().find_map(|link| {
+        metadata
+            .get(*link)
+            .and_then(|v| v.as_str())
+            .filter(|origin| origins.contains(*origin))
+            .map(str::to_owned)
+    })
+}
+
+type Metadata = BTreeMap<String, serde_json::Value>;
+
+/// A resource's metadata (empty when it is gone).
+async fn metadata(http: &Http, level: &'static str, id: &str) -> Result<Metadata, StoreError> {
+    let operation = if level == "patients" {
+        "GET /patients/{id}/metadata"
+    } else {
+        "GET /studies/{id}/metadata"
+    };
+    let url = http.url(&[level, id, "metadata"]);
+    let (status, body) = http
+        .call(operation, |c| c.get(url.clone()).query(&[("expand", "")]))
+        .await?;
+    match check_status(operation, status) {
+        Ok(()) => parse_json(operation, &body),
+        // Deleted meanwhile: nothing left to find.
+        Err(StoreError::NotFound { .. }) => Ok(BTreeMap::new()),
+        Err(e) => Err(e),
+    }
 }

@@ -6,56 +6,101 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use gdpr_core::store::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Remnant, ResourceKind, StoreError,
-    StudyHandle, SubjectStore, SystemIdentity, Verification,
+    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, RecordId, Refusal, Remnant,
+    ResourceKind, StoreError, StudyHandle, SubjectStore, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 
-use super::orthanc::{OrthancStore, OrthancStudy, orthanc_patient_id, record_id};
+use super::orthanc::{OrthancStore, OrthancStudy, Recheck, orthanc_patient_id};
 use super::orthanc_derived::DerivedScan;
 
+/// Why a study found for the subject was left alone.
+const CHANGED: &str = "the study no longer carries the PatientID, issuer or Study Instance UID \
+                       it was found with, so it was left untouched; check it and run the \
+                       erasure again";
+
+fn study_remnant(id: &RecordId) -> Remnant {
+    Remnant {
+        id: id.clone(),
+        kind: ResourceKind::Study,
+        derived_from: None,
+    }
+}
+
 impl OrthancStore {
-    /// What of the subject itself remains (not derived copies).
+    /// What of the subject itself remains (not derived copies): its studies,
+    /// confirmed by the matching rule.
     async fn remaining_of_subject(&self, subject: &PatientId) -> Result<Vec<Remnant>, StoreError> {
-        if subject.issuer().is_some() {
-            return Ok(self
-                .find(subject)
-                .await?
-                .into_iter()
-                .map(|s| Remnant {
-                    id: s.handle.id().clone(),
-                    kind: ResourceKind::Study,
-                    derived_from: None,
-                })
-                .collect());
-        }
-        self.lookup_patients(subject)
+        Ok(self
+            .find(subject)
             .await?
             .iter()
-            .map(|p| {
-                Ok(Remnant {
-                    id: record_id("POST /tools/lookup", p)?,
-                    kind: ResourceKind::Patient,
-                    derived_from: None,
-                })
-            })
-            .collect()
+            .map(|s| study_remnant(s.handle.id()))
+            .collect())
     }
 
+    /// Deletes each study after the last look ([`OrthancStore::recheck`]):
+    /// a study that no longer matches is refused, never deleted.
     async fn delete_studies(
         &self,
         studies: &[OrthancStudy],
-    ) -> Result<Vec<ErasedItem>, StoreError> {
+        subject: Option<&PatientId>,
+    ) -> Result<(Vec<ErasedItem>, Vec<Refusal>), StoreError> {
         let mut erased = Vec::with_capacity(studies.len());
+        let mut refused = Vec::new();
         for study in studies {
-            let existed = self.delete("studies", study.handle.id().as_str()).await?;
+            let id = study.handle.id();
+            let existed = match self.recheck(&study.handle, subject).await? {
+                Recheck::Gone => false,
+                Recheck::Changed => {
+                    refused.push(Refusal {
+                        id: id.clone(),
+                        reason: CHANGED.into(),
+                    });
+                    continue;
+                }
+                Recheck::Confirmed => self.delete("studies", id.as_str()).await?,
+            };
             erased.push(ErasedItem {
-                id: study.handle.id().clone(),
+                id: id.clone(),
                 kind: ResourceKind::Study,
                 already_absent: !existed,
             });
         }
-        Ok(erased)
+        Ok((erased, refused))
+    }
+
+    /// The Orthanc patients whose derived copies belong to a subject without
+    /// issuer: the patients of its studies and the one Orthanc names after
+    /// its PatientID (gone after an interrupted run, but copies still point
+    /// at it). Orthanc keys patients by PatientID alone, so a patient that
+    /// also holds a study of someone else (another issuer, a value equal
+    /// only up to padding) is shared and left out: a patient-level copy of
+    /// it would hold that person's data too. With an issuer, only
+    /// study-level links are followed.
+    async fn origin_patients(
+        &self,
+        subject: Option<&PatientId>,
+        studies: &[OrthancStudy],
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let Some(subject) = subject.filter(|s| s.issuer().is_none()) else {
+            return Ok(BTreeSet::new());
+        };
+        let ours: BTreeSet<&str> = studies.iter().map(|s| s.handle.id().as_str()).collect();
+        let mut candidates: BTreeSet<String> = studies.iter().map(|s| s.patient.clone()).collect();
+        candidates.insert(orthanc_patient_id(subject));
+        let mut origins = BTreeSet::new();
+        'patients: for patient in candidates {
+            for study in self.studies_of_patient(&patient).await? {
+                if !ours.contains(study.as_str())
+                    && !self.owner_of(&study).await?.is_some_and(|o| o.is(subject))
+                {
+                    continue 'patients;
+                }
+            }
+            origins.insert(patient);
+        }
+        Ok(origins)
     }
 
     async fn erase(
@@ -64,26 +109,15 @@ impl OrthancStore {
         studies: Vec<OrthancStudy>,
         policy: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
-        // Without an issuer the Orthanc patient is exactly the subject; with
-        // one, other issuers' studies may share it (Orthanc removes it by
-        // itself once its last study is gone), and a patient-level link
-        // could point at another issuer's person.
-        let whole_patient = subject.filter(|s| s.issuer().is_none());
-        let mut origin_patients = BTreeSet::new();
-        if let Some(subject) = whole_patient {
-            origin_patients.extend(studies.iter().map(|s| s.patient.clone()));
-            // After an interrupted run the patient may be gone already; its
-            // derived copies still point at the id Orthanc gave it.
-            origin_patients.insert(orthanc_patient_id(subject));
-        }
         let scan = DerivedScan {
             studies: studies.iter().map(|s| s.handle.id().to_string()).collect(),
-            patients: origin_patients,
+            patients: self.origin_patients(subject, &studies).await?,
         };
         // The scan reads only other resources' metadata, so it runs while
         // the subject's studies are being deleted.
-        let (deleted, derived) = tokio::join!(self.delete_studies(&studies), scan.run(self));
-        let mut attempted = deleted?;
+        let (deleted, derived) =
+            tokio::join!(self.delete_studies(&studies, subject), scan.run(self));
+        let (mut attempted, refused) = deleted?;
         let derived = derived?;
         let mut remaining = match subject {
             Some(s) => self.remaining_of_subject(s).await?,
@@ -91,54 +125,53 @@ impl OrthancStore {
                 let mut left = Vec::new();
                 for s in &studies {
                     if self.exists("studies", s.handle.id().as_str()).await? {
-                        left.push(Remnant {
-                            id: s.handle.id().clone(),
-                            kind: ResourceKind::Study,
-                            derived_from: None,
-                        });
+                        left.push(study_remnant(s.handle.id()));
                     }
                 }
                 left
             }
         };
-        if let Some(subject) = whole_patient {
-            // A patient record still there (a study stored meanwhile, an
-            // empty patient kept) is deleted and looked up again.
-            let patients: Vec<_> = remaining
-                .iter()
-                .filter(|r| r.kind == ResourceKind::Patient)
-                .map(|r| r.id.clone())
-                .collect();
-            for patient in &patients {
-                let existed = self.delete("patients", patient.as_str()).await?;
+        // Patient records Orthanc removed with their last study (only the
+        // subject's own, unshared ones, and only when confirmed gone).
+        for patient in &scan.patients {
+            if studies.iter().any(|s| s.patient == *patient)
+                && !self.exists("patients", patient).await?
+            {
                 attempted.push(ErasedItem {
-                    id: patient.clone(),
+                    id: super::orthanc::record_id("GET /patients/{id}", patient)?,
                     kind: ResourceKind::Patient,
-                    already_absent: !existed,
+                    already_absent: false,
                 });
             }
-            if !patients.is_empty() {
-                remaining = self.remaining_of_subject(subject).await?;
-            }
-            // Patient records Orthanc removed with their last study; the
-            // lookup above confirmed they are gone.
-            let mut implicit: Vec<&str> = studies.iter().map(|s| s.patient.as_str()).collect();
-            implicit.sort_unstable();
-            implicit.dedup();
-            for patient in implicit {
-                if !attempted.iter().any(|a| a.id.as_str() == patient) {
-                    attempted.push(ErasedItem {
-                        id: record_id("POST /tools/find (Study)", patient)?,
-                        kind: ResourceKind::Patient,
-                        already_absent: false,
-                    });
-                }
-            }
         }
+        let (erased, left) = self.erase_derived(&scan, derived, policy).await?;
+        attempted.extend(erased);
+        remaining.extend(left);
+        Ok(ErasureReport::reconcile(
+            attempted,
+            refused,
+            Verification::new(remaining),
+        ))
+    }
+
+    /// Deletes (policy `Erase`) or reports the derived copies found; each
+    /// copy's link is looked at once more right before its deletion.
+    async fn erase_derived(
+        &self,
+        scan: &DerivedScan,
+        derived: Vec<Remnant>,
+        policy: DerivedPolicy,
+    ) -> Result<(Vec<ErasedItem>, Vec<Remnant>), StoreError> {
+        let mut erased = Vec::new();
+        let mut left = Vec::new();
         for copy in derived {
             if policy == DerivedPolicy::Erase {
+                if !scan.still_linked(self, copy.id.as_str()).await? {
+                    // Gone, or no longer a copy of the subject's data.
+                    continue;
+                }
                 let existed = self.delete("studies", copy.id.as_str()).await?;
-                attempted.push(ErasedItem {
+                erased.push(ErasedItem {
                     id: copy.id.clone(),
                     kind: ResourceKind::DerivedStudy,
                     already_absent: !existed,
@@ -148,13 +181,9 @@ impl OrthancStore {
                     continue;
                 }
             }
-            remaining.push(copy);
+            left.push(copy);
         }
-        Ok(ErasureReport::reconcile(
-            attempted,
-            Vec::new(),
-            Verification::new(remaining),
-        ))
+        Ok((erased, left))
     }
 }
 
@@ -207,12 +236,7 @@ impl SubjectStore for OrthancStore {
         let mut remaining = self.remaining_of_subject(subject).await?;
         let scan = DerivedScan {
             studies: erased.iter().map(|h| h.id().to_string()).collect(),
-            patients: if subject.issuer().is_none() {
-                // Orthanc names a patient by the SHA-1 of its PatientID.
-                BTreeSet::from([orthanc_patient_id(subject)])
-            } else {
-                BTreeSet::new()
-            },
+            patients: self.origin_patients(Some(subject), &[]).await?,
         };
         remaining.extend(scan.run(self).await?);
         Ok(Verification::new(remaining))

@@ -4,14 +4,25 @@
 //! - Keycloak: `POST /realms/dcm4che/protocol/openid-connect/token`
 //!   (client-credentials grant) → `{"access_token", "expires_in"}`; every
 //!   archive request without a valid bearer token gets 401.
-//! - QIDO-RS `GET {rs}/studies`, WADO-RS `GET {rs}/studies/{uid}`.
+//! - QIDO-RS `GET {rs}/studies` (instances rejected are hidden), WADO-RS
+//!   `GET {rs}/studies/{uid}`; QIDO-RS `GET {rs}/patients`.
+//! - The archive's default views on rejected instances, as AEs of their
+//!   own: `GET /dcm4chee-arc/aets/IOCM_EXPIRED/rs/studies` shows only
+//!   instances rejected with 113039^DCM, `…/IOCM_QUALITY/rs/studies` only
+//!   those rejected with 113001^DCM.
+//! - PatientID matching in QIDO and in `DELETE …/patients/…` ignores case,
+//!   as a database with a case-insensitive collation does: the adapter must
+//!   not trust it.
 //! - `POST {rs}/studies/{uid}/reject/{code}` → 200 `{"count"}`; 404 unknown
 //!   study; 403 `{"errorMessage":"Retention period not yet expired"}` when
 //!   rejecting with 113039^DCM before the study's expiration date.
 //! - `DELETE {arc}/reject/{code}` → 200 `{"deleted"}`: rejected instances
-//!   are deleted permanently (hidden from QIDO until then).
-//! - `DELETE {rs}/studies/{uid}` → 204; 404; 409 `{"errorMessage":"Study is
-//!   not empty"}` while it has instances.
+//!   of the WHOLE archive are deleted permanently (the adapter must never
+//!   call it; the fake keeps it to show what it would destroy).
+//! - `DELETE {rs}/studies/{uid}` (Delete Study Permanently, with the
+//!   default `dcmAllowDeleteStudyPermanently=REJECTED`) → 204, the study
+//!   and its rejected instances gone; 404; 403 `{"errorMessage":"Study is
+//!   not empty"}` while an instance is not rejected.
 //! - `PUT {rs}/studies/{uid}/expire/{YYYYMMDD}` → 204; 404.
 //! - `DELETE {rs}/patients/{id^^^issuer}` → 204; 404; 409
 //!   `{"errorMessage":"Patient having studies can not be deleted"}`.
@@ -42,6 +53,12 @@ pub struct FakeStudy {
     /// (series uid, DICOM bytes, rejected with)
     pub instances: Vec<(String, Vec<u8>, Option<String>)>,
     pub expiration: Option<String>,
+    /// An instance that arrives right after the study is rejected (stored
+    /// meanwhile by a modality): (series uid, DICOM bytes).
+    pub arrives_after_reject: Option<(String, Vec<u8>)>,
+    /// A stale search index: searches other than by Study UID file the
+    /// study under this PatientID, not the one it carries.
+    pub indexed_as: Option<String>,
 }
 
 #[derive(Default)]
@@ -65,6 +82,31 @@ impl FakeDcm4chee {
     }
     pub fn token_url(&self) -> String {
         format!("{}/realms/dcm4che/protocol/openid-connect/token", self.base)
+    }
+
+    /// Rejects every instance of every study of `patient_id` with `code`,
+    /// as an earlier rejection (by anyone) would have.
+    pub fn reject_all_of(&self, patient_id: &str, code: &str) {
+        let mut state = self.state.lock().unwrap();
+        for study in state.studies.values_mut() {
+            if study.patient_id == patient_id {
+                for instance in &mut study.instances {
+                    instance.2 = Some(code.to_owned());
+                }
+            }
+        }
+    }
+
+    /// How many instances (rejected or not) the archive still holds for
+    /// `patient_id`, compared exactly.
+    pub fn instances_of(&self, patient_id: &str) -> usize {
+        let state = self.state.lock().unwrap();
+        state
+            .studies
+            .values()
+            .filter(|s| s.patient_id == patient_id)
+            .map(|s| s.instances.len())
+            .sum()
     }
 
     /// Seeds a study from synthetic instances.
@@ -129,14 +171,46 @@ fn visible(study: &FakeStudy) -> bool {
     study.instances.is_empty() || study.instances.iter().any(|i| i.2.is_none())
 }
 
-async fn qido(State(state): State<Shared>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+/// What an AE's view shows of a study.
+fn shown(study: &FakeStudy, view: Option<&str>) -> bool {
+    match view {
+        None => visible(study),
+        Some(code) => study.instances.iter().any(|i| i.2.as_deref() == Some(code)),
+    }
+}
+
+/// The case-insensitive PatientID match of the fake's "database".
+fn same_id(stored: &str, query: &str) -> bool {
+    stored.eq_ignore_ascii_case(query)
+}
+
+async fn qido(state: State<Shared>, headers: HeaderMap, query: RawQuery) -> Response {
+    qido_view(state, headers, query, None)
+}
+
+async fn qido_expired(state: State<Shared>, headers: HeaderMap, query: RawQuery) -> Response {
+    qido_view(state, headers, query, Some("113039^DCM"))
+}
+
+async fn qido_quality(state: State<Shared>, headers: HeaderMap, query: RawQuery) -> Response {
+    qido_view(state, headers, query, Some("113001^DCM"))
+}
+
+fn parse_query(q: Option<String>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+async fn qido_patients(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     if !authorized(&state, &headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let query = parse_query(q);
     let get = |k: &str| {
         query
             .iter()
@@ -145,16 +219,61 @@ async fn qido(State(state): State<Shared>, headers: HeaderMap, RawQuery(q): RawQ
     };
     let state = state.lock().unwrap();
     let found: Vec<Value> = state
+        .patients
+        .iter()
+        .map(|p| match p.split_once("^^^") {
+            Some((id, issuer)) => (id, Some(issuer)),
+            None => (p.as_str(), None),
+        })
+        .filter(|(id, _)| get("PatientID").is_none_or(|q| same_id(id, &q)))
+        .filter(|(_, i)| get("IssuerOfPatientID").is_none_or(|q| Some(q.as_str()) == *i))
+        .map(|(id, issuer)| {
+            json!({
+                "00100020": {"vr": "LO", "Value": [id]},
+                "00100021": {"vr": "LO", "Value": issuer.iter().collect::<Vec<_>>()},
+            })
+        })
+        .collect();
+    if found.is_empty() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    axum::Json(found).into_response()
+}
+
+fn qido_view(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    view: Option<&str>,
+) -> Response {
+    if !authorized(&state, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let query = parse_query(q);
+    let get = |k: &str| {
+        query
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let state = state.lock().unwrap();
+    let by_uid = get("StudyInstanceUID").is_some();
+    // A search by UID reads the study; other searches read the index.
+    let pid = |s: &FakeStudy| match &s.indexed_as {
+        Some(stale) if !by_uid => stale.clone(),
+        _ => s.patient_id.clone(),
+    };
+    let found: Vec<Value> = state
         .studies
         .iter()
-        .filter(|(_, s)| visible(s))
+        .filter(|(_, s)| shown(s, view))
         .filter(|(uid, _)| get("StudyInstanceUID").is_none_or(|u| &u == *uid))
-        .filter(|(_, s)| get("PatientID").is_none_or(|p| p == s.patient_id))
+        .filter(|(_, s)| get("PatientID").is_none_or(|p| same_id(&pid(s), &p)))
         .filter(|(_, s)| get("IssuerOfPatientID").is_none_or(|i| Some(i) == s.issuer))
         .map(|(uid, s)| {
             json!({
                 "0020000D": {"vr": "UI", "Value": [uid]},
-                "00100020": {"vr": "LO", "Value": [s.patient_id]},
+                "00100020": {"vr": "LO", "Value": [pid(s)]},
                 "00100021": {"vr": "LO", "Value": s.issuer.iter().collect::<Vec<_>>()},
                 "00080020": {"vr": "DA", "Value": [s.date]},
                 "00080061": {"vr": "CS", "Value": [s.modality]},
@@ -223,6 +342,9 @@ async fn reject(
         instance.2 = Some(code.clone());
         count += 1;
     }
+    if let Some((series, bytes)) = study.arrives_after_reject.take() {
+        study.instances.push((series, bytes, None));
+    }
     axum::Json(json!({ "count": count })).into_response()
 }
 
@@ -257,7 +379,9 @@ async fn delete_study(
     let mut state = state.lock().unwrap();
     match state.studies.get(&uid) {
         None => error(StatusCode::NOT_FOUND, "No such study"),
-        Some(s) if !s.instances.is_empty() => error(StatusCode::CONFLICT, "Study is not empty"),
+        Some(s) if s.instances.iter().any(|i| i.2.is_none()) => {
+            error(StatusCode::FORBIDDEN, "Study is not empty")
+        }
         Some(_) => {
             state.studies.remove(&uid);
             StatusCode::NO_CONTENT.into_response()
@@ -292,9 +416,9 @@ async fn delete_patient(
         return StatusCode::UNAUTHORIZED.into_response();
     }
     let mut state = state.lock().unwrap();
-    if !state.patients.contains(&pid) {
+    let Some(pid) = state.patients.iter().find(|p| same_id(p, &pid)).cloned() else {
         return error(StatusCode::NOT_FOUND, "No such patient");
-    }
+    };
     if state.studies.values().any(|s| s.patient == pid) {
         return error(
             StatusCode::CONFLICT,
@@ -325,6 +449,15 @@ pub async fn start() -> FakeDcm4chee {
             put(expire),
         )
         .route(&format!("{rs}/patients/{{pid}}"), delete(delete_patient))
+        .route(&format!("{rs}/patients"), get(qido_patients))
+        .route(
+            "/dcm4chee-arc/aets/IOCM_EXPIRED/rs/studies",
+            get(qido_expired),
+        )
+        .route(
+            "/dcm4chee-arc/aets/IOCM_QUALITY/rs/studies",
+            get(qido_quality),
+        )
         .route("/dcm4chee-arc/reject/{code}", delete(purge))
         .with_state(Arc::clone(&state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
