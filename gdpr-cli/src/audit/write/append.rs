@@ -181,7 +181,11 @@ fn append_batches(
                 first,
                 last,
             } => {
-                if let Err(error) = log.append_batch(&events) {
+                // New subjects' keys first, with one sync for all of them.
+                let keys = log
+                    .keys()
+                    .ensure_keys(events.iter().filter_map(AuditEvent::subject));
+                if let Err(error) = keys.and_then(|_| log.append_batch(&events)) {
                     let records = events.len() as u64;
                     let stop = Stop::Write {
                         error,
