@@ -242,7 +242,7 @@ fn full_disk_reports_the_durable_batches_and_the_failed_one() {
     let batch = scratch.log_len() - before;
 
     let log = Log::new();
-    let input = log.input("many.jsonl", &events(2500));
+    let input = log.input("many.jsonl", &events(8000));
     let limit_kib = (log.log_len() + batch * 3 / 2) / 1024;
     let script = format!(
         "trap '' XFSZ; ulimit -f {limit_kib}; exec \"$0\" audit append \"$1\" --key \"$2\" --input \"$3\""
@@ -277,7 +277,7 @@ fn full_disk_reports_the_durable_batches_and_the_failed_one() {
 
     let o = log.append(&input, &["--skip", "1000"]);
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(log.records(), 2500);
+    assert_eq!(log.records(), 8000);
 }
 
 /// A run killed outright says nothing at the end; its first line names

@@ -1,6 +1,8 @@
 //! `gdpr audit append`: JSON Lines of events into the log, in durable
-//! batches of [`BATCH`] events, parsed on a second thread while the first
-//! seals and writes.
+//! batches of [`BATCH`] events, in a pipeline of three threads: one reads
+//! and parses, one seals and writes a batch ([`AuditLog::stage_batch`])
+//! while the third waits for the previous one to be durable
+//! ([`AuditLog::commit`]) and reports it.
 //!
 //! What was appended is said on every way out: a progress line on standard
 //! error after each durable batch (`appended positions A..=B (input lines
@@ -10,6 +12,7 @@
 //! first line names the `--resume-from-size` that makes a rerun skip
 //! whatever the log holds of its input.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,9 +22,10 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::file_store::FileStore;
-use gdpr_audit::log::AuditLog;
+use gdpr_audit::log::{AuditLog, Staged};
 use gdpr_audit::store::Entry;
 use gdpr_audit::view::RecordView;
+use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 
 use super::event_line::{EventParser, LineFault};
@@ -108,7 +112,15 @@ pub(crate) fn append(args: &AppendArgs) -> Result<ExitCode, Failure> {
     let skip = (args.skip, size - started);
     let (progress, stop) = std::thread::scope(|s| {
         s.spawn(move || read_events(reader, skip, &tx));
-        append_batches(&log, &rx, size)
+        let (ctx, crx) = sync_channel(1);
+        let committer = s.spawn(|| commit_batches(&log, crx, size));
+        let staging = stage_batches(&log, rx, &ctx);
+        drop(ctx);
+        let (progress, failed) = committer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // A failed sync comes before any later failure to stage.
+        (progress, failed.or(staging))
     });
     let checkpoint = log.checkpoint();
     let outcome = match stop {
@@ -125,23 +137,28 @@ pub(crate) fn append(args: &AppendArgs) -> Result<ExitCode, Failure> {
             error,
             first,
             last,
-            records,
+            synced,
         }) => {
-            let batch = failed_batch(&args.dir, progress.next_position());
-            let fate = match batch {
+            let range = match synced {
+                false => format!("the batch of input lines {first}..={last}"),
+                true => {
+                    format!("the batch of input lines {first}..={last} (and any written after it)")
+                }
+            };
+            let fate = match failed_batch(&args.dir, progress.next_position()) {
                 FailedBatch::Absent => format!(
                     "NOT appended (the write was rolled back); after fixing the cause rerun with --skip {}",
                     first - 1
                 ),
                 FailedBatch::Unconfirmed(n) => format!(
-                    "{n} of its {records} records are in the log file but not confirmed durable; after fixing the cause rerun with {resume} (it counts what the log holds)"
+                    "{n} of their records are in the log file but not confirmed durable; after fixing the cause rerun with {resume} (it counts what the log holds)"
                 ),
                 FailedBatch::Unknown => format!(
                     "may be partly in the log (it could not be read back); after fixing the cause rerun with {resume} (it counts what the log holds)"
                 ),
             };
             Failure::Cli(CliError::BadInput(format!(
-                "appending failed: {error}; durably appended: {progress}; the batch of input lines {first}..={last}: {fate}"
+                "appending failed: {error}; durably appended: {progress}; {range}: {fate}"
             )))
         }
     };
@@ -153,27 +170,38 @@ pub(crate) fn append(args: &AppendArgs) -> Result<ExitCode, Failure> {
 
 /// Why appending stopped before the end of the input.
 enum Stop {
-    Input {
-        line: u64,
-        fault: Fault,
-    },
+    /// Line `line` is not an event.
+    Input { line: u64, fault: Fault },
+    /// `--resume-from-size` expected more events than the input has.
     Unskipped(u64),
+    /// Writing (`synced` false) or syncing (true) the batch of input lines
+    /// `first..=last` failed; no later batch was written, except, after a
+    /// failed sync, one staged meanwhile.
     Write {
         error: gdpr_audit::Error,
         first: u64,
         last: u64,
-        records: u64,
+        synced: bool,
     },
 }
 
-/// Appends the batches the reading thread sends, saying after each what is
-/// durable. Returns what was appended and why it stopped early, if it did.
-fn append_batches(
+/// A batch written to the log, waiting for its sync.
+struct Pending {
+    staged: Staged,
+    first: u64,
+    last: u64,
+}
+
+/// Seals and writes the batches the reading thread sends, handing each to
+/// the committing thread; stops at the first failure or bad line.
+fn stage_batches(
     log: &AuditLog<FileStore>,
-    rx: &Receiver<Msg>,
-    base: u64,
-) -> (Progress, Option<Stop>) {
-    let mut progress = Progress::new(base);
+    rx: Receiver<Msg>,
+    ctx: &SyncSender<Pending>,
+) -> Option<Stop> {
+    // Subjects known to have a key: a hash lookup here saves the key
+    // store's keyed hash (HMAC-SHA-256) for all but their first event.
+    let mut known = HashSet::new();
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Batch {
@@ -182,29 +210,77 @@ fn append_batches(
                 last,
             } => {
                 // New subjects' keys first, with one sync for all of them.
-                let keys = log
-                    .keys()
-                    .ensure_keys(events.iter().filter_map(AuditEvent::subject));
-                if let Err(error) = keys.and_then(|_| log.append_batch(&events)) {
-                    let records = events.len() as u64;
-                    let stop = Stop::Write {
-                        error,
-                        first,
-                        last,
-                        records,
-                    };
-                    return (progress, Some(stop));
+                let new: Vec<&PatientId> = events
+                    .iter()
+                    .filter_map(AuditEvent::subject)
+                    .filter(|s| !known.contains(*s))
+                    .collect();
+                let keys = log.keys().ensure_keys(new.iter().copied());
+                known.extend(new.into_iter().cloned());
+                match keys.and_then(|_| log.stage_batch(&events)) {
+                    Ok(staged) => {
+                        if ctx
+                            .send(Pending {
+                                staged,
+                                first,
+                                last,
+                            })
+                            .is_err()
+                        {
+                            // The committing thread stopped: it reports why.
+                            return None;
+                        }
+                    }
+                    Err(error) => {
+                        return Some(Stop::Write {
+                            error,
+                            first,
+                            last,
+                            synced: false,
+                        });
+                    }
                 }
-                progress.durable(events.len() as u64, first, last);
-                say(format_args!("appended {progress}"));
             }
-            Msg::Fault { line, fault } => return (progress, Some(Stop::Input { line, fault })),
-            Msg::End { unskipped: 0 } => return (progress, None),
-            Msg::End { unskipped } => return (progress, Some(Stop::Unskipped(unskipped))),
+            Msg::Fault { line, fault } => return Some(Stop::Input { line, fault }),
+            Msg::End { unskipped: 0 } => return None,
+            Msg::End { unskipped } => return Some(Stop::Unskipped(unskipped)),
         }
     }
     // The reading thread always ends with `Fault` or `End`; it cannot
     // vanish without one unless it panicked, which the scope re-raises.
+    None
+}
+
+/// Waits for each staged batch to be durable, in order, and says so.
+/// Returns what is durable and the failed sync, if one failed.
+fn commit_batches(
+    log: &AuditLog<FileStore>,
+    rx: Receiver<Pending>,
+    base: u64,
+) -> (Progress, Option<Stop>) {
+    let mut progress = Progress::new(base);
+    while let Ok(Pending {
+        staged,
+        first,
+        last,
+    }) = rx.recv()
+    {
+        match log.commit(staged) {
+            Ok(receipts) => {
+                progress.durable(receipts.len() as u64, first, last);
+                say(format_args!("appended {progress}"));
+            }
+            Err(error) => {
+                let stop = Stop::Write {
+                    error,
+                    first,
+                    last,
+                    synced: true,
+                };
+                return (progress, Some(stop));
+            }
+        }
+    }
     (progress, None)
 }
 
