@@ -69,31 +69,39 @@ print(time.perf_counter() - t0)
 PY
 }
 
-# append_seconds BINARY: a fresh log, then the timed append.
+# append_seconds BINARY: a fresh log, then the timed append; prints the
+# wall time and the CPU time (user + system) of the append process.
 append_seconds() {
   rm -rf "$WORK/log" "$WORK/signer.key"
   "$1" audit init "$WORK/log" --key-out "$WORK/signer.key" >/dev/null 2>&1
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$1" audit append "$WORK/log" --key "$WORK/signer.key" --input "$WORK/events.jsonl" >/dev/null 2>"$WORK/stderr" \
-    || { cat "$WORK/stderr" >&2; exit 1; }
-  t1=$(date +%s.%N)
-  python3 -c "print($t1 - $t0)"
+  python3 - "$1" "$WORK" <<'PY'
+import resource, subprocess, sys, time
+gdpr, work = sys.argv[1], sys.argv[2]
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.perf_counter()
+p = subprocess.run([gdpr, "audit", "append", f"{work}/log", "--key", f"{work}/signer.key",
+                    "--input", f"{work}/events.jsonl"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+t1 = time.perf_counter()
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+if p.returncode != 0:
+    sys.exit(p.stderr.decode(errors="replace"))
+print(t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+PY
 }
 
 echo "== $EVENTS events, $(wc -c <"$WORK/events.jsonl") bytes of JSON lines, $RUNS rounds"
 RATIOS=()
 for r in $(seq "$RUNS"); do
   raw=$(raw_seconds)
-  ours=$(append_seconds "$GDPR")
+  read -r ours cpu <<<"$(append_seconds "$GDPR")"
   line=$(python3 -c "n=$EVENTS; r=$raw; o=$ours; print(f'{n/r:9.0f} {n/o:9.0f} {r/o:5.2f}')")
   read -r raw_eps our_eps ratio <<<"$line"
   extra=""
   if [[ -n "${BEFORE:-}" ]]; then
-    before=$(append_seconds "$BEFORE")
-    extra=$(python3 -c "n=$EVENTS; r=$raw; b=$before; print(f' | before {n/b:9.0f}/s ({r/b:4.2f}x)')")
+    read -r before bcpu <<<"$(append_seconds "$BEFORE")"
+    extra=$(python3 -c "n=$EVENTS; r=$raw; b=$before; print(f' | before {n/b:9.0f}/s ({r/b:4.2f}x, CPU {$bcpu:.2f} s)')")
   fi
-  echo "round $r: raw write+fdatasync/1000 ${raw_eps}/s | gdpr audit append ${our_eps}/s -> ${ratio}x${extra}"
+  echo "round $r: raw write+fdatasync/1000 ${raw_eps}/s | gdpr audit append ${our_eps}/s (CPU ${cpu:0:4} s) -> ${ratio}x${extra}"
   RATIOS+=("$ratio")
 done
 python3 -c "import statistics as s; r=[float(x) for x in '${RATIOS[*]}'.split()]; print(f'ratio gdpr/raw: median {s.median(r):.2f}x, min {min(r):.2f}x, max {max(r):.2f}x')"
