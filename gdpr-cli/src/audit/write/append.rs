@@ -414,3 +414,43 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead + Send>, Failure> {
 fn say(args: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{args}");
 }
+
+#[cfg(test)]
+mod tests {
+    use gdpr_audit::keystore::KeyStore;
+    use gdpr_audit::log::CheckpointPolicy;
+    use gdpr_audit::signing::Signer;
+
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../../../docs/samples/audit-events.jsonl");
+
+    /// The read-back after a failed append tells records beyond the
+    /// durable ones from none, and an unreadable log from both.
+    #[test]
+    fn failed_batch_reads_back_what_the_log_file_holds() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("log");
+        let log = AuditLog::open(
+            FileStore::open(&dir, true).unwrap(),
+            KeyStore::create(FileStore::keys_path(&dir)).unwrap(),
+            Signer::generate("test/audit").unwrap(),
+            CheckpointPolicy::default(),
+        )
+        .unwrap();
+        let mut parser = EventParser::default();
+        let events: Vec<AuditEvent> = SAMPLE
+            .lines()
+            .cycle()
+            .take(5)
+            .map(|l| parser.parse(l.as_bytes(), Timestamp::now).unwrap())
+            .collect();
+        log.append_batch(&events).unwrap();
+        assert_eq!(failed_batch(&dir, 5), FailedBatch::Absent);
+        assert_eq!(failed_batch(&dir, 3), FailedBatch::Unconfirmed(2));
+        assert_eq!(
+            failed_batch(&tmp.path().join("missing"), 0),
+            FailedBatch::Unknown
+        );
+    }
+}
