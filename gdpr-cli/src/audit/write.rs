@@ -17,6 +17,7 @@ use crate::error::CliError;
 mod append;
 mod event_line;
 mod lines;
+mod pipeline;
 mod progress;
 
 pub(super) use append::{AppendArgs, append};

@@ -1,8 +1,5 @@
 //! `gdpr audit append`: JSON Lines of events into the log, in durable
-//! batches of [`BATCH`] events, in a pipeline of three threads: one reads
-//! and parses, one seals and writes a batch ([`AuditLog::stage_batch`])
-//! while the third waits for the previous one to be durable
-//! ([`AuditLog::commit`]) and reports it.
+//! batches of 1,000 (the threads that do it: [`super::pipeline`]).
 //!
 //! What was appended is said on every way out: a progress line on standard
 //! error after each durable batch (`appended positions A..=B (input lines
@@ -12,30 +9,20 @@
 //! first line names the `--resume-from-size` that makes a rerun skip
 //! whatever the log holds of its input.
 
-use std::collections::HashSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::event::AuditEvent;
 use gdpr_audit::file_store::FileStore;
-use gdpr_audit::log::{AuditLog, Staged};
 use gdpr_audit::store::Entry;
 use gdpr_audit::view::RecordView;
-use gdpr_core::subject::PatientId;
-use jiff::Timestamp;
 
-use super::event_line::{EventParser, LineFault};
-use super::lines::{LineError, Lines};
-use super::progress::{FailedBatch, Progress};
+use super::pipeline::{self, Stop};
+use super::progress::{FailedBatch, Progress, say};
 use crate::audit::{Failure, bad, open_log};
 use crate::error::CliError;
-
-/// Events per durable batch (one `pwrite` and one `fdatasync`).
-const BATCH: usize = 1000;
 
 /// Arguments of `gdpr audit append`.
 #[derive(Debug, clap::Args)]
@@ -59,36 +46,6 @@ pub(crate) struct AppendArgs {
     resume_from_size: Option<u64>,
 }
 
-/// What the reading thread hands over.
-enum Msg {
-    /// Parsed events from input lines `first..=last`.
-    Batch {
-        events: Vec<AuditEvent>,
-        first: u64,
-        last: u64,
-    },
-    /// Line `line` is not an event (the events before it were sent).
-    Fault { line: u64, fault: Fault },
-    /// The input ended; `unskipped` events that `--resume-from-size` meant
-    /// to skip were not there.
-    End { unskipped: u64 },
-}
-
-/// Why an input line was refused.
-enum Fault {
-    Event(LineFault),
-    Read(LineError),
-}
-
-impl std::fmt::Display for Fault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Event(e) => e.fmt(f),
-            Self::Read(e) => e.fmt(f),
-        }
-    }
-}
-
 /// Runs `gdpr audit append`.
 pub(crate) fn append(args: &AppendArgs) -> Result<ExitCode, Failure> {
     let log = open_log(&args.dir, &args.key)?;
@@ -108,20 +65,7 @@ pub(crate) fn append(args: &AppendArgs) -> Result<ExitCode, Failure> {
     say(format_args!(
         "appending to a log of {size} records; if this run is interrupted, rerun it with {resume}"
     ));
-    let (tx, rx) = sync_channel(4);
-    let skip = (args.skip, size - started);
-    let (progress, stop) = std::thread::scope(|s| {
-        s.spawn(move || read_events(reader, skip, &tx));
-        let (ctx, crx) = sync_channel(1);
-        let committer = s.spawn(|| commit_batches(&log, crx, size));
-        let staging = stage_batches(&log, rx, &ctx);
-        drop(ctx);
-        let (progress, failed) = committer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // A failed sync comes before any later failure to stage.
-        (progress, failed.or(staging))
-    });
+    let (progress, stop) = pipeline::run(&log, reader, (args.skip, size - started));
     let checkpoint = log.checkpoint();
     let outcome = match stop {
         None => return finish(&progress, checkpoint),
@@ -166,184 +110,6 @@ pub(crate) fn append(args: &AppendArgs) -> Result<ExitCode, Failure> {
         Ok(_) => outcome,
         Err(e) => with_note(outcome, &format!("; no checkpoint was written: {e}")),
     })
-}
-
-/// Why appending stopped before the end of the input.
-enum Stop {
-    /// Line `line` is not an event.
-    Input { line: u64, fault: Fault },
-    /// `--resume-from-size` expected more events than the input has.
-    Unskipped(u64),
-    /// Writing (`synced` false) or syncing (true) the batch of input lines
-    /// `first..=last` failed; no later batch was written, except, after a
-    /// failed sync, one staged meanwhile.
-    Write {
-        error: gdpr_audit::Error,
-        first: u64,
-        last: u64,
-        synced: bool,
-    },
-}
-
-/// A batch written to the log, waiting for its sync.
-struct Pending {
-    staged: Staged,
-    first: u64,
-    last: u64,
-}
-
-/// Seals and writes the batches the reading thread sends, handing each to
-/// the committing thread; stops at the first failure or bad line.
-fn stage_batches(
-    log: &AuditLog<FileStore>,
-    rx: Receiver<Msg>,
-    ctx: &SyncSender<Pending>,
-) -> Option<Stop> {
-    // Subjects known to have a key: a hash lookup here saves the key
-    // store's keyed hash (HMAC-SHA-256) for all but their first event.
-    let mut known = HashSet::new();
-    while let Ok(msg) = rx.recv() {
-        match msg {
-            Msg::Batch {
-                events,
-                first,
-                last,
-            } => {
-                // New subjects' keys first, with one sync for all of them.
-                let new: Vec<&PatientId> = events
-                    .iter()
-                    .filter_map(AuditEvent::subject)
-                    .filter(|s| !known.contains(*s))
-                    .collect();
-                let keys = log.keys().ensure_keys(new.iter().copied());
-                known.extend(new.into_iter().cloned());
-                match keys.and_then(|_| log.stage_batch(&events)) {
-                    Ok(staged) => {
-                        if ctx
-                            .send(Pending {
-                                staged,
-                                first,
-                                last,
-                            })
-                            .is_err()
-                        {
-                            // The committing thread stopped: it reports why.
-                            return None;
-                        }
-                    }
-                    Err(error) => {
-                        return Some(Stop::Write {
-                            error,
-                            first,
-                            last,
-                            synced: false,
-                        });
-                    }
-                }
-            }
-            Msg::Fault { line, fault } => return Some(Stop::Input { line, fault }),
-            Msg::End { unskipped: 0 } => return None,
-            Msg::End { unskipped } => return Some(Stop::Unskipped(unskipped)),
-        }
-    }
-    // The reading thread always ends with `Fault` or `End`; it cannot
-    // vanish without one unless it panicked, which the scope re-raises.
-    None
-}
-
-/// Waits for each staged batch to be durable, in order, and says so.
-/// Returns what is durable and the failed sync, if one failed.
-fn commit_batches(
-    log: &AuditLog<FileStore>,
-    rx: Receiver<Pending>,
-    base: u64,
-) -> (Progress, Option<Stop>) {
-    let mut progress = Progress::new(base);
-    while let Ok(Pending {
-        staged,
-        first,
-        last,
-    }) = rx.recv()
-    {
-        match log.commit(staged) {
-            Ok(receipts) => {
-                progress.durable(receipts.len() as u64, first, last);
-                say(format_args!("appended {progress}"));
-            }
-            Err(error) => {
-                let stop = Stop::Write {
-                    error,
-                    first,
-                    last,
-                    synced: true,
-                };
-                return (progress, Some(stop));
-            }
-        }
-    }
-    (progress, None)
-}
-
-/// Reads, skips and parses the input, sending batches of events; stops at
-/// the first bad line or when the receiver is gone.
-fn read_events(reader: impl BufRead, (skip_lines, skip_events): (u64, u64), tx: &SyncSender<Msg>) {
-    let mut lines = Lines::new(reader);
-    let mut parser = EventParser::default();
-    let mut events = Vec::with_capacity(BATCH);
-    let (mut first, mut last) = (0, 0);
-    let mut unskipped = skip_events;
-    let fault = loop {
-        let (n, line) = match lines.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break None,
-            Err(e) => break Some((lines.number(), Fault::Read(e))),
-        };
-        if n <= skip_lines || line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if unskipped > 0 {
-            unskipped -= 1;
-            continue;
-        }
-        match parser.parse(line, Timestamp::now) {
-            Ok(event) => {
-                if events.is_empty() {
-                    first = n;
-                }
-                events.push(event);
-                last = n;
-            }
-            Err(e) => break Some((n, Fault::Event(e))),
-        }
-        if events.len() == BATCH {
-            let events = std::mem::replace(&mut events, Vec::with_capacity(BATCH));
-            if tx
-                .send(Msg::Batch {
-                    events,
-                    first,
-                    last,
-                })
-                .is_err()
-            {
-                return;
-            }
-        }
-    };
-    if !events.is_empty()
-        && tx
-            .send(Msg::Batch {
-                events,
-                first,
-                last,
-            })
-            .is_err()
-    {
-        return;
-    }
-    let _ = tx.send(match fault {
-        Some((line, fault)) => Msg::Fault { line, fault },
-        None => Msg::End { unskipped },
-    });
 }
 
 /// The success summary on standard output.
@@ -410,17 +176,15 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead + Send>, Failure> {
     Ok(Box::new(BufReader::with_capacity(256 * 1024, reader)))
 }
 
-/// A line on standard error; a closed standard error does not stop the run.
-fn say(args: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "{args}");
-}
-
 #[cfg(test)]
 mod tests {
+    use gdpr_audit::event::AuditEvent;
     use gdpr_audit::keystore::KeyStore;
-    use gdpr_audit::log::CheckpointPolicy;
+    use gdpr_audit::log::{AuditLog, CheckpointPolicy};
     use gdpr_audit::signing::Signer;
+    use jiff::Timestamp;
 
+    use super::super::event_line::EventParser;
     use super::*;
 
     const SAMPLE: &str = include_str!("../../../../docs/samples/audit-events.jsonl");

@@ -3,6 +3,7 @@
 //! bad line, on a failed write.
 
 use std::fmt;
+use std::io::Write;
 
 /// Records appended by this run and the input lines they cover.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +71,11 @@ pub(crate) enum FailedBatch {
     Unconfirmed(u64),
     /// The log could not be read back.
     Unknown,
+}
+
+/// A line on standard error; a closed standard error does not stop the run.
+pub(crate) fn say(args: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{args}");
 }
 
 #[cfg(test)]
