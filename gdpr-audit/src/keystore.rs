@@ -231,10 +231,47 @@ impl KeyStore {
             key_id: random_id()?,
             key: DataKey::random()?,
         };
-        self.append_entry(&index, &entry)?;
+        self.append_entries(&[(index, entry.clone())])?;
         self.by_id.insert(entry.key_id, index);
         self.by_index.insert(index, entry.clone());
         Ok((entry.key_id, entry.key))
+    }
+
+    /// Creates the keys of those `subjects` that have none, stored with one
+    /// `write` and one `fdatasync` for all of them (appending a batch of
+    /// events about many new subjects would otherwise pay one sync each).
+    /// Returns how many keys were created.
+    ///
+    /// # Errors
+    /// [`Error::Random`]; [`Error::Io`] if the keys cannot be stored (then
+    /// none was added).
+    pub fn ensure_keys<'a>(
+        &mut self,
+        subjects: impl IntoIterator<Item = &'a PatientId>,
+    ) -> Result<usize, Error> {
+        let mut new: Vec<([u8; 32], Entry)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for subject in subjects {
+            let index = self.blind(subject);
+            if self.by_index.contains_key(&index) || !seen.insert(index) {
+                continue;
+            }
+            let entry = Entry {
+                key_id: random_id()?,
+                key: DataKey::random()?,
+            };
+            new.push((index, entry));
+        }
+        if new.is_empty() {
+            return Ok(0);
+        }
+        self.append_entries(&new)?;
+        let created = new.len();
+        for (index, entry) in new {
+            self.by_id.insert(entry.key_id, index);
+            self.by_index.insert(index, entry);
+        }
+        Ok(created)
     }
 
     /// The key for events without a data subject.
@@ -304,11 +341,13 @@ impl KeyStore {
         bytes
     }
 
-    /// Appends one entry durably at the end of the complete entries
-    /// (overwriting a torn one), then `fdatasync`.
-    fn append_entry(&self, index: &[u8; 32], entry: &Entry) -> Result<(), Error> {
-        let mut bytes = Zeroizing::new(Vec::with_capacity(ENTRY_LEN));
-        Self::entry_bytes(index, entry, &mut bytes);
+    /// Appends entries durably at the end of the complete entries
+    /// (overwriting a torn one), then `fdatasync` (once).
+    fn append_entries(&self, entries: &[([u8; 32], Entry)]) -> Result<(), Error> {
+        let mut bytes = Zeroizing::new(Vec::with_capacity(entries.len() * ENTRY_LEN));
+        for (index, entry) in entries {
+            Self::entry_bytes(index, entry, &mut bytes);
+        }
         let at = (HEADER_LEN + self.by_index.len() * ENTRY_LEN) as u64;
         let f = OpenOptions::new()
             .write(true)
@@ -316,7 +355,7 @@ impl KeyStore {
             .map_err(|e| Error::io(&self.path, e))?;
         f.write_all_at(&bytes, at)
             .map_err(|e| Error::io(&self.path, e))?;
-        f.set_len(at + ENTRY_LEN as u64)
+        f.set_len(at + bytes.len() as u64)
             .map_err(|e| Error::io(&self.path, e))?;
         f.sync_data().map_err(|e| Error::io(&self.path, e))
     }
@@ -355,6 +394,28 @@ pub(crate) fn sync_dir(path: &Path) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ensure_keys_adds_the_missing_ones_once_and_they_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let mut ks = KeyStore::create(&path).unwrap();
+        let ids: Vec<PatientId> = (0..5)
+            .map(|i| PatientId::new(format!("P-{i}")).unwrap())
+            .collect();
+        let (k0, _) = ks.key_for(&ids[0]).unwrap();
+        let twice = ids.iter().chain(&ids);
+        assert_eq!(ks.ensure_keys(twice).unwrap(), 4);
+        assert_eq!(ks.ensure_keys(&ids).unwrap(), 0);
+        let found: Vec<_> = ids.iter().map(|p| ks.find(p).unwrap()).collect();
+        assert_eq!(found[0], k0);
+        let reopened = KeyStore::open(&path).unwrap();
+        for (p, id) in ids.iter().zip(&found) {
+            assert_eq!(reopened.find(p), Some(*id));
+        }
+        let len = fs::metadata(&path).unwrap().len() as usize;
+        assert_eq!(len, HEADER_LEN + 5 * ENTRY_LEN);
+    }
 
     #[test]
     fn keys_persist_and_erasure_is_durable() {

@@ -17,7 +17,7 @@ use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
 use crate::seal::{KeyId, PersonalFields, ToSeal, seal_all};
 use crate::signing::Signer;
-use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, hex};
+use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, Ticket, hex};
 use crate::verify::LogVerifier;
 use crate::view::RecordView;
 
@@ -53,6 +53,27 @@ pub struct Receipt {
     pub position: u64,
     /// Its RFC 9162 leaf hash.
     pub leaf_hash: Hash,
+}
+
+/// A batch written by [`AuditLog::stage_batch`] but not yet durable; its
+/// receipts come from [`AuditLog::commit`].
+#[derive(Debug)]
+#[must_use = "commit it: nothing is acknowledged before"]
+pub struct Staged {
+    ticket: Ticket,
+    receipts: Vec<Receipt>,
+}
+
+impl Staged {
+    /// The number of records in the batch.
+    pub fn len(&self) -> usize {
+        self.receipts.len()
+    }
+
+    /// Whether the batch holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.receipts.is_empty()
+    }
 }
 
 #[derive(Debug)]
@@ -198,13 +219,35 @@ impl<S: AuditStore> AuditLog<S> {
     /// (a subject id that could not be read back); [`Error::Io`] if they
     /// could not be stored. Either way none was appended.
     pub fn append_batch(&self, events: &[AuditEvent]) -> Result<Vec<Receipt>, Error> {
-        events.iter().try_for_each(AuditEvent::check)?;
-        self.append_checked(events)
+        let staged = self.stage_batch(events)?;
+        self.commit(staged)
     }
 
     /// [`AuditLog::append_batch`] for events already checked. Tests call it
     /// directly to write records the way versions before the check did.
+    #[cfg(test)]
     pub(crate) fn append_checked(&self, events: &[AuditEvent]) -> Result<Vec<Receipt>, Error> {
+        let staged = self.stage_checked(events)?;
+        self.commit(staged)
+    }
+
+    /// The first half of [`AuditLog::append_batch`]: checks, seals, chains
+    /// and writes `events` after everything staged before, without waiting
+    /// for them to be durable, so that a bulk writer can prepare the next
+    /// batch while this one syncs. Nothing is acknowledged until
+    /// [`AuditLog::commit`] returns the receipts.
+    ///
+    /// # Errors
+    /// [`Error::Core`] if an event breaks a rule of [`AuditEvent::check`];
+    /// [`Error::Io`] if they could not be written. Either way none was
+    /// appended.
+    pub fn stage_batch(&self, events: &[AuditEvent]) -> Result<Staged, Error> {
+        events.iter().try_for_each(AuditEvent::check)?;
+        self.stage_checked(events)
+    }
+
+    /// [`AuditLog::stage_batch`] without the checks.
+    fn stage_checked(&self, events: &[AuditEvent]) -> Result<Staged, Error> {
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * events.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
@@ -272,8 +315,18 @@ impl<S: AuditStore> AuditLog<S> {
             }
             (ticket, receipts)
         };
-        self.store.commit(ticket)?;
-        Ok(receipts)
+        Ok(Staged { ticket, receipts })
+    }
+
+    /// Waits until a staged batch (and everything staged before it) is
+    /// durable, and returns its receipts.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the sync fails: the batch may or may not be in the
+    /// log after a restart, and the store refuses appends until reopened.
+    pub fn commit(&self, staged: Staged) -> Result<Vec<Receipt>, Error> {
+        self.store.commit(staged.ticket)?;
+        Ok(staged.receipts)
     }
 
     /// Writes a signed checkpoint of the current state (unless the last

@@ -71,16 +71,7 @@ enum AuditCommand {
         origin: String,
     },
     /// Append events (JSON Lines of audit events; `recorded` defaults to now).
-    Append {
-        /// The log directory.
-        dir: PathBuf,
-        /// The secret signing key.
-        #[arg(long)]
-        key: PathBuf,
-        /// Input file, or `-` for standard input.
-        #[arg(long, default_value = "-")]
-        input: String,
-    },
+    Append(write::AppendArgs),
     /// Write a signed checkpoint and print it.
     Checkpoint {
         /// The log directory.
@@ -356,7 +347,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             key_out,
             origin,
         } => init(&dir, &key_out, &origin),
-        AuditCommand::Append { dir, key, input } => append(&dir, &key, &input),
+        AuditCommand::Append(args) => append(&args),
         AuditCommand::Checkpoint { dir, key } => {
             let note = open_log(&dir, &key)?.checkpoint()?;
             print!("{note}");

@@ -1,21 +1,26 @@
 //! `gdpr audit init` and `gdpr audit append`.
 
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
 
-use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::event::AuditEvent;
 use gdpr_audit::file_store::FileStore;
 use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::signing::Signer;
-use serde_json::json;
 
-use super::{Failure, bad, open_log, sanitize};
+use super::{Failure, bad};
 use crate::error::CliError;
+
+mod append;
+mod event_line;
+mod lines;
+mod pipeline;
+mod progress;
+
+pub(super) use append::{AppendArgs, append};
 
 pub(super) fn init(dir: &Path, key_out: &Path, origin: &str) -> Result<ExitCode, Failure> {
     if FileStore::log_path(dir).exists() {
@@ -97,65 +102,4 @@ fn create_log(dir: &Path, signer: Signer, verifier: &str) -> Result<(), Failure>
     let log = AuditLog::open(store, keys, signer, CheckpointPolicy::default())?;
     log.checkpoint()?;
     Ok(())
-}
-
-pub(super) fn append(dir: &Path, key: &Path, input: &str) -> Result<ExitCode, Failure> {
-    let log = open_log(dir, key)?;
-    let reader: Box<dyn Read> = if input == "-" {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(fs::File::open(input).map_err(|source| {
-            Failure::Cli(CliError::Io {
-                path: input.to_owned(),
-                source,
-            })
-        })?)
-    };
-    let tty = std::io::stderr().is_terminal();
-    let mut events = Vec::new();
-    for (n, line) in BufReader::new(reader).lines().enumerate() {
-        let line = line.map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut value: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| bad(format!("line {}: {}", n + 1, sanitize(&e.to_string()))))?;
-        if let Some(obj) = value.as_object_mut() {
-            obj.entry("recorded")
-                .or_insert_with(|| json!(jiff::Timestamp::now().to_string()));
-        }
-        let event: AuditEvent = serde_json::from_value(value).map_err(|e| {
-            bad(format!(
-                "line {}: {} (nothing was appended)",
-                n + 1,
-                sanitize(&e.to_string())
-            ))
-        })?;
-        events.push(event);
-    }
-    let mut first = None;
-    let mut last = None;
-    let mut done = 0usize;
-    for chunk in events.chunks(1000) {
-        let receipts = log.append_batch(chunk)?;
-        done += chunk.len();
-        first = first.or(receipts.first().map(|r| r.position));
-        last = receipts.last().map(|r| r.position).or(last);
-        if tty && events.len() > 5000 {
-            eprint!("\rappended {done} of {}", events.len());
-        }
-    }
-    if tty && events.len() > 5000 {
-        eprintln!();
-    }
-    let note = log.checkpoint()?;
-    let size = Checkpoint::parse_unverified(&note)?.0.size();
-    match (first, last) {
-        (Some(a), Some(b)) => println!(
-            "appended {} records (positions {a}..={b}); checkpoint at size {size}",
-            events.len()
-        ),
-        _ => println!("appended 0 records; checkpoint at size {size}"),
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,254 @@
+//! The threads of `gdpr audit append`: one reads and parses, one seals and
+//! writes a batch ([`AuditLog::stage_batch`]) while the third waits for the
+//! previous one to be durable ([`AuditLog::commit`]) and says so. Every
+//! channel is dropped on every way out, so no thread is left blocked.
+
+use std::collections::HashSet;
+use std::io::BufRead;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use gdpr_audit::event::AuditEvent;
+use gdpr_audit::file_store::FileStore;
+use gdpr_audit::log::{AuditLog, Staged};
+use gdpr_core::subject::PatientId;
+use jiff::Timestamp;
+
+use super::event_line::{EventParser, LineFault};
+use super::lines::{LineError, Lines};
+use super::progress::{Progress, say};
+
+/// Events per durable batch (one `pwrite` and one `fdatasync`).
+const BATCH: usize = 1000;
+
+/// Appends the events of `reader` to `log` (after skipping `skip.0` lines
+/// and then `skip.1` events): reads and parses on one thread, seals and
+/// writes on another while a third waits for each batch to be durable.
+/// Returns what is durable and why it stopped early, if it did.
+pub(crate) fn run(
+    log: &AuditLog<FileStore>,
+    reader: impl BufRead + Send,
+    skip: (u64, u64),
+) -> (Progress, Option<Stop>) {
+    let base = log.len();
+    let (tx, rx) = sync_channel(4);
+    std::thread::scope(|s| {
+        s.spawn(move || read_events(reader, skip, &tx));
+        let (ctx, crx) = sync_channel(1);
+        let committer = s.spawn(|| commit_batches(log, crx, base));
+        let staging = stage_batches(log, rx, &ctx);
+        drop(ctx);
+        let (progress, failed) = committer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // A failed sync comes before any later failure to stage.
+        (progress, failed.or(staging))
+    })
+}
+
+/// What the reading thread hands over.
+enum Msg {
+    /// Parsed events from input lines `first..=last`.
+    Batch {
+        events: Vec<AuditEvent>,
+        first: u64,
+        last: u64,
+    },
+    /// Line `line` is not an event (the events before it were sent).
+    Fault { line: u64, fault: Fault },
+    /// The input ended; `unskipped` events that `--resume-from-size` meant
+    /// to skip were not there.
+    End { unskipped: u64 },
+}
+
+/// Why an input line was refused.
+pub(crate) enum Fault {
+    Event(LineFault),
+    Read(LineError),
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Event(e) => e.fmt(f),
+            Self::Read(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Why appending stopped before the end of the input.
+pub(crate) enum Stop {
+    /// Line `line` is not an event.
+    Input { line: u64, fault: Fault },
+    /// `--resume-from-size` expected more events than the input has.
+    Unskipped(u64),
+    /// Writing (`synced` false) or syncing (true) the batch of input lines
+    /// `first..=last` failed; no later batch was written, except, after a
+    /// failed sync, one staged meanwhile.
+    Write {
+        error: gdpr_audit::Error,
+        first: u64,
+        last: u64,
+        synced: bool,
+    },
+}
+
+/// A batch written to the log, waiting for its sync.
+struct Pending {
+    staged: Staged,
+    first: u64,
+    last: u64,
+}
+
+/// Seals and writes the batches the reading thread sends, handing each to
+/// the committing thread; stops at the first failure or bad line.
+fn stage_batches(
+    log: &AuditLog<FileStore>,
+    rx: Receiver<Msg>,
+    ctx: &SyncSender<Pending>,
+) -> Option<Stop> {
+    // Subjects known to have a key: a hash lookup here saves the key
+    // store's keyed hash (HMAC-SHA-256) for all but their first event.
+    let mut known = HashSet::new();
+    while let Ok(msg) = rx.recv() {
+        match msg {
+            Msg::Batch {
+                events,
+                first,
+                last,
+            } => {
+                // New subjects' keys first, with one sync for all of them.
+                let new: Vec<&PatientId> = events
+                    .iter()
+                    .filter_map(AuditEvent::subject)
+                    .filter(|s| !known.contains(*s))
+                    .collect();
+                let keys = log.keys().ensure_keys(new.iter().copied());
+                known.extend(new.into_iter().cloned());
+                match keys.and_then(|_| log.stage_batch(&events)) {
+                    Ok(staged) => {
+                        if ctx
+                            .send(Pending {
+                                staged,
+                                first,
+                                last,
+                            })
+                            .is_err()
+                        {
+                            // The committing thread stopped: it reports why.
+                            return None;
+                        }
+                    }
+                    Err(error) => {
+                        return Some(Stop::Write {
+                            error,
+                            first,
+                            last,
+                            synced: false,
+                        });
+                    }
+                }
+            }
+            Msg::Fault { line, fault } => return Some(Stop::Input { line, fault }),
+            Msg::End { unskipped: 0 } => return None,
+            Msg::End { unskipped } => return Some(Stop::Unskipped(unskipped)),
+        }
+    }
+    // The reading thread always ends with `Fault` or `End`; it cannot
+    // vanish without one unless it panicked, which the scope re-raises.
+    None
+}
+
+/// Waits for each staged batch to be durable, in order, and says so.
+/// Returns what is durable and the failed sync, if one failed.
+fn commit_batches(
+    log: &AuditLog<FileStore>,
+    rx: Receiver<Pending>,
+    base: u64,
+) -> (Progress, Option<Stop>) {
+    let mut progress = Progress::new(base);
+    while let Ok(Pending {
+        staged,
+        first,
+        last,
+    }) = rx.recv()
+    {
+        match log.commit(staged) {
+            Ok(receipts) => {
+                progress.durable(receipts.len() as u64, first, last);
+                say(format_args!("appended {progress}"));
+            }
+            Err(error) => {
+                let stop = Stop::Write {
+                    error,
+                    first,
+                    last,
+                    synced: true,
+                };
+                return (progress, Some(stop));
+            }
+        }
+    }
+    (progress, None)
+}
+
+/// Reads, skips and parses the input, sending batches of events; stops at
+/// the first bad line or when the receiver is gone.
+fn read_events(reader: impl BufRead, (skip_lines, skip_events): (u64, u64), tx: &SyncSender<Msg>) {
+    let mut lines = Lines::new(reader);
+    let mut parser = EventParser::default();
+    let mut events = Vec::with_capacity(BATCH);
+    let (mut first, mut last) = (0, 0);
+    let mut unskipped = skip_events;
+    let fault = loop {
+        let (n, line) = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break None,
+            Err(e) => break Some((lines.number(), Fault::Read(e))),
+        };
+        if n <= skip_lines || line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if unskipped > 0 {
+            unskipped -= 1;
+            continue;
+        }
+        match parser.parse(line, Timestamp::now) {
+            Ok(event) => {
+                if events.is_empty() {
+                    first = n;
+                }
+                events.push(event);
+                last = n;
+            }
+            Err(e) => break Some((n, Fault::Event(e))),
+        }
+        if events.len() == BATCH {
+            let events = std::mem::replace(&mut events, Vec::with_capacity(BATCH));
+            if tx
+                .send(Msg::Batch {
+                    events,
+                    first,
+                    last,
+                })
+                .is_err()
+            {
+                return;
+            }
+        }
+    };
+    if !events.is_empty()
+        && tx
+            .send(Msg::Batch {
+                events,
+                first,
+                last,
+            })
+            .is_err()
+    {
+        return;
+    }
+    let _ = tx.send(match fault {
+        Some((line, fault)) => Msg::Fault { line, fault },
+        None => Msg::End { unskipped },
+    });
+}
