@@ -246,3 +246,97 @@ fn burned_in_suspects_are_refused_or_quarantined_with_exit_1() {
     assert!(r2.contains("\"status\":\"quarantined\""), "{r2}");
     assert!(tmp.path().join("o2/quarantine").is_dir());
 }
+
+fn no_outputs(dir: &Path) -> bool {
+    !dir.exists() || std::fs::read_dir(dir).unwrap().next().is_none()
+}
+
+#[test]
+fn the_report_never_follows_a_link_and_is_made_private_before_any_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
+    study(&tmp.path().join("in"), 2);
+    let base = ["dicom", "deidentify", "--key-file", "k"];
+
+    // A link planted at the report path: refused, its target untouched.
+    std::fs::write(tmp.path().join("victim"), "keep me").unwrap();
+    std::os::unix::fs::symlink("victim", tmp.path().join("r.jsonl")).unwrap();
+    let linked = gdpr(
+        &[&base[..], &["--report", "r.jsonl", "--out", "o1", "in"]].concat(),
+        tmp.path(),
+    );
+    assert_eq!(linked.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&linked.stderr).contains("--report"));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("victim")).unwrap(),
+        "keep me"
+    );
+    assert!(
+        no_outputs(&tmp.path().join("o1")),
+        "outputs before the report"
+    );
+
+    // An unwritable report path fails before any output is written.
+    let missing = gdpr(
+        &[
+            &base[..],
+            &["--report", "no/such/dir/r", "--out", "o2", "in"],
+        ]
+        .concat(),
+        tmp.path(),
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        no_outputs(&tmp.path().join("o2")),
+        "outputs before the report"
+    );
+
+    // An existing world-readable report becomes 0600.
+    std::fs::write(tmp.path().join("old.jsonl"), "stale").unwrap();
+    std::fs::set_permissions(
+        tmp.path().join("old.jsonl"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let ok = gdpr(
+        &[&base[..], &["--report", "old.jsonl", "--out", "o3", "in"]].concat(),
+        tmp.path(),
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    let meta = std::fs::metadata(tmp.path().join("old.jsonl")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let report = std::fs::read_to_string(tmp.path().join("old.jsonl")).unwrap();
+    assert!(!report.contains("stale") && report.lines().count() == 2);
+}
+
+#[test]
+fn absurd_jobs_and_an_output_folder_inside_the_input_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
+    study(&tmp.path().join("in"), 1);
+    let base = ["dicom", "deidentify", "--key-file", "k"];
+    let started = std::time::Instant::now();
+    let jobs = gdpr(
+        &[&base[..], &["--jobs", "100000", "--out", "o", "in"]].concat(),
+        tmp.path(),
+    );
+    assert_eq!(jobs.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&jobs.stderr).contains("--jobs"));
+    assert!(no_outputs(&tmp.path().join("o")));
+    // Not a timing assertion on speed: a refusal must not start the threads.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+
+    for (out, input) in [("in/out", "in"), ("./in/../in/x/y", "in"), ("o2", "o2/in")] {
+        if input == "o2/in" {
+            study(&tmp.path().join(input), 1);
+        }
+        let r = gdpr(&[&base[..], &["--out", out, input]].concat(), tmp.path());
+        assert_eq!(r.status.code(), Some(2), "--out {out} {input}");
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            stderr.contains("--out") && stderr.contains("#1"),
+            "{stderr}"
+        );
+    }
+    assert!(!tmp.path().join("in/out").exists() && !tmp.path().join("in/x").exists());
+}

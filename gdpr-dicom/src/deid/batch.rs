@@ -76,8 +76,19 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
+/// The most worker threads per core that [`deidentify_all`] starts: work is
+/// bound by the CPU and the file system, so more only cost memory and
+/// start-up time.
+pub const JOBS_PER_CORE: usize = 4;
+
+/// The most worker threads [`deidentify_all`] starts: [`JOBS_PER_CORE`] per
+/// core available to this process.
+pub fn max_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get) * JOBS_PER_CORE
+}
+
 /// De-identifies `files` into `out_dir` on `jobs` threads (0 = one per
-/// core), calling `on_done` as each file finishes (from worker threads).
+/// core, more than [`max_jobs`] = [`max_jobs`]), calling `on_done` as each file finishes (from worker threads).
 /// Results come back in input order.
 ///
 /// # Errors
@@ -90,7 +101,7 @@ pub fn deidentify_all(
     on_done: &(dyn Fn(&FileResult) + Sync),
 ) -> Result<Vec<FileResult>, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(jobs.min(max_jobs()))
         .build()
         .map_err(|e| Error::Io {
             op: "starting worker threads",

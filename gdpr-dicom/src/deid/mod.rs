@@ -48,7 +48,7 @@ mod table_2024b;
 mod validate;
 
 pub use action::{Action, resolve, resolve_in};
-pub use batch::{FileResult, collect_inputs, deidentify_all};
+pub use batch::{FileResult, JOBS_PER_CORE, collect_inputs, deidentify_all, max_jobs};
 pub use deidentifier::{BurnedInPolicy, Deidentifier, Outcome};
 pub use key::{ProjectKey, Pseudonymiser};
 pub use options::{DeidOption, DeidOptions};
