@@ -34,7 +34,8 @@ pub enum Command {
 #[command(
     after_help = "Profile: DICOM PS3.15 Table E.1-1, edition 2024b (basic profile plus the \
 chosen options), keyed pseudonyms (HMAC-SHA256). See docs/deidentification.md.\n\
-Exit status: 0 every file written; 1 some refused, failed or quarantined; 2 bad arguments."
+Exit status: 0 every file written (or skipped as a duplicate of one that was); 1 some refused, \
+failed, quarantined or in a uid-collision; 2 bad arguments."
 )]
 pub struct DeidentifyArgs {
     /// The secret project key (from `gdpr dicom keygen`).
@@ -132,7 +133,7 @@ fn deidentify(args: DeidentifyArgs) -> Result<ExitCode, CliError> {
         })?;
     }
     eprintln!("gdpr: {tally} ({} inputs)", files.len());
-    Ok(if tally.written == files.len() {
+    Ok(if tally.complete(files.len()) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -291,7 +292,7 @@ fn run_batch(
         }
         bar
     });
-    let done = |_: &FileResult| {
+    let done = |_: usize| {
         if let Some(b) = &bar {
             b.inc(1);
         }
@@ -307,17 +308,31 @@ fn run_batch(
 #[derive(Debug, Default)]
 struct Tally {
     written: usize,
+    duplicate: usize,
+    uid_collision: usize,
     quarantined: usize,
     refused: usize,
     failed: usize,
+}
+
+impl Tally {
+    /// Every input written, or skipped as a duplicate of one that was.
+    fn complete(&self, inputs: usize) -> bool {
+        self.written + self.duplicate == inputs
+    }
 }
 
 impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} written, {} quarantined, {} refused, {} failed",
-            self.written, self.quarantined, self.refused, self.failed
+            "{} written, {} duplicate, {} uid-collision, {} quarantined, {} refused, {} failed",
+            self.written,
+            self.duplicate,
+            self.uid_collision,
+            self.quarantined,
+            self.refused,
+            self.failed
         )
     }
 }
@@ -336,6 +351,14 @@ fn classify(r: &FileResult, tally: &mut Tally) -> (&'static str, Option<PathBuf>
         Ok(o) => {
             tally.written += 1;
             ("written", Some(o.relative_path()), None)
+        }
+        Err(e @ DicomError::Duplicate { .. }) => {
+            tally.duplicate += 1;
+            ("duplicate", None, Some(e.to_string()))
+        }
+        Err(e @ DicomError::UidCollision { .. }) => {
+            tally.uid_collision += 1;
+            ("uid-collision", None, Some(e.to_string()))
         }
         Err(e @ DicomError::BurnedIn { .. }) => {
             tally.refused += 1;

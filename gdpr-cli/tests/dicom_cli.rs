@@ -340,3 +340,53 @@ fn absurd_jobs_and_an_output_folder_inside_the_input_exit_2() {
     }
     assert!(!tmp.path().join("in/out").exists() && !tmp.path().join("in/x").exists());
 }
+
+#[test]
+fn duplicates_are_skipped_and_uid_collisions_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
+    study(&tmp.path().join("in"), 2);
+    std::fs::copy(
+        tmp.path().join("in/DOE_JANE_1.dcm"),
+        tmp.path().join("in/DOE_JANE_1_copy.dcm"),
+    )
+    .unwrap();
+    let base = ["dicom", "deidentify", "--key-file", "k", "--report"];
+    let dup = gdpr(
+        &[&base[..], &["r1", "--out", "o1", "in"]].concat(),
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&dup.stderr);
+    assert_eq!(dup.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("2 written, 1 duplicate, 0 uid-collision"),
+        "{stderr}"
+    );
+    let r1 = std::fs::read_to_string(tmp.path().join("r1")).unwrap();
+    assert_eq!(r1.matches("\"status\":\"duplicate\"").count(), 1, "{r1}");
+
+    // The same SOP Instance UID with another Instance Number.
+    let mut other = Instance::numbered("1.2.826.0.1.3680043.10.9999.3", 1);
+    other.instance_number = 42;
+    let f = std::fs::File::create(tmp.path().join("in/DOE_JANE_1_z.dcm")).unwrap();
+    write(Kind::Ct { rows: 8, cols: 8 }, &other, f).unwrap();
+    let clash = gdpr(
+        &[&base[..], &["r2", "--out", "o2", "in"]].concat(),
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&clash.stderr);
+    assert_eq!(clash.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 uid-collision"), "{stderr}");
+    let r2 = std::fs::read_to_string(tmp.path().join("r2")).unwrap();
+    assert_eq!(
+        r2.matches("\"status\":\"uid-collision\"").count(),
+        1,
+        "{r2}"
+    );
+    let files = collect(&tmp.path().join("o2"));
+    assert_eq!(files.len(), 2, "{files:?}");
+}
+
+fn collect(dir: &Path) -> Vec<std::path::PathBuf> {
+    gdpr_dicom::deid::collect_inputs(&[dir.to_owned()]).unwrap()
+}

@@ -71,6 +71,26 @@ pub enum Error {
         /// Why the file is suspected.
         reason: &'static str,
     },
+    /// The input holds the same instance as an earlier input (same SOP
+    /// Instance UID, same de-identified content): it was skipped, the
+    /// earlier input's output stands.
+    #[error(
+        "duplicate of input #{first_input} (same SOP Instance UID and content); skipped, that input's output stands"
+    )]
+    Duplicate {
+        /// The 1-based number of the input whose output stands.
+        first_input: usize,
+    },
+    /// The input has the same SOP Instance UID as an earlier input but
+    /// different content: it was not written (one UID must name one
+    /// instance).
+    #[error(
+        "uid-collision with input #{first_input}: same SOP Instance UID, different content; not written (one UID must name one instance): check the source of both files"
+    )]
+    UidCollision {
+        /// The 1-based number of the input whose output stands.
+        first_input: usize,
+    },
     /// Re-encoding the de-identified header failed.
     #[error("could not encode the de-identified header: {reason}")]
     Encode {

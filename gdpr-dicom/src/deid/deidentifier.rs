@@ -102,6 +102,38 @@ struct Prepared<'a> {
     ctx: FileContext<'a>,
 }
 
+/// A complete output under its temporary name, not yet under its final one.
+pub(crate) struct Staged {
+    pub(crate) outcome: Outcome,
+    /// The temporary file (in the final folder).
+    pub(crate) tmp: PathBuf,
+    /// The final name.
+    pub(crate) target: PathBuf,
+}
+
+impl Staged {
+    /// Renames the output to its final name (replacing a file of an earlier
+    /// run); on error the temporary file is removed.
+    pub(crate) fn commit(self) -> Result<Outcome, Error> {
+        match std::fs::rename(&self.tmp, &self.target) {
+            Ok(()) => Ok(self.outcome),
+            Err(e) => {
+                self.discard();
+                Err(Error::Io {
+                    op: "renaming the output",
+                    source: e,
+                })
+            }
+        }
+    }
+
+    /// Removes the temporary file (best effort: its name is never a valid
+    /// output).
+    pub(crate) fn discard(&self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn process_id() -> u32 {
@@ -193,6 +225,13 @@ impl Deidentifier {
     /// # Errors
     /// As [`Deidentifier::deidentify_stream`].
     pub fn deidentify_file(&self, input: &Path, out_dir: &Path) -> Result<Outcome, Error> {
+        self.stage_file(input, out_dir)?.commit()
+    }
+
+    /// Writes the output of `input` completely under a temporary name in its
+    /// final folder; [`Staged::commit`] gives it its final name. On error no
+    /// file is left behind.
+    pub(crate) fn stage_file(&self, input: &Path, out_dir: &Path) -> Result<Staged, Error> {
         let file = File::open(input).map_err(Error::io("opening the input"))?;
         let mut r = BufReader::with_capacity(64 * 1024, file);
         let prepared = self.prepare(read_header(&mut r)?)?;
@@ -217,15 +256,20 @@ impl Deidentifier {
             let mut w = BufWriter::with_capacity(64 * 1024, f);
             let outcome = self.write(prepared, &mut r, &mut w)?;
             w.flush().map_err(Error::io("writing the output"))?;
-            drop(w);
-            std::fs::rename(&tmp, &target).map_err(Error::io("renaming the output"))?;
             Ok(outcome)
         })();
-        if result.is_err() {
-            // Best effort: the temporary name is never a valid output.
-            let _ = std::fs::remove_file(&tmp);
+        match result {
+            Ok(outcome) => Ok(Staged {
+                outcome,
+                tmp,
+                target,
+            }),
+            Err(e) => {
+                // Best effort: the temporary name is never a valid output.
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
         }
-        result
     }
 
     fn prepare(&self, mut head: Header) -> Result<Prepared<'_>, Error> {

@@ -36,6 +36,7 @@ pub mod danger;
 pub mod dates;
 pub mod deidentifier;
 pub mod dummy;
+mod duplicate;
 mod engine;
 pub mod key;
 mod method;
