@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use gdpr_dicom::Error as DicomError;
 use gdpr_dicom::deid::{
     BurnedInPolicy, DeidOption, DeidOptions, Deidentifier, FileResult, JOBS_PER_CORE, ProjectKey,
-    collect_inputs, deidentify_all, max_jobs,
+    TextPatterns, collect_inputs, deidentify_all, max_jobs,
 };
 
 use crate::error::CliError;
@@ -48,6 +48,11 @@ pub struct DeidentifyArgs {
     /// clean-structured-content, clean-graphics. Repeatable.
     #[arg(long = "option", value_name = "NAME")]
     options: Vec<String>,
+    /// With clean-structured-content: a regular expression (regex crate
+    /// syntax, `(?i)` for any case) masked in report text, in addition to the
+    /// patient's names, IDs and dates. Repeatable.
+    #[arg(long = "scrub-pattern", value_name = "REGEX")]
+    scrub_patterns: Vec<String>,
     /// Worker threads (0 = one per core; at most 4 per core).
     #[arg(long, default_value_t = 0)]
     jobs: usize,
@@ -174,7 +179,10 @@ fn deidentifier(args: &DeidentifyArgs) -> Result<Deidentifier, CliError> {
             );
         }
     }
-    Ok(Deidentifier::new(&key, options).with_burned_in_policy(policy))
+    let patterns = TextPatterns::with_custom(&args.scrub_patterns).map_err(bad)?;
+    Ok(Deidentifier::new(&key, options)
+        .with_burned_in_policy(policy)
+        .with_text_patterns(patterns))
 }
 
 /// `--jobs` within [`max_jobs`]: more threads than that only cost memory
@@ -313,6 +321,8 @@ struct Tally {
     quarantined: usize,
     refused: usize,
     failed: usize,
+    /// Written, with structured content that cleaning could not judge.
+    uncleaned: usize,
 }
 
 impl Tally {
@@ -334,6 +344,17 @@ impl std::fmt::Display for Tally {
             self.refused,
             self.failed
         )
+        .and_then(|()| {
+            if self.uncleaned > 0 {
+                write!(
+                    f,
+                    "; {} written with structured content to check",
+                    self.uncleaned
+                )
+            } else {
+                Ok(())
+            }
+        })
     }
 }
 
@@ -360,7 +381,7 @@ fn classify(r: &FileResult, tally: &mut Tally) -> (&'static str, Option<PathBuf>
             tally.uid_collision += 1;
             ("uid-collision", None, Some(e.to_string()))
         }
-        Err(e @ DicomError::BurnedIn { .. }) => {
+        Err(e) if e.refusal().is_some() => {
             tally.refused += 1;
             ("refused", None, Some(e.to_string()))
         }
@@ -383,12 +404,27 @@ fn summarise(
         if let Some(reason) = &reason {
             eprintln!("gdpr: input #{} {status}: {reason}", i + 1);
         }
+        let uncleaned: Vec<String> = r
+            .result
+            .as_ref()
+            .map(|o| o.uncleaned().iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        if !uncleaned.is_empty() {
+            tally.uncleaned += 1;
+            eprintln!(
+                "gdpr: input #{} {status}, check its structured content: {}",
+                i + 1,
+                uncleaned.join("; ")
+            );
+        }
         if let Some(w) = report.as_mut() {
             let line = serde_json::json!({
                 "input": r.input.display().to_string(),
                 "output": output.map(|o| out.join(o).display().to_string()),
                 "status": status,
                 "reason": reason,
+                "refusal": r.result.as_ref().err().and_then(DicomError::refusal),
+                "uncleaned": uncleaned,
             });
             writeln!(w, "{line}").map_err(|source| CliError::Io {
                 path: "the report".into(),

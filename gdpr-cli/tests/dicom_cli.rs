@@ -390,3 +390,75 @@ fn duplicates_are_skipped_and_uid_collisions_exit_1() {
 fn collect(dir: &Path) -> Vec<std::path::PathBuf> {
     gdpr_dicom::deid::collect_inputs(&[dir.to_owned()]).unwrap()
 }
+
+#[test]
+fn report_text_is_refused_unless_cleaned_and_what_is_left_is_reported() {
+    use gdpr_dicom::synthetic_sr::{comprehensive_sr, content_items, write_sr};
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
+    std::fs::create_dir_all(tmp.path().join("in")).unwrap();
+    let i = Instance::numbered("1.2.826.0.1.3680043.10.9999.3", 9);
+    let f = std::fs::File::create(tmp.path().join("in/DOE_JANE_report.dcm")).unwrap();
+    write_sr(&comprehensive_sr(&i, content_items(&i)), f).unwrap();
+    let base = ["dicom", "deidentify", "--key-file", "k", "--report"];
+
+    let refused = gdpr(
+        &[&base[..], &["r1", "--out", "o1", "in"]].concat(),
+        tmp.path(),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("structured-content") && !stderr.contains("DOE"),
+        "{stderr}"
+    );
+    let r1 = std::fs::read_to_string(tmp.path().join("r1")).unwrap();
+    assert!(
+        r1.contains("\"status\":\"refused\"") && r1.contains("\"refusal\":\"structured-content\""),
+        "{r1}"
+    );
+
+    let clean = ["--option", "clean-structured-content"];
+    let cleaned = gdpr(
+        &[&base[..], &["r2", "--out", "o2"], &clean[..], &["in"]].concat(),
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&cleaned.stderr);
+    assert_eq!(cleaned.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("1 written with structured content to check"),
+        "{stderr}"
+    );
+    let r2 = std::fs::read_to_string(tmp.path().join("r2")).unwrap();
+    assert!(r2.contains("5 or more digits"), "{r2}");
+
+    let patterned = gdpr(
+        &[
+            &base[..],
+            &["r3", "--out", "o3"],
+            &clean[..],
+            &["--scrub-pattern", "(?i)prior exam \\d+", "in"],
+        ]
+        .concat(),
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&patterned.stderr);
+    assert_eq!(patterned.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("to check"), "{stderr}");
+    let r3 = std::fs::read_to_string(tmp.path().join("r3")).unwrap();
+    assert!(r3.contains("\"uncleaned\":[]"), "{r3}");
+
+    let bad = gdpr(
+        &[
+            &base[..],
+            &["r4", "--out", "o4"],
+            &clean[..],
+            &["--scrub-pattern", "(", "in"],
+        ]
+        .concat(),
+        tmp.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("scrub pattern #1"));
+    assert!(no_outputs(&tmp.path().join("o4")));
+}

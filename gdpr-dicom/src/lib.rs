@@ -18,5 +18,6 @@ pub mod deid;
 pub mod error;
 pub mod store;
 pub mod synthetic;
+pub mod synthetic_sr;
 
 pub use error::Error;

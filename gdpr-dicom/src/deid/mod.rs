@@ -13,7 +13,9 @@
 //!
 //! Files are streamed: only the header is parsed; pixel data is copied as
 //! bytes. Files that may show burned-in text are refused or quarantined
-//! ([`BurnedInPolicy`]).
+//! ([`BurnedInPolicy`]); structured reports whose content tree holds free
+//! text, names or dates are refused unless Clean Structured Content is
+//! selected ([`structured`]).
 //!
 //! ```no_run
 //! use gdpr_dicom::deid::{Deidentifier, DeidOption, DeidOptions, ProjectKey};
@@ -44,6 +46,7 @@ pub mod options;
 pub mod private;
 pub mod profile;
 mod stream;
+pub mod structured;
 pub mod supplement;
 mod table_2024b;
 mod validate;
@@ -53,6 +56,7 @@ pub use batch::{FileResult, JOBS_PER_CORE, collect_inputs, deidentify_all, max_j
 pub use deidentifier::{BurnedInPolicy, Deidentifier, Outcome};
 pub use key::{ProjectKey, Pseudonymiser};
 pub use options::{DeidOption, DeidOptions};
+pub use structured::{TextPatterns, Uncleaned};
 pub use table_2024b::EDITION;
 
 /// Writes preamble, meta and header (used by [`crate::synthetic`]).
