@@ -487,4 +487,30 @@ fn clean_structured_content_masks_the_patient_everywhere_in_the_report() {
         .and_then(|e| e.items())
         .unwrap();
     assert_eq!(items.len(), 5, "the content tree is kept");
+
+    // A local code whose meaning names the patient: masked, and reported.
+    let mut code = InMemDicomObject::new_empty();
+    for (e, vr, v) in [
+        (0x0100, VR::SH, "4711"),
+        (0x0102, VR::SH, "99HOSP"),
+        (0x0104, VR::LO, "Doe John"),
+    ] {
+        code.put(dicom_core::DataElement::new(
+            Tag(0x0008, e),
+            vr,
+            dicom_core::PrimitiveValue::from(v),
+        ));
+    }
+    let mut private = content_items(&doe_john())[4].clone();
+    private.put(dicom_core::DataElement::new(
+        Tag(0x0040, 0xA168),
+        VR::SQ,
+        dicom_core::value::DataSetSequence::new(vec![code], dicom_core::Length::UNDEFINED),
+    ));
+    let mut out = Vec::new();
+    let outcome = deid
+        .deidentify_stream(&mut &sr_bytes(vec![private])[..], &mut out)
+        .unwrap();
+    assert!(!contains(&out, "DOE") && !contains(&out, "JOHN"));
+    assert_eq!(outcome.uncleaned(), [Uncleaned::PrivateCode]);
 }

@@ -24,6 +24,7 @@ const PATIENT_NAME: Tag = Tag(0x0010, 0x0010);
 const PATIENT_ID: Tag = Tag(0x0010, 0x0020);
 const ISSUER_OF_PATIENT_ID: Tag = Tag(0x0010, 0x0021);
 const STUDY_INSTANCE_UID: Tag = Tag(0x0020, 0x000D);
+const CODE_MEANING: Tag = Tag(0x0008, 0x0104);
 
 /// Attributes whose values are scrubbed from free text when cleaning.
 const SCRUB_SOURCES: &[Tag] = &[
@@ -164,8 +165,11 @@ impl<'a> FileContext<'a> {
     fn apply(&self, e: InMemElement) -> Option<InMemElement> {
         let tag = e.tag();
         let vr = e.vr();
-        if tag == TEXT_VALUE && self.options.contains(DeidOption::CleanStructuredContent) {
-            // Unlisted in Table E.1-1, so otherwise kept: cleaned here.
+        if (tag == TEXT_VALUE || tag == CODE_MEANING)
+            && self.options.contains(DeidOption::CleanStructuredContent)
+        {
+            // Unlisted in Table E.1-1, so otherwise kept: cleaned here (a
+            // local code's meaning can name a person).
             let v = scrub(&string(&e), &self.scrub);
             return Some(text_elem(tag, vr, &self.patterns.mask(&v)));
         }

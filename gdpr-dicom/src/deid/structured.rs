@@ -15,8 +15,8 @@
 //! from a public scheme (DCM, SCT, LN, …) and UIDREF (its UID is replaced
 //! by a keyed UID like every UID).
 //!
-//! With the option, Text Values are cleaned ([`TextPatterns`], used by the
-//! engine): the patient's names, IDs, birth date and year, and every person
+//! With the option, Text Values and Code Meanings are cleaned
+//! ([`TextPatterns`], used by the engine): the patient's names, IDs, birth date and year, and every person
 //! name found anywhere in the file are masked, then dates in common written
 //! forms and the custodian's own patterns. What cleaning cannot judge is
 //! reported per file ([`Uncleaned`]).
