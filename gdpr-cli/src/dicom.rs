@@ -9,16 +9,20 @@
 use std::fs::OpenOptions;
 use std::io::{IsTerminal, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use gdpr_dicom::Error as DicomError;
 use gdpr_dicom::deid::{
-    BurnedInPolicy, DeidOption, DeidOptions, Deidentifier, FileResult, ProjectKey, collect_inputs,
-    deidentify_all,
+    BurnedInPolicy, DeidOption, DeidOptions, Deidentifier, FileResult, JOBS_PER_CORE, ProjectKey,
+    TextPatterns, collect_inputs, deidentify_all, max_jobs,
 };
 
 use crate::error::CliError;
+
+mod report;
+
+use report::{open_report, summarise};
 
 /// `gdpr dicom` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -34,7 +38,8 @@ pub enum Command {
 #[command(
     after_help = "Profile: DICOM PS3.15 Table E.1-1, edition 2024b (basic profile plus the \
 chosen options), keyed pseudonyms (HMAC-SHA256). See docs/deidentification.md.\n\
-Exit status: 0 every file written; 1 some refused, failed or quarantined; 2 bad arguments."
+Exit status: 0 every file written (or skipped as a duplicate of one that was); 1 some refused, \
+failed, quarantined or in a uid-collision; 2 bad arguments."
 )]
 pub struct DeidentifyArgs {
     /// The secret project key (from `gdpr dicom keygen`).
@@ -47,7 +52,12 @@ pub struct DeidentifyArgs {
     /// clean-structured-content, clean-graphics. Repeatable.
     #[arg(long = "option", value_name = "NAME")]
     options: Vec<String>,
-    /// Worker threads (0 = one per core).
+    /// With clean-structured-content: a regular expression (regex crate
+    /// syntax, `(?i)` for any case) masked in report text, in addition to the
+    /// patient's names, IDs and dates. Repeatable.
+    #[arg(long = "scrub-pattern", value_name = "REGEX")]
+    scrub_patterns: Vec<String>,
+    /// Worker threads (0 = one per core; at most 4 per core).
     #[arg(long, default_value_t = 0)]
     jobs: usize,
     /// Write one JSON line per input (input, output, status, reason).
@@ -108,6 +118,39 @@ fn keygen(args: KeygenArgs) -> Result<ExitCode, CliError> {
 }
 
 fn deidentify(args: DeidentifyArgs) -> Result<ExitCode, CliError> {
+    let deid = deidentifier(&args)?;
+    let jobs = checked_jobs(args.jobs)?;
+    let files = collect_inputs(&args.inputs).map_err(bad)?;
+    if files.is_empty() {
+        return Err(CliError::BadInput(
+            "no input files found; name DICOM files or folders that contain them".into(),
+        ));
+    }
+    check_out_apart_from_inputs(&args.out, &args.inputs)?;
+    // The report is opened (and so checked) before any output is written.
+    let mut report = args.report.as_deref().map(open_report).transpose()?;
+    std::fs::create_dir_all(&args.out).map_err(|source| CliError::Io {
+        path: args.out.display().to_string(),
+        source,
+    })?;
+    let results = run_batch(&deid, &files, &args.out, jobs)?;
+    let tally = summarise(&results, &args.out, report.as_mut())?;
+    if let Some(w) = report.as_mut() {
+        w.flush().map_err(|source| CliError::Io {
+            path: "the report".into(),
+            source,
+        })?;
+    }
+    eprintln!("gdpr: {tally} ({} inputs)", files.len());
+    Ok(if tally.complete(files.len()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The de-identifier the arguments ask for: options, burned-in policy, key.
+fn deidentifier(args: &DeidentifyArgs) -> Result<Deidentifier, CliError> {
     let options: Vec<DeidOption> = args
         .options
         .iter()
@@ -140,18 +183,81 @@ fn deidentify(args: DeidentifyArgs) -> Result<ExitCode, CliError> {
             );
         }
     }
-    let deid = Deidentifier::new(&key, options).with_burned_in_policy(policy);
-    let files = collect_inputs(&args.inputs).map_err(bad)?;
-    if files.is_empty() {
-        return Err(CliError::BadInput(
-            "no input files found; name DICOM files or folders that contain them".into(),
-        ));
-    }
-    std::fs::create_dir_all(&args.out).map_err(|source| CliError::Io {
-        path: args.out.display().to_string(),
-        source,
-    })?;
+    let patterns = TextPatterns::with_custom(&args.scrub_patterns).map_err(bad)?;
+    Ok(Deidentifier::new(&key, options)
+        .with_burned_in_policy(policy)
+        .with_text_patterns(patterns))
+}
 
+/// `--jobs` within [`max_jobs`]: more threads than that only cost memory
+/// and start-up time (100 000 threads took a minute to fail).
+fn checked_jobs(jobs: usize) -> Result<usize, CliError> {
+    let max = max_jobs();
+    if jobs > max {
+        return Err(CliError::BadInput(format!(
+            "--jobs {jobs} is too many: at most {max} ({JOBS_PER_CORE} per core) are useful here; \
+             use 0 for one per core"
+        )));
+    }
+    Ok(jobs)
+}
+
+/// Refuses an output folder inside an input folder (a second run would
+/// de-identify the first run's outputs) or an input inside the output folder.
+fn check_out_apart_from_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), CliError> {
+    let out = resolved(out);
+    for (i, input) in inputs.iter().enumerate() {
+        let Ok(input) = std::fs::canonicalize(input) else {
+            continue;
+        };
+        let input_is_dir = input.is_dir();
+        if (input_is_dir && out.starts_with(&input)) || input.starts_with(&out) {
+            return Err(CliError::BadInput(format!(
+                "--out overlaps input #{}: the output folder must be neither inside an input \
+                 folder nor contain an input (outputs would be read as inputs); choose a \
+                 separate folder",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute with links resolved, also when its last components
+/// do not exist yet (the output folder is created later).
+fn resolved(path: &Path) -> PathBuf {
+    let mut missing = Vec::new();
+    let mut existing = path.to_path_buf();
+    loop {
+        if let Ok(p) = std::fs::canonicalize(&existing) {
+            let mut p = p;
+            p.extend(missing.iter().rev());
+            return p;
+        }
+        match (
+            existing.file_name().map(ToOwned::to_owned),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                missing.push(name);
+                existing = if parent.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    parent.to_path_buf()
+                };
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+/// Runs the batch with a progress bar on a terminal.
+fn run_batch(
+    deid: &Deidentifier,
+    files: &[PathBuf],
+    out: &Path,
+    jobs: usize,
+) -> Result<Vec<FileResult>, CliError> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(files.len() as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -161,85 +267,14 @@ fn deidentify(args: DeidentifyArgs) -> Result<ExitCode, CliError> {
         }
         bar
     });
-    let done = |_: &FileResult| {
+    let done = |_: usize| {
         if let Some(b) = &bar {
             b.inc(1);
         }
     };
-    let results = deidentify_all(&deid, &files, &args.out, args.jobs, &done).map_err(bad)?;
+    let results = deidentify_all(deid, files, out, jobs, &done).map_err(bad)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-
-    let mut report = match &args.report {
-        Some(p) => Some(
-            OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(p)
-                .map(std::io::BufWriter::new)
-                .map_err(|source| CliError::Io {
-                    path: p.display().to_string(),
-                    source,
-                })?,
-        ),
-        None => None,
-    };
-    let (mut written, mut quarantined, mut refused, mut failed) = (0usize, 0usize, 0usize, 0usize);
-    for (i, r) in results.iter().enumerate() {
-        let (status, output, reason) = match &r.result {
-            Ok(o) if o.quarantine_reason().is_some() => {
-                quarantined += 1;
-                (
-                    "quarantined",
-                    Some(o.relative_path()),
-                    o.quarantine_reason().map(str::to_owned),
-                )
-            }
-            Ok(o) => {
-                written += 1;
-                ("written", Some(o.relative_path()), None)
-            }
-            Err(e @ DicomError::BurnedIn { .. }) => {
-                refused += 1;
-                ("refused", None, Some(e.to_string()))
-            }
-            Err(e) => {
-                failed += 1;
-                ("failed", None, Some(e.to_string()))
-            }
-        };
-        if let Some(reason) = &reason {
-            eprintln!("gdpr: input #{} {status}: {reason}", i + 1);
-        }
-        if let Some(w) = report.as_mut() {
-            let line = serde_json::json!({
-                "input": r.input.display().to_string(),
-                "output": output.map(|o| args.out.join(o).display().to_string()),
-                "status": status,
-                "reason": reason,
-            });
-            writeln!(w, "{line}").map_err(|source| CliError::Io {
-                path: "the report".into(),
-                source,
-            })?;
-        }
-    }
-    if let Some(w) = report.as_mut() {
-        w.flush().map_err(|source| CliError::Io {
-            path: "the report".into(),
-            source,
-        })?;
-    }
-    eprintln!(
-        "gdpr: {written} written, {quarantined} quarantined, {refused} refused, {failed} failed ({} inputs)",
-        files.len()
-    );
-    Ok(if written == files.len() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(results)
 }

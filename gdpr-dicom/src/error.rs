@@ -71,6 +71,44 @@ pub enum Error {
         /// Why the file is suspected.
         reason: &'static str,
     },
+    /// The content tree of a structured report holds items that could
+    /// identify (free text, person names, dates, private codes) and the
+    /// Clean Structured Content option is not selected.
+    #[error(
+        "refused (structured-content): {reason}; a dummy content tree would make the document meaningless, so use the clean-structured-content option (names, IDs and dates of the patient and your --scrub-pattern patterns are masked in its text) or leave the file out"
+    )]
+    StructuredContent {
+        /// Which kind of item was found.
+        reason: &'static str,
+    },
+    /// A custom text pattern is not a valid regular expression.
+    #[error(
+        "scrub pattern #{number} is not a valid regular expression (regex crate syntax); correct it"
+    )]
+    InvalidPattern {
+        /// Its 1-based number among the custom patterns.
+        number: usize,
+    },
+    /// The input holds the same instance as an earlier input (same SOP
+    /// Instance UID, same de-identified content): it was skipped, the
+    /// earlier input's output stands.
+    #[error(
+        "duplicate of input #{first_input} (same SOP Instance UID and content); skipped, that input's output stands"
+    )]
+    Duplicate {
+        /// The 1-based number of the input whose output stands.
+        first_input: usize,
+    },
+    /// The input has the same SOP Instance UID as an earlier input but
+    /// different content: it was not written (one UID must name one
+    /// instance).
+    #[error(
+        "uid-collision with input #{first_input}: same SOP Instance UID, different content; not written (one UID must name one instance): check the source of both files"
+    )]
+    UidCollision {
+        /// The 1-based number of the input whose output stands.
+        first_input: usize,
+    },
     /// Re-encoding the de-identified header failed.
     #[error("could not encode the de-identified header: {reason}")]
     Encode {
@@ -88,6 +126,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// The short, stable name of a refusal (`burned-in`,
+    /// `structured-content`), or `None` when this error is not a refusal.
+    pub fn refusal(&self) -> Option<&'static str> {
+        match self {
+            Error::BurnedIn { .. } => Some("burned-in"),
+            Error::StructuredContent { .. } => Some("structured-content"),
+            _ => None,
+        }
+    }
+
     pub(crate) fn io(op: &'static str) -> impl FnOnce(std::io::Error) -> Error {
         move |source| Error::Io { op, source }
     }

@@ -19,5 +19,6 @@ pub mod error;
 mod reader;
 pub mod store;
 pub mod synthetic;
+pub mod synthetic_sr;
 
 pub use error::Error;

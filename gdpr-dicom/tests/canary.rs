@@ -279,7 +279,12 @@ fn full_dates_are_kept_and_marked() {
 
 #[test]
 fn nested_datetimes_shift_with_the_patient() {
-    let options = DeidOptions::new([DeidOption::RetainLongitudinalModifiedDates]).unwrap();
+    // The report's TEXT item needs the cleaning option (it would be refused).
+    let options = DeidOptions::new([
+        DeidOption::RetainLongitudinalModifiedDates,
+        DeidOption::CleanStructuredContent,
+    ])
+    .unwrap();
     let deid = Deidentifier::new(&key(), options);
     let file = read(&run(&deid, &to_file_bytes(basic_text_sr(), EXPLICIT_LE)));
     let shift = deid.pseudonymiser().date_shift_days("", "SYN-000123");
@@ -332,4 +337,180 @@ fn safe_private_attributes_survive_in_implicit_vr_too() {
         "safe b-value kept"
     );
     assert!(file.get(Tag(0x0019, 0x1099)).is_none() && file.get(Tag(0x0009, 0x1001)).is_none());
+}
+
+/// The synthetic report of a patient "Doe^John", ID "MRN-123".
+fn doe_john() -> gdpr_dicom::synthetic::Instance {
+    let mut i = gdpr_dicom::synthetic::Instance::numbered(CANARY_UID_ROOT, 5);
+    i.patient_name = "Doe^John".into();
+    i.patient_id = "MRN-123".into();
+    i
+}
+
+fn sr_bytes(items: Vec<InMemDicomObject>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let i = doe_john();
+    gdpr_dicom::synthetic_sr::write_sr(
+        &gdpr_dicom::synthetic_sr::comprehensive_sr(&i, items),
+        &mut out,
+    )
+    .unwrap();
+    out
+}
+
+const PATIENT_VALUES: &[&str] = &[
+    "DOE",
+    "JOHN",
+    "MRN-123",
+    "2024-06-11",
+    "07.03.1961",
+    "19610307",
+    "HOUSE",
+];
+
+#[test]
+fn report_text_is_refused_without_clean_structured_content() {
+    use gdpr_dicom::synthetic_sr::content_items;
+    let input = sr_bytes(content_items(&doe_john()));
+    for options in [
+        DeidOptions::basic(),
+        DeidOptions::new([
+            DeidOption::RetainLongitudinalModifiedDates,
+            DeidOption::CleanDescriptors,
+        ])
+        .unwrap(),
+    ] {
+        let mut out = Vec::new();
+        let err = Deidentifier::new(&key(), options)
+            .deidentify_stream(&mut &input[..], &mut out)
+            .unwrap_err();
+        assert!(
+            matches!(err, gdpr_dicom::Error::StructuredContent { .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.refusal(), Some("structured-content"));
+        let shown = format!("{err} {err:?}");
+        for v in PATIENT_VALUES {
+            assert!(!contains(shown.as_bytes(), v), "{v} in {shown}");
+        }
+    }
+    // Each identifying kind alone is refused; safe kinds pass.
+    let items = content_items(&doe_john());
+    let basic = Deidentifier::new(&key(), DeidOptions::basic());
+    let verdict = |deid: &Deidentifier, items: Vec<InMemDicomObject>| {
+        let mut out = Vec::new();
+        deid.deidentify_stream(&mut &sr_bytes(items)[..], &mut out)
+            .map(|_| ())
+            .map_err(|e| e.refusal())
+    };
+    for (n, kind) in ["TEXT", "TEXT", "PNAME", "DATE"].iter().enumerate() {
+        assert_eq!(
+            verdict(&basic, vec![items[n].clone()]),
+            Err(Some("structured-content")),
+            "{kind}"
+        );
+    }
+    assert_eq!(
+        verdict(&basic, vec![items[4].clone()]),
+        Ok(()),
+        "a public code is kept"
+    );
+    let mut private = items[4].clone();
+    let mut code = InMemDicomObject::new_empty();
+    code.put(dicom_core::DataElement::new(
+        Tag(0x0008, 0x0100),
+        VR::SH,
+        dicom_core::PrimitiveValue::from("4711"),
+    ));
+    code.put(dicom_core::DataElement::new(
+        Tag(0x0008, 0x0102),
+        VR::SH,
+        dicom_core::PrimitiveValue::from("99HOSP"),
+    ));
+    code.put(dicom_core::DataElement::new(
+        Tag(0x0008, 0x0104),
+        VR::LO,
+        dicom_core::PrimitiveValue::from("Doe John"),
+    ));
+    private.put(dicom_core::DataElement::new(
+        Tag(0x0040, 0xA168),
+        VR::SQ,
+        dicom_core::value::DataSetSequence::new(vec![code], dicom_core::Length::UNDEFINED),
+    ));
+    assert_eq!(
+        verdict(&basic, vec![private]),
+        Err(Some("structured-content"))
+    );
+    // With a longitudinal option, dates follow that option instead.
+    let shifted = Deidentifier::new(
+        &key(),
+        DeidOptions::new([DeidOption::RetainLongitudinalModifiedDates]).unwrap(),
+    );
+    assert_eq!(verdict(&shifted, vec![items[3].clone()]), Ok(()));
+}
+
+#[test]
+fn clean_structured_content_masks_the_patient_everywhere_in_the_report() {
+    use gdpr_dicom::deid::{TextPatterns, Uncleaned};
+    use gdpr_dicom::synthetic_sr::{UNKNOWN_NUMBER_TEXT, content_items};
+    let input = sr_bytes(content_items(&doe_john()));
+    for v in PATIENT_VALUES {
+        assert!(contains(&input, v), "the input holds {v}");
+    }
+    let options = DeidOptions::new([DeidOption::CleanStructuredContent]).unwrap();
+    let deid = Deidentifier::new(&key(), options.clone());
+    let mut out = Vec::new();
+    let outcome = deid.deidentify_stream(&mut &input[..], &mut out).unwrap();
+    for v in PATIENT_VALUES {
+        assert!(!contains(&out, v), "{v} survived");
+    }
+    assert!(
+        contains(&out, "No acute findings"),
+        "the report stays readable"
+    );
+    assert!(
+        contains(&out, UNKNOWN_NUMBER_TEXT),
+        "unknown numbers are not guessed"
+    );
+    assert_eq!(outcome.uncleaned(), [Uncleaned::LongNumber]);
+
+    // A custodian's pattern masks what the file does not reveal.
+    let patterns = TextPatterns::with_custom(&[r"(?i)prior exam \d+"]).unwrap();
+    let deid = Deidentifier::new(&key(), options).with_text_patterns(patterns);
+    let mut out = Vec::new();
+    let outcome = deid.deidentify_stream(&mut &input[..], &mut out).unwrap();
+    assert!(!contains(&out, "4711815"));
+    assert!(outcome.uncleaned().is_empty(), "{:?}", outcome.uncleaned());
+    let file = read(&out);
+    let items = file
+        .get(Tag(0x0040, 0xA730))
+        .and_then(|e| e.items())
+        .unwrap();
+    assert_eq!(items.len(), 5, "the content tree is kept");
+
+    // A local code whose meaning names the patient: masked, and reported.
+    let mut code = InMemDicomObject::new_empty();
+    for (e, vr, v) in [
+        (0x0100, VR::SH, "4711"),
+        (0x0102, VR::SH, "99HOSP"),
+        (0x0104, VR::LO, "Doe John"),
+    ] {
+        code.put(dicom_core::DataElement::new(
+            Tag(0x0008, e),
+            vr,
+            dicom_core::PrimitiveValue::from(v),
+        ));
+    }
+    let mut private = content_items(&doe_john())[4].clone();
+    private.put(dicom_core::DataElement::new(
+        Tag(0x0040, 0xA168),
+        VR::SQ,
+        dicom_core::value::DataSetSequence::new(vec![code], dicom_core::Length::UNDEFINED),
+    ));
+    let mut out = Vec::new();
+    let outcome = deid
+        .deidentify_stream(&mut &sr_bytes(vec![private])[..], &mut out)
+        .unwrap();
+    assert!(!contains(&out, "DOE") && !contains(&out, "JOHN"));
+    assert_eq!(outcome.uncleaned(), [Uncleaned::PrivateCode]);
 }

@@ -37,7 +37,16 @@ fn errors(bytes: &[u8]) -> BTreeSet<String> {
 
 fn check(name: &str, input: &[u8], deid: &Deidentifier) {
     let mut out = Vec::new();
-    deid.deidentify_stream(&mut &input[..], &mut out).unwrap();
+    match deid.deidentify_stream(&mut &input[..], &mut out) {
+        Err(e) if !deid.options().contains(DeidOption::CleanStructuredContent) => {
+            // Report text is refused without the cleaning option.
+            assert_eq!(e.refusal(), Some("structured-content"), "{name}: {e}");
+            return;
+        }
+        r => {
+            r.unwrap();
+        }
+    }
     let (before, after) = (errors(input), errors(&out));
     if let Ok(dir) = std::env::var("GDPR_DICOM_KEEP") {
         let stem = name.replace(' ', "_");
@@ -82,6 +91,15 @@ fn ct_with_overlay() -> Vec<u8> {
     to_file_bytes(o, "1.2.840.10008.1.2.1")
 }
 
+/// A Comprehensive SR whose report text names the patient.
+fn comprehensive_sr() -> Vec<u8> {
+    use gdpr_dicom::synthetic_sr::{comprehensive_sr, content_items, write_sr};
+    let i = Instance::numbered("1.2.826.0.1.3680043.10.9999.8", 4);
+    let mut v = Vec::new();
+    write_sr(&comprehensive_sr(&i, content_items(&i)), &mut v).unwrap();
+    v
+}
+
 fn synthetic(kind: Kind) -> Vec<u8> {
     let mut i = Instance::numbered("1.2.826.0.1.3680043.10.9999.8", 2);
     i.references = vec!["1.2.826.0.1.3680043.10.9999.8.1.1.1".into()];
@@ -99,6 +117,7 @@ fn outputs_are_as_valid_as_inputs() {
     let key = ProjectKey::from_bytes([9; 32]);
     let option_sets = [
         DeidOptions::basic(),
+        DeidOptions::new([DeidOption::CleanStructuredContent]).unwrap(),
         DeidOptions::new([
             DeidOption::RetainLongitudinalModifiedDates,
             DeidOption::CleanDescriptors,
@@ -138,6 +157,7 @@ fn outputs_are_as_valid_as_inputs() {
             to_file_bytes(basic_text_sr(), "1.2.840.10008.1.2.1"),
         ),
         ("CT with overlay", ct_with_overlay()),
+        ("comprehensive SR", comprehensive_sr()),
         (
             "presentation state",
             to_file_bytes(
@@ -160,6 +180,11 @@ fn outputs_are_as_valid_as_inputs() {
     assert!(
         pr_errors.len() < 5,
         "the GSPS sample should be nearly valid: {pr_errors:?}"
+    );
+    let csr_errors = errors(&inputs[8].1);
+    assert!(
+        csr_errors.len() < 5,
+        "the comprehensive SR sample should be nearly valid: {csr_errors:?}"
     );
     for options in option_sets {
         let deid = Deidentifier::new(&key, options);

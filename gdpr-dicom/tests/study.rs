@@ -383,3 +383,97 @@ fn a_presentation_state_still_points_at_its_images() {
         "creation date dummy kept"
     );
 }
+
+/// A CT file of `i` with a pixel data value of `pixel_bytes` bytes, in
+/// transfer syntax `ts`.
+fn ct_bytes(i: &Instance, pixel_bytes: usize, ts: &str) -> Vec<u8> {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    let mut o = gdpr_dicom::synthetic::header(Kind::Ct { rows: 8, cols: 8 }, i);
+    o.put(DataElement::new(
+        Tag(0x7FE0, 0x0010),
+        VR::OW,
+        PrimitiveValue::from(vec![7u8; pixel_bytes]),
+    ));
+    to_file_bytes(o, ts)
+}
+
+#[test]
+fn inputs_sharing_a_sop_uid_never_overwrite_each_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, out) = (tmp.path().join("in"), tmp.path().join("out"));
+    std::fs::create_dir_all(&input).unwrap();
+    let same = Instance::numbered(ROOT, 1);
+    // The first input in order is big, so that later inputs with the same
+    // UID usually finish first: the first input must win all the same.
+    let mut big = same.clone();
+    big.instance_number = 99;
+    let files: Vec<PathBuf> = [
+        (
+            "a_first_big",
+            ct_bytes(&big, 24 << 20, "1.2.840.10008.1.2.1"),
+        ),
+        (
+            "b_other",
+            ct_bytes(&Instance::numbered(ROOT, 2), 128, "1.2.840.10008.1.2.1"),
+        ),
+        ("c_same_uid", ct_bytes(&same, 128, "1.2.840.10008.1.2.1")),
+        ("d_copy_of_c", ct_bytes(&same, 128, "1.2.840.10008.1.2.1")),
+        ("e_c_implicit", ct_bytes(&same, 128, "1.2.840.10008.1.2")),
+    ]
+    .into_iter()
+    .map(|(name, bytes)| {
+        let p = input.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    })
+    .collect();
+    let deid = Deidentifier::new(&ProjectKey::from_bytes([3; 32]), DeidOptions::basic());
+    let alone = tmp.path().join("alone");
+    let expected = deid.deidentify_file(&files[0], &alone).unwrap();
+    let expected_bytes = std::fs::read(alone.join(expected.relative_path())).unwrap();
+
+    for run in 0..3 {
+        let out = out.join(run.to_string());
+        let results = deidentify_all(&deid, &files, &out, 4, &|_| {}).unwrap();
+        let r: Vec<_> = results.iter().map(|r| &r.result).collect();
+        assert!(r[0].is_ok() && r[1].is_ok(), "{r:?}");
+        // A different instance under the first input's UID.
+        assert!(
+            matches!(r[2], Err(Error::UidCollision { first_input: 1 })),
+            "{r:?}"
+        );
+        assert!(
+            matches!(r[3], Err(Error::UidCollision { first_input: 1 })),
+            "{r:?}"
+        );
+        assert!(
+            matches!(r[4], Err(Error::UidCollision { first_input: 1 })),
+            "{r:?}"
+        );
+        let written = outputs(&out);
+        assert_eq!(written.len(), 2, "{written:?}");
+        let first = out.join(r[0].as_ref().unwrap().relative_path());
+        assert!(
+            std::fs::read(first).unwrap() == expected_bytes,
+            "the first input wins"
+        );
+    }
+
+    // Without the big one: a copy and the same instance in another transfer
+    // syntax are duplicates of the first.
+    let out = out.join("dup");
+    let results = deidentify_all(&deid, &files[1..], &out, 4, &|_| {}).unwrap();
+    let r: Vec<_> = results.iter().map(|r| &r.result).collect();
+    assert!(r[0].is_ok() && r[1].is_ok(), "{r:?}");
+    assert!(
+        matches!(r[2], Err(Error::Duplicate { first_input: 2 })),
+        "{r:?}"
+    );
+    assert!(
+        matches!(r[3], Err(Error::Duplicate { first_input: 2 })),
+        "{r:?}"
+    );
+    assert_eq!(outputs(&out).len(), 2);
+    let debug = format!("{r:?}");
+    assert!(!debug.contains(ROOT), "{debug}");
+}

@@ -12,10 +12,11 @@ use super::burned_in::burned_in_reason;
 use super::engine::FileContext;
 use super::key::{ProjectKey, Pseudonymiser};
 use super::method::record_method;
-use super::options::DeidOptions;
+use super::options::{DeidOption, DeidOptions};
 use super::stream::{
     Header, copy_pixel_data, read_header, read_trailer, write_head, write_trailer,
 };
+use super::structured::{TextPatterns, Uncleaned, structured_content_reason, uncleaned};
 use crate::error::Error;
 
 /// Implementation Class UID written into the file meta of every output.
@@ -42,12 +43,14 @@ pub struct Outcome {
     series_uid: String,
     sop_uid: String,
     quarantine: Option<&'static str>,
+    uncleaned: Vec<Uncleaned>,
 }
 
 impl std::fmt::Debug for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Outcome")
             .field("quarantine", &self.quarantine)
+            .field("uncleaned", &self.uncleaned)
             .finish_non_exhaustive()
     }
 }
@@ -68,6 +71,11 @@ impl Outcome {
     /// Why the file was quarantined, if it was.
     pub fn quarantine_reason(&self) -> Option<&'static str> {
         self.quarantine
+    }
+    /// What Clean Structured Content left in the content tree because it
+    /// cannot judge it (empty without the option): a human should check.
+    pub fn uncleaned(&self) -> &[Uncleaned] {
+        &self.uncleaned
     }
     /// The output path relative to the output folder, named only from new
     /// identifiers: `<study>/<series>/<sop>.dcm` (under `quarantine/` when
@@ -91,6 +99,7 @@ pub struct Deidentifier {
     p: Pseudonymiser,
     options: DeidOptions,
     burned_in: BurnedInPolicy,
+    patterns: TextPatterns,
     #[cfg(feature = "danger-reidentify")]
     map: Option<std::sync::Arc<super::danger::ReidentificationMap>>,
 }
@@ -100,6 +109,38 @@ struct Prepared<'a> {
     head: Header,
     outcome: Outcome,
     ctx: FileContext<'a>,
+}
+
+/// A complete output under its temporary name, not yet under its final one.
+pub(crate) struct Staged {
+    pub(crate) outcome: Outcome,
+    /// The temporary file (in the final folder).
+    pub(crate) tmp: PathBuf,
+    /// The final name.
+    pub(crate) target: PathBuf,
+}
+
+impl Staged {
+    /// Renames the output to its final name (replacing a file of an earlier
+    /// run); on error the temporary file is removed.
+    pub(crate) fn commit(self) -> Result<Outcome, Error> {
+        match std::fs::rename(&self.tmp, &self.target) {
+            Ok(()) => Ok(self.outcome),
+            Err(e) => {
+                self.discard();
+                Err(Error::Io {
+                    op: "renaming the output",
+                    source: e,
+                })
+            }
+        }
+    }
+
+    /// Removes the temporary file (best effort: its name is never a valid
+    /// output).
+    pub(crate) fn discard(&self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -116,6 +157,7 @@ impl Deidentifier {
             p: Pseudonymiser::new(key),
             options,
             burned_in: BurnedInPolicy::Refuse,
+            patterns: TextPatterns::default(),
             #[cfg(feature = "danger-reidentify")]
             map: None,
         }
@@ -136,6 +178,13 @@ impl Deidentifier {
     /// Sets the burned-in text policy.
     pub fn with_burned_in_policy(mut self, policy: BurnedInPolicy) -> Self {
         self.burned_in = policy;
+        self
+    }
+
+    /// Sets the patterns masked in free text under Clean Structured Content
+    /// (the built-in date forms and the custodian's own).
+    pub fn with_text_patterns(mut self, patterns: TextPatterns) -> Self {
+        self.patterns = patterns;
         self
     }
 
@@ -173,7 +222,7 @@ impl Deidentifier {
     /// # Errors
     /// [`Error::NotDicom`], [`Error::Malformed`],
     /// [`Error::UnsupportedTransferSyntax`], [`Error::MissingAttribute`],
-    /// [`Error::BurnedIn`] (refused), [`Error::Encode`] or [`Error::Io`].
+    /// [`Error::BurnedIn`], [`Error::StructuredContent`] (refused), [`Error::Encode`] or [`Error::Io`].
     /// On error `w` may hold a partial output: write to a temporary name
     /// (as [`Deidentifier::deidentify_file`] does).
     pub fn deidentify_stream<R: BufRead, W: Write>(
@@ -193,6 +242,13 @@ impl Deidentifier {
     /// # Errors
     /// As [`Deidentifier::deidentify_stream`].
     pub fn deidentify_file(&self, input: &Path, out_dir: &Path) -> Result<Outcome, Error> {
+        self.stage_file(input, out_dir)?.commit()
+    }
+
+    /// Writes the output of `input` completely under a temporary name in its
+    /// final folder; [`Staged::commit`] gives it its final name. On error no
+    /// file is left behind.
+    pub(crate) fn stage_file(&self, input: &Path, out_dir: &Path) -> Result<Staged, Error> {
         let file = File::open(input).map_err(Error::io("opening the input"))?;
         let mut r = BufReader::with_capacity(64 * 1024, file);
         let prepared = self.prepare(read_header(&mut r)?)?;
@@ -217,15 +273,20 @@ impl Deidentifier {
             let mut w = BufWriter::with_capacity(64 * 1024, f);
             let outcome = self.write(prepared, &mut r, &mut w)?;
             w.flush().map_err(Error::io("writing the output"))?;
-            drop(w);
-            std::fs::rename(&tmp, &target).map_err(Error::io("renaming the output"))?;
             Ok(outcome)
         })();
-        if result.is_err() {
-            // Best effort: the temporary name is never a valid output.
-            let _ = std::fs::remove_file(&tmp);
+        match result {
+            Ok(outcome) => Ok(Staged {
+                outcome,
+                tmp,
+                target,
+            }),
+            Err(e) => {
+                // Best effort: the temporary name is never a valid output.
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
         }
-        result
     }
 
     fn prepare(&self, mut head: Header) -> Result<Prepared<'_>, Error> {
@@ -237,8 +298,15 @@ impl Deidentifier {
                     BurnedInPolicy::Quarantine => Some(reason),
                 },
             };
+        let cleans_content = self.options.contains(DeidOption::CleanStructuredContent);
+        if let Some(reason) = (!cleans_content)
+            .then(|| structured_content_reason(&head.dataset, &self.options))
+            .flatten()
+        {
+            return Err(Error::StructuredContent { reason });
+        }
         let dataset = std::mem::replace(&mut head.dataset, InMemDicomObject::new_empty());
-        let ctx = FileContext::new(&self.p, &self.options, &dataset);
+        let ctx = FileContext::new(&self.p, &self.options, &dataset, &self.patterns);
         #[cfg(feature = "danger-reidentify")]
         let originals: Vec<(Tag, String)> = [
             Tag(0x0020, 0x000D),
@@ -273,6 +341,11 @@ impl Deidentifier {
             series_uid: uid(Tag(0x0020, 0x000E), "Series Instance UID (0020,000E)")?,
             sop_uid: uid(Tag(0x0008, 0x0018), "SOP Instance UID (0008,0018)")?,
             quarantine,
+            uncleaned: if cleans_content {
+                uncleaned(&out)
+            } else {
+                Vec::new()
+            },
         };
         #[cfg(feature = "danger-reidentify")]
         if let Some(map) = &self.map {
@@ -286,16 +359,7 @@ impl Deidentifier {
                 map.record(new, original);
             }
         }
-        let meta = &mut head.meta;
-        meta.media_storage_sop_instance_uid = outcome.sop_uid.clone();
-        meta.implementation_class_uid = IMPLEMENTATION_CLASS_UID.to_owned();
-        meta.implementation_version_name = Some(IMPLEMENTATION_VERSION_NAME.to_owned());
-        meta.source_application_entity_title = None;
-        meta.sending_application_entity_title = None;
-        meta.receiving_application_entity_title = None;
-        meta.private_information_creator_uid = None;
-        meta.private_information = None;
-        meta.update_information_group_length();
+        rewrite_meta(&mut head.meta, &outcome.sop_uid);
         head.dataset = out;
         Ok(Prepared { head, outcome, ctx })
     }
@@ -325,6 +389,20 @@ impl Deidentifier {
         }
         Ok(outcome)
     }
+}
+
+/// The file meta of an output: the new SOP Instance UID, our
+/// implementation, no AE titles, no private meta information.
+fn rewrite_meta(meta: &mut dicom_object::FileMetaTable, sop_uid: &str) {
+    meta.media_storage_sop_instance_uid = sop_uid.to_owned();
+    meta.implementation_class_uid = IMPLEMENTATION_CLASS_UID.to_owned();
+    meta.implementation_version_name = Some(IMPLEMENTATION_VERSION_NAME.to_owned());
+    meta.source_application_entity_title = None;
+    meta.sending_application_entity_title = None;
+    meta.receiving_application_entity_title = None;
+    meta.private_information_creator_uid = None;
+    meta.private_information = None;
+    meta.update_information_group_length();
 }
 
 #[cfg(test)]

@@ -18,11 +18,13 @@ use super::dummy::{DUMMY_DATE, DUMMY_DATETIME, DUMMY_TIME, dummy_value, is_bulk,
 use super::key::Pseudonymiser;
 use super::options::{DeidOption, DeidOptions};
 use super::private::is_safe;
+use super::structured::{TEXT_VALUE, TextPatterns};
 
 const PATIENT_NAME: Tag = Tag(0x0010, 0x0010);
 const PATIENT_ID: Tag = Tag(0x0010, 0x0020);
 const ISSUER_OF_PATIENT_ID: Tag = Tag(0x0010, 0x0021);
 const STUDY_INSTANCE_UID: Tag = Tag(0x0020, 0x000D);
+const CODE_MEANING: Tag = Tag(0x0008, 0x0104);
 
 /// Attributes whose values are scrubbed from free text when cleaning.
 const SCRUB_SOURCES: &[Tag] = &[
@@ -49,6 +51,7 @@ pub(crate) struct FileContext<'a> {
     shift_days: Option<i64>,
     scrub: Vec<String>,
     family: IodFamily,
+    patterns: &'a TextPatterns,
 }
 
 fn text_of(obj: &InMemDicomObject, tag: Tag) -> String {
@@ -64,6 +67,7 @@ impl<'a> FileContext<'a> {
         p: &'a Pseudonymiser,
         options: &'a DeidOptions,
         top: &InMemDicomObject,
+        patterns: &'a TextPatterns,
     ) -> Self {
         let issuer = text_of(top, ISSUER_OF_PATIENT_ID);
         let mut id = text_of(top, PATIENT_ID);
@@ -80,17 +84,7 @@ impl<'a> FileContext<'a> {
         }
         let pseudonym = p.patient_pseudonym(&ns, &id);
         let shift_days = options.shifts_dates().then(|| p.date_shift_days(&ns, &id));
-        let mut scrub: Vec<String> = Vec::new();
-        for tag in SCRUB_SOURCES {
-            let v = text_of(top, *tag);
-            for token in v.split(['^', ' ', '=', '\\', ',']) {
-                let token = token.trim().to_ascii_uppercase();
-                if token.chars().count() >= 3 && !scrub.contains(&token) {
-                    scrub.push(token);
-                }
-            }
-        }
-        scrub.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        let scrub = scrub_tokens(top);
         let family = IodFamily::of_sop_class(&text_of(top, Tag(0x0008, 0x0016)));
         Self {
             p,
@@ -99,6 +93,7 @@ impl<'a> FileContext<'a> {
             shift_days,
             scrub,
             family,
+            patterns,
         }
     }
 
@@ -170,6 +165,14 @@ impl<'a> FileContext<'a> {
     fn apply(&self, e: InMemElement) -> Option<InMemElement> {
         let tag = e.tag();
         let vr = e.vr();
+        if (tag == TEXT_VALUE || tag == CODE_MEANING)
+            && self.options.contains(DeidOption::CleanStructuredContent)
+        {
+            // Unlisted in Table E.1-1, so otherwise kept: cleaned here (a
+            // local code's meaning can name a person).
+            let v = scrub(&string(&e), &self.scrub);
+            return Some(text_elem(tag, vr, &self.patterns.mask(&v)));
+        }
         let (action, row) = resolve_in(tag, self.options, self.family);
         match action {
             Action::Remove => None,
@@ -295,6 +298,52 @@ impl<'a> FileContext<'a> {
         }
         let mapped: Vec<String> = v.split('\\').map(|u| self.p.uid(u.trim())).collect();
         DataElement::new(tag, VR::UI, PrimitiveValue::Strs(mapped.into()))
+    }
+}
+
+/// The values masked in free text: tokens (3 characters or more) of the
+/// file's identifying attributes, of every person name anywhere in the file
+/// (observers, names in the content tree, nested patient names) and the
+/// patient's year of birth; longest first.
+fn scrub_tokens(top: &InMemDicomObject) -> Vec<String> {
+    let mut values: Vec<String> = SCRUB_SOURCES.iter().map(|t| text_of(top, *t)).collect();
+    let birth = text_of(top, Tag(0x0010, 0x0030));
+    if let Some(year) = birth
+        .get(..4)
+        .filter(|y| y.bytes().all(|b| b.is_ascii_digit()))
+    {
+        values.push(year.to_owned());
+    }
+    collect_names(top, &mut values, 0);
+    let mut scrub: Vec<String> = Vec::new();
+    for v in &values {
+        for token in v.split(['^', ' ', '=', '\\', ',']) {
+            let token = token.trim().to_ascii_uppercase();
+            if token.chars().count() >= 3 && !scrub.contains(&token) {
+                scrub.push(token);
+            }
+        }
+    }
+    scrub.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    scrub
+}
+
+/// Every PN value and nested Patient ID at any depth (the reader bounds the
+/// depth already; `depth` guards data sets built in memory).
+fn collect_names(obj: &InMemDicomObject, out: &mut Vec<String>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    for e in obj.iter() {
+        if let Some(items) = e.items() {
+            for item in items {
+                collect_names(item, out, depth + 1);
+            }
+        } else if (e.vr() == VR::PN || (depth > 0 && e.tag() == PATIENT_ID))
+            && let Ok(v) = e.to_str()
+        {
+            out.push(v.trim_end_matches(['\0', ' ']).to_owned());
+        }
     }
 }
 

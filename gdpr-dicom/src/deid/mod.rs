@@ -13,7 +13,9 @@
 //!
 //! Files are streamed: only the header is parsed; pixel data is copied as
 //! bytes. Files that may show burned-in text are refused or quarantined
-//! ([`BurnedInPolicy`]).
+//! ([`BurnedInPolicy`]); structured reports whose content tree holds free
+//! text, names or dates are refused unless Clean Structured Content is
+//! selected ([`structured`]).
 //!
 //! ```no_run
 //! use gdpr_dicom::deid::{Deidentifier, DeidOption, DeidOptions, ProjectKey};
@@ -36,6 +38,7 @@ pub mod danger;
 pub mod dates;
 pub mod deidentifier;
 pub mod dummy;
+mod duplicate;
 mod engine;
 pub mod key;
 mod method;
@@ -43,14 +46,16 @@ pub mod options;
 pub mod private;
 pub mod profile;
 mod stream;
+pub mod structured;
 pub mod supplement;
 mod table_2024b;
 
 pub use action::{Action, resolve, resolve_in};
-pub use batch::{FileResult, collect_inputs, deidentify_all};
+pub use batch::{FileResult, JOBS_PER_CORE, collect_inputs, deidentify_all, max_jobs};
 pub use deidentifier::{BurnedInPolicy, Deidentifier, Outcome};
 pub use key::{ProjectKey, Pseudonymiser};
 pub use options::{DeidOption, DeidOptions};
+pub use structured::{TextPatterns, Uncleaned};
 pub use table_2024b::EDITION;
 
 /// Writes preamble, meta and header (used by [`crate::synthetic`]).
