@@ -327,3 +327,38 @@ fn a_misspelt_field_is_malformed_not_due() {
     assert!(err.contains("unknown field `hold`"), "{err}");
     assert_eq!(lines(&out)[0]["status"], "malformed");
 }
+
+#[test]
+fn an_endless_line_or_a_directory_as_input_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    for (input, needle) in [("/dev/zero", "longer than"), (dir_arg, "directory")] {
+        let out = gdpr(
+            &[
+                "retention",
+                "evaluate",
+                "--jurisdiction",
+                "DE",
+                "--input",
+                input,
+            ],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(2), "{input}: {}", stderr(&out));
+        assert!(stderr(&out).contains(input), "{}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+    }
+    let out = gdpr(
+        &[
+            "retention",
+            "rules",
+            "--jurisdiction",
+            "DE",
+            "--rules",
+            "/dev/zero",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
+}

@@ -24,9 +24,12 @@ const MAX_NAME: usize = 40;
 /// - `unknown field` keeps its name when it looks like a field name (1 to 40
 ///   characters of `a-z`, `0-9`, `_`, `-`), so a typo such as `hold` can be
 ///   seen; anything else is hidden;
-/// - otherwise everything from the first quote or backtick on is hidden (a
+/// - in serde's `invalid type`, `invalid value` and `unknown variant`
+///   messages everything from the first quote or backtick on is hidden (a
 ///   value can itself contain quotes), except serde_json's final
-///   ` at line L column C`.
+///   ` at line L column C`;
+/// - in other messages (a type's own parser), each `"…"` is hidden and
+///   back-ticked names are kept.
 ///
 /// ```
 /// use gdpr_core::redact::serde_message;
@@ -66,15 +69,43 @@ pub fn is_field_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-/// Keeps `text` up to its first quote or backtick and hides the rest (a
-/// value can contain quotes, so nothing after the first one is trusted),
-/// except a final ` at line L column C` (serde_json's position).
+/// The messages serde itself writes around a value from the input.
+const SERDE_PREFIXES: [&str; 4] = [
+    "invalid type: ",
+    "invalid value: ",
+    "unknown variant ",
+    "unknown field ",
+];
+
+/// In serde's own messages, keeps `text` up to its first quote or backtick
+/// and hides the rest (a value can contain quotes, so nothing after the
+/// first one is trusted), except a final ` at line L column C`. In other
+/// messages (written by a type's own parser: back-ticks quote field names
+/// and allowed values), hides each `"…"`.
 fn hide_quoted(text: &str) -> String {
     let (body, position) = split_position(text);
-    match body.find(['"', '`']) {
-        Some(i) => format!("{}{HIDDEN}{position}", &body[..i]),
-        None => text.to_owned(),
+    if SERDE_PREFIXES.iter().any(|p| body.starts_with(p)) {
+        return match body.find(['"', '`']) {
+            Some(i) => format!("{}{HIDDEN}{position}", &body[..i]),
+            None => text.to_owned(),
+        };
     }
+    let mut out = String::with_capacity(text.len());
+    let (mut inside, mut escaped) = (false, false);
+    for c in text.chars() {
+        match c {
+            '"' if !inside => {
+                inside = true;
+                out.push_str(HIDDEN);
+            }
+            _ if !inside => out.push(c),
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => inside = false,
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Splits off a final ` at line L column C`.
@@ -119,11 +150,21 @@ mod tests {
             "unknown field `CANARY-Doe`, expected `id`",
             "unknown field `x` CANARY`, expected `id`",
             "invalid value: `CANARY",
+            r#"failed to parse "x\"CANARY" as a date"#,
             r#"invalid type: string "CANARY" at line 1 column 5"#,
         ] {
             let out = serde_message(m);
             assert!(!out.contains("CANARY"), "{m} -> {out}");
         }
+    }
+
+    #[test]
+    fn a_parsers_own_message_keeps_its_backticked_names() {
+        let m = "so `basis` must be a pair, and \"CANARY\" is not";
+        assert_eq!(
+            serde_message(m),
+            "so `basis` must be a pair, and (value) is not"
+        );
     }
 
     #[test]
