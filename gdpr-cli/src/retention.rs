@@ -83,10 +83,14 @@ fn load_pack(jurisdiction: &str, rules: Option<&PathBuf>) -> Result<RulePack, Cl
         .map(|path| read_text(path, MAX_TEXT_BYTES))
         .transpose()?;
     let bad = |e: gdpr_core::Error| CliError::BadInput(e.to_string());
+    let bad_file = |e: gdpr_core::Error| {
+        let file = rules.map(|p| p.display().to_string()).unwrap_or_default();
+        CliError::BadInput(format!("{file}: {e}"))
+    };
     match (RulePack::builtin(&j).map_err(bad)?, user) {
-        (Some(pack), Some(text)) => pack.extended_with_toml(&text).map_err(bad),
+        (Some(pack), Some(text)) => pack.extended_with_toml(&text).map_err(bad_file),
         (Some(pack), None) => Ok(pack),
-        (None, Some(text)) => RulePack::from_toml(&text).map_err(bad),
+        (None, Some(text)) => RulePack::from_toml(&text).map_err(bad_file),
         (None, None) => Err(CliError::BadInput(format!(
             "no built-in retention rules for {j} (built in: {}): pass --rules FILE with a \
              complete pack",
@@ -321,7 +325,7 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
             }
             Err(error) => {
                 malformed += 1;
-                eprintln!("gdpr: line {line_no}: {error}");
+                eprintln!("gdpr: {input_name}: line {line_no}: {error}");
                 serde_json::to_writer(
                     &mut out,
                     &MalformedOut {
