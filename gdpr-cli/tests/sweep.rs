@@ -393,7 +393,7 @@ fn audit_log() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
 }
 
 #[test]
-#[ignore = "needs issue10-audit (append lines and key reading) merged"]
+#[ignore = "needs issue10-append (bounded, strict append lines) and issue10-audit (key reading) merged"]
 fn audit_append_input_lines() {
     let (_guard, log, key, _) = audit_log();
     let (l, k) = (log.display().to_string(), key.display().to_string());
