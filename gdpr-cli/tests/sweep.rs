@@ -161,7 +161,7 @@ fn hostile(dir: &Path, format: Format) -> Vec<Case> {
     std::os::unix::fs::symlink(&looping, &looping).unwrap();
     let directory = dir.join("a-directory");
     std::fs::create_dir(&directory).unwrap();
-    vec![
+    let mut cases = vec![
         c(
             "truncated",
             write(dir, "truncated", truncated.as_bytes()),
@@ -186,7 +186,15 @@ fn hostile(dir: &Path, format: Format) -> Vec<Case> {
         c("dangling symlink", dangling, false),
         c("symlink loop", looping, false),
         c("directory", directory, false),
-    ]
+    ];
+    // chmod 000 stops everyone but root; as root the directory and the
+    // dangling link above stand in for an unreadable file.
+    let locked = write(dir, "unreadable", format!("\"{CANARY}\"").as_bytes());
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_err() {
+        cases.push(c("unreadable", locked, false));
+    }
+    cases
 }
 
 /// Everything below `dir`: paths and sizes, to see that nothing was written.
