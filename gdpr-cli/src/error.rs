@@ -18,10 +18,48 @@ pub enum CliError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// An input file cannot be used as it is: too large, not a file, not
+    /// text. Exit code 2.
+    #[error("{path}: {problem}")]
+    Input {
+        /// The file concerned, as given on the command line.
+        path: String,
+        /// What is wrong with it.
+        problem: InputProblem,
+    },
     /// A storage system failed or refused (bad configuration: exit code 2;
     /// anything else: exit code 1).
     #[error(transparent)]
     Store(#[from] gdpr_core::store::StoreError),
+}
+
+/// What is wrong with an input file as a whole (its content aside).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputProblem {
+    /// The file is larger than the command reads.
+    #[error("larger than {max_bytes} bytes, the most this command reads; check the file")]
+    TooLarge {
+        /// The limit.
+        max_bytes: u64,
+    },
+    /// A line is longer than the command reads.
+    #[error("line {line} is longer than {max_bytes} bytes; check the input")]
+    LineTooLong {
+        /// The line's number, from 1.
+        line: u64,
+        /// The limit.
+        max_bytes: usize,
+    },
+    /// The path is not a file that can be read (a directory, a socket).
+    #[error("is {what}, not a file; give the path of a file")]
+    NotAFile {
+        /// What it is instead.
+        what: &'static str,
+    },
+    /// The file is not UTF-8 text.
+    #[error("is not UTF-8 text")]
+    NotText,
 }
 
 impl CliError {

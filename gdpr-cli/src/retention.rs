@@ -6,9 +6,8 @@
 //! bad arguments (unknown jurisdiction, unreadable or invalid rules file,
 //! bad `--at`).
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -18,7 +17,8 @@ use gdpr_core::retention::{
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::error::CliError;
+use crate::error::{CliError, InputProblem};
+use crate::input::{Line, MAX_LINE_BYTES, MAX_TEXT_BYTES, open_input, read_line_capped, read_text};
 
 /// Arguments of `gdpr retention`.
 #[derive(Debug, clap::Args)]
@@ -80,18 +80,17 @@ fn load_pack(jurisdiction: &str, rules: Option<&PathBuf>) -> Result<RulePack, Cl
         .parse()
         .map_err(|e: gdpr_core::Error| CliError::BadInput(format!("--jurisdiction: {e}")))?;
     let user = rules
-        .map(|path| {
-            std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.display().to_string(),
-                source,
-            })
-        })
+        .map(|path| read_text(path, MAX_TEXT_BYTES))
         .transpose()?;
     let bad = |e: gdpr_core::Error| CliError::BadInput(e.to_string());
+    let bad_file = |e: gdpr_core::Error| {
+        let file = rules.map(|p| p.display().to_string()).unwrap_or_default();
+        CliError::BadInput(format!("{file}: {e}"))
+    };
     match (RulePack::builtin(&j).map_err(bad)?, user) {
-        (Some(pack), Some(text)) => pack.extended_with_toml(&text).map_err(bad),
+        (Some(pack), Some(text)) => pack.extended_with_toml(&text).map_err(bad_file),
         (Some(pack), None) => Ok(pack),
-        (None, Some(text)) => RulePack::from_toml(&text).map_err(bad),
+        (None, Some(text)) => RulePack::from_toml(&text).map_err(bad_file),
         (None, None) => Err(CliError::BadInput(format!(
             "no built-in retention rules for {j} (built in: {}): pass --rules FILE with a \
              complete pack",
@@ -285,26 +284,33 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
         }
         None => jiff::ZonedDateTime::now().date(),
     };
-    let mut input: Box<dyn BufRead> = if args.input == "-" {
-        Box::new(std::io::stdin().lock())
+    let (mut input, input_name): (Box<dyn BufRead>, &str) = if args.input == "-" {
+        (Box::new(std::io::stdin().lock()), "standard input")
     } else {
-        Box::new(BufReader::new(
-            File::open(&args.input).map_err(io_err(&args.input))?,
-        ))
+        let file = open_input(Path::new(&args.input))?;
+        (Box::new(BufReader::new(file)), &args.input)
     };
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut planner = Planner::new(&pack, at);
     let mut buf = Vec::new();
     let (mut line_no, mut malformed) = (0u64, 0u64);
     loop {
-        buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
-            .map_err(io_err(&args.input))?;
-        if n == 0 {
-            break;
-        }
+        let read = read_line_capped(&mut input, &mut buf, MAX_LINE_BYTES);
         line_no += 1;
+        match read.map_err(io_err(input_name))? {
+            Line::Read => {}
+            Line::End => break,
+            _ => {
+                out.flush().map_err(io_err("standard output"))?;
+                return Err(CliError::Input {
+                    path: input_name.into(),
+                    problem: InputProblem::LineTooLong {
+                        line: line_no,
+                        max_bytes: MAX_LINE_BYTES,
+                    },
+                });
+            }
+        }
         let parsed = std::str::from_utf8(&buf)
             .map_err(|_| "not UTF-8 text".to_string())
             .map(str::trim);
@@ -319,7 +325,7 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
             }
             Err(error) => {
                 malformed += 1;
-                eprintln!("gdpr: line {line_no}: {error}");
+                eprintln!("gdpr: {input_name}: line {line_no}: {error}");
                 serde_json::to_writer(
                     &mut out,
                     &MalformedOut {
@@ -337,6 +343,16 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
     }
     out.flush().map_err(io_err("standard output"))?;
     let c = planner.counts();
+    report(&pack, at, c, malformed);
+    Ok(if c.undetermined == 0 && malformed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Prints the counts of an evaluation on standard error.
+fn report(pack: &RulePack, at: Date, c: &gdpr_core::retention::PlanCounts, malformed: u64) {
     eprintln!(
         "gdpr: {} records on {at} under {}: {} retain, {} due, {} review, {} held, {} undetermined, {malformed} malformed",
         c.total() + malformed,
@@ -357,9 +373,4 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
             rule.source()
         );
     }
-    Ok(if c.undetermined == 0 && malformed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }

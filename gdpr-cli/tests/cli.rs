@@ -102,8 +102,10 @@ fn unknown_enum_value_exits_2_naming_field_and_choices() {
     );
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("`actor.role`") && e.contains("surgeon"), "{e}");
-    assert!(e.contains("physician") && e.contains("line 2"), "{e}");
+    assert!(e.contains("`actor.role`") && e.contains("line 2"), "{e}");
+    // The allowed values are listed; the value given is not repeated.
+    assert!(e.contains("`physician`, `nurse`"), "{e}");
+    assert!(!e.contains("surgeon"), "{e}");
 }
 
 #[test]
@@ -327,4 +329,95 @@ fn staff_identity_never_appears_in_decisions_or_errors() {
         );
     }
     assert_eq!(codes, [Some(0), Some(3), Some(2), Some(2)]);
+}
+
+/// Each command that reads one JSON document, with the document's path.
+fn json_commands(path: &str) -> Vec<Vec<String>> {
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    vec![
+        s(&[
+            "authorize",
+            "--activity",
+            path,
+            "--request",
+            &sample("request.json"),
+        ]),
+        s(&[
+            "authorize",
+            "--activity",
+            &sample("activity.json"),
+            "--request",
+            path,
+        ]),
+        s(&["ropa", path]),
+        s(&["dpia", path]),
+    ]
+}
+
+fn run(args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args(args)
+        .output()
+        .expect("run gdpr")
+}
+
+#[test]
+fn trailing_text_after_the_document_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, args) in json_commands("PLACEHOLDER").into_iter().enumerate() {
+        let which = args.iter().position(|a| a == "PLACEHOLDER").unwrap();
+        let good = match (args[0].as_str(), which) {
+            ("authorize", 2) => sample("activity.json"),
+            ("authorize", _) => sample("request.json"),
+            ("ropa", _) => sample("ropa.json"),
+            _ => sample("dpia.json"),
+        };
+        let text = std::fs::read_to_string(&good).unwrap() + "\n{\"x\": 1}\n";
+        let f = file(&dir, &format!("trailing-{i}.json"), &text);
+        let mut args = args.clone();
+        args[which] = f.display().to_string();
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("trailing-{i}.json")),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn a_key_given_twice_exits_2_in_every_command() {
+    let o = authorize_with_request(&format!(
+        r#"{{"at": "2026-03-02T09:30:00Z", "actor": {GOOD_ACTOR},
+            "purpose": "diagnosis", "purpose": "research", "categories": ["imaging-examination"]}}"#
+    ));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("twice"), "{}", stderr(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let f = file(
+        &dir,
+        "dpia.json",
+        r#"{"activity": "x", "criteria": [], "criteria": ["large-scale"]}"#,
+    );
+    let o = gdpr(&["dpia", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("twice"), "{}", stderr(&o));
+}
+
+#[test]
+fn endless_or_oversized_input_stops_at_the_limit_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(17 << 20).unwrap();
+    for path in ["/dev/zero", big.to_str().unwrap()] {
+        for args in json_commands(path) {
+            let o = run(&args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(path), "{}", stderr(&o));
+            assert!(stderr(&o).contains("larger than"), "{}", stderr(&o));
+        }
+    }
 }

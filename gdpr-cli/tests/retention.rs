@@ -303,3 +303,62 @@ fn no_birth_date_leaks_into_errors() {
     assert!(!all.contains("1987"), "{all}");
     assert_eq!(all.matches("\"malformed\"").count(), 3, "{all}");
 }
+
+#[test]
+fn a_misspelt_field_is_malformed_not_due() {
+    // `hold` for `holds`: ignoring it would report a held record as due.
+    let input = "{\"id\":\"r1\",\"category\":\"imaging-examination\",\"modality\":\"CT\",\
+                 \"birth_date\":\"1950-05-01\",\"event_date\":\"1980-01-10\",\
+                 \"hold\":[\"litigation\"]}\n";
+    let out = gdpr(
+        &[
+            "retention",
+            "evaluate",
+            "--jurisdiction",
+            "DE",
+            "--at",
+            "2026-01-01",
+        ],
+        input,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("line 1"), "{err}");
+    assert!(err.contains("unknown field `hold`"), "{err}");
+    assert_eq!(lines(&out)[0]["status"], "malformed");
+}
+
+#[test]
+fn an_endless_line_or_a_directory_as_input_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    for (input, needle) in [("/dev/zero", "longer than"), (dir_arg, "directory")] {
+        let out = gdpr(
+            &[
+                "retention",
+                "evaluate",
+                "--jurisdiction",
+                "DE",
+                "--input",
+                input,
+            ],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(2), "{input}: {}", stderr(&out));
+        assert!(stderr(&out).contains(input), "{}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+    }
+    let out = gdpr(
+        &[
+            "retention",
+            "rules",
+            "--jurisdiction",
+            "DE",
+            "--rules",
+            "/dev/zero",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
+}

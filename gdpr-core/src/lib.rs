@@ -32,6 +32,7 @@ pub mod error;
 pub mod national;
 pub mod objection;
 pub mod purpose;
+pub mod redact;
 pub mod restriction;
 pub mod retention;
 pub mod ropa;

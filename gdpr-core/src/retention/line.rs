@@ -7,7 +7,9 @@
 //!
 //! `category` is a name or a list of names. Only `id` and `category` are
 //! always required; the dates a rule needs are checked when deciding.
-//! Unknown fields are ignored. Parsing borrows from the line and does not
+//! Unknown fields are errors (a typo such as `hold` for `holds` must not turn
+//! a legal hold off), and so are duplicate fields and anything after the
+//! object. Parsing borrows from the line and does not
 //! allocate (unless the `id` contains JSON escapes; dates and modality codes
 //! must not contain any); error messages never repeat a value from the line.
 
@@ -35,6 +37,7 @@ pub struct RecordLine<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 /// Dates and the modality are borrowed `&str` (a JSON escape in them is an
 /// error); `Option<Cow<str>>` would always allocate.
 struct Wire<'a> {
@@ -64,12 +67,14 @@ struct Wire<'a> {
 /// # Errors
 ///
 /// [`Error::InvalidRecord`] naming the problem and its column (malformed
-/// JSON, a missing `id` or `category`, an unknown category or hold, a
-/// modality that is not a DICOM code, a date that is not `YYYY-MM-DD`).
-/// The message never contains a value from the line.
+/// JSON, a missing `id` or `category`, an unknown or duplicate field, an
+/// unknown category or hold, a modality that is not a DICOM code, a date
+/// that is not `YYYY-MM-DD`). The message never contains a value from the
+/// line; it names the field and lists the allowed values.
 pub fn parse_record_line(line: &str) -> Result<RecordLine<'_>, Error> {
     let wire: Wire<'_> = serde_json::from_str(line).map_err(|e| Error::InvalidRecord {
-        detail: redact(&e.to_string()).replace(" at line 1 column ", " at column "),
+        detail: crate::redact::serde_message(&e.to_string())
+            .replace(" at line 1 column ", " at column "),
     })?;
     let invalid = |e: Error| Error::InvalidRecord {
         detail: e.to_string(),
@@ -98,25 +103,6 @@ pub fn parse_record_line(line: &str) -> Result<RecordLine<'_>, Error> {
         id: wire.id,
         record,
     })
-}
-
-/// Removes quoted and back-ticked values that serde messages repeat
-/// (e.g. "invalid type: integer `19870605`").
-fn redact(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut inside: Option<char> = None;
-    for c in message.chars() {
-        match (inside, c) {
-            (None, '`' | '"') => {
-                inside = Some(c);
-                out.push_str("(value)");
-            }
-            (Some(q), c) if c == q => inside = None,
-            (Some(_), _) => {}
-            (None, c) => out.push(c),
-        }
-    }
-    out
 }
 
 struct Categories(CategorySet);
@@ -201,7 +187,7 @@ mod tests {
 
     #[test]
     fn the_issue_example_parses() {
-        let line = r#"{"id": "r1", "category": "imaging-examination", "modality": "CT", "birth_date": "2010-05-01", "event_date": "2015-01-10", "holds": ["litigation"], "extra": 1}"#;
+        let line = r#"{"id": "r1", "category": "imaging-examination", "modality": "CT", "birth_date": "2010-05-01", "event_date": "2015-01-10", "holds": ["litigation"]}"#;
         let parsed = parse_record_line(line).unwrap();
         assert_eq!(parsed.id, "r1");
         assert!(matches!(parsed.id, Cow::Borrowed(_)));
@@ -211,6 +197,30 @@ mod tests {
         assert_eq!(r.date(Fact::BirthDate), Some(date(2010, 5, 1)));
         assert_eq!(r.date(Fact::EventDate), Some(date(2015, 1, 10)));
         assert!(r.holds().contains(LegalHold::Litigation));
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_that_name_the_field() {
+        let line = r#"{"id":"r1","category":"imaging-examination","hold":["litigation"]}"#;
+        let err = parse_record_line(line).unwrap_err().to_string();
+        assert!(err.contains("unknown field `hold`"), "{err}");
+        assert!(err.contains("`holds`"), "{err}");
+        let line = r#"{"id":"r1","category":"imaging-examination","Doe-1987":1}"#;
+        let err = parse_record_line(line).unwrap_err().to_string();
+        assert!(
+            err.contains("unknown field") && !err.contains("1987"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_fields_and_trailing_text_are_errors() {
+        for line in [
+            r#"{"id":"a","id":"b","category":"patient-record"}"#,
+            r#"{"id":"a","category":"patient-record"} {}"#,
+        ] {
+            assert!(parse_record_line(line).is_err(), "{line}");
+        }
     }
 
     #[test]

@@ -315,7 +315,8 @@ mod tests {
         let cases = [
             (
                 "[[rule]]\nid = \"x\"\ncategory = \"x-ray\"\nyears = 1\nfrom = \"event_date\"\nsource = \"s\"",
-                "x-ray",
+                // The line and the allowed values; the value itself is not echoed.
+                "line 3: unknown variant (value), expected one of `patient-record`",
             ),
             (
                 "[[rule]]\nid = \"x\"\ncategory = \"billing\"\nyears = 1\nfrom = \"event_date\"\nsource = \" \"",

@@ -116,6 +116,28 @@ pub(crate) fn checked_url(url: &str, options: &HttpOptions) -> Result<Url, Store
     Ok(base)
 }
 
+/// The largest `tls_ca_file` (4 MiB; a system's whole bundle is ~250 KiB).
+const MAX_CA_BYTES: u64 = 4 << 20;
+
+/// The certificates of a PEM CA bundle: a regular file holding at least one
+/// `CERTIFICATE` block. Messages name the field and the file, never its
+/// content.
+fn ca_certificates(path: &Path) -> Result<Vec<reqwest::Certificate>, StoreError> {
+    let fix = "`tls_ca_file` must be a PEM CA bundle (-----BEGIN CERTIFICATE-----)";
+    let pem = super::secret::read_regular_file(path, MAX_CA_BYTES, "the CA file", fix)?;
+    let no_pem = || StoreError::Configuration {
+        detail: format!(
+            "the CA file {} holds no PEM certificate; {fix}",
+            path.display()
+        ),
+    };
+    let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| no_pem())?;
+    if roots.is_empty() {
+        return Err(no_pem());
+    }
+    Ok(roots)
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -138,21 +160,7 @@ impl Http {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = Client::builder();
         if let Some(path) = &options.ca_file {
-            let pem = std::fs::read(path).map_err(|e| StoreError::Configuration {
-                detail: format!(
-                    "cannot read the CA file {}: {}; fix `tls_ca_file`",
-                    path.display(),
-                    e.kind()
-                ),
-            })?;
-            let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
-                StoreError::Configuration {
-                    detail: format!(
-                        "{} holds no PEM certificate; `tls_ca_file` must be a PEM CA bundle",
-                        path.display()
-                    ),
-                }
-            })?;
+            let roots = ca_certificates(path)?;
             builder = builder.tls_certs_merge(roots);
         }
         let client = builder
@@ -326,6 +334,30 @@ async fn stream_to_file(mut response: Response, path: &Path) -> Result<u64, Stre
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ca_file_without_pem_certificates_is_refused_by_field_and_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hospital-ca.crt");
+        std::fs::write(&path, "CANARY not a certificate\n").unwrap();
+        let options = HttpOptions {
+            ca_file: Some(path.clone()),
+            ..HttpOptions::default()
+        };
+        let err = Http::new("https://pacs.example.org/", Auth::None, options)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("tls_ca_file") && err.contains("hospital-ca.crt"),
+            "{err}"
+        );
+        assert!(!err.contains("CANARY"), "{err}");
+        for path in ["/dev/zero".into(), dir.path().to_path_buf()] {
+            let err = ca_certificates(&path).unwrap_err().to_string();
+            assert!(err.contains("not a regular file"), "{err}");
+        }
+    }
 
     #[test]
     fn plain_http_only_to_loopback() {
