@@ -167,21 +167,13 @@ fn deidentifier(args: &DeidentifyArgs) -> Result<Deidentifier, CliError> {
             ));
         }
     };
-    let key_text =
-        zeroize::Zeroizing::new(std::fs::read_to_string(&args.key_file).map_err(|source| {
-            CliError::Io {
-                path: args.key_file.display().to_string(),
-                source,
-            }
-        })?);
-    let key = ProjectKey::from_hex(&key_text).map_err(bad)?;
-    if let Ok(meta) = std::fs::metadata(&args.key_file) {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o077 != 0 {
-            eprintln!(
-                "gdpr: warning: the key file is readable by other users; restrict it with `chmod 600`"
-            );
-        }
+    let key_file = crate::input::read_secret(&args.key_file)?;
+    let key = ProjectKey::from_hex(&key_file.text)
+        .map_err(|e| CliError::BadInput(format!("{}: {e}", args.key_file.display())))?;
+    if !key_file.is_private() {
+        eprintln!(
+            "gdpr: warning: the key file is readable by other users; restrict it with `chmod 600`"
+        );
     }
     let patterns = TextPatterns::with_custom(&args.scrub_patterns).map_err(bad)?;
     Ok(Deidentifier::new(&key, options)

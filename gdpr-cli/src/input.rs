@@ -108,6 +108,70 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, CliError> {
         .map_err(|_| problem(path, InputProblem::NotText))
 }
 
+/// The largest key or password file read (64 KiB): keys are a few hundred
+/// bytes, so anything larger is the wrong file.
+pub const MAX_SECRET_BYTES: u64 = 64 << 10;
+
+/// A secret read from a file: its text, wiped from memory when dropped,
+/// and the file's permission bits.
+pub struct Secret {
+    /// The file's text. Never print it.
+    pub text: zeroize::Zeroizing<String>,
+    /// The file's permission bits (`0o600` for a private file).
+    pub mode: u32,
+}
+
+impl Secret {
+    /// Whether only the owner may read or write the file.
+    pub fn is_private(&self) -> bool {
+        self.mode & 0o077 == 0
+    }
+}
+
+// Never show a secret.
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<redacted>, mode {:03o})", self.mode)
+    }
+}
+
+/// Reads a key or password file (at most [`MAX_SECRET_BYTES`]) into memory
+/// that is wiped when dropped, opened as [`open_input`] does (a FIFO
+/// without a writer reads as empty, `/dev/zero` stops at the limit).
+///
+/// # Errors
+/// As [`open_input`]; [`InputProblem::TooLarge`] past the limit,
+/// [`InputProblem::NotText`] when it is not UTF-8.
+pub fn read_secret(path: &Path) -> Result<Secret, CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = open_input(path)?;
+    let mode = file
+        .metadata()
+        .map_err(|e| io_error(path, e))?
+        .permissions()
+        .mode()
+        & 0o777;
+    // Room for the limit plus one byte, so the text is never moved (and a
+    // copy left behind) by a reallocation.
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(MAX_SECRET_BYTES as usize + 1));
+    file.take(MAX_SECRET_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, e))?;
+    if bytes.len() as u64 > MAX_SECRET_BYTES {
+        return Err(problem(
+            path,
+            InputProblem::TooLarge {
+                max_bytes: MAX_SECRET_BYTES,
+            },
+        ));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| problem(path, InputProblem::NotText))?;
+    Ok(Secret {
+        text: zeroize::Zeroizing::new(text.to_owned()),
+        mode,
+    })
+}
+
 /// What [`read_line_capped`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -279,12 +279,15 @@ fn confirm(studies: usize, system: &str) -> Result<(), CliError> {
 /// Opens the sealed audit log in `dir` with the signing key in `key`.
 fn open_audit_log(dir: &Path, key: &Path) -> Result<AuditLog<FileStore>, CliError> {
     let audit = |e: gdpr_audit::Error| CliError::BadInput(format!("audit log: {e}"));
-    let text =
-        zeroize::Zeroizing::new(std::fs::read_to_string(key).map_err(|source| CliError::Io {
-            path: key.display().to_string(),
-            source,
-        })?);
-    let signer = Signer::parse(&text).map_err(audit)?;
+    let secret = crate::input::read_secret(key)?;
+    if !secret.is_private() {
+        return Err(CliError::BadInput(format!(
+            "{}: the signing key is accessible to group or others (mode {:03o}); run chmod 600 on it",
+            key.display(),
+            secret.mode
+        )));
+    }
+    let signer = Signer::parse(&secret.text).map_err(audit)?;
     let store = FileStore::open(dir, false).map_err(audit)?;
     let keys = KeyStore::open(FileStore::keys_path(dir)).map_err(audit)?;
     AuditLog::open(store, keys, signer, CheckpointPolicy::default()).map_err(audit)

@@ -9,9 +9,6 @@
 //! "Unreadable file": the suite may run as root, which `chmod 000` does not
 //! stop, so a directory given as a file and a dangling symbolic link stand
 //! in for it.
-//!
-//! Cases for commands whose fixes live on other branches are `#[ignore]`d
-//! with the branch they wait for; the integrator un-ignores them on merge.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -401,7 +398,6 @@ fn audit_log() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
 }
 
 #[test]
-#[ignore = "needs issue10-append (bounded, strict append lines) and issue10-audit (key reading) merged"]
 fn audit_append_input_lines() {
     let (_guard, log, key, _) = audit_log();
     let (l, k) = (log.display().to_string(), key.display().to_string());
@@ -417,7 +413,6 @@ fn audit_append_input_lines() {
 }
 
 #[test]
-#[ignore = "needs issue10-audit (key reading) merged"]
 fn audit_append_key() {
     let (_guard, log, _, _) = audit_log();
     let l = log.display().to_string();
@@ -435,7 +430,6 @@ fn audit_append_key() {
 }
 
 #[test]
-#[ignore = "needs issue10-audit (public key reading) merged"]
 fn audit_verify_public_key() {
     let (_guard, log, _, _) = audit_log();
     let l = log.display().to_string();
@@ -453,7 +447,6 @@ fn audit_export_log_dir() {
 }
 
 #[test]
-#[ignore = "needs issue10-deid (key file reading) merged"]
 fn dicom_deidentify_key_file() {
     let out = tempfile::tempdir().unwrap();
     let input = tempfile::tempdir().unwrap();

@@ -16,6 +16,7 @@ use crate::restriction::Restriction;
 /// `Debug` and `Display` never show the value. Use [`PatientId::expose`] only
 /// to talk to the system that issued it.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "RawPatientId")]
 pub struct PatientId {
     #[serde(rename = "id")]
     value: String,
@@ -48,6 +49,18 @@ impl PatientId {
         check_lo(&issuer, "issuer of patient id")?;
         self.issuer = Some(issuer);
         Ok(self)
+    }
+
+    /// Builds an identifier **without** checking the rules of
+    /// [`PatientId::new`], for tests that reproduce records written before
+    /// those rules were enforced (feature `danger-unchecked-ids`; never
+    /// enable it in a product).
+    #[cfg(feature = "danger-unchecked-ids")]
+    pub fn danger_unchecked(value: impl Into<String>, issuer: Option<String>) -> Self {
+        Self {
+            value: value.into(),
+            issuer,
+        }
     }
 
     /// The identifier itself. Never log it.
@@ -100,6 +113,28 @@ pub fn strip_lo_padding(value: &str) -> &str {
 /// An issuer after padding removal; empty counts as absent.
 fn issuer_of(issuer: Option<&str>) -> Option<&str> {
     issuer.map(strip_lo_padding).filter(|i| !i.is_empty())
+}
+
+/// The serde form of [`PatientId`] before its rules are checked, so that a
+/// deserialised identifier obeys the same rules as [`PatientId::new`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPatientId {
+    id: String,
+    #[serde(default)]
+    issuer: Option<String>,
+}
+
+impl TryFrom<RawPatientId> for PatientId {
+    type Error = Error;
+
+    fn try_from(raw: RawPatientId) -> Result<Self, Error> {
+        let id = Self::new(raw.id)?;
+        match raw.issuer {
+            Some(issuer) => id.with_issuer(issuer),
+            None => Ok(id),
+        }
+    }
 }
 
 fn check_lo(value: &str, what: &'static str) -> Result<(), Error> {
@@ -205,6 +240,21 @@ mod tests {
         assert!(scoped.matches_stored("MRN-3001", Some("HOSP-A ")));
         assert!(!scoped.matches_stored("MRN-3001", Some("hosp-a")));
         assert!(!scoped.matches_stored("MRN-3001", None));
+    }
+
+    #[test]
+    fn deserialised_ids_obey_the_same_rules() {
+        let ok: PatientId = serde_json::from_str(r#"{"id":"MRN-1","issuer":"H"}"#).unwrap();
+        assert_eq!((ok.expose(), ok.issuer()), ("MRN-1", Some("H")));
+        for bad in [
+            r#"{"id":""}"#,
+            r#"{"id":"CANARY\u0007"}"#,
+            r#"{"id":"CANARY","issuer":" "}"#,
+            r#"{"id":"CANARY","isuer":"H"}"#,
+        ] {
+            let err = serde_json::from_str::<PatientId>(bad).unwrap_err();
+            assert!(!err.to_string().contains("CANARY"), "{err}");
+        }
     }
 
     #[test]

@@ -358,9 +358,9 @@ mod tests {
     use crate::store::ScanEnd;
 
     /// `sample(…)` about a subject whose id breaks `PatientId::new`'s rule
-    /// (serde on a bare `PatientId` does not check it).
+    /// (built with the unchecked constructor, as versions before the check could).
     fn poisoned() -> AuditEvent {
-        let bad: PatientId = serde_json::from_value(json!({"id": "P\u{7}"})).unwrap();
+        let bad = PatientId::danger_unchecked("P\u{7}", None);
         let e = sample("P-9");
         AuditEvent::builder(
             e.event_type(),

@@ -23,8 +23,8 @@ pub(super) fn verify(
     public_key: &Path,
     trusted: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    let verifier =
-        Verifier::parse(&read(public_key)?).map_err(|e| bad(format!("--public-key: {e}")))?;
+    let verifier = Verifier::parse(&read(public_key)?)
+        .map_err(|e| bad(format!("--public-key {}: {e}", public_key.display())))?;
     let trusted = trusted.map(read).transpose()?;
     let source = LogDir(dir.to_owned());
     let report = match chain(&source, &verifier, trusted.as_deref()) {

@@ -228,7 +228,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
 
 /// Reads a key or checkpoint file, at most [`MAX_KEY_FILE`] bytes.
 fn read(path: &Path) -> Result<String, Failure> {
-    let file = fs::File::open(path).map_err(io_error(path))?;
+    let file = crate::input::open_input(path)?;
     let mut text = String::new();
     read_capped(path, file, &mut text)?;
     Ok(text)
@@ -254,7 +254,7 @@ fn read_capped(path: &Path, file: fs::File, text: &mut String) -> Result<(), Fai
 /// `--allow-insecure-key-permissions`, warned about) when group or others
 /// may read or write the file.
 fn signer(path: &Path) -> Result<Signer, Failure> {
-    let file = fs::File::open(path).map_err(io_error(path))?;
+    let file = crate::input::open_input(path)?;
     let mode = file
         .metadata()
         .map_err(io_error(path))?
@@ -275,7 +275,7 @@ fn signer(path: &Path) -> Result<Signer, Failure> {
     }
     let mut text = zeroize::Zeroizing::new(String::with_capacity(MAX_KEY_FILE as usize + 1));
     read_capped(path, file, &mut text)?;
-    Ok(Signer::parse(&text)?)
+    Signer::parse(&text).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
 /// Warns when the key store (the subjects' data keys) is accessible to

@@ -9,7 +9,6 @@
 //! first line names the `--resume-from-size` that makes a rerun skip
 //! whatever the log holds of its input.
 
-use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -166,12 +165,7 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead + Send>, Failure> {
     let reader: Box<dyn Read + Send> = if input == "-" {
         Box::new(std::io::stdin())
     } else {
-        Box::new(fs::File::open(input).map_err(|source| {
-            Failure::Cli(CliError::Io {
-                path: input.to_owned(),
-                source,
-            })
-        })?)
+        Box::new(crate::input::open_input(std::path::Path::new(input)).map_err(Failure::Cli)?)
     };
     Ok(Box::new(BufReader::with_capacity(256 * 1024, reader)))
 }
