@@ -318,22 +318,10 @@ fn subject_id(subject: &str, issuer: Option<&str>) -> Result<PatientId, Failure>
     }
 }
 
-/// Removes quoted fragments from a JSON error (they may echo input values).
+/// Hides the input values a JSON error may echo, keeping field names and
+/// the allowed values (`gdpr_core::redact::serde_message`).
 fn sanitize(msg: &str) -> String {
-    let mut out = String::new();
-    let mut quote: Option<char> = None;
-    for c in msg.chars() {
-        match (quote, c) {
-            (None, '"' | '`') => {
-                quote = Some(c);
-                out.push_str("<value>");
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, c) => out.push(c),
-        }
-    }
-    out
+    gdpr_core::redact::serde_message(msg)
 }
 
 fn out() -> std::io::StdoutLock<'static> {
@@ -495,6 +483,13 @@ fn parse_key_id(text: &str) -> Result<KeyId, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sanitize_keeps_the_allowed_values_but_not_the_input() {
+        let s = sanitize("unknown variant `CANARY`, expected one of `create`, `read`");
+        assert!(!s.contains("CANARY"), "{s}");
+        assert!(s.contains("`create`, `read`"), "{s}");
+    }
 
     #[test]
     fn sanitize_drops_quoted_values() {

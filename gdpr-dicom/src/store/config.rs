@@ -121,6 +121,10 @@ pub struct Dcm4cheeEntry {
     /// Rejection code: `113039^DCM` (data retention policy expired, the
     /// default) or `113001^DCM`.
     pub rejection_code: Option<String>,
+    /// AE title of the archive's view of rejected instances, which an
+    /// interrupted erasure is finished from (default `IOCM_EXPIRED`, or
+    /// `IOCM_QUALITY` for `113001^DCM`).
+    pub rejected_view_aet: Option<String>,
     /// Seconds before a request times out (default 30).
     pub timeout_seconds: Option<u64>,
     /// Attempts per operation, retries included (default 4, at most
@@ -312,6 +316,7 @@ impl SystemsConfig {
                 if let Some(code) = &entry.rejection_code {
                     config.rejection_code = code.parse()?;
                 }
+                config.rejected_view_aet = entry.rejected_view_aet.clone();
                 config.http = http_options(
                     entry.timeout_seconds,
                     entry.max_attempts,
