@@ -143,7 +143,14 @@ impl EventParser {
             let name = FIELD_NAMES.iter().copied().find(|n| n.as_bytes() == key);
             return Err(LineFault::DuplicateKey(name));
         }
-        match serde_json::from_slice::<EventLine>(line) {
+        // One UTF-8 check of the whole line, then the `&str` parser, which
+        // does not check each string again; a line that is not UTF-8 takes
+        // the byte parser, for the same error as before.
+        let parsed = match std::str::from_utf8(line) {
+            Ok(text) => serde_json::from_str::<EventLine>(text),
+            Err(_) => serde_json::from_slice::<EventLine>(line),
+        };
+        match parsed {
             Ok(e) => Ok(e.into_event(now)),
             Err(e) => Err(fault(&e.to_string())),
         }
