@@ -94,6 +94,7 @@ impl AuditEvent {
     /// Starts an event with everything the law requires of it: what kind of
     /// event, what was done, by whom, for which purpose, on which lawful
     /// basis, reported by which system. The outcome defaults to success.
+    #[inline]
     pub fn builder(
         event_type: EventType,
         action: Action,
@@ -236,36 +237,42 @@ pub struct AuditEventBuilder {
 
 impl AuditEventBuilder {
     /// Sets the outcome (default: success).
+    #[inline]
     pub fn outcome(mut self, outcome: Outcome) -> Self {
         self.event.outcome = outcome;
         self
     }
 
     /// Sets the data subject whose data were processed.
+    #[inline]
     pub fn subject(mut self, subject: PatientId) -> Self {
         self.event.subject = Some(subject);
         self
     }
 
     /// Sets the object acted on.
+    #[inline]
     pub fn object(mut self, object: ObjectRef) -> Self {
         self.event.object = Some(object);
         self
     }
 
     /// Sets the tenant.
+    #[inline]
     pub fn tenant(mut self, tenant: TenantId) -> Self {
         self.event.tenant = Some(tenant);
         self
     }
 
     /// Sets the correlation id.
+    #[inline]
     pub fn correlation_id(mut self, id: CorrelationId) -> Self {
         self.event.correlation_id = Some(id);
         self
     }
 
     /// Sets free text.
+    #[inline]
     pub fn text(mut self, text: FreeText) -> Self {
         self.event.text = Some(text);
         self
@@ -273,6 +280,7 @@ impl AuditEventBuilder {
 
     /// Finishes the event, recorded at `recorded` (the caller reads the
     /// clock: this crate's model never does).
+    #[inline]
     pub fn build(mut self, recorded: Timestamp) -> AuditEvent {
         self.event.recorded = recorded;
         self.event

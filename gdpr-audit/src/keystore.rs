@@ -207,12 +207,22 @@ impl KeyStore {
     }
 
     fn blind(&self, subject: &PatientId) -> [u8; 32] {
-        let mut w = Writer::default();
-        w.opt_str(subject.issuer());
-        w.str(subject.expose());
-        let msg = Zeroizing::new(w.into_bytes());
+        // The MAC of `opt str issuer · str id` (the canonical encoding),
+        // fed piece by piece: no copy of the identifier is made.
+        fn str(mac: &mut Hmac<Sha256>, s: &str) {
+            // Invariant: identifiers are validated to be < 64 KiB.
+            mac.update(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
+            mac.update(s.as_bytes());
+        }
         let mut mac = self.index_mac.clone();
-        mac.update(&msg);
+        match subject.issuer() {
+            None => mac.update(&[0]),
+            Some(issuer) => {
+                mac.update(&[1]);
+                str(&mut mac, issuer);
+            }
+        }
+        str(&mut mac, subject.expose());
         mac.finalize().into_bytes().into()
     }
 

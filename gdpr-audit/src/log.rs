@@ -15,7 +15,7 @@ use crate::event::AuditEvent;
 use crate::keystore::KeyStore;
 use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
-use crate::seal::{KeyId, PersonalFields, ToSeal, seal_all};
+use crate::seal::{KeyId, PersonalRef, ToSeal, seal_all};
 use crate::signing::Signer;
 use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, Ticket, hex};
 use crate::verify::LogVerifier;
@@ -186,11 +186,11 @@ impl<S: AuditStore> AuditLog<S> {
     }
 
     /// The personal fields of `event` with the key that seals them.
-    fn keyed(&self, event: &AuditEvent) -> Result<Option<ToSeal>, Error> {
-        let fields = PersonalFields {
-            subject: event.subject().cloned(),
-            object_id: event.object().map(|o| o.id.clone()),
-            text: event.text().cloned(),
+    fn keyed<'a>(&self, event: &'a AuditEvent) -> Result<Option<ToSeal<'a>>, Error> {
+        let fields = PersonalRef {
+            subject: event.subject(),
+            object_id: event.object().map(|o| &o.id),
+            text: event.text(),
         };
         if fields.is_empty() {
             return Ok(None);
@@ -271,7 +271,7 @@ impl<S: AuditStore> AuditLog<S> {
             let mut leaves = Vec::with_capacity(events.len());
             for (event, sealed) in events.iter().zip(sealed) {
                 let position = base + leaves.len() as u64;
-                let bytes = Record::new(event, position, prev, sealed)?.encode();
+                let bytes = Record::encode_event(event, position, &prev, sealed.as_ref())?;
                 let leaf = leaf_hash(&bytes);
                 leaves.push(leaf);
                 prev = leaf;

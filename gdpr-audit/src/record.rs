@@ -159,56 +159,55 @@ impl Record {
 
     /// The canonical bytes (the bytes that are hashed).
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(384);
-        w.u8(RECORD_VERSION);
-        w.u64(self.position);
-        w.fixed(&self.prev);
-        w.i128(self.recorded.as_nanosecond());
-        w.str(self.event_type.name());
-        w.str(self.action.name());
-        w.str(self.outcome.name());
-        w.str(self.actor.id.expose());
-        w.str(&crate::names::role(self.actor.role));
-        // Invariant: checked in `Record::new` / `decode`.
-        let kind = secrecy_kind(&self.actor.secrecy).unwrap_or(0);
-        w.u8(kind);
-        if let Some(source) = self.actor.secrecy.source() {
-            w.str(source.as_str());
+        Fields {
+            position: self.position,
+            prev: &self.prev,
+            recorded: self.recorded,
+            event_type: self.event_type,
+            action: self.action,
+            outcome: self.outcome,
+            actor: &self.actor,
+            purpose: self.purpose,
+            lawful_basis: &self.lawful_basis,
+            object_kind: self.object_kind,
+            source: &self.source,
+            tenant: self.tenant.as_ref(),
+            correlation_id: self.correlation_id.as_ref(),
+            sealed: self.sealed.as_ref(),
         }
-        w.str(self.purpose.name());
-        match &self.lawful_basis {
-            LawfulBasis::Ordinary { art6 } => {
-                w.u8(1);
-                w.str(crate::names::art6(*art6));
-            }
-            LawfulBasis::SpecialCategory(pair) => {
-                w.u8(2);
-                w.str(crate::names::art6(pair.art6()));
-                w.str(crate::names::art9(pair.art9()));
-                w.u32(u32::try_from(pair.national().len()).unwrap_or(u32::MAX));
-                for p in pair.national() {
-                    w.str(&p.jurisdiction);
-                    w.str(p.citation.as_str());
-                    w.str(&p.summary);
-                }
-            }
-            // Invariant: `check_basis` rejected every other kind.
-            _ => w.u8(0),
+        .encode()
+    }
+
+    /// The canonical bytes of `Record::new(event, position, prev, sealed)`
+    /// without building the record (no copy of the event's fields).
+    ///
+    /// # Errors
+    /// As [`Record::new`].
+    pub(crate) fn encode_event(
+        event: &AuditEvent,
+        position: u64,
+        prev: &Hash,
+        sealed: Option<&SealedFields>,
+    ) -> Result<Vec<u8>, Error> {
+        check_basis(event.lawful_basis())?;
+        secrecy_kind(&event.actor().secrecy)?;
+        Ok(Fields {
+            position,
+            prev,
+            recorded: event.recorded(),
+            event_type: event.event_type(),
+            action: event.action(),
+            outcome: event.outcome(),
+            actor: event.actor(),
+            purpose: event.purpose(),
+            lawful_basis: event.lawful_basis(),
+            object_kind: event.object().map(|o| o.kind),
+            source: event.source(),
+            tenant: event.tenant(),
+            correlation_id: event.correlation_id(),
+            sealed,
         }
-        w.opt_str(self.object_kind.map(ObjectKind::name));
-        w.str(self.source.as_str());
-        w.opt_str(self.tenant.as_ref().map(TenantId::as_str));
-        w.opt_str(self.correlation_id.as_ref().map(CorrelationId::as_str));
-        match &self.sealed {
-            None => w.u8(0),
-            Some(s) => {
-                w.u8(1);
-                w.fixed(s.key_id().as_bytes());
-                w.fixed(s.nonce());
-                w.bytes(s.ciphertext());
-            }
-        }
-        w.into_bytes()
+        .encode())
     }
 
     /// Decodes canonical bytes.
@@ -258,6 +257,80 @@ pub(crate) struct Parts {
     pub(crate) sealed: Option<SealedFields>,
 }
 
+/// A record's fields borrowed, for encoding.
+struct Fields<'a> {
+    position: u64,
+    prev: &'a Hash,
+    recorded: Timestamp,
+    event_type: EventType,
+    action: Action,
+    outcome: Outcome,
+    actor: &'a Actor,
+    purpose: Purpose,
+    lawful_basis: &'a LawfulBasis,
+    object_kind: Option<ObjectKind>,
+    source: &'a SourceSystem,
+    tenant: Option<&'a TenantId>,
+    correlation_id: Option<&'a CorrelationId>,
+    sealed: Option<&'a SealedFields>,
+}
+
+impl Fields<'_> {
+    /// The canonical bytes (the bytes that are hashed).
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::with_capacity(384);
+        w.u8(RECORD_VERSION);
+        w.u64(self.position);
+        w.fixed(self.prev);
+        w.i128(self.recorded.as_nanosecond());
+        w.str(self.event_type.name());
+        w.str(self.action.name());
+        w.str(self.outcome.name());
+        w.str(self.actor.id.expose());
+        w.str(&crate::names::role(self.actor.role));
+        // Invariant: checked in `Record::new` / `decode`.
+        let kind = secrecy_kind(&self.actor.secrecy).unwrap_or(0);
+        w.u8(kind);
+        if let Some(source) = self.actor.secrecy.source() {
+            w.str(source.as_str());
+        }
+        w.str(self.purpose.name());
+        match self.lawful_basis {
+            LawfulBasis::Ordinary { art6 } => {
+                w.u8(1);
+                w.str(crate::names::art6(*art6));
+            }
+            LawfulBasis::SpecialCategory(pair) => {
+                w.u8(2);
+                w.str(crate::names::art6(pair.art6()));
+                w.str(crate::names::art9(pair.art9()));
+                w.u32(u32::try_from(pair.national().len()).unwrap_or(u32::MAX));
+                for p in pair.national() {
+                    w.str(&p.jurisdiction);
+                    w.str(p.citation.as_str());
+                    w.str(&p.summary);
+                }
+            }
+            // Invariant: `check_basis` rejected every other kind.
+            _ => w.u8(0),
+        }
+        w.opt_str(self.object_kind.map(ObjectKind::name));
+        w.str(self.source.as_str());
+        w.opt_str(self.tenant.map(TenantId::as_str));
+        w.opt_str(self.correlation_id.map(CorrelationId::as_str));
+        match self.sealed {
+            None => w.u8(0),
+            Some(s) => {
+                w.u8(1);
+                w.fixed(s.key_id().as_bytes());
+                w.fixed(s.nonce());
+                w.bytes(s.ciphertext());
+            }
+        }
+        w.into_bytes()
+    }
+}
+
 fn secrecy_kind(secrecy: &Secrecy) -> Result<u8, Error> {
     match secrecy {
         Secrecy::None => Ok(0),
@@ -297,6 +370,16 @@ mod tests {
         let back = Record::decode(&bytes).unwrap();
         assert_eq!(back, rec);
         assert_eq!(back.encode(), bytes);
+    }
+
+    #[test]
+    fn encode_event_is_the_encoding_of_the_record() {
+        let event = sample("P-9");
+        let sealed =
+            SealedFields::from_parts(KeyId::from_bytes([7; 16]), [9; 24], vec![1; 40]).unwrap();
+        let rec = Record::new(&event, 42, [3; 32], Some(sealed.clone())).unwrap();
+        let direct = Record::encode_event(&event, 42, &[3; 32], Some(&sealed)).unwrap();
+        assert_eq!(direct, rec.encode());
     }
 
     #[test]

@@ -7,25 +7,31 @@ use gdpr_audit::action::{Action, EventType, Outcome};
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::label::{CorrelationId, SourceSystem, TenantId};
 use gdpr_audit::object::{FreeText, ObjectRef};
-use gdpr_core::actor::Actor;
-use gdpr_core::basis::LawfulBasis;
+use gdpr_core::Citation;
+use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis, NationalProvision};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 use serde::Deserialize;
 
 /// The serde form of [`AuditEvent`] with `recorded` optional.
+///
+/// `A` and `B` are the types `actor` and `lawful_basis` are read as:
+/// [`Actor`] and [`LawfulBasis`] themselves, or their strict forms
+/// [`StrictActor`] and [`StrictBasis`], which serde reads without buffering
+/// (an internally tagged enum is first copied into a buffer of its own).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EventLine {
+struct EventLine<A = Actor, B = LawfulBasis> {
     event_type: EventType,
     action: Action,
     outcome: Outcome,
     #[serde(default)]
     recorded: Option<Timestamp>,
-    actor: Actor,
+    actor: A,
     purpose: Purpose,
-    lawful_basis: LawfulBasis,
+    lawful_basis: B,
     #[serde(default)]
     subject: Option<PatientId>,
     #[serde(default)]
@@ -39,14 +45,14 @@ struct EventLine {
     text: Option<FreeText>,
 }
 
-impl EventLine {
+impl<A: Into<Actor>, B: Into<LawfulBasis>> EventLine<A, B> {
     fn into_event(self, now: impl FnOnce() -> Timestamp) -> AuditEvent {
         let mut b = AuditEvent::builder(
             self.event_type,
             self.action,
-            self.actor,
+            self.actor.into(),
             self.purpose,
-            self.lawful_basis,
+            self.lawful_basis.into(),
             self.source,
         )
         .outcome(self.outcome);
@@ -66,6 +72,119 @@ impl EventLine {
             b = b.text(t);
         }
         b.build(self.recorded.unwrap_or_else(now))
+    }
+}
+
+/// The common shape of an actor, all fields required, nothing else
+/// allowed. Whatever it refuses is read again as an [`Actor`], which
+/// decides (and words any error).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictActor {
+    id: ActorId,
+    role: Role,
+    secrecy: StrictSecrecy,
+}
+
+/// [`Secrecy`] with `kind` as a plain field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictSecrecy {
+    kind: SecrecyKind,
+    #[serde(default)]
+    source: Option<Citation>,
+}
+
+/// The `kind` names of [`Secrecy`].
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum SecrecyKind {
+    None,
+    Professional,
+    UnderResponsibility,
+    OtherLegalDuty,
+}
+
+/// [`LawfulBasis`] with `kind` as a plain field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictBasis {
+    kind: BasisKind,
+    art6: Art6Basis,
+    #[serde(default)]
+    art9: Option<Art9Condition>,
+    #[serde(default)]
+    national: Vec<NationalProvision>,
+}
+
+/// The `kind` names of [`LawfulBasis`].
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum BasisKind {
+    Ordinary,
+    SpecialCategory,
+}
+
+/// A strict form that is not the value its full type would read (a
+/// field missing or out of place): the line is read again with the full
+/// types.
+struct NotStrict;
+
+impl TryFrom<StrictActor> for Actor {
+    type Error = NotStrict;
+    fn try_from(a: StrictActor) -> Result<Self, NotStrict> {
+        let secrecy = match (a.secrecy.kind, a.secrecy.source) {
+            (SecrecyKind::None, None) => Secrecy::None,
+            (SecrecyKind::Professional, Some(source)) => Secrecy::Professional { source },
+            (SecrecyKind::UnderResponsibility, Some(source)) => {
+                Secrecy::UnderResponsibility { source }
+            }
+            (SecrecyKind::OtherLegalDuty, Some(source)) => Secrecy::OtherLegalDuty { source },
+            _ => return Err(NotStrict),
+        };
+        Ok(Actor {
+            id: a.id,
+            role: a.role,
+            secrecy,
+        })
+    }
+}
+
+impl TryFrom<StrictBasis> for LawfulBasis {
+    type Error = NotStrict;
+    fn try_from(b: StrictBasis) -> Result<Self, NotStrict> {
+        match (b.kind, b.art9) {
+            (BasisKind::Ordinary, None) if b.national.is_empty() => {
+                Ok(LawfulBasis::Ordinary { art6: b.art6 })
+            }
+            (BasisKind::SpecialCategory, Some(art9)) => Ok(LawfulBasis::SpecialCategory(
+                b.national
+                    .into_iter()
+                    .fold(HealthBasis::new(b.art6, art9), HealthBasis::with_national),
+            )),
+            _ => Err(NotStrict),
+        }
+    }
+}
+
+impl EventLine<StrictActor, StrictBasis> {
+    /// The line with the full types, if the strict forms hold their values.
+    fn widen(self) -> Result<EventLine, NotStrict> {
+        Ok(EventLine {
+            event_type: self.event_type,
+            action: self.action,
+            outcome: self.outcome,
+            recorded: self.recorded,
+            actor: self.actor.try_into()?,
+            purpose: self.purpose,
+            lawful_basis: self.lawful_basis.try_into()?,
+            subject: self.subject,
+            object: self.object,
+            source: self.source,
+            tenant: self.tenant,
+            correlation_id: self.correlation_id,
+            text: self.text,
+        })
     }
 }
 
@@ -143,7 +262,22 @@ impl EventParser {
             let name = FIELD_NAMES.iter().copied().find(|n| n.as_bytes() == key);
             return Err(LineFault::DuplicateKey(name));
         }
-        match serde_json::from_slice::<EventLine>(line) {
+        // One UTF-8 check of the whole line, then the `&str` parser, which
+        // does not check each string again; a line that is not UTF-8 takes
+        // the byte parser, for the same error as before.
+        let parsed = match std::str::from_utf8(line) {
+            Ok(text) => match serde_json::from_str::<EventLine<StrictActor, StrictBasis>>(text)
+                .ok()
+                .and_then(|l| l.widen().ok())
+            {
+                Some(l) => Ok(l),
+                // Not the common shape: the full types read it (or say
+                // what is wrong with it).
+                None => serde_json::from_str::<EventLine>(text),
+            },
+            Err(_) => serde_json::from_slice::<EventLine>(line),
+        };
+        match parsed {
             Ok(e) => Ok(e.into_event(now)),
             Err(e) => Err(fault(&e.to_string())),
         }
@@ -316,6 +450,50 @@ mod tests {
                 .duplicate_key(br#"{"a":"\"a\":","b":["a","a"]}"#)
                 .is_none()
         );
+    }
+
+    /// Shapes the strict forms refuse or read differently are read by the
+    /// full types, with their values and their errors.
+    #[test]
+    fn odd_shapes_read_as_the_full_types_read_them() {
+        // A line without `national` (the inserted keys are no duplicates).
+        let line = SAMPLE.lines().nth(1).unwrap();
+        assert!(!line.contains("national"));
+        let full = |l: &str| {
+            serde_json::from_str::<EventLine>(l)
+                .map(|e| e.into_event(|| Timestamp::UNIX_EPOCH))
+                .map_err(|e| fault(&e.to_string()).to_string())
+        };
+        let basis_at = line.find("\"lawful_basis\":").unwrap();
+        let actor_at = line.find("\"actor\":").unwrap();
+        let odd = [
+            line.replacen("\"lawful_basis\":{", "\"lawful_basis\":{\"extra\":1,", 1),
+            line.replacen(
+                "\"lawful_basis\":{",
+                "\"lawful_basis\":{\"national\":null,",
+                1,
+            ),
+            format!(
+                "{}\"lawful_basis\":{{\"kind\":\"ordinary\",\"art6\":\"contract\",\"art9\":null,\"national\":[]}},{}",
+                &line[..basis_at],
+                &line[line[basis_at..].find("},").unwrap() + basis_at + 2..]
+            ),
+            line.replacen("\"actor\":{", "\"actor\":{\"extra\":1,", 1),
+            format!(
+                "{}\"actor\":{{\"id\":\"a\",\"role\":\"nurse\",\"secrecy\":{{\"kind\":\"none\",\"source\":\"x\"}}}},{}",
+                &line[..actor_at],
+                &line[line[actor_at..].find("}},").unwrap() + actor_at + 3..]
+            ),
+            format!(
+                "{}\"lawful_basis\":{{\"kind\":\"ordinary\",\"art6\":\"contract\",\"art9\":\"health-care\"}},{}",
+                &line[..basis_at],
+                &line[line[basis_at..].find("},").unwrap() + basis_at + 2..]
+            ),
+        ];
+        for l in &odd {
+            let ours = parse(l).map_err(|e| e.to_string());
+            assert_eq!(ours, full(l), "{l}");
+        }
     }
 
     #[test]
