@@ -127,6 +127,7 @@ impl fmt::Display for ObjectId {
 
 /// The object acted on: its kind (stored in clear) and its id (encrypted).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ObjectRef {
     /// What kind of object.
     pub kind: ObjectKind,

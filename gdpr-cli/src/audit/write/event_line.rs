@@ -2,11 +2,16 @@
 //! [`AuditEvent`]: typed fields (no `serde_json::Value` in between), unknown
 //! fields refused, duplicate keys refused at every depth, `recorded`
 //! defaulting to the time of the append.
+//!
+//! A line is first read in its common shape, where every object is a
+//! struct that refuses unknown fields: serde then refuses any repeated key
+//! itself, so such a line needs no scan for duplicates. Any other line is
+//! scanned for duplicate keys and read with the full types.
 
 use gdpr_audit::action::{Action, EventType, Outcome};
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::label::{CorrelationId, SourceSystem, TenantId};
-use gdpr_audit::object::{FreeText, ObjectRef};
+use gdpr_audit::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
 use gdpr_core::Citation;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis, NationalProvision};
@@ -17,13 +22,18 @@ use serde::Deserialize;
 
 /// The serde form of [`AuditEvent`] with `recorded` optional.
 ///
-/// `A` and `B` are the types `actor` and `lawful_basis` are read as:
-/// [`Actor`] and [`LawfulBasis`] themselves, or their strict forms
-/// [`StrictActor`] and [`StrictBasis`], which serde reads without buffering
-/// (an internally tagged enum is first copied into a buffer of its own).
+/// `A`, `B` and `O` are the types `actor`, `lawful_basis` and `object` are
+/// read as: [`Actor`], [`LawfulBasis`] and [`ObjectRef`] themselves, or
+/// their strict forms [`StrictActor`], [`StrictBasis`] and
+/// [`StrictObject`], which serde reads without buffering (an internally
+/// tagged enum is first copied into a buffer of its own) and which refuse
+/// unknown fields, so that serde refuses every repeated key.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EventLine<A = Actor, B = LawfulBasis> {
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "A: Deserialize<'de>, B: Deserialize<'de>, O: Deserialize<'de>")
+)]
+struct EventLine<A = Actor, B = LawfulBasis, O = ObjectRef> {
     event_type: EventType,
     action: Action,
     outcome: Outcome,
@@ -35,7 +45,7 @@ struct EventLine<A = Actor, B = LawfulBasis> {
     #[serde(default)]
     subject: Option<PatientId>,
     #[serde(default)]
-    object: Option<ObjectRef>,
+    object: Option<O>,
     source: SourceSystem,
     #[serde(default)]
     tenant: Option<TenantId>,
@@ -45,7 +55,7 @@ struct EventLine<A = Actor, B = LawfulBasis> {
     text: Option<FreeText>,
 }
 
-impl<A: Into<Actor>, B: Into<LawfulBasis>> EventLine<A, B> {
+impl<A: Into<Actor>, B: Into<LawfulBasis>, O: Into<ObjectRef>> EventLine<A, B, O> {
     fn into_event(self, now: impl FnOnce() -> Timestamp) -> AuditEvent {
         let mut b = AuditEvent::builder(
             self.event_type,
@@ -60,7 +70,7 @@ impl<A: Into<Actor>, B: Into<LawfulBasis>> EventLine<A, B> {
             b = b.subject(s);
         }
         if let Some(o) = self.object {
-            b = b.object(o);
+            b = b.object(o.into());
         }
         if let Some(t) = self.tenant {
             b = b.tenant(t);
@@ -114,7 +124,43 @@ struct StrictBasis {
     #[serde(default)]
     art9: Option<Art9Condition>,
     #[serde(default)]
-    national: Vec<NationalProvision>,
+    national: Vec<StrictNational>,
+}
+
+/// [`NationalProvision`] refusing unknown fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictNational {
+    jurisdiction: String,
+    citation: Citation,
+    summary: String,
+}
+
+impl From<StrictNational> for NationalProvision {
+    fn from(n: StrictNational) -> Self {
+        NationalProvision {
+            jurisdiction: n.jurisdiction,
+            citation: n.citation,
+            summary: n.summary,
+        }
+    }
+}
+
+/// [`ObjectRef`] refusing unknown fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictObject {
+    kind: ObjectKind,
+    id: ObjectId,
+}
+
+impl From<StrictObject> for ObjectRef {
+    fn from(o: StrictObject) -> Self {
+        ObjectRef {
+            kind: o.kind,
+            id: o.id,
+        }
+    }
 }
 
 /// The `kind` names of [`LawfulBasis`].
@@ -160,6 +206,7 @@ impl TryFrom<StrictBasis> for LawfulBasis {
             (BasisKind::SpecialCategory, Some(art9)) => Ok(LawfulBasis::SpecialCategory(
                 b.national
                     .into_iter()
+                    .map(NationalProvision::from)
                     .fold(HealthBasis::new(b.art6, art9), HealthBasis::with_national),
             )),
             _ => Err(NotStrict),
@@ -167,7 +214,7 @@ impl TryFrom<StrictBasis> for LawfulBasis {
     }
 }
 
-impl EventLine<StrictActor, StrictBasis> {
+impl EventLine<StrictActor, StrictBasis, StrictObject> {
     /// The line with the full types, if the strict forms hold their values.
     fn widen(self) -> Result<EventLine, NotStrict> {
         Ok(EventLine {
@@ -179,7 +226,7 @@ impl EventLine<StrictActor, StrictBasis> {
             purpose: self.purpose,
             lawful_basis: self.lawful_basis.try_into()?,
             subject: self.subject,
-            object: self.object,
+            object: self.object.map(ObjectRef::from),
             source: self.source,
             tenant: self.tenant,
             correlation_id: self.correlation_id,
@@ -258,24 +305,28 @@ impl EventParser {
         line: &[u8],
         now: impl FnOnce() -> Timestamp,
     ) -> Result<AuditEvent, LineFault> {
+        // One UTF-8 check of the whole line, then the `&str` parser, which
+        // does not check each string again.
+        let text = std::str::from_utf8(line).ok();
+        // The common shape: every object refuses unknown fields, so serde
+        // has refused any repeated key (see the module's documentation).
+        if let Some(l) = text
+            .and_then(|t| {
+                serde_json::from_str::<EventLine<StrictActor, StrictBasis, StrictObject>>(t).ok()
+            })
+            .and_then(|l| l.widen().ok())
+        {
+            return Ok(l.into_event(now));
+        }
         if let Some(key) = self.duplicate_key(line) {
             let name = FIELD_NAMES.iter().copied().find(|n| n.as_bytes() == key);
             return Err(LineFault::DuplicateKey(name));
         }
-        // One UTF-8 check of the whole line, then the `&str` parser, which
-        // does not check each string again; a line that is not UTF-8 takes
-        // the byte parser, for the same error as before.
-        let parsed = match std::str::from_utf8(line) {
-            Ok(text) => match serde_json::from_str::<EventLine<StrictActor, StrictBasis>>(text)
-                .ok()
-                .and_then(|l| l.widen().ok())
-            {
-                Some(l) => Ok(l),
-                // Not the common shape: the full types read it (or say
-                // what is wrong with it).
-                None => serde_json::from_str::<EventLine>(text),
-            },
-            Err(_) => serde_json::from_slice::<EventLine>(line),
+        // Not the common shape: the full types read it (or say what is
+        // wrong with it); a line that is not UTF-8 takes the byte parser.
+        let parsed = match text {
+            Some(t) => serde_json::from_str::<EventLine>(t),
+            None => serde_json::from_slice::<EventLine>(line),
         };
         match parsed {
             Ok(e) => Ok(e.into_event(now)),
@@ -425,6 +476,23 @@ mod tests {
         assert!(matches!(
             parse(&dup),
             Err(LineFault::DuplicateKey(Some("purpose")))
+        ));
+    }
+
+    /// Lines the common shape refuses still have their duplicates found:
+    /// an unknown key inside `object`, once or twice, and a duplicate
+    /// `kind` inside `object`.
+    #[test]
+    fn keys_in_objects_are_checked_on_every_path() {
+        let line = SAMPLE.lines().find(|l| l.contains("\"object\":{")).unwrap();
+        let extra = line.replacen("\"object\":{", "\"object\":{\"extra\":1,", 1);
+        assert!(matches!(parse(&extra), Err(LineFault::Invalid(_))));
+        let twice = line.replacen("\"object\":{", "\"object\":{\"extra\":1,\"extra\":1,", 1);
+        assert!(matches!(parse(&twice), Err(LineFault::DuplicateKey(None))));
+        let kind = line.replacen("\"object\":{", "\"object\":{\"kind\":\"study\",", 1);
+        assert!(matches!(
+            parse(&kind),
+            Err(LineFault::DuplicateKey(Some("kind")))
         ));
     }
 
