@@ -232,19 +232,36 @@ impl KeyStore {
     }
 
     /// The key of `subject`, created (and stored durably) if missing.
+    #[cfg(test)]
     pub(crate) fn key_for(&mut self, subject: &PatientId) -> Result<(KeyId, DataKey), Error> {
-        let index = self.blind(subject);
-        if let Some(e) = self.by_index.get(&index) {
-            return Ok((e.key_id, e.key.clone()));
-        }
-        let entry = Entry {
-            key_id: random_id()?,
-            key: DataKey::random()?,
-        };
-        self.append_entries(&[(index, entry.clone())])?;
-        self.by_id.insert(entry.key_id, index);
-        self.by_index.insert(index, entry.clone());
-        Ok((entry.key_id, entry.key))
+        let mut keys = self.keys_for_each([Some(subject)])?;
+        Ok(keys.remove(0))
+    }
+
+    /// The key of each of `subjects` in order (the key for events without a
+    /// subject where it is `None`); the missing ones are created and stored
+    /// with one `write` and one `fdatasync` for all of them.
+    ///
+    /// # Errors
+    /// [`Error::Random`]; [`Error::Io`] if new keys cannot be stored (then
+    /// none was added).
+    pub(crate) fn keys_for_each<'a>(
+        &mut self,
+        subjects: impl IntoIterator<Item = Option<&'a PatientId>>,
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        let indexes: Vec<Option<[u8; 32]>> = subjects
+            .into_iter()
+            .map(|s| s.map(|s| self.blind(s)))
+            .collect();
+        self.create_missing(indexes.iter().flatten().copied())?;
+        Ok(indexes
+            .iter()
+            .map(|index| match index.and_then(|i| self.by_index.get(&i)) {
+                Some(e) => (e.key_id, e.key.clone()),
+                // Invariant: every index has an entry after `create_missing`.
+                None => self.unattributed(),
+            })
+            .collect())
     }
 
     /// Creates the keys of those `subjects` that have none, stored with one
@@ -259,10 +276,16 @@ impl KeyStore {
         &mut self,
         subjects: impl IntoIterator<Item = &'a PatientId>,
     ) -> Result<usize, Error> {
+        let indexes: Vec<[u8; 32]> = subjects.into_iter().map(|s| self.blind(s)).collect();
+        self.create_missing(indexes.into_iter())
+    }
+
+    /// Creates an entry for each blinded index that has none, with one
+    /// durable write for all; returns how many were created.
+    fn create_missing(&mut self, indexes: impl Iterator<Item = [u8; 32]>) -> Result<usize, Error> {
         let mut new: Vec<([u8; 32], Entry)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for subject in subjects {
-            let index = self.blind(subject);
+        for index in indexes {
             if self.by_index.contains_key(&index) || !seen.insert(index) {
                 continue;
             }
@@ -404,6 +427,28 @@ pub(crate) fn sync_dir(path: &Path) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_for_each_gives_one_key_per_subject_and_creates_the_missing_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let mut ks = KeyStore::create(&path).unwrap();
+        let a = PatientId::new("A").unwrap();
+        let b = PatientId::new("B").unwrap();
+        let (old, _) = ks.key_for(&a).unwrap();
+        let keys = ks
+            .keys_for_each([Some(&a), Some(&b), None, Some(&b)])
+            .unwrap();
+        assert_eq!(keys[0].0, old);
+        assert_eq!(keys[1].0, keys[3].0);
+        assert_eq!(keys[1].1.as_bytes(), keys[3].1.as_bytes());
+        assert_ne!(keys[1].0, old);
+        assert_eq!(keys[2].0, ks.unattributed().0);
+        drop(ks);
+        let ks = KeyStore::open(&path).unwrap();
+        assert_eq!(ks.find(&b), Some(keys[1].0));
+        assert_eq!(ks.find(&a), Some(old));
+    }
 
     #[test]
     fn ensure_keys_adds_the_missing_ones_once_and_they_persist() {

@@ -185,21 +185,27 @@ impl<S: AuditStore> AuditLog<S> {
         &self.store
     }
 
-    /// The personal fields of `event` with the key that seals them.
-    fn keyed<'a>(&self, event: &'a AuditEvent) -> Result<Option<ToSeal<'a>>, Error> {
-        let fields = PersonalRef {
-            subject: event.subject(),
-            object_id: event.object().map(|o| &o.id),
-            text: event.text(),
-        };
-        if fields.is_empty() {
-            return Ok(None);
-        }
-        let (id, key) = match event.subject() {
-            Some(s) => lock(&self.keys).key_for(s)?,
-            None => lock(&self.keys).unattributed(),
-        };
-        Ok(Some((fields, id, key)))
+    /// The personal fields of each event with the key that seals them
+    /// (`None` for an event without personal fields). The keys of new
+    /// subjects are created with one durable write for the whole batch.
+    fn keyed<'a>(&self, events: &'a [AuditEvent]) -> Result<Vec<Option<ToSeal<'a>>>, Error> {
+        let fields: Vec<PersonalRef<'a>> = events
+            .iter()
+            .map(|event| PersonalRef {
+                subject: event.subject(),
+                object_id: event.object().map(|o| &o.id),
+                text: event.text(),
+            })
+            .collect();
+        let subjects = fields.iter().filter(|f| !f.is_empty()).map(|f| f.subject);
+        let mut keys = lock(&self.keys).keys_for_each(subjects)?.into_iter();
+        Ok(fields
+            .into_iter()
+            .map(|f| match f.is_empty() {
+                true => None,
+                false => keys.next().map(|(id, key)| (f, id, key)),
+            })
+            .collect())
     }
 
     /// Appends one event; returns once it is durable.
@@ -235,7 +241,9 @@ impl<S: AuditStore> AuditLog<S> {
     /// and writes `events` after everything staged before, without waiting
     /// for them to be durable, so that a bulk writer can prepare the next
     /// batch while this one syncs. Nothing is acknowledged until
-    /// [`AuditLog::commit`] returns the receipts.
+    /// [`AuditLog::commit`] returns the receipts. The keys of subjects new
+    /// to the log are created first, with one write and one `fdatasync` of
+    /// the key store for the whole batch.
     ///
     /// # Errors
     /// [`Error::Core`] if an event breaks a rule of [`AuditEvent::check`];
@@ -251,10 +259,7 @@ impl<S: AuditStore> AuditLog<S> {
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * events.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
-        let keyed = events
-            .iter()
-            .map(|e| self.keyed(e))
-            .collect::<Result<Vec<_>, _>>()?;
+        let keyed = self.keyed(events)?;
         let sealed = seal_all(&keyed, &nonces)?;
         let (ticket, receipts) = {
             let mut st = lock(&self.state);

@@ -3,14 +3,12 @@
 //! previous one to be durable ([`AuditLog::commit`]) and says so. Every
 //! channel is dropped on every way out, so no thread is left blocked.
 
-use std::collections::HashSet;
 use std::io::BufRead;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::file_store::FileStore;
 use gdpr_audit::log::{AuditLog, Staged};
-use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 
 use super::event_line::{EventParser, LineFault};
@@ -106,9 +104,6 @@ fn stage_batches(
     rx: Receiver<Msg>,
     ctx: &SyncSender<Pending>,
 ) -> Option<Stop> {
-    // Subjects known to have a key: a hash lookup here saves the key
-    // store's keyed hash (HMAC-SHA-256) for all but their first event.
-    let mut known = HashSet::new();
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Batch {
@@ -116,15 +111,8 @@ fn stage_batches(
                 first,
                 last,
             } => {
-                // New subjects' keys first, with one sync for all of them.
-                let new: Vec<&PatientId> = events
-                    .iter()
-                    .filter_map(AuditEvent::subject)
-                    .filter(|s| !known.contains(*s))
-                    .collect();
-                let keys = log.keys().ensure_keys(new.iter().copied());
-                known.extend(new.into_iter().cloned());
-                match keys.and_then(|_| log.stage_batch(&events)) {
+                // New subjects' keys are created with one sync for the batch.
+                match log.stage_batch(&events) {
                     Ok(staged) => {
                         if ctx
                             .send(Pending {
