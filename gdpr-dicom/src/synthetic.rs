@@ -106,141 +106,161 @@ pub fn header(kind: Kind, i: &Instance) -> InMemDicomObject {
         Kind::Ct { rows, cols } => (CT_IMAGE_STORAGE, "CT", rows, cols, 1),
         Kind::Mr { rows, cols, frames } => (MR_IMAGE_STORAGE, "MR", rows, cols, frames),
     };
-    put(&mut o, 0x0008, 0x0005, VR::CS, "ISO_IR 100");
+    general_study_and_series(&mut o, class, modality, i);
+    references(&mut o, class, &i.references);
+    patient(&mut o, i);
+    acquisition(&mut o, modality);
+    position(&mut o, i);
+    image_pixel(&mut o, (rows, cols, frames), modality);
+    put(&mut o, 0x0032, 0x1060, VR::LO, "CT CHEST");
+    // A private block with an identifying value.
+    put(&mut o, 0x0029, 0x0010, VR::LO, "SYNTHETIC PRIVATE");
+    put(&mut o, 0x0029, 0x1001, VR::LO, "DOE^JANE private copy");
+    o
+}
+
+/// SOP Common, General Study, General Series and General Equipment
+/// attributes (group 0008, and the study and series UIDs of group 0020).
+fn general_study_and_series(o: &mut InMemDicomObject, class: &str, modality: &str, i: &Instance) {
+    put(o, 0x0008, 0x0005, VR::CS, "ISO_IR 100");
     put(
-        &mut o,
+        o,
         0x0008,
         0x0008,
         VR::CS,
         strs(&["ORIGINAL", "PRIMARY", "AXIAL"]),
     );
-    put(&mut o, 0x0008, 0x0012, VR::DA, i.study_date.as_str());
-    put(&mut o, 0x0008, 0x0013, VR::TM, "101500");
-    put(&mut o, 0x0008, 0x0016, VR::UI, class);
-    put(&mut o, 0x0008, 0x0018, VR::UI, i.sop_uid.as_str());
-    put(&mut o, 0x0008, 0x0020, VR::DA, i.study_date.as_str());
-    put(&mut o, 0x0008, 0x0021, VR::DA, i.study_date.as_str());
-    put(&mut o, 0x0008, 0x0022, VR::DA, i.study_date.as_str());
-    put(&mut o, 0x0008, 0x0023, VR::DA, i.study_date.as_str());
-    put(&mut o, 0x0008, 0x0030, VR::TM, "101010");
-    put(&mut o, 0x0008, 0x0031, VR::TM, "101100");
-    put(&mut o, 0x0008, 0x0032, VR::TM, "101200");
-    put(&mut o, 0x0008, 0x0033, VR::TM, "101300");
-    put(&mut o, 0x0008, 0x0050, VR::SH, "ACC7781");
-    put(&mut o, 0x0008, 0x0060, VR::CS, modality);
-    put(&mut o, 0x0008, 0x0070, VR::LO, "SYNTHETIC MEDICAL");
-    put(&mut o, 0x0008, 0x0080, VR::LO, "St. Example Hospital");
-    put(&mut o, 0x0008, 0x0090, VR::PN, "HOUSE^GREGORY");
-    put(&mut o, 0x0008, 0x1010, VR::SH, "CTROOM3");
-    put(&mut o, 0x0008, 0x1030, VR::LO, "Chest of DOE JANE");
-    put(&mut o, 0x0008, 0x103E, VR::LO, "Axial 5mm");
-    put(&mut o, 0x0008, 0x1070, VR::PN, "TECH^TERRY");
-    if !i.references.is_empty() {
-        let items: Vec<InMemDicomObject> = i
-            .references
-            .iter()
-            .map(|r| {
-                let mut item = InMemDicomObject::new_empty();
-                put(&mut item, 0x0008, 0x1150, VR::UI, class);
-                put(&mut item, 0x0008, 0x1155, VR::UI, r.as_str());
-                item
-            })
-            .collect();
-        o.put(DataElement::new(
-            Tag(0x0008, 0x1140),
-            VR::SQ,
-            DataSetSequence::new(items, Length::UNDEFINED),
-        ));
+    let date = i.study_date.as_str();
+    put(o, 0x0008, 0x0012, VR::DA, date);
+    put(o, 0x0008, 0x0013, VR::TM, "101500");
+    put(o, 0x0008, 0x0016, VR::UI, class);
+    put(o, 0x0008, 0x0018, VR::UI, i.sop_uid.as_str());
+    for (e, tm) in [
+        (0x20, "101010"),
+        (0x21, "101100"),
+        (0x22, "101200"),
+        (0x23, "101300"),
+    ] {
+        // Study, Series, Acquisition and Content Date, then their times.
+        put(o, 0x0008, e, VR::DA, date);
+        put(o, 0x0008, e + 0x10, VR::TM, tm);
     }
-    put(&mut o, 0x0010, 0x0010, VR::PN, i.patient_name.as_str());
-    put(&mut o, 0x0010, 0x0020, VR::LO, i.patient_id.as_str());
-    put(&mut o, 0x0010, 0x0030, VR::DA, i.birth_date.as_str());
-    put(&mut o, 0x0010, 0x0040, VR::CS, "F");
-    put(&mut o, 0x0010, 0x1010, VR::AS, "063Y");
-    put(&mut o, 0x0018, 0x0050, VR::DS, "5");
-    put(&mut o, 0x0018, 0x1000, VR::LO, "SN-4711");
-    put(&mut o, 0x0018, 0x1020, VR::LO, "1.0");
-    put(&mut o, 0x0018, 0x5100, VR::CS, "HFS");
+    put(o, 0x0008, 0x0050, VR::SH, "ACC7781");
+    put(o, 0x0008, 0x0060, VR::CS, modality);
+    put(o, 0x0008, 0x0070, VR::LO, "SYNTHETIC MEDICAL");
+    put(o, 0x0008, 0x0080, VR::LO, "St. Example Hospital");
+    put(o, 0x0008, 0x0090, VR::PN, "HOUSE^GREGORY");
+    put(o, 0x0008, 0x1010, VR::SH, "CTROOM3");
+    put(o, 0x0008, 0x1030, VR::LO, "Chest of DOE JANE");
+    put(o, 0x0008, 0x103E, VR::LO, "Axial 5mm");
+    put(o, 0x0008, 0x1070, VR::PN, "TECH^TERRY");
+    put(o, 0x0020, 0x000D, VR::UI, i.study_uid.as_str());
+    put(o, 0x0020, 0x000E, VR::UI, i.series_uid.as_str());
+    put(o, 0x0020, 0x0010, VR::SH, "S77");
+    put(o, 0x0020, 0x0011, VR::IS, "1");
+    put(o, 0x0020, 0x0012, VR::IS, "1");
+}
+
+/// The Referenced Image Sequence, when the instance references others.
+fn references(o: &mut InMemDicomObject, class: &str, references: &[String]) {
+    if references.is_empty() {
+        return;
+    }
+    let items: Vec<InMemDicomObject> = references
+        .iter()
+        .map(|r| {
+            let mut item = InMemDicomObject::new_empty();
+            put(&mut item, 0x0008, 0x1150, VR::UI, class);
+            put(&mut item, 0x0008, 0x1155, VR::UI, r.as_str());
+            item
+        })
+        .collect();
+    o.put(DataElement::new(
+        Tag(0x0008, 0x1140),
+        VR::SQ,
+        DataSetSequence::new(items, Length::UNDEFINED),
+    ));
+}
+
+/// The Patient module.
+fn patient(o: &mut InMemDicomObject, i: &Instance) {
+    put(o, 0x0010, 0x0010, VR::PN, i.patient_name.as_str());
+    put(o, 0x0010, 0x0020, VR::LO, i.patient_id.as_str());
+    put(o, 0x0010, 0x0030, VR::DA, i.birth_date.as_str());
+    put(o, 0x0010, 0x0040, VR::CS, "F");
+    put(o, 0x0010, 0x1010, VR::AS, "063Y");
+}
+
+/// Acquisition attributes (group 0018), CT or MR.
+fn acquisition(o: &mut InMemDicomObject, modality: &str) {
+    put(o, 0x0018, 0x0050, VR::DS, "5");
+    put(o, 0x0018, 0x1000, VR::LO, "SN-4711");
+    put(o, 0x0018, 0x1020, VR::LO, "1.0");
+    put(o, 0x0018, 0x5100, VR::CS, "HFS");
     if modality == "CT" {
-        put(&mut o, 0x0018, 0x0060, VR::DS, "120");
-    } else {
-        put(&mut o, 0x0018, 0x0020, VR::CS, "SE");
-        put(&mut o, 0x0018, 0x0021, VR::CS, "NONE");
-        put(&mut o, 0x0018, 0x0022, VR::CS, "");
-        put(&mut o, 0x0018, 0x0023, VR::CS, "2D");
-        put(&mut o, 0x0018, 0x0080, VR::DS, "500");
-        put(&mut o, 0x0018, 0x0081, VR::DS, "20");
-        put(&mut o, 0x0018, 0x0091, VR::IS, "1");
+        put(o, 0x0018, 0x0060, VR::DS, "120");
+        return;
     }
-    put(&mut o, 0x0020, 0x000D, VR::UI, i.study_uid.as_str());
-    put(&mut o, 0x0020, 0x000E, VR::UI, i.series_uid.as_str());
-    put(&mut o, 0x0020, 0x0010, VR::SH, "S77");
-    put(&mut o, 0x0020, 0x0011, VR::IS, "1");
-    put(&mut o, 0x0020, 0x0012, VR::IS, "1");
+    put(o, 0x0018, 0x0020, VR::CS, "SE");
+    put(o, 0x0018, 0x0021, VR::CS, "NONE");
+    put(o, 0x0018, 0x0022, VR::CS, "");
+    put(o, 0x0018, 0x0023, VR::CS, "2D");
+    put(o, 0x0018, 0x0080, VR::DS, "500");
+    put(o, 0x0018, 0x0081, VR::DS, "20");
+    put(o, 0x0018, 0x0091, VR::IS, "1");
+}
+
+/// Instance number, Image Plane and Frame of Reference, and the image
+/// comments (with an identifying value).
+fn position(o: &mut InMemDicomObject, i: &Instance) {
+    let n = i.instance_number;
+    put(o, 0x0020, 0x0013, VR::IS, n.to_string());
+    put(o, 0x0020, 0x0020, VR::CS, strs(&["L", "P"]));
     put(
-        &mut o,
-        0x0020,
-        0x0013,
-        VR::IS,
-        i.instance_number.to_string(),
-    );
-    put(&mut o, 0x0020, 0x0020, VR::CS, strs(&["L", "P"]));
-    put(
-        &mut o,
+        o,
         0x0020,
         0x0032,
         VR::DS,
-        strs(&["-125", "-125", &format!("{}", i.instance_number * 5)]),
+        strs(&["-125", "-125", &format!("{}", n * 5)]),
     );
     put(
-        &mut o,
+        o,
         0x0020,
         0x0037,
         VR::DS,
         strs(&["1", "0", "0", "0", "1", "0"]),
     );
-    put(
-        &mut o,
-        0x0020,
-        0x0052,
-        VR::UI,
-        i.frame_of_reference_uid.as_str(),
-    );
-    put(&mut o, 0x0020, 0x1040, VR::LO, "");
-    put(
-        &mut o,
-        0x0020,
-        0x4000,
-        VR::LT,
-        "Patient DOE JANE, ID SYN-000123, no findings",
-    );
-    put(&mut o, 0x0028, 0x0002, VR::US, 1u16);
-    put(&mut o, 0x0028, 0x0004, VR::CS, "MONOCHROME2");
+    put(o, 0x0020, 0x0052, VR::UI, i.frame_of_reference_uid.as_str());
+    put(o, 0x0020, 0x1040, VR::LO, "");
+    let comment = "Patient DOE JANE, ID SYN-000123, no findings";
+    put(o, 0x0020, 0x4000, VR::LT, comment);
+}
+
+/// The Image Pixel module (without Pixel Data) for `rows × cols × frames`
+/// 16-bit pixels, and the CT rescale.
+fn image_pixel(o: &mut InMemDicomObject, (rows, cols, frames): (u16, u16, u32), modality: &str) {
+    put(o, 0x0028, 0x0002, VR::US, 1u16);
+    put(o, 0x0028, 0x0004, VR::CS, "MONOCHROME2");
     if frames > 1 {
-        put(&mut o, 0x0028, 0x0008, VR::IS, frames.to_string());
+        put(o, 0x0028, 0x0008, VR::IS, frames.to_string());
         o.put(DataElement::new(
             Tag(0x0028, 0x0009),
             VR::AT,
             PrimitiveValue::Tags(vec![Tag(0x0018, 0x2001)].into()),
         ));
     }
-    put(&mut o, 0x0028, 0x0010, VR::US, rows);
-    put(&mut o, 0x0028, 0x0011, VR::US, cols);
-    put(&mut o, 0x0028, 0x0030, VR::DS, strs(&["0.5", "0.5"]));
-    put(&mut o, 0x0028, 0x0100, VR::US, 16u16);
-    put(&mut o, 0x0028, 0x0101, VR::US, 12u16);
-    put(&mut o, 0x0028, 0x0102, VR::US, 11u16);
-    put(&mut o, 0x0028, 0x0103, VR::US, 0u16);
-    put(&mut o, 0x0028, 0x0301, VR::CS, "NO");
+    put(o, 0x0028, 0x0010, VR::US, rows);
+    put(o, 0x0028, 0x0011, VR::US, cols);
+    put(o, 0x0028, 0x0030, VR::DS, strs(&["0.5", "0.5"]));
+    put(o, 0x0028, 0x0100, VR::US, 16u16);
+    put(o, 0x0028, 0x0101, VR::US, 12u16);
+    put(o, 0x0028, 0x0102, VR::US, 11u16);
+    put(o, 0x0028, 0x0103, VR::US, 0u16);
+    put(o, 0x0028, 0x0301, VR::CS, "NO");
     if modality == "CT" {
-        put(&mut o, 0x0028, 0x1052, VR::DS, "-1024");
-        put(&mut o, 0x0028, 0x1053, VR::DS, "1");
+        put(o, 0x0028, 0x1052, VR::DS, "-1024");
+        put(o, 0x0028, 0x1053, VR::DS, "1");
     }
-    put(&mut o, 0x0032, 0x1060, VR::LO, "CT CHEST");
-    // A private block with an identifying value.
-    put(&mut o, 0x0029, 0x0010, VR::LO, "SYNTHETIC PRIVATE");
-    put(&mut o, 0x0029, 0x1001, VR::LO, "DOE^JANE private copy");
-    o
 }
 
 /// Writes a complete synthetic instance: meta, header and `rows × cols ×
