@@ -34,15 +34,22 @@ echo "== generating synthetic data in $WORK"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=bench \
   -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
 
-# best_seconds NAME CMD... : runs CMD RUNS times into a fresh $OUT, prints the best wall time.
+# best_seconds CMD... : runs CMD RUNS times into a fresh $OUT, prints the best
+# wall time. A contender that fails stops the benchmark with its exit status
+# and the end of its output: a ratio against a failed run would mean nothing.
 best_seconds() {
   local best=""
   for _ in $(seq "$RUNS"); do
     rm -rf "$OUT"
-    local t0 t1
+    local t0 t1 status=0
     t0=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || true
+    "$@" >"$WORK/contender.log" 2>&1 || status=$?
     t1=$(date +%s.%N)
+    if ((status != 0)); then
+      echo "$1 failed (exit $status); the benchmark is void:" >&2
+      tail -n 5 "$WORK/contender.log" >&2
+      exit 1
+    fi
     best=$(python3 -c "a='$best'; d=$t1-$t0; print(d if a=='' else min(float(a), d))")
   done
   echo "$best"
@@ -66,9 +73,11 @@ for set in ct mr; do
   OUT="$WORK/out-gdcm"; GD=$(best_seconds gdcmanon -e -c "$WORK/cert.pem" --continue -r -i "$IN" -o "$OUT")
   OUT="$WORK/out-gdpr"; US=$(best_seconds "$GDPR" dicom deidentify --key-file "$WORK/project.key" --out "$OUT" "$IN")
   report "$set" "$N" "$CP" "$GD" "$US"
-  # Sanity: every file was written by us.
-  WRITTEN=$(find "$WORK/out-gdpr" -name '*.dcm' | wc -l)
-  [ "$WRITTEN" -eq "$N" ] || { echo "only $WRITTEN of $N files written" >&2; exit 1; }
+  # Sanity: every file was written, by us and by gdcmanon.
+  for out in out-gdpr out-gdcm; do
+    WRITTEN=$(find "$WORK/$out" -type f | wc -l)
+    [ "$WRITTEN" -eq "$N" ] || { echo "$out: only $WRITTEN of $N files written" >&2; exit 1; }
+  done
 done
 
 echo "== peak memory, one 200 MB multi-frame file"
