@@ -59,6 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         purpose: Purpose::Diagnosis,
         categories: images.clone(),
         restriction_exception: None,
+        retention_phase: None,
     };
     show(&authorize(
         &reporting,
@@ -76,6 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             RecordCategory::Medication,
         ],
         restriction_exception: None,
+        retention_phase: None,
     };
     show(&authorize(
         &reporting,
@@ -108,6 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         purpose: Purpose::Research,
         categories: images,
         restriction_exception: None,
+        retention_phase: None,
     };
     print!("   one second before: ");
     show(&authorize(

@@ -59,6 +59,13 @@ pub enum Error {
         /// The rule and how to fix it.
         rule: &'static str,
     },
+    /// A retention phase of an authorization request named no duty or no
+    /// purpose.
+    #[error("invalid retention phase: {rule}")]
+    InvalidRetentionPhase {
+        /// The rule and how to fix it.
+        rule: &'static str,
+    },
     /// A record of processing lacks fields that Art. 30(1) requires.
     #[error(
         "record of processing incomplete; fill in: {}",
