@@ -12,12 +12,17 @@ use crate::purpose::Purpose;
 /// (Art. 6(3)); Art. 9(2)(b), (g), (i) and (j) say so in their own text.
 /// The activity must name at least one such provision, on its basis or on
 /// the activity.
+#[inline]
 pub(super) fn check_member_state_law(activity: &ProcessingActivity, f: &mut Findings) {
     let basis = activity.basis();
+    let art6 = basis.art6();
+    let art9 = basis.art9().filter(|c| c.expects_member_state_law());
+    if !art6.expects_member_state_law() && art9.is_none() {
+        return;
+    }
     if !basis.national().is_empty() || !activity.national().is_empty() {
         return;
     }
-    let art6 = basis.art6();
     if art6.expects_member_state_law() {
         f.deny(
             ReasonCode::MissingMemberStateLaw,
@@ -30,9 +35,7 @@ pub(super) fn check_member_state_law(activity: &ProcessingActivity, f: &mut Find
             ),
         );
     }
-    if let Some(art9) = basis.art9()
-        && art9.expects_member_state_law()
-    {
+    if let Some(art9) = art9 {
         f.deny(
             ReasonCode::MissingMemberStateLaw,
             art9.citation(),
@@ -48,6 +51,7 @@ pub(super) fn check_member_state_law(activity: &ProcessingActivity, f: &mut Find
 
 /// A record kept only because of a retention duty serves that duty's
 /// purposes and nothing else.
+#[inline]
 pub(super) fn check_retention_phase(phase: &RetentionPhase, purpose: Purpose, f: &mut Findings) {
     let duty = phase.duty();
     if phase.serves(purpose) {

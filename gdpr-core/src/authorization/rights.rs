@@ -11,6 +11,7 @@ use crate::purpose::Purpose;
 use crate::restriction::RestrictionException;
 use crate::subject::SubjectState;
 
+#[inline]
 pub(super) fn check_restriction(
     request: &Request,
     subject: &SubjectState,
@@ -90,6 +91,7 @@ pub(super) fn check_restriction(
     }
 }
 
+#[inline]
 pub(super) fn check_objections(
     art6: Art6Basis,
     purpose: Purpose,

@@ -11,6 +11,7 @@ use crate::decision::{ReasonCode, SafeguardCode};
 use crate::purpose::{Compatibility, Purpose};
 use crate::subject::{Identifiability, SubjectState};
 
+#[inline]
 pub(super) fn check_categories(activity: &ProcessingActivity, request: &Request, f: &mut Findings) {
     if request.categories.is_empty() {
         f.deny(
@@ -49,6 +50,7 @@ pub(super) fn check_categories(activity: &ProcessingActivity, request: &Request,
     }
 }
 
+#[inline]
 pub(super) fn check_purpose(original: Purpose, purpose: Purpose, f: &mut Findings) {
     match purpose.compatibility_with(original) {
         Compatibility::Same => {}
@@ -70,6 +72,7 @@ pub(super) fn check_purpose(original: Purpose, purpose: Purpose, f: &mut Finding
     }
 }
 
+#[inline]
 pub(super) fn check_condition_covers(art9: Art9Condition, purpose: Purpose, f: &mut Findings) {
     if !art9.covers(purpose) {
         f.deny(
@@ -84,6 +87,7 @@ pub(super) fn check_condition_covers(art9: Art9Condition, purpose: Purpose, f: &
     }
 }
 
+#[inline]
 pub(super) fn check_secrecy(actor: &Actor, f: &mut Findings) {
     match actor.secrecy.source() {
         Some(source) if actor.secrecy.satisfies_art9_3() => {
@@ -114,6 +118,7 @@ pub(super) fn check_secrecy(actor: &Actor, f: &mut Findings) {
     }
 }
 
+#[inline]
 pub(super) fn check_research_safeguards(activity: &ProcessingActivity, f: &mut Findings) {
     let cite = Citation::from_static("GDPR Art. 89(1)");
     match (
@@ -153,6 +158,7 @@ pub(super) fn check_research_safeguards(activity: &ProcessingActivity, f: &mut F
     }
 }
 
+#[inline]
 pub(super) fn check_consent(
     explicit: bool,
     purpose: Purpose,
