@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Citation;
+use crate::purpose::Purpose;
 
 /// A lawful basis under GDPR Art. 6(1)(a)–(f).
 ///
@@ -160,6 +161,11 @@ pub struct NationalProvision {
     pub citation: Citation,
     /// What the provision does, in one line.
     pub summary: String,
+    /// The purposes the provision specifies the basis for (e.g. § 27 BDSG:
+    /// research and statistics; § 28 BDSG: archiving); empty means every
+    /// purpose of the basis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<Purpose>,
 }
 
 impl NationalProvision {
@@ -173,7 +179,24 @@ impl NationalProvision {
             jurisdiction: jurisdiction.into(),
             citation: Citation::new(citation),
             summary: summary.into(),
+            purposes: Vec::new(),
         }
+    }
+
+    /// The same provision, narrowed to `purposes`.
+    #[must_use]
+    pub fn with_purposes(mut self, purposes: Vec<Purpose>) -> Self {
+        self.purposes = purposes;
+        self
+    }
+
+    /// Whether the provision specifies the basis for `purpose`: it is not
+    /// narrowed, or names the purpose. Storage and answering a data-subject
+    /// request follow the basis they serve.
+    pub fn serves(&self, purpose: Purpose) -> bool {
+        self.purposes.is_empty()
+            || matches!(purpose, Purpose::Storage | Purpose::DataSubjectRequest)
+            || self.purposes.contains(&purpose)
     }
 }
 

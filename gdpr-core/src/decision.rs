@@ -217,6 +217,9 @@ pub enum ReasonCode {
     /// The record is kept only for a retention duty that does not serve
     /// the purpose (Art. 5(1)(b), Art. 17(3)(b)).
     OutsideRetentionPurpose,
+    /// The national provisions named specify the basis for other purposes
+    /// only (e.g. § 27 BDSG for research, asked for archiving).
+    NationalLawDoesNotCoverPurpose,
 }
 
 impl ReasonCode {
@@ -236,6 +239,7 @@ impl ReasonCode {
             Self::Objection => "objection",
             Self::MissingMemberStateLaw => "missing-member-state-law",
             Self::OutsideRetentionPurpose => "outside-retention-purpose",
+            Self::NationalLawDoesNotCoverPurpose => "national-law-does-not-cover-purpose",
         }
     }
 }
@@ -317,6 +321,7 @@ mod tests {
             R::Objection,
             R::MissingMemberStateLaw,
             R::OutsideRetentionPurpose,
+            R::NationalLawDoesNotCoverPurpose,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }

@@ -227,11 +227,15 @@ impl Catalogue {
     }
 
     fn provision(&self, e: &Entry) -> NationalProvision {
-        NationalProvision::new(
+        let p = NationalProvision::new(
             self.jurisdiction.clone(),
             e.citation.as_str(),
             e.summary.clone(),
-        )
+        );
+        match &e.effect {
+            Effect::SpecifiesCondition { purposes, .. } => p.with_purposes(purposes.clone()),
+            _ => p,
+        }
     }
 }
 

@@ -352,6 +352,41 @@ fn objection_to_archiving_is_art21_1_not_21_6() {
     );
 }
 
+#[test]
+fn archiving_rests_on_section_28_not_section_27() {
+    let on = |citation: &str| {
+        activity(
+            Purpose::Research,
+            LawfulBasis::SpecialCategory(
+                HealthBasis::new(
+                    Art6Basis::PublicTask,
+                    Art9Condition::ResearchArchivingStatistics,
+                )
+                .with_national(Catalogue::germany().find(citation).unwrap()),
+            ),
+            Identifiability::Pseudonymised,
+        )
+    };
+    let archivist = request(actor(Role::Researcher), Purpose::Archiving);
+    let d = decide(&on("§ 27 BDSG"), &archivist);
+    let (cite, message) = reason(&d, ReasonCode::NationalLawDoesNotCoverPurpose);
+    assert_eq!(cite, "§ 27 BDSG");
+    assert!(message.contains("`research`, `statistics`"), "{message}");
+    assert!(message.contains("§ 28 BDSG"), "{message}");
+    let d = decide(&on("§ 28 BDSG"), &archivist);
+    assert!(
+        !d.denies_with(ReasonCode::NationalLawDoesNotCoverPurpose),
+        "{:?}",
+        d.reasons()
+    );
+    // § 27 serves research, and an unnarrowed provision serves anything.
+    let d = decide(
+        &on("§ 27 BDSG"),
+        &request(actor(Role::Researcher), Purpose::Statistics),
+    );
+    assert!(d.is_permit(), "{:?}", d.reasons());
+}
+
 // § 27(3) BDSG -----------------------------------------------------------
 
 #[test]

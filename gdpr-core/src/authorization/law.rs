@@ -49,6 +49,39 @@ pub(super) fn check_member_state_law(activity: &ProcessingActivity, f: &mut Find
     }
 }
 
+/// When every national provision named is narrowed to purposes, one of
+/// them must serve the request's purpose (e.g. archiving under Art. 9(2)(j)
+/// in Germany rests on § 28 BDSG, not § 27 BDSG).
+#[inline]
+pub(super) fn check_national_purposes(
+    activity: &ProcessingActivity,
+    purpose: Purpose,
+    f: &mut Findings,
+) {
+    let mut named = activity
+        .basis()
+        .national()
+        .iter()
+        .chain(activity.national());
+    let Some(first) = named.clone().next() else {
+        return;
+    };
+    if named.any(|p| p.serves(purpose)) {
+        return;
+    }
+    let names: Vec<&str> = first.purposes.iter().map(|p| p.name()).collect();
+    f.deny(
+        ReasonCode::NationalLawDoesNotCoverPurpose,
+        first.citation.clone(),
+        format!(
+            "{} specifies the basis for `{}`, not for `{purpose}`: name the provision that \
+             does (in Germany § 28 BDSG for archiving, § 27 BDSG for research and statistics)",
+            first.citation,
+            names.join("`, `")
+        ),
+    );
+}
+
 /// A record kept only because of a retention duty serves that duty's
 /// purposes and nothing else.
 #[inline]

@@ -11,6 +11,7 @@
 //! | the request names categories the activity covers | `category-not-covered` | GDPR Art. 5(1)(b), (c) |
 //! | special-category data only on an Art. 6 + Art. 9 pair | `missing-art9-condition` | GDPR Art. 9(1) |
 //! | a basis that needs Union or member-state law names it | `missing-member-state-law` | GDPR Art. 6(3), Art. 9(2)(b), (g), (i), (j) |
+//! | national provisions narrowed to purposes serve the purpose | `national-law-does-not-cover-purpose` | the provision |
 //! | the purpose is compatible with the activity's purpose | `purpose-incompatible` | GDPR Art. 6(4) |
 //! | the Art. 9(2) condition covers the purpose | `condition-does-not-cover-purpose` | the condition |
 //! | Art. 9(2)(h) only for actors bound to secrecy | `no-professional-secrecy` | GDPR Art. 9(3) |
@@ -110,6 +111,7 @@ pub fn authorize(
 
     rules::check_categories(activity, request, &mut f);
     law::check_member_state_law(activity, &mut f);
+    law::check_national_purposes(activity, purpose, &mut f);
     rules::check_purpose(activity.purpose(), purpose, &mut f);
     if let Some(art9) = basis.art9() {
         rules::check_condition_covers(art9, purpose, &mut f);
