@@ -59,6 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         purpose: Purpose::Diagnosis,
         categories: images.clone(),
         restriction_exception: None,
+        retention_phase: None,
     };
     show(&authorize(
         &reporting,
@@ -76,6 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             RecordCategory::Medication,
         ],
         restriction_exception: None,
+        retention_phase: None,
     };
     show(&authorize(
         &reporting,
@@ -108,6 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         purpose: Purpose::Research,
         categories: images,
         restriction_exception: None,
+        retention_phase: None,
     };
     print!("   one second before: ");
     show(&authorize(
@@ -122,16 +125,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== DPIA screening for an AI triage of chest X-rays (GDPR Art. 35)");
     let result = Screening {
         activity: "AI-assisted triage of chest X-rays".into(),
-        art35_3: vec![],
+        art35_4: vec!["dsk-artificial-intelligence".into()],
         criteria: vec![
             Criterion::SensitiveData,
             Criterion::VulnerableSubjects,
             Criterion::InnovativeTechnology,
         ],
+        ..Screening::default()
     }
-    .screen();
+    .screen()?;
     let outcome = match result.outcome {
         DpiaOutcome::Required => "DPIA REQUIRED",
+        DpiaOutcome::LikelyRequired => "DPIA LIKELY REQUIRED",
         _ => "no DPIA required",
     };
     println!("   {outcome}: {}", result.rationale);

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use gdpr_core::activity::ProcessingActivity;
 use gdpr_core::actor::Actor;
-use gdpr_core::authorization::{Request, authorize};
+use gdpr_core::authorization::{Request, RetentionPhase, authorize};
 use gdpr_core::category::RecordCategory;
 use gdpr_core::decision::Decision;
 use gdpr_core::purpose::Purpose;
@@ -27,8 +27,9 @@ const DENY: u8 = 3;
 /// Reads a processing activity (what the organisation does, for which
 /// purpose, on which Art. 6 + Art. 9 basis, on how identifiable data) and a
 /// request (who wants to process which record categories for which purpose
-/// at which instant, and what is known about the patient: consents,
-/// restrictions, objections). Prints the decision as JSON:
+/// at which instant, whether the record is only kept for a retention duty,
+/// and what is known about the patient: consents, restrictions,
+/// objections). Prints the decision as JSON:
 ///
 ///   {"decision": "permit" | "deny", "activity", "purpose", "categories", "at",
 ///    "basis": {"kind", "art6", "art9", "national"},
@@ -49,7 +50,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     activity: PathBuf,
     /// The request (JSON): at, actor, purpose, categories, optional
-    /// restriction-exception and subject (consents, restrictions, objections).
+    /// restriction-exception, optional retention-phase (duty, purposes: the
+    /// record is kept only for that retention duty) and subject (consents,
+    /// restrictions, objections).
     #[arg(long, value_name = "FILE")]
     request: PathBuf,
 }
@@ -65,6 +68,8 @@ struct RequestFile {
     #[serde(default)]
     restriction_exception: Option<RestrictionException>,
     #[serde(default)]
+    retention_phase: Option<RetentionPhase>,
+    #[serde(default)]
     subject: SubjectState,
 }
 
@@ -77,6 +82,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         purpose: file.purpose,
         categories: file.categories,
         restriction_exception: file.restriction_exception,
+        retention_phase: file.retention_phase,
     };
     let decision = authorize(&activity, &request, &file.subject, file.at);
     let json = serde_json::to_string_pretty(&decision)

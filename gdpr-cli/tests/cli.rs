@@ -253,9 +253,56 @@ fn dpia_sample_is_required_with_its_criteria() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["outcome"], "required");
-    assert_eq!(v["triggers"].as_array().unwrap().len(), 3);
+    assert_eq!(v["triggers"].as_array().unwrap().len(), 4);
+    assert_eq!(v["triggers"][0]["code"], "dsk-artificial-intelligence");
+    assert_eq!(
+        v["triggers"][0]["citation"],
+        "GDPR Art. 35(4); DSK Muss-Liste v1.1"
+    );
     let o = gdpr(&["dpia", &sample("dpia.json"), "--format", "text"]);
     assert!(stdout(&o).contains("DPIA REQUIRED"));
+}
+
+#[test]
+fn dpia_two_criteria_are_likely_required_and_lists_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = file(
+        &dir,
+        "dpia.json",
+        r#"{"activity": "x", "criteria": ["sensitive-data", "vulnerable-subjects"]}"#,
+    );
+    let o = gdpr(&["dpia", f.to_str().unwrap(), "--format", "text"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("DPIA LIKELY REQUIRED"),
+        "{}",
+        stdout(&o)
+    );
+
+    let unknown = file(
+        &dir,
+        "entry.json",
+        r#"{"activity": "x", "art35-4": ["hh-telemedicine"]}"#,
+    );
+    let o = gdpr(&["dpia", unknown.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("hh-telemedicine"), "{}", stderr(&o));
+    let list = file(
+        &dir,
+        "hh.json",
+        r#"{"jurisdiction": "DE-HH", "title": "t", "citation": "GDPR Art. 35(4); HmbBfDI",
+            "reading": "test", "entries": [{"code": "hh-telemedicine", "description": "d"}]}"#,
+    );
+    let o = gdpr(&[
+        "dpia",
+        unknown.to_str().unwrap(),
+        "--list",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["outcome"], "required");
+    assert_eq!(v["triggers"][0]["citation"], "GDPR Art. 35(4); HmbBfDI");
 }
 
 #[test]
@@ -420,4 +467,59 @@ fn endless_or_oversized_input_stops_at_the_limit_and_exits_2() {
             assert!(stderr(&o).contains("larger than"), "{}", stderr(&o));
         }
     }
+}
+
+#[test]
+fn bases_say_which_need_member_state_law() {
+    let o = gdpr(&["bases", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let needs = |list: &str| -> Vec<String> {
+        v[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["needs-member-state-law"] == true)
+            .map(|b| b["citation"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(needs("art6"), ["GDPR Art. 6(1)(c)", "GDPR Art. 6(1)(e)"]);
+    assert_eq!(
+        needs("art9"),
+        [
+            "GDPR Art. 9(2)(b)",
+            "GDPR Art. 9(2)(g)",
+            "GDPR Art. 9(2)(i)",
+            "GDPR Art. 9(2)(j)"
+        ]
+    );
+    let o = gdpr(&["bases"]);
+    assert!(stdout(&o).contains("`national`"), "{}", stdout(&o));
+}
+
+#[test]
+fn authorize_reads_a_retention_phase_and_denies_other_purposes() {
+    let o = authorize_with_request(
+        r#"{"at": "2026-03-02T09:30:00Z",
+            "actor": {"id": "dr-weber", "role": "physician",
+                      "secrecy": {"kind": "professional", "source": "§ 203(1) Nr. 1 StGB"}},
+            "purpose": "care-coordination", "categories": ["imaging-examination"],
+            "retention-phase": {"duty": "§ 630f(3) BGB", "purposes": ["legal-claims", "treatment"]}}"#,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["reasons"][0]["code"], "outside-retention-purpose");
+    assert_eq!(
+        v["reasons"][0]["citation"],
+        "GDPR Art. 5(1)(b), Art. 17(3)(b)"
+    );
+    let o = authorize_with_request(
+        r#"{"at": "2026-03-02T09:30:00Z",
+            "actor": {"id": "dr-weber", "role": "physician",
+                      "secrecy": {"kind": "professional", "source": "§ 203(1) Nr. 1 StGB"}},
+            "purpose": "care-coordination", "categories": ["imaging-examination"],
+            "retention-phase": {"duty": "§ 630f(3) BGB", "purposes": []}}"#,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("purposes"), "{}", stderr(&o));
 }

@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
         purpose: Purpose::Diagnosis,
         categories: vec![RecordCategory::ImagingExamination],
         restriction_exception: None,
+        retention_phase: None,
     };
     // A subject with some history: two consents, a lifted restriction.
     let subject = SubjectState {
@@ -79,6 +80,7 @@ fn bench(c: &mut Criterion) {
             RecordCategory::Medication,
         ],
         restriction_exception: None,
+        retention_phase: None,
     };
     c.bench_function("authorize/permit", |b| {
         b.iter(|| authorize(black_box(&activity), black_box(&physician), &subject, at))

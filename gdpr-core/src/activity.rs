@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::basis::LawfulBasis;
+use crate::basis::{LawfulBasis, NationalProvision};
 use crate::category::RecordCategory;
 use crate::purpose::Purpose;
 use crate::subject::Identifiability;
@@ -86,6 +86,8 @@ pub struct ProcessingActivity {
     identifiability: Identifiability,
     #[serde(skip_serializing_if = "Option::is_none")]
     identification_necessity: Option<IdentificationNecessity>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    national: Vec<NationalProvision>,
 }
 
 impl ProcessingActivity {
@@ -131,7 +133,22 @@ impl ProcessingActivity {
             categories,
             identifiability,
             identification_necessity: None,
+            national: Vec::new(),
         })
+    }
+
+    /// Adds a provision of Union or member-state law the activity rests on
+    /// (Art. 6(3)), for an activity on an ordinary basis; a special-category
+    /// basis carries its provisions itself ([`crate::basis::HealthBasis::with_national`]).
+    #[must_use]
+    pub fn with_national(mut self, provision: NationalProvision) -> Self {
+        self.national.push(provision);
+        self
+    }
+
+    /// The provisions added with [`ProcessingActivity::with_national`].
+    pub fn national(&self) -> &[NationalProvision] {
+        &self.national
     }
 
     /// Records why the activity needs identified data for research
@@ -184,13 +201,16 @@ struct ActivityDraft {
     identifiability: Identifiability,
     #[serde(default)]
     identification_necessity: Option<IdentificationNecessity>,
+    #[serde(default)]
+    national: Vec<NationalProvision>,
 }
 
 impl TryFrom<ActivityDraft> for ProcessingActivity {
     type Error = Error;
     fn try_from(d: ActivityDraft) -> Result<Self, Error> {
-        let activity =
+        let mut activity =
             ProcessingActivity::new(d.name, d.purpose, d.basis, d.categories, d.identifiability)?;
+        activity.national = d.national;
         Ok(match d.identification_necessity {
             Some(n) => activity.with_identification_necessity(n),
             None => activity,

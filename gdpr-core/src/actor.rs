@@ -83,7 +83,8 @@ pub enum Role {
     MedicalAssistant,
     /// A researcher.
     Researcher,
-    /// Billing and administration staff.
+    /// Billing and administration staff (in Germany contributors under
+    /// § 203(4) S. 1 StGB; officials under § 203(2) in public hospitals).
     Administration,
     /// The controller's data-protection officer (Art. 37–39).
     DataProtectionOfficer,
@@ -118,7 +119,9 @@ pub enum Secrecy {
         source: Citation,
     },
     /// The actor acts under the responsibility of such a professional and is
-    /// bound to secrecy through them (e.g. `"§ 203(3) StGB"` for assistants).
+    /// bound to secrecy as a contributor (e.g. `"§ 203(4) S. 1 StGB"` for
+    /// assistants, billing staff and IT staff in Germany; § 203(3) StGB only
+    /// permits the disclosure to them).
     UnderResponsibility {
         /// The law that imposes the duty.
         source: Citation,
@@ -189,7 +192,7 @@ mod tests {
         assert!(!Secrecy::None.satisfies_art9_3());
         assert!(
             Secrecy::UnderResponsibility {
-                source: Citation::from_static("§ 203(3) StGB")
+                source: Citation::from_static("§ 203(4) S. 1 StGB")
             }
             .satisfies_art9_3()
         );

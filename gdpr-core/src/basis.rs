@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Citation;
+use crate::purpose::Purpose;
 
 /// A lawful basis under GDPR Art. 6(1)(a)–(f).
 ///
@@ -45,6 +46,13 @@ impl Art6Basis {
         Self::PublicTask,
         Self::LegitimateInterests,
     ];
+
+    /// Whether the basis must be laid down by Union or member-state law
+    /// (Art. 6(3)): (c) a legal obligation and (e) a public task. An activity
+    /// on such a basis names the provision, or is denied.
+    pub const fn expects_member_state_law(self) -> bool {
+        matches!(self, Self::LegalObligation | Self::PublicTask)
+    }
 
     /// The provision that establishes this basis.
     pub const fn citation(self) -> Citation {
@@ -124,16 +132,19 @@ impl Art9Condition {
         })
     }
 
-    /// Whether the condition requires a basis in Union or member-state law
-    /// (Art. 9(2)(b), (g), (h) "on the basis of … law or pursuant to contract",
-    /// (i), (j)). Such a condition is normally specified by a
-    /// [`NationalProvision`].
+    /// Whether the condition holds only on the basis of Union or
+    /// member-state law: Art. 9(2)(b), (g), (i) and (j). An activity on such
+    /// a condition names the [`NationalProvision`], or is denied.
+    ///
+    /// Art. 9(2)(h) is not among them: it holds "on the basis of Union or
+    /// Member State law **or pursuant to contract** with a health
+    /// professional", and the treatment contract is such a contract (where
+    /// (h) is paired with Art. 6(1)(c) or (e), Art. 6(3) asks for the law).
     pub const fn expects_member_state_law(self) -> bool {
         matches!(
             self,
             Self::EmploymentSocialSecurity
                 | Self::SubstantialPublicInterest
-                | Self::HealthCare
                 | Self::PublicHealth
                 | Self::ResearchArchivingStatistics
         )
@@ -150,6 +161,11 @@ pub struct NationalProvision {
     pub citation: Citation,
     /// What the provision does, in one line.
     pub summary: String,
+    /// The purposes the provision specifies the basis for (e.g. § 27 BDSG:
+    /// research and statistics; § 28 BDSG: archiving); empty means every
+    /// purpose of the basis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<Purpose>,
 }
 
 impl NationalProvision {
@@ -163,7 +179,24 @@ impl NationalProvision {
             jurisdiction: jurisdiction.into(),
             citation: Citation::new(citation),
             summary: summary.into(),
+            purposes: Vec::new(),
         }
+    }
+
+    /// The same provision, narrowed to `purposes`.
+    #[must_use]
+    pub fn with_purposes(mut self, purposes: Vec<Purpose>) -> Self {
+        self.purposes = purposes;
+        self
+    }
+
+    /// Whether the provision specifies the basis for `purpose`: it is not
+    /// narrowed, or names the purpose. Storage and answering a data-subject
+    /// request follow the basis they serve.
+    pub fn serves(&self, purpose: Purpose) -> bool {
+        self.purposes.is_empty()
+            || matches!(purpose, Purpose::Storage | Purpose::DataSubjectRequest)
+            || self.purposes.contains(&purpose)
     }
 }
 
@@ -249,6 +282,16 @@ impl LawfulBasis {
             Self::SpecialCategory(pair) => Some(pair.art9()),
         }
     }
+
+    /// The member-state provisions attached to the basis (only the
+    /// [`HealthBasis`] pair carries them; an ordinary basis names its law on
+    /// the activity, [`crate::activity::ProcessingActivity::with_national`]).
+    pub fn national(&self) -> &[NationalProvision] {
+        match self {
+            Self::Ordinary { .. } => &[],
+            Self::SpecialCategory(pair) => pair.national(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +325,30 @@ mod tests {
         let back: HealthBasis = serde_json::from_str(&json).unwrap();
         assert_eq!(back, basis);
         assert_eq!(back.citations().len(), 3);
+    }
+
+    #[test]
+    fn member_state_law_is_expected_for_b_g_i_j_and_c_e() {
+        let nine: Vec<_> = Art9Condition::ALL
+            .into_iter()
+            .filter(|c| c.expects_member_state_law())
+            .map(|c| c.citation().to_string())
+            .collect();
+        assert_eq!(
+            nine,
+            [
+                "GDPR Art. 9(2)(b)",
+                "GDPR Art. 9(2)(g)",
+                "GDPR Art. 9(2)(i)",
+                "GDPR Art. 9(2)(j)"
+            ]
+        );
+        let six: Vec<_> = Art6Basis::ALL
+            .into_iter()
+            .filter(|b| b.expects_member_state_law())
+            .map(|b| b.citation().to_string())
+            .collect();
+        assert_eq!(six, ["GDPR Art. 6(1)(c)", "GDPR Art. 6(1)(e)"]);
     }
 
     #[test]

@@ -211,6 +211,15 @@ pub enum ReasonCode {
     RestrictionExceptionNotMet,
     /// The subject objected (Art. 21(1) or 21(6)).
     Objection,
+    /// The basis needs Union or member-state law and the activity names
+    /// none (Art. 6(3), Art. 9(2)(b), (g), (i), (j)).
+    MissingMemberStateLaw,
+    /// The record is kept only for a retention duty that does not serve
+    /// the purpose (Art. 5(1)(b), Art. 17(3)(b)).
+    OutsideRetentionPurpose,
+    /// The national provisions named specify the basis for other purposes
+    /// only (e.g. § 27 BDSG for research, asked for archiving).
+    NationalLawDoesNotCoverPurpose,
 }
 
 impl ReasonCode {
@@ -228,6 +237,9 @@ impl ReasonCode {
             Self::Restricted => "restricted",
             Self::RestrictionExceptionNotMet => "restriction-exception-not-met",
             Self::Objection => "objection",
+            Self::MissingMemberStateLaw => "missing-member-state-law",
+            Self::OutsideRetentionPurpose => "outside-retention-purpose",
+            Self::NationalLawDoesNotCoverPurpose => "national-law-does-not-cover-purpose",
         }
     }
 }
@@ -262,6 +274,13 @@ pub enum SafeguardCode {
     CompatiblePurpose,
     /// Processing of restricted data under an Art. 18(2) exception.
     RestrictionException,
+    /// The actor contributes under a professional's responsibility: the
+    /// professional's obligation of the actor to secrecy is to be kept on
+    /// file (Art. 9(3); e.g. § 203(4) S. 2 Nr. 1 StGB).
+    SecrecyObligation,
+    /// The record is kept for a retention duty that serves the purpose
+    /// (Art. 17(3)(b)); the citation is the duty.
+    RetentionDuty,
 }
 
 impl SafeguardCode {
@@ -275,6 +294,8 @@ impl SafeguardCode {
             Self::Consent => "consent",
             Self::CompatiblePurpose => "compatible-purpose",
             Self::RestrictionException => "restriction-exception",
+            Self::SecrecyObligation => "secrecy-obligation",
+            Self::RetentionDuty => "retention-duty",
         }
     }
 }
@@ -298,6 +319,9 @@ mod tests {
             R::Restricted,
             R::RestrictionExceptionNotMet,
             R::Objection,
+            R::MissingMemberStateLaw,
+            R::OutsideRetentionPurpose,
+            R::NationalLawDoesNotCoverPurpose,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }
@@ -310,6 +334,8 @@ mod tests {
             S::Consent,
             S::CompatiblePurpose,
             S::RestrictionException,
+            S::SecrecyObligation,
+            S::RetentionDuty,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }

@@ -59,6 +59,23 @@ pub enum Error {
         /// The rule and how to fix it.
         rule: &'static str,
     },
+    /// A retention phase of an authorization request named no duty or no
+    /// purpose.
+    #[error("invalid retention phase: {rule}")]
+    InvalidRetentionPhase {
+        /// The rule and how to fix it.
+        rule: &'static str,
+    },
+    /// A DPIA screening named an Art. 35(4) list entry that no loaded list
+    /// has.
+    #[error(
+        "unknown Art. 35(4) list entry `{code}`: use a code of a loaded list \
+         (the DSK Muss-Liste codes start with `dsk-`, see data/dpia/de-dsk.json)"
+    )]
+    UnknownListEntry {
+        /// The code as given.
+        code: String,
+    },
     /// A record of processing lacks fields that Art. 30(1) requires.
     #[error(
         "record of processing incomplete; fill in: {}",

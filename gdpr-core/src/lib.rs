@@ -28,6 +28,7 @@ pub mod citation;
 pub mod consent;
 pub mod decision;
 pub mod dpia;
+pub mod erasure;
 pub mod error;
 pub mod national;
 pub mod objection;

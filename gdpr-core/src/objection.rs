@@ -4,9 +4,12 @@
 //!   (public task) or (f) (legitimate interests). The controller stops
 //!   unless it demonstrates compelling legitimate grounds, or the processing
 //!   serves legal claims.
-//! - Art. 21(6): a subject may object to processing for research or
-//!   statistics under Art. 89(1), unless the processing is necessary for a
-//!   task carried out in the public interest.
+//! - Art. 21(6): a subject may object to processing for scientific or
+//!   historical research or statistics under Art. 89(1), unless the
+//!   processing is necessary for a task carried out in the public interest.
+//!   Archiving in the public interest is **not** in Art. 21(6): an objection
+//!   to archiving falls under Art. 21(1) where the archiving rests on
+//!   Art. 6(1)(e) or (f) (in Germany § 28(4) BDSG limits even that).
 //!
 //! Compelling legitimate grounds are a case-by-case assessment this crate
 //! does not make: once the controller has demonstrated them, record that by
@@ -50,8 +53,9 @@ impl Objection {
         if !in_force || !covers {
             return None;
         }
-        if purpose.is_art89() {
-            // Art. 21(6): research and statistics; the public-task exception.
+        if matches!(purpose, Purpose::Research | Purpose::Statistics) {
+            // Art. 21(6): research and statistics, not archiving; the
+            // public-task exception.
             (art6 != Art6Basis::PublicTask).then_some(Citation::from_static("GDPR Art. 21(6)"))
         } else if matches!(art6, Art6Basis::PublicTask | Art6Basis::LegitimateInterests) {
             // Art. 21(1): legal claims are an exception.
@@ -113,6 +117,30 @@ mod tests {
             Some(Citation::from_static("GDPR Art. 21(6)"))
         );
         assert_eq!(o.binds(Purpose::Research, Art6Basis::PublicTask, at), None);
+    }
+
+    #[test]
+    fn archiving_is_not_in_art21_6() {
+        let o = Objection::to_all(ts("2026-01-01T00:00:00Z"));
+        let at = ts("2026-03-01T00:00:00Z");
+        // Art. 21(6) would bind archiving on legitimate interests and on
+        // consent; Art. 21(1) binds it only on (e) or (f).
+        assert_eq!(
+            o.binds(Purpose::Archiving, Art6Basis::LegitimateInterests, at),
+            Some(Citation::from_static("GDPR Art. 21(1)"))
+        );
+        assert_eq!(
+            o.binds(Purpose::Archiving, Art6Basis::PublicTask, at),
+            Some(Citation::from_static("GDPR Art. 21(1)"))
+        );
+        assert_eq!(
+            o.binds(Purpose::Archiving, Art6Basis::LegalObligation, at),
+            None
+        );
+        assert_eq!(
+            o.binds(Purpose::Statistics, Art6Basis::LegitimateInterests, at),
+            Some(Citation::from_static("GDPR Art. 21(6)"))
+        );
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub enum Purpose {
     LegalObligation,
     /// Answering a data-subject request (Art. 15–22).
     DataSubjectRequest,
+    /// Keeping the data stored — archive, backup, migration to a new
+    /// system — without consulting, using or disclosing them. The one
+    /// processing Art. 18(2) allows on restricted data without a further
+    /// reason.
+    Storage,
 }
 
 /// The purposes of direct patient care, mutually compatible within one
@@ -56,7 +61,7 @@ const CARE: [Purpose; 4] = [
 
 impl Purpose {
     /// Every purpose, for listings and property tests.
-    pub const ALL: [Purpose; 14] = [
+    pub const ALL: [Purpose; 15] = [
         Self::Diagnosis,
         Self::Treatment,
         Self::CareCoordination,
@@ -71,6 +76,7 @@ impl Purpose {
         Self::LegalClaims,
         Self::LegalObligation,
         Self::DataSubjectRequest,
+        Self::Storage,
     ];
 
     /// The stable kebab-case name, as in JSON (`"quality-assurance"`).
@@ -90,6 +96,7 @@ impl Purpose {
             Self::LegalClaims => "legal-claims",
             Self::LegalObligation => "legal-obligation",
             Self::DataSubjectRequest => "data-subject-request",
+            Self::Storage => "storage",
         }
     }
 
@@ -109,15 +116,34 @@ impl Purpose {
     /// compatible further processing.
     ///
     /// - the same purpose is always compatible;
+    /// - keeping the data stored serves the purpose they were collected for
+    ///   (Art. 5(1)(e) limits how long, not whether);
+    /// - answering the subject's own request (Art. 15–22) is owed on any data
+    ///   (Art. 12(2): the controller facilitates the exercise of the rights);
     /// - research, statistics and archiving are compatible with any original
     ///   purpose, given the Art. 89(1) safeguards (Art. 5(1)(b));
     /// - purposes of direct care are compatible with each other (close link,
     ///   reasonable expectations of the patient: Art. 6(4)(a) and (b));
+    /// - billing the care given is compatible with every care purpose: the
+    ///   patient expects the treatment to be invoiced, and Art. 9(2)(h)
+    ///   covers the management of health-care services (a DPO's reading of
+    ///   Art. 6(4)(a), (b); in Germany billing also rests on § 630a BGB and,
+    ///   for statutory insurance, § 301 SGB V);
     /// - anything else needs its own compatibility assessment under Art. 6(4)
     ///   or a new lawful basis.
     pub fn compatibility_with(self, original: Purpose) -> Compatibility {
         if self == original {
             Compatibility::Same
+        } else if self == Self::Storage {
+            Compatibility::Compatible {
+                citation: Citation::from_static("GDPR Art. 5(1)(e)"),
+                safeguards_required: false,
+            }
+        } else if self == Self::DataSubjectRequest {
+            Compatibility::Compatible {
+                citation: Citation::from_static("GDPR Art. 12(2)"),
+                safeguards_required: false,
+            }
         } else if self.is_art89() {
             Compatibility::Compatible {
                 citation: Citation::from_static("GDPR Art. 5(1)(b), Art. 89(1)"),
@@ -126,6 +152,11 @@ impl Purpose {
         } else if self.is_care() && original.is_care() {
             Compatibility::Compatible {
                 citation: Citation::from_static("GDPR Art. 6(4)(a), (b)"),
+                safeguards_required: false,
+            }
+        } else if self == Self::Billing && original.is_care() {
+            Compatibility::Compatible {
+                citation: Citation::from_static("GDPR Art. 6(4)(a), (b), Art. 9(2)(h)"),
                 safeguards_required: false,
             }
         } else {
@@ -181,6 +212,39 @@ mod tests {
         for original in Purpose::ALL {
             let c = Purpose::Research.compatibility_with(original);
             assert!(c.is_compatible(), "{original}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn billing_the_care_given_is_compatible() {
+        for care in [Purpose::Diagnosis, Purpose::Treatment, Purpose::Prevention] {
+            let c = Purpose::Billing.compatibility_with(care);
+            assert_eq!(
+                c,
+                Compatibility::Compatible {
+                    citation: Citation::from_static("GDPR Art. 6(4)(a), (b), Art. 9(2)(h)"),
+                    safeguards_required: false,
+                },
+                "{care}"
+            );
+        }
+        // Not the other way round: billing data are not care data.
+        assert!(
+            !Purpose::Treatment
+                .compatibility_with(Purpose::Billing)
+                .is_compatible()
+        );
+    }
+
+    #[test]
+    fn storage_and_data_subject_requests_fit_every_purpose() {
+        for original in Purpose::ALL {
+            for p in [Purpose::Storage, Purpose::DataSubjectRequest] {
+                assert!(
+                    p.compatibility_with(original).is_compatible(),
+                    "{p} on {original}"
+                );
+            }
         }
     }
 

@@ -124,14 +124,16 @@ impl TryFrom<RestrictionDraft> for Restriction {
 
 /// A reason of Art. 18(2) on which a restricted subject's data may still be
 /// processed. A request names the one it relies on; the authorization checks
-/// what it can (consent, the legal-claims purpose) and records the rest in
-/// the permit.
+/// what it can (storage, consent, the legal-claims purpose) and records the
+/// rest in the permit.
 ///
 /// Complete by law, so not `#[non_exhaustive]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestrictionException {
-    /// Storage only, no other processing (Art. 18(2), first half).
+    /// Storage only, no other processing (Art. 18(2), first half): holds
+    /// only for a request whose purpose is `storage`. Any other purpose
+    /// needs one of the reasons below.
     StorageOnly,
     /// The data subject consents to this processing: checked against the
     /// subject's consents.

@@ -14,7 +14,9 @@ impl Art9Condition {
     /// consent itself), (b), (d), (e), (g) — are not narrowed here.
     pub fn covers(self, purpose: Purpose) -> bool {
         use Purpose as P;
-        if purpose == P::DataSubjectRequest {
+        // Answering the subject and keeping what is held serve whatever the
+        // data were processed for.
+        if matches!(purpose, P::DataSubjectRequest | P::Storage) {
             return true;
         }
         match self {

@@ -3,7 +3,7 @@
 use gdpr_core::Citation;
 use gdpr_core::activity::{IdentificationNecessity, ProcessingActivity};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
-use gdpr_core::authorization::{Request, authorize};
+use gdpr_core::authorization::{Request, RetentionPhase, authorize};
 use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
 use gdpr_core::category::RecordCategory;
 use gdpr_core::consent::Consent;
@@ -74,7 +74,7 @@ fn secrecy() -> impl Strategy<Value = Secrecy> {
             source: Citation::from_static("§ 203(1) Nr. 1 StGB")
         }),
         Just(Secrecy::UnderResponsibility {
-            source: Citation::from_static("§ 203(3) StGB")
+            source: Citation::from_static("§ 203(4) S. 1 StGB")
         }),
     ]
 }
@@ -116,6 +116,7 @@ fn request(actor: impl Strategy<Value = Actor>) -> impl Strategy<Value = Request
                 purpose,
                 categories,
                 restriction_exception,
+                retention_phase: None,
             },
         )
 }
@@ -262,7 +263,10 @@ proptest! {
         if let Decision::Permit(p) = &d {
             prop_assert!(p.has_safeguard(SafeguardCode::RestrictionException));
             match request.restriction_exception {
-                None => prop_assert!(false, "permit without an Art. 18(2) exception"),
+                None => prop_assert_eq!(request.purpose, Purpose::Storage),
+                Some(RestrictionException::StorageOnly) => {
+                    prop_assert_eq!(request.purpose, Purpose::Storage);
+                }
                 Some(RestrictionException::LegalClaims) => {
                     prop_assert_eq!(request.purpose, Purpose::LegalClaims);
                 }
@@ -276,8 +280,51 @@ proptest! {
                 d.denies_with(ReasonCode::Restricted)
                     || d.denies_with(ReasonCode::RestrictionExceptionNotMet)
                     || request.restriction_exception.is_some()
+                    || request.purpose == Purpose::Storage
             );
         }
+    }
+
+    /// No permit on a basis that needs Union or member-state law when the
+    /// activity names none (Art. 6(3), Art. 9(2)(b), (g), (i), (j)).
+    #[test]
+    fn no_permit_without_the_member_state_law_a_basis_needs(
+        activity in activity_with(basis()),
+        request in request(actor(secrecy())),
+        subject in subject(),
+        t in -6000i64..6000,
+    ) {
+        let basis = activity.basis();
+        let needs = basis.art6().expects_member_state_law()
+            || basis.art9().is_some_and(|c| c.expects_member_state_law());
+        let d = authorize(&activity, &request, &subject, at(t));
+        if needs {
+            prop_assert!(d.denies_with(ReasonCode::MissingMemberStateLaw));
+        } else {
+            prop_assert!(!d.denies_with(ReasonCode::MissingMemberStateLaw));
+        }
+    }
+
+    /// A record in its retention phase is only ever permitted for a purpose
+    /// its duty serves.
+    #[test]
+    fn retention_phase_permits_only_the_duty_purposes(
+        activity in activity_with(basis()),
+        mut request in request(actor(secrecy())),
+        purposes in subsequence(Purpose::ALL.to_vec(), 1..=3),
+        subject in subject(),
+        t in -6000i64..6000,
+    ) {
+        let phase = RetentionPhase::new(Citation::from_static("§ 630f(3) BGB"), purposes).unwrap();
+        request.retention_phase = Some(phase.clone());
+        let d = authorize(&activity, &request, &subject, at(t));
+        if d.is_permit() {
+            prop_assert!(phase.serves(request.purpose));
+        }
+        prop_assert_eq!(
+            d.denies_with(ReasonCode::OutsideRetentionPurpose),
+            !phase.serves(request.purpose)
+        );
     }
 
     /// The decision depends only on its arguments: the same inputs give the

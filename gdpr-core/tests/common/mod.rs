@@ -4,7 +4,7 @@
 use gdpr_core::activity::{IdentificationNecessity, ProcessingActivity};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::authorization::Request;
-use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
+use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis, NationalProvision};
 use gdpr_core::category::RecordCategory;
 use gdpr_core::national::Catalogue;
 use gdpr_core::purpose::Purpose;
@@ -45,12 +45,21 @@ pub fn reporting() -> ProcessingActivity {
     )
 }
 
+/// § 27 BDSG, which specifies Art. 9(2)(j) for research in Germany.
+pub fn section_27() -> NationalProvision {
+    Catalogue::germany().find("§ 27 BDSG").unwrap()
+}
+
+/// Research as a public task on Art. 9(2)(j), specified by § 27 BDSG.
 pub fn research(identifiability: Identifiability, necessity: Option<&str>) -> ProcessingActivity {
     let a = activity(
         Purpose::Research,
-        pair(
-            Art6Basis::PublicTask,
-            Art9Condition::ResearchArchivingStatistics,
+        LawfulBasis::SpecialCategory(
+            HealthBasis::new(
+                Art6Basis::PublicTask,
+                Art9Condition::ResearchArchivingStatistics,
+            )
+            .with_national(section_27()),
         ),
         identifiability,
     );
@@ -90,5 +99,6 @@ pub fn request(actor: Actor, purpose: Purpose) -> Request {
         purpose,
         categories: vec![RecordCategory::ImagingExamination],
         restriction_exception: None,
+        retention_phase: None,
     }
 }
