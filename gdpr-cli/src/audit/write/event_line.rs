@@ -134,6 +134,8 @@ struct StrictNational {
     jurisdiction: String,
     citation: Citation,
     summary: String,
+    #[serde(default)]
+    purposes: Vec<Purpose>,
 }
 
 impl From<StrictNational> for NationalProvision {
@@ -142,6 +144,7 @@ impl From<StrictNational> for NationalProvision {
             jurisdiction: n.jurisdiction,
             citation: n.citation,
             summary: n.summary,
+            purposes: n.purposes,
         }
     }
 }
