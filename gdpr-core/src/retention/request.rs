@@ -115,19 +115,17 @@ impl RulePack {
         if let Some(u) = d.undetermined() {
             return RequestOutcome::Refuse(Refusal::Undetermined(u));
         }
-        let mut grants = false;
-        for rule in d.rules() {
-            if rule.is_destroyable_on_request() {
-                grants = true;
-            } else if rule
-                .end(record, self.convention())
-                .is_ok_and(|e| e.until >= at)
-            {
-                return RequestOutcome::Refuse(Refusal::RuleForbids(rule));
-            }
-        }
-        if !grants {
+        if !d.rules().any(Rule::is_destroyable_on_request) {
             return RequestOutcome::Refuse(Refusal::NoSuchRight);
+        }
+        let running = |rule: &Rule| {
+            !rule.is_destroyable_on_request()
+                && rule
+                    .end(record, self.convention())
+                    .is_ok_and(|e| e.until >= at)
+        };
+        if let Some(rule) = d.rules().find(|r| running(r)) {
+            return RequestOutcome::Refuse(Refusal::RuleForbids(rule));
         }
         if let Some(statute) = &request.statute {
             return RequestOutcome::Refuse(Refusal::StatuteForbids(statute.clone()));
