@@ -50,10 +50,12 @@
 //! # Ok::<(), gdpr_core::Error>(())
 //! ```
 
+mod category_set;
 mod clause;
 mod decision;
 mod facet;
 mod hold;
+mod jurisdiction;
 mod keeps;
 mod line;
 mod modality;

@@ -134,44 +134,32 @@ pub(crate) fn parse(text: &str) -> Result<PackFile, Error> {
     })
 }
 
+/// The purposes of a rule: `legal-obligation` alone when unsaid, never an
+/// empty list.
+fn keeps_for(id: &str, list: Option<Vec<Purpose>>) -> Result<PurposeSet, Error> {
+    match list {
+        None => Ok(PurposeSet::DUTY_ONLY),
+        Some(list) if list.is_empty() => Err(invalid(format!(
+            "rule {id}: `keeps_for` is empty; a retention duty keeps a record \
+             at least for `legal-obligation`"
+        ))),
+        Some(list) => Ok(list.into_iter().collect()),
+    }
+}
+
 fn invalid(detail: String) -> Error {
     Error::InvalidRulePack { detail }
 }
 
 impl RuleFile {
     pub(crate) fn into_rule(self) -> Result<Rule, Error> {
-        let id_ok = !self.id.is_empty()
-            && self.id.len() <= 64
-            && self
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !id_ok {
-            return Err(invalid(format!(
-                "rule id {:?} must be 1 to 64 lower-case letters, digits or '-'",
-                self.id
-            )));
-        }
-        if self.source.trim().is_empty() {
-            return Err(invalid(format!(
-                "rule {} has no source: every rule must cite its legal basis",
-                self.id
-            )));
-        }
+        self.check()?;
         let modalities = self
             .modalities
             .iter()
             .map(|m| m.parse::<Modality>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| invalid(format!("rule {}: {e}", self.id)))?;
-        if let Some(max) = self.maximum_years
-            && max < self.years
-        {
-            return Err(invalid(format!(
-                "rule {}: maximum_years ({max}) is shorter than years ({})",
-                self.id, self.years
-            )));
-        }
         let minors = self.minors.map(|m| MinorsClause {
             under_age: m.under_age,
             age_at: m.age_at,
@@ -183,23 +171,7 @@ impl RuleFile {
             }),
         });
         let death = self.death.map(|d| d.into_clause(&self.id)).transpose()?;
-        if self.reading.as_deref().is_some_and(|r| r.trim().is_empty()) {
-            return Err(invalid(format!(
-                "rule {}: `reading` is empty; name the reading and its alternative",
-                self.id
-            )));
-        }
-        let keeps_for = match self.keeps_for {
-            None => PurposeSet::DUTY_ONLY,
-            Some(list) if list.is_empty() => {
-                return Err(invalid(format!(
-                    "rule {}: `keeps_for` is empty; a retention duty keeps a record \
-                     at least for `legal-obligation`",
-                    self.id
-                )));
-            }
-            Some(list) => list.into_iter().collect(),
-        };
+        let keeps_for = keeps_for(&self.id, self.keeps_for)?;
         Ok(Rule {
             id: self.id,
             category: self.category,
@@ -222,5 +194,42 @@ impl RuleFile {
             source: Citation::new(self.source),
             description: self.description,
         })
+    }
+
+    /// The checks that need no conversion: id, source, maximum, reading.
+    fn check(&self) -> Result<(), Error> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 64
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !id_ok {
+            return Err(invalid(format!(
+                "rule id {:?} must be 1 to 64 lower-case letters, digits or '-'",
+                self.id
+            )));
+        }
+        if self.source.trim().is_empty() {
+            return Err(invalid(format!(
+                "rule {} has no source: every rule must cite its legal basis",
+                self.id
+            )));
+        }
+        if let Some(max) = self.maximum_years
+            && max < self.years
+        {
+            return Err(invalid(format!(
+                "rule {}: maximum_years ({max}) is shorter than years ({})",
+                self.id, self.years
+            )));
+        }
+        if self.reading.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(invalid(format!(
+                "rule {}: `reading` is empty; name the reading and its alternative",
+                self.id
+            )));
+        }
+        Ok(())
     }
 }
