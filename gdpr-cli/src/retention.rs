@@ -44,7 +44,7 @@ enum Sub {
 
 #[derive(Debug, clap::Args)]
 struct RulesArgs {
-    /// Only this jurisdiction (DE, AT, FR, NL, UK-ENG, or any code with
+    /// Only this jurisdiction (DE, DE-HH, AT, FR, NL, UK-ENG, or any code with
     /// --rules). Default: every built-in pack.
     #[arg(long)]
     jurisdiction: Option<String>,
@@ -58,7 +58,7 @@ struct RulesArgs {
 
 #[derive(Debug, clap::Args)]
 struct EvaluateArgs {
-    /// The jurisdiction whose rules apply (DE, AT, FR, NL, UK-ENG, or any
+    /// The jurisdiction whose rules apply (DE, DE-HH, AT, FR, NL, UK-ENG, or any
     /// code with a complete --rules file).
     #[arg(long)]
     jurisdiction: String,

@@ -395,3 +395,84 @@ fn an_endless_line_or_a_directory_as_input_exits_2_naming_it() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
 }
+
+#[test]
+fn evaluate_groups_a_file_by_subject_for_the_last_examination() {
+    // Patient p1: CTs in 2012 and 2019 → both kept until the last
+    // examination 2019-06-30 + 10 y = 2029-06-30 (§ 85(2) StrlSchG).
+    // Patient p2: one CT in 2012 → 2012-03-01 + 10 y = 2022-03-01, due.
+    let catalog = r#"{"id":"p1-old","subject":"p1","category":"imaging-examination","modality":"CT","birth_date":"1960-01-01","event_date":"2012-03-01"}
+{"id":"p2","subject":"p2","category":"imaging-examination","modality":"CT","birth_date":"1960-01-01","event_date":"2012-03-01"}
+{"id":"p1-new","subject":"p1","category":"imaging-examination","modality":"CT","birth_date":"1960-01-01","event_date":"2019-06-30"}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("catalog.jsonl");
+    std::fs::write(&input, catalog).unwrap();
+    let args = [
+        "retention",
+        "evaluate",
+        "--jurisdiction",
+        "DE",
+        "--at",
+        "2026-01-01",
+        "--input",
+        input.to_str().unwrap(),
+    ];
+    let out = gdpr(&args, "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = lines(&out);
+    assert_eq!(v[0]["retain_until"], "2029-06-30");
+    assert_eq!(v[0]["status"], "retain");
+    assert_eq!(v[1]["retain_until"], "2022-03-01");
+    assert_eq!(v[1]["status"], "due");
+    assert_eq!(v[2]["retain_until"], "2029-06-30");
+    // From standard input there is no second pass: the fact is named.
+    let out = gdpr(&args[..6], catalog);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        lines(&out)[0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("last_examination"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn evaluate_reports_the_elimination_procedure_and_the_uk_gdpr() {
+    // FR: last visit 2000-01-10 + 20 y = 2020-01-10, past: elimination.
+    let fr = "{\"id\":\"f\",\"category\":\"patient-record\",\"birth_date\":\"1960-01-01\",\"last_visit\":\"2000-01-10\"}\n";
+    let out = gdpr(
+        &[
+            "retention",
+            "evaluate",
+            "--jurisdiction",
+            "FR",
+            "--at",
+            "2026-01-01",
+        ],
+        fr,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = lines(&out);
+    assert_eq!(v[0]["status"], "elimination-procedure");
+    assert!(stderr(&out).contains("1 elimination-procedure"));
+    // UK-ENG: 2010-01-01 + 8 y = 2018-01-01, due under the UK GDPR.
+    let uk = "{\"id\":\"u\",\"category\":\"patient-record\",\"birth_date\":\"1960-01-01\",\"treatment_end\":\"2010-01-01\"}\n";
+    let out = gdpr(
+        &[
+            "retention",
+            "evaluate",
+            "--jurisdiction",
+            "UK-ENG",
+            "--at",
+            "2026-01-01",
+        ],
+        uk,
+    );
+    let v = lines(&out);
+    assert_eq!(v[0]["status"], "due");
+    let reasons = v[0]["reasons"].to_string();
+    assert!(reasons.contains("UK GDPR Art. 5(1)(e)"), "{reasons}");
+}
