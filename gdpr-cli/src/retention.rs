@@ -276,7 +276,10 @@ fn decision_out<'a>(pack: &RulePack, id: &'a str, d: &Decision<'a>) -> DecisionO
         ));
     }
     for h in d.holds().iter() {
-        reasons.push(format!("legal hold: {h} ({})", h.citation()));
+        reasons.push(format!(
+            "legal hold: {h} ({})",
+            h.citation_under(pack.data_protection_law())
+        ));
     }
     if let Some(u) = d.undetermined() {
         reasons.push(format!("undetermined: {u}"));
@@ -312,7 +315,7 @@ fn decision_out<'a>(pack: &RulePack, id: &'a str, d: &Decision<'a>) -> DecisionO
             .iter()
             .map(|h| HoldOut {
                 name: h.name(),
-                source: h.citation(),
+                source: h.citation_under(pack.data_protection_law()),
             })
             .collect(),
         keeps_for: d.keeps_for().iter().map(|p| p.name()).collect(),

@@ -475,4 +475,20 @@ fn evaluate_reports_the_elimination_procedure_and_the_uk_gdpr() {
     assert_eq!(v[0]["status"], "due");
     let reasons = v[0]["reasons"].to_string();
     assert!(reasons.contains("UK GDPR Art. 5(1)(e)"), "{reasons}");
+    let held = uk.replace("}\n", ",\"holds\":[\"litigation\"]}\n");
+    let out = gdpr(
+        &[
+            "retention",
+            "evaluate",
+            "--jurisdiction",
+            "UK-ENG",
+            "--at",
+            "2026-01-01",
+        ],
+        &held,
+    );
+    assert_eq!(
+        lines(&out)[0]["holds"][0]["source"],
+        "UK GDPR Art. 17(3)(e)"
+    );
 }
