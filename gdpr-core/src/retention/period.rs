@@ -74,6 +74,10 @@ impl DateConvention {
     /// conventions (§ 187(2) S. 2, § 188(2), (3) BGB: the year of life ends
     /// at the end of 28 February; England: the cautious house policy).
     pub fn birthday(self, birth: Date, age: u8) -> Date {
+        if birth.month() != 2 || birth.day() != 29 {
+            // The day after the day before the anniversary: the anniversary.
+            return self.anniversary(birth, u16::from(age));
+        }
         let completed = self.completes_year_of_life(birth, age);
         if completed == Date::MAX {
             return Date::MAX;
