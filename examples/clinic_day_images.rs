@@ -12,7 +12,7 @@ use gdpr_audit::verify::verify_store;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
-use gdpr_core::retention::{Fact, Jurisdiction, RulePack, Status};
+use gdpr_core::retention::{Fact, Jurisdiction, LatestExaminations, RulePack, Status};
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey, collect_inputs};
@@ -74,9 +74,19 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
     for (pid, _, _, birth) in PATIENTS.iter().step_by(2) {
         let subject = PatientId::new(*pid)?;
         let mut all_due = true;
-        for study in store.locate(&subject).await? {
+        let studies = store.locate(&subject).await?;
+        // § 85(2) StrlSchG counts from the patient's last examination: group
+        // the patient's studies first.
+        let mut latest = LatestExaminations::new();
+        for study in &studies {
             for record in study.retention_records() {
-                let decision = de.decide(&record.with_date(Fact::BirthDate, *birth), today);
+                latest.observe(subject.clone(), &record);
+            }
+        }
+        for study in studies {
+            for record in study.retention_records() {
+                let record = latest.complete(&subject, record.with_date(Fact::BirthDate, *birth));
+                let decision = de.decide(&record, today);
                 let (rule, clause) = decision.governing().ok_or("a rule applies")?;
                 println!(
                     "   study {} of {} ({}): {:?}, keep until {} — {} [{clause:?}]",

@@ -16,15 +16,18 @@ fn main() -> Result<(), gdpr_core::Error> {
         what: "jurisdiction",
         expected: "DE, AT, FR, NL, UK-ENG",
     })?;
-    // A user pack may add a house rule: MR images kept like the record.
+    // A user pack may switch a reading: MR and ultrasound counted from the
+    // study date instead of the end of the treatment (the rule's id replaces
+    // the built-in rule).
     let pack = pack.extended_with_toml(
         r#"
         [[rule]]
-        id = "house-mr"
+        id = "de-imaging-other"
         category = "imaging-examination"
         modalities = ["MR", "US"]
         years = 10
         from = "event_date"
+        reading = "the study ends a diagnostic-only referral; alternative: from the end of the treatment"
         source = "§ 630f(3) BGB"
         description = "non-ionising imaging kept as part of the patient record"
         "#,
@@ -37,14 +40,18 @@ fn main() -> Result<(), gdpr_core::Error> {
             RetentionRecord::new(imaging)
                 .with_modality("CT".parse()?)
                 .with_birth_date(date(2010, 5, 1))
-                .with_event_date(date(2015, 1, 10)),
+                .with_event_date(date(2015, 1, 10))
+                // § 85(2) StrlSchG counts from the patient's last
+                // examination (Planner::plan_by_subject finds it).
+                .with_last_examination(date(2015, 1, 10)),
         ),
         (
             "CT of an adult, 2012",
             RetentionRecord::new(imaging)
                 .with_modality("CT".parse()?)
                 .with_birth_date(date(1970, 3, 3))
-                .with_event_date(date(2012, 6, 1)),
+                .with_event_date(date(2012, 6, 1))
+                .with_last_examination(date(2012, 6, 1)),
         ),
         (
             "MR, 2013",
@@ -62,7 +69,8 @@ fn main() -> Result<(), gdpr_core::Error> {
             "X-ray without birth date",
             RetentionRecord::new(imaging)
                 .with_modality("DX".parse()?)
-                .with_event_date(date(2009, 1, 1)),
+                .with_event_date(date(2009, 1, 1))
+                .with_last_examination(date(2009, 1, 1)),
         ),
         (
             "radiotherapy planning CT, 2010",
@@ -71,6 +79,7 @@ fn main() -> Result<(), gdpr_core::Error> {
                 .with_modality("CT".parse()?)
                 .with_birth_date(date(1950, 1, 1))
                 .with_event_date(date(2010, 4, 1))
+                .with_last_examination(date(2010, 4, 1))
                 .with_treatment_end(date(2010, 6, 30)),
         ),
     ];
@@ -100,12 +109,13 @@ fn main() -> Result<(), gdpr_core::Error> {
         );
     });
     println!(
-        "\n{} records: {} retain, {} due, {} review, {} held, {} undetermined",
+        "\n{} records: {} retain, {} due, {} review, {} held, {} elimination, {} undetermined",
         counts.total(),
         counts.retain,
         counts.due,
         counts.review,
         counts.held,
+        counts.elimination,
         counts.undetermined
     );
     for (rule, c) in pack.rules().iter().zip(&counts.per_rule) {

@@ -1,8 +1,13 @@
 //! `gdpr retention`: list the retention rules of a jurisdiction, and decide
 //! for a catalog of records (JSON Lines) which are due for deletion.
 //!
+//! Records with a `subject` are grouped by it when the input is a file (two
+//! passes), so that rules counting from the patient's last examination
+//! (§ 85(2) StrlSchG) find it; from standard input each record must carry
+//! its own `last_examination`.
+//!
 //! Exit codes of `evaluate`: 0 when every line was decided (retain, due,
-//! review or held), 1 when some line was malformed or undetermined, 2 for
+//! review, held or elimination-procedure), 1 when some line was malformed or undetermined, 2 for
 //! bad arguments (unknown jurisdiction, unreadable or invalid rules file,
 //! bad `--at`).
 
@@ -12,7 +17,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use gdpr_core::retention::{
-    Decision, Jurisdiction, Planner, Rule, RulePack, Status, parse_record_line, period,
+    DeathWhen, Decision, Expiry, Jurisdiction, LatestExaminations, Planner, Rule, RulePack, Status,
+    parse_record_line, period,
 };
 use jiff::civil::Date;
 use serde::Serialize;
@@ -38,7 +44,7 @@ enum Sub {
 
 #[derive(Debug, clap::Args)]
 struct RulesArgs {
-    /// Only this jurisdiction (DE, AT, FR, NL, UK-ENG, or any code with
+    /// Only this jurisdiction (DE, DE-HH, AT, FR, NL, UK-ENG, or any code with
     /// --rules). Default: every built-in pack.
     #[arg(long)]
     jurisdiction: Option<String>,
@@ -52,7 +58,7 @@ struct RulesArgs {
 
 #[derive(Debug, clap::Args)]
 struct EvaluateArgs {
-    /// The jurisdiction whose rules apply (DE, AT, FR, NL, UK-ENG, or any
+    /// The jurisdiction whose rules apply (DE, DE-HH, AT, FR, NL, UK-ENG, or any
     /// code with a complete --rules file).
     #[arg(long)]
     jurisdiction: String,
@@ -166,11 +172,36 @@ fn summary(rule: &Rule) -> String {
             s += &format!(", age {} if {} on {}", e.until_age, e.age, m.age_at.name());
         }
     }
+    if !rule.facets().is_empty() {
+        let f: Vec<&str> = rule.facets().iter().map(|f| f.name()).collect();
+        s += &format!(" (facets {})", f.join(", "));
+    }
+    if let Some(setting) = rule.setting() {
+        s += &format!(" ({setting} only)");
+    }
     if let Some(d) = rule.death() {
-        s += &format!(
-            "; death within {} y: {} y from death instead",
-            d.within_years, d.years
-        );
+        let when = match d.when {
+            DeathWhen::Within {
+                years,
+                exclusive: true,
+            } => format!("death less than {years} y after"),
+            DeathWhen::Within { years, .. } => format!("death within {years} y"),
+            DeathWhen::BeforeAge(age) => format!("death before age {age}"),
+            _ => "death, if sooner".to_string(),
+        };
+        s += &format!("; {when}: {} y from death instead", d.years);
+    }
+    if rule.is_suspensible() {
+        s += "; suspended by claims";
+    }
+    if rule.on_expiry() == Expiry::EliminationProcedure {
+        s += "; then the elimination procedure";
+    }
+    if rule.is_destroyable_on_request() {
+        s += "; destroyed earlier on request";
+    }
+    if !rule.replaces().is_empty() {
+        s += &format!("; displaces {}", rule.replaces().join(", "));
     }
     if let Some(max) = rule.maximum_years() {
         s += &format!("; review after {max} y");
@@ -187,10 +218,13 @@ fn pack_json(pack: &RulePack) -> serde_json::Value {
         "name": pack.name(),
         "convention": pack.convention().name(),
         "convention_source": pack.convention_source(),
+        "data_protection_law": pack.data_protection_law(),
         "rules": pack.rules().iter().map(|r| serde_json::json!({
             "id": r.id(),
             "category": r.category(),
             "source": r.source(),
+            "reading": r.reading(),
+            "keeps_for": r.keeps_for().iter().map(|p| p.name()).collect::<Vec<_>>(),
             "summary": summary(r),
             "description": r.description(),
         })).collect::<Vec<_>>(),
@@ -218,6 +252,9 @@ struct DecisionOut<'a> {
     review_by: Option<Date>,
     rules: Vec<RuleOut<'a>>,
     holds: Vec<HoldOut>,
+    /// The purposes the running retention duties keep the record for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keeps_for: Vec<&'static str>,
     reasons: Vec<String>,
 }
 
@@ -228,7 +265,7 @@ struct MalformedOut<'a> {
     error: &'a str,
 }
 
-fn decision_out<'a>(id: &'a str, d: &Decision<'a>) -> DecisionOut<'a> {
+fn decision_out<'a>(pack: &RulePack, id: &'a str, d: &Decision<'a>) -> DecisionOut<'a> {
     let mut reasons = Vec::new();
     if let Some((rule, clause)) = d.governing() {
         reasons.push(format!(
@@ -239,17 +276,26 @@ fn decision_out<'a>(id: &'a str, d: &Decision<'a>) -> DecisionOut<'a> {
         ));
     }
     for h in d.holds().iter() {
-        reasons.push(format!("legal hold: {h} ({})", h.citation()));
+        reasons.push(format!(
+            "legal hold: {h} ({})",
+            h.citation_under(pack.data_protection_law())
+        ));
     }
     if let Some(u) = d.undetermined() {
         reasons.push(format!("undetermined: {u}"));
     }
+    let law = pack.data_protection_law();
     match d.status() {
-        Status::Due => reasons
-            .push("every minimum has ended: delete (GDPR Art. 5(1)(e), Art. 17(1)(a))".into()),
-        Status::Review => {
-            reasons.push("a maximum has passed: delete or review now (GDPR Art. 5(1)(e))".into())
-        }
+        Status::Due => reasons.push(format!(
+            "every minimum has ended: delete ({law} Art. 5(1)(e), Art. 17(1)(a))"
+        )),
+        Status::Review => reasons.push(format!(
+            "a maximum has passed: delete or review now ({law} Art. 5(1)(e))"
+        )),
+        Status::EliminationProcedure => reasons.push(format!(
+            "every minimum has ended: start the elimination procedure (DIM opinion; archives' \
+             visa in public institutions) before deleting ({law} Art. 5(1)(e))"
+        )),
         _ => {}
     }
     DecisionOut {
@@ -269,11 +315,37 @@ fn decision_out<'a>(id: &'a str, d: &Decision<'a>) -> DecisionOut<'a> {
             .iter()
             .map(|h| HoldOut {
                 name: h.name(),
-                source: h.citation(),
+                source: h.citation_under(pack.data_protection_law()),
             })
             .collect(),
+        keeps_for: d.keeps_for().iter().map(|p| p.name()).collect(),
         reasons,
     }
+}
+
+/// The first pass over an input file: each subject's latest examination.
+/// Lines that do not parse are skipped here and reported by the second pass.
+fn latest_examinations(path: &str) -> Result<LatestExaminations<String>, CliError> {
+    let mut input = BufReader::new(open_input(Path::new(path))?);
+    let mut latest = LatestExaminations::new();
+    let mut buf = Vec::new();
+    loop {
+        match read_line_capped(&mut input, &mut buf, MAX_LINE_BYTES).map_err(io_err(path))? {
+            Line::Read => {}
+            Line::End => break,
+            // Reported with its line number by the second pass.
+            _ => break,
+        }
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            continue;
+        };
+        if let Ok(line) = parse_record_line(text.trim())
+            && let Some(subject) = line.subject
+        {
+            latest.observe(subject.into_owned(), &line.record);
+        }
+    }
+    Ok(latest)
 }
 
 fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
@@ -283,6 +355,11 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
             period::parse_date(text, "--at").map_err(|e| CliError::BadInput(e.to_string()))?
         }
         None => jiff::ZonedDateTime::now().date(),
+    };
+    let latest = if args.input == "-" {
+        LatestExaminations::new()
+    } else {
+        latest_examinations(&args.input)?
     };
     let (mut input, input_name): (Box<dyn BufRead>, &str) = if args.input == "-" {
         (Box::new(std::io::stdin().lock()), "standard input")
@@ -320,8 +397,12 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
         let result = parsed.and_then(|l| parse_record_line(l).map_err(|e| e.to_string()));
         let written = match result {
             Ok(line) => {
-                let d = planner.observe(&line.record);
-                serde_json::to_writer(&mut out, &decision_out(&line.id, &d))
+                let record = match &line.subject {
+                    Some(subject) => latest.complete(subject.as_ref(), line.record),
+                    None => line.record,
+                };
+                let d = planner.observe(&record);
+                serde_json::to_writer(&mut out, &decision_out(&pack, &line.id, &d))
             }
             Err(error) => {
                 malformed += 1;
@@ -354,13 +435,14 @@ fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
 /// Prints the counts of an evaluation on standard error.
 fn report(pack: &RulePack, at: Date, c: &gdpr_core::retention::PlanCounts, malformed: u64) {
     eprintln!(
-        "gdpr: {} records on {at} under {}: {} retain, {} due, {} review, {} held, {} undetermined, {malformed} malformed",
+        "gdpr: {} records on {at} under {}: {} retain, {} due, {} review, {} held, {} elimination-procedure, {} undetermined, {malformed} malformed",
         c.total() + malformed,
         pack.jurisdiction(),
         c.retain,
         c.due,
         c.review,
         c.held,
+        c.elimination,
         c.undetermined
     );
     for (rule, rc) in pack.rules().iter().zip(&c.per_rule) {

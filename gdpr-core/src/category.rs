@@ -78,11 +78,15 @@ pub enum RecordCategory {
     Demographics,
     /// Billing and reimbursement records.
     Billing,
+    /// The trial master file of a clinical trial (Regulation (EU) No
+    /// 536/2014 Art. 57, 58): the sponsor's and investigator's essential
+    /// documents, not the participants' own medical records.
+    TrialMasterFile,
 }
 
 impl RecordCategory {
     /// Every record category, for listings and property tests.
-    pub const ALL: [RecordCategory; 12] = [
+    pub const ALL: [RecordCategory; 13] = [
         Self::PatientRecord,
         Self::ImagingExamination,
         Self::Radiotherapy,
@@ -95,6 +99,7 @@ impl RecordCategory {
         Self::GeneticTest,
         Self::Demographics,
         Self::Billing,
+        Self::TrialMasterFile,
     ];
 
     /// The stable kebab-case name used in JSON and rule packs.
@@ -112,6 +117,7 @@ impl RecordCategory {
             Self::GeneticTest => "genetic-test",
             Self::Demographics => "demographics",
             Self::Billing => "billing",
+            Self::TrialMasterFile => "trial-master-file",
         }
     }
 
@@ -147,7 +153,7 @@ impl FromStr for RecordCategory {
                 what: "record category",
                 expected: "patient-record, imaging-examination, radiotherapy, transfusion, \
                            organ-tissue, diagnosis, medication, lab-result, clinical-note, \
-                           genetic-test, demographics, billing",
+                           genetic-test, demographics, billing, trial-master-file",
             })
     }
 }

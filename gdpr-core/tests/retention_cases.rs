@@ -1,126 +1,157 @@
-//! Legal cases per built-in rule pack, as a table: a record (one JSON line),
-//! a date, and the expected decision. Each case names the provision it
-//! checks; the expected dates were worked out by hand from the provision
-//! and the pack's date convention (see docs/retention.md).
+//! Legal cases of the German packs (federal `DE`, Land variant `DE-HH`) and
+//! of `AT`, as a table. The arithmetic behind each expected date is written
+//! next to the case. FR, NL, UK-ENG and cases across packs:
+//! `retention_cases_west.rs`.
 
-use gdpr_core::retention::{Clause, Jurisdiction, RulePack, Status, parse_record_line};
-use jiff::civil::Date;
+mod retention_support;
 
-struct Case {
-    name: &'static str,
-    pack: &'static str,
-    record: &'static str,
-    at: &'static str,
-    status: Status,
-    retain_until: Option<&'static str>,
-    /// The rule that set `retain_until`, and through which clause.
-    governing: Option<(&'static str, Clause)>,
-    /// Every rule that applied.
-    rules: &'static [&'static str],
-    /// A piece of the undetermined reason, if one is expected.
-    reason: Option<&'static str>,
-}
+use gdpr_core::retention::{Clause, Status, parse_record_line};
+use retention_support::{Case, case, day, pack, run};
 
-const fn case(name: &'static str, pack: &'static str, record: &'static str) -> Case {
-    Case {
-        name,
-        pack,
-        record,
-        at: "2026-01-01",
-        status: Status::Retain,
-        retain_until: None,
-        governing: None,
-        rules: &[],
-        reason: None,
-    }
-}
-
-impl Case {
-    const fn at(mut self, at: &'static str) -> Self {
-        self.at = at;
-        self
-    }
-    const fn until(mut self, d: &'static str, rule: &'static str, clause: Clause) -> Self {
-        self.retain_until = Some(d);
-        self.governing = Some((rule, clause));
-        self
-    }
-    const fn status(mut self, s: Status) -> Self {
-        self.status = s;
-        self
-    }
-    const fn rules(mut self, r: &'static [&'static str]) -> Self {
-        self.rules = r;
-        self
-    }
-    const fn undetermined(mut self, reason: &'static str) -> Self {
-        self.status = Status::Undetermined;
-        self.reason = Some(reason);
-        self
-    }
-}
-
-use Clause::{Death, Minors, Period};
-use Status::{Due, Held, Retain};
+use Clause::{Minors, Period};
+use Status::{Due, Held, Review};
 
 const DE_PR: &[&str] = &["de-patient-record"];
 const DE_IMG: &[&str] = &["de-imaging-ionising"];
 
-fn cases() -> Vec<Case> {
+#[rustfmt::skip]
+fn de_cases() -> Vec<Case> {
     vec![
-        // --- DE: § 630f(3) BGB, §§ 187-188 BGB -------------------------------
+        // --- § 630f(3) BGB, §§ 187-188 BGB ---------------------------------
+        // 2015-01-10 + 10 y = 2025-01-10, the last day kept.
         case("DE record: 10 y after treatment end, last day inclusive", "DE",
              r#"{"id":"1","category":"patient-record","treatment_end":"2015-01-10"}"#)
             .at("2025-01-10").until("2025-01-10", "de-patient-record", Period).rules(DE_PR),
         case("DE record: due the day after", "DE",
              r#"{"id":"2","category":"patient-record","treatment_end":"2015-01-10"}"#)
             .at("2025-01-11").status(Due).until("2025-01-10", "de-patient-record", Period).rules(DE_PR),
+        // 2016-02-29 + 10 y = 2026-02-29, which does not exist: § 188(3) → 28 Feb.
         case("DE record: 29 Feb start ends 28 Feb (§ 188(3) BGB)", "DE",
              r#"{"id":"3","category":"patient-record","treatment_end":"2016-02-29"}"#)
             .at("2026-03-01").status(Due).until("2026-02-28", "de-patient-record", Period).rules(DE_PR),
         case("DE record: no treatment end is undetermined", "DE",
              r#"{"id":"4","category":"patient-record","event_date":"2015-01-10"}"#)
             .undetermined("needs treatment_end"),
-        // --- DE: § 85(2) Nr. 2 StrlSchG --------------------------------------
-        case("DE CT adult: 10 y after the examination", "DE",
-             r#"{"id":"5","category":"imaging-examination","modality":"CT","birth_date":"1980-01-01","event_date":"2015-01-10"}"#)
+        // --- § 85(2) S. 1 Nr. 2, 3 StrlSchG: from the LAST examination --------
+        // last examination 2015-01-10 + 10 y = 2025-01-10; adult (35 at the study).
+        case("DE CT adult: 10 y after the last examination", "DE",
+             r#"{"id":"5","category":"imaging-examination","modality":"CT","birth_date":"1980-01-01","event_date":"2015-01-10","last_examination":"2015-01-10"}"#)
             .status(Due).until("2025-01-10", "de-imaging-ionising", Period).rules(DE_IMG),
+        // study 2012-03-01, but the patient's last examination 2019-06-30:
+        // 2019-06-30 + 10 y = 2029-06-30 (per study it would be 2022-03-01).
+        case("DE CT of 2012, last examination 2019: kept to 2029", "DE",
+             r#"{"id":"5b","category":"imaging-examination","modality":"CT","birth_date":"1980-01-01","event_date":"2012-03-01","last_examination":"2019-06-30"}"#)
+            .until("2029-06-30", "de-imaging-ionising", Period).rules(DE_IMG),
+        case("DE CT without the last examination: group by subject first", "DE",
+             r#"{"id":"5c","category":"imaging-examination","modality":"CT","birth_date":"1980-01-01","event_date":"2015-01-10"}"#)
+            .undetermined("needs last_examination"),
+        // born 2000-05-01, 7 at the CT: the 28th year of life ends the day
+        // before the 28th birthday 2028-05-01 = 2028-04-30 > 2008-03-01 + 10 y.
         case("DE CT child of 7: until completing the 28th year of life", "DE",
-             r#"{"id":"6","category":"imaging-examination","modality":"CT","birth_date":"2000-05-01","event_date":"2008-03-01"}"#)
+             r#"{"id":"6","category":"imaging-examination","modality":"CT","birth_date":"2000-05-01","event_date":"2008-03-01","last_examination":"2008-03-01"}"#)
             .until("2028-04-30", "de-imaging-ionising", Minors).rules(DE_IMG),
+        // 17 y 364 d: minor → 2028-04-30; 2018-04-30 + 10 y = 2028-04-30 too:
+        // the period, computed first, keeps the lead on a tie.
         case("DE X-ray at 17 y 364 d: minor; both ends fall on the same day", "DE",
-             r#"{"id":"7","category":"imaging-examination","modality":"DX","birth_date":"2000-05-01","event_date":"2018-04-30"}"#)
+             r#"{"id":"7","category":"imaging-examination","modality":"DX","birth_date":"2000-05-01","event_date":"2018-04-30","last_examination":"2018-04-30"}"#)
             .until("2028-04-30", "de-imaging-ionising", Period).rules(DE_IMG),
+        // 18 from the start of the 18th birthday: adult, 2018-05-01 + 10 y.
         case("DE X-ray on the 18th birthday: adult, 10 y", "DE",
-             r#"{"id":"8","category":"imaging-examination","modality":"DX","birth_date":"2000-05-01","event_date":"2018-05-01"}"#)
+             r#"{"id":"8","category":"imaging-examination","modality":"DX","birth_date":"2000-05-01","event_date":"2018-05-01","last_examination":"2018-05-01"}"#)
             .until("2028-05-01", "de-imaging-ionising", Period).rules(DE_IMG),
+        // born 2004-02-29: 28th birthday 2032-02-29 (leap) → year ends 2032-02-28.
         case("DE NM child born 29 Feb: 28th year ends 28 Feb 2032", "DE",
-             r#"{"id":"9","category":"imaging-examination","modality":"NM","birth_date":"2004-02-29","event_date":"2010-01-01"}"#)
+             r#"{"id":"9","category":"imaging-examination","modality":"NM","birth_date":"2004-02-29","event_date":"2010-01-01","last_examination":"2010-01-01"}"#)
             .until("2032-02-28", "de-imaging-ionising", Minors).rules(DE_IMG),
+        // born 2072-02-29: 2100 is a common year (not divisible by 400), so
+        // the 28th year of life ends at the end of 28 Feb 2100 (§ 188(3) BGB),
+        // not 27 Feb; 2080-01-01 + 10 y = 2090-01-01 is earlier.
+        case("DE CT child born 29 Feb 2072: 28th year ends 28 Feb 2100 (common year)", "DE",
+             r#"{"id":"9b","category":"imaging-examination","modality":"CT","birth_date":"2072-02-29","event_date":"2080-01-01","last_examination":"2080-01-01"}"#)
+            .until("2100-02-28", "de-imaging-ionising", Minors).rules(DE_IMG),
         case("DE CT without birth date: minors rule undecidable", "DE",
-             r#"{"id":"10","category":"imaging-examination","modality":"CT","event_date":"2015-01-10"}"#)
+             r#"{"id":"10","category":"imaging-examination","modality":"CT","event_date":"2015-01-10","last_examination":"2015-01-10"}"#)
             .undetermined("needs birth_date"),
         case("DE imaging without modality: undetermined", "DE",
              r#"{"id":"11","category":"imaging-examination","birth_date":"1980-01-01","event_date":"2015-01-10"}"#)
             .undetermined("needs modality"),
-        case("DE MR (no ionising radiation): no rule", "DE",
+        // MR is classified now (§ 630f(3) BGB), and needs the treatment end.
+        case("DE MR without treatment end: classified, the fact is named", "DE",
              r#"{"id":"12","category":"imaging-examination","modality":"MR","birth_date":"1980-01-01","event_date":"2015-01-10"}"#)
+            .undetermined("de-imaging-other (§ 630f(3) BGB) needs treatment_end"),
+        // 2015-01-20 + 10 y = 2025-01-20.
+        case("DE MR: 10 y after the end of the treatment", "DE",
+             r#"{"id":"12b","category":"imaging-examination","modality":"MR","event_date":"2015-01-10","treatment_end":"2015-01-20"}"#)
+            .status(Due).until("2025-01-20", "de-imaging-other", Period).rules(&["de-imaging-other"]),
+        // Retired SPECT code ST is nuclear medicine: 2017-07-07 + 10 y.
+        case("DE retired modality ST (SPECT) classifies as ionising", "DE",
+             r#"{"id":"12c","category":"imaging-examination","modality":"ST","birth_date":"1950-01-01","event_date":"1995-07-07","last_examination":"2017-07-07"}"#)
+            .until("2027-07-07", "de-imaging-ionising", Period).rules(DE_IMG),
+        // Retired MR-angiography code MA: 2016-02-29 + 10 y → 2026-02-28.
+        case("DE retired modality MA classifies as non-ionising", "DE",
+             r#"{"id":"12d","category":"imaging-examination","modality":"MA","treatment_end":"2016-02-29"}"#)
+            .until("2026-02-28", "de-imaging-other", Period).rules(&["de-imaging-other"]),
+        // A radiation dose SR follows its examination: 2020-10-10 + 10 y.
+        case("DE dose report (SR) classifies", "DE",
+             r#"{"id":"12e","category":"imaging-examination","modality":"SR","birth_date":"1950-01-01","event_date":"2020-10-10","last_examination":"2020-10-10"}"#)
+            .until("2030-10-10", "de-imaging-ionising", Period).rules(DE_IMG),
+        // RTPLAN: 30 y after the last treatment, 2010-08-01 + 30 y.
+        case("DE RTPLAN: 30 y after the last treatment", "DE",
+             r#"{"id":"12f","category":"imaging-examination","modality":"RTPLAN","treatment_end":"2010-08-01"}"#)
+            .until("2040-08-01", "de-radiotherapy-objects", Period).rules(&["de-radiotherapy-objects"]),
+        case("DE modality OT (other): no rule, classify it", "DE",
+             r#"{"id":"12g","category":"imaging-examination","modality":"OT","treatment_end":"2010-08-01"}"#)
             .undetermined("no rule"),
         case("DE CT before birth: inconsistent", "DE",
-             r#"{"id":"13","category":"imaging-examination","modality":"CT","birth_date":"2015-01-11","event_date":"2015-01-10"}"#)
+             r#"{"id":"13","category":"imaging-examination","modality":"CT","birth_date":"2015-01-11","event_date":"2015-01-10","last_examination":"2015-01-10"}"#)
             .undetermined("birth_date is after event_date"),
-        // --- DE: StrlSchG Nr. 1, TFG, TPG; overlap; holds ---------------------
+        // --- StrlSchG Nr. 1, § 140 StrlSchV, TFG, TPG, GenDG, CTR ------------
+        // 2000-03-15 + 30 y = 2030-03-15.
         case("DE radiotherapy: 30 y after the last treatment", "DE",
              r#"{"id":"14","category":"radiotherapy","treatment_end":"2000-03-15"}"#)
             .until("2030-03-15", "de-radiotherapy", Period).rules(&["de-radiotherapy"]),
-        case("DE transfusion on 29 Feb: 30 y, ends 28 Feb", "DE",
-             r#"{"id":"15","category":"transfusion","event_date":"2016-02-29"}"#)
-            .until("2046-02-28", "de-transfusion", Period).rules(&["de-transfusion"]),
-        case("DE organ donation: 30 y", "DE",
-             r#"{"id":"16","category":"organ-tissue","event_date":"1995-07-01"}"#)
-            .status(Due).until("2025-07-01", "de-organ-tissue", Period).rules(&["de-organ-tissue"]),
+        // research: 2012-05-05 + 30 y = 2042-05-05 beats 2012-05-05 + 10 y.
+        case("DE research exposure: 30 y after the last application", "DE",
+             r#"{"id":"14b","category":"imaging-examination","modality":"CT","facets":["research-exposure"],"birth_date":"1960-01-01","event_date":"2012-05-05","last_examination":"2012-05-05"}"#)
+            .until("2042-05-05", "de-research-exposure", Period).rules(&["de-imaging-ionising", "de-research-exposure"]),
+        // § 14(2) data: 2016-02-29 + 30 y → 2046-02-29 missing → 28 Feb.
+        case("DE transfusion traceability on 29 Feb: 30 y, ends 28 Feb", "DE",
+             r#"{"id":"15","category":"transfusion","facets":["traceability"],"event_date":"2016-02-29"}"#)
+            .until("2046-02-28", "de-transfusion-traceability", Period).rules(&["de-transfusion-traceability"]),
+        // § 14(1) only: 2016-02-29 + 15 y → 2031-02-29 missing → 28 Feb.
+        case("DE transfusion documentation only: 15 y", "DE",
+             r#"{"id":"15b","category":"transfusion","facets":["documentation-only"],"event_date":"2016-02-29"}"#)
+            .until("2031-02-28", "de-transfusion-documentation", Period).rules(&["de-transfusion-documentation"]),
+        case("DE transfusion without saying which data: no rule", "DE",
+             r#"{"id":"15c","category":"transfusion","event_date":"2016-02-29"}"#)
+            .undetermined("no rule"),
+        // both: 2010-01-01 + 15 y = 2025-01-01 < + 30 y = 2040-01-01.
+        case("DE transfusion with both kinds of data: 30 y win", "DE",
+             r#"{"id":"15d","category":"transfusion","facets":["traceability","documentation-only"],"event_date":"2010-01-01"}"#)
+            .until("2040-01-01", "de-transfusion-traceability", Period).rules(&["de-transfusion-traceability", "de-transfusion-documentation"]),
+        // organ: 1995-07-01 + 30 y = 2025-07-01, also the maximum (§ 15(3)):
+        // on 2026-01-01 past both → review (delete or anonymise).
+        case("DE organ: 30 y, then delete or anonymise (review)", "DE",
+             r#"{"id":"16","category":"organ-tissue","facets":["organ"],"event_date":"1995-07-01"}"#)
+            .status(Review).until("2025-07-01", "de-organ", Period).rules(&["de-organ"]),
+        // tissue: expiry 2000-01-15 + 30 y = 2030-01-15.
+        case("DE tissue: 30 y after the expiry date", "DE",
+             r#"{"id":"16b","category":"organ-tissue","facets":["tissue"],"event_date":"2000-01-15"}"#)
+            .until("2030-01-15", "de-tissue", Period).rules(&["de-tissue"]),
+        case("DE organ or tissue unsaid: no rule", "DE",
+             r#"{"id":"16c","category":"organ-tissue","event_date":"2000-01-15"}"#)
+            .undetermined("no rule"),
+        // GenDG: 2014-03-31 + 10 y = 2024-03-31 = maximum → review in 2026.
+        case("DE genetic test: 10 y, then destroy or restrict (review)", "DE",
+             r#"{"id":"16d","category":"genetic-test","event_date":"2014-03-31"}"#)
+            .status(Review).until("2024-03-31", "de-genetic-test", Period).rules(&["de-genetic-test"]),
+        // CTR Art. 58: 2020-12-31 + 25 y = 2045-12-31.
+        case("DE trial master file: 25 y after the end of the trial", "DE",
+             r#"{"id":"16e","category":"trial-master-file","event_date":"2020-12-31"}"#)
+            .until("2045-12-31", "eu-ctr-trial-master-file", Period).rules(&["eu-ctr-trial-master-file"]),
+        // planning CT: 2010-06-01 + 10 y = 2020-06-01 < 2010-08-01 + 30 y.
         case("DE planning CT is imaging and radiotherapy: longest minimum wins", "DE",
-             r#"{"id":"17","category":["imaging-examination","radiotherapy"],"modality":"CT","birth_date":"1970-01-01","event_date":"2010-06-01","treatment_end":"2010-08-01"}"#)
+             r#"{"id":"17","category":["imaging-examination","radiotherapy"],"modality":"CT","birth_date":"1970-01-01","event_date":"2010-06-01","last_examination":"2010-06-01","treatment_end":"2010-08-01"}"#)
             .until("2040-08-01", "de-radiotherapy", Period).rules(&["de-imaging-ionising", "de-radiotherapy"]),
         case("DE held by litigation although due", "DE",
              r#"{"id":"18","category":"patient-record","treatment_end":"2000-01-10","holds":["litigation"]}"#)
@@ -128,175 +159,171 @@ fn cases() -> Vec<Case> {
         case("DE hold beats a missing fact", "DE",
              r#"{"id":"19","category":"imaging-examination","modality":"CT","event_date":"2000-01-10","holds":["research-freeze"]}"#)
             .status(Held),
-        // --- AT: § 51(3) ÄrzteG, § 902(2) ABGB ------------------------------
-        case("AT record: 10 y, 29 Feb ends 28 Feb", "AT",
-             r#"{"id":"20","category":"patient-record","treatment_end":"2016-02-29"}"#)
-            .at("2026-03-01").status(Due).until("2026-02-28", "at-patient-record", Period).rules(&["at-patient-record"]),
-        case("AT held by an open erasure request", "AT",
-             r#"{"id":"21","category":"patient-record","treatment_end":"2000-01-01","holds":["erasure-request"]}"#)
-            .status(Held).until("2010-01-01", "at-patient-record", Period).rules(&["at-patient-record"]),
-        // --- FR: Art. R1112-7 CSP -------------------------------------------
-        case("FR adult: 20 y after the last visit", "FR",
-             r#"{"id":"22","category":"patient-record","birth_date":"1960-01-01","last_visit":"2010-06-15"}"#)
-            .until("2030-06-15", "fr-patient-record", Period).rules(&["fr-patient-record"]),
-        case("FR child: until the 28th birthday", "FR",
-             r#"{"id":"23","category":"patient-record","birth_date":"2005-03-10","last_visit":"2008-01-01"}"#)
-            .until("2033-03-10", "fr-patient-record", Minors).rules(&["fr-patient-record"]),
-        case("FR death within 10 y of the last visit: 10 y from death", "FR",
-             r#"{"id":"24","category":"patient-record","birth_date":"1950-01-01","last_visit":"2010-06-15","death_date":"2015-02-01"}"#)
-            .status(Due).until("2025-02-01", "fr-patient-record", Death).rules(&["fr-patient-record"]),
-        case("FR death exactly 10 y after the last visit still counts", "FR",
-             r#"{"id":"25","category":"patient-record","birth_date":"1950-01-01","last_visit":"2010-06-15","death_date":"2020-06-15"}"#)
-            .until("2030-06-15", "fr-patient-record", Death).rules(&["fr-patient-record"]),
-        case("FR death after 10 y: the 20 y apply", "FR",
-             r#"{"id":"26","category":"patient-record","birth_date":"1950-01-01","last_visit":"2010-06-15","death_date":"2021-01-01"}"#)
-            .until("2030-06-15", "fr-patient-record", Period).rules(&["fr-patient-record"]),
-        case("FR death of a child: death clause applies in all cases", "FR",
-             r#"{"id":"27","category":"patient-record","birth_date":"2005-03-10","last_visit":"2008-01-01","death_date":"2009-01-01"}"#)
-            .status(Due).until("2019-01-01", "fr-patient-record", Death).rules(&["fr-patient-record"]),
-        case("FR without birth date: the 28th-birthday floor is undecidable", "FR",
-             r#"{"id":"28","category":"patient-record","last_visit":"2000-01-01"}"#)
-            .undetermined("needs birth_date"),
-        case("FR death before the last visit: inconsistent", "FR",
-             r#"{"id":"29","category":"patient-record","birth_date":"1950-01-01","last_visit":"2010-06-15","death_date":"2009-01-01"}"#)
-            .undetermined("last_visit is after death_date"),
-        // --- NL: Art. 7:454(3) BW -------------------------------------------
-        case("NL: 20 y after the last change", "NL",
-             r#"{"id":"30","category":"patient-record","last_change":"2005-05-05"}"#)
-            .status(Due).until("2025-05-05", "nl-patient-record", Period).rules(&["nl-patient-record"]),
-        case("NL: 29 Feb start into a common year ends 1 March (next-day)", "NL",
-             r#"{"id":"31","category":"patient-record","last_change":"2080-02-29"}"#)
-            .until("2100-03-01", "nl-patient-record", Period).rules(&["nl-patient-record"]),
-        case("NL: the last visit is not the last change", "NL",
-             r#"{"id":"32","category":"patient-record","last_visit":"2005-05-05"}"#)
-            .undetermined("needs last_change"),
-        case("NL: a public-health hold", "NL",
-             r#"{"id":"33","category":"patient-record","last_change":"1990-01-01","holds":["public-health","litigation"]}"#)
-            .status(Held).until("2010-01-01", "nl-patient-record", Period).rules(&["nl-patient-record"]),
-        // --- UK-ENG: NHS Records Management Code ----------------------------
-        case("UK adult: 8 y after last seen", "UK-ENG",
-             r#"{"id":"34","category":"imaging-examination","modality":"MR","birth_date":"1970-01-01","treatment_end":"2015-03-01","last_visit":"2015-03-01"}"#)
-            .status(Due).until("2023-03-01", "uk-eng-imaging", Period).rules(&["uk-eng-imaging"]),
-        case("UK 17 at end of treatment (17 y 364 d): until the 26th birthday", "UK-ENG",
-             r#"{"id":"35","category":"imaging-examination","birth_date":"2000-05-01","treatment_end":"2018-04-30","last_visit":"2018-04-30"}"#)
-            .until("2026-05-01", "uk-eng-imaging", Minors).rules(&["uk-eng-imaging"]),
-        case("UK 18 at end of treatment: adult, 8 y", "UK-ENG",
-             r#"{"id":"36","category":"imaging-examination","birth_date":"2000-05-01","treatment_end":"2018-05-01","last_visit":"2018-05-01"}"#)
-            .until("2026-05-01", "uk-eng-imaging", Period).rules(&["uk-eng-imaging"]),
-        case("UK 16 at end of treatment: until the 25th birthday", "UK-ENG",
-             r#"{"id":"37","category":"imaging-examination","birth_date":"2000-05-01","treatment_end":"2016-06-01","last_visit":"2016-06-01"}"#)
-            .at("2025-05-02").status(Due).until("2025-05-01", "uk-eng-imaging", Minors).rules(&["uk-eng-imaging"]),
-        case("UK child seen again as adult: the later end wins", "UK-ENG",
-             r#"{"id":"38","category":"imaging-examination","birth_date":"2000-05-01","treatment_end":"2010-06-01","last_visit":"2020-01-01"}"#)
-            .until("2028-01-01", "uk-eng-imaging", Period).rules(&["uk-eng-imaging"]),
-        case("UK born 29 Feb, 17 at end: 26th birthday on 1 March", "UK-ENG",
-             r#"{"id":"39","category":"imaging-examination","birth_date":"2000-02-29","treatment_end":"2017-06-01","last_visit":"2017-06-01"}"#)
-            .until("2026-03-01", "uk-eng-imaging", Minors).rules(&["uk-eng-imaging"]),
-        case("UK without end of treatment: undetermined", "UK-ENG",
-             r#"{"id":"40","category":"imaging-examination","birth_date":"2000-05-01","last_visit":"2018-04-30"}"#)
-            .undetermined("needs treatment_end"),
-        case("UK legal-obligation hold", "UK-ENG",
-             r#"{"id":"41","category":"imaging-examination","birth_date":"1950-01-01","treatment_end":"2000-01-01","last_visit":"2000-01-01","holds":["legal-obligation"]}"#)
-            .status(Held).until("2008-01-01", "uk-eng-imaging", Period).rules(&["uk-eng-imaging"]),
-        case("UK has no patient-record rule", "UK-ENG",
-             r#"{"id":"42","category":"patient-record","last_visit":"2000-01-01"}"#)
-            .undetermined("no rule"),
+        // --- DE-HH: § 4a HmbKHG displaces § 630f(3) BGB in hospitals ----------
+        // 2015-01-10 + 30 y = 2045-01-10; the federal rule does not apply.
+        case("DE-HH hospital record: 30 y, federal rule displaced", "DE-HH",
+             r#"{"id":"h1","category":"patient-record","setting":"hospital","treatment_end":"2015-01-10"}"#)
+            .until("2045-01-10", "de-hh-hospital-record", Period).rules(&["de-hh-hospital-record"]),
+        // practice in Hamburg: the federal 2015-01-10 + 10 y.
+        case("DE-HH practice record: federal 10 y", "DE-HH",
+             r#"{"id":"h2","category":"patient-record","setting":"practice","treatment_end":"2015-01-10"}"#)
+            .status(Due).until("2025-01-10", "de-patient-record", Period).rules(DE_PR),
+        case("DE-HH record without setting: undetermined", "DE-HH",
+             r#"{"id":"h3","category":"patient-record","treatment_end":"2015-01-10"}"#)
+            .undetermined("needs setting"),
+        // federal pack: the setting does not matter.
+        case("DE federal hospital record: 10 y", "DE",
+             r#"{"id":"h4","category":"patient-record","setting":"hospital","treatment_end":"2015-01-10"}"#)
+            .status(Due).until("2025-01-10", "de-patient-record", Period).rules(DE_PR),
+        // DE-HH inherits the federal imaging rule: 2019-06-30 + 10 y.
+        case("DE-HH inherits federal imaging rules", "DE-HH",
+             r#"{"id":"h5","category":"imaging-examination","modality":"CT","birth_date":"1980-01-01","event_date":"2019-06-30","last_examination":"2019-06-30"}"#)
+            .until("2029-06-30", "de-imaging-ionising", Period).rules(DE_IMG),
     ]
 }
 
-fn day(s: &str) -> Date {
-    s.parse().unwrap()
+#[rustfmt::skip]
+fn at_cases() -> Vec<Case> {
+    vec![
+        // § 10(1) Z 3 KAKuG: 2016-02-29 + 30 y → 2046-02-29 missing → 28 Feb
+        // (§ 902(2) ABGB).
+        case("AT hospital: 30 y, 29 Feb ends 28 Feb", "AT",
+             r#"{"id":"20","category":"patient-record","setting":"hospital","treatment_end":"2016-02-29"}"#)
+            .until("2046-02-28", "at-hospital-record", Period).rules(&["at-hospital-record"]),
+        // § 51(3) ÄrzteG: 2016-02-29 + 10 y → 2026-02-28; due on 1 March.
+        case("AT practice: 10 y, 29 Feb ends 28 Feb", "AT",
+             r#"{"id":"20b","category":"patient-record","setting":"practice","treatment_end":"2016-02-29"}"#)
+            .at("2026-03-01").status(Due).until("2026-02-28", "at-practice-record", Period).rules(&["at-practice-record"]),
+        case("AT without setting: undetermined, no default", "AT",
+             r#"{"id":"20c","category":"patient-record","treatment_end":"2016-02-29"}"#)
+            .undetermined("needs setting"),
+        // 2000-01-01 + 30 y = 2030-01-01 in a hospital; a hold changes nothing.
+        case("AT held by litigation", "AT",
+             r#"{"id":"21","category":"patient-record","setting":"hospital","treatment_end":"2000-01-01","holds":["litigation"]}"#)
+            .status(Held).until("2030-01-01", "at-hospital-record", Period).rules(&["at-hospital-record"]),
+        // CTR: 2001-06-30 + 25 y = 2026-06-30.
+        case("AT trial master file: CTR 25 y", "AT",
+             r#"{"id":"21b","category":"trial-master-file","event_date":"2001-06-30"}"#)
+            .until("2026-06-30", "eu-ctr-trial-master-file", Period).rules(&["eu-ctr-trial-master-file"]),
+    ]
 }
 
 #[test]
-fn legal_cases_per_pack() {
-    let mut failures = Vec::new();
-    let mut packs_seen = std::collections::BTreeSet::new();
-    for c in cases() {
-        let j: Jurisdiction = c.pack.parse().unwrap();
-        let pack = RulePack::builtin(&j).unwrap().unwrap();
-        packs_seen.insert(c.pack);
-        let record = parse_record_line(c.record).unwrap().record;
-        let d = pack.decide(&record, day(c.at));
-        let got_rules: Vec<&str> = d.rules().map(|r| r.id()).collect();
-        let got_governing = d.governing().map(|(r, clause)| (r.id(), clause));
-        let reason = d.undetermined().map(|u| u.to_string());
-        let mut problems = Vec::new();
-        if d.status() != c.status {
-            problems.push(format!("status {:?}, expected {:?}", d.status(), c.status));
-        }
-        if d.retain_until() != c.retain_until.map(day) {
-            problems.push(format!(
-                "retain_until {:?}, expected {:?}",
-                d.retain_until(),
-                c.retain_until
-            ));
-        }
-        if got_governing != c.governing {
-            problems.push(format!(
-                "governing {got_governing:?}, expected {:?}",
-                c.governing
-            ));
-        }
-        if c.status != Status::Undetermined && c.retain_until.is_some() && got_rules != c.rules {
-            problems.push(format!("rules {got_rules:?}, expected {:?}", c.rules));
-        }
-        match (&reason, c.reason) {
-            (Some(r), Some(want)) if !r.contains(want) => {
-                problems.push(format!("reason {r:?} lacks {want:?}"))
-            }
-            (None, Some(want)) => problems.push(format!("no reason, expected {want:?}")),
-            _ => {}
-        }
-        if c.status == Held && !d.holds().iter().any(|_| true) {
-            problems.push("held without a named hold".into());
-        }
-        // Every rule that applied shows its legal source.
-        for r in d.rules() {
-            if r.source().as_str().is_empty() {
-                problems.push(format!("rule {} without source", r.id()));
-            }
-        }
-        if !problems.is_empty() {
-            failures.push(format!("{}: {}", c.name, problems.join("; ")));
-        }
-    }
-    assert_eq!(packs_seen.len(), 5, "every built-in pack has cases");
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+fn german_cases() {
+    let seen = run(de_cases());
+    assert_eq!(seen.len(), 2, "DE and DE-HH");
+}
+
+#[test]
+fn austrian_cases() {
+    run(at_cases());
 }
 
 #[test]
 fn sources_are_the_ones_the_law_names() {
     let expect = [
         ("DE", "de-patient-record", "§ 630f(3) BGB"),
-        ("DE", "de-imaging-ionising", "§ 85(2) Nr. 2 StrlSchG"),
-        ("DE", "de-radiotherapy", "§ 85(2) Nr. 1 StrlSchG"),
-        ("DE", "de-transfusion", "§ 14(3) TFG"),
-        ("DE", "de-organ-tissue", "§ 15 TPG"),
-        ("AT", "at-patient-record", "§ 51(3) ÄrzteG"),
+        (
+            "DE",
+            "de-imaging-ionising",
+            "§ 85(2) S. 1 Nr. 2, Nr. 3 StrlSchG",
+        ),
+        ("DE", "de-radiotherapy", "§ 85(2) S. 1 Nr. 1 StrlSchG"),
+        (
+            "DE",
+            "de-radiotherapy-objects",
+            "§ 85(2) S. 1 Nr. 1 StrlSchG",
+        ),
+        ("DE", "de-research-exposure", "§ 140 StrlSchV"),
+        (
+            "DE",
+            "de-transfusion-traceability",
+            "§ 14(3) S. 1 TFG with § 14(2) TFG",
+        ),
+        (
+            "DE",
+            "de-transfusion-documentation",
+            "§ 14(3) S. 1 TFG with § 14(1) TFG",
+        ),
+        ("DE", "de-organ", "§ 15(1), (3) TPG"),
+        ("DE", "de-tissue", "§ 15(2), (3) TPG"),
+        ("DE", "de-genetic-test", "§ 12(1) GenDG"),
+        ("DE-HH", "de-hh-hospital-record", "§ 4a HmbKHG"),
+        ("AT", "at-hospital-record", "§ 10(1) Z 3 KAKuG"),
+        ("AT", "at-practice-record", "§ 51(3) ÄrzteG"),
         ("FR", "fr-patient-record", "Art. R1112-7 CSP"),
         ("NL", "nl-patient-record", "Art. 7:454(3) BW"),
     ];
     for (j, id, source) in expect {
-        let pack = RulePack::builtin(&j.parse().unwrap()).unwrap().unwrap();
-        assert_eq!(pack.rule(id).unwrap().source().as_str(), source);
+        assert_eq!(pack(j).rule(id).unwrap().source().as_str(), source, "{id}");
     }
-    let uk = RulePack::builtin(&"UK-ENG".parse().unwrap())
-        .unwrap()
-        .unwrap();
-    assert!(
-        uk.rule("uk-eng-imaging")
+    for j in ["DE", "AT", "FR", "NL", "DE-HH"] {
+        let src = pack(j)
+            .rule("eu-ctr-trial-master-file")
             .unwrap()
             .source()
-            .as_str()
-            .contains("NHS Records Management Code")
+            .clone();
+        assert!(
+            src.as_str().contains("536/2014") && src.as_str().contains("Art. 58"),
+            "{j}"
+        );
+    }
+    let uk = pack("UK-ENG");
+    assert!(
+        uk.rule("eu-ctr-trial-master-file").is_none(),
+        "the CTR is EU law"
     );
+    assert_eq!(uk.data_protection_law().as_str(), "UK GDPR");
+    assert_eq!(pack("DE").data_protection_law().as_str(), "GDPR");
+    for rule in uk.rules() {
+        let src = rule.source().as_str();
+        assert!(
+            src.contains("Records Management Code of Practice 2021 (updated 2023)")
+                && src.contains("UK GDPR"),
+            "{}: {src}",
+            rule.id()
+        );
+    }
+    // Where a rule rests on a reading, the reading names its alternative.
+    for id in ["de-imaging-ionising", "de-imaging-other"] {
+        let reading = pack("DE").rule(id).unwrap().reading().unwrap().to_owned();
+        assert!(reading.contains("Alternative"), "{id}: {reading}");
+    }
+}
+
+#[test]
+fn the_per_study_reading_is_a_user_pack_away() {
+    // The alternative reading of § 85(2) StrlSchG: each study counts from
+    // its own date. 2012-03-01 + 10 y = 2022-03-01, though the patient's
+    // last examination was in 2019.
+    let per_study = pack("DE")
+        .extended_with_toml(
+            r#"
+            [[rule]]
+            id = "de-imaging-ionising"
+            category = "imaging-examination"
+            modalities = ["CT"]
+            years = 10
+            from = "event_date"
+            reading = "per study; alternative: from the last examination"
+            source = "§ 85(2) S. 1 Nr. 2, Nr. 3 StrlSchG"
+            "#,
+        )
+        .unwrap();
+    let line = r#"{"id":"s","category":"imaging-examination","modality":"CT","birth_date":"1980-01-01","event_date":"2012-03-01","last_examination":"2019-06-30"}"#;
+    let r = parse_record_line(line).unwrap().record;
+    let d = per_study.decide(&r, day("2026-01-01"));
+    assert_eq!(d.retain_until(), Some(day("2022-03-01")));
+    assert_eq!(d.status(), Due);
+    // The default (longer) reading keeps it to 2029-06-30.
+    let de = pack("DE");
+    let d = de.decide(&r, day("2026-01-01"));
+    assert_eq!(d.retain_until(), Some(day("2029-06-30")));
 }
 
 #[test]
 fn year_end_rounding_and_maximum_from_a_user_pack() {
-    let de = RulePack::builtin(&"DE".parse().unwrap()).unwrap().unwrap();
-    let de = de
+    let de = pack("DE")
         .extended_with_toml(
             r#"
             [[rule]]
@@ -313,12 +340,13 @@ fn year_end_rounding_and_maximum_from_a_user_pack() {
     let r = parse_record_line(r#"{"id":"b","category":"billing","event_date":"2010-03-05"}"#)
         .unwrap()
         .record;
+    // 2010-03-05 + 10 y = 2020-03-05, rounded up to 2020-12-31; the maximum
+    // 2010-03-05 + 12 y = 2022-03-05, rounded up to 2022-12-31.
     let d = de.decide(&r, day("2020-12-31"));
     assert_eq!(d.retain_until(), Some(day("2020-12-31")));
     assert_eq!(d.status(), Status::Retain);
-    assert_eq!(de.decide(&r, day("2021-01-01")).status(), Status::Due);
-    assert_eq!(de.decide(&r, day("2022-12-31")).status(), Status::Due);
-    assert_eq!(de.decide(&r, day("2023-01-01")).status(), Status::Review);
+    assert_eq!(de.decide(&r, day("2021-01-01")).status(), Due);
+    assert_eq!(de.decide(&r, day("2022-12-31")).status(), Due);
+    assert_eq!(de.decide(&r, day("2023-01-01")).status(), Review);
     assert_eq!(d.review_by(), Some(day("2022-12-31")));
-    let _ = Retain;
 }

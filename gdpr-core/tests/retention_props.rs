@@ -3,7 +3,8 @@
 
 use gdpr_core::category::RecordCategory;
 use gdpr_core::retention::{
-    AgeEnd, CategorySet, Fact, LegalHold, MinorsClause, RetentionRecord, RulePack, Status, Trigger,
+    AgeEnd, CategorySet, DateConvention, Facet, Fact, LegalHold, MinorsClause, RetentionRecord,
+    RulePack, Setting, Status, Trigger,
 };
 use jiff::ToSpan;
 use jiff::civil::{Date, date};
@@ -24,42 +25,61 @@ fn any_date() -> impl Strategy<Value = Date> {
 }
 
 fn any_record() -> impl Strategy<Value = RetentionRecord> {
-    // Mostly the categories the built-in packs cover (the first five), and
-    // a sixth that none covers.
-    let cats = prop::collection::vec(0usize..6, 1..3);
+    // Mostly the categories the built-in packs cover (the first five, the
+    // genetic test and the trial master file), and one that none covers
+    // (diagnosis, index 5).
+    let cats = prop::collection::vec(
+        prop::sample::select(vec![0usize, 1, 2, 3, 4, 5, 9, 12]),
+        1..3,
+    );
     let modality = prop::option::of(prop::sample::select(vec![
-        "CT", "MR", "DX", "NM", "US", "PT",
+        "CT", "MR", "DX", "NM", "US", "PT", "SR", "RTPLAN", "ST", "OT",
     ]));
-    let dates = prop::collection::vec(prop::option::weighted(0.9, any_date()), 6);
+    let dates = prop::collection::vec(prop::option::weighted(0.9, any_date()), 7);
     let holds = prop::collection::vec(any::<bool>(), LegalHold::ALL.len());
-    (cats, modality, dates, holds).prop_map(|(cats, modality, dates, holds)| {
-        let mut set = CategorySet::EMPTY;
-        for c in cats {
-            set.insert(RecordCategory::ALL[c]);
-        }
-        let mut r = RetentionRecord::with_categories(set);
-        if let Some(m) = modality {
-            r = r.with_modality(m.parse().unwrap());
-        }
-        let facts = [
-            Fact::BirthDate,
-            Fact::DeathDate,
-            Fact::EventDate,
-            Fact::TreatmentEnd,
-            Fact::LastVisit,
-            Fact::LastChange,
-        ];
-        for (fact, d) in facts.into_iter().zip(dates) {
-            if let Some(d) = d {
-                r = r.with_date(fact, d);
+    let setting = prop::option::of(prop::sample::select(Setting::ALL.to_vec()));
+    let facets = prop::collection::vec(prop::sample::select(Facet::ALL.to_vec()), 0..3);
+    let suspended = prop::option::weighted(0.2, 0u32..2000);
+    (cats, modality, dates, holds, (setting, facets, suspended)).prop_map(
+        |(cats, modality, dates, holds, (setting, facets, suspended))| {
+            let mut set = CategorySet::EMPTY;
+            for c in cats {
+                set.insert(RecordCategory::ALL[c]);
             }
-        }
-        // Holds are rare so that most cases exercise the periods.
-        if holds.iter().all(|h| *h) {
-            r = r.with_hold(LegalHold::Litigation);
-        }
-        r
-    })
+            let mut r = RetentionRecord::with_categories(set);
+            if let Some(m) = modality {
+                r = r.with_modality(m.parse().unwrap());
+            }
+            if let Some(s) = setting {
+                r = r.with_setting(s);
+            }
+            for f in facets {
+                r = r.with_facet(f);
+            }
+            if let Some(days) = suspended {
+                r = r.with_suspended_days(days);
+            }
+            let facts = [
+                Fact::BirthDate,
+                Fact::DeathDate,
+                Fact::EventDate,
+                Fact::TreatmentEnd,
+                Fact::LastVisit,
+                Fact::LastChange,
+                Fact::LastExamination,
+            ];
+            for (fact, d) in facts.into_iter().zip(dates) {
+                if let Some(d) = d {
+                    r = r.with_date(fact, d);
+                }
+            }
+            // Holds are rare so that most cases exercise the periods.
+            if holds.iter().all(|h| *h) {
+                r = r.with_hold(LegalHold::Litigation);
+            }
+            r
+        },
+    )
 }
 
 fn unheld(r: RetentionRecord) -> RetentionRecord {
@@ -152,7 +172,7 @@ proptest! {
                     }
                 }
             }
-            if d.status() == Status::Due {
+            if matches!(d.status(), Status::Due | Status::Review | Status::EliminationProcedure) {
                 prop_assert!(at > until);
             }
         } else {
@@ -186,11 +206,65 @@ proptest! {
         }
     }
 
+    /// A suspension adds exactly its length where a rule is suspensible
+    /// (France) and changes nothing elsewhere; it never shortens retention.
+    #[test]
+    fn a_suspension_adds_its_length_and_never_shortens(
+        p in 0usize..6, r in any_record(), at in any_date(), days in 0u32..5000
+    ) {
+        let packs = packs();
+        let pack = &packs[p];
+        let r = unheld(r).with_suspended_days(0);
+        let before = pack.decide(&r, at);
+        let after = pack.decide(&r.with_suspended_days(days), at);
+        if let (Some(b), Some(a)) = (before.retain_until(), after.retain_until()) {
+            let extended = b.checked_add(i64::from(days).days()).unwrap_or(Date::MAX);
+            if after.rules().all(|rule| rule.is_suspensible()) {
+                prop_assert_eq!(a, extended);
+            } else if after.rules().any(|rule| rule.is_suspensible()) {
+                // A rule that is not suspended (the trial master file) may
+                // still govern: never shorter, never more than the days.
+                prop_assert!(b <= a && a <= extended, "{b} {a} {extended}");
+            } else {
+                prop_assert_eq!(a, b);
+            }
+        }
+        prop_assert_eq!(before.retain_until().is_some(), after.retain_until().is_some());
+    }
+
+    /// A record is kept for some purpose exactly while a duty runs: the
+    /// purposes are non-empty iff the status is `retain` (unheld records).
+    #[test]
+    fn purposes_are_kept_exactly_while_a_duty_runs(
+        p in 0usize..6, r in any_record(), at in any_date()
+    ) {
+        let packs = packs();
+        let d = packs[p].decide(&unheld(r), at);
+        prop_assert_eq!(d.status() == Status::Retain, !d.keeps_for().is_empty());
+    }
+
+    /// A person born on 29 February completes each year of life at the end
+    /// of 28 February and reaches the age on the next day (1 March in a
+    /// common year, 29 February in a leap year), under every convention.
+    #[test]
+    fn leap_day_births_complete_their_years_on_28_february(
+        y in (1900i16..2400).prop_filter("leap", |y| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0),
+        n in 1u8..120, next_day in any::<bool>()
+    ) {
+        let c = if next_day { DateConvention::NextDay } else { DateConvention::MonthEnd };
+        let birth = date(y, 2, 29);
+        let end = c.completes_year_of_life(birth, n);
+        prop_assert_eq!(end, date(y + i16::from(n), 2, 28));
+        prop_assert_eq!(c.birthday(birth, n), end.tomorrow().unwrap());
+        prop_assert_eq!(c.age_on(birth, end), Some(u16::from(n) - 1));
+        prop_assert_eq!(c.age_on(birth, end.tomorrow().unwrap()), Some(u16::from(n)));
+    }
+
     /// A hold always yields `held`, whatever the record, pack or date, and
     /// the decision names the hold.
     #[test]
     fn a_hold_always_yields_held(
-        p in 0usize..5, r in any_record(), at in any_date(), h in 0usize..LegalHold::ALL.len()
+        p in 0usize..6, r in any_record(), at in any_date(), h in 0usize..LegalHold::ALL.len()
     ) {
         let packs = packs();
         let hold = LegalHold::ALL[h];

@@ -5,10 +5,12 @@ use std::fmt;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::retention::clause::{Clause, Expiry};
 use crate::retention::hold::HoldSet;
+use crate::retention::keeps::PurposeSet;
 use crate::retention::pack::RulePack;
 use crate::retention::record::{Fact, RetentionRecord};
-use crate::retention::rule::{Clause, Gap, Rule};
+use crate::retention::rule::{Gap, Rule, RuleEnd};
 
 /// What to do with a record today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,6 +26,11 @@ pub enum Status {
     Review,
     /// A legal hold keeps the record regardless of its periods.
     Held,
+    /// Every minimum has passed and a rule that applied calls for an
+    /// elimination procedure rather than deletion (Art. R1112-7 CSP): the
+    /// record goes to the decision (DIM opinion, archives' visa), not to
+    /// the shredder.
+    EliminationProcedure,
     /// The rules cannot be applied (a missing or contradictory fact, no
     /// rule): keep, and fix the data. Never a reason to delete.
     Undetermined,
@@ -37,6 +44,7 @@ impl Status {
             Self::Due => "due",
             Self::Review => "review",
             Self::Held => "held",
+            Self::EliminationProcedure => "elimination-procedure",
             Self::Undetermined => "undetermined",
         }
     }
@@ -76,8 +84,8 @@ impl fmt::Display for Undetermined<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoRule => f.write_str(
-                "no rule of the pack covers this record's category and modality: \
-                 add a rule with --rules, or correct the category",
+                "no rule of the pack covers this record's category, modality, facets \
+                 and setting: add a rule with --rules, or correct the record",
             ),
             Self::MissingFact { rule, fact } => write!(
                 f,
@@ -109,6 +117,7 @@ pub struct Decision<'p> {
     review_by: Option<Date>,
     applied: u128,
     governing: Option<(u8, Clause)>,
+    keeps_for: PurposeSet,
     holds: HoldSet,
     undetermined: Option<Undetermined<'p>>,
 }
@@ -166,6 +175,16 @@ impl<'p> Decision<'p> {
         self.holds
     }
 
+    /// The purposes the retention duties still running on the decision's
+    /// date keep the record for: the union of
+    /// [`Rule::keeps_for`] over the rules that applied and have not ended.
+    /// Empty when every duty has ended or the decision is undetermined. A
+    /// legal hold's own purposes are not included: the hold names its
+    /// provision ([`LegalHold::citation`](crate::retention::LegalHold::citation)).
+    pub fn keeps_for(&self) -> PurposeSet {
+        self.keeps_for
+    }
+
     /// Why the rules could not be applied, if they could not. A held record
     /// may carry a reason too (the hold still keeps it).
     pub fn undetermined(&self) -> Option<Undetermined<'p>> {
@@ -187,8 +206,9 @@ impl fmt::Debug for Decision<'_> {
 
 impl RulePack {
     /// Decides what to do with `record` on `at`: every rule covering it
-    /// applies, the longest minimum wins, a hold keeps it, a missing fact
-    /// makes the decision undetermined.
+    /// applies (less those a covering rule `replaces`), the longest minimum
+    /// wins, a hold keeps it, a missing fact makes the decision
+    /// undetermined.
     pub fn decide(&self, record: &RetentionRecord, at: Date) -> Decision<'_> {
         let mut d = Decision {
             pack: self,
@@ -197,43 +217,24 @@ impl RulePack {
             review_by: None,
             applied: 0,
             governing: None,
+            keeps_for: PurposeSet::EMPTY,
             holds: record.holds(),
             undetermined: None,
         };
         let rules = self.rules();
-        let mut bits = self.candidates(record.categories());
+        let covering = self.covering(record, &mut d);
+        let mut elimination = false;
+        let mut bits = covering;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
             let Some(rule) = rules.get(i) else { break };
-            let gap = match rule.covers(record) {
-                Ok(false) => continue,
-                Ok(true) => match rule.end(record, self.convention()) {
-                    Ok(end) => {
-                        d.applied |= 1u128 << i;
-                        if d.retain_until.is_none_or(|u| end.until > u) {
-                            d.retain_until = Some(end.until);
-                            // i < MAX_RULES = 128, so it fits a u8.
-                            d.governing = Some((i as u8, end.clause));
-                        }
-                        if let Some(r) = end.review_by {
-                            d.review_by = Some(d.review_by.map_or(r, |x| x.max(r)));
-                        }
-                        continue;
-                    }
-                    Err(gap) => gap,
-                },
-                Err(gap) => gap,
-            };
-            if d.undetermined.is_none() {
-                d.undetermined = Some(match gap {
-                    Gap::Missing(fact) => Undetermined::MissingFact { rule, fact },
-                    Gap::Inconsistent { earlier, later } => Undetermined::InconsistentFacts {
-                        rule,
-                        earlier,
-                        later,
-                    },
-                });
+            match rule.end(record, self.convention()) {
+                Ok(end) => {
+                    d.apply(i, rule, end, at);
+                    elimination |= rule.on_expiry() == Expiry::EliminationProcedure;
+                }
+                Err(gap) => d.note(rule, gap),
             }
         }
         if d.applied == 0 && d.undetermined.is_none() {
@@ -243,6 +244,7 @@ impl RulePack {
             d.retain_until = None;
             d.review_by = None;
             d.governing = None;
+            d.keeps_for = PurposeSet::EMPTY;
         }
         d.status = if !d.holds.is_empty() {
             Status::Held
@@ -250,6 +252,7 @@ impl RulePack {
             match d.retain_until {
                 None => Status::Undetermined,
                 Some(until) if at <= until => Status::Retain,
+                Some(_) if elimination => Status::EliminationProcedure,
                 Some(_) => match d.review_by {
                     Some(by) if at > by => Status::Review,
                     _ => Status::Due,
@@ -257,6 +260,64 @@ impl RulePack {
             }
         };
         d
+    }
+
+    /// The bits of the rules that cover `record`, less the rules displaced
+    /// by a covering rule's `replaces`; gaps are noted on `d`.
+    fn covering<'p>(&'p self, record: &RetentionRecord, d: &mut Decision<'p>) -> u128 {
+        let rules = self.rules();
+        let (mut covering, mut replaced) = (0u128, 0u128);
+        let mut bits = self.candidates(record.categories());
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let Some(rule) = rules.get(i) else { break };
+            match rule.covers(record) {
+                Ok(false) => {}
+                Ok(true) => {
+                    covering |= 1u128 << i;
+                    replaced |= rule.replaces_bits;
+                }
+                Err(gap) => d.note_in(self, i, gap),
+            }
+        }
+        covering & !replaced
+    }
+}
+
+impl<'p> Decision<'p> {
+    fn apply(&mut self, i: usize, rule: &Rule, end: RuleEnd, at: Date) {
+        self.applied |= 1u128 << i;
+        if self.retain_until.is_none_or(|u| end.until > u) {
+            self.retain_until = Some(end.until);
+            // i < MAX_RULES = 128, so it fits a u8.
+            self.governing = Some((i as u8, end.clause));
+        }
+        if let Some(r) = end.review_by {
+            self.review_by = Some(self.review_by.map_or(r, |x| x.max(r)));
+        }
+        if at <= end.until {
+            self.keeps_for = self.keeps_for.union(rule.keeps_for());
+        }
+    }
+
+    fn note_in(&mut self, pack: &'p RulePack, i: usize, gap: Gap) {
+        if let Some(rule) = pack.rules().get(i) {
+            self.note(rule, gap);
+        }
+    }
+
+    fn note(&mut self, rule: &'p Rule, gap: Gap) {
+        if self.undetermined.is_none() {
+            self.undetermined = Some(match gap {
+                Gap::Missing(fact) => Undetermined::MissingFact { rule, fact },
+                Gap::Inconsistent { earlier, later } => Undetermined::InconsistentFacts {
+                    rule,
+                    earlier,
+                    later,
+                },
+            });
+        }
     }
 }
 
@@ -275,7 +336,8 @@ mod tests {
         let r = RetentionRecord::new(RecordCategory::ImagingExamination)
             .with_modality("CT".parse().unwrap())
             .with_birth_date(date(1987, 6, 5))
-            .with_event_date(date(1999, 1, 10));
+            .with_event_date(date(1999, 1, 10))
+            .with_last_examination(date(1999, 1, 10));
         let d = de.decide(&r, date(2026, 1, 1));
         assert_eq!(d.retain_until(), Some(date(2015, 6, 4)));
         let text = format!("{d:?} {r:?}");

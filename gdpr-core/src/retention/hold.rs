@@ -63,6 +63,17 @@ impl LegalHold {
         })
     }
 
+    /// [`LegalHold::citation`] under another data-protection law with the
+    /// same article numbers (`"UK GDPR"` in England, see
+    /// [`RulePack::data_protection_law`](crate::retention::RulePack::data_protection_law)).
+    pub fn citation_under(self, law: &Citation) -> Citation {
+        let cite = self.citation();
+        match cite.as_str().strip_prefix("GDPR ") {
+            Some(rest) if law.as_str() != "GDPR" => Citation::new(format!("{law} {rest}")),
+            _ => cite,
+        }
+    }
+
     const fn bit(self) -> u8 {
         1 << (self as u8)
     }
@@ -156,6 +167,20 @@ mod tests {
     fn litigation_cites_art_17_3_e() {
         assert_eq!(
             LegalHold::Litigation.citation().as_str(),
+            "GDPR Art. 17(3)(e)"
+        );
+    }
+
+    #[test]
+    fn holds_cite_the_uk_gdpr_in_england() {
+        let uk = Citation::new("UK GDPR");
+        assert_eq!(
+            LegalHold::Litigation.citation_under(&uk).as_str(),
+            "UK GDPR Art. 17(3)(e)"
+        );
+        let eu = Citation::from_static("GDPR");
+        assert_eq!(
+            LegalHold::Litigation.citation_under(&eu).as_str(),
             "GDPR Art. 17(3)(e)"
         );
     }

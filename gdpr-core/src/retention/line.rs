@@ -5,7 +5,10 @@
 //!  "birth_date": "2010-05-01", "event_date": "2015-01-10", "holds": ["litigation"]}
 //! ```
 //!
-//! `category` is a name or a list of names. Only `id` and `category` are
+//! `category` is a name or a list of names. Optional: `subject` (the
+//! patient's key, for grouping by subject), `last_examination`, `setting`
+//! (`hospital`, `practice`), `facets` (a list of names) and `suspended_days`
+//! (a whole number). Only `id` and `category` are
 //! always required; the dates a rule needs are checked when deciding.
 //! Unknown fields are errors (a typo such as `hold` for `holds` must not turn
 //! a legal hold off), and so are duplicate fields and anything after the
@@ -23,6 +26,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use crate::Error;
 use crate::category::RecordCategory;
+use crate::retention::facet::{Facet, FacetSet, Setting};
 use crate::retention::hold::{HoldSet, LegalHold};
 use crate::retention::period::parse_date;
 use crate::retention::record::{CategorySet, Fact, RetentionRecord};
@@ -32,6 +36,9 @@ use crate::retention::record::{CategorySet, Fact, RetentionRecord};
 pub struct RecordLine<'a> {
     /// The caller's identifier of the record, echoed in the output.
     pub id: Cow<'a, str>,
+    /// The patient's key, when given: records with the same subject are
+    /// grouped ([`LatestExaminations`](crate::retention::LatestExaminations)).
+    pub subject: Option<Cow<'a, str>>,
     /// The record.
     pub record: RetentionRecord,
 }
@@ -58,6 +65,16 @@ struct Wire<'a> {
     last_visit: Option<&'a str>,
     #[serde(borrow, default)]
     last_change: Option<&'a str>,
+    #[serde(borrow, default)]
+    last_examination: Option<&'a str>,
+    #[serde(borrow, default)]
+    subject: Option<Key<'a>>,
+    #[serde(borrow, default)]
+    setting: Option<&'a str>,
+    #[serde(default)]
+    facets: Option<Facets>,
+    #[serde(default)]
+    suspended_days: Option<u32>,
     #[serde(default)]
     holds: Option<Holds>,
 }
@@ -90,23 +107,58 @@ pub fn parse_record_line(line: &str) -> Result<RecordLine<'_>, Error> {
         (Fact::TreatmentEnd, wire.treatment_end),
         (Fact::LastVisit, wire.last_visit),
         (Fact::LastChange, wire.last_change),
+        (Fact::LastExamination, wire.last_examination),
     ];
     for (fact, text) in dates {
         if let Some(text) = text {
             record.set_date(fact, Some(parse_date(text, fact.name()).map_err(invalid)?));
         }
     }
+    if let Some(s) = wire.setting {
+        record.set_setting(Some(s.parse::<Setting>().map_err(invalid)?));
+    }
+    if let Some(Facets(f)) = wire.facets {
+        record.set_facets(f);
+    }
+    if let Some(days) = wire.suspended_days {
+        record = record.with_suspended_days(days);
+    }
     if let Some(Holds(h)) = wire.holds {
         record = record.with_holds(h);
     }
     Ok(RecordLine {
         id: wire.id,
+        subject: wire.subject.map(|k| k.0),
         record,
     })
 }
 
+/// A string borrowed from the line when it has no escapes (then parsing
+/// does not allocate), owned otherwise. `Option<Cow<str>>` would always own.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Key<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V(PhantomData))
+    }
+}
+
 struct Categories(CategorySet);
 struct Holds(HoldSet);
+struct Facets(FacetSet);
 
 struct NameVisitor<T>(PhantomData<T>);
 
@@ -180,6 +232,26 @@ impl<'de> Deserialize<'de> for Holds {
     }
 }
 
+impl<'de> Deserialize<'de> for Facets {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FacetSet;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of facets")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FacetSet, A::Error> {
+                let mut set = FacetSet::EMPTY;
+                while let Some(Name(f)) = seq.next_element::<Name<Facet>>()? {
+                    set.insert(f);
+                }
+                Ok(set)
+            }
+        }
+        d.deserialize_seq(V).map(Facets)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +269,26 @@ mod tests {
         assert_eq!(r.date(Fact::BirthDate), Some(date(2010, 5, 1)));
         assert_eq!(r.date(Fact::EventDate), Some(date(2015, 1, 10)));
         assert!(r.holds().contains(LegalHold::Litigation));
+    }
+
+    #[test]
+    fn subject_setting_facets_and_suspension_parse() {
+        let line = r#"{"id":"r2","subject":"p-7","category":"transfusion","setting":"hospital","facets":["traceability"],"suspended_days":40,"last_examination":"2020-02-29"}"#;
+        let parsed = parse_record_line(line).unwrap();
+        assert_eq!(parsed.subject.as_deref(), Some("p-7"));
+        let r = parsed.record;
+        assert_eq!(r.setting(), Some(Setting::Hospital));
+        assert!(r.facets().contains(Facet::Traceability));
+        assert_eq!(r.suspended_days(), 40);
+        assert_eq!(r.date(Fact::LastExamination), Some(date(2020, 2, 29)));
+        for bad in [
+            r#"{"id":"x","category":"transfusion","setting":"clinic-1987"}"#,
+            r#"{"id":"x","category":"transfusion","facets":["blood-1987"]}"#,
+            r#"{"id":"x","category":"transfusion","suspended_days":-1987}"#,
+        ] {
+            let err = parse_record_line(bad).unwrap_err().to_string();
+            assert!(!err.contains("1987"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -3,10 +3,8 @@
 //! the crate; a user pack (a string the caller read) may override rules by
 //! id or add new ones.
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::category::RecordCategory;
+pub use crate::retention::jurisdiction::Jurisdiction;
 use crate::retention::period::DateConvention;
 use crate::retention::record::CategorySet;
 use crate::retention::rule::Rule;
@@ -17,44 +15,6 @@ use crate::{Citation, Error};
 /// as bits of a `u128`).
 pub const MAX_RULES: usize = 128;
 
-/// A jurisdiction code: upper-case letters, digits and `-`, 2 to 12
-/// characters (`DE`, `AT`, `FR`, `NL`, `UK-ENG`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Jurisdiction(String);
-
-impl Jurisdiction {
-    /// The codes of the built-in packs.
-    pub const BUILTIN: [&'static str; 5] = ["DE", "AT", "FR", "NL", "UK-ENG"];
-
-    /// The code, e.g. `"UK-ENG"`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for Jurisdiction {
-    type Err = Error;
-
-    /// Parses a code; lower-case letters are upper-cased.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let ok = (2..=12).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if !ok {
-            return Err(Error::InvalidIdentifier {
-                what: "jurisdiction",
-                rule: "2 to 12 letters, digits or '-' (DE, AT, FR, NL, UK-ENG)",
-            });
-        }
-        Ok(Self(s.to_ascii_uppercase()))
-    }
-}
-
-impl fmt::Display for Jurisdiction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// The retention rules of one jurisdiction, indexed by record category.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RulePack {
@@ -62,6 +22,7 @@ pub struct RulePack {
     name: String,
     convention: DateConvention,
     convention_source: Citation,
+    data_protection_law: Citation,
     rules: Vec<Rule>,
     /// For each record category (by declaration index), the bits of the
     /// rules that cover it.
@@ -69,7 +30,9 @@ pub struct RulePack {
 }
 
 impl RulePack {
-    /// The built-in pack of `jurisdiction`, or `None` when there is none.
+    /// The built-in pack of `jurisdiction`, or `None` when there is none. A
+    /// Land variant (`DE-HH`) is its federal pack with the Land's rules
+    /// merged in.
     ///
     /// # Errors
     ///
@@ -77,6 +40,7 @@ impl RulePack {
     pub fn builtin(jurisdiction: &Jurisdiction) -> Result<Option<RulePack>, Error> {
         let text = match jurisdiction.as_str() {
             "DE" => include_str!("packs/de.toml"),
+            "DE-HH" => include_str!("packs/de-hh.toml"),
             "AT" => include_str!("packs/at.toml"),
             "FR" => include_str!("packs/fr.toml"),
             "NL" => include_str!("packs/nl.toml"),
@@ -112,6 +76,13 @@ impl RulePack {
     /// [`MAX_RULES`] rules, a missing header field.
     pub fn from_toml(text: &str) -> Result<RulePack, Error> {
         let file = schema::parse(text)?;
+        if let Some(base) = &file.base {
+            let base = base.parse::<Jurisdiction>()?;
+            let pack = Self::builtin(&base)?.ok_or_else(|| Error::InvalidRulePack {
+                detail: format!("`base = \"{base}\"`: there is no built-in pack to extend"),
+            })?;
+            return pack.into_variant(file);
+        }
         let missing = |what: &str| Error::InvalidRulePack {
             detail: format!("a pack without a built-in base must set `{what}`"),
         };
@@ -129,6 +100,7 @@ impl RulePack {
                     .clone()
                     .ok_or_else(|| missing("convention_source"))?,
             ),
+            data_protection_law: Citation::from_static("GDPR"),
             rules: Vec::new(),
             by_category: [0; 16],
         };
@@ -146,6 +118,13 @@ impl RulePack {
     /// the user pack names another jurisdiction.
     pub fn extended_with_toml(mut self, text: &str) -> Result<RulePack, Error> {
         let file = schema::parse(text)?;
+        if file.base.is_some() {
+            return Err(Error::InvalidRulePack {
+                detail: "`base` belongs in a complete variant pack (RulePack::from_toml), \
+                         not in a user pack"
+                    .into(),
+            });
+        }
         if let Some(j) = &file.jurisdiction
             && j.parse::<Jurisdiction>()? != self.jurisdiction
         {
@@ -175,7 +154,36 @@ impl RulePack {
         Ok(self)
     }
 
+    /// This federal pack turned into a variant (`DE` into `DE-HH`): the
+    /// variant's rules are added, replace rules by id, or displace them
+    /// where they cover a record (`replaces`).
+    fn into_variant(mut self, file: PackFile) -> Result<RulePack, Error> {
+        let code = file.jurisdiction.as_deref().unwrap_or_default();
+        let prefix = format!("{}-", self.jurisdiction);
+        if !code.to_ascii_uppercase().starts_with(&prefix) {
+            return Err(Error::InvalidRulePack {
+                detail: format!(
+                    "a variant of {} must be named {prefix}…, e.g. {prefix}HH",
+                    self.jurisdiction
+                ),
+            });
+        }
+        self.jurisdiction = code.parse()?;
+        if let Some(name) = &file.name {
+            self.name.clone_from(name);
+        }
+        if let (Some(c), Some(src)) = (file.convention, &file.convention_source) {
+            self.convention = c;
+            self.convention_source = Citation::new(src.clone());
+        }
+        self.merge(file)?;
+        Ok(self)
+    }
+
     fn merge(&mut self, file: PackFile) -> Result<(), Error> {
+        if let Some(law) = &file.data_protection_law {
+            self.data_protection_law = Citation::new(law.clone());
+        }
         let mut seen = std::collections::HashSet::new();
         for rule in file.rules {
             let rule = rule.into_rule()?;
@@ -201,6 +209,27 @@ impl RulePack {
         for (i, rule) in self.rules.iter().enumerate() {
             self.by_category[CategorySet::index(rule.category)] |= 1u128 << i;
         }
+        self.resolve_replaces()
+    }
+
+    fn resolve_replaces(&mut self) -> Result<(), Error> {
+        let ids: Vec<String> = self.rules.iter().map(|r| r.id.clone()).collect();
+        for rule in &mut self.rules {
+            rule.replaces_bits = 0;
+            for id in &rule.replaces {
+                let Some(i) = ids.iter().position(|x| x == id) else {
+                    return Err(Error::InvalidRulePack {
+                        detail: format!("rule {} replaces {id}, which the pack lacks", rule.id),
+                    });
+                };
+                if ids[i] == rule.id {
+                    return Err(Error::InvalidRulePack {
+                        detail: format!("rule {} replaces itself", rule.id),
+                    });
+                }
+                rule.replaces_bits |= 1u128 << i;
+            }
+        }
         Ok(())
     }
 
@@ -222,6 +251,13 @@ impl RulePack {
     /// The provision (or practice) the convention rests on.
     pub fn convention_source(&self) -> &Citation {
         &self.convention_source
+    }
+
+    /// The data-protection law whose storage limitation and erasure
+    /// provisions the decisions rest on: `"GDPR"`, or `"UK GDPR"` in
+    /// England.
+    pub fn data_protection_law(&self) -> &Citation {
+        &self.data_protection_law
     }
 
     /// The rules, in pack order.
@@ -264,7 +300,7 @@ mod tests {
     #[test]
     fn every_builtin_pack_parses_and_cites_every_rule() {
         let packs = RulePack::all_builtin().unwrap();
-        assert_eq!(packs.len(), 5);
+        assert_eq!(packs.len(), 6);
         for pack in &packs {
             assert!(!pack.rules().is_empty(), "{}", pack.jurisdiction());
             assert!(!pack.convention_source().as_str().is_empty());

@@ -68,19 +68,44 @@ impl DateConvention {
         self.anniversary(start, years)
     }
 
-    /// The `age`-th birthday of a person born on `birth`.
+    /// The day on which a person born on `birth` reaches `age`: the day
+    /// after the `age`-th year of life is completed. For a person born on
+    /// 29 February that is 1 March in a common year, under both
+    /// conventions (§ 187(2) S. 2, § 188(2), (3) BGB: the year of life ends
+    /// at the end of 28 February; England: the cautious house policy).
     pub fn birthday(self, birth: Date, age: u8) -> Date {
-        self.anniversary(birth, u16::from(age))
+        if birth.month() != 2 || birth.day() != 29 {
+            // The day after the day before the anniversary: the anniversary.
+            return self.anniversary(birth, u16::from(age));
+        }
+        let completed = self.completes_year_of_life(birth, age);
+        if completed == Date::MAX {
+            return Date::MAX;
+        }
+        completed.tomorrow().unwrap_or(Date::MAX)
     }
 
     /// The last day of the `n`-th year of life: the day before the `n`-th
-    /// birthday (§ 187(2) sentence 2, § 188(2) second alternative BGB).
+    /// birthday (§ 187(2) sentence 2, § 188(2) second alternative BGB). For
+    /// a person born on 29 February the year of life ends on 28 February in
+    /// a common year (§ 188(3) BGB: the corresponding day, 29 February, is
+    /// missing, so the period ends on the last day of the month) — not on
+    /// 27 February.
     pub fn completes_year_of_life(self, birth: Date, n: u8) -> Date {
-        let birthday = self.birthday(birth, n);
-        if birthday == Date::MAX {
+        if birth.month() == 2 && birth.day() == 29 {
+            let year = i32::from(birth.year()) + i32::from(n);
+            // In a leap year the day before 29 February, in a common year
+            // the last day of February: 28 February either way.
+            return match i16::try_from(year) {
+                Ok(y) if y <= Date::MAX.year() => Date::constant(y, 2, 28),
+                _ => Date::MAX,
+            };
+        }
+        let anniversary = self.anniversary(birth, u16::from(n));
+        if anniversary == Date::MAX {
             return Date::MAX;
         }
-        birthday.yesterday().unwrap_or(Date::MIN)
+        anniversary.yesterday().unwrap_or(Date::MIN)
     }
 
     /// The age in completed years on `on` (the day of birth counts as a full
@@ -91,12 +116,24 @@ impl DateConvention {
             return None;
         }
         let years = u16::try_from(on.year() - birth.year()).ok()?;
-        if self.anniversary(birth, years) > on {
+        let Ok(age) = u8::try_from(years) else {
+            // Over 255 years: only reachable with synthetic dates.
+            return Some(years);
+        };
+        if self.birthday(birth, age) > on {
             Some(years.saturating_sub(1))
         } else {
             Some(years)
         }
     }
+}
+
+/// `date` plus `days` days; saturates at [`Date::MAX`].
+pub fn add_days(date: Date, days: u32) -> Date {
+    i32::try_from(days)
+        .ok()
+        .and_then(|d| date.checked_add(jiff::Span::new().days(d)).ok())
+        .unwrap_or(Date::MAX)
 }
 
 /// The last day of `date`'s calendar year (31 December).
@@ -173,10 +210,18 @@ mod tests {
             c.completes_year_of_life(date(2000, 2, 29), 28),
             date(2028, 2, 28)
         );
-        // ... and in a common year: the year of life still ends on 28 Feb.
+        // ... and in a common year: 2025 has no 29 February, so the 25th
+        // year of life ends on the last day of February (§ 188(3) BGB):
+        // 28 Feb 2025, not 27 Feb.
         assert_eq!(
             c.completes_year_of_life(date(2000, 2, 29), 25),
-            date(2025, 2, 27)
+            date(2025, 2, 28)
+        );
+        // The same under the next-day convention: only the birthday differs
+        // from a period end.
+        assert_eq!(
+            DateConvention::NextDay.completes_year_of_life(date(2000, 2, 29), 25),
+            date(2025, 2, 28)
         );
     }
 
@@ -191,11 +236,30 @@ mod tests {
     }
 
     #[test]
-    fn leap_day_birthdays_follow_the_convention() {
+    fn leap_day_birthdays_reach_an_age_on_1_march_in_a_common_year() {
         let birth = date(2000, 2, 29);
+        // The 18th year of life ends at the end of 28 Feb 2018; the person
+        // is 18 from the start of 1 Mar 2018, under both conventions.
         assert_eq!(
             DateConvention::MonthEnd.age_on(birth, date(2018, 2, 28)),
+            Some(17)
+        );
+        assert_eq!(
+            DateConvention::MonthEnd.age_on(birth, date(2018, 3, 1)),
             Some(18)
+        );
+        assert_eq!(
+            DateConvention::MonthEnd.birthday(birth, 25),
+            date(2025, 3, 1)
+        );
+        // In a leap year the birthday is the day itself.
+        assert_eq!(
+            DateConvention::MonthEnd.birthday(birth, 28),
+            date(2028, 2, 29)
+        );
+        assert_eq!(
+            DateConvention::MonthEnd.age_on(birth, date(2028, 2, 29)),
+            Some(28)
         );
         assert_eq!(
             DateConvention::NextDay.age_on(birth, date(2018, 2, 28)),
@@ -228,6 +292,15 @@ mod tests {
             assert!(err.to_string().contains("birth_date"), "{err}");
             assert!(!bad.is_empty() && !err.to_string().contains(bad) || bad.is_empty());
         }
+    }
+
+    #[test]
+    fn adding_days_crosses_months_and_saturates() {
+        // 28 Feb 2046 + 1 day = 1 Mar 2046 (2046 is common).
+        assert_eq!(add_days(date(2046, 2, 28), 1), date(2046, 3, 1));
+        // 1 Jan 2030 + 365 days = 1 Jan 2031.
+        assert_eq!(add_days(date(2030, 1, 1), 365), date(2031, 1, 1));
+        assert_eq!(add_days(date(9999, 12, 1), 100), Date::MAX);
     }
 
     #[test]

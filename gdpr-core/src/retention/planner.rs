@@ -6,11 +6,14 @@
 //! keys of the records that need action; [`Planner::plan_with`] keeps
 //! nothing and hands each decision to a callback.
 
+use std::hash::Hash;
+
 use jiff::civil::Date;
 
 use crate::retention::decision::{Decision, Status};
 use crate::retention::pack::RulePack;
 use crate::retention::record::RetentionRecord;
+use crate::retention::subject::LatestExaminations;
 
 /// Counts for one rule of the pack.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -20,7 +23,8 @@ pub struct RuleCount {
     pub applied: u64,
     /// Records whose `retain_until` this rule set (the longest minimum).
     pub governing: u64,
-    /// Records the rule applied to that are due or up for review.
+    /// Records the rule applied to that are due, up for review or for the
+    /// elimination procedure.
     pub due: u64,
 }
 
@@ -36,6 +40,8 @@ pub struct PlanCounts {
     pub review: u64,
     /// Records under a legal hold.
     pub held: u64,
+    /// Records due for an elimination procedure (France).
+    pub elimination: u64,
     /// Records the rules could not decide.
     pub undetermined: u64,
     /// Per rule, in pack order.
@@ -45,7 +51,7 @@ pub struct PlanCounts {
 impl PlanCounts {
     /// All records counted.
     pub fn total(&self) -> u64 {
-        self.retain + self.due + self.review + self.held + self.undetermined
+        self.retain + self.due + self.review + self.held + self.elimination + self.undetermined
     }
 }
 
@@ -59,6 +65,8 @@ pub struct Plan<K> {
     pub review: Vec<K>,
     /// Under a legal hold.
     pub held: Vec<K>,
+    /// Due for an elimination procedure.
+    pub elimination: Vec<K>,
     /// Not decidable: fix the data.
     pub undetermined: Vec<K>,
     /// Counts over the whole catalog.
@@ -95,9 +103,13 @@ impl<'p> Planner<'p> {
             Status::Due => c.due += 1,
             Status::Review => c.review += 1,
             Status::Held => c.held += 1,
+            Status::EliminationProcedure => c.elimination += 1,
             _ => c.undetermined += 1,
         }
-        let due = matches!(d.status(), Status::Due | Status::Review);
+        let due = matches!(
+            d.status(),
+            Status::Due | Status::Review | Status::EliminationProcedure
+        );
         let mut bits = d.rule_bits();
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
@@ -143,21 +155,45 @@ impl<'p> Planner<'p> {
         let mut due = Vec::new();
         let mut review = Vec::new();
         let mut held = Vec::new();
+        let mut elimination = Vec::new();
         let mut undetermined = Vec::new();
         let counts = self.plan_with(catalog, |key, d| match d.status() {
             Status::Retain => {}
             Status::Due => due.push(key),
             Status::Review => review.push(key),
             Status::Held => held.push(key),
+            Status::EliminationProcedure => elimination.push(key),
             _ => undetermined.push(key),
         });
         Plan {
             due,
             review,
             held,
+            elimination,
             undetermined,
             counts,
         }
+    }
+
+    /// Like [`Planner::plan`], for rules that count from the patient's last
+    /// examination: a first pass over `catalog` finds each subject's latest
+    /// examination ([`LatestExaminations`]), the second fills it into each
+    /// record and decides. `catalog` is iterated twice; memory grows with the
+    /// number of subjects.
+    pub fn plan_by_subject<K, S, I>(self, catalog: I) -> Plan<K>
+    where
+        S: Hash + Eq,
+        I: IntoIterator<Item = (K, S, RetentionRecord)> + Clone,
+    {
+        let mut latest = LatestExaminations::new();
+        for (_, subject, record) in catalog.clone() {
+            latest.observe(subject, &record);
+        }
+        self.plan(
+            catalog
+                .into_iter()
+                .map(|(key, subject, record)| (key, latest.complete(&subject, record))),
+        )
     }
 }
 
@@ -200,5 +236,35 @@ mod tests {
         assert_eq!(de.rules()[0].id(), "de-patient-record");
         assert_eq!((pr.applied, pr.governing, pr.due), (750, 750, 250));
         assert!(c.per_rule[1..].iter().all(|rc| rc.applied == 0));
+    }
+
+    #[test]
+    fn plan_by_subject_counts_from_each_patients_last_examination() {
+        let de = RulePack::builtin(&"DE".parse::<Jurisdiction>().unwrap())
+            .unwrap()
+            .unwrap();
+        let ct = |event| {
+            RetentionRecord::new(RecordCategory::ImagingExamination)
+                .with_modality("CT".parse().unwrap())
+                .with_birth_date(date(1950, 1, 1))
+                .with_event_date(event)
+        };
+        // Patient A: CTs in 2010 and 2012, last in 2019 → all kept to
+        // 2019-06-30 + 10 y = 2029-06-30. Patient B: one CT in 2010 →
+        // 2010-02-01 + 10 y = 2020-02-01, due on 2026-01-01.
+        let catalog = vec![
+            ("a1", "A", ct(date(2010, 2, 1))),
+            ("a2", "A", ct(date(2012, 3, 1))),
+            ("a3", "A", ct(date(2019, 6, 30))),
+            ("b1", "B", ct(date(2010, 2, 1))),
+        ];
+        let plan = Planner::new(&de, date(2026, 1, 1)).plan_by_subject(catalog);
+        assert_eq!(plan.due, vec!["b1"]);
+        assert_eq!(plan.counts.retain, 3);
+        assert!(plan.undetermined.is_empty());
+        // Without grouping, no record knows its last examination.
+        let ungrouped =
+            Planner::new(&de, date(2026, 1, 1)).plan(vec![("a1", ct(date(2010, 2, 1)))]);
+        assert_eq!(ungrouped.undetermined, vec!["a1"]);
     }
 }

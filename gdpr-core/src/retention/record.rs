@@ -11,60 +11,10 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::category::RecordCategory;
+pub use crate::retention::category_set::CategorySet;
+use crate::retention::facet::{Facet, FacetSet, Setting};
 use crate::retention::hold::{HoldSet, LegalHold};
 use crate::retention::modality::Modality;
-
-/// A set of record categories, stored as bits. A record may belong to more
-/// than one (a radiotherapy planning CT is both an imaging examination and
-/// a radiotherapy record); every rule of every category applies.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct CategorySet(u16);
-
-impl CategorySet {
-    /// No category.
-    pub const EMPTY: CategorySet = CategorySet(0);
-
-    /// The set holding only `category`.
-    pub const fn of(category: RecordCategory) -> Self {
-        Self(Self::bit(category))
-    }
-
-    const fn bit(category: RecordCategory) -> u16 {
-        // RecordCategory is a field-less enum with fewer than 16 variants
-        // (a unit test checks this).
-        1 << (category as u16)
-    }
-
-    /// Adds a category.
-    pub fn insert(&mut self, category: RecordCategory) {
-        self.0 |= Self::bit(category);
-    }
-
-    /// Whether `category` is in the set.
-    pub const fn contains(self, category: RecordCategory) -> bool {
-        self.0 & Self::bit(category) != 0
-    }
-
-    /// Whether the set is empty.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The categories in the set, in the order of [`RecordCategory::ALL`].
-    pub fn iter(self) -> impl Iterator<Item = RecordCategory> {
-        RecordCategory::ALL
-            .into_iter()
-            .filter(move |c| self.contains(*c))
-    }
-
-    pub(crate) const fn index(category: RecordCategory) -> usize {
-        category as usize
-    }
-
-    pub(crate) const fn bits(self) -> u16 {
-        self.0
-    }
-}
 
 /// The event that starts a retention period: one of the record's dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,6 +29,11 @@ pub enum Trigger {
     LastVisit,
     /// The last change to the file (Art. 7:454(3) BW).
     LastChange,
+    /// The patient's last examination of the same kind ("nach der letzten
+    /// Untersuchung", § 85(2) S. 1 Nr. 2 StrlSchG): the latest `event_date`
+    /// among the patient's records, found by grouping by subject
+    /// ([`LatestExaminations`](crate::retention::LatestExaminations)).
+    LastExamination,
 }
 
 impl Trigger {
@@ -94,6 +49,7 @@ impl Trigger {
             Self::TreatmentEnd => Fact::TreatmentEnd,
             Self::LastVisit => Fact::LastVisit,
             Self::LastChange => Fact::LastChange,
+            Self::LastExamination => Fact::LastExamination,
         }
     }
 }
@@ -116,6 +72,10 @@ pub enum Fact {
     LastChange,
     /// The imaging modality.
     Modality,
+    /// The patient's last examination of the same kind.
+    LastExamination,
+    /// The care setting (hospital, practice).
+    Setting,
 }
 
 impl Fact {
@@ -129,6 +89,8 @@ impl Fact {
             Self::LastVisit => "last_visit",
             Self::LastChange => "last_change",
             Self::Modality => "modality",
+            Self::LastExamination => "last_examination",
+            Self::Setting => "setting",
         }
     }
 }
@@ -148,9 +110,23 @@ impl fmt::Display for Fact {
 pub struct RetentionRecord {
     categories: CategorySet,
     modality: Option<Modality>,
-    dates: [Option<Date>; 6],
+    setting: Option<Setting>,
+    facets: FacetSet,
+    suspended_days: u32,
+    dates: [Option<Date>; DATE_FACTS.len()],
     holds: HoldSet,
 }
+
+/// The date facts, in slot order.
+const DATE_FACTS: [Fact; 7] = [
+    Fact::BirthDate,
+    Fact::DeathDate,
+    Fact::EventDate,
+    Fact::TreatmentEnd,
+    Fact::LastVisit,
+    Fact::LastChange,
+    Fact::LastExamination,
+];
 
 impl RetentionRecord {
     /// A record of `category` with no dates yet.
@@ -163,7 +139,10 @@ impl RetentionRecord {
         Self {
             categories,
             modality: None,
-            dates: [None; 6],
+            setting: None,
+            facets: FacetSet::EMPTY,
+            suspended_days: 0,
+            dates: [None; DATE_FACTS.len()],
             holds: HoldSet::EMPTY,
         }
     }
@@ -182,7 +161,7 @@ impl RetentionRecord {
         self
     }
 
-    /// Sets a date fact. Setting [`Fact::Modality`] has no effect.
+    /// Sets a date fact. Setting [`Fact::Modality`] or [`Fact::Setting`] has no effect.
     #[must_use]
     pub fn with_date(mut self, fact: Fact, date: Date) -> Self {
         self.set_date(fact, Some(date));
@@ -225,6 +204,36 @@ impl RetentionRecord {
         self.with_date(Fact::LastChange, date)
     }
 
+    /// Sets the patient's last examination of the same kind.
+    #[must_use]
+    pub fn with_last_examination(self, date: Date) -> Self {
+        self.with_date(Fact::LastExamination, date)
+    }
+
+    /// Sets the care setting.
+    #[must_use]
+    pub fn with_setting(mut self, setting: Setting) -> Self {
+        self.setting = Some(setting);
+        self
+    }
+
+    /// Adds a facet.
+    #[must_use]
+    pub fn with_facet(mut self, facet: Facet) -> Self {
+        self.facets.insert(facet);
+        self
+    }
+
+    /// Sets the total number of days for which the periods were suspended
+    /// (Art. R1112-7 CSP: a claim against the institution suspends them;
+    /// count each ended suspension from its start to its end). A claim
+    /// still open is a [`LegalHold::Litigation`], not a suspension.
+    #[must_use]
+    pub fn with_suspended_days(mut self, days: u32) -> Self {
+        self.suspended_days = days;
+        self
+    }
+
     /// Adds a legal hold.
     #[must_use]
     pub fn with_hold(mut self, hold: LegalHold) -> Self {
@@ -249,6 +258,14 @@ impl RetentionRecord {
         self.modality = modality;
     }
 
+    pub(crate) fn set_setting(&mut self, setting: Option<Setting>) {
+        self.setting = setting;
+    }
+
+    pub(crate) fn set_facets(&mut self, facets: FacetSet) {
+        self.facets = facets;
+    }
+
     const fn slot(fact: Fact) -> Option<usize> {
         match fact {
             Fact::BirthDate => Some(0),
@@ -257,7 +274,8 @@ impl RetentionRecord {
             Fact::TreatmentEnd => Some(3),
             Fact::LastVisit => Some(4),
             Fact::LastChange => Some(5),
-            Fact::Modality => None,
+            Fact::LastExamination => Some(6),
+            Fact::Modality | Fact::Setting => None,
         }
     }
 
@@ -271,7 +289,23 @@ impl RetentionRecord {
         self.modality
     }
 
-    /// A date fact, if known (`None` for [`Fact::Modality`]).
+    /// The care setting, if known.
+    pub const fn setting(&self) -> Option<Setting> {
+        self.setting
+    }
+
+    /// The record's facets.
+    pub const fn facets(&self) -> FacetSet {
+        self.facets
+    }
+
+    /// The days for which the periods were suspended.
+    pub const fn suspended_days(&self) -> u32 {
+        self.suspended_days
+    }
+
+    /// A date fact, if known (`None` for [`Fact::Modality`] and
+    /// [`Fact::Setting`]).
     pub const fn date(&self, fact: Fact) -> Option<Date> {
         match Self::slot(fact) {
             Some(i) => self.dates[i],
@@ -289,21 +323,17 @@ impl fmt::Debug for RetentionRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Dates (a birth date above all) are identifying: show only which
         // facts are present.
-        let present: Vec<&str> = [
-            Fact::BirthDate,
-            Fact::DeathDate,
-            Fact::EventDate,
-            Fact::TreatmentEnd,
-            Fact::LastVisit,
-            Fact::LastChange,
-        ]
-        .into_iter()
-        .filter(|fact| self.date(*fact).is_some())
-        .map(Fact::name)
-        .collect();
+        let present: Vec<&str> = DATE_FACTS
+            .into_iter()
+            .filter(|fact| self.date(*fact).is_some())
+            .map(Fact::name)
+            .collect();
         f.debug_struct("RetentionRecord")
             .field("categories", &self.categories)
             .field("modality", &self.modality)
+            .field("setting", &self.setting)
+            .field("facets", &self.facets)
+            .field("suspended_days", &self.suspended_days)
             .field("dates_present", &present)
             .field("holds", &self.holds)
             .finish()

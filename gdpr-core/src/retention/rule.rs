@@ -2,90 +2,15 @@
 //! from which event, with its minors and death clauses, and its source.
 
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
 
 use crate::Citation;
 use crate::category::RecordCategory;
+use crate::retention::clause::{AgeEnd, Clause, DeathClause, DeathWhen, Expiry, MinorsClause};
+use crate::retention::facet::{FacetSet, Setting};
+use crate::retention::keeps::PurposeSet;
 use crate::retention::modality::Modality;
-use crate::retention::period::{DateConvention, end_of_year};
+use crate::retention::period::{DateConvention, add_days, end_of_year};
 use crate::retention::record::{Fact, RetentionRecord, Trigger};
-
-/// How a minors clause ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum AgeEnd {
-    /// Kept until (and including) the birthday: "until the 25th birthday".
-    Birthday,
-    /// Kept until the end of the day before the birthday: "until completing
-    /// the 28th year of life" (§ 187(2) sentence 2, § 188(2) BGB).
-    DayBeforeBirthday,
-}
-
-/// A clause that keeps the records of young patients longer: the record is
-/// kept at least until an age is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct MinorsClause {
-    /// The clause applies when the patient was younger than this on
-    /// `age_at`; `None` when it applies to everyone (a floor).
-    pub under_age: Option<u8>,
-    /// The date on which the age is measured.
-    pub age_at: Trigger,
-    /// Keep until this age is reached (see `until`).
-    pub until_age: u8,
-    /// Whether `until_age` means the birthday or the day before it.
-    pub until: AgeEnd,
-    /// An exception: a patient exactly `age` years old on `age_at` is kept
-    /// until `until_age` instead (NHS: "26th if 17 at the end of treatment").
-    pub extension: Option<AgeExtension>,
-}
-
-/// An age-specific exception of a [`MinorsClause`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct AgeExtension {
-    /// The age on `age_at` that triggers the exception.
-    pub age: u8,
-    /// The age to keep the record until instead.
-    pub until_age: u8,
-}
-
-/// A clause that *replaces* the period when the patient died soon after the
-/// trigger (Art. R1112-7 CSP: death within 10 years of the last visit →
-/// 10 years from death).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct DeathClause {
-    /// The clause applies when death occurred at most this many years after
-    /// the rule's trigger.
-    pub within_years: u16,
-    /// The period, counted from the date of death.
-    pub years: u16,
-}
-
-/// Which part of a rule set its end date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Clause {
-    /// The period after the trigger.
-    Period,
-    /// The minors clause (or its extension).
-    Minors,
-    /// The death clause.
-    Death,
-}
-
-impl Clause {
-    /// A short name for reasons and reports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Period => "period",
-            Self::Minors => "minors clause",
-            Self::Death => "death clause",
-        }
-    }
-}
 
 /// Why a rule could not compute its end date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,12 +47,22 @@ pub struct Rule {
     pub(crate) id: String,
     pub(crate) category: RecordCategory,
     pub(crate) modalities: Vec<Modality>,
+    pub(crate) facets: FacetSet,
+    pub(crate) setting: Option<Setting>,
     pub(crate) years: u16,
     pub(crate) from: Trigger,
     pub(crate) minors: Option<MinorsClause>,
     pub(crate) death: Option<DeathClause>,
     pub(crate) maximum_years: Option<u16>,
     pub(crate) round_up_to_year_end: bool,
+    pub(crate) suspensible: bool,
+    pub(crate) on_expiry: Expiry,
+    pub(crate) destroyable_on_request: bool,
+    pub(crate) keeps_for: PurposeSet,
+    pub(crate) replaces: Vec<String>,
+    /// The pack's bits of the rules in `replaces` (set when merged).
+    pub(crate) replaces_bits: u128,
+    pub(crate) reading: Option<String>,
     pub(crate) source: Citation,
     pub(crate) description: String,
 }
@@ -146,6 +81,17 @@ impl Rule {
     /// The modalities the rule is limited to; empty when it covers all.
     pub fn modalities(&self) -> &[Modality] {
         &self.modalities
+    }
+
+    /// The facets a record must carry for the rule to cover it.
+    pub fn facets(&self) -> FacetSet {
+        self.facets
+    }
+
+    /// The care setting the rule is limited to, if any. A record without a
+    /// setting is undetermined under such a rule.
+    pub fn setting(&self) -> Option<Setting> {
+        self.setting
     }
 
     /// The minimum period in years.
@@ -179,6 +125,44 @@ impl Rule {
         self.round_up_to_year_end
     }
 
+    /// Whether suspensions recorded on the record
+    /// ([`RetentionRecord::suspended_days`]) extend the period (Art. R1112-7
+    /// CSP). A hold only blocks; a suspension adds its length.
+    pub fn is_suspensible(&self) -> bool {
+        self.suspensible
+    }
+
+    /// What is due when the period has ended.
+    pub fn on_expiry(&self) -> Expiry {
+        self.on_expiry
+    }
+
+    /// Whether the patient may have the record destroyed before the period
+    /// ends (Art. 7:455 BW); see
+    /// [`RulePack::decide_destruction_request`](crate::retention::RulePack::decide_destruction_request).
+    pub fn is_destroyable_on_request(&self) -> bool {
+        self.destroyable_on_request
+    }
+
+    /// The purposes this retention duty keeps the record for (see
+    /// [`PurposeSet`]): what the record may still be used for once only the
+    /// duty keeps it.
+    pub fn keeps_for(&self) -> PurposeSet {
+        self.keeps_for
+    }
+
+    /// The ids of the rules this rule displaces where it covers a record (a
+    /// Land rule over a federal one).
+    pub fn replaces(&self) -> &[String] {
+        &self.replaces
+    }
+
+    /// The reading of the law the rule rests on, with the alternative, where
+    /// the text needs one.
+    pub fn reading(&self) -> Option<&str> {
+        self.reading.as_deref()
+    }
+
     /// The legal source, e.g. `"§ 630f(3) BGB"`.
     pub fn source(&self) -> &Citation {
         &self.source
@@ -190,10 +174,20 @@ impl Rule {
     }
 
     /// Whether the rule covers `record`. `Err` names the missing fact when
-    /// the rule is limited to modalities and the record has none.
+    /// the rule is limited to modalities or a setting and the record has
+    /// none.
     pub fn covers(&self, record: &RetentionRecord) -> Result<bool, Gap> {
-        if !record.categories().contains(self.category) {
+        if !record.categories().contains(self.category)
+            || !record.facets().contains_all(self.facets)
+        {
             return Ok(false);
+        }
+        if let Some(setting) = self.setting {
+            match record.setting() {
+                None => return Err(Gap::Missing(Fact::Setting)),
+                Some(s) if s != setting => return Ok(false),
+                Some(_) => {}
+            }
         }
         if self.modalities.is_empty() {
             return Ok(true);
@@ -228,21 +222,20 @@ impl Rule {
                 clause = Clause::Minors;
             }
         }
-        if let (Some(d), Some(death)) = (&self.death, record.date(Fact::DeathDate)) {
-            if death < start {
-                return Err(Gap::Inconsistent {
-                    earlier: self.from.fact(),
-                    later: Fact::DeathDate,
-                });
-            }
-            if death <= convention.period_end(start, d.within_years) {
-                until = convention.period_end(death, d.years);
-                clause = Clause::Death;
-            }
+        if let Some(d) = &self.death
+            && let Some(end) = death_end(d, self.from.fact(), start, until, record, convention)?
+        {
+            until = end;
+            clause = Clause::Death;
         }
         let mut review_by = self
             .maximum_years
             .map(|y| convention.period_end(start, y).max(until));
+        if self.suspensible && record.suspended_days() > 0 {
+            let days = record.suspended_days();
+            until = add_days(until, days);
+            review_by = review_by.map(|r| add_days(r, days));
+        }
         if self.round_up_to_year_end {
             until = end_of_year(until);
             review_by = review_by.map(end_of_year);
@@ -257,6 +250,49 @@ impl Rule {
 
 fn fact(record: &RetentionRecord, fact: Fact) -> Result<Date, Gap> {
     record.date(fact).ok_or(Gap::Missing(fact))
+}
+
+/// The end under the death clause, when it applies to this record.
+fn death_end(
+    d: &DeathClause,
+    from: Fact,
+    start: Date,
+    until: Date,
+    record: &RetentionRecord,
+    convention: DateConvention,
+) -> Result<Option<Date>, Gap> {
+    let Some(death) = record.date(Fact::DeathDate) else {
+        return Ok(None);
+    };
+    let after_death = convention.period_end(death, d.years);
+    let applies = match d.when {
+        DeathWhen::Within { years, exclusive } => {
+            if death < start {
+                return Err(Gap::Inconsistent {
+                    earlier: from,
+                    later: Fact::DeathDate,
+                });
+            }
+            let limit = convention.period_end(start, years);
+            if exclusive {
+                death < limit
+            } else {
+                death <= limit
+            }
+        }
+        DeathWhen::BeforeAge(age) => {
+            let birth = fact(record, Fact::BirthDate)?;
+            if death < birth {
+                return Err(Gap::Inconsistent {
+                    earlier: Fact::BirthDate,
+                    later: Fact::DeathDate,
+                });
+            }
+            death < convention.birthday(birth, age)
+        }
+        DeathWhen::IfSooner => after_death < until,
+    };
+    Ok(applies.then_some(after_death))
 }
 
 fn minors_end(
