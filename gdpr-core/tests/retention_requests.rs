@@ -69,6 +69,24 @@ fn keeps_for_follows_the_duties_still_running() {
     assert!(de.decide(&u, day("2026-01-01")).keeps_for().is_empty());
 }
 
+/// The retention decision gives the authorization request its retention
+/// phase: the governing rule's source as the duty and the purposes of the
+/// duties still running.
+#[test]
+fn the_decision_gives_the_retention_phase_for_authorization() {
+    let de = pack("DE");
+    // Treatment ended 2015-01-10: the § 630f(3) duty runs to 2025-01-10.
+    let r = record(r#"{"id":"1","category":"patient-record","treatment_end":"2015-01-10"}"#);
+    let phase = de.decide(&r, day("2020-06-01")).retention_phase().unwrap();
+    assert!(phase.duty().as_str().contains("630f"), "{}", phase.duty());
+    assert!(phase.serves(Purpose::LegalClaims) && phase.serves(Purpose::Treatment));
+    assert!(!phase.serves(Purpose::Research) && !phase.serves(Purpose::Billing));
+    // After the duty ended, or when undetermined, there is no phase.
+    assert!(de.decide(&r, day("2025-01-11")).retention_phase().is_none());
+    let u = record(r#"{"id":"u","category":"patient-record"}"#);
+    assert!(de.decide(&u, day("2020-06-01")).retention_phase().is_none());
+}
+
 #[test]
 fn a_user_rule_without_keeps_for_keeps_only_for_the_duty_itself() {
     let de = pack("DE")

@@ -5,6 +5,7 @@ use std::fmt;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::authorization::RetentionPhase;
 use crate::retention::clause::{Clause, Expiry};
 use crate::retention::hold::HoldSet;
 use crate::retention::keeps::PurposeSet;
@@ -189,6 +190,19 @@ impl<'p> Decision<'p> {
     /// may carry a reason too (the hold still keeps it).
     pub fn undetermined(&self) -> Option<Undetermined<'p>> {
         self.undetermined
+    }
+
+    /// The record's retention phase for an authorization request
+    /// ([`Request::retention_phase`](crate::authorization::Request)): the
+    /// governing rule's source as the duty and [`Decision::keeps_for`] as
+    /// its purposes. `None` when no duty still runs (nothing keeps the
+    /// record, or the decision is undetermined). Pass it only for a record
+    /// whose care purpose has ended: a record still used for care is not in
+    /// its retention phase, whatever its rules say.
+    pub fn retention_phase(&self) -> Option<RetentionPhase> {
+        let (rule, _) = self.governing()?;
+        let purposes: Vec<_> = self.keeps_for.iter().collect();
+        RetentionPhase::new(rule.source().clone(), purposes).ok()
     }
 }
 

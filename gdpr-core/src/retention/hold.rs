@@ -10,6 +10,10 @@ use crate::{Citation, Error};
 
 /// A legal hold on a record. A held record is never due for deletion,
 /// whatever its rules say; the decision names every hold.
+///
+/// An erasure request is not a hold: it is a reason to erase within the
+/// Art. 12(3) deadline, decided by [`crate::erasure::decide_erasure`]; the
+/// request's own record is kept, not the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -17,9 +21,6 @@ pub enum LegalHold {
     /// Pending or reasonably expected litigation: the record is needed for
     /// the establishment, exercise or defence of legal claims.
     Litigation,
-    /// An open Art. 15–17 request or complaint whose handling the record
-    /// documents; kept until the request is closed (accountability).
-    ErasureRequest,
     /// A research freeze: the record is part of a study's locked data set.
     ResearchFreeze,
     /// Kept for reasons of public interest in the area of public health
@@ -32,9 +33,8 @@ pub enum LegalHold {
 
 impl LegalHold {
     /// Every hold, for listings and property tests.
-    pub const ALL: [LegalHold; 5] = [
+    pub const ALL: [LegalHold; 4] = [
         Self::Litigation,
-        Self::ErasureRequest,
         Self::ResearchFreeze,
         Self::PublicHealth,
         Self::LegalObligation,
@@ -44,7 +44,6 @@ impl LegalHold {
     pub const fn name(self) -> &'static str {
         match self {
             Self::Litigation => "litigation",
-            Self::ErasureRequest => "erasure-request",
             Self::ResearchFreeze => "research-freeze",
             Self::PublicHealth => "public-health",
             Self::LegalObligation => "legal-obligation",
@@ -56,7 +55,6 @@ impl LegalHold {
     pub const fn citation(self) -> Citation {
         Citation::from_static(match self {
             Self::Litigation => "GDPR Art. 17(3)(e)",
-            Self::ErasureRequest => "GDPR Art. 5(2), Art. 12(3)",
             Self::ResearchFreeze => "GDPR Art. 17(3)(d), Art. 89(1)",
             Self::PublicHealth => "GDPR Art. 17(3)(c), Art. 9(2)(i)",
             Self::LegalObligation => "GDPR Art. 17(3)(b)",
@@ -94,8 +92,9 @@ impl FromStr for LegalHold {
             .find(|h| h.name() == s)
             .ok_or(Error::UnknownName {
                 what: "legal hold",
-                expected: "litigation, erasure-request, research-freeze, public-health, \
-                           legal-obligation",
+                expected: "litigation, research-freeze, public-health, legal-obligation \
+                           (an erasure request is no hold: it is decided by \
+                           gdpr_core::erasure::decide_erasure, GDPR Art. 17, 12(3))",
             })
     }
 }
@@ -183,6 +182,17 @@ mod tests {
             LegalHold::Litigation.citation_under(&eu).as_str(),
             "GDPR Art. 17(3)(e)"
         );
+    }
+
+    /// An erasure request is a reason to erase, not to keep (issue 12):
+    /// the old hold name is refused, in JSON too, and the message says
+    /// where erasure requests are decided.
+    #[test]
+    fn an_erasure_request_is_no_hold() {
+        let err = "erasure-request".parse::<LegalHold>().unwrap_err();
+        assert!(err.to_string().contains("decide_erasure"), "{err}");
+        assert!(serde_json::from_str::<LegalHold>("\"erasure-request\"").is_err());
+        assert!(LegalHold::ALL.iter().all(|h| h.name() != "erasure-request"));
     }
 
     #[test]
