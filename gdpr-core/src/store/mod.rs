@@ -40,6 +40,7 @@
 
 mod error;
 mod handle;
+mod not_checked;
 mod outcome;
 mod unreadable;
 
@@ -48,6 +49,7 @@ use std::path::Path;
 pub use crate::retention::Modality;
 pub use error::StoreError;
 pub use handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
+pub use not_checked::NotChecked;
 pub use outcome::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportManifest, ExportReport, ExportedFile,
     ExportedStudy, Refusal, Remnant, ResourceKind, Verification,

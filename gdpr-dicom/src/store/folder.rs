@@ -29,6 +29,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use gdpr_connect::blocking;
 use gdpr_core::store::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, RecordId, Refusal, Remnant,
     ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, UnreadableCause,
@@ -39,6 +40,9 @@ use gdpr_core::subject::{PatientId, strip_lo_padding};
 use super::dicomfile::{DicomHeader, HeaderError, read_header};
 use super::export::{ExportWriter, hashed_id, local, sync_dir};
 use super::residue::{file_holds_any, needles};
+
+/// The folder store's file work, named in errors.
+const WORKER: &str = "folder store worker";
 
 /// A store over a directory tree of DICOM Part 10 files.
 #[derive(Debug, Clone)]
@@ -102,7 +106,7 @@ impl FolderStore {
     pub async fn import(&self, source: &Path) -> Result<PathBuf, StoreError> {
         let root = self.root.clone();
         let source = source.to_owned();
-        blocking(move || {
+        blocking(WORKER, move || {
             let header = read_header(&source).map_err(|_| StoreError::Protocol {
                 operation: "import DICOM file",
                 detail: "not a DICOM Part 10 file with study, series and instance UIDs".into(),
@@ -299,17 +303,6 @@ fn matches_subject(header: &DicomHeader, subject: &PatientId) -> bool {
         .is_some_and(|id| subject.matches_stored(id, header.issuer.as_deref()))
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| StoreError::Local {
-            operation: "folder store worker",
-            detail: "the worker thread stopped unexpectedly".into(),
-        })?
-}
-
 #[async_trait]
 impl SubjectStore for FolderStore {
     fn identity(&self) -> &SystemIdentity {
@@ -319,7 +312,7 @@ impl SubjectStore for FolderStore {
     async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
         let store = self.clone();
         let subject = subject.clone();
-        blocking(move || {
+        blocking(WORKER, move || {
             let entries = store.scan()?.entries;
             let mine = of_subject(&entries, &subject);
             Self::handles(&mine)
@@ -335,7 +328,7 @@ impl SubjectStore for FolderStore {
         let store = self.clone();
         let subject = subject.clone();
         let destination = destination.to_owned();
-        blocking(move || {
+        blocking(WORKER, move || {
             let scan = store.scan()?;
             let mine = of_subject(&scan.entries, &subject);
             let mut writer = ExportWriter::create(&destination, store.identity.clone())?;
@@ -360,7 +353,7 @@ impl SubjectStore for FolderStore {
     async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
         let store = self.clone();
         let study = study.clone();
-        blocking(move || {
+        blocking(WORKER, move || {
             let entries = store.scan()?.entries;
             let files: Vec<&Entry> = entries
                 .iter()
@@ -385,7 +378,7 @@ impl SubjectStore for FolderStore {
     ) -> Result<ErasureReport, StoreError> {
         let store = self.clone();
         let subject = subject.clone();
-        blocking(move || {
+        blocking(WORKER, move || {
             let entries = store.scan()?.entries;
             let files = of_subject(&entries, &subject);
             let handles = Self::handles(&files)?;
@@ -426,7 +419,7 @@ impl SubjectStore for FolderStore {
         let store = self.clone();
         let subject = subject.clone();
         let erased = erased.to_vec();
-        blocking(move || store.verify_sync(Some(&subject), &erased)).await
+        blocking(WORKER, move || store.verify_sync(Some(&subject), &erased)).await
     }
 }
 

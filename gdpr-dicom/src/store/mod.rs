@@ -42,25 +42,21 @@ mod dicomfile;
 mod dicomweb;
 mod export;
 mod folder;
-mod http;
-mod http_answer;
 mod multipart;
 mod orthanc;
 mod orthanc_archive;
 mod orthanc_derived;
 mod orthanc_erasure;
 mod residue;
-mod secret;
 mod synthetic;
-mod token;
 
 pub use audited::{AuditContext, Audited};
-pub use config::{Dcm4cheeEntry, RemoteConfig, SystemConfig, SystemsConfig};
+pub use config::{Dcm4cheeKeys, DicomWebKeys, OrthancKeys, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
 pub use dicomweb::{DicomWebConfig, DicomWebStore};
 pub use export::MANIFEST_FILE;
 pub use folder::{FolderStore, folder_study_id};
-pub use http::HttpOptions;
+/// The connection layer the remote adapters are configured with.
+pub use gdpr_connect::{ClientCredentials, Credentials, Endpoint, HttpOptions, SecretSource};
 pub use orthanc::{OrthancConfig, OrthancStore, orthanc_patient_id};
-pub use secret::PasswordSource;
 pub use synthetic::SyntheticInstance;
