@@ -2,7 +2,7 @@
 //! parsed without quoting the body, transport errors described without their
 //! URL, and TLS certificate failures told apart from transient ones.
 
-use gdpr_core::store::StoreError;
+use gdpr_core::store::{ProtocolCause, StoreError};
 use reqwest::StatusCode;
 
 /// Whether the TLS handshake failed on the server's certificate: a
@@ -87,6 +87,7 @@ pub fn check_status(operation: &'static str, status: StatusCode) -> Result<(), S
         }),
         s => Err(StoreError::Protocol {
             operation,
+            cause: ProtocolCause::UnexpectedStatus(s.as_u16()),
             detail: format!("HTTP {}", s.as_u16()),
         }),
     }
@@ -103,6 +104,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T, StoreError> {
     serde_json::from_slice(body).map_err(|e| StoreError::Protocol {
         operation,
+        cause: ProtocolCause::MalformedJson,
         detail: format!(
             "malformed JSON ({:?} error at line {}, column {}); check that the url points at \
              the right service",

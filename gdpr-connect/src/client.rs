@@ -314,6 +314,19 @@ mod tests {
     }
 
     #[test]
+    fn malformed_json_is_a_protocol_error_with_its_cause() {
+        let err = crate::answer::parse_json::<Vec<u8>>("op", b"{CANARY").unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::Protocol {
+                cause: gdpr_core::store::ProtocolCause::MalformedJson,
+                ..
+            }
+        ));
+        assert!(!err.to_string().contains("CANARY"), "{err}");
+    }
+
+    #[test]
     fn statuses_map_to_store_errors() {
         assert!(check_status("op", StatusCode::OK).is_ok());
         assert!(matches!(
@@ -326,7 +339,10 @@ mod tests {
         ));
         assert!(matches!(
             check_status("op", StatusCode::CONFLICT),
-            Err(StoreError::Protocol { .. })
+            Err(StoreError::Protocol {
+                cause: gdpr_core::store::ProtocolCause::UnexpectedStatus(409),
+                ..
+            })
         ));
     }
 }

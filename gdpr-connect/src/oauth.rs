@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use gdpr_core::store::StoreError;
+use gdpr_core::store::{ProtocolCause, StoreError};
 use reqwest::{Client, Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -92,6 +92,7 @@ impl TokenSource {
             s => {
                 return Err(StoreError::Protocol {
                     operation: OP,
+                    cause: ProtocolCause::UnexpectedStatus(s.as_u16()),
                     detail: format!("HTTP {}", s.as_u16()),
                 });
             }
@@ -104,6 +105,7 @@ impl TokenSource {
         let answer: TokenAnswer =
             serde_json::from_slice(&body).map_err(|_| StoreError::Protocol {
                 operation: OP,
+                cause: ProtocolCause::MalformedJson,
                 detail: "the token answer is not the expected JSON; check `token_url`".into(),
             })?;
         let token = SecretString::from(answer.access_token);

@@ -90,7 +90,10 @@ async fn malformed_json_is_a_clear_protocol_error() {
     let server = start(Mode::MalformedJson).await;
     let err = orthanc(&server.url).locate(&subject()).await.unwrap_err();
     match &err {
-        StoreError::Protocol { detail, .. } => assert!(detail.contains("malformed JSON")),
+        StoreError::Protocol { detail, cause, .. } => {
+            assert!(detail.contains("malformed JSON"));
+            assert_eq!(*cause, gdpr_core::store::ProtocolCause::MalformedJson);
+        }
         other => panic!("expected a protocol error, got {other}"),
     }
     assert_clean(&err);

@@ -47,7 +47,7 @@ mod unreadable;
 use std::path::Path;
 
 pub use crate::retention::Modality;
-pub use error::StoreError;
+pub use error::{ProtocolCause, StoreError};
 pub use handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
 pub use not_checked::NotChecked;
 pub use outcome::{

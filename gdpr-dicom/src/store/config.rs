@@ -344,4 +344,44 @@ mod tests {
         let err = config.open("p").err().unwrap();
         assert!(err.to_string().contains("https"), "{err}");
     }
+
+    #[test]
+    fn every_remote_kind_follows_one_credential_rule_and_its_own_keys() {
+        for kind in ["orthanc", "dicomweb", "dcm4chee"] {
+            let url = "http://127.0.0.1:1/dcm4chee-arc/aets/A/rs/";
+            let text =
+                format!("[systems.p]\nkind = \"{kind}\"\nurl = \"{url}\"\nusername = \"u\"\n");
+            let err = SystemsConfig::from_toml(&text)
+                .unwrap()
+                .open("p")
+                .err()
+                .unwrap();
+            assert!(
+                err.to_string()
+                    .contains("`username` is set but no password"),
+                "{kind}: {err}"
+            );
+        }
+        // DICOMweb has its own section: `derived` (which it cannot honour)
+        // is an error, not silently lost; Orthanc takes it.
+        let err = SystemsConfig::from_toml(
+            "[systems.w]\nkind = \"dicomweb\"\nurl = \"https://x/\"\nderived = \"report\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown field `derived`"), "{err}");
+        SystemsConfig::from_toml(
+            "[systems.o]\nkind = \"orthanc\"\nurl = \"https://x/\"\nderived = \"report\"\n",
+        )
+        .unwrap();
+        let err = SystemsConfig::from_toml(
+            "[systems.a]\nkind = \"dcm4chee\"\nurl = \"https://x/\"\nrejection_kode = \"x\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("unknown field `rejection_kode`") && err.contains("`rejection_code`"),
+            "{err}"
+        );
+    }
 }

@@ -23,8 +23,8 @@ use gdpr_connect::{
     Client, Endpoint, Erasure, Outcome, blocking, check_status, outcome_of, parse_json,
 };
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, Modality, NotChecked, Remnant, ResourceKind,
-    StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, Verification,
+    DerivedPolicy, ErasureReport, ExportReport, Modality, NotChecked, ProtocolCause, Remnant,
+    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
@@ -177,6 +177,7 @@ impl DicomWebStore {
             .and_then(|u| StudyUid::new(u).ok())
             .ok_or(StoreError::Protocol {
                 operation: QIDO,
+                cause: ProtocolCause::InvalidContent,
                 detail: "a study without a valid Study Instance UID".into(),
             })?;
         let modalities = dataset
@@ -401,12 +402,14 @@ fn unpack(writer: &mut ExportWriter, handle: &StudyHandle, path: &Path) -> Resul
     let body = std::fs::read(path).map_err(local("read WADO-RS answer"))?;
     let parts = multipart::decode(&body).ok_or(StoreError::Protocol {
         operation: OP,
+        cause: ProtocolCause::MalformedBody,
         detail: "the answer is not multipart/related; check the DICOMweb root".into(),
     })?;
     let study = writer.begin_study(handle);
     for part in parts {
         let series = series_of(part).ok_or(StoreError::Protocol {
             operation: OP,
+            cause: ProtocolCause::NotDicom,
             detail: "a part is not a DICOM Part 10 instance".into(),
         })?;
         writer.add_file(study, &series, part)?;

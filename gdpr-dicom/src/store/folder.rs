@@ -6,7 +6,11 @@
 //! hashes of their UIDs, never by a patient value; files placed by other
 //! means are found wherever they are. Erasure removes files, fsyncs their
 //! directories, removes directories left empty, and verifies by indexing
-//! again.
+//! again. Derived copies — files whose Source Image or Source Instance
+//! Sequence names one of the erased instances, directly or through another
+//! copy (`folder_derived.rs`) — are erased with them under
+//! [`DerivedPolicy::Erase`] (always for `erase_study`) and left and reported
+//! under [`DerivedPolicy::Report`], so that erasure is then not verified.
 //!
 //! Headers are read with the crate's hardened reader (bounded lengths,
 //! nesting and sizes; deflated data sets inflated), so a hostile file fails
@@ -31,14 +35,15 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use gdpr_connect::blocking;
 use gdpr_core::store::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, RecordId, Refusal, Remnant,
-    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, UnreadableCause,
-    UnreadableItem, UnreadableStatus, Verification,
+    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, ProtocolCause, RecordId,
+    Refusal, Remnant, ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore,
+    SystemIdentity, UnreadableCause, UnreadableItem, UnreadableStatus, Verification,
 };
 use gdpr_core::subject::{PatientId, strip_lo_padding};
 
 use super::dicomfile::{DicomHeader, HeaderError, read_header};
 use super::export::{ExportWriter, hashed_id, local, sync_dir};
+use super::folder_derived::{self as derived, Origins};
 use super::residue::{file_holds_any, needles};
 
 /// The folder store's file work, named in errors.
@@ -109,6 +114,7 @@ impl FolderStore {
         blocking(WORKER, move || {
             let header = read_header(&source).map_err(|_| StoreError::Protocol {
                 operation: "import DICOM file",
+                cause: ProtocolCause::NotDicom,
                 detail: "not a DICOM Part 10 file with study, series and instance UIDs".into(),
             })?;
             let dir = root
@@ -207,6 +213,7 @@ impl FolderStore {
             .map(|(uid, (date, modalities))| {
                 let study_uid = StudyUid::new(uid).map_err(|_| StoreError::Protocol {
                     operation: "index DICOM files",
+                    cause: ProtocolCause::InvalidContent,
                     detail: "a file carries a malformed Study Instance UID".into(),
                 })?;
                 let modalities = modalities
@@ -257,10 +264,29 @@ impl FolderStore {
         Ok(())
     }
 
+    /// Erases `originals` and what [`derived::plan`] adds under `policy`;
+    /// returns the originals' instances and the derived studies erased.
+    fn erase_with_copies(
+        &self,
+        entries: &[Entry],
+        originals: Vec<&Entry>,
+        policy: DerivedPolicy,
+    ) -> Result<(Origins, Vec<ErasedItem>), StoreError> {
+        let origins = derived::origins(originals.iter().map(|e| &e.header));
+        let (copies, items) = derived::plan(entries, |e| &e.header, &origins, policy);
+        let mut files = originals;
+        files.extend(copies);
+        self.erase_files(&files)?;
+        Ok((origins, items))
+    }
+
+    /// Looks again: the subject's files, the erased studies, and copies
+    /// derived from `origins` or from the subject's files still present.
     fn verify_sync(
         &self,
         subject: Option<&PatientId>,
         erased: &[StudyHandle],
+        origins: &Origins,
     ) -> Result<Verification, StoreError> {
         let scan = self.scan()?;
         let erased_uids: BTreeSet<&str> = erased.iter().map(|h| h.study_uid().expose()).collect();
@@ -275,6 +301,17 @@ impl FolderStore {
                     derived_from: None,
                 });
             }
+        }
+        let mut seeds = origins.clone();
+        if let Some(subject) = subject {
+            seeds.extend(derived::origins(
+                of_subject(&scan.entries, subject).iter().map(|e| &e.header),
+            ));
+        }
+        let headers: Vec<&DicomHeader> = scan.entries.iter().map(|e| &e.header).collect();
+        for (header, origin) in derived::derived(&headers, &seeds) {
+            let copy = derived::remnant(header, &origin);
+            remaining.entry(copy.id.to_string()).or_insert(copy);
         }
         let values: Vec<&str> = subject
             .map(|s| strip_lo_padding(s.expose()))
@@ -359,14 +396,16 @@ impl SubjectStore for FolderStore {
                 .iter()
                 .filter(|e| e.header.study_uid == study.study_uid().expose())
                 .collect();
-            store.erase_files(&files)?;
-            let verification = store.verify_sync(None, std::slice::from_ref(&study))?;
             let item = ErasedItem {
                 id: study.id().clone(),
                 kind: ResourceKind::Study,
                 already_absent: files.is_empty(),
             };
-            Ok(ErasureReport::reconcile(vec![item], vec![], verification))
+            let (origins, copies) =
+                store.erase_with_copies(&entries, files, DerivedPolicy::Erase)?;
+            let verification = store.verify_sync(None, std::slice::from_ref(&study), &origins)?;
+            let attempted = std::iter::once(item).chain(copies).collect();
+            Ok(ErasureReport::reconcile(attempted, vec![], verification))
         })
         .await
     }
@@ -374,7 +413,7 @@ impl SubjectStore for FolderStore {
     async fn erase_subject(
         &self,
         subject: &PatientId,
-        _derived: DerivedPolicy,
+        policy: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
         let store = self.clone();
         let subject = subject.clone();
@@ -392,8 +431,8 @@ impl SubjectStore for FolderStore {
                         || uids.contains(e.header.study_uid.as_str())
                 })
                 .collect();
-            store.erase_files(&all)?;
-            let verification = store.verify_sync(Some(&subject), &handles)?;
+            let (origins, copies) = store.erase_with_copies(&entries, all, policy)?;
+            let verification = store.verify_sync(Some(&subject), &handles, &origins)?;
             let attempted = handles
                 .iter()
                 .map(|h| ErasedItem {
@@ -401,6 +440,7 @@ impl SubjectStore for FolderStore {
                     kind: ResourceKind::Study,
                     already_absent: false,
                 })
+                .chain(copies)
                 .collect();
             Ok(ErasureReport::reconcile(
                 attempted,
@@ -419,7 +459,12 @@ impl SubjectStore for FolderStore {
         let store = self.clone();
         let subject = subject.clone();
         let erased = erased.to_vec();
-        blocking(WORKER, move || store.verify_sync(Some(&subject), &erased)).await
+        // Derived copies are found from the subject's files still present;
+        // those of files already erased are found by the erasure itself.
+        blocking(WORKER, move || {
+            store.verify_sync(Some(&subject), &erased, &Origins::new())
+        })
+        .await
     }
 }
 

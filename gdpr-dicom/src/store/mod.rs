@@ -42,6 +42,7 @@ mod dicomfile;
 mod dicomweb;
 mod export;
 mod folder;
+mod folder_derived;
 mod multipart;
 mod orthanc;
 mod orthanc_archive;

@@ -31,7 +31,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gdpr_core::store::{
-    DerivedPolicy, Modality, RecordId, StoreError, StudyHandle, StudyUid, SystemIdentity,
+    DerivedPolicy, Modality, ProtocolCause, RecordId, StoreError, StudyHandle, StudyUid,
+    SystemIdentity,
 };
 use gdpr_core::subject::{PatientId, strip_lo_padding};
 use serde::Deserialize;
@@ -131,6 +132,7 @@ pub(crate) struct OrthancStudy {
 pub(crate) fn record_id(operation: &'static str, id: &str) -> Result<RecordId, StoreError> {
     RecordId::new(id).map_err(|_| StoreError::Protocol {
         operation,
+        cause: ProtocolCause::InvalidContent,
         detail: "the server returned a malformed resource id".into(),
     })
 }
@@ -365,6 +367,7 @@ fn orthanc_study(study: FoundStudy, modalities: Vec<Modality>) -> Result<Orthanc
         .and_then(|u| StudyUid::new(u.trim()).ok())
         .ok_or(StoreError::Protocol {
             operation: OP,
+            cause: ProtocolCause::InvalidContent,
             detail: "a study without a valid StudyInstanceUID".into(),
         })?;
     let date = study

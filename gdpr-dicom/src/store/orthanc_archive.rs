@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use gdpr_connect::blocking;
-use gdpr_core::store::{ExportReport, StoreError, StudyHandle};
+use gdpr_core::store::{ExportReport, ProtocolCause, StoreError, StudyHandle};
 
 use super::export::{ExportWriter, local};
 use super::orthanc::OrthancStore;
@@ -56,6 +56,7 @@ fn unpack(
 ) -> Result<(), StoreError> {
     let bad_zip = |_| StoreError::Protocol {
         operation: "GET /studies/{id}/archive",
+        cause: ProtocolCause::MalformedBody,
         detail: "the archive is not a readable ZIP file; check Orthanc's log".into(),
     };
     let file = File::open(archive).map_err(local("open downloaded archive"))?;
