@@ -37,14 +37,14 @@ use gdpr_connect::blocking;
 use gdpr_core::store::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, ProtocolCause, RecordId,
     Refusal, Remnant, ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore,
-    SystemIdentity, UnreadableCause, UnreadableItem, UnreadableStatus, Verification,
+    SystemIdentity, Verification,
 };
 use gdpr_core::subject::{PatientId, strip_lo_padding};
 
-use super::dicomfile::{DicomHeader, HeaderError, read_header};
+use super::dicomfile::{DicomHeader, read_header};
 use super::export::{ExportWriter, hashed_id, local, sync_dir};
 use super::folder_derived::{self as derived, Origins};
-use super::residue::{file_holds_any, needles};
+use super::folder_index::Entry;
 
 /// The folder store's file work, named in errors.
 const WORKER: &str = "folder store worker";
@@ -52,29 +52,8 @@ const WORKER: &str = "folder store worker";
 /// A store over a directory tree of DICOM Part 10 files.
 #[derive(Debug, Clone)]
 pub struct FolderStore {
-    root: PathBuf,
+    pub(super) root: PathBuf,
     identity: SystemIdentity,
-}
-
-struct Entry {
-    path: PathBuf,
-    header: DicomHeader,
-}
-
-/// A file with the `DICM` code that could not be indexed.
-struct Unindexed {
-    path: PathBuf,
-    cause: UnreadableCause,
-    detail: String,
-}
-
-/// One pass over the tree.
-#[derive(Default)]
-struct Scan {
-    entries: Vec<Entry>,
-    unindexed: Vec<Unindexed>,
-    /// Files without the `DICM` code.
-    ignored: u64,
 }
 
 impl FolderStore {
@@ -134,68 +113,6 @@ impl FolderStore {
             Ok(target)
         })
         .await
-    }
-
-    fn scan(&self) -> Result<Scan, StoreError> {
-        let mut scan = Scan::default();
-        let mut stack = vec![self.root.clone()];
-        while let Some(dir) = stack.pop() {
-            for item in fs::read_dir(&dir).map_err(local("read store folder"))? {
-                // Hidden files are indexed too: a DICOM file that erasure
-                // cannot see would survive it.
-                let item = item.map_err(local("read store folder"))?;
-                let kind = item.file_type().map_err(local("read store folder"))?;
-                let path = item.path();
-                if kind.is_dir() {
-                    stack.push(path);
-                } else if kind.is_file() {
-                    match read_header(&path) {
-                        Ok(header) => scan.entries.push(Entry { path, header }),
-                        // Files that are not DICOM are not ours to index.
-                        Err(HeaderError::NotDicom) => scan.ignored += 1,
-                        // Removed since it was listed (an import's temporary
-                        // file renamed): nothing of it remains to report.
-                        Err(HeaderError::Unreadable {
-                            cause: UnreadableCause::Io,
-                            ..
-                        }) if fs::symlink_metadata(&path).is_err() => {}
-                        Err(HeaderError::Unreadable { cause, detail }) => {
-                            scan.unindexed.push(Unindexed {
-                                path,
-                                cause,
-                                detail,
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        scan.entries.sort_by(|a, b| a.path.cmp(&b.path));
-        scan.unindexed.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(scan)
-    }
-
-    /// The files that could not be indexed, as report items: `left` when
-    /// one of `values` occurs in their bytes.
-    fn unreadable_items(&self, unindexed: &[Unindexed], values: &[&str]) -> Vec<UnreadableItem> {
-        let needles = needles(values.iter().copied());
-        unindexed
-            .iter()
-            .map(|u| {
-                let status = if file_holds_any(&u.path, &needles) {
-                    UnreadableStatus::Left
-                } else {
-                    UnreadableStatus::Unreadable
-                };
-                let location = u.path.strip_prefix(&self.root).unwrap_or(&u.path);
-                UnreadableItem::new(
-                    location.to_string_lossy(),
-                    u.cause,
-                    status,
-                    u.detail.clone(),
-                )
-            })
-            .collect()
     }
 
     fn handles(entries: &[&Entry]) -> Result<Vec<StudyHandle>, StoreError> {

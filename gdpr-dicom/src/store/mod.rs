@@ -43,6 +43,7 @@ mod dicomweb;
 mod export;
 mod folder;
 mod folder_derived;
+mod folder_index;
 mod multipart;
 mod orthanc;
 mod orthanc_archive;
