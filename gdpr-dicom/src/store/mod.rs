@@ -7,9 +7,16 @@
 //! - [`DicomWebStore`] — any QIDO-RS / WADO-RS / STOW-RS server;
 //! - [`Dcm4cheeStore`] — dcm4chee-arc: DICOMweb plus its own REST erasure.
 //!
+//! The remote ones are configured with a [`gdpr_connect::Endpoint`] (URL,
+//! TLS, timeouts, retries, [`Credentials`]) and talk through its one client.
 //! [`SystemsConfig`] reads `systems.toml` and opens any of them as a
 //! `Box<dyn SubjectStore>`; [`Audited`] wraps a store so that every
 //! operation leaves an audit event.
+//!
+//! Derived copies: Orthanc finds them through its provenance metadata, the
+//! folder through the Source Image / Source Instance Sequences in the files;
+//! DICOMweb and dcm4chee cannot find them, so their reports say "derived
+//! copies not checked" and are never verified.
 //!
 //! No adapter ever writes a URL, patient identifier or UID into an error:
 //! operations are named by templates (`"DELETE /studies/{id}"`).
