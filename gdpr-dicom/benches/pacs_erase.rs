@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{OrthancConfig, OrthancStore, PasswordSource, SyntheticInstance};
+use gdpr_dicom::store::{
+    Credentials, OrthancConfig, OrthancStore, SecretSource, SyntheticInstance,
+};
 
 const STUDIES: u32 = 50;
 const ROUNDS: usize = 5;
@@ -114,9 +116,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 async fn main() {
     let url = var("GDPR_TEST_ORTHANC_URL");
     let mut config = OrthancConfig::new("bench", &url);
-    config.username = Some(var("GDPR_TEST_ORTHANC_USER"));
     let password_file = var("GDPR_TEST_ORTHANC_PASSWORD_FILE");
-    config.password = Some(PasswordSource::File(password_file.clone().into()));
+    config.endpoint.credentials = Credentials::basic(
+        var("GDPR_TEST_ORTHANC_USER"),
+        SecretSource::File(password_file.clone().into()),
+    );
     let store = OrthancStore::connect(&config).unwrap();
     let raw = Raw {
         client: reqwest::Client::new(),

@@ -5,18 +5,24 @@
 //! and keyed, consistent pseudonymisation (GDPR Art. 4(5), Art. 89(1)):
 //! streamed (pixel data is copied as bytes, never decoded) and parallel.
 //!
-//! [`store`] holds the storage adapters (folder, Orthanc, DICOMweb,
-//! dcm4chee) behind `gdpr_core::store::SubjectStore`: locate, export, erase
-//! and verify a data subject's studies (GDPR Art. 15, 17, 20). They return
-//! `gdpr_core::store::StoreError`, the error of that cross-crate contract;
-//! [`Error`] is this crate's own error for everything else. See
-//! docs/storage-adapters.md.
+//! `store` (feature `adapters`, on by default) holds the storage adapters
+//! (folder, Orthanc, DICOMweb, dcm4chee) behind
+//! `gdpr_core::store::SubjectStore`: locate, export, erase and verify a data
+//! subject's studies (GDPR Art. 15, 17, 20), the remote ones over
+//! `gdpr-connect`. They return `gdpr_core::store::StoreError`, the error of
+//! that cross-crate contract; [`Error`] is this crate's own error for
+//! everything else. See docs/storage-adapters.md.
+//!
+//! Without the feature (`default-features = false`) the crate is the
+//! synchronous de-identification half only: no tokio, reqwest, rustls or
+//! zip. Both halves read DICOM through the same hardened reader.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod deid;
 pub mod error;
 mod reader;
+#[cfg(feature = "adapters")]
 pub mod store;
 pub mod synthetic;
 pub mod synthetic_sr;

@@ -1,4 +1,5 @@
 //! The folder store on a real directory tree of generated DICOM files.
+#![cfg(feature = "adapters")]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! For all folders of generated DICOM files: erasing one subject removes
 //! exactly that subject's files, is verified, and leaves every other patient
 //! as it was; exporting first copies exactly the subject's files.
+#![cfg(feature = "adapters")]
 
 use std::collections::BTreeMap;
 

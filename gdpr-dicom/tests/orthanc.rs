@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use gdpr_core::category::RecordCategory;
 use gdpr_core::store::{DerivedPolicy, ResourceKind, StoreError, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{MANIFEST_FILE, OrthancStore, PasswordSource};
+use gdpr_dicom::store::{Credentials, MANIFEST_FILE, OrthancStore, SecretSource};
 use support::*;
 
 #[tokio::test]
@@ -255,7 +255,10 @@ async fn wrong_credentials_are_a_configuration_error() {
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "not-the-password").unwrap();
     let mut config = orthanc_config();
-    config.password = Some(PasswordSource::File(pw));
+    let Credentials::Basic { username, .. } = config.endpoint.credentials else {
+        panic!("the test Orthanc uses HTTP Basic");
+    };
+    config.endpoint.credentials = Credentials::basic(username, SecretSource::File(pw));
     let store = OrthancStore::connect(&config).unwrap();
     let subject = patient("GDPR-CANARY-G");
     let err = store.locate(&subject).await.unwrap_err();

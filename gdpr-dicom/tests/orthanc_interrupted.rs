@@ -56,7 +56,11 @@ async fn breaking_proxy(deletes: u32) -> String {
             .unwrap()
     }
     let proxy = Proxy {
-        upstream: orthanc_config().url.trim_end_matches('/').to_owned(),
+        upstream: orthanc_config()
+            .endpoint
+            .url
+            .trim_end_matches('/')
+            .to_owned(),
         left: Arc::new(AtomicU32::new(deletes)),
         client: reqwest::Client::new(),
     };
@@ -78,9 +82,9 @@ async fn an_erasure_broken_off_by_server_errors_fails_clearly_and_a_rerun_comple
     let derived = anonymize(&originals[0]).await;
 
     let mut config = orthanc_config();
-    config.url = breaking_proxy(2).await;
-    config.http.max_attempts = 2;
-    config.http.backoff = std::time::Duration::from_millis(10);
+    config.endpoint.url = breaking_proxy(2).await;
+    config.endpoint.http.max_attempts = 2;
+    config.endpoint.http.backoff = std::time::Duration::from_millis(10);
     let flaky = OrthancStore::connect(&config).unwrap();
     let err = flaky
         .erase_subject(&target, DerivedPolicy::Erase)

@@ -1,6 +1,7 @@
 //! A server that answers 500, hangs, closes the connection or returns
 //! malformed JSON: bounded retries, then a clear error that names no patient
 //! and no URL. A folder holding hostile files: each fails alone, by path.
+#![cfg(feature = "adapters")]
 
 mod support;
 
@@ -22,10 +23,10 @@ fn subject() -> PatientId {
 
 fn orthanc(url: &str) -> OrthancStore {
     let mut config = OrthancConfig::new("flaky", url);
-    config.http.timeout = Duration::from_millis(300);
-    config.http.read_timeout = Duration::from_millis(300);
-    config.http.max_attempts = 3;
-    config.http.backoff = Duration::from_millis(10);
+    config.endpoint.http.timeout = Duration::from_millis(300);
+    config.endpoint.http.read_timeout = Duration::from_millis(300);
+    config.endpoint.http.max_attempts = 3;
+    config.endpoint.http.backoff = Duration::from_millis(10);
     OrthancStore::connect(&config).unwrap()
 }
 
@@ -89,13 +90,16 @@ async fn malformed_json_is_a_clear_protocol_error() {
     let server = start(Mode::MalformedJson).await;
     let err = orthanc(&server.url).locate(&subject()).await.unwrap_err();
     match &err {
-        StoreError::Protocol { detail, .. } => assert!(detail.contains("malformed JSON")),
+        StoreError::Protocol { detail, cause, .. } => {
+            assert!(detail.contains("malformed JSON"));
+            assert_eq!(*cause, gdpr_core::store::ProtocolCause::MalformedJson);
+        }
         other => panic!("expected a protocol error, got {other}"),
     }
     assert_clean(&err);
 
     let mut config = DicomWebConfig::new("flaky-web", &server.url);
-    config.http.max_attempts = 2;
+    config.endpoint.http.max_attempts = 2;
     let err = DicomWebStore::connect(&config)
         .unwrap()
         .locate(&subject())
@@ -123,14 +127,15 @@ async fn a_failing_token_endpoint_is_retried_then_reported() {
         "arc",
         format!("{}dcm4chee-arc/aets/DCM4CHEE/rs/", server.url),
     );
-    config.token_url = Some(format!(
-        "{}realms/r/protocol/openid-connect/token",
-        server.url
-    ));
-    config.client_id = Some("gdpr".into());
-    config.client_secret = Some(gdpr_dicom::store::PasswordSource::File(secret));
-    config.http.max_attempts = 3;
-    config.http.backoff = Duration::from_millis(10);
+    config.endpoint.credentials = gdpr_dicom::store::Credentials::ClientCredentials(
+        gdpr_dicom::store::ClientCredentials::new(
+            format!("{}realms/r/protocol/openid-connect/token", server.url),
+            "gdpr",
+            gdpr_dicom::store::SecretSource::File(secret),
+        ),
+    );
+    config.endpoint.http.max_attempts = 3;
+    config.endpoint.http.backoff = Duration::from_millis(10);
     let arc = gdpr_dicom::store::Dcm4cheeStore::connect(&config).unwrap();
     let err = arc.locate(&subject()).await.unwrap_err();
     assert!(

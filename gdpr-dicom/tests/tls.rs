@@ -137,11 +137,11 @@ async fn https_is_verified_against_the_configured_ca() {
     let subject = PatientId::new("CANARY-TLS").unwrap();
 
     let mut config = DicomWebConfig::new("tls", format!("https://127.0.0.1:{port}/"));
-    config.http.ca_file = Some(dir.path().join("ca.pem"));
+    config.endpoint.http.ca_file = Some(dir.path().join("ca.pem"));
     let trusted = DicomWebStore::connect(&config).unwrap();
     assert!(trusted.locate(&subject).await.unwrap().is_empty());
 
-    config.http.ca_file = None;
+    config.endpoint.http.ca_file = None;
     let untrusted = DicomWebStore::connect(&config).unwrap();
     let err = untrusted.locate(&subject).await.unwrap_err();
     assert!(matches!(err, StoreError::Configuration { .. }), "{err}");

@@ -57,7 +57,9 @@ pub enum StoreError {
     Protocol {
         /// The operation (a template, no value).
         operation: &'static str,
-        /// What was wrong with the answer.
+        /// What was wrong, for a program to match on.
+        cause: ProtocolCause,
+        /// What was wrong with the answer, in words.
         detail: String,
     },
     /// A local file operation failed (export directory, folder store).
@@ -68,6 +70,27 @@ pub enum StoreError {
         /// What the operating system said, free of patient values.
         detail: String,
     },
+}
+
+/// Why an answer was not understood ([`StoreError::Protocol`]), so that a
+/// monitoring tool can tell a wrong status from a malformed body without
+/// matching text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProtocolCause {
+    /// An HTTP status the operation does not expect (neither success, a
+    /// missing resource nor a documented refusal).
+    UnexpectedStatus(u16),
+    /// A body that is not the JSON the operation expects.
+    MalformedJson,
+    /// A body that is not the container expected (multipart/related, ZIP).
+    MalformedBody,
+    /// A well-formed answer whose content breaks the protocol: a missing or
+    /// invalid identifier or UID.
+    InvalidContent,
+    /// Data that should be DICOM Part 10 and is not (a file to import, a
+    /// WADO-RS part).
+    NotDicom,
 }
 
 impl StoreError {
@@ -84,6 +107,23 @@ mod tests {
     #[test]
     fn error_stays_small() {
         assert!(std::mem::size_of::<StoreError>() <= 64);
+    }
+
+    #[test]
+    fn protocol_errors_carry_a_cause_to_match() {
+        let e = StoreError::Protocol {
+            operation: "GET /studies/{id}",
+            cause: ProtocolCause::UnexpectedStatus(409),
+            detail: "HTTP 409".into(),
+        };
+        assert!(matches!(
+            e,
+            StoreError::Protocol {
+                cause: ProtocolCause::UnexpectedStatus(409),
+                ..
+            }
+        ));
+        assert!(e.to_string().contains("HTTP 409"));
     }
 
     #[test]

@@ -40,14 +40,16 @@
 
 mod error;
 mod handle;
+mod not_checked;
 mod outcome;
 mod unreadable;
 
 use std::path::Path;
 
 pub use crate::retention::Modality;
-pub use error::StoreError;
+pub use error::{ProtocolCause, StoreError};
 pub use handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
+pub use not_checked::NotChecked;
 pub use outcome::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportManifest, ExportReport, ExportedFile,
     ExportedStudy, Refusal, Remnant, ResourceKind, Verification,

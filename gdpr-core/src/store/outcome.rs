@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
+use super::not_checked::NotChecked;
 use super::unreadable::UnreadableItem;
 use crate::category::RecordCategory;
 use crate::retention::Modality;
@@ -79,6 +80,8 @@ pub struct Verification {
     unreadable: Vec<UnreadableItem>,
     #[serde(default)]
     ignored: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    not_checked: Vec<NotChecked>,
 }
 
 impl Verification {
@@ -88,7 +91,19 @@ impl Verification {
             remaining,
             unreadable: Vec::new(),
             ignored: 0,
+            not_checked: Vec::new(),
         }
+    }
+
+    /// The same verification, which could not check `what` (for instance
+    /// derived copies, on a system without provenance): it is then never
+    /// confirmed.
+    #[must_use]
+    pub fn with_not_checked(mut self, what: NotChecked) -> Self {
+        if !self.not_checked.contains(&what) {
+            self.not_checked.push(what);
+        }
+        self
     }
 
     /// The same verification, which also met files it could not read.
@@ -107,9 +122,15 @@ impl Verification {
         self
     }
 
-    /// Whether nothing remains and every file could be read.
+    /// Whether nothing remains, every file could be read and nothing was
+    /// left unchecked.
     pub fn is_confirmed(&self) -> bool {
-        self.remaining.is_empty() && self.unreadable.is_empty()
+        self.remaining.is_empty() && self.unreadable.is_empty() && self.not_checked.is_empty()
+    }
+
+    /// What verification did not check.
+    pub fn not_checked(&self) -> &[NotChecked] {
+        &self.not_checked
     }
 
     /// What verification still found.
@@ -143,6 +164,8 @@ pub struct ErasureReport {
     left: Vec<Remnant>,
     unreadable: Vec<UnreadableItem>,
     ignored: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    not_checked: Vec<NotChecked>,
     verified: bool,
 }
 
@@ -156,13 +179,18 @@ struct ReportFields {
     unreadable: Vec<UnreadableItem>,
     #[serde(default)]
     ignored: u64,
+    #[serde(default)]
+    not_checked: Vec<NotChecked>,
 }
 
 impl From<ReportFields> for ErasureReport {
     fn from(f: ReportFields) -> Self {
-        let verification = Verification::new(f.left)
-            .with_unreadable(f.unreadable)
-            .with_ignored(f.ignored);
+        let verification = f.not_checked.into_iter().fold(
+            Verification::new(f.left)
+                .with_unreadable(f.unreadable)
+                .with_ignored(f.ignored),
+            Verification::with_not_checked,
+        );
         Self::reconcile(f.erased, f.refused, verification)
     }
 }
@@ -171,7 +199,7 @@ impl ErasureReport {
     /// Reconciles what an erasure attempted with what verification found:
     /// every attempted item that verification still saw moves from `erased`
     /// to `left`. `verified` is true only when nothing is left, every file
-    /// could be read and nothing was refused.
+    /// could be read, nothing was left unchecked and nothing was refused.
     pub fn reconcile(
         attempted: Vec<ErasedItem>,
         refused: Vec<Refusal>,
@@ -181,18 +209,23 @@ impl ErasureReport {
             remaining: left,
             unreadable,
             ignored,
+            not_checked,
         } = verification;
         let erased = attempted
             .into_iter()
             .filter(|item| !left.iter().any(|r| r.id == item.id))
             .collect();
-        let verified = left.is_empty() && unreadable.is_empty() && refused.is_empty();
+        let verified = left.is_empty()
+            && unreadable.is_empty()
+            && refused.is_empty()
+            && not_checked.is_empty();
         Self {
             erased,
             refused,
             left,
             unreadable,
             ignored,
+            not_checked,
             verified,
         }
     }
@@ -224,8 +257,15 @@ impl ErasureReport {
         self.ignored
     }
 
+    /// What verification did not check (e.g. "derived copies not
+    /// checked"): the subject's data may remain there.
+    pub fn not_checked(&self) -> &[NotChecked] {
+        &self.not_checked
+    }
+
     /// True only when verification confirmed that nothing is left, every
-    /// file could be read and the system refused nothing.
+    /// file could be read, nothing was left unchecked and the system refused
+    /// nothing.
     pub fn is_verified(&self) -> bool {
         self.verified
     }

@@ -331,7 +331,7 @@ fn scrub_tokens(top: &InMemDicomObject) -> Vec<String> {
 /// Every PN value and nested Patient ID at any depth (the reader bounds the
 /// depth already; `depth` guards data sets built in memory).
 fn collect_names(obj: &InMemDicomObject, out: &mut Vec<String>, depth: usize) {
-    if depth > 64 {
+    if depth > crate::reader::MAX_DEPTH {
         return;
     }
     for e in obj.iter() {

@@ -291,6 +291,8 @@ fn skip_value<'r, R: Read>(
 /// may ignore it); anything else means the file claims to be DICOM but
 /// could not be read: [`Error::Malformed`],
 /// [`Error::UnsupportedTransferSyntax`] or [`Error::Io`].
+// Used by the storage adapters (feature `adapters`).
+#[cfg_attr(not(feature = "adapters"), allow(dead_code))]
 pub(crate) fn read_file_header<R: BufRead>(r: &mut R) -> Result<InMemDicomObject, Error> {
     let at = read_prefix(r, Prefix::PreambleOrBare)?;
     let (meta, base) = read_meta(r, at)?;
@@ -309,6 +311,8 @@ pub(crate) fn read_file_header<R: BufRead>(r: &mut R) -> Result<InMemDicomObject
 
 /// The offset of a deflated data set in a Part 10 file, when the file's
 /// prefix and meta group can be read and name a deflated transfer syntax.
+// Used by the storage adapters (feature `adapters`).
+#[cfg_attr(not(feature = "adapters"), allow(dead_code))]
 pub(crate) fn deflated_data_set_at<R: BufRead>(r: &mut R) -> Option<u64> {
     let at = read_prefix(r, Prefix::PreambleOrBare).ok()?;
     let (meta, base) = read_meta(r, at).ok()?;
@@ -320,6 +324,8 @@ pub(crate) fn deflated_data_set_at<R: BufRead>(r: &mut R) -> Option<u64> {
 ///
 /// # Errors
 /// [`Error::Io`] when `r` cannot be read.
+// Used by the storage adapters (feature `adapters`).
+#[cfg_attr(not(feature = "adapters"), allow(dead_code))]
 pub(crate) fn inflate<'r, R: BufRead>(r: &'r mut R) -> Result<Box<dyn Read + 'r>, Error> {
     let head = r.fill_buf().map_err(Error::io("reading the input"))?;
     let zlib = matches!(head, [cmf, flg, ..]

@@ -12,29 +12,32 @@
 //! path = "/var/lib/dicom"
 //! ```
 //!
-//! Passwords are never written into this file: give `password_file` or
-//! `password_env`; a password file must be readable by its owner only
+//! Every remote system (Orthanc, DICOMweb, dcm4chee) takes the same endpoint
+//! keys — `url`, credentials, `timeout_seconds`, `max_attempts`,
+//! `tls_ca_file`, `danger_…` — defined once in
+//! [`gdpr_connect::EndpointSettings`], with one rule for credentials: a
+//! `username` without a password (or the reverse) is refused with a message
+//! saying what to add. Secrets are never written into this file: give
+//! `password_file` or `password_env` (or the token and client-secret
+//! equivalents); a secret file must be readable by its owner only
 //! (`chmod 600`) unless the entry sets `danger_allow_shared_secret_file`.
-//! Unknown keys are errors, so a typo cannot silently turn a setting off.
-//! `max_attempts` is 1 to [`MAX_ATTEMPTS`]. Errors name the file and the
-//! line but never quote it (a mistyped line can hold a secret).
+//! Each kind adds its own keys ([`OrthancKeys`], [`DicomWebKeys`],
+//! [`Dcm4cheeKeys`]). Unknown keys are errors, so a typo cannot silently
+//! turn a setting off. `max_attempts` is 1 to
+//! [`gdpr_connect::MAX_ATTEMPTS`]. Errors name the file and the line but
+//! never quote it (a mistyped line can hold a secret).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use gdpr_connect::{Section, SystemKeys, read_regular_file};
 use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
 use serde::Deserialize;
 
 use super::dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore};
 use super::dicomweb::{DicomWebConfig, DicomWebStore};
 use super::folder::FolderStore;
-use super::http::HttpOptions;
 use super::orthanc::{OrthancConfig, OrthancStore};
-use super::secret::{PasswordSource, read_regular_file};
-
-/// The most attempts per operation a system may be given (`max_attempts`).
-pub const MAX_ATTEMPTS: u32 = 10;
 
 /// The largest `systems.toml` (1 MiB).
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
@@ -49,7 +52,8 @@ pub struct SystemsConfig {
     origin: String,
 }
 
-/// One system's entry.
+/// One system's entry. Remote systems share the endpoint keys of
+/// [`gdpr_connect::EndpointSettings`] and add their own.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 #[non_exhaustive]
@@ -60,64 +64,45 @@ pub enum SystemConfig {
         path: PathBuf,
     },
     /// An Orthanc server.
-    Orthanc(RemoteConfig),
+    Orthanc(Section<OrthancKeys>),
     /// A DICOMweb server (QIDO-RS, WADO-RS, STOW-RS).
-    Dicomweb(RemoteConfig),
+    Dicomweb(Section<DicomWebKeys>),
     /// A dcm4chee-arc archive.
-    Dcm4chee(Dcm4cheeEntry),
+    Dcm4chee(Section<Dcm4cheeKeys>),
 }
 
-/// The settings every remote system shares.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The keys of an Orthanc entry besides the endpoint's.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[non_exhaustive]
-pub struct RemoteConfig {
-    /// Base URL (`https://…`; `http://` only to loopback unless
-    /// `danger_allow_insecure_http`).
-    pub url: String,
-    /// User for HTTP Basic authentication.
-    pub username: Option<String>,
-    /// File holding the password.
-    pub password_file: Option<PathBuf>,
-    /// Environment variable holding the password.
-    pub password_env: Option<String>,
-    /// Seconds before a request times out (default 30).
-    pub timeout_seconds: Option<u64>,
-    /// Attempts per operation, retries included (default 4, at most
-    /// [`MAX_ATTEMPTS`]).
-    #[serde(default, deserialize_with = "attempts")]
-    pub max_attempts: Option<u32>,
-    /// Allow plain HTTP to remote hosts (default false).
-    #[serde(default)]
-    pub danger_allow_insecure_http: bool,
-    /// Accept a `password_file` that group or other users can read
-    /// (default false: such a file is refused).
-    #[serde(default)]
-    pub danger_allow_shared_secret_file: bool,
-    /// Extra CA certificates (PEM) to trust, e.g. the hospital's own CA.
-    pub tls_ca_file: Option<PathBuf>,
+pub struct OrthancKeys {
     /// What erasing a single study does with derived copies (default
     /// `erase`).
     #[serde(default)]
     pub derived: DerivedPolicy,
 }
 
-/// A dcm4chee-arc entry: DICOMweb settings plus Keycloak.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl SystemKeys for OrthancKeys {
+    const KEYS: &'static [&'static str] = &["derived"];
+}
+
+/// The keys of a DICOMweb entry besides the endpoint's: none. DICOMweb
+/// cannot find derived copies, so `derived` is refused rather than
+/// silently ignored (its reports say "derived copies not checked").
+#[derive(Debug, Clone, Default, Deserialize)]
 #[non_exhaustive]
-pub struct Dcm4cheeEntry {
-    /// The archive's RESTful base, e.g.
-    /// `https://arc.example.org/dcm4chee-arc/aets/DCM4CHEE/rs/`.
-    pub url: String,
-    /// Keycloak token endpoint (client-credentials grant), if secured.
-    pub token_url: Option<String>,
-    /// Keycloak client id.
-    pub client_id: Option<String>,
-    /// File holding the client secret.
-    pub client_secret_file: Option<PathBuf>,
-    /// Environment variable holding the client secret.
-    pub client_secret_env: Option<String>,
+pub struct DicomWebKeys {}
+
+impl SystemKeys for DicomWebKeys {
+    const KEYS: &'static [&'static str] = &[];
+}
+
+/// The keys of a dcm4chee-arc entry besides the endpoint's (whose `url` is
+/// the archive's RESTful base, e.g.
+/// `https://arc.example.org/dcm4chee-arc/aets/DCM4CHEE/rs/`, and whose
+/// `token_url`, `client_id` and client secret are Keycloak's).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
+pub struct Dcm4cheeKeys {
     /// Rejection code: `113039^DCM` (data retention policy expired, the
     /// default) or `113001^DCM`.
     pub rejection_code: Option<String>,
@@ -125,94 +110,10 @@ pub struct Dcm4cheeEntry {
     /// interrupted erasure is finished from (default `IOCM_EXPIRED`, or
     /// `IOCM_QUALITY` for `113001^DCM`).
     pub rejected_view_aet: Option<String>,
-    /// Seconds before a request times out (default 30).
-    pub timeout_seconds: Option<u64>,
-    /// Attempts per operation, retries included (default 4, at most
-    /// [`MAX_ATTEMPTS`]).
-    #[serde(default, deserialize_with = "attempts")]
-    pub max_attempts: Option<u32>,
-    /// Allow plain HTTP to remote hosts (default false).
-    #[serde(default)]
-    pub danger_allow_insecure_http: bool,
-    /// Accept a `client_secret_file` that group or other users can read
-    /// (default false: such a file is refused).
-    #[serde(default)]
-    pub danger_allow_shared_secret_file: bool,
-    /// Extra CA certificates (PEM) to trust, e.g. the hospital's own CA.
-    pub tls_ca_file: Option<PathBuf>,
 }
 
-/// `max_attempts`: 1 to [`MAX_ATTEMPTS`] (a huge value would retry for ever).
-fn attempts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let n = u64::deserialize(d)?;
-    match u32::try_from(n) {
-        Ok(n @ 1..=MAX_ATTEMPTS) => Ok(Some(n)),
-        _ => Err(serde::de::Error::custom(format!(
-            "`max_attempts` must be 1 to {MAX_ATTEMPTS} (attempts per operation, retries included)"
-        ))),
-    }
-}
-
-/// The secret's source; a file must be private unless `shared_ok`.
-fn secret_source(
-    what: &str,
-    file: &Option<PathBuf>,
-    env: &Option<String>,
-    shared_ok: bool,
-) -> Result<Option<PasswordSource>, StoreError> {
-    let source = match (file, env) {
-        (Some(f), None) => PasswordSource::File(f.clone()),
-        (None, Some(e)) => PasswordSource::Env(e.clone()),
-        (None, None) => return Ok(None),
-        (Some(_), Some(_)) => {
-            return Err(StoreError::Configuration {
-                detail: format!("give either {what}_file or {what}_env, not both"),
-            });
-        }
-    };
-    if !shared_ok {
-        source.check_private()?;
-    }
-    Ok(Some(source))
-}
-
-pub(crate) fn http_options(
-    timeout: Option<u64>,
-    attempts: Option<u32>,
-    insecure: bool,
-    ca_file: Option<&PathBuf>,
-) -> HttpOptions {
-    let mut options = HttpOptions::default();
-    if let Some(t) = timeout {
-        options.timeout = Duration::from_secs(t.max(1));
-    }
-    if let Some(a) = attempts {
-        options.max_attempts = a.max(1);
-    }
-    options.danger_allow_insecure_http = insecure;
-    options.ca_file = ca_file.cloned();
-    options
-}
-
-impl RemoteConfig {
-    fn orthanc(&self, name: &str) -> Result<OrthancConfig, StoreError> {
-        let mut config = OrthancConfig::new(name, &self.url);
-        config.username = self.username.clone();
-        config.password = secret_source(
-            "password",
-            &self.password_file,
-            &self.password_env,
-            self.danger_allow_shared_secret_file,
-        )?;
-        config.http = http_options(
-            self.timeout_seconds,
-            self.max_attempts,
-            self.danger_allow_insecure_http,
-            self.tls_ca_file.as_ref(),
-        );
-        config.derived = self.derived;
-        Ok(config)
-    }
+impl SystemKeys for Dcm4cheeKeys {
+    const KEYS: &'static [&'static str] = &["rejection_code", "rejected_view_aet"];
 }
 
 impl SystemsConfig {
@@ -292,37 +193,23 @@ impl SystemsConfig {
         })?;
         Ok(match entry {
             SystemConfig::Folder { path } => Box::new(FolderStore::open(name, path)?),
-            SystemConfig::Orthanc(remote) => {
-                Box::new(OrthancStore::connect(&remote.orthanc(name)?)?)
+            SystemConfig::Orthanc(section) => {
+                let mut config =
+                    OrthancConfig::with_endpoint(name, section.endpoint.endpoint(name)?);
+                config.derived = section.system.derived;
+                Box::new(OrthancStore::connect(&config)?)
             }
-            SystemConfig::Dicomweb(remote) => {
-                let orthanc = remote.orthanc(name)?;
-                let mut config = DicomWebConfig::new(name, &remote.url);
-                config.username = orthanc.username;
-                config.password = orthanc.password;
-                config.http = orthanc.http;
+            SystemConfig::Dicomweb(section) => {
+                let config = DicomWebConfig::with_endpoint(name, section.endpoint.endpoint(name)?);
                 Box::new(DicomWebStore::connect(&config)?)
             }
-            SystemConfig::Dcm4chee(entry) => {
-                let mut config = Dcm4cheeConfig::new(name, &entry.url);
-                config.token_url = entry.token_url.clone();
-                config.client_id = entry.client_id.clone();
-                config.client_secret = secret_source(
-                    "client_secret",
-                    &entry.client_secret_file,
-                    &entry.client_secret_env,
-                    entry.danger_allow_shared_secret_file,
-                )?;
-                if let Some(code) = &entry.rejection_code {
+            SystemConfig::Dcm4chee(section) => {
+                let mut config =
+                    Dcm4cheeConfig::with_endpoint(name, section.endpoint.endpoint(name)?);
+                if let Some(code) = &section.system.rejection_code {
                     config.rejection_code = code.parse()?;
                 }
-                config.rejected_view_aet = entry.rejected_view_aet.clone();
-                config.http = http_options(
-                    entry.timeout_seconds,
-                    entry.max_attempts,
-                    entry.danger_allow_insecure_http,
-                    entry.tls_ca_file.as_ref(),
-                );
+                config.rejected_view_aet = section.system.rejected_view_aet.clone();
                 Box::new(Dcm4cheeStore::connect(&config)?)
             }
         })
@@ -420,13 +307,22 @@ mod tests {
         let pw = dir.path().join("pw");
         std::fs::write(&pw, "CANARY-SECRET\n").unwrap();
         std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let file = Some(pw.clone());
-        let err = secret_source("password", &file, &None, false).unwrap_err();
+        let entry = format!(
+            "[systems.p]\nkind = \"orthanc\"\nurl = \"http://127.0.0.1:1/\"\nusername = \"u\"\n\
+             password_file = \"{}\"\n",
+            pw.display()
+        );
+        let err = SystemsConfig::from_toml(&entry)
+            .unwrap()
+            .open("p")
+            .err()
+            .unwrap();
         assert!(err.to_string().contains(&pw.display().to_string()), "{err}");
         assert!(!err.to_string().contains("CANARY"), "{err}");
-        assert!(secret_source("password", &file, &None, true).is_ok());
+        let shared = format!("{entry}danger_allow_shared_secret_file = true\n");
+        assert!(SystemsConfig::from_toml(&shared).unwrap().open("p").is_ok());
         std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(secret_source("password", &file, &None, false).is_ok());
+        assert!(SystemsConfig::from_toml(&entry).unwrap().open("p").is_ok());
     }
 
     #[test]
@@ -447,5 +343,45 @@ mod tests {
         .unwrap();
         let err = config.open("p").err().unwrap();
         assert!(err.to_string().contains("https"), "{err}");
+    }
+
+    #[test]
+    fn every_remote_kind_follows_one_credential_rule_and_its_own_keys() {
+        for kind in ["orthanc", "dicomweb", "dcm4chee"] {
+            let url = "http://127.0.0.1:1/dcm4chee-arc/aets/A/rs/";
+            let text =
+                format!("[systems.p]\nkind = \"{kind}\"\nurl = \"{url}\"\nusername = \"u\"\n");
+            let err = SystemsConfig::from_toml(&text)
+                .unwrap()
+                .open("p")
+                .err()
+                .unwrap();
+            assert!(
+                err.to_string()
+                    .contains("`username` is set but no password"),
+                "{kind}: {err}"
+            );
+        }
+        // DICOMweb has its own section: `derived` (which it cannot honour)
+        // is an error, not silently lost; Orthanc takes it.
+        let err = SystemsConfig::from_toml(
+            "[systems.w]\nkind = \"dicomweb\"\nurl = \"https://x/\"\nderived = \"report\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown field `derived`"), "{err}");
+        SystemsConfig::from_toml(
+            "[systems.o]\nkind = \"orthanc\"\nurl = \"https://x/\"\nderived = \"report\"\n",
+        )
+        .unwrap();
+        let err = SystemsConfig::from_toml(
+            "[systems.a]\nkind = \"dcm4chee\"\nurl = \"https://x/\"\nrejection_kode = \"x\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("unknown field `rejection_kode`") && err.contains("`rejection_code`"),
+            "{err}"
+        );
     }
 }

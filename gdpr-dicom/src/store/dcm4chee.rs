@@ -35,7 +35,12 @@
 //!
 //! [`Dcm4cheeStore::set_expiration`] writes retention decisions into the
 //! archive (`PUT {rs}/studies/{uid}/expire/{YYYYMMDD}`). Requests carry a
-//! Keycloak client-credentials token when `token_url` is configured.
+//! Keycloak client-credentials token when the endpoint's credentials are
+//! [`Credentials::ClientCredentials`](gdpr_connect::Credentials).
+//!
+//! **Derived copies.** The archive records no provenance of anonymised or
+//! modified copies, so every erasure report says "derived copies not
+//! checked" ([`NotChecked::DerivedCopies`]) and is never verified.
 //!
 //! `{rs}` is the configured URL (`…/dcm4chee-arc/aets/{AET}/rs/`); `{arc}`
 //! is the part before `aets/`.
@@ -43,12 +48,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use async_trait::async_trait;
+use gdpr_connect::{Client, Endpoint, Erasure, Outcome, check_status, outcome_of};
 use gdpr_core::store::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, RecordId, Refusal, Remnant,
-    ResourceKind, StoreError, StudyHandle, SubjectStore, SystemIdentity, Verification,
+    DerivedPolicy, ErasureReport, ExportReport, NotChecked, RecordId, Remnant, ResourceKind,
+    StoreError, StudyHandle, SubjectStore, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
@@ -56,10 +61,7 @@ use serde::Deserialize;
 
 use super::dicomweb::{CHANGED, Dataset, DicomWebStore, is_subjects, judge, search, search_at};
 use super::export::hashed_id;
-use super::http::{Auth, Http, HttpOptions, check_status, checked_url};
 use super::orthanc::Recheck;
-use super::secret::PasswordSource;
-use super::token::TokenSource;
 
 /// The rejection note code used to reject studies before deletion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -110,14 +112,10 @@ impl FromStr for RejectionCode {
 pub struct Dcm4cheeConfig {
     /// The name of the system in audit records.
     pub name: String,
-    /// The RESTful base of the archive AE: `…/dcm4chee-arc/aets/{AET}/rs/`.
-    pub url: String,
-    /// Keycloak token endpoint, when the archive is secured.
-    pub token_url: Option<String>,
-    /// Keycloak client id.
-    pub client_id: Option<String>,
-    /// Where the client secret comes from.
-    pub client_secret: Option<PasswordSource>,
+    /// How to reach the RESTful base of the archive AE
+    /// (`…/dcm4chee-arc/aets/{AET}/rs/`), with its Keycloak client
+    /// credentials when the archive is secured.
+    pub endpoint: Endpoint,
     /// The rejection code used before deletion.
     pub rejection_code: RejectionCode,
     /// The AE title of the archive's view that shows only instances
@@ -125,22 +123,21 @@ pub struct Dcm4cheeConfig {
     /// and to verify; `None` for the archive's default
     /// ([`RejectionCode::default_view_aet`]).
     pub rejected_view_aet: Option<String>,
-    /// Timeouts, retries, transport policy.
-    pub http: HttpOptions,
 }
 
 impl Dcm4cheeConfig {
     /// A configuration with default options and no token.
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::with_endpoint(name, Endpoint::new(url))
+    }
+
+    /// A configuration for `endpoint` with the default rejection code.
+    pub fn with_endpoint(name: impl Into<String>, endpoint: Endpoint) -> Self {
         Self {
             name: name.into(),
-            url: url.into(),
-            token_url: None,
-            client_id: None,
-            client_secret: None,
+            endpoint,
             rejection_code: RejectionCode::default(),
             rejected_view_aet: None,
-            http: HttpOptions::default(),
         }
     }
 }
@@ -148,7 +145,7 @@ impl Dcm4cheeConfig {
 /// A store over dcm4chee-arc.
 pub struct Dcm4cheeStore {
     web: DicomWebStore,
-    arc: Http,
+    arc: Client,
     code: RejectionCode,
     rejected_view: String,
 }
@@ -177,39 +174,16 @@ fn reason(status: StatusCode, body: &[u8]) -> String {
     }
 }
 
-enum Outcome {
-    Done(bool),
-    Refused(String),
-}
-
 impl Dcm4cheeStore {
     /// Connects (lazily).
     ///
     /// # Errors
     /// [`StoreError::Configuration`] for a bad URL (it must contain
-    /// `/aets/{AET}/rs/`), plain HTTP to a remote host, or incomplete
-    /// Keycloak settings.
+    /// `/aets/{AET}/rs/`), plain HTTP to a remote host, or credentials that
+    /// cannot be loaded.
     pub fn connect(config: &Dcm4cheeConfig) -> Result<Self, StoreError> {
-        // One token source for both endpoints, so one token serves both.
-        let tokens = match (&config.token_url, &config.client_id, &config.client_secret) {
-            (Some(url), Some(id), Some(secret)) => Some(Arc::new(TokenSource::new(
-                checked_url(url, &config.http)?,
-                id.clone(),
-                secret.load()?,
-            ))),
-            (None, None, None) => None,
-            _ => {
-                return Err(StoreError::Configuration {
-                    detail: format!(
-                        "system `{}`: give token_url, client_id and a client secret together, \
-                         or none of them",
-                        config.name
-                    ),
-                });
-            }
-        };
-        let auth = || tokens.clone().map_or(Auth::None, Auth::Bearer);
-        let rs = Http::new(&config.url, auth(), config.http.clone())?;
+        // One client for both bases, so one token serves both.
+        let rs = Client::connect(&config.endpoint)?;
         let rs_path = rs.base().path().to_owned();
         let arc_path = rs_path
             .find("/aets/")
@@ -221,7 +195,7 @@ impl Dcm4cheeStore {
             })?;
         let mut arc_url = rs.base().clone();
         arc_url.set_path(&arc_path);
-        let arc = Http::new(arc_url.as_str(), auth(), config.http.clone())?;
+        let arc = rs.at(arc_url.as_str())?;
         let identity = SystemIdentity::new(&config.name, "dcm4chee", rs.base().as_str());
         Ok(Self {
             web: DicomWebStore::with_http(rs, identity),
@@ -255,22 +229,16 @@ impl Dcm4cheeStore {
         check_status(OP, status)
     }
 
+    /// Sends one erasing request: 403 and 409 are the archive's refusals.
     async fn step(
-        http: &Http,
+        http: &Client,
         operation: &'static str,
         request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Outcome, StoreError> {
         let (status, body) = http.call(operation, request).await?;
-        match status {
-            StatusCode::FORBIDDEN | StatusCode::CONFLICT => {
-                Ok(Outcome::Refused(reason(status, &body)))
-            }
-            s => match check_status(operation, s) {
-                Ok(()) => Ok(Outcome::Done(true)),
-                Err(StoreError::NotFound { .. }) => Ok(Outcome::Done(false)),
-                Err(e) => Err(e),
-            },
-        }
+        outcome_of(operation, status, |s| {
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::CONFLICT).then(|| reason(s, &body))
+        })
     }
 
     /// A QIDO-RS search of the archive's view of rejected instances.
@@ -338,7 +306,7 @@ impl Dcm4cheeStore {
         let rs = &self.web.http;
         let uid = handle.study_uid().expose();
         let rejected = match self.recheck(handle, subject).await? {
-            Look::Gone => return Ok(Outcome::Done(false)),
+            Look::Gone => return Ok(Outcome::Done { existed: false }),
             Look::Changed => return Ok(Outcome::Refused(CHANGED.into())),
             Look::Rejected => true,
             Look::Visible => {
@@ -348,14 +316,16 @@ impl Dcm4cheeStore {
                 })
                 .await?
                 {
-                    Outcome::Refused(r) => return Ok(Outcome::Refused(r)),
-                    Outcome::Done(found) => found,
+                    Outcome::Done { existed } => existed,
+                    refused => return Ok(refused),
                 }
             }
         };
         let delete = rs.url(&["studies", uid]);
         match Self::step(rs, "DELETE /studies/{uid}", |c| c.delete(delete.clone())).await? {
-            Outcome::Done(existed) => Ok(Outcome::Done(rejected || existed)),
+            Outcome::Done { existed } => Ok(Outcome::Done {
+                existed: rejected || existed,
+            }),
             refused => Ok(refused),
         }
     }
@@ -390,28 +360,18 @@ impl Dcm4cheeStore {
         subject: Option<&PatientId>,
         handles: &[StudyHandle],
     ) -> Result<ErasureReport, StoreError> {
-        let mut attempted = Vec::new();
-        let mut refused = Vec::new();
-        let mut record = |id: RecordId, kind: ResourceKind, outcome: Outcome| match outcome {
-            Outcome::Done(existed) => attempted.push(ErasedItem {
-                id,
-                kind,
-                already_absent: !existed,
-            }),
-            Outcome::Refused(reason) => refused.push(Refusal { id, reason }),
-        };
+        let mut erasure = Erasure::new();
         for handle in handles {
             let outcome = self.erase_one(handle, subject).await?;
-            record(handle.id().clone(), ResourceKind::Study, outcome);
+            erasure.record(handle.id().clone(), ResourceKind::Study, outcome);
         }
         if let Some(subject) = subject
             && let Some(outcome) = self.erase_patient(subject).await?
         {
             let id = hashed_id("patient", &cx(subject));
-            record(id, ResourceKind::Patient, outcome);
+            erasure.record(id, ResourceKind::Patient, outcome);
         }
-        let verification = self.verify(subject, handles).await?;
-        Ok(ErasureReport::reconcile(attempted, refused, verification))
+        Ok(erasure.verified_by(self.verify(subject, handles).await?))
     }
 
     /// What remains: the subject's studies (visible or rejected, confirmed
@@ -442,7 +402,8 @@ impl Dcm4cheeStore {
                 keep(h);
             }
         }
-        Ok(Verification::new(remaining.into_values().collect()))
+        Ok(Verification::new(remaining.into_values().collect())
+            .with_not_checked(NotChecked::DerivedCopies))
     }
 }
 

@@ -28,6 +28,10 @@ pub(crate) struct DicomHeader {
     pub sop_uid: String,
     pub study_date: Option<jiff::civil::Date>,
     pub modality: Option<String>,
+    /// The instances this one was derived from: the Referenced SOP Instance
+    /// UIDs (0008,1155) in its Source Image Sequence (0008,2112) and Source
+    /// Instance Sequence (0042,0013), PS3.3 C.7.6.1.1.3 and C.12.1.1.
+    pub sources: Vec<String>,
 }
 
 // Never print header values: they identify a person.
@@ -140,7 +144,28 @@ fn header_of(object: &InMemDicomObject) -> Result<DicomHeader, HeaderError> {
         )?,
         study_date: text(tags::STUDY_DATE).and_then(|d| parse_da(&d)),
         modality: text(tags::MODALITY),
+        sources: sources_of(object),
     })
+}
+
+/// The Referenced SOP Instance UIDs of the items of the data set's Source
+/// Image and Source Instance Sequences.
+fn sources_of(object: &InMemDicomObject) -> Vec<String> {
+    [tags::SOURCE_IMAGE_SEQUENCE, tags::SOURCE_INSTANCE_SEQUENCE]
+        .into_iter()
+        .filter_map(|tag| object.element_opt(tag).ok().flatten())
+        .filter_map(|sequence| sequence.items())
+        .flatten()
+        .filter_map(|item| {
+            let uid = item
+                .element_opt(tags::REFERENCED_SOP_INSTANCE_UID)
+                .ok()??
+                .to_str()
+                .ok()?;
+            let uid = uid.trim_matches(|c: char| c == ' ' || c == '\0');
+            (!uid.is_empty()).then(|| uid.to_owned())
+        })
+        .collect()
 }
 
 /// Parses a DICOM DA value (`YYYYMMDD`); `None` when malformed.

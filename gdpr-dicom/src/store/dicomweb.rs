@@ -10,14 +10,20 @@
 //! PatientID and Issuer of Patient ID it carries, at search time and again
 //! (by a search for its UID) right before its `DELETE`. DICOMweb carries no
 //! provenance, so derived copies cannot be found through it: verification
-//! checks the subject's PatientID and every erased Study UID.
+//! checks the subject's PatientID and every erased Study UID, and every
+//! erasure report says "derived copies not checked"
+//! ([`NotChecked::DerivedCopies`]), so it is never verified whatever the
+//! [`DerivedPolicy`] asked.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use async_trait::async_trait;
+use gdpr_connect::{
+    Client, Endpoint, Erasure, Outcome, blocking, check_status, outcome_of, parse_json,
+};
 use gdpr_core::store::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, Refusal, Remnant,
+    DerivedPolicy, ErasureReport, ExportReport, Modality, NotChecked, ProtocolCause, Remnant,
     ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
@@ -26,10 +32,8 @@ use serde::Deserialize;
 
 use super::dicomfile::{parse_da, read_header_bytes};
 use super::export::{ExportWriter, hashed_id, local};
-use super::http::{Auth, Http, HttpOptions, check_status, parse_json};
 use super::multipart;
 use super::orthanc::Recheck;
-use super::secret::PasswordSource;
 
 /// How to reach a DICOMweb server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,32 +41,29 @@ use super::secret::PasswordSource;
 pub struct DicomWebConfig {
     /// The name of the system in audit records.
     pub name: String,
-    /// The DICOMweb root, e.g. `https://pacs.example.org/dicom-web/`.
-    pub url: String,
-    /// User for HTTP Basic authentication, if required.
-    pub username: Option<String>,
-    /// Where the password comes from.
-    pub password: Option<PasswordSource>,
-    /// Timeouts, retries, transport policy.
-    pub http: HttpOptions,
+    /// How to reach the DICOMweb root (e.g.
+    /// `https://pacs.example.org/dicom-web/`, TLS, retries, credentials).
+    pub endpoint: Endpoint,
 }
 
 impl DicomWebConfig {
     /// A configuration with default options and no credentials.
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::with_endpoint(name, Endpoint::new(url))
+    }
+
+    /// A configuration for `endpoint`.
+    pub fn with_endpoint(name: impl Into<String>, endpoint: Endpoint) -> Self {
         Self {
             name: name.into(),
-            url: url.into(),
-            username: None,
-            password: None,
-            http: HttpOptions::default(),
+            endpoint,
         }
     }
 }
 
 /// A store over a DICOMweb server.
 pub struct DicomWebStore {
-    pub(crate) http: Http,
+    pub(crate) http: Client,
     identity: SystemIdentity,
 }
 
@@ -111,24 +112,13 @@ impl DicomWebStore {
     /// [`StoreError::Configuration`] for a bad URL, plain HTTP to a remote
     /// host, or credentials that cannot be loaded.
     pub fn connect(config: &DicomWebConfig) -> Result<Self, StoreError> {
-        Self::connect_as(config, "dicomweb")
-    }
-
-    pub(crate) fn connect_as(config: &DicomWebConfig, kind: &str) -> Result<Self, StoreError> {
-        let auth = match (&config.username, &config.password) {
-            (Some(user), Some(source)) => Auth::Basic {
-                user: user.clone(),
-                password: source.load()?,
-            },
-            _ => Auth::None,
-        };
-        let http = Http::new(&config.url, auth, config.http.clone())?;
-        let identity = SystemIdentity::new(&config.name, kind, http.base().as_str());
+        let http = Client::connect(&config.endpoint)?;
+        let identity = SystemIdentity::new(&config.name, "dicomweb", http.base().as_str());
         Ok(Self { http, identity })
     }
 
     /// A store over an already configured client (dcm4chee builds on it).
-    pub(crate) fn with_http(http: Http, identity: SystemIdentity) -> Self {
+    pub(crate) fn with_http(http: Client, identity: SystemIdentity) -> Self {
         Self { http, identity }
     }
 
@@ -187,6 +177,7 @@ impl DicomWebStore {
             .and_then(|u| StudyUid::new(u).ok())
             .ok_or(StoreError::Protocol {
                 operation: QIDO,
+                cause: ProtocolCause::InvalidContent,
                 detail: "a study without a valid Study Instance UID".into(),
             })?;
         let modalities = dataset
@@ -207,20 +198,19 @@ impl DicomWebStore {
         ))
     }
 
-    /// Sends `DELETE /studies/{uid}`: `Ok(Some(existed))`, or `Ok(None)`
-    /// when the server does not offer deletion.
-    pub(crate) async fn delete_study(&self, uid: &StudyUid) -> Result<Option<bool>, StoreError> {
+    /// Sends `DELETE /studies/{uid}`; a server that does not offer
+    /// deletion (405, 501) refuses.
+    pub(crate) async fn delete_study(&self, uid: &StudyUid) -> Result<Outcome, StoreError> {
         const OP: &str = "DELETE /studies/{uid}";
         let url = self.http.url(&["studies", uid.expose()]);
         let (status, _) = self.http.call(OP, |c| c.delete(url.clone())).await?;
-        match status {
-            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED => Ok(None),
-            s => match check_status(OP, s) {
-                Ok(()) => Ok(Some(true)),
-                Err(StoreError::NotFound { .. }) => Ok(Some(false)),
-                Err(e) => Err(e),
-            },
-        }
+        outcome_of(OP, status, |s| {
+            matches!(
+                s,
+                StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED
+            )
+            .then(|| NO_DELETION.to_owned())
+        })
     }
 
     pub(crate) async fn erase_handles(
@@ -228,36 +218,16 @@ impl DicomWebStore {
         subject: Option<&PatientId>,
         handles: &[StudyHandle],
     ) -> Result<ErasureReport, StoreError> {
-        let mut attempted = Vec::new();
-        let mut refused = Vec::new();
+        let mut erasure = Erasure::new();
         for handle in handles {
-            let deleted = match self.recheck(handle, subject).await? {
-                Recheck::Gone => Some(false),
-                Recheck::Changed => {
-                    refused.push(Refusal {
-                        id: handle.id().clone(),
-                        reason: CHANGED.into(),
-                    });
-                    continue;
-                }
+            let outcome = match self.recheck(handle, subject).await? {
+                Recheck::Gone => Outcome::Done { existed: false },
+                Recheck::Changed => Outcome::Refused(CHANGED.into()),
                 Recheck::Confirmed => self.delete_study(handle.study_uid()).await?,
             };
-            match deleted {
-                Some(existed) => attempted.push(ErasedItem {
-                    id: handle.id().clone(),
-                    kind: ResourceKind::Study,
-                    already_absent: !existed,
-                }),
-                None => refused.push(Refusal {
-                    id: handle.id().clone(),
-                    reason: "the DICOMweb server offers no deletion (DELETE answered 405/501); \
-                             erase through the system's own API"
-                        .into(),
-                }),
-            }
+            erasure.record(handle.id().clone(), ResourceKind::Study, outcome);
         }
-        let verification = self.verify(subject, handles).await?;
-        Ok(ErasureReport::reconcile(attempted, refused, verification))
+        Ok(erasure.verified_by(self.verify(subject, handles).await?))
     }
 
     async fn verify(
@@ -276,14 +246,19 @@ impl DicomWebStore {
                 remaining.insert(h.id().to_string(), remnant(h));
             }
         }
-        Ok(Verification::new(remaining.into_values().collect()))
+        Ok(Verification::new(remaining.into_values().collect())
+            .with_not_checked(NotChecked::DerivedCopies))
     }
 }
+
+/// Why a study was left on a server without deletion.
+const NO_DELETION: &str = "the DICOMweb server offers no deletion (DELETE answered 405/501); \
+                           erase through the system's own API";
 
 /// A QIDO-RS search at `path` under `http`'s base (studies level), asking
 /// for modalities and the issuer.
 pub(crate) async fn search(
-    http: &Http,
+    http: &Client,
     path: &[&str],
     query: &[(&str, &str)],
 ) -> Result<Vec<Dataset>, StoreError> {
@@ -293,7 +268,7 @@ pub(crate) async fn search(
 /// A QIDO-RS search at `path` (any level) asking for `fields`, named
 /// `operation` in errors.
 pub(crate) async fn search_at(
-    http: &Http,
+    http: &Client,
     operation: &'static str,
     path: &[&str],
     query: &[(&str, &str)],
@@ -387,29 +362,23 @@ impl SubjectStore for DicomWebStore {
                 )
                 .await?;
             let handle = handle.clone();
-            writer = tokio::task::spawn_blocking(move || {
+            writer = blocking("export worker", move || {
                 let result = unpack(&mut writer, &handle, &part);
                 let _ = std::fs::remove_file(&part);
                 result.map(|()| writer)
             })
-            .await
-            .map_err(|_| StoreError::Local {
-                operation: "export worker",
-                detail: "the worker thread stopped unexpectedly".into(),
-            })??;
+            .await?;
         }
-        tokio::task::spawn_blocking(move || writer.finish())
-            .await
-            .map_err(|_| StoreError::Local {
-                operation: "export worker",
-                detail: "the worker thread stopped unexpectedly".into(),
-            })?
+        blocking("export worker", move || writer.finish()).await
     }
 
     async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
         self.erase_handles(None, std::slice::from_ref(study)).await
     }
 
+    /// Erases the subject's studies. DICOMweb cannot find derived copies,
+    /// so `derived` cannot be applied: the report says "derived copies not
+    /// checked" and is never verified.
     async fn erase_subject(
         &self,
         subject: &PatientId,
@@ -433,12 +402,14 @@ fn unpack(writer: &mut ExportWriter, handle: &StudyHandle, path: &Path) -> Resul
     let body = std::fs::read(path).map_err(local("read WADO-RS answer"))?;
     let parts = multipart::decode(&body).ok_or(StoreError::Protocol {
         operation: OP,
+        cause: ProtocolCause::MalformedBody,
         detail: "the answer is not multipart/related; check the DICOMweb root".into(),
     })?;
     let study = writer.begin_study(handle);
     for part in parts {
         let series = series_of(part).ok_or(StoreError::Protocol {
             operation: OP,
+            cause: ProtocolCause::NotDicom,
             detail: "a part is not a DICOM Part 10 instance".into(),
         })?;
         writer.add_file(study, &series, part)?;

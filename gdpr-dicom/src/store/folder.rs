@@ -6,7 +6,11 @@
 //! hashes of their UIDs, never by a patient value; files placed by other
 //! means are found wherever they are. Erasure removes files, fsyncs their
 //! directories, removes directories left empty, and verifies by indexing
-//! again.
+//! again. Derived copies — files whose Source Image or Source Instance
+//! Sequence names one of the erased instances, directly or through another
+//! copy (`folder_derived.rs`) — are erased with them under
+//! [`DerivedPolicy::Erase`] (always for `erase_study`) and left and reported
+//! under [`DerivedPolicy::Report`], so that erasure is then not verified.
 //!
 //! Headers are read with the crate's hardened reader (bounded lengths,
 //! nesting and sizes; deflated data sets inflated), so a hostile file fails
@@ -29,43 +33,27 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use gdpr_connect::blocking;
 use gdpr_core::store::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, RecordId, Refusal, Remnant,
-    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, UnreadableCause,
-    UnreadableItem, UnreadableStatus, Verification,
+    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, ProtocolCause, RecordId,
+    Refusal, Remnant, ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore,
+    SystemIdentity, Verification,
 };
 use gdpr_core::subject::{PatientId, strip_lo_padding};
 
-use super::dicomfile::{DicomHeader, HeaderError, read_header};
+use super::dicomfile::{DicomHeader, read_header};
 use super::export::{ExportWriter, hashed_id, local, sync_dir};
-use super::residue::{file_holds_any, needles};
+use super::folder_derived::{self as derived, Origins};
+use super::folder_index::Entry;
+
+/// The folder store's file work, named in errors.
+const WORKER: &str = "folder store worker";
 
 /// A store over a directory tree of DICOM Part 10 files.
 #[derive(Debug, Clone)]
 pub struct FolderStore {
-    root: PathBuf,
+    pub(super) root: PathBuf,
     identity: SystemIdentity,
-}
-
-struct Entry {
-    path: PathBuf,
-    header: DicomHeader,
-}
-
-/// A file with the `DICM` code that could not be indexed.
-struct Unindexed {
-    path: PathBuf,
-    cause: UnreadableCause,
-    detail: String,
-}
-
-/// One pass over the tree.
-#[derive(Default)]
-struct Scan {
-    entries: Vec<Entry>,
-    unindexed: Vec<Unindexed>,
-    /// Files without the `DICM` code.
-    ignored: u64,
 }
 
 impl FolderStore {
@@ -102,9 +90,10 @@ impl FolderStore {
     pub async fn import(&self, source: &Path) -> Result<PathBuf, StoreError> {
         let root = self.root.clone();
         let source = source.to_owned();
-        blocking(move || {
+        blocking(WORKER, move || {
             let header = read_header(&source).map_err(|_| StoreError::Protocol {
                 operation: "import DICOM file",
+                cause: ProtocolCause::NotDicom,
                 detail: "not a DICOM Part 10 file with study, series and instance UIDs".into(),
             })?;
             let dir = root
@@ -126,68 +115,6 @@ impl FolderStore {
         .await
     }
 
-    fn scan(&self) -> Result<Scan, StoreError> {
-        let mut scan = Scan::default();
-        let mut stack = vec![self.root.clone()];
-        while let Some(dir) = stack.pop() {
-            for item in fs::read_dir(&dir).map_err(local("read store folder"))? {
-                // Hidden files are indexed too: a DICOM file that erasure
-                // cannot see would survive it.
-                let item = item.map_err(local("read store folder"))?;
-                let kind = item.file_type().map_err(local("read store folder"))?;
-                let path = item.path();
-                if kind.is_dir() {
-                    stack.push(path);
-                } else if kind.is_file() {
-                    match read_header(&path) {
-                        Ok(header) => scan.entries.push(Entry { path, header }),
-                        // Files that are not DICOM are not ours to index.
-                        Err(HeaderError::NotDicom) => scan.ignored += 1,
-                        // Removed since it was listed (an import's temporary
-                        // file renamed): nothing of it remains to report.
-                        Err(HeaderError::Unreadable {
-                            cause: UnreadableCause::Io,
-                            ..
-                        }) if fs::symlink_metadata(&path).is_err() => {}
-                        Err(HeaderError::Unreadable { cause, detail }) => {
-                            scan.unindexed.push(Unindexed {
-                                path,
-                                cause,
-                                detail,
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        scan.entries.sort_by(|a, b| a.path.cmp(&b.path));
-        scan.unindexed.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(scan)
-    }
-
-    /// The files that could not be indexed, as report items: `left` when
-    /// one of `values` occurs in their bytes.
-    fn unreadable_items(&self, unindexed: &[Unindexed], values: &[&str]) -> Vec<UnreadableItem> {
-        let needles = needles(values.iter().copied());
-        unindexed
-            .iter()
-            .map(|u| {
-                let status = if file_holds_any(&u.path, &needles) {
-                    UnreadableStatus::Left
-                } else {
-                    UnreadableStatus::Unreadable
-                };
-                let location = u.path.strip_prefix(&self.root).unwrap_or(&u.path);
-                UnreadableItem::new(
-                    location.to_string_lossy(),
-                    u.cause,
-                    status,
-                    u.detail.clone(),
-                )
-            })
-            .collect()
-    }
-
     fn handles(entries: &[&Entry]) -> Result<Vec<StudyHandle>, StoreError> {
         let mut studies: BTreeMap<&str, (Option<jiff::civil::Date>, BTreeSet<&str>)> =
             BTreeMap::new();
@@ -203,6 +130,7 @@ impl FolderStore {
             .map(|(uid, (date, modalities))| {
                 let study_uid = StudyUid::new(uid).map_err(|_| StoreError::Protocol {
                     operation: "index DICOM files",
+                    cause: ProtocolCause::InvalidContent,
                     detail: "a file carries a malformed Study Instance UID".into(),
                 })?;
                 let modalities = modalities
@@ -253,10 +181,29 @@ impl FolderStore {
         Ok(())
     }
 
+    /// Erases `originals` and what [`derived::plan`] adds under `policy`;
+    /// returns the originals' instances and the derived studies erased.
+    fn erase_with_copies(
+        &self,
+        entries: &[Entry],
+        originals: Vec<&Entry>,
+        policy: DerivedPolicy,
+    ) -> Result<(Origins, Vec<ErasedItem>), StoreError> {
+        let origins = derived::origins(originals.iter().map(|e| &e.header));
+        let (copies, items) = derived::plan(entries, |e| &e.header, &origins, policy);
+        let mut files = originals;
+        files.extend(copies);
+        self.erase_files(&files)?;
+        Ok((origins, items))
+    }
+
+    /// Looks again: the subject's files, the erased studies, and copies
+    /// derived from `origins` or from the subject's files still present.
     fn verify_sync(
         &self,
         subject: Option<&PatientId>,
         erased: &[StudyHandle],
+        origins: &Origins,
     ) -> Result<Verification, StoreError> {
         let scan = self.scan()?;
         let erased_uids: BTreeSet<&str> = erased.iter().map(|h| h.study_uid().expose()).collect();
@@ -271,6 +218,17 @@ impl FolderStore {
                     derived_from: None,
                 });
             }
+        }
+        let mut seeds = origins.clone();
+        if let Some(subject) = subject {
+            seeds.extend(derived::origins(
+                of_subject(&scan.entries, subject).iter().map(|e| &e.header),
+            ));
+        }
+        let headers: Vec<&DicomHeader> = scan.entries.iter().map(|e| &e.header).collect();
+        for (header, origin) in derived::derived(&headers, &seeds) {
+            let copy = derived::remnant(header, &origin);
+            remaining.entry(copy.id.to_string()).or_insert(copy);
         }
         let values: Vec<&str> = subject
             .map(|s| strip_lo_padding(s.expose()))
@@ -299,17 +257,6 @@ fn matches_subject(header: &DicomHeader, subject: &PatientId) -> bool {
         .is_some_and(|id| subject.matches_stored(id, header.issuer.as_deref()))
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| StoreError::Local {
-            operation: "folder store worker",
-            detail: "the worker thread stopped unexpectedly".into(),
-        })?
-}
-
 #[async_trait]
 impl SubjectStore for FolderStore {
     fn identity(&self) -> &SystemIdentity {
@@ -319,7 +266,7 @@ impl SubjectStore for FolderStore {
     async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
         let store = self.clone();
         let subject = subject.clone();
-        blocking(move || {
+        blocking(WORKER, move || {
             let entries = store.scan()?.entries;
             let mine = of_subject(&entries, &subject);
             Self::handles(&mine)
@@ -335,7 +282,7 @@ impl SubjectStore for FolderStore {
         let store = self.clone();
         let subject = subject.clone();
         let destination = destination.to_owned();
-        blocking(move || {
+        blocking(WORKER, move || {
             let scan = store.scan()?;
             let mine = of_subject(&scan.entries, &subject);
             let mut writer = ExportWriter::create(&destination, store.identity.clone())?;
@@ -360,20 +307,22 @@ impl SubjectStore for FolderStore {
     async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
         let store = self.clone();
         let study = study.clone();
-        blocking(move || {
+        blocking(WORKER, move || {
             let entries = store.scan()?.entries;
             let files: Vec<&Entry> = entries
                 .iter()
                 .filter(|e| e.header.study_uid == study.study_uid().expose())
                 .collect();
-            store.erase_files(&files)?;
-            let verification = store.verify_sync(None, std::slice::from_ref(&study))?;
             let item = ErasedItem {
                 id: study.id().clone(),
                 kind: ResourceKind::Study,
                 already_absent: files.is_empty(),
             };
-            Ok(ErasureReport::reconcile(vec![item], vec![], verification))
+            let (origins, copies) =
+                store.erase_with_copies(&entries, files, DerivedPolicy::Erase)?;
+            let verification = store.verify_sync(None, std::slice::from_ref(&study), &origins)?;
+            let attempted = std::iter::once(item).chain(copies).collect();
+            Ok(ErasureReport::reconcile(attempted, vec![], verification))
         })
         .await
     }
@@ -381,11 +330,11 @@ impl SubjectStore for FolderStore {
     async fn erase_subject(
         &self,
         subject: &PatientId,
-        _derived: DerivedPolicy,
+        policy: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
         let store = self.clone();
         let subject = subject.clone();
-        blocking(move || {
+        blocking(WORKER, move || {
             let entries = store.scan()?.entries;
             let files = of_subject(&entries, &subject);
             let handles = Self::handles(&files)?;
@@ -399,8 +348,8 @@ impl SubjectStore for FolderStore {
                         || uids.contains(e.header.study_uid.as_str())
                 })
                 .collect();
-            store.erase_files(&all)?;
-            let verification = store.verify_sync(Some(&subject), &handles)?;
+            let (origins, copies) = store.erase_with_copies(&entries, all, policy)?;
+            let verification = store.verify_sync(Some(&subject), &handles, &origins)?;
             let attempted = handles
                 .iter()
                 .map(|h| ErasedItem {
@@ -408,6 +357,7 @@ impl SubjectStore for FolderStore {
                     kind: ResourceKind::Study,
                     already_absent: false,
                 })
+                .chain(copies)
                 .collect();
             Ok(ErasureReport::reconcile(
                 attempted,
@@ -426,7 +376,12 @@ impl SubjectStore for FolderStore {
         let store = self.clone();
         let subject = subject.clone();
         let erased = erased.to_vec();
-        blocking(move || store.verify_sync(Some(&subject), &erased)).await
+        // Derived copies are found from the subject's files still present;
+        // those of files already erased are found by the erasure itself.
+        blocking(WORKER, move || {
+            store.verify_sync(Some(&subject), &erased, &Origins::new())
+        })
+        .await
     }
 }
 

@@ -7,9 +7,16 @@
 //! - [`DicomWebStore`] — any QIDO-RS / WADO-RS / STOW-RS server;
 //! - [`Dcm4cheeStore`] — dcm4chee-arc: DICOMweb plus its own REST erasure.
 //!
+//! The remote ones are configured with a [`gdpr_connect::Endpoint`] (URL,
+//! TLS, timeouts, retries, [`Credentials`]) and talk through its one client.
 //! [`SystemsConfig`] reads `systems.toml` and opens any of them as a
 //! `Box<dyn SubjectStore>`; [`Audited`] wraps a store so that every
 //! operation leaves an audit event.
+//!
+//! Derived copies: Orthanc finds them through its provenance metadata, the
+//! folder through the Source Image / Source Instance Sequences in the files;
+//! DICOMweb and dcm4chee cannot find them, so their reports say "derived
+//! copies not checked" and are never verified.
 //!
 //! No adapter ever writes a URL, patient identifier or UID into an error:
 //! operations are named by templates (`"DELETE /studies/{id}"`).
@@ -42,25 +49,23 @@ mod dicomfile;
 mod dicomweb;
 mod export;
 mod folder;
-mod http;
-mod http_answer;
+mod folder_derived;
+mod folder_index;
 mod multipart;
 mod orthanc;
 mod orthanc_archive;
 mod orthanc_derived;
 mod orthanc_erasure;
 mod residue;
-mod secret;
 mod synthetic;
-mod token;
 
 pub use audited::{AuditContext, Audited};
-pub use config::{Dcm4cheeEntry, RemoteConfig, SystemConfig, SystemsConfig};
+pub use config::{Dcm4cheeKeys, DicomWebKeys, OrthancKeys, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
 pub use dicomweb::{DicomWebConfig, DicomWebStore};
 pub use export::MANIFEST_FILE;
 pub use folder::{FolderStore, folder_study_id};
-pub use http::HttpOptions;
+/// The connection layer the remote adapters are configured with.
+pub use gdpr_connect::{ClientCredentials, Credentials, Endpoint, HttpOptions, SecretSource};
 pub use orthanc::{OrthancConfig, OrthancStore, orthanc_patient_id};
-pub use secret::PasswordSource;
 pub use synthetic::SyntheticInstance;

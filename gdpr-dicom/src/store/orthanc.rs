@@ -31,15 +31,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gdpr_core::store::{
-    DerivedPolicy, Modality, RecordId, StoreError, StudyHandle, StudyUid, SystemIdentity,
+    DerivedPolicy, Modality, ProtocolCause, RecordId, StoreError, StudyHandle, StudyUid,
+    SystemIdentity,
 };
 use gdpr_core::subject::{PatientId, strip_lo_padding};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::dicomfile::parse_da;
-use super::http::{Auth, Http, HttpOptions, check_status, parse_json};
-use super::secret::PasswordSource;
+use gdpr_connect::{Client, Endpoint, check_status, parse_json};
 
 /// How to reach an Orthanc server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,14 +47,9 @@ use super::secret::PasswordSource;
 pub struct OrthancConfig {
     /// The name of the system in audit records.
     pub name: String,
-    /// Base URL of the REST API, e.g. `https://pacs.example.org:8042/`.
-    pub url: String,
-    /// User for HTTP Basic authentication, if the server requires it.
-    pub username: Option<String>,
-    /// Where the password comes from.
-    pub password: Option<PasswordSource>,
-    /// Timeouts, retries, transport policy.
-    pub http: HttpOptions,
+    /// How to reach the REST API (base URL, e.g.
+    /// `https://pacs.example.org:8042/`, TLS, retries, credentials).
+    pub endpoint: Endpoint,
     /// What [`SubjectStore::erase_study`](gdpr_core::store::SubjectStore::erase_study) does with derived copies.
     pub derived: DerivedPolicy,
 }
@@ -62,12 +57,14 @@ pub struct OrthancConfig {
 impl OrthancConfig {
     /// A configuration with default options and no credentials.
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::with_endpoint(name, Endpoint::new(url))
+    }
+
+    /// A configuration for `endpoint`, erasing derived copies.
+    pub fn with_endpoint(name: impl Into<String>, endpoint: Endpoint) -> Self {
         Self {
             name: name.into(),
-            url: url.into(),
-            username: None,
-            password: None,
-            http: HttpOptions::default(),
+            endpoint,
             derived: DerivedPolicy::Erase,
         }
     }
@@ -75,7 +72,7 @@ impl OrthancConfig {
 
 /// A store over an Orthanc server.
 pub struct OrthancStore {
-    pub(crate) http: Arc<Http>,
+    pub(crate) http: Arc<Client>,
     pub(crate) identity: SystemIdentity,
     pub(crate) derived: DerivedPolicy,
 }
@@ -135,6 +132,7 @@ pub(crate) struct OrthancStudy {
 pub(crate) fn record_id(operation: &'static str, id: &str) -> Result<RecordId, StoreError> {
     RecordId::new(id).map_err(|_| StoreError::Protocol {
         operation,
+        cause: ProtocolCause::InvalidContent,
         detail: "the server returned a malformed resource id".into(),
     })
 }
@@ -144,25 +142,9 @@ impl OrthancStore {
     ///
     /// # Errors
     /// [`StoreError::Configuration`] for a bad URL, plain HTTP to a remote
-    /// host, a user without password source, or an unreadable password.
+    /// host, or credentials that cannot be loaded.
     pub fn connect(config: &OrthancConfig) -> Result<Self, StoreError> {
-        let auth = match (&config.username, &config.password) {
-            (Some(user), Some(source)) => Auth::Basic {
-                user: user.clone(),
-                password: source.load()?,
-            },
-            (None, None) => Auth::None,
-            _ => {
-                return Err(StoreError::Configuration {
-                    detail: format!(
-                        "system `{}`: give both `username` and `password_file` (or \
-                         `password_env`), or neither",
-                        config.name
-                    ),
-                });
-            }
-        };
-        let http = Http::new(&config.url, auth, config.http.clone())?;
+        let http = Client::connect(&config.endpoint)?;
         let identity = SystemIdentity::new(&config.name, "orthanc", http.base().as_str());
         Ok(Self {
             http: Arc::new(http),
@@ -385,6 +367,7 @@ fn orthanc_study(study: FoundStudy, modalities: Vec<Modality>) -> Result<Orthanc
         .and_then(|u| StudyUid::new(u.trim()).ok())
         .ok_or(StoreError::Protocol {
             operation: OP,
+            cause: ProtocolCause::InvalidContent,
             detail: "a study without a valid StudyInstanceUID".into(),
         })?;
     let date = study

@@ -7,10 +7,14 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use gdpr_core::store::{ExportReport, StoreError, StudyHandle};
+use gdpr_connect::blocking;
+use gdpr_core::store::{ExportReport, ProtocolCause, StoreError, StudyHandle};
 
 use super::export::{ExportWriter, local};
 use super::orthanc::OrthancStore;
+
+/// The export's file work, named in errors.
+const WORKER: &str = "export worker";
 
 /// Exports `studies` into `destination`.
 pub(crate) async fn export(
@@ -20,7 +24,7 @@ pub(crate) async fn export(
 ) -> Result<ExportReport, StoreError> {
     let root = destination.to_owned();
     let identity = gdpr_core::store::SubjectStore::identity(store).clone();
-    let mut writer = blocking(move || ExportWriter::create(&root, identity)).await?;
+    let mut writer = blocking(WORKER, move || ExportWriter::create(&root, identity)).await?;
     for (n, handle) in studies.iter().enumerate() {
         let archive = destination.join(format!(".orthanc-archive-{n}.zip.part"));
         let url = store
@@ -35,14 +39,14 @@ pub(crate) async fn export(
             )
             .await?;
         let handle = handle.clone();
-        writer = blocking(move || {
+        writer = blocking(WORKER, move || {
             let result = unpack(&mut writer, &handle, &archive);
             let _ = std::fs::remove_file(&archive);
             result.map(|()| writer)
         })
         .await?;
     }
-    blocking(move || writer.finish()).await
+    blocking(WORKER, move || writer.finish()).await
 }
 
 fn unpack(
@@ -52,6 +56,7 @@ fn unpack(
 ) -> Result<(), StoreError> {
     let bad_zip = |_| StoreError::Protocol {
         operation: "GET /studies/{id}/archive",
+        cause: ProtocolCause::MalformedBody,
         detail: "the archive is not a readable ZIP file; check Orthanc's log".into(),
     };
     let file = File::open(archive).map_err(local("open downloaded archive"))?;
@@ -73,15 +78,4 @@ fn unpack(
         writer.add_file(study, &series_key, &content)?;
     }
     Ok(())
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| StoreError::Local {
-            operation: "export worker",
-            detail: "the worker thread stopped unexpectedly".into(),
-        })?
 }

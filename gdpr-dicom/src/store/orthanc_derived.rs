@@ -13,8 +13,8 @@ use std::sync::Arc;
 use gdpr_core::store::{Remnant, ResourceKind, StoreError};
 use tokio::task::JoinSet;
 
-use super::http::{Http, check_status, parse_json};
 use super::orthanc::{OrthancStore, record_id};
+use gdpr_connect::{Client, check_status, parse_json};
 
 const CONCURRENCY: usize = 8;
 const LINKS: [&str; 2] = ["AnonymizedFrom", "ModifiedFrom"];
@@ -86,7 +86,7 @@ impl DerivedScan {
     }
 }
 
-async fn list(http: &Http, level: &'static str) -> Result<Vec<String>, StoreError> {
+async fn list(http: &Client, level: &'static str) -> Result<Vec<String>, StoreError> {
     let operation = if level == "patients" {
         "GET /patients"
     } else {
@@ -97,7 +97,7 @@ async fn list(http: &Http, level: &'static str) -> Result<Vec<String>, StoreErro
 }
 
 /// The Orthanc ids of a patient's studies (none when it is gone).
-pub(crate) async fn studies_of(http: &Http, patient: &str) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn studies_of(http: &Client, patient: &str) -> Result<Vec<String>, StoreError> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Patient {
@@ -116,7 +116,7 @@ pub(crate) async fn studies_of(http: &Http, patient: &str) -> Result<Vec<String>
 /// For each candidate, reads its metadata and keeps those linked to one of
 /// `origins`, as (candidate, origin).
 async fn links(
-    http: &Arc<Http>,
+    http: &Arc<Client>,
     level: &'static str,
     candidates: impl Iterator<Item = String>,
     origins: &BTreeSet<String>,
@@ -161,7 +161,7 @@ fn origin_in(metadata: &Metadata, origins: &BTreeSet<String>) -> Option<String> 
 type Metadata = BTreeMap<String, serde_json::Value>;
 
 /// A resource's metadata (empty when it is gone).
-async fn metadata(http: &Http, level: &'static str, id: &str) -> Result<Metadata, StoreError> {
+async fn metadata(http: &Client, level: &'static str, id: &str) -> Result<Metadata, StoreError> {
     let operation = if level == "patients" {
         "GET /patients/{id}/metadata"
     } else {

@@ -3,8 +3,11 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use gdpr_core::store::{ErasureReport, NotChecked, Verification};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{OrthancConfig, OrthancStore, PasswordSource, SyntheticInstance};
+use gdpr_dicom::store::{
+    Credentials, OrthancConfig, OrthancStore, SecretSource, SyntheticInstance,
+};
 
 pub mod fake_dcm4chee;
 pub mod misbehaving_server;
@@ -40,10 +43,10 @@ pub fn orthanc_config() -> OrthancConfig {
         })
     };
     let mut config = OrthancConfig::new("test-orthanc", var("GDPR_TEST_ORTHANC_URL"));
-    config.username = Some(var("GDPR_TEST_ORTHANC_USER"));
-    config.password = Some(PasswordSource::File(
-        var("GDPR_TEST_ORTHANC_PASSWORD_FILE").into(),
-    ));
+    config.endpoint.credentials = Credentials::basic(
+        var("GDPR_TEST_ORTHANC_USER"),
+        SecretSource::File(var("GDPR_TEST_ORTHANC_PASSWORD_FILE").into()),
+    );
     config
 }
 
@@ -55,7 +58,7 @@ pub async fn orthanc() -> OrthancStore {
     assert_eq!(
         status, 200,
         "the test Orthanc at {} does not answer GET /system with the test credentials",
-        config.url
+        config.endpoint.url
     );
     store
 }
@@ -75,10 +78,13 @@ pub async fn raw_json(
     let config = orthanc_config();
     let password =
         std::fs::read_to_string(std::env::var("GDPR_TEST_ORTHANC_PASSWORD_FILE").unwrap()).unwrap();
-    let url = format!("{}/{}", config.url.trim_end_matches('/'), path);
+    let url = format!("{}/{}", config.endpoint.url.trim_end_matches('/'), path);
+    let Credentials::Basic { username, .. } = config.endpoint.credentials else {
+        panic!("the test Orthanc uses HTTP Basic");
+    };
     let response = reqwest::Client::new()
         .request(method, url)
-        .basic_auth(config.username.unwrap(), Some(password.trim()))
+        .basic_auth(username, Some(password.trim()))
         .json(&body)
         .send()
         .await
@@ -146,4 +152,24 @@ pub async fn anonymize(study_id: &str) -> String {
         .as_str()
         .expect("anonymize returns an ID")
         .to_owned()
+}
+
+/// An erasure report of a store that cannot find derived copies (DICOMweb,
+/// dcm4chee): nothing left, refused or unreadable, "derived copies not
+/// checked" said, and therefore never verified.
+pub fn clean_but_derived_unchecked(report: &ErasureReport) -> bool {
+    report.left().is_empty()
+        && report.refused().is_empty()
+        && report.unreadable().is_empty()
+        && report.not_checked() == [NotChecked::DerivedCopies]
+        && !report.is_verified()
+}
+
+/// A verification of such a store: nothing remains, every file was read,
+/// derived copies not checked, so not confirmed.
+pub fn nothing_left_but_derived_unchecked(verification: &Verification) -> bool {
+    verification.remaining().is_empty()
+        && verification.unreadable().is_empty()
+        && verification.not_checked() == [NotChecked::DerivedCopies]
+        && !verification.is_confirmed()
 }

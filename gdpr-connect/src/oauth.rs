@@ -1,18 +1,22 @@
-//! OAuth 2 client-credentials tokens from Keycloak (as dcm4chee-arc uses
-//! them), cached until shortly before they expire. Client secret and tokens
-//! are zeroizing secrets and never appear in errors.
+//! OAuth 2 client-credentials tokens (RFC 6749 §4.4; Keycloak as dcm4chee-arc
+//! uses it, SMART Backend Services), cached until shortly before they
+//! expire. Client secret and tokens are zeroizing secrets and never appear
+//! in errors. Token requests go through the layer's one retry loop.
 
 use std::time::{Duration, Instant};
 
-use gdpr_core::store::StoreError;
-use reqwest::{Client, StatusCode, Url};
+use gdpr_core::store::{ProtocolCause, StoreError};
+use reqwest::{Client, Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::http::{HttpOptions, describe};
+use crate::answer::{describe, is_retryable, is_untrusted_certificate, untrusted};
+use crate::client::{retry, retry_answer};
+use crate::endpoint::HttpOptions;
+use crate::retry::{Attempt, with_retries};
 
-/// A Keycloak client-credentials token source.
+/// A client-credentials token source with its cache.
 pub(crate) struct TokenSource {
     token_url: Url,
     client_id: String,
@@ -60,9 +64,7 @@ impl TokenSource {
             .append_pair("client_id", &self.client_id)
             .append_pair("client_secret", self.secret.expose_secret())
             .finish();
-        let mut attempt = 0;
-        let response = loop {
-            attempt += 1;
+        let response: Response = with_retries(OP, options, || async {
             let sent = client
                 .post(self.token_url.clone())
                 .header("Content-Type", "application/x-www-form-urlencoded")
@@ -70,47 +72,40 @@ impl TokenSource {
                 .timeout(options.timeout)
                 .send()
                 .await;
-            let detail = match sent {
-                Err(e) if super::http_answer::is_untrusted_certificate(&e) => {
-                    return Err(super::http_answer::untrusted(OP));
-                }
-                Ok(r) if r.status().is_server_error() => format!("HTTP {}", r.status().as_u16()),
-                Ok(r) => break r,
-                Err(e) => describe(e),
-            };
-            if attempt >= options.max_attempts.max(1) {
-                return Err(StoreError::Transient {
-                    operation: OP,
-                    attempts: attempt,
-                    detail,
-                });
-            }
-            tokio::time::sleep(options.backoff * attempt).await;
-        };
+            Ok(match sent {
+                Err(e) if is_untrusted_certificate(&e) => return Err(untrusted(OP)),
+                Err(e) => retry(describe(e)),
+                Ok(r) if is_retryable(r.status()) => retry_answer(&r),
+                Ok(r) => Attempt::Done(r),
+            })
+        })
+        .await?;
         match response.status() {
             s if s.is_success() => {}
             StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED => {
                 return Err(StoreError::Configuration {
-                    detail: "Keycloak refused the client credentials; check `client_id` and the \
-                             client secret file or variable"
+                    detail: "the token endpoint refused the client credentials; check \
+                             `client_id` and the client secret file or variable"
                         .into(),
                 });
             }
             s => {
                 return Err(StoreError::Protocol {
                     operation: OP,
+                    cause: ProtocolCause::UnexpectedStatus(s.as_u16()),
                     detail: format!("HTTP {}", s.as_u16()),
                 });
             }
         }
         let body = response.bytes().await.map_err(|e| StoreError::Transient {
             operation: OP,
-            attempts: attempt,
+            attempts: 1,
             detail: describe(e),
         })?;
         let answer: TokenAnswer =
             serde_json::from_slice(&body).map_err(|_| StoreError::Protocol {
                 operation: OP,
+                cause: ProtocolCause::MalformedJson,
                 detail: "the token answer is not the expected JSON; check `token_url`".into(),
             })?;
         let token = SecretString::from(answer.access_token);

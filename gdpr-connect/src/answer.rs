@@ -2,7 +2,7 @@
 //! parsed without quoting the body, transport errors described without their
 //! URL, and TLS certificate failures told apart from transient ones.
 
-use gdpr_core::store::StoreError;
+use gdpr_core::store::{ProtocolCause, StoreError};
 use reqwest::StatusCode;
 
 /// Whether the TLS handshake failed on the server's certificate: a
@@ -31,6 +31,7 @@ pub(crate) fn is_untrusted_certificate(error: &reqwest::Error) -> bool {
     false
 }
 
+/// The configuration error of a server certificate that is not trusted.
 pub(crate) fn untrusted(operation: &'static str) -> StoreError {
     StoreError::Configuration {
         detail: format!(
@@ -40,12 +41,13 @@ pub(crate) fn untrusted(operation: &'static str) -> StoreError {
     }
 }
 
+/// Whether a status is worth retrying: 5xx or 429 Too Many Requests.
 pub(crate) fn is_retryable(status: StatusCode) -> bool {
     status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
 }
 
 /// Describes a transport error without its URL.
-pub(crate) fn describe(error: reqwest::Error) -> String {
+pub fn describe(error: reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -63,16 +65,20 @@ pub(crate) fn describe(error: reqwest::Error) -> String {
     format!("{kind}: {source}")
 }
 
-/// Maps a final, non-retryable status to an error: 404 → `NotFound`, 401 →
-/// `Configuration`, 403 → `Refused`, other non-success → `Protocol`.
-pub(crate) fn check_status(operation: &'static str, status: StatusCode) -> Result<(), StoreError> {
+/// The one mapping of a final, non-retryable status into [`StoreError`]:
+/// 2xx → `Ok`, 404 → `NotFound`, 401 → `Configuration`, 403 → `Refused`,
+/// any other → `Protocol`.
+///
+/// # Errors
+/// As above, naming `operation` (a template such as `"GET /studies/{id}"`).
+pub fn check_status(operation: &'static str, status: StatusCode) -> Result<(), StoreError> {
     match status {
         s if s.is_success() => Ok(()),
         StatusCode::NOT_FOUND => Err(StoreError::NotFound { what: operation }),
         StatusCode::UNAUTHORIZED => Err(StoreError::Configuration {
             detail: format!(
-                "{operation}: the system rejected the credentials (HTTP 401); check `username` \
-                 and the password file or variable"
+                "{operation}: the system rejected the credentials (HTTP 401); check the \
+                 credentials (`username` and password, token or client secret)"
             ),
         }),
         StatusCode::FORBIDDEN => Err(StoreError::Refused {
@@ -81,18 +87,24 @@ pub(crate) fn check_status(operation: &'static str, status: StatusCode) -> Resul
         }),
         s => Err(StoreError::Protocol {
             operation,
+            cause: ProtocolCause::UnexpectedStatus(s.as_u16()),
             detail: format!("HTTP {}", s.as_u16()),
         }),
     }
 }
 
-/// Parses JSON, describing (without quoting the body) what was malformed.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+/// Parses a JSON answer, describing (without quoting the body) what was
+/// malformed.
+///
+/// # Errors
+/// [`StoreError::Protocol`] when `body` is not the expected JSON.
+pub fn parse_json<T: serde::de::DeserializeOwned>(
     operation: &'static str,
     body: &[u8],
 ) -> Result<T, StoreError> {
     serde_json::from_slice(body).map_err(|e| StoreError::Protocol {
         operation,
+        cause: ProtocolCause::MalformedJson,
         detail: format!(
             "malformed JSON ({:?} error at line {}, column {}); check that the url points at \
              the right service",

@@ -1,13 +1,14 @@
-//! Where a password comes from: a file or an environment variable, never the
-//! command line (which other users of the machine can read in `ps`). The
-//! value is held as a zeroizing [`SecretString`].
+//! Where a secret (password, client secret, bearer token) comes from: a file
+//! or an environment variable, never the command line (which other users of
+//! the machine can read in `ps`). The value is held as a zeroizing
+//! [`SecretString`].
 //!
-//! Password files must be regular files of at most 64 KiB. Reading one does
-//! not check who else may read it; [`PasswordSource::check_private`] does,
-//! and `SystemsConfig::open` refuses a password or client-secret file that
-//! its group or other users can read unless the system's entry says
-//! `danger_allow_shared_secret_file = true` (the library never prints, so a
-//! warning nobody sees would be no protection).
+//! Secret files must be regular files of at most 64 KiB. Reading one does
+//! not check who else may read it; [`SecretSource::check_private`] does, and
+//! [`EndpointSettings::endpoint`](crate::EndpointSettings::endpoint) refuses
+//! a secret file that its group or other users can read unless the system's
+//! entry says `danger_allow_shared_secret_file = true` (the library never
+//! prints, so a warning nobody sees would be no protection).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,19 +17,19 @@ use gdpr_core::store::StoreError;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-/// The source of a password or client secret.
+/// The source of a password, client secret or token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
-pub enum PasswordSource {
-    /// A file holding the password (one trailing newline is ignored). Keep it
+pub enum SecretSource {
+    /// A file holding the secret (trailing newlines are ignored). Keep it
     /// readable by the service user only (mode 600).
     File(PathBuf),
-    /// An environment variable holding the password.
+    /// An environment variable holding the secret.
     Env(String),
 }
 
-impl PasswordSource {
+impl SecretSource {
     /// Reads the secret.
     ///
     /// # Errors
@@ -42,14 +43,14 @@ impl PasswordSource {
                 let bytes = zeroize::Zeroizing::new(read_regular_file(
                     path,
                     MAX_SECRET_BYTES,
-                    "the password file",
-                    "fix `password_file`",
+                    "the secret file",
+                    "fix the `…_file` setting",
                 )?);
                 String::from_utf8(bytes.to_vec()).map_err(|e| {
                     zeroize::Zeroize::zeroize(&mut e.into_bytes());
                     StoreError::Configuration {
                         detail: format!(
-                            "the password file {} is not UTF-8 text; fix `password_file`",
+                            "the secret file {} is not UTF-8 text; fix the `…_file` setting",
                             path.display()
                         ),
                     }
@@ -58,7 +59,7 @@ impl PasswordSource {
             Self::Env(name) => std::env::var(name).map_err(|_| StoreError::Configuration {
                 detail: format!(
                     "the environment variable {name} is not set (or not UTF-8); export it or fix \
-                     `password_env`"
+                     the `…_env` setting"
                 ),
             })?,
         };
@@ -67,13 +68,13 @@ impl PasswordSource {
         }
         if value.is_empty() {
             return Err(StoreError::Configuration {
-                detail: "the password is empty; write it into the file or variable".into(),
+                detail: "the secret is empty; write it into the file or variable".into(),
             });
         }
         Ok(SecretString::from(value))
     }
 
-    /// Checks that a password file is readable by its owner only (no
+    /// Checks that a secret file is readable by its owner only (no
     /// permission for group or others, as `chmod 600` leaves it). An
     /// environment variable always passes.
     ///
@@ -88,7 +89,7 @@ impl PasswordSource {
         let mode = std::fs::metadata(path)
             .map_err(|e| StoreError::Configuration {
                 detail: format!(
-                    "cannot read the password file {}: {}",
+                    "cannot read the secret file {}: {}",
                     path.display(),
                     e.kind()
                 ),
@@ -98,7 +99,7 @@ impl PasswordSource {
         if mode & 0o077 != 0 {
             return Err(StoreError::Configuration {
                 detail: format!(
-                    "the password file {} can be read by other users (mode {:o}); run chmod 600 \
+                    "the secret file {} can be read by other users (mode {:o}); run chmod 600 \
                      on it (or set danger_allow_shared_secret_file = true)",
                     path.display(),
                     mode & 0o777
@@ -117,7 +118,11 @@ const MAX_SECRET_BYTES: u64 = 64 << 10;
 /// `/dev/zero` or a directory is refused by name before it is opened.
 /// `what` names the file in messages ("the CA file"), `fix` says what to do
 /// ("fix `tls_ca_file`").
-pub(crate) fn read_regular_file(
+///
+/// # Errors
+/// [`StoreError::Configuration`] naming the file when it is missing, not a
+/// regular file, unreadable or too large (its content is never quoted).
+pub fn read_regular_file(
     path: &Path,
     max_bytes: u64,
     what: &str,
@@ -154,7 +159,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pw");
         std::fs::write(&path, "CANARY-SECRET\n").unwrap();
-        let secret = PasswordSource::File(path).load().unwrap();
+        let secret = SecretSource::File(path).load().unwrap();
         assert_eq!(secret.expose_secret(), "CANARY-SECRET");
         assert!(!format!("{secret:?}").contains("CANARY"));
     }
@@ -163,7 +168,7 @@ mod tests {
     fn devices_fifos_and_directories_are_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         for path in ["/dev/zero".into(), dir.path().to_path_buf()] {
-            let err = PasswordSource::File(path.clone()).load().unwrap_err();
+            let err = SecretSource::File(path.clone()).load().unwrap_err();
             assert!(
                 err.to_string().contains(&path.display().to_string()),
                 "{err}"
@@ -172,7 +177,7 @@ mod tests {
         }
         let big = dir.path().join("big");
         std::fs::write(&big, vec![b'x'; 65 << 10]).unwrap();
-        let err = PasswordSource::File(big).load().unwrap_err();
+        let err = SecretSource::File(big).load().unwrap_err();
         assert!(err.to_string().contains("larger than"), "{err}");
     }
 
@@ -183,7 +188,7 @@ mod tests {
         let path = dir.path().join("pw");
         std::fs::write(&path, "CANARY-SECRET\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let source = PasswordSource::File(path.clone());
+        let source = SecretSource::File(path.clone());
         let err = source.check_private().unwrap_err();
         assert!(err.to_string().contains("chmod 600"), "{err}");
         assert!(!err.to_string().contains("CANARY"), "{err}");
@@ -193,11 +198,11 @@ mod tests {
 
     #[test]
     fn missing_sources_name_themselves() {
-        let err = PasswordSource::File("/nonexistent/pw".into())
+        let err = SecretSource::File("/nonexistent/pw".into())
             .load()
             .unwrap_err();
         assert!(err.to_string().contains("/nonexistent/pw"), "{err}");
-        let err = PasswordSource::Env("GDPR_SURELY_UNSET_VAR_42".into())
+        let err = SecretSource::Env("GDPR_SURELY_UNSET_VAR_42".into())
             .load()
             .unwrap_err();
         assert!(

@@ -1,0 +1,64 @@
+//! # gdpr-connect — the connection layer of every remote adapter
+//!
+//! The plumbing the PACS adapters (gdpr-dicom) and the EHR adapters
+//! (gdpr-ehr) share, written once:
+//!
+//! - [`Endpoint`] — one configuration: URL, TLS and CA ([`HttpOptions`]),
+//!   timeouts, bounded retries, and [`Credentials`] (HTTP Basic, bearer
+//!   token, OAuth 2 client credentials) whose secrets come from a file or an
+//!   environment variable ([`SecretSource`]), never from the command line;
+//! - [`EndpointSettings`] and [`Section`] — the same keys in every
+//!   `systems.toml` entry, with one rule for half-given credentials and
+//!   unknown keys as errors;
+//! - [`Client`] — one HTTP client (reqwest over rustls): `https://` by
+//!   default, plain HTTP only to loopback unless `danger_…`; retries with
+//!   exponential backoff that honour `Retry-After`; errors that never carry
+//!   a URL (URLs can carry patient identifiers);
+//! - [`check_status`], [`parse_json`] — one mapping of answers into
+//!   gdpr-core's [`StoreError`](gdpr_core::store::StoreError);
+//! - [`Erasure`] — erase, then verify: the report is made only with a fresh
+//!   verification.
+//!
+//! ```
+//! use gdpr_connect::{Client, Credentials, Endpoint, SecretSource};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let password_file = dir.path().join("pacs.password");
+//! # std::fs::write(&password_file, "s3cret\n")?;
+//! let password = SecretSource::File(password_file); // mode 600
+//! let endpoint = Endpoint::new("https://pacs.example.org/dicom-web/")
+//!     .with_credentials(Credentials::basic("gdpr", password));
+//! let client = Client::connect(&endpoint)?; // secrets loaded, no request yet
+//! assert_eq!(
+//!     client.url(&["studies", "1.2.3"]).as_str(),
+//!     "https://pacs.example.org/dicom-web/studies/1.2.3"
+//! );
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod address;
+mod answer;
+mod blocking;
+mod client;
+mod endpoint;
+mod erase;
+mod oauth;
+mod retry;
+mod secret;
+mod settings;
+
+pub use address::{checked_base_url, checked_url};
+pub use answer::{check_status, describe, parse_json};
+pub use blocking::blocking;
+pub use client::Client;
+pub use endpoint::{ClientCredentials, Credentials, Endpoint, HttpOptions};
+pub use erase::{Erasure, Outcome, outcome_of};
+pub use secret::{SecretSource, read_regular_file};
+pub use settings::{EndpointSettings, MAX_ATTEMPTS, Section, SystemKeys};
+
+/// The HTTP library the [`Client`] builds requests with (its request
+/// builders appear in [`Client::call`]).
+pub use reqwest;
