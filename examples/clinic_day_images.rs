@@ -9,6 +9,7 @@ use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::signing::Signer;
 use gdpr_audit::verify::verify_store;
+use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -16,7 +17,7 @@ use gdpr_core::retention::{Fact, Jurisdiction, RulePack, Status};
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey, collect_inputs};
-use gdpr_dicom::store::{AuditContext, Audited, SyntheticInstance, SystemsConfig};
+use gdpr_dicom::store::{SyntheticInstance, SystemsConfig};
 use jiff::civil::{Date, date};
 
 /// Two patients' CT studies in a folder: MRN-1001 was examined in 2012 and

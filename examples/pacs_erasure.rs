@@ -8,12 +8,13 @@
 use std::sync::Arc;
 
 use gdpr_audit::sink::MemorySink;
+use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{AuditContext, Audited, SyntheticInstance, SystemsConfig};
+use gdpr_dicom::store::{SyntheticInstance, SystemsConfig};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

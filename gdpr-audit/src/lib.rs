@@ -67,6 +67,8 @@
 #![warn(missing_docs)]
 
 pub mod action;
+#[cfg(feature = "audited")]
+mod audited;
 pub mod checkpoint;
 pub mod chunk;
 pub(crate) mod encoding;
@@ -94,4 +96,6 @@ pub mod verify;
 pub mod view;
 mod workers;
 
+#[cfg(feature = "audited")]
+pub use audited::{AuditContext, Audited};
 pub use error::Error;

@@ -20,12 +20,13 @@ use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::signing::Signer;
 use gdpr_audit::sink::AuditSink;
+use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{AuditContext, Audited, SystemsConfig};
+use gdpr_dicom::store::SystemsConfig;
 use serde_json::json;
 
 use crate::error::CliError;

@@ -8,8 +8,8 @@
 //! - [`Dcm4cheeStore`] — dcm4chee-arc: DICOMweb plus its own REST erasure.
 //!
 //! [`SystemsConfig`] reads `systems.toml` and opens any of them as a
-//! `Box<dyn SubjectStore>`; [`Audited`] wraps a store so that every
-//! operation leaves an audit event.
+//! `Box<dyn SubjectStore>`; `gdpr_audit::Audited` (feature `audited`)
+//! wraps any of them so that every operation leaves an audit event.
 //!
 //! No adapter ever writes a URL, patient identifier or UID into an error:
 //! operations are named by templates (`"DELETE /studies/{id}"`).
@@ -35,7 +35,6 @@
 //! # Ok(()) }
 //! ```
 
-mod audited;
 mod config;
 mod dcm4chee;
 mod dicomfile;
@@ -54,7 +53,6 @@ mod secret;
 mod synthetic;
 mod token;
 
-pub use audited::{AuditContext, Audited};
 pub use config::{Dcm4cheeEntry, RemoteConfig, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
 pub use dicomweb::{DicomWebConfig, DicomWebStore};
