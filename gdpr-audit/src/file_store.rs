@@ -38,6 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::Error;
+use crate::cause::Tamper;
 use crate::chunk::ChunkVisitor;
 pub use crate::frame::{MAX_FRAME, encode_frame, scan_chunks, scan_frames};
 use crate::keystore::sync_dir;
@@ -150,11 +151,12 @@ impl FileStore {
         }
         let mut reader = file.try_clone().map_err(|e| Error::io(&log, e))?;
         let end = scan_chunks(&mut reader, &log, &mut |_| Ok(()))?;
-        if let Some((offset, _)) = end.corrupt {
+        if let Some((offset, detail)) = end.corrupt {
+            // Verification finds the first bad record.
             return Err(Error::tampered(
                 0,
                 offset,
-                "malformed frame in the log; run verification to find the first bad record",
+                Tamper::MalformedFrame { detail },
             ));
         }
         let mut size = end.bytes;

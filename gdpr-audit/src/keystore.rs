@@ -40,6 +40,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::cause::Malformed;
 use crate::encoding::{Reader, Writer};
 use crate::seal::{DataKey, KeyId};
 
@@ -120,7 +121,16 @@ impl KeyStore {
         let path = path.into();
         let bytes = Zeroizing::new(fs::read(&path).map_err(|e| Error::io(&path, e))?);
         Self::parse(path, &bytes).map_err(|e| match e {
-            Error::NonCanonical { offset, reason, .. } => Error::KeyStoreDamaged { offset, reason },
+            Error::NonCanonical {
+                offset,
+                cause,
+                detail,
+                ..
+            } => Error::KeyStoreDamaged {
+                offset,
+                cause,
+                detail,
+            },
             other => other,
         })
     }
@@ -143,25 +153,34 @@ impl KeyStore {
     }
 
     fn parse(path: PathBuf, bytes: &[u8]) -> Result<Self, Error> {
-        let damaged = |offset: usize, reason| Error::NonCanonical {
+        let damaged = |offset: usize, cause, detail| Error::NonCanonical {
             what: "key store",
             offset: offset as u64,
-            reason,
+            cause,
+            detail,
         };
         if bytes.len() < HEADER_LEN {
-            return Err(damaged(0, "file too short for a key store header"));
+            return Err(damaged(
+                0,
+                Malformed::Truncated,
+                "file too short for a key store header",
+            ));
         }
         let (header, entries) = bytes.split_at(HEADER_LEN);
         let (head, sum) = header.split_at(HEADER_LEN - 32);
         if Sha256::digest(head).as_slice() != sum {
             return Err(damaged(
                 0,
+                Malformed::ChecksumMismatch,
                 "header checksum mismatch: the key store is damaged; restore it from backup",
             ));
         }
         let mut r = Reader::new(head, "key store");
         if r.take(4)? != MAGIC || r.u8()? != VERSION {
-            return Err(r.fail("not a version-2 gdpr-audit key store"));
+            return Err(r.fail_as(
+                Malformed::UnknownVersion,
+                "not a version-2 gdpr-audit key store",
+            ));
         }
         let index_secret = DataKey::from_bytes(r.array()?);
         let unattributed = Entry {
@@ -178,6 +197,7 @@ impl KeyStore {
             if Sha256::digest(body).as_slice() != sum {
                 return Err(damaged(
                     at,
+                    Malformed::ChecksumMismatch,
                     "entry checksum mismatch: the key store is damaged; restore it from backup",
                 ));
             }
@@ -190,6 +210,7 @@ impl KeyStore {
             if by_index.contains_key(&index) || by_id.contains_key(&entry.key_id) {
                 return Err(damaged(
                     at,
+                    Malformed::Duplicate,
                     "duplicate entry: the key store is damaged; restore it from backup",
                 ));
             }

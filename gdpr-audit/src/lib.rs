@@ -69,6 +69,7 @@
 pub mod action;
 #[cfg(feature = "audited")]
 mod audited;
+mod cause;
 pub mod checkpoint;
 pub mod chunk;
 pub(crate) mod encoding;
@@ -98,4 +99,5 @@ mod workers;
 
 #[cfg(feature = "audited")]
 pub use audited::{AuditContext, Audited};
+pub use cause::{Malformed, Tamper};
 pub use error::Error;

@@ -29,6 +29,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use crate::Error;
+use crate::cause::{Malformed, Tamper};
 use crate::checkpoint::Checkpoint;
 use crate::chunk::Chunk;
 use crate::file_store::{FileStore, LogDir};
@@ -107,9 +108,9 @@ impl<'v> LogVerifier<'v> {
             .map(|t| Checkpoint::open(t, verifier))
             .transpose()
             .map_err(|e| match e {
-                Error::Tampered { reason, .. } => Error::BadInput {
+                Error::Tampered { cause, .. } => Error::BadInput {
                     what: "trusted checkpoint",
-                    reason,
+                    reason: cause.to_string().into(),
                 },
                 other => other,
             })?;
@@ -155,7 +156,7 @@ impl<'v> LogVerifier<'v> {
     /// [`Error::BadInput`] when the trusted checkpoint predates it.
     pub fn resume_after(&mut self, anchor: &PruneAnchor) -> Result<(), Error> {
         self.drain()?;
-        let bad = |why: &'static str| Error::tampered(0, 0, why);
+        let bad = |detail: &'static str| Error::tampered(0, 0, Tamper::BadPruneAnchor { detail });
         let cp = Checkpoint::open(&anchor.checkpoint, self.verifier)
             .map_err(|_| bad("prune anchor checkpoint is not validly signed"))?;
         if cp.size() != anchor.size || anchor.size == 0 {
@@ -221,7 +222,7 @@ impl<'v> LogVerifier<'v> {
                 return Err(Error::tampered(
                     self.covered.min(t.size().saturating_sub(1)),
                     0,
-                    "the log differs from the trusted checkpoint: records before it were rewritten",
+                    Tamper::Rewritten,
                 ));
             }
             self.trusted_matched = true;
@@ -257,20 +258,22 @@ impl<'v> LogVerifier<'v> {
     fn record_now(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
         let p = self.position;
         let view = RecordView::parse(bytes).map_err(|e| {
-            Error::tampered(
-                p,
-                offset,
-                format!("record does not decode canonically ({e})"),
-            )
+            let cause = match e {
+                Error::NonCanonical { cause, detail, .. } => Tamper::NonCanonical { cause, detail },
+                _ => Tamper::NonCanonical {
+                    cause: Malformed::InvalidField,
+                    detail: "record",
+                },
+            };
+            Error::tampered(p, offset, cause)
         })?;
         if view.position != p {
             return Err(Error::tampered(
                 p,
                 offset,
-                format!(
-                    "record claims position {} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
-                    view.position
-                ),
+                Tamper::WrongPosition {
+                    claimed: view.position,
+                },
             ));
         }
         if view.prev != self.prev {
@@ -278,10 +281,7 @@ impl<'v> LogVerifier<'v> {
             return Err(Error::tampered(
                 culprit,
                 offset,
-                format!(
-                    "hash chain broken between records {} and {p}: one of them was altered",
-                    p.saturating_sub(1)
-                ),
+                Tamper::BrokenLink { record: p },
             ));
         }
         let leaf = leaf_hash(bytes);
@@ -389,7 +389,14 @@ impl<'v> LogVerifier<'v> {
             match step {
                 Step::Subtree { root, height } => {
                     self.frontier.push_subtree(root, height).map_err(|_| {
-                        Error::tampered(self.position, 0, "subtree out of step with the tree")
+                        Error::tampered(
+                            self.position,
+                            0,
+                            Tamper::BadLeaf {
+                                from: self.position,
+                                to: self.position,
+                            },
+                        )
                     })?;
                     self.position += 1 << height;
                     self.check_trusted()?;
@@ -433,31 +440,30 @@ impl<'v> LogVerifier<'v> {
         opened: Result<Checkpoint, Error>,
     ) -> Result<(), Error> {
         let cp = opened.map_err(|e| {
-            Error::tampered(
-                self.covered,
-                offset,
-                format!("checkpoint after record {} is invalid ({e})", self.position),
-            )
+            let cause = match e {
+                Error::Tampered { cause, .. } => cause,
+                _ => Tamper::MalformedCheckpoint,
+            };
+            Error::tampered(self.covered, offset, cause)
         })?;
         if cp.size() != self.position {
             return Err(Error::tampered(
                 self.covered.min(cp.size()),
                 offset,
-                format!(
-                    "checkpoint claims {} records where {} precede it",
-                    cp.size(),
-                    self.position
-                ),
+                Tamper::CheckpointSize {
+                    claimed: cp.size(),
+                    actual: self.position,
+                },
             ));
         }
         if *cp.root() != self.frontier.root() {
             return Err(Error::tampered(
                 self.covered,
                 offset,
-                format!(
-                    "records {}..{} do not match the signed checkpoint: one of them was altered",
-                    self.covered, self.position
-                ),
+                Tamper::BadLeaf {
+                    from: self.covered,
+                    to: self.position,
+                },
             ));
         }
         self.covered = self.position;
@@ -473,20 +479,18 @@ impl<'v> LogVerifier<'v> {
     /// trusted checkpoint.
     pub fn finish(mut self, end: ScanEnd) -> Result<VerifyReport, Error> {
         self.drain()?;
-        if let Some((offset, why)) = end.corrupt {
+        if let Some((offset, detail)) = end.corrupt {
             return Err(Error::tampered(
                 self.position,
                 offset,
-                format!("malformed entry frame: {why}"),
+                Tamper::MalformedFrame { detail },
             ));
         }
-        if let Some((offset, len)) = end.torn_tail {
+        if let Some((offset, bytes)) = end.torn_tail {
             return Err(Error::tampered(
                 self.position,
                 offset,
-                format!(
-                    "{len} bytes after the last complete entry: an interrupted append (reopen the log for writing to drop it) or a truncation"
-                ),
+                Tamper::TornTail { bytes },
             ));
         }
         if let Some(t) = &self.trusted
@@ -495,11 +499,10 @@ impl<'v> LogVerifier<'v> {
             return Err(Error::tampered(
                 self.position,
                 end.bytes,
-                format!(
-                    "the log has {} records but the trusted checkpoint covers {}: truncated or rolled back",
-                    self.position,
-                    t.size()
-                ),
+                Tamper::Truncated {
+                    records: self.position,
+                    trusted: t.size(),
+                },
             ));
         }
         Ok(VerifyReport {
