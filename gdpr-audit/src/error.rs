@@ -81,6 +81,12 @@ pub enum Error {
         /// What was wrong, and what to do.
         reason: Cow<'static, str>,
     },
+    /// The data subject was erased (Art. 17): a tombstone keeps later
+    /// events from silently getting a fresh, readable key.
+    #[error(
+        "this data subject was erased (Art. 17); nothing was recorded. If a new relationship with the person began, say so first (AuditLog::begin_relationship)"
+    )]
+    SubjectErased,
     /// No key exists for the subject: never recorded, or erased (Art. 17).
     #[error("no key for this data subject: never recorded in this log, or erased")]
     UnknownSubject,

@@ -12,7 +12,9 @@ use crate::Error;
 use crate::action::Action;
 use crate::checkpoint::Checkpoint;
 use crate::event::AuditEvent;
-use crate::keystore::KeyStore;
+use crate::file_store::FileStore;
+use crate::keys::KeyStore;
+use crate::keystore::FileKeyStore;
 use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
 use crate::seal::{KeyId, PersonalRef, ToSeal, seal_all};
@@ -86,32 +88,35 @@ struct State {
     last_recorded: Option<Timestamp>,
 }
 
-/// A writable audit log.
+/// A writable audit log over a record store `S` and a key store `K`: the
+/// embedded default ([`AuditLog::create`], [`AuditLog::open`] on a
+/// directory) or any backend ([`AuditLog::with_stores`]).
 #[derive(Debug)]
-pub struct AuditLog<S: AuditStore> {
+pub struct AuditLog<S: AuditStore = FileStore, K: KeyStore = FileKeyStore> {
     store: S,
     signer: Signer,
-    keys: Mutex<KeyStore>,
+    keys: Mutex<K>,
     state: Mutex<State>,
     policy: CheckpointPolicy,
 }
 
-impl<S: AuditStore> AuditLog<S> {
-    /// Opens the log in `store`, verifying it completely against the
-    /// signer's own public key.
+impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
+    /// Opens the log in `store` with the subjects' keys in `keys` (any
+    /// backend), verifying it completely against the signer's own public
+    /// key. For a log directory, [`AuditLog::open`] does all of this.
     ///
     /// # Errors
     /// [`Error::Tampered`] if the stored log does not verify; [`Error::Io`].
-    pub fn open(
+    pub fn with_stores(
         store: S,
-        keys: KeyStore,
+        keys: K,
         signer: Signer,
         policy: CheckpointPolicy,
     ) -> Result<Self, Error> {
         let verifier = signer.verifier();
         let mut v = LogVerifier::new(&verifier, None)?;
         let mut tree = Tree::new();
-        if let Some(anchor) = store.anchor()? {
+        if let Some(anchor) = store.prune_anchor()? {
             v.resume_after(&anchor)?;
             tree = Tree::after_prune(v.frontier().clone());
         }
@@ -183,6 +188,13 @@ impl<S: AuditStore> AuditLog<S> {
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Writes checkpoints by `policy` from now on.
+    #[must_use]
+    pub fn with_policy(mut self, policy: CheckpointPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// The personal fields of `event` with the key that seals them.
@@ -407,7 +419,7 @@ impl<S: AuditStore> AuditLog<S> {
         let verifier = self.signer.verifier();
         let mut note = None;
         let mut last_record = None;
-        self.store.scan(&mut |_, entry| {
+        self.store.entries(&mut |_, entry| {
             match entry {
                 Entry::Checkpoint(n)
                     if Checkpoint::open(&n, &verifier).is_ok_and(|c| c.size() == size) =>
@@ -453,7 +465,7 @@ impl<S: AuditStore> AuditLog<S> {
         let mut st = lock(&self.state);
         let mut tree = Tree::after_prune(prefix);
         let mut leaves = Vec::new();
-        self.store.scan(&mut |_, e| {
+        self.store.entries(&mut |_, e| {
             if let Entry::Record(b) = e {
                 leaves.push(leaf_hash(&b));
             }
@@ -467,7 +479,19 @@ impl<S: AuditStore> AuditLog<S> {
     }
 
     /// The key store (for subject reports and exports).
-    pub fn keys(&self) -> MutexGuard<'_, KeyStore> {
+    pub fn keys(&self) -> MutexGuard<'_, K> {
         lock(&self.keys)
+    }
+
+    /// Says that a new relationship with `subject` began (they came back
+    /// after being erased): the subject gets a new key, so that events
+    /// about them are recorded again. Records from before the erasure stay
+    /// unreadable. Without this call, events about an erased subject are
+    /// refused ([`Error::SubjectErased`]).
+    ///
+    /// # Errors
+    /// [`Error::Random`]; [`Error::Io`].
+    pub fn begin_relationship(&self, subject: &PatientId) -> Result<KeyId, Error> {
+        lock(&self.keys).begin_relationship(subject)
     }
 }

@@ -88,9 +88,11 @@ pub struct ScanEnd {
     pub corrupt: Option<(u64, &'static str)>,
 }
 
-/// A backend for the audit log. Implementations must be `Send + Sync`;
-/// `stage` is never called concurrently with itself.
-pub trait AuditStore: Send + Sync {
+/// A backend for the audit log: the write half, on top of the read half
+/// ([`EntrySource`]) that verification, exports and reports use. A
+/// backend implements both (and a [`crate::KeyStore`]); `stage` is never
+/// called concurrently with itself.
+pub trait AuditStore: EntrySource + Send + Sync {
     /// Writes `entries` after the last entry, in order, not necessarily
     /// durably.
     ///
@@ -105,31 +107,6 @@ pub trait AuditStore: Send + Sync {
     /// appends until it is reopened.
     fn commit(&self, ticket: Ticket) -> Result<(), Error>;
 
-    /// Visits every entry in order with its offset.
-    ///
-    /// # Errors
-    /// [`Error::Tampered`] for an undecodable frame; errors of `visit`.
-    fn scan(
-        &self,
-        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
-    ) -> Result<ScanEnd, Error>;
-
-    /// Visits every entry in order, in chunks that own their bytes. The
-    /// default packs the entries of [`AuditStore::scan`]; a backend that
-    /// reads in large blocks should hand those over instead.
-    ///
-    /// # Errors
-    /// [`Error::Tampered`] for an undecodable frame; errors of `visit`.
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
-        pack_chunks(visit, |each| self.scan(each))
-    }
-
-    /// The anchor of a pruned prefix, if the log was pruned.
-    ///
-    /// # Errors
-    /// [`Error::Io`] / [`Error::BadInput`] if the anchor cannot be read.
-    fn anchor(&self) -> Result<Option<PruneAnchor>, Error>;
-
     /// Durably replaces the log by `anchor` and the entries from the first
     /// record at position `anchor.size` on.
     ///
@@ -141,28 +118,31 @@ pub trait AuditStore: Send + Sync {
 /// Anything whose entries can be read in order: every [`AuditStore`], and
 /// [`crate::file_store::LogDir`] for read-only access without the writer lock.
 pub trait EntrySource {
-    /// Visits every entry in order with its offset.
+    /// Visits every entry in order with its offset (or row number).
     ///
     /// # Errors
-    /// [`Error::Io`]; errors of `visit`.
+    /// [`Error::Io`]; [`Error::Tampered`] for an undecodable frame; errors
+    /// of `visit`.
     fn entries(
         &self,
         visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
     ) -> Result<ScanEnd, Error>;
 
-    /// The prune anchor, if any.
+    /// The anchor of a pruned prefix, if the log was pruned.
     ///
     /// # Errors
-    /// [`Error::Io`] / [`Error::BadInput`].
+    /// [`Error::Io`] / [`Error::BadInput`] if the anchor cannot be read.
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error>;
 
     /// Visits every entry in order, in chunks that own their bytes (what
     /// verification reads, handing pieces to several threads). The
-    /// default packs the entries of [`EntrySource::entries`] into chunks;
-    /// file-backed sources hand over their read buffers.
+    /// default packs the entries of [`EntrySource::entries`]; the crate's
+    /// file-backed sources hand over their read buffers. (Internal: a
+    /// backend keeps the default.)
     ///
     /// # Errors
     /// [`Error::Io`]; errors of `visit`.
+    #[doc(hidden)]
     fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
         pack_chunks(visit, |each| self.entries(each))
     }
@@ -189,21 +169,6 @@ fn pack_chunks(
         visit(chunk)?;
     }
     Ok(end)
-}
-
-impl<S: AuditStore + ?Sized> EntrySource for S {
-    fn entries(
-        &self,
-        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
-    ) -> Result<ScanEnd, Error> {
-        self.scan(visit)
-    }
-    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
-        self.anchor()
-    }
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
-        AuditStore::chunks(self, visit)
-    }
 }
 
 /// Hex of a hash.

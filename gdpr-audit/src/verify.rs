@@ -26,6 +26,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroUsize;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::Error;
@@ -33,7 +34,7 @@ use crate::cause::{Malformed, Tamper};
 use crate::checkpoint::Checkpoint;
 use crate::chunk::Chunk;
 use crate::file_store::{FileStore, LogDir};
-use crate::keystore::KeyStore;
+use crate::keystore::FileKeyStore;
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
 use crate::piece::{Checked, Piece, Step, check, split};
 use crate::record::Hash;
@@ -142,6 +143,7 @@ impl<'v> LogVerifier<'v> {
     /// cores; with 1, chunks are checked on the calling thread. The checks
     /// and their order are the same for any number.
     #[must_use]
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -234,6 +236,7 @@ impl<'v> LogVerifier<'v> {
     ///
     /// # Errors
     /// [`Error::Tampered`] with the first bad position.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn entry(&mut self, offset: u64, entry: &Entry) -> Result<(), Error> {
         self.drain()?;
         self.entry_now(offset, entry.as_ref())
@@ -250,6 +253,7 @@ impl<'v> LogVerifier<'v> {
     ///
     /// # Errors
     /// [`Error::Tampered`] with the first bad position.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn record(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
         self.drain()?;
         self.record_now(offset, bytes)
@@ -424,6 +428,7 @@ impl<'v> LogVerifier<'v> {
     ///
     /// # Errors
     /// [`Error::Tampered`] with the first position it fails to cover.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn checkpoint(&mut self, offset: u64, note: &str) -> Result<(), Error> {
         self.drain()?;
         self.checkpoint_now(offset, note)
@@ -529,11 +534,27 @@ pub fn verify_store(
     verifier: &Verifier,
     trusted: Option<&str>,
 ) -> Result<VerifyReport, Error> {
+    verify_chunks(store, verifier, trusted, &mut |_| {})
+}
+
+/// [`verify_store`], calling `progress` with the records read so far.
+fn verify_chunks(
+    store: &dyn EntrySource,
+    verifier: &Verifier,
+    trusted: Option<&str>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, Error> {
     let mut v = LogVerifier::new(verifier, trusted)?;
     if let Some(anchor) = store.prune_anchor()? {
         v.resume_after(&anchor)?;
     }
-    let end = store.chunks(&mut |chunk| v.chunk(chunk))?;
+    let mut records = 0u64;
+    let end = store.chunks(&mut |chunk| {
+        records += chunk.records() as u64;
+        v.chunk(chunk)?;
+        progress(records);
+        Ok(())
+    })?;
     v.finish(end)
 }
 
@@ -545,20 +566,35 @@ pub fn verify_store(
 /// As [`verify_store`]; [`Error::KeyStoreDamaged`] when the log verifies
 /// but the key store fails its checks.
 pub fn verify_dir(
-    dir: &LogDir,
+    dir: impl AsRef<Path>,
     verifier: &Verifier,
     trusted: Option<&str>,
 ) -> Result<VerifyReport, Error> {
-    let mut report =
-        verify_store(dir, verifier, trusted).map_err(|e| explain_key(e, dir, verifier))?;
-    report.key_store = KeyStore::check(FileStore::keys_path(&dir.0))?;
+    verify_dir_with_progress(dir, verifier, trusted, &mut |_| {})
+}
+
+/// [`verify_dir`], calling `progress` with the number of records read so
+/// far after each block (for a progress display on long logs).
+///
+/// # Errors
+/// As [`verify_dir`].
+pub fn verify_dir_with_progress(
+    dir: impl AsRef<Path>,
+    verifier: &Verifier,
+    trusted: Option<&str>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, Error> {
+    let dir = LogDir(dir.as_ref().to_owned());
+    let mut report = verify_chunks(&dir, verifier, trusted, progress)
+        .map_err(|e| explain_key(e, &dir, verifier))?;
+    report.key_store = FileKeyStore::check(FileStore::keys_path(&dir.0))?;
     Ok(report)
 }
 
 /// `failure` of verifying `dir` under `key`, as [`Error::ForeignKey`]
 /// when the failure is tampering and [`is_other_logs_key`] holds, else
 /// unchanged.
-pub fn explain_key(failure: Error, dir: &LogDir, key: &Verifier) -> Error {
+pub(crate) fn explain_key(failure: Error, dir: &LogDir, key: &Verifier) -> Error {
     if failure.is_tampering() && is_other_logs_key(dir, key) {
         Error::ForeignKey {
             reason: "the log verifies under its own public key (DIR/public.key), which is another key; verify with this log's public key (the auditor's own copy)",
@@ -573,7 +609,7 @@ pub fn explain_key(failure: Error, dir: &LogDir, key: &Verifier) -> Error {
 /// `key`, and the whole log verifies under it. A forged checkpoint does
 /// not pass this (the log would not verify under its own key), so callers
 /// ask only after verification under `key` failed.
-pub fn is_other_logs_key(dir: &LogDir, key: &Verifier) -> bool {
+pub(crate) fn is_other_logs_key(dir: &LogDir, key: &Verifier) -> bool {
     let Ok(file) = std::fs::File::open(FileStore::public_key_path(&dir.0)) else {
         return false;
     };

@@ -11,7 +11,7 @@ use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::file_store::{FileStore, LogDir};
 use gdpr_audit::signing::{Signer, Verifier};
 use gdpr_audit::store::Entry;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::verify_store;
 use gdpr_audit::{Error, Malformed, Tamper};
 
 use common::*;
@@ -114,7 +114,7 @@ fn key_store_damage_has_its_cause() {
     let n = bytes.len();
     bytes[n - 40] ^= 1;
     fs::write(&keys, &bytes).unwrap();
-    let e = gdpr_audit::verify::verify_dir(&LogDir(dir), &v, None).unwrap_err();
+    let e = gdpr_audit::verify_dir(&dir, &v, None).unwrap_err();
     assert!(
         matches!(
             e,

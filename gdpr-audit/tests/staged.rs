@@ -5,7 +5,7 @@
 mod common;
 
 use gdpr_audit::file_store::LogDir;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::verify_store;
 
 use common::*;
 

@@ -8,12 +8,12 @@ mod common;
 use std::sync::Mutex;
 
 use gdpr_audit::Error;
-use gdpr_audit::keystore::KeyStore;
+use gdpr_audit::keystore::FileKeyStore;
 use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Signer;
-use gdpr_audit::store::{AuditStore, Entry, PruneAnchor, ScanEnd, Ticket};
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd, Ticket};
+use gdpr_audit::verify_store;
 
 use common::*;
 
@@ -28,6 +28,23 @@ struct Table {
 #[derive(Default)]
 struct RowStore(Mutex<Table>);
 
+impl EntrySource for RowStore {
+    fn entries(
+        &self,
+        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
+    ) -> Result<ScanEnd, Error> {
+        let rows: Vec<Entry> = self.0.lock().unwrap().rows.clone();
+        for (i, e) in rows.into_iter().enumerate() {
+            visit(i as u64, e)?;
+        }
+        Ok(ScanEnd::default())
+    }
+
+    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
+        Ok(self.0.lock().unwrap().anchor.clone())
+    }
+}
+
 impl AuditStore for RowStore {
     fn stage(&self, entries: &[Entry]) -> Result<Ticket, Error> {
         let mut t = self.0.lock().unwrap();
@@ -39,21 +56,6 @@ impl AuditStore for RowStore {
         let mut t = self.0.lock().unwrap();
         t.committed = t.committed.max(ticket.0 as usize);
         Ok(())
-    }
-
-    fn scan(
-        &self,
-        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
-    ) -> Result<ScanEnd, Error> {
-        let rows: Vec<Entry> = self.0.lock().unwrap().rows.clone();
-        for (i, e) in rows.into_iter().enumerate() {
-            visit(i as u64, e)?;
-        }
-        Ok(ScanEnd::default())
-    }
-
-    fn anchor(&self) -> Result<Option<PruneAnchor>, Error> {
-        Ok(self.0.lock().unwrap().anchor.clone())
     }
 
     fn prune(&self, anchor: &PruneAnchor) -> Result<(), Error> {
@@ -75,12 +77,12 @@ fn the_log_runs_on_a_foreign_store() {
     let tmp = tempfile::tempdir().unwrap();
     let signer = Signer::generate(ORIGIN).unwrap();
     let verifier = signer.verifier();
-    let keys = KeyStore::create(tmp.path().join("keys")).unwrap();
+    let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
     let policy = CheckpointPolicy {
         every_records: Some(3),
         every: None,
     };
-    let log = AuditLog::open(RowStore::default(), keys, signer, policy).unwrap();
+    let log = AuditLog::with_stores(RowStore::default(), keys, signer, policy).unwrap();
     for i in 0..10 {
         log.append(&event(i, if i % 2 == 0 { "A" } else { "B" }))
             .unwrap();

@@ -356,7 +356,7 @@ fn append_refuses_subject_ids_that_could_not_be_read_back() {
 fn export_lists_an_unreadable_record_and_exits_1() {
     use gdpr_audit::event::AuditEvent;
     use gdpr_audit::file_store::FileStore;
-    use gdpr_audit::keystore::KeyStore;
+    use gdpr_audit::keystore::FileKeyStore;
     use gdpr_audit::log::{AuditLog, CheckpointPolicy};
     use gdpr_audit::record::Record;
     use gdpr_audit::seal::SealedFields;
@@ -372,15 +372,15 @@ fn export_lists_an_unreadable_record_and_exits_1() {
     // A record whose personal fields cannot be read, written below the
     // checks (as a damaged or older writer would have).
     let dir = Path::new(&d);
-    let keys = KeyStore::open(FileStore::keys_path(dir)).unwrap();
+    let keys = FileKeyStore::open(FileStore::keys_path(dir)).unwrap();
     let key_id = keys
         .find(&PatientId::new("CANARY-PID-99").unwrap())
         .unwrap();
     drop(keys);
     let signer = Signer::parse(&fs::read_to_string(&k).unwrap()).unwrap();
-    let log = AuditLog::open(
+    let log = AuditLog::with_stores(
         FileStore::open(dir, false).unwrap(),
-        KeyStore::open(FileStore::keys_path(dir)).unwrap(),
+        FileKeyStore::open(FileStore::keys_path(dir)).unwrap(),
         signer,
         CheckpointPolicy::default(),
     )

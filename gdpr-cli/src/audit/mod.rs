@@ -15,13 +15,12 @@ use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::export::{Disclosure, Format, Selection, export};
 use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::KeyStore;
+use gdpr_audit::keystore::FileKeyStore;
 use gdpr_audit::label::SourceSystem;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+use gdpr_audit::log::AuditLog;
 use gdpr_audit::report::{StaffIdentities, subject_report};
 use gdpr_audit::seal::KeyId;
 use gdpr_audit::signing::Signer;
-use gdpr_audit::verify::is_other_logs_key;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -293,20 +292,21 @@ fn warn_if_key_store_exposed(dir: &Path) {
     }
 }
 
-fn open_log(dir: &Path, key: &Path) -> Result<AuditLog<FileStore>, Failure> {
+/// The one way the command line opens a log for writing (`gdpr audit`
+/// and `gdpr pacs` alike): the signing key checked for its permissions,
+/// the log verified completely ([`AuditLog::open`]).
+fn open_log(dir: &Path, key: &Path) -> Result<AuditLog, Failure> {
     let signer = signer(key)?;
     warn_if_key_store_exposed(dir);
-    let verifier = signer.verifier();
-    let store = FileStore::open(dir, false)?;
-    let keys = KeyStore::open(FileStore::keys_path(dir))?;
-    AuditLog::open(store, keys, signer, CheckpointPolicy::default()).map_err(|e| {
-        if e.is_tampering() && is_other_logs_key(&LogDir(dir.to_owned()), &verifier) {
-            Failure::Audit(gdpr_audit::Error::ForeignKey {
-                reason: "the log verifies under its own public key (DIR/public.key), which is not this signing key's; use this log's signing key",
-            })
-        } else {
-            Failure::Audit(e)
-        }
+    Ok(AuditLog::open(dir, signer)?)
+}
+
+/// [`open_log`] for commands outside `gdpr audit` that record in a log:
+/// tampering and key-store damage exit with code 1 there too.
+pub(crate) fn open_recording_log(dir: &Path, key: &Path) -> Result<AuditLog, CliError> {
+    open_log(dir, key).map_err(|e| match e {
+        Failure::Audit(e) => CliError::Audit(e),
+        Failure::Cli(e) => e,
     })
 }
 
@@ -360,7 +360,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             key_id,
         } => {
             warn_if_key_store_exposed(&dir);
-            let keys = KeyStore::open(FileStore::keys_path(&dir))?;
+            let keys = FileKeyStore::open(FileStore::keys_path(&dir))?;
             let selection = match (subject, key_id) {
                 (Some(s), _) => Selection::Key(keys.find(&subject_id(&s, issuer.as_deref())?).ok_or_else(|| {
                     bad("no key for this subject: never recorded, or erased (use --key-id from the erasure receipt)")
@@ -406,7 +406,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             staff,
         } => {
             warn_if_key_store_exposed(&dir);
-            let keys = KeyStore::open(FileStore::keys_path(&dir))?;
+            let keys = FileKeyStore::open(FileStore::keys_path(&dir))?;
             let staff = if staff {
                 StaffIdentities::Include
             } else {
