@@ -84,6 +84,7 @@ pub mod export;
 pub mod file_store;
 mod frame;
 mod frontier;
+pub mod hex;
 mod keys;
 pub mod keystore;
 pub mod label;

@@ -41,7 +41,20 @@ impl KeyId {
 
     /// Lower-case hex, for exports.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&self.0)
+    }
+
+    /// A key id from its 32 hex digits (as exports and receipts show it).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] unless `text` is exactly 32 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, Error> {
+        crate::hex::decode(text)
+            .map(Self)
+            .ok_or_else(|| Error::BadInput {
+                what: "key id",
+                reason: "32 hex digits expected".into(),
+            })
     }
 }
 

@@ -173,7 +173,7 @@ fn pack_chunks(
 
 /// Hex of a hash.
 pub(crate) fn hex(h: &[u8]) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(h)
 }
 
 /// A hash from 64 hex digits.
@@ -182,16 +182,8 @@ pub(crate) fn unhex(s: &str) -> Result<Hash, Error> {
         what: "hash",
         reason: "64 lower-case hex digits expected".into(),
     };
-    if s.len() != 64
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
         return Err(bad());
     }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
+    crate::hex::decode(s).ok_or_else(bad)
 }

@@ -68,12 +68,8 @@ pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<Ex
                 .frontier
                 .iter()
                 .map(|h| {
-                    let b: Vec<u8> = (0..h.len())
-                        .step_by(2)
-                        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap_or(0))
-                        .collect();
-                    b.try_into()
-                        .map_err(|_| bad("anchor.json: malformed frontier"))
+                    gdpr_audit::hex::decode::<32>(h)
+                        .ok_or_else(|| bad("anchor.json: malformed frontier"))
                 })
                 .collect::<Result<Vec<[u8; 32]>, _>>()?;
             Tree::after_prune(Frontier::from_parts(a.size, nodes)?)
@@ -111,7 +107,7 @@ pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<Ex
     }
     let proof = tree.inclusion_proof(index, cp.size())?;
     verify_inclusion(cp.root(), cp.size(), &leaf, index, &proof)?;
-    let hex = |h: &[u8]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex = gdpr_audit::hex::encode;
     let mut line = json!({
         "index": index,
         "tree_size": cp.size(),

@@ -468,16 +468,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
 }
 
 fn parse_key_id(text: &str) -> Result<KeyId, Failure> {
-    let err = || bad("--key-id: 32 hex digits expected");
-    if text.len() != 32 {
-        return Err(err());
-    }
-    let mut b = [0u8; 16];
-    for (i, o) in b.iter_mut().enumerate() {
-        *o = u8::from_str_radix(text.get(2 * i..2 * i + 2).ok_or_else(err)?, 16)
-            .map_err(|_| err())?;
-    }
-    Ok(KeyId::from_bytes(b))
+    KeyId::from_hex(text).map_err(|_| bad("--key-id: 32 hex digits expected"))
 }
 
 #[cfg(test)]
