@@ -84,7 +84,7 @@ pub enum Error {
     /// The data subject was erased (Art. 17): a tombstone keeps later
     /// events from silently getting a fresh, readable key.
     #[error(
-        "this data subject was erased (Art. 17); nothing was recorded. If a new relationship with the person began, say so first (AuditLog::begin_relationship)"
+        "this data subject was erased (Art. 17); nothing was recorded. If a new relationship with the person began, say so first (AuditLog::begin_relationship; gdpr audit begin-relationship)"
     )]
     SubjectErased,
     /// No key exists for the subject: never recorded, or erased (Art. 17).

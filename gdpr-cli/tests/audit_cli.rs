@@ -640,3 +640,45 @@ fn a_failed_prune_leaves_no_log_new() {
     let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
     assert!(text(&o).contains("VALID: 100 records"), "{}", text(&o));
 }
+
+#[test]
+fn events_about_an_erased_subject_wait_for_begin_relationship() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, k, p) = new_log(tmp.path());
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let erase = [
+        "audit",
+        "erase-subject",
+        &d,
+        "--subject",
+        "CANARY-PID-99",
+        "--key",
+        &k,
+    ];
+    let o = gdpr(&erase, None);
+    assert!(o.status.success(), "{}", text(&o));
+    // Refused (bad input, exit 2), nothing appended, nothing identifying said.
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("begin-relationship"), "{}", text(&o));
+    assert!(!text(&o).contains("CANARY"), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+    assert!(text(&o).contains("VALID: 2 records"), "{}", text(&o));
+    // After the caller says a new relationship began, events are recorded.
+    let begin = [
+        "audit",
+        "begin-relationship",
+        &d,
+        "--subject",
+        "CANARY-PID-99",
+        "--key",
+        &k,
+    ];
+    let o = gdpr(&begin, None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+    assert!(text(&o).contains("VALID: 3 records"), "{}", text(&o));
+}

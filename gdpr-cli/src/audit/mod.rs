@@ -168,6 +168,22 @@ enum AuditCommand {
         #[arg(long, default_value = "data-protection-officer")]
         actor: String,
     },
+    /// Say that a new relationship with an erased subject began: the
+    /// subject gets a new key, so events about them are recorded again
+    /// (refused until then); records from before the erasure stay erased.
+    BeginRelationship {
+        /// The log directory.
+        dir: PathBuf,
+        /// The subject's identifier.
+        #[arg(long)]
+        subject: String,
+        /// Issuer of the identifier.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// The secret signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -461,6 +477,18 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
                 "erasure_record": receipt.position,
                 "key_id": key_id.to_hex(),
             });
+            writeln!(out(), "{line}").map_err(|e| bad(e.to_string()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::BeginRelationship {
+            dir,
+            subject,
+            issuer,
+            key,
+        } => {
+            let subject = subject_id(&subject, issuer.as_deref())?;
+            let key_id = open_log(&dir, &key)?.begin_relationship(&subject)?;
+            let line = json!({"key_id": key_id.to_hex()});
             writeln!(out(), "{line}").map_err(|e| bad(e.to_string()))?;
             Ok(ExitCode::SUCCESS)
         }
