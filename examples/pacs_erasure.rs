@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use gdpr_audit::sink::MemorySink;
+use gdpr_audit::MemorySink;
 use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         folder.display()
     ))?;
     // Every operation leaves an audit event: who, why, on which basis, what.
-    // (In memory here; a host passes its sealed `gdpr_audit::log::AuditLog`.)
+    // (In memory here; a host passes its sealed `gdpr_audit::AuditLog`.)
     let audit = Arc::new(MemorySink::new());
     let context = AuditContext::new(
         Actor {

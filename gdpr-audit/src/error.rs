@@ -65,9 +65,10 @@ pub enum Error {
         detail: &'static str,
     },
     /// The key given is not this log's: the log verifies under its own
-    /// public key (`DIR/public.key`), which is another key. Reported
-    /// instead of [`Error::Tampered`] only in that case (see
-    /// [`crate::verify::is_other_logs_key`]).
+    /// public key (`DIR/public.key`), which is another key. Reported by
+    /// [`crate::verify_dir`] and [`crate::AuditLog::open`] instead of
+    /// [`Error::Tampered`] only in that case (a forged checkpoint does not
+    /// verify under the log's own key, so it stays tampering).
     #[error("this key does not belong to this log: {reason}")]
     ForeignKey {
         /// Which key, and what to do.

@@ -6,11 +6,11 @@ mod common;
 use std::fs;
 
 use gdpr_audit::Error;
-use gdpr_audit::file_store::{FileStore, LogDir};
 use gdpr_audit::record::Record;
 use gdpr_audit::report::{StaffIdentities, personal, subject_report};
 use gdpr_audit::store::Entry;
 use gdpr_audit::verify_store;
+use gdpr_audit::{FileStore, LogDir};
 use gdpr_core::subject::PatientId;
 
 use common::*;

@@ -8,11 +8,11 @@ mod common;
 use std::fs;
 
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::{FileStore, LogDir};
 use gdpr_audit::signing::{Signer, Verifier};
 use gdpr_audit::store::Entry;
 use gdpr_audit::verify_store;
 use gdpr_audit::{Error, Malformed, Tamper};
+use gdpr_audit::{FileStore, LogDir};
 
 use common::*;
 

@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use std::{fs, thread};
 
-use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::FileKeyStore;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+use gdpr_audit::FileKeyStore;
 use gdpr_audit::merkle::leaf_hash;
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Signer;
 use gdpr_audit::store::Entry;
 use gdpr_audit::verify_store;
+use gdpr_audit::{AuditLog, CheckpointPolicy};
+use gdpr_audit::{FileStore, LogDir};
 
 use common::*;
 

@@ -5,19 +5,19 @@ mod common;
 
 use std::sync::Arc;
 
+use gdpr_audit::FileKeyStore;
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::FileKeyStore;
 use gdpr_audit::label::SourceSystem;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::object::{ObjectId, ObjectKind, ObjectRef};
 use gdpr_audit::record::Record;
 use gdpr_audit::report::{Personal, personal};
 use gdpr_audit::signing::Signer;
 use gdpr_audit::store::Entry;
 use gdpr_audit::verify_store;
+use gdpr_audit::{AuditLog, CheckpointPolicy};
+use gdpr_audit::{FileStore, LogDir};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;

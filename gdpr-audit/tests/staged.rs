@@ -4,7 +4,7 @@
 
 mod common;
 
-use gdpr_audit::file_store::LogDir;
+use gdpr_audit::LogDir;
 use gdpr_audit::verify_store;
 
 use common::*;

@@ -11,15 +11,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use gdpr_audit::Error;
+use gdpr_audit::FileKeyStore;
 use gdpr_audit::KeyStore;
-use gdpr_audit::keystore::FileKeyStore;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::record::Record;
 use gdpr_audit::report::{Personal, personal};
 use gdpr_audit::seal::{DataKey, KeyId};
 use gdpr_audit::signing::Signer;
 use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd, Ticket};
 use gdpr_audit::verify_store;
+use gdpr_audit::{AuditLog, CheckpointPolicy};
 use gdpr_core::subject::PatientId;
 
 use common::*;

@@ -11,12 +11,12 @@ use std::path::Path;
 
 use gdpr_audit::Error;
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::{FileStore, LogDir};
 use gdpr_audit::merkle::leaf_hash;
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::{Signer, Verifier};
 use gdpr_audit::store::Entry;
 use gdpr_audit::verify_store;
+use gdpr_audit::{FileStore, LogDir};
 use proptest::prelude::*;
 
 use common::*;

@@ -6,11 +6,11 @@ mod common;
 
 use std::fs;
 
-use gdpr_audit::file_store::{FileStore, LogDir};
 use gdpr_audit::record::Record;
 use gdpr_audit::report::{Personal, personal};
 use gdpr_audit::store::{Entry, EntrySource};
 use gdpr_audit::{AuditLog, Error, FileKeyStore, KeyStore, Signer, verify_dir};
+use gdpr_audit::{FileStore, LogDir};
 use gdpr_core::subject::PatientId;
 
 use common::*;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gdpr_audit::AuditLog;
-use gdpr_audit::sink::AuditSink;
+use gdpr_audit::AuditSink;
 use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};

@@ -354,14 +354,14 @@ fn append_refuses_subject_ids_that_could_not_be_read_back() {
 
 #[test]
 fn export_lists_an_unreadable_record_and_exits_1() {
+    use gdpr_audit::FileKeyStore;
+    use gdpr_audit::FileStore;
     use gdpr_audit::event::AuditEvent;
-    use gdpr_audit::file_store::FileStore;
-    use gdpr_audit::keystore::FileKeyStore;
-    use gdpr_audit::log::{AuditLog, CheckpointPolicy};
     use gdpr_audit::record::Record;
     use gdpr_audit::seal::SealedFields;
     use gdpr_audit::signing::Signer;
     use gdpr_audit::store::{AuditStore, Entry};
+    use gdpr_audit::{AuditLog, CheckpointPolicy};
     use gdpr_core::subject::PatientId;
 
     let tmp = tempfile::tempdir().unwrap();

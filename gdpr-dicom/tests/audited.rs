@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use gdpr_audit::AuditSink;
 use gdpr_audit::action::{Action, EventType, Outcome};
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::sink::AuditSink;
 use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
@@ -19,7 +19,7 @@ use gdpr_dicom::store::{FolderStore, SyntheticInstance};
 
 struct Broken;
 impl AuditSink for Broken {
-    fn record(&self, _: &AuditEvent) -> Result<gdpr_audit::log::Receipt, gdpr_audit::Error> {
+    fn record(&self, _: &AuditEvent) -> Result<gdpr_audit::Receipt, gdpr_audit::Error> {
         Err(gdpr_audit::Error::Io {
             path: "audit.log".into(),
             source: std::io::Error::from(std::io::ErrorKind::StorageFull),
@@ -48,7 +48,7 @@ async fn every_operation_leaves_one_event_without_patient_values_in_clear() {
     SyntheticInstance::new("1.2.826.0.1.3680043.10.1234.3", subject.expose(), 1, 1, 1)
         .write_to(&dir.path().join("a.dcm"))
         .unwrap();
-    let sink = Arc::new(gdpr_audit::sink::MemorySink::new());
+    let sink = Arc::new(gdpr_audit::MemorySink::new());
     let store = Audited::new(
         FolderStore::open("archive", dir.path()).unwrap(),
         sink.clone(),
@@ -121,14 +121,14 @@ async fn a_failing_audit_sink_fails_the_operation() {
 /// never see it (the test fails after a timeout instead of hanging).
 struct WaitsForTheExecutor(std::sync::Mutex<mpsc::Receiver<()>>);
 impl AuditSink for WaitsForTheExecutor {
-    fn record(&self, _: &AuditEvent) -> Result<gdpr_audit::log::Receipt, gdpr_audit::Error> {
+    fn record(&self, _: &AuditEvent) -> Result<gdpr_audit::Receipt, gdpr_audit::Error> {
         let rx = self.0.lock().unwrap();
         rx.recv_timeout(Duration::from_secs(10))
             .map_err(|_| gdpr_audit::Error::Io {
                 path: "audit.log".into(),
                 source: std::io::Error::other("recorded on the executor thread"),
             })?;
-        Ok(gdpr_audit::log::Receipt {
+        Ok(gdpr_audit::Receipt {
             position: 0,
             leaf_hash: [0; 32],
         })

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use gdpr_audit::LogDir;
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::LogDir;
 use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion};
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Verifier;

@@ -6,7 +6,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
 
-use gdpr_audit::file_store::FileStore;
+use gdpr_audit::FileStore;
 use gdpr_audit::{AuditLog, Signer};
 
 use super::{Failure, bad};

@@ -13,8 +13,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use gdpr_audit::FileStore;
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::FileStore;
 use gdpr_audit::record::Record;
 use gdpr_audit::store::Entry;
 
@@ -172,10 +172,10 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead + Send>, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use gdpr_audit::FileKeyStore;
     use gdpr_audit::event::AuditEvent;
-    use gdpr_audit::keystore::FileKeyStore;
-    use gdpr_audit::log::{AuditLog, CheckpointPolicy};
     use gdpr_audit::signing::Signer;
+    use gdpr_audit::{AuditLog, CheckpointPolicy};
     use jiff::Timestamp;
 
     use super::super::event_line::EventParser;
