@@ -6,7 +6,7 @@
 //!   with one `fdatasync` per batch; `append/batch100`: `append_batch` of
 //!   100 vs raw write of 100 frames + one `fdatasync`;
 //! - `verify`: strict verification (`strict`: on all cores, as
-//!   `verify_store` runs; `strict_1thread`: on one) vs plain SHA-256 over
+//!   `verify_dir` runs; `strict_1thread`: on one) vs plain SHA-256 over
 //!   the same bytes (one core: a single SHA-256 stream cannot be split);
 //! - `proof_1m`: proof generation at 1,000,000 records (sizes printed).
 //!

@@ -53,7 +53,9 @@ impl AuditLog<FileStore, FileKeyStore> {
         let verifier = signer.verifier();
         let store = FileStore::open(dir, false)?;
         let keys = FileKeyStore::open(FileStore::keys_path(dir))?;
-        Self::with_stores(store, keys, signer, CheckpointPolicy::default()).map_err(|e| {
+        let policy = CheckpointPolicy::default();
+        // The file store hands over its read buffers (no copy per entry).
+        Self::resume(store, keys, signer, policy, FileStore::chunks).map_err(|e| {
             if e.is_tampering() && is_other_logs_key(&LogDir(dir.to_owned()), &verifier) {
                 Error::ForeignKey {
                     reason: "the log verifies under its own public key (DIR/public.key), which is not this signing key's; use this log's signing key",

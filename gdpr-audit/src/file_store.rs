@@ -242,7 +242,11 @@ impl crate::store::EntrySource for LogDir {
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
         read_anchor(&self.0)
     }
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
+}
+
+impl LogDir {
+    /// The entries in chunks over the read buffers (no copy per entry).
+    pub(crate) fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
         let log = FileStore::log_path(&self.0);
         let mut f = File::open(&log).map_err(|e| Error::io(&log, e))?;
         let skip = read_anchor(&self.0)?.map(|a| a.size);
@@ -320,15 +324,18 @@ impl crate::store::EntrySource for FileStore {
         Ok(self.not_torn_if_staged(end))
     }
 
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
+    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
+        read_anchor(&self.dir)
+    }
+}
+
+impl FileStore {
+    /// The entries in chunks over the read buffers (no copy per entry).
+    pub(crate) fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
         let mut f = File::open(&self.log).map_err(|e| Error::io(&self.log, e))?;
         let skip = read_anchor(&self.dir)?.map(|a| a.size);
         let end = chunks_skipping(&mut f, &self.log, skip, visit)?;
         Ok(self.not_torn_if_staged(end))
-    }
-
-    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
-        read_anchor(&self.dir)
     }
 }
 

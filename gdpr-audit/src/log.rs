@@ -11,6 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::Error;
 use crate::action::Action;
 use crate::checkpoint::Checkpoint;
+use crate::chunk::ChunkVisitor;
 use crate::event::AuditEvent;
 use crate::file_store::FileStore;
 use crate::keys::KeyStore;
@@ -19,7 +20,7 @@ use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
 use crate::seal::{KeyId, PersonalRef, ToSeal, seal_all};
 use crate::signing::Signer;
-use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, Ticket, hex};
+use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, ScanEnd, Ticket, chunks_of, hex};
 use crate::verify::LogVerifier;
 use crate::view::RecordView;
 
@@ -113,6 +114,18 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         signer: Signer,
         policy: CheckpointPolicy,
     ) -> Result<Self, Error> {
+        Self::resume(store, keys, signer, policy, |s, visit| chunks_of(s, visit))
+    }
+
+    /// [`AuditLog::with_stores`], reading the store's entries in chunks
+    /// with `read`.
+    pub(crate) fn resume(
+        store: S,
+        keys: K,
+        signer: Signer,
+        policy: CheckpointPolicy,
+        read: impl FnOnce(&S, &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error>,
+    ) -> Result<Self, Error> {
         let verifier = signer.verifier();
         let mut v = LogVerifier::new(&verifier, None)?;
         let mut tree = Tree::new();
@@ -126,7 +139,7 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         let mut last_leaf = None;
         // The checks run on the verifier's threads (chunk by chunk); the
         // writer's own tree is rebuilt here with `sha2` alone.
-        let end = store.chunks(&mut |chunk| {
+        let end = read(&store, &mut |chunk| {
             let mut last = None;
             for (_, entry) in chunk.iter() {
                 match entry {

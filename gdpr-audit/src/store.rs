@@ -133,22 +133,20 @@ pub trait EntrySource {
     /// # Errors
     /// [`Error::Io`] / [`Error::BadInput`] if the anchor cannot be read.
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error>;
-
-    /// Visits every entry in order, in chunks that own their bytes (what
-    /// verification reads, handing pieces to several threads). The
-    /// default packs the entries of [`EntrySource::entries`]; the crate's
-    /// file-backed sources hand over their read buffers. (Internal: a
-    /// backend keeps the default.)
-    ///
-    /// # Errors
-    /// [`Error::Io`]; errors of `visit`.
-    #[doc(hidden)]
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
-        pack_chunks(visit, |each| self.entries(each))
-    }
 }
 
-/// Entries (or bytes) packed into one chunk by the default `chunks`.
+/// Visits the entries of any source in chunks (what verification reads,
+/// handing pieces to several threads), packing them one by one; the
+/// crate's file-backed stores hand over their read buffers instead
+/// (`FileStore::chunks`, `LogDir::chunks`).
+pub(crate) fn chunks_of(
+    source: &(impl EntrySource + ?Sized),
+    visit: &mut ChunkVisitor<'_>,
+) -> Result<ScanEnd, Error> {
+    pack_chunks(visit, |each| source.entries(each))
+}
+
+/// Entries (or bytes) packed into one chunk by [`chunks_of`].
 const PACK_ENTRIES: usize = 4096;
 const PACK_BYTES: usize = 1 << 20;
 

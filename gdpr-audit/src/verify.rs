@@ -10,7 +10,8 @@
 //! truncation and rollback, and rewrites after it was saved). The first
 //! failure stops verification with the first bad position and the reason.
 //!
-//! [`verify_store`] reads the log in large chunks and hands each to
+//! [`crate::verify_dir`] reads the log in large blocks (any other source is
+//! packed into chunks entry by entry) and hands each chunk to
 //! [`LogVerifier::chunk`], which cuts it into pieces of a few hundred
 //! entries for worker threads ([`crate::piece`]): they decode and hash the
 //! records, check positions and links inside the piece and checkpoint
@@ -32,14 +33,14 @@ use std::sync::Arc;
 use crate::Error;
 use crate::cause::{Malformed, Tamper};
 use crate::checkpoint::Checkpoint;
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, ChunkVisitor};
 use crate::file_store::{FileStore, LogDir};
 use crate::keystore::FileKeyStore;
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
 use crate::piece::{Checked, Piece, Step, check, split};
 use crate::record::Hash;
 use crate::signing::Verifier;
-use crate::store::{Entry, EntryRef, EntrySource, PruneAnchor, ScanEnd, unhex};
+use crate::store::{Entry, EntryRef, EntrySource, PruneAnchor, ScanEnd, chunks_of, unhex};
 use crate::view::RecordView;
 use crate::workers::Workers;
 
@@ -534,12 +535,15 @@ pub fn verify_store(
     verifier: &Verifier,
     trusted: Option<&str>,
 ) -> Result<VerifyReport, Error> {
-    verify_chunks(store, verifier, trusted, &mut |_| {})
+    let read = |visit: &mut ChunkVisitor<'_>| chunks_of(store, visit);
+    verify_chunks(store, read, verifier, trusted, &mut |_| {})
 }
 
-/// [`verify_store`], calling `progress` with the records read so far.
+/// [`verify_store`] over the chunks `read` visits, calling `progress`
+/// with the records read so far.
 fn verify_chunks(
     store: &dyn EntrySource,
+    read: impl FnOnce(&mut ChunkVisitor<'_>) -> Result<ScanEnd, Error>,
     verifier: &Verifier,
     trusted: Option<&str>,
     progress: &mut dyn FnMut(u64),
@@ -549,7 +553,7 @@ fn verify_chunks(
         v.resume_after(&anchor)?;
     }
     let mut records = 0u64;
-    let end = store.chunks(&mut |chunk| {
+    let end = read(&mut |chunk| {
         records += chunk.records() as u64;
         v.chunk(chunk)?;
         progress(records);
@@ -585,7 +589,8 @@ pub fn verify_dir_with_progress(
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerifyReport, Error> {
     let dir = LogDir(dir.as_ref().to_owned());
-    let mut report = verify_chunks(&dir, verifier, trusted, progress)
+    let read = |visit: &mut ChunkVisitor<'_>| dir.chunks(visit);
+    let mut report = verify_chunks(&dir, read, verifier, trusted, progress)
         .map_err(|e| explain_key(e, &dir, verifier))?;
     report.key_store = FileKeyStore::check(FileStore::keys_path(&dir.0))?;
     Ok(report)
