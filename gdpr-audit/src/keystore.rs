@@ -95,6 +95,67 @@ fn random_id() -> Result<KeyId, Error> {
     Ok(KeyId::from_bytes(b))
 }
 
+/// Damage found at `offset` (reported as [`Error::KeyStoreDamaged`]).
+fn damaged(offset: usize, cause: Malformed, detail: &'static str) -> Error {
+    Error::NonCanonical {
+        what: "key store",
+        offset: offset as u64,
+        cause,
+        detail,
+    }
+}
+
+/// The entries after the header: keys and tombstones.
+struct Parsed {
+    by_index: BTreeMap<[u8; 32], Entry>,
+    by_id: HashMap<KeyId, [u8; 32]>,
+    erased: BTreeMap<[u8; 32], KeyId>,
+}
+
+/// Parses the entries after the header; a trailing partial entry is an
+/// unacknowledged addition and is ignored.
+fn parse_entries(entries: &[u8]) -> Result<Parsed, Error> {
+    let mut p = Parsed {
+        by_index: BTreeMap::new(),
+        by_id: HashMap::new(),
+        erased: BTreeMap::new(),
+    };
+    for (n, chunk) in entries.chunks_exact(ENTRY_LEN).enumerate() {
+        let (body, sum) = chunk.split_at(80);
+        let at = HEADER_LEN + n * ENTRY_LEN;
+        if Sha256::digest(body).as_slice() != sum {
+            return Err(damaged(
+                at,
+                Malformed::ChecksumMismatch,
+                "entry checksum mismatch: the key store is damaged; restore it from backup",
+            ));
+        }
+        let mut r = Reader::new(body, "key store entry");
+        let index: [u8; 32] = r.array()?;
+        let entry = Entry {
+            key_id: KeyId::from_bytes(r.array()?),
+            key: DataKey::from_bytes(r.array()?),
+        };
+        if p.by_index.contains_key(&index)
+            || p.by_id.contains_key(&entry.key_id)
+            || p.erased.contains_key(&index)
+        {
+            return Err(damaged(
+                at,
+                Malformed::Duplicate,
+                "duplicate entry: the key store is damaged; restore it from backup",
+            ));
+        }
+        if *entry.key.as_bytes() == TOMBSTONE {
+            p.erased.insert(index, entry.key_id);
+            continue;
+        }
+        p.by_id.insert(entry.key_id, index);
+        p.by_index.insert(index, entry);
+    }
+    Ok(p)
+}
+
 impl FileKeyStore {
     /// Creates a new key store at `path` (which must not exist).
     ///
@@ -169,12 +230,6 @@ impl FileKeyStore {
     }
 
     fn parse(path: PathBuf, bytes: &[u8]) -> Result<Self, Error> {
-        let damaged = |offset: usize, cause, detail| Error::NonCanonical {
-            what: "key store",
-            offset: offset as u64,
-            cause,
-            detail,
-        };
         if bytes.len() < HEADER_LEN {
             return Err(damaged(
                 0,
@@ -204,51 +259,15 @@ impl FileKeyStore {
             key: DataKey::from_bytes(r.array()?),
         };
         r.finish()?;
-        let mut by_index = BTreeMap::new();
-        let mut by_id = HashMap::new();
-        let mut erased = BTreeMap::new();
-        // A trailing partial entry is an unacknowledged addition: ignored.
-        for (n, chunk) in entries.chunks_exact(ENTRY_LEN).enumerate() {
-            let (body, sum) = chunk.split_at(80);
-            let at = HEADER_LEN + n * ENTRY_LEN;
-            if Sha256::digest(body).as_slice() != sum {
-                return Err(damaged(
-                    at,
-                    Malformed::ChecksumMismatch,
-                    "entry checksum mismatch: the key store is damaged; restore it from backup",
-                ));
-            }
-            let mut r = Reader::new(body, "key store entry");
-            let index: [u8; 32] = r.array()?;
-            let entry = Entry {
-                key_id: KeyId::from_bytes(r.array()?),
-                key: DataKey::from_bytes(r.array()?),
-            };
-            if by_index.contains_key(&index)
-                || by_id.contains_key(&entry.key_id)
-                || erased.contains_key(&index)
-            {
-                return Err(damaged(
-                    at,
-                    Malformed::Duplicate,
-                    "duplicate entry: the key store is damaged; restore it from backup",
-                ));
-            }
-            if *entry.key.as_bytes() == TOMBSTONE {
-                erased.insert(index, entry.key_id);
-                continue;
-            }
-            by_id.insert(entry.key_id, index);
-            by_index.insert(index, entry);
-        }
+        let parsed = parse_entries(entries)?;
         Ok(Self {
             path,
             index_mac: keyed(&index_secret),
             index_secret,
             unattributed,
-            by_index,
-            by_id,
-            erased,
+            by_index: parsed.by_index,
+            by_id: parsed.by_id,
+            erased: parsed.erased,
         })
     }
 

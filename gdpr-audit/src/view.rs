@@ -101,6 +101,11 @@ fn checked_str<'a>(
     Ok(s)
 }
 
+/// `gdpr-core`'s actor-id rule (the one copy, [`ActorId::is_valid`]).
+fn actor_id_ok(id: &str) -> bool {
+    ActorId::is_valid(id)
+}
+
 fn label_ok(what: &'static str) -> impl Fn(&str) -> bool {
     move |s| check_label(s, what).is_ok()
 }
@@ -128,12 +133,7 @@ impl<'a> RecordView<'a> {
         let event_type = r.name_seen("unknown event type", &mut seen.event_type)?;
         let action = r.name_seen("unknown action", &mut seen.action)?;
         let outcome = r.name_seen("unknown outcome", &mut seen.outcome)?;
-        let actor_id = checked_str(
-            &mut r,
-            &mut seen.actor_id,
-            ActorId::is_valid,
-            "invalid actor id",
-        )?;
+        let actor_id = checked_str(&mut r, &mut seen.actor_id, actor_id_ok, "invalid actor id")?;
         let role = r.name_seen("unknown role", &mut seen.role)?;
         let secrecy_kind = r.u8()?;
         let secrecy_source = match secrecy_kind {

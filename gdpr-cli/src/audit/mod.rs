@@ -451,35 +451,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             issuer,
             key,
             actor,
-        } => {
-            let log = open_log(&dir, &key)?;
-            let actor = Actor {
-                id: ActorId::new(actor).map_err(|e| bad(format!("--actor: {e}")))?,
-                role: Role::DataProtectionOfficer,
-                secrecy: Secrecy::None,
-            };
-            let event = AuditEvent::builder(
-                EventType::PatientRecord,
-                Action::Erasure,
-                actor,
-                Purpose::DataSubjectRequest,
-                LawfulBasis::Ordinary {
-                    art6: Art6Basis::LegalObligation,
-                },
-                SourceSystem::new("gdpr-cli")?,
-            )
-            .subject(subject_id(&subject, issuer.as_deref())?)
-            .build(jiff::Timestamp::now());
-            let (receipt, key_id) = log.erase_subject(&event)?;
-            let line = json!({
-                "erased": true,
-                "citation": "GDPR Art. 17(1)",
-                "erasure_record": receipt.position,
-                "key_id": key_id.to_hex(),
-            });
-            writeln!(out(), "{line}").map_err(|e| bad(e.to_string()))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => erase_subject(&dir, &subject_id(&subject, issuer.as_deref())?, &key, actor),
         AuditCommand::BeginRelationship {
             dir,
             subject,
@@ -493,6 +465,42 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `gdpr audit erase-subject`: records the erasure, destroys the key.
+fn erase_subject(
+    dir: &Path,
+    subject: &PatientId,
+    key: &Path,
+    actor: String,
+) -> Result<ExitCode, Failure> {
+    let log = open_log(dir, key)?;
+    let actor = Actor {
+        id: ActorId::new(actor).map_err(|e| bad(format!("--actor: {e}")))?,
+        role: Role::DataProtectionOfficer,
+        secrecy: Secrecy::None,
+    };
+    let event = AuditEvent::builder(
+        EventType::PatientRecord,
+        Action::Erasure,
+        actor,
+        Purpose::DataSubjectRequest,
+        LawfulBasis::Ordinary {
+            art6: Art6Basis::LegalObligation,
+        },
+        SourceSystem::new("gdpr-cli")?,
+    )
+    .subject(subject.clone())
+    .build(jiff::Timestamp::now());
+    let (receipt, key_id) = log.erase_subject(&event)?;
+    let line = json!({
+        "erased": true,
+        "citation": "GDPR Art. 17(1)",
+        "erasure_record": receipt.position,
+        "key_id": key_id.to_hex(),
+    });
+    writeln!(out(), "{line}").map_err(|e| bad(e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_key_id(text: &str) -> Result<KeyId, Failure> {
