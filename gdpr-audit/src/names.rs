@@ -4,6 +4,7 @@
 //! Art. 6 bases and Art. 9 conditions are complete by law (core's `ALL`);
 //! roles may grow, so a role's name is derived the first time it is seen.
 
+use std::cell::Cell;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use gdpr_core::actor::Role;
@@ -42,6 +43,20 @@ pub(crate) fn art9(c: Art9Condition) -> &'static str {
 }
 
 pub(crate) fn role(r: Role) -> &'static str {
+    thread_local! {
+        // The last role named on this thread: records of a batch mostly
+        // repeat it, and this costs no lock.
+        static LAST: Cell<Option<(Role, &'static str)>> = const { Cell::new(None) };
+    }
+    if let Some((_, name)) = LAST.with(Cell::get).filter(|(v, _)| *v == r) {
+        return name;
+    }
+    let name = role_slow(r);
+    LAST.with(|last| last.set(Some((r, name))));
+    name
+}
+
+fn role_slow(r: Role) -> &'static str {
     // Roles seen so far; a name is leaked once per role (a few dozen bytes
     // each, bounded by the vocabulary).
     static NAMES: RwLock<Vec<(Role, &'static str)>> = RwLock::new(Vec::new());
@@ -68,6 +83,8 @@ mod tests {
         assert_eq!(art6(Art6Basis::LegitimateInterests), "legitimate-interests");
         assert_eq!(art9(Art9Condition::HealthCare), "health-care");
         assert_eq!(role(Role::DataProtectionOfficer), "data-protection-officer");
+        assert_eq!(role(Role::DataProtectionOfficer), "data-protection-officer");
+        assert_eq!(role(Role::Nurse), "nurse");
         assert_eq!(role(Role::DataProtectionOfficer), "data-protection-officer");
         for b in Art6Basis::ALL {
             assert_eq!(art6(b), serde_name(b));
