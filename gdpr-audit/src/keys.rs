@@ -29,6 +29,26 @@ pub trait KeyStore: Send + Sync {
     /// [`Error::Random`]; [`Error::Io`] if a new key cannot be stored.
     fn key_for(&mut self, subject: &PatientId) -> Result<(KeyId, DataKey), Error>;
 
+    /// The key of each of `subjects` in order (the key for events without
+    /// a subject where it is `None`), creating the missing ones. The
+    /// default asks [`KeyStore::key_for`] one by one; a backend stores a
+    /// batch's new keys in one durable write (one transaction, one sync).
+    ///
+    /// # Errors
+    /// As [`KeyStore::key_for`], for the first subject that fails.
+    fn keys_for_each(
+        &mut self,
+        subjects: &[Option<&PatientId>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        subjects
+            .iter()
+            .map(|s| match s {
+                Some(s) => self.key_for(s),
+                None => Ok(self.unattributed()),
+            })
+            .collect()
+    }
+
     /// The id of `subject`'s key, if it has one (not erased).
     fn find(&self, subject: &PatientId) -> Option<KeyId>;
 

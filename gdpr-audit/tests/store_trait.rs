@@ -224,6 +224,23 @@ fn the_log_runs_on_foreign_record_and_key_stores() {
     let latest = log.checkpoint().unwrap();
     let report = verify_store(log.store(), &verifier, Some(&latest)).unwrap();
     assert_eq!(report.records, 6);
+    {
+        // The batch form, by its default: the tombstone is gone, B keeps
+        // its key, a new subject gets one, None is the unattributed key.
+        let mut keys = log.keys();
+        let (a, b, c) = (
+            PatientId::new("A").unwrap(),
+            PatientId::new("B").unwrap(),
+            PatientId::new("C").unwrap(),
+        );
+        let got = keys
+            .keys_for_each(&[Some(&a), Some(&b), None, Some(&c)])
+            .unwrap();
+        assert_eq!(got[0].0, keys.find(&a).unwrap());
+        assert_eq!(got[1].0, keys.find(&b).unwrap());
+        assert_eq!(got[2].0, keys.unattributed().0);
+        assert_eq!(got[3].0, keys.find(&c).unwrap());
+    }
     let rows = log.store().0.lock().unwrap().rows.clone();
     let records: Vec<Record> = rows
         .iter()

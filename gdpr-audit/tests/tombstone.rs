@@ -54,6 +54,13 @@ fn events_about_an_erased_subject_are_refused_until_a_new_relationship() {
         log.keys().ensure_keys([&alice]),
         Err(Error::SubjectErased)
     ));
+    // The batch form every backend offers refuses too, whatever else the
+    // batch holds.
+    let bob = PatientId::new("BOB").unwrap();
+    assert!(matches!(
+        KeyStore::keys_for_each(&mut *log.keys(), &[Some(&bob), Some(&alice)]),
+        Err(Error::SubjectErased)
+    ));
     assert_eq!(log.len(), before);
     assert_eq!(log.keys().find(&alice), None);
     // Other subjects are recorded as before.
