@@ -6,16 +6,14 @@
 //!
 //! Run: `cargo run -p gdpr-examples --example audit_trail`
 
+use gdpr_audit::AuditLog;
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::label::{SourceSystem, TenantId};
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::object::{ObjectId, ObjectKind, ObjectRef};
 use gdpr_audit::report::{StaffIdentities, subject_report};
 use gdpr_audit::signing::Signer;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::verify_dir;
 use gdpr_core::Citation;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
@@ -26,12 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("gdpr-audit-example-{}", std::process::id()));
     let signer = Signer::generate("radiology.example/audit")?;
     let public_key = signer.verifier();
-    let log = AuditLog::open(
-        FileStore::open(&dir, true)?,
-        KeyStore::create(FileStore::keys_path(&dir))?,
-        signer,
-        CheckpointPolicy::default(),
-    )?;
+    let log = AuditLog::create(&dir, signer)?;
 
     let radiologist = Actor {
         id: ActorId::new("dr.mueller")?,
@@ -74,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let report = subject_report(
         log.store(),
-        &log.keys(),
+        &*log.keys(),
         &patient,
         StaffIdentities::Withhold,
     )?;
@@ -110,7 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         key_id.to_hex()
     );
 
-    let verified = verify_store(&LogDir(dir.clone()), &public_key, Some(&saved_by_auditor))?;
+    let verified = verify_dir(&dir, &public_key, Some(&saved_by_auditor))?;
     println!(
         "auditor: VALID, {} records, {} checkpoints, consistent with the saved checkpoint",
         verified.records, verified.checkpoints

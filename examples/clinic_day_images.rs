@@ -4,11 +4,10 @@
 
 use std::sync::Arc;
 
-use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::KeyStore;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+use gdpr_audit::AuditLog;
 use gdpr_audit::signing::Signer;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::verify_dir;
+use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -16,7 +15,7 @@ use gdpr_core::retention::{Fact, Jurisdiction, LatestExaminations, RulePack, Sta
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey, collect_inputs};
-use gdpr_dicom::store::{AuditContext, Audited, SyntheticInstance, SystemsConfig};
+use gdpr_dicom::store::{SyntheticInstance, SystemsConfig};
 use jiff::civil::{Date, date};
 
 /// Two patients' CT studies in a folder: MRN-1001 was examined in 2012 and
@@ -47,12 +46,7 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
     let audit_dir = work.path().join("audit");
     let signer = Signer::generate("clinic.example/audit")?;
     let public_key = signer.verifier();
-    let log = Arc::new(AuditLog::open(
-        FileStore::open(&audit_dir, true)?,
-        KeyStore::create(FileStore::keys_path(&audit_dir))?,
-        signer,
-        CheckpointPolicy::default(),
-    )?);
+    let log = Arc::new(AuditLog::create(&audit_dir, signer)?);
     let dpo = Actor {
         id: ActorId::new("dpo.jones")?,
         role: Role::DataProtectionOfficer,
@@ -139,7 +133,7 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let checkpoint = log.checkpoint()?;
-    let verified = verify_store(&LogDir(audit_dir.clone()), &public_key, Some(&checkpoint))?;
+    let verified = verify_dir(&audit_dir, &public_key, Some(&checkpoint))?;
     println!(
         "   audit log VALID: {} records, {} signed checkpoints — the proof of every step above",
         verified.records, verified.checkpoints

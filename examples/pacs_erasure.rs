@@ -7,13 +7,14 @@
 
 use std::sync::Arc;
 
-use gdpr_audit::sink::MemorySink;
+use gdpr_audit::MemorySink;
+use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{AuditContext, Audited, SyntheticInstance, SystemsConfig};
+use gdpr_dicom::store::{SyntheticInstance, SystemsConfig};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         folder.display()
     ))?;
     // Every operation leaves an audit event: who, why, on which basis, what.
-    // (In memory here; a host passes its sealed `gdpr_audit::log::AuditLog`.)
+    // (In memory here; a host passes its sealed `gdpr_audit::AuditLog`.)
     let audit = Arc::new(MemorySink::new());
     let context = AuditContext::new(
         Actor {

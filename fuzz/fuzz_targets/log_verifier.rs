@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use gdpr_audit::file_store::{scan_chunks, scan_frames};
+use gdpr_audit::internals::{scan_chunks, scan_frames};
 use gdpr_audit::signing::Verifier;
-use gdpr_audit::verify::LogVerifier;
+use gdpr_audit::internals::LogVerifier;
 use libfuzzer_sys::fuzz_target;
 
 const PUBLIC_KEY: &str = include_str!("../seeds/public.key");

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use gdpr_audit::file_store::scan_frames;
+use gdpr_audit::internals::scan_frames;
 use gdpr_audit::record::Record;
-use gdpr_audit::view::RecordView;
+use gdpr_audit::internals::RecordView;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

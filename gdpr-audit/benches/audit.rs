@@ -6,7 +6,7 @@
 //!   with one `fdatasync` per batch; `append/batch100`: `append_batch` of
 //!   100 vs raw write of 100 frames + one `fdatasync`;
 //! - `verify`: strict verification (`strict`: on all cores, as
-//!   `verify_store` runs; `strict_1thread`: on one) vs plain SHA-256 over
+//!   `verify_dir` runs; `strict_1thread`: on one) vs plain SHA-256 over
 //!   the same bytes (one core: a single SHA-256 stream cannot be split);
 //! - `proof_1m`: proof generation at 1,000,000 records (sizes printed).
 //!
@@ -20,16 +20,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use gdpr_audit::FileKeyStore;
+use gdpr_audit::FileStore;
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::file_store::{FileStore, scan_chunks};
-use gdpr_audit::keystore::KeyStore;
+use gdpr_audit::internals::LogVerifier;
+use gdpr_audit::internals::scan_chunks;
 use gdpr_audit::label::SourceSystem;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::merkle::{Tree, leaf_hash};
 use gdpr_audit::object::{ObjectId, ObjectKind, ObjectRef};
 use gdpr_audit::signing::Signer;
-use gdpr_audit::verify::LogVerifier;
+use gdpr_audit::{AuditLog, CheckpointPolicy};
 use gdpr_core::Citation;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
@@ -66,12 +67,12 @@ fn event(i: u64) -> AuditEvent {
 
 fn new_log(dir: &Path) -> AuditLog<FileStore> {
     let store = FileStore::open(dir, true).unwrap();
-    let keys = KeyStore::create(FileStore::keys_path(dir)).unwrap();
+    let keys = FileKeyStore::create(FileStore::keys_path(dir)).unwrap();
     let policy = CheckpointPolicy {
         every_records: None,
         every: None,
     };
-    AuditLog::open(
+    AuditLog::with_stores(
         store,
         keys,
         Signer::generate("bench/audit").unwrap(),
@@ -172,12 +173,12 @@ fn verification(c: &mut Criterion) {
     let verifier = signer.verifier();
     {
         let store = FileStore::open(&dir, true).unwrap();
-        let keys = KeyStore::create(FileStore::keys_path(&dir)).unwrap();
+        let keys = FileKeyStore::create(FileStore::keys_path(&dir)).unwrap();
         let policy = CheckpointPolicy {
             every_records: Some(1000),
             every: None,
         };
-        let log = AuditLog::open(store, keys, signer, policy).unwrap();
+        let log = AuditLog::with_stores(store, keys, signer, policy).unwrap();
         let events: Vec<AuditEvent> = (0..20_000).map(event).collect();
         for chunk in events.chunks(1000) {
             log.append_batch(chunk).unwrap();

@@ -17,6 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::Error;
+use crate::cause::Tamper;
 use crate::record::Hash;
 use crate::signing::{Signer, Verifier, check_name};
 
@@ -167,22 +168,14 @@ impl Checkpoint {
         let body_len = note.find("\n\n").map_or(0, |i| i + 1);
         let body = &note.as_bytes()[..body_len];
         if cp.origin != verifier.name() {
-            return Err(Error::tampered(
-                cp.size,
-                0,
-                "checkpoint origin is not the trusted key's log",
-            ));
+            return Err(Error::tampered(cp.size, 0, Tamper::ForeignOrigin));
         }
         let ok = sigs
             .iter()
             .filter(|(name, hash, _)| name == verifier.name() && *hash == verifier.key_hash())
             .any(|(_, _, sig)| verifier.verify(body, sig));
         if !ok {
-            return Err(Error::tampered(
-                cp.size,
-                0,
-                "checkpoint carries no valid signature by the trusted key",
-            ));
+            return Err(Error::tampered(cp.size, 0, Tamper::BadSignature));
         }
         Ok(cp)
     }

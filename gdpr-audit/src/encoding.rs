@@ -15,6 +15,7 @@ use serde::de::value::{
 use serde::de::{DeserializeSeed, EnumAccess, Unexpected, VariantAccess, Visitor};
 
 use crate::Error;
+use crate::cause::Malformed;
 
 /// Appends canonical values to a byte buffer.
 #[derive(Debug, Default)]
@@ -89,11 +90,18 @@ impl<'a> Reader<'a> {
         Self { buf, pos: 0, what }
     }
 
-    pub(crate) fn fail(&self, reason: &'static str) -> Error {
+    /// A field that breaks its rule ([`Malformed::InvalidField`]).
+    pub(crate) fn fail(&self, detail: &'static str) -> Error {
+        self.fail_as(Malformed::InvalidField, detail)
+    }
+
+    /// Bytes rejected for `cause`.
+    pub(crate) fn fail_as(&self, cause: Malformed, detail: &'static str) -> Error {
         Error::NonCanonical {
             what: self.what,
             offset: self.pos as u64,
-            reason,
+            cause,
+            detail,
         }
     }
 
@@ -102,7 +110,7 @@ impl<'a> Reader<'a> {
             .pos
             .checked_add(n)
             .filter(|&e| e <= self.buf.len())
-            .ok_or_else(|| self.fail("truncated"))?;
+            .ok_or_else(|| self.fail_as(Malformed::Truncated, "a field runs past the end"))?;
         let out = &self.buf[self.pos..end];
         self.pos = end;
         Ok(out)
@@ -141,7 +149,8 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(bytes).map_err(|_| Error::NonCanonical {
             what: self.what,
             offset: start as u64,
-            reason: "string is not valid UTF-8",
+            cause: Malformed::NotUtf8,
+            detail: "string is not valid UTF-8",
         })
     }
 
@@ -176,7 +185,7 @@ impl<'a> Reader<'a> {
         self.pos = start;
         let s = self.str()?;
         let de: StrDeserializer<'a, ValueError> = s.into_deserializer();
-        T::deserialize(de).map_err(|_| self.fail(reason))
+        T::deserialize(de).map_err(|_| self.fail_as(Malformed::UnknownName, reason))
     }
 
     /// The bytes of the next length-prefixed field, without moving on.
@@ -221,7 +230,10 @@ impl<'a> Reader<'a> {
         if self.pos == self.buf.len() {
             Ok(())
         } else {
-            Err(self.fail("trailing bytes after the last field"))
+            Err(self.fail_as(
+                Malformed::TrailingBytes,
+                "trailing bytes after the last field",
+            ))
         }
     }
 }

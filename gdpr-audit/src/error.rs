@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
+use crate::cause::{Malformed, Tamper};
+
 /// Everything that can go wrong in `gdpr-audit`.
 ///
 /// Messages never contain a personal value (a patient reference, free text,
@@ -24,7 +26,7 @@ pub enum Error {
     /// Bytes that should hold a canonical record, checkpoint or key were not
     /// in the one accepted form.
     #[error(
-        "non-canonical {what} at byte {offset}: {reason}; the data was altered or written by an incompatible version"
+        "non-canonical {what} at byte {offset}: {cause} ({detail}); the data was altered or written by an incompatible version"
     )]
     NonCanonical {
         /// What was being decoded.
@@ -32,36 +34,41 @@ pub enum Error {
         /// Byte offset within the item where decoding stopped.
         offset: u64,
         /// Why it was rejected.
-        reason: &'static str,
+        cause: Malformed,
+        /// Which field or check, in words.
+        detail: &'static str,
     },
     /// Verification found the log altered. `position` is the first record
     /// (0-based) whose evidence does not hold.
-    #[error("log tampered at record {position} (byte {offset} of the log file): {reason}")]
+    #[error("log tampered at record {position} (byte {offset} of the log file): {cause}")]
     Tampered {
         /// The first bad record position.
         position: u64,
         /// Byte offset in the log file, where known (0 otherwise).
         offset: u64,
         /// Why the evidence fails.
-        reason: Cow<'static, str>,
+        cause: Tamper,
     },
     /// The key store failed its own checks (a checksum, its header, a
     /// duplicate entry): it was damaged or altered. The log itself may be
     /// intact; records sealed under a lost key cannot be read. Restore the
     /// key store from backup.
     #[error(
-        "key store damaged at byte {offset}: {reason}; restore it from backup (the log's chain is checked separately)"
+        "key store damaged at byte {offset}: {cause} ({detail}); restore it from backup (the log's chain is checked separately)"
     )]
     KeyStoreDamaged {
         /// Byte offset in the key store file.
         offset: u64,
         /// What failed.
-        reason: &'static str,
+        cause: Malformed,
+        /// Which check, in words.
+        detail: &'static str,
     },
     /// The key given is not this log's: the log verifies under its own
-    /// public key (`DIR/public.key`), which is another key. Reported
-    /// instead of [`Error::Tampered`] only in that case (see
-    /// [`crate::verify::is_other_logs_key`]).
+    /// public key (`DIR/public.key`), which is another key. Reported by
+    /// [`crate::verify_dir`] and [`crate::AuditLog::open`] instead of
+    /// [`Error::Tampered`] only in that case (a forged checkpoint does not
+    /// verify under the log's own key, so it stays tampering).
     #[error("this key does not belong to this log: {reason}")]
     ForeignKey {
         /// Which key, and what to do.
@@ -75,6 +82,12 @@ pub enum Error {
         /// What was wrong, and what to do.
         reason: Cow<'static, str>,
     },
+    /// The data subject was erased (Art. 17): a tombstone keeps later
+    /// events from silently getting a fresh, readable key.
+    #[error(
+        "this data subject was erased (Art. 17); nothing was recorded. If a new relationship with the person began, say so first (AuditLog::begin_relationship; gdpr audit begin-relationship)"
+    )]
+    SubjectErased,
     /// No key exists for the subject: never recorded, or erased (Art. 17).
     #[error("no key for this data subject: never recorded in this log, or erased")]
     UnknownSubject,
@@ -117,15 +130,19 @@ impl Error {
     }
 
     /// A tamper finding at `position`.
-    pub(crate) fn tampered(
-        position: u64,
-        offset: u64,
-        reason: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub(crate) fn tampered(position: u64, offset: u64, cause: Tamper) -> Self {
         Self::Tampered {
             position,
             offset,
-            reason: reason.into(),
+            cause,
+        }
+    }
+
+    /// Why the log was judged altered, for [`Error::Tampered`].
+    pub fn tamper(&self) -> Option<&Tamper> {
+        match self {
+            Self::Tampered { cause, .. } => Some(cause),
+            _ => None,
         }
     }
 
@@ -157,7 +174,9 @@ mod tests {
 
     #[test]
     fn tampering_is_classified() {
-        assert!(Error::tampered(3, 0, "chain link broken").is_tampering());
+        let e = Error::tampered(3, 0, Tamper::BrokenLink { record: 4 });
+        assert!(e.is_tampering());
+        assert_eq!(e.tamper(), Some(&Tamper::BrokenLink { record: 4 }));
         assert!(!Error::UnknownSubject.is_tampering());
     }
 }

@@ -38,8 +38,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::Error;
+use crate::cause::Tamper;
 use crate::chunk::ChunkVisitor;
-pub use crate::frame::{MAX_FRAME, encode_frame, scan_chunks, scan_frames};
+use crate::frame::{encode_frame, scan_chunks};
 use crate::keystore::sync_dir;
 use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, ScanEnd, Ticket};
 
@@ -150,11 +151,12 @@ impl FileStore {
         }
         let mut reader = file.try_clone().map_err(|e| Error::io(&log, e))?;
         let end = scan_chunks(&mut reader, &log, &mut |_| Ok(()))?;
-        if let Some((offset, _)) = end.corrupt {
+        if let Some((offset, detail)) = end.corrupt {
+            // Verification finds the first bad record.
             return Err(Error::tampered(
                 0,
                 offset,
-                "malformed frame in the log; run verification to find the first bad record",
+                Tamper::MalformedFrame { detail },
             ));
         }
         let mut size = end.bytes;
@@ -224,6 +226,12 @@ impl FileStore {
 #[derive(Debug, Clone)]
 pub struct LogDir(pub PathBuf);
 
+impl AsRef<Path> for LogDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl crate::store::EntrySource for LogDir {
     fn entries(
         &self,
@@ -234,7 +242,11 @@ impl crate::store::EntrySource for LogDir {
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
         read_anchor(&self.0)
     }
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
+}
+
+impl LogDir {
+    /// The entries in chunks over the read buffers (no copy per entry).
+    pub(crate) fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
         let log = FileStore::log_path(&self.0);
         let mut f = File::open(&log).map_err(|e| Error::io(&log, e))?;
         let skip = read_anchor(&self.0)?.map(|a| a.size);
@@ -301,6 +313,32 @@ fn chunks_skipping(
     })
 }
 
+impl crate::store::EntrySource for FileStore {
+    fn entries(
+        &self,
+        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
+    ) -> Result<ScanEnd, Error> {
+        let mut f = File::open(&self.log).map_err(|e| Error::io(&self.log, e))?;
+        let skip = read_anchor(&self.dir)?.map(|a| a.size);
+        let end = scan_skipping(&mut f, &self.log, skip, visit)?;
+        Ok(self.not_torn_if_staged(end))
+    }
+
+    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
+        read_anchor(&self.dir)
+    }
+}
+
+impl FileStore {
+    /// The entries in chunks over the read buffers (no copy per entry).
+    pub(crate) fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
+        let mut f = File::open(&self.log).map_err(|e| Error::io(&self.log, e))?;
+        let skip = read_anchor(&self.dir)?.map(|a| a.size);
+        let end = chunks_skipping(&mut f, &self.log, skip, visit)?;
+        Ok(self.not_torn_if_staged(end))
+    }
+}
+
 impl AuditStore for FileStore {
     fn stage(&self, entries: &[Entry]) -> Result<Ticket, Error> {
         let mut buf = Vec::with_capacity(entries.len() * 400);
@@ -353,27 +391,6 @@ impl AuditStore for FileStore {
             }
             self.synced.notify_all();
         }
-    }
-
-    fn scan(
-        &self,
-        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
-    ) -> Result<ScanEnd, Error> {
-        let mut f = File::open(&self.log).map_err(|e| Error::io(&self.log, e))?;
-        let skip = read_anchor(&self.dir)?.map(|a| a.size);
-        let end = scan_skipping(&mut f, &self.log, skip, visit)?;
-        Ok(self.not_torn_if_staged(end))
-    }
-
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
-        let mut f = File::open(&self.log).map_err(|e| Error::io(&self.log, e))?;
-        let skip = read_anchor(&self.dir)?.map(|a| a.size);
-        let end = chunks_skipping(&mut f, &self.log, skip, visit)?;
-        Ok(self.not_torn_if_staged(end))
-    }
-
-    fn anchor(&self) -> Result<Option<PruneAnchor>, Error> {
-        read_anchor(&self.dir)
     }
 
     fn prune(&self, anchor: &PruneAnchor) -> Result<(), Error> {

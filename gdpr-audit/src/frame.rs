@@ -34,6 +34,7 @@ pub fn encode_frame(entry: &Entry, buf: &mut Vec<u8>) {
 ///
 /// # Errors
 /// Errors of `reader` (as [`Error::Io`] on `path`) or of `visit`.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub fn scan_frames(
     reader: &mut dyn Read,
     path: &Path,

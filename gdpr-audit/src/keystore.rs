@@ -1,5 +1,6 @@
-//! The key store: one data key per data subject, kept in a file separate
-//! from the log.
+//! The embedded key store ([`FileKeyStore`], the default
+//! [`crate::KeyStore`]): one data key per data subject, kept in a file
+//! separate from the log.
 //!
 //! The file never holds a subject reference in clear: subjects are found
 //! through a *blind index*, HMAC-SHA-256 under a secret of the store over
@@ -8,21 +9,28 @@
 //! A new subject's key is **appended** (one `write` + `fdatasync`, before
 //! any record sealed with it is acknowledged), so adding keys costs the
 //! same at ten or a million subjects. Erasing a subject (Art. 17)
-//! **rewrites** the file without its key, durably: temporary file,
+//! **rewrites** the file with a tombstone instead of its key (see
+//! [`crate::KeyStore`]), durably: temporary file,
 //! `fdatasync`, rename over the old file, `fsync` of the directory; the old
 //! file is unlinked. (Blocks of unlinked files may survive on the medium:
 //! keep the key store on an encrypted volume, and purge backups on their
 //! own schedule.)
 //!
-//! # File format, version 2
+//! # File format, versions 2 and 3
 //!
 //! ```text
-//! header  [4] magic "GAKS", u8 version (2), [32] blind-index secret,
+//! header  [4] magic "GAKS", u8 version (2, or 3 when it holds a
+//!         tombstone), [32] blind-index secret,
 //!         [16] key id + [32] key for events without a subject,
 //!         [32] SHA-256 of the header bytes before it
 //! entries n × ([32] blind index, [16] key id, [32] key,
 //!              [32] SHA-256 of these 80 bytes)
 //! ```
+//!
+//! A tombstone (version 3) is an entry whose key is 32 zero bytes (never
+//! generated: a random key is all zeros with probability 2^-256); its key
+//! id is the erased key's. Version 2 readers refuse version 3 files rather
+//! than hand an erased subject a fresh key.
 //!
 //! An incomplete final entry (a crash while adding a key, never
 //! acknowledged) is ignored and overwritten by the next addition; a
@@ -40,11 +48,17 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::cause::Malformed;
 use crate::encoding::{Reader, Writer};
 use crate::seal::{DataKey, KeyId};
 
 const MAGIC: &[u8; 4] = b"GAKS";
+/// The version of a store without tombstones.
 const VERSION: u8 = 2;
+/// The version of a store that holds a tombstone.
+const VERSION_TOMBSTONES: u8 = 3;
+/// The key bytes of a tombstone entry.
+const TOMBSTONE: [u8; 32] = [0; 32];
 const HEADER_LEN: usize = 4 + 1 + 32 + 16 + 32 + 32;
 const ENTRY_LEN: usize = 32 + 16 + 32 + 32;
 
@@ -56,7 +70,7 @@ struct Entry {
 
 /// Per-subject data keys (see the module docs).
 #[derive(Debug)]
-pub struct KeyStore {
+pub struct FileKeyStore {
     path: PathBuf,
     index_secret: DataKey,
     /// HMAC keyed with `index_secret`, cloned per lookup (saves the key
@@ -65,6 +79,8 @@ pub struct KeyStore {
     unattributed: Entry,
     by_index: BTreeMap<[u8; 32], Entry>,
     by_id: HashMap<KeyId, [u8; 32]>,
+    /// Tombstones: blind indexes of erased subjects, with the erased key id.
+    erased: BTreeMap<[u8; 32], KeyId>,
 }
 
 fn keyed(secret: &DataKey) -> Hmac<Sha256> {
@@ -79,7 +95,68 @@ fn random_id() -> Result<KeyId, Error> {
     Ok(KeyId::from_bytes(b))
 }
 
-impl KeyStore {
+/// Damage found at `offset` (reported as [`Error::KeyStoreDamaged`]).
+fn damaged(offset: usize, cause: Malformed, detail: &'static str) -> Error {
+    Error::NonCanonical {
+        what: "key store",
+        offset: offset as u64,
+        cause,
+        detail,
+    }
+}
+
+/// The entries after the header: keys and tombstones.
+struct Parsed {
+    by_index: BTreeMap<[u8; 32], Entry>,
+    by_id: HashMap<KeyId, [u8; 32]>,
+    erased: BTreeMap<[u8; 32], KeyId>,
+}
+
+/// Parses the entries after the header; a trailing partial entry is an
+/// unacknowledged addition and is ignored.
+fn parse_entries(entries: &[u8]) -> Result<Parsed, Error> {
+    let mut p = Parsed {
+        by_index: BTreeMap::new(),
+        by_id: HashMap::new(),
+        erased: BTreeMap::new(),
+    };
+    for (n, chunk) in entries.chunks_exact(ENTRY_LEN).enumerate() {
+        let (body, sum) = chunk.split_at(80);
+        let at = HEADER_LEN + n * ENTRY_LEN;
+        if Sha256::digest(body).as_slice() != sum {
+            return Err(damaged(
+                at,
+                Malformed::ChecksumMismatch,
+                "entry checksum mismatch: the key store is damaged; restore it from backup",
+            ));
+        }
+        let mut r = Reader::new(body, "key store entry");
+        let index: [u8; 32] = r.array()?;
+        let entry = Entry {
+            key_id: KeyId::from_bytes(r.array()?),
+            key: DataKey::from_bytes(r.array()?),
+        };
+        if p.by_index.contains_key(&index)
+            || p.by_id.contains_key(&entry.key_id)
+            || p.erased.contains_key(&index)
+        {
+            return Err(damaged(
+                at,
+                Malformed::Duplicate,
+                "duplicate entry: the key store is damaged; restore it from backup",
+            ));
+        }
+        if *entry.key.as_bytes() == TOMBSTONE {
+            p.erased.insert(index, entry.key_id);
+            continue;
+        }
+        p.by_id.insert(entry.key_id, index);
+        p.by_index.insert(index, entry);
+    }
+    Ok(p)
+}
+
+impl FileKeyStore {
     /// Creates a new key store at `path` (which must not exist).
     ///
     /// # Errors
@@ -106,6 +183,7 @@ impl KeyStore {
             },
             by_index: BTreeMap::new(),
             by_id: HashMap::new(),
+            erased: BTreeMap::new(),
         };
         store.persist()?;
         Ok(store)
@@ -120,12 +198,21 @@ impl KeyStore {
         let path = path.into();
         let bytes = Zeroizing::new(fs::read(&path).map_err(|e| Error::io(&path, e))?);
         Self::parse(path, &bytes).map_err(|e| match e {
-            Error::NonCanonical { offset, reason, .. } => Error::KeyStoreDamaged { offset, reason },
+            Error::NonCanonical {
+                offset,
+                cause,
+                detail,
+                ..
+            } => Error::KeyStoreDamaged {
+                offset,
+                cause,
+                detail,
+            },
             other => other,
         })
     }
 
-    /// Checks the key store at `path` as [`KeyStore::open`] does, for
+    /// Checks the key store at `path` as [`FileKeyStore::open`] does, for
     /// verification: `Ok(None)` when there is no file there (an auditor's
     /// copy of the log without keys), else the number of subject keys.
     ///
@@ -143,25 +230,28 @@ impl KeyStore {
     }
 
     fn parse(path: PathBuf, bytes: &[u8]) -> Result<Self, Error> {
-        let damaged = |offset: usize, reason| Error::NonCanonical {
-            what: "key store",
-            offset: offset as u64,
-            reason,
-        };
         if bytes.len() < HEADER_LEN {
-            return Err(damaged(0, "file too short for a key store header"));
+            return Err(damaged(
+                0,
+                Malformed::Truncated,
+                "file too short for a key store header",
+            ));
         }
         let (header, entries) = bytes.split_at(HEADER_LEN);
         let (head, sum) = header.split_at(HEADER_LEN - 32);
         if Sha256::digest(head).as_slice() != sum {
             return Err(damaged(
                 0,
+                Malformed::ChecksumMismatch,
                 "header checksum mismatch: the key store is damaged; restore it from backup",
             ));
         }
         let mut r = Reader::new(head, "key store");
-        if r.take(4)? != MAGIC || r.u8()? != VERSION {
-            return Err(r.fail("not a version-2 gdpr-audit key store"));
+        if r.take(4)? != MAGIC || !matches!(r.u8()?, VERSION | VERSION_TOMBSTONES) {
+            return Err(r.fail_as(
+                Malformed::UnknownVersion,
+                "not a version-2 or version-3 gdpr-audit key store",
+            ));
         }
         let index_secret = DataKey::from_bytes(r.array()?);
         let unattributed = Entry {
@@ -169,40 +259,15 @@ impl KeyStore {
             key: DataKey::from_bytes(r.array()?),
         };
         r.finish()?;
-        let mut by_index = BTreeMap::new();
-        let mut by_id = HashMap::new();
-        // A trailing partial entry is an unacknowledged addition: ignored.
-        for (n, chunk) in entries.chunks_exact(ENTRY_LEN).enumerate() {
-            let (body, sum) = chunk.split_at(80);
-            let at = HEADER_LEN + n * ENTRY_LEN;
-            if Sha256::digest(body).as_slice() != sum {
-                return Err(damaged(
-                    at,
-                    "entry checksum mismatch: the key store is damaged; restore it from backup",
-                ));
-            }
-            let mut r = Reader::new(body, "key store entry");
-            let index: [u8; 32] = r.array()?;
-            let entry = Entry {
-                key_id: KeyId::from_bytes(r.array()?),
-                key: DataKey::from_bytes(r.array()?),
-            };
-            if by_index.contains_key(&index) || by_id.contains_key(&entry.key_id) {
-                return Err(damaged(
-                    at,
-                    "duplicate entry: the key store is damaged; restore it from backup",
-                ));
-            }
-            by_id.insert(entry.key_id, index);
-            by_index.insert(index, entry);
-        }
+        let parsed = parse_entries(entries)?;
         Ok(Self {
             path,
             index_mac: keyed(&index_secret),
             index_secret,
             unattributed,
-            by_index,
-            by_id,
+            by_index: parsed.by_index,
+            by_id: parsed.by_id,
+            erased: parsed.erased,
         })
     }
 
@@ -232,7 +297,6 @@ impl KeyStore {
     }
 
     /// The key of `subject`, created (and stored durably) if missing.
-    #[cfg(test)]
     pub(crate) fn key_for(&mut self, subject: &PatientId) -> Result<(KeyId, DataKey), Error> {
         let mut keys = self.keys_for_each([Some(subject)])?;
         Ok(keys.remove(0))
@@ -289,6 +353,7 @@ impl KeyStore {
             if self.by_index.contains_key(&index) || !seen.insert(index) {
                 continue;
             }
+            self.refuse_erased(&index)?;
             let entry = Entry {
                 key_id: random_id()?,
                 key: DataKey::random()?,
@@ -336,9 +401,49 @@ impl KeyStore {
         let index = self.blind(subject);
         let entry = self.by_index.remove(&index).ok_or(Error::UnknownSubject)?;
         self.by_id.remove(&entry.key_id);
+        self.erased.insert(index, entry.key_id);
         if let Err(e) = self.persist() {
+            self.erased.remove(&index);
             self.by_id.insert(entry.key_id, index);
             self.by_index.insert(index, entry);
+            return Err(e);
+        }
+        Ok(entry.key_id)
+    }
+
+    /// [`Error::SubjectErased`] if `index` is a tombstone.
+    fn refuse_erased(&self, index: &[u8; 32]) -> Result<(), Error> {
+        if !self.erased.is_empty() && self.erased.contains_key(index) {
+            return Err(Error::SubjectErased);
+        }
+        Ok(())
+    }
+
+    /// Whether `subject` was erased (a tombstone is in place).
+    pub fn is_erased(&self, subject: &PatientId) -> bool {
+        !self.erased.is_empty() && self.erased.contains_key(&self.blind(subject))
+    }
+
+    /// See [`crate::KeyStore::begin_relationship`]: a tombstone is replaced
+    /// by a new key and the store rewritten durably.
+    ///
+    /// # Errors
+    /// [`Error::Random`]; [`Error::Io`] (the tombstone then stays).
+    pub fn begin_relationship(&mut self, subject: &PatientId) -> Result<KeyId, Error> {
+        let index = self.blind(subject);
+        let Some(old) = self.erased.remove(&index) else {
+            return self.key_for(subject).map(|(id, _)| id);
+        };
+        let entry = Entry {
+            key_id: random_id()?,
+            key: DataKey::random()?,
+        };
+        self.by_id.insert(entry.key_id, index);
+        self.by_index.insert(index, entry.clone());
+        if let Err(e) = self.persist() {
+            self.by_id.remove(&entry.key_id);
+            self.by_index.remove(&index);
+            self.erased.insert(index, old);
             return Err(e);
         }
         Ok(entry.key_id)
@@ -347,7 +452,11 @@ impl KeyStore {
     fn header(&self) -> Zeroizing<Vec<u8>> {
         let mut w = Writer::with_capacity(HEADER_LEN);
         w.fixed(MAGIC);
-        w.u8(VERSION);
+        w.u8(if self.erased.is_empty() {
+            VERSION
+        } else {
+            VERSION_TOMBSTONES
+        });
         w.fixed(self.index_secret.as_bytes());
         w.fixed(self.unattributed.key_id.as_bytes());
         w.fixed(self.unattributed.key.as_bytes());
@@ -371,6 +480,13 @@ impl KeyStore {
         for (index, e) in &self.by_index {
             Self::entry_bytes(index, e, &mut bytes);
         }
+        for (index, key_id) in &self.erased {
+            let tombstone = Entry {
+                key_id: *key_id,
+                key: DataKey::from_bytes(TOMBSTONE),
+            };
+            Self::entry_bytes(index, &tombstone, &mut bytes);
+        }
         bytes
     }
 
@@ -381,7 +497,7 @@ impl KeyStore {
         for (index, entry) in entries {
             Self::entry_bytes(index, entry, &mut bytes);
         }
-        let at = (HEADER_LEN + self.by_index.len() * ENTRY_LEN) as u64;
+        let at = (HEADER_LEN + (self.by_index.len() + self.erased.len()) * ENTRY_LEN) as u64;
         let f = OpenOptions::new()
             .write(true)
             .open(&self.path)
@@ -413,6 +529,36 @@ impl KeyStore {
     }
 }
 
+impl crate::KeyStore for FileKeyStore {
+    fn key_for(&mut self, subject: &PatientId) -> Result<(KeyId, DataKey), Error> {
+        FileKeyStore::key_for(self, subject)
+    }
+    fn keys_for_each(
+        &mut self,
+        subjects: &[Option<&PatientId>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        FileKeyStore::keys_for_each(self, subjects.iter().copied())
+    }
+    fn find(&self, subject: &PatientId) -> Option<KeyId> {
+        FileKeyStore::find(self, subject)
+    }
+    fn key(&self, id: &KeyId) -> Option<DataKey> {
+        FileKeyStore::key(self, id)
+    }
+    fn unattributed(&self) -> (KeyId, DataKey) {
+        FileKeyStore::unattributed(self)
+    }
+    fn erase(&mut self, subject: &PatientId) -> Result<KeyId, Error> {
+        FileKeyStore::erase(self, subject)
+    }
+    fn is_erased(&self, subject: &PatientId) -> bool {
+        FileKeyStore::is_erased(self, subject)
+    }
+    fn begin_relationship(&mut self, subject: &PatientId) -> Result<KeyId, Error> {
+        FileKeyStore::begin_relationship(self, subject)
+    }
+}
+
 /// `fsync`s the directory holding `path`, so a rename or a new file is durable.
 pub(crate) fn sync_dir(path: &Path) -> Result<(), Error> {
     let dir = path
@@ -432,7 +578,7 @@ mod tests {
     fn keys_for_each_gives_one_key_per_subject_and_creates_the_missing_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
-        let mut ks = KeyStore::create(&path).unwrap();
+        let mut ks = FileKeyStore::create(&path).unwrap();
         let a = PatientId::new("A").unwrap();
         let b = PatientId::new("B").unwrap();
         let (old, _) = ks.key_for(&a).unwrap();
@@ -445,7 +591,7 @@ mod tests {
         assert_ne!(keys[1].0, old);
         assert_eq!(keys[2].0, ks.unattributed().0);
         drop(ks);
-        let ks = KeyStore::open(&path).unwrap();
+        let ks = FileKeyStore::open(&path).unwrap();
         assert_eq!(ks.find(&b), Some(keys[1].0));
         assert_eq!(ks.find(&a), Some(old));
     }
@@ -454,7 +600,7 @@ mod tests {
     fn ensure_keys_adds_the_missing_ones_once_and_they_persist() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
-        let mut ks = KeyStore::create(&path).unwrap();
+        let mut ks = FileKeyStore::create(&path).unwrap();
         let ids: Vec<PatientId> = (0..5)
             .map(|i| PatientId::new(format!("P-{i}")).unwrap())
             .collect();
@@ -464,7 +610,7 @@ mod tests {
         assert_eq!(ks.ensure_keys(&ids).unwrap(), 0);
         let found: Vec<_> = ids.iter().map(|p| ks.find(p).unwrap()).collect();
         assert_eq!(found[0], k0);
-        let reopened = KeyStore::open(&path).unwrap();
+        let reopened = FileKeyStore::open(&path).unwrap();
         for (p, id) in ids.iter().zip(&found) {
             assert_eq!(reopened.find(p), Some(*id));
         }
@@ -476,7 +622,7 @@ mod tests {
     fn keys_persist_and_erasure_is_durable() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
-        let mut ks = KeyStore::create(&path).unwrap();
+        let mut ks = FileKeyStore::create(&path).unwrap();
         let alice = PatientId::new("CANARY-ALICE").unwrap();
         let bob = PatientId::new("BOB").unwrap().with_issuer("H").unwrap();
         let (a, _) = ks.key_for(&alice).unwrap();
@@ -485,7 +631,7 @@ mod tests {
         let raw = fs::read(&path).unwrap();
         assert!(!raw.windows(6).any(|w| w == b"CANARY"));
 
-        let mut ks = KeyStore::open(&path).unwrap();
+        let mut ks = FileKeyStore::open(&path).unwrap();
         let debug = format!("{ks:?}");
         assert!(
             debug.contains("<secret>") && !debug.contains("CANARY"),
@@ -493,12 +639,12 @@ mod tests {
         );
         assert_eq!(ks.find(&alice), Some(a));
         assert_eq!(ks.erase(&alice).unwrap(), a);
-        let ks = KeyStore::open(&path).unwrap();
+        let ks = FileKeyStore::open(&path).unwrap();
         assert_eq!(ks.find(&alice), None);
         assert!(!ks.has_key(&a));
         assert!(ks.has_key(&b));
         assert!(matches!(
-            KeyStore::open(&path).unwrap().erase(&alice),
+            FileKeyStore::open(&path).unwrap().erase(&alice),
             Err(Error::UnknownSubject)
         ));
     }
@@ -507,28 +653,28 @@ mod tests {
     fn torn_addition_is_ignored_and_overwritten_damage_is_not() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
-        let mut ks = KeyStore::create(&path).unwrap();
+        let mut ks = FileKeyStore::create(&path).unwrap();
         let (a, _) = ks.key_for(&PatientId::new("A").unwrap()).unwrap();
         let full = fs::read(&path).unwrap();
         // A crash while adding a second key left half an entry.
         let mut torn = full.clone();
         torn.extend_from_slice(&[7; 50]);
         fs::write(&path, &torn).unwrap();
-        let mut ks = KeyStore::open(&path).unwrap();
+        let mut ks = FileKeyStore::open(&path).unwrap();
         assert_eq!(ks.find(&PatientId::new("A").unwrap()), Some(a));
         let (b, _) = ks.key_for(&PatientId::new("B").unwrap()).unwrap();
         assert_eq!(
             fs::metadata(&path).unwrap().len() as usize,
             HEADER_LEN + 2 * ENTRY_LEN
         );
-        let ks = KeyStore::open(&path).unwrap();
+        let ks = FileKeyStore::open(&path).unwrap();
         assert_eq!(ks.find(&PatientId::new("B").unwrap()), Some(b));
         // A flipped bit inside a complete entry is damage.
         let mut bad = fs::read(&path).unwrap();
         bad[HEADER_LEN + 3] ^= 1;
         fs::write(&path, &bad).unwrap();
         assert!(matches!(
-            KeyStore::open(&path),
+            FileKeyStore::open(&path),
             Err(Error::KeyStoreDamaged { .. })
         ));
     }
@@ -537,18 +683,18 @@ mod tests {
     fn every_bit_flip_is_reported_as_key_store_damage() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
-        assert_eq!(KeyStore::check(&path).unwrap(), None);
-        let mut ks = KeyStore::create(&path).unwrap();
+        assert_eq!(FileKeyStore::check(&path).unwrap(), None);
+        let mut ks = FileKeyStore::create(&path).unwrap();
         ks.key_for(&PatientId::new("A").unwrap()).unwrap();
         ks.key_for(&PatientId::new("B").unwrap()).unwrap();
-        assert_eq!(KeyStore::check(&path).unwrap(), Some(2));
+        assert_eq!(FileKeyStore::check(&path).unwrap(), Some(2));
         let good = fs::read(&path).unwrap();
         for byte in 0..good.len() {
             for bit in [0, 3, 7] {
                 let mut bad = good.clone();
                 bad[byte] ^= 1 << bit;
                 fs::write(&path, &bad).unwrap();
-                let err = KeyStore::check(&path).unwrap_err();
+                let err = FileKeyStore::check(&path).unwrap_err();
                 assert!(err.is_key_store_damage(), "byte {byte}: {err}");
                 assert!(!err.is_tampering());
             }
@@ -559,10 +705,10 @@ mod tests {
     fn damaged_store_is_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
-        KeyStore::create(&path).unwrap();
+        FileKeyStore::create(&path).unwrap();
         let mut raw = fs::read(&path).unwrap();
         raw[10] ^= 1;
         fs::write(&path, raw).unwrap();
-        assert!(KeyStore::open(&path).is_err());
+        assert!(FileKeyStore::open(&path).is_err());
     }
 }

@@ -13,18 +13,21 @@
 //!   the log is an RFC 9162 Merkle tree ([`merkle`]; proofs verified with
 //!   `ct-merkle`) with Ed25519-signed checkpoints in the C2SP
 //!   `tlog-checkpoint` format ([`checkpoint`], keys in [`signing`]).
-//! - **Verification** ([`verify`]) recomputes everything and reports the
+//! - **Verification** ([`verify_dir`], [`verify_store`]) recomputes everything and reports the
 //!   first bad position; a checkpoint saved earlier elsewhere catches
 //!   truncation and rollback. It runs on all cores (chunks read in order,
 //!   pieces checked by worker threads, applied in log order) at about the
 //!   speed of plain SHA-256 over the same bytes.
-//! - **Erasure** ([`seal`], [`keystore`]): personal fields are encrypted
+//! - **Erasure** ([`seal`], [`KeyStore`]): personal fields are encrypted
 //!   per data subject (XChaCha20-Poly1305); erasing a subject destroys its
-//!   key, the chain hashes ciphertext and keeps verifying. Art. 15 reports
-//!   in [`report`].
-//! - **Storage**: the [`store::AuditStore`] trait and the embedded,
-//!   crash-safe [`file_store::FileStore`] (on-disk format in its docs);
-//!   pruning keeps the rest verifiable ([`log::AuditLog::prune_before`]).
+//!   key and leaves a tombstone, so later events about the subject are
+//!   refused until [`AuditLog::begin_relationship`]; the chain hashes
+//!   ciphertext and keeps verifying. Art. 15 reports in [`report`].
+//! - **Storage**: two traits a backend implements, [`AuditStore`] (the
+//!   records) and [`KeyStore`] (the subjects' keys); the embedded,
+//!   crash-safe defaults are [`FileStore`] (on-disk format in its docs)
+//!   and [`FileKeyStore`]. Pruning keeps the rest verifiable
+//!   ([`AuditLog::prune_before`]).
 //! - **Exports** ([`export`]): JSON Lines with proofs, FHIR R4, DICOM XML.
 //!
 //! Building: records seal a few hundred bytes each, for which RustCrypto's
@@ -33,12 +36,17 @@
 //! (`.cargo/config.toml`), and a host that embeds the crate should add the
 //! same `rustflags` to its own build for the same append throughput.
 //!
+//! ## The front door
+//!
+//! Create a log directory once with [`AuditLog::create`], reopen it with
+//! [`AuditLog::open`], record with [`AuditLog::append`] (durable when it
+//! returns), and verify a directory with [`verify_dir`]. Another backend
+//! (PostgreSQL, …) implements [`AuditStore`] and [`KeyStore`] and opens
+//! with [`AuditLog::with_stores`]. Wrap a `gdpr-core` `SubjectStore` in
+//! `Audited` (feature `audited`) to record every operation on it.
+//!
 //! ```
-//! use gdpr_audit::file_store::{FileStore, LogDir};
-//! use gdpr_audit::keystore::KeyStore;
-//! use gdpr_audit::log::{AuditLog, CheckpointPolicy};
-//! use gdpr_audit::signing::Signer;
-//! use gdpr_audit::verify::verify_store;
+//! use gdpr_audit::{AuditLog, Signer, verify_dir};
 //! # use gdpr_audit::{action::*, event::AuditEvent, label::SourceSystem};
 //! # use gdpr_core::{actor::*, basis::*, purpose::Purpose, subject::PatientId};
 //! # fn main() -> Result<(), gdpr_audit::Error> {
@@ -51,15 +59,11 @@
 //! #     .subject(PatientId::new("P-1")?).build(jiff::Timestamp::UNIX_EPOCH);
 //! let signer = Signer::generate("hospital.example/audit")?;
 //! let verifier = signer.verifier(); // give this to auditors
-//! let log = AuditLog::open(
-//!     FileStore::open(&dir, true)?,
-//!     KeyStore::create(FileStore::keys_path(&dir))?,
-//!     signer,
-//!     CheckpointPolicy::default(),
-//! )?;
+//! let log = AuditLog::create(&dir, signer)?;
 //! let receipt = log.append(&event)?; // durable when it returns
 //! let checkpoint = log.checkpoint()?; // an auditor keeps this note
-//! let report = verify_store(&LogDir(dir), &verifier, Some(&checkpoint))?;
+//! drop(log);
+//! let report = verify_dir(&dir, &verifier, Some(&checkpoint))?;
 //! assert_eq!((receipt.position, report.records), (0, 1));
 //! # Ok(()) }
 //! ```
@@ -67,18 +71,24 @@
 #![warn(missing_docs)]
 
 pub mod action;
+#[cfg(feature = "audited")]
+mod audited;
+mod cause;
 pub mod checkpoint;
-pub mod chunk;
+mod chunk;
+mod embedded;
 pub(crate) mod encoding;
-pub mod error;
+mod error;
 pub mod event;
 pub mod export;
-pub mod file_store;
-pub mod frame;
-pub mod frontier;
-pub mod keystore;
+mod file_store;
+mod frame;
+mod frontier;
+pub mod hex;
+mod keys;
+mod keystore;
 pub mod label;
-pub mod log;
+mod log;
 pub mod merkle;
 mod names;
 mod node_digest;
@@ -88,10 +98,33 @@ pub mod record;
 pub mod report;
 pub mod seal;
 pub mod signing;
-pub mod sink;
+mod sink;
 pub mod store;
-pub mod verify;
-pub mod view;
+mod verify;
+mod view;
 mod workers;
 
+#[cfg(feature = "audited")]
+pub use audited::{AuditContext, Audited};
+pub use cause::{Malformed, Tamper};
 pub use error::Error;
+pub use event::AuditEvent;
+pub use file_store::{FileStore, LogDir};
+pub use keys::KeyStore;
+pub use keystore::FileKeyStore;
+pub use log::{AuditLog, CheckpointPolicy, Receipt, Staged};
+pub use signing::{Signer, Verifier};
+pub use sink::{AuditSink, MemorySink};
+pub use store::AuditStore;
+pub use verify::{VerifyReport, verify_dir, verify_dir_with_progress, verify_store};
+
+/// The verifier's internals, for the fuzz targets and this crate's own
+/// tests and benchmarks (feature `internals`; not a stable API).
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::chunk::{Chunk, ChunkVisitor};
+    pub use crate::frame::{MAX_FRAME, encode_frame, scan_chunks, scan_frames};
+    pub use crate::verify::LogVerifier;
+    pub use crate::view::RecordView;
+}

@@ -11,13 +11,16 @@ use jiff::{SignedDuration, Timestamp};
 use crate::Error;
 use crate::action::Action;
 use crate::checkpoint::Checkpoint;
+use crate::chunk::ChunkVisitor;
 use crate::event::AuditEvent;
-use crate::keystore::KeyStore;
+use crate::file_store::FileStore;
+use crate::keys::KeyStore;
+use crate::keystore::FileKeyStore;
 use crate::merkle::{Frontier, Tree, leaf_hash};
 use crate::record::{Hash, Record};
 use crate::seal::{KeyId, PersonalRef, ToSeal, seal_all};
 use crate::signing::Signer;
-use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, Ticket, hex};
+use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, ScanEnd, Ticket, chunks_of, hex};
 use crate::verify::LogVerifier;
 use crate::view::RecordView;
 
@@ -86,32 +89,47 @@ struct State {
     last_recorded: Option<Timestamp>,
 }
 
-/// A writable audit log.
+/// A writable audit log over a record store `S` and a key store `K`: the
+/// embedded default ([`AuditLog::create`], [`AuditLog::open`] on a
+/// directory) or any backend ([`AuditLog::with_stores`]).
 #[derive(Debug)]
-pub struct AuditLog<S: AuditStore> {
+pub struct AuditLog<S: AuditStore = FileStore, K: KeyStore = FileKeyStore> {
     store: S,
     signer: Signer,
-    keys: Mutex<KeyStore>,
+    keys: Mutex<K>,
     state: Mutex<State>,
     policy: CheckpointPolicy,
 }
 
-impl<S: AuditStore> AuditLog<S> {
-    /// Opens the log in `store`, verifying it completely against the
-    /// signer's own public key.
+impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
+    /// Opens the log in `store` with the subjects' keys in `keys` (any
+    /// backend), verifying it completely against the signer's own public
+    /// key. For a log directory, [`AuditLog::open`] does all of this.
     ///
     /// # Errors
     /// [`Error::Tampered`] if the stored log does not verify; [`Error::Io`].
-    pub fn open(
+    pub fn with_stores(
         store: S,
-        keys: KeyStore,
+        keys: K,
         signer: Signer,
         policy: CheckpointPolicy,
+    ) -> Result<Self, Error> {
+        Self::resume(store, keys, signer, policy, |s, visit| chunks_of(s, visit))
+    }
+
+    /// [`AuditLog::with_stores`], reading the store's entries in chunks
+    /// with `read`.
+    pub(crate) fn resume(
+        store: S,
+        keys: K,
+        signer: Signer,
+        policy: CheckpointPolicy,
+        read: impl FnOnce(&S, &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error>,
     ) -> Result<Self, Error> {
         let verifier = signer.verifier();
         let mut v = LogVerifier::new(&verifier, None)?;
         let mut tree = Tree::new();
-        if let Some(anchor) = store.anchor()? {
+        if let Some(anchor) = store.prune_anchor()? {
             v.resume_after(&anchor)?;
             tree = Tree::after_prune(v.frontier().clone());
         }
@@ -121,7 +139,7 @@ impl<S: AuditStore> AuditLog<S> {
         let mut last_leaf = None;
         // The checks run on the verifier's threads (chunk by chunk); the
         // writer's own tree is rebuilt here with `sha2` alone.
-        let end = store.chunks(&mut |chunk| {
+        let end = read(&store, &mut |chunk| {
             let mut last = None;
             for (_, entry) in chunk.iter() {
                 match entry {
@@ -185,9 +203,17 @@ impl<S: AuditStore> AuditLog<S> {
         &self.store
     }
 
+    /// Writes checkpoints by `policy` from now on.
+    #[must_use]
+    pub fn with_policy(mut self, policy: CheckpointPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     /// The personal fields of each event with the key that seals them
     /// (`None` for an event without personal fields). The keys of new
-    /// subjects are created with one durable write for the whole batch.
+    /// subjects are created with one durable write for the whole batch
+    /// (by [`KeyStore::keys_for_each`]).
     fn keyed<'a>(&self, events: &'a [AuditEvent]) -> Result<Vec<Option<ToSeal<'a>>>, Error> {
         let fields: Vec<PersonalRef<'a>> = events
             .iter()
@@ -197,8 +223,12 @@ impl<S: AuditStore> AuditLog<S> {
                 text: event.text(),
             })
             .collect();
-        let subjects = fields.iter().filter(|f| !f.is_empty()).map(|f| f.subject);
-        let mut keys = lock(&self.keys).keys_for_each(subjects)?.into_iter();
+        let subjects: Vec<Option<&PatientId>> = fields
+            .iter()
+            .filter(|f| !f.is_empty())
+            .map(|f| f.subject)
+            .collect();
+        let mut keys = lock(&self.keys).keys_for_each(&subjects)?.into_iter();
         Ok(fields
             .into_iter()
             .map(|f| match f.is_empty() {
@@ -412,7 +442,7 @@ impl<S: AuditStore> AuditLog<S> {
         let verifier = self.signer.verifier();
         let mut note = None;
         let mut last_record = None;
-        self.store.scan(&mut |_, entry| {
+        self.store.entries(&mut |_, entry| {
             match entry {
                 Entry::Checkpoint(n)
                     if Checkpoint::open(&n, &verifier).is_ok_and(|c| c.size() == size) =>
@@ -458,7 +488,7 @@ impl<S: AuditStore> AuditLog<S> {
         let mut st = lock(&self.state);
         let mut tree = Tree::after_prune(prefix);
         let mut leaves = Vec::new();
-        self.store.scan(&mut |_, e| {
+        self.store.entries(&mut |_, e| {
             if let Entry::Record(b) = e {
                 leaves.push(leaf_hash(&b));
             }
@@ -472,7 +502,19 @@ impl<S: AuditStore> AuditLog<S> {
     }
 
     /// The key store (for subject reports and exports).
-    pub fn keys(&self) -> MutexGuard<'_, KeyStore> {
+    pub fn keys(&self) -> MutexGuard<'_, K> {
         lock(&self.keys)
+    }
+
+    /// Says that a new relationship with `subject` began (they came back
+    /// after being erased): the subject gets a new key, so that events
+    /// about them are recorded again. Records from before the erasure stay
+    /// unreadable. Without this call, events about an erased subject are
+    /// refused ([`Error::SubjectErased`]).
+    ///
+    /// # Errors
+    /// [`Error::Random`]; [`Error::Io`].
+    pub fn begin_relationship(&self, subject: &PatientId) -> Result<KeyId, Error> {
+        lock(&self.keys).begin_relationship(subject)
     }
 }

@@ -17,6 +17,7 @@ use ct_merkle::{ConsistencyProof, InclusionProof, RootHash};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
+use crate::cause::Tamper;
 pub use crate::frontier::Frontier;
 use crate::record::Hash;
 
@@ -313,7 +314,7 @@ pub fn verify_inclusion(
     let root = RootHash::<Sha256>::new((*root).into(), size);
     let proof = InclusionProof::<Sha256>::from_digests(proof.iter().map(|h| h.into()));
     root.verify_inclusion(&leaf, index, &proof)
-        .map_err(|e| Error::tampered(index, 0, format!("inclusion proof fails: {e}")))
+        .map_err(|_| Error::tampered(index, 0, Tamper::BadInclusionProof))
 }
 
 /// Verifies with `ct-merkle` that the tree (`old_size`, `old_root`) is a
@@ -332,7 +333,7 @@ pub fn verify_consistency(
     let new = RootHash::<Sha256>::new((*new_root).into(), new_size);
     let proof = ConsistencyProof::<Sha256>::from_digests(proof.iter().map(|h| h.into()));
     new.verify_consistency(&old, &proof)
-        .map_err(|e| Error::tampered(old_size, 0, format!("consistency proof fails: {e}")))
+        .map_err(|_| Error::tampered(old_size, 0, Tamper::BadConsistencyProof))
 }
 
 #[cfg(test)]

@@ -287,7 +287,7 @@ impl Fields<'_> {
         w.str(self.action.name());
         w.str(self.outcome.name());
         w.str(self.actor.id.expose());
-        w.str(&crate::names::role(self.actor.role));
+        w.str(crate::names::role(self.actor.role));
         // Invariant: checked in `Record::new` / `decode`.
         let kind = secrecy_kind(&self.actor.secrecy).unwrap_or(0);
         w.u8(kind);

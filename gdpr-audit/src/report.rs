@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::action::{Action, EventType, Outcome};
-use crate::keystore::KeyStore;
+use crate::keys::KeyStore;
 use crate::object::ObjectKind;
 use crate::record::Record;
 use crate::seal::{KeyId, PersonalFields};
@@ -72,7 +72,7 @@ impl UnreadableCause {
 /// The personal fields of `record`, with fields that cannot be read
 /// reported as [`Personal::Unreadable`] instead of an error: one bad record
 /// must not hide the others from an export.
-pub fn personal_or_unreadable(record: &Record, keys: &KeyStore) -> Personal {
+pub fn personal_or_unreadable(record: &Record, keys: &dyn KeyStore) -> Personal {
     let Some(sealed) = record.sealed() else {
         return Personal::NoneRecorded;
     };
@@ -98,7 +98,7 @@ pub fn personal_or_unreadable(record: &Record, keys: &KeyStore) -> Personal {
 /// # Errors
 /// [`Error::Decrypt`] if the key exists but decryption fails;
 /// [`Error::NonCanonical`] if the decrypted fields break a format rule.
-pub fn personal(record: &Record, keys: &KeyStore) -> Result<Personal, Error> {
+pub fn personal(record: &Record, keys: &dyn KeyStore) -> Result<Personal, Error> {
     let Some(sealed) = record.sealed() else {
         return Ok(Personal::NoneRecorded);
     };
@@ -167,7 +167,7 @@ pub struct SubjectReport {
 /// records; [`Error::Io`].
 pub fn subject_report(
     source: &dyn EntrySource,
-    keys: &KeyStore,
+    keys: &dyn KeyStore,
     subject: &PatientId,
     staff: StaffIdentities,
 ) -> Result<SubjectReport, Error> {

@@ -41,7 +41,20 @@ impl KeyId {
 
     /// Lower-case hex, for exports.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&self.0)
+    }
+
+    /// A key id from its 32 hex digits (as exports and receipts show it).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] unless `text` is exactly 32 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, Error> {
+        crate::hex::decode(text)
+            .map(Self)
+            .ok_or_else(|| Error::BadInput {
+                what: "key id",
+                reason: "32 hex digits expected".into(),
+            })
     }
 }
 
@@ -51,22 +64,29 @@ impl fmt::Debug for KeyId {
     }
 }
 
-/// A 256-bit data key, zeroized on drop.
+/// A 256-bit data key, zeroized on drop; `Debug` never shows it. A
+/// [`crate::KeyStore`] backend stores these bytes and nothing else of it.
 #[derive(Clone)]
-pub(crate) struct DataKey(Zeroizing<[u8; 32]>);
+pub struct DataKey(Zeroizing<[u8; 32]>);
 
 impl DataKey {
-    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+    /// A key from its 32 bytes (as a backend stored them).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(Zeroizing::new(bytes))
     }
 
-    pub(crate) fn random() -> Result<Self, Error> {
+    /// A fresh key from the operating system's random number generator.
+    ///
+    /// # Errors
+    /// [`Error::Random`] if the generator fails.
+    pub fn random() -> Result<Self, Error> {
         let mut k = Zeroizing::new([0u8; 32]);
         getrandom::fill(k.as_mut()).map_err(|_| Error::Random)?;
         Ok(Self(k))
     }
 
-    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+    /// The 32 bytes, for a backend to store.
+    pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::Error;
 use crate::event::AuditEvent;
+use crate::keys::KeyStore;
 use crate::log::{AuditLog, Receipt};
 use crate::store::AuditStore;
 
@@ -19,7 +20,7 @@ pub trait AuditSink: Send + Sync {
     fn record(&self, event: &AuditEvent) -> Result<Receipt, Error>;
 }
 
-impl<S: AuditStore> AuditSink for AuditLog<S> {
+impl<S: AuditStore, K: KeyStore> AuditSink for AuditLog<S, K> {
     fn record(&self, event: &AuditEvent) -> Result<Receipt, Error> {
         self.append(event)
     }

@@ -88,9 +88,11 @@ pub struct ScanEnd {
     pub corrupt: Option<(u64, &'static str)>,
 }
 
-/// A backend for the audit log. Implementations must be `Send + Sync`;
-/// `stage` is never called concurrently with itself.
-pub trait AuditStore: Send + Sync {
+/// A backend for the audit log: the write half, on top of the read half
+/// ([`EntrySource`]) that verification, exports and reports use. A
+/// backend implements both (and a [`crate::KeyStore`]); `stage` is never
+/// called concurrently with itself.
+pub trait AuditStore: EntrySource + Send + Sync {
     /// Writes `entries` after the last entry, in order, not necessarily
     /// durably.
     ///
@@ -105,31 +107,6 @@ pub trait AuditStore: Send + Sync {
     /// appends until it is reopened.
     fn commit(&self, ticket: Ticket) -> Result<(), Error>;
 
-    /// Visits every entry in order with its offset.
-    ///
-    /// # Errors
-    /// [`Error::Tampered`] for an undecodable frame; errors of `visit`.
-    fn scan(
-        &self,
-        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
-    ) -> Result<ScanEnd, Error>;
-
-    /// Visits every entry in order, in chunks that own their bytes. The
-    /// default packs the entries of [`AuditStore::scan`]; a backend that
-    /// reads in large blocks should hand those over instead.
-    ///
-    /// # Errors
-    /// [`Error::Tampered`] for an undecodable frame; errors of `visit`.
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
-        pack_chunks(visit, |each| self.scan(each))
-    }
-
-    /// The anchor of a pruned prefix, if the log was pruned.
-    ///
-    /// # Errors
-    /// [`Error::Io`] / [`Error::BadInput`] if the anchor cannot be read.
-    fn anchor(&self) -> Result<Option<PruneAnchor>, Error>;
-
     /// Durably replaces the log by `anchor` and the entries from the first
     /// record at position `anchor.size` on.
     ///
@@ -141,34 +118,35 @@ pub trait AuditStore: Send + Sync {
 /// Anything whose entries can be read in order: every [`AuditStore`], and
 /// [`crate::file_store::LogDir`] for read-only access without the writer lock.
 pub trait EntrySource {
-    /// Visits every entry in order with its offset.
+    /// Visits every entry in order with its offset (or row number).
     ///
     /// # Errors
-    /// [`Error::Io`]; errors of `visit`.
+    /// [`Error::Io`]; [`Error::Tampered`] for an undecodable frame; errors
+    /// of `visit`.
     fn entries(
         &self,
         visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
     ) -> Result<ScanEnd, Error>;
 
-    /// The prune anchor, if any.
+    /// The anchor of a pruned prefix, if the log was pruned.
     ///
     /// # Errors
-    /// [`Error::Io`] / [`Error::BadInput`].
+    /// [`Error::Io`] / [`Error::BadInput`] if the anchor cannot be read.
     fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error>;
-
-    /// Visits every entry in order, in chunks that own their bytes (what
-    /// verification reads, handing pieces to several threads). The
-    /// default packs the entries of [`EntrySource::entries`] into chunks;
-    /// file-backed sources hand over their read buffers.
-    ///
-    /// # Errors
-    /// [`Error::Io`]; errors of `visit`.
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
-        pack_chunks(visit, |each| self.entries(each))
-    }
 }
 
-/// Entries (or bytes) packed into one chunk by the default `chunks`.
+/// Visits the entries of any source in chunks (what verification reads,
+/// handing pieces to several threads), packing them one by one; the
+/// crate's file-backed stores hand over their read buffers instead
+/// (`FileStore::chunks`, `LogDir::chunks`).
+pub(crate) fn chunks_of(
+    source: &(impl EntrySource + ?Sized),
+    visit: &mut ChunkVisitor<'_>,
+) -> Result<ScanEnd, Error> {
+    pack_chunks(visit, |each| source.entries(each))
+}
+
+/// Entries (or bytes) packed into one chunk by [`chunks_of`].
 const PACK_ENTRIES: usize = 4096;
 const PACK_BYTES: usize = 1 << 20;
 
@@ -191,24 +169,9 @@ fn pack_chunks(
     Ok(end)
 }
 
-impl<S: AuditStore + ?Sized> EntrySource for S {
-    fn entries(
-        &self,
-        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
-    ) -> Result<ScanEnd, Error> {
-        self.scan(visit)
-    }
-    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
-        self.anchor()
-    }
-    fn chunks(&self, visit: &mut ChunkVisitor<'_>) -> Result<ScanEnd, Error> {
-        AuditStore::chunks(self, visit)
-    }
-}
-
 /// Hex of a hash.
 pub(crate) fn hex(h: &[u8]) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(h)
 }
 
 /// A hash from 64 hex digits.
@@ -217,16 +180,8 @@ pub(crate) fn unhex(s: &str) -> Result<Hash, Error> {
         what: "hash",
         reason: "64 lower-case hex digits expected".into(),
     };
-    if s.len() != 64
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
         return Err(bad());
     }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
+    crate::hex::decode(s).ok_or_else(bad)
 }

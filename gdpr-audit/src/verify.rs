@@ -10,7 +10,8 @@
 //! truncation and rollback, and rewrites after it was saved). The first
 //! failure stops verification with the first bad position and the reason.
 //!
-//! [`verify_store`] reads the log in large chunks and hands each to
+//! [`crate::verify_dir`] reads the log in large blocks (any other source is
+//! packed into chunks entry by entry) and hands each chunk to
 //! [`LogVerifier::chunk`], which cuts it into pieces of a few hundred
 //! entries for worker threads ([`crate::piece`]): they decode and hash the
 //! records, check positions and links inside the piece and checkpoint
@@ -26,18 +27,20 @@ use base64::engine::general_purpose::STANDARD;
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroUsize;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::Error;
+use crate::cause::{Malformed, Tamper};
 use crate::checkpoint::Checkpoint;
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, ChunkVisitor};
 use crate::file_store::{FileStore, LogDir};
-use crate::keystore::KeyStore;
+use crate::keystore::FileKeyStore;
 use crate::merkle::{Frontier, leaf_hash, verify_inclusion};
 use crate::piece::{Checked, Piece, Step, check, split};
 use crate::record::Hash;
 use crate::signing::Verifier;
-use crate::store::{Entry, EntryRef, EntrySource, PruneAnchor, ScanEnd, unhex};
+use crate::store::{Entry, EntryRef, EntrySource, PruneAnchor, ScanEnd, chunks_of, unhex};
 use crate::view::RecordView;
 use crate::workers::Workers;
 
@@ -107,9 +110,9 @@ impl<'v> LogVerifier<'v> {
             .map(|t| Checkpoint::open(t, verifier))
             .transpose()
             .map_err(|e| match e {
-                Error::Tampered { reason, .. } => Error::BadInput {
+                Error::Tampered { cause, .. } => Error::BadInput {
                     what: "trusted checkpoint",
-                    reason,
+                    reason: cause.to_string().into(),
                 },
                 other => other,
             })?;
@@ -141,6 +144,7 @@ impl<'v> LogVerifier<'v> {
     /// cores; with 1, chunks are checked on the calling thread. The checks
     /// and their order are the same for any number.
     #[must_use]
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -155,7 +159,7 @@ impl<'v> LogVerifier<'v> {
     /// [`Error::BadInput`] when the trusted checkpoint predates it.
     pub fn resume_after(&mut self, anchor: &PruneAnchor) -> Result<(), Error> {
         self.drain()?;
-        let bad = |why: &'static str| Error::tampered(0, 0, why);
+        let bad = |detail: &'static str| Error::tampered(0, 0, Tamper::BadPruneAnchor { detail });
         let cp = Checkpoint::open(&anchor.checkpoint, self.verifier)
             .map_err(|_| bad("prune anchor checkpoint is not validly signed"))?;
         if cp.size() != anchor.size || anchor.size == 0 {
@@ -221,7 +225,7 @@ impl<'v> LogVerifier<'v> {
                 return Err(Error::tampered(
                     self.covered.min(t.size().saturating_sub(1)),
                     0,
-                    "the log differs from the trusted checkpoint: records before it were rewritten",
+                    Tamper::Rewritten,
                 ));
             }
             self.trusted_matched = true;
@@ -233,6 +237,7 @@ impl<'v> LogVerifier<'v> {
     ///
     /// # Errors
     /// [`Error::Tampered`] with the first bad position.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn entry(&mut self, offset: u64, entry: &Entry) -> Result<(), Error> {
         self.drain()?;
         self.entry_now(offset, entry.as_ref())
@@ -249,6 +254,7 @@ impl<'v> LogVerifier<'v> {
     ///
     /// # Errors
     /// [`Error::Tampered`] with the first bad position.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn record(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
         self.drain()?;
         self.record_now(offset, bytes)
@@ -257,20 +263,22 @@ impl<'v> LogVerifier<'v> {
     fn record_now(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
         let p = self.position;
         let view = RecordView::parse(bytes).map_err(|e| {
-            Error::tampered(
-                p,
-                offset,
-                format!("record does not decode canonically ({e})"),
-            )
+            let cause = match e {
+                Error::NonCanonical { cause, detail, .. } => Tamper::NonCanonical { cause, detail },
+                _ => Tamper::NonCanonical {
+                    cause: Malformed::InvalidField,
+                    detail: "record",
+                },
+            };
+            Error::tampered(p, offset, cause)
         })?;
         if view.position != p {
             return Err(Error::tampered(
                 p,
                 offset,
-                format!(
-                    "record claims position {} where {p} was expected: a record was deleted, inserted, duplicated or reordered",
-                    view.position
-                ),
+                Tamper::WrongPosition {
+                    claimed: view.position,
+                },
             ));
         }
         if view.prev != self.prev {
@@ -278,10 +286,7 @@ impl<'v> LogVerifier<'v> {
             return Err(Error::tampered(
                 culprit,
                 offset,
-                format!(
-                    "hash chain broken between records {} and {p}: one of them was altered",
-                    p.saturating_sub(1)
-                ),
+                Tamper::BrokenLink { record: p },
             ));
         }
         let leaf = leaf_hash(bytes);
@@ -389,7 +394,14 @@ impl<'v> LogVerifier<'v> {
             match step {
                 Step::Subtree { root, height } => {
                     self.frontier.push_subtree(root, height).map_err(|_| {
-                        Error::tampered(self.position, 0, "subtree out of step with the tree")
+                        Error::tampered(
+                            self.position,
+                            0,
+                            Tamper::BadLeaf {
+                                from: self.position,
+                                to: self.position,
+                            },
+                        )
                     })?;
                     self.position += 1 << height;
                     self.check_trusted()?;
@@ -417,6 +429,7 @@ impl<'v> LogVerifier<'v> {
     ///
     /// # Errors
     /// [`Error::Tampered`] with the first position it fails to cover.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn checkpoint(&mut self, offset: u64, note: &str) -> Result<(), Error> {
         self.drain()?;
         self.checkpoint_now(offset, note)
@@ -433,31 +446,30 @@ impl<'v> LogVerifier<'v> {
         opened: Result<Checkpoint, Error>,
     ) -> Result<(), Error> {
         let cp = opened.map_err(|e| {
-            Error::tampered(
-                self.covered,
-                offset,
-                format!("checkpoint after record {} is invalid ({e})", self.position),
-            )
+            let cause = match e {
+                Error::Tampered { cause, .. } => cause,
+                _ => Tamper::MalformedCheckpoint,
+            };
+            Error::tampered(self.covered, offset, cause)
         })?;
         if cp.size() != self.position {
             return Err(Error::tampered(
                 self.covered.min(cp.size()),
                 offset,
-                format!(
-                    "checkpoint claims {} records where {} precede it",
-                    cp.size(),
-                    self.position
-                ),
+                Tamper::CheckpointSize {
+                    claimed: cp.size(),
+                    actual: self.position,
+                },
             ));
         }
         if *cp.root() != self.frontier.root() {
             return Err(Error::tampered(
                 self.covered,
                 offset,
-                format!(
-                    "records {}..{} do not match the signed checkpoint: one of them was altered",
-                    self.covered, self.position
-                ),
+                Tamper::BadLeaf {
+                    from: self.covered,
+                    to: self.position,
+                },
             ));
         }
         self.covered = self.position;
@@ -473,20 +485,18 @@ impl<'v> LogVerifier<'v> {
     /// trusted checkpoint.
     pub fn finish(mut self, end: ScanEnd) -> Result<VerifyReport, Error> {
         self.drain()?;
-        if let Some((offset, why)) = end.corrupt {
+        if let Some((offset, detail)) = end.corrupt {
             return Err(Error::tampered(
                 self.position,
                 offset,
-                format!("malformed entry frame: {why}"),
+                Tamper::MalformedFrame { detail },
             ));
         }
-        if let Some((offset, len)) = end.torn_tail {
+        if let Some((offset, bytes)) = end.torn_tail {
             return Err(Error::tampered(
                 self.position,
                 offset,
-                format!(
-                    "{len} bytes after the last complete entry: an interrupted append (reopen the log for writing to drop it) or a truncation"
-                ),
+                Tamper::TornTail { bytes },
             ));
         }
         if let Some(t) = &self.trusted
@@ -495,11 +505,10 @@ impl<'v> LogVerifier<'v> {
             return Err(Error::tampered(
                 self.position,
                 end.bytes,
-                format!(
-                    "the log has {} records but the trusted checkpoint covers {}: truncated or rolled back",
-                    self.position,
-                    t.size()
-                ),
+                Tamper::Truncated {
+                    records: self.position,
+                    trusted: t.size(),
+                },
             ));
         }
         Ok(VerifyReport {
@@ -526,11 +535,30 @@ pub fn verify_store(
     verifier: &Verifier,
     trusted: Option<&str>,
 ) -> Result<VerifyReport, Error> {
+    let read = |visit: &mut ChunkVisitor<'_>| chunks_of(store, visit);
+    verify_chunks(store, read, verifier, trusted, &mut |_| {})
+}
+
+/// [`verify_store`] over the chunks `read` visits, calling `progress`
+/// with the records read so far.
+fn verify_chunks(
+    store: &dyn EntrySource,
+    read: impl FnOnce(&mut ChunkVisitor<'_>) -> Result<ScanEnd, Error>,
+    verifier: &Verifier,
+    trusted: Option<&str>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, Error> {
     let mut v = LogVerifier::new(verifier, trusted)?;
     if let Some(anchor) = store.prune_anchor()? {
         v.resume_after(&anchor)?;
     }
-    let end = store.chunks(&mut |chunk| v.chunk(chunk))?;
+    let mut records = 0u64;
+    let end = read(&mut |chunk| {
+        records += chunk.records() as u64;
+        v.chunk(chunk)?;
+        progress(records);
+        Ok(())
+    })?;
     v.finish(end)
 }
 
@@ -542,20 +570,36 @@ pub fn verify_store(
 /// As [`verify_store`]; [`Error::KeyStoreDamaged`] when the log verifies
 /// but the key store fails its checks.
 pub fn verify_dir(
-    dir: &LogDir,
+    dir: impl AsRef<Path>,
     verifier: &Verifier,
     trusted: Option<&str>,
 ) -> Result<VerifyReport, Error> {
-    let mut report =
-        verify_store(dir, verifier, trusted).map_err(|e| explain_key(e, dir, verifier))?;
-    report.key_store = KeyStore::check(FileStore::keys_path(&dir.0))?;
+    verify_dir_with_progress(dir, verifier, trusted, &mut |_| {})
+}
+
+/// [`verify_dir`], calling `progress` with the number of records read so
+/// far after each block (for a progress display on long logs).
+///
+/// # Errors
+/// As [`verify_dir`].
+pub fn verify_dir_with_progress(
+    dir: impl AsRef<Path>,
+    verifier: &Verifier,
+    trusted: Option<&str>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, Error> {
+    let dir = LogDir(dir.as_ref().to_owned());
+    let read = |visit: &mut ChunkVisitor<'_>| dir.chunks(visit);
+    let mut report = verify_chunks(&dir, read, verifier, trusted, progress)
+        .map_err(|e| explain_key(e, &dir, verifier))?;
+    report.key_store = FileKeyStore::check(FileStore::keys_path(&dir.0))?;
     Ok(report)
 }
 
 /// `failure` of verifying `dir` under `key`, as [`Error::ForeignKey`]
 /// when the failure is tampering and [`is_other_logs_key`] holds, else
 /// unchanged.
-pub fn explain_key(failure: Error, dir: &LogDir, key: &Verifier) -> Error {
+pub(crate) fn explain_key(failure: Error, dir: &LogDir, key: &Verifier) -> Error {
     if failure.is_tampering() && is_other_logs_key(dir, key) {
         Error::ForeignKey {
             reason: "the log verifies under its own public key (DIR/public.key), which is another key; verify with this log's public key (the auditor's own copy)",
@@ -570,7 +614,7 @@ pub fn explain_key(failure: Error, dir: &LogDir, key: &Verifier) -> Error {
 /// `key`, and the whole log verifies under it. A forged checkpoint does
 /// not pass this (the log would not verify under its own key), so callers
 /// ask only after verification under `key` failed.
-pub fn is_other_logs_key(dir: &LogDir, key: &Verifier) -> bool {
+pub(crate) fn is_other_logs_key(dir: &LogDir, key: &Verifier) -> bool {
     let Ok(file) = std::fs::File::open(FileStore::public_key_path(&dir.0)) else {
         return false;
     };

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 
 use crate::Error;
 use crate::action::{Action, EventType, Outcome};
+use crate::cause::Malformed;
 use crate::encoding::Reader;
 use crate::label::{CorrelationId, SourceSystem, TenantId, check_label};
 use crate::object::ObjectKind;
@@ -100,13 +101,13 @@ fn checked_str<'a>(
     Ok(s)
 }
 
-fn label_ok(what: &'static str) -> impl Fn(&str) -> bool {
-    move |s| check_label(s, what).is_ok()
+/// `gdpr-core`'s actor-id rule (the one copy, [`ActorId::is_valid`]).
+fn actor_id_ok(id: &str) -> bool {
+    ActorId::is_valid(id)
 }
 
-fn actor_id_ok(id: &str) -> bool {
-    // gdpr_core::actor::ActorId::new's rule.
-    !id.is_empty() && id.len() <= 256 && !id.chars().any(char::is_control)
+fn label_ok(what: &'static str) -> impl Fn(&str) -> bool {
+    move |s| check_label(s, what).is_ok()
 }
 
 impl<'a> RecordView<'a> {
@@ -123,7 +124,7 @@ impl<'a> RecordView<'a> {
     pub(crate) fn parse_seen(bytes: &'a [u8], seen: &mut Seen<'a>) -> Result<Self, Error> {
         let mut r = Reader::new(bytes, "record");
         if r.u8()? != RECORD_VERSION {
-            return Err(r.fail("unknown record version"));
+            return Err(r.fail_as(Malformed::UnknownVersion, "unknown record version"));
         }
         let position = r.u64()?;
         let prev = r.array::<32>()?;
@@ -138,7 +139,7 @@ impl<'a> RecordView<'a> {
         let secrecy_source = match secrecy_kind {
             0 => "",
             1..=3 => checked_str(&mut r, &mut seen.secrecy_source, |_| true, "")?,
-            _ => return Err(r.fail("unknown secrecy kind")),
+            _ => return Err(r.fail_as(Malformed::UnknownName, "unknown secrecy kind")),
         };
         let purpose = r.name_seen("unknown purpose", &mut seen.purpose)?;
         let (art6, art9, national) = match r.u8()? {
@@ -157,7 +158,7 @@ impl<'a> RecordView<'a> {
                 }
                 (art6, Some(art9), national)
             }
-            _ => return Err(r.fail("unknown lawful basis kind")),
+            _ => return Err(r.fail_as(Malformed::UnknownName, "unknown lawful basis kind")),
         };
         let object_kind = if r.tag()? {
             Some(r.name_seen("unknown object kind", &mut seen.object_kind)?)
@@ -230,10 +231,11 @@ impl<'a> RecordView<'a> {
     /// # Errors
     /// [`Error::NonCanonical`] if a field breaks its owning type's rule.
     pub fn to_record(&self) -> Result<Record, Error> {
-        let bad = |reason| Error::NonCanonical {
+        let bad = |detail| Error::NonCanonical {
             what: "record",
             offset: 0,
-            reason,
+            cause: Malformed::InvalidField,
+            detail,
         };
         let source = || Citation::new(self.secrecy_source);
         let secrecy = match self.secrecy_kind {

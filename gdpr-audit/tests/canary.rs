@@ -6,11 +6,11 @@ mod common;
 use std::fs;
 
 use gdpr_audit::Error;
-use gdpr_audit::file_store::{FileStore, LogDir};
 use gdpr_audit::record::Record;
 use gdpr_audit::report::{StaffIdentities, personal, subject_report};
 use gdpr_audit::store::Entry;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::verify_store;
+use gdpr_audit::{FileStore, LogDir};
 use gdpr_core::subject::PatientId;
 
 use common::*;
@@ -48,14 +48,19 @@ fn canary_never_leaks() {
     assert!(files_contain(&dir, b"7f3a9").is_empty());
 
     let subject = PatientId::new(CANARY).unwrap();
-    let report =
-        subject_report(log.store(), &log.keys(), &subject, StaffIdentities::Include).unwrap();
+    let report = subject_report(
+        log.store(),
+        &*log.keys(),
+        &subject,
+        StaffIdentities::Include,
+    )
+    .unwrap();
     assert_eq!(report.entries.len(), 6);
     debug += &format!("{report:?} {log:?}");
     FileStore::scan_dir(&dir, &mut |_, e| {
         if let Entry::Record(b) = e {
             let r = Record::decode(&b).unwrap();
-            debug += &format!("{r:?} {:?}", personal(&r, &log.keys()).unwrap());
+            debug += &format!("{r:?} {:?}", personal(&r, &*log.keys()).unwrap());
         }
         Ok(())
     })
@@ -83,7 +88,7 @@ fn canary_never_leaks() {
     errors.push(
         subject_report(
             log.store(),
-            &log.keys(),
+            &*log.keys(),
             &subject,
             StaffIdentities::Withhold,
         )
@@ -109,7 +114,7 @@ fn erasure_shreds_fields_and_keeps_the_log_verifiable() {
     let before = log.checkpoint().unwrap();
     let alice = PatientId::new("ALICE").unwrap();
     let bob = PatientId::new("BOB").unwrap();
-    let r = subject_report(log.store(), &log.keys(), &alice, StaffIdentities::Withhold).unwrap();
+    let r = subject_report(log.store(), &*log.keys(), &alice, StaffIdentities::Withhold).unwrap();
     assert_eq!(r.entries.len(), 5);
     assert!(r.entries.iter().all(|e| e.actor_id.is_none()));
     let json = serde_json::to_string(&r).unwrap();
@@ -120,11 +125,11 @@ fn erasure_shreds_fields_and_keeps_the_log_verifiable() {
 
     let (erasure_receipt, key_id) = log.erase_subject(&erasure("ALICE")).unwrap();
     assert!(matches!(
-        subject_report(log.store(), &log.keys(), &alice, StaffIdentities::Withhold),
+        subject_report(log.store(), &*log.keys(), &alice, StaffIdentities::Withhold),
         Err(Error::UnknownSubject)
     ));
     assert_eq!(
-        subject_report(log.store(), &log.keys(), &bob, StaffIdentities::Include)
+        subject_report(log.store(), &*log.keys(), &bob, StaffIdentities::Include)
             .unwrap()
             .entries
             .len(),
@@ -136,7 +141,7 @@ fn erasure_shreds_fields_and_keeps_the_log_verifiable() {
     FileStore::scan_dir(&dir, &mut |_, e| {
         if let Entry::Record(b) = e {
             let r = Record::decode(&b).unwrap();
-            if let gdpr_audit::report::Personal::Erased(k) = personal(&r, &log.keys()).unwrap() {
+            if let gdpr_audit::report::Personal::Erased(k) = personal(&r, &*log.keys()).unwrap() {
                 assert_eq!(k, key_id);
                 erased += 1;
             }

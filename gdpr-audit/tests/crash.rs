@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use std::{fs, thread};
 
-use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::KeyStore;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
+use gdpr_audit::FileKeyStore;
 use gdpr_audit::merkle::leaf_hash;
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Signer;
 use gdpr_audit::store::Entry;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::verify_store;
+use gdpr_audit::{AuditLog, CheckpointPolicy};
+use gdpr_audit::{FileStore, LogDir};
 
 use common::*;
 
@@ -28,8 +28,8 @@ const CHILD_ENV: &str = "GDPR_AUDIT_CRASH_CHILD_DIR";
 fn open(dir: &std::path::Path) -> AuditLog<FileStore> {
     let signer = Signer::parse(&fs::read_to_string(dir.join("signer.key")).unwrap()).unwrap();
     let store = FileStore::open(dir, false).unwrap();
-    let keys = KeyStore::open(FileStore::keys_path(dir)).unwrap();
-    AuditLog::open(
+    let keys = FileKeyStore::open(FileStore::keys_path(dir)).unwrap();
+    AuditLog::with_stores(
         store,
         keys,
         signer,
@@ -73,9 +73,9 @@ fn appends_survive_sigkill() {
     let verifier = signer.verifier();
     {
         let store = FileStore::open(&dir, true).unwrap();
-        let keys = KeyStore::create(FileStore::keys_path(&dir)).unwrap();
+        let keys = FileKeyStore::create(FileStore::keys_path(&dir)).unwrap();
         fs::write(dir.join("signer.key"), signer.to_secret_text().as_bytes()).unwrap();
-        drop(AuditLog::open(store, keys, signer, CheckpointPolicy::default()).unwrap());
+        drop(AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap());
     }
     let exe = std::env::current_exe().unwrap();
     let mut acked: Vec<(u64, String)> = Vec::new();

@@ -5,19 +5,19 @@ mod common;
 
 use std::sync::Arc;
 
+use gdpr_audit::FileKeyStore;
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::label::SourceSystem;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::object::{ObjectId, ObjectKind, ObjectRef};
 use gdpr_audit::record::Record;
 use gdpr_audit::report::{Personal, personal};
 use gdpr_audit::signing::Signer;
 use gdpr_audit::store::Entry;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::verify_store;
+use gdpr_audit::{AuditLog, CheckpointPolicy};
+use gdpr_audit::{FileStore, LogDir};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -47,9 +47,9 @@ fn checkpoints_follow_the_policy() {
         every_records: Some(4),
         every: Some(SignedDuration::from_mins(5)),
     };
-    let log = AuditLog::open(
+    let log = AuditLog::with_stores(
         FileStore::open(&dir, true).unwrap(),
-        KeyStore::create(FileStore::keys_path(&dir)).unwrap(),
+        FileKeyStore::create(FileStore::keys_path(&dir)).unwrap(),
         signer,
         policy,
     )
@@ -116,7 +116,7 @@ fn events_without_subject_are_sealed_under_the_log_key() {
     FileStore::scan_dir(&dir, &mut |_, entry| {
         if let Entry::Record(b) = entry {
             let r = Record::decode(&b).unwrap();
-            seen.push(match personal(&r, &log.keys()).unwrap() {
+            seen.push(match personal(&r, &*log.keys()).unwrap() {
                 Personal::Readable(f) => f.object_id.map(|o| o.expose().to_owned()),
                 Personal::NoneRecorded => None,
                 other => panic!("{other:?}"),
@@ -137,9 +137,9 @@ fn concurrent_appenders_get_distinct_positions_and_the_log_reopens() {
     let verifier = signer.verifier();
     let secret = signer.to_secret_text();
     let log = Arc::new(
-        AuditLog::open(
+        AuditLog::with_stores(
             FileStore::open(&dir, true).unwrap(),
-            KeyStore::create(FileStore::keys_path(&dir)).unwrap(),
+            FileKeyStore::create(FileStore::keys_path(&dir)).unwrap(),
             signer,
             CheckpointPolicy {
                 every_records: Some(10),
@@ -172,9 +172,9 @@ fn concurrent_appenders_get_distinct_positions_and_the_log_reopens() {
     assert_eq!(positions, (0..100).collect::<Vec<_>>());
     drop(log);
     // A second writer is refused while one holds the lock; reopening works.
-    let reopened = AuditLog::open(
+    let reopened = AuditLog::with_stores(
         FileStore::open(&dir, false).unwrap(),
-        KeyStore::open(FileStore::keys_path(&dir)).unwrap(),
+        FileKeyStore::open(FileStore::keys_path(&dir)).unwrap(),
         Signer::parse(&secret).unwrap(),
         CheckpointPolicy::default(),
     )
@@ -223,11 +223,11 @@ fn a_log_reopened_for_writing_continues_its_chain_and_refuses_tampering() {
     let open = |create: bool| {
         let store = FileStore::open(&dir, create).unwrap();
         let keys = if create {
-            KeyStore::create(FileStore::keys_path(&dir))
+            FileKeyStore::create(FileStore::keys_path(&dir))
         } else {
-            KeyStore::open(FileStore::keys_path(&dir))
+            FileKeyStore::open(FileStore::keys_path(&dir))
         };
-        AuditLog::open(
+        AuditLog::with_stores(
             store,
             keys.unwrap(),
             Signer::parse(&secret).unwrap(),

@@ -10,10 +10,12 @@ mod common;
 use std::path::Path;
 
 use gdpr_audit::Error;
-use gdpr_audit::file_store::{FileStore, LogDir, scan_chunks};
+use gdpr_audit::internals::LogVerifier;
+use gdpr_audit::internals::scan_chunks;
 use gdpr_audit::signing::Verifier;
 use gdpr_audit::store::Entry;
-use gdpr_audit::verify::{LogVerifier, verify_store};
+use gdpr_audit::verify_store;
+use gdpr_audit::{FileStore, LogDir};
 
 use common::*;
 

@@ -4,8 +4,8 @@
 
 mod common;
 
-use gdpr_audit::file_store::LogDir;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::LogDir;
+use gdpr_audit::verify_store;
 
 use common::*;
 

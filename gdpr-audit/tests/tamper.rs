@@ -11,12 +11,12 @@ use std::path::Path;
 
 use gdpr_audit::Error;
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::{FileStore, LogDir};
 use gdpr_audit::merkle::leaf_hash;
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::{Signer, Verifier};
 use gdpr_audit::store::Entry;
-use gdpr_audit::verify::verify_store;
+use gdpr_audit::verify_store;
+use gdpr_audit::{FileStore, LogDir};
 use proptest::prelude::*;
 
 use common::*;
@@ -232,7 +232,7 @@ proptest! {
 fn frames_end(bytes: &[u8]) -> usize {
     let mut r = bytes;
     let mut last = 0usize;
-    let _ = gdpr_audit::file_store::scan_frames(&mut r, Path::new("mem"), &mut |off, e| {
+    let _ = gdpr_audit::internals::scan_frames(&mut r, Path::new("mem"), &mut |off, e| {
         let len = match &e {
             Entry::Record(b) => b.len(),
             Entry::Checkpoint(s) => s.len(),
@@ -254,7 +254,7 @@ fn a_damaged_key_store_is_reported_apart_from_the_chain() {
     }
     log.checkpoint().unwrap();
     drop(log);
-    let report = gdpr_audit::verify::verify_dir(&LogDir(dir.clone()), &verifier, None).unwrap();
+    let report = gdpr_audit::verify_dir(&dir, &verifier, None).unwrap();
     assert_eq!(report.key_store, Some(3));
     let keys = FileStore::keys_path(&dir);
     let good = fs::read(&keys).unwrap();
@@ -264,21 +264,20 @@ fn a_damaged_key_store_is_reported_apart_from_the_chain() {
         fs::write(&keys, &bad).unwrap();
         // The chain alone still verifies; the directory does not.
         verify_store(&LogDir(dir.clone()), &verifier, None).unwrap();
-        let err =
-            gdpr_audit::verify::verify_dir(&LogDir(dir.clone()), &verifier, None).unwrap_err();
+        let err = gdpr_audit::verify_dir(&dir, &verifier, None).unwrap_err();
         assert!(
             matches!(err, Error::KeyStoreDamaged { .. }) && !err.is_tampering(),
             "byte {at}: {err}"
         );
     }
     fs::remove_file(&keys).unwrap();
-    let report = gdpr_audit::verify::verify_dir(&LogDir(dir), &verifier, None).unwrap();
+    let report = gdpr_audit::verify_dir(&dir, &verifier, None).unwrap();
     assert_eq!(report.key_store, None);
 }
 
 #[test]
 fn a_key_of_another_log_is_not_reported_as_tampering() {
-    use gdpr_audit::verify::verify_dir;
+    use gdpr_audit::verify_dir;
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     let (log_a, key_a) = create(&a, Some(2));
@@ -290,8 +289,8 @@ fn a_key_of_another_log_is_not_reported_as_tampering() {
     log_a.checkpoint().unwrap();
     drop((log_a, log_b));
     fs::write(FileStore::public_key_path(&a), format!("{key_a}\n")).unwrap();
-    verify_dir(&LogDir(a.clone()), &key_a, None).unwrap();
-    let err = verify_dir(&LogDir(a.clone()), &key_b, None).unwrap_err();
+    verify_dir(&a, &key_a, None).unwrap();
+    let err = verify_dir(&a, &key_b, None).unwrap_err();
     assert!(
         matches!(err, Error::ForeignKey { .. }) && !err.is_tampering(),
         "{err}"
@@ -315,7 +314,7 @@ fn a_key_of_another_log_is_not_reported_as_tampering() {
     entries[last] = Entry::Checkpoint(cp.sign(&forger));
     fs::write(&log_file, unframe(&entries)).unwrap();
     for key in [&key_a, &forger.verifier()] {
-        let err = verify_dir(&LogDir(a.clone()), key, None).unwrap_err();
+        let err = verify_dir(&a, key, None).unwrap_err();
         assert!(err.is_tampering(), "{err}");
     }
 }

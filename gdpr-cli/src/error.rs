@@ -31,6 +31,11 @@ pub enum CliError {
     /// anything else: exit code 1).
     #[error(transparent)]
     Store(#[from] gdpr_core::store::StoreError),
+    /// The audit log a command records in could not be opened or written:
+    /// tampering or key-store damage detected (exit code 1, as under
+    /// `gdpr audit`); anything else exit code 2.
+    #[error("audit log: {0}")]
+    Audit(gdpr_audit::Error),
 }
 
 /// What is wrong with an input file as a whole (its content aside).
@@ -69,6 +74,7 @@ impl CliError {
             Self::Store(e) if !matches!(e, gdpr_core::store::StoreError::Configuration { .. }) => {
                 ExitCode::from(1)
             }
+            Self::Audit(e) if e.is_tampering() || e.is_key_store_damage() => ExitCode::from(1),
             _ => ExitCode::from(2),
         }
     }

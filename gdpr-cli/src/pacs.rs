@@ -10,22 +10,20 @@
 //! audit log, so the records it wrote cannot be cut off unnoticed.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use gdpr_audit::file_store::FileStore;
-use gdpr_audit::keystore::KeyStore;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
-use gdpr_audit::signing::Signer;
-use gdpr_audit::sink::AuditSink;
+use gdpr_audit::AuditLog;
+use gdpr_audit::AuditSink;
+use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{AuditContext, Audited, SystemsConfig};
+use gdpr_dicom::store::SystemsConfig;
 use serde_json::json;
 
 use crate::error::CliError;
@@ -100,7 +98,7 @@ struct Target {
 }
 
 /// The sealed audit log a command records in, if any.
-type Audit = Option<Arc<AuditLog<FileStore>>>;
+type Audit = Option<Arc<AuditLog>>;
 
 impl Target {
     fn open(&self) -> Result<(Box<dyn SubjectStore>, PatientId, Audit), CliError> {
@@ -133,7 +131,7 @@ impl Target {
         let key = self.audit_key.as_deref().ok_or_else(|| {
             CliError::BadInput("--audit-log needs --audit-key (the log's signing key)".into())
         })?;
-        let log = Arc::new(open_audit_log(path, key)?);
+        let log = Arc::new(crate::audit::open_recording_log(path, key)?);
         let sink: Arc<dyn AuditSink> = log.clone();
         Ok((
             Box::new(Audited::new(store, sink, context)?),
@@ -239,7 +237,7 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
 /// (records written before the failure are covered too). Records after
 /// the last checkpoint can be cut off without trace; these cannot.
 fn seal(
-    audit: Option<&AuditLog<FileStore>>,
+    audit: Option<&AuditLog>,
     result: Result<ExitCode, CliError>,
 ) -> Result<ExitCode, CliError> {
     let Some(log) = audit else {
@@ -274,23 +272,6 @@ fn confirm(studies: usize, system: &str) -> Result<(), CliError> {
         ));
     }
     Ok(())
-}
-
-/// Opens the sealed audit log in `dir` with the signing key in `key`.
-fn open_audit_log(dir: &Path, key: &Path) -> Result<AuditLog<FileStore>, CliError> {
-    let audit = |e: gdpr_audit::Error| CliError::BadInput(format!("audit log: {e}"));
-    let secret = crate::input::read_secret(key)?;
-    if !secret.is_private() {
-        return Err(CliError::BadInput(format!(
-            "{}: the signing key is accessible to group or others (mode {:03o}); run chmod 600 on it",
-            key.display(),
-            secret.mode
-        )));
-    }
-    let signer = Signer::parse(&secret.text).map_err(audit)?;
-    let store = FileStore::open(dir, false).map_err(audit)?;
-    let keys = KeyStore::open(FileStore::keys_path(dir)).map_err(audit)?;
-    AuditLog::open(store, keys, signer, CheckpointPolicy::default()).map_err(audit)
 }
 
 fn print_json(value: &serde_json::Value) -> Result<(), CliError> {

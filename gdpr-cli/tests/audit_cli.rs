@@ -354,14 +354,14 @@ fn append_refuses_subject_ids_that_could_not_be_read_back() {
 
 #[test]
 fn export_lists_an_unreadable_record_and_exits_1() {
+    use gdpr_audit::FileKeyStore;
+    use gdpr_audit::FileStore;
     use gdpr_audit::event::AuditEvent;
-    use gdpr_audit::file_store::FileStore;
-    use gdpr_audit::keystore::KeyStore;
-    use gdpr_audit::log::{AuditLog, CheckpointPolicy};
     use gdpr_audit::record::Record;
     use gdpr_audit::seal::SealedFields;
     use gdpr_audit::signing::Signer;
     use gdpr_audit::store::{AuditStore, Entry};
+    use gdpr_audit::{AuditLog, CheckpointPolicy};
     use gdpr_core::subject::PatientId;
 
     let tmp = tempfile::tempdir().unwrap();
@@ -372,15 +372,15 @@ fn export_lists_an_unreadable_record_and_exits_1() {
     // A record whose personal fields cannot be read, written below the
     // checks (as a damaged or older writer would have).
     let dir = Path::new(&d);
-    let keys = KeyStore::open(FileStore::keys_path(dir)).unwrap();
+    let keys = FileKeyStore::open(FileStore::keys_path(dir)).unwrap();
     let key_id = keys
         .find(&PatientId::new("CANARY-PID-99").unwrap())
         .unwrap();
     drop(keys);
     let signer = Signer::parse(&fs::read_to_string(&k).unwrap()).unwrap();
-    let log = AuditLog::open(
+    let log = AuditLog::with_stores(
         FileStore::open(dir, false).unwrap(),
-        KeyStore::open(FileStore::keys_path(dir)).unwrap(),
+        FileKeyStore::open(FileStore::keys_path(dir)).unwrap(),
         signer,
         CheckpointPolicy::default(),
     )
@@ -639,4 +639,46 @@ fn a_failed_prune_leaves_no_log_new() {
     assert!(!dir.join("anchor.json.tmp").exists());
     let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
     assert!(text(&o).contains("VALID: 100 records"), "{}", text(&o));
+}
+
+#[test]
+fn events_about_an_erased_subject_wait_for_begin_relationship() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, k, p) = new_log(tmp.path());
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let erase = [
+        "audit",
+        "erase-subject",
+        &d,
+        "--subject",
+        "CANARY-PID-99",
+        "--key",
+        &k,
+    ];
+    let o = gdpr(&erase, None);
+    assert!(o.status.success(), "{}", text(&o));
+    // Refused (bad input, exit 2), nothing appended, nothing identifying said.
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("begin-relationship"), "{}", text(&o));
+    assert!(!text(&o).contains("CANARY"), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+    assert!(text(&o).contains("VALID: 2 records"), "{}", text(&o));
+    // After the caller says a new relationship began, events are recorded.
+    let begin = [
+        "audit",
+        "begin-relationship",
+        &d,
+        "--subject",
+        "CANARY-PID-99",
+        "--key",
+        &k,
+    ];
+    let o = gdpr(&begin, None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = append_lines(tmp.path(), &d, &k, &format!("{EVENT}\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", &d, "--public-key", &p], None);
+    assert!(text(&o).contains("VALID: 3 records"), "{}", text(&o));
 }

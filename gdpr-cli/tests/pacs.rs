@@ -293,3 +293,40 @@ fn every_command_that_records_signs_its_records() {
         );
     }
 }
+
+#[test]
+fn a_tampered_audit_log_exits_1_under_pacs_as_under_audit() {
+    let (dir, config) = setup();
+    let audit = dir.path().join("audit");
+    let key = dir.path().join("audit.key");
+    let (a, k) = (audit.to_str().unwrap(), key.to_str().unwrap());
+    assert!(
+        gdpr_audit_cmd(&["init", a, "--key-out", k])
+            .status
+            .success()
+    );
+    let args = [
+        "locate",
+        "--patient-id",
+        "OTHER-CLI-2",
+        "--audit-log",
+        a,
+        "--audit-key",
+        k,
+    ];
+    let (code, _, stderr) = gdpr(&args, &config);
+    assert_eq!(code, 0, "{stderr}");
+    // Flip a byte inside the first record's frame (after its 5-byte header).
+    let log_file = audit.join("log");
+    let mut bytes = std::fs::read(&log_file).unwrap();
+    bytes[5 + 20] ^= 1;
+    std::fs::write(&log_file, &bytes).unwrap();
+    let (code, _, stderr) = gdpr(&args, &config);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("tampered"), "{stderr}");
+    let p = audit.join("public.key");
+    let verify = gdpr_audit_cmd(&["verify", a, "--public-key", p.to_str().unwrap()]);
+    assert_eq!(verify.status.code(), Some(1), "{verify:?}");
+    let append = gdpr_audit_cmd(&["checkpoint", a, "--key", k]);
+    assert_eq!(append.status.code(), Some(1), "{append:?}");
+}

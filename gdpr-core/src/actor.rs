@@ -24,13 +24,19 @@ impl ActorId {
     /// characters.
     pub fn new(value: impl Into<String>) -> Result<Self, Error> {
         let value = value.into();
-        if value.is_empty() || value.len() > 256 || value.chars().any(char::is_control) {
+        if !Self::is_valid(&value) {
             return Err(Error::InvalidIdentifier {
                 what: "actor id",
                 rule: "1 to 256 characters, no control characters",
             });
         }
         Ok(Self(value))
+    }
+
+    /// Whether [`ActorId::new`] accepts `value` (the one copy of the rule,
+    /// for decoders that check borrowed bytes without allocating).
+    pub fn is_valid(value: &str) -> bool {
+        !value.is_empty() && value.len() <= 256 && !value.chars().any(char::is_control)
     }
 
     /// The identifier itself. Do not log it.

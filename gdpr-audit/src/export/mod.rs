@@ -32,7 +32,9 @@ use serde_json::{Value, json};
 
 use crate::Error;
 use crate::checkpoint::Checkpoint;
-use crate::keystore::KeyStore;
+use crate::keys::KeyStore;
+#[cfg(test)]
+use crate::keystore::FileKeyStore;
 use crate::merkle::{Tree, leaf_hash};
 use crate::record::Record;
 use crate::report::{Personal, personal_or_unreadable};
@@ -101,7 +103,7 @@ pub(crate) struct Item {
 /// cannot be read is reported in the output instead (module docs).
 pub fn export(
     source: &dyn EntrySource,
-    keys: &KeyStore,
+    keys: &dyn KeyStore,
     format: Format,
     disclosure: Disclosure,
     selection: Selection,
@@ -190,7 +192,7 @@ fn proof_base(source: &dyn EntrySource) -> Result<(Tree, Option<(u64, String)>),
 /// The output side of one export.
 struct Writer<'o> {
     out: &'o mut dyn Write,
-    keys: &'o KeyStore,
+    keys: &'o dyn KeyStore,
     /// Items written (for the FHIR separators).
     written: u64,
     format: Format,
@@ -375,7 +377,7 @@ mod tests {
     }
 
     fn export_all(dir: &std::path::Path, format: Format, d: Disclosure) -> (String, ExportSummary) {
-        let keys = KeyStore::open(FileStore::keys_path(dir)).unwrap();
+        let keys = FileKeyStore::open(FileStore::keys_path(dir)).unwrap();
         let mut out = Vec::new();
         let summary = export(
             &LogDir(dir.to_owned()),
@@ -393,9 +395,9 @@ mod tests {
     fn a_poisoned_record_is_reported_and_the_others_exported() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("log");
-        let log = AuditLog::open(
+        let log = AuditLog::with_stores(
             FileStore::open(&dir, true).unwrap(),
-            KeyStore::create(FileStore::keys_path(&dir)).unwrap(),
+            FileKeyStore::create(FileStore::keys_path(&dir)).unwrap(),
             Signer::generate("test.example/audit").unwrap(),
             CheckpointPolicy::default(),
         )
@@ -460,7 +462,7 @@ mod tests {
     #[test]
     fn a_record_that_does_not_decode_is_listed_in_its_place() {
         let tmp = tempfile::tempdir().unwrap();
-        let keys = KeyStore::create(tmp.path().join("keys")).unwrap();
+        let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
         let good = |p: u64| {
             Record::new(&sample("P-1"), p, [0; 32], None)
                 .unwrap()

@@ -3,15 +3,16 @@
 
 use std::path::Path;
 
+use gdpr_audit::FileKeyStore;
+use gdpr_audit::FileStore;
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::file_store::{FileStore, encode_frame, scan_frames};
-use gdpr_audit::keystore::KeyStore;
+use gdpr_audit::internals::{encode_frame, scan_frames};
 use gdpr_audit::label::SourceSystem;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
 use gdpr_audit::signing::Signer;
 use gdpr_audit::store::Entry;
+use gdpr_audit::{AuditLog, CheckpointPolicy};
 use gdpr_core::Citation;
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
@@ -82,13 +83,13 @@ pub fn create(
     let signer = Signer::generate(ORIGIN).unwrap();
     let verifier = signer.verifier();
     let store = FileStore::open(dir, true).unwrap();
-    let keys = KeyStore::create(FileStore::keys_path(dir)).unwrap();
+    let keys = FileKeyStore::create(FileStore::keys_path(dir)).unwrap();
     let policy = CheckpointPolicy {
         every_records: every,
         every: None,
     };
     (
-        AuditLog::open(store, keys, signer, policy).unwrap(),
+        AuditLog::with_stores(store, keys, signer, policy).unwrap(),
         verifier,
     )
 }

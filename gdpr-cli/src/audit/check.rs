@@ -6,14 +6,13 @@ use std::process::ExitCode;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use gdpr_audit::LogDir;
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion};
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Verifier;
 use gdpr_audit::store::{Entry, EntrySource};
-use gdpr_audit::verify::{LogVerifier, VerifyReport, explain_key};
+use gdpr_audit::verify_dir_with_progress;
 use serde_json::json;
 
 use super::{Failure, bad, out, read};
@@ -26,13 +25,19 @@ pub(super) fn verify(
     let verifier = Verifier::parse(&read(public_key)?)
         .map_err(|e| bad(format!("--public-key {}: {e}", public_key.display())))?;
     let trusted = trusted.map(read).transpose()?;
-    let source = LogDir(dir.to_owned());
-    let report = match chain(&source, &verifier, trusted.as_deref()) {
-        Ok(report) => report,
-        Err(Failure::Audit(e)) => return Err(explain_key(e, &source, &verifier).into()),
-        Err(e) => return Err(e),
-    };
-    let keys = KeyStore::check(FileStore::keys_path(dir))?;
+    let tty = std::io::stderr().is_terminal();
+    let mut shown = 0u64;
+    let report = verify_dir_with_progress(dir, &verifier, trusted.as_deref(), &mut |n| {
+        if tty && n / 100_000 > shown / 100_000 {
+            eprint!("\rverified {n} records");
+        }
+        shown = n;
+    });
+    if tty && shown >= 100_000 {
+        eprintln!();
+    }
+    let report = report?;
+    let keys = report.key_store;
     println!(
         "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}{}",
         report.records,
@@ -55,33 +60,6 @@ pub(super) fn verify(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Verifies the log's entries (with progress on a terminal).
-fn chain(
-    source: &LogDir,
-    verifier: &Verifier,
-    trusted: Option<&str>,
-) -> Result<VerifyReport, Failure> {
-    let mut v = LogVerifier::new(verifier, trusted)?;
-    if let Some(anchor) = source.prune_anchor()? {
-        v.resume_after(&anchor)?;
-    }
-    let tty = std::io::stderr().is_terminal();
-    let mut n = 0u64;
-    let end = source.chunks(&mut |chunk| {
-        let before = n;
-        n += chunk.records() as u64;
-        v.chunk(chunk)?;
-        if tty && n / 100_000 > before / 100_000 {
-            eprint!("\rverified {n} records");
-        }
-        Ok(())
-    })?;
-    if tty && n >= 100_000 {
-        eprintln!();
-    }
-    Ok(v.finish(end)?)
-}
-
 pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<ExitCode, Failure> {
     let source = LogDir(dir.to_owned());
     let mut tree = match source.prune_anchor()? {
@@ -90,12 +68,8 @@ pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<Ex
                 .frontier
                 .iter()
                 .map(|h| {
-                    let b: Vec<u8> = (0..h.len())
-                        .step_by(2)
-                        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap_or(0))
-                        .collect();
-                    b.try_into()
-                        .map_err(|_| bad("anchor.json: malformed frontier"))
+                    gdpr_audit::hex::decode::<32>(h)
+                        .ok_or_else(|| bad("anchor.json: malformed frontier"))
                 })
                 .collect::<Result<Vec<[u8; 32]>, _>>()?;
             Tree::after_prune(Frontier::from_parts(a.size, nodes)?)
@@ -133,7 +107,7 @@ pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<Ex
     }
     let proof = tree.inclusion_proof(index, cp.size())?;
     verify_inclusion(cp.root(), cp.size(), &leaf, index, &proof)?;
-    let hex = |h: &[u8]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex = gdpr_audit::hex::encode;
     let mut line = json!({
         "index": index,
         "tree_size": cp.size(),

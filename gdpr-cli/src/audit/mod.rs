@@ -11,17 +11,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use gdpr_audit::AuditLog;
+use gdpr_audit::FileKeyStore;
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::export::{Disclosure, Format, Selection, export};
-use gdpr_audit::file_store::{FileStore, LogDir};
-use gdpr_audit::keystore::KeyStore;
 use gdpr_audit::label::SourceSystem;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
 use gdpr_audit::report::{StaffIdentities, subject_report};
 use gdpr_audit::seal::KeyId;
 use gdpr_audit::signing::Signer;
-use gdpr_audit::verify::is_other_logs_key;
+use gdpr_audit::{FileStore, LogDir};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -169,6 +168,22 @@ enum AuditCommand {
         #[arg(long, default_value = "data-protection-officer")]
         actor: String,
     },
+    /// Say that a new relationship with an erased subject began: the
+    /// subject gets a new key, so events about them are recorded again
+    /// (refused until then); records from before the erasure stay erased.
+    BeginRelationship {
+        /// The log directory.
+        dir: PathBuf,
+        /// The subject's identifier.
+        #[arg(long)]
+        subject: String,
+        /// Issuer of the identifier.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// The secret signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -293,20 +308,21 @@ fn warn_if_key_store_exposed(dir: &Path) {
     }
 }
 
-fn open_log(dir: &Path, key: &Path) -> Result<AuditLog<FileStore>, Failure> {
+/// The one way the command line opens a log for writing (`gdpr audit`
+/// and `gdpr pacs` alike): the signing key checked for its permissions,
+/// the log verified completely ([`AuditLog::open`]).
+fn open_log(dir: &Path, key: &Path) -> Result<AuditLog, Failure> {
     let signer = signer(key)?;
     warn_if_key_store_exposed(dir);
-    let verifier = signer.verifier();
-    let store = FileStore::open(dir, false)?;
-    let keys = KeyStore::open(FileStore::keys_path(dir))?;
-    AuditLog::open(store, keys, signer, CheckpointPolicy::default()).map_err(|e| {
-        if e.is_tampering() && is_other_logs_key(&LogDir(dir.to_owned()), &verifier) {
-            Failure::Audit(gdpr_audit::Error::ForeignKey {
-                reason: "the log verifies under its own public key (DIR/public.key), which is not this signing key's; use this log's signing key",
-            })
-        } else {
-            Failure::Audit(e)
-        }
+    Ok(AuditLog::open(dir, signer)?)
+}
+
+/// [`open_log`] for commands outside `gdpr audit` that record in a log:
+/// tampering and key-store damage exit with code 1 there too.
+pub(crate) fn open_recording_log(dir: &Path, key: &Path) -> Result<AuditLog, CliError> {
+    open_log(dir, key).map_err(|e| match e {
+        Failure::Audit(e) => CliError::Audit(e),
+        Failure::Cli(e) => e,
     })
 }
 
@@ -360,7 +376,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             key_id,
         } => {
             warn_if_key_store_exposed(&dir);
-            let keys = KeyStore::open(FileStore::keys_path(&dir))?;
+            let keys = FileKeyStore::open(FileStore::keys_path(&dir))?;
             let selection = match (subject, key_id) {
                 (Some(s), _) => Selection::Key(keys.find(&subject_id(&s, issuer.as_deref())?).ok_or_else(|| {
                     bad("no key for this subject: never recorded, or erased (use --key-id from the erasure receipt)")
@@ -406,7 +422,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             staff,
         } => {
             warn_if_key_store_exposed(&dir);
-            let keys = KeyStore::open(FileStore::keys_path(&dir))?;
+            let keys = FileKeyStore::open(FileStore::keys_path(&dir))?;
             let staff = if staff {
                 StaffIdentities::Include
             } else {
@@ -435,49 +451,60 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             issuer,
             key,
             actor,
+        } => erase_subject(&dir, &subject_id(&subject, issuer.as_deref())?, &key, actor),
+        AuditCommand::BeginRelationship {
+            dir,
+            subject,
+            issuer,
+            key,
         } => {
-            let log = open_log(&dir, &key)?;
-            let actor = Actor {
-                id: ActorId::new(actor).map_err(|e| bad(format!("--actor: {e}")))?,
-                role: Role::DataProtectionOfficer,
-                secrecy: Secrecy::None,
-            };
-            let event = AuditEvent::builder(
-                EventType::PatientRecord,
-                Action::Erasure,
-                actor,
-                Purpose::DataSubjectRequest,
-                LawfulBasis::Ordinary {
-                    art6: Art6Basis::LegalObligation,
-                },
-                SourceSystem::new("gdpr-cli")?,
-            )
-            .subject(subject_id(&subject, issuer.as_deref())?)
-            .build(jiff::Timestamp::now());
-            let (receipt, key_id) = log.erase_subject(&event)?;
-            let line = json!({
-                "erased": true,
-                "citation": "GDPR Art. 17(1)",
-                "erasure_record": receipt.position,
-                "key_id": key_id.to_hex(),
-            });
+            let subject = subject_id(&subject, issuer.as_deref())?;
+            let key_id = open_log(&dir, &key)?.begin_relationship(&subject)?;
+            let line = json!({"key_id": key_id.to_hex()});
             writeln!(out(), "{line}").map_err(|e| bad(e.to_string()))?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
+/// `gdpr audit erase-subject`: records the erasure, destroys the key.
+fn erase_subject(
+    dir: &Path,
+    subject: &PatientId,
+    key: &Path,
+    actor: String,
+) -> Result<ExitCode, Failure> {
+    let log = open_log(dir, key)?;
+    let actor = Actor {
+        id: ActorId::new(actor).map_err(|e| bad(format!("--actor: {e}")))?,
+        role: Role::DataProtectionOfficer,
+        secrecy: Secrecy::None,
+    };
+    let event = AuditEvent::builder(
+        EventType::PatientRecord,
+        Action::Erasure,
+        actor,
+        Purpose::DataSubjectRequest,
+        LawfulBasis::Ordinary {
+            art6: Art6Basis::LegalObligation,
+        },
+        SourceSystem::new("gdpr-cli")?,
+    )
+    .subject(subject.clone())
+    .build(jiff::Timestamp::now());
+    let (receipt, key_id) = log.erase_subject(&event)?;
+    let line = json!({
+        "erased": true,
+        "citation": "GDPR Art. 17(1)",
+        "erasure_record": receipt.position,
+        "key_id": key_id.to_hex(),
+    });
+    writeln!(out(), "{line}").map_err(|e| bad(e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn parse_key_id(text: &str) -> Result<KeyId, Failure> {
-    let err = || bad("--key-id: 32 hex digits expected");
-    if text.len() != 32 {
-        return Err(err());
-    }
-    let mut b = [0u8; 16];
-    for (i, o) in b.iter_mut().enumerate() {
-        *o = u8::from_str_radix(text.get(2 * i..2 * i + 2).ok_or_else(err)?, 16)
-            .map_err(|_| err())?;
-    }
-    Ok(KeyId::from_bytes(b))
+    KeyId::from_hex(text).map_err(|_| bad("--key-id: 32 hex digits expected"))
 }
 
 #[cfg(test)]

@@ -6,10 +6,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
 
-use gdpr_audit::file_store::FileStore;
-use gdpr_audit::keystore::KeyStore;
-use gdpr_audit::log::{AuditLog, CheckpointPolicy};
-use gdpr_audit::signing::Signer;
+use gdpr_audit::FileStore;
+use gdpr_audit::{AuditLog, Signer};
 
 use super::{Failure, bad};
 use crate::error::CliError;
@@ -42,7 +40,7 @@ pub(super) fn init(dir: &Path, key_out: &Path, origin: &str) -> Result<ExitCode,
     .filter(|p| fs::symlink_metadata(p).is_err())
     .collect();
     write_secret_key(key_out, &signer)?;
-    if let Err(e) = create_log(dir, signer, &verifier) {
+    if let Err(e) = create_log(dir, signer) {
         // Leave nothing behind: a key without its log, or half a log.
         let _ = fs::remove_file(key_out);
         if dir_existed {
@@ -89,17 +87,7 @@ fn write_secret_key(key_out: &Path, signer: &Signer) -> Result<(), Failure> {
 
 /// Creates the log, its key store and its public key copy in `dir`, and
 /// signs the empty log.
-fn create_log(dir: &Path, signer: Signer, verifier: &str) -> Result<(), Failure> {
-    let store = FileStore::open(dir, true)?;
-    let keys = KeyStore::create(FileStore::keys_path(dir))?;
-    let public = FileStore::public_key_path(dir);
-    fs::write(&public, format!("{verifier}\n")).map_err(|source| {
-        Failure::Cli(CliError::Io {
-            path: public.display().to_string(),
-            source,
-        })
-    })?;
-    let log = AuditLog::open(store, keys, signer, CheckpointPolicy::default())?;
-    log.checkpoint()?;
+fn create_log(dir: &Path, signer: Signer) -> Result<(), Failure> {
+    AuditLog::create(dir, signer)?.checkpoint()?;
     Ok(())
 }

@@ -10,8 +10,8 @@
 //! The remote ones are configured with a [`gdpr_connect::Endpoint`] (URL,
 //! TLS, timeouts, retries, [`Credentials`]) and talk through its one client.
 //! [`SystemsConfig`] reads `systems.toml` and opens any of them as a
-//! `Box<dyn SubjectStore>`; [`Audited`] wraps a store so that every
-//! operation leaves an audit event.
+//! `Box<dyn SubjectStore>`; `gdpr_audit::Audited` (feature `audited`)
+//! wraps any of them so that every operation leaves an audit event.
 //!
 //! Derived copies: Orthanc finds them through its provenance metadata, the
 //! folder through the Source Image / Source Instance Sequences in the files;
@@ -42,7 +42,6 @@
 //! # Ok(()) }
 //! ```
 
-mod audited;
 mod config;
 mod dcm4chee;
 mod dicomfile;
@@ -59,7 +58,6 @@ mod orthanc_erasure;
 mod residue;
 mod synthetic;
 
-pub use audited::{AuditContext, Audited};
 pub use config::{Dcm4cheeKeys, DicomWebKeys, OrthancKeys, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
 pub use dicomweb::{DicomWebConfig, DicomWebStore};

@@ -13,10 +13,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use gdpr_audit::FileStore;
 use gdpr_audit::checkpoint::Checkpoint;
-use gdpr_audit::file_store::FileStore;
+use gdpr_audit::record::Record;
 use gdpr_audit::store::Entry;
-use gdpr_audit::view::RecordView;
 
 use super::pipeline::{self, Stop};
 use super::progress::{FailedBatch, Progress, say};
@@ -148,7 +148,7 @@ fn failed_batch(dir: &Path, from: u64) -> FailedBatch {
     let mut found = 0u64;
     let scan = FileStore::scan_dir(dir, &mut |_, entry| {
         if let Entry::Record(bytes) = entry
-            && RecordView::parse(&bytes).is_ok_and(|r| r.position >= from)
+            && Record::decode(&bytes).is_ok_and(|r| r.position() >= from)
         {
             found += 1;
         }
@@ -172,10 +172,10 @@ fn open_input(input: &str) -> Result<Box<dyn BufRead + Send>, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use gdpr_audit::FileKeyStore;
     use gdpr_audit::event::AuditEvent;
-    use gdpr_audit::keystore::KeyStore;
-    use gdpr_audit::log::{AuditLog, CheckpointPolicy};
     use gdpr_audit::signing::Signer;
+    use gdpr_audit::{AuditLog, CheckpointPolicy};
     use jiff::Timestamp;
 
     use super::super::event_line::EventParser;
@@ -189,9 +189,9 @@ mod tests {
     fn failed_batch_reads_back_what_the_log_file_holds() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("log");
-        let log = AuditLog::open(
+        let log = AuditLog::with_stores(
             FileStore::open(&dir, true).unwrap(),
-            KeyStore::create(FileStore::keys_path(&dir)).unwrap(),
+            FileKeyStore::create(FileStore::keys_path(&dir)).unwrap(),
             Signer::generate("test/audit").unwrap(),
             CheckpointPolicy::default(),
         )

@@ -6,9 +6,9 @@
 use std::io::BufRead;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
+use gdpr_audit::FileStore;
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::file_store::FileStore;
-use gdpr_audit::log::{AuditLog, Staged};
+use gdpr_audit::{AuditLog, Staged};
 use jiff::Timestamp;
 
 use super::event_line::{EventParser, LineFault};

@@ -1,8 +1,8 @@
-//! Audit of store operations: [`Audited`] wraps any [`SubjectStore`] and
-//! records one [`gdpr_audit::event::AuditEvent`] per operation through
-//! gdpr-audit's [`AuditSink`] seam (an [`gdpr_audit::log::AuditLog`] in
-//! production: sealed, hash-chained, personal fields encrypted under the
-//! subject's key; [`gdpr_audit::sink::MemorySink`] in tests).
+//! Audit of store operations (feature `audited`): [`Audited`] wraps any
+//! `gdpr-core` [`SubjectStore`] (DICOM archives, EHR systems alike) and
+//! records one [`AuditEvent`] per operation through the [`AuditSink`] seam
+//! (an [`crate::AuditLog`] in production: sealed, hash-chained, personal
+//! fields encrypted under the subject's key; [`crate::MemorySink`] in tests).
 //!
 //! | operation | event type | action |
 //! |---|---|---|
@@ -22,16 +22,20 @@
 //! error even when the system acted. Store operations are idempotent, so the
 //! caller fixes the audit log and runs the operation again to obtain both the
 //! result and its record.
+//!
+//! Recording never blocks the async executor: appending to a log waits for
+//! an `fdatasync`, so the event is recorded on tokio's blocking pool
+//! (`spawn_blocking`) and the operation awaits it. A dedicated writer thread
+//! was not chosen: the operation must not return before its event is
+//! durable (fail-closed), so it would await the writer anyway, and
+//! concurrent operations already share one sync through the log's group
+//! commit. Outside a tokio runtime the event is recorded on the calling
+//! thread.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use gdpr_audit::action::{Action, EventType, Outcome};
-use gdpr_audit::event::AuditEvent;
-use gdpr_audit::label::{CorrelationId, SourceSystem, TenantId};
-use gdpr_audit::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
-use gdpr_audit::sink::AuditSink;
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::LawfulBasis;
 use gdpr_core::purpose::Purpose;
@@ -40,6 +44,12 @@ use gdpr_core::store::{
     SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
+
+use crate::action::{Action, EventType, Outcome};
+use crate::event::AuditEvent;
+use crate::label::{CorrelationId, SourceSystem, TenantId};
+use crate::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
+use crate::sink::AuditSink;
 
 /// Who acts on the store, why and on which lawful basis.
 #[derive(Debug, Clone)]
@@ -113,9 +123,11 @@ impl<S: SubjectStore> Audited<S> {
         &self.inner
     }
 
-    fn emit<T>(
+    /// Records the event of an operation that returned `result`; an
+    /// error when it could not be recorded (fail-closed).
+    async fn emit<T>(
         &self,
-        (event_type, action): (EventType, Action),
+        kind: (EventType, Action),
         subject: Option<&PatientId>,
         study: Option<&StudyHandle>,
         result: &Result<T, StoreError>,
@@ -128,6 +140,18 @@ impl<S: SubjectStore> Audited<S> {
                 text: format!("failed: {e}"),
             },
         };
+        let event = self.event(kind, subject, study, summary);
+        record_off_executor(Arc::clone(&self.sink), event).await
+    }
+
+    /// The event recording an operation with `summary`.
+    fn event(
+        &self,
+        (event_type, action): (EventType, Action),
+        subject: Option<&PatientId>,
+        study: Option<&StudyHandle>,
+        summary: Summary,
+    ) -> AuditEvent {
         let mut builder = AuditEvent::builder(
             event_type,
             action,
@@ -162,14 +186,30 @@ impl<S: SubjectStore> Audited<S> {
         if let Ok(text) = FreeText::new(bounded(text)) {
             builder = builder.text(text);
         }
-        self.sink
-            .record(&builder.build(jiff::Timestamp::now()))
-            .map(|_receipt| ())
-            .map_err(|e| StoreError::Local {
-                operation: "record audit event",
-                detail: e.to_string(),
-            })
+        builder.build(jiff::Timestamp::now())
     }
+}
+
+/// Records `event` on tokio's blocking pool (the append waits for an
+/// `fdatasync`), or on this thread outside a tokio runtime.
+async fn record_off_executor(
+    sink: Arc<dyn AuditSink>,
+    event: AuditEvent,
+) -> Result<(), StoreError> {
+    let recorded = if tokio::runtime::Handle::try_current().is_ok() {
+        tokio::task::spawn_blocking(move || sink.record(&event).map(|_receipt| ()))
+            .await
+            .map_err(|_| StoreError::Local {
+                operation: "record audit event",
+                detail: "the audit writer task failed; check the audit log and retry".into(),
+            })?
+    } else {
+        sink.record(&event).map(|_receipt| ())
+    };
+    recorded.map_err(|e| StoreError::Local {
+        operation: "record audit event",
+        detail: e.to_string(),
+    })
 }
 
 /// Keeps free text within the audit model's 4096 bytes.
@@ -223,7 +263,8 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
         self.emit(QUERY, Some(subject), None, &result, |studies| Summary {
             outcome: Outcome::Success,
             text: ids("located", studies.iter().map(StudyHandle::id)),
-        })?;
+        })
+        .await?;
         result
     }
 
@@ -241,13 +282,15 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
                 report.files,
                 report.bytes
             ),
-        })?;
+        })
+        .await?;
         result
     }
 
     async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
         let result = self.inner.erase_study(study).await;
-        self.emit(ERASURE, None, Some(study), &result, erasure_summary)?;
+        self.emit(ERASURE, None, Some(study), &result, erasure_summary)
+            .await?;
         result
     }
 
@@ -257,7 +300,8 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
         derived: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
         let result = self.inner.erase_subject(subject, derived).await;
-        self.emit(ERASURE, Some(subject), None, &result, erasure_summary)?;
+        self.emit(ERASURE, Some(subject), None, &result, erasure_summary)
+            .await?;
         result
     }
 
@@ -277,117 +321,15 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
                 "erasure verification: {}",
                 ids("remaining", v.remaining().iter().map(|r| &r.id))
             ),
-        })?;
+        })
+        .await?;
         result
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use gdpr_core::actor::{ActorId, Role, Secrecy};
-    use gdpr_core::basis::Art6Basis;
-
     use super::*;
-    use crate::store::{FolderStore, SyntheticInstance};
-
-    struct Broken;
-    impl AuditSink for Broken {
-        fn record(&self, _: &AuditEvent) -> Result<gdpr_audit::log::Receipt, gdpr_audit::Error> {
-            Err(gdpr_audit::Error::Io {
-                path: "audit.log".into(),
-                source: std::io::Error::from(std::io::ErrorKind::StorageFull),
-            })
-        }
-    }
-
-    fn context() -> AuditContext {
-        AuditContext::new(
-            Actor {
-                id: ActorId::new("dpo.jones").unwrap(),
-                role: Role::DataProtectionOfficer,
-                secrecy: Secrecy::None,
-            },
-            Purpose::DataSubjectRequest,
-            LawfulBasis::Ordinary {
-                art6: Art6Basis::LegalObligation,
-            },
-        )
-    }
-
-    #[tokio::test]
-    async fn every_operation_leaves_one_event_without_patient_values_in_clear() {
-        let dir = tempfile::tempdir().unwrap();
-        let subject = PatientId::new("CANARY-AUDIT-1").unwrap();
-        SyntheticInstance::new("1.2.826.0.1.3680043.10.1234.3", subject.expose(), 1, 1, 1)
-            .write_to(&dir.path().join("a.dcm"))
-            .unwrap();
-        let sink = Arc::new(gdpr_audit::sink::MemorySink::new());
-        let store = Audited::new(
-            FolderStore::open("archive", dir.path()).unwrap(),
-            sink.clone(),
-            context(),
-        )
-        .unwrap();
-        let handles = store.locate(&subject).await.unwrap();
-        let out = tempfile::tempdir().unwrap();
-        store.export(&subject, &out.path().join("x")).await.unwrap();
-        let _ = store
-            .export(&subject, &out.path().join("x"))
-            .await
-            .unwrap_err();
-        store
-            .erase_subject(&subject, DerivedPolicy::Erase)
-            .await
-            .unwrap();
-        store.verify_erasure(&subject, &handles).await.unwrap();
-        let events = sink.events();
-        let kinds: Vec<_> = events
-            .iter()
-            .map(|e| (e.event_type(), e.action(), e.outcome()))
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                (EventType::Query, Action::Query, Outcome::Success),
-                (EventType::Export, Action::Export, Outcome::Success),
-                (EventType::Export, Action::Export, Outcome::SeriousFailure),
-                (
-                    EventType::DicomStudyDeleted,
-                    Action::Erasure,
-                    Outcome::Success
-                ),
-                (EventType::Query, Action::Query, Outcome::Success),
-            ]
-        );
-        let erasure = &events[3];
-        assert_eq!(erasure.subject(), Some(&subject));
-        assert_eq!(erasure.source().as_str(), "archive");
-        assert_eq!(erasure.purpose(), Purpose::DataSubjectRequest);
-        let text = erasure.text().unwrap().expose();
-        assert!(text.contains(handles[0].id().as_str()), "{text}");
-        assert!(text.contains("verified: true"), "{text}");
-        assert!(text.starts_with("system archive (folder at "), "{text}");
-        // Personal fields are redacted in Debug; nothing identifying leaks.
-        let debug = format!("{events:?}");
-        assert!(!debug.contains("CANARY"), "{debug}");
-        assert!(!debug.contains("1.2.826.0.1.3680043.10.1234.3"));
-    }
-
-    #[tokio::test]
-    async fn a_failing_audit_sink_fails_the_operation() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Audited::new(
-            FolderStore::open("archive", dir.path()).unwrap(),
-            Arc::new(Broken),
-            context(),
-        )
-        .unwrap();
-        let err = store
-            .locate(&PatientId::new("X").unwrap())
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("audit"), "{err}");
-    }
 
     #[test]
     fn long_summaries_are_bounded() {

@@ -1,0 +1,84 @@
+//! The key-storage seam: what a backend must do so that
+//! [`crate::AuditLog`] can seal personal fields per data subject and erase
+//! a subject by destroying its key (Art. 17). The embedded default is
+//! [`crate::FileKeyStore`]; a shared-engine backend (PostgreSQL: one row per
+//! blind index holding a key or a tombstone, `COMMIT` as the durability
+//! point) implements the same trait, next to [`crate::AuditStore`].
+//!
+//! **Tombstones.** Erasing a subject leaves a tombstone: later events about
+//! the subject are refused with [`Error::SubjectErased`] instead of
+//! silently getting a fresh, readable key. Only
+//! [`KeyStore::begin_relationship`] (the caller says a new relationship
+//! with the person began, e.g. they came back as a patient) gives the
+//! subject a new key.
+
+use gdpr_core::subject::PatientId;
+
+use crate::Error;
+use crate::seal::{DataKey, KeyId};
+
+/// Per-subject data keys. Implementations find subjects by a blind index
+/// (never store a subject reference in clear) and make every change
+/// durable before returning.
+pub trait KeyStore: Send + Sync {
+    /// The key of `subject`, created and stored durably if the subject has
+    /// none.
+    ///
+    /// # Errors
+    /// [`Error::SubjectErased`] if the subject was erased (a tombstone);
+    /// [`Error::Random`]; [`Error::Io`] if a new key cannot be stored.
+    fn key_for(&mut self, subject: &PatientId) -> Result<(KeyId, DataKey), Error>;
+
+    /// The key of each of `subjects` in order (the key for events without
+    /// a subject where it is `None`), creating the missing ones. The
+    /// default asks [`KeyStore::key_for`] one by one; a backend stores a
+    /// batch's new keys in one durable write (one transaction, one sync).
+    ///
+    /// # Errors
+    /// As [`KeyStore::key_for`], for the first subject that fails.
+    fn keys_for_each(
+        &mut self,
+        subjects: &[Option<&PatientId>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        subjects
+            .iter()
+            .map(|s| match s {
+                Some(s) => self.key_for(s),
+                None => Ok(self.unattributed()),
+            })
+            .collect()
+    }
+
+    /// The id of `subject`'s key, if it has one (not erased).
+    fn find(&self, subject: &PatientId) -> Option<KeyId>;
+
+    /// The key with id `id`, unless erased or unknown.
+    fn key(&self, id: &KeyId) -> Option<DataKey>;
+
+    /// The key for events without a data subject.
+    fn unattributed(&self) -> (KeyId, DataKey);
+
+    /// Destroys `subject`'s key durably and leaves a tombstone. Returns
+    /// the id of the destroyed key.
+    ///
+    /// # Errors
+    /// [`Error::UnknownSubject`] if the subject has no key; [`Error::Io`]
+    /// (the key then stays).
+    fn erase(&mut self, subject: &PatientId) -> Result<KeyId, Error>;
+
+    /// Whether `subject` was erased (a tombstone is in place).
+    fn is_erased(&self, subject: &PatientId) -> bool;
+
+    /// Says that a new relationship with `subject` began: replaces a
+    /// tombstone by a new key (earlier records stay unreadable). A subject
+    /// with a key keeps it; one never seen gets one.
+    ///
+    /// # Errors
+    /// [`Error::Random`]; [`Error::Io`] if the key cannot be stored.
+    fn begin_relationship(&mut self, subject: &PatientId) -> Result<KeyId, Error>;
+
+    /// Whether the key with id `id` still exists.
+    fn has_key(&self, id: &KeyId) -> bool {
+        self.key(id).is_some()
+    }
+}
