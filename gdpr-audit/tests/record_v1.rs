@@ -1,7 +1,9 @@
 //! Known-answer vectors for the audit record encoding, version 1
 //! (`vectors/record-v1.json`): fixed events encoded by this crate when the
 //! format was pinned (issue 11). A change to any byte is a new record
-//! version, never an accident: these vectors are never regenerated.
+//! version, never an accident: these vectors are never regenerated (a new
+//! version gets a file of its own, its bytes written out the same way:
+//! `hex(record.encode())` and `hex(leaf_hash(..))` of each fixed record).
 
 use gdpr_audit::action::{Action, EventType, Outcome};
 use gdpr_audit::event::AuditEvent;
@@ -92,22 +94,4 @@ fn record_encoding_v1_is_pinned() {
         // Decoding the pinned bytes gives the same record back.
         assert_eq!(Record::decode(&bytes).unwrap().encode(), bytes);
     }
-}
-
-/// Prints the vectors (run once when a format version is pinned:
-/// `cargo test --test record_v1 -- --ignored --nocapture`).
-#[test]
-#[ignore = "prints vectors; they are pinned and never regenerated"]
-fn print_vectors() {
-    let out: Vec<Value> = records()
-        .into_iter()
-        .map(|(name, r)| {
-            let bytes = r.encode();
-            serde_json::json!({"name": name, "encoding": hex(&bytes), "leaf_hash": hex(&leaf_hash(&bytes))})
-        })
-        .collect();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&serde_json::json!({"records": out})).unwrap()
-    );
 }
