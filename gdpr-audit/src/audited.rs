@@ -40,8 +40,8 @@ use gdpr_core::actor::Actor;
 use gdpr_core::basis::LawfulBasis;
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, RecordId, StoreError, StudyHandle, SubjectStore,
-    SystemIdentity, Verification,
+    DerivedPolicy, ErasureReport, ExportReport, NotChecked, RecordId, StoreError, StudyHandle,
+    SubjectStore, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 
@@ -231,6 +231,16 @@ fn ids<'a>(label: &str, ids: impl Iterator<Item = &'a RecordId>) -> String {
     format!("{label} [{}]", list.join(", "))
 }
 
+/// `; not checked: …` naming what verification could not look at (why a
+/// report with nothing left or refused is still not verified), or nothing.
+fn not_checked(items: &[NotChecked]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let list: Vec<&str> = items.iter().map(|n| n.describe()).collect();
+    format!("; not checked: {}", list.join(", "))
+}
+
 fn erasure_summary(report: &ErasureReport) -> Summary {
     Summary {
         outcome: if report.is_verified() {
@@ -239,11 +249,12 @@ fn erasure_summary(report: &ErasureReport) -> Summary {
             Outcome::MinorFailure
         },
         text: format!(
-            "verified: {}; {}; {}; {}",
+            "verified: {}; {}; {}; {}{}",
             report.is_verified(),
             ids("erased", report.erased().iter().map(|e| &e.id)),
             ids("left", report.left().iter().map(|l| &l.id)),
             ids("refused", report.refused().iter().map(|r| &r.id)),
+            not_checked(report.not_checked()),
         ),
     }
 }
@@ -330,6 +341,28 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An erasure that verified nothing left but could not check derived
+    /// copies says why it is not verified.
+    #[test]
+    fn the_summary_says_what_was_not_checked() {
+        let v = Verification::new(vec![]).with_not_checked(NotChecked::DerivedCopies);
+        let s = erasure_summary(&ErasureReport::reconcile(vec![], vec![], v));
+        assert_eq!(s.outcome, Outcome::MinorFailure);
+        assert!(s.text.starts_with("verified: false;"), "{}", s.text);
+        assert!(
+            s.text
+                .ends_with("; not checked: derived copies not checked"),
+            "{}",
+            s.text
+        );
+        let ok = erasure_summary(&ErasureReport::reconcile(
+            vec![],
+            vec![],
+            Verification::new(vec![]),
+        ));
+        assert!(!ok.text.contains("not checked"), "{}", ok.text);
+    }
 
     #[test]
     fn long_summaries_are_bounded() {

@@ -219,6 +219,7 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
                     "refused": report.refused(),
                     "unreadable": report.unreadable(),
                     "ignored": report.ignored(),
+                    "not_checked": report.not_checked(),
                 }))?;
                 Ok(if report.is_verified() {
                     ExitCode::SUCCESS

@@ -164,6 +164,8 @@ fn locate_export_erase_from_the_command_line() {
         .unwrap();
     assert!(verify.status.success(), "{verify:?}");
     assert_eq!(json["verified"], true);
+    // The folder store checks derived copies itself: nothing unchecked.
+    assert_eq!(json["not_checked"], serde_json::json!([]));
     assert_eq!(json["erased"].as_array().unwrap().len(), 2);
     assert!(json["left"].as_array().unwrap().is_empty());
 
