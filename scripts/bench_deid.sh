@@ -21,10 +21,11 @@ for tool in gdcmanon:libgdcm-tools openssl:openssl /usr/bin/time:time; do
   fi
 done
 
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 cargo build --release -q -p gdpr-cli
 cargo build --release -q -p gdpr-examples --example synthetic_dicom
-GDPR=target/release/gdpr
-SYNTH=target/release/examples/synthetic_dicom
+GDPR="$CARGO_TARGET_DIR/release/gdpr"
+SYNTH="$CARGO_TARGET_DIR/release/examples/synthetic_dicom"
 
 echo "== generating synthetic data in $WORK"
 "$SYNTH" ct 1000 "$WORK/ct"
