@@ -15,6 +15,7 @@
 
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::LawfulBasis;
+use gdpr_core::decision::Permit;
 use gdpr_core::purpose::Purpose;
 use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
@@ -91,6 +92,73 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// Starts the event that records an access `permit` allowed: its
+    /// purpose and lawful basis are the permit's own, so the basis logged
+    /// is the basis decided. The caller adds who acted (the request's
+    /// actor), what was done and which system reports it.
+    ///
+    /// ```
+    /// use gdpr_audit::action::{Action, EventType};
+    /// use gdpr_audit::event::AuditEvent;
+    /// use gdpr_audit::label::SourceSystem;
+    /// use gdpr_core::activity::ProcessingActivity;
+    /// use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+    /// use gdpr_core::authorization::{authorize, Request};
+    /// use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
+    /// use gdpr_core::category::RecordCategory;
+    /// use gdpr_core::decision::Decision;
+    /// use gdpr_core::purpose::Purpose;
+    /// use gdpr_core::subject::{Identifiability, PatientId, SubjectState};
+    /// use gdpr_core::Citation;
+    ///
+    /// let reporting = ProcessingActivity::new(
+    ///     "Radiology reporting",
+    ///     Purpose::Diagnosis,
+    ///     LawfulBasis::SpecialCategory(HealthBasis::new(Art6Basis::Contract, Art9Condition::HealthCare)),
+    ///     vec![RecordCategory::ImagingExamination],
+    ///     Identifiability::Identified,
+    /// )?;
+    /// let radiologist = Actor {
+    ///     id: ActorId::new("dr.weber")?,
+    ///     role: Role::Physician,
+    ///     secrecy: Secrecy::Professional { source: Citation::from_static("§ 203(1) Nr. 1 StGB") },
+    /// };
+    /// let request = Request {
+    ///     actor: radiologist.clone(),
+    ///     purpose: Purpose::Diagnosis,
+    ///     categories: vec![RecordCategory::ImagingExamination],
+    ///     restriction_exception: None,
+    ///     retention_phase: None,
+    /// };
+    /// let at = "2026-03-02T09:30:00Z".parse()?;
+    /// let Decision::Permit(permit) = authorize(&reporting, &request, &SubjectState::default(), at) else {
+    ///     panic!("a physician reporting on imaging is permitted");
+    /// };
+    /// let event = AuditEvent::for_permit(&permit, EventType::DicomInstancesAccessed, Action::Read, radiologist, SourceSystem::new("PACS-1")?)
+    ///     .subject(PatientId::new("MRN-1")?)
+    ///     .build(at);
+    /// assert_eq!(event.lawful_basis(), permit.basis());
+    /// assert_eq!(event.purpose(), Purpose::Diagnosis);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn for_permit(
+        permit: &Permit,
+        event_type: EventType,
+        action: Action,
+        actor: Actor,
+        source: SourceSystem,
+    ) -> AuditEventBuilder {
+        Self::builder(
+            event_type,
+            action,
+            actor,
+            permit.about().purpose,
+            permit.basis().clone(),
+            source,
+        )
+    }
+
     /// Starts an event with everything the law requires of it: what kind of
     /// event, what was done, by whom, for which purpose, on which lawful
     /// basis, reported by which system. The outcome defaults to success.

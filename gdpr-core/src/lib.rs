@@ -16,6 +16,19 @@
 //! let care = HealthBasis::new(Art6Basis::LegalObligation, Art9Condition::HealthCare);
 //! assert_eq!(care.art9().citation().as_str(), "GDPR Art. 9(2)(h)");
 //! ```
+//!
+//! ## One entry point per task
+//!
+//! - Authorize an access: [`authorization::authorize`] (a worked example
+//!   there); record what a permit allowed with gdpr-audit's
+//!   `AuditEvent::for_permit`, so the basis logged is the basis decided.
+//! - Decide how long a record is kept: [`retention::RulePack::decide`]; its
+//!   [`retention::Decision::retention_phase`] feeds
+//!   [`authorization::Request::retention_phase`].
+//! - Decide an erasure request: [`erasure::decide_erasure`].
+//! - Screen for a DPIA: [`dpia::Screening`].
+//! - Erase a subject from a store: the [`store::SubjectStore`] trait
+//!   (implemented in gdpr-dicom).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -16,6 +16,23 @@
 //! Without the feature (`default-features = false`) the crate is the
 //! synchronous de-identification half only: no tokio, reqwest, rustls or
 //! zip. Both halves read DICOM through the same hardened reader.
+//!
+//! ## De-identify a file
+//!
+//! ```no_run
+//! use gdpr_dicom::deid::{DeidOptions, Deidentifier, ProjectKey};
+//!
+//! let key = ProjectKey::from_file("/etc/gdpr/project.key".as_ref())?;
+//! let deid = Deidentifier::new(&key, DeidOptions::basic());
+//! let outcome = deid.deidentify_file("in/ct-0001.dcm".as_ref(), "research-copy".as_ref())?;
+//! println!("written: {}", outcome.relative_path().display());
+//! # Ok::<(), gdpr_dicom::Error>(())
+//! ```
+//!
+//! Many files at once, on every core: [`deid::deidentify_all`]. Erasing a
+//! subject from a store: `store::SystemsConfig` opens any configured system
+//! as a `Box<dyn SubjectStore>`; `erase_subject` erases and verifies (see
+//! docs/storage-adapters.md).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

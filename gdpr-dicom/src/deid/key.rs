@@ -68,6 +68,52 @@ impl ProjectKey {
         Ok(Self { bytes })
     }
 
+    /// Reads a key file (as `gdpr dicom keygen` writes it): a regular file
+    /// of at most 1 KiB holding 64 hexadecimal digits, readable by its
+    /// owner only (mode 0600 or stricter). What was read is zeroized.
+    ///
+    /// ```no_run
+    /// use gdpr_dicom::deid::key::ProjectKey;
+    ///
+    /// let key = ProjectKey::from_file("/etc/gdpr/project.key".as_ref())?;
+    /// # Ok::<(), gdpr_dicom::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; [`Error::InvalidKey`]
+    /// when it is not a regular file, is readable or writable by group or
+    /// others, is larger than 1 KiB, or does not hold 64 hex digits.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, Error> {
+        use std::io::Read;
+        use std::os::unix::fs::PermissionsExt;
+        // Checked before opening: a FIFO or device would block or never end.
+        let meta = std::fs::metadata(path).map_err(Error::io("reading the project key file"))?;
+        if !meta.is_file() {
+            return Err(Error::InvalidKey {
+                reason: "the key file is not a regular file",
+            });
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(Error::InvalidKey {
+                reason: "the key file is accessible by group or others (chmod 600 it)",
+            });
+        }
+        let file = std::fs::File::open(path).map_err(Error::io("reading the project key file"))?;
+        let mut text = zeroize::Zeroizing::new(Vec::with_capacity(128));
+        file.take(1025)
+            .read_to_end(&mut text)
+            .map_err(Error::io("reading the project key file"))?;
+        if text.len() > 1024 {
+            return Err(Error::InvalidKey {
+                reason: "the key file is larger than 1 KiB (a key file holds 64 hex digits)",
+            });
+        }
+        let text = std::str::from_utf8(&text).map_err(|_| Error::InvalidKey {
+            reason: "a key file holds only hexadecimal digits",
+        })?;
+        Self::from_hex(text)
+    }
+
     /// The key-file format (64 lowercase hex digits and a newline). The
     /// returned string is zeroized on drop.
     pub fn to_hex(&self) -> zeroize::Zeroizing<String> {
@@ -185,6 +231,28 @@ mod tests {
         assert!(!format!("{key:?}").to_lowercase().contains("ab"));
         let p = Pseudonymiser::new(&key);
         assert_eq!(format!("{p:?}"), "Pseudonymiser(<keyed>)");
+    }
+
+    #[test]
+    fn key_files_are_read_only_when_private_regular_and_well_formed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = ProjectKey::generate().unwrap();
+        let path = dir.path().join("project.key");
+        std::fs::write(&path, key.to_hex().as_bytes()).unwrap();
+        let mode = |m| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m)).unwrap();
+        mode(0o600);
+        assert_eq!(ProjectKey::from_file(&path).unwrap().bytes, key.bytes);
+        mode(0o640);
+        let err = ProjectKey::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("group or others"), "{err}");
+        assert!(ProjectKey::from_file(dir.path()).is_err());
+        let big = dir.path().join("big.key");
+        std::fs::write(&big, vec![b'a'; 4096]).unwrap();
+        std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let err = ProjectKey::from_file(&big).unwrap_err().to_string();
+        assert!(err.contains("1 KiB"), "{err}");
+        assert!(ProjectKey::from_file(&dir.path().join("missing")).is_err());
     }
 
     #[test]
