@@ -28,7 +28,8 @@ pub(crate) fn purpose_of_use(p: Purpose) -> &'static str {
         Purpose::QualityAssurance => "HQUALIMP",
         Purpose::HealthcareManagement => "HOPERAT",
         Purpose::Research | Purpose::Statistics => "HRESCH",
-        Purpose::Archiving => "RECORDMGT",
+        // Keeping the record, without using it, is records management.
+        Purpose::Archiving | Purpose::Storage => "RECORDMGT",
         Purpose::PublicHealth => "PUBHLTH",
         Purpose::LegalClaims => "HLEGAL",
         Purpose::LegalObligation => "HCOMPL",
@@ -176,4 +177,49 @@ fn object_entity(kind: ObjectKind, readable: Option<&PersonalFields>) -> Value {
         e["description"] = json!(t.expose());
     }
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::AuditEvent;
+    use crate::event::tests::sample;
+
+    #[test]
+    fn storage_is_records_management() {
+        assert_eq!(purpose_of_use(Purpose::Storage), "RECORDMGT");
+        let e = sample("P-1");
+        let stored = AuditEvent::builder(
+            e.event_type(),
+            e.action(),
+            e.actor().clone(),
+            Purpose::Storage,
+            e.lawful_basis().clone(),
+            e.source().clone(),
+        )
+        .build(e.recorded());
+        let item = Item {
+            record: Record::new(&stored, 0, [0; 32], None).unwrap(),
+            leaf: [0; 32],
+            personal: Personal::NoneRecorded,
+        };
+        let ev = audit_event(&item, Disclosure::Full);
+        assert_eq!(ev["purposeOfEvent"][0]["coding"][0]["code"], "RECORDMGT");
+        assert_eq!(ev["purposeOfEvent"][0]["text"], "storage");
+        assert_eq!(
+            ev["agent"][0]["purposeOfUse"][0]["coding"][0]["code"],
+            "RECORDMGT"
+        );
+    }
+
+    #[test]
+    fn every_purpose_has_its_own_code() {
+        // Only healthcare management is HOPERAT: no other purpose falls to
+        // the catch-all.
+        for p in Purpose::ALL {
+            let code = purpose_of_use(p);
+            let expected_default = p == Purpose::HealthcareManagement;
+            assert_eq!(code == "HOPERAT", expected_default, "{p:?} -> {code}");
+        }
+    }
 }
