@@ -293,6 +293,67 @@ mod tests {
         r.map_err(|e| e.to_string())
     }
 
+    /// The base record (with and without optional fields) and every
+    /// one-byte edit of it, each with the text of its verdict.
+    fn verdicts() -> String {
+        let sealed =
+            SealedFields::from_parts(KeyId::from_bytes([7; 16]), [9; 24], vec![1; 40]).unwrap();
+        let full = Record::new(&sample("P-1"), 3, [4; 32], Some(sealed)).unwrap();
+        let e = sample("P-2");
+        let sparse = crate::event::AuditEvent::builder(
+            e.event_type(),
+            e.action(),
+            e.actor().clone(),
+            e.purpose(),
+            gdpr_core::basis::LawfulBasis::Ordinary {
+                art6: Art6Basis::LegalObligation,
+            },
+            e.source().clone(),
+        )
+        .build(e.recorded());
+        let sparse = Record::new(&sparse, 0, [0; 32], None).unwrap();
+        let mut out = String::new();
+        for base in [full.encode(), sparse.encode()] {
+            for i in 0..=base.len() {
+                for (op, byte) in [(0, 0x00), (0, 0x02), (0, 0xff), (1, 0x01), (2, 0)] {
+                    let mut bytes = base.clone();
+                    match op {
+                        0 if i < bytes.len() => bytes[i] = byte,
+                        1 => bytes.insert(i, byte),
+                        2 if i < bytes.len() => {
+                            bytes.remove(i);
+                        }
+                        _ => {}
+                    }
+                    let mut seen = Seen::default();
+                    let fresh = shown(RecordView::parse(&bytes));
+                    assert!(RecordView::parse_seen(&base, &mut seen).is_ok());
+                    assert_eq!(shown(RecordView::parse_seen(&bytes, &mut seen)), fresh);
+                    out.push_str(&format!("{i} {op} {byte}: {fresh:?}\n"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Pins what parsing makes of the canonical bytes and of every one-byte
+    /// edit of them. `GDPR_BLESS=1` rewrites the expected file.
+    #[test]
+    fn parse_verdicts_are_pinned() {
+        let got = verdicts();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/testdata/record-view.golden");
+        if std::env::var_os("GDPR_BLESS").is_some() {
+            std::fs::write(&path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            got == want,
+            "parse changed; diff {} against the output",
+            path.display()
+        );
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
