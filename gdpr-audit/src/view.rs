@@ -110,6 +110,80 @@ fn label_ok(what: &'static str) -> impl Fn(&str) -> bool {
     move |s| check_label(s, what).is_ok()
 }
 
+/// Secrecy kind and citation (empty for kind 0).
+fn secrecy<'a>(r: &mut Reader<'a>, seen: &mut Seen<'a>) -> Result<(u8, &'a str), Error> {
+    let kind = r.u8()?;
+    let source = match kind {
+        0 => "",
+        1..=3 => checked_str(r, &mut seen.secrecy_source, |_| true, "")?,
+        _ => return Err(r.fail_as(Malformed::UnknownName, "unknown secrecy kind")),
+    };
+    Ok((kind, source))
+}
+
+/// A lawful basis as the view holds it: Art. 6 basis, Art. 9 condition
+/// and national provisions.
+type BasisParts<'a> = (
+    Art6Basis,
+    Option<Art9Condition>,
+    Vec<(&'a str, &'a str, &'a str)>,
+);
+
+/// The lawful basis: kind 1 (Art. 6 only) or 2 (Art. 6 + Art. 9 with
+/// national provisions).
+fn lawful_basis<'a>(r: &mut Reader<'a>, seen: &mut Seen<'a>) -> Result<BasisParts<'a>, Error> {
+    match r.u8()? {
+        1 => Ok((
+            r.name_seen("unknown Art. 6 basis", &mut seen.art6)?,
+            None,
+            Vec::new(),
+        )),
+        2 => {
+            let art6 = r.name_seen("unknown Art. 6 basis", &mut seen.art6)?;
+            let art9 = r.name_seen("unknown Art. 9 condition", &mut seen.art9)?;
+            let n = r.u32()?;
+            let mut national = Vec::new();
+            for _ in 0..n {
+                national.push((r.str()?, r.str()?, r.str()?));
+            }
+            Ok((art6, Some(art9), national))
+        }
+        _ => Err(r.fail_as(Malformed::UnknownName, "unknown lawful basis kind")),
+    }
+}
+
+/// A tagged optional label (`what` names it for the label rule; `reason`
+/// is the error when it breaks the rule).
+fn optional_label<'a>(
+    r: &mut Reader<'a>,
+    seen: &mut Option<&'a str>,
+    what: &'static str,
+    reason: &'static str,
+) -> Result<Option<&'a str>, Error> {
+    if r.tag()? {
+        Ok(Some(checked_str(r, seen, label_ok(what), reason)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Sealed fields as the view holds them: key id, nonce, ciphertext.
+type SealedParts<'a> = ([u8; 16], [u8; 24], &'a [u8]);
+
+/// The tagged sealed fields: key id, nonce, ciphertext (at least its tag).
+fn sealed<'a>(r: &mut Reader<'a>) -> Result<Option<SealedParts<'a>>, Error> {
+    if !r.tag()? {
+        return Ok(None);
+    }
+    let key_id = r.array::<16>()?;
+    let nonce = r.array::<24>()?;
+    let ciphertext = r.bytes()?;
+    if ciphertext.len() < 16 {
+        return Err(r.fail("ciphertext shorter than its tag"));
+    }
+    Ok(Some((key_id, nonce, ciphertext)))
+}
+
 impl<'a> RecordView<'a> {
     /// Parses and validates canonical record bytes.
     ///
@@ -135,31 +209,9 @@ impl<'a> RecordView<'a> {
         let outcome = r.name_seen("unknown outcome", &mut seen.outcome)?;
         let actor_id = checked_str(&mut r, &mut seen.actor_id, actor_id_ok, "invalid actor id")?;
         let role = r.name_seen("unknown role", &mut seen.role)?;
-        let secrecy_kind = r.u8()?;
-        let secrecy_source = match secrecy_kind {
-            0 => "",
-            1..=3 => checked_str(&mut r, &mut seen.secrecy_source, |_| true, "")?,
-            _ => return Err(r.fail_as(Malformed::UnknownName, "unknown secrecy kind")),
-        };
+        let (secrecy_kind, secrecy_source) = secrecy(&mut r, seen)?;
         let purpose = r.name_seen("unknown purpose", &mut seen.purpose)?;
-        let (art6, art9, national) = match r.u8()? {
-            1 => (
-                r.name_seen("unknown Art. 6 basis", &mut seen.art6)?,
-                None,
-                Vec::new(),
-            ),
-            2 => {
-                let art6 = r.name_seen("unknown Art. 6 basis", &mut seen.art6)?;
-                let art9 = r.name_seen("unknown Art. 9 condition", &mut seen.art9)?;
-                let n = r.u32()?;
-                let mut national = Vec::new();
-                for _ in 0..n {
-                    national.push((r.str()?, r.str()?, r.str()?));
-                }
-                (art6, Some(art9), national)
-            }
-            _ => return Err(r.fail_as(Malformed::UnknownName, "unknown lawful basis kind")),
-        };
+        let (art6, art9, national) = lawful_basis(&mut r, seen)?;
         let object_kind = if r.tag()? {
             Some(r.name_seen("unknown object kind", &mut seen.object_kind)?)
         } else {
@@ -171,37 +223,14 @@ impl<'a> RecordView<'a> {
             label_ok("source system"),
             "invalid source system",
         )?;
-        let tenant = if r.tag()? {
-            Some(checked_str(
-                &mut r,
-                &mut seen.tenant,
-                label_ok("tenant id"),
-                "invalid tenant",
-            )?)
-        } else {
-            None
-        };
-        let correlation_id = if r.tag()? {
-            Some(checked_str(
-                &mut r,
-                &mut seen.correlation_id,
-                label_ok("correlation id"),
-                "invalid correlation id",
-            )?)
-        } else {
-            None
-        };
-        let sealed = if r.tag()? {
-            let key_id = r.array::<16>()?;
-            let nonce = r.array::<24>()?;
-            let ciphertext = r.bytes()?;
-            if ciphertext.len() < 16 {
-                return Err(r.fail("ciphertext shorter than its tag"));
-            }
-            Some((key_id, nonce, ciphertext))
-        } else {
-            None
-        };
+        let tenant = optional_label(&mut r, &mut seen.tenant, "tenant id", "invalid tenant")?;
+        let correlation_id = optional_label(
+            &mut r,
+            &mut seen.correlation_id,
+            "correlation id",
+            "invalid correlation id",
+        )?;
+        let sealed = sealed(&mut r)?;
         r.finish()?;
         Ok(Self {
             position,
