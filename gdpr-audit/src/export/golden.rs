@@ -49,20 +49,21 @@ fn fields(event: &AuditEvent) -> PersonalFields {
     }
 }
 
-/// Every combination the renderers branch on.
-fn items() -> Vec<(String, Item)> {
-    let mut with_issuer = sample("P-1");
+/// `sample`, with a subject that has an issuer, a document and text
+/// that need XML escaping.
+fn with_issuer() -> AuditEvent {
+    let e = sample("P-1");
     let subject = PatientId::new("P-1")
         .unwrap()
         .with_issuer("Klinik <A>")
         .unwrap();
-    with_issuer = AuditEvent::builder(
-        with_issuer.event_type(),
-        with_issuer.action(),
-        with_issuer.actor().clone(),
-        with_issuer.purpose(),
-        with_issuer.lawful_basis().clone(),
-        with_issuer.source().clone(),
+    AuditEvent::builder(
+        e.event_type(),
+        e.action(),
+        e.actor().clone(),
+        e.purpose(),
+        e.lawful_basis().clone(),
+        e.source().clone(),
     )
     .subject(subject)
     .object(ObjectRef::new(
@@ -70,70 +71,82 @@ fn items() -> Vec<(String, Item)> {
         ObjectId::new("doc&1").unwrap(),
     ))
     .text(FreeText::new("a \"quoted\" <note>").unwrap())
-    .build(with_issuer.recorded());
-    let key = KeyId::from_bytes([7; 16]);
-    let mut events: Vec<(&str, AuditEvent, Option<Personal>)> = vec![
-        ("sample", sample("P-9"), None),
-        ("issuer", with_issuer, None),
-        ("erased", sample("P-2"), Some(Personal::Erased(key))),
-        (
-            "unreadable",
-            sample("P-3"),
-            Some(Personal::Unreadable {
-                key_id: key,
-                cause: UnreadableCause::Decrypt,
-            }),
-        ),
-    ];
-    for (i, (kind, purpose, et)) in [
-        (
+    .build(e.recorded())
+}
+
+/// Named events, each with the personal fields its item gets (`None`:
+/// its own fields, readable).
+type Case = (&'static str, AuditEvent, Option<Personal>);
+
+/// System events about each object-role and id-type branch.
+fn sparse_cases() -> Vec<Case> {
+    let p = |name, kind, purpose, et| (name, sparse(kind, purpose, et), None);
+    vec![
+        p(
+            "patient",
             ObjectKind::Patient,
             Purpose::Billing,
             EventType::PatientRecord,
         ),
-        (ObjectKind::Query, Purpose::Research, EventType::Query),
-        (
+        p(
+            "query",
+            ObjectKind::Query,
+            Purpose::Research,
+            EventType::Query,
+        ),
+        p(
+            "auditlog",
             ObjectKind::AuditLog,
             Purpose::Archiving,
             EventType::AuditLogUsed,
         ),
-        (
+        p(
+            "series",
             ObjectKind::Series,
             Purpose::LegalClaims,
             EventType::RestOperation,
         ),
-        (
+        p(
+            "encounter",
             ObjectKind::Encounter,
             Purpose::HealthcareManagement,
             EventType::Export,
         ),
+        (
+            "none",
+            sparse(ObjectKind::Study, Purpose::Treatment, EventType::Import),
+            Some(Personal::NoneRecorded),
+        ),
     ]
-    .into_iter()
-    .enumerate()
-    {
-        let name: &'static str = ["patient", "query", "auditlog", "series", "encounter"][i];
-        events.push((name, sparse(kind, purpose, et), None));
-    }
-    events.push((
-        "none",
-        sparse(ObjectKind::Study, Purpose::Treatment, EventType::Import),
-        Some(Personal::NoneRecorded),
-    ));
-    events
+}
+
+/// Every combination the renderers branch on.
+fn items() -> Vec<(String, Item)> {
+    let key = KeyId::from_bytes([7; 16]);
+    let unreadable = Personal::Unreadable {
+        key_id: key,
+        cause: UnreadableCause::Decrypt,
+    };
+    let mut cases: Vec<Case> = vec![
+        ("sample", sample("P-9"), None),
+        ("issuer", with_issuer(), None),
+        ("erased", sample("P-2"), Some(Personal::Erased(key))),
+        ("unreadable", sample("P-3"), Some(unreadable)),
+    ];
+    cases.extend(sparse_cases());
+    cases
         .into_iter()
         .enumerate()
         .map(|(p, (name, event, personal))| {
             let personal = personal.unwrap_or_else(|| Personal::Readable(fields(&event)));
             let record = Record::new(&event, p as u64, [p as u8; 32], None).unwrap();
             let leaf = [0xa0 + p as u8; 32];
-            (
-                name.to_owned(),
-                Item {
-                    record,
-                    leaf,
-                    personal,
-                },
-            )
+            let item = Item {
+                record,
+                leaf,
+                personal,
+            };
+            (name.to_owned(), item)
         })
         .collect()
 }
