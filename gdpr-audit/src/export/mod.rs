@@ -23,6 +23,8 @@
 
 mod dicom;
 mod fhir;
+#[cfg(test)]
+mod golden;
 
 use std::io::Write;
 
