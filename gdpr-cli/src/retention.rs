@@ -348,25 +348,34 @@ fn latest_examinations(path: &str) -> Result<LatestExaminations<String>, CliErro
     Ok(latest)
 }
 
+/// The day decisions are made for: `--at`, or today.
+fn evaluation_date(at: Option<&String>) -> Result<Date, CliError> {
+    match at {
+        Some(text) => {
+            period::parse_date(text, "--at").map_err(|e| CliError::BadInput(e.to_string()))
+        }
+        None => Ok(jiff::ZonedDateTime::now().date()),
+    }
+}
+
+/// The input's lines and its name for messages (`-`: standard input).
+fn open_lines(input: &str) -> Result<(Box<dyn BufRead>, &str), CliError> {
+    if input == "-" {
+        return Ok((Box::new(std::io::stdin().lock()), "standard input"));
+    }
+    let file = open_input(Path::new(input))?;
+    Ok((Box::new(BufReader::new(file)), input))
+}
+
 fn evaluate(args: EvaluateArgs) -> Result<ExitCode, CliError> {
     let pack = load_pack(&args.jurisdiction, args.rules.as_ref())?;
-    let at = match &args.at {
-        Some(text) => {
-            period::parse_date(text, "--at").map_err(|e| CliError::BadInput(e.to_string()))?
-        }
-        None => jiff::ZonedDateTime::now().date(),
-    };
+    let at = evaluation_date(args.at.as_ref())?;
     let latest = if args.input == "-" {
         LatestExaminations::new()
     } else {
         latest_examinations(&args.input)?
     };
-    let (mut input, input_name): (Box<dyn BufRead>, &str) = if args.input == "-" {
-        (Box::new(std::io::stdin().lock()), "standard input")
-    } else {
-        let file = open_input(Path::new(&args.input))?;
-        (Box::new(BufReader::new(file)), &args.input)
-    };
+    let (mut input, input_name) = open_lines(&args.input)?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut planner = Planner::new(&pack, at);
     let mut buf = Vec::new();
