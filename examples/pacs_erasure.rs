@@ -14,7 +14,8 @@ use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{SyntheticInstance, SystemsConfig};
+use gdpr_dicom::store::SystemsConfig;
+use gdpr_dicom::synthetic::SyntheticInstance;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

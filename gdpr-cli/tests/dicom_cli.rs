@@ -393,7 +393,7 @@ fn collect(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn report_text_is_refused_unless_cleaned_and_what_is_left_is_reported() {
-    use gdpr_dicom::synthetic_sr::{comprehensive_sr, content_items, write_sr};
+    use gdpr_dicom::synthetic::sr::{comprehensive_sr, content_items, write_sr};
     let tmp = tempfile::tempdir().unwrap();
     assert!(gdpr(&["dicom", "keygen", "k"], tmp.path()).status.success());
     std::fs::create_dir_all(tmp.path().join("in")).unwrap();

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use gdpr_dicom::store::SyntheticInstance;
+use gdpr_dicom::synthetic::SyntheticInstance;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.77";
 

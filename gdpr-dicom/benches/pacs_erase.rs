@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{
-    Credentials, OrthancConfig, OrthancStore, SecretSource, SyntheticInstance,
-};
+use gdpr_dicom::store::{Credentials, OrthancConfig, OrthancStore, SecretSource};
+use gdpr_dicom::synthetic::SyntheticInstance;
 
 const STUDIES: u32 = 50;
 const ROUNDS: usize = 5;

@@ -41,7 +41,7 @@ pub mod error;
 mod reader;
 #[cfg(feature = "adapters")]
 pub mod store;
+#[cfg(any(test, feature = "testkit"))]
 pub mod synthetic;
-pub mod synthetic_sr;
 
 pub use error::Error;

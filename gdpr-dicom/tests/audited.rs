@@ -15,7 +15,8 @@ use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{FolderStore, SyntheticInstance};
+use gdpr_dicom::store::FolderStore;
+use gdpr_dicom::synthetic::SyntheticInstance;
 
 struct Broken;
 impl AuditSink for Broken {

@@ -350,8 +350,8 @@ fn doe_john() -> gdpr_dicom::synthetic::Instance {
 fn sr_bytes(items: Vec<InMemDicomObject>) -> Vec<u8> {
     let mut out = Vec::new();
     let i = doe_john();
-    gdpr_dicom::synthetic_sr::write_sr(
-        &gdpr_dicom::synthetic_sr::comprehensive_sr(&i, items),
+    gdpr_dicom::synthetic::sr::write_sr(
+        &gdpr_dicom::synthetic::sr::comprehensive_sr(&i, items),
         &mut out,
     )
     .unwrap();
@@ -370,7 +370,7 @@ const PATIENT_VALUES: &[&str] = &[
 
 #[test]
 fn report_text_is_refused_without_clean_structured_content() {
-    use gdpr_dicom::synthetic_sr::content_items;
+    use gdpr_dicom::synthetic::sr::content_items;
     let input = sr_bytes(content_items(&doe_john()));
     for options in [
         DeidOptions::basic(),
@@ -452,7 +452,7 @@ fn report_text_is_refused_without_clean_structured_content() {
 #[test]
 fn clean_structured_content_masks_the_patient_everywhere_in_the_report() {
     use gdpr_dicom::deid::{TextPatterns, Uncleaned};
-    use gdpr_dicom::synthetic_sr::{UNKNOWN_NUMBER_TEXT, content_items};
+    use gdpr_dicom::synthetic::sr::{UNKNOWN_NUMBER_TEXT, content_items};
     let input = sr_bytes(content_items(&doe_john()));
     for v in PATIENT_VALUES {
         assert!(contains(&input, v), "the input holds {v}");

@@ -93,7 +93,7 @@ fn ct_with_overlay() -> Vec<u8> {
 
 /// A Comprehensive SR whose report text names the patient.
 fn comprehensive_sr() -> Vec<u8> {
-    use gdpr_dicom::synthetic_sr::{comprehensive_sr, content_items, write_sr};
+    use gdpr_dicom::synthetic::sr::{comprehensive_sr, content_items, write_sr};
     let i = Instance::numbered("1.2.826.0.1.3680043.10.9999.8", 4);
     let mut v = Vec::new();
     write_sr(&comprehensive_sr(&i, content_items(&i)), &mut v).unwrap();

@@ -19,7 +19,7 @@ fn dicomweb() -> DicomWebStore {
     DicomWebStore::connect(&config).unwrap()
 }
 
-fn bytes(instances: &[gdpr_dicom::store::SyntheticInstance]) -> Vec<Vec<u8>> {
+fn bytes(instances: &[gdpr_dicom::synthetic::SyntheticInstance]) -> Vec<Vec<u8>> {
     instances.iter().map(|i| i.to_bytes().unwrap()).collect()
 }
 

@@ -5,7 +5,8 @@ mod support;
 
 use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{FolderStore, MANIFEST_FILE, SyntheticInstance};
+use gdpr_dicom::store::{FolderStore, MANIFEST_FILE};
+use gdpr_dicom::synthetic::SyntheticInstance;
 use support::{UID_ROOT, study};
 
 fn write(store: &FolderStore, dir: &str, instances: &[SyntheticInstance]) {

@@ -11,7 +11,8 @@ use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use gdpr_core::store::{DerivedPolicy, ResourceKind, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{FolderStore, SyntheticInstance, folder_study_id};
+use gdpr_dicom::store::{FolderStore, folder_study_id};
+use gdpr_dicom::synthetic::SyntheticInstance;
 use support::UID_ROOT;
 
 /// Writes `instance` to `path` naming `sources` in its Source Image

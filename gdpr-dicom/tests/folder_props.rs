@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use gdpr_core::store::{DerivedPolicy, SubjectStore, UnreadableStatus};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{FolderStore, SyntheticInstance};
+use gdpr_dicom::store::FolderStore;
+use gdpr_dicom::synthetic::SyntheticInstance;
 use proptest::prelude::*;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.55";

@@ -58,7 +58,8 @@ pub use options::{DeidOption, DeidOptions};
 pub use structured::{TextPatterns, Uncleaned};
 pub use table_2024b::EDITION;
 
-/// Writes preamble, meta and header (used by [`crate::synthetic`]).
+/// Writes preamble, meta and header (used by the `synthetic` generator).
+#[cfg(any(test, feature = "testkit"))]
 pub(crate) fn write_synthetic_head<W: std::io::Write>(
     w: &mut W,
     meta: &dicom_object::FileMetaTable,

@@ -24,7 +24,8 @@
 //! ```
 //! use gdpr_core::store::{DerivedPolicy, SubjectStore};
 //! use gdpr_core::subject::PatientId;
-//! use gdpr_dicom::store::{FolderStore, SyntheticInstance};
+//! use gdpr_dicom::store::FolderStore;
+//! use gdpr_dicom::synthetic::SyntheticInstance;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -56,7 +57,6 @@ mod orthanc_archive;
 mod orthanc_derived;
 mod orthanc_erasure;
 mod residue;
-mod synthetic;
 
 pub use config::{Dcm4cheeKeys, DicomWebKeys, OrthancKeys, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
@@ -66,4 +66,3 @@ pub use folder::{FolderStore, folder_study_id};
 /// The connection layer the remote adapters are configured with.
 pub use gdpr_connect::{ClientCredentials, Credentials, Endpoint, HttpOptions, SecretSource};
 pub use orthanc::{OrthancConfig, OrthancStore, orthanc_patient_id};
-pub use synthetic::SyntheticInstance;

@@ -110,7 +110,7 @@ impl FakeDcm4chee {
     }
 
     /// Seeds a study from synthetic instances.
-    pub fn add(&self, instances: &[gdpr_dicom::store::SyntheticInstance]) {
+    pub fn add(&self, instances: &[gdpr_dicom::synthetic::SyntheticInstance]) {
         let mut state = self.state.lock().unwrap();
         for inst in instances {
             let patient = match &inst.issuer {

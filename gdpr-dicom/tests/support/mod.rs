@@ -5,9 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use gdpr_core::store::{ErasureReport, NotChecked, Verification};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::{
-    Credentials, OrthancConfig, OrthancStore, SecretSource, SyntheticInstance,
-};
+use gdpr_dicom::store::{Credentials, OrthancConfig, OrthancStore, SecretSource};
+use gdpr_dicom::synthetic::SyntheticInstance;
 
 pub mod fake_dcm4chee;
 pub mod misbehaving_server;

@@ -155,6 +155,6 @@ pub fn write_sr<W: Write>(dataset: &InMemDicomObject, mut w: W) -> Result<(), Er
             reason: "synthetic file meta",
         })?;
     let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
-    super::deid::write_synthetic_head(&mut w, &meta, dataset, &ts)?;
+    crate::deid::write_synthetic_head(&mut w, &meta, dataset, &ts)?;
     w.flush().map_err(Error::io("writing a synthetic file"))
 }

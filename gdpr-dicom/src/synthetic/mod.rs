@@ -2,7 +2,14 @@
 //! and benchmarks: a CT image, an MR image and a multi-frame enhanced MR,
 //! written as valid DICOM Part 10 files (explicit VR little endian). The
 //! pixel data is written straight to the output, so even a 200 MB
-//! multi-frame file needs no more memory than its header.
+//! multi-frame file needs no more memory than its header. [`sr`] adds a
+//! Comprehensive SR that names the patient in its content tree, and
+//! [`SyntheticInstance`] the small Secondary Capture files the store tests
+//! lay out by patient, issuer, study and modality.
+//!
+//! The one generator of synthetic DICOM for the tests, examples and
+//! benchmarks of every crate: behind the feature `testkit`, so no
+//! production build carries it.
 
 use std::io::Write;
 
@@ -11,6 +18,11 @@ use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
 use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 
 use crate::error::Error;
+
+pub mod sr;
+mod store;
+
+pub use store::SyntheticInstance;
 
 /// CT Image Storage.
 pub const CT_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
@@ -289,7 +301,7 @@ pub fn write<W: Write>(kind: Kind, i: &Instance, mut w: W) -> Result<(), Error> 
             reason: "synthetic file meta",
         })?;
     let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
-    super::deid::write_synthetic_head(&mut w, &meta, &o, &ts)?;
+    crate::deid::write_synthetic_head(&mut w, &meta, &o, &ts)?;
     let frame_len = u64::from(rows) * u64::from(cols) * 2;
     let total = frame_len * u64::from(frames);
     let len = u32::try_from(total).map_err(|_| Error::Encode {
