@@ -41,10 +41,14 @@
 
 mod address;
 mod answer;
+mod assertion;
 mod blocking;
 mod client;
+mod discovery;
 mod endpoint;
 mod erase;
+mod error;
+mod grant;
 mod oauth;
 mod retry;
 mod secret;
@@ -54,8 +58,13 @@ pub use address::{checked_base_url, checked_url};
 pub use answer::{check_status, describe, parse_json};
 pub use blocking::blocking;
 pub use client::Client;
-pub use endpoint::{ClientCredentials, Credentials, Endpoint, HttpOptions};
+pub use endpoint::{Credentials, Endpoint, HttpOptions};
 pub use erase::{Erasure, Outcome, outcome_of};
+pub use error::{Error, TokenRefusal};
+pub use grant::{
+    ClientAuth, ClientCredentials, DEFAULT_RENEWAL_MARGIN, PasswordGrant, PrivateKeyJwt,
+    SigningAlgorithm, TokenEndpoint,
+};
 pub use secret::{SecretSource, read_regular_file};
 pub use settings::{EndpointSettings, MAX_ATTEMPTS, Section, SystemKeys};
 
