@@ -11,7 +11,7 @@
 //   gdpr-secret-post  client_secret_post, the same secret
 // Client-credentials tokens live $OIDC_TOKEN_TTL seconds (opaque, checked
 // through the introspection endpoint, which any authenticated client may
-// call).
+// call; a client may revoke its own tokens at the revocation endpoint).
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
@@ -55,6 +55,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   features: {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
+    revocation: { enabled: true },
     devInteractions: { enabled: false },
   },
   enabledJWA: {
