@@ -5,8 +5,16 @@
 //!
 //! - [`Endpoint`] — one configuration: URL, TLS and CA ([`HttpOptions`]),
 //!   timeouts, bounded retries, and [`Credentials`] (HTTP Basic, bearer
-//!   token, OAuth 2 client credentials) whose secrets come from a file or an
-//!   environment variable ([`SecretSource`]), never from the command line;
+//!   token, OAuth 2 client credentials with a client secret or a
+//!   `private_key_jwt` key ([`ClientCredentials`], [`PrivateKeyJwt`]), the
+//!   OAuth 2 password grant ([`PasswordGrant`])) whose secrets come from a
+//!   file or an environment variable ([`SecretSource`]), never from the
+//!   command line;
+//! - OAuth 2 tokens: the token endpoint given or discovered
+//!   ([`TokenEndpoint`]: SMART configuration, OpenID Connect Discovery),
+//!   tokens renewed before they expire, a 401 answered by one renewal and
+//!   one retry, refusals with a typed cause ([`Error::TokenRefused`],
+//!   checked up front with [`Client::authenticate`]);
 //! - [`EndpointSettings`] and [`Section`] — the same keys in every
 //!   `systems.toml` entry, with one rule for half-given credentials and
 //!   unknown keys as errors;

@@ -14,11 +14,35 @@
 //!
 //! Credentials, at most one kind per system: `username` with
 //! `password_file` or `password_env` (HTTP Basic); `bearer_token_file` or
-//! `bearer_token_env`; or `token_url`, `client_id` and `client_secret_file`
-//! or `client_secret_env` (OAuth 2 client credentials). A half-given kind
-//! (a user without a password) is refused with a message saying what to
-//! add, for every system alike. Secret files must be private (`chmod 600`)
-//! unless `danger_allow_shared_secret_file = true`.
+//! `bearer_token_env`; or an OAuth 2 client. A half-given kind (a user
+//! without a password) is refused with a message saying what to add, for
+//! every system alike. Secret files (and the client key file) must be
+//! private (`chmod 600`) unless `danger_allow_shared_secret_file = true`.
+//!
+//! An OAuth 2 client (module `oauth`) needs `client_id` and the token
+//! endpoint given one way: `token_url`, `smart_discovery = true` (from
+//! `<url>/.well-known/smart-configuration`) or `oidc_issuer` (OpenID Connect
+//! Discovery). It authenticates with `client_secret_file`/`_env` (sent in
+//! the form body, or as HTTP Basic with `client_auth =
+//! "client_secret_basic"`) or with a key, `private_key_jwt`:
+//!
+//! ```toml
+//! [systems.ehr]
+//! kind = "fhir"
+//! url = "https://ehr.example.org/apis/default/fhir"
+//! smart_discovery = true
+//! client_id = "gdpr-health"
+//! client_key_file = "/etc/gdpr/ehr-client.pem"   # PEM private key, mode 600
+//! client_key_id = "gdpr-2026"                    # the kid registered with the key
+//! client_key_algorithm = "RS384"                 # or "ES384"
+//! scopes = ["system/*.read"]
+//! token_renewal_margin_seconds = 30              # renew this long before expiry
+//! ```
+//!
+//! `grant = "password"` turns `username` and the password keys into the
+//! resource owner's for the password grant (a client secret or key is then
+//! optional); `token_parameters` adds non-secret form parameters a server
+//! requires (OpenEMR: `{ user_role = "users" }`).
 //!
 //! [`Section`] joins these keys with an adapter's own and keeps unknown keys
 //! errors, so a typo cannot silently turn a setting off.

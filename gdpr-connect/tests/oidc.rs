@@ -74,8 +74,13 @@ async fn private_key_jwt_rs384_found_by_oidc_discovery_gets_a_token_the_server_a
     let credentials = jwt(&p.rsa_key, SigningAlgorithm::Rs384, "gdpr-rsa", at);
     let (url, seen) = resource_server(p).await;
     let client = connect(&url, credentials);
-    client.authenticate().await.expect("the provider issues a token");
-    let bundle = patients(&client).await.expect("the resource server accepts it");
+    client
+        .authenticate()
+        .await
+        .expect("the provider issues a token");
+    let bundle = patients(&client)
+        .await
+        .expect("the resource server accepts it");
     assert_eq!(bundle["resourceType"], "Bundle");
     let seen = seen.lock().unwrap();
     assert_eq!(seen.accepted[0]["client_id"], "gdpr-jwt");
@@ -93,7 +98,9 @@ async fn private_key_jwt_es384_found_by_smart_discovery_gets_a_token() {
         fhir_base: url.clone(),
     };
     let client = connect(&url, jwt(&ec_key, SigningAlgorithm::Es384, "gdpr-ec", at));
-    patients(&client).await.expect("the resource server accepts the token");
+    patients(&client)
+        .await
+        .expect("the resource server accepts the token");
     assert_eq!(seen.lock().unwrap().accepted[0]["client_id"], "gdpr-jwt");
 }
 
@@ -114,7 +121,9 @@ async fn client_secrets_from_systems_toml_work_as_basic_and_in_the_form_body() {
     let secret = std::fs::read_to_string(&p.secret_file).unwrap();
     let (url, seen) = resource_server(provider().unwrap()).await;
     let client = secret_client(&p, &url);
-    patients(&client).await.expect("client_secret_basic is accepted");
+    patients(&client)
+        .await
+        .expect("client_secret_basic is accepted");
     assert_eq!(seen.lock().unwrap().accepted[0]["client_id"], "gdpr-secret");
     assert!(!format!("{client:?}{post:?}").contains(secret.trim()));
 }
@@ -125,7 +134,12 @@ async fn a_wrong_key_is_refused_with_its_typed_cause_and_no_secret_in_the_messag
     let at = TokenEndpoint::Url(p.token_url());
     let client = connect(
         "http://127.0.0.1:1/",
-        jwt(&p.wrong_key, SigningAlgorithm::Rs384, "gdpr-rsa", at.clone()),
+        jwt(
+            &p.wrong_key,
+            SigningAlgorithm::Rs384,
+            "gdpr-rsa",
+            at.clone(),
+        ),
     );
     let err = client.authenticate().await.unwrap_err();
     assert_eq!(
@@ -172,12 +186,19 @@ async fn a_token_is_renewed_before_it_expires_with_a_fresh_assertion() {
     patients(&client).await.unwrap();
     patients(&client).await.unwrap();
     let first_expires = seen.lock().unwrap().accepted[0]["exp"].as_u64().unwrap();
-    assert_eq!(seen.lock().unwrap().distinct(), 1, "a valid token is reused");
+    assert_eq!(
+        seen.lock().unwrap().distinct(),
+        1,
+        "a valid token is reused"
+    );
     // The default margin (30 s) is capped at half the lifetime: a token of
     // `ttl` seconds is renewed after ttl/2 s.
     tokio::time::sleep(Duration::from_millis(ttl * 500 + 300)).await;
     patients(&client).await.unwrap();
-    let renewed_by = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let renewed_by = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let seen = seen.lock().unwrap();
     assert_eq!(seen.distinct(), 2, "the token was renewed");
     assert_ne!(seen.tokens[2], seen.tokens[0]);
@@ -211,7 +232,9 @@ async fn a_refused_token_costs_one_renewal_and_one_retry_shared_by_concurrent_re
         tokio::spawn(async move { patients(&client).await })
     });
     for call in calls {
-        call.await.unwrap().expect("every request succeeds after the renewal");
+        call.await
+            .unwrap()
+            .expect("every request succeeds after the renewal");
     }
     let seen = seen.lock().unwrap();
     assert_eq!(seen.distinct(), 3, "the six requests shared one renewal");

@@ -62,7 +62,9 @@ pub fn provider() -> Option<Provider> {
         ec_key: var("GDPR_TEST_OIDC_EC_KEY_FILE").into(),
         wrong_key: var("GDPR_TEST_OIDC_WRONG_KEY_FILE").into(),
         secret_file: var("GDPR_TEST_OIDC_SECRET_FILE").into(),
-        ttl: var("GDPR_TEST_OIDC_TOKEN_TTL").parse().expect("a TTL in seconds"),
+        ttl: var("GDPR_TEST_OIDC_TOKEN_TTL")
+            .parse()
+            .expect("a TTL in seconds"),
     })
 }
 
@@ -73,7 +75,10 @@ impl Provider {
     }
 
     fn secret(&self) -> String {
-        std::fs::read_to_string(&self.secret_file).unwrap().trim().to_owned()
+        std::fs::read_to_string(&self.secret_file)
+            .unwrap()
+            .trim()
+            .to_owned()
     }
 
     /// A form post to the provider as `gdpr-secret`.
@@ -156,7 +161,10 @@ async fn patients(State(r): State<Resource>, headers: HeaderMap) -> (StatusCode,
         return (StatusCode::UNAUTHORIZED, String::new());
     }
     r.seen.lock().unwrap().accepted.push(answer);
-    (StatusCode::OK, r#"{"resourceType":"Bundle","type":"searchset"}"#.into())
+    (
+        StatusCode::OK,
+        r#"{"resourceType":"Bundle","type":"searchset"}"#.into(),
+    )
 }
 
 async fn always_401(State(r): State<Resource>, headers: HeaderMap) -> StatusCode {
@@ -188,7 +196,10 @@ pub async fn resource_server(provider: Provider) -> (String, Arc<Mutex<Seen>>) {
     let app = axum::Router::new()
         .route("/fhir/Patient", get(patients))
         .route("/fhir/always401", get(always_401))
-        .route("/fhir/.well-known/smart-configuration", get(smart_configuration))
+        .route(
+            "/fhir/.well-known/smart-configuration",
+            get(smart_configuration),
+        )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/fhir/", listener.local_addr().unwrap());
