@@ -140,6 +140,20 @@ pub fn canary_item(i: usize) -> InMemDicomObject {
 /// Returns the object and the list of (tag, index) canaries placed.
 pub fn canary_dataset() -> (InMemDicomObject, Vec<(Tag, usize)>) {
     let mut o = InMemDicomObject::new_empty();
+    let mut placed = table_rows(&mut o);
+    placed.extend(repeating_groups(&mut o));
+    private_attributes(&mut o);
+    sop_and_image(&mut o);
+    (o, placed)
+}
+
+fn put(o: &mut InMemDicomObject, tag: Tag, vr: VR, value: impl Into<PrimitiveValue>) {
+    o.put(DataElement::new(tag, vr, value.into()));
+}
+
+/// Every exact row of Table E.1-1 and its supplements that can occur in a
+/// data set, each with canary `i` (its row number).
+fn table_rows(o: &mut InMemDicomObject) -> Vec<(Tag, usize)> {
     let mut placed = Vec::new();
     for (i, row) in rows().chain(supplement_rows()).enumerate() {
         let Some(tag) = row.tag() else { continue };
@@ -148,123 +162,69 @@ pub fn canary_dataset() -> (InMemDicomObject, Vec<(Tag, usize)>) {
         }
         let vr = vr_of(tag);
         match canary_value(vr, i) {
-            Some(v) => o.put(DataElement::new(tag, vr, v)),
-            None => o.put(DataElement::new(
-                tag,
-                VR::SQ,
-                DataSetSequence::new(vec![canary_item(i)], Length::UNDEFINED),
-            )),
-        };
+            Some(v) => put(o, tag, vr, v),
+            None => {
+                let items = DataSetSequence::new(vec![canary_item(i)], Length::UNDEFINED);
+                o.put(DataElement::new(tag, VR::SQ, items));
+            }
+        }
         placed.push((tag, i));
     }
-    // Repeating groups: overlays in two groups, a curve.
-    for (j, (tag, vr)) in [
+    placed
+}
+
+/// Repeating groups: overlays in two groups, a curve.
+fn repeating_groups(o: &mut InMemDicomObject) -> Vec<(Tag, usize)> {
+    let tags = [
         (Tag(0x6000, 0x3000), VR::OW),
         (Tag(0x6000, 0x4000), VR::LT),
         (Tag(0x6002, 0x3000), VR::OW),
         (Tag(0x5000, 0x3000), VR::OW),
         (Tag(0x5000, 0x2500), VR::LO),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    ];
+    let mut placed = Vec::new();
+    for (j, (tag, vr)) in tags.into_iter().enumerate() {
         let i = 1000 + j;
-        o.put(DataElement::new(tag, vr, canary_value(vr, i).unwrap()));
+        let value = canary_value(vr, i).expect("these VRs have canary values");
+        put(o, tag, vr, value);
         placed.push((tag, i));
     }
-    // Private attributes: an identifying block and a safe-listed one.
-    o.put(DataElement::new(
-        Tag(0x0009, 0x0010),
-        VR::LO,
-        PrimitiveValue::from("CNRY CREATOR"),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0009, 0x1001),
-        VR::LO,
-        PrimitiveValue::from(format!("{CANARY}2001")),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0009, 0x1002),
-        VR::OB,
-        PrimitiveValue::from(b"CNRY2002".to_vec()),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0019, 0x0010),
-        VR::LO,
-        PrimitiveValue::from("SIEMENS MR HEADER"),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0019, 0x100C),
-        VR::IS,
-        PrimitiveValue::from("1000"),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0019, 0x1099),
-        VR::LO,
-        PrimitiveValue::from(format!("{CANARY}2003")),
-    ));
-    // SOP identity and a small image.
-    o.put(DataElement::new(
-        Tag(0x0008, 0x0016),
-        VR::UI,
-        PrimitiveValue::from("1.2.840.10008.5.1.4.1.1.2"),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0008, 0x0060),
-        VR::CS,
-        PrimitiveValue::from("CT"),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0301),
-        VR::CS,
-        PrimitiveValue::from("NO"),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0002),
-        VR::US,
-        PrimitiveValue::from(1u16),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0004),
-        VR::CS,
-        PrimitiveValue::from("MONOCHROME2"),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0010),
-        VR::US,
-        PrimitiveValue::from(2u16),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0011),
-        VR::US,
-        PrimitiveValue::from(2u16),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0100),
-        VR::US,
-        PrimitiveValue::from(16u16),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0101),
-        VR::US,
-        PrimitiveValue::from(16u16),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0102),
-        VR::US,
-        PrimitiveValue::from(15u16),
-    ));
-    o.put(DataElement::new(
-        Tag(0x0028, 0x0103),
-        VR::US,
-        PrimitiveValue::from(0u16),
-    ));
-    o.put(DataElement::new(
+    placed
+}
+
+/// Private attributes: an identifying block and a safe-listed one.
+fn private_attributes(o: &mut InMemDicomObject) {
+    put(o, Tag(0x0009, 0x0010), VR::LO, "CNRY CREATOR");
+    put(o, Tag(0x0009, 0x1001), VR::LO, format!("{CANARY}2001"));
+    put(o, Tag(0x0009, 0x1002), VR::OB, b"CNRY2002".to_vec());
+    put(o, Tag(0x0019, 0x0010), VR::LO, "SIEMENS MR HEADER");
+    put(o, Tag(0x0019, 0x100C), VR::IS, "1000");
+    put(o, Tag(0x0019, 0x1099), VR::LO, format!("{CANARY}2003"));
+}
+
+/// SOP identity and a 2×2 16-bit image.
+fn sop_and_image(o: &mut InMemDicomObject) {
+    put(o, Tag(0x0008, 0x0016), VR::UI, "1.2.840.10008.5.1.4.1.1.2");
+    put(o, Tag(0x0008, 0x0060), VR::CS, "CT");
+    put(o, Tag(0x0028, 0x0301), VR::CS, "NO");
+    put(o, Tag(0x0028, 0x0004), VR::CS, "MONOCHROME2");
+    for (element, value) in [
+        (0x0002, 1u16),
+        (0x0010, 2),
+        (0x0011, 2),
+        (0x0100, 16),
+        (0x0101, 16),
+        (0x0102, 15),
+        (0x0103, 0),
+    ] {
+        put(o, Tag(0x0028, element), VR::US, value);
+    }
+    put(
+        o,
         Tag(0x7FE0, 0x0010),
         VR::OW,
-        PrimitiveValue::from(vec![1u8, 2, 3, 4, 5, 6, 7, 8]),
-    ));
-    (o, placed)
+        vec![1u8, 2, 3, 4, 5, 6, 7, 8],
+    );
 }
 
 /// Encodes a data set as a Part 10 file with `ts` (meta carries a canary
