@@ -47,6 +47,7 @@ pub mod national;
 pub mod objection;
 pub mod purpose;
 pub mod redact;
+pub mod request;
 pub mod restriction;
 pub mod retention;
 pub mod ropa;
