@@ -85,62 +85,54 @@ fn received_on_good_friday() {
     assert_eq!(due(&de(), "2026-04-03T09:00:00Z"), date(2026, 5, 4));
 }
 
+/// The due day for a request received at `received` under `region`'s
+/// built-in calendar, in that region's zone.
+fn due_in(region: &str, received: &str) -> Date {
+    let zone = match region {
+        "FR" => "Europe/Paris",
+        "NL" => "Europe/Amsterdam",
+        "AT" => "Europe/Vienna",
+        _ => "Europe/Berlin",
+    };
+    due(&calendar(region, zone), received)
+}
+
 #[test]
 fn a_period_ending_on_good_friday_depends_on_the_member_state() {
     // Received Friday 26 February 2027 → 26 March 2027 = Good Friday
-    // (Easter Sunday 28 March).
+    // (Easter Sunday 28 March). DE and NL: Good Friday, Sat 27, Sun 28,
+    // Easter Monday 29 → Tue 30. FR and AT: a working day → 26 March.
     let received = "2027-02-26T09:00:00Z";
-    // DE and NL: Good Friday, Sat 27, Sun 28, Easter Monday 29 → Tue 30.
-    assert_eq!(due(&de(), received), date(2027, 3, 30));
-    let nl = calendar("NL", "Europe/Amsterdam");
-    assert_eq!(due(&nl, received), date(2027, 3, 30));
-    // FR and AT: Good Friday is a working day → 26 March.
-    assert_eq!(
-        due(&calendar("FR", "Europe/Paris"), received),
-        date(2027, 3, 26)
-    );
-    assert_eq!(
-        due(&calendar("AT", "Europe/Vienna"), received),
-        date(2027, 3, 26)
-    );
+    for (region, want) in [
+        ("DE", date(2027, 3, 30)),
+        ("NL", date(2027, 3, 30)),
+        ("FR", date(2027, 3, 26)),
+        ("AT", date(2027, 3, 26)),
+    ] {
+        assert_eq!(due_in(region, received), want, "{region}");
+    }
 }
 
 #[test]
 fn regional_and_national_holidays() {
-    // 6 Dec 2026 → 6 Jan 2027 (Wed), Epiphany: a holiday in Bavaria and
-    // Austria (→ Thu 7 Jan), not nationwide in Germany (→ 6 Jan).
-    let received = "2026-12-06T10:00:00Z";
-    assert_eq!(due(&de(), received), date(2027, 1, 6));
-    assert_eq!(
-        due(&calendar("DE-BY", "Europe/Berlin"), received),
-        date(2027, 1, 7)
-    );
-    assert_eq!(
-        due(&calendar("AT", "Europe/Vienna"), received),
-        date(2027, 1, 7)
-    );
-    // 8 Nov 2026 → 8 Dec 2026 (Tue), Mariä Empfängnis in Austria → 9 Dec.
-    assert_eq!(
-        due(&calendar("AT", "Europe/Vienna"), "2026-11-08T10:00:00Z"),
-        date(2026, 12, 9)
-    );
-    // 14 Jun 2026 → 14 Jul 2026 (Tue), fête nationale → 15 Jul.
-    assert_eq!(
-        due(&calendar("FR", "Europe/Paris"), "2026-06-14T10:00:00Z"),
-        date(2026, 7, 15)
-    );
-    // 27 Mar 2026 → 27 Apr 2026 (Mon), Koningsdag → 28 Apr.
-    assert_eq!(
-        due(&calendar("NL", "Europe/Amsterdam"), "2026-03-27T10:00:00Z"),
-        date(2026, 4, 28)
-    );
-    // 25 Nov 2026 → 25 Dec (Fri), Christmas; Sat 26 (also 2nd day), Sun 27
-    // → Mon 28 Dec, everywhere.
-    for (region, zone) in [("DE", "Europe/Berlin"), ("FR", "Europe/Paris")] {
-        assert_eq!(
-            due(&calendar(region, zone), "2026-11-25T10:00:00Z"),
-            date(2026, 12, 28)
-        );
+    let cases = [
+        // 6 Dec 2026 → 6 Jan 2027 (Wed), Epiphany: a holiday in Bavaria and
+        // Austria (→ Thu 7 Jan), not nationwide in Germany (→ 6 Jan).
+        ("DE", "2026-12-06T10:00:00Z", date(2027, 1, 6)),
+        ("DE-BY", "2026-12-06T10:00:00Z", date(2027, 1, 7)),
+        ("AT", "2026-12-06T10:00:00Z", date(2027, 1, 7)),
+        // 8 Nov 2026 → 8 Dec 2026 (Tue), Mariä Empfängnis in Austria → 9 Dec.
+        ("AT", "2026-11-08T10:00:00Z", date(2026, 12, 9)),
+        // 14 Jun 2026 → 14 Jul 2026 (Tue), fête nationale → 15 Jul.
+        ("FR", "2026-06-14T10:00:00Z", date(2026, 7, 15)),
+        // 27 Mar 2026 → 27 Apr 2026 (Mon), Koningsdag → 28 Apr.
+        ("NL", "2026-03-27T10:00:00Z", date(2026, 4, 28)),
+        // 25 Nov 2026 → 25 Dec (Fri), Christmas; Sat 26, Sun 27 → Mon 28.
+        ("DE", "2026-11-25T10:00:00Z", date(2026, 12, 28)),
+        ("FR", "2026-11-25T10:00:00Z", date(2026, 12, 28)),
+    ];
+    for (region, received, want) in cases {
+        assert_eq!(due_in(region, received), want, "{region} {received}");
     }
 }
 

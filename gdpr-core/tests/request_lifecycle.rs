@@ -52,17 +52,20 @@ fn calendar() -> Calendar {
     Calendar::new(TimeZone::get("Europe/Berlin").unwrap(), de)
 }
 
-/// Takes the steps up to (and including) approval by `approver`.
-fn approved(approver: &str) -> DataSubjectRequest {
-    let mut r = request(ApprovalPolicy::SecondActor);
-    r.step(
-        Event::IdentityVerified,
-        actor("clerk"),
-        ts("2026-02-02T09:00:00Z"),
-    )
-    .unwrap();
+/// Takes the steps up to assessment, assessed by `dpo`.
+fn assessed(policy: ApprovalPolicy) -> DataSubjectRequest {
+    let mut r = request(policy);
+    let verified = ts("2026-02-02T09:00:00Z");
+    r.step(Event::IdentityVerified, actor("clerk"), verified)
+        .unwrap();
     r.step(Event::Assessed, actor("dpo"), ts("2026-02-03T09:00:00Z"))
         .unwrap();
+    r
+}
+
+/// Takes the steps up to (and including) approval by `approver`.
+fn approved(approver: &str) -> DataSubjectRequest {
+    let mut r = assessed(ApprovalPolicy::SecondActor);
     r.step(Event::Approved, actor(approver), ts("2026-02-04T09:00:00Z"))
         .unwrap();
     r
@@ -215,32 +218,16 @@ fn no_refusal_once_execution_has_started() {
 
 #[test]
 fn a_second_actor_approves_when_the_policy_says_so() {
-    let mut r = request(ApprovalPolicy::SecondActor);
-    r.step(
-        Event::IdentityVerified,
-        actor("clerk"),
-        ts("2026-02-02T09:00:00Z"),
-    )
-    .unwrap();
-    r.step(Event::Assessed, actor("dpo"), ts("2026-02-03T09:00:00Z"))
-        .unwrap();
-    let same = r.step(Event::Approved, actor("dpo"), ts("2026-02-03T10:00:00Z"));
+    let at = ts("2026-02-03T10:00:00Z");
+    let mut r = assessed(ApprovalPolicy::SecondActor);
+    let same = r.step(Event::Approved, actor("dpo"), at);
     assert_eq!(same.unwrap_err(), RequestError::SameActorApproves);
     assert_eq!(r.stage(), Stage::Assessed, "a refused step changes nothing");
-    r.step(Event::Approved, actor("ciso"), ts("2026-02-03T10:00:00Z"))
-        .unwrap();
+    r.step(Event::Approved, actor("ciso"), at).unwrap();
+    assert_eq!(r.stage(), Stage::Approved);
 
-    let mut one = request(ApprovalPolicy::AnyActor);
-    one.step(
-        Event::IdentityVerified,
-        actor("dpo"),
-        ts("2026-02-02T09:00:00Z"),
-    )
-    .unwrap();
-    one.step(Event::Assessed, actor("dpo"), ts("2026-02-03T09:00:00Z"))
-        .unwrap();
-    one.step(Event::Approved, actor("dpo"), ts("2026-02-03T10:00:00Z"))
-        .unwrap();
+    let mut one = assessed(ApprovalPolicy::AnyActor);
+    one.step(Event::Approved, actor("dpo"), at).unwrap();
     assert_eq!(one.stage(), Stage::Approved);
 }
 

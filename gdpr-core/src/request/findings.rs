@@ -147,10 +147,7 @@ impl Findings {
         system: &'a SystemName,
         record: &'a RecordId,
     ) -> impl Iterator<Item = &'a Exemption> {
-        self.exemptions
-            .iter()
-            .filter(move |(s, _)| s.covers(system, record))
-            .map(|(_, e)| e)
+        covering(&self.exemptions, system, record)
     }
 
     /// The obstacles covering `record` on `system`.
@@ -159,14 +156,22 @@ impl Findings {
         system: &'a SystemName,
         record: &'a RecordId,
     ) -> impl Iterator<Item = &'a Obstacle> {
-        self.obstacles
-            .iter()
-            .filter(move |(s, _)| s.covers(system, record))
-            .map(|(_, o)| o)
+        covering(&self.obstacles, system, record)
     }
 
     /// The destruction request, if the request is also one.
     pub fn destruction_request(&self) -> Option<&DestructionRequest> {
         self.destruction.as_ref()
     }
+}
+
+/// The findings of `list` whose scope covers `record` on `system`.
+fn covering<'a, T>(
+    list: &'a [(Scope, T)],
+    system: &'a SystemName,
+    record: &'a RecordId,
+) -> impl Iterator<Item = &'a T> {
+    list.iter()
+        .filter(move |(s, _)| s.covers(system, record))
+        .map(|(_, t)| t)
 }

@@ -94,6 +94,6 @@ pub fn hold_purpose(hold: LegalHold) -> Purpose {
         LegalHold::Litigation => Purpose::LegalClaims,
         LegalHold::ResearchFreeze => Purpose::Research,
         LegalHold::PublicHealth => Purpose::PublicHealth,
-        _ => Purpose::LegalObligation,
+        LegalHold::LegalObligation => Purpose::LegalObligation,
     }
 }
