@@ -145,6 +145,20 @@ fn a_legal_hold_keeps_a_record_past_its_period() {
 }
 
 #[test]
+fn a_hold_beside_a_running_statute_names_both() {
+    let mut found = running();
+    found.holds = HoldSet::EMPTY.with(LegalHold::ResearchFreeze);
+    let r = one(CONSENT, found, &Findings::none());
+    let RecordOutcome::Keep { purposes } = &r.outcome else {
+        panic!("kept: {:?}", r.outcome)
+    };
+    assert!(purposes.contains(&Purpose::Research) && purposes.contains(&Purpose::LegalClaims));
+    let codes = applied(&r);
+    assert!(codes.contains(&(ReasonCode::LegalHold, "GDPR Art. 17(3)(d), Art. 89(1)")));
+    assert!(codes.contains(&(ReasonCode::StatutoryRetention, "GDPR Art. 17(3)(b)")));
+}
+
+#[test]
 fn a_missing_fact_is_decided_manually_never_erased() {
     // An imaging study without the patient's last examination: the DE
     // imaging rule needs it.

@@ -175,22 +175,26 @@ fn retention(
 ) {
     let d = pack.decide(record, on);
     let law = pack.data_protection_law();
+    for hold in d.holds().iter() {
+        let purpose = crate::request::hold_purpose(hold);
+        c.keep.insert(purpose);
+        c.reason(
+            ReasonCode::LegalHold,
+            hold.citation_under(law),
+            true,
+            format!(
+                "legal hold `{hold}` keeps the record for {}",
+                purpose.name()
+            ),
+        );
+    }
     match d.status() {
-        Status::Held => {
-            for hold in d.holds().iter() {
-                let purpose = crate::request::hold_purpose(hold);
-                c.keep.insert(purpose);
-                c.reason(
-                    ReasonCode::LegalHold,
-                    hold.citation_under(law),
-                    true,
-                    format!(
-                        "legal hold `{hold}` keeps the record for {}",
-                        purpose.name()
-                    ),
-                );
-            }
+        // A hold keeps the record whatever else holds; a statute still
+        // running beside it is named too, with its purposes.
+        Status::Held if d.retain_until().is_some_and(|until| on <= until) => {
+            retained(c, pack, record, &d, findings);
         }
+        Status::Held => {}
         Status::Retain => retained(c, pack, record, &d, findings),
         Status::Due | Status::Review => {
             if let Some((rule, _)) = d.governing() {

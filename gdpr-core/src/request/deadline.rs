@@ -151,7 +151,8 @@ impl Deadline {
     ///
     /// # Errors
     /// [`RequestError::ExtensionTooLate`] when the extension was told after
-    /// the first period; the errors of [`Calendar::period_end`].
+    /// the first period (or before receipt); the errors of
+    /// [`Calendar::period_end`].
     pub fn compute(
         calendar: &Calendar,
         received: Timestamp,
@@ -168,7 +169,7 @@ impl Deadline {
         let due = match extension {
             None => first,
             Some(ext) => {
-                if calendar.day_of(ext.told_at) > first {
+                if ext.told_at < received || calendar.day_of(ext.told_at) > first {
                     return Err(RequestError::ExtensionTooLate);
                 }
                 sources.push(readings::TOLD_WITHIN_FIRST_PERIOD);

@@ -189,8 +189,8 @@ impl DataSubjectRequest {
     /// and within the first period.
     ///
     /// # Errors
-    /// [`RequestError::ExtensionTooLate`] (or told before receipt),
-    /// [`RequestError::ExtendedTwice`], and the errors of
+    /// [`RequestError::ExtensionTooLate`] (told after the first period or
+    /// before receipt), [`RequestError::ExtendedTwice`], and the errors of
     /// [`History::push`] and [`Deadline::compute`].
     pub fn extend(
         &mut self,
@@ -199,9 +199,6 @@ impl DataSubjectRequest {
         actor: ActorId,
         at: Timestamp,
     ) -> Result<&Transition, RequestError> {
-        if extension.told_at() < self.history.received_at() {
-            return Err(RequestError::ExtensionTooLate);
-        }
         Deadline::compute(calendar, self.history.received_at(), Some(&extension))?;
         self.push(Event::Extended { extension }, actor, at)
     }
