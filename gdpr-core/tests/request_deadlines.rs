@@ -232,3 +232,19 @@ fn every_deadline_names_its_sources() {
             .any(|s| s.reading_id() == Some("receipt-day-in-controller-zone"))
     );
 }
+
+/// The JSON of a deadline (shown by hosts, kept with the request's record):
+/// provisions and named readings, pinned.
+const PINNED: &str = r#"{"received-on":"2026-01-30","first-period-ends":"2026-03-02","due":"2026-04-30","extended-by":2,"sources":[{"kind":"provision","citation":"GDPR Art. 12(3)"},{"kind":"provision","citation":"Regulation (EEC, Euratom) No 1182/71 Art. 3(1)"},{"kind":"reading","id":"receipt-day-in-controller-zone","of":"Regulation (EEC, Euratom) No 1182/71 Art. 3(1)","text":"the day of receipt is the calendar day in the controller's time zone (the place where the action is taken, Art. 2(1) of the Regulation)"},{"kind":"provision","citation":"Regulation (EEC, Euratom) No 1182/71 Art. 3(2)(c)"},{"kind":"provision","citation":"Regulation (EEC, Euratom) No 1182/71 Art. 3(4)"},{"kind":"reading","id":"extension-told-within-first-period","of":"GDPR Art. 12(3)","text":"\"within one month of receipt\" is the first period itself, including its Art. 3(4) shift to the next working day"},{"kind":"reading","id":"extension-as-one-period","of":"GDPR Art. 12(3)","text":"an extension by N months gives one period of 1 + N months counted from the day of receipt (not N months added to the first deadline after its Art. 3(4) shift), so a weekend at the end of the first month never lengthens the extended one"}]}"#;
+
+#[test]
+fn pinned_deadline_json() {
+    let d = Deadline::compute(
+        &de(),
+        ts("2026-01-30T09:00:00Z"),
+        Some(&extended(2, "2026-02-20T09:00:00Z")),
+    )
+    .unwrap();
+    assert_eq!(serde_json::to_string(&d).unwrap(), PINNED);
+    assert_eq!(serde_json::from_str::<Deadline>(PINNED).unwrap(), d);
+}

@@ -165,6 +165,19 @@ mod tests {
     }
 
     #[test]
+    fn pinned_notification_json() {
+        let list = [disclosure("Klinik A", date(2025, 3, 1), "discharge letter")];
+        let n = recipients_to_notify(&RequestKind::Rectification, &list, date(2026, 1, 31));
+        let json = serde_json::to_string(&n).unwrap();
+        let pinned = r#"[{"recipient":"Klinik A","disclosures":[["2025-03-01","discharge letter"]],"citation":"GDPR Art. 19"}]"#;
+        assert_eq!(json, pinned);
+        assert_eq!(
+            serde_json::from_str::<Vec<Notification>>(pinned).unwrap(),
+            n
+        );
+    }
+
+    #[test]
     fn blank_recipients_are_refused() {
         assert!(Recipient::new(" ").is_err());
         assert!(Recipient::new("a\nb").is_err());
