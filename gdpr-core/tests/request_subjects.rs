@@ -54,6 +54,14 @@ fn the_map_round_trips_as_json() {
     let m = SubjectMap::from_index_toml(INDEX).unwrap();
     let json = serde_json::to_string(&m).unwrap();
     assert_eq!(serde_json::from_str::<SubjectMap>(&json).unwrap(), m);
+    let twice = r#"{"a":{"dicom":{"id":"CANARY"}},"a":{"dicom":{"id":"CANARY"}}}"#;
+    let err = serde_json::from_str::<SubjectMap>(twice)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("named twice") && !err.contains("CANARY"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -82,10 +82,38 @@ impl fmt::Display for SystemName {
 }
 
 /// The subject as each system knows it. `Debug` shows the system names and
-/// the kind of each reference, never a value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// the kind of each reference, never a value. JSON: an object from system
+/// name to [`SubjectRef`]; a system named twice is an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct SubjectMap(BTreeMap<SystemName, SubjectRef>);
+
+impl<'de> Deserialize<'de> for SubjectMap {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SubjectMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map from system name to subject reference")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SubjectMap, A::Error> {
+                let mut out = SubjectMap::new();
+                while let Some((system, subject)) = map.next_entry::<SystemName, SubjectRef>()? {
+                    if out.insert(system, subject).is_some() {
+                        return Err(serde::de::Error::custom(
+                            "a system is named twice in `subjects`; name each once",
+                        ));
+                    }
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
 
 impl SubjectMap {
     /// An empty map.
