@@ -9,7 +9,7 @@
 //! With `--audit-log`, every command ends with a signed checkpoint of the
 //! audit log, so the records it wrote cannot be cut off unnoticed.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -90,11 +90,66 @@ struct Target {
     #[arg(long)]
     system: String,
     /// The patient identifier (DICOM Patient ID) as the system knows it.
-    #[arg(long = "patient-id")]
-    patient_id: String,
+    /// Visible to other users in the process list: prefer
+    /// --patient-id-file.
+    #[arg(
+        long = "patient-id",
+        required_unless_present = "patient_id_file",
+        conflicts_with = "patient_id_file"
+    )]
+    patient_id: Option<String>,
+    /// A file holding the patient identifier on its one line (`-`: standard
+    /// input), so that it never appears in the process list.
+    #[arg(long = "patient-id-file", value_name = "FILE")]
+    patient_id_file: Option<PathBuf>,
     /// The issuer of the patient identifier, when the system records one.
     #[arg(long)]
     issuer: Option<String>,
+}
+
+/// The longest identifier file read: an identifier is at most 64
+/// characters, so anything longer is the wrong file.
+const MAX_IDENTIFIER_FILE: u64 = 1024;
+
+/// The identifier in `path` (`-`: standard input): one line, its line end
+/// removed, nothing after it.
+///
+/// # Errors
+/// [`CliError::Input`] or [`CliError::Io`] naming the file (never its
+/// content) when it cannot be read, is too long or holds more than one line.
+fn read_identifier(path: &std::path::Path) -> Result<String, CliError> {
+    let text = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_IDENTIFIER_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|source| CliError::Io {
+                path: "standard input".into(),
+                source,
+            })?;
+        if bytes.len() as u64 > MAX_IDENTIFIER_FILE {
+            return Err(CliError::BadInput(format!(
+                "standard input: more than {MAX_IDENTIFIER_FILE} bytes; give the patient \
+                 identifier alone"
+            )));
+        }
+        String::from_utf8(bytes)
+            .map_err(|_| CliError::BadInput("standard input: not UTF-8 text".into()))?
+    } else {
+        crate::input::read_text(path, MAX_IDENTIFIER_FILE)?
+    };
+    let line = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(&text);
+    if line.contains(['\n', '\r']) {
+        return Err(CliError::BadInput(format!(
+            "{}: holds more than one line; give the patient identifier alone",
+            path.display()
+        )));
+    }
+    Ok(line.to_owned())
 }
 
 /// The sealed audit log a command records in, if any.
@@ -102,8 +157,17 @@ type Audit = Option<Arc<AuditLog>>;
 
 impl Target {
     fn open(&self) -> Result<(Box<dyn SubjectStore>, SubjectRef, Audit), CliError> {
-        let mut subject = PatientId::new(&self.patient_id)
-            .map_err(|e| CliError::BadInput(format!("--patient-id: {e}")))?;
+        let (value, origin) = match (&self.patient_id, &self.patient_id_file) {
+            (Some(value), _) => (value.clone(), "--patient-id".to_owned()),
+            (None, Some(path)) => (read_identifier(path)?, path.display().to_string()),
+            (None, None) => {
+                return Err(CliError::BadInput(
+                    "name the patient with --patient-id-file FILE (or --patient-id)".into(),
+                ));
+            }
+        };
+        let mut subject =
+            PatientId::new(value).map_err(|e| CliError::BadInput(format!("{origin}: {e}")))?;
         if let Some(issuer) = &self.issuer {
             subject = subject
                 .with_issuer(issuer)

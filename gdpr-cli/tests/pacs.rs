@@ -332,3 +332,102 @@ fn a_tampered_audit_log_exits_1_under_pacs_as_under_audit() {
     let append = gdpr_audit_cmd(&["checkpoint", a, "--key", k]);
     assert_eq!(append.status.code(), Some(1), "{append:?}");
 }
+
+/// `gdpr pacs` with `--patient-id-file FILE` (or `-`, standard input).
+fn gdpr_with_stdin(args: &[&str], config: &Path, stdin: &[u8]) -> (i32, serde_json::Value, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .arg("pacs")
+        .args(args)
+        .args(["--config", config.to_str().unwrap(), "--system", "archive"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        output.status.code().unwrap(),
+        json,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_patient_id_comes_from_a_file_or_stdin_and_never_from_argv() {
+    let (dir, config) = setup();
+    let file = dir.path().join("patient.txt");
+    std::fs::write(&file, "CANARY-CLI-1\n").unwrap();
+    let f = file.to_str().unwrap();
+    let (code, json, _) = gdpr(&["locate", "--patient-id-file", f], &config);
+    assert_eq!(code, 0);
+    assert_eq!(json["studies"].as_array().unwrap().len(), 2);
+    // Standard input, with a Windows line end.
+    let (code, json, _) = gdpr_with_stdin(
+        &["locate", "--patient-id-file", "-"],
+        &config,
+        b"OTHER-CLI-2\r\n",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(json["studies"].as_array().unwrap().len(), 1);
+    // Two lines, an empty file, /dev/zero and both options: exit 2, naming
+    // the input but never its content.
+    std::fs::write(&file, "CANARY-CLI-1\nOTHER-CLI-2\n").unwrap();
+    let (code, _, stderr) = gdpr(&["locate", "--patient-id-file", f], &config);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("patient.txt") && !stderr.contains("CANARY"),
+        "{stderr}"
+    );
+    std::fs::write(&file, "").unwrap();
+    assert_eq!(gdpr(&["locate", "--patient-id-file", f], &config).0, 2);
+    let (code, _, stderr) = gdpr(&["locate", "--patient-id-file", "/dev/zero"], &config);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("/dev/zero"), "{stderr}");
+    let (code, _, _) = gdpr(
+        &[
+            "locate",
+            "--patient-id-file",
+            f,
+            "--patient-id",
+            "CANARY-CLI-1",
+        ],
+        &config,
+    );
+    assert_eq!(code, 2);
+    // Erasure through the file: the other patient's file stays.
+    std::fs::write(&file, "CANARY-CLI-1").unwrap();
+    let audit = dir.path().join("audit");
+    let key = dir.path().join("audit.key");
+    let init = gdpr_audit_cmd(&[
+        "init",
+        audit.to_str().unwrap(),
+        "--key-out",
+        key.to_str().unwrap(),
+    ]);
+    assert!(init.status.success());
+    let (code, json, stderr) = gdpr(
+        &[
+            "erase",
+            "--patient-id-file",
+            f,
+            "--yes",
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--audit-key",
+            key.to_str().unwrap(),
+        ],
+        &config,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["verified"], true);
+    assert_eq!(
+        gdpr(&["locate", "--patient-id", "OTHER-CLI-2"], &config).1["studies"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
