@@ -39,6 +39,19 @@ eval "$orthanc_env"
 # Always stop it (and wait for it to exit), also when a test fails.
 trap './scripts/orthanc.sh stop' EXIT
 
+# ---- FHIR R4 server (gdpr-ehr) ----------------------------------------------
+# A throw-away Helios HFS with the official R4 search parameters, and the
+# Python validator (fhir.resources 6.4.0) of our FHIR exports; see
+# scripts/fhir.sh. With GDPR_REQUIRE_SERVERS set, a test whose server or
+# validator is missing fails instead of skipping.
+echo "== starting a throw-away FHIR R4 server (Helios HFS) for the gdpr-ehr integration tests"
+fhir_env=$(./scripts/fhir.sh start)
+eval "$fhir_env"
+export GDPR_REQUIRE_SERVERS=1
+# Stop both servers on every way out (each stop waits for its process).
+trap './scripts/fhir.sh stop || true; ./scripts/orthanc.sh stop' EXIT
+# ---- end of the FHIR R4 server block ----------------------------------------
+
 echo "== unit, property and integration tests"
 cargo nextest run --workspace --all-features --no-fail-fast
 

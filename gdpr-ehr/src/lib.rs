@@ -1,6 +1,5 @@
 //! # gdpr-ehr — EHR records as FHIR R4
 //!
-//! **Not implemented yet**: FHIR R4 export bundles and adapters for OpenEMR
-//! and FHIR servers. This crate currently exports nothing.
+//! Work in progress (issue 13).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,0 +1,175 @@
+//! Shared helpers of the gdpr-ehr integration tests: the real FHIR R4 server
+//! (Helios HFS) and the Python validator, both started or installed by
+//! scripts/fhir.sh.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Whether a missing server or validator must fail the test: in CI and
+/// whenever the test script says so (`GDPR_REQUIRE_SERVERS`).
+fn required() -> bool {
+    ["CI", "GDPR_REQUIRE_SERVERS"].iter().any(|name| {
+        std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+    })
+}
+
+/// The value of `name`, or `None` (test skipped, said on stderr) when it is
+/// unset and no server is required. Panics (fails the test) when it is unset
+/// and `CI` or `GDPR_REQUIRE_SERVERS` is set.
+fn setting(name: &str, what: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if required() => panic!(
+            "{name} is not set but CI or GDPR_REQUIRE_SERVERS is: this test needs {what}. Run \
+             ./scripts/test.sh, or `eval \"$(scripts/fhir.sh start)\"` before cargo nextest"
+        ),
+        _ => {
+            eprintln!(
+                "SKIPPED: {name} is not set (needs {what}; `eval \"$(scripts/fhir.sh start)\"`)"
+            );
+            None
+        }
+    }
+}
+
+/// The base URL of the real FHIR server, or `None` when the test is skipped.
+pub fn fhir_url() -> Option<String> {
+    setting("GDPR_TEST_FHIR_URL", "the real FHIR R4 server")
+}
+
+/// The validator command (scripts/validate_fhir.py in its virtual
+/// environment), or `None` when the test is skipped.
+pub fn validator() -> Option<String> {
+    setting("GDPR_TEST_FHIR_VALIDATOR", "the Python FHIR validator")
+}
+
+/// Runs the validator on `files`; panics with its output when any is invalid.
+pub fn validate(validator: &str, files: &[&Path]) {
+    let output = Command::new(validator)
+        .args(files)
+        .output()
+        .expect("the FHIR validator runs");
+    assert!(
+        output.status.success(),
+        "the FHIR validator rejected the export:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A value unique to this test process and call.
+pub fn unique() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Raw requests to the test server, for setting up data the adapter only
+/// reads.
+pub struct Server {
+    /// The base URL, without a trailing slash.
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    /// The server at `base`.
+    pub fn new(base: &str) -> Self {
+        // reqwest is built without a default crypto provider (as in
+        // gdpr-connect); installing fails only when one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// POSTs `resource` to its type's endpoint; returns its new logical id.
+    pub async fn create(&self, resource: serde_json::Value) -> String {
+        let kind = resource["resourceType"].as_str().unwrap().to_owned();
+        let response = self
+            .http
+            .post(format!("{}/{kind}", self.base))
+            .header("Content-Type", "application/fhir+json")
+            .json(&resource)
+            .send()
+            .await
+            .expect("the test FHIR server answers");
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "create {kind}: {body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// GETs `path` (below the base) and returns status and JSON body.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .get(format!("{}/{path}", self.base))
+            .header("Accept", "application/fhir+json")
+            .send()
+            .await
+            .expect("the test FHIR server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// PUTs `resource` at `path`; returns the status.
+    pub async fn put(&self, path: &str, resource: serde_json::Value) -> u16 {
+        self.http
+            .put(format!("{}/{path}", self.base))
+            .header("Content-Type", "application/fhir+json")
+            .json(&resource)
+            .send()
+            .await
+            .expect("the test FHIR server answers")
+            .status()
+            .as_u16()
+    }
+
+    /// The logical ids of a search's first page (`query` after `Type?`).
+    pub async fn search_ids(&self, path: &str) -> Vec<String> {
+        let (status, bundle) = self.get(path).await;
+        assert_eq!(status, 200, "search: {bundle}");
+        bundle["entry"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A Patient with one identifier.
+pub fn patient(system: &str, value: &str) -> serde_json::Value {
+    serde_json::json!({
+        "resourceType": "Patient",
+        "identifier": [{"system": system, "value": value}],
+        "name": [{"family": "Synthetic", "given": ["Test"]}],
+        "birthDate": "1970-01-01"
+    })
+}
+
+/// An Observation of `patient` on `date`.
+pub fn observation(patient: &str, date: &str) -> serde_json::Value {
+    serde_json::json!({
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "synthetic measurement"},
+        "subject": {"reference": format!("Patient/{patient}")},
+        "effectiveDateTime": date
+    })
+}
