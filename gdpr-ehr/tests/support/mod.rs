@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Whether a missing server or validator must fail the test: in CI and
 /// whenever the test script says so (`GDPR_REQUIRE_SERVERS`).
 fn required() -> bool {
-    ["CI", "GDPR_REQUIRE_SERVERS"].iter().any(|name| {
-        std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-    })
+    ["CI", "GDPR_REQUIRE_SERVERS"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false"))
 }
 
 /// The value of `name`, or `None` (test skipped, said on stderr) when it is
@@ -121,7 +121,10 @@ impl Server {
             .await
             .expect("the test FHIR server answers");
         let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// PUTs `resource` at `path`; returns the status.
