@@ -32,3 +32,5 @@ pub mod compartment;
 pub mod conformance;
 pub mod export;
 pub mod model;
+#[cfg(feature = "adapters")]
+pub mod store;

@@ -11,7 +11,7 @@
 //! deleted on a guess.
 
 mod dates;
-mod table;
+pub mod table;
 
 use std::fmt;
 

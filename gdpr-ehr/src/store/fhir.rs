@@ -1,0 +1,192 @@
+//! [`FhirStore`]: one FHIR R4 server, and what the `SubjectStore` methods
+//! are made of — the subject's records, their export, their erasure and
+//! the check of what is left.
+
+use std::path::Path;
+
+use gdpr_connect::{Client, Endpoint, Outcome, blocking};
+use gdpr_core::store::{StoreError, SystemIdentity};
+
+use super::erase::{Left, erase_resource, what_is_left};
+use super::walk::Walk;
+use crate::client::FhirClient;
+use crate::compartment::{Classification, classify};
+use crate::export::{ExportWriter, WrittenFile};
+use crate::model::{logical_id, resource_type};
+
+/// How to reach a FHIR R4 server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FhirConfig {
+    /// The name of the system in audit records.
+    pub name: String,
+    /// The FHIR base URL (`https://ehr.example.org/fhir/r4`), TLS, retries,
+    /// credentials (bearer tokens, OAuth 2 client credentials).
+    pub endpoint: Endpoint,
+    /// Resources per page asked for (`_count`).
+    pub page_size: u32,
+    /// The most pages one listing may have (a bound against servers that
+    /// page forever).
+    pub max_pages: usize,
+}
+
+impl FhirConfig {
+    /// A configuration with default options and no credentials.
+    pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            endpoint: Endpoint::new(url),
+            page_size: FhirClient::DEFAULT_PAGE_SIZE,
+            max_pages: FhirClient::DEFAULT_MAX_PAGES,
+        }
+    }
+}
+
+/// One resource of a patient's compartment, as classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its resource type.
+    pub kind: String,
+    /// Its logical id.
+    pub id: String,
+    /// Own record (category, dates) or shared (reason).
+    pub class: Classification,
+}
+
+/// A FHIR R4 server as a store of subjects' records.
+#[derive(Debug)]
+pub struct FhirStore {
+    identity: SystemIdentity,
+    client: FhirClient,
+}
+
+impl FhirStore {
+    /// Connects (no request yet): URL checked, secrets loaded.
+    ///
+    /// # Errors
+    /// [`StoreError::Configuration`] as gdpr-connect's `Client::connect`.
+    pub fn connect(config: &FhirConfig) -> Result<Self, StoreError> {
+        let http = Client::connect(&config.endpoint)?;
+        let identity = SystemIdentity::new(&config.name, "fhir", http.base().as_str());
+        let client = FhirClient::new(http).with_paging(config.page_size, config.max_pages);
+        Ok(Self { identity, client })
+    }
+
+    /// Who this store is.
+    pub fn system(&self) -> &SystemIdentity {
+        &self.identity
+    }
+
+    /// The FHIR client.
+    pub fn client(&self) -> &FhirClient {
+        &self.client
+    }
+
+    /// Every resource of the compartment of Patient `patient_id`, classified.
+    ///
+    /// # Errors
+    /// As [`Walk::next_batch`].
+    pub async fn records(&self, patient_id: &str) -> Result<Vec<Found>, StoreError> {
+        let mut walk = Walk::start(&self.client, patient_id).await?;
+        let mut found = Vec::new();
+        while let Some(batch) = walk.next_batch().await? {
+            found.extend(batch.iter().filter_map(|r| summary(r, patient_id)));
+        }
+        Ok(found)
+    }
+
+    /// Writes the compartment of Patient `patient_id` into `dir` (the files
+    /// of [`crate::export`], not yet the manifest), streaming page by page.
+    ///
+    /// # Errors
+    /// As [`FhirStore::records`]; [`StoreError::Local`] for the files.
+    pub async fn write_export(
+        &self,
+        patient_id: &str,
+        dir: &Path,
+    ) -> Result<(Vec<WrittenFile>, Vec<Found>), StoreError> {
+        let mut writer = ExportWriter::create(dir, self.client.base().as_str())?;
+        let mut walk = Walk::start(&self.client, patient_id).await?;
+        let mut found = Vec::new();
+        while let Some(batch) = walk.next_batch().await? {
+            for resource in batch {
+                found.extend(summary(&resource, patient_id));
+                writer.add(resource)?;
+            }
+        }
+        let files = blocking("export worker", move || writer.finish()).await?;
+        Ok((files, found))
+    }
+
+    /// Deletes the patient's own records (the Patient last), each re-checked
+    /// right before its DELETE; shared resources are never deleted.
+    /// Returns what each attempt did, shared resources as refusals.
+    ///
+    /// # Errors
+    /// As [`FhirStore::records`] and [`FhirClient::delete`].
+    pub async fn delete_all(&self, patient_id: &str) -> Result<Vec<(Found, Outcome)>, StoreError> {
+        let mut found = self.records(patient_id).await?;
+        // The Patient last: its records first, so nothing points at nothing.
+        found.sort_by_key(|f| f.kind == "Patient");
+        let mut done = Vec::with_capacity(found.len());
+        for record in found {
+            let outcome = match &record.class {
+                Classification::Shared { reason } => {
+                    Outcome::Refused(format!("never deleted: {reason}"))
+                }
+                Classification::Own(_) => {
+                    erase_resource(&self.client, &record.kind, &record.id, patient_id).await?
+                }
+            };
+            done.push((record, outcome));
+        }
+        Ok(done)
+    }
+
+    /// What is left of the subject: each of `deleted` still readable or
+    /// with versions in `_history`, and every resource a per-type
+    /// compartment search still finds (own records and shared ones).
+    ///
+    /// # Errors
+    /// As [`what_is_left`] and [`Walk::next_batch`].
+    pub async fn left_over(
+        &self,
+        patient_id: &str,
+        deleted: &[(String, String)],
+    ) -> Result<Vec<Left>, StoreError> {
+        let mut left = Vec::new();
+        for (kind, id) in deleted {
+            left.extend(what_is_left(&self.client, kind, id).await?);
+        }
+        let mut walk = Walk::by_type(&self.client, patient_id);
+        while let Some(batch) = walk.next_batch().await? {
+            for record in batch.iter().filter_map(|r| summary(r, patient_id)) {
+                if left
+                    .iter()
+                    .any(|l| l.kind == record.kind && l.id == record.id)
+                {
+                    continue;
+                }
+                let reason = match record.class {
+                    Classification::Shared { reason } => format!("never deleted: {reason}"),
+                    Classification::Own(_) => "still found by a compartment search".into(),
+                };
+                left.push(Left {
+                    kind: record.kind,
+                    id: record.id,
+                    reason,
+                });
+            }
+        }
+        Ok(left)
+    }
+}
+
+/// The classification of `resource` with its type and id, if it has both.
+fn summary(resource: &crate::model::Resource, patient_id: &str) -> Option<Found> {
+    Some(Found {
+        kind: resource_type(resource)?.to_owned(),
+        id: logical_id(resource)?.to_owned(),
+        class: classify(resource, patient_id),
+    })
+}

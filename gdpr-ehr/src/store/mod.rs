@@ -1,0 +1,14 @@
+//! The [`SubjectStore`](gdpr_core::store::SubjectStore) adapter for any FHIR
+//! R4 server (feature `adapters`).
+
+mod erase;
+mod fhir;
+mod label;
+mod resolve;
+mod walk;
+
+pub use erase::{Left, erase_resource, what_is_left};
+pub use fhir::{FhirConfig, FhirStore, Found};
+pub use label::{LABEL_CODE, LABEL_DISPLAY, LABEL_SYSTEM, is_labelled, set_label};
+pub use resolve::{Named, carries, escape, resolve};
+pub use walk::Walk;
