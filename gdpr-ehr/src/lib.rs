@@ -9,6 +9,14 @@
 //! - [`client`] (feature `adapters`, on by default) — a FHIR R4 client on
 //!   gdpr-connect's HTTP client: read, search with bounded paging that never
 //!   leaves the base URL, `$everything`, `_history`, update, DELETE.
+//! - [`conformance`], [`export`] — elements that are not valid FHIR JSON set
+//!   aside; one patient's export (Bundle, NDJSON per type, side file) written
+//!   so that a half-written export never looks complete.
+//! - `store` (feature `adapters`) — a FHIR R4 server as a store of
+//!   subjects' records: the subject's one Patient matched exactly, its
+//!   compartment, export, erasure with a re-check before each DELETE, what
+//!   is left, the Art. 18 security label. (Its `SubjectStore`
+//!   implementation is not built yet.)
 //!
 //! ```
 //! use gdpr_core::category::RecordCategory;

@@ -277,3 +277,32 @@ async fn a_restriction_label_is_set_read_back_and_lifted() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn per_type_searches_find_the_same_own_records_as_everything() {
+    let Some(url) = fhir_url() else { return };
+    let server = Server::new(&url);
+    let planted = plant(&server).await;
+    let store = store(&url, 2);
+    let ids = |records: Vec<gdpr_ehr::store::Found>| {
+        let mut own: Vec<String> = records
+            .into_iter()
+            .filter(|r| matches!(r.class, Classification::Own(_)))
+            .map(|r| format!("{}/{}", r.kind, r.id))
+            .collect();
+        own.sort();
+        own
+    };
+    let everything = ids(store.records(&planted.patient).await.unwrap());
+    let mut walk = gdpr_ehr::store::Walk::by_type(store.client(), &planted.patient);
+    let mut by_type = Vec::new();
+    while let Some(batch) = walk.next_batch().await.unwrap() {
+        by_type.extend(batch.iter().map(|r| gdpr_ehr::store::Found {
+            kind: r["resourceType"].as_str().unwrap().to_owned(),
+            id: r["id"].as_str().unwrap().to_owned(),
+            class: gdpr_ehr::compartment::classify(r, &planted.patient),
+        }));
+    }
+    assert_eq!(ids(by_type), everything);
+    assert_eq!(everything.len(), 5);
+}
