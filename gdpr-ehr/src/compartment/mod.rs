@@ -11,6 +11,7 @@
 //! deleted on a guess.
 
 mod dates;
+mod shared;
 pub mod table;
 
 use std::fmt;
@@ -20,7 +21,8 @@ use gdpr_core::retention::Fact;
 use jiff::civil::Date;
 
 pub use dates::fhir_date;
-pub use table::{OwnType, SHARED, own_type};
+pub use shared::SHARED;
+pub use table::{OwnType, own_type};
 
 use crate::model::{Resource, resource_type};
 
@@ -78,7 +80,7 @@ pub fn classify(resource: &Resource, patient_id: &str) -> Classification {
     };
     let Some(own) = own_type(kind) else {
         return Classification::Shared {
-            reason: table::shared_reason(kind),
+            reason: shared::shared_reason(kind),
         };
     };
     if references_other_patient(&serde_json::Value::Object(resource.clone()), patient_id) {
