@@ -306,3 +306,62 @@ async fn per_type_searches_find_the_same_own_records_as_everything() {
     assert_eq!(ids(by_type), everything);
     assert_eq!(everything.len(), 5);
 }
+
+#[tokio::test]
+async fn a_resource_moved_to_another_patient_after_locate_is_not_deleted() {
+    let Some(url) = fhir_url() else { return };
+    let server = Server::new(&url);
+    let planted = plant(&server).await;
+    let store = store(&url, 50);
+    let records = store.records(&planted.patient).await.unwrap();
+    let observation = records.iter().find(|r| r.kind == "Observation").unwrap();
+    // Between locate and erase, someone re-assigns it to the look-alike.
+    let path = format!("Observation/{}", observation.id);
+    let (_, mut moved) = server.get(&path).await;
+    moved["subject"]["reference"] = json!(format!("Patient/{}", planted.others[0]));
+    assert_eq!(server.put(&path, moved).await, 200);
+
+    let outcome = gdpr_ehr::store::erase_resource(
+        store.client(),
+        "Observation",
+        &observation.id,
+        &planted.patient,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(outcome, gdpr_connect::Outcome::Refused(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(server.get(&path).await.0, 200, "it survives");
+}
+
+#[tokio::test]
+async fn no_identifier_appears_in_errors_or_debug_output() {
+    let Some(url) = fhir_url() else { return };
+    let server = Server::new(&url);
+    let system = format!("urn:gdpr-test:{}", unique());
+    let canary = format!("CANARY-{}", unique());
+    // Two Patients with the same identifier: ambiguous.
+    server.create(patient(&system, &canary)).await;
+    server.create(patient(&system, &canary)).await;
+    let store = store(&url, 50);
+    let named = Named::Identifier {
+        system: &system,
+        value: &canary,
+    };
+    let err = resolve(store.client(), named).await.unwrap_err();
+    assert!(
+        matches!(err, gdpr_core::store::StoreError::Refused { .. }),
+        "{err:?}"
+    );
+    for text in [err.to_string(), format!("{err:?}"), format!("{store:?}")] {
+        assert!(!text.contains("CANARY"), "{text}");
+    }
+    let missing = Named::Identifier {
+        system: &system,
+        value: "CANARY-none",
+    };
+    let err = resolve(store.client(), missing).await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("CANARY"));
+}
