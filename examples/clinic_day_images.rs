@@ -12,7 +12,7 @@ use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::retention::{Fact, Jurisdiction, LatestExaminations, RulePack, Status};
-use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, RecordHandle, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey, collect_inputs};
 use gdpr_dicom::store::SystemsConfig;
@@ -69,7 +69,8 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
     for (pid, _, _, birth) in PATIENTS.iter().step_by(2) {
         let subject = PatientId::new(*pid)?;
         let mut all_due = true;
-        let studies = store.locate(&subject).await?;
+        let records = store.locate(&subject.clone().into()).await?;
+        let studies: Vec<_> = records.iter().filter_map(RecordHandle::as_study).collect();
         // § 85(2) StrlSchG counts from the patient's last examination: group
         // the patient's studies first.
         let mut latest = LatestExaminations::new();
@@ -126,7 +127,9 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
         "\n== 12:00 — erasure of records whose retention period has ended (GDPR Art. 17(1)(a))"
     );
     for subject in &due {
-        let report = store.erase_subject(subject, DerivedPolicy::Erase).await?;
+        let report = store
+            .erase_subject(&subject.clone().into(), DerivedPolicy::Erase)
+            .await?;
         println!(
             "   erased {} studies of a patient; verified gone: {}",
             report.erased().len(),
@@ -139,7 +142,10 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
         "   audit log VALID: {} records, {} signed checkpoints — the proof of every step above",
         verified.records, verified.checkpoints
     );
-    let remaining = store.inner().locate(&PatientId::new("MRN-2002")?).await?;
+    let remaining = store
+        .inner()
+        .locate(&PatientId::new("MRN-2002")?.into())
+        .await?;
     println!(
         "   the other patient's {} study is untouched",
         remaining.len()

@@ -12,7 +12,7 @@ use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
-use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, RecordHandle, SubjectRef, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::SystemsConfig;
 use gdpr_dicom::synthetic::SyntheticInstance;
@@ -53,10 +53,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let store = Audited::new(systems.open("archive")?, audit.clone(), context)?;
     // These files carry no Issuer of Patient ID; with one, add `.with_issuer(..)?`.
-    let subject = PatientId::new("MRN-1001")?;
+    let subject = SubjectRef::from(PatientId::new("MRN-1001")?);
 
     // Art. 15: what do we hold? Dates and categories feed retention.
-    for study in store.locate(&subject).await? {
+    let records = store.locate(&subject).await?;
+    for study in records.iter().filter_map(RecordHandle::as_study) {
         println!(
             "study {} from {:?}: {} ({})",
             study.id(),
@@ -97,7 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(
         store
             .inner()
-            .locate(&PatientId::new("MRN-2002")?)
+            .locate(&PatientId::new("MRN-2002")?.into())
             .await?
             .len(),
         1

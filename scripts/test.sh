@@ -32,12 +32,36 @@ if ((${#missing[@]})); then
 fi
 export GDPR_DICOM_TOOLS=1
 
+# Every server started below adds its stop command to `stops`; on exit
+# (success, failure or interrupt) all of them are stopped, the last started
+# first, each one even when stopping another failed. One EXIT trap for all:
+# a second `trap … EXIT` would replace the first.
+stops=()
+stop_servers() {
+  local i
+  for ((i = ${#stops[@]} - 1; i >= 0; i--)); do
+    ${stops[i]} || echo "== could not stop a server: ${stops[i]}" >&2
+  done
+}
+trap stop_servers EXIT
+
 echo "== starting a throw-away Orthanc for the gdpr-dicom integration tests"
 # (An assignment, so that a failed start stops this script under `set -e`.)
 orthanc_env=$(./scripts/orthanc.sh start)
 eval "$orthanc_env"
 # Always stop it (and wait for it to exit), also when a test fails.
-trap './scripts/orthanc.sh stop' EXIT
+stops+=("./scripts/orthanc.sh stop")
+
+# --- OpenID provider (gdpr-connect's OAuth 2 tests) -------------------------
+# oidc-provider from npm (scripts/oidc/, `npm ci` into a temporary directory;
+# nodejs and npm installed by the script when missing). Its tests fail, rather
+# than skip, when the provider is missing and GDPR_REQUIRE_SERVERS is set.
+echo "== starting a throw-away OpenID provider for the gdpr-connect OAuth 2 tests"
+oidc_env=$(./scripts/oidc.sh start)
+eval "$oidc_env"
+stops+=("./scripts/oidc.sh stop")
+export GDPR_REQUIRE_SERVERS=1
+# --- end OpenID provider ------------------------------------------------------
 
 # ---- FHIR R4 server (gdpr-ehr) ----------------------------------------------
 # A throw-away Helios HFS with the official R4 search parameters, and the

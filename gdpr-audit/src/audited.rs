@@ -8,15 +8,28 @@
 //! |---|---|---|
 //! | `locate`, `verify_erasure` | Query (DCM 110112) | query |
 //! | `export` | Export (DCM 110106) | export |
-//! | `erase_study`, `erase_subject` | DICOM Study Deleted (DCM 110105) | erasure |
+//! | `erase_record`, `erase_subject` on studies | DICOM Study Deleted (DCM 110105) | erasure |
+//! | `erase_record`, `erase_subject` on EHR records | Patient Record (DCM 110110) | erasure |
+//! | `restrict`, `lift_restriction` | Patient Record (DCM 110110) | update |
 //!
 //! The outcome is success, minor failure (an erasure that left or was
-//! refused something) or serious failure (an error). The subject, the study
-//! (for `erase_study`) and a summary of the records concerned (the system's
+//! refused something, a restriction the system cannot mark) or serious
+//! failure (an error). The subject, the record (for `erase_record`) and a
+//! summary of the records concerned (the system's
 //! own ids: found, exported, erased, left, refused) go into the event's
 //! personal fields, which the audit log keeps erasable; the error of a failed
 //! operation never contains identifying values. Who acted, why and on which
 //! basis come from the [`AuditContext`] the host supplies.
+//!
+//! The subject as the audit log knows it (whose key encrypts the personal
+//! fields, and is shredded on erasure) is [`AuditContext::subject`] when the
+//! host sets it — a request spanning several systems names one subject for
+//! all of them. Otherwise it is derived from the store's [`SubjectRef`]: a
+//! DICOM Patient ID as it is; a FHIR identifier as the value with its system
+//! as issuer, when both fit a Patient ID's rules. A FHIR logical id (or a
+//! longer identifier) names no subject across systems: set
+//! [`AuditContext::subject`] for it, or the operation is refused before it
+//! runs.
 //!
 //! Fail-closed: if the sink cannot record an event, the operation returns an
 //! error even when the system acted. Store operations are idempotent, so the
@@ -39,9 +52,10 @@ use async_trait::async_trait;
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::LawfulBasis;
 use gdpr_core::purpose::Purpose;
+use gdpr_core::restriction::Restriction;
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, NotChecked, RecordId, StoreError, StudyHandle,
-    SubjectStore, SystemIdentity, Verification,
+    DerivedPolicy, ErasureReport, ExportReport, FhirSubject, NotChecked, RecordHandle, RecordId,
+    RestrictionOutcome, StoreError, SubjectRef, SubjectStore, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 
@@ -65,6 +79,9 @@ pub struct AuditContext {
     pub tenant: Option<TenantId>,
     /// Links the events of one request.
     pub correlation_id: Option<CorrelationId>,
+    /// The subject as the audit log knows it, when it is not the store's
+    /// own reference (see the module documentation).
+    pub subject: Option<PatientId>,
 }
 
 impl AuditContext {
@@ -76,7 +93,16 @@ impl AuditContext {
             basis,
             tenant: None,
             correlation_id: None,
+            subject: None,
         }
+    }
+
+    /// The same context, recording events under `subject` whatever the
+    /// store calls it.
+    #[must_use]
+    pub fn with_subject(mut self, subject: PatientId) -> Self {
+        self.subject = Some(subject);
+        self
     }
 }
 
@@ -129,7 +155,7 @@ impl<S: SubjectStore> Audited<S> {
         &self,
         kind: (EventType, Action),
         subject: Option<&PatientId>,
-        study: Option<&StudyHandle>,
+        record: Option<&RecordHandle>,
         result: &Result<T, StoreError>,
         summarize: impl FnOnce(&T) -> Summary,
     ) -> Result<(), StoreError> {
@@ -140,7 +166,7 @@ impl<S: SubjectStore> Audited<S> {
                 text: format!("failed: {e}"),
             },
         };
-        let event = self.event(kind, subject, study, summary);
+        let event = self.event(kind, subject, record, summary);
         record_off_executor(Arc::clone(&self.sink), event).await
     }
 
@@ -149,7 +175,7 @@ impl<S: SubjectStore> Audited<S> {
         &self,
         (event_type, action): (EventType, Action),
         subject: Option<&PatientId>,
-        study: Option<&StudyHandle>,
+        record: Option<&RecordHandle>,
         summary: Summary,
     ) -> AuditEvent {
         let mut builder = AuditEvent::builder(
@@ -164,10 +190,10 @@ impl<S: SubjectStore> Audited<S> {
         if let Some(subject) = subject {
             builder = builder.subject(subject.clone());
         }
-        if let Some(study) = study
-            && let Ok(id) = ObjectId::new(study.id().as_str())
+        if let Some(record) = record
+            && let Ok(id) = ObjectId::new(record.id().as_str())
         {
-            builder = builder.object(ObjectRef::new(ObjectKind::Study, id));
+            builder = builder.object(ObjectRef::new(object_kind(record), id));
         }
         if let Some(tenant) = &self.context.tenant {
             builder = builder.tenant(tenant.clone());
@@ -187,6 +213,76 @@ impl<S: SubjectStore> Audited<S> {
             builder = builder.text(text);
         }
         builder.build(jiff::Timestamp::now())
+    }
+}
+
+impl<S: SubjectStore> Audited<S> {
+    /// The subject as the audit log knows it: the context's, else derived
+    /// from `subject` (module documentation).
+    ///
+    /// # Errors
+    /// [`StoreError::Configuration`] when neither names one.
+    fn audit_subject(&self, subject: &SubjectRef) -> Result<PatientId, StoreError> {
+        if let Some(named) = &self.context.subject {
+            return Ok(named.clone());
+        }
+        let derived = match subject {
+            SubjectRef::Dicom(id) => Some(id.clone()),
+            SubjectRef::Fhir(FhirSubject::Identifier(id)) => PatientId::new(id.expose_value())
+                .ok()
+                .and_then(|p| match id.system() {
+                    Some(system) => p.with_issuer(system).ok(),
+                    None => Some(p),
+                }),
+            _ => None,
+        };
+        derived.ok_or_else(|| StoreError::Configuration {
+            detail: format!(
+                "the audit log cannot name the subject from {}; set AuditContext::subject",
+                subject.kind_name()
+            ),
+        })
+    }
+}
+
+/// The audit object kind of a record.
+fn object_kind(record: &RecordHandle) -> ObjectKind {
+    let Some(resource) = record.as_resource() else {
+        return ObjectKind::Study;
+    };
+    match resource.resource_type().as_str() {
+        "Patient" => ObjectKind::Patient,
+        "Encounter" | "EpisodeOfCare" => ObjectKind::Encounter,
+        "Observation" => ObjectKind::Observation,
+        "Consent" => ObjectKind::Consent,
+        _ => ObjectKind::Document,
+    }
+}
+
+/// The erasure event of a record of this kind.
+fn erasure_of(record: Option<&RecordHandle>, subject: Option<&SubjectRef>) -> (EventType, Action) {
+    let studies = match (record, subject) {
+        (Some(record), _) => record.as_study().is_some(),
+        (None, Some(subject)) => matches!(subject, SubjectRef::Dicom(_)),
+        (None, None) => true,
+    };
+    if studies { ERASURE } else { RECORD_ERASURE }
+}
+
+fn restriction_summary(outcome: &RestrictionOutcome) -> Summary {
+    match outcome {
+        RestrictionOutcome::Marked { mark, records } => Summary {
+            outcome: Outcome::Success,
+            text: format!("marked by {mark} on {records} records"),
+        },
+        RestrictionOutcome::Unsupported { reason } => Summary {
+            outcome: Outcome::MinorFailure,
+            text: format!("the system cannot mark it: {reason}"),
+        },
+        _ => Summary {
+            outcome: Outcome::MinorFailure,
+            text: "unknown outcome".into(),
+        },
     }
 }
 
@@ -262,6 +358,8 @@ fn erasure_summary(report: &ErasureReport) -> Summary {
 const QUERY: (EventType, Action) = (EventType::Query, Action::Query);
 const EXPORT: (EventType, Action) = (EventType::Export, Action::Export);
 const ERASURE: (EventType, Action) = (EventType::DicomStudyDeleted, Action::Erasure);
+const RECORD_ERASURE: (EventType, Action) = (EventType::PatientRecord, Action::Erasure);
+const RESTRICTION: (EventType, Action) = (EventType::PatientRecord, Action::Update);
 
 #[async_trait]
 impl<S: SubjectStore> SubjectStore for Audited<S> {
@@ -269,11 +367,12 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
         self.inner.identity()
     }
 
-    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+    async fn locate(&self, subject: &SubjectRef) -> Result<Vec<RecordHandle>, StoreError> {
+        let who = self.audit_subject(subject)?;
         let result = self.inner.locate(subject).await;
-        self.emit(QUERY, Some(subject), None, &result, |studies| Summary {
+        self.emit(QUERY, Some(&who), None, &result, |records| Summary {
             outcome: Outcome::Success,
-            text: ids("located", studies.iter().map(StudyHandle::id)),
+            text: ids("located", records.iter().map(RecordHandle::id)),
         })
         .await?;
         result
@@ -281,48 +380,66 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
 
     async fn export(
         &self,
-        subject: &PatientId,
+        subject: &SubjectRef,
         destination: &Path,
     ) -> Result<ExportReport, StoreError> {
+        let who = self.audit_subject(subject)?;
         let result = self.inner.export(subject, destination).await;
-        self.emit(EXPORT, Some(subject), None, &result, |report| Summary {
-            outcome: Outcome::Success,
-            text: format!(
-                "{}; {} files, {} bytes",
-                ids("exported", report.manifest.studies.iter().map(|s| &s.id)),
-                report.files,
-                report.bytes
-            ),
+        self.emit(EXPORT, Some(&who), None, &result, |report| {
+            let manifest = &report.manifest;
+            let studies = manifest.studies.iter().map(|s| &s.id);
+            Summary {
+                outcome: Outcome::Success,
+                text: format!(
+                    "{}; {} files, {} bytes",
+                    ids(
+                        "exported",
+                        studies.chain(manifest.records.iter().map(|r| &r.id))
+                    ),
+                    report.files,
+                    report.bytes
+                ),
+            }
         })
         .await?;
         result
     }
 
-    async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
-        let result = self.inner.erase_study(study).await;
-        self.emit(ERASURE, None, Some(study), &result, erasure_summary)
-            .await?;
+    async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {
+        let result = self.inner.erase_record(record).await;
+        let kind = erasure_of(Some(record), None);
+        self.emit(
+            kind,
+            self.context.subject.as_ref(),
+            Some(record),
+            &result,
+            erasure_summary,
+        )
+        .await?;
         result
     }
 
     async fn erase_subject(
         &self,
-        subject: &PatientId,
+        subject: &SubjectRef,
         derived: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
+        let who = self.audit_subject(subject)?;
         let result = self.inner.erase_subject(subject, derived).await;
-        self.emit(ERASURE, Some(subject), None, &result, erasure_summary)
+        let kind = erasure_of(None, Some(subject));
+        self.emit(kind, Some(&who), None, &result, erasure_summary)
             .await?;
         result
     }
 
     async fn verify_erasure(
         &self,
-        subject: &PatientId,
-        erased: &[StudyHandle],
+        subject: &SubjectRef,
+        erased: &[RecordHandle],
     ) -> Result<Verification, StoreError> {
+        let who = self.audit_subject(subject)?;
         let result = self.inner.verify_erasure(subject, erased).await;
-        self.emit(QUERY, Some(subject), None, &result, |v| Summary {
+        self.emit(QUERY, Some(&who), None, &result, |v| Summary {
             outcome: if v.is_confirmed() {
                 Outcome::Success
             } else {
@@ -336,37 +453,43 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
         .await?;
         result
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An erasure that verified nothing left but could not check derived
-    /// copies says why it is not verified.
-    #[test]
-    fn the_summary_says_what_was_not_checked() {
-        let v = Verification::new(vec![]).with_not_checked(NotChecked::DerivedCopies);
-        let s = erasure_summary(&ErasureReport::reconcile(vec![], vec![], v));
-        assert_eq!(s.outcome, Outcome::MinorFailure);
-        assert!(s.text.starts_with("verified: false;"), "{}", s.text);
-        assert!(
-            s.text
-                .ends_with("; not checked: derived copies not checked"),
-            "{}",
-            s.text
-        );
-        let ok = erasure_summary(&ErasureReport::reconcile(
-            vec![],
-            vec![],
-            Verification::new(vec![]),
-        ));
-        assert!(!ok.text.contains("not checked"), "{}", ok.text);
+    async fn restrict(
+        &self,
+        subject: &SubjectRef,
+        restriction: &Restriction,
+    ) -> Result<RestrictionOutcome, StoreError> {
+        let who = self.audit_subject(subject)?;
+        let result = self.inner.restrict(subject, restriction).await;
+        self.emit(RESTRICTION, Some(&who), None, &result, |outcome| {
+            let summary = restriction_summary(outcome);
+            Summary {
+                text: format!(
+                    "restriction ({}): {}",
+                    restriction.ground().citation(),
+                    summary.text
+                ),
+                ..summary
+            }
+        })
+        .await?;
+        result
     }
 
-    #[test]
-    fn long_summaries_are_bounded() {
-        let text = bounded("x".repeat(10_000));
-        assert!(FreeText::new(text).is_ok());
+    async fn lift_restriction(
+        &self,
+        subject: &SubjectRef,
+    ) -> Result<RestrictionOutcome, StoreError> {
+        let who = self.audit_subject(subject)?;
+        let result = self.inner.lift_restriction(subject).await;
+        self.emit(RESTRICTION, Some(&who), None, &result, |outcome| {
+            let summary = restriction_summary(outcome);
+            Summary {
+                text: format!("restriction lifted: {}", summary.text),
+                ..summary
+            }
+        })
+        .await?;
+        result
     }
 }

@@ -21,7 +21,7 @@ use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
-use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, RecordHandle, SubjectRef, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::SystemsConfig;
 use serde_json::json;
@@ -101,7 +101,7 @@ struct Target {
 type Audit = Option<Arc<AuditLog>>;
 
 impl Target {
-    fn open(&self) -> Result<(Box<dyn SubjectStore>, PatientId, Audit), CliError> {
+    fn open(&self) -> Result<(Box<dyn SubjectStore>, SubjectRef, Audit), CliError> {
         let mut subject = PatientId::new(&self.patient_id)
             .map_err(|e| CliError::BadInput(format!("--patient-id: {e}")))?;
         if let Some(issuer) = &self.issuer {
@@ -111,7 +111,7 @@ impl Target {
         }
         let store = SystemsConfig::load(&self.config)?.open(&self.system)?;
         let Some(path) = &self.audit_log else {
-            return Ok((store, subject, None));
+            return Ok((store, subject.into(), None));
         };
         let actor = Actor {
             id: ActorId::new(&self.actor)
@@ -135,7 +135,7 @@ impl Target {
         let sink: Arc<dyn AuditSink> = log.clone();
         Ok((
             Box::new(Audited::new(store, sink, context)?),
-            subject,
+            subject.into(),
             Some(log),
         ))
     }
@@ -158,7 +158,8 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
         Action::Locate(target) => {
             let (store, subject, audit) = target.open()?;
             let result = async {
-                let studies = store.locate(&subject).await?;
+                let records = store.locate(&subject).await?;
+                let studies: Vec<_> = records.iter().filter_map(RecordHandle::as_study).collect();
                 print_json(&json!({ "system": store.identity(), "studies": studies }))?;
                 Ok(ExitCode::SUCCESS)
             }

@@ -6,15 +6,18 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use gdpr_core::store::StoreError;
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::io::AsyncWriteExt;
 
-use crate::address::{ca_certificates, checked_base_url, checked_url};
+use crate::address::{ca_certificates, checked_base_url};
 use crate::answer::{check_status, describe, is_retryable, is_untrusted_certificate, untrusted};
 use crate::endpoint::{Credentials, Endpoint, HttpOptions};
+use crate::error::Error;
 use crate::oauth::TokenSource;
 use crate::retry::{Attempt, retry_after, with_retries};
 
@@ -26,7 +29,7 @@ enum Auth {
         password: SecretString,
     },
     Bearer(SecretString),
-    Tokens(TokenSource),
+    Tokens(Box<TokenSource>),
 }
 
 impl Auth {
@@ -39,11 +42,14 @@ impl Auth {
                 password: password.load()?,
             },
             Credentials::Bearer { token } => Self::Bearer(token.load()?),
-            Credentials::ClientCredentials(grant) => Self::Tokens(TokenSource::new(
-                checked_url(&grant.token_url, options)?,
-                grant.client_id.clone(),
-                grant.client_secret.load()?,
-            )),
+            Credentials::ClientCredentials(client) => {
+                Self::Tokens(Box::new(TokenSource::load(client, None, options)?))
+            }
+            Credentials::Password(grant) => Self::Tokens(Box::new(TokenSource::load(
+                &grant.client,
+                Some((grant.username.clone(), grant.password.load()?)),
+                options,
+            )?)),
         })
     }
 }
@@ -139,18 +145,71 @@ impl Client {
         url
     }
 
-    async fn authorize(&self, request: RequestBuilder) -> Result<RequestBuilder, StoreError> {
+    /// Obtains an access token now when the credentials are OAuth 2 ones
+    /// (kept for the calls that follow), so that a host can check the
+    /// credentials before its first operation and tell a refused key from
+    /// a refused scope. Other credentials have nothing to check up front.
+    ///
+    /// # Errors
+    /// [`Error::TokenRefused`] with the server's typed refusal;
+    /// [`Error::Store`] when the token endpoint cannot be found or reached.
+    pub async fn authenticate(&self) -> Result<(), Error> {
+        if let Auth::Tokens(source) = &*self.auth {
+            source.token(&self.client, &self.options).await?;
+        }
+        Ok(())
+    }
+
+    /// `request` with its credentials, and the generation of the OAuth 2
+    /// token it carries (to drop that token if the server refuses it).
+    async fn authorize(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<(RequestBuilder, Option<u64>), StoreError> {
         Ok(match &*self.auth {
-            Auth::None => request,
-            Auth::Basic { user, password } => {
-                request.basic_auth(user, Some(password.expose_secret()))
-            }
-            Auth::Bearer(token) => request.bearer_auth(token.expose_secret()),
+            Auth::None => (request, None),
+            Auth::Basic { user, password } => (
+                request.basic_auth(user, Some(password.expose_secret())),
+                None,
+            ),
+            Auth::Bearer(token) => (request.bearer_auth(token.expose_secret()), None),
             Auth::Tokens(source) => {
                 let token = source.token(&self.client, &self.options).await?;
-                request.bearer_auth(token.expose_secret())
+                (
+                    request.bearer_auth(token.secret.expose_secret()),
+                    Some(token.generation),
+                )
             }
         })
+    }
+
+    /// Sends one authorized request built by `make`. When the server
+    /// answers 401 to an OAuth 2 token, the token is dropped, renewed and
+    /// the request sent once more, at most once per call (`renewed`): a
+    /// token that expired or was revoked early costs one renewal, a refused
+    /// client never loops.
+    async fn send(
+        &self,
+        make: &impl Fn(&reqwest::Client) -> RequestBuilder,
+        timeout: Option<Duration>,
+        renewed: &AtomicBool,
+    ) -> Result<Result<Response, reqwest::Error>, StoreError> {
+        let build = |request: RequestBuilder| match timeout {
+            Some(t) => request.timeout(t),
+            None => request,
+        };
+        let (request, generation) = self.authorize(make(&self.client)).await?;
+        let sent = build(request).send().await;
+        if let (Ok(response), Some(generation), Auth::Tokens(source)) =
+            (&sent, generation, &*self.auth)
+            && response.status() == StatusCode::UNAUTHORIZED
+            && !renewed.swap(true, Ordering::SeqCst)
+        {
+            source.invalidate(generation).await;
+            let (request, _) = self.authorize(make(&self.client)).await?;
+            return Ok(build(request).send().await);
+        }
+        Ok(sent)
     }
 
     /// Sends a request built by `make` and reads its whole body, retrying
@@ -169,12 +228,12 @@ impl Client {
         operation: &'static str,
         make: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<(StatusCode, bytes::Bytes), StoreError> {
+        let renewed = AtomicBool::new(false);
         with_retries(operation, &self.options, || async {
-            let request = self
-                .authorize(make(&self.client))
-                .await?
-                .timeout(self.options.timeout);
-            Ok(match request.send().await {
+            let sent = self
+                .send(&make, Some(self.options.timeout), &renewed)
+                .await?;
+            Ok(match sent {
                 Err(e) if is_untrusted_certificate(&e) => return Err(untrusted(operation)),
                 Err(e) => retry(describe(e)),
                 Ok(response) if is_retryable(response.status()) => retry_answer(&response),
@@ -218,27 +277,26 @@ impl Client {
         make: impl Fn(&reqwest::Client) -> RequestBuilder,
         path: &Path,
     ) -> Result<u64, StoreError> {
+        let renewed = AtomicBool::new(false);
         with_retries(operation, &self.options, || async {
-            Ok(
-                match self.authorize(make(&self.client)).await?.send().await {
-                    Err(e) if is_untrusted_certificate(&e) => return Err(untrusted(operation)),
-                    Err(e) => retry(describe(e)),
-                    Ok(response) if is_retryable(response.status()) => retry_answer(&response),
-                    Ok(response) => {
-                        check_status(operation, response.status())?;
-                        match stream_to_file(response, path).await {
-                            Ok(n) => Attempt::Done(n),
-                            Err(StreamError::Local(e)) => {
-                                return Err(StoreError::Local {
-                                    operation: "write download",
-                                    detail: e.kind().to_string(),
-                                });
-                            }
-                            Err(StreamError::Http(e)) => retry(describe(e)),
+            Ok(match self.send(&make, None, &renewed).await? {
+                Err(e) if is_untrusted_certificate(&e) => return Err(untrusted(operation)),
+                Err(e) => retry(describe(e)),
+                Ok(response) if is_retryable(response.status()) => retry_answer(&response),
+                Ok(response) => {
+                    check_status(operation, response.status())?;
+                    match stream_to_file(response, path).await {
+                        Ok(n) => Attempt::Done(n),
+                        Err(StreamError::Local(e)) => {
+                            return Err(StoreError::Local {
+                                operation: "write download",
+                                detail: e.kind().to_string(),
+                            });
                         }
+                        Err(StreamError::Http(e)) => retry(describe(e)),
                     }
-                },
-            )
+                }
+            })
         })
         .await
     }

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::grant::{ClientCredentials, PasswordGrant};
 use crate::secret::SecretSource;
 
 /// Timeouts, retries and transport policy of a remote system.
@@ -72,8 +73,12 @@ pub enum Credentials {
         token: SecretSource,
     },
     /// OAuth 2 client credentials (RFC 6749 §4.4, as Keycloak and SMART
-    /// Backend Services issue them): tokens fetched and renewed on demand.
+    /// Backend Services issue them), with a client secret or a signed
+    /// `private_key_jwt` assertion: tokens fetched and renewed on demand.
     ClientCredentials(ClientCredentials),
+    /// The OAuth 2 resource-owner password grant (RFC 6749 §4.3), for sites
+    /// that enable it (OpenEMR): tokens fetched and renewed on demand.
+    Password(PasswordGrant),
 }
 
 impl Credentials {
@@ -82,36 +87,6 @@ impl Credentials {
         Self::Basic {
             username: username.into(),
             password,
-        }
-    }
-}
-
-/// An OAuth 2 client-credentials grant: where tokens come from and the
-/// client that asks for them. The EHR adapters extend it with
-/// `private_key_jwt` client authentication (RFC 7523).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ClientCredentials {
-    /// The token endpoint (same TLS policy as the system's URL).
-    pub token_url: String,
-    /// The client id.
-    pub client_id: String,
-    /// Where the client secret comes from (sent as `client_secret` in the
-    /// form body).
-    pub client_secret: SecretSource,
-}
-
-impl ClientCredentials {
-    /// A client-credentials grant at `token_url` for `client_id`.
-    pub fn new(
-        token_url: impl Into<String>,
-        client_id: impl Into<String>,
-        client_secret: SecretSource,
-    ) -> Self {
-        Self {
-            token_url: token_url.into(),
-            client_id: client_id.into(),
-            client_secret,
         }
     }
 }

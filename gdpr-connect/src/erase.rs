@@ -69,14 +69,15 @@ impl Erasure {
                 kind,
                 already_absent: !existed,
             }),
-            Outcome::Refused(reason) => self.refused.push(Refusal { id, reason }),
+            Outcome::Refused(reason) => self.refused.push(Refusal { id, kind, reason }),
         }
     }
 
     /// Records that resource `id` was left alone, and why.
-    pub fn refuse(&mut self, id: RecordId, reason: impl Into<String>) {
+    pub fn refuse(&mut self, id: RecordId, kind: ResourceKind, reason: impl Into<String>) {
         self.refused.push(Refusal {
             id,
+            kind,
             reason: reason.into(),
         });
     }
@@ -135,6 +136,7 @@ mod tests {
             id: id("a"),
             kind: ResourceKind::Study,
             derived_from: None,
+            reason: None,
         };
         let report = erasure.verified_by(Verification::new(vec![left]));
         assert!(!report.is_verified());
@@ -142,7 +144,11 @@ mod tests {
         assert!(report.erased()[0].already_absent);
 
         let mut erasure = Erasure::new();
-        erasure.refuse(id("c"), "retention period not yet expired");
+        erasure.refuse(
+            id("c"),
+            ResourceKind::Study,
+            "retention period not yet expired",
+        );
         let report = erasure.verified_by(Verification::new(Vec::new()));
         assert!(!report.is_verified());
         assert_eq!(report.refused().len(), 1);

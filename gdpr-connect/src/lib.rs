@@ -5,8 +5,16 @@
 //!
 //! - [`Endpoint`] — one configuration: URL, TLS and CA ([`HttpOptions`]),
 //!   timeouts, bounded retries, and [`Credentials`] (HTTP Basic, bearer
-//!   token, OAuth 2 client credentials) whose secrets come from a file or an
-//!   environment variable ([`SecretSource`]), never from the command line;
+//!   token, OAuth 2 client credentials with a client secret or a
+//!   `private_key_jwt` key ([`ClientCredentials`], [`PrivateKeyJwt`]), the
+//!   OAuth 2 password grant ([`PasswordGrant`])) whose secrets come from a
+//!   file or an environment variable ([`SecretSource`]), never from the
+//!   command line;
+//! - OAuth 2 tokens: the token endpoint given or discovered
+//!   ([`TokenEndpoint`]: SMART configuration, OpenID Connect Discovery),
+//!   tokens renewed before they expire, a 401 answered by one renewal and
+//!   one retry, refusals with a typed cause ([`Error::TokenRefused`],
+//!   checked up front with [`Client::authenticate`]);
 //! - [`EndpointSettings`] and [`Section`] — the same keys in every
 //!   `systems.toml` entry, with one rule for half-given credentials and
 //!   unknown keys as errors;
@@ -41,10 +49,14 @@
 
 mod address;
 mod answer;
+mod assertion;
 mod blocking;
 mod client;
+mod discovery;
 mod endpoint;
 mod erase;
+mod error;
+mod grant;
 mod oauth;
 mod retry;
 mod secret;
@@ -54,8 +66,13 @@ pub use address::{checked_base_url, checked_url};
 pub use answer::{check_status, describe, parse_json};
 pub use blocking::blocking;
 pub use client::Client;
-pub use endpoint::{ClientCredentials, Credentials, Endpoint, HttpOptions};
+pub use endpoint::{Credentials, Endpoint, HttpOptions};
 pub use erase::{Erasure, Outcome, outcome_of};
+pub use error::{Error, TokenRefusal};
+pub use grant::{
+    ClientAuth, ClientCredentials, DEFAULT_RENEWAL_MARGIN, PasswordGrant, PrivateKeyJwt,
+    SigningAlgorithm, TokenEndpoint,
+};
 pub use secret::{SecretSource, read_regular_file};
 pub use settings::{EndpointSettings, MAX_ATTEMPTS, Section, SystemKeys};
 

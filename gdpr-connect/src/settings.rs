@@ -14,11 +14,35 @@
 //!
 //! Credentials, at most one kind per system: `username` with
 //! `password_file` or `password_env` (HTTP Basic); `bearer_token_file` or
-//! `bearer_token_env`; or `token_url`, `client_id` and `client_secret_file`
-//! or `client_secret_env` (OAuth 2 client credentials). A half-given kind
-//! (a user without a password) is refused with a message saying what to
-//! add, for every system alike. Secret files must be private (`chmod 600`)
-//! unless `danger_allow_shared_secret_file = true`.
+//! `bearer_token_env`; or an OAuth 2 client. A half-given kind (a user
+//! without a password) is refused with a message saying what to add, for
+//! every system alike. Secret files (and the client key file) must be
+//! private (`chmod 600`) unless `danger_allow_shared_secret_file = true`.
+//!
+//! An OAuth 2 client (module `oauth`) needs `client_id` and the token
+//! endpoint given one way: `token_url`, `smart_discovery = true` (from
+//! `<url>/.well-known/smart-configuration`) or `oidc_issuer` (OpenID Connect
+//! Discovery). It authenticates with `client_secret_file`/`_env` (sent in
+//! the form body, or as HTTP Basic with `client_auth =
+//! "client_secret_basic"`) or with a key, `private_key_jwt`:
+//!
+//! ```toml
+//! [systems.ehr]
+//! kind = "fhir"
+//! url = "https://ehr.example.org/apis/default/fhir"
+//! smart_discovery = true
+//! client_id = "gdpr-health"
+//! client_key_file = "/etc/gdpr/ehr-client.pem"   # PEM private key, mode 600
+//! client_key_id = "gdpr-2026"                    # the kid registered with the key
+//! client_key_algorithm = "RS384"                 # or "ES384"
+//! scopes = ["system/*.read"]
+//! token_renewal_margin_seconds = 30              # renew this long before expiry
+//! ```
+//!
+//! `grant = "password"` turns `username` and the password keys into the
+//! resource owner's for the password grant (a client secret or key is then
+//! optional); `token_parameters` adds non-secret form parameters a server
+//! requires (OpenEMR: `{ user_role = "users" }`).
 //!
 //! [`Section`] joins these keys with an adapter's own and keeps unknown keys
 //! errors, so a typo cannot silently turn a setting off.
@@ -30,8 +54,12 @@ use std::time::Duration;
 use gdpr_core::store::StoreError;
 use serde::Deserialize;
 
-use crate::endpoint::{ClientCredentials, Credentials, Endpoint, HttpOptions};
+use crate::endpoint::{Credentials, Endpoint, HttpOptions};
+use crate::grant::SigningAlgorithm;
 use crate::secret::SecretSource;
+
+mod oauth;
+pub use oauth::{GrantKind, SecretMethod};
 
 /// The most attempts per operation a system may be given (`max_attempts`).
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -53,14 +81,40 @@ pub struct EndpointSettings {
     pub bearer_token_file: Option<PathBuf>,
     /// Environment variable holding a fixed bearer token.
     pub bearer_token_env: Option<String>,
-    /// OAuth 2 token endpoint (client-credentials grant).
+    /// OAuth 2 token endpoint, given (or `smart_discovery`, `oidc_issuer`).
     pub token_url: Option<String>,
+    /// Find the OAuth 2 token endpoint in
+    /// `<url>/.well-known/smart-configuration` (SMART on FHIR).
+    #[serde(default)]
+    pub smart_discovery: bool,
+    /// Find the OAuth 2 token endpoint by OpenID Connect Discovery of this
+    /// issuer.
+    pub oidc_issuer: Option<String>,
     /// OAuth 2 client id.
     pub client_id: Option<String>,
     /// File holding the OAuth 2 client secret.
     pub client_secret_file: Option<PathBuf>,
     /// Environment variable holding the OAuth 2 client secret.
     pub client_secret_env: Option<String>,
+    /// How the client secret is sent (default `client_secret_post`).
+    pub client_auth: Option<SecretMethod>,
+    /// PEM file of the client's private key (`private_key_jwt`, mode 600).
+    pub client_key_file: Option<PathBuf>,
+    /// The `kid` of the client's key.
+    pub client_key_id: Option<String>,
+    /// `"RS384"` (default) or `"ES384"`.
+    pub client_key_algorithm: Option<SigningAlgorithm>,
+    /// OAuth 2 scopes to ask for (`["system/*.read"]`).
+    pub scopes: Option<Vec<String>>,
+    /// The OAuth 2 grant: `"client_credentials"` (default) or `"password"`
+    /// (then `username` and the password are the resource owner's).
+    pub grant: Option<GrantKind>,
+    /// Renew tokens this many seconds before they expire (default 30, at
+    /// most half a token's lifetime).
+    pub token_renewal_margin_seconds: Option<u64>,
+    /// Further, non-secret form parameters of token requests (OpenEMR:
+    /// `{ user_role = "users" }`).
+    pub token_parameters: Option<BTreeMap<String, String>>,
     /// Seconds before a request times out (default 30).
     pub timeout_seconds: Option<u64>,
     /// Attempts per operation, retries included (default 4, at most
@@ -87,9 +141,19 @@ const ENDPOINT_KEYS: &[&str] = &[
     "bearer_token_file",
     "bearer_token_env",
     "token_url",
+    "smart_discovery",
+    "oidc_issuer",
     "client_id",
     "client_secret_file",
     "client_secret_env",
+    "client_auth",
+    "client_key_file",
+    "client_key_id",
+    "client_key_algorithm",
+    "scopes",
+    "grant",
+    "token_renewal_margin_seconds",
+    "token_parameters",
     "timeout_seconds",
     "max_attempts",
     "danger_allow_insecure_http",
@@ -155,48 +219,46 @@ impl EndpointSettings {
             &self.client_secret_file,
             &self.client_secret_env,
         )?;
-        let basic = match (&self.username, password) {
-            (Some(user), Some(password)) => Some(Credentials::basic(user, password)),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(refuse(
-                    system,
-                    "`username` is set but no password: add `password_file` (or \
-                     `password_env`), or remove `username`",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(refuse(
-                    system,
-                    "a password is set but no `username`: add `username`, or remove the \
-                     password setting",
-                ));
-            }
+        let password_grant = self.grant == Some(GrantKind::Password);
+        let (basic, owner_password) = if password_grant {
+            (None, password)
+        } else {
+            (self.basic(system, password)?, None)
         };
         let bearer = bearer.map(|token| Credentials::Bearer { token });
-        let grant = match (&self.token_url, &self.client_id, client_secret) {
-            (Some(url), Some(id), Some(secret)) => Some(Credentials::ClientCredentials(
-                ClientCredentials::new(url, id, secret),
-            )),
-            (None, None, None) => None,
-            _ => {
-                return Err(refuse(
-                    system,
-                    "give token_url, client_id and a client secret (client_secret_file or \
-                     client_secret_env) together, or none of them",
-                ));
-            }
-        };
-        let mut given = [basic, bearer, grant].into_iter().flatten();
+        let oauth = self.oauth(system, client_secret, owner_password)?;
+        let mut given = [basic, bearer, oauth].into_iter().flatten();
         let credentials = given.next().unwrap_or_default();
         if given.next().is_some() {
             return Err(refuse(
                 system,
-                "give one kind of credentials: username and password, a bearer token, or \
-                 token_url with client_id and client secret",
+                "give one kind of credentials: username and password, a bearer token, or an \
+                 OAuth 2 client (client_id with a token endpoint)",
             ));
         }
         Ok(credentials)
+    }
+
+    /// HTTP Basic, when `username` or a password is given.
+    fn basic(
+        &self,
+        system: &str,
+        password: Option<SecretSource>,
+    ) -> Result<Option<Credentials>, StoreError> {
+        match (&self.username, password) {
+            (Some(user), Some(password)) => Ok(Some(Credentials::basic(user, password))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(refuse(
+                system,
+                "`username` is set but no password: add `password_file` (or `password_env`), \
+                 or remove `username`",
+            )),
+            (None, Some(_)) => Err(refuse(
+                system,
+                "a password is set but no `username`: add `username`, or remove the password \
+                 setting",
+            )),
+        }
     }
 
     /// A secret's source; a file must be private unless

@@ -15,8 +15,9 @@
 
 use std::time::{Duration, Instant};
 
-use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_core::store::DerivedPolicy;
 use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::StudyStore;
 use gdpr_dicom::store::{Credentials, OrthancConfig, OrthancStore, SecretSource};
 use gdpr_dicom::synthetic::SyntheticInstance;
 
@@ -147,7 +148,7 @@ async fn main() {
         let time_adapter = async {
             let start = Instant::now();
             let report = store
-                .erase_subject(&subject, DerivedPolicy::Erase)
+                .erase_patient(&subject, DerivedPolicy::Erase)
                 .await
                 .unwrap();
             assert!(report.is_verified());

@@ -13,10 +13,12 @@ use gdpr_audit::{AuditContext, Audited};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
-use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_core::restriction::{Restriction, RestrictionGround};
+use gdpr_core::store::{DerivedPolicy, FhirId, FhirSubject, StoreError, SubjectRef, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::FolderStore;
 use gdpr_dicom::synthetic::SyntheticInstance;
+use jiff::Timestamp;
 
 struct Broken;
 impl AuditSink for Broken {
@@ -56,18 +58,19 @@ async fn every_operation_leaves_one_event_without_patient_values_in_clear() {
         context(),
     )
     .unwrap();
-    let handles = store.locate(&subject).await.unwrap();
+    let who = SubjectRef::from(subject.clone());
+    let handles = store.locate(&who).await.unwrap();
     let out = tempfile::tempdir().unwrap();
-    store.export(&subject, &out.path().join("x")).await.unwrap();
-    let _ = store
-        .export(&subject, &out.path().join("x"))
-        .await
-        .unwrap_err();
+    store.export(&who, &out.path().join("x")).await.unwrap();
+    let _ = store.export(&who, &out.path().join("x")).await.unwrap_err();
     store
-        .erase_subject(&subject, DerivedPolicy::Erase)
+        .erase_subject(&who, DerivedPolicy::Erase)
         .await
         .unwrap();
-    store.verify_erasure(&subject, &handles).await.unwrap();
+    store.verify_erasure(&who, &handles).await.unwrap();
+    let restriction = Restriction::new(RestrictionGround::AccuracyContested, Timestamp::now());
+    let outcome = store.restrict(&who, &restriction).await.unwrap();
+    assert!(!outcome.is_marked(), "a folder cannot carry the mark");
     let events = sink.events();
     let kinds: Vec<_> = events
         .iter()
@@ -85,8 +88,16 @@ async fn every_operation_leaves_one_event_without_patient_values_in_clear() {
                 Outcome::Success
             ),
             (EventType::Query, Action::Query, Outcome::Success),
+            (
+                EventType::PatientRecord,
+                Action::Update,
+                Outcome::MinorFailure
+            ),
         ]
     );
+    let restricted = events[5].text().unwrap().expose();
+    assert!(restricted.contains("GDPR Art. 18(1)(a)"), "{restricted}");
+    assert!(restricted.contains("cannot mark"), "{restricted}");
     let erasure = &events[3];
     assert_eq!(erasure.subject(), Some(&subject));
     assert_eq!(erasure.source().as_str(), "archive");
@@ -111,7 +122,7 @@ async fn a_failing_audit_sink_fails_the_operation() {
     )
     .unwrap();
     let err = store
-        .locate(&PatientId::new("X").unwrap())
+        .locate(&PatientId::new("X").unwrap().into())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("audit"), "{err}");
@@ -155,7 +166,47 @@ fn recording_does_not_block_the_executor() {
             tokio::task::yield_now().await;
             tx.send(()).unwrap();
         });
-        store.locate(&PatientId::new("X").unwrap()).await.unwrap();
+        store
+            .locate(&PatientId::new("X").unwrap().into())
+            .await
+            .unwrap();
         other.await.unwrap();
     });
+}
+
+#[tokio::test]
+async fn a_subject_named_the_fhir_way_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Arc::new(gdpr_audit::MemorySink::new());
+    let store = Audited::new(
+        FolderStore::open("archive", dir.path()).unwrap(),
+        sink.clone(),
+        context(),
+    )
+    .unwrap();
+    // A logical id names no subject the audit log can key: refused, nothing recorded.
+    let logical = SubjectRef::from(FhirSubject::LogicalId(FhirId::new("p1").unwrap()));
+    let err = store.locate(&logical).await.unwrap_err();
+    assert!(matches!(err, StoreError::Configuration { .. }), "{err}");
+    assert!(sink.events().is_empty());
+    // With the audit subject named, the folder store itself refuses the
+    // FHIR reference (typed), and the refusal is recorded.
+    let named = Audited::new(
+        FolderStore::open("archive", dir.path()).unwrap(),
+        sink.clone(),
+        context().with_subject(PatientId::new("MRN-1").unwrap()),
+    )
+    .unwrap();
+    let err = named.locate(&logical).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::UnsupportedSubject {
+                given: "a FHIR logical id",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(sink.events().len(), 1);
 }

@@ -4,8 +4,9 @@
 
 mod support;
 
-use gdpr_core::store::{DerivedPolicy, ResourceKind, StoreError, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, ResourceKind, StoreError};
 use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::StudyStore;
 use gdpr_dicom::store::{
     ClientCredentials, Credentials, Dcm4cheeConfig, Dcm4cheeStore, SecretSource,
 };
@@ -37,14 +38,17 @@ async fn reject_delete_and_verify_with_keycloak_tokens() {
     fake.add(&study(&target, 2, 1, 1, "MR"));
     fake.add(&study(&other, 1, 1, 1, "CT"));
 
-    let handles = arc.locate(&target).await.unwrap();
+    let handles = arc.find_studies(&target).await.unwrap();
     assert_eq!(handles.len(), 2);
     let out = tempfile::tempdir().unwrap();
-    let export = arc.export(&target, &out.path().join("x")).await.unwrap();
+    let export = arc
+        .export_studies(&target, &out.path().join("x"))
+        .await
+        .unwrap();
     assert_eq!(export.files, 3);
 
     let report = arc
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(clean_but_derived_unchecked(&report), "{report:?}");
@@ -65,10 +69,10 @@ async fn reject_delete_and_verify_with_keycloak_tokens() {
         assert_eq!(state.tokens_issued, 1, "the token is cached");
         assert_eq!(state.unauthorized, 0);
     }
-    assert_eq!(arc.locate(&other).await.unwrap().len(), 1);
+    assert_eq!(arc.find_studies(&other).await.unwrap().len(), 1);
     // Again: nothing left to do, still clean (derived copies not checked).
     assert!(clean_but_derived_unchecked(
-        &arc.erase_subject(&target, DerivedPolicy::Erase)
+        &arc.erase_patient(&target, DerivedPolicy::Erase)
             .await
             .unwrap()
     ));
@@ -81,14 +85,14 @@ async fn a_retention_lock_is_a_refusal_never_a_claimed_erasure() {
     let target = patient("CANARY-ARC-3");
     fake.add(&study(&target, 1, 1, 1, "CT"));
     fake.add(&study(&target, 2, 1, 1, "CT"));
-    let handles = arc.locate(&target).await.unwrap();
+    let handles = arc.find_studies(&target).await.unwrap();
     let locked = &handles[0];
     arc.set_expiration(locked, jiff::civil::date(2099, 1, 1))
         .await
         .unwrap();
 
     let report = arc
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(!report.is_verified());
@@ -107,7 +111,7 @@ async fn a_retention_lock_is_a_refusal_never_a_claimed_erasure() {
     );
     assert!(report.erased().iter().all(|e| e.id != *locked.id()));
     assert!(report.left().iter().any(|l| l.id == *locked.id()));
-    assert_eq!(arc.locate(&target).await.unwrap().len(), 1);
+    assert_eq!(arc.find_studies(&target).await.unwrap().len(), 1);
 
     // The retention period ends (a retention decision moves the date): the
     // rerun completes.
@@ -115,7 +119,7 @@ async fn a_retention_lock_is_a_refusal_never_a_claimed_erasure() {
         .await
         .unwrap();
     let report = arc
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(clean_but_derived_unchecked(&report), "{report:?}");
@@ -127,7 +131,7 @@ async fn a_study_that_stays_non_empty_is_refused() {
     let (arc, _dir) = store(&fake, CLIENT_SECRET);
     let target = patient("CANARY-ARC-4");
     fake.add(&study(&target, 1, 1, 2, "CT"));
-    let handles = arc.locate(&target).await.unwrap();
+    let handles = arc.find_studies(&target).await.unwrap();
     // A modality stores one more instance right after the rejection: the
     // archive refuses to delete a study that is not all rejected.
     let late = study(&target, 1, 1, 1, "CT").remove(0);
@@ -148,7 +152,10 @@ async fn a_study_that_stays_non_empty_is_refused() {
 async fn a_wrong_client_secret_is_a_configuration_error() {
     let fake = start().await;
     let (arc, _dir) = store(&fake, "wrong-secret");
-    let err = arc.locate(&patient("CANARY-ARC-5")).await.unwrap_err();
+    let err = arc
+        .find_studies(&patient("CANARY-ARC-5"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Configuration { .. }), "{err}");
     assert!(!err.to_string().contains("wrong-secret"));
     assert!(!err.to_string().contains("CANARY"));
@@ -167,7 +174,7 @@ async fn another_patients_rejected_study_survives_an_erasure() {
     fake.reject_all_of(other.expose(), "113039^DCM");
 
     let report = arc
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(clean_but_derived_unchecked(&report), "{report:?}");
@@ -188,17 +195,20 @@ async fn an_erasure_stopped_after_rejecting_is_finished_from_the_rejected_view()
     fake.add(&study(&target, 1, 1, 1, "CT"));
     fake.add(&study(&target, 2, 1, 2, "MR"));
     fake.add(&study(&other, 1, 1, 1, "CT"));
-    let handles = arc.locate(&target).await.unwrap();
+    let handles = arc.find_studies(&target).await.unwrap();
     assert_eq!(handles.len(), 2);
     // The earlier run rejected both studies and stopped before deleting.
     fake.reject_all_of(target.expose(), "113039^DCM");
     fake.reject_all_of(other.expose(), "113039^DCM");
-    assert!(arc.locate(&target).await.unwrap().is_empty(), "hidden");
-    let pending = arc.verify_erasure(&target, &handles).await.unwrap();
+    assert!(
+        arc.find_studies(&target).await.unwrap().is_empty(),
+        "hidden"
+    );
+    let pending = arc.verify_studies_gone(&target, &handles).await.unwrap();
     assert_eq!(pending.remaining().len(), 2, "rejected is not erased");
 
     let report = arc
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(clean_but_derived_unchecked(&report), "{report:?}");
@@ -211,7 +221,7 @@ async fn an_erasure_stopped_after_rejecting_is_finished_from_the_rejected_view()
     assert_eq!(fake.instances_of(target.expose()), 0);
     assert_eq!(fake.instances_of(other.expose()), 1);
     assert!(nothing_left_but_derived_unchecked(
-        &arc.verify_erasure(&target, &handles).await.unwrap()
+        &arc.verify_studies_gone(&target, &handles).await.unwrap()
     ));
 }
 
@@ -230,15 +240,15 @@ async fn case_prefix_and_issuer_variants_survive_in_the_archive() {
     }
     // The fake's PatientID matching ignores case, like a case-insensitive
     // database collation: only the rule keeps the variants apart.
-    assert_eq!(arc.locate(&target).await.unwrap().len(), 1);
+    assert_eq!(arc.find_studies(&target).await.unwrap().len(), 1);
 
     let report = arc
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     // Same PatientID as the target: only the HOSP-A study is left.
     assert_eq!(fake.instances_of(target.expose()), 2);
-    assert_eq!(arc.locate(&scoped).await.unwrap().len(), 1);
+    assert_eq!(arc.find_studies(&scoped).await.unwrap().len(), 1);
     assert_eq!(fake.instances_of(lower.expose()), 2);
     assert_eq!(fake.instances_of(longer.expose()), 2);
     // The patient record: the archive's search for the identifier also
@@ -263,7 +273,7 @@ async fn erasing_an_absent_id_leaves_the_case_variants_record_alone() {
     fake.state.lock().unwrap().patients.push(variant.clone());
 
     let report = arc
-        .erase_subject(&absent, DerivedPolicy::Erase)
+        .erase_patient(&absent, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(clean_but_derived_unchecked(&report), "{report:?}");
@@ -289,10 +299,14 @@ async fn a_study_is_looked_at_again_before_it_is_rejected() {
             s.indexed_as = Some(target.expose().to_owned());
         }
     }
-    assert_eq!(arc.locate(&target).await.unwrap().len(), 2, "the hint");
+    assert_eq!(
+        arc.find_studies(&target).await.unwrap().len(),
+        2,
+        "the hint"
+    );
 
     let report = arc
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(!report.is_verified(), "{report:?}");
@@ -334,7 +348,7 @@ async fn a_missing_view_of_rejected_instances_is_a_configuration_error() {
     let target = patient("CANARY-ARC-9");
     fake.add(&study(&target, 1, 1, 1, "CT"));
     let err = arc
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Configuration { .. }), "{err}");

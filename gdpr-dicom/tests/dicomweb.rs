@@ -4,8 +4,9 @@
 
 mod support;
 
-use gdpr_core::store::{DerivedPolicy, SubjectStore};
+use gdpr_core::store::DerivedPolicy;
 use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::StudyStore;
 use gdpr_dicom::store::{DicomWebConfig, DicomWebStore, MANIFEST_FILE};
 use support::*;
 
@@ -39,7 +40,7 @@ async fn stow_qido_wado_against_orthanc_and_no_false_erasure_claim() {
         .await
         .unwrap();
 
-    let handles = web.locate(&target).await.unwrap();
+    let handles = web.find_studies(&target).await.unwrap();
     assert_eq!(handles.len(), 2);
     let mut modalities: Vec<_> = handles
         .iter()
@@ -50,10 +51,13 @@ async fn stow_qido_wado_against_orthanc_and_no_false_erasure_claim() {
     assert_eq!(modalities, ["CT", "MR", "SR"]);
     // A wildcard id matches nothing, although QIDO would expand it.
     let wildcard = PatientId::new("GDPR-CANARY-DW-*").unwrap();
-    assert!(web.locate(&wildcard).await.unwrap().is_empty());
+    assert!(web.find_studies(&wildcard).await.unwrap().is_empty());
 
     let out = tempfile::tempdir().unwrap();
-    let report = web.export(&target, &out.path().join("x")).await.unwrap();
+    let report = web
+        .export_studies(&target, &out.path().join("x"))
+        .await
+        .unwrap();
     assert_eq!(report.files, 4);
     let series: std::collections::BTreeSet<_> = report
         .manifest
@@ -72,7 +76,7 @@ async fn stow_qido_wado_against_orthanc_and_no_false_erasure_claim() {
     // Orthanc's DICOMweb plugin offers no DELETE: the adapter reports a
     // refusal and never claims the erasure.
     let erasure = web
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(!erasure.is_verified());
@@ -83,15 +87,15 @@ async fn stow_qido_wado_against_orthanc_and_no_false_erasure_claim() {
     // Clean up through Orthanc's own API, then DICOMweb verification agrees.
     assert!(
         orthanc
-            .erase_subject(&target, DerivedPolicy::Erase)
+            .erase_patient(&target, DerivedPolicy::Erase)
             .await
             .unwrap()
             .is_verified()
     );
     assert!(nothing_left_but_derived_unchecked(
-        &web.verify_erasure(&target, &handles).await.unwrap()
+        &web.verify_studies_gone(&target, &handles).await.unwrap()
     ));
-    assert_eq!(web.locate(&other).await.unwrap().len(), 1);
+    assert_eq!(web.find_studies(&other).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -111,29 +115,29 @@ async fn case_prefix_and_issuer_variants_are_never_the_subject() {
             .unwrap();
     }
     // Orthanc's QIDO matches PatientID ignoring case; the rule does not.
-    let handles = web.locate(&target).await.unwrap();
+    let handles = web.find_studies(&target).await.unwrap();
     assert_eq!(handles.len(), 1);
-    assert!(web.locate(&absent).await.unwrap().is_empty());
+    assert!(web.find_studies(&absent).await.unwrap().is_empty());
 
     // The plugin offers no DELETE: only the subject's own study is refused,
     // nobody else's is touched or reported.
     let erasure = web
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert_eq!(erasure.refused().len(), 1, "{erasure:?}");
     assert_eq!(erasure.refused()[0].id, *handles[0].id());
     assert_eq!(erasure.left().len(), 1);
     let none = web
-        .erase_subject(&absent, DerivedPolicy::Erase)
+        .erase_patient(&absent, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(clean_but_derived_unchecked(&none), "{none:?}");
     for p in [&lower, &longer, &scoped, &variant] {
-        assert_eq!(web.locate(p).await.unwrap().len(), 1);
+        assert_eq!(web.find_studies(p).await.unwrap().len(), 1);
     }
     for p in [&target, &lower, &longer, &scoped, &variant] {
-        let report = orthanc.erase_subject(p, DerivedPolicy::Erase).await;
+        let report = orthanc.erase_patient(p, DerivedPolicy::Erase).await;
         assert!(report.unwrap().is_verified());
     }
 }
@@ -206,13 +210,13 @@ async fn a_study_is_looked_at_again_before_its_delete() {
     let (url, deletes) = stale_index_server(target.expose(), &format!("mrn-4001-{n}"), &uid).await;
     let web = DicomWebStore::connect(&DicomWebConfig::new("stale", url)).unwrap();
     assert_eq!(
-        web.locate(&target).await.unwrap().len(),
+        web.find_studies(&target).await.unwrap().len(),
         1,
         "the stale hint"
     );
 
     let report = web
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert_eq!(
@@ -237,13 +241,13 @@ async fn derived_copies_are_reported_not_checked_under_every_policy() {
         let uid = format!("{UID_ROOT}.{n}.1");
         let (url, deletes) = stale_index_server(target.expose(), target.expose(), &uid).await;
         let web = DicomWebStore::connect(&DicomWebConfig::new("deleting", url)).unwrap();
-        let report = web.erase_subject(&target, policy).await.unwrap();
+        let report = web.erase_patient(&target, policy).await.unwrap();
         assert_eq!(deletes.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert_eq!(report.erased().len(), 1, "{report:?}");
         assert_eq!(report.not_checked(), &[NotChecked::DerivedCopies]);
         assert!(clean_but_derived_unchecked(&report), "{report:?}");
         assert!(!report.is_verified());
-        let handle = &web.locate(&target).await.unwrap();
+        let handle = &web.find_studies(&target).await.unwrap();
         assert!(handle.is_empty());
     }
 }

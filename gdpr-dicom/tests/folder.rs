@@ -3,8 +3,9 @@
 
 mod support;
 
-use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, StoreError};
 use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::StudyStore;
 use gdpr_dicom::store::{FolderStore, MANIFEST_FILE};
 use gdpr_dicom::synthetic::SyntheticInstance;
 use support::{UID_ROOT, study};
@@ -43,12 +44,15 @@ async fn locate_export_erase_verify_in_a_folder() {
     write(&store, "other", &study(&other, 1, 1, 2, "CT"));
     std::fs::write(tmp.path().join("README.txt"), "not dicom").unwrap();
 
-    let handles = store.locate(&target).await.unwrap();
+    let handles = store.find_studies(&target).await.unwrap();
     assert_eq!(handles.len(), 2);
     assert!(handles.iter().all(|h| h.study_date().is_some()));
 
     let out = tempfile::tempdir().unwrap();
-    let report = store.export(&target, &out.path().join("x")).await.unwrap();
+    let report = store
+        .export_studies(&target, &out.path().join("x"))
+        .await
+        .unwrap();
     assert_eq!(report.files, 7);
     let manifest = std::fs::read_to_string(out.path().join("x").join(MANIFEST_FILE)).unwrap();
     assert!(!manifest.contains("CANARY"));
@@ -57,7 +61,7 @@ async fn locate_export_erase_verify_in_a_folder() {
     }
 
     let erased = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(erased.is_verified(), "{erased:?}");
@@ -66,15 +70,15 @@ async fn locate_export_erase_verify_in_a_folder() {
         !tmp.path().join("CANARY-FOLDER-1").exists(),
         "empty folders are removed"
     );
-    assert!(store.locate(&target).await.unwrap().is_empty());
+    assert!(store.find_studies(&target).await.unwrap().is_empty());
     assert!(
         store
-            .verify_erasure(&target, &handles)
+            .verify_studies_gone(&target, &handles)
             .await
             .unwrap()
             .is_confirmed()
     );
-    assert_eq!(store.locate(&other).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&other).await.unwrap().len(), 1);
     assert!(tmp.path().join("README.txt").exists());
 }
 
@@ -85,14 +89,14 @@ async fn copies_of_an_erased_study_are_found_by_verification() {
     let target = PatientId::new("CANARY-FOLDER-3").unwrap();
     let instances = study(&target, 1, 1, 1, "CT");
     write(&store, "a", &instances);
-    let handles = store.locate(&target).await.unwrap();
+    let handles = store.find_studies(&target).await.unwrap();
     store.erase_study(&handles[0]).await.unwrap();
     // A "modified" copy with the patient ID blanked but the same study UID
     // reappears (e.g. restored from a backup): verification must see it.
     let mut copy = instances[0].clone();
     copy.patient_id = "ANON".into();
     write(&store, "restored", &[copy]);
-    let verification = store.verify_erasure(&target, &handles).await.unwrap();
+    let verification = store.verify_studies_gone(&target, &handles).await.unwrap();
     assert!(!verification.is_confirmed());
     let report = store.erase_study(&handles[0]).await.unwrap();
     assert!(report.is_verified());
@@ -112,7 +116,7 @@ async fn import_names_files_by_hashes_only() {
     let placed = store.import(&src).await.unwrap();
     assert!(!placed.to_string_lossy().contains("CANARY"));
     assert!(!placed.to_string_lossy().contains(UID_ROOT));
-    assert_eq!(store.locate(&target).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&target).await.unwrap().len(), 1);
     let err = store.import(&tmp.path().join("store")).await.unwrap_err();
     assert!(matches!(err, StoreError::Protocol { .. }));
 }
@@ -127,9 +131,9 @@ async fn hidden_files_are_found_and_erased_too() {
     instances[0]
         .write_to(&tmp.path().join(".cache").join(".copy.dcm"))
         .unwrap();
-    assert_eq!(store.locate(&target).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&target).await.unwrap().len(), 1);
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified());
@@ -268,16 +272,19 @@ async fn unreadable_dicom_files_are_reported_and_deflated_files_are_read() {
         .map(|p| std::fs::read(p).unwrap())
         .collect();
 
-    let located = store.locate(&target).await.unwrap();
+    let located = store.find_studies(&target).await.unwrap();
     assert_eq!(located.len(), 2, "the good study and the deflated one");
     let out = tempfile::tempdir().unwrap();
-    let export = store.export(&target, &out.path().join("x")).await.unwrap();
+    let export = store
+        .export_studies(&target, &out.path().join("x"))
+        .await
+        .unwrap();
     assert_eq!(export.files, 3, "two good files and the deflated one");
     let not_exported: Vec<_> = export.unreadable.iter().map(|u| u.status).collect();
     assert_eq!(not_exported.len(), hostile.len());
     assert_eq!(not_exported.iter().filter(|s| **s == S::Left).count(), 6);
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(!report.is_verified());
@@ -312,15 +319,15 @@ async fn unreadable_dicom_files_are_reported_and_deflated_files_are_read() {
         .map(|p| std::fs::read(p).unwrap())
         .collect();
     assert_eq!(other_after, other_before);
-    assert_eq!(store.locate(&other).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&other).await.unwrap().len(), 1);
 
-    let verification = store.verify_erasure(&target, &located).await.unwrap();
+    let verification = store.verify_studies_gone(&target, &located).await.unwrap();
     assert!(!verification.is_confirmed());
     assert_eq!(verification.unreadable(), report.unreadable());
     // Once someone removes the unreadable files, the erasure verifies.
     std::fs::remove_dir_all(tmp.path().join("bad")).unwrap();
     std::fs::remove_dir_all(tmp.path().join("CANARY-HOSTILE-1")).unwrap();
-    let again = store.verify_erasure(&target, &located).await.unwrap();
+    let again = store.verify_studies_gone(&target, &located).await.unwrap();
     assert!(again.is_confirmed(), "{again:?}");
 }
 
@@ -344,12 +351,12 @@ async fn patients_match_by_the_core_rule() {
         (&other_issuer, 0),
         (&PatientId::new("mrn-9").unwrap(), 0),
     ] {
-        assert_eq!(store.locate(subject).await.unwrap().len(), expected);
+        assert_eq!(store.find_studies(subject).await.unwrap().len(), expected);
     }
     let report = store
-        .erase_subject(&bare, DerivedPolicy::Erase)
+        .erase_patient(&bare, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.erased().is_empty());
-    assert_eq!(store.locate(&scoped).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&scoped).await.unwrap().len(), 1);
 }

@@ -9,8 +9,9 @@ mod support;
 use dicom_core::{DataElement, PrimitiveValue, VR, value::DataSetSequence};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
-use gdpr_core::store::{DerivedPolicy, ResourceKind, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, ResourceKind};
 use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::StudyStore;
 use gdpr_dicom::store::{FolderStore, folder_study_id};
 use gdpr_dicom::synthetic::SyntheticInstance;
 use support::UID_ROOT;
@@ -59,7 +60,7 @@ async fn derived_copies_are_erased_under_erase() {
     let tmp = tempfile::tempdir().unwrap();
     let (store, subject, [_, copy, copy_of_copy, _]) = folder(tmp.path(), 1);
     let report = store
-        .erase_subject(&subject, DerivedPolicy::Erase)
+        .erase_patient(&subject, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -94,7 +95,7 @@ async fn derived_copies_are_left_and_reported_under_report() {
     let tmp = tempfile::tempdir().unwrap();
     let (store, subject, [original, copy, copy_of_copy, _]) = folder(tmp.path(), 2);
     let report = store
-        .erase_subject(&subject, DerivedPolicy::Report)
+        .erase_patient(&subject, DerivedPolicy::Report)
         .await
         .unwrap();
     assert!(!report.is_verified(), "{report:?}");

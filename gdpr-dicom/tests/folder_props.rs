@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use gdpr_core::store::{DerivedPolicy, SubjectStore, UnreadableStatus};
+use gdpr_core::store::{DerivedPolicy, UnreadableStatus};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::FolderStore;
+use gdpr_dicom::store::StudyStore;
 use gdpr_dicom::synthetic::SyntheticInstance;
 use proptest::prelude::*;
 
@@ -47,21 +48,21 @@ proptest! {
                 let mut m = BTreeMap::new();
                 for p in 0u8..4 {
                     let id = PatientId::new(format!("PROP-{p}")).unwrap();
-                    m.insert(p, store.locate(&id).await.unwrap().len());
+                    m.insert(p, store.find_studies(&id).await.unwrap().len());
                 }
                 m
             };
             let out = tempfile::tempdir().unwrap();
-            let export = store.export(&subject, &out.path().join("x")).await.unwrap();
+            let export = store.export_studies(&subject, &out.path().join("x")).await.unwrap();
             prop_assert_eq!(export.files, expected.get(&target).copied().unwrap_or(0));
 
-            let report = store.erase_subject(&subject, DerivedPolicy::Erase).await.unwrap();
+            let report = store.erase_patient(&subject, DerivedPolicy::Erase).await.unwrap();
             prop_assert!(report.is_verified());
             prop_assert_eq!(report.erased().len(), before[&target]);
-            prop_assert!(store.locate(&subject).await.unwrap().is_empty());
+            prop_assert!(store.find_studies(&subject).await.unwrap().is_empty());
             for p in (0u8..4).filter(|p| *p != target) {
                 let id = PatientId::new(format!("PROP-{p}")).unwrap();
-                prop_assert_eq!(store.locate(&id).await.unwrap().len(), before[&p]);
+                prop_assert_eq!(store.find_studies(&id).await.unwrap().len(), before[&p]);
             }
             Ok(())
         })?;
@@ -110,8 +111,8 @@ proptest! {
         runtime.block_on(async {
             let store = FolderStore::open("props", dir.path()).unwrap();
             let subject = PatientId::new("PROP-T").unwrap();
-            store.locate(&subject).await.unwrap();
-            let report = store.erase_subject(&subject, DerivedPolicy::Erase).await.unwrap();
+            store.find_studies(&subject).await.unwrap();
+            let report = store.erase_patient(&subject, DerivedPolicy::Erase).await.unwrap();
             prop_assert_eq!(report.is_verified(), report.unreadable().is_empty());
             for u in report.unreadable() {
                 let bytes = std::fs::read(dir.path().join(&u.location)).unwrap();

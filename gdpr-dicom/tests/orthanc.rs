@@ -8,8 +8,9 @@ mod support;
 use std::collections::BTreeSet;
 
 use gdpr_core::category::RecordCategory;
-use gdpr_core::store::{DerivedPolicy, ResourceKind, StoreError, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, ResourceKind, StoreError};
 use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::StudyStore;
 use gdpr_dicom::store::{Credentials, MANIFEST_FILE, OrthancStore, SecretSource};
 use support::*;
 
@@ -28,7 +29,7 @@ async fn locate_export_erase_and_verify_one_patient_among_others() {
     let derived = anonymize(&target_studies[0]).await;
 
     // Locate: three studies, with dates, modalities and categories.
-    let handles = store.locate(&target).await.unwrap();
+    let handles = store.find_studies(&target).await.unwrap();
     assert_eq!(handles.len(), 3);
     let ids: BTreeSet<_> = handles.iter().map(|h| h.id().to_string()).collect();
     assert_eq!(ids, target_studies.iter().cloned().collect());
@@ -43,7 +44,7 @@ async fn locate_export_erase_and_verify_one_patient_among_others() {
     // Export: our names, our manifest, real DICOM inside.
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("export");
-    let report = store.export(&target, &dest).await.unwrap();
+    let report = store.export_studies(&target, &dest).await.unwrap();
     assert_eq!(report.manifest.studies.len(), 3);
     assert_eq!(report.files, 12);
     let manifest = std::fs::read_to_string(dest.join(MANIFEST_FILE)).unwrap();
@@ -82,7 +83,7 @@ async fn locate_export_erase_and_verify_one_patient_among_others() {
 
     // Erase: originals, patient and the anonymised copy; verified.
     let erased = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(erased.is_verified(), "{erased:?}");
@@ -109,16 +110,16 @@ async fn locate_export_erase_and_verify_one_patient_among_others() {
             404
         );
     }
-    assert!(store.locate(&target).await.unwrap().is_empty());
-    let verification = store.verify_erasure(&target, &handles).await.unwrap();
+    assert!(store.find_studies(&target).await.unwrap().is_empty());
+    let verification = store.verify_studies_gone(&target, &handles).await.unwrap();
     assert!(verification.is_confirmed(), "{verification:?}");
 
     // The other patient is untouched.
-    assert_eq!(store.locate(&other).await.unwrap().len(), 2);
+    assert_eq!(store.find_studies(&other).await.unwrap().len(), 2);
 
     // Running the erasure again is harmless and still verified.
     let again = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(again.is_verified());
@@ -133,7 +134,7 @@ async fn report_policy_leaves_the_derived_copy_and_does_not_claim_verification()
     let derived = anonymize(&studies[0]).await;
 
     let report = store
-        .erase_subject(&target, DerivedPolicy::Report)
+        .erase_patient(&target, DerivedPolicy::Report)
         .await
         .unwrap();
     assert!(!report.is_verified());
@@ -150,12 +151,12 @@ async fn report_policy_leaves_the_derived_copy_and_does_not_claim_verification()
 
     // Verification alone (originals already gone) still finds the copy, via
     // the patient-level link Orthanc recorded.
-    let verification = store.verify_erasure(&target, &[]).await.unwrap();
+    let verification = store.verify_studies_gone(&target, &[]).await.unwrap();
     assert!(!verification.is_confirmed());
 
     // A second run with the erase policy completes the erasure.
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -175,27 +176,27 @@ async fn an_erasure_interrupted_half_way_completes_when_run_again() {
     for n in 1..=3 {
         studies.extend(upload(&store, &study(&target, n, 1, 1, "MR")).await);
     }
-    let handles = store.locate(&target).await.unwrap();
+    let handles = store.find_studies(&target).await.unwrap();
     // The first run erased one study and then stopped.
     let first = store.erase_study(&handles[0]).await.unwrap();
     assert!(first.is_verified());
-    assert_eq!(store.locate(&target).await.unwrap().len(), 2);
+    assert_eq!(store.find_studies(&target).await.unwrap().len(), 2);
     assert!(
         !store
-            .verify_erasure(&target, &handles)
+            .verify_studies_gone(&target, &handles)
             .await
             .unwrap()
             .is_confirmed()
     );
 
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified());
     assert!(
         store
-            .verify_erasure(&target, &handles)
+            .verify_studies_gone(&target, &handles)
             .await
             .unwrap()
             .is_confirmed()
@@ -210,23 +211,23 @@ async fn issuers_keep_two_people_with_the_same_id_apart() {
     let b = bare.clone().with_issuer("HOSPITAL-B").unwrap();
     upload(&store, &study(&a, 1, 1, 1, "CT")).await;
     upload(&store, &study(&b, 2, 1, 1, "CT")).await;
-    assert_eq!(store.locate(&a).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&a).await.unwrap().len(), 1);
     // A request without issuer reaches neither (gdpr-core's matching rule):
     // it is not certainly either person.
-    assert!(store.locate(&bare).await.unwrap().is_empty());
+    assert!(store.find_studies(&bare).await.unwrap().is_empty());
     let report = store
-        .erase_subject(&bare, DerivedPolicy::Erase)
+        .erase_patient(&bare, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.erased().is_empty(), "{report:?}");
-    assert_eq!(store.locate(&a).await.unwrap().len(), 1);
-    assert_eq!(store.locate(&b).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&a).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&b).await.unwrap().len(), 1);
 
-    let report = store.erase_subject(&a, DerivedPolicy::Erase).await.unwrap();
+    let report = store.erase_patient(&a, DerivedPolicy::Erase).await.unwrap();
     assert!(report.is_verified(), "{report:?}");
-    assert!(store.locate(&a).await.unwrap().is_empty());
-    assert_eq!(store.locate(&b).await.unwrap().len(), 1);
-    store.erase_subject(&b, DerivedPolicy::Erase).await.unwrap();
+    assert!(store.find_studies(&a).await.unwrap().is_empty());
+    assert_eq!(store.find_studies(&b).await.unwrap().len(), 1);
+    store.erase_patient(&b, DerivedPolicy::Erase).await.unwrap();
 }
 
 #[tokio::test]
@@ -238,14 +239,14 @@ async fn wildcards_in_the_id_never_widen_the_match() {
     upload(&store, &study(&one, 1, 1, 1, "CT")).await;
     upload(&store, &study(&two, 1, 1, 1, "CT")).await;
     let wildcard = PatientId::new(format!("{base}-*")).unwrap();
-    assert!(store.locate(&wildcard).await.unwrap().is_empty());
+    assert!(store.find_studies(&wildcard).await.unwrap().is_empty());
     let report = store
-        .erase_subject(&wildcard, DerivedPolicy::Erase)
+        .erase_patient(&wildcard, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.erased().is_empty());
-    assert_eq!(store.locate(&one).await.unwrap().len(), 1);
-    assert_eq!(store.locate(&two).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&one).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&two).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -261,7 +262,7 @@ async fn wrong_credentials_are_a_configuration_error() {
     config.endpoint.credentials = Credentials::basic(username, SecretSource::File(pw));
     let store = OrthancStore::connect(&config).unwrap();
     let subject = patient("GDPR-CANARY-G");
-    let err = store.locate(&subject).await.unwrap_err();
+    let err = store.find_studies(&subject).await.unwrap_err();
     assert!(matches!(err, StoreError::Configuration { .. }), "{err}");
     assert!(err.to_string().contains("credentials"));
     assert!(!err.to_string().contains("GDPR-CANARY"));
@@ -285,7 +286,7 @@ async fn a_modified_copy_under_another_patient_id_is_found_and_erased() {
     let target = patient("GDPR-CANARY-H");
     upload(&store, &study(&target, 1, 1, 1, "CT")).await;
     upload(&store, &study(&target, 2, 1, 1, "CT")).await;
-    let handles = store.locate(&target).await.unwrap();
+    let handles = store.find_studies(&target).await.unwrap();
     let patient_id = gdpr_dicom::store::orthanc_patient_id(&target);
     // Orthanc's own /modify copies the whole patient under a new PatientID
     // and records ModifiedFrom on the copy.
@@ -298,10 +299,10 @@ async fn a_modified_copy_under_another_patient_id_is_found_and_erased() {
     .await;
     assert_eq!(status, 200, "{body}");
     let copy = PatientId::new(&renamed).unwrap();
-    assert_eq!(store.locate(&copy).await.unwrap().len(), 2);
+    assert_eq!(store.find_studies(&copy).await.unwrap().len(), 2);
 
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -311,10 +312,10 @@ async fn a_modified_copy_under_another_patient_id_is_found_and_erased() {
         .filter(|e| e.kind == ResourceKind::DerivedStudy)
         .count();
     assert_eq!(derived, 2);
-    assert!(store.locate(&copy).await.unwrap().is_empty());
+    assert!(store.find_studies(&copy).await.unwrap().is_empty());
     assert!(
         store
-            .verify_erasure(&target, &handles)
+            .verify_studies_gone(&target, &handles)
             .await
             .unwrap()
             .is_confirmed()
@@ -338,14 +339,14 @@ async fn a_series_anonymised_on_its_own_is_found_as_a_derived_copy() {
     let copy_study = copy["ParentStudy"].as_str().unwrap().to_owned();
 
     let report = store
-        .erase_subject(&target, DerivedPolicy::Report)
+        .erase_patient(&target, DerivedPolicy::Report)
         .await
         .unwrap();
     assert!(!report.is_verified());
     assert_eq!(report.left().len(), 1);
     assert_eq!(report.left()[0].id.as_str(), copy_study);
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -369,10 +370,10 @@ async fn erasing_an_absent_id_leaves_its_case_variant_alone() {
     let absent = PatientId::new(format!("MRN-3001-{n}")).unwrap();
     let variant = PatientId::new(format!("Mrn-3001-{n}")).unwrap();
     let kept = upload(&store, &study(&variant, 1, 1, 1, "CT")).await;
-    assert!(store.locate(&absent).await.unwrap().is_empty());
+    assert!(store.find_studies(&absent).await.unwrap().is_empty());
 
     let report = store
-        .erase_subject(&absent, DerivedPolicy::Erase)
+        .erase_patient(&absent, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -387,12 +388,12 @@ async fn erasing_an_absent_id_leaves_its_case_variant_alone() {
     );
     assert!(
         store
-            .verify_erasure(&absent, &[])
+            .verify_studies_gone(&absent, &[])
             .await
             .unwrap()
             .is_confirmed()
     );
-    assert_eq!(store.locate(&variant).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&variant).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -411,12 +412,12 @@ async fn case_prefix_and_issuer_variants_survive_an_erasure() {
     for other in [&lower, &longer, &scoped] {
         kept.extend(upload(&store, &study(other, 1, 1, 1, "MR")).await);
     }
-    let handles = store.locate(&target).await.unwrap();
+    let handles = store.find_studies(&target).await.unwrap();
     let found: BTreeSet<_> = handles.iter().map(|h| h.id().to_string()).collect();
     assert_eq!(found, erased.iter().cloned().collect());
 
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -442,13 +443,13 @@ async fn case_prefix_and_issuer_variants_survive_an_erasure() {
     }
     assert!(
         store
-            .verify_erasure(&target, &handles)
+            .verify_studies_gone(&target, &handles)
             .await
             .unwrap()
             .is_confirmed()
     );
     for other in [&lower, &longer, &scoped] {
-        assert_eq!(store.locate(other).await.unwrap().len(), 1);
+        assert_eq!(store.find_studies(other).await.unwrap().len(), 1);
     }
 }
 
@@ -459,7 +460,7 @@ async fn a_handle_that_names_another_study_is_refused_never_deleted() {
     let two = patient("GDPR-OTHER-K");
     let kept = upload(&store, &study(&one, 1, 1, 1, "CT")).await;
     upload(&store, &study(&two, 1, 1, 1, "CT")).await;
-    let theirs = store.locate(&two).await.unwrap();
+    let theirs = store.find_studies(&two).await.unwrap();
     // A stale or forged handle: Orthanc id of one study, UID of another.
     let handle = gdpr_core::store::StudyHandle::new(
         gdpr_core::store::RecordId::new(&kept[0]).unwrap(),
@@ -487,9 +488,9 @@ async fn a_value_stored_with_lo_padding_is_the_same_subject() {
         }
         ids.extend(upload(&store, &padded).await);
     }
-    assert_eq!(store.locate(&target).await.unwrap().len(), ids.len());
+    assert_eq!(store.find_studies(&target).await.unwrap().len(), ids.len());
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -538,7 +539,7 @@ async fn a_copy_of_a_shared_patient_keeps_the_other_issuers_study() {
     let (copy_of_ours, copy_of_theirs) = (copy_of_ours.unwrap(), copy_of_theirs.unwrap());
 
     let report = store
-        .erase_subject(&bare, DerivedPolicy::Erase)
+        .erase_patient(&bare, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
@@ -550,7 +551,7 @@ async fn a_copy_of_a_shared_patient_keeps_the_other_issuers_study() {
         "the copy of the other person's study was deleted"
     );
     store
-        .erase_subject(&scoped, DerivedPolicy::Erase)
+        .erase_patient(&scoped, DerivedPolicy::Erase)
         .await
         .unwrap();
 }

@@ -4,8 +4,9 @@
 
 mod support;
 
-use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, StoreError};
 use gdpr_dicom::store::OrthancStore;
+use gdpr_dicom::store::StudyStore;
 use support::*;
 
 /// A proxy in front of the real Orthanc that lets `deletes` DELETE requests
@@ -87,7 +88,7 @@ async fn an_erasure_broken_off_by_server_errors_fails_clearly_and_a_rerun_comple
     config.endpoint.http.backoff = std::time::Duration::from_millis(10);
     let flaky = OrthancStore::connect(&config).unwrap();
     let err = flaky
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap_err();
     assert!(
@@ -95,14 +96,18 @@ async fn an_erasure_broken_off_by_server_errors_fails_clearly_and_a_rerun_comple
         "{err}"
     );
     assert!(!err.to_string().contains("GDPR-CANARY"));
-    assert_eq!(store.locate(&target).await.unwrap().len(), 2, "half erased");
+    assert_eq!(
+        store.find_studies(&target).await.unwrap().len(),
+        2,
+        "half erased"
+    );
 
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(report.is_verified(), "{report:?}");
-    assert!(store.locate(&target).await.unwrap().is_empty());
+    assert!(store.find_studies(&target).await.unwrap().is_empty());
     assert_eq!(
         raw(reqwest::Method::GET, &format!("studies/{derived}"))
             .await

@@ -7,12 +7,12 @@ mod support;
 
 use std::time::Duration;
 
-use gdpr_core::store::{
-    DerivedPolicy, StoreError, SubjectStore, UnreadableCause, UnreadableStatus,
-};
+use gdpr_core::store::{DerivedPolicy, StoreError, UnreadableCause, UnreadableStatus};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::deid::{DeidOptions, Deidentifier, ProjectKey};
-use gdpr_dicom::store::{DicomWebConfig, DicomWebStore, FolderStore, OrthancConfig, OrthancStore};
+use gdpr_dicom::store::{
+    DicomWebConfig, DicomWebStore, FolderStore, OrthancConfig, OrthancStore, StudyStore,
+};
 use support::misbehaving_server::{Mode, start};
 
 const CANARY: &str = "CANARY-ROBUST-77";
@@ -39,7 +39,10 @@ fn assert_clean(err: &StoreError) {
 #[tokio::test]
 async fn server_errors_are_retried_a_bounded_number_of_times() {
     let server = start(Mode::ServerError).await;
-    let err = orthanc(&server.url).locate(&subject()).await.unwrap_err();
+    let err = orthanc(&server.url)
+        .find_studies(&subject())
+        .await
+        .unwrap_err();
     match &err {
         StoreError::Transient {
             attempts, detail, ..
@@ -59,7 +62,7 @@ async fn a_hanging_server_times_out_then_fails_clearly() {
     let server = start(Mode::Hang).await;
     let started = std::time::Instant::now();
     let err = orthanc(&server.url)
-        .erase_subject(&subject(), DerivedPolicy::Erase)
+        .erase_patient(&subject(), DerivedPolicy::Erase)
         .await
         .unwrap_err();
     assert!(
@@ -76,7 +79,10 @@ async fn a_hanging_server_times_out_then_fails_clearly() {
 #[tokio::test]
 async fn closed_connections_are_retried_then_reported() {
     let server = start(Mode::Close).await;
-    let err = orthanc(&server.url).locate(&subject()).await.unwrap_err();
+    let err = orthanc(&server.url)
+        .find_studies(&subject())
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, StoreError::Transient { attempts: 3, .. }),
         "{err}"
@@ -88,7 +94,10 @@ async fn closed_connections_are_retried_then_reported() {
 #[tokio::test]
 async fn malformed_json_is_a_clear_protocol_error() {
     let server = start(Mode::MalformedJson).await;
-    let err = orthanc(&server.url).locate(&subject()).await.unwrap_err();
+    let err = orthanc(&server.url)
+        .find_studies(&subject())
+        .await
+        .unwrap_err();
     match &err {
         StoreError::Protocol { detail, cause, .. } => {
             assert!(detail.contains("malformed JSON"));
@@ -102,7 +111,7 @@ async fn malformed_json_is_a_clear_protocol_error() {
     config.endpoint.http.max_attempts = 2;
     let err = DicomWebStore::connect(&config)
         .unwrap()
-        .locate(&subject())
+        .find_studies(&subject())
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Protocol { .. }), "{err}");
@@ -112,7 +121,7 @@ async fn malformed_json_is_a_clear_protocol_error() {
 #[tokio::test]
 async fn a_server_that_recovers_within_the_bound_succeeds() {
     let server = start(Mode::FlakyThenEmpty).await;
-    let found = orthanc(&server.url).locate(&subject()).await.unwrap();
+    let found = orthanc(&server.url).find_studies(&subject()).await.unwrap();
     assert!(found.is_empty());
     assert_eq!(server.requests(), 3);
 }
@@ -137,7 +146,7 @@ async fn a_failing_token_endpoint_is_retried_then_reported() {
     config.endpoint.http.max_attempts = 3;
     config.endpoint.http.backoff = Duration::from_millis(10);
     let arc = gdpr_dicom::store::Dcm4cheeStore::connect(&config).unwrap();
-    let err = arc.locate(&subject()).await.unwrap_err();
+    let err = arc.find_studies(&subject()).await.unwrap_err();
     assert!(
         matches!(err, StoreError::Transient { attempts: 3, .. }),
         "{err}"
@@ -219,9 +228,9 @@ async fn hostile_files_fail_alone_in_a_folder_store() {
         .write_to(&tmp.path().join("other.dcm"))
         .unwrap();
 
-    assert_eq!(store.locate(&target).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&target).await.unwrap().len(), 1);
     let report = store
-        .erase_subject(&target, DerivedPolicy::Erase)
+        .erase_patient(&target, DerivedPolicy::Erase)
         .await
         .unwrap();
     assert!(!report.is_verified());
@@ -245,7 +254,7 @@ async fn hostile_files_fail_alone_in_a_folder_store() {
         );
     }
     assert!(tmp.path().join("other.dcm").exists());
-    assert_eq!(store.locate(&other).await.unwrap().len(), 1);
+    assert_eq!(store.find_studies(&other).await.unwrap().len(), 1);
 }
 
 /// The de-identifier refuses the same files with a clear error, on a

@@ -9,8 +9,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gdpr_core::store::{StoreError, SubjectStore};
+use gdpr_core::store::StoreError;
 use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::StudyStore;
 use gdpr_dicom::store::{DicomWebConfig, DicomWebStore};
 
 struct Server(Child);
@@ -139,11 +140,11 @@ async fn https_is_verified_against_the_configured_ca() {
     let mut config = DicomWebConfig::new("tls", format!("https://127.0.0.1:{port}/"));
     config.endpoint.http.ca_file = Some(dir.path().join("ca.pem"));
     let trusted = DicomWebStore::connect(&config).unwrap();
-    assert!(trusted.locate(&subject).await.unwrap().is_empty());
+    assert!(trusted.find_studies(&subject).await.unwrap().is_empty());
 
     config.endpoint.http.ca_file = None;
     let untrusted = DicomWebStore::connect(&config).unwrap();
-    let err = untrusted.locate(&subject).await.unwrap_err();
+    let err = untrusted.find_studies(&subject).await.unwrap_err();
     assert!(matches!(err, StoreError::Configuration { .. }), "{err}");
     assert!(err.to_string().contains("not trusted"), "{err}");
     assert!(!err.to_string().contains("CANARY"), "{err}");

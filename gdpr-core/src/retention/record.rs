@@ -55,7 +55,8 @@ impl Trigger {
 }
 
 /// A fact about a record that a rule may need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Fact {
     /// The patient's date of birth.

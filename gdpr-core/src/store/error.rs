@@ -62,6 +62,26 @@ pub enum StoreError {
         /// What was wrong with the answer, in words.
         detail: String,
     },
+    /// The request named its subject in a way this system does not know
+    /// (a FHIR identifier given to a PACS, a DICOM Patient ID to a FHIR
+    /// server). Give the identifier this system uses.
+    #[error("this system knows its subjects by {expected}, but the request named {given}")]
+    UnsupportedSubject {
+        /// The kind of reference the system needs.
+        expected: &'static str,
+        /// The kind of reference the request gave.
+        given: &'static str,
+    },
+    /// A record handle of another kind of system was passed (a FHIR
+    /// resource to a PACS, a study to a FHIR server): handles come from the
+    /// same system's `locate`.
+    #[error("this system holds {expected}, but was given {given}")]
+    UnsupportedRecord {
+        /// The kind of record the system holds.
+        expected: &'static str,
+        /// The kind of record it was given.
+        given: &'static str,
+    },
     /// A local file operation failed (export directory, folder store).
     #[error("{operation} failed: {detail}; check the path, permissions and free space")]
     Local {

@@ -5,7 +5,7 @@
 //!
 //! This module holds types and the [`SubjectStore`] trait only; it performs no
 //! I/O. Implementations live in the crates of their domain (`gdpr-dicom`'s
-//! folder, Orthanc, DICOMweb and dcm4chee adapters; `gdpr-ehr` later), and
+//! folder, Orthanc, DICOMweb and dcm4chee adapters; `gdpr-ehr`), and
 //! hosts hold them as `Box<dyn SubjectStore>`.
 //!
 //! Two guarantees every implementation keeps:
@@ -26,7 +26,7 @@
 //!     Ok(ErasedItem { id: RecordId::new(id)?, kind: ResourceKind::Study, already_absent: false })
 //! };
 //! // The adapter deleted two studies, but verification still finds one.
-//! let still_there = Remnant { id: RecordId::new("s2")?, kind: ResourceKind::Study, derived_from: None };
+//! let still_there = Remnant { id: RecordId::new("s2")?, kind: ResourceKind::Study, derived_from: None, reason: None };
 //! let report = ErasureReport::reconcile(
 //!     vec![study("s1")?, study("s2")?],
 //!     vec![],
@@ -39,27 +39,43 @@
 //! ```
 
 mod error;
+mod export;
 mod handle;
+mod items;
 mod not_checked;
 mod outcome;
+mod record;
+mod restrict;
+mod subject_ref;
 mod unreadable;
 
 use std::path::Path;
 
 pub use crate::retention::Modality;
 pub use error::{ProtocolCause, StoreError};
+pub use export::{ExportManifest, ExportReport, ExportedFile, ExportedRecord, ExportedStudy};
 pub use handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
+pub use items::{Item, ItemOutcome, ItemStatus};
 pub use not_checked::NotChecked;
 pub use outcome::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportManifest, ExportReport, ExportedFile,
-    ExportedStudy, Refusal, Remnant, ResourceKind, Verification,
+    DerivedPolicy, ErasedItem, ErasureReport, Refusal, Remnant, ResourceKind, Verification,
 };
+pub use record::{RecordHandle, ResourceHandle, ResourceType};
+pub use restrict::RestrictionOutcome;
+pub use subject_ref::{FhirId, FhirIdentifier, FhirSubject, SubjectRef};
 pub use unreadable::{UnreadableCause, UnreadableItem, UnreadableStatus};
 
-use crate::subject::PatientId;
+use crate::restriction::Restriction;
 
-/// A system that holds records about data subjects and can find, export,
-/// erase and prove the erasure of them.
+/// A system that holds records about data subjects — a PACS, a folder of
+/// DICOM files, an EHR or any FHIR server — and can find, export, erase,
+/// restrict and prove the erasure of them.
+///
+/// The subject is named the way the system knows it ([`SubjectRef`]: a
+/// DICOM Patient ID with issuer, a FHIR identifier or logical id); a system
+/// given another kind answers [`StoreError::UnsupportedSubject`]. What it
+/// holds comes back as [`RecordHandle`]s (an imaging study, an EHR record),
+/// each with its record category and the dates retention needs.
 ///
 /// Object-safe (`Box<dyn SubjectStore>`), `Send + Sync`. Every method is
 /// idempotent in effect: erasing what is already gone is not an error but an
@@ -71,16 +87,18 @@ pub trait SubjectStore: Send + Sync {
     /// credentials.
     fn identity(&self) -> &SystemIdentity;
 
-    /// Everything the system holds about `subject`: one handle per study,
-    /// with the dates, modalities and record category that retention needs.
-    /// Matches the patient identifier exactly, and the issuer when the
-    /// identifier has one.
+    /// Everything the system holds about `subject`: one handle per study or
+    /// record, with the dates and record category that retention needs.
+    /// Matches the subject exactly ([`crate::subject::PatientId::matches_stored`],
+    /// [`FhirIdentifier::matches`]); a server's lookup or search is only a
+    /// hint.
     ///
     /// # Errors
     /// [`StoreError::Transient`] when the system stayed unreachable after
     /// bounded retries, [`StoreError::Protocol`] for answers that could not be
-    /// understood, [`StoreError::Configuration`] for bad settings.
-    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError>;
+    /// understood, [`StoreError::Configuration`] for bad settings,
+    /// [`StoreError::UnsupportedSubject`] for a subject named another way.
+    async fn locate(&self, subject: &SubjectRef) -> Result<Vec<RecordHandle>, StoreError>;
 
     /// Copies everything held about `subject` into `destination` (a
     /// directory, created if missing), with file names that contain no
@@ -91,27 +109,31 @@ pub trait SubjectStore: Send + Sync {
     /// destination cannot be written.
     async fn export(
         &self,
-        subject: &PatientId,
+        subject: &SubjectRef,
         destination: &Path,
     ) -> Result<ExportReport, StoreError>;
 
-    /// Erases one study, then verifies that it is gone.
+    /// Erases one record (a handle from this system's `locate`), then
+    /// verifies that it is gone.
     ///
     /// # Errors
     /// As [`SubjectStore::locate`]; [`StoreError::Refused`] when the system
-    /// refuses (for instance a retention lock).
-    async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError>;
+    /// refuses (for instance a retention lock);
+    /// [`StoreError::UnsupportedRecord`] for a handle of another kind of
+    /// system.
+    async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError>;
 
-    /// Erases everything held about `subject` (studies, then the patient
+    /// Erases everything held about `subject` (records, then the patient
     /// record once empty) and derived copies according to `derived`, then
-    /// verifies.
+    /// verifies. What the system keeps (shared records, history versions,
+    /// areas it offers no deletion for) is reported as left, with the reason.
     ///
     /// # Errors
-    /// As [`SubjectStore::erase_study`]. Refusals of single studies are
+    /// As [`SubjectStore::erase_record`]. Refusals of single records are
     /// reported in the [`ErasureReport`] rather than as an error.
     async fn erase_subject(
         &self,
-        subject: &PatientId,
+        subject: &SubjectRef,
         derived: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError>;
 
@@ -122,9 +144,32 @@ pub trait SubjectStore: Send + Sync {
     /// As [`SubjectStore::locate`].
     async fn verify_erasure(
         &self,
-        subject: &PatientId,
-        erased: &[StudyHandle],
+        subject: &SubjectRef,
+        erased: &[RecordHandle],
     ) -> Result<Verification, StoreError>;
+
+    /// Marks `subject` restricted (GDPR Art. 18) on the system, where the
+    /// system can carry such a mark, and reads the mark back. A system
+    /// without one answers [`RestrictionOutcome::Unsupported`]: the caller
+    /// then keeps the restriction in its own register.
+    ///
+    /// # Errors
+    /// As [`SubjectStore::locate`].
+    async fn restrict(
+        &self,
+        subject: &SubjectRef,
+        restriction: &Restriction,
+    ) -> Result<RestrictionOutcome, StoreError>;
+
+    /// Removes the restriction mark of `subject` (Art. 18(3): the subject is
+    /// informed before it is lifted) and checks that it is gone.
+    ///
+    /// # Errors
+    /// As [`SubjectStore::locate`].
+    async fn lift_restriction(
+        &self,
+        subject: &SubjectRef,
+    ) -> Result<RestrictionOutcome, StoreError>;
 }
 
 /// A boxed store is a store, so wrappers (audit, caching) accept
@@ -135,25 +180,25 @@ impl<T: SubjectStore + ?Sized> SubjectStore for Box<T> {
         (**self).identity()
     }
 
-    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+    async fn locate(&self, subject: &SubjectRef) -> Result<Vec<RecordHandle>, StoreError> {
         (**self).locate(subject).await
     }
 
     async fn export(
         &self,
-        subject: &PatientId,
+        subject: &SubjectRef,
         destination: &Path,
     ) -> Result<ExportReport, StoreError> {
         (**self).export(subject, destination).await
     }
 
-    async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
-        (**self).erase_study(study).await
+    async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {
+        (**self).erase_record(record).await
     }
 
     async fn erase_subject(
         &self,
-        subject: &PatientId,
+        subject: &SubjectRef,
         derived: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
         (**self).erase_subject(subject, derived).await
@@ -161,10 +206,25 @@ impl<T: SubjectStore + ?Sized> SubjectStore for Box<T> {
 
     async fn verify_erasure(
         &self,
-        subject: &PatientId,
-        erased: &[StudyHandle],
+        subject: &SubjectRef,
+        erased: &[RecordHandle],
     ) -> Result<Verification, StoreError> {
         (**self).verify_erasure(subject, erased).await
+    }
+
+    async fn restrict(
+        &self,
+        subject: &SubjectRef,
+        restriction: &Restriction,
+    ) -> Result<RestrictionOutcome, StoreError> {
+        (**self).restrict(subject, restriction).await
+    }
+
+    async fn lift_restriction(
+        &self,
+        subject: &SubjectRef,
+    ) -> Result<RestrictionOutcome, StoreError> {
+        (**self).lift_restriction(subject).await
     }
 }
 

@@ -1,13 +1,11 @@
-//! What store operations report: exports with their manifest, erasures and
-//! their verification.
+//! What erasures report: the items erased, refused and left, and the
+//! verification behind them.
 
 use serde::{Deserialize, Serialize};
 
-use super::handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
+use super::handle::RecordId;
 use super::not_checked::NotChecked;
 use super::unreadable::UnreadableItem;
-use crate::category::RecordCategory;
-use crate::retention::Modality;
 
 /// What to do with derived copies (instances Orthanc or another system made
 /// by anonymising or modifying the subject's studies) when erasing.
@@ -37,6 +35,8 @@ pub enum ResourceKind {
     DerivedStudy,
     /// A single stored file or instance.
     Instance,
+    /// An EHR record, such as a FHIR resource.
+    Record,
 }
 
 /// A resource that an erasure removed, confirmed by verification.
@@ -56,8 +56,16 @@ pub struct ErasedItem {
 pub struct Refusal {
     /// The system's identifier of the resource.
     pub id: RecordId,
+    /// What it is (a study when a report written before this field was
+    /// added is read).
+    #[serde(default = "study_kind")]
+    pub kind: ResourceKind,
     /// The system's reason, free of patient values.
     pub reason: String,
+}
+
+fn study_kind() -> ResourceKind {
+    ResourceKind::Study
 }
 
 /// Something verification still found after an erasure.
@@ -70,6 +78,12 @@ pub struct Remnant {
     /// For a derived copy: the erased resource it was made from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<RecordId>,
+    /// Why it remains, when the store knows (a resource shared with other
+    /// patients, a version kept in the server's history, an area the system
+    /// offers no deletion for and the administrator task that removes it);
+    /// free of patient values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The result of checking that an erasure left nothing.
@@ -271,120 +285,6 @@ impl ErasureReport {
     }
 }
 
-/// One exported file, named by the exporter (never by a patient value).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportedFile {
-    /// Path relative to the export directory, e.g.
-    /// `study-001/series-001/instance-0001.dcm`.
-    pub path: String,
-    /// Size in bytes.
-    pub bytes: u64,
-    /// SHA-256 of the content, lowercase hex.
-    pub sha256: String,
-}
-
-/// One exported study.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportedStudy {
-    /// The folder of the study inside the export, e.g. `study-001`.
-    pub folder: String,
-    /// The system's identifier of the study.
-    pub id: RecordId,
-    /// The Study Instance UID (part of the data the subject receives).
-    pub study_uid: StudyUid,
-    /// The study date, when known.
-    pub study_date: Option<jiff::civil::Date>,
-    /// The modalities.
-    pub modalities: Vec<Modality>,
-    /// The record category.
-    pub category: RecordCategory,
-    /// The files.
-    pub files: Vec<ExportedFile>,
-}
-
-impl ExportedStudy {
-    /// An exported study described by its handle, with no files yet.
-    pub fn from_handle(folder: impl Into<String>, handle: &StudyHandle) -> Self {
-        Self {
-            folder: folder.into(),
-            id: handle.id().clone(),
-            study_uid: handle.study_uid().clone(),
-            study_date: handle.study_date(),
-            modalities: handle.modalities().to_vec(),
-            category: handle.category(),
-            files: Vec::new(),
-        }
-    }
-}
-
-/// The `manifest.json` every export writes next to its files (Art. 15(3),
-/// Art. 20(1): a copy in a structured, commonly used, machine-readable
-/// format).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportManifest {
-    /// Format tag: `gdpr-health-export/1`.
-    pub format: String,
-    /// The system exported from.
-    pub system: SystemIdentity,
-    /// When the export was made.
-    pub exported_at: jiff::Timestamp,
-    /// The legal basis of the export.
-    pub legal_basis: String,
-    /// The studies.
-    pub studies: Vec<ExportedStudy>,
-}
-
-impl ExportManifest {
-    /// The format tag of this version of the manifest.
-    pub const FORMAT: &'static str = "gdpr-health-export/1";
-
-    /// An empty manifest for an export made at `exported_at`.
-    pub fn new(system: SystemIdentity, exported_at: jiff::Timestamp) -> Self {
-        Self {
-            format: Self::FORMAT.to_owned(),
-            system,
-            exported_at,
-            legal_basis: "GDPR Art. 15(3), Art. 20(1)".to_owned(),
-            studies: Vec::new(),
-        }
-    }
-}
-
-/// The result of an export.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportReport {
-    /// The manifest as written to `manifest.json`.
-    pub manifest: ExportManifest,
-    /// Number of files written (without the manifest).
-    pub files: usize,
-    /// Number of bytes written (without the manifest).
-    pub bytes: u64,
-    /// Files that could not be read and so were not exported (not in the
-    /// manifest): when one is [`UnreadableStatus::Left`](super::UnreadableStatus::Left), the export may be
-    /// incomplete for the subject. Empty for systems that read no files.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unreadable: Vec<UnreadableItem>,
-}
-
-impl ExportReport {
-    /// Summarises a manifest.
-    pub fn from_manifest(manifest: ExportManifest) -> Self {
-        let files = manifest.studies.iter().map(|s| s.files.len()).sum();
-        let bytes = manifest
-            .studies
-            .iter()
-            .flat_map(|s| &s.files)
-            .map(|f| f.bytes)
-            .sum();
-        Self {
-            manifest,
-            files,
-            bytes,
-            unreadable: Vec::new(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,6 +308,7 @@ mod tests {
             id: id("b"),
             kind: ResourceKind::Study,
             derived_from: None,
+            reason: None,
         };
         let report = ErasureReport::reconcile(
             vec![item("a"), item("b")],
@@ -424,6 +325,7 @@ mod tests {
         let refusal = Refusal {
             id: id("a"),
             reason: "Retention period not yet expired".into(),
+            kind: ResourceKind::Study,
         };
         let report = ErasureReport::reconcile(vec![], vec![refusal], Verification::default());
         assert!(!report.is_verified());
@@ -482,6 +384,7 @@ mod tests {
                     id: id(&format!("r{n}")),
                     kind: ResourceKind::Study,
                     derived_from: None,
+                    reason: None,
                 }).collect()),
             );
             for e in report.erased() {

@@ -50,10 +50,12 @@ use std::path::Path;
 use std::str::FromStr;
 
 use async_trait::async_trait;
+
+use super::studies::{StudyStore, subject_store};
 use gdpr_connect::{Client, Endpoint, Erasure, Outcome, check_status, outcome_of};
 use gdpr_core::store::{
     DerivedPolicy, ErasureReport, ExportReport, NotChecked, RecordId, Remnant, ResourceKind,
-    StoreError, StudyHandle, SubjectStore, SystemIdentity, Verification,
+    StoreError, StudyHandle, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
@@ -213,7 +215,7 @@ impl Dcm4cheeStore {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the study does not exist; as
-    /// [`SubjectStore::locate`] otherwise.
+    /// [`StudyStore::find_studies`] otherwise.
     pub async fn set_expiration(
         &self,
         study: &StudyHandle,
@@ -388,10 +390,15 @@ impl Dcm4cheeStore {
                 id: h.id().clone(),
                 kind: ResourceKind::Study,
                 derived_from: None,
+                reason: None,
             });
         };
         if let Some(subject) = subject {
-            self.web.locate(subject).await?.iter().for_each(&mut keep);
+            self.web
+                .find_studies(subject)
+                .await?
+                .iter()
+                .for_each(&mut keep);
             self.locate_rejected(subject)
                 .await?
                 .iter()
@@ -434,28 +441,26 @@ const AMBIGUOUS_PATIENT: &str = "the archive's patient search for this identifie
                                  record was not deleted; delete it in the archive's UI";
 
 #[async_trait]
-impl SubjectStore for Dcm4cheeStore {
-    fn identity(&self) -> &SystemIdentity {
-        self.web.identity()
+impl StudyStore for Dcm4cheeStore {
+    const NO_RESTRICTION_MARK: &'static str = "this adapter does not use dcm4chee's own marks (it reaches the archive through DICOMweb and rejection notes); keep the restriction in the request workflow's register";
+
+    async fn find_studies(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+        self.web.find_studies(subject).await
     }
 
-    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
-        self.web.locate(subject).await
-    }
-
-    async fn export(
+    async fn export_studies(
         &self,
         subject: &PatientId,
         destination: &Path,
     ) -> Result<ExportReport, StoreError> {
-        self.web.export(subject, destination).await
+        self.web.export_studies(subject, destination).await
     }
 
     async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError> {
         self.erase_handles(None, std::slice::from_ref(study)).await
     }
 
-    async fn erase_subject(
+    async fn erase_patient(
         &self,
         subject: &PatientId,
         _derived: DerivedPolicy,
@@ -463,7 +468,7 @@ impl SubjectStore for Dcm4cheeStore {
         // Studies an interrupted earlier run rejected are hidden from
         // ordinary searches: the archive's view of rejected instances finds
         // them (never a purge of every rejected instance).
-        let mut handles = self.web.locate(subject).await?;
+        let mut handles = self.web.find_studies(subject).await?;
         for rejected in self.locate_rejected(subject).await? {
             if !handles
                 .iter()
@@ -475,7 +480,7 @@ impl SubjectStore for Dcm4cheeStore {
         self.erase_handles(Some(subject), &handles).await
     }
 
-    async fn verify_erasure(
+    async fn verify_studies_gone(
         &self,
         subject: &PatientId,
         erased: &[StudyHandle],
@@ -483,3 +488,5 @@ impl SubjectStore for Dcm4cheeStore {
         self.verify(Some(subject), erased).await
     }
 }
+
+subject_store!(Dcm4cheeStore, |s| s.web.identity());

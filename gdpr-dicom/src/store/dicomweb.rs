@@ -19,12 +19,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use async_trait::async_trait;
+
+use super::studies::{StudyStore, subject_store};
 use gdpr_connect::{
     Client, Endpoint, Erasure, Outcome, blocking, check_status, outcome_of, parse_json,
 };
 use gdpr_core::store::{
     DerivedPolicy, ErasureReport, ExportReport, Modality, NotChecked, ProtocolCause, Remnant,
-    ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore, SystemIdentity, Verification,
+    ResourceKind, StoreError, StudyHandle, StudyUid, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
@@ -150,7 +152,7 @@ impl DicomWebStore {
     /// Stores DICOM instances with one STOW-RS request.
     ///
     /// # Errors
-    /// As [`SubjectStore::locate`]; [`StoreError::Refused`] or
+    /// As [`StudyStore::find_studies`]; [`StoreError::Refused`] or
     /// [`StoreError::Protocol`] when the server rejects them.
     pub async fn store_instances(&self, instances: Vec<Vec<u8>>) -> Result<(), StoreError> {
         const OP: &str = "POST /studies (STOW-RS)";
@@ -237,7 +239,7 @@ impl DicomWebStore {
     ) -> Result<Verification, StoreError> {
         let mut remaining: BTreeMap<String, Remnant> = BTreeMap::new();
         if let Some(subject) = subject {
-            for h in self.locate(subject).await? {
+            for h in self.find_studies(subject).await? {
                 remaining.insert(h.id().to_string(), remnant(&h));
             }
         }
@@ -316,16 +318,15 @@ fn remnant(handle: &StudyHandle) -> Remnant {
         id: handle.id().clone(),
         kind: ResourceKind::Study,
         derived_from: None,
+        reason: None,
     }
 }
 
 #[async_trait]
-impl SubjectStore for DicomWebStore {
-    fn identity(&self) -> &SystemIdentity {
-        &self.identity
-    }
+impl StudyStore for DicomWebStore {
+    const NO_RESTRICTION_MARK: &'static str = "DICOMweb (QIDO/WADO/STOW-RS) defines no way to mark a patient restricted; keep the restriction in the request workflow's register";
 
-    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+    async fn find_studies(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
         let mut query = vec![("PatientID", subject.expose())];
         if let Some(issuer) = subject.issuer() {
             query.push(("IssuerOfPatientID", issuer));
@@ -340,13 +341,13 @@ impl SubjectStore for DicomWebStore {
             .collect()
     }
 
-    async fn export(
+    async fn export_studies(
         &self,
         subject: &PatientId,
         destination: &Path,
     ) -> Result<ExportReport, StoreError> {
         const OP: &str = "GET /studies/{uid} (WADO-RS)";
-        let handles = self.locate(subject).await?;
+        let handles = self.find_studies(subject).await?;
         let mut writer = ExportWriter::create(destination, self.identity.clone())?;
         for (n, handle) in handles.iter().enumerate() {
             let part = destination.join(format!(".wado-{n}.part"));
@@ -379,16 +380,16 @@ impl SubjectStore for DicomWebStore {
     /// Erases the subject's studies. DICOMweb cannot find derived copies,
     /// so `derived` cannot be applied: the report says "derived copies not
     /// checked" and is never verified.
-    async fn erase_subject(
+    async fn erase_patient(
         &self,
         subject: &PatientId,
         _derived: DerivedPolicy,
     ) -> Result<ErasureReport, StoreError> {
-        let handles = self.locate(subject).await?;
+        let handles = self.find_studies(subject).await?;
         self.erase_handles(Some(subject), &handles).await
     }
 
-    async fn verify_erasure(
+    async fn verify_studies_gone(
         &self,
         subject: &PatientId,
         erased: &[StudyHandle],
@@ -396,6 +397,8 @@ impl SubjectStore for DicomWebStore {
         self.verify(Some(subject), erased).await
     }
 }
+
+subject_store!(DicomWebStore, |s| &s.identity);
 
 fn unpack(writer: &mut ExportWriter, handle: &StudyHandle, path: &Path) -> Result<(), StoreError> {
     const OP: &str = "GET /studies/{uid} (WADO-RS)";

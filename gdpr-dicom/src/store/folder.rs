@@ -33,11 +33,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+
+use super::studies::{StudyStore, subject_store};
 use gdpr_connect::blocking;
 use gdpr_core::store::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportReport, Modality, ProtocolCause, RecordId,
-    Refusal, Remnant, ResourceKind, StoreError, StudyHandle, StudyUid, SubjectStore,
-    SystemIdentity, Verification,
+    Refusal, Remnant, ResourceKind, StoreError, StudyHandle, StudyUid, SystemIdentity,
+    Verification,
 };
 use gdpr_core::subject::{PatientId, strip_lo_padding};
 
@@ -216,6 +218,7 @@ impl FolderStore {
                     id,
                     kind: ResourceKind::Study,
                     derived_from: None,
+                    reason: None,
                 });
             }
         }
@@ -258,12 +261,10 @@ fn matches_subject(header: &DicomHeader, subject: &PatientId) -> bool {
 }
 
 #[async_trait]
-impl SubjectStore for FolderStore {
-    fn identity(&self) -> &SystemIdentity {
-        &self.identity
-    }
+impl StudyStore for FolderStore {
+    const NO_RESTRICTION_MARK: &'static str = "a folder of DICOM files has no place for a restriction mark; keep the restriction in the request workflow's register";
 
-    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+    async fn find_studies(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
         let store = self.clone();
         let subject = subject.clone();
         blocking(WORKER, move || {
@@ -274,7 +275,7 @@ impl SubjectStore for FolderStore {
         .await
     }
 
-    async fn export(
+    async fn export_studies(
         &self,
         subject: &PatientId,
         destination: &Path,
@@ -327,7 +328,7 @@ impl SubjectStore for FolderStore {
         .await
     }
 
-    async fn erase_subject(
+    async fn erase_patient(
         &self,
         subject: &PatientId,
         policy: DerivedPolicy,
@@ -368,7 +369,7 @@ impl SubjectStore for FolderStore {
         .await
     }
 
-    async fn verify_erasure(
+    async fn verify_studies_gone(
         &self,
         subject: &PatientId,
         erased: &[StudyHandle],
@@ -384,6 +385,8 @@ impl SubjectStore for FolderStore {
         .await
     }
 }
+
+subject_store!(FolderStore, |s| &s.identity);
 
 /// The record id a folder store gives a study with this UID.
 pub fn folder_study_id(study_uid: &StudyUid) -> RecordId {

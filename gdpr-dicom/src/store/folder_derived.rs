@@ -58,6 +58,7 @@ pub(super) fn remnant(header: &DicomHeader, origin_study: &str) -> Remnant {
         id: derived_id(&header.study_uid),
         kind: ResourceKind::DerivedStudy,
         derived_from: Some(hashed_id("study", origin_study)),
+        reason: None,
     }
 }
 

@@ -7,6 +7,13 @@
 //! - [`DicomWebStore`] — any QIDO-RS / WADO-RS / STOW-RS server;
 //! - [`Dcm4cheeStore`] — dcm4chee-arc: DICOMweb plus its own REST erasure.
 //!
+//! Each adapter implements [`StudyStore`] (subjects by Patient ID, records
+//! that are studies) and, on top of it, the family's
+//! [`gdpr_core::store::SubjectStore`], which refuses a FHIR subject or an
+//! EHR record handle with a typed error and answers `restrict` with
+//! "unsupported" (no adapter here marks a restriction on the PACS; the
+//! request workflow keeps its own register).
+//!
 //! The remote ones are configured with a [`gdpr_connect::Endpoint`] (URL,
 //! TLS, timeouts, retries, [`Credentials`]) and talk through its one client.
 //! [`SystemsConfig`] reads `systems.toml` and opens any of them as a
@@ -22,7 +29,7 @@
 //! operations are named by templates (`"DELETE /studies/{id}"`).
 //!
 //! ```
-//! use gdpr_core::store::{DerivedPolicy, SubjectStore};
+//! use gdpr_core::store::{DerivedPolicy, SubjectRef, SubjectStore};
 //! use gdpr_core::subject::PatientId;
 //! use gdpr_dicom::store::FolderStore;
 //! use gdpr_dicom::synthetic::SyntheticInstance;
@@ -32,7 +39,7 @@
 //! SyntheticInstance::new("1.2.826.0.1.3680043.10.1234", "MRN-7", 1, 1, 1)
 //!     .write_to(&dir.path().join("ct.dcm"))?;
 //! let store: Box<dyn SubjectStore> = Box::new(FolderStore::open("archive", dir.path())?);
-//! let subject = PatientId::new("MRN-7")?;
+//! let subject = SubjectRef::from(PatientId::new("MRN-7")?);
 //!
 //! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
 //! let report = runtime.block_on(async {
@@ -57,6 +64,7 @@ mod orthanc_archive;
 mod orthanc_derived;
 mod orthanc_erasure;
 mod residue;
+mod studies;
 
 pub use config::{Dcm4cheeKeys, DicomWebKeys, OrthancKeys, SystemConfig, SystemsConfig};
 pub use dcm4chee::{Dcm4cheeConfig, Dcm4cheeStore, RejectionCode};
@@ -66,3 +74,4 @@ pub use folder::{FolderStore, folder_study_id};
 /// The connection layer the remote adapters are configured with.
 pub use gdpr_connect::{ClientCredentials, Credentials, Endpoint, HttpOptions, SecretSource};
 pub use orthanc::{OrthancConfig, OrthancStore, orthanc_patient_id};
+pub use studies::StudyStore;

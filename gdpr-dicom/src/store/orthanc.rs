@@ -50,7 +50,7 @@ pub struct OrthancConfig {
     /// How to reach the REST API (base URL, e.g.
     /// `https://pacs.example.org:8042/`, TLS, retries, credentials).
     pub endpoint: Endpoint,
-    /// What [`SubjectStore::erase_study`](gdpr_core::store::SubjectStore::erase_study) does with derived copies.
+    /// What [`SubjectStore::erase_record`](gdpr_core::store::SubjectStore::erase_record) does with the derived copies of a study.
     pub derived: DerivedPolicy,
 }
 

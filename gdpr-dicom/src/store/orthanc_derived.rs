@@ -56,6 +56,7 @@ impl DerivedScan {
                     id: record_id("derived-copy scan", &id)?,
                     kind: ResourceKind::DerivedStudy,
                     derived_from: Some(record_id("derived-copy scan", &origin)?),
+                    reason: None,
                 })
             })
             .collect()

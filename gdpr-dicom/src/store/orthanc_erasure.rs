@@ -5,9 +5,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use async_trait::async_trait;
+
+use super::studies::{StudyStore, subject_store};
 use gdpr_core::store::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportReport, RecordId, Refusal, Remnant,
-    ResourceKind, StoreError, StudyHandle, SubjectStore, SystemIdentity, Verification,
+    ResourceKind, StoreError, StudyHandle, Verification,
 };
 use gdpr_core::subject::PatientId;
 
@@ -24,6 +26,7 @@ fn study_remnant(id: &RecordId) -> Remnant {
         id: id.clone(),
         kind: ResourceKind::Study,
         derived_from: None,
+        reason: None,
     }
 }
 
@@ -56,6 +59,7 @@ impl OrthancStore {
                     refused.push(Refusal {
                         id: id.clone(),
                         reason: CHANGED.into(),
+                        kind: ResourceKind::Study,
                     });
                     continue;
                 }
@@ -188,12 +192,10 @@ impl OrthancStore {
 }
 
 #[async_trait]
-impl SubjectStore for OrthancStore {
-    fn identity(&self) -> &SystemIdentity {
-        &self.identity
-    }
+impl StudyStore for OrthancStore {
+    const NO_RESTRICTION_MARK: &'static str = "Orthanc 1.10 (Debian 12) has no labels, and user-defined metadata needs the server's configuration; this adapter does not mark restrictions, so keep the restriction in the request workflow's register";
 
-    async fn locate(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
+    async fn find_studies(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
         Ok(self
             .find(subject)
             .await?
@@ -202,12 +204,12 @@ impl SubjectStore for OrthancStore {
             .collect())
     }
 
-    async fn export(
+    async fn export_studies(
         &self,
         subject: &PatientId,
         destination: &Path,
     ) -> Result<ExportReport, StoreError> {
-        let studies = self.locate(subject).await?;
+        let studies = self.find_studies(subject).await?;
         super::orthanc_archive::export(self, &studies, destination).await
     }
 
@@ -219,7 +221,7 @@ impl SubjectStore for OrthancStore {
         self.erase(None, vec![study], self.derived).await
     }
 
-    async fn erase_subject(
+    async fn erase_patient(
         &self,
         subject: &PatientId,
         derived: DerivedPolicy,
@@ -228,7 +230,7 @@ impl SubjectStore for OrthancStore {
         self.erase(Some(subject), studies, derived).await
     }
 
-    async fn verify_erasure(
+    async fn verify_studies_gone(
         &self,
         subject: &PatientId,
         erased: &[StudyHandle],
@@ -242,3 +244,5 @@ impl SubjectStore for OrthancStore {
         Ok(Verification::new(remaining))
     }
 }
+
+subject_store!(OrthancStore, |s| &s.identity);

@@ -1,0 +1,70 @@
+// A throw-away OpenID provider (the certified `oidc-provider` package) on
+// 127.0.0.1 for gdpr-connect's OAuth 2 tests. Started by scripts/oidc.sh,
+// which generates the client key pairs and the client secret first.
+//
+// Clients (all client-credentials only, scopes `system/*.read` and
+// `system/*.rs`):
+//   gdpr-jwt          private_key_jwt (RS384 or ES384; the public keys of
+//                     $OIDC_DIR/rsa.pub.pem, kid "gdpr-rsa", and
+//                     $OIDC_DIR/ec.pub.pem, kid "gdpr-ec")
+//   gdpr-secret       client_secret_basic, secret in $OIDC_DIR/client.secret
+//   gdpr-secret-post  client_secret_post, the same secret
+// Client-credentials tokens live $OIDC_TOKEN_TTL seconds (opaque, checked
+// through the introspection endpoint, which any authenticated client may
+// call; a client may revoke its own tokens at the revocation endpoint).
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Provider from 'oidc-provider';
+
+const dir = process.env.OIDC_DIR;
+const port = Number(process.env.OIDC_PORT);
+const ttl = Number(process.env.OIDC_TOKEN_TTL || '10');
+if (!dir || !port) {
+  console.error('server.mjs: set OIDC_DIR and OIDC_PORT (scripts/oidc.sh does)');
+  process.exit(2);
+}
+
+function publicJwk(file, kid, alg) {
+  const jwk = createPublicKey(readFileSync(`${dir}/${file}`)).export({ format: 'jwk' });
+  return { ...jwk, kid, alg, use: 'sig' };
+}
+
+const secret = readFileSync(`${dir}/client.secret`, 'utf8').trim();
+const scope = 'system/*.read system/*.rs';
+const client = (id, extra) => ({
+  client_id: id,
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+  scope,
+  ...extra,
+});
+
+const provider = new Provider(`http://127.0.0.1:${port}`, {
+  clients: [
+    client('gdpr-jwt', {
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: {
+        keys: [publicJwk('rsa.pub.pem', 'gdpr-rsa', 'RS384'), publicJwk('ec.pub.pem', 'gdpr-ec', 'ES384')],
+      },
+    }),
+    client('gdpr-secret', { token_endpoint_auth_method: 'client_secret_basic', client_secret: secret }),
+    client('gdpr-secret-post', { token_endpoint_auth_method: 'client_secret_post', client_secret: secret }),
+  ],
+  scopes: ['openid', 'offline_access', 'system/*.read', 'system/*.rs'],
+  features: {
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    devInteractions: { enabled: false },
+  },
+  enabledJWA: {
+    clientAuthSigningAlgValues: ['RS256', 'RS384', 'PS384', 'ES256', 'ES384'],
+  },
+  ttl: { ClientCredentials: () => ttl },
+  cookies: { keys: [secret] },
+});
+
+provider.listen(port, '127.0.0.1', () => {
+  console.log(`oidc-provider listening on http://127.0.0.1:${port}`);
+});
