@@ -71,9 +71,8 @@ export GDPR_REQUIRE_SERVERS=1
 echo "== starting a throw-away FHIR R4 server (Helios HFS) for the gdpr-ehr integration tests"
 fhir_env=$(./scripts/fhir.sh start)
 eval "$fhir_env"
+stops+=("./scripts/fhir.sh stop")
 export GDPR_REQUIRE_SERVERS=1
-# Stop both servers on every way out (each stop waits for its process).
-trap './scripts/fhir.sh stop || true; ./scripts/orthanc.sh stop' EXIT
 # ---- end of the FHIR R4 server block ----------------------------------------
 
 echo "== unit, property and integration tests"
