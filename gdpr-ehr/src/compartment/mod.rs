@@ -119,6 +119,26 @@ pub fn belongs_to(resource: &Resource, patient_id: &str, base: &str) -> bool {
     }) && !references_other_patient(&value, patient_id)
 }
 
+/// The logical id of the Patient that the patient element of `resource`
+/// names (`Patient/{id}`, relative or below `base`), for an own record
+/// whose patient elements all name that one Patient; the id of a Patient.
+pub fn patient_of(resource: &Resource, base: &str) -> Option<String> {
+    let kind = resource_type(resource)?;
+    if kind == "Patient" {
+        return crate::model::logical_id(resource).map(str::to_owned);
+    }
+    let value = serde_json::Value::Object(resource.clone());
+    let absolute = format!("{}/Patient/", base.trim_end_matches('/'));
+    let id = own_type(kind)?.patient_paths.iter().find_map(|path| {
+        let r = dates::at(&value, path)?.get("reference")?.as_str()?;
+        let id = r
+            .strip_prefix("Patient/")
+            .or_else(|| r.strip_prefix(&absolute))?;
+        (!id.is_empty() && !id.contains('/')).then(|| id.to_owned())
+    })?;
+    belongs_to(resource, &id, base).then_some(id)
+}
+
 /// Whether any `reference` in `value` names a Patient other than
 /// `patient_id`.
 fn references_other_patient(value: &serde_json::Value, patient_id: &str) -> bool {

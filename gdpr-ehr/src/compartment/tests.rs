@@ -166,3 +166,23 @@ fn belongs_to_needs_the_exact_patient_reference() {
         base
     ));
 }
+
+#[test]
+fn patient_of_names_the_one_patient_of_an_own_record() {
+    let base = "http://s/fhir";
+    let obs = resource(
+        json!({"resourceType": "Observation", "subject": {"reference": "http://s/fhir/Patient/p1"}}),
+    );
+    assert_eq!(patient_of(&obs, base).as_deref(), Some("p1"));
+    let two = resource(
+        json!({"resourceType": "Observation", "subject": {"reference": "Patient/p1"},
+        "performer": [{"reference": "Patient/p2"}]}),
+    );
+    assert_eq!(patient_of(&two, base), None);
+    let group = resource(
+        json!({"resourceType": "Group", "member": [{"entity": {"reference": "Patient/p1"}}]}),
+    );
+    assert_eq!(patient_of(&group, base), None);
+    let patient = resource(json!({"resourceType": "Patient", "id": "p1"}));
+    assert_eq!(patient_of(&patient, base).as_deref(), Some("p1"));
+}

@@ -5,10 +5,11 @@ mod erase;
 mod fhir;
 mod label;
 mod resolve;
+mod subject_store;
 mod walk;
 
 pub use erase::{Left, erase_resource, what_is_left};
 pub use fhir::{FhirConfig, FhirStore, Found};
 pub use label::{LABEL_CODE, LABEL_DISPLAY, LABEL_SYSTEM, is_labelled, set_label};
-pub use resolve::{Named, carries, escape, resolve};
+pub use resolve::{carries, resolve};
 pub use walk::Walk;

@@ -5,46 +5,22 @@
 //! byte (system and value both equal). Zero or several matches are errors
 //! that name no value.
 
-use gdpr_core::store::StoreError;
+use gdpr_core::store::{FhirIdentifier, FhirSubject, StoreError};
 
 use crate::client::{FhirClient, matches};
 use crate::model::Patient;
 
-/// How the operator named the subject (until gdpr-core's `SubjectRef`).
-#[derive(Clone, Copy)]
-pub enum Named<'a> {
-    /// By business identifier: both parts compared exactly.
-    Identifier {
-        /// The identifier's system (a URI).
-        system: &'a str,
-        /// The identifier's value.
-        value: &'a str,
-    },
-    /// By the Patient's logical id on this server.
-    LogicalId(&'a str),
-}
-
 const OP: &str = "find the subject's Patient";
 
-/// Whether `patient` carries exactly `system|value` among its identifiers.
-pub fn carries(patient: &Patient, system: &str, value: &str) -> bool {
-    patient
-        .identifier
-        .iter()
-        .any(|i| i.system.as_deref() == Some(system) && i.value.as_deref() == Some(value))
-}
-
-/// Escapes a token part for a FHIR search (R4 §3.1.1.4.14: `\`, `|`, `,`,
-/// `$`).
-pub fn escape(part: &str) -> String {
-    let mut out = String::with_capacity(part.len());
-    for c in part.chars() {
-        if matches!(c, '\\' | '|' | ',' | '$') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+/// Whether `patient` carries `identifier` among its identifiers, by
+/// gdpr-core's one rule ([`FhirIdentifier::matches`]: system and value
+/// byte for byte).
+pub fn carries(patient: &Patient, identifier: &FhirIdentifier) -> bool {
+    patient.identifier.iter().any(|i| {
+        i.value
+            .as_deref()
+            .is_some_and(|value| identifier.matches(i.system.as_deref(), value))
+    })
 }
 
 /// The subject's Patient: its logical id and the resource as read.
@@ -53,25 +29,31 @@ pub fn escape(part: &str) -> String {
 /// [`StoreError::NotFound`] when no Patient matches exactly;
 /// [`StoreError::Refused`] when more than one does; as [`FhirClient::read`]
 /// and [`crate::client::Pages::next_page`] otherwise.
-pub async fn resolve(client: &FhirClient, named: Named<'_>) -> Result<Patient, StoreError> {
-    let found = match named {
-        Named::LogicalId(id) => match client.read("Patient", id).await? {
+pub async fn resolve(client: &FhirClient, subject: &FhirSubject) -> Result<Patient, StoreError> {
+    let found = match subject {
+        FhirSubject::LogicalId(id) => match client.read("Patient", id.as_str()).await? {
             Some(resource) => vec![to_patient(resource)?],
             None => Vec::new(),
         },
-        Named::Identifier { system, value } => {
-            let token = format!("{}|{}", escape(system), escape(value));
+        FhirSubject::Identifier(identifier) => {
+            let token = identifier.search_token();
             let mut pages = client.search("Patient", &[("identifier", &token)]);
             let mut found = Vec::new();
             while let Some(page) = pages.next_page().await? {
                 for resource in matches(page) {
                     let patient = to_patient(resource)?;
-                    if carries(&patient, system, value) {
+                    if carries(&patient, identifier) {
                         found.push(patient);
                     }
                 }
             }
             found
+        }
+        _ => {
+            return Err(StoreError::UnsupportedSubject {
+                expected: "a FHIR identifier or logical id",
+                given: "another kind of FHIR reference",
+            });
         }
     };
     one(found)
@@ -121,20 +103,17 @@ mod tests {
     fn identifiers_match_byte_for_byte_on_system_and_value() {
         let p = patient(serde_json::json!([
             {"system": "urn:mrn", "value": "AB-1"},
-            {"system": "urn:other", "value": "x"}
+            {"system": "urn:other", "value": "x"},
+            {"value": "NOSYS"}
         ]));
-        assert!(carries(&p, "urn:mrn", "AB-1"));
-        assert!(!carries(&p, "urn:mrn", "ab-1"));
-        assert!(!carries(&p, "urn:mrn", "AB-1 "));
-        assert!(!carries(&p, "urn:MRN", "AB-1"));
-        assert!(!carries(&p, "urn:other", "AB-1"));
-        let no_system = patient(serde_json::json!([{"value": "AB-1"}]));
-        assert!(!carries(&no_system, "", "AB-1"));
-    }
-
-    #[test]
-    fn search_tokens_are_escaped() {
-        assert_eq!(escape(r"a|b,c$d\e"), r"a\|b\,c\$d\\e");
+        let id = |token: &str| FhirIdentifier::parse(token).unwrap();
+        assert!(carries(&p, &id("urn:mrn|AB-1")));
+        assert!(!carries(&p, &id("urn:mrn|ab-1")));
+        assert!(!carries(&p, &id("urn:MRN|AB-1")));
+        assert!(!carries(&p, &id("urn:other|AB-1")));
+        assert!(!carries(&p, &id("|AB-1")));
+        assert!(carries(&p, &id("|NOSYS")));
+        assert!(!carries(&p, &id("urn:mrn|NOSYS")));
     }
 
     #[test]

@@ -4,6 +4,10 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+
+use gdpr_core::store::{FhirId, FhirIdentifier, FhirSubject, SubjectRef};
+use gdpr_ehr::store::{FhirConfig, FhirStore};
+use serde_json::json;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -175,4 +179,86 @@ pub fn observation(patient: &str, date: &str) -> serde_json::Value {
         "subject": {"reference": format!("Patient/{patient}")},
         "effectiveDateTime": date
     })
+}
+
+/// A planted patient with records: Encounter, two Observations, a Condition; an
+/// Appointment (shared) and the Practitioner it names.
+pub struct Planted {
+    /// The identifier's system.
+    pub system: String,
+    /// The identifier's value.
+    pub value: String,
+    /// The Patient's logical id.
+    pub patient: String,
+    /// Look-alike Patients (case variant, other system) that must survive.
+    pub others: Vec<String>,
+}
+
+impl Planted {
+    /// The subject as the operator names it: by identifier.
+    pub fn by_identifier(&self) -> SubjectRef {
+        let id = FhirIdentifier::new(Some(self.system.clone()), self.value.clone()).unwrap();
+        SubjectRef::Fhir(FhirSubject::Identifier(id))
+    }
+
+    /// The subject by the Patient's logical id.
+    pub fn by_id(&self) -> SubjectRef {
+        SubjectRef::Fhir(FhirSubject::LogicalId(
+            FhirId::new(self.patient.clone()).unwrap(),
+        ))
+    }
+}
+
+pub async fn plant(server: &Server) -> Planted {
+    let system = format!("urn:gdpr-test:{}", unique());
+    let value = "MRN-Ab-1".to_owned();
+    let subject = server.create(patient(&system, &value)).await;
+    // Look-alikes that must survive: case variant, other system.
+    let twin_case = server.create(patient(&system, "mrn-ab-1")).await;
+    let twin_system = server
+        .create(patient(&format!("{system}:other"), &value))
+        .await;
+    server.create(observation(&twin_case, "2021-01-01")).await;
+    let reference = json!({"reference": format!("Patient/{subject}")});
+    server
+        .create(json!({"resourceType": "Encounter", "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": reference, "period": {"start": "2020-01-01", "end": "2020-01-05"}}))
+        .await;
+    server.create(observation(&subject, "2020-01-02")).await;
+    server.create(observation(&subject, "2020-01-03")).await;
+    server
+        .create(json!({"resourceType": "Condition", "subject": reference,
+            "code": {"text": "synthetic"}, "recordedDate": "2020-01-02"}))
+        .await;
+    let practitioner = server
+        .create(json!({"resourceType": "Practitioner", "name": [{"family": "Staff"}]}))
+        .await;
+    server
+        .create(json!({"resourceType": "Appointment", "status": "booked", "participant": [
+            {"actor": reference, "status": "accepted"},
+            {"actor": {"reference": format!("Practitioner/{practitioner}")}, "status": "accepted"}
+        ]}))
+        .await;
+    Planted {
+        system,
+        value,
+        patient: subject,
+        others: vec![twin_case, twin_system],
+    }
+}
+
+pub fn store(url: &str, page_size: u32) -> FhirStore {
+    let mut config = FhirConfig::new("test-fhir", url);
+    config.page_size = page_size;
+    FhirStore::connect(&config).unwrap()
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
