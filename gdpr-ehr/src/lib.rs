@@ -12,11 +12,33 @@
 //! - [`conformance`], [`export`] — elements that are not valid FHIR JSON set
 //!   aside; one patient's export (Bundle, NDJSON per type, side file) written
 //!   so that a half-written export never looks complete.
-//! - `store` (feature `adapters`) — a FHIR R4 server as a store of
-//!   subjects' records: the subject's one Patient matched exactly, its
-//!   compartment, export, erasure with a re-check before each DELETE, what
-//!   is left, the Art. 18 security label. (Its `SubjectStore`
-//!   implementation is not built yet.)
+//! - [`store`] (feature `adapters`) — [`store::FhirStore`], gdpr-core's
+//!   `SubjectStore` for any FHIR R4 server: the subject (a FHIR identifier or
+//!   the Patient's logical id) matched exactly, its compartment located with
+//!   categories and retention dates, exported (Art. 15, 20), erased with a
+//!   re-check before each DELETE and an honest report of what is left
+//!   (versions in `_history`, shared resources), restricted (Art. 18) by a
+//!   security label.
+//!
+//! The front door: connect to a server (no request is made yet) and act on
+//! a subject through gdpr-core's `SubjectStore`.
+//!
+//! ```
+//! use gdpr_core::store::{FhirIdentifier, FhirSubject, SubjectRef, SubjectStore};
+//! use gdpr_ehr::store::{FhirConfig, FhirStore};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = FhirStore::connect(&FhirConfig::new("ehr", "https://ehr.example.org/fhir/r4"))?;
+//! let mrn = FhirIdentifier::parse("urn:oid:1.2.276.0.76.3.1.1|MRN-0042")?;
+//! let subject = SubjectRef::Fhir(FhirSubject::Identifier(mrn));
+//! assert_eq!(store.identity().kind(), "fhir");
+//! // store.locate(&subject).await?, store.export(&subject, dir).await?,
+//! // store.erase_subject(&subject, DerivedPolicy::Erase).await?, …
+//! # let _ = subject;
+//! # Ok(()) }
+//! ```
+//!
+//! The compartment table alone needs no network (`default-features = false`):
 //!
 //! ```
 //! use gdpr_core::category::RecordCategory;
