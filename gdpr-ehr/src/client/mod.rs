@@ -5,6 +5,7 @@
 //! DELETE. Every URL the server gives (next links, `Location`) must stay on
 //! the configured base URL, else a clear error.
 
+mod capability;
 mod pages;
 
 use gdpr_connect::reqwest::{Method, StatusCode};
@@ -13,6 +14,7 @@ use gdpr_core::store::StoreError;
 use tokio::sync::OnceCell;
 use url::Url;
 
+pub use capability::Capabilities;
 pub use pages::Pages;
 pub(crate) use pages::invalid;
 
@@ -27,7 +29,7 @@ pub struct FhirClient {
     http: Client,
     max_pages: usize,
     page_size: u32,
-    everything: OnceCell<bool>,
+    capabilities: OnceCell<Capabilities>,
 }
 
 impl FhirClient {
@@ -42,7 +44,7 @@ impl FhirClient {
             http,
             max_pages: Self::DEFAULT_MAX_PAGES,
             page_size: Self::DEFAULT_PAGE_SIZE,
-            everything: OnceCell::new(),
+            capabilities: OnceCell::new(),
         }
     }
 
@@ -131,20 +133,57 @@ impl FhirClient {
         Pages::new(self, "GET /Patient/{id}/$everything", url)
     }
 
-    /// Whether the CapabilityStatement offers `Patient/$everything` (asked
-    /// once, then remembered).
+    /// What the CapabilityStatement offers (asked once, then remembered).
     ///
     /// # Errors
     /// As [`FhirClient::read`].
-    pub async fn supports_everything(&self) -> Result<bool, StoreError> {
-        self.everything
+    pub async fn capabilities(&self) -> Result<Capabilities, StoreError> {
+        self.capabilities
             .get_or_try_init(|| async {
                 let url = self.http.url(&["metadata"]);
-                let capability: serde_json::Value = self.get_json("GET /metadata", url).await?;
-                Ok(offers_everything(&capability))
+                let statement: serde_json::Value = self.get_json("GET /metadata", url).await?;
+                Ok(Capabilities::of(&statement))
             })
             .await
             .copied()
+    }
+
+    /// Whether the server offers `Patient/$everything`.
+    ///
+    /// # Errors
+    /// As [`FhirClient::capabilities`].
+    pub async fn supports_everything(&self) -> Result<bool, StoreError> {
+        Ok(self.capabilities().await?.everything)
+    }
+
+    /// Asks the server to purge every version of the deleted `kind/id`
+    /// (`POST [type]/[id]/$expunge`, as HAPI FHIR offers it), when its
+    /// CapabilityStatement offers `$expunge`. Returns whether it was asked
+    /// and agreed; what the history still serves is checked afterwards
+    /// either way.
+    ///
+    /// # Errors
+    /// As [`FhirClient::capabilities`] and gdpr-connect's `Client::call`.
+    pub async fn expunge(&self, kind: &str, id: &str) -> Result<bool, StoreError> {
+        const OP: &str = "POST /{type}/{id}/$expunge";
+        if !self.capabilities().await?.expunge {
+            return Ok(false);
+        }
+        let url = self.http.url(&[kind, id, "$expunge"]);
+        let body = serde_json::json!({"resourceType": "Parameters", "parameter": [
+            {"name": "expungeDeletedResources", "valueBoolean": true},
+            {"name": "expungePreviousVersions", "valueBoolean": true}
+        ]})
+        .to_string();
+        let (status, _) = self
+            .http
+            .call(OP, |c| {
+                c.post(url.clone())
+                    .header("Content-Type", FHIR_JSON)
+                    .body(body.clone())
+            })
+            .await?;
+        Ok(status.is_success())
     }
 
     /// Every version of `kind/id` the server still serves from its
@@ -223,24 +262,6 @@ impl FhirClient {
     }
 }
 
-/// Whether a CapabilityStatement offers `$everything` on Patient (or at the
-/// system level).
-fn offers_everything(capability: &serde_json::Value) -> bool {
-    let named = |ops: Option<&serde_json::Value>| {
-        ops.and_then(|o| o.as_array())
-            .is_some_and(|o| o.iter().any(|op| op["name"] == "everything"))
-    };
-    let rests = capability["rest"].as_array().into_iter().flatten();
-    rests.into_iter().any(|rest| {
-        named(rest.get("operation"))
-            || rest["resource"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|r| r["type"] == "Patient" && named(r.get("operation")))
-    })
-}
-
 /// The entries of `bundle` that are resources found as matches (or without
 /// a search mode), skipping `OperationOutcome` entries servers add.
 pub fn matches(bundle: Bundle) -> impl Iterator<Item = Resource> {
@@ -259,18 +280,6 @@ pub fn matches(bundle: Bundle) -> impl Iterator<Item = Resource> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn everything_is_found_in_the_capability_statement() {
-        let with = serde_json::json!({"rest": [{"resource": [
-            {"type": "Observation"},
-            {"type": "Patient", "operation": [{"name": "everything", "definition": "x"}]}
-        ]}]});
-        assert!(offers_everything(&with));
-        let without = serde_json::json!({"rest": [{"resource": [{"type": "Patient"}]}]});
-        assert!(!offers_everything(&without));
-        assert!(!offers_everything(&serde_json::json!({})));
-    }
 
     #[test]
     fn next_links_off_the_base_are_refused_without_the_url() {

@@ -1,9 +1,10 @@
 //! Erasing one resource and checking what is left of it. Right before each
 //! DELETE the resource is read again and deleted only when its patient
 //! reference is exactly the subject and it is the patient's own
-//! ([`crate::compartment::belongs_to`]); afterwards it must be unreadable
-//! (404/410) and the server must serve no earlier version of it from
-//! `_history`.
+//! ([`crate::compartment::belongs_to`]); after the DELETE the server is
+//! asked to purge its versions where it offers `$expunge`. Afterwards it
+//! must be unreadable (404/410) and the server must serve no earlier version
+//! of it from `_history`.
 
 use gdpr_connect::Outcome;
 use gdpr_core::store::StoreError;
@@ -46,7 +47,13 @@ pub async fn erase_resource(
                 .into(),
         ));
     }
-    client.delete(kind, id).await
+    let outcome = client.delete(kind, id).await?;
+    if matches!(outcome, Outcome::Done { .. }) {
+        // Where the server can purge the deleted versions, ask it to; what
+        // its history still serves is checked afterwards either way.
+        client.expunge(kind, id).await?;
+    }
+    Ok(outcome)
 }
 
 /// What is left of `kind/id` after its deletion: the resource itself if it
@@ -78,7 +85,7 @@ pub async fn what_is_left(
     if versions > 0 {
         return Ok(left(format!(
             "deleted, but the server still serves {versions} earlier version(s) from _history \
-             (it offers no hard delete or $expunge): ask its administrator to purge them"
+             (it offers no $expunge, or refused it): ask its administrator to purge them"
         )));
     }
     Ok(None)
