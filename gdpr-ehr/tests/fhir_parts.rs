@@ -150,3 +150,27 @@ async fn no_identifier_appears_in_errors_or_debug_output() {
         .unwrap_err();
     assert!(!format!("{err} {err:?}").contains("CANARY"));
 }
+
+#[tokio::test]
+async fn a_search_over_several_pages_returns_every_match_once() {
+    let Some(url) = fhir_url() else { return };
+    let server = Server::new(&url);
+    let planted = plant(&server).await;
+    for day in 10..=16 {
+        server
+            .create(observation(&planted.patient, &format!("2020-02-{day}")))
+            .await;
+    }
+    let store = store(&url, 3);
+    let reference = format!("Patient/{}", planted.patient);
+    let mut pages = store
+        .client()
+        .search("Observation", &[("subject", &reference)]);
+    let (mut count, mut ids) = (0, std::collections::BTreeSet::new());
+    while let Some(page) = pages.next_page().await.unwrap() {
+        count += 1;
+        ids.extend(page.entry.iter().map(|e| e.full_url.clone().unwrap()));
+    }
+    assert!(count >= 3, "{count} pages");
+    assert_eq!(ids.len(), 9, "2 planted + 7 more Observations");
+}

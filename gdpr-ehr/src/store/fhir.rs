@@ -105,14 +105,19 @@ impl FhirStore {
         patient_id: &str,
         dir: &Path,
     ) -> Result<(Vec<WrittenFile>, Vec<Found>), StoreError> {
-        let mut writer = ExportWriter::create(dir, self.client.base().as_str())?;
+        let (dir, base) = (dir.to_owned(), self.client.base().to_string());
+        let mut writer =
+            blocking("export worker", move || ExportWriter::create(&dir, &base)).await?;
         let mut walk = Walk::start(&self.client, patient_id).await?;
         let mut found = Vec::new();
         while let Some(batch) = walk.next_batch().await? {
-            for resource in batch {
-                found.extend(summary(&resource, patient_id));
-                writer.add(resource)?;
-            }
+            found.extend(batch.iter().filter_map(|r| summary(r, patient_id)));
+            // File work off the executor, one page at a time.
+            writer = blocking("export worker", move || {
+                batch.into_iter().try_for_each(|r| writer.add(r))?;
+                Ok(writer)
+            })
+            .await?;
         }
         let files = blocking("export worker", move || writer.finish()).await?;
         Ok((files, found))
