@@ -246,6 +246,12 @@ async fn erasure_removes_only_the_subject_and_reports_history_and_shared_residue
     assert_eq!(with_reason(remaining, "_history"), 5);
     assert_eq!(with_reason(remaining, "never deleted"), 2);
     assert_eq!(remaining.len(), 7, "{remaining:?}");
+    // A logical id the server never knew is NotFound, not a clean erasure.
+    let never = SubjectRef::Fhir(gdpr_core::store::FhirSubject::LogicalId(
+        gdpr_core::store::FhirId::new(format!("never-{}", unique())).unwrap(),
+    ));
+    let err = store.erase_subject(&never, DerivedPolicy::Erase).await;
+    assert!(matches!(err, Err(StoreError::NotFound { .. })), "{err:?}");
     // By identifier, the subject is gone: a clear NotFound, not a success.
     let again = store
         .erase_subject(&planted.by_identifier(), DerivedPolicy::Erase)

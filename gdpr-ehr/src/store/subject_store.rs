@@ -34,13 +34,23 @@ impl FhirStore {
     }
 
     /// The Patient's logical id for an erasure or its check: the one
-    /// matching Patient, or the logical id as given (its Patient may be
-    /// gone while records still point at it).
+    /// matching Patient, or the logical id as given when that Patient
+    /// exists or existed (its `_history` knows it: it may be gone while
+    /// records still point at it). A logical id the server never knew is
+    /// `NotFound`, so a mistyped id never reads as a finished erasure.
     async fn patient_id(&self, subject: &SubjectRef) -> Result<String, StoreError> {
-        match subject.fhir()? {
-            FhirSubject::LogicalId(id) => Ok(id.as_str().to_owned()),
-            _ => self.existing_patient(subject).await,
+        let FhirSubject::LogicalId(id) = subject.fhir()? else {
+            return self.existing_patient(subject).await;
+        };
+        let id = id.as_str();
+        if self.client().read("Patient", id).await?.is_some()
+            || !self.client().history("Patient", id).await?.is_empty()
+        {
+            return Ok(id.to_owned());
         }
+        Err(StoreError::NotFound {
+            what: "a Patient with the given logical id (now or in its history)",
+        })
     }
 
     /// Marks (`on`) or unmarks the Patient and its own records, each read
