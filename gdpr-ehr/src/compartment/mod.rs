@@ -21,7 +21,7 @@ use gdpr_core::retention::Fact;
 use jiff::civil::Date;
 
 pub use dates::fhir_date;
-pub use shared::SHARED;
+pub use shared::{SHARED, SHARED_SEARCHES};
 pub use table::{OwnType, own_type};
 
 use crate::model::{Resource, resource_type};
@@ -152,6 +152,31 @@ fn references_other_patient(value: &serde_json::Value, patient_id: &str) -> bool
             .any(|v| references_other_patient(v, patient_id)),
         _ => false,
     }
+}
+
+/// Whether `resource` is the Patient `patient_id` or has a `reference`
+/// naming it anywhere (`Patient/{id}`, absolute, or with `_history`).
+pub fn mentions_patient(resource: &Resource, patient_id: &str) -> bool {
+    if resource_type(resource) == Some("Patient") {
+        return crate::model::logical_id(resource) == Some(patient_id);
+    }
+    fn walk(value: &serde_json::Value, patient_id: &str) -> bool {
+        match value {
+            serde_json::Value::Object(map) => map.iter().any(|(key, v)| match (key.as_str(), v) {
+                ("reference", serde_json::Value::String(r)) => names_patient(r, patient_id),
+                _ => walk(v, patient_id),
+            }),
+            serde_json::Value::Array(items) => items.iter().any(|v| walk(v, patient_id)),
+            _ => false,
+        }
+    }
+    resource.values().any(|v| walk(v, patient_id))
+}
+
+/// Whether literal reference `r` names the Patient `patient_id`.
+fn names_patient(r: &str, patient_id: &str) -> bool {
+    let mut parts = r.split('/').skip_while(|p| *p != "Patient");
+    matches!((parts.next(), parts.next()), (Some("Patient"), Some(id)) if id == patient_id)
 }
 
 /// Whether literal reference `r` names a Patient other than `patient_id`

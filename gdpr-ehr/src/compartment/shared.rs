@@ -80,3 +80,23 @@ pub(crate) fn shared_reason(name: &str) -> &'static str {
         .map(|(_, reason)| *reason)
         .unwrap_or("a resource type gdpr-ehr does not classify; left for review, never deleted")
 }
+
+/// The shared types of the Patient compartment with the search parameter
+/// that finds them by patient (R4 CompartmentDefinition `patient`), for
+/// servers without `$everything` and for the check after an erasure.
+pub const SHARED_SEARCHES: &[(&str, &str)] = &[
+    ("Group", "member"),
+    ("Appointment", "actor"),
+    ("AppointmentResponse", "actor"),
+    ("Schedule", "actor"),
+    ("Communication", "subject"),
+    ("Communication", "sender"),
+    ("Communication", "recipient"),
+    ("CommunicationRequest", "subject"),
+    ("Provenance", "patient"),
+    ("AuditEvent", "patient"),
+    ("Device", "patient"),
+    ("RelatedPerson", "patient"),
+    ("Person", "patient"),
+    ("List", "subject"),
+];

@@ -186,3 +186,18 @@ fn patient_of_names_the_one_patient_of_an_own_record() {
     let patient = resource(json!({"resourceType": "Patient", "id": "p1"}));
     assert_eq!(patient_of(&patient, base).as_deref(), Some("p1"));
 }
+
+#[test]
+fn mentions_patient_finds_references_anywhere() {
+    let appointment = resource(json!({"resourceType": "Appointment",
+        "participant": [{"actor": {"reference": "http://s/Patient/p1/_history/2"}}]}));
+    assert!(mentions_patient(&appointment, "p1"));
+    assert!(!mentions_patient(&appointment, "p"));
+    let other =
+        resource(json!({"resourceType": "Observation", "subject": {"reference": "Patient/p2"}}));
+    assert!(!mentions_patient(&other, "p1"));
+    assert!(mentions_patient(
+        &resource(json!({"resourceType": "Patient", "id": "p1"})),
+        "p1"
+    ));
+}

@@ -206,18 +206,19 @@ impl SubjectStore for FhirStore {
     ) -> Result<ErasureReport, StoreError> {
         let patient_id = self.patient_id(subject).await?;
         let mut erasure = Erasure::new();
-        let mut deleted = Vec::new();
+        let (mut deleted, mut refused) = (Vec::new(), Vec::new());
         for (found, outcome) in self.delete_all(&patient_id).await? {
-            if matches!(outcome, Outcome::Done { .. }) {
-                deleted.push((found.kind.clone(), found.id.clone()));
+            let pair = (found.kind.clone(), found.id.clone());
+            match outcome {
+                Outcome::Done { .. } => deleted.push(pair),
+                _ => refused.push(pair),
             }
-            erasure.record(
-                record_id(&found.kind, &found.id)?,
-                kind_of(&found.kind),
-                outcome,
-            );
+            let id = record_id(&found.kind, &found.id)?;
+            erasure.record(id, kind_of(&found.kind), outcome);
         }
-        let left = self.left_over(&patient_id, &deleted).await?;
+        let mut left = self.left_over(&patient_id, &deleted).await?;
+        // A refused record is reported once, as refused.
+        left.retain(|l| !refused.iter().any(|(k, i)| *k == l.kind && *i == l.id));
         Ok(erasure.verified_by(remnants(left)?))
     }
 
@@ -237,12 +238,14 @@ impl SubjectStore for FhirStore {
         };
         let deleted: Vec<(String, String)> = own.iter().map(pair).collect();
         let mut left = self.left_over(&patient_id, &deleted).await?;
-        // Shared records are never deleted: left, whatever they hold now.
-        left.extend(shared.iter().map(pair).map(|(kind, id)| Left {
-            kind,
-            id,
-            reason: "never deleted: not the subject's alone".into(),
-        }));
+        // Shared records are never deleted: left, whatever they hold now
+        // (once, if the compartment search found them too).
+        for (kind, id) in shared.iter().map(pair) {
+            if !left.iter().any(|l| l.kind == kind && l.id == id) {
+                let reason = "never deleted: not the subject's alone".into();
+                left.push(Left { kind, id, reason });
+            }
+        }
         remnants(left)
     }
 

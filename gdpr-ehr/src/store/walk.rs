@@ -1,6 +1,8 @@
 //! Walking a patient's compartment page by page: `Patient/{id}/$everything`
 //! when the server offers it, else the Patient and one search per own
-//! resource type of [`crate::compartment`] (`subject=Patient/{id}`, …).
+//! resource type of [`crate::compartment`] (`subject=Patient/{id}`, …) and
+//! per shared type (`Appointment?actor=…`, `Group?member=…`, …). A
+//! search is a hint: only what names the patient is kept.
 //! Each resource is given once (`Type/id`), whatever the server repeats.
 
 use std::collections::HashSet;
@@ -9,6 +11,7 @@ use gdpr_core::store::{ProtocolCause, StoreError};
 
 use crate::client::{FhirClient, Pages, matches};
 use crate::compartment::table::OWN;
+use crate::compartment::{SHARED_SEARCHES, mentions_patient};
 use crate::model::{Resource, logical_id, resource_type};
 
 /// The pages of one patient's compartment.
@@ -57,7 +60,15 @@ impl<'a> Walk<'a> {
         loop {
             if let Some(pages) = &mut self.current {
                 match pages.next_page().await {
-                    Ok(Some(page)) => return Ok(Some(self.fresh(matches(page)))),
+                    Ok(Some(page)) => {
+                        // A search is a hint (a server may ignore a
+                        // parameter): keep what names the patient.
+                        let id = &self.patient_id;
+                        let per_type = self.per_type;
+                        let named = matches(page).filter(|r| !per_type || mentions_patient(r, id));
+                        let named: Vec<Resource> = named.collect();
+                        return Ok(Some(self.fresh(named.into_iter())));
+                    }
                     Ok(None) => self.current = None,
                     // `$everything` of a deleted Patient: its records may
                     // still point at it, so search them type by type.
@@ -77,19 +88,12 @@ impl<'a> Walk<'a> {
                     return Ok(Some(self.fresh(std::iter::once(patient))));
                 }
             }
-            let Some(own) = OWN
-                .iter()
-                .filter(|t| t.name != "Patient")
-                .nth(self.next_type - 1)
-            else {
+            let Some((kind, parameter)) = searches().nth(self.next_type - 1) else {
                 return Ok(None);
             };
             self.next_type += 1;
             let reference = format!("Patient/{}", self.patient_id);
-            self.current = Some(
-                self.client
-                    .search(own.name, &[(own.patient_paths[0], &reference)]),
-            );
+            self.current = Some(self.client.search(kind, &[(parameter, &reference)]));
         }
     }
 
@@ -105,6 +109,15 @@ impl<'a> Walk<'a> {
             })
             .collect()
     }
+}
+
+/// The per-type searches of a compartment: each own type by the element
+/// naming the patient, then the shared types by theirs.
+fn searches() -> impl Iterator<Item = (&'static str, &'static str)> {
+    OWN.iter()
+        .filter(|t| t.name != "Patient")
+        .map(|t| (t.name, t.patient_paths[0]))
+        .chain(SHARED_SEARCHES.iter().copied())
 }
 
 /// Whether a listing failed because its target does not exist (404, 410).
