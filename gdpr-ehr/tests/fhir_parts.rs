@@ -38,6 +38,7 @@ async fn per_type_searches_find_the_same_own_records_as_everything() {
             kind: r["resourceType"].as_str().unwrap().to_owned(),
             id: r["id"].as_str().unwrap().to_owned(),
             class: gdpr_ehr::compartment::classify(r, &planted.patient),
+            mentions_patient: true,
         }));
     }
     assert_eq!(own_ids(by_type), everything);

@@ -227,6 +227,12 @@ async fn erasure_removes_only_the_subject_and_reports_history_and_shared_residue
         left.iter()
             .any(|i| i.reason.is_some_and(|r| r.contains("Appointment")))
     );
+    // The Practitioner names no patient: not part of the erasure.
+    assert!(
+        !left
+            .iter()
+            .any(|i| i.reason.is_some_and(|r| r.contains("Practitioner")))
+    );
     assert!(
         report
             .left()
@@ -237,15 +243,16 @@ async fn erasure_removes_only_the_subject_and_reports_history_and_shared_residue
     look_alikes_survive(&store, &server, &planted).await;
 
     // Verification by logical id (the Patient is gone; records could still
-    // point at it): the history versions and the two shared records.
+    // point at it): the history versions and the shared Appointment (the
+    // Practitioner names no patient: nothing of the subject is in it).
     let verification = store
         .verify_erasure(&planted.by_id(), &located)
         .await
         .unwrap();
     let remaining = verification.remaining();
     assert_eq!(with_reason(remaining, "_history"), 5);
-    assert_eq!(with_reason(remaining, "never deleted"), 2);
-    assert_eq!(remaining.len(), 7, "{remaining:?}");
+    assert_eq!(with_reason(remaining, "never deleted"), 1);
+    assert_eq!(remaining.len(), 6, "{remaining:?}");
     // A logical id the server never knew is NotFound, not a clean erasure.
     let never = SubjectRef::Fhir(gdpr_core::store::FhirSubject::LogicalId(
         gdpr_core::store::FhirId::new(format!("never-{}", unique())).unwrap(),

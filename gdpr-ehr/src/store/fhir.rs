@@ -10,7 +10,7 @@ use gdpr_core::store::{StoreError, SystemIdentity};
 use super::erase::{Left, erase_resource, what_is_left};
 use super::walk::Walk;
 use crate::client::FhirClient;
-use crate::compartment::{Classification, classify};
+use crate::compartment::{Classification, classify, mentions_patient};
 use crate::export::{ExportWriter, WrittenFile};
 use crate::model::{logical_id, resource_type};
 
@@ -51,6 +51,9 @@ pub struct Found {
     pub id: String,
     /// Own record (category, dates) or shared (reason).
     pub class: Classification,
+    /// Whether it names the patient (a Practitioner `$everything` gives
+    /// along does not: it holds nothing of the subject).
+    pub mentions_patient: bool,
 }
 
 /// A FHIR R4 server as a store of subjects' records.
@@ -125,7 +128,9 @@ impl FhirStore {
 
     /// Deletes the patient's own records (the Patient last), each re-checked
     /// right before its DELETE; shared resources are never deleted.
-    /// Returns what each attempt did, shared resources as refusals.
+    /// Returns what each attempt did, shared resources that name the
+    /// patient as refusals (shared ones that do not, such as a referenced
+    /// Practitioner, hold nothing of the subject and are left out).
     ///
     /// # Errors
     /// As [`FhirStore::records`] and [`FhirClient::delete`].
@@ -136,6 +141,8 @@ impl FhirStore {
         let mut done = Vec::with_capacity(found.len());
         for record in found {
             let outcome = match &record.class {
+                // Holds nothing of the subject: not part of the erasure.
+                Classification::Shared { .. } if !record.mentions_patient => continue,
                 Classification::Shared { reason } => {
                     Outcome::Refused(format!("never deleted: {reason}"))
                 }
@@ -193,5 +200,6 @@ fn summary(resource: &crate::model::Resource, patient_id: &str) -> Option<Found>
         kind: resource_type(resource)?.to_owned(),
         id: logical_id(resource)?.to_owned(),
         class: classify(resource, patient_id),
+        mentions_patient: mentions_patient(resource, patient_id),
     })
 }

@@ -19,7 +19,7 @@ use super::fhir::{FhirStore, Found};
 use super::label::{LABEL_CODE, LABEL_SYSTEM, set_label};
 use super::resolve::resolve;
 use crate::client::invalid;
-use crate::compartment::{Classification, patient_of};
+use crate::compartment::{Classification, mentions_patient, patient_of};
 use crate::export::write_manifest;
 
 const OP: &str = "map FHIR resources to records";
@@ -238,10 +238,14 @@ impl SubjectStore for FhirStore {
         };
         let deleted: Vec<(String, String)> = own.iter().map(pair).collect();
         let mut left = self.left_over(&patient_id, &deleted).await?;
-        // Shared records are never deleted: left, whatever they hold now
-        // (once, if the compartment search found them too).
+        // Shared records are never deleted: left while they still name the
+        // subject (once, if the compartment search found them too).
         for (kind, id) in shared.iter().map(pair) {
-            if !left.iter().any(|l| l.kind == kind && l.id == id) {
+            if left.iter().any(|l| l.kind == kind && l.id == id) {
+                continue;
+            }
+            let current = self.client().read(&kind, &id).await?;
+            if current.is_some_and(|r| mentions_patient(&r, &patient_id)) {
                 let reason = "never deleted: not the subject's alone".into();
                 left.push(Left { kind, id, reason });
             }
