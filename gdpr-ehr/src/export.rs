@@ -226,13 +226,24 @@ impl ExportWriter {
 /// # Errors
 /// [`StoreError::Local`] when it cannot be written.
 pub fn write_manifest(dir: &Path, manifest: &impl serde::Serialize) -> Result<(), StoreError> {
-    let mut file = Pending::create(dir, MANIFEST_FILE)?;
     let data = serde_json::to_vec_pretty(manifest).map_err(|_| unserialisable())?;
-    file.write(&data)?;
-    file.close()?;
-    std::fs::rename(temp_path(dir, MANIFEST_FILE), dir.join(MANIFEST_FILE))
-        .map_err(local("rename manifest"))?;
-    sync_dir(dir)
+    write_file(dir, MANIFEST_FILE, &data).map(drop)
+}
+
+/// Writes `data` as `name` in `dir` (temporary name, sync, rename, sync
+/// the directory) and describes it; `items` is 1. `name` must be a plain
+/// file name.
+///
+/// # Errors
+/// [`StoreError::Local`] when it cannot be written.
+pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> Result<WrittenFile, StoreError> {
+    let mut file = Pending::create(dir, name)?;
+    file.write(data)?;
+    file.items = 1;
+    let written = file.close()?;
+    std::fs::rename(temp_path(dir, name), dir.join(name)).map_err(local("rename export file"))?;
+    sync_dir(dir)?;
+    Ok(written)
 }
 
 fn temp_path(dir: &Path, name: &str) -> PathBuf {

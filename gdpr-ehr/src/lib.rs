@@ -15,7 +15,8 @@
 //! - [`store`] (feature `adapters`) — [`store::FhirStore`], gdpr-core's
 //!   `SubjectStore` for any FHIR R4 server: the subject (a FHIR identifier or
 //!   the Patient's logical id) matched exactly, its compartment located with
-//!   categories and retention dates, exported (Art. 15, 20), erased with a
+//!   categories and retention dates, exported (Art. 15, 20; with the
+//!   DocumentReferences' attachments), erased with a
 //!   re-check before each DELETE and an honest report of what is left
 //!   (versions in `_history`, shared resources), restricted (Art. 18) by a
 //!   security label.

@@ -150,6 +150,7 @@ async fn an_export_is_valid_fhir_with_a_manifest_and_nonconformant_elements_asid
     assert_eq!(side.lines().count(), 3, "x-vendor-flag, note, valueString");
     let fhir: Vec<std::path::PathBuf> = names
         .iter()
+        .filter(|n| **n == "bundle.json" || n.ends_with(".ndjson"))
         .filter(|n| **n != "nonconformant-elements.ndjson")
         .map(|n| dir.path().join(n))
         .collect();
@@ -299,4 +300,63 @@ async fn a_restriction_is_marked_on_every_own_record_read_back_and_lifted() {
             .get("security")
             .is_none_or(|s| s.as_array().unwrap().is_empty())
     );
+}
+
+#[tokio::test]
+async fn attachments_are_exported_and_their_binaries_reported_never_deleted() {
+    let (Some(url), Some(validator)) = (fhir_url(), validator()) else {
+        return;
+    };
+    let server = Server::new(&url);
+    let planted = plant(&server).await;
+    let binary = server
+        .create(
+            json!({"resourceType": "Binary", "contentType": "text/plain",
+            "data": "aGVsbG8gd29ybGQ="}),
+        )
+        .await;
+    server
+        .create(json!({"resourceType": "DocumentReference", "status": "current",
+            "subject": {"reference": format!("Patient/{}", planted.patient)}, "content": [
+                // R4 `url` is absolute (a relative one is not valid FHIR).
+                {"attachment": {"contentType": "text/plain", "url": format!("{url}/Binary/{binary}")}},
+                {"attachment": {"contentType": "application/pdf", "url": "http://elsewhere.example/d.pdf"}}
+            ]}))
+        .await;
+    let store = store(&url, 50);
+    let dir = tempfile::tempdir().unwrap();
+    let report = store
+        .export(&planted.by_identifier(), dir.path())
+        .await
+        .unwrap();
+    let attachment = std::fs::read(dir.path().join("attachment-0001.bin")).unwrap();
+    assert_eq!(attachment, b"hello world");
+    let index = std::fs::read_to_string(dir.path().join("attachments.json")).unwrap();
+    assert!(index.contains("DocumentReference/"), "{index}");
+    let paths: Vec<&str> = report
+        .manifest
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    assert!(paths.contains(&"attachment-0001.bin") && paths.contains(&"attachments.json"));
+    // The attachment on another host is not followed, and said so.
+    assert_eq!(report.unreadable.len(), 1, "{:?}", report.unreadable);
+    assert!(!format!("{:?}", report.unreadable).contains("elsewhere"));
+    validate(&validator, &[&dir.path().join("bundle.json")]);
+
+    let erased = store
+        .erase_subject(&planted.by_identifier(), DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    let binary_id = format!("Binary:{binary}");
+    let item = erased.items().into_iter().find(|i| {
+        matches!(i.item, gdpr_core::store::Item::Resource { id, .. } if id.as_str() == binary_id)
+    });
+    let item = item.expect("the Binary is in the report");
+    assert_eq!(item.status, ItemStatus::Left);
+    assert!(item.reason.is_some_and(|r| r.contains("DocumentReference")));
+    assert_eq!(server.get(&format!("Binary/{binary}")).await.0, 200);
+    let located = store.locate(&planted.by_id()).await;
+    assert!(located.is_err(), "the Patient is gone");
 }

@@ -116,6 +116,24 @@ impl FhirClient {
         parse_json(OP, &body).map(Some)
     }
 
+    /// GETs `url` (already checked with [`FhirClient::on_base`]) and
+    /// returns its body; `None` for 404 and 410.
+    ///
+    /// # Errors
+    /// As [`FhirClient::read`].
+    pub async fn fetch(
+        &self,
+        operation: &'static str,
+        url: Url,
+    ) -> Result<Option<bytes::Bytes>, StoreError> {
+        let (status, body) = self.http.call(operation, |c| c.get(url.clone())).await?;
+        if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+            return Ok(None);
+        }
+        check_status(operation, status)?;
+        Ok(Some(body))
+    }
+
     /// The pages of `kind?params` (with `_count`).
     pub fn search(&self, kind: &str, params: &[(&str, &str)]) -> Pages<'_> {
         let mut url = self.http.url(&[kind]);

@@ -5,14 +5,15 @@
 use std::path::Path;
 
 use gdpr_connect::{Client, Endpoint, Outcome, blocking};
-use gdpr_core::store::{StoreError, SystemIdentity};
+use gdpr_core::store::{StoreError, SystemIdentity, UnreadableItem};
 
+use super::attachments::{BINARY_REASON, attachments_of, binary_id, fetch};
 use super::erase::{Left, erase_resource, what_is_left};
 use super::walk::Walk;
 use crate::client::FhirClient;
 use crate::compartment::{Classification, classify, mentions_patient};
 use crate::export::{ExportWriter, WrittenFile};
-use crate::model::{logical_id, resource_type};
+use crate::model::{Resource, logical_id, resource_type};
 
 /// How to reach a FHIR R4 server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,42 @@ pub struct Found {
     pub mentions_patient: bool,
 }
 
+/// Resources found, each Binary once: one named by a DocumentReference
+/// wins over the same Binary given by `$everything` (it is reported).
+#[derive(Default)]
+struct Collected {
+    found: Vec<Found>,
+    binaries: std::collections::HashMap<String, usize>,
+}
+
+impl Collected {
+    fn push(&mut self, item: Found) {
+        if item.kind != "Binary" {
+            self.found.push(item);
+            return;
+        }
+        match self.binaries.get(&item.id) {
+            Some(&at) if self.found[at].mentions_patient || !item.mentions_patient => {}
+            Some(&at) => self.found[at] = item,
+            None => {
+                self.binaries.insert(item.id.clone(), self.found.len());
+                self.found.push(item);
+            }
+        }
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The files (Bundle, NDJSON, side file, attachments and their index).
+    pub files: Vec<WrittenFile>,
+    /// Every resource exported, classified.
+    pub found: Vec<Found>,
+    /// Attachments that could not be exported, and why.
+    pub not_exported: Vec<UnreadableItem>,
+}
+
 /// A FHIR R4 server as a store of subjects' records.
 #[derive(Debug)]
 pub struct FhirStore {
@@ -91,30 +128,58 @@ impl FhirStore {
     /// As [`Walk::next_batch`].
     pub async fn records(&self, patient_id: &str) -> Result<Vec<Found>, StoreError> {
         let mut walk = Walk::start(&self.client, patient_id).await?;
-        let mut found = Vec::new();
+        let mut found = Collected::default();
         while let Some(batch) = walk.next_batch().await? {
-            found.extend(batch.iter().filter_map(|r| summary(r, patient_id)));
+            self.add_found(&mut found, &batch, patient_id);
         }
-        Ok(found)
+        Ok(found.found)
+    }
+
+    /// Adds the classified resources of `batch` to `found`, and the Binaries
+    /// the patient's own DocumentReferences point at (shared: never
+    /// deleted, always reported), each Binary once (`binaries`: its
+    /// position in `found`).
+    fn add_found(&self, found: &mut Collected, batch: &[Resource], patient_id: &str) {
+        for resource in batch {
+            let Some(record) = summary(resource, patient_id) else {
+                continue;
+            };
+            let own = matches!(record.class, Classification::Own(_));
+            let named = attachments_of(resource)
+                .into_iter()
+                .filter(|_| own)
+                .filter_map(|a| binary_id(&self.client, &a.url))
+                .map(|id| Found {
+                    kind: "Binary".into(),
+                    id,
+                    class: Classification::Shared {
+                        reason: BINARY_REASON,
+                    },
+                    mentions_patient: true,
+                });
+            for item in std::iter::once(record).chain(named) {
+                found.push(item);
+            }
+        }
     }
 
     /// Writes the compartment of Patient `patient_id` into `dir` (the files
-    /// of [`crate::export`], not yet the manifest), streaming page by page.
+    /// of [`crate::export`] and the DocumentReferences' attachments, not yet
+    /// the manifest), streaming page by page.
     ///
     /// # Errors
     /// As [`FhirStore::records`]; [`StoreError::Local`] for the files.
-    pub async fn write_export(
-        &self,
-        patient_id: &str,
-        dir: &Path,
-    ) -> Result<(Vec<WrittenFile>, Vec<Found>), StoreError> {
-        let (dir, base) = (dir.to_owned(), self.client.base().to_string());
-        let mut writer =
-            blocking("export worker", move || ExportWriter::create(&dir, &base)).await?;
+    pub async fn write_export(&self, patient_id: &str, dir: &Path) -> Result<Written, StoreError> {
+        let (target, base) = (dir.to_owned(), self.client.base().to_string());
+        let mut writer = blocking("export worker", move || {
+            ExportWriter::create(&target, &base)
+        })
+        .await?;
         let mut walk = Walk::start(&self.client, patient_id).await?;
-        let mut found = Vec::new();
+        let (mut found, mut attachments) = (Collected::default(), Vec::new());
         while let Some(batch) = walk.next_batch().await? {
-            found.extend(batch.iter().filter_map(|r| summary(r, patient_id)));
+            self.add_found(&mut found, &batch, patient_id);
+            attachments.extend(batch.iter().flat_map(attachments_of));
             // File work off the executor, one page at a time.
             writer = blocking("export worker", move || {
                 batch.into_iter().try_for_each(|r| writer.add(r))?;
@@ -122,8 +187,14 @@ impl FhirStore {
             })
             .await?;
         }
-        let files = blocking("export worker", move || writer.finish()).await?;
-        Ok((files, found))
+        let mut files = blocking("export worker", move || writer.finish()).await?;
+        let (fetched, not_exported) = fetch(&self.client, &attachments, dir).await?;
+        files.extend(fetched);
+        Ok(Written {
+            files,
+            found: found.found,
+            not_exported,
+        })
     }
 
     /// Deletes the patient's own records (the Patient last), each re-checked

@@ -141,14 +141,15 @@ impl SubjectStore for FhirStore {
         destination: &Path,
     ) -> Result<ExportReport, StoreError> {
         let patient_id = self.existing_patient(subject).await?;
-        let (files, found) = self.write_export(&patient_id, destination).await?;
+        let written = self.write_export(&patient_id, destination).await?;
         let mut manifest = ExportManifest::new(self.system().clone(), jiff::Timestamp::now());
-        for record in &found {
+        for record in &written.found {
             manifest
                 .records
                 .push(ExportedRecord::from_handle(&handle(record)?));
         }
-        manifest.files = files
+        manifest.files = written
+            .files
             .into_iter()
             .map(|f| ExportedFile {
                 path: f.name,
@@ -157,9 +158,11 @@ impl SubjectStore for FhirStore {
             })
             .collect();
         let dir = destination.to_owned();
-        let written = manifest.clone();
-        blocking("export worker", move || write_manifest(&dir, &written)).await?;
-        Ok(ExportReport::from_manifest(manifest))
+        let on_disk = manifest.clone();
+        blocking("export worker", move || write_manifest(&dir, &on_disk)).await?;
+        let mut report = ExportReport::from_manifest(manifest);
+        report.unreadable = written.not_exported;
+        Ok(report)
     }
 
     async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {
@@ -245,7 +248,10 @@ impl SubjectStore for FhirStore {
                 continue;
             }
             let current = self.client().read(&kind, &id).await?;
-            if current.is_some_and(|r| mentions_patient(&r, &patient_id)) {
+            // A Binary names no patient, but it is the subject's document.
+            let named =
+                |r: &crate::model::Resource| kind == "Binary" || mentions_patient(r, &patient_id);
+            if current.is_some_and(|r| named(&r)) {
                 let reason = "never deleted: not the subject's alone".into();
                 left.push(Left { kind, id, reason });
             }
