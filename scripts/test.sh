@@ -54,25 +54,24 @@ stops+=("./scripts/orthanc.sh stop")
 
 # --- OpenID provider (gdpr-connect's OAuth 2 tests) -------------------------
 # oidc-provider from npm (scripts/oidc/, `npm ci` into a temporary directory;
-# nodejs and npm installed by the script when missing). Its tests fail, rather
-# than skip, when the provider is missing and GDPR_REQUIRE_SERVERS is set.
+# nodejs and npm installed by the script when missing). Its tests (feature
+# oidc-tests, on under --all-features) fail when the provider is missing.
 echo "== starting a throw-away OpenID provider for the gdpr-connect OAuth 2 tests"
 oidc_env=$(./scripts/oidc.sh start)
 eval "$oidc_env"
 stops+=("./scripts/oidc.sh stop")
-export GDPR_REQUIRE_SERVERS=1
+
 # --- end OpenID provider ------------------------------------------------------
 
 # ---- FHIR R4 server (gdpr-ehr) ----------------------------------------------
 # A throw-away Helios HFS with the official R4 search parameters, and the
 # Python validator (fhir.resources 6.4.0) of our FHIR exports; see
-# scripts/fhir.sh. With GDPR_REQUIRE_SERVERS set, a test whose server or
-# validator is missing fails instead of skipping.
+# scripts/fhir.sh. Its tests (gdpr-ehr's feature fhir-tests, on under
+# --all-features) fail when the server or the validator is missing.
 echo "== starting a throw-away FHIR R4 server (Helios HFS) for the gdpr-ehr integration tests"
 fhir_env=$(./scripts/fhir.sh start)
 eval "$fhir_env"
 stops+=("./scripts/fhir.sh stop")
-export GDPR_REQUIRE_SERVERS=1
 # ---- end of the FHIR R4 server block ----------------------------------------
 
 echo "== unit, property and integration tests"

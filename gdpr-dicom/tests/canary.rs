@@ -2,14 +2,15 @@
 //! de-identification no canary survives anywhere in the output bytes, and
 //! every attribute got the action the table (and the options) give it.
 
-mod common;
+mod support;
 
-use common::*;
 use dicom_core::header::Header as _;
 use dicom_core::{Tag, VR};
 use dicom_object::InMemDicomObject;
 use gdpr_dicom::deid::attr_type::PRESENT_ONLY_WITH;
 use gdpr_dicom::deid::{Action, DeidOption, DeidOptions, Deidentifier, ProjectKey, resolve};
+use gdpr_dicom::synthetic::canary::*;
+use support::{contains, read};
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 const IMPLICIT_LE: &str = "1.2.840.10008.1.2";

@@ -4,13 +4,13 @@
 //! Runs when `GDPR_DICOM_TOOLS=1` (set by scripts/test.sh, which installs
 //! dicom3tools) and then FAILS if `dciodvfy` is missing.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::*;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey};
+use gdpr_dicom::synthetic::canary::*;
 use gdpr_dicom::synthetic::{Instance, Kind, write};
 
 fn enabled() -> bool {

@@ -1,15 +1,15 @@
 //! Property tests: the same input and key give byte-identical output; two
 //! keys give unrelated UIDs and pseudonyms.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 
-use common::read;
 use dicom_core::Tag;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey};
 use gdpr_dicom::synthetic::{Instance, Kind, write};
 use proptest::prelude::*;
+use support::read;
 
 fn instance(name: &str, id: &str, day: u32, n: u32) -> Instance {
     let mut i = Instance::numbered(&format!("1.2.826.0.1.3680043.10.9999.{day}"), n);

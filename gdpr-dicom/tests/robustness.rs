@@ -2,7 +2,7 @@
 //! an output or an error — never a panic — and an error never carries a
 //! patient value.
 
-mod common;
+mod support;
 
 use gdpr_dicom::deid::{DeidOptions, Deidentifier, ProjectKey};
 use gdpr_dicom::synthetic::{Instance, Kind, write};

@@ -2,19 +2,20 @@
 //! mapping, references that resolve, robustness against bad input, burned-in
 //! refusal and quarantine.
 
-mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::*;
 use dicom_core::Tag;
 use dicom_object::InMemDicomObject;
 use gdpr_dicom::Error;
 use gdpr_dicom::deid::{
     BurnedInPolicy, DeidOptions, Deidentifier, ProjectKey, collect_inputs, deidentify_all,
 };
+use gdpr_dicom::synthetic::canary::*;
 use gdpr_dicom::synthetic::{Instance, Kind, write};
+use support::{contains, read};
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.9999.7";
 

@@ -27,36 +27,22 @@ pub struct Provider {
     pub ttl: u64,
 }
 
-/// Whether a missing server is a failure: on CI, or when the test script
-/// asks for every server (`GDPR_REQUIRE_SERVERS`).
-fn servers_required() -> bool {
-    ["CI", "GDPR_REQUIRE_SERVERS"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false"))
-}
-
-/// The provider, or `None` (the test returns, saying so) when it is not
-/// running and no server is required. Panics — fails loudly — when
-/// `CI` or `GDPR_REQUIRE_SERVERS` is set and the provider is missing.
-pub fn provider() -> Option<Provider> {
+/// The provider started by scripts/oidc.sh. Panics — fails loudly — when
+/// it is not running: these tests are compiled only with the `oidc-tests`
+/// feature, which asks for it.
+pub fn provider() -> Provider {
     let Ok(issuer) = std::env::var("GDPR_TEST_OIDC_ISSUER") else {
-        assert!(
-            !servers_required(),
-            "GDPR_TEST_OIDC_ISSUER is not set, but CI or GDPR_REQUIRE_SERVERS is: these tests \
-             need the real OpenID provider. Run ./scripts/test.sh, or `eval \"$(scripts/oidc.sh \
-             start)\"` before cargo test"
+        panic!(
+            "GDPR_TEST_OIDC_ISSUER is not set: these tests (feature oidc-tests) need the real \
+             OpenID provider. Run ./scripts/test.sh, or `eval \"$(scripts/oidc.sh start)\"` \
+             before cargo test"
         );
-        eprintln!(
-            "not run: no OpenID provider (GDPR_TEST_OIDC_ISSUER unset); `eval \"$(scripts/oidc.sh \
-             start)\"` to run these tests"
-        );
-        return None;
     };
     let var = |name: &str| {
         std::env::var(name)
             .unwrap_or_else(|_| panic!("{name} is not set; scripts/oidc.sh start exports it"))
     };
-    Some(Provider {
+    Provider {
         issuer,
         rsa_key: var("GDPR_TEST_OIDC_RSA_KEY_FILE").into(),
         ec_key: var("GDPR_TEST_OIDC_EC_KEY_FILE").into(),
@@ -65,7 +51,7 @@ pub fn provider() -> Option<Provider> {
         ttl: var("GDPR_TEST_OIDC_TOKEN_TTL")
             .parse()
             .expect("a TTL in seconds"),
-    })
+    }
 }
 
 impl Provider {

@@ -86,6 +86,25 @@ pub struct Remnant {
     pub reason: Option<String>,
 }
 
+impl Remnant {
+    /// A remnant `id` of `kind`, not derived, without a reason.
+    pub fn new(id: RecordId, kind: ResourceKind) -> Self {
+        Self {
+            id,
+            kind,
+            derived_from: None,
+            reason: None,
+        }
+    }
+
+    /// The same remnant with the reason it remains (free of patient values).
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+}
+
 /// The result of checking that an erasure left nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Verification {

@@ -45,17 +45,16 @@
 //! `{rs}` is the configured URL (`…/dcm4chee-arc/aets/{AET}/rs/`); `{arc}`
 //! is the part before `aets/`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
 use async_trait::async_trait;
 
-use super::studies::{StudyStore, subject_store};
+use super::studies::{StillThere, StudyStore, subject_store};
 use gdpr_connect::{Client, Endpoint, Erasure, Outcome, check_status, outcome_of};
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, NotChecked, RecordId, Remnant, ResourceKind,
-    StoreError, StudyHandle, SystemIdentity, Verification,
+    DerivedPolicy, ErasureReport, ExportReport, ResourceKind, StoreError, StudyHandle,
+    SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
@@ -384,33 +383,21 @@ impl Dcm4cheeStore {
         subject: Option<&PatientId>,
         erased: &[StudyHandle],
     ) -> Result<Verification, StoreError> {
-        let mut remaining: BTreeMap<RecordId, Remnant> = BTreeMap::new();
-        let mut keep = |h: &StudyHandle| {
-            remaining.entry(h.id().clone()).or_insert_with(|| Remnant {
-                id: h.id().clone(),
-                kind: ResourceKind::Study,
-                derived_from: None,
-                reason: None,
-            });
-        };
+        let mut still = StillThere::default();
         if let Some(subject) = subject {
-            self.web
-                .find_studies(subject)
-                .await?
-                .iter()
-                .for_each(&mut keep);
-            self.locate_rejected(subject)
-                .await?
-                .iter()
-                .for_each(&mut keep);
-        }
-        for h in erased {
-            if !matches!(self.recheck(h, None).await?, Look::Gone) {
-                keep(h);
+            for h in self.web.find_studies(subject).await? {
+                still.study(&h);
+            }
+            for h in self.locate_rejected(subject).await? {
+                still.study(&h);
             }
         }
-        Ok(Verification::new(remaining.into_values().collect())
-            .with_not_checked(NotChecked::DerivedCopies))
+        for h in erased {
+            if !still.has(h) && !matches!(self.recheck(h, None).await?, Look::Gone) {
+                still.study(h);
+            }
+        }
+        Ok(still.derived_copies_not_checked())
     }
 }
 

@@ -20,13 +20,13 @@ use std::path::Path;
 
 use async_trait::async_trait;
 
-use super::studies::{StudyStore, subject_store};
+use super::studies::{StillThere, StudyStore, subject_store};
 use gdpr_connect::{
     Client, Endpoint, Erasure, Outcome, blocking, check_status, outcome_of, parse_json,
 };
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, Modality, NotChecked, ProtocolCause, Remnant,
-    ResourceKind, StoreError, StudyHandle, StudyUid, SystemIdentity, Verification,
+    DerivedPolicy, ErasureReport, ExportReport, Modality, ProtocolCause, ResourceKind, StoreError,
+    StudyHandle, StudyUid, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
@@ -237,19 +237,18 @@ impl DicomWebStore {
         subject: Option<&PatientId>,
         erased: &[StudyHandle],
     ) -> Result<Verification, StoreError> {
-        let mut remaining: BTreeMap<String, Remnant> = BTreeMap::new();
+        let mut still = StillThere::default();
         if let Some(subject) = subject {
             for h in self.find_studies(subject).await? {
-                remaining.insert(h.id().to_string(), remnant(&h));
+                still.study(&h);
             }
         }
         for h in erased {
-            if !remaining.contains_key(h.id().as_str()) && !self.locate_uid(h).await?.is_empty() {
-                remaining.insert(h.id().to_string(), remnant(h));
+            if !still.has(h) && !self.locate_uid(h).await?.is_empty() {
+                still.study(h);
             }
         }
-        Ok(Verification::new(remaining.into_values().collect())
-            .with_not_checked(NotChecked::DerivedCopies))
+        Ok(still.derived_copies_not_checked())
     }
 }
 
@@ -310,15 +309,6 @@ pub(crate) fn judge(found: &[Dataset], uid: &str, subject: Option<&PatientId>) -
         Recheck::Confirmed
     } else {
         Recheck::Changed
-    }
-}
-
-fn remnant(handle: &StudyHandle) -> Remnant {
-    Remnant {
-        id: handle.id().clone(),
-        kind: ResourceKind::Study,
-        derived_from: None,
-        reason: None,
     }
 }
 

@@ -22,12 +22,7 @@ const CHANGED: &str = "the study no longer carries the PatientID, issuer or Stud
                        erasure again";
 
 fn study_remnant(id: &RecordId) -> Remnant {
-    Remnant {
-        id: id.clone(),
-        kind: ResourceKind::Study,
-        derived_from: None,
-        reason: None,
-    }
+    Remnant::new(id.clone(), ResourceKind::Study)
 }
 
 impl OrthancStore {

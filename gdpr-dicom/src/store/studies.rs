@@ -8,8 +8,11 @@
 use std::path::Path;
 
 use async_trait::async_trait;
+use std::collections::BTreeMap;
+
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, StoreError, StudyHandle, Verification,
+    DerivedPolicy, ErasureReport, ExportReport, NotChecked, RecordId, Remnant, ResourceKind,
+    StoreError, StudyHandle, Verification,
 };
 use gdpr_core::subject::PatientId;
 
@@ -51,6 +54,32 @@ pub trait StudyStore: Send + Sync {
         subject: &PatientId,
         erased: &[StudyHandle],
     ) -> Result<Verification, StoreError>;
+}
+
+/// The studies a verification still finds, each once (a study can be seen
+/// both by a search for the subject and by its UID).
+#[derive(Default)]
+pub(crate) struct StillThere(BTreeMap<RecordId, Remnant>);
+
+impl StillThere {
+    /// Notes that `study` is still there.
+    pub(crate) fn study(&mut self, study: &StudyHandle) {
+        self.0
+            .entry(study.id().clone())
+            .or_insert_with(|| Remnant::new(study.id().clone(), ResourceKind::Study));
+    }
+
+    /// Whether `study` is already noted.
+    pub(crate) fn has(&self, study: &StudyHandle) -> bool {
+        self.0.contains_key(study.id())
+    }
+
+    /// The verification of a store that cannot find derived copies (no
+    /// provenance): never confirmed, it says so.
+    pub(crate) fn derived_copies_not_checked(self) -> Verification {
+        Verification::new(self.0.into_values().collect())
+            .with_not_checked(NotChecked::DerivedCopies)
+    }
 }
 
 /// The studies among `records` (a DICOM store's own handles are all

@@ -5,7 +5,9 @@
 //! multi-frame file needs no more memory than its header. [`sr`] adds a
 //! Comprehensive SR that names the patient in its content tree, and
 //! [`SyntheticInstance`] the small Secondary Capture files the store tests
-//! lay out by patient, issuer, study and modality.
+//! lay out by patient, issuer, study and modality. [`canary`] gives the
+//! de-identification tests a data set with a recognisable value in every
+//! attribute PS3.15 names.
 //!
 //! The one generator of synthetic DICOM for the tests, examples and
 //! benchmarks of every crate: behind the feature `testkit`, so no
@@ -19,6 +21,7 @@ use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 
 use crate::error::Error;
 
+pub mod canary;
 pub mod sr;
 mod store;
 

@@ -108,12 +108,8 @@ fn remnants(left: Vec<Left>) -> Result<Verification, StoreError> {
     let remaining = left
         .into_iter()
         .map(|l| {
-            Ok(Remnant {
-                id: record_id(&l.kind, &l.id)?,
-                kind: kind_of(&l.kind),
-                derived_from: None,
-                reason: Some(l.reason),
-            })
+            let remnant = Remnant::new(record_id(&l.kind, &l.id)?, kind_of(&l.kind));
+            Ok(remnant.with_reason(l.reason))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Verification::new(remaining))

@@ -1,6 +1,6 @@
-//! Shared helpers of the gdpr-ehr integration tests: the real FHIR R4 server
-//! (Helios HFS) and the Python validator, both started or installed by
-//! scripts/fhir.sh.
+//! Shared helpers of the gdpr-ehr integration tests (feature `fhir-tests`):
+//! the real FHIR R4 server (Helios HFS) and the Python validator, both
+//! started or installed by scripts/fhir.sh.
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -11,41 +11,27 @@ use serde_json::json;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Whether a missing server or validator must fail the test: in CI and
-/// whenever the test script says so (`GDPR_REQUIRE_SERVERS`).
-fn required() -> bool {
-    ["CI", "GDPR_REQUIRE_SERVERS"]
-        .iter()
-        .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false"))
-}
-
-/// The value of `name`, or `None` (test skipped, said on stderr) when it is
-/// unset and no server is required. Panics (fails the test) when it is unset
-/// and `CI` or `GDPR_REQUIRE_SERVERS` is set.
-fn setting(name: &str, what: &str) -> Option<String> {
+/// The value of `name`; panics (fails the test loudly) when it is unset:
+/// these tests are compiled only with the `fhir-tests` feature, which asks
+/// for the real server and the validator.
+fn setting(name: &str, what: &str) -> String {
     match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if required() => panic!(
-            "{name} is not set but CI or GDPR_REQUIRE_SERVERS is: this test needs {what}. Run \
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!(
+            "{name} is not set: these tests (feature fhir-tests) need {what}. Run \
              ./scripts/test.sh, or `eval \"$(scripts/fhir.sh start)\"` before cargo nextest"
         ),
-        _ => {
-            eprintln!(
-                "SKIPPED: {name} is not set (needs {what}; `eval \"$(scripts/fhir.sh start)\"`)"
-            );
-            None
-        }
     }
 }
 
-/// The base URL of the real FHIR server, or `None` when the test is skipped.
-pub fn fhir_url() -> Option<String> {
+/// The base URL of the real FHIR server started by scripts/fhir.sh.
+pub fn fhir_url() -> String {
     setting("GDPR_TEST_FHIR_URL", "the real FHIR R4 server")
 }
 
 /// The validator command (scripts/validate_fhir.py in its virtual
-/// environment), or `None` when the test is skipped.
-pub fn validator() -> Option<String> {
+/// environment, installed by scripts/fhir.sh).
+pub fn validator() -> String {
     setting("GDPR_TEST_FHIR_VALIDATOR", "the Python FHIR validator")
 }
 
