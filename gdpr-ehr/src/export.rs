@@ -6,8 +6,8 @@
 //!
 //! Nothing half-written ever looks complete: files are written under
 //! temporary names (`.NAME.partial`), synced, and renamed when all are
-//! done; a stale `manifest.json` is removed first, and the manifest is
-//! written last ([`write_manifest`]), the same way.
+//! done, into a directory that was empty; the manifest is written last
+//! ([`write_manifest`]), the same way.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -112,18 +112,22 @@ impl std::fmt::Debug for ExportWriter {
 }
 
 impl ExportWriter {
-    /// Starts an export into `dir` (created if missing; a `manifest.json`
-    /// left by an earlier export is removed first). `base` is the server's
-    /// base URL, for the entries' `fullUrl`.
+    /// Starts an export into `dir` (created if missing, refused unless
+    /// empty). `base` is the server's base URL, for the entries' `fullUrl`.
     ///
     /// # Errors
-    /// [`StoreError::Local`] when the directory cannot be written.
+    /// [`StoreError::Local`] when the directory is not empty or cannot be
+    /// written.
     pub fn create(dir: &Path, base: &str) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(local("create export directory"))?;
-        match std::fs::remove_file(dir.join(MANIFEST_FILE)) {
-            Ok(()) => sync_dir(dir)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(local("remove stale manifest")(e)),
+        let mut entries = std::fs::read_dir(dir).map_err(local("read export directory"))?;
+        if entries.next().is_some() {
+            // As gdpr-dicom's exports: files of another export must not be
+            // mistaken for this one's.
+            return Err(StoreError::Local {
+                operation: "prepare export directory",
+                detail: "the directory is not empty; choose a new or empty directory".into(),
+            });
         }
         let mut bundle = Pending::create(dir, BUNDLE_FILE)?;
         bundle.write(br#"{"resourceType":"Bundle","type":"collection","entry":["#)?;

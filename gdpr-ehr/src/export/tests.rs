@@ -64,13 +64,13 @@ fn an_export_writes_a_bundle_ndjson_per_type_and_a_side_file() {
 }
 
 #[test]
-fn a_stale_manifest_is_removed_before_anything_is_written() {
+fn a_directory_that_is_not_empty_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     write_manifest(dir.path(), &json!({"old": true})).unwrap();
-    let writer = ExportWriter::create(dir.path(), "http://s").unwrap();
-    assert!(!dir.path().join(MANIFEST_FILE).exists());
-    drop(writer);
-    assert!(!dir.path().join(MANIFEST_FILE).exists());
+    let err = ExportWriter::create(dir.path(), "http://s").unwrap_err();
+    assert!(err.to_string().contains("not empty"), "{err}");
+    let fresh = dir.path().join("new");
+    assert!(ExportWriter::create(&fresh, "http://s").is_ok());
 }
 
 #[test]
