@@ -25,7 +25,11 @@
 //! - Decide how long a record is kept: [`retention::RulePack::decide`]; its
 //!   [`retention::Decision::retention_phase`] feeds
 //!   [`authorization::Request::retention_phase`].
-//! - Decide an erasure request: [`erasure::decide_erasure`].
+//! - Decide an erasure request: [`erasure::decide_erasure`]; for every
+//!   record found across systems: [`request::assess_erasure`].
+//! - Track a data-subject request (Art. 12, 15–21) from receipt to answer,
+//!   with its deadline: [`request::DataSubjectRequest`] (a worked example
+//!   in [`request`]).
 //! - Screen for a DPIA: [`dpia::Screening`].
 //! - Erase a subject from a store: the [`store::SubjectStore`] trait
 //!   (implemented in gdpr-dicom).
@@ -47,6 +51,7 @@ pub mod national;
 pub mod objection;
 pub mod purpose;
 pub mod redact;
+pub mod request;
 pub mod restriction;
 pub mod retention;
 pub mod ropa;

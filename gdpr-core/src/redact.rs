@@ -59,6 +59,22 @@ pub fn serde_message(message: &str) -> String {
     head + tail
 }
 
+/// A TOML parser error as [`serde_message`] leaves it, prefixed with the
+/// line it points at (`line 3: …`): the line is named, never quoted, so the
+/// message does not echo whatever was written in the file.
+pub fn toml_message(text: &str, error: &toml::de::Error) -> String {
+    let line = error.span().map_or(String::new(), |span| {
+        let end = span.start.min(text.len());
+        let n = text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        format!("line {}: ", n + 1)
+    });
+    let why = serde_message(error.message().trim()).replace('\n', " ");
+    format!("{line}{why}")
+}
+
 /// Whether `name` looks like a field name of this project's formats (and so
 /// may be shown): 1 to 40 characters of `a-z`, `0-9`, `_` and `-`.
 pub fn is_field_name(name: &str) -> bool {

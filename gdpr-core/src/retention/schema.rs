@@ -116,21 +116,8 @@ impl DeathFile {
 }
 
 pub(crate) fn parse(text: &str) -> Result<PackFile, Error> {
-    // The line is named, never quoted, and values are hidden: the message
-    // must not echo whatever was pasted into the file.
-    toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(String::new(), |span| {
-            let end = span.start.min(text.len());
-            let n = text.as_bytes()[..end]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            format!("line {}: ", n + 1)
-        });
-        let why = crate::redact::serde_message(e.message().trim()).replace('\n', " ");
-        Error::InvalidRulePack {
-            detail: format!("{line}{why}"),
-        }
+    toml::from_str(text).map_err(|e| Error::InvalidRulePack {
+        detail: crate::redact::toml_message(text, &e),
     })
 }
 

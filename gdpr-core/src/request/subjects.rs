@@ -1,0 +1,234 @@
+//! The subject across systems: for each configured system, the identifier
+//! that system knows the subject by ([`SubjectRef`]), given by the operator
+//! or read from a patient-index file. Nothing here ever guesses a match: a
+//! system the request names no subject for is not acted on.
+//!
+//! The patient-index file (TOML, format version 1; docs/requests.md):
+//!
+//! ```toml
+//! version = 1
+//!
+//! [systems.pacs]
+//! dicom-patient-id = "MRN-1"
+//! issuer = "HOSP-A"            # optional, DICOM only
+//!
+//! [systems.fhir]
+//! fhir-identifier = "http://hospital.example/mrn|MRN-1"
+//!
+//! [systems.openemr]
+//! fhir-id = "9f2c"
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::error::RequestError;
+use crate::store::{FhirId, FhirIdentifier, FhirSubject, SubjectRef};
+use crate::subject::PatientId;
+
+/// The name a system has in the configuration (`systems.toml`): 1 to 64
+/// characters from `a-z 0-9 _ -`. Not personal data, so it prints.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SystemName(String);
+
+impl SystemName {
+    /// Parses a system name.
+    ///
+    /// # Errors
+    /// [`RequestError::InvalidSystemName`] when it breaks the rule.
+    pub fn new(name: impl Into<String>) -> Result<Self, RequestError> {
+        let name = name.into();
+        if Self::is_valid(&name) {
+            Ok(Self(name))
+        } else {
+            Err(RequestError::InvalidSystemName)
+        }
+    }
+
+    fn is_valid(name: &str) -> bool {
+        !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SystemName {
+    type Error = RequestError;
+    fn try_from(value: String) -> Result<Self, RequestError> {
+        Self::new(value)
+    }
+}
+
+impl From<SystemName> for String {
+    fn from(name: SystemName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for SystemName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The subject as each system knows it. `Debug` shows the system names and
+/// the kind of each reference, never a value. JSON: an object from system
+/// name to [`SubjectRef`]; a system named twice is an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SubjectMap(BTreeMap<SystemName, SubjectRef>);
+
+impl<'de> Deserialize<'de> for SubjectMap {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SubjectMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map from system name to subject reference")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SubjectMap, A::Error> {
+                let mut out = SubjectMap::new();
+                while let Some((system, subject)) = map.next_entry::<SystemName, SubjectRef>()? {
+                    if out.insert(system, subject).is_some() {
+                        return Err(serde::de::Error::custom(
+                            "a system is named twice in `subjects`; name each once",
+                        ));
+                    }
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl SubjectMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the subject on `system`; replaces an earlier entry for it and
+    /// returns that.
+    pub fn insert(&mut self, system: SystemName, subject: SubjectRef) -> Option<SubjectRef> {
+        self.0.insert(system, subject)
+    }
+
+    /// The subject on `system`.
+    ///
+    /// # Errors
+    /// [`RequestError::NoSubjectFor`] when the request names none there.
+    pub fn on(&self, system: &SystemName) -> Result<&SubjectRef, RequestError> {
+        self.0
+            .get(system)
+            .ok_or_else(|| RequestError::NoSubjectFor {
+                system: system.to_string(),
+            })
+    }
+
+    /// Every system and its subject, by system name.
+    pub fn iter(&self) -> impl Iterator<Item = (&SystemName, &SubjectRef)> {
+        self.0.iter()
+    }
+
+    /// How many systems are named.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no system is named.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Reads a patient-index file (format above).
+    ///
+    /// # Errors
+    /// [`RequestError::InvalidIndex`]: TOML syntax (a key or table given
+    /// twice included), an unknown key, a value of the wrong kind, a wrong
+    /// version, an invalid system name, an entry with not exactly one
+    /// identifier, `issuer` without `dicom-patient-id`, or an identifier
+    /// that breaks its rule. The message names the line or the system,
+    /// never a value.
+    pub fn from_index_toml(text: &str) -> Result<Self, RequestError> {
+        let file: IndexFile = toml::from_str(text).map_err(|e| RequestError::InvalidIndex {
+            detail: crate::redact::toml_message(text, &e),
+        })?;
+        if file.version != 1 {
+            return Err(RequestError::UnsupportedVersion {
+                what: "patient index",
+                found: file.version,
+            });
+        }
+        let mut map = Self::new();
+        for (name, entry) in file.systems {
+            let system = SystemName::new(name).map_err(|_| {
+                index_error("a system name breaks its rule (1 to 64 of a-z 0-9 _ -)".into())
+            })?;
+            let subject = entry
+                .into_subject()
+                .map_err(|why| index_error(format!("system {system}: {why}")))?;
+            map.insert(system, subject);
+        }
+        Ok(map)
+    }
+}
+
+fn index_error(detail: String) -> RequestError {
+    RequestError::InvalidIndex { detail }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexFile {
+    version: u32,
+    #[serde(default)]
+    systems: BTreeMap<String, IndexEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct IndexEntry {
+    dicom_patient_id: Option<String>,
+    issuer: Option<String>,
+    fhir_identifier: Option<String>,
+    fhir_id: Option<String>,
+}
+
+impl IndexEntry {
+    /// The reference, or what is wrong (no value in the message).
+    fn into_subject(self) -> Result<SubjectRef, String> {
+        let rule = |e: crate::Error| e.to_string();
+        match (self.dicom_patient_id, self.fhir_identifier, self.fhir_id) {
+            (Some(id), None, None) => {
+                let id = PatientId::new(id).map_err(rule)?;
+                let id = match self.issuer {
+                    Some(issuer) => id.with_issuer(issuer).map_err(rule)?,
+                    None => id,
+                };
+                Ok(SubjectRef::Dicom(id))
+            }
+            _ if self.issuer.is_some() => Err("`issuer` goes only with `dicom-patient-id`".into()),
+            (None, Some(token), None) => Ok(SubjectRef::Fhir(FhirSubject::Identifier(
+                FhirIdentifier::parse(&token).map_err(rule)?,
+            ))),
+            (None, None, Some(id)) => Ok(SubjectRef::Fhir(FhirSubject::LogicalId(
+                FhirId::new(id).map_err(rule)?,
+            ))),
+            _ => Err("give exactly one of `dicom-patient-id`, `fhir-identifier`, `fhir-id`".into()),
+        }
+    }
+}
