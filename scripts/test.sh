@@ -63,6 +63,17 @@ stops+=("./scripts/oidc.sh stop")
 
 # --- end OpenID provider ------------------------------------------------------
 
+# ---- FHIR R4 server (gdpr-ehr) ----------------------------------------------
+# A throw-away Helios HFS with the official R4 search parameters, and the
+# Python validator (fhir.resources 6.4.0) of our FHIR exports; see
+# scripts/fhir.sh. Its tests (gdpr-ehr's feature fhir-tests, on under
+# --all-features) fail when the server or the validator is missing.
+echo "== starting a throw-away FHIR R4 server (Helios HFS) for the gdpr-ehr integration tests"
+fhir_env=$(./scripts/fhir.sh start)
+eval "$fhir_env"
+stops+=("./scripts/fhir.sh stop")
+# ---- end of the FHIR R4 server block ----------------------------------------
+
 echo "== unit, property and integration tests"
 cargo nextest run --workspace --all-features --no-fail-fast
 

@@ -1,0 +1,293 @@
+//! Writing one patient's export (GDPR Art. 15, 20): a FHIR R4 Bundle of type
+//! `collection` (`bundle.json`), one NDJSON file per resource type
+//! (`Observation.ndjson`, …), and a side file (`nonconformant-elements.ndjson`)
+//! for elements that are not valid FHIR R4 JSON ([`crate::conformance`]).
+//! File names are fixed or resource type names: free of identifiers.
+//!
+//! Nothing half-written ever looks complete: files are written under
+//! temporary names (`.NAME.partial`), synced, and renamed when all are
+//! done, into a directory that was empty; the manifest is written last
+//! ([`write_manifest`]), the same way.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use gdpr_core::store::StoreError;
+use sha2::{Digest, Sha256};
+
+use crate::conformance::split;
+use crate::model::{Resource, logical_id, resource_type};
+
+/// The Bundle's file name.
+pub const BUNDLE_FILE: &str = "bundle.json";
+/// The side file of elements that are not valid FHIR R4.
+pub const SIDE_FILE: &str = "nonconformant-elements.ndjson";
+/// The manifest's file name.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// One file of an export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// The file name (no identifier).
+    pub name: String,
+    /// SHA-256 of its content, lower-case hex.
+    pub sha256: String,
+    /// Its size.
+    pub bytes: u64,
+    /// Resources (or side elements) in it.
+    pub items: u64,
+}
+
+/// A file being written under its temporary name, hashed as it goes.
+struct Pending {
+    name: String,
+    out: BufWriter<File>,
+    hash: Sha256,
+    bytes: u64,
+    items: u64,
+}
+
+impl Pending {
+    fn create(dir: &Path, name: &str) -> Result<Self, StoreError> {
+        let file = File::create(temp_path(dir, name)).map_err(local("create export file"))?;
+        Ok(Self {
+            name: name.to_owned(),
+            out: BufWriter::new(file),
+            hash: Sha256::new(),
+            bytes: 0,
+            items: 0,
+        })
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        self.out
+            .write_all(data)
+            .map_err(local("write export file"))?;
+        self.hash.update(data);
+        self.bytes += data.len() as u64;
+        Ok(())
+    }
+
+    fn line(&mut self, value: &impl serde::Serialize) -> Result<(), StoreError> {
+        let mut data = serde_json::to_vec(value).map_err(|_| unserialisable())?;
+        data.push(b'\n');
+        self.items += 1;
+        self.write(&data)
+    }
+
+    /// Flushes and syncs; returns what the manifest says about the file.
+    fn close(self) -> Result<WrittenFile, StoreError> {
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| local("write export file")(e.into_error()))?;
+        file.sync_all().map_err(local("sync export file"))?;
+        let digest = self.hash.finalize();
+        Ok(WrittenFile {
+            name: self.name,
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            bytes: self.bytes,
+            items: self.items,
+        })
+    }
+}
+
+/// Writes one patient's resources into an export directory.
+pub struct ExportWriter {
+    dir: PathBuf,
+    base: String,
+    bundle: Pending,
+    types: BTreeMap<String, Pending>,
+    side: Option<Pending>,
+}
+
+impl std::fmt::Debug for ExportWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportWriter")
+            .field("entries", &self.bundle.items)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExportWriter {
+    /// Starts an export into `dir` (created if missing, refused unless
+    /// empty). `base` is the server's base URL, for the entries' `fullUrl`.
+    ///
+    /// # Errors
+    /// [`StoreError::Local`] when the directory is not empty or cannot be
+    /// written.
+    pub fn create(dir: &Path, base: &str) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(local("create export directory"))?;
+        let mut entries = std::fs::read_dir(dir).map_err(local("read export directory"))?;
+        if entries.next().is_some() {
+            // As gdpr-dicom's exports: files of another export must not be
+            // mistaken for this one's.
+            return Err(StoreError::Local {
+                operation: "prepare export directory",
+                detail: "the directory is not empty; choose a new or empty directory".into(),
+            });
+        }
+        let mut bundle = Pending::create(dir, BUNDLE_FILE)?;
+        bundle.write(br#"{"resourceType":"Bundle","type":"collection","entry":["#)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            base: base.trim_end_matches('/').to_owned(),
+            bundle,
+            types: BTreeMap::new(),
+            side: None,
+        })
+    }
+
+    /// Adds one resource: its invalid elements to the side file, the rest
+    /// to the Bundle and its type's NDJSON file. A resource without a
+    /// well-formed type and id goes to the side file whole.
+    ///
+    /// # Errors
+    /// [`StoreError::Local`] when a file cannot be written.
+    pub fn add(&mut self, mut resource: Resource) -> Result<(), StoreError> {
+        let (Some(kind), Some(id)) = (resource_type(&resource), logical_id(&resource)) else {
+            return self.aside_whole(resource);
+        };
+        if !is_type_name(kind) || !is_fhir_id(id) {
+            return self.aside_whole(resource);
+        }
+        let (kind, id) = (kind.to_owned(), id.to_owned());
+        let name = format!("{kind}/{id}");
+        for element in split(&mut resource, &name) {
+            self.side_file()?.line(&element)?;
+        }
+        let entry = serde_json::json!({
+            "fullUrl": format!("{}/{name}", self.base),
+            "resource": &resource,
+        });
+        let mut data = if self.bundle.items == 0 {
+            Vec::new()
+        } else {
+            b",".to_vec()
+        };
+        data.extend(serde_json::to_vec(&entry).map_err(|_| unserialisable())?);
+        self.bundle.items += 1;
+        self.bundle.write(&data)?;
+        let file = match self.types.entry(kind.clone()) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Pending::create(&self.dir, &format!("{kind}.ndjson"))?)
+            }
+        };
+        file.line(&resource)
+    }
+
+    fn aside_whole(&mut self, resource: Resource) -> Result<(), StoreError> {
+        let element = crate::conformance::SideElement {
+            resource: "(no valid resourceType and id)".into(),
+            path: String::new(),
+            value: serde_json::Value::Object(resource),
+        };
+        self.side_file()?.line(&element)
+    }
+
+    fn side_file(&mut self) -> Result<&mut Pending, StoreError> {
+        if self.side.is_none() {
+            self.side = Some(Pending::create(&self.dir, SIDE_FILE)?);
+        }
+        Ok(self.side.as_mut().expect("just created"))
+    }
+
+    /// The number of resources in the Bundle so far.
+    pub fn entries(&self) -> u64 {
+        self.bundle.items
+    }
+
+    /// Closes, syncs and renames every file into place; returns them
+    /// (Bundle first). The export is complete only once the manifest is
+    /// written after this ([`write_manifest`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Local`] when a file cannot be written or renamed.
+    pub fn finish(mut self) -> Result<Vec<WrittenFile>, StoreError> {
+        self.bundle.write(b"]}\n")?;
+        let mut pending = vec![self.bundle];
+        pending.extend(self.types.into_values());
+        pending.extend(self.side);
+        let files = pending
+            .into_iter()
+            .map(Pending::close)
+            .collect::<Result<Vec<_>, _>>()?;
+        for file in &files {
+            std::fs::rename(temp_path(&self.dir, &file.name), self.dir.join(&file.name))
+                .map_err(local("rename export file"))?;
+        }
+        sync_dir(&self.dir)?;
+        Ok(files)
+    }
+}
+
+/// Writes `manifest` as `manifest.json` in `dir`: temporary name, sync,
+/// rename, sync the directory. Returns its SHA-256.
+///
+/// # Errors
+/// [`StoreError::Local`] when it cannot be written.
+pub fn write_manifest(dir: &Path, manifest: &impl serde::Serialize) -> Result<(), StoreError> {
+    let data = serde_json::to_vec_pretty(manifest).map_err(|_| unserialisable())?;
+    write_file(dir, MANIFEST_FILE, &data).map(drop)
+}
+
+/// Writes `data` as `name` in `dir` (temporary name, sync, rename, sync
+/// the directory) and describes it; `items` is 1. `name` must be a plain
+/// file name.
+///
+/// # Errors
+/// [`StoreError::Local`] when it cannot be written.
+pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> Result<WrittenFile, StoreError> {
+    let mut file = Pending::create(dir, name)?;
+    file.write(data)?;
+    file.items = 1;
+    let written = file.close()?;
+    std::fs::rename(temp_path(dir, name), dir.join(name)).map_err(local("rename export file"))?;
+    sync_dir(dir)?;
+    Ok(written)
+}
+
+fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.partial"))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(local("sync export directory"))
+}
+
+/// A FHIR resource type name: an upper-case letter, then letters.
+fn is_type_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+/// A FHIR logical id (R4 §2.24.0.1 `id`): 1–64 of `A-Z a-z 0-9 - .`.
+pub fn is_fhir_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+fn local(operation: &'static str) -> impl Fn(std::io::Error) -> StoreError {
+    move |e| StoreError::Local {
+        operation,
+        detail: e.kind().to_string(),
+    }
+}
+
+fn unserialisable() -> StoreError {
+    StoreError::Local {
+        operation: "serialise export",
+        detail: "a resource could not be serialised".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,276 @@
+//! [`FhirStore`]: one FHIR R4 server, and what the `SubjectStore` methods
+//! are made of — the subject's records, their export, their erasure and
+//! the check of what is left.
+
+use std::path::Path;
+
+use gdpr_connect::{Client, Endpoint, Outcome, blocking};
+use gdpr_core::store::{StoreError, SystemIdentity, UnreadableItem};
+
+use super::attachments::{BINARY_REASON, attachments_of, binary_id, fetch};
+use super::erase::{Left, erase_resource, what_is_left};
+use super::walk::Walk;
+use crate::client::FhirClient;
+use crate::compartment::{Classification, classify, mentions_patient};
+use crate::export::{ExportWriter, WrittenFile};
+use crate::model::{Resource, logical_id, resource_type};
+
+/// How to reach a FHIR R4 server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FhirConfig {
+    /// The name of the system in audit records.
+    pub name: String,
+    /// The FHIR base URL (`https://ehr.example.org/fhir/r4`), TLS, retries,
+    /// credentials (bearer tokens, OAuth 2 client credentials).
+    pub endpoint: Endpoint,
+    /// Resources per page asked for (`_count`).
+    pub page_size: u32,
+    /// The most pages one listing may have (a bound against servers that
+    /// page forever).
+    pub max_pages: usize,
+}
+
+impl FhirConfig {
+    /// A configuration with default options and no credentials.
+    pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            endpoint: Endpoint::new(url),
+            page_size: FhirClient::DEFAULT_PAGE_SIZE,
+            max_pages: FhirClient::DEFAULT_MAX_PAGES,
+        }
+    }
+}
+
+/// One resource of a patient's compartment, as classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its resource type.
+    pub kind: String,
+    /// Its logical id.
+    pub id: String,
+    /// Own record (category, dates) or shared (reason).
+    pub class: Classification,
+    /// Whether it names the patient (a Practitioner `$everything` gives
+    /// along does not: it holds nothing of the subject).
+    pub mentions_patient: bool,
+}
+
+/// Resources found, each Binary once: one named by a DocumentReference
+/// wins over the same Binary given by `$everything` (it is reported).
+#[derive(Default)]
+struct Collected {
+    found: Vec<Found>,
+    binaries: std::collections::HashMap<String, usize>,
+}
+
+impl Collected {
+    fn push(&mut self, item: Found) {
+        if item.kind != "Binary" {
+            self.found.push(item);
+            return;
+        }
+        match self.binaries.get(&item.id) {
+            Some(&at) if self.found[at].mentions_patient || !item.mentions_patient => {}
+            Some(&at) => self.found[at] = item,
+            None => {
+                self.binaries.insert(item.id.clone(), self.found.len());
+                self.found.push(item);
+            }
+        }
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The files (Bundle, NDJSON, side file, attachments and their index).
+    pub files: Vec<WrittenFile>,
+    /// Every resource exported, classified.
+    pub found: Vec<Found>,
+    /// Attachments that could not be exported, and why.
+    pub not_exported: Vec<UnreadableItem>,
+}
+
+/// A FHIR R4 server as a store of subjects' records.
+#[derive(Debug)]
+pub struct FhirStore {
+    identity: SystemIdentity,
+    client: FhirClient,
+}
+
+impl FhirStore {
+    /// Connects (no request yet): URL checked, secrets loaded.
+    ///
+    /// # Errors
+    /// [`StoreError::Configuration`] as gdpr-connect's `Client::connect`.
+    pub fn connect(config: &FhirConfig) -> Result<Self, StoreError> {
+        let http = Client::connect(&config.endpoint)?;
+        let identity = SystemIdentity::new(&config.name, "fhir", http.base().as_str());
+        let client = FhirClient::new(http).with_paging(config.page_size, config.max_pages);
+        Ok(Self { identity, client })
+    }
+
+    /// Who this store is.
+    pub fn system(&self) -> &SystemIdentity {
+        &self.identity
+    }
+
+    /// The FHIR client.
+    pub fn client(&self) -> &FhirClient {
+        &self.client
+    }
+
+    /// Every resource of the compartment of Patient `patient_id`, classified.
+    ///
+    /// # Errors
+    /// As [`Walk::next_batch`].
+    pub async fn records(&self, patient_id: &str) -> Result<Vec<Found>, StoreError> {
+        let mut walk = Walk::start(&self.client, patient_id).await?;
+        let mut found = Collected::default();
+        while let Some(batch) = walk.next_batch().await? {
+            self.add_found(&mut found, &batch, patient_id);
+        }
+        Ok(found.found)
+    }
+
+    /// Adds the classified resources of `batch` to `found`, and the Binaries
+    /// the patient's own DocumentReferences point at (shared: never
+    /// deleted, always reported), each Binary once (`binaries`: its
+    /// position in `found`).
+    fn add_found(&self, found: &mut Collected, batch: &[Resource], patient_id: &str) {
+        for resource in batch {
+            let Some(record) = summary(resource, patient_id) else {
+                continue;
+            };
+            let own = matches!(record.class, Classification::Own(_));
+            let named = attachments_of(resource)
+                .into_iter()
+                .filter(|_| own)
+                .filter_map(|a| binary_id(&self.client, &a.url))
+                .map(|id| Found {
+                    kind: "Binary".into(),
+                    id,
+                    class: Classification::Shared {
+                        reason: BINARY_REASON,
+                    },
+                    mentions_patient: true,
+                });
+            for item in std::iter::once(record).chain(named) {
+                found.push(item);
+            }
+        }
+    }
+
+    /// Writes the compartment of Patient `patient_id` into `dir` (the files
+    /// of [`crate::export`] and the DocumentReferences' attachments, not yet
+    /// the manifest), streaming page by page.
+    ///
+    /// # Errors
+    /// As [`FhirStore::records`]; [`StoreError::Local`] for the files.
+    pub async fn write_export(&self, patient_id: &str, dir: &Path) -> Result<Written, StoreError> {
+        let (target, base) = (dir.to_owned(), self.client.base().to_string());
+        let mut writer = blocking("export worker", move || {
+            ExportWriter::create(&target, &base)
+        })
+        .await?;
+        let mut walk = Walk::start(&self.client, patient_id).await?;
+        let (mut found, mut attachments) = (Collected::default(), Vec::new());
+        while let Some(batch) = walk.next_batch().await? {
+            self.add_found(&mut found, &batch, patient_id);
+            attachments.extend(batch.iter().flat_map(attachments_of));
+            // File work off the executor, one page at a time.
+            writer = blocking("export worker", move || {
+                batch.into_iter().try_for_each(|r| writer.add(r))?;
+                Ok(writer)
+            })
+            .await?;
+        }
+        let mut files = blocking("export worker", move || writer.finish()).await?;
+        let (fetched, not_exported) = fetch(&self.client, &attachments, dir).await?;
+        files.extend(fetched);
+        Ok(Written {
+            files,
+            found: found.found,
+            not_exported,
+        })
+    }
+
+    /// Deletes the patient's own records (the Patient last), each re-checked
+    /// right before its DELETE; shared resources are never deleted.
+    /// Returns what each attempt did, shared resources that name the
+    /// patient as refusals (shared ones that do not, such as a referenced
+    /// Practitioner, hold nothing of the subject and are left out).
+    ///
+    /// # Errors
+    /// As [`FhirStore::records`] and [`FhirClient::delete`].
+    pub async fn delete_all(&self, patient_id: &str) -> Result<Vec<(Found, Outcome)>, StoreError> {
+        let mut found = self.records(patient_id).await?;
+        // The Patient last: its records first, so nothing points at nothing.
+        found.sort_by_key(|f| f.kind == "Patient");
+        let mut done = Vec::with_capacity(found.len());
+        for record in found {
+            let outcome = match &record.class {
+                // Holds nothing of the subject: not part of the erasure.
+                Classification::Shared { .. } if !record.mentions_patient => continue,
+                Classification::Shared { reason } => {
+                    Outcome::Refused(format!("never deleted: {reason}"))
+                }
+                Classification::Own(_) => {
+                    erase_resource(&self.client, &record.kind, &record.id, patient_id).await?
+                }
+            };
+            done.push((record, outcome));
+        }
+        Ok(done)
+    }
+
+    /// What is left of the subject: each of `deleted` still readable or
+    /// with versions in `_history`, and every resource a per-type
+    /// compartment search still finds (own records and shared ones).
+    ///
+    /// # Errors
+    /// As [`what_is_left`] and [`Walk::next_batch`].
+    pub async fn left_over(
+        &self,
+        patient_id: &str,
+        deleted: &[(String, String)],
+    ) -> Result<Vec<Left>, StoreError> {
+        let mut left = Vec::new();
+        for (kind, id) in deleted {
+            left.extend(what_is_left(&self.client, kind, id).await?);
+        }
+        let mut walk = Walk::by_type(&self.client, patient_id);
+        while let Some(batch) = walk.next_batch().await? {
+            for record in batch.iter().filter_map(|r| summary(r, patient_id)) {
+                if left
+                    .iter()
+                    .any(|l| l.kind == record.kind && l.id == record.id)
+                {
+                    continue;
+                }
+                let reason = match record.class {
+                    Classification::Shared { reason } => format!("never deleted: {reason}"),
+                    Classification::Own(_) => "still found by a compartment search".into(),
+                };
+                left.push(Left {
+                    kind: record.kind,
+                    id: record.id,
+                    reason,
+                });
+            }
+        }
+        Ok(left)
+    }
+}
+
+/// The classification of `resource` with its type and id, if it has both.
+fn summary(resource: &crate::model::Resource, patient_id: &str) -> Option<Found> {
+    Some(Found {
+        kind: resource_type(resource)?.to_owned(),
+        id: logical_id(resource)?.to_owned(),
+        class: classify(resource, patient_id),
+        mentions_patient: mentions_patient(resource, patient_id),
+    })
+}

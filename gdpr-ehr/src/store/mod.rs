@@ -1,0 +1,17 @@
+//! The [`SubjectStore`](gdpr_core::store::SubjectStore) adapter for any FHIR
+//! R4 server (feature `adapters`).
+
+mod attachments;
+mod erase;
+mod fhir;
+mod label;
+mod resolve;
+mod subject_store;
+mod walk;
+
+pub use attachments::{Attachment, INDEX_FILE, attachments_of, fetch};
+pub use erase::{Left, erase_resource, what_is_left};
+pub use fhir::{FhirConfig, FhirStore, Found, Written};
+pub use label::{LABEL_CODE, LABEL_DISPLAY, LABEL_SYSTEM, is_labelled, set_label};
+pub use resolve::{carries, resolve};
+pub use walk::Walk;

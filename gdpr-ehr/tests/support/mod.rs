@@ -1,0 +1,250 @@
+//! Shared helpers of the gdpr-ehr integration tests (feature `fhir-tests`):
+//! the real FHIR R4 server (Helios HFS) and the Python validator, both
+//! started or installed by scripts/fhir.sh.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use gdpr_core::store::{FhirId, FhirIdentifier, FhirSubject, SubjectRef};
+use gdpr_ehr::store::{FhirConfig, FhirStore};
+use serde_json::json;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The value of `name`; panics (fails the test loudly) when it is unset:
+/// these tests are compiled only with the `fhir-tests` feature, which asks
+/// for the real server and the validator.
+fn setting(name: &str, what: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!(
+            "{name} is not set: these tests (feature fhir-tests) need {what}. Run \
+             ./scripts/test.sh, or `eval \"$(scripts/fhir.sh start)\"` before cargo nextest"
+        ),
+    }
+}
+
+/// The base URL of the real FHIR server started by scripts/fhir.sh.
+pub fn fhir_url() -> String {
+    setting("GDPR_TEST_FHIR_URL", "the real FHIR R4 server")
+}
+
+/// The validator command (scripts/validate_fhir.py in its virtual
+/// environment, installed by scripts/fhir.sh).
+pub fn validator() -> String {
+    setting("GDPR_TEST_FHIR_VALIDATOR", "the Python FHIR validator")
+}
+
+/// Runs the validator on `files`; panics with its output when any is invalid.
+pub fn validate(validator: &str, files: &[&Path]) {
+    let output = Command::new(validator)
+        .args(files)
+        .output()
+        .expect("the FHIR validator runs");
+    assert!(
+        output.status.success(),
+        "the FHIR validator rejected the export:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A value unique to this test process and call.
+pub fn unique() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Raw requests to the test server, for setting up data the adapter only
+/// reads.
+pub struct Server {
+    /// The base URL, without a trailing slash.
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    /// The server at `base`.
+    pub fn new(base: &str) -> Self {
+        // reqwest is built without a default crypto provider (as in
+        // gdpr-connect); installing fails only when one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// POSTs `resource` to its type's endpoint; returns its new logical id.
+    pub async fn create(&self, resource: serde_json::Value) -> String {
+        let kind = resource["resourceType"].as_str().unwrap().to_owned();
+        let response = self
+            .http
+            .post(format!("{}/{kind}", self.base))
+            .header("Content-Type", "application/fhir+json")
+            .json(&resource)
+            .send()
+            .await
+            .expect("the test FHIR server answers");
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "create {kind}: {body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// GETs `path` (below the base) and returns status and JSON body.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .get(format!("{}/{path}", self.base))
+            .header("Accept", "application/fhir+json")
+            .send()
+            .await
+            .expect("the test FHIR server answers");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// PUTs `resource` at `path`; returns the status.
+    pub async fn put(&self, path: &str, resource: serde_json::Value) -> u16 {
+        self.http
+            .put(format!("{}/{path}", self.base))
+            .header("Content-Type", "application/fhir+json")
+            .json(&resource)
+            .send()
+            .await
+            .expect("the test FHIR server answers")
+            .status()
+            .as_u16()
+    }
+
+    /// The logical ids of a search's first page (`query` after `Type?`).
+    pub async fn search_ids(&self, path: &str) -> Vec<String> {
+        let (status, bundle) = self.get(path).await;
+        assert_eq!(status, 200, "search: {bundle}");
+        bundle["entry"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A Patient with one identifier.
+pub fn patient(system: &str, value: &str) -> serde_json::Value {
+    serde_json::json!({
+        "resourceType": "Patient",
+        "identifier": [{"system": system, "value": value}],
+        "name": [{"family": "Synthetic", "given": ["Test"]}],
+        "birthDate": "1970-01-01"
+    })
+}
+
+/// An Observation of `patient` on `date`.
+pub fn observation(patient: &str, date: &str) -> serde_json::Value {
+    serde_json::json!({
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "synthetic measurement"},
+        "subject": {"reference": format!("Patient/{patient}")},
+        "effectiveDateTime": date
+    })
+}
+
+/// A planted patient with records: Encounter, two Observations, a Condition; an
+/// Appointment (shared) and the Practitioner it names.
+pub struct Planted {
+    /// The identifier's system.
+    pub system: String,
+    /// The identifier's value.
+    pub value: String,
+    /// The Patient's logical id.
+    pub patient: String,
+    /// Look-alike Patients (case variant, other system) that must survive.
+    pub others: Vec<String>,
+}
+
+impl Planted {
+    /// The subject as the operator names it: by identifier.
+    pub fn by_identifier(&self) -> SubjectRef {
+        let id = FhirIdentifier::new(Some(self.system.clone()), self.value.clone()).unwrap();
+        SubjectRef::Fhir(FhirSubject::Identifier(id))
+    }
+
+    /// The subject by the Patient's logical id.
+    pub fn by_id(&self) -> SubjectRef {
+        SubjectRef::Fhir(FhirSubject::LogicalId(
+            FhirId::new(self.patient.clone()).unwrap(),
+        ))
+    }
+}
+
+pub async fn plant(server: &Server) -> Planted {
+    let system = format!("urn:gdpr-test:{}", unique());
+    let value = "MRN-Ab-1".to_owned();
+    let subject = server.create(patient(&system, &value)).await;
+    // Look-alikes that must survive: case variant, other system.
+    let twin_case = server.create(patient(&system, "mrn-ab-1")).await;
+    let twin_system = server
+        .create(patient(&format!("{system}:other"), &value))
+        .await;
+    server.create(observation(&twin_case, "2021-01-01")).await;
+    let reference = json!({"reference": format!("Patient/{subject}")});
+    server
+        .create(json!({"resourceType": "Encounter", "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": reference, "period": {"start": "2020-01-01", "end": "2020-01-05"}}))
+        .await;
+    server.create(observation(&subject, "2020-01-02")).await;
+    server.create(observation(&subject, "2020-01-03")).await;
+    server
+        .create(json!({"resourceType": "Condition", "subject": reference,
+            "code": {"text": "synthetic"}, "recordedDate": "2020-01-02"}))
+        .await;
+    let practitioner = server
+        .create(json!({"resourceType": "Practitioner", "name": [{"family": "Staff"}]}))
+        .await;
+    server
+        .create(json!({"resourceType": "Appointment", "status": "booked", "participant": [
+            {"actor": reference, "status": "accepted"},
+            {"actor": {"reference": format!("Practitioner/{practitioner}")}, "status": "accepted"}
+        ]}))
+        .await;
+    Planted {
+        system,
+        value,
+        patient: subject,
+        others: vec![twin_case, twin_system],
+    }
+}
+
+pub fn store(url: &str, page_size: u32) -> FhirStore {
+    let mut config = FhirConfig::new("test-fhir", url);
+    config.page_size = page_size;
+    FhirStore::connect(&config).unwrap()
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
