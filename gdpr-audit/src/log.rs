@@ -10,15 +10,17 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::Error;
 use crate::action::Action;
+use crate::batch::EventBatch;
 use crate::checkpoint::Checkpoint;
 use crate::chunk::ChunkVisitor;
+use crate::encoding::Writer;
 use crate::event::AuditEvent;
 use crate::file_store::FileStore;
 use crate::keys::KeyStore;
 use crate::keystore::FileKeyStore;
 use crate::merkle::{Frontier, Tree, leaf_hash};
-use crate::record::{Hash, Record};
-use crate::seal::{KeyId, PersonalRef, ToSeal, seal_all};
+use crate::record::{Hash, Record, header};
+use crate::seal::{KeyId, seal_into};
 use crate::signing::Signer;
 use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, ScanEnd, Ticket, chunks_of, hex};
 use crate::verify::LogVerifier;
@@ -210,34 +212,6 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         self
     }
 
-    /// The personal fields of each event with the key that seals them
-    /// (`None` for an event without personal fields). The keys of new
-    /// subjects are created with one durable write for the whole batch
-    /// (by [`KeyStore::keys_for_each`]).
-    fn keyed<'a>(&self, events: &'a [AuditEvent]) -> Result<Vec<Option<ToSeal<'a>>>, Error> {
-        let fields: Vec<PersonalRef<'a>> = events
-            .iter()
-            .map(|event| PersonalRef {
-                subject: event.subject(),
-                object_id: event.object().map(|o| &o.id),
-                text: event.text(),
-            })
-            .collect();
-        let subjects: Vec<Option<&PatientId>> = fields
-            .iter()
-            .filter(|f| !f.is_empty())
-            .map(|f| f.subject)
-            .collect();
-        let mut keys = lock(&self.keys).keys_for_each(&subjects)?.into_iter();
-        Ok(fields
-            .into_iter()
-            .map(|f| match f.is_empty() {
-                true => None,
-                false => keys.next().map(|(id, key)| (f, id, key)),
-            })
-            .collect())
-    }
-
     /// Appends one event; returns once it is durable.
     ///
     /// # Errors
@@ -263,7 +237,11 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
     /// directly to write records the way versions before the check did.
     #[cfg(test)]
     pub(crate) fn append_checked(&self, events: &[AuditEvent]) -> Result<Vec<Receipt>, Error> {
-        let staged = self.stage_checked(events)?;
+        let mut batch = EventBatch::with_capacity(events.len());
+        for event in events {
+            batch.push_unchecked(event)?;
+        }
+        let staged = self.stage_encoded(&batch)?;
         self.commit(staged)
     }
 
@@ -280,77 +258,136 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
     /// [`Error::Io`] if they could not be written. Either way none was
     /// appended.
     pub fn stage_batch(&self, events: &[AuditEvent]) -> Result<Staged, Error> {
-        events.iter().try_for_each(AuditEvent::check)?;
-        self.stage_checked(events)
+        let mut batch = EventBatch::with_capacity(events.len());
+        for event in events {
+            batch.push(event)?;
+        }
+        self.stage_encoded(&batch)
     }
 
-    /// [`AuditLog::stage_batch`] without the checks.
-    fn stage_checked(&self, events: &[AuditEvent]) -> Result<Staged, Error> {
+    /// [`AuditLog::stage_batch`] for events already encoded (a bulk writer
+    /// fills the next [`EventBatch`] while this one is written): seals,
+    /// chains and writes them; [`AuditLog::commit`] makes them durable.
+    ///
+    /// # Errors
+    /// [`Error::SubjectErased`] for an event about an erased subject;
+    /// [`Error::Random`]; [`Error::Io`] if they could not be written.
+    /// Either way none was appended.
+    pub fn stage_encoded(&self, batch: &EventBatch) -> Result<Staged, Error> {
+        let sealed = self.seal(batch)?;
+        let (ticket, receipts) = self.chain_and_write(batch, &sealed)?;
+        Ok(Staged { ticket, receipts })
+    }
+
+    /// The sealed-fields part of each event's record, concatenated, and
+    /// where each ends. The keys of new subjects are created with one
+    /// durable write for the whole batch (by [`KeyStore::keys_for_each`]).
+    fn seal(&self, batch: &EventBatch) -> Result<(Vec<u8>, Vec<usize>), Error> {
         // One system call for all nonces of the batch.
-        let mut nonces = vec![0u8; 24 * events.len()];
+        let mut nonces = vec![0u8; 24 * batch.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
-        let keyed = self.keyed(events)?;
-        let sealed = seal_all(&keyed, &nonces)?;
-        let (ticket, receipts) = {
-            let mut st = lock(&self.state);
-            let base = st.tree.size();
-            // A copy of the frontier, fed only when a checkpoint falls in
-            // this batch (the tree itself grows once the batch is staged).
-            let mut cp_frontier: Option<Frontier> = None;
-            let mut prev = st.prev;
-            let mut entries = Vec::with_capacity(events.len() + 1);
-            let mut receipts = Vec::with_capacity(events.len());
-            let mut since = st.since_checkpoint;
-            let mut last_cp_time = st.last_checkpoint_time;
-            let mut note = None;
-            let mut leaves = Vec::with_capacity(events.len());
-            for (event, sealed) in events.iter().zip(sealed) {
-                let position = base + leaves.len() as u64;
-                let bytes = Record::encode_event(event, position, &prev, sealed.as_ref())?;
-                let leaf = leaf_hash(&bytes);
-                leaves.push(leaf);
-                prev = leaf;
-                since += 1;
-                receipts.push(Receipt {
-                    position,
-                    leaf_hash: leaf,
-                });
-                entries.push(Entry::Record(bytes));
-                let t = event.recorded();
-                let last = *last_cp_time.get_or_insert(t);
-                let due_n = self.policy.every_records.is_some_and(|n| since >= n);
-                let due_t = self
-                    .policy
-                    .every
-                    .is_some_and(|d| t.duration_since(last) >= d);
-                if due_n || due_t {
-                    let frontier = cp_frontier.get_or_insert_with(|| st.tree.frontier().clone());
-                    let fed = usize::try_from(frontier.size() - base).unwrap_or(usize::MAX);
-                    for l in leaves.get(fed..).unwrap_or_default() {
-                        frontier.push(*l);
-                    }
-                    let n = Checkpoint::new(self.signer.name(), frontier.size(), frontier.root())?
-                        .sign(&self.signer);
-                    entries.push(Entry::Checkpoint(n.clone()));
-                    note = Some(n);
-                    since = 0;
-                    last_cp_time = Some(t);
+        let subjects: Vec<Option<&PatientId>> = batch
+            .events()
+            .filter(|e| e.personal.is_some())
+            .map(|e| e.subject)
+            .collect();
+        let mut keys = lock(&self.keys).keys_for_each(&subjects)?.into_iter();
+        let mut w = Writer::with_capacity(batch.len() * 128);
+        let mut ends = Vec::with_capacity(batch.len());
+        for (event, n) in batch.events().zip(nonces.chunks_exact(24)) {
+            match event.personal {
+                None => w.u8(0),
+                Some(plaintext) => {
+                    let (id, key) = keys.next().ok_or(Error::InvalidField {
+                        what: "key store",
+                        rule: "one key for each subject asked for",
+                    })?;
+                    let mut nonce = [0u8; 24];
+                    nonce.copy_from_slice(n);
+                    seal_into(&mut w, plaintext, id, &key, nonce)?;
                 }
             }
-            let ticket = self.store.stage(&entries)?;
-            for leaf in leaves {
-                st.tree.push(leaf);
+            ends.push(w.len());
+        }
+        Ok((w.into_bytes(), ends))
+    }
+
+    /// Chains the records of `batch` (with their `sealed` parts) after
+    /// everything staged before, adds the checkpoints the policy asks for
+    /// and writes them all.
+    fn chain_and_write(
+        &self,
+        batch: &EventBatch,
+        (sealed, ends): &(Vec<u8>, Vec<usize>),
+    ) -> Result<(Ticket, Vec<Receipt>), Error> {
+        let mut st = lock(&self.state);
+        let base = st.tree.size();
+        // A copy of the frontier, fed only when a checkpoint falls in
+        // this batch (the tree itself grows once the batch is staged).
+        let mut cp_frontier: Option<Frontier> = None;
+        let mut prev = st.prev;
+        let mut entries = Vec::with_capacity(batch.len() + 1);
+        let mut receipts = Vec::with_capacity(batch.len());
+        let mut since = st.since_checkpoint;
+        let mut last_cp_time = st.last_checkpoint_time;
+        let mut note = None;
+        let mut leaves = Vec::with_capacity(batch.len());
+        let mut from = 0;
+        for (event, &end) in batch.events().zip(ends) {
+            let position = base + leaves.len() as u64;
+            let tail = sealed.get(from..end).unwrap_or_default();
+            from = end;
+            let mut w = Writer::with_capacity(41 + event.clear.len() + tail.len());
+            header(&mut w, position, &prev);
+            w.fixed(event.clear);
+            w.fixed(tail);
+            let bytes = w.into_bytes();
+            let leaf = leaf_hash(&bytes);
+            leaves.push(leaf);
+            prev = leaf;
+            since += 1;
+            receipts.push(Receipt {
+                position,
+                leaf_hash: leaf,
+            });
+            entries.push(Entry::Record(bytes));
+            let t = event.recorded;
+            let last = *last_cp_time.get_or_insert(t);
+            let due_n = self.policy.every_records.is_some_and(|n| since >= n);
+            let due_t = self
+                .policy
+                .every
+                .is_some_and(|d| t.duration_since(last) >= d);
+            if due_n || due_t {
+                let frontier = cp_frontier.get_or_insert_with(|| st.tree.frontier().clone());
+                let fed = usize::try_from(frontier.size() - base).unwrap_or(usize::MAX);
+                for l in leaves.get(fed..).unwrap_or_default() {
+                    frontier.push(*l);
+                }
+                let n = Checkpoint::new(self.signer.name(), frontier.size(), frontier.root())?
+                    .sign(&self.signer);
+                entries.push(Entry::Checkpoint(n.clone()));
+                note = Some(n);
+                since = 0;
+                last_cp_time = Some(t);
             }
-            st.prev = prev;
-            st.since_checkpoint = since;
-            st.last_checkpoint_time = last_cp_time;
-            st.last_recorded = events.last().map(AuditEvent::recorded).or(st.last_recorded);
-            if note.is_some() {
-                st.last_note = note;
-            }
-            (ticket, receipts)
-        };
-        Ok(Staged { ticket, receipts })
+        }
+        let ticket = self.store.stage(&entries)?;
+        for leaf in leaves {
+            st.tree.push(leaf);
+        }
+        st.prev = prev;
+        st.since_checkpoint = since;
+        st.last_checkpoint_time = last_cp_time;
+        st.last_recorded = batch
+            .events()
+            .last()
+            .map(|e| e.recorded)
+            .or(st.last_recorded);
+        if note.is_some() {
+            st.last_note = note;
+        }
+        Ok((ticket, receipts))
     }
 
     /// Waits until a staged batch (and everything staged before it) is
