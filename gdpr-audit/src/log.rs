@@ -18,7 +18,7 @@ use crate::event::AuditEvent;
 use crate::file_store::FileStore;
 use crate::keys::KeyStore;
 use crate::keystore::FileKeyStore;
-use crate::merkle::{Frontier, Tree, leaf_hash};
+use crate::merkle::{Tree, leaf_hash};
 use crate::record::{Hash, Record, header};
 use crate::seal::{KeyId, seal_into};
 use crate::signing::Signer;
@@ -79,6 +79,16 @@ impl Staged {
     pub fn is_empty(&self) -> bool {
         self.receipts.is_empty()
     }
+}
+
+/// The state a staged batch leaves behind (see [`State`]), and its
+/// receipts.
+struct Chained {
+    prev: Hash,
+    since: u64,
+    last_cp_time: Option<Timestamp>,
+    note: Option<String>,
+    receipts: Vec<Receipt>,
 }
 
 #[derive(Debug)]
@@ -314,80 +324,93 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
 
     /// Chains the records of `batch` (with their `sealed` parts) after
     /// everything staged before, adds the checkpoints the policy asks for
-    /// and writes them all.
+    /// and writes them all. On failure the tree is as it was.
     fn chain_and_write(
         &self,
         batch: &EventBatch,
-        (sealed, ends): &(Vec<u8>, Vec<usize>),
+        sealed: &(Vec<u8>, Vec<usize>),
     ) -> Result<(Ticket, Vec<Receipt>), Error> {
         let mut st = lock(&self.state);
-        let base = st.tree.size();
-        // A copy of the frontier, fed only when a checkpoint falls in
-        // this batch (the tree itself grows once the batch is staged).
-        let mut cp_frontier: Option<Frontier> = None;
-        let mut prev = st.prev;
-        let mut entries = Vec::with_capacity(batch.len() + 1);
-        let mut receipts = Vec::with_capacity(batch.len());
-        let mut since = st.since_checkpoint;
-        let mut last_cp_time = st.last_checkpoint_time;
-        let mut note = None;
-        let mut leaves = Vec::with_capacity(batch.len());
-        let mut from = 0;
-        for (event, &end) in batch.events().zip(ends) {
-            let position = base + leaves.len() as u64;
-            let tail = sealed.get(from..end).unwrap_or_default();
-            from = end;
-            let mut w = Writer::with_capacity(41 + event.clear.len() + tail.len());
-            header(&mut w, position, &prev);
-            w.fixed(event.clear);
-            w.fixed(tail);
-            let bytes = w.into_bytes();
-            let leaf = leaf_hash(&bytes);
-            leaves.push(leaf);
-            prev = leaf;
-            since += 1;
-            receipts.push(Receipt {
-                position,
-                leaf_hash: leaf,
+        let mark = st.tree.mark();
+        let written = self
+            .chain(&mut st, batch, sealed)
+            .and_then(|(entries, next)| {
+                let ticket = self.store.stage(&entries)?;
+                Ok((ticket, next))
             });
-            entries.push(Entry::Record(bytes));
-            let t = event.recorded;
-            let last = *last_cp_time.get_or_insert(t);
-            let due_n = self.policy.every_records.is_some_and(|n| since >= n);
-            let due_t = self
-                .policy
-                .every
-                .is_some_and(|d| t.duration_since(last) >= d);
-            if due_n || due_t {
-                let frontier = cp_frontier.get_or_insert_with(|| st.tree.frontier().clone());
-                let fed = usize::try_from(frontier.size() - base).unwrap_or(usize::MAX);
-                for l in leaves.get(fed..).unwrap_or_default() {
-                    frontier.push(*l);
-                }
-                let n = Checkpoint::new(self.signer.name(), frontier.size(), frontier.root())?
-                    .sign(&self.signer);
-                entries.push(Entry::Checkpoint(n.clone()));
-                note = Some(n);
-                since = 0;
-                last_cp_time = Some(t);
+        let (ticket, next) = match written {
+            Ok(w) => w,
+            Err(e) => {
+                st.tree.rollback(mark);
+                return Err(e);
             }
-        }
-        let ticket = self.store.stage(&entries)?;
-        for leaf in leaves {
-            st.tree.push(leaf);
-        }
-        st.prev = prev;
-        st.since_checkpoint = since;
-        st.last_checkpoint_time = last_cp_time;
+        };
+        st.prev = next.prev;
+        st.since_checkpoint = next.since;
+        st.last_checkpoint_time = next.last_cp_time;
         st.last_recorded = batch
             .events()
             .last()
             .map(|e| e.recorded)
             .or(st.last_recorded);
-        if note.is_some() {
-            st.last_note = note;
+        if next.note.is_some() {
+            st.last_note = next.note;
         }
-        Ok((ticket, receipts))
+        Ok((ticket, next.receipts))
+    }
+
+    /// The records of `batch` and the checkpoints the policy asks for,
+    /// their leaves pushed to the tree, and the state after them.
+    fn chain(
+        &self,
+        st: &mut State,
+        batch: &EventBatch,
+        (sealed, ends): &(Vec<u8>, Vec<usize>),
+    ) -> Result<(Vec<Entry>, Chained), Error> {
+        let mut next = Chained {
+            prev: st.prev,
+            since: st.since_checkpoint,
+            last_cp_time: st.last_checkpoint_time,
+            note: None,
+            receipts: Vec::with_capacity(batch.len()),
+        };
+        let mut entries = Vec::with_capacity(batch.len() + 1);
+        let mut from = 0;
+        for (event, &end) in batch.events().zip(ends) {
+            let position = st.tree.size();
+            let tail = sealed.get(from..end).unwrap_or_default();
+            from = end;
+            let mut w = Writer::with_capacity(41 + event.clear.len() + tail.len());
+            header(&mut w, position, &next.prev);
+            w.fixed(event.clear);
+            w.fixed(tail);
+            let bytes = w.into_bytes();
+            let leaf = leaf_hash(&bytes);
+            st.tree.push(leaf);
+            next.prev = leaf;
+            next.since += 1;
+            next.receipts.push(Receipt {
+                position,
+                leaf_hash: leaf,
+            });
+            entries.push(Entry::Record(bytes));
+            let t = event.recorded;
+            let last = *next.last_cp_time.get_or_insert(t);
+            let due_n = self.policy.every_records.is_some_and(|n| next.since >= n);
+            let due_t = self
+                .policy
+                .every
+                .is_some_and(|d| t.duration_since(last) >= d);
+            if due_n || due_t {
+                let n = Checkpoint::new(self.signer.name(), st.tree.size(), st.tree.root())?
+                    .sign(&self.signer);
+                entries.push(Entry::Checkpoint(n.clone()));
+                next.note = Some(n);
+                next.since = 0;
+                next.last_cp_time = Some(t);
+            }
+        }
+        Ok((entries, next))
     }
 
     /// Waits until a staged batch (and everything staged before it) is
