@@ -167,6 +167,7 @@ impl EventBatch {
         let personal = match personal {
             (None, None, None) => None,
             (subject, object_id, text) => {
+                self.reserve_personal(personal_len(subject, object_id, text));
                 let from = self.personal.len();
                 let mut w = Writer::from_vec(std::mem::take(&mut *self.personal));
                 encode_personal(&mut w, subject, object_id, text);
@@ -182,6 +183,20 @@ impl EventBatch {
         });
     }
 
+    /// Makes room for `more` bytes of plaintext. A growing `Vec` would
+    /// free its old buffer with the plaintext in it: the old buffer is
+    /// zeroed here instead.
+    fn reserve_personal(&mut self, more: usize) {
+        let len = self.personal.len();
+        if self.personal.capacity() - len >= more {
+            return;
+        }
+        let mut bigger = Vec::with_capacity((len + more).max(2 * self.personal.capacity()));
+        bigger.extend_from_slice(&self.personal);
+        self.personal.zeroize();
+        *self.personal = bigger;
+    }
+
     /// The events, in order.
     pub(crate) fn events(&self) -> impl ExactSizeIterator<Item = Encoded<'_>> {
         self.items.iter().map(|item| Encoded {
@@ -194,6 +209,16 @@ impl EventBatch {
             recorded: item.recorded,
         })
     }
+}
+
+/// The length of the plaintext [`encode_personal`] writes for these fields.
+fn personal_len(
+    subject: Option<(&str, Option<&str>)>,
+    object_id: Option<&str>,
+    text: Option<&str>,
+) -> usize {
+    let opt = |s: Option<&str>| s.map_or(1, |s| 5 + s.len());
+    1 + subject.map_or(0, |(id, issuer)| 4 + id.len() + opt(issuer)) + opt(object_id) + opt(text)
 }
 
 /// One event of a batch, as [`crate::AuditLog::stage_encoded`] reads it.
@@ -213,6 +238,25 @@ pub(crate) struct Encoded<'a> {
 mod tests {
     use super::*;
     use crate::event::tests::sample;
+
+    /// The plaintext of every push fits the room made for it (so the
+    /// buffer never grows behind [`EventBatch::reserve_personal`]'s back).
+    #[test]
+    fn room_is_made_for_exactly_the_plaintext() {
+        let mut batch = EventBatch::new();
+        for i in 0..50 {
+            let event = sample(&format!("P-{i}"));
+            let before = batch.personal.len();
+            batch.push(&event).unwrap();
+            let subject = event.subject().map(|s| (s.expose(), s.issuer()));
+            let object = event.object().map(|o| o.id.expose());
+            let text = event.text().map(FreeText::expose);
+            assert_eq!(
+                batch.personal.len() - before,
+                personal_len(subject, object, text)
+            );
+        }
+    }
 
     #[test]
     fn debug_shows_no_personal_field() {
