@@ -30,6 +30,11 @@ impl Writer {
         }
     }
 
+    /// A writer appending to the bytes already in `buf`.
+    pub(crate) fn from_vec(buf: Vec<u8>) -> Self {
+        Self { buf }
+    }
+
     pub(crate) fn u8(&mut self, v: u8) {
         self.buf.push(v);
     }
@@ -70,6 +75,16 @@ impl Writer {
                 self.str(s);
             }
         }
+    }
+
+    /// The number of bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The bytes written from `start` on, to change in place.
+    pub(crate) fn tail_mut(&mut self, start: usize) -> &mut [u8] {
+        self.buf.get_mut(start..).unwrap_or_default()
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {

@@ -73,6 +73,7 @@
 pub mod action;
 #[cfg(feature = "audited")]
 mod audited;
+pub mod batch;
 mod cause;
 pub mod checkpoint;
 mod chunk;

@@ -43,7 +43,7 @@ pub(crate) fn split(n: u64) -> u64 {
 
 /// The hashes a log keeps to answer proofs: the frontier of a pruned
 /// prefix and the leaf hashes after it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
     pruned: Frontier,
     leaves: Vec<Hash>,
@@ -118,6 +118,26 @@ impl Tree {
     /// The frontier of the whole tree.
     pub fn frontier(&self) -> &Frontier {
         &self.full
+    }
+
+    /// Where the tree stands, to [`Tree::rollback`] to.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            full: self.full.clone(),
+            leaves: self.leaves.len(),
+            levels: self.levels.iter().map(Vec::len).collect(),
+        }
+    }
+
+    /// Drops every leaf pushed since `mark` was taken.
+    pub(crate) fn rollback(&mut self, mark: Mark) {
+        self.full = mark.full;
+        self.leaves.truncate(mark.leaves);
+        self.levels.truncate(mark.levels.len());
+        self.first.truncate(mark.levels.len());
+        for (level, len) in self.levels.iter_mut().zip(mark.levels) {
+            level.truncate(len);
+        }
     }
 
     /// The current root.
@@ -284,6 +304,13 @@ impl Tree {
 }
 
 /// The size of the `i`-th block (largest first) of the frontier of `k`.
+/// A [`Tree`]'s state at a point, for [`Tree::rollback`].
+pub(crate) struct Mark {
+    full: Frontier,
+    leaves: usize,
+    levels: Vec<usize>,
+}
+
 fn block_size(k: u64, i: usize) -> Option<u64> {
     (0..64u32)
         .rev()
@@ -352,6 +379,20 @@ mod tests {
             theirs.push(l.clone());
         }
         (leaves, ours, theirs)
+    }
+
+    #[test]
+    fn rollback_drops_what_was_pushed_since_the_mark() {
+        for (a, b) in [(0, 1), (1, 1), (3, 5), (8, 8), (13, 30)] {
+            let (_, mut tree, _) = build(a);
+            let before = tree.clone();
+            let mark = tree.mark();
+            for i in 0..b {
+                tree.push(leaf_hash(format!("more {i}").as_bytes()));
+            }
+            tree.rollback(mark);
+            assert!(tree == before, "{a} + {b}");
+        }
     }
 
     fn flat(p: &[Hash]) -> Vec<u8> {

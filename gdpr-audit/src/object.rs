@@ -72,6 +72,30 @@ impl ObjectKind {
     }
 }
 
+/// The rule of [`ObjectId::new`], for values checked where they are
+/// borrowed ([`crate::batch::EventFields`]).
+pub(crate) fn check_object_id(value: &str) -> Result<(), Error> {
+    if value.is_empty() || value.len() > 256 || value.chars().any(char::is_control) {
+        return Err(Error::InvalidField {
+            what: "object id",
+            rule: "1 to 256 bytes, no control characters",
+        });
+    }
+    Ok(())
+}
+
+/// The rule of [`FreeText::new`], for values checked where they are
+/// borrowed.
+pub(crate) fn check_free_text(value: &str) -> Result<(), Error> {
+    if value.is_empty() || value.len() > 4096 {
+        return Err(Error::InvalidField {
+            what: "free text",
+            rule: "1 to 4096 bytes",
+        });
+    }
+    Ok(())
+}
+
 /// The identifier of the object (a UID, a document id). Personal data:
 /// `Debug` and `Display` redact it.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -85,12 +109,7 @@ impl ObjectId {
     /// [`Error::InvalidField`] when the value breaks these rules.
     pub fn new(value: impl Into<String>) -> Result<Self, Error> {
         let value = value.into();
-        if value.is_empty() || value.len() > 256 || value.chars().any(char::is_control) {
-            return Err(Error::InvalidField {
-                what: "object id",
-                rule: "1 to 256 bytes, no control characters",
-            });
-        }
+        check_object_id(&value)?;
         Ok(Self(value))
     }
 
@@ -155,12 +174,7 @@ impl FreeText {
     /// [`Error::InvalidField`] when empty or longer than 4096 bytes.
     pub fn new(value: impl Into<String>) -> Result<Self, Error> {
         let value = value.into();
-        if value.is_empty() || value.len() > 4096 {
-            return Err(Error::InvalidField {
-                what: "free text",
-                rule: "1 to 4096 bytes",
-            });
-        }
+        check_free_text(&value)?;
         Ok(Self(value))
     }
 

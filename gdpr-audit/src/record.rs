@@ -28,7 +28,8 @@
 //! every field is validated with its type's own rules and trailing bytes
 //! are rejected.
 
-use gdpr_core::actor::{Actor, Secrecy};
+use gdpr_core::Citation;
+use gdpr_core::actor::{Actor, Role, Secrecy};
 use gdpr_core::basis::LawfulBasis;
 use gdpr_core::purpose::Purpose;
 use jiff::Timestamp;
@@ -159,23 +160,24 @@ impl Record {
 
     /// The canonical bytes (the bytes that are hashed).
     pub fn encode(&self) -> Vec<u8> {
-        Fields {
-            position: self.position,
-            prev: &self.prev,
+        let clear = Clear {
             recorded: self.recorded,
             event_type: self.event_type,
             action: self.action,
             outcome: self.outcome,
-            actor: &self.actor,
+            actor_id: self.actor.id.expose(),
+            role: self.actor.role,
+            // Invariant: checked in `Record::new` / `decode`.
+            secrecy_kind: secrecy_kind(&self.actor.secrecy).unwrap_or(0),
+            secrecy_source: self.actor.secrecy.source().map(Citation::as_str),
             purpose: self.purpose,
             lawful_basis: &self.lawful_basis,
             object_kind: self.object_kind,
-            source: &self.source,
-            tenant: self.tenant.as_ref(),
-            correlation_id: self.correlation_id.as_ref(),
-            sealed: self.sealed.as_ref(),
-        }
-        .encode()
+            source: self.source.as_str(),
+            tenant: self.tenant.as_ref().map(TenantId::as_str),
+            correlation_id: self.correlation_id.as_ref().map(CorrelationId::as_str),
+        };
+        encode_parts(self.position, &self.prev, &clear, self.sealed.as_ref())
     }
 
     /// The canonical bytes of `Record::new(event, position, prev, sealed)`
@@ -183,31 +185,15 @@ impl Record {
     ///
     /// # Errors
     /// As [`Record::new`].
+    #[cfg(test)]
     pub(crate) fn encode_event(
         event: &AuditEvent,
         position: u64,
         prev: &Hash,
         sealed: Option<&SealedFields>,
     ) -> Result<Vec<u8>, Error> {
-        check_basis(event.lawful_basis())?;
-        secrecy_kind(&event.actor().secrecy)?;
-        Ok(Fields {
-            position,
-            prev,
-            recorded: event.recorded(),
-            event_type: event.event_type(),
-            action: event.action(),
-            outcome: event.outcome(),
-            actor: event.actor(),
-            purpose: event.purpose(),
-            lawful_basis: event.lawful_basis(),
-            object_kind: event.object().map(|o| o.kind),
-            source: event.source(),
-            tenant: event.tenant(),
-            correlation_id: event.correlation_id(),
-            sealed,
-        }
-        .encode())
+        let clear = Clear::of_event(event)?;
+        Ok(encode_parts(position, prev, &clear, sealed))
     }
 
     /// Decodes canonical bytes.
@@ -257,42 +243,66 @@ pub(crate) struct Parts {
     pub(crate) sealed: Option<SealedFields>,
 }
 
-/// A record's fields borrowed, for encoding.
-struct Fields<'a> {
-    position: u64,
-    prev: &'a Hash,
-    recorded: Timestamp,
-    event_type: EventType,
-    action: Action,
-    outcome: Outcome,
-    actor: &'a Actor,
-    purpose: Purpose,
-    lawful_basis: &'a LawfulBasis,
-    object_kind: Option<ObjectKind>,
-    source: &'a SourceSystem,
-    tenant: Option<&'a TenantId>,
-    correlation_id: Option<&'a CorrelationId>,
-    sealed: Option<&'a SealedFields>,
+/// The bytes of a record from `recorded` to the correlation id: the
+/// fields stored in clear, borrowed. [`crate::batch::EventBatch`] encodes
+/// them when an event is pushed, ahead of the position, the previous hash
+/// and the sealed fields ([`header`], [`Clear::encode`], [`sealed_tail`]).
+pub(crate) struct Clear<'a> {
+    pub(crate) recorded: Timestamp,
+    pub(crate) event_type: EventType,
+    pub(crate) action: Action,
+    pub(crate) outcome: Outcome,
+    pub(crate) actor_id: &'a str,
+    pub(crate) role: Role,
+    /// 0 none, 1 professional, 2 under responsibility, 3 other legal duty.
+    pub(crate) secrecy_kind: u8,
+    /// The citation of a secrecy kind other than 0.
+    pub(crate) secrecy_source: Option<&'a str>,
+    pub(crate) purpose: Purpose,
+    pub(crate) lawful_basis: &'a LawfulBasis,
+    pub(crate) object_kind: Option<ObjectKind>,
+    pub(crate) source: &'a str,
+    pub(crate) tenant: Option<&'a str>,
+    pub(crate) correlation_id: Option<&'a str>,
 }
 
-impl Fields<'_> {
-    /// The canonical bytes (the bytes that are hashed).
-    fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(384);
-        w.u8(RECORD_VERSION);
-        w.u64(self.position);
-        w.fixed(self.prev);
+impl<'a> Clear<'a> {
+    /// The clear fields of `event`.
+    ///
+    /// # Errors
+    /// As [`Record::new`].
+    pub(crate) fn of_event(event: &'a AuditEvent) -> Result<Self, Error> {
+        check_basis(event.lawful_basis())?;
+        let actor = event.actor();
+        Ok(Self {
+            recorded: event.recorded(),
+            event_type: event.event_type(),
+            action: event.action(),
+            outcome: event.outcome(),
+            actor_id: actor.id.expose(),
+            role: actor.role,
+            secrecy_kind: secrecy_kind(&actor.secrecy)?,
+            secrecy_source: actor.secrecy.source().map(Citation::as_str),
+            purpose: event.purpose(),
+            lawful_basis: event.lawful_basis(),
+            object_kind: event.object().map(|o| o.kind),
+            source: event.source().as_str(),
+            tenant: event.tenant().map(TenantId::as_str),
+            correlation_id: event.correlation_id().map(CorrelationId::as_str),
+        })
+    }
+
+    /// Appends the canonical bytes of these fields.
+    pub(crate) fn encode(&self, w: &mut Writer) {
         w.i128(self.recorded.as_nanosecond());
         w.str(self.event_type.name());
         w.str(self.action.name());
         w.str(self.outcome.name());
-        w.str(self.actor.id.expose());
-        w.str(crate::names::role(self.actor.role));
-        // Invariant: checked in `Record::new` / `decode`.
-        let kind = secrecy_kind(&self.actor.secrecy).unwrap_or(0);
-        w.u8(kind);
-        if let Some(source) = self.actor.secrecy.source() {
-            w.str(source.as_str());
+        w.str(self.actor_id);
+        w.str(crate::names::role(self.role));
+        w.u8(self.secrecy_kind);
+        if let Some(source) = self.secrecy_source {
+            w.str(source);
         }
         w.str(self.purpose.name());
         match self.lawful_basis {
@@ -315,23 +325,52 @@ impl Fields<'_> {
             _ => w.u8(0),
         }
         w.opt_str(self.object_kind.map(ObjectKind::name));
-        w.str(self.source.as_str());
-        w.opt_str(self.tenant.map(TenantId::as_str));
-        w.opt_str(self.correlation_id.map(CorrelationId::as_str));
-        match self.sealed {
-            None => w.u8(0),
-            Some(s) => {
-                w.u8(1);
-                w.fixed(s.key_id().as_bytes());
-                w.fixed(s.nonce());
-                w.bytes(s.ciphertext());
-            }
-        }
-        w.into_bytes()
+        w.str(self.source);
+        w.opt_str(self.tenant);
+        w.opt_str(self.correlation_id);
     }
 }
 
-fn secrecy_kind(secrecy: &Secrecy) -> Result<u8, Error> {
+/// The bytes of a record before its clear fields: version, position and
+/// the previous record's leaf hash.
+pub(crate) fn header(w: &mut Writer, position: u64, prev: &Hash) {
+    w.u8(RECORD_VERSION);
+    w.u64(position);
+    w.fixed(prev);
+}
+
+/// The last field of a record: the sealed fields, if any.
+pub(crate) fn sealed_tail(w: &mut Writer, sealed: Option<&SealedFields>) {
+    match sealed {
+        None => w.u8(0),
+        Some(s) => {
+            w.u8(1);
+            w.fixed(s.key_id().as_bytes());
+            w.fixed(s.nonce());
+            w.bytes(s.ciphertext());
+        }
+    }
+}
+
+/// The canonical bytes of a whole record.
+fn encode_parts(
+    position: u64,
+    prev: &Hash,
+    clear: &Clear<'_>,
+    sealed: Option<&SealedFields>,
+) -> Vec<u8> {
+    let mut w = Writer::with_capacity(384);
+    header(&mut w, position, prev);
+    clear.encode(&mut w);
+    sealed_tail(&mut w, sealed);
+    w.into_bytes()
+}
+
+/// The secrecy kind byte of `secrecy`.
+///
+/// # Errors
+/// [`Error::InvalidField`] for a kind this version cannot encode.
+pub(crate) fn secrecy_kind(secrecy: &Secrecy) -> Result<u8, Error> {
     match secrecy {
         Secrecy::None => Ok(0),
         Secrecy::Professional { .. } => Ok(1),
@@ -344,7 +383,11 @@ fn secrecy_kind(secrecy: &Secrecy) -> Result<u8, Error> {
     }
 }
 
-fn check_basis(basis: &LawfulBasis) -> Result<(), Error> {
+/// Refuses a lawful basis kind this version cannot encode.
+///
+/// # Errors
+/// [`Error::InvalidField`].
+pub(crate) fn check_basis(basis: &LawfulBasis) -> Result<(), Error> {
     match basis {
         LawfulBasis::Ordinary { .. } | LawfulBasis::SpecialCategory(_) => Ok(()),
         _ => Err(Error::InvalidField {

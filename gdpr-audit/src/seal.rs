@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInOut, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use gdpr_core::subject::PatientId;
 use zeroize::Zeroizing;
@@ -163,8 +163,8 @@ impl PersonalFields {
     }
 }
 
-/// The personal fields of an event, borrowed from it (sealing copies
-/// nothing but the plaintext it encrypts). Never printed.
+/// The personal fields of an event, borrowed from it. Never printed.
+#[cfg(test)]
 #[derive(Clone, Copy)]
 pub(crate) struct PersonalRef<'a> {
     pub(crate) subject: Option<&'a PatientId>,
@@ -172,12 +172,8 @@ pub(crate) struct PersonalRef<'a> {
     pub(crate) text: Option<&'a FreeText>,
 }
 
+#[cfg(test)]
 impl PersonalRef<'_> {
-    /// Whether there is nothing to seal.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.subject.is_none() && self.object_id.is_none() && self.text.is_none()
-    }
-
     fn encode(&self) -> Zeroizing<Vec<u8>> {
         let len = |s: Option<&str>| s.map_or(1, |s| 5 + s.len());
         let mut w = Writer::with_capacity(
@@ -187,20 +183,37 @@ impl PersonalRef<'_> {
                 + len(self.object_id.map(ObjectId::expose))
                 + len(self.text.map(FreeText::expose)),
         );
-        match self.subject {
-            None => w.u8(0),
-            Some(s) => {
-                w.u8(1);
-                w.str(s.expose());
-                w.opt_str(s.issuer());
-            }
-        }
-        w.opt_str(self.object_id.map(ObjectId::expose));
-        w.opt_str(self.text.map(FreeText::expose));
+        encode_personal(
+            &mut w,
+            self.subject.map(|s| (s.expose(), s.issuer())),
+            self.object_id.map(ObjectId::expose),
+            self.text.map(FreeText::expose),
+        );
         Zeroizing::new(w.into_bytes())
     }
 }
 
+/// Appends the plaintext of personal fields (the layout in the module
+/// docs): the subject's id and issuer, the object id, the free text.
+pub(crate) fn encode_personal(
+    w: &mut Writer,
+    subject: Option<(&str, Option<&str>)>,
+    object_id: Option<&str>,
+    text: Option<&str>,
+) {
+    match subject {
+        None => w.u8(0),
+        Some((id, issuer)) => {
+            w.u8(1);
+            w.str(id);
+            w.opt_str(issuer);
+        }
+    }
+    w.opt_str(object_id);
+    w.opt_str(text);
+}
+
+#[cfg(test)]
 impl fmt::Debug for PersonalRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PersonalRef(<redacted>)")
@@ -262,9 +275,8 @@ impl SealedFields {
         Self::seal_with_nonce(fields.as_ref(), key_id, key, nonce)
     }
 
-    /// Encrypts `fields` under `key` with `nonce`, which must be fresh
-    /// random bytes from the operating system (192-bit random nonces never
-    /// repeat in practice).
+    /// Encrypts `fields` under `key` with `nonce` (as [`seal_into`] does).
+    #[cfg(test)]
     pub(crate) fn seal_with_nonce(
         fields: PersonalRef<'_>,
         key_id: KeyId,
@@ -325,30 +337,44 @@ fn aad(key_id: &KeyId) -> [u8; AAD_DOMAIN.len() + 16] {
     aad
 }
 
-/// Personal fields with the key id and key that seal them.
-pub(crate) type ToSeal<'a> = (PersonalRef<'a>, KeyId, DataKey);
-
-/// Seals each item with its 24-byte nonce from `nonces`, in order. (On one
-/// thread: spreading a batch over cores measured slower, as the thread
-/// hand-off costs about what sealing 100 records does.)
+/// Appends the sealed-fields part of a record (tag `1`, key id, nonce,
+/// length-prefixed ciphertext and tag; the layout of
+/// [`crate::record`]): `plaintext` (personal fields as
+/// [`encode_personal`] lays them out) encrypted under `key` with `nonce`,
+/// which must be fresh random bytes from the operating system (192-bit
+/// random nonces never repeat in practice). The plaintext is encrypted
+/// where it lands in `w`: no copy of it is left behind.
 ///
 /// # Errors
-/// As [`SealedFields::seal_with_nonce`].
-pub(crate) fn seal_all(
-    items: &[Option<ToSeal<'_>>],
-    nonces: &[u8],
-) -> Result<Vec<Option<SealedFields>>, Error> {
-    items
-        .iter()
-        .zip(nonces.chunks_exact(24))
-        .map(|(item, n)| {
-            let mut nonce = [0u8; 24];
-            nonce.copy_from_slice(n);
-            item.as_ref()
-                .map(|(fields, id, key)| SealedFields::seal_with_nonce(*fields, *id, key, nonce))
-                .transpose()
-        })
-        .collect()
+/// [`Error::InvalidField`] for a plaintext XChaCha20-Poly1305 cannot
+/// encrypt (over 256 GiB; fields are far shorter).
+pub(crate) fn seal_into(
+    w: &mut Writer,
+    plaintext: &[u8],
+    key_id: KeyId,
+    key: &DataKey,
+    nonce: [u8; 24],
+) -> Result<(), Error> {
+    let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
+    w.u8(1);
+    w.fixed(key_id.as_bytes());
+    w.fixed(&nonce);
+    // Invariant: fields are validated to be a few KiB at most.
+    w.u32(u32::try_from(plaintext.len() + TAG_LEN).unwrap_or(u32::MAX));
+    let start = w.len();
+    w.fixed(plaintext);
+    let tag = cipher
+        .encrypt_inout_detached(
+            &XNonce::from(nonce),
+            &aad(&key_id),
+            w.tail_mut(start).into(),
+        )
+        .map_err(|_| Error::InvalidField {
+            what: "personal fields",
+            rule: "less than 256 GiB",
+        })?;
+    w.fixed(&tag);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -368,33 +394,23 @@ mod tests {
         }
     }
 
+    /// Sealing in place gives the bytes of the sealed fields as a record
+    /// encodes them, and they open to the fields.
     #[test]
-    fn sealing_a_batch_keeps_each_item_with_its_nonce_and_key() {
-        let keys: Vec<DataKey> = (0..3).map(|_| DataKey::random().unwrap()).collect();
+    fn sealing_in_place_is_the_encoding_of_the_sealed_fields() {
+        let key = DataKey::random().unwrap();
+        let id = KeyId::from_bytes([3; 16]);
         let f = fields();
-        let items: Vec<Option<ToSeal>> = (0..101u8)
-            .map(|i| {
-                (i % 5 != 0).then(|| {
-                    let k = usize::from(i % 3);
-                    (f.as_ref(), KeyId::from_bytes([i; 16]), keys[k].clone())
-                })
-            })
-            .collect();
-        let nonces: Vec<u8> = (0..101 * 24).map(|i| (i % 251) as u8).collect();
-        let sealed = seal_all(&items, &nonces).unwrap();
-        assert_eq!(sealed.len(), items.len());
-        for (i, (item, s)) in items.iter().zip(&sealed).enumerate() {
-            match (item, s) {
-                (None, None) => {}
-                (Some((r, id, key)), Some(s)) => {
-                    let mut nonce = [0u8; 24];
-                    nonce.copy_from_slice(&nonces[i * 24..i * 24 + 24]);
-                    let one = SealedFields::seal_with_nonce(*r, *id, key, nonce).unwrap();
-                    assert_eq!(s.ciphertext(), one.ciphertext(), "item {i}");
-                    assert_eq!(s.open(key, 0).unwrap(), f);
-                }
-                _ => panic!("item {i} sealed out of order"),
-            }
+        for (i, nonce) in [[0u8; 24], [7; 24], [255; 24]].into_iter().enumerate() {
+            let one = SealedFields::seal_with_nonce(f.as_ref(), id, &key, nonce).unwrap();
+            let mut expected = Writer::default();
+            crate::record::sealed_tail(&mut expected, Some(&one));
+            let mut w = Writer::from_vec(vec![9; i]);
+            seal_into(&mut w, &f.as_ref().encode(), id, &key, nonce).unwrap();
+            let bytes = w.into_bytes();
+            assert_eq!(&bytes[..i], &vec![9; i][..]);
+            assert_eq!(&bytes[i..], expected.into_bytes().as_slice(), "nonce {i}");
+            assert_eq!(one.open(&key, 0).unwrap(), f);
         }
     }
 

@@ -14,6 +14,7 @@ use crate::error::CliError;
 
 mod append;
 mod event_line;
+mod fast_line;
 mod lines;
 mod pipeline;
 mod progress;

@@ -1,51 +1,44 @@
-//! One input line of `gdpr audit append` parsed straight into an
-//! [`AuditEvent`]: typed fields (no `serde_json::Value` in between), unknown
-//! fields refused, duplicate keys refused at every depth, `recorded`
-//! defaulting to the time of the append.
+//! One input line of `gdpr audit append` read into an [`EventBatch`]:
+//! typed fields (no `serde_json::Value` in between), unknown fields
+//! refused, duplicate keys refused at every depth, `recorded` defaulting to
+//! the time of the append.
 //!
-//! A line is first read in its common shape, where every object is a
-//! struct that refuses unknown fields: serde then refuses any repeated key
-//! itself, so such a line needs no scan for duplicates. Any other line is
-//! scanned for duplicate keys and read with the full types.
+//! A line is first read in its common shape with its strings borrowed
+//! ([`super::fast_line`]), where every object is a struct that refuses
+//! unknown fields: serde then refuses any repeated key itself, so such a
+//! line needs no scan for duplicates. Any other line is scanned for
+//! duplicate keys and read with the full types into an [`AuditEvent`].
 
 use gdpr_audit::action::{Action, EventType, Outcome};
+use gdpr_audit::batch::EventBatch;
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::label::{CorrelationId, SourceSystem, TenantId};
-use gdpr_audit::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
-use gdpr_core::Citation;
-use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
-use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis, NationalProvision};
+use gdpr_audit::object::{FreeText, ObjectRef};
+use gdpr_core::actor::Actor;
+use gdpr_core::basis::LawfulBasis;
 use gdpr_core::purpose::Purpose;
 use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use super::fast_line::LineRef;
+
 /// The serde form of [`AuditEvent`] with `recorded` optional.
-///
-/// `A`, `B` and `O` are the types `actor`, `lawful_basis` and `object` are
-/// read as: [`Actor`], [`LawfulBasis`] and [`ObjectRef`] themselves, or
-/// their strict forms [`StrictActor`], [`StrictBasis`] and
-/// [`StrictObject`], which serde reads without buffering (an internally
-/// tagged enum is first copied into a buffer of its own) and which refuse
-/// unknown fields, so that serde refuses every repeated key.
 #[derive(Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    bound(deserialize = "A: Deserialize<'de>, B: Deserialize<'de>, O: Deserialize<'de>")
-)]
-struct EventLine<A = Actor, B = LawfulBasis, O = ObjectRef> {
+#[serde(deny_unknown_fields)]
+struct EventLine {
     event_type: EventType,
     action: Action,
     outcome: Outcome,
     #[serde(default)]
     recorded: Option<Timestamp>,
-    actor: A,
+    actor: Actor,
     purpose: Purpose,
-    lawful_basis: B,
+    lawful_basis: LawfulBasis,
     #[serde(default)]
     subject: Option<PatientId>,
     #[serde(default)]
-    object: Option<O>,
+    object: Option<ObjectRef>,
     source: SourceSystem,
     #[serde(default)]
     tenant: Option<TenantId>,
@@ -55,14 +48,14 @@ struct EventLine<A = Actor, B = LawfulBasis, O = ObjectRef> {
     text: Option<FreeText>,
 }
 
-impl<A: Into<Actor>, B: Into<LawfulBasis>, O: Into<ObjectRef>> EventLine<A, B, O> {
+impl EventLine {
     fn into_event(self, now: impl FnOnce() -> Timestamp) -> AuditEvent {
         let mut b = AuditEvent::builder(
             self.event_type,
             self.action,
-            self.actor.into(),
+            self.actor,
             self.purpose,
-            self.lawful_basis.into(),
+            self.lawful_basis,
             self.source,
         )
         .outcome(self.outcome);
@@ -70,7 +63,7 @@ impl<A: Into<Actor>, B: Into<LawfulBasis>, O: Into<ObjectRef>> EventLine<A, B, O
             b = b.subject(s);
         }
         if let Some(o) = self.object {
-            b = b.object(o.into());
+            b = b.object(o);
         }
         if let Some(t) = self.tenant {
             b = b.tenant(t);
@@ -82,159 +75,6 @@ impl<A: Into<Actor>, B: Into<LawfulBasis>, O: Into<ObjectRef>> EventLine<A, B, O
             b = b.text(t);
         }
         b.build(self.recorded.unwrap_or_else(now))
-    }
-}
-
-/// The common shape of an actor, all fields required, nothing else
-/// allowed. Whatever it refuses is read again as an [`Actor`], which
-/// decides (and words any error).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StrictActor {
-    id: ActorId,
-    role: Role,
-    secrecy: StrictSecrecy,
-}
-
-/// [`Secrecy`] with `kind` as a plain field.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StrictSecrecy {
-    kind: SecrecyKind,
-    #[serde(default)]
-    source: Option<Citation>,
-}
-
-/// The `kind` names of [`Secrecy`].
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum SecrecyKind {
-    None,
-    Professional,
-    UnderResponsibility,
-    OtherLegalDuty,
-}
-
-/// [`LawfulBasis`] with `kind` as a plain field.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StrictBasis {
-    kind: BasisKind,
-    art6: Art6Basis,
-    #[serde(default)]
-    art9: Option<Art9Condition>,
-    #[serde(default)]
-    national: Vec<StrictNational>,
-}
-
-/// [`NationalProvision`] refusing unknown fields.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StrictNational {
-    jurisdiction: String,
-    citation: Citation,
-    summary: String,
-    #[serde(default)]
-    purposes: Vec<Purpose>,
-}
-
-impl From<StrictNational> for NationalProvision {
-    fn from(n: StrictNational) -> Self {
-        NationalProvision {
-            jurisdiction: n.jurisdiction,
-            citation: n.citation,
-            summary: n.summary,
-            purposes: n.purposes,
-        }
-    }
-}
-
-/// [`ObjectRef`] refusing unknown fields.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StrictObject {
-    kind: ObjectKind,
-    id: ObjectId,
-}
-
-impl From<StrictObject> for ObjectRef {
-    fn from(o: StrictObject) -> Self {
-        ObjectRef {
-            kind: o.kind,
-            id: o.id,
-        }
-    }
-}
-
-/// The `kind` names of [`LawfulBasis`].
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum BasisKind {
-    Ordinary,
-    SpecialCategory,
-}
-
-/// A strict form that is not the value its full type would read (a
-/// field missing or out of place): the line is read again with the full
-/// types.
-struct NotStrict;
-
-impl TryFrom<StrictActor> for Actor {
-    type Error = NotStrict;
-    fn try_from(a: StrictActor) -> Result<Self, NotStrict> {
-        let secrecy = match (a.secrecy.kind, a.secrecy.source) {
-            (SecrecyKind::None, None) => Secrecy::None,
-            (SecrecyKind::Professional, Some(source)) => Secrecy::Professional { source },
-            (SecrecyKind::UnderResponsibility, Some(source)) => {
-                Secrecy::UnderResponsibility { source }
-            }
-            (SecrecyKind::OtherLegalDuty, Some(source)) => Secrecy::OtherLegalDuty { source },
-            _ => return Err(NotStrict),
-        };
-        Ok(Actor {
-            id: a.id,
-            role: a.role,
-            secrecy,
-        })
-    }
-}
-
-impl TryFrom<StrictBasis> for LawfulBasis {
-    type Error = NotStrict;
-    fn try_from(b: StrictBasis) -> Result<Self, NotStrict> {
-        match (b.kind, b.art9) {
-            (BasisKind::Ordinary, None) if b.national.is_empty() => {
-                Ok(LawfulBasis::Ordinary { art6: b.art6 })
-            }
-            (BasisKind::SpecialCategory, Some(art9)) => Ok(LawfulBasis::SpecialCategory(
-                b.national
-                    .into_iter()
-                    .map(NationalProvision::from)
-                    .fold(HealthBasis::new(b.art6, art9), HealthBasis::with_national),
-            )),
-            _ => Err(NotStrict),
-        }
-    }
-}
-
-impl EventLine<StrictActor, StrictBasis, StrictObject> {
-    /// The line with the full types, if the strict forms hold their values.
-    fn widen(self) -> Result<EventLine, NotStrict> {
-        Ok(EventLine {
-            event_type: self.event_type,
-            action: self.action,
-            outcome: self.outcome,
-            recorded: self.recorded,
-            actor: self.actor.try_into()?,
-            purpose: self.purpose,
-            lawful_basis: self.lawful_basis.try_into()?,
-            subject: self.subject,
-            object: self.object.map(ObjectRef::from),
-            source: self.source,
-            tenant: self.tenant,
-            correlation_id: self.correlation_id,
-            text: self.text,
-        })
     }
 }
 
@@ -298,7 +138,36 @@ pub(crate) struct EventParser {
 }
 
 impl EventParser {
-    /// Parses one line; `now` gives `recorded` when the line has none.
+    /// Reads one line into `batch`; `now` gives `recorded` when the line
+    /// has none. A line in the common shape is read with its strings
+    /// borrowed ([`LineRef`]); any other is read by [`EventParser::parse`].
+    ///
+    /// # Errors
+    /// As [`EventParser::parse`] (the batch is then unchanged).
+    pub(crate) fn parse_into(
+        &mut self,
+        line: &[u8],
+        now: impl Fn() -> Timestamp,
+        batch: &mut EventBatch,
+    ) -> Result<(), LineFault> {
+        // One UTF-8 check of the whole line, then the `&str` parser, which
+        // does not check each string again.
+        if let Ok(text) = std::str::from_utf8(line)
+            && let Some(l) = LineRef::read(text)
+            && l.push_to(batch, &now)
+        {
+            return Ok(());
+        }
+        let event = self.parse(line, now)?;
+        // Invariant: the full types hold every rule `push` checks, so this
+        // cannot fail; if it did, the line would be named.
+        batch
+            .push(&event)
+            .map_err(|e| LineFault::Invalid(crate::audit::sanitize(&e.to_string())))
+    }
+
+    /// Parses one line into an event (scanning it for duplicate keys
+    /// first); `now` gives `recorded` when the line has none.
     ///
     /// # Errors
     /// [`LineFault`] for a duplicate key, malformed JSON, an unknown or
@@ -308,28 +177,15 @@ impl EventParser {
         line: &[u8],
         now: impl FnOnce() -> Timestamp,
     ) -> Result<AuditEvent, LineFault> {
-        // One UTF-8 check of the whole line, then the `&str` parser, which
-        // does not check each string again.
-        let text = std::str::from_utf8(line).ok();
-        // The common shape: every object refuses unknown fields, so serde
-        // has refused any repeated key (see the module's documentation).
-        if let Some(l) = text
-            .and_then(|t| {
-                serde_json::from_str::<EventLine<StrictActor, StrictBasis, StrictObject>>(t).ok()
-            })
-            .and_then(|l| l.widen().ok())
-        {
-            return Ok(l.into_event(now));
-        }
         if let Some(key) = self.duplicate_key(line) {
             let name = FIELD_NAMES.iter().copied().find(|n| n.as_bytes() == key);
             return Err(LineFault::DuplicateKey(name));
         }
-        // Not the common shape: the full types read it (or say what is
-        // wrong with it); a line that is not UTF-8 takes the byte parser.
-        let parsed = match text {
-            Some(t) => serde_json::from_str::<EventLine>(t),
-            None => serde_json::from_slice::<EventLine>(line),
+        // The full types read it (or say what is wrong with it); a line
+        // that is not UTF-8 takes the byte parser.
+        let parsed = match std::str::from_utf8(line) {
+            Ok(t) => serde_json::from_str::<EventLine>(t),
+            Err(_) => serde_json::from_slice::<EventLine>(line),
         };
         match parsed {
             Ok(e) => Ok(e.into_event(now)),
@@ -419,8 +275,39 @@ mod tests {
 
     const SAMPLE: &str = include_str!("../../../../docs/samples/audit-events.jsonl");
 
+    /// Reads `line` both ways, into a batch (the path of `gdpr audit
+    /// append`) and into an event, and checks that they agree: the same
+    /// error, or the same encoded event.
     fn parse(line: &str) -> Result<AuditEvent, LineFault> {
-        EventParser::default().parse(line.as_bytes(), || Timestamp::UNIX_EPOCH)
+        let now = || Timestamp::UNIX_EPOCH;
+        let mut batch = EventBatch::new();
+        let bulk = EventParser::default().parse_into(line.as_bytes(), now, &mut batch);
+        let event = EventParser::default().parse(line.as_bytes(), now);
+        match (&bulk, &event) {
+            (Ok(()), Ok(e)) => {
+                let mut one = EventBatch::new();
+                one.push(e).unwrap();
+                assert!(one == batch, "{line}");
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string());
+                assert!(batch.is_empty());
+            }
+            _ => panic!("the bulk path and the event path disagree on {line}"),
+        }
+        event
+    }
+
+    /// Every sample line takes the borrowed path.
+    #[test]
+    fn sample_lines_are_read_borrowed() {
+        let mut batch = EventBatch::new();
+        for (i, line) in SAMPLE.lines().enumerate() {
+            let l = LineRef::read(line).unwrap();
+            assert!(l.push_to(&mut batch, || Timestamp::UNIX_EPOCH), "line {i}");
+            parse(line).unwrap();
+        }
+        assert_eq!(batch.len(), SAMPLE.lines().count());
     }
 
     #[test]

@@ -1,13 +1,15 @@
-//! The threads of `gdpr audit append`: one reads and parses, one seals and
-//! writes a batch ([`AuditLog::stage_batch`]) while the third waits for the
-//! previous one to be durable ([`AuditLog::commit`]) and says so. Every
-//! channel is dropped on every way out, so no thread is left blocked.
+//! The threads of `gdpr audit append`: one reads and parses lines into an
+//! [`EventBatch`], one seals and writes a batch
+//! ([`AuditLog::stage_encoded`]) while the third waits for the previous one
+//! to be durable ([`AuditLog::commit`]) and says so. Written batches go
+//! back to the reading thread to be filled again (their buffers reused).
+//! Every channel is dropped on every way out, so no thread is left blocked.
 
 use std::io::BufRead;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use gdpr_audit::FileStore;
-use gdpr_audit::event::AuditEvent;
+use gdpr_audit::batch::EventBatch;
 use gdpr_audit::{AuditLog, Staged};
 use jiff::Timestamp;
 
@@ -29,11 +31,13 @@ pub(crate) fn run(
 ) -> (Progress, Option<Stop>) {
     let base = log.len();
     let (tx, rx) = sync_channel(4);
+    let (back, spare) = channel();
     std::thread::scope(|s| {
-        s.spawn(move || read_events(reader, skip, &tx));
+        s.spawn(move || read_events(reader, skip, &tx, &spare));
         let (ctx, crx) = sync_channel(1);
         let committer = s.spawn(|| commit_batches(log, crx, base));
-        let staging = stage_batches(log, rx, &ctx);
+        let staging = stage_batches(log, rx, &ctx, &back);
+        drop(back);
         drop(ctx);
         let (progress, failed) = committer
             .join()
@@ -47,7 +51,7 @@ pub(crate) fn run(
 enum Msg {
     /// Parsed events from input lines `first..=last`.
     Batch {
-        events: Vec<AuditEvent>,
+        events: EventBatch,
         first: u64,
         last: u64,
     },
@@ -98,11 +102,13 @@ struct Pending {
 }
 
 /// Seals and writes the batches the reading thread sends, handing each to
-/// the committing thread; stops at the first failure or bad line.
+/// the committing thread and giving the batch `back` to be filled again;
+/// stops at the first failure or bad line.
 fn stage_batches(
     log: &AuditLog<FileStore>,
     rx: Receiver<Msg>,
     ctx: &SyncSender<Pending>,
+    back: &Sender<EventBatch>,
 ) -> Option<Stop> {
     while let Ok(msg) = rx.recv() {
         match msg {
@@ -112,7 +118,10 @@ fn stage_batches(
                 last,
             } => {
                 // New subjects' keys are created with one sync for the batch.
-                match log.stage_batch(&events) {
+                let staged = log.stage_encoded(&events);
+                // The reading thread may be gone (it stopped at a bad line).
+                let _ = back.send(events);
+                match staged {
                     Ok(staged) => {
                         if ctx
                             .send(Pending {
@@ -179,12 +188,18 @@ fn commit_batches(
     (progress, None)
 }
 
-/// Reads, skips and parses the input, sending batches of events; stops at
-/// the first bad line or when the receiver is gone.
-fn read_events(reader: impl BufRead, (skip_lines, skip_events): (u64, u64), tx: &SyncSender<Msg>) {
+/// Reads, skips and parses the input, sending batches of events (filling
+/// again those that come back `spare`); stops at the first bad line or
+/// when the receiver is gone.
+fn read_events(
+    reader: impl BufRead,
+    (skip_lines, skip_events): (u64, u64),
+    tx: &SyncSender<Msg>,
+    spare: &Receiver<EventBatch>,
+) {
     let mut lines = Lines::new(reader);
     let mut parser = EventParser::default();
-    let mut events = Vec::with_capacity(BATCH);
+    let mut events = EventBatch::with_capacity(BATCH);
     let (mut first, mut last) = (0, 0);
     let mut unskipped = skip_events;
     let fault = loop {
@@ -200,18 +215,22 @@ fn read_events(reader: impl BufRead, (skip_lines, skip_events): (u64, u64), tx: 
             unskipped -= 1;
             continue;
         }
-        match parser.parse(line, Timestamp::now) {
-            Ok(event) => {
-                if events.is_empty() {
-                    first = n;
-                }
-                events.push(event);
-                last = n;
-            }
-            Err(e) => break Some((n, Fault::Event(e))),
+        if let Err(e) = parser.parse_into(line, Timestamp::now, &mut events) {
+            break Some((n, Fault::Event(e)));
         }
+        if events.len() == 1 {
+            first = n;
+        }
+        last = n;
         if events.len() == BATCH {
-            let events = std::mem::replace(&mut events, Vec::with_capacity(BATCH));
+            let next = match spare.try_recv() {
+                Ok(mut b) => {
+                    b.clear();
+                    b
+                }
+                Err(_) => EventBatch::with_capacity(BATCH),
+            };
+            let events = std::mem::replace(&mut events, next);
             if tx
                 .send(Msg::Batch {
                     events,

@@ -1,0 +1,169 @@
+//! Sealing, chaining and writing a batch of encoded events
+//! ([`AuditLog::stage_encoded`]): the personal fields sealed under their
+//! subjects' keys, each record linked to the one before and pushed to the
+//! tree, checkpoints signed as the policy asks, and all of it written in
+//! one go (durable once committed).
+
+use gdpr_core::subject::PatientId;
+use jiff::Timestamp;
+
+use super::{AuditLog, Receipt, Staged, State, lock};
+use crate::Error;
+use crate::batch::EventBatch;
+use crate::checkpoint::Checkpoint;
+use crate::encoding::Writer;
+use crate::keys::KeyStore;
+use crate::merkle::leaf_hash;
+use crate::record::{Hash, header};
+use crate::seal::seal_into;
+use crate::store::{AuditStore, Entry, Ticket};
+
+/// The state a staged batch leaves behind (see [`State`]), and its
+/// receipts.
+struct Chained {
+    prev: Hash,
+    since: u64,
+    last_cp_time: Option<Timestamp>,
+    note: Option<String>,
+    receipts: Vec<Receipt>,
+}
+
+impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
+    /// [`AuditLog::stage_batch`] for events already encoded (a bulk writer
+    /// fills the next [`EventBatch`] while this one is written): seals,
+    /// chains and writes them; [`AuditLog::commit`] makes them durable.
+    ///
+    /// # Errors
+    /// [`Error::SubjectErased`] for an event about an erased subject;
+    /// [`Error::Random`]; [`Error::Io`] if they could not be written.
+    /// Either way none was appended.
+    pub fn stage_encoded(&self, batch: &EventBatch) -> Result<Staged, Error> {
+        let sealed = self.seal(batch)?;
+        let (ticket, receipts) = self.chain_and_write(batch, &sealed)?;
+        Ok(Staged { ticket, receipts })
+    }
+
+    /// The sealed-fields part of each event's record, concatenated, and
+    /// where each ends. The keys of new subjects are created with one
+    /// durable write for the whole batch (by [`KeyStore::keys_for_each`]).
+    fn seal(&self, batch: &EventBatch) -> Result<(Vec<u8>, Vec<usize>), Error> {
+        // One system call for all nonces of the batch.
+        let mut nonces = vec![0u8; 24 * batch.len()];
+        getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
+        let subjects: Vec<Option<&PatientId>> = batch
+            .events()
+            .filter(|e| e.personal.is_some())
+            .map(|e| e.subject)
+            .collect();
+        let mut keys = lock(&self.keys).keys_for_each(&subjects)?.into_iter();
+        let mut w = Writer::with_capacity(batch.len() * 128);
+        let mut ends = Vec::with_capacity(batch.len());
+        for (event, n) in batch.events().zip(nonces.chunks_exact(24)) {
+            match event.personal {
+                None => w.u8(0),
+                Some(plaintext) => {
+                    let (id, key) = keys.next().ok_or(Error::InvalidField {
+                        what: "key store",
+                        rule: "one key for each subject asked for",
+                    })?;
+                    let mut nonce = [0u8; 24];
+                    nonce.copy_from_slice(n);
+                    seal_into(&mut w, plaintext, id, &key, nonce)?;
+                }
+            }
+            ends.push(w.len());
+        }
+        Ok((w.into_bytes(), ends))
+    }
+
+    /// Chains the records of `batch` (with their `sealed` parts) after
+    /// everything staged before, adds the checkpoints the policy asks for
+    /// and writes them all. On failure the tree is as it was.
+    fn chain_and_write(
+        &self,
+        batch: &EventBatch,
+        sealed: &(Vec<u8>, Vec<usize>),
+    ) -> Result<(Ticket, Vec<Receipt>), Error> {
+        let mut st = lock(&self.state);
+        let mark = st.tree.mark();
+        let written = self
+            .chain(&mut st, batch, sealed)
+            .and_then(|(entries, next)| {
+                let ticket = self.store.stage(&entries)?;
+                Ok((ticket, next))
+            });
+        let (ticket, next) = match written {
+            Ok(w) => w,
+            Err(e) => {
+                st.tree.rollback(mark);
+                return Err(e);
+            }
+        };
+        st.prev = next.prev;
+        st.since_checkpoint = next.since;
+        st.last_checkpoint_time = next.last_cp_time;
+        st.last_recorded = batch
+            .events()
+            .last()
+            .map(|e| e.recorded)
+            .or(st.last_recorded);
+        if next.note.is_some() {
+            st.last_note = next.note;
+        }
+        Ok((ticket, next.receipts))
+    }
+
+    /// The records of `batch` and the checkpoints the policy asks for,
+    /// their leaves pushed to the tree, and the state after them.
+    fn chain(
+        &self,
+        st: &mut State,
+        batch: &EventBatch,
+        (sealed, ends): &(Vec<u8>, Vec<usize>),
+    ) -> Result<(Vec<Entry>, Chained), Error> {
+        let mut next = Chained {
+            prev: st.prev,
+            since: st.since_checkpoint,
+            last_cp_time: st.last_checkpoint_time,
+            note: None,
+            receipts: Vec::with_capacity(batch.len()),
+        };
+        let mut entries = Vec::with_capacity(batch.len() + 1);
+        let mut from = 0;
+        for (event, &end) in batch.events().zip(ends) {
+            let position = st.tree.size();
+            let tail = sealed.get(from..end).unwrap_or_default();
+            from = end;
+            let mut w = Writer::with_capacity(41 + event.clear.len() + tail.len());
+            header(&mut w, position, &next.prev);
+            w.fixed(event.clear);
+            w.fixed(tail);
+            let bytes = w.into_bytes();
+            let leaf = leaf_hash(&bytes);
+            st.tree.push(leaf);
+            next.prev = leaf;
+            next.since += 1;
+            next.receipts.push(Receipt {
+                position,
+                leaf_hash: leaf,
+            });
+            entries.push(Entry::Record(bytes));
+            let t = event.recorded;
+            let last = *next.last_cp_time.get_or_insert(t);
+            let due_n = self.policy.every_records.is_some_and(|n| next.since >= n);
+            let due_t = self
+                .policy
+                .every
+                .is_some_and(|d| t.duration_since(last) >= d);
+            if due_n || due_t {
+                let n = Checkpoint::new(self.signer.name(), st.tree.size(), st.tree.root())?
+                    .sign(&self.signer);
+                entries.push(Entry::Checkpoint(n.clone()));
+                next.note = Some(n);
+                next.since = 0;
+                next.last_cp_time = Some(t);
+            }
+        }
+        Ok((entries, next))
+    }
+}
