@@ -85,7 +85,8 @@ start() {
   "DeidentifyLogs": true,
   "HttpTimeout": 60,
   "Plugins": [ "$DICOMWEB_PLUGIN" ],
-  "DicomWeb": { "Enable": true, "Root": "/dicom-web/" }
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/" },
+  "UserMetadata": { "GdprRestriction": 4242 }
 }
 EOF
     "$ORTHANC_BIN" "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &

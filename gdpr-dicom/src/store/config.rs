@@ -79,10 +79,15 @@ pub struct OrthancKeys {
     /// `erase`).
     #[serde(default)]
     pub derived: DerivedPolicy,
+    /// The user-defined metadata that marks a patient restricted (declared
+    /// in Orthanc's own `UserMetadata` setting); without it `restrict`
+    /// answers unsupported.
+    #[serde(default)]
+    pub restriction_metadata: Option<String>,
 }
 
 impl SystemKeys for OrthancKeys {
-    const KEYS: &'static [&'static str] = &["derived"];
+    const KEYS: &'static [&'static str] = &["derived", "restriction_metadata"];
 }
 
 /// The keys of a DICOMweb entry besides the endpoint's: none. DICOMweb
@@ -197,6 +202,7 @@ impl SystemsConfig {
                 let mut config =
                     OrthancConfig::with_endpoint(name, section.endpoint.endpoint(name)?);
                 config.derived = section.system.derived;
+                config.restriction_metadata = section.system.restriction_metadata.clone();
                 Box::new(OrthancStore::connect(&config)?)
             }
             SystemConfig::Dicomweb(section) => {

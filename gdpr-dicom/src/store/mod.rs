@@ -10,9 +10,10 @@
 //! Each adapter implements [`StudyStore`] (subjects by Patient ID, records
 //! that are studies) and, on top of it, the family's
 //! [`gdpr_core::store::SubjectStore`], which refuses a FHIR subject or an
-//! EHR record handle with a typed error and answers `restrict` with
-//! "unsupported" (no adapter here marks a restriction on the PACS; the
-//! request workflow keeps its own register).
+//! EHR record handle with a typed error. `restrict` marks the patient on
+//! Orthanc (a user-defined metadata, when configured) and answers
+//! "unsupported" elsewhere (the request workflow then keeps its own
+//! register).
 //!
 //! The remote ones are configured with a [`gdpr_connect::Endpoint`] (URL,
 //! TLS, timeouts, retries, [`Credentials`]) and talk through its one client.
@@ -63,6 +64,7 @@ mod orthanc;
 mod orthanc_archive;
 mod orthanc_derived;
 mod orthanc_erasure;
+mod orthanc_restrict;
 mod residue;
 mod studies;
 

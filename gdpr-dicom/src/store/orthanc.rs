@@ -52,6 +52,10 @@ pub struct OrthancConfig {
     pub endpoint: Endpoint,
     /// What [`SubjectStore::erase_record`](gdpr_core::store::SubjectStore::erase_record) does with the derived copies of a study.
     pub derived: DerivedPolicy,
+    /// The user-defined metadata (declared in Orthanc's `UserMetadata`)
+    /// that marks a patient restricted (Art. 18); `None`: the store cannot
+    /// mark restrictions.
+    pub restriction_metadata: Option<String>,
 }
 
 impl OrthancConfig {
@@ -66,6 +70,7 @@ impl OrthancConfig {
             name: name.into(),
             endpoint,
             derived: DerivedPolicy::Erase,
+            restriction_metadata: None,
         }
     }
 }
@@ -75,6 +80,7 @@ pub struct OrthancStore {
     pub(crate) http: Arc<Client>,
     pub(crate) identity: SystemIdentity,
     pub(crate) derived: DerivedPolicy,
+    pub(crate) restriction_metadata: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +156,7 @@ impl OrthancStore {
             http: Arc::new(http),
             identity,
             derived: config.derived,
+            restriction_metadata: config.restriction_metadata.clone(),
         })
     }
 

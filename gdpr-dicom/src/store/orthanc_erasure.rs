@@ -7,6 +7,8 @@ use std::path::Path;
 use async_trait::async_trait;
 
 use super::studies::{StudyStore, subject_store};
+use gdpr_core::restriction::Restriction;
+use gdpr_core::store::RestrictionOutcome;
 use gdpr_core::store::{
     DerivedPolicy, ErasedItem, ErasureReport, ExportReport, RecordId, Refusal, Remnant,
     ResourceKind, StoreError, StudyHandle, Verification,
@@ -188,7 +190,23 @@ impl OrthancStore {
 
 #[async_trait]
 impl StudyStore for OrthancStore {
-    const NO_RESTRICTION_MARK: &'static str = "Orthanc 1.10 (Debian 12) has no labels, and user-defined metadata needs the server's configuration; this adapter does not mark restrictions, so keep the restriction in the request workflow's register";
+    const NO_RESTRICTION_MARK: &'static str = "no restriction_metadata is configured for this \
+         Orthanc (Orthanc 1.10 has no labels): declare a user-defined metadata in Orthanc's \
+         UserMetadata and name it in systems.toml, or keep the restriction in the request \
+         workflow's register";
+
+    async fn mark_restricted(
+        &self,
+        subject: &PatientId,
+        restriction: Option<&Restriction>,
+    ) -> Result<RestrictionOutcome, StoreError> {
+        match &self.restriction_metadata {
+            Some(name) => super::orthanc_restrict::mark(self, name, subject, restriction).await,
+            None => Ok(RestrictionOutcome::Unsupported {
+                reason: Self::NO_RESTRICTION_MARK.to_owned(),
+            }),
+        }
+    }
 
     async fn find_studies(&self, subject: &PatientId) -> Result<Vec<StudyHandle>, StoreError> {
         Ok(self

@@ -10,6 +10,8 @@ use std::path::Path;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
+use gdpr_core::restriction::Restriction;
+use gdpr_core::store::RestrictionOutcome;
 use gdpr_core::store::{
     DerivedPolicy, ErasureReport, ExportReport, NotChecked, RecordId, Remnant, ResourceKind,
     StoreError, StudyHandle, Verification,
@@ -54,6 +56,20 @@ pub trait StudyStore: Send + Sync {
         subject: &PatientId,
         erased: &[StudyHandle],
     ) -> Result<Verification, StoreError>;
+
+    /// `SubjectStore::restrict` (`Some`) and `lift_restriction` (`None`):
+    /// by default the store cannot mark a restriction and says why
+    /// ([`StudyStore::NO_RESTRICTION_MARK`]).
+    async fn mark_restricted(
+        &self,
+        subject: &PatientId,
+        restriction: Option<&Restriction>,
+    ) -> Result<RestrictionOutcome, StoreError> {
+        let _ = (subject, restriction);
+        Ok(RestrictionOutcome::Unsupported {
+            reason: Self::NO_RESTRICTION_MARK.to_owned(),
+        })
+    }
 }
 
 /// The studies a verification still finds, each once (a study can be seen
@@ -167,24 +183,26 @@ macro_rules! subject_store {
             async fn restrict(
                 &self,
                 subject: &gdpr_core::store::SubjectRef,
-                _restriction: &gdpr_core::restriction::Restriction,
+                restriction: &gdpr_core::restriction::Restriction,
             ) -> Result<gdpr_core::store::RestrictionOutcome, gdpr_core::store::StoreError> {
-                subject.dicom()?;
-                Ok(gdpr_core::store::RestrictionOutcome::Unsupported {
-                    reason: <Self as $crate::store::studies::StudyStore>::NO_RESTRICTION_MARK
-                        .to_owned(),
-                })
+                <Self as $crate::store::studies::StudyStore>::mark_restricted(
+                    self,
+                    subject.dicom()?,
+                    Some(restriction),
+                )
+                .await
             }
 
             async fn lift_restriction(
                 &self,
                 subject: &gdpr_core::store::SubjectRef,
             ) -> Result<gdpr_core::store::RestrictionOutcome, gdpr_core::store::StoreError> {
-                subject.dicom()?;
-                Ok(gdpr_core::store::RestrictionOutcome::Unsupported {
-                    reason: <Self as $crate::store::studies::StudyStore>::NO_RESTRICTION_MARK
-                        .to_owned(),
-                })
+                <Self as $crate::store::studies::StudyStore>::mark_restricted(
+                    self,
+                    subject.dicom()?,
+                    None,
+                )
+                .await
             }
         }
     };

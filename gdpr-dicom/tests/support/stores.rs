@@ -71,16 +71,7 @@ pub async fn raw_json(
     path: &str,
     body: serde_json::Value,
 ) -> (u16, serde_json::Value) {
-    let config = orthanc_config();
-    let password =
-        std::fs::read_to_string(std::env::var("GDPR_TEST_ORTHANC_PASSWORD_FILE").unwrap()).unwrap();
-    let url = format!("{}/{}", config.endpoint.url.trim_end_matches('/'), path);
-    let Credentials::Basic { username, .. } = config.endpoint.credentials else {
-        panic!("the test Orthanc uses HTTP Basic");
-    };
-    let response = reqwest::Client::new()
-        .request(method, url)
-        .basic_auth(username, Some(password.trim()))
+    let response = raw_request(method, path)
         .json(&body)
         .send()
         .await
@@ -88,6 +79,30 @@ pub async fn raw_json(
     let status = response.status().as_u16();
     let body = response.json().await.unwrap_or(serde_json::Value::Null);
     (status, body)
+}
+
+/// A raw GET answered in plain text (Orthanc's metadata values).
+pub async fn raw_text(path: &str) -> (u16, String) {
+    let response = raw_request(reqwest::Method::GET, path)
+        .send()
+        .await
+        .expect("the test Orthanc answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+/// An authenticated request to the test Orthanc at `path`.
+fn raw_request(method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    let config = orthanc_config();
+    let password =
+        std::fs::read_to_string(std::env::var("GDPR_TEST_ORTHANC_PASSWORD_FILE").unwrap()).unwrap();
+    let url = format!("{}/{}", config.endpoint.url.trim_end_matches('/'), path);
+    let Credentials::Basic { username, .. } = config.endpoint.credentials else {
+        panic!("the test Orthanc uses HTTP Basic");
+    };
+    reqwest::Client::new()
+        .request(method, url)
+        .basic_auth(username, Some(password.trim().to_owned()))
 }
 
 /// A patient id for a test.
