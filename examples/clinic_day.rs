@@ -26,23 +26,7 @@ mod images;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let de = Catalogue::germany();
     let now: Timestamp = "2026-03-02T09:30:00Z".parse()?;
-
-    // The activity: radiology reporting under Art. 6(1)(b) + Art. 9(2)(h),
-    // specified by § 22(1) Nr. 1 b BDSG.
-    let mut care = HealthBasis::new(Art6Basis::Contract, Art9Condition::HealthCare);
-    for provision in de.specifying(Art9Condition::HealthCare) {
-        care = care.with_national(provision);
-    }
-    let reporting = ProcessingActivity::new(
-        "Radiology reporting",
-        Purpose::Diagnosis,
-        LawfulBasis::SpecialCategory(care),
-        vec![
-            RecordCategory::ImagingExamination,
-            RecordCategory::Diagnosis,
-        ],
-        Identifiability::Identified,
-    )?;
+    let reporting = radiology_reporting(&de)?;
     // Staff: secrecy duties come from the catalogue (§ 203 StGB), not from code.
     let staff = |id: &str, role: Role| -> Result<Actor, gdpr_core::Error> {
         Ok(Actor {
@@ -51,16 +35,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             secrecy: de.secrecy_for(role),
         })
     };
-    let images = vec![RecordCategory::ImagingExamination];
 
     println!("== 09:30 — a radiologist opens today's CT to report it");
-    let radiologist = Request {
-        actor: staff("dr-weber", Role::Physician)?,
-        purpose: Purpose::Diagnosis,
-        categories: images.clone(),
-        restriction_exception: None,
-        retention_phase: None,
-    };
+    let radiologist = request(
+        staff("dr-weber", Role::Physician)?,
+        Purpose::Diagnosis,
+        IMAGES,
+    );
     show(&authorize(
         &reporting,
         &radiologist,
@@ -69,24 +50,66 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
 
     println!("\n== 09:31 — a billing clerk opens the same CT and the medication list for a study");
-    let helpdesk = Request {
-        actor: staff("clerk-3", Role::Administration)?,
-        purpose: Purpose::Research,
-        categories: vec![
+    let clerk = request(
+        staff("clerk-3", Role::Administration)?,
+        Purpose::Research,
+        &[
             RecordCategory::ImagingExamination,
             RecordCategory::Medication,
         ],
-        restriction_exception: None,
-        retention_phase: None,
-    };
+    );
     show(&authorize(
         &reporting,
-        &helpdesk,
+        &clerk,
         &SubjectState::default(),
         now,
     ));
 
     println!("\n== 10:00 — a consent-based study; the patient withdrew at 10:00");
+    withdrawn_consent(staff("researcher-12", Role::Researcher)?)?;
+
+    println!("\n== DPIA screening for an AI triage of chest X-rays (GDPR Art. 35)");
+    dpia_screening()?;
+    images::run(jiff::civil::date(2026, 3, 2)).await?;
+    Ok(())
+}
+
+/// The imaging records the scenes ask for.
+const IMAGES: &[RecordCategory] = &[RecordCategory::ImagingExamination];
+
+/// The activity: radiology reporting under Art. 6(1)(b) + Art. 9(2)(h),
+/// specified by § 22(1) Nr. 1 b BDSG.
+fn radiology_reporting(de: &Catalogue) -> Result<ProcessingActivity, gdpr_core::Error> {
+    let mut care = HealthBasis::new(Art6Basis::Contract, Art9Condition::HealthCare);
+    for provision in de.specifying(Art9Condition::HealthCare) {
+        care = care.with_national(provision);
+    }
+    ProcessingActivity::new(
+        "Radiology reporting",
+        Purpose::Diagnosis,
+        LawfulBasis::SpecialCategory(care),
+        vec![
+            RecordCategory::ImagingExamination,
+            RecordCategory::Diagnosis,
+        ],
+        Identifiability::Identified,
+    )
+}
+
+/// A request by `actor` for `purpose` on `categories`.
+fn request(actor: Actor, purpose: Purpose, categories: &[RecordCategory]) -> Request {
+    Request {
+        actor,
+        purpose,
+        categories: categories.to_vec(),
+        restriction_exception: None,
+        retention_phase: None,
+    }
+}
+
+/// A consent-based study: permitted one second before the withdrawal,
+/// denied from the withdrawal on.
+fn withdrawn_consent(researcher: Actor) -> Result<(), Box<dyn std::error::Error>> {
     let study = ProcessingActivity::new(
         "Lung nodule study",
         Purpose::Research,
@@ -94,7 +117,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Art6Basis::Consent,
             Art9Condition::ExplicitConsent,
         )),
-        images.clone(),
+        IMAGES.to_vec(),
         Identifiability::Pseudonymised,
     )?;
     let withdrawn_at: Timestamp = "2026-03-02T10:00:00Z".parse()?;
@@ -105,24 +128,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
         ..SubjectState::default()
     };
-    let researcher = Request {
-        actor: staff("researcher-12", Role::Researcher)?,
-        purpose: Purpose::Research,
-        categories: images,
-        restriction_exception: None,
-        retention_phase: None,
-    };
+    let researcher = request(researcher, Purpose::Research, IMAGES);
     print!("   one second before: ");
-    show(&authorize(
-        &study,
-        &researcher,
-        &patient,
-        "2026-03-02T09:59:59Z".parse()?,
-    ));
+    let before = "2026-03-02T09:59:59Z".parse()?;
+    show(&authorize(&study, &researcher, &patient, before));
     print!("   at the withdrawal: ");
     show(&authorize(&study, &researcher, &patient, withdrawn_at));
+    Ok(())
+}
 
-    println!("\n== DPIA screening for an AI triage of chest X-rays (GDPR Art. 35)");
+/// A DPIA screening under the DSK list and the Art. 35(3) criteria.
+fn dpia_screening() -> Result<(), Box<dyn std::error::Error>> {
     let result = Screening {
         activity: "AI-assisted triage of chest X-rays".into(),
         art35_4: vec!["dsk-artificial-intelligence".into()],
@@ -143,7 +159,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for t in &result.triggers {
         println!("   - {} ({})", t.description, t.citation);
     }
-    images::run(jiff::civil::date(2026, 3, 2)).await?;
     Ok(())
 }
 
