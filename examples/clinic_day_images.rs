@@ -2,6 +2,7 @@
 //! images; retention law decides what is due; research gets pseudonymised
 //! copies; a due patient is erased with a signed audit record as proof.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use gdpr_audit::AuditLog;
@@ -12,7 +13,7 @@ use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::retention::{Fact, Jurisdiction, LatestExaminations, RulePack, Status};
-use gdpr_core::store::{DerivedPolicy, RecordHandle, SubjectStore};
+use gdpr_core::store::{DerivedPolicy, RecordHandle, StudyHandle, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey, collect_inputs};
 use gdpr_dicom::store::SystemsConfig;
@@ -27,17 +28,14 @@ const PATIENTS: [(&str, u32, &str, Date); 3] = [
     ("MRN-2002", 1, "20250117", date(1988, 9, 30)),
 ];
 
+/// The archive as the day's host holds it: every operation audited.
+type Archive = Audited<Box<dyn SubjectStore>>;
+
 /// Runs the imaging part of the day at `today`.
 pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
     let work = tempfile::tempdir()?;
     let folder = work.path().join("pacs");
-    std::fs::create_dir(&folder)?;
-    for (pid, study, day, _) in PATIENTS {
-        let mut instance = SyntheticInstance::new("1.2.826.0.1.3680043.10.1234", pid, study, 1, 1);
-        instance.modality = "CT".into();
-        instance.study_date = day.into();
-        instance.write_to(&folder.join(format!("incoming-{pid}-{study}.dcm")))?;
-    }
+    write_archive(&folder)?;
     let systems = SystemsConfig::from_toml(&format!(
         "[systems.pacs]\nkind = \"folder\"\npath = \"{}\"\n",
         folder.display()
@@ -48,80 +46,13 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
     let signer = Signer::generate("clinic.example/audit")?;
     let public_key = signer.verifier();
     let log = Arc::new(AuditLog::create(&audit_dir, signer)?);
-    let dpo = Actor {
-        id: ActorId::new("dpo.jones")?,
-        role: Role::DataProtectionOfficer,
-        secrecy: Secrecy::None,
-    };
-    let context = AuditContext::new(
-        dpo,
-        Purpose::LegalObligation,
-        LawfulBasis::Ordinary {
-            art6: Art6Basis::LegalObligation,
-        },
-    );
-    let store = Audited::new(systems.open("pacs")?, log.clone(), context)?;
+    let store = Audited::new(systems.open("pacs")?, log.clone(), dpo_context()?)?;
 
     println!("\n== 11:00 — retention review of the imaging archive (DE rule pack)");
-    let de =
-        RulePack::builtin(&"DE".parse::<Jurisdiction>()?)?.ok_or("the DE rule pack is built in")?;
-    let mut due = Vec::new();
-    for (pid, _, _, birth) in PATIENTS.iter().step_by(2) {
-        let subject = PatientId::new(*pid)?;
-        let mut all_due = true;
-        let records = store.locate(&subject.clone().into()).await?;
-        let studies: Vec<_> = records.iter().filter_map(RecordHandle::as_study).collect();
-        // § 85(2) StrlSchG counts from the patient's last examination: group
-        // the patient's studies first.
-        let mut latest = LatestExaminations::new();
-        for study in &studies {
-            for record in study.retention_records() {
-                latest.observe(subject.clone(), &record);
-            }
-        }
-        for study in studies {
-            for record in study.retention_records() {
-                let record = latest.complete(&subject, record.with_date(Fact::BirthDate, *birth));
-                let decision = de.decide(&record, today);
-                let (rule, clause) = decision.governing().ok_or("a rule applies")?;
-                println!(
-                    "   study {} of {} ({}): {:?}, keep until {} — {} [{clause:?}]",
-                    study.id(),
-                    study
-                        .study_date()
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                    study.category(),
-                    decision.status(),
-                    decision
-                        .retain_until()
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                    rule.source(),
-                );
-                all_due &= decision.status() == Status::Due;
-            }
-        }
-        if all_due {
-            due.push(subject);
-        }
-    }
+    let due = retention_review(&store, today).await?;
 
     println!("\n== 11:30 — pseudonymised copies for the research registry (GDPR Art. 89(1))");
-    let key = ProjectKey::generate()?;
-    let deid = Deidentifier::new(
-        &key,
-        DeidOptions::new([DeidOption::RetainLongitudinalModifiedDates])?,
-    );
-    let research = work.path().join("research");
-    let mut written = 0;
-    for file in collect_inputs(std::slice::from_ref(&folder))? {
-        let outcome = deid.deidentify_file(&file, &research)?;
-        written += usize::from(outcome.quarantine_reason().is_none());
-    }
-    println!(
-        "   {written} files written, named only by new UIDs (2.25.…), Patient Identity Removed = YES"
-    );
+    research_copies(&folder, &work.path().join("research"))?;
 
     println!(
         "\n== 12:00 — erasure of records whose retention period has ended (GDPR Art. 17(1)(a))"
@@ -149,6 +80,107 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "   the other patient's {} study is untouched",
         remaining.len()
+    );
+    Ok(())
+}
+
+/// The day's CT studies, as the modality wrote them into `folder`.
+fn write_archive(folder: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir(folder)?;
+    for (pid, study, day, _) in PATIENTS {
+        let mut instance = SyntheticInstance::new("1.2.826.0.1.3680043.10.1234", pid, study, 1, 1);
+        instance.modality = "CT".into();
+        instance.study_date = day.into();
+        instance.write_to(&folder.join(format!("incoming-{pid}-{study}.dcm")))?;
+    }
+    Ok(())
+}
+
+/// Who acts on the archive, why and on which basis: the DPO, for the
+/// controller's legal obligations.
+fn dpo_context() -> Result<AuditContext, gdpr_core::Error> {
+    let dpo = Actor {
+        id: ActorId::new("dpo.jones")?,
+        role: Role::DataProtectionOfficer,
+        secrecy: Secrecy::None,
+    };
+    Ok(AuditContext::new(
+        dpo,
+        Purpose::LegalObligation,
+        LawfulBasis::Ordinary {
+            art6: Art6Basis::LegalObligation,
+        },
+    ))
+}
+
+/// Decides every study of every second patient under the DE pack and
+/// returns the patients all of whose studies are due for deletion.
+async fn retention_review(
+    store: &Archive,
+    today: Date,
+) -> Result<Vec<PatientId>, Box<dyn std::error::Error>> {
+    let de =
+        RulePack::builtin(&"DE".parse::<Jurisdiction>()?)?.ok_or("the DE rule pack is built in")?;
+    let mut due = Vec::new();
+    for (pid, _, _, birth) in PATIENTS.iter().step_by(2) {
+        let subject = PatientId::new(*pid)?;
+        let records = store.locate(&subject.clone().into()).await?;
+        let studies: Vec<_> = records.iter().filter_map(RecordHandle::as_study).collect();
+        // § 85(2) StrlSchG counts from the patient's last examination: group
+        // the patient's studies first.
+        let mut latest = LatestExaminations::new();
+        for record in studies.iter().flat_map(|s| s.retention_records()) {
+            latest.observe(subject.clone(), &record);
+        }
+        let mut all_due = true;
+        for study in studies {
+            for record in study.retention_records() {
+                let record = latest.complete(&subject, record.with_date(Fact::BirthDate, *birth));
+                let decision = de.decide(&record, today);
+                print_decision(study, &decision)?;
+                all_due &= decision.status() == Status::Due;
+            }
+        }
+        if all_due {
+            due.push(subject);
+        }
+    }
+    Ok(due)
+}
+
+/// One line per decision: the study, its status, until when, and the rule.
+fn print_decision(
+    study: &StudyHandle,
+    decision: &gdpr_core::retention::Decision,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (rule, clause) = decision.governing().ok_or("a rule applies")?;
+    let text = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
+    println!(
+        "   study {} of {} ({}): {:?}, keep until {} — {} [{clause:?}]",
+        study.id(),
+        text(study.study_date()),
+        study.category(),
+        decision.status(),
+        text(decision.retain_until()),
+        rule.source(),
+    );
+    Ok(())
+}
+
+/// Keyed pseudonymised copies of the archive in `research`.
+fn research_copies(folder: &Path, research: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let key = ProjectKey::generate()?;
+    let deid = Deidentifier::new(
+        &key,
+        DeidOptions::new([DeidOption::RetainLongitudinalModifiedDates])?,
+    );
+    let mut written = 0;
+    for file in collect_inputs(&[folder.to_path_buf()])? {
+        let outcome = deid.deidentify_file(&file, research)?;
+        written += usize::from(outcome.quarantine_reason().is_none());
+    }
+    println!(
+        "   {written} files written, named only by new UIDs (2.25.…), Patient Identity Removed = YES"
     );
     Ok(())
 }
