@@ -43,7 +43,8 @@ description = "imaging: 10 years after the examination"
 "#;
 
 pub struct Fixture {
-    pub tmp: tempfile::TempDir,
+    root: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
     pub secret: String,
 }
 
@@ -77,12 +78,30 @@ impl Fixture {
         }
         let signer = Signer::generate(ORIGIN).unwrap();
         let secret = signer.to_secret_text().to_string();
+        std::fs::write(tmp.path().join("secret.key"), &secret).unwrap();
         drop(AuditLog::create(tmp.path().join("audit"), signer).unwrap());
-        Self { tmp, secret }
+        Self {
+            root: tmp.path().to_owned(),
+            _tmp: Some(tmp),
+            secret,
+        }
+    }
+
+    /// The fixture another process made in `root`.
+    pub fn at(root: &Path) -> Self {
+        Self {
+            root: root.to_owned(),
+            _tmp: None,
+            secret: std::fs::read_to_string(root.join("secret.key")).unwrap(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     pub fn path(&self, p: &str) -> PathBuf {
-        self.tmp.path().join(p)
+        self.root.join(p)
     }
 
     pub fn signer(&self) -> Signer {
