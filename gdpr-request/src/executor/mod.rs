@@ -187,6 +187,23 @@ impl Executor {
     pub async fn step_by(&mut self, event: Event, actor: Actor) -> Result<(), Error> {
         let key = StepKey::new(&["stage", event.name()])?;
         let steps = self.steps.clone();
+        let taken = self
+            .request
+            .history()
+            .transitions()
+            .iter()
+            .any(|t| t.event == event);
+        // Refused before anything is journaled: an illegal step leaves no trace.
+        if !taken
+            && steps.result(&key).is_none()
+            && event.next_stage(self.request.stage()).is_none()
+        {
+            return Err(gdpr_core::request::RequestError::IllegalTransition {
+                from: self.request.stage(),
+                step: event.name(),
+            }
+            .into());
+        }
         let now = jiff::Timestamp::now().max(self.last_at());
         let request = &mut self.request;
         let (dir, log, subject) = (&self.dir, &self.log, &self.setup.audit_subject);
