@@ -1,0 +1,162 @@
+//! One system failing does not stop the others: the request ends partially
+//! completed with the exact residue, the certificate says so, and the
+//! subject's audit key is kept (it is shredded only after a completed
+//! erasure).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use gdpr_core::request::{Event, Findings, RequestId, Stage, SubjectMap, SystemName};
+use gdpr_core::restriction::Restriction;
+use gdpr_core::store::{
+    DerivedPolicy, ErasureReport, ExportReport, RecordHandle, RestrictionOutcome, StoreError,
+    SubjectRef, SubjectStore, SystemIdentity, Verification,
+};
+use gdpr_core::subject::PatientId;
+use gdpr_dicom::store::FolderStore;
+use gdpr_request::{
+    Executor, FileJournal, FileRegister, RequestDir, Resources, Setup, verify_certificate,
+};
+use support::*;
+
+/// A folder store whose erasures always fail transiently; counts attempts.
+struct Down {
+    inner: FolderStore,
+    attempts: Arc<AtomicU32>,
+}
+
+#[async_trait::async_trait]
+impl SubjectStore for Down {
+    fn identity(&self) -> &SystemIdentity {
+        self.inner.identity()
+    }
+    async fn locate(&self, s: &SubjectRef) -> Result<Vec<RecordHandle>, StoreError> {
+        self.inner.locate(s).await
+    }
+    async fn export(&self, s: &SubjectRef, d: &Path) -> Result<ExportReport, StoreError> {
+        self.inner.export(s, d).await
+    }
+    async fn erase_record(&self, _: &RecordHandle) -> Result<ErasureReport, StoreError> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        Err(StoreError::Transient {
+            operation: "DELETE /studies/{id}",
+            attempts: 1,
+            detail: "connection refused".into(),
+        })
+    }
+    async fn erase_subject(
+        &self,
+        s: &SubjectRef,
+        d: DerivedPolicy,
+    ) -> Result<ErasureReport, StoreError> {
+        self.inner.erase_subject(s, d).await
+    }
+    async fn verify_erasure(
+        &self,
+        s: &SubjectRef,
+        e: &[RecordHandle],
+    ) -> Result<Verification, StoreError> {
+        self.inner.verify_erasure(s, e).await
+    }
+    async fn restrict(
+        &self,
+        s: &SubjectRef,
+        r: &Restriction,
+    ) -> Result<RestrictionOutcome, StoreError> {
+        self.inner.restrict(s, r).await
+    }
+    async fn lift_restriction(&self, s: &SubjectRef) -> Result<RestrictionOutcome, StoreError> {
+        self.inner.lift_restriction(s).await
+    }
+}
+
+#[tokio::test]
+async fn a_down_system_leaves_its_residue_and_the_other_completes() {
+    let fx = Fixture::new();
+    // A second archive holding a copy of the due study, on a system that is down.
+    let mirror = fx.path("mirror");
+    std::fs::create_dir_all(mirror.join("due")).unwrap();
+    for f in ["1.dcm", "2.dcm"] {
+        std::fs::copy(fx.path("archive/due").join(f), mirror.join("due").join(f)).unwrap();
+    }
+    let mirror_name = SystemName::new("mirror").unwrap();
+    let mut subjects = SubjectMap::new();
+    subjects.insert(pacs(), PatientId::new(TARGET).unwrap().into());
+    subjects.insert(mirror_name.clone(), PatientId::new(TARGET).unwrap().into());
+    let req = gdpr_core::request::DataSubjectRequest::receive(
+        RequestId::new("dsr-f").unwrap(),
+        erasure(),
+        subjects,
+        gdpr_core::request::ApprovalPolicy::AnyActor,
+        jiff::Timestamp::now(),
+        gdpr_core::actor::ActorId::new("clerk").unwrap(),
+    );
+    let dir = RequestDir::create(&fx.path("requests"), &req).unwrap();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let mut stores: BTreeMap<SystemName, Box<dyn SubjectStore>> = BTreeMap::new();
+    stores.insert(
+        pacs(),
+        Box::new(FolderStore::open("pacs", fx.path("archive")).unwrap()),
+    );
+    let down = Down {
+        inner: FolderStore::open("mirror", &mirror).unwrap(),
+        attempts: attempts.clone(),
+    };
+    stores.insert(mirror_name.clone(), Box::new(down));
+    let log = fx.log();
+    let resources = Resources::new(
+        Arc::new(FileJournal::open(dir.path()).unwrap()),
+        stores,
+        log.clone(),
+        Arc::new(fx.signer()),
+        Arc::new(FileRegister::open(&fx.path("register")).unwrap()),
+    );
+    let setup = Setup::new(actor("dpo-1"), PatientId::new(TARGET).unwrap());
+    let mut ex = Executor::open(dir.clone(), resources, setup, None)
+        .await
+        .unwrap();
+    ex.step(Event::IdentityVerified).await.unwrap();
+    let on = jiff::civil::date(2026, 3, 2);
+    ex.assess(&pack(), &Findings::none(), &holds(), on)
+        .await
+        .unwrap();
+    ex.step(Event::Approved).await.unwrap();
+    let outcome = ex.run().await.unwrap();
+
+    assert_eq!(outcome.stage, Stage::PartiallyCompleted);
+    assert_eq!(attempts.load(Ordering::SeqCst), 3, "bounded retries");
+    let by = |n: &SystemName| outcome.systems.iter().find(|s| &s.system == n).unwrap();
+    assert!(by(&pacs()).is_complete());
+    assert!(
+        !fx.path("archive/due/1.dcm").exists(),
+        "the working system erased"
+    );
+    let m = by(&mirror_name);
+    assert!(m.failure.as_deref().unwrap().contains("connection refused"));
+    let residue = m.report.as_ref().unwrap();
+    assert!(!residue.is_verified());
+    assert_eq!(residue.left().len(), 1, "exactly the due study is left");
+    assert!(residue.erased().is_empty());
+
+    let cert =
+        gdpr_request::certificate::issue(&dir, &log, &fx.signer(), jiff::Timestamp::now()).unwrap();
+    let text = serde_json::to_vec(&cert).unwrap();
+    let cert = verify_certificate(&text, &fx.signer().verifier()).unwrap();
+    let mirror_cert = cert
+        .systems
+        .iter()
+        .find(|s| s.system == mirror_name)
+        .unwrap();
+    assert!(!mirror_cert.verified);
+    assert!(mirror_cert.items.iter().all(|i| i.status != "erased"));
+    assert!(
+        cert.audit
+            .records
+            .iter()
+            .all(|r| r.event != gdpr_request::SHREDDED)
+    );
+}
