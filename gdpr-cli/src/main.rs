@@ -14,6 +14,7 @@ mod dpia;
 mod error;
 mod input;
 mod pacs;
+mod request;
 mod retention;
 mod ropa;
 
@@ -49,6 +50,9 @@ enum Command {
     Dpia(dpia::Args),
     /// Locate, export or erase a patient's studies on a PACS or DICOM folder.
     Pacs(pacs::Args),
+    /// Data-subject requests (Art. 15, 17, 20) on every system: new, assess,
+    /// approve, run, resume, certificate, verify-certificate.
+    Request(request::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,5 +76,6 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Ropa(args) => ropa::run(args),
         Command::Dpia(args) => dpia::run(args),
         Command::Pacs(args) => pacs::run(args),
+        Command::Request(args) => request::run(args),
     }
 }
