@@ -229,7 +229,8 @@ impl Executor {
     /// Runs (or resumes after a crash) an approved request: erasure,
     /// access or portability. A resumed run takes every step the journal
     /// holds as done from the journal, and runs a step that began but did
-    /// not finish again (the stores' operations are idempotent).
+    /// not finish again (the stores' operations are idempotent). An
+    /// answered request returns its saved outcome and touches no system.
     ///
     /// # Errors
     /// [`Error::WrongStage`] before approval or for another kind of
@@ -237,6 +238,19 @@ impl Executor {
     /// unrecorded). A failing system is not an error: it is reported in
     /// its [`SystemOutcome`] and the request ends partially completed.
     pub async fn run(&mut self) -> Result<RunOutcome, Error> {
+        // Answered and its outcome saved: nothing runs again (the residue
+        // of a partially completed request is a new request's work).
+        if self.request.stage().is_answered()
+            && self
+                .dir
+                .path()
+                .join(crate::request_dir::OUTCOME_FILE)
+                .exists()
+        {
+            return self
+                .dir
+                .load(crate::request_dir::OUTCOME_FILE, "outcome.json");
+        }
         match self.request.kind() {
             RequestKind::Erasure { .. } => self.run_erasure().await,
             RequestKind::Access | RequestKind::Portability => {
