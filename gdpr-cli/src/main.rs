@@ -55,6 +55,18 @@ enum Command {
     Request(request::Args),
 }
 
+/// The runtime of the async commands (`gdpr pacs`, `gdpr request`): one
+/// thread, timers and I/O on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

@@ -11,22 +11,6 @@ use gdpr_dicom::synthetic::SyntheticInstance;
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.78";
 const TARGET: &str = "CANARY-CLI-REQ-1";
 
-const PACK: &str = r#"
-jurisdiction = "DE"
-name = "Test"
-convention = "month-end"
-convention_source = "§§ 187(1), 188(2) BGB"
-
-[[rule]]
-id = "test-imaging"
-category = "imaging-examination"
-years = 10
-from = "event_date"
-keeps_for = ["legal-claims"]
-source = "§ 85(2) StrlSchG"
-description = "imaging: 10 years after the examination"
-"#;
-
 struct Run {
     code: i32,
     stdout: String,
@@ -83,7 +67,8 @@ fn setup() -> tempfile::TempDir {
         ),
     )
     .unwrap();
-    std::fs::write(dir.path().join("pack.toml"), PACK).unwrap();
+    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
+    std::fs::copy(pack, dir.path().join("pack.toml")).unwrap();
     let init = gdpr(
         dir.path(),
         &["audit", "init", "audit", "--key-out", "audit.key"],

@@ -10,17 +10,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use gdpr_core::request::{Event, Findings, RequestId, Stage, SubjectMap, SystemName};
+use gdpr_core::request::{Event, Findings, Stage, SystemName};
 use gdpr_core::restriction::Restriction;
 use gdpr_core::store::{
     DerivedPolicy, ErasureReport, ExportReport, RecordHandle, RestrictionOutcome, StoreError,
     SubjectRef, SubjectStore, SystemIdentity, Verification,
 };
-use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::FolderStore;
-use gdpr_request::{
-    Executor, FileJournal, FileRegister, RequestDir, Resources, Setup, verify_certificate,
-};
+use gdpr_request::{RequestDir, verify_certificate};
 use support::*;
 
 /// A folder store whose erasures always fail transiently; counts attempts.
@@ -84,17 +81,7 @@ async fn a_down_system_leaves_its_residue_and_the_other_completes() {
         std::fs::copy(fx.path("archive/due").join(f), mirror.join("due").join(f)).unwrap();
     }
     let mirror_name = SystemName::new("mirror").unwrap();
-    let mut subjects = SubjectMap::new();
-    subjects.insert(pacs(), PatientId::new(TARGET).unwrap().into());
-    subjects.insert(mirror_name.clone(), PatientId::new(TARGET).unwrap().into());
-    let req = gdpr_core::request::DataSubjectRequest::receive(
-        RequestId::new("dsr-f").unwrap(),
-        erasure(),
-        subjects,
-        gdpr_core::request::ApprovalPolicy::AnyActor,
-        jiff::Timestamp::now(),
-        gdpr_core::actor::ActorId::new("clerk").unwrap(),
-    );
+    let req = request_on("dsr-f", &[&pacs(), &mirror_name]);
     let dir = RequestDir::create(&fx.path("requests"), &req).unwrap();
     let attempts = Arc::new(AtomicU32::new(0));
     let mut stores: BTreeMap<SystemName, Box<dyn SubjectStore>> = BTreeMap::new();
@@ -108,17 +95,7 @@ async fn a_down_system_leaves_its_residue_and_the_other_completes() {
     };
     stores.insert(mirror_name.clone(), Box::new(down));
     let log = fx.log();
-    let resources = Resources::new(
-        Arc::new(FileJournal::open(dir.path()).unwrap()),
-        stores,
-        log.clone(),
-        Arc::new(fx.signer()),
-        Arc::new(FileRegister::open(&fx.path("register")).unwrap()),
-    );
-    let setup = Setup::new(actor("dpo-1"), PatientId::new(TARGET).unwrap());
-    let mut ex = Executor::open(dir.clone(), resources, setup, None)
-        .await
-        .unwrap();
+    let mut ex = open_with(&fx, &dir, stores, log.clone(), TARGET).await;
     ex.step(Event::IdentityVerified).await.unwrap();
     let on = jiff::civil::date(2026, 3, 2);
     ex.assess(&pack(), &Findings::none(), &holds(), on)

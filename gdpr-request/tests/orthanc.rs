@@ -7,16 +7,13 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use gdpr_core::request::{Event, Findings, RequestId, Stage, SystemName};
 use gdpr_core::store::{SubjectRef, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::{Credentials, OrthancConfig, OrthancStore, SecretSource};
 use gdpr_dicom::synthetic::SyntheticInstance;
-use gdpr_request::{
-    Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, Setup, verify_certificate,
-};
+use gdpr_request::{Holds, RequestDir, verify_certificate};
 use support::*;
 
 fn orthanc() -> OrthancStore {
@@ -65,12 +62,15 @@ async fn erasure_on_the_real_orthanc() {
 
     let fx = Fixture::new();
     let name = SystemName::new("orthanc").unwrap();
-    let mut subjects = gdpr_core::request::SubjectMap::new();
-    subjects.insert(name.clone(), PatientId::new(&target).unwrap().into());
     let req = gdpr_core::request::DataSubjectRequest::receive(
         RequestId::new("dsr-orthanc").unwrap(),
         erasure(),
-        subjects,
+        [(name.clone(), PatientId::new(&target).unwrap().into())]
+            .into_iter()
+            .fold(gdpr_core::request::SubjectMap::new(), |mut m, (k, v)| {
+                m.insert(k, v);
+                m
+            }),
         gdpr_core::request::ApprovalPolicy::AnyActor,
         jiff::Timestamp::now(),
         gdpr_core::actor::ActorId::new("clerk").unwrap(),
@@ -79,17 +79,7 @@ async fn erasure_on_the_real_orthanc() {
     let mut stores: BTreeMap<SystemName, Box<dyn SubjectStore>> = BTreeMap::new();
     stores.insert(name.clone(), Box::new(orthanc()));
     let log = fx.log();
-    let resources = Resources::new(
-        Arc::new(FileJournal::open(dir.path()).unwrap()),
-        stores,
-        log.clone(),
-        Arc::new(fx.signer()),
-        Arc::new(FileRegister::open(&fx.path("register")).unwrap()),
-    );
-    let setup = Setup::new(actor("dpo-1"), PatientId::new(&target).unwrap());
-    let mut ex = Executor::open(dir.clone(), resources, setup, None)
-        .await
-        .unwrap();
+    let mut ex = open_with(&fx, &dir, stores, log.clone(), &target).await;
     ex.step(Event::IdentityVerified).await.unwrap();
     let on = jiff::civil::date(2026, 3, 2);
     let a = ex

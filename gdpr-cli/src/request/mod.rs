@@ -168,12 +168,5 @@ fn stage_code(stage: Stage) -> ExitCode {
 
 /// Runs `gdpr request`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: "tokio runtime".into(),
-            source,
-        })?;
-    runtime.block_on(exec::dispatch(args))
+    crate::runtime()?.block_on(exec::dispatch(args))
 }

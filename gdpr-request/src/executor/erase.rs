@@ -96,14 +96,6 @@ impl Executor {
             .dir
             .load_assessment()?
             .ok_or_else(|| self.wrong("an assessment (run `assess` first)"))?;
-        if !matches!(
-            self.request.stage(),
-            Stage::Approved | Stage::Executing | Stage::Verifying
-        ) && !self.request.stage().is_answered()
-            || self.request.stage() == Stage::Refused
-        {
-            return Err(self.wrong("an approved request"));
-        }
         if !assessment.is_decided() {
             return Err(self.wrong("every record decided (some wait for a person)"));
         }

@@ -251,19 +251,17 @@ impl Executor {
                 .dir
                 .load(crate::request_dir::OUTCOME_FILE, "outcome.json");
         }
+        let approved = matches!(
+            self.request.stage(),
+            Stage::Approved | Stage::Executing | Stage::Verifying
+        ) || self.request.stage().is_answered()
+            && self.request.stage() != Stage::Refused;
+        if !approved {
+            return Err(self.wrong("an approved request"));
+        }
         match self.request.kind() {
             RequestKind::Erasure { .. } => self.run_erasure().await,
-            RequestKind::Access | RequestKind::Portability => {
-                if !matches!(
-                    self.request.stage(),
-                    Stage::Approved | Stage::Executing | Stage::Verifying
-                ) && !self.request.stage().is_answered()
-                    || self.request.stage() == Stage::Refused
-                {
-                    return Err(self.wrong("an approved request"));
-                }
-                self.run_export().await
-            }
+            RequestKind::Access | RequestKind::Portability => self.run_export().await,
             _ => Err(self.wrong("an erasure, access or portability request")),
         }
     }

@@ -26,21 +26,7 @@ pub const OTHER: &str = "OTHER-DSR-2";
 pub const UID_ROOT: &str = "1.2.826.0.1.3680043.10.543";
 pub const ORIGIN: &str = "hospital.example/audit";
 
-const PACK: &str = r#"
-jurisdiction = "DE"
-name = "Test"
-convention = "month-end"
-convention_source = "§§ 187(1), 188(2) BGB"
-
-[[rule]]
-id = "test-imaging"
-category = "imaging-examination"
-years = 10
-from = "event_date"
-keeps_for = ["legal-claims", "legal-obligation"]
-source = "§ 85(2) StrlSchG"
-description = "imaging: 10 years after the examination"
-"#;
+const PACK: &str = include_str!("../../../docs/samples/imaging-pack.toml");
 
 pub struct Fixture {
     root: PathBuf,
@@ -177,6 +163,54 @@ pub fn holds() -> Holds {
     h
 }
 
+/// A request on `systems` (each with the target patient), received now.
+pub fn request_on(id: &str, systems: &[&SystemName]) -> DataSubjectRequest {
+    let mut subjects = SubjectMap::new();
+    for s in systems {
+        subjects.insert((*s).clone(), PatientId::new(TARGET).unwrap().into());
+    }
+    DataSubjectRequest::receive(
+        RequestId::new(id).unwrap(),
+        erasure(),
+        subjects,
+        ApprovalPolicy::AnyActor,
+        jiff::Timestamp::now(),
+        ActorId::new("clerk").unwrap(),
+    )
+}
+
+/// An executor of `dir` over the given stores, subject `subject`.
+pub async fn open_with(
+    fx: &Fixture,
+    dir: &RequestDir,
+    stores: BTreeMap<SystemName, Box<dyn SubjectStore>>,
+    log: Arc<AuditLog>,
+    subject: &str,
+) -> Executor {
+    open_hooked(fx, dir, stores, log, subject, None).await
+}
+
+async fn open_hooked(
+    fx: &Fixture,
+    dir: &RequestDir,
+    stores: BTreeMap<SystemName, Box<dyn SubjectStore>>,
+    log: Arc<AuditLog>,
+    subject: &str,
+    hook: Option<BoundaryHook>,
+) -> Executor {
+    let resources = Resources::new(
+        Arc::new(FileJournal::open(dir.path()).unwrap()),
+        stores,
+        log,
+        Arc::new(fx.signer()),
+        Arc::new(FileRegister::open(&fx.path("register")).unwrap()),
+    );
+    let setup = Setup::new(actor("dpo-1"), PatientId::new(subject).unwrap());
+    Executor::open(dir.clone(), resources, setup, hook)
+        .await
+        .unwrap()
+}
+
 pub async fn open(
     fx: &Fixture,
     id: &str,
@@ -189,15 +223,7 @@ pub async fn open(
         pacs(),
         Box::new(FolderStore::open("pacs", fx.path("archive")).unwrap()),
     );
-    let resources = Resources::new(
-        Arc::new(FileJournal::open(dir.path()).unwrap()),
-        stores,
-        log,
-        Arc::new(fx.signer()),
-        Arc::new(FileRegister::open(&fx.path("register")).unwrap()),
-    );
-    let setup = Setup::new(actor("dpo-1"), PatientId::new(TARGET).unwrap());
-    Executor::open(dir, resources, setup, hook).await.unwrap()
+    open_hooked(fx, &dir, stores, log, TARGET, hook).await
 }
 
 /// Creates the erasure request `id` and takes it to `approved` (assessed
