@@ -65,6 +65,9 @@ pub enum Error {
         /// The system's name.
         system: String,
     },
+    /// A request id that names no directory of its own (`.`, `..`).
+    #[error("a request id cannot be `.` or `..`: choose another")]
+    ReservedId,
     /// A certificate or manifest does not verify.
     #[error("the document does not verify: {0}")]
     Unverified(#[from] crate::Fault),

@@ -22,6 +22,15 @@ pub struct RequestDir {
     path: PathBuf,
 }
 
+/// The request's directory name: its id, except `.` and `..` (valid ids
+/// that name no directory of their own).
+fn dir_of(root: &Path, id: &RequestId) -> Result<PathBuf, Error> {
+    match id.as_str() {
+        "." | ".." => Err(Error::ReservedId),
+        name => Ok(root.join(name)),
+    }
+}
+
 impl RequestDir {
     /// Creates `root/<request id>` and writes the request into it.
     ///
@@ -30,7 +39,7 @@ impl RequestDir {
     /// same request delivered twice is not created twice).
     pub fn create(root: &Path, request: &DataSubjectRequest) -> Result<Self, Error> {
         std::fs::create_dir_all(root).map_err(Error::io("create the requests directory"))?;
-        let path = root.join(request.id().as_str());
+        let path = dir_of(root, request.id())?;
         std::fs::create_dir(&path).map_err(Error::io("create the request's directory"))?;
         fsio::sync_dir(root)?;
         let dir = Self { path };
@@ -43,7 +52,7 @@ impl RequestDir {
     /// # Errors
     /// [`Error::Io`] when it does not exist.
     pub fn open(root: &Path, id: &RequestId) -> Result<Self, Error> {
-        let path = root.join(id.as_str());
+        let path = dir_of(root, id)?;
         std::fs::metadata(path.join(REQUEST_FILE)).map_err(Error::io("find the request"))?;
         Ok(Self { path })
     }
@@ -107,5 +116,21 @@ impl RequestDir {
         let mut bytes = serde_json::to_vec_pretty(value).map_err(Error::format(what))?;
         bytes.push(b'\n');
         fsio::replace(&self.path.join(file), &bytes, what)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_ids_name_no_directory() {
+        let root = Path::new("/tmp/requests");
+        for id in [".", ".."] {
+            let id = RequestId::new(id).unwrap();
+            assert!(matches!(dir_of(root, &id), Err(Error::ReservedId)));
+        }
+        let ok = RequestId::new("..x").unwrap();
+        assert_eq!(dir_of(root, &ok).unwrap(), root.join("..x"));
     }
 }
