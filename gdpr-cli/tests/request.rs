@@ -230,3 +230,68 @@ fn bad_input_exits_2_naming_the_input() {
     let r = gdpr(d, &with_ctx(&["request", "run", "missing"], "dpo-1"), "");
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn a_held_record_is_kept_and_restricted_not_erased() {
+    let dir = setup();
+    let d = dir.path();
+    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let new = gdpr(
+        d,
+        &[
+            "request",
+            "new",
+            "--id",
+            "dsr-h",
+            "--kind",
+            "erasure-no-longer-necessary",
+            "--index",
+            "-",
+        ],
+        &index,
+    );
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    let uid = SyntheticInstance::new(ROOT, TARGET, 1, 1, 1).study_uid;
+    let record = gdpr_dicom::store::folder_study_id(&gdpr_core::store::StudyUid::new(uid).unwrap());
+    let hold = format!("archive:{record}:litigation");
+    let assess = gdpr(
+        d,
+        &with_ctx(
+            &[
+                "request",
+                "assess",
+                "dsr-h",
+                "--pack",
+                "pack.toml",
+                "--hold",
+                &hold,
+            ],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(assess.code, 0, "{}", assess.stderr);
+    assert!(!assess.stdout.contains("\terase"), "{}", assess.stdout);
+    let bad = gdpr(
+        d,
+        &with_ctx(
+            &["request", "assess", "dsr-h", "--hold", "archive:x:forever"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--hold"), "{}", bad.stderr);
+    assert_eq!(
+        gdpr(d, &with_ctx(&["request", "approve", "dsr-h"], "dpo-2"), "").code,
+        0
+    );
+    let run = gdpr(d, &with_ctx(&["request", "run", "dsr-h"], "dpo-1"), "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        d.join(format!("store/{TARGET}-1.dcm")).exists(),
+        "the held study was erased"
+    );
+    let register = std::fs::read_to_string(d.join("restrictions/restrictions.jsonl")).unwrap();
+    assert!(register.contains(&record.to_string()) && register.contains("legal-claims"));
+}

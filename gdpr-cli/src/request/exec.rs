@@ -12,8 +12,8 @@ use gdpr_core::request::{
     ApprovalPolicy, DataSubjectRequest, Event, Findings, RequestId, RequestKind, SubjectMap,
     SystemName,
 };
-use gdpr_core::retention::{Jurisdiction, RulePack};
-use gdpr_core::store::SubjectStore;
+use gdpr_core::retention::{HoldSet, Jurisdiction, LegalHold, RulePack};
+use gdpr_core::store::{RecordId, SubjectStore};
 use gdpr_dicom::store::SystemsConfig;
 use gdpr_request::{
     Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, RunOutcome, Setup,
@@ -118,9 +118,11 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             context,
             jurisdiction,
             pack,
+            holds,
         } => {
             let pack = rule_pack(&jurisdiction, pack.as_deref())?;
-            assess(root, &id, &context, &pack, json_out).await
+            let holds = parse_holds(&holds)?;
+            assess(root, &id, &context, (&pack, &holds), json_out).await
         }
         Action::Approve { id, context } => {
             let (mut ex, _, _) = open(root, &id, &context).await?;
@@ -223,11 +225,32 @@ fn rule_pack(jurisdiction: &str, file: Option<&Path>) -> Result<RulePack, CliErr
         })
 }
 
+/// `--hold SYSTEM:RECORD:HOLD` values.
+fn parse_holds(values: &[String]) -> Result<Holds, CliError> {
+    let mut holds = Holds::new();
+    for v in values {
+        let wrong = || bad("--hold: expected SYSTEM:RECORD:HOLD (e.g. pacs:study-…:litigation)");
+        let (system, rest) = v.split_once(':').ok_or_else(wrong)?;
+        let (record, hold) = rest.rsplit_once(':').ok_or_else(wrong)?;
+        let system = SystemName::new(system).map_err(|e| bad(format!("--hold: {e}")))?;
+        let record = RecordId::new(record).map_err(|e| bad(format!("--hold: {e}")))?;
+        let hold = LegalHold::ALL
+            .into_iter()
+            .find(|h| h.name() == hold)
+            .ok_or_else(|| {
+                bad("--hold: HOLD is one of litigation, research-freeze, public-health, legal-obligation")
+            })?;
+        let set = holds.entry((system, record)).or_insert(HoldSet::EMPTY);
+        set.insert(hold);
+    }
+    Ok(holds)
+}
+
 async fn assess(
     root: &Path,
     id: &str,
     context: &Context,
-    pack: &RulePack,
+    (pack, holds): (&RulePack, &Holds),
     json_out: bool,
 ) -> Result<ExitCode, CliError> {
     let (mut ex, _, _) = open(root, id, context).await?;
@@ -246,9 +269,7 @@ async fn assess(
     let today = jiff::tz::TimeZone::UTC
         .to_datetime(jiff::Timestamp::now())
         .date();
-    let a = ex
-        .assess(pack, &Findings::none(), &Holds::new(), today)
-        .await?;
+    let a = ex.assess(pack, &Findings::none(), holds, today).await?;
     let text: Vec<String> = a
         .records
         .iter()

@@ -90,6 +90,11 @@ enum Action {
         /// the built-in one.
         #[arg(long)]
         pack: Option<PathBuf>,
+        /// A legal hold on a record (Art. 17(3)): `SYSTEM:RECORD:HOLD` with
+        /// HOLD one of litigation, research-freeze, public-health,
+        /// legal-obligation; the record id as `assess` lists it. Repeatable.
+        #[arg(long = "hold", value_name = "SYSTEM:RECORD:HOLD")]
+        holds: Vec<String>,
     },
     /// Approve the assessment (by a second actor under four eyes).
     Approve {
