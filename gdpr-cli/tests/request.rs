@@ -94,26 +94,22 @@ fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
     v
 }
 
+/// `gdpr request new` with the patient index on stdin.
+fn new_request(d: &Path, id: &str, kind: &str) {
+    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let new = gdpr(
+        d,
+        &["request", "new", "--id", id, "--kind", kind, "--index", "-"],
+        &index,
+    );
+    assert_eq!(new.code, 0, "{}", new.stderr);
+}
+
 #[test]
 fn an_erasure_request_from_the_command_line_ends_verified_with_a_certificate() {
     let dir = setup();
     let d = dir.path();
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
-    let new = gdpr(
-        d,
-        &[
-            "request",
-            "new",
-            "--id",
-            "dsr-1",
-            "--kind",
-            "erasure-consent-withdrawn",
-            "--index",
-            "-",
-        ],
-        &index,
-    );
-    assert_eq!(new.code, 0, "{}", new.stderr);
+    new_request(d, "dsr-1", "erasure-consent-withdrawn");
 
     let assess = gdpr(
         d,
@@ -235,22 +231,7 @@ fn bad_input_exits_2_naming_the_input() {
 fn a_held_record_is_kept_and_restricted_not_erased() {
     let dir = setup();
     let d = dir.path();
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
-    let new = gdpr(
-        d,
-        &[
-            "request",
-            "new",
-            "--id",
-            "dsr-h",
-            "--kind",
-            "erasure-no-longer-necessary",
-            "--index",
-            "-",
-        ],
-        &index,
-    );
-    assert_eq!(new.code, 0, "{}", new.stderr);
+    new_request(d, "dsr-h", "erasure-no-longer-necessary");
     let uid = SyntheticInstance::new(ROOT, TARGET, 1, 1, 1).study_uid;
     let record = gdpr_dicom::store::folder_study_id(&gdpr_core::store::StudyUid::new(uid).unwrap());
     let hold = format!("archive:{record}:litigation");
