@@ -22,9 +22,12 @@ type Hash = [u8; 32];
 pub fn verify_certificate(text: &[u8], verifier: &Verifier) -> Result<Certificate, Error> {
     let raw: serde_json::Value =
         serde_json::from_slice(text).map_err(Error::format("certificate"))?;
-    let version = raw.get("version").and_then(serde_json::Value::as_u64);
-    if version != Some(u64::from(CERTIFICATE_VERSION)) {
-        let found = version.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
+    // Another version is a fault; no version at all is not a certificate
+    // (the format error below).
+    if let Some(v) = raw.get("version").and_then(serde_json::Value::as_u64)
+        && v != u64::from(CERTIFICATE_VERSION)
+    {
+        let found = u32::try_from(v).unwrap_or(u32::MAX);
         return Err(Fault::UnsupportedVersion { found }.into());
     }
     let cert: Certificate = serde_json::from_value(raw).map_err(Error::format("certificate"))?;
