@@ -63,7 +63,20 @@ async fn erases_exactly_what_is_due_keeps_the_rest_restricted_and_certifies_it()
         .iter()
         .map(|r| r.event.as_str())
         .collect();
-    assert!(events.contains(&"approved") && events.contains(&"subject-key-shredded"));
+    // Every transition, the receipt too, then the shredding, in log order.
+    assert_eq!(
+        events,
+        [
+            "received",
+            "identity-verified",
+            "assessed",
+            "approved",
+            "execution-started",
+            "verification-started",
+            "completed",
+            "subject-key-shredded"
+        ]
+    );
     let assessed = cert.assessment.as_ref().unwrap();
     assert!(matches!(
         assessed.records[1].outcome,

@@ -186,7 +186,6 @@ impl Executor {
     /// As [`Self::step`].
     pub async fn step_by(&mut self, event: Event, actor: Actor) -> Result<(), Error> {
         let key = StepKey::new(&["stage", event.name()])?;
-        let steps = self.steps.clone();
         let taken = self
             .request
             .history()
@@ -195,7 +194,7 @@ impl Executor {
             .any(|t| t.event == event);
         // Refused before anything is journaled: an illegal step leaves no trace.
         if !taken
-            && steps.result(&key).is_none()
+            && self.steps.result(&key).is_none()
             && event.next_stage(self.request.stage()).is_none()
         {
             return Err(gdpr_core::request::RequestError::IllegalTransition {
@@ -204,6 +203,20 @@ impl Executor {
             }
             .into());
         }
+        // The receipt is in the history from the start; its audit record is
+        // written before the first step taken here.
+        if event != Event::Received {
+            let receipt = StepKey::new(&["stage", Event::Received.name()])?;
+            let by = self.setup.actor.clone();
+            self.record(receipt, Event::Received, by).await?;
+        }
+        self.record(key, event, actor).await
+    }
+
+    /// Takes `event` (unless the history holds it) and writes its audit
+    /// record, as journaled step `key`.
+    async fn record(&mut self, key: StepKey, event: Event, actor: Actor) -> Result<(), Error> {
+        let steps = self.steps.clone();
         let now = jiff::Timestamp::now().max(self.last_at());
         let request = &mut self.request;
         let (dir, log, subject) = (&self.dir, &self.log, &self.setup.audit_subject);
