@@ -32,8 +32,11 @@ async fn child_runs_until_the_chosen_boundary() {
         return;
     };
     let root = PathBuf::from(root);
-    let at: usize = at.parse().unwrap();
     let fx = Fixture::at(&root);
+    if at == INSIDE {
+        return stop_inside_the_erasure(&fx, &root).await;
+    }
+    let at: usize = at.parse().unwrap();
     let seen = Arc::new(AtomicUsize::new(0));
     let marker = root.join("stopped-at");
     let hook: BoundaryHook = Arc::new(move |key, phase| {
@@ -50,9 +53,35 @@ async fn child_runs_until_the_chosen_boundary() {
     std::fs::write(root.join("finished"), "").unwrap();
 }
 
+/// The child's mode that stops right after the erasure took effect, before
+/// the store returned (so before the journal could record it).
+const INSIDE: &str = "inside-erase";
+
+async fn stop_inside_the_erasure(fx: &Fixture, root: &std::path::Path) {
+    let marker = root.join("stopped-at");
+    let hook: support::hooked::EraseHook = Arc::new(move |when| {
+        if when == support::hooked::When::After {
+            std::fs::write(&marker, "inside erase").unwrap();
+            std::thread::sleep(Duration::from_secs(600));
+        }
+        Ok(())
+    });
+    let store = support::hooked::Hooked {
+        inner: gdpr_dicom::store::FolderStore::open("pacs", fx.path("archive")).unwrap(),
+        hook,
+    };
+    let mut stores: std::collections::BTreeMap<_, Box<dyn gdpr_core::store::SubjectStore>> =
+        std::collections::BTreeMap::new();
+    stores.insert(pacs(), Box::new(store));
+    let id = gdpr_core::request::RequestId::new(ID).unwrap();
+    let dir = gdpr_request::RequestDir::open(&fx.path("requests"), &id).unwrap();
+    let mut ex = open_with(fx, &dir, stores, fx.log(), TARGET).await;
+    ex.run().await.unwrap();
+}
+
 /// Runs the child until it stops at boundary `at` (then kills it) or
 /// finishes; true when it was killed.
-fn kill_at(fx: &Fixture, at: usize) -> bool {
+fn kill_at(fx: &Fixture, at: &str) -> bool {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -60,7 +89,7 @@ fn kill_at(fx: &Fixture, at: usize) -> bool {
             "--nocapture",
         ])
         .env(DIR, fx.root())
-        .env(AT, at.to_string())
+        .env(AT, at)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -90,7 +119,7 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
         approved_erasure(&fx, ID).await;
         let other = fx.other_files();
         let fx2 = Fixture::at(fx.root());
-        let was_killed = tokio::task::spawn_blocking(move || kill_at(&fx2, at))
+        let was_killed = tokio::task::spawn_blocking(move || kill_at(&fx2, &at.to_string()))
             .await
             .unwrap();
         let stopped = std::fs::read_to_string(fx.path("stopped-at")).unwrap_or_default();
@@ -135,4 +164,39 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
         killed += 1;
     }
     assert!(killed >= 12, "only {killed} boundaries");
+}
+
+#[tokio::test]
+async fn killed_after_an_erasure_took_effect_then_resumed_reports_it_once() {
+    let fx = Fixture::new();
+    approved_erasure(&fx, ID).await;
+    let other = fx.other_files();
+    let fx2 = Fixture::at(fx.root());
+    let killed = tokio::task::spawn_blocking(move || kill_at(&fx2, INSIDE))
+        .await
+        .unwrap();
+    assert!(killed);
+    // The erasure happened; the journal holds the step as begun only.
+    assert!(!fx.path("archive/due/1.dcm").exists());
+    let dir = fx.path("requests").join(ID);
+    let before = FileJournal::open(&dir).unwrap().replay().await.unwrap();
+    let erase_step = before
+        .steps
+        .iter()
+        .find(|(k, _)| k.as_str().starts_with("erase/"))
+        .map(|(_, v)| v.clone());
+    assert_eq!(erase_step, Some(gdpr_request::journal::StepState::Begun));
+
+    let outcome = open(&fx, ID, fx.log(), None).await.run().await.unwrap();
+    assert_eq!(outcome.stage, Stage::Completed);
+    let report = outcome.systems[0].report.as_ref().unwrap();
+    assert_eq!(report.items().len(), 1, "reported once");
+    assert_eq!(report.items()[0].status, ItemStatus::Erased);
+    assert!(
+        report.erased()[0].already_absent,
+        "the re-run found it gone"
+    );
+    assert!(fx.path("archive/held/1.dcm").exists());
+    assert_eq!(fx.other_files(), other);
+    FileJournal::open(&dir).unwrap().replay().await.unwrap();
 }

@@ -6,70 +6,15 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use gdpr_core::request::{Event, Findings, Stage, SystemName};
-use gdpr_core::restriction::Restriction;
-use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, RecordHandle, RestrictionOutcome, StoreError,
-    SubjectRef, SubjectStore, SystemIdentity, Verification,
-};
+use gdpr_core::store::{StoreError, SubjectStore};
 use gdpr_dicom::store::FolderStore;
 use gdpr_request::{RequestDir, verify_certificate};
+use support::hooked::{Hooked, When};
 use support::*;
-
-/// A folder store whose erasures always fail transiently; counts attempts.
-struct Down {
-    inner: FolderStore,
-    attempts: Arc<AtomicU32>,
-}
-
-#[async_trait::async_trait]
-impl SubjectStore for Down {
-    fn identity(&self) -> &SystemIdentity {
-        self.inner.identity()
-    }
-    async fn locate(&self, s: &SubjectRef) -> Result<Vec<RecordHandle>, StoreError> {
-        self.inner.locate(s).await
-    }
-    async fn export(&self, s: &SubjectRef, d: &Path) -> Result<ExportReport, StoreError> {
-        self.inner.export(s, d).await
-    }
-    async fn erase_record(&self, _: &RecordHandle) -> Result<ErasureReport, StoreError> {
-        self.attempts.fetch_add(1, Ordering::SeqCst);
-        Err(StoreError::Transient {
-            operation: "DELETE /studies/{id}",
-            attempts: 1,
-            detail: "connection refused".into(),
-        })
-    }
-    async fn erase_subject(
-        &self,
-        s: &SubjectRef,
-        d: DerivedPolicy,
-    ) -> Result<ErasureReport, StoreError> {
-        self.inner.erase_subject(s, d).await
-    }
-    async fn verify_erasure(
-        &self,
-        s: &SubjectRef,
-        e: &[RecordHandle],
-    ) -> Result<Verification, StoreError> {
-        self.inner.verify_erasure(s, e).await
-    }
-    async fn restrict(
-        &self,
-        s: &SubjectRef,
-        r: &Restriction,
-    ) -> Result<RestrictionOutcome, StoreError> {
-        self.inner.restrict(s, r).await
-    }
-    async fn lift_restriction(&self, s: &SubjectRef) -> Result<RestrictionOutcome, StoreError> {
-        self.inner.lift_restriction(s).await
-    }
-}
 
 #[tokio::test]
 async fn a_down_system_leaves_its_residue_and_the_other_completes() {
@@ -89,9 +34,18 @@ async fn a_down_system_leaves_its_residue_and_the_other_completes() {
         pacs(),
         Box::new(FolderStore::open("pacs", fx.path("archive")).unwrap()),
     );
-    let down = Down {
+    let counter = attempts.clone();
+    let down = Hooked {
         inner: FolderStore::open("mirror", &mirror).unwrap(),
-        attempts: attempts.clone(),
+        hook: Arc::new(move |when| {
+            assert_eq!(when, When::Before, "nothing may be erased on the mirror");
+            counter.fetch_add(1, Ordering::SeqCst);
+            Err(StoreError::Transient {
+                operation: "DELETE /studies/{id}",
+                attempts: 1,
+                detail: "connection refused".into(),
+            })
+        }),
     };
     stores.insert(mirror_name.clone(), Box::new(down));
     let log = fx.log();

@@ -1,6 +1,8 @@
 //! A folder store with two patients, an audit log and a request, on disk.
 #![allow(dead_code)]
 
+pub mod hooked;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
