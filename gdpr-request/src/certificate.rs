@@ -74,10 +74,37 @@ pub struct CertifiedRequest {
 pub struct CertifiedItem {
     /// The record id, `file` for an unreadable file, or the area.
     pub item: String,
-    /// `erased` (verified gone), `left`, `unreadable`, `not-checked`.
-    pub status: String,
+    /// What verification found.
+    pub status: CertifiedStatus,
     /// Why, for what is not erased.
     pub reason: Option<String>,
+}
+
+/// What became of an item, as verification found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum CertifiedStatus {
+    /// Confirmed gone by verification (or already gone).
+    Erased,
+    /// Still there (found by verification, or refused by the system).
+    Left,
+    /// A file that could not be read: the subject's data may remain.
+    Unreadable,
+    /// An area verification did not check: the subject's data may remain.
+    NotChecked,
+}
+
+impl From<ItemStatus> for CertifiedStatus {
+    fn from(s: ItemStatus) -> Self {
+        match s {
+            ItemStatus::Erased => Self::Erased,
+            ItemStatus::Left => Self::Left,
+            ItemStatus::Unreadable => Self::Unreadable,
+            // NotChecked, and any status added later: never "erased".
+            _ => Self::NotChecked,
+        }
+    }
 }
 
 /// One system as certified.
@@ -141,14 +168,7 @@ pub(crate) fn item_rows(report: &ErasureReport) -> Vec<CertifiedItem> {
                     .unwrap_or_else(|| "area".into()),
                 _ => "other".into(),
             },
-            status: match o.status {
-                ItemStatus::Erased => "erased",
-                ItemStatus::Left => "left",
-                ItemStatus::Unreadable => "unreadable",
-                ItemStatus::NotChecked => "not-checked",
-                _ => "unknown",
-            }
-            .into(),
+            status: o.status.into(),
             reason: o.reason.map(str::to_owned),
         })
         .collect()

@@ -83,7 +83,12 @@ async fn a_down_system_leaves_its_residue_and_the_other_completes() {
         .find(|s| s.system == mirror_name)
         .unwrap();
     assert!(!mirror_cert.verified);
-    assert!(mirror_cert.items.iter().all(|i| i.status != "erased"));
+    assert!(
+        mirror_cert
+            .items
+            .iter()
+            .all(|i| i.status != gdpr_request::certificate::CertifiedStatus::Erased)
+    );
     assert!(
         cert.audit
             .records

@@ -7,7 +7,7 @@ use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::merkle::node_hash;
 use gdpr_core::request::{RecordOutcome, Stage};
 
-use super::{CERTIFICATE_VERSION, CONTEXT, Certificate, body, item_rows};
+use super::{CERTIFICATE_VERSION, CONTEXT, Certificate, CertifiedStatus, body, item_rows};
 use crate::executor::SHREDDED;
 use crate::{Error, Fault, sign};
 
@@ -107,7 +107,11 @@ fn consistent(cert: &Certificate) -> Result<(), Error> {
                 "a system's items or verified flag differ from its report",
             ));
         }
-        let erased = |id: &str| s.items.iter().any(|i| i.item == id && i.status == "erased");
+        let erased = |id: &str| {
+            s.items
+                .iter()
+                .any(|i| i.item == id && i.status == CertifiedStatus::Erased)
+        };
         if s.kept.iter().any(|k| erased(k.record.as_str())) {
             return Err(inconsistent("a record is both kept and erased"));
         }

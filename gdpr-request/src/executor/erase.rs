@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use super::Executor;
 use super::audit::{self, AuditRecord};
-use super::outcome::{KeptRecord, RunOutcome, SystemOutcome};
+use super::outcome::{KeptRecord, RestrictedIn, RunOutcome, SystemOutcome};
 use super::steps::{Steps, retry};
 use crate::Error;
 use crate::journal::StepKey;
@@ -305,7 +305,7 @@ impl Job {
                     .filter(|r| r.applied)
                     .cloned()
                     .collect(),
-                restricted_in: "register".into(),
+                restricted_in: RestrictedIn::Register,
             });
         }
         Ok(kept)

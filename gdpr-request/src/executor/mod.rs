@@ -21,7 +21,7 @@ use gdpr_core::subject::PatientId;
 pub use audit::{AuditRecord, SHREDDED, SOURCE};
 pub use erase::Holds;
 pub use export::PACKAGE_DIR;
-pub use outcome::{KeptRecord, RunOutcome, SystemOutcome};
+pub use outcome::{KeptRecord, RestrictedIn, RunOutcome, SystemOutcome};
 pub use steps::{BoundaryHook, Phase};
 
 use crate::Error;

@@ -21,9 +21,18 @@ pub struct KeptRecord {
     pub purposes: Vec<Purpose>,
     /// The applied reasons, with their citations.
     pub reasons: Vec<Reason>,
-    /// Where the restriction is held (`register`), or `none` when it
-    /// could not be recorded (see the system's failure).
-    pub restricted_in: String,
+    /// Where the restriction is held.
+    pub restricted_in: RestrictedIn,
+}
+
+/// Where a kept record's restriction is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RestrictedIn {
+    /// The restriction register (`gdpr_request::register`), with the
+    /// purposes that keep the record.
+    Register,
 }
 
 /// What became of one system.
@@ -60,9 +69,7 @@ impl SystemOutcome {
 
     /// Whether this system finished and verification confirmed it.
     pub fn is_complete(&self) -> bool {
-        self.failure.is_none()
-            && self.report.as_ref().is_none_or(ErasureReport::is_verified)
-            && self.kept.iter().all(|k| k.restricted_in != "none")
+        self.failure.is_none() && self.report.as_ref().is_none_or(ErasureReport::is_verified)
     }
 }
 
