@@ -185,7 +185,22 @@ fn an_erasure_request_from_the_command_line_ends_verified_with_a_certificate() {
     assert_eq!(forged.code, 1, "{}", forged.stdout);
 
     let status = gdpr(d, &["request", "status", "dsr-1", "--json"], "");
-    assert_eq!(status.code, 0);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["deadline"]["overdue"], false);
+    assert!(status["deadline"]["due"].is_string());
+    let show = gdpr(
+        d,
+        &[
+            "request",
+            "show",
+            "dsr-1",
+            "--time-zone",
+            "Nowhere/Atlantis",
+        ],
+        "",
+    );
+    assert_eq!(show.code, 2);
     let list = gdpr(d, &["request", "list"], "");
     assert!(list.stdout.contains("dsr-1\tcompleted"));
     let verify_log = gdpr(

@@ -23,11 +23,11 @@ use serde_json::json;
 use super::{Action, Args, Context, stage_code};
 use crate::error::CliError;
 
-fn bad(msg: impl Into<String>) -> CliError {
+pub(super) fn bad(msg: impl Into<String>) -> CliError {
     CliError::BadInput(msg.into())
 }
 
-fn request_id(id: &str) -> Result<RequestId, CliError> {
+pub(super) fn request_id(id: &str) -> Result<RequestId, CliError> {
     RequestId::new(id).map_err(|e| bad(format!("request id: {e}")))
 }
 
@@ -62,7 +62,7 @@ fn read_index(path: &Path) -> Result<SubjectMap, CliError> {
     SubjectMap::from_index_toml(&text).map_err(|e| bad(format!("{name}: {e}")))
 }
 
-fn print(json_out: bool, value: &serde_json::Value, text: &str) -> Result<(), CliError> {
+pub(super) fn print(json_out: bool, value: &serde_json::Value, text: &str) -> Result<(), CliError> {
     if json_out {
         let s = serde_json::to_string_pretty(value).map_err(|e| bad(e.to_string()))?;
         println!("{s}");
@@ -72,7 +72,7 @@ fn print(json_out: bool, value: &serde_json::Value, text: &str) -> Result<(), Cl
     Ok(())
 }
 
-fn summary(r: &DataSubjectRequest) -> serde_json::Value {
+pub(super) fn summary(r: &DataSubjectRequest) -> serde_json::Value {
     json!({
         "id": r.id(),
         "kind": r.kind(),
@@ -111,8 +111,10 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Action::Show { id } | Action::Status { id } => show(root, &id, json_out),
-        Action::List => list(root, json_out),
+        Action::Show { id, calendar } | Action::Status { id, calendar } => {
+            super::view::show(root, &id, &calendar, json_out)
+        }
+        Action::List => super::view::list(root, json_out),
         Action::Assess {
             id,
             context,
@@ -159,53 +161,6 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
         }
         Action::VerifyCertificate { file, public_key } => verify(&file, &public_key, json_out),
     }
-}
-
-fn show(root: &Path, id: &str, json_out: bool) -> Result<ExitCode, CliError> {
-    let dir = RequestDir::open(root, &request_id(id)?)?;
-    let req = dir.load_request()?;
-    let mut value = summary(&req);
-    let outcome = dir.path().join(gdpr_request::OUTCOME_FILE);
-    if outcome.exists() {
-        let text = crate::input::read_text(&outcome, 64 << 20)?;
-        let o: RunOutcome = crate::input::parse_json("outcome.json", &text)?;
-        value["outcome"] = serde_json::to_value(&o).map_err(|e| bad(e.to_string()))?;
-    }
-    print(
-        json_out,
-        &value,
-        &format!("request {}: {}", req.id(), req.stage().name()),
-    )?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn list(root: &Path, json_out: bool) -> Result<ExitCode, CliError> {
-    let mut out = Vec::new();
-    let entries = std::fs::read_dir(root).map_err(|source| CliError::Io {
-        path: root.display().to_string(),
-        source,
-    })?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(id) = RequestId::new(&name) else {
-            continue;
-        };
-        if let Ok(req) = RequestDir::open(root, &id).and_then(|d| d.load_request()) {
-            out.push((name, req.stage()));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    let text: Vec<String> = out
-        .iter()
-        .map(|(n, s)| format!("{n}\t{}", s.name()))
-        .collect();
-    let value = json!(
-        out.iter()
-            .map(|(n, s)| json!({"id": n, "stage": s}))
-            .collect::<Vec<_>>()
-    );
-    print(json_out, &value, &text.join("\n"))?;
-    Ok(ExitCode::SUCCESS)
 }
 
 fn rule_pack(jurisdiction: &str, file: Option<&Path>) -> Result<RulePack, CliError> {

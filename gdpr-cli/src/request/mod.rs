@@ -11,6 +11,7 @@
 //! 3 refused.
 
 mod exec;
+mod view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +55,17 @@ struct Context {
     actor: String,
 }
 
+/// The controller's calendar for the deadline (Art. 12(3), Reg. 1182/71).
+#[derive(Debug, Clone, clap::Args)]
+struct CalendarArgs {
+    /// The built-in holiday calendar (DE, DE-BY, FR, NL, AT).
+    #[arg(long, default_value = "DE")]
+    holidays: String,
+    /// The controller's time zone (IANA name).
+    #[arg(long = "time-zone", default_value = "Europe/Berlin")]
+    time_zone: String,
+}
+
 #[derive(Debug, Subcommand)]
 enum Action {
     /// Record a request received now.
@@ -71,10 +83,18 @@ enum Action {
         #[arg(long, default_value = "gdpr-cli")]
         actor: String,
     },
-    /// Show a request: kind, stage, history (no identifiers).
-    Show { id: String },
-    /// Show a request's stage and, once run, its outcome per system.
-    Status { id: String },
+    /// Show a request: kind, stage, deadline, history (no identifiers).
+    Show {
+        id: String,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
+    /// Show a request's stage, deadline and, once run, its outcome per system.
+    Status {
+        id: String,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
     /// List the requests and their stages.
     List,
     /// Verify identity (asserted by the actor), find every record and
