@@ -163,6 +163,15 @@ impl Signer {
         &self.name
     }
 
+    /// A detached Ed25519 signature over `message`, for documents other
+    /// than checkpoints (a request's certificate, an export manifest).
+    /// The caller prefixes `message` with a context string of its own
+    /// (e.g. `"gdpr-request certificate v1\n"`), so that no such signature
+    /// can pass for a checkpoint's, whose body starts with the log's name.
+    pub fn sign_detached(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
     /// The signature line for `message`: `— <name> <base64(hash ‖ sig)>\n`.
     pub(crate) fn signature_line(&self, message: &[u8]) -> String {
         let sig = self.key.sign(message);
@@ -218,6 +227,13 @@ impl Verifier {
         self.hash
     }
 
+    /// Checks a signature made by [`Signer::sign_detached`] (strict
+    /// Ed25519): true only when `signature` is 64 bytes this key made over
+    /// exactly `message`.
+    pub fn verify_detached(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.verify(message, signature)
+    }
+
     /// Checks `sig` (the 64 signature bytes) over `message` (strict Ed25519).
     pub(crate) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
         Signature::from_slice(sig).is_ok_and(|s| self.key.verify_strict(message, &s).is_ok())
@@ -241,6 +257,17 @@ impl fmt::Display for Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detached_signatures_verify_only_their_message_and_key() {
+        let s = Signer::generate("example.org/log").unwrap();
+        let other = Signer::generate("example.org/log").unwrap();
+        let sig = s.sign_detached(b"ctx\nmessage");
+        assert!(s.verifier().verify_detached(b"ctx\nmessage", &sig));
+        assert!(!s.verifier().verify_detached(b"ctx\nmessagE", &sig));
+        assert!(!other.verifier().verify_detached(b"ctx\nmessage", &sig));
+        assert!(!s.verifier().verify_detached(b"ctx\nmessage", &sig[..63]));
+    }
 
     #[test]
     fn keys_round_trip_through_text() {

@@ -36,6 +36,16 @@ pub enum CliError {
     /// `gdpr audit`); anything else exit code 2.
     #[error("audit log: {0}")]
     Audit(gdpr_audit::Error),
+    /// A data-subject request could not be executed (a system failed: exit
+    /// code 1; a document does not verify: 1; the rest: 2).
+    #[error(transparent)]
+    Request(Box<gdpr_request::Error>),
+}
+
+impl From<gdpr_request::Error> for CliError {
+    fn from(e: gdpr_request::Error) -> Self {
+        Self::Request(Box::new(e))
+    }
 }
 
 /// What is wrong with an input file as a whole (its content aside).
@@ -75,6 +85,18 @@ impl CliError {
                 ExitCode::from(1)
             }
             Self::Audit(e) if e.is_tampering() || e.is_key_store_damage() => ExitCode::from(1),
+            Self::Request(e) => match &**e {
+                gdpr_request::Error::Store { source, .. }
+                    if !matches!(**source, gdpr_core::store::StoreError::Configuration { .. }) =>
+                {
+                    ExitCode::from(1)
+                }
+                gdpr_request::Error::Unverified(_) => ExitCode::from(1),
+                gdpr_request::Error::Audit(a) if a.is_tampering() || a.is_key_store_damage() => {
+                    ExitCode::from(1)
+                }
+                _ => ExitCode::from(2),
+            },
             _ => ExitCode::from(2),
         }
     }

@@ -14,6 +14,7 @@ mod dpia;
 mod error;
 mod input;
 mod pacs;
+mod request;
 mod retention;
 mod ropa;
 
@@ -49,6 +50,21 @@ enum Command {
     Dpia(dpia::Args),
     /// Locate, export or erase a patient's studies on a PACS or DICOM folder.
     Pacs(pacs::Args),
+    /// Data-subject requests (Art. 15, 17, 20) on every system: new, assess,
+    /// approve, run, resume, certificate, verify-certificate.
+    Request(request::Args),
+}
+
+/// The runtime of the async commands (`gdpr pacs`, `gdpr request`): one
+/// thread, timers and I/O on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
 }
 
 fn main() -> ExitCode {
@@ -72,5 +88,6 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Ropa(args) => ropa::run(args),
         Command::Dpia(args) => dpia::run(args),
         Command::Pacs(args) => pacs::run(args),
+        Command::Request(args) => request::run(args),
     }
 }

@@ -207,14 +207,7 @@ impl Target {
 
 /// Runs `gdpr pacs`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: "tokio runtime".into(),
-            source,
-        })?;
-    runtime.block_on(run_async(args))
+    crate::runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> Result<ExitCode, CliError> {

@@ -374,6 +374,47 @@ fn pacs_locate_config() {
     });
 }
 
+#[test]
+fn request_new_index() {
+    let requests = tempfile::tempdir().unwrap();
+    let r = requests.path().display().to_string();
+    sweep(Format::Toml, STRICT, requests.path(), |p| {
+        strings(&[
+            "request",
+            "new",
+            "--requests",
+            &r,
+            "--id",
+            "dsr-1",
+            "--kind",
+            "access",
+            "--index",
+            p,
+        ])
+    });
+}
+
+#[test]
+fn request_verify_certificate() {
+    let (_guard, _, _, public) = audit_log();
+    let k = public.display().to_string();
+    let none = tempfile::tempdir().unwrap();
+    sweep(Format::Json, STRICT, none.path(), |p| {
+        strings(&["request", "verify-certificate", p, "--public-key", &k])
+    });
+}
+
+#[test]
+fn request_verify_certificate_public_key() {
+    let none = tempfile::tempdir().unwrap();
+    let cert = none.path().join("cert.json");
+    std::fs::write(&cert, "{}").unwrap();
+    let c = cert.display().to_string();
+    sweep(Format::Key, STRICT, none.path(), |p| {
+        strings(&["request", "verify-certificate", &c, "--public-key", p])
+    });
+}
+
 /// A fresh audit log and its keys: (directory guard, log, key, public key).
 fn audit_log() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,334 @@
+//! The commands of `gdpr request`, over `gdpr_request`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use gdpr_audit::{AuditLog, Signer, Verifier};
+use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+use gdpr_core::request::{
+    ApprovalPolicy, DataSubjectRequest, Event, Findings, RequestId, RequestKind, SubjectMap,
+    SystemName,
+};
+use gdpr_core::retention::{HoldSet, Jurisdiction, LegalHold, RulePack};
+use gdpr_core::store::{RecordId, SubjectStore};
+use gdpr_dicom::store::SystemsConfig;
+use gdpr_request::{
+    Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, RunOutcome, Setup,
+};
+use serde_json::json;
+
+use super::{Action, Args, Context, stage_code};
+use crate::error::CliError;
+
+pub(super) fn bad(msg: impl Into<String>) -> CliError {
+    CliError::BadInput(msg.into())
+}
+
+pub(super) fn request_id(id: &str) -> Result<RequestId, CliError> {
+    RequestId::new(id).map_err(|e| bad(format!("request id: {e}")))
+}
+
+fn actor(id: &str) -> Result<Actor, CliError> {
+    Ok(Actor {
+        id: ActorId::new(id).map_err(|e| bad(format!("--actor: {e}")))?,
+        role: Role::DataProtectionOfficer,
+        secrecy: Secrecy::None,
+    })
+}
+
+/// The patient index, from a file or stdin (`-`), at most 1 MiB.
+fn read_index(path: &Path) -> Result<SubjectMap, CliError> {
+    let text = if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .take(1 << 20)
+            .read_to_string(&mut s)
+            .map_err(|source| CliError::Io {
+                path: "stdin".into(),
+                source,
+            })?;
+        s
+    } else {
+        crate::input::read_text(path, 1 << 20)?
+    };
+    let name = if path == Path::new("-") {
+        "--index - (stdin)".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    SubjectMap::from_index_toml(&text).map_err(|e| bad(format!("{name}: {e}")))
+}
+
+pub(super) fn print(json_out: bool, value: &serde_json::Value, text: &str) -> Result<(), CliError> {
+    if json_out {
+        let s = serde_json::to_string_pretty(value).map_err(|e| bad(e.to_string()))?;
+        println!("{s}");
+    } else {
+        println!("{text}");
+    }
+    Ok(())
+}
+
+pub(super) fn summary(r: &DataSubjectRequest) -> serde_json::Value {
+    json!({
+        "id": r.id(),
+        "kind": r.kind(),
+        "stage": r.stage(),
+        "systems": r.subjects().iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        "history": r.history().transitions(),
+    })
+}
+
+/// Runs one `gdpr request` command.
+pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
+    let (root, json_out) = (args.requests.as_path(), args.json);
+    match args.action {
+        Action::New {
+            id,
+            kind,
+            index,
+            actor: by,
+        } => {
+            let subjects = read_index(&index)?;
+            let id = request_id(&id)?;
+            let by = actor(&by)?;
+            let req = DataSubjectRequest::receive(
+                id,
+                kind.request_kind(),
+                subjects,
+                ApprovalPolicy::SecondActor,
+                jiff::Timestamp::now(),
+                by.id,
+            );
+            RequestDir::create(root, &req)?;
+            print(
+                json_out,
+                &summary(&req),
+                &format!("request {}: received", req.id()),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::Show { id, calendar } | Action::Status { id, calendar } => {
+            super::view::show(root, &id, &calendar, json_out)
+        }
+        Action::List => super::view::list(root, json_out),
+        Action::Assess {
+            id,
+            context,
+            jurisdiction,
+            pack,
+            holds,
+        } => {
+            let pack = rule_pack(&jurisdiction, pack.as_deref())?;
+            let holds = parse_holds(&holds)?;
+            assess(root, &id, &context, (&pack, &holds), json_out).await
+        }
+        Action::Approve { id, context } => {
+            let (mut ex, _, _) = open(root, &id, &context).await?;
+            ex.step(Event::Approved).await?;
+            print(
+                json_out,
+                &summary(ex.request()),
+                &format!("request {id}: approved"),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::Run { id, context } | Action::Resume { id, context } => {
+            let (mut ex, _, _) = open(root, &id, &context).await?;
+            let outcome = ex.run().await?;
+            report(&outcome, json_out)?;
+            Ok(stage_code(outcome.stage))
+        }
+        Action::Certificate { id, context, out } => {
+            let (ex, log, signer) = open(root, &id, &context).await?;
+            let cert =
+                gdpr_request::certificate::issue(ex.dir(), &log, &signer, jiff::Timestamp::now())?;
+            let mut bytes = serde_json::to_vec_pretty(&cert).map_err(|e| bad(e.to_string()))?;
+            bytes.push(b'\n');
+            std::fs::write(&out, bytes).map_err(|source| CliError::Io {
+                path: out.display().to_string(),
+                source,
+            })?;
+            print(
+                json_out,
+                &json!({"certificate": out}),
+                &format!("certificate written to {}", out.display()),
+            )?;
+            Ok(stage_code(cert.request.stage))
+        }
+        Action::VerifyCertificate { file, public_key } => verify(&file, &public_key, json_out),
+    }
+}
+
+fn rule_pack(jurisdiction: &str, file: Option<&Path>) -> Result<RulePack, CliError> {
+    if let Some(file) = file {
+        let text = crate::input::read_text(file, 4 << 20)?;
+        return RulePack::from_toml(&text).map_err(|e| bad(format!("{}: {e}", file.display())));
+    }
+    let code: Jurisdiction = jurisdiction
+        .parse()
+        .map_err(|e| bad(format!("--jurisdiction: {e}")))?;
+    RulePack::builtin(&code)
+        .map_err(|e| bad(format!("--jurisdiction: {e}")))?
+        .ok_or_else(|| {
+            bad(format!(
+                "--jurisdiction: no built-in rule pack for {jurisdiction}"
+            ))
+        })
+}
+
+/// `--hold SYSTEM:RECORD:HOLD` values.
+fn parse_holds(values: &[String]) -> Result<Holds, CliError> {
+    let mut holds = Holds::new();
+    for v in values {
+        let wrong = || bad("--hold: expected SYSTEM:RECORD:HOLD (e.g. pacs:study-…:litigation)");
+        let (system, rest) = v.split_once(':').ok_or_else(wrong)?;
+        let (record, hold) = rest.rsplit_once(':').ok_or_else(wrong)?;
+        let system = SystemName::new(system).map_err(|e| bad(format!("--hold: {e}")))?;
+        let record = RecordId::new(record).map_err(|e| bad(format!("--hold: {e}")))?;
+        let hold = LegalHold::ALL
+            .into_iter()
+            .find(|h| h.name() == hold)
+            .ok_or_else(|| {
+                bad("--hold: HOLD is one of litigation, research-freeze, public-health, legal-obligation")
+            })?;
+        let set = holds.entry((system, record)).or_insert(HoldSet::EMPTY);
+        set.insert(hold);
+    }
+    Ok(holds)
+}
+
+async fn assess(
+    root: &Path,
+    id: &str,
+    context: &Context,
+    (pack, holds): (&RulePack, &Holds),
+    json_out: bool,
+) -> Result<ExitCode, CliError> {
+    let (mut ex, _, _) = open(root, id, context).await?;
+    if ex.request().stage() == gdpr_core::request::Stage::Received {
+        ex.step(Event::IdentityVerified).await?;
+    }
+    if !matches!(ex.request().kind(), RequestKind::Erasure { .. }) {
+        ex.step(Event::Assessed).await?;
+        print(
+            json_out,
+            &summary(ex.request()),
+            &format!("request {id}: assessed"),
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let today = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let a = ex.assess(pack, &Findings::none(), holds, today).await?;
+    let text: Vec<String> = a
+        .records
+        .iter()
+        .map(|r| format!("{}\t{}\t{}", r.system, r.record, r.outcome.name()))
+        .collect();
+    let value = serde_json::to_value(&a).map_err(|e| bad(e.to_string()))?;
+    print(json_out, &value, &text.join("\n"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(o: &RunOutcome, json_out: bool) -> Result<(), CliError> {
+    let mut lines = vec![format!("request {}: {}", o.request, o.stage.name())];
+    for s in &o.systems {
+        let (erased, left) = s.report.as_ref().map_or((0, 0), |r| {
+            (r.erased().len(), r.left().len() + r.refused().len())
+        });
+        let mut line = format!(
+            "  {}: {} erased and verified gone, {} left, {} kept (restricted in the register)",
+            s.system,
+            erased,
+            left,
+            s.kept.len()
+        );
+        if let Some(n) = s.exported_files {
+            line = format!("  {}: {n} files exported", s.system);
+        }
+        if let Some(f) = &s.failure {
+            line.push_str(&format!("; failed: {f}"));
+        }
+        lines.push(line);
+    }
+    let value = serde_json::to_value(o).map_err(|e| bad(e.to_string()))?;
+    print(json_out, &value, &lines.join("\n"))
+}
+
+fn verify(file: &Path, public_key: &Path, json_out: bool) -> Result<ExitCode, CliError> {
+    let key = crate::input::read_text(public_key, 4096)?;
+    let verifier =
+        Verifier::parse(&key).map_err(|e| bad(format!("{}: {e}", public_key.display())))?;
+    let text = crate::input::read_capped(file, 64 << 20)?;
+    match gdpr_request::verify_certificate(&text, &verifier) {
+        Ok(cert) => {
+            let value =
+                json!({"verified": true, "request": cert.request.id, "stage": cert.request.stage});
+            print(
+                json_out,
+                &value,
+                &format!(
+                    "{}: verified (request {}, {})",
+                    file.display(),
+                    cert.request.id,
+                    cert.request.stage.name()
+                ),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(gdpr_request::Error::Unverified(fault)) => {
+            let value = json!({"verified": false, "fault": fault.to_string()});
+            print(
+                json_out,
+                &value,
+                &format!("{}: does not verify: {fault}", file.display()),
+            )?;
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(bad(format!("{}: {e}", file.display()))),
+    }
+}
+
+/// Opens the request with its systems, the audit log and the register.
+async fn open(
+    root: &Path,
+    id: &str,
+    context: &Context,
+) -> Result<(Executor, Arc<AuditLog>, Arc<Signer>), CliError> {
+    let dir = RequestDir::open(root, &request_id(id)?)?;
+    let req = dir.load_request()?;
+    let config = SystemsConfig::load(&context.config)?;
+    let mut stores: BTreeMap<SystemName, Box<dyn SubjectStore>> = BTreeMap::new();
+    for (name, _) in req.subjects().iter() {
+        stores.insert(name.clone(), config.open(name.as_str())?);
+    }
+    let audit_subject = req
+        .subjects()
+        .iter()
+        .find_map(|(_, s)| s.dicom().ok().cloned())
+        .ok_or_else(|| bad("the patient index names no DICOM patient id, which the audit log needs as the subject"))?;
+    let log = Arc::new(crate::audit::open_recording_log(
+        &context.audit_log,
+        &context.audit_key,
+    )?);
+    let secret = crate::input::read_secret(&context.audit_key)?;
+    let signer = Arc::new(
+        Signer::parse(&secret.text)
+            .map_err(|e| bad(format!("{}: {e}", context.audit_key.display())))?,
+    );
+    let resources = Resources::new(
+        Arc::new(FileJournal::open(dir.path())?),
+        stores,
+        log.clone(),
+        signer.clone(),
+        Arc::new(FileRegister::open(&context.register)?),
+    );
+    let setup = Setup::new(actor(&context.actor)?, audit_subject);
+    let ex = Executor::open(dir, resources, setup, None).await?;
+    Ok((ex, log, signer))
+}

@@ -1,0 +1,197 @@
+//! `gdpr request new|show|assess|approve|run|resume|status|list|certificate|verify-certificate`:
+//! data-subject requests (GDPR Art. 15, 17, 20) executed on every system of
+//! `systems.toml` by `gdpr-request`, with a journal, a restriction register
+//! and a signed certificate.
+//!
+//! The patient's identifiers come from a patient-index file (or stdin with
+//! `--index -`), never from the command line, and are never printed.
+//!
+//! Exit codes: 0 completed and verified (or the command succeeded), 1
+//! partially completed or a certificate that does not verify, 2 bad input,
+//! 3 refused.
+
+mod exec;
+mod view;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use gdpr_core::erasure::ErasureGround;
+use gdpr_core::request::{RequestKind, Stage};
+
+use crate::error::CliError;
+
+/// Arguments of `gdpr request`.
+#[derive(Debug, Parser)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+    /// The directory holding one directory per request.
+    #[arg(long, global = true, default_value = "requests")]
+    requests: PathBuf,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+/// The systems, the audit log and who acts.
+#[derive(Debug, Clone, clap::Args)]
+struct Context {
+    /// The systems file (see docs/samples/systems.toml).
+    #[arg(long)]
+    config: PathBuf,
+    /// The audit log directory (made with `gdpr audit init`).
+    #[arg(long = "audit-log")]
+    audit_log: PathBuf,
+    /// The audit log's secret signing key (signs certificates and packages too).
+    #[arg(long = "audit-key")]
+    audit_key: PathBuf,
+    /// Where restrictions are registered that a system cannot mark.
+    #[arg(long, default_value = "restrictions")]
+    register: PathBuf,
+    /// Who acts (recorded in the history and the audit log).
+    #[arg(long, default_value = "gdpr-cli")]
+    actor: String,
+}
+
+/// The controller's calendar for the deadline (Art. 12(3), Reg. 1182/71).
+#[derive(Debug, Clone, clap::Args)]
+struct CalendarArgs {
+    /// The built-in holiday calendar (DE, DE-BY, FR, NL, AT).
+    #[arg(long, default_value = "DE")]
+    holidays: String,
+    /// The controller's time zone (IANA name).
+    #[arg(long = "time-zone", default_value = "Europe/Berlin")]
+    time_zone: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Record a request received now.
+    New {
+        /// The request's id (`dsr-2026-0042`).
+        #[arg(long)]
+        id: String,
+        /// What is asked.
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// The patient-index file (TOML, docs/requests.md); `-` reads stdin.
+        #[arg(long)]
+        index: PathBuf,
+        /// Who received it.
+        #[arg(long, default_value = "gdpr-cli")]
+        actor: String,
+    },
+    /// Show a request: kind, stage, deadline, history (no identifiers).
+    Show {
+        id: String,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
+    /// Show a request's stage, deadline and, once run, its outcome per system.
+    Status {
+        id: String,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
+    /// List the requests and their stages.
+    List,
+    /// Verify identity (asserted by the actor), find every record and
+    /// assess it (erasure).
+    Assess {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// The built-in retention rule pack of this jurisdiction.
+        #[arg(long, default_value = "DE")]
+        jurisdiction: String,
+        /// A retention rule pack file (TOML, docs/retention.md) instead of
+        /// the built-in one.
+        #[arg(long)]
+        pack: Option<PathBuf>,
+        /// A legal hold on a record (Art. 17(3)): `SYSTEM:RECORD:HOLD` with
+        /// HOLD one of litigation, research-freeze, public-health,
+        /// legal-obligation; the record id as `assess` lists it. Repeatable.
+        #[arg(long = "hold", value_name = "SYSTEM:RECORD:HOLD")]
+        holds: Vec<String>,
+    },
+    /// Approve the assessment (by a second actor under four eyes).
+    Approve {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+    },
+    /// Execute an approved request on every system.
+    Run {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+    },
+    /// Resume a request interrupted by a crash (the same as `run`).
+    Resume {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+    },
+    /// Issue the signed certificate of an answered request.
+    Certificate {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a certificate offline.
+    VerifyCertificate {
+        file: PathBuf,
+        /// The audit log's public key (`public.key`).
+        #[arg(long = "public-key")]
+        public_key: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Kind {
+    /// Art. 15.
+    Access,
+    /// Art. 20.
+    Portability,
+    /// Art. 17(1)(a).
+    ErasureNoLongerNecessary,
+    /// Art. 17(1)(b).
+    ErasureConsentWithdrawn,
+    /// Art. 17(1)(c).
+    ErasureObjection,
+    /// Art. 17(1)(d).
+    ErasureUnlawful,
+}
+
+impl Kind {
+    fn request_kind(self) -> RequestKind {
+        let erasure = |ground| RequestKind::Erasure { ground };
+        match self {
+            Self::Access => RequestKind::Access,
+            Self::Portability => RequestKind::Portability,
+            Self::ErasureNoLongerNecessary => erasure(ErasureGround::NoLongerNecessary),
+            Self::ErasureConsentWithdrawn => erasure(ErasureGround::ConsentWithdrawn),
+            Self::ErasureObjection => erasure(ErasureGround::Objection),
+            Self::ErasureUnlawful => erasure(ErasureGround::UnlawfulProcessing),
+        }
+    }
+}
+
+/// The exit code of a request in `stage`.
+fn stage_code(stage: Stage) -> ExitCode {
+    match stage {
+        Stage::PartiallyCompleted => ExitCode::from(1),
+        Stage::Refused => ExitCode::from(3),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// Runs `gdpr request`.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    crate::runtime()?.block_on(exec::dispatch(args))
+}

@@ -1,0 +1,84 @@
+//! `gdpr request show|status|list`: what a request is and where it stands,
+//! with its deadline (Art. 12(3)); never the subject's identifiers.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use gdpr_core::request::{Calendar, HolidayCalendar, RequestId};
+use gdpr_request::{RequestDir, RunOutcome};
+use serde_json::json;
+
+use super::CalendarArgs;
+use super::exec::{bad, print, request_id, summary};
+use crate::error::CliError;
+
+fn calendar(args: &CalendarArgs) -> Result<Calendar, CliError> {
+    let zone = jiff::tz::TimeZone::get(&args.time_zone)
+        .map_err(|_| bad(format!("--time-zone: unknown time zone {}", args.time_zone)))?;
+    let holidays = HolidayCalendar::builtin(&args.holidays)
+        .map_err(|e| bad(format!("--holidays: {e}")))?
+        .ok_or_else(|| {
+            bad("--holidays: no built-in calendar of that name (DE, DE-BY, FR, NL, AT)")
+        })?;
+    Ok(Calendar::new(zone, holidays))
+}
+
+pub(super) fn show(
+    root: &Path,
+    id: &str,
+    cal: &CalendarArgs,
+    json_out: bool,
+) -> Result<ExitCode, CliError> {
+    let dir = RequestDir::open(root, &request_id(id)?)?;
+    let req = dir.load_request()?;
+    let deadline = req
+        .deadline_status(&calendar(cal)?, jiff::Timestamp::now())
+        .map_err(|e| bad(format!("deadline: {e}")))?;
+    let mut value = summary(&req);
+    value["deadline"] = serde_json::to_value(deadline).map_err(|e| bad(e.to_string()))?;
+    let outcome = dir.path().join(gdpr_request::OUTCOME_FILE);
+    if outcome.exists() {
+        let text = crate::input::read_text(&outcome, 64 << 20)?;
+        let o: RunOutcome = crate::input::parse_json("outcome.json", &text)?;
+        value["outcome"] = serde_json::to_value(&o).map_err(|e| bad(e.to_string()))?;
+    }
+    let late = if deadline.overdue { ", OVERDUE" } else { "" };
+    let text = format!(
+        "request {}: {}; due {} ({} days left{late})",
+        req.id(),
+        req.stage().name(),
+        deadline.due,
+        deadline.days_left
+    );
+    print(json_out, &value, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn list(root: &Path, json_out: bool) -> Result<ExitCode, CliError> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(root).map_err(|source| CliError::Io {
+        path: root.display().to_string(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(id) = RequestId::new(&name) else {
+            continue;
+        };
+        if let Ok(req) = RequestDir::open(root, &id).and_then(|d| d.load_request()) {
+            out.push((name, req.stage()));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let text: Vec<String> = out
+        .iter()
+        .map(|(n, s)| format!("{n}\t{}", s.name()))
+        .collect();
+    let value = json!(
+        out.iter()
+            .map(|(n, s)| json!({"id": n, "stage": s}))
+            .collect::<Vec<_>>()
+    );
+    print(json_out, &value, &text.join("\n"))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,293 @@
+//! `gdpr request` end to end on a folder store: new (identifiers from
+//! stdin), assess, approve by a second actor, run, certificate,
+//! verify-certificate; exit codes; no patient identifier in any output.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use gdpr_dicom::synthetic::SyntheticInstance;
+
+const ROOT: &str = "1.2.826.0.1.3680043.10.1234.78";
+const TARGET: &str = "CANARY-CLI-REQ-1";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stdout.contains(TARGET) && !run.stderr.contains(TARGET),
+        "a patient identifier was printed by {args:?}"
+    );
+    run
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    for (pid, study, date) in [
+        (TARGET, 1, "19900105"),
+        (TARGET, 2, "20240105"),
+        ("OTHER-CLI-2", 1, "19900105"),
+    ] {
+        let mut inst = SyntheticInstance::new(ROOT, pid, study, 1, 1);
+        inst.study_date = date.into();
+        inst.write_to(&store.join(format!("{pid}-{study}.dcm")))
+            .unwrap();
+    }
+    std::fs::write(
+        dir.path().join("systems.toml"),
+        format!(
+            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
+            store.display()
+        ),
+    )
+    .unwrap();
+    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
+    std::fs::copy(pack, dir.path().join("pack.toml")).unwrap();
+    let init = gdpr(
+        dir.path(),
+        &["audit", "init", "audit", "--key-out", "audit.key"],
+        "",
+    );
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    dir
+}
+
+const CTX: [&str; 6] = [
+    "--config",
+    "systems.toml",
+    "--audit-log",
+    "audit",
+    "--audit-key",
+    "audit.key",
+];
+
+fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
+    let mut v = args.to_vec();
+    v.extend_from_slice(&CTX);
+    v.extend_from_slice(&["--actor", actor]);
+    v
+}
+
+/// `gdpr request new` with the patient index on stdin.
+fn new_request(d: &Path, id: &str, kind: &str) {
+    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let new = gdpr(
+        d,
+        &["request", "new", "--id", id, "--kind", kind, "--index", "-"],
+        &index,
+    );
+    assert_eq!(new.code, 0, "{}", new.stderr);
+}
+
+#[test]
+fn an_erasure_request_from_the_command_line_ends_verified_with_a_certificate() {
+    let dir = setup();
+    let d = dir.path();
+    new_request(d, "dsr-1", "erasure-consent-withdrawn");
+
+    let assess = gdpr(
+        d,
+        &with_ctx(
+            &["request", "assess", "dsr-1", "--pack", "pack.toml"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(assess.code, 0, "{}", assess.stderr);
+    assert!(assess.stdout.contains("erase") && assess.stdout.contains("keep"));
+
+    // Four eyes: the assessor cannot approve.
+    let same = gdpr(d, &with_ctx(&["request", "approve", "dsr-1"], "dpo-1"), "");
+    assert_eq!(same.code, 2, "{}", same.stderr);
+    let approve = gdpr(d, &with_ctx(&["request", "approve", "dsr-1"], "dpo-2"), "");
+    assert_eq!(approve.code, 0, "{}", approve.stderr);
+
+    let run = gdpr(
+        d,
+        &with_ctx(&["request", "run", "dsr-1", "--json"], "dpo-1"),
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let outcome: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(outcome["stage"], "completed");
+    assert!(!d.join(format!("store/{TARGET}-1.dcm")).exists());
+    assert!(d.join(format!("store/{TARGET}-2.dcm")).exists());
+    assert!(d.join("store/OTHER-CLI-2-1.dcm").exists());
+
+    let resume = gdpr(d, &with_ctx(&["request", "resume", "dsr-1"], "dpo-1"), "");
+    assert_eq!(resume.code, 0, "{}", resume.stderr);
+
+    let cert = gdpr(
+        d,
+        &with_ctx(
+            &["request", "certificate", "dsr-1", "--out", "cert.json"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(cert.code, 0, "{}", cert.stderr);
+    let verify = gdpr(
+        d,
+        &[
+            "request",
+            "verify-certificate",
+            "cert.json",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+
+    let text = std::fs::read_to_string(d.join("cert.json")).unwrap();
+    std::fs::write(
+        d.join("forged.json"),
+        text.replacen("\"verified\": true", "\"verified\": false", 1),
+    )
+    .unwrap();
+    let forged = gdpr(
+        d,
+        &[
+            "request",
+            "verify-certificate",
+            "forged.json",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(forged.code, 1, "{}", forged.stdout);
+
+    let status = gdpr(d, &["request", "status", "dsr-1", "--json"], "");
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["deadline"]["overdue"], false);
+    assert!(status["deadline"]["due"].is_string());
+    let show = gdpr(
+        d,
+        &[
+            "request",
+            "show",
+            "dsr-1",
+            "--time-zone",
+            "Nowhere/Atlantis",
+        ],
+        "",
+    );
+    assert_eq!(show.code, 2);
+    let list = gdpr(d, &["request", "list"], "");
+    assert!(list.stdout.contains("dsr-1\tcompleted"));
+    let verify_log = gdpr(
+        d,
+        &[
+            "audit",
+            "verify",
+            "audit",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(verify_log.code, 0, "{}", verify_log.stderr);
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_input() {
+    let dir = setup();
+    let d = dir.path();
+    let r = gdpr(
+        d,
+        &[
+            "request", "new", "--id", "dsr-2", "--kind", "access", "--index", "-",
+        ],
+        "version = 1\n[systems.archive]\ndicom-patient-id = 7\n",
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("stdin"), "{}", r.stderr);
+    let r = gdpr(
+        d,
+        &[
+            "request", "new", "--id", "bad id", "--kind", "access", "--index", "-",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2);
+    let r = gdpr(d, &with_ctx(&["request", "run", "missing"], "dpo-1"), "");
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn a_held_record_is_kept_and_restricted_not_erased() {
+    let dir = setup();
+    let d = dir.path();
+    new_request(d, "dsr-h", "erasure-no-longer-necessary");
+    let uid = SyntheticInstance::new(ROOT, TARGET, 1, 1, 1).study_uid;
+    let record = gdpr_dicom::store::folder_study_id(&gdpr_core::store::StudyUid::new(uid).unwrap());
+    let hold = format!("archive:{record}:litigation");
+    let assess = gdpr(
+        d,
+        &with_ctx(
+            &[
+                "request",
+                "assess",
+                "dsr-h",
+                "--pack",
+                "pack.toml",
+                "--hold",
+                &hold,
+            ],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(assess.code, 0, "{}", assess.stderr);
+    assert!(!assess.stdout.contains("\terase"), "{}", assess.stdout);
+    let bad = gdpr(
+        d,
+        &with_ctx(
+            &["request", "assess", "dsr-h", "--hold", "archive:x:forever"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--hold"), "{}", bad.stderr);
+    assert_eq!(
+        gdpr(d, &with_ctx(&["request", "approve", "dsr-h"], "dpo-2"), "").code,
+        0
+    );
+    let run = gdpr(d, &with_ctx(&["request", "run", "dsr-h"], "dpo-1"), "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        d.join(format!("store/{TARGET}-1.dcm")).exists(),
+        "the held study was erased"
+    );
+    let register = std::fs::read_to_string(d.join("restrictions/restrictions.jsonl")).unwrap();
+    assert!(register.contains(&record.to_string()) && register.contains("legal-claims"));
+}

@@ -1,0 +1,114 @@
+//! The request's own audit records: one per stage transition, and the
+//! erasure event that crypto-shreds the subject's key.
+
+use gdpr_audit::action::{Action, EventType};
+use gdpr_audit::label::{CorrelationId, SourceSystem};
+use gdpr_audit::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
+use gdpr_audit::{AuditEvent, AuditLog, Receipt};
+use gdpr_core::actor::Actor;
+use gdpr_core::basis::{Art6Basis, LawfulBasis};
+use gdpr_core::purpose::Purpose;
+use gdpr_core::request::{DataSubjectRequest, Event, RequestId};
+use gdpr_core::subject::PatientId;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// The source system of the request's own events.
+pub const SOURCE: &str = "gdpr-request";
+
+/// An audit record the request wrote: what, where, and its leaf hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AuditRecord {
+    /// The stage event's stable name, or `subject-key-shredded`.
+    pub event: String,
+    /// The record's position in the log.
+    pub position: u64,
+    /// Its RFC 9162 leaf hash, hex.
+    pub leaf_hash: String,
+}
+
+impl AuditRecord {
+    fn new(event: &str, r: Receipt) -> Self {
+        Self {
+            event: event.to_owned(),
+            position: r.position,
+            leaf_hash: gdpr_audit::hex::encode(&r.leaf_hash),
+        }
+    }
+}
+
+pub(crate) fn correlation(id: &RequestId) -> Result<CorrelationId, Error> {
+    Ok(CorrelationId::new(id.as_str())?)
+}
+
+fn event(
+    request: &DataSubjectRequest,
+    action: Action,
+    actor: &Actor,
+    subject: &PatientId,
+    text: String,
+    at: Timestamp,
+) -> Result<AuditEvent, Error> {
+    Ok(AuditEvent::builder(
+        EventType::PatientRecord,
+        action,
+        actor.clone(),
+        Purpose::DataSubjectRequest,
+        LawfulBasis::Ordinary {
+            art6: Art6Basis::LegalObligation,
+        },
+        SourceSystem::new(SOURCE)?,
+    )
+    .subject(subject.clone())
+    .object(ObjectRef::new(
+        ObjectKind::Document,
+        ObjectId::new(request.id().as_str())?,
+    ))
+    .correlation_id(correlation(request.id())?)
+    .text(FreeText::new(text)?)
+    .build(at))
+}
+
+/// Records a stage transition (durable when it returns).
+pub(crate) fn transition(
+    log: &AuditLog,
+    request: &DataSubjectRequest,
+    step: &Event,
+    actor: &Actor,
+    subject: &PatientId,
+    at: Timestamp,
+) -> Result<AuditRecord, Error> {
+    let text = format!(
+        "data-subject request ({}): {}",
+        request.kind().citation(),
+        step.name()
+    );
+    let e = event(request, Action::Execute, actor, subject, text, at)?;
+    Ok(AuditRecord::new(step.name(), log.append(&e)?))
+}
+
+/// Crypto-shreds the subject's key: an erasure event, a checkpoint, then the
+/// key replaced by a tombstone ([`AuditLog::erase_subject`]).
+pub(crate) fn shred(
+    log: &AuditLog,
+    request: &DataSubjectRequest,
+    actor: &Actor,
+    subject: &PatientId,
+    at: Timestamp,
+) -> Result<Option<AuditRecord>, Error> {
+    let text = "data-subject request (GDPR Art. 17(1)): personal fields of the audit log erased"
+        .to_owned();
+    let e = event(request, Action::Erasure, actor, subject, text, at)?;
+    match log.erase_subject(&e) {
+        Ok((receipt, _key)) => Ok(Some(AuditRecord::new(SHREDDED, receipt))),
+        // Shredded by a run that died before journaling it: nothing to do.
+        Err(gdpr_audit::Error::UnknownSubject | gdpr_audit::Error::SubjectErased) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The event name of the shredding record.
+pub const SHREDDED: &str = "subject-key-shredded";

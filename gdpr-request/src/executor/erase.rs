@@ -1,0 +1,384 @@
+//! Erasure (Art. 17): assess every record found, erase exactly those
+//! assessed `erase`, restrict the kept ones, verify, shred the subject's
+//! audit key.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use gdpr_core::request::{
+    Assessment, Event, Findings, FoundRecord, RecordAssessment, RecordOutcome, RequestId,
+    RequestKind, Stage, SystemName, assess_erasure,
+};
+use gdpr_core::retention::{HoldSet, RulePack};
+use gdpr_core::store::{
+    ErasedItem, ErasureReport, RecordHandle, RecordId, StoreError, SubjectRef, SubjectStore,
+    Verification,
+};
+use jiff::civil::Date;
+use tokio::task::JoinSet;
+
+use super::Executor;
+use super::audit::{self, AuditRecord};
+use super::outcome::{KeptRecord, RestrictedIn, RunOutcome, SystemOutcome};
+use super::steps::{Steps, retry};
+use crate::Error;
+use crate::journal::StepKey;
+use crate::register::{RestrictionEntry, RestrictionRegister};
+use crate::request_dir::OUTCOME_FILE;
+
+/// Legal holds on records, by system and record id.
+pub type Holds = BTreeMap<(SystemName, RecordId), HoldSet>;
+
+/// One system's share of the work, owned so that it can run on its own task.
+struct Job {
+    name: SystemName,
+    subject: SubjectRef,
+    store: Arc<dyn SubjectStore>,
+    records: Vec<RecordAssessment>,
+    steps: Steps,
+    register: Arc<dyn RestrictionRegister>,
+    request: RequestId,
+    attempts: u32,
+}
+
+fn store_err(system: &SystemName) -> impl FnOnce(StoreError) -> Error + '_ {
+    move |source| Error::store(system, source)
+}
+
+impl Executor {
+    /// Finds every record on every system and assesses it
+    /// ([`assess_erasure`]); saves the assessment and steps to `assessed`.
+    ///
+    /// # Errors
+    /// [`Error::WrongStage`] for a request that is not an erasure;
+    /// [`Error::Store`] when a system cannot be searched (nothing is
+    /// assessed then: the assessment must list every record);
+    /// [`Error::Request`].
+    pub async fn assess(
+        &mut self,
+        pack: &RulePack,
+        findings: &Findings,
+        holds: &Holds,
+        on: Date,
+    ) -> Result<Assessment, Error> {
+        let RequestKind::Erasure { ground } = *self.request.kind() else {
+            return Err(self.wrong("an erasure request"));
+        };
+        let mut found = Vec::new();
+        for (name, subject) in self.request.subjects().iter() {
+            let store = &self.systems[name];
+            let handles = retry(self.setup.attempts, || store.locate(subject))
+                .await
+                .map_err(store_err(name))?;
+            for handle in handles {
+                let key = (name.clone(), handle.id().clone());
+                let mut record = FoundRecord::new(name.clone(), handle);
+                record.holds = holds.get(&key).copied().unwrap_or(HoldSet::EMPTY);
+                found.push(record);
+            }
+        }
+        let assessment = assess_erasure(ground, &found, pack, findings, on)?;
+        self.dir.save_assessment(&assessment)?;
+        self.step(Event::Assessed).await?;
+        Ok(assessment)
+    }
+
+    pub(super) fn wrong(&self, needed: &'static str) -> Error {
+        Error::WrongStage {
+            stage: self.request.stage(),
+            needed,
+        }
+    }
+
+    /// Runs (or resumes) an approved erasure.
+    pub(super) async fn run_erasure(&mut self) -> Result<RunOutcome, Error> {
+        let assessment = self
+            .dir
+            .load_assessment()?
+            .ok_or_else(|| self.wrong("an assessment (run `assess` first)"))?;
+        if !assessment.is_decided() {
+            return Err(self.wrong("every record decided (some wait for a person)"));
+        }
+        if self.request.stage() == Stage::Approved {
+            self.step(Event::ExecutionStarted).await?;
+        }
+        let mut outcomes = self.each_system(&assessment, Job::erase).await;
+        if self.request.stage() == Stage::Executing {
+            self.step(Event::VerificationStarted).await?;
+        }
+        // Every system is verified, a failed one too: its residue is exact.
+        let verified = self.each_system(&assessment, Job::verify).await;
+        for (name, o) in &mut outcomes {
+            if let Some(v) = verified.get(name) {
+                o.report = v.report.clone();
+                o.failure = o.failure.take().or_else(|| v.failure.clone());
+            }
+        }
+        self.finish(outcomes.into_values().collect()).await
+    }
+
+    /// Runs `work` for every system concurrently; one failing system does
+    /// not stop the others.
+    async fn each_system<F, Fut>(
+        &self,
+        assessment: &Assessment,
+        work: F,
+    ) -> BTreeMap<SystemName, SystemOutcome>
+    where
+        F: Fn(Job) -> Fut,
+        Fut: std::future::Future<Output = SystemOutcome> + Send + 'static,
+    {
+        let mut set = JoinSet::new();
+        for (name, subject) in self.request.subjects().iter() {
+            let job = Job {
+                name: name.clone(),
+                subject: subject.clone(),
+                store: self.systems[name].clone(),
+                records: assessment
+                    .records
+                    .iter()
+                    .filter(|r| &r.system == name)
+                    .cloned()
+                    .collect(),
+                steps: self.steps.clone(),
+                register: self.register.clone(),
+                request: self.request.id().clone(),
+                attempts: self.setup.attempts,
+            };
+            set.spawn(work(job));
+        }
+        let mut out = BTreeMap::new();
+        while let Some(joined) = set.join_next().await {
+            // A task panicked: its system stays out of `out` and is
+            // reported failed by `finish` (nothing is claimed for it).
+            if let Ok(o) = joined {
+                out.insert(o.system.clone(), o);
+            }
+        }
+        for (name, _) in self.request.subjects().iter() {
+            out.entry(name.clone()).or_insert_with(|| {
+                let mut o = SystemOutcome::new(name.clone());
+                o.failure = Some("the system's task stopped unexpectedly".into());
+                o
+            });
+        }
+        out
+    }
+
+    /// Ends the request (completed only when every system is), shreds the
+    /// subject's audit key after a completed erasure, saves the outcome.
+    async fn finish(&mut self, systems: Vec<SystemOutcome>) -> Result<RunOutcome, Error> {
+        let complete = systems.iter().all(SystemOutcome::is_complete);
+        match self.request.stage() {
+            Stage::Verifying if complete => self.step(Event::Completed).await?,
+            Stage::Verifying => self.step(Event::PartiallyCompleted).await?,
+            _ => {}
+        }
+        let mut records = self.audit_records().await?;
+        if self.request.stage() == Stage::Completed && self.is_erasure() {
+            let (log, request, actor, subject) = (
+                self.log.clone(),
+                self.request.clone(),
+                self.setup.actor.clone(),
+                self.setup.audit_subject.clone(),
+            );
+            let key = StepKey::new(&["audit", audit::SHREDDED])?;
+            let shredded: Option<AuditRecord> = self
+                .steps
+                .run(key, move || async move {
+                    audit::shred(&log, &request, &actor, &subject, jiff::Timestamp::now())
+                })
+                .await?;
+            records.extend(shredded);
+        }
+        let outcome = RunOutcome {
+            request: self.request.id().clone(),
+            stage: self.request.stage(),
+            systems,
+            audit_records: records,
+            replayed_steps: self.steps.replayed(),
+            torn_tail: self.steps.replay().torn_tail,
+        };
+        self.dir
+            .save(OUTCOME_FILE, &outcome, "write outcome.json")?;
+        Ok(outcome)
+    }
+
+    fn is_erasure(&self) -> bool {
+        matches!(self.request.kind(), RequestKind::Erasure { .. })
+    }
+}
+
+impl Job {
+    fn key(&self, parts: &[&str]) -> Result<StepKey, Error> {
+        let mut all = vec![parts[0], self.name.as_str()];
+        all.extend_from_slice(&parts[1..]);
+        StepKey::new(&all)
+    }
+
+    fn failed(&self, e: &Error) -> SystemOutcome {
+        let mut o = SystemOutcome::new(self.name.clone());
+        o.failure = Some(e.to_string());
+        o
+    }
+
+    /// Locates (journaled, so a resumed run uses the same handles), erases
+    /// each record assessed `erase`, records the kept ones' restrictions.
+    async fn erase(self) -> SystemOutcome {
+        match self.try_erase().await {
+            Ok(o) => o,
+            Err(e) => self.failed(&e),
+        }
+    }
+
+    async fn handles(&self) -> Result<Vec<RecordHandle>, Error> {
+        let (store, subject, attempts) = (&self.store, &self.subject, self.attempts);
+        self.steps
+            .run(self.key(&["locate"])?, || async move {
+                retry(attempts, || store.locate(subject))
+                    .await
+                    .map_err(store_err(&self.name))
+            })
+            .await
+    }
+
+    async fn try_erase(&self) -> Result<SystemOutcome, Error> {
+        let handles = self.handles().await?;
+        for record in self
+            .records
+            .iter()
+            .filter(|r| r.outcome == RecordOutcome::Erase)
+        {
+            let Some(handle) = handles.iter().find(|h| h.id() == &record.record) else {
+                // Assessed, but gone before this run looked: verification
+                // confirms it below; there is nothing to erase.
+                continue;
+            };
+            let (store, attempts) = (&self.store, self.attempts);
+            let _report: ErasureReport = self
+                .steps
+                .run(
+                    self.key(&["erase", record.record.as_str()])?,
+                    || async move {
+                        retry(attempts, || store.erase_record(handle))
+                            .await
+                            .map_err(store_err(&self.name))
+                    },
+                )
+                .await?;
+        }
+        let mut out = SystemOutcome::new(self.name.clone());
+        out.kept = self.restrict_kept().await?;
+        Ok(out)
+    }
+
+    /// Records every kept record in the register, restricted to the
+    /// purposes that keep it. A subject-wide mark on the system would stop
+    /// those purposes too, so kept records always go to the register.
+    async fn restrict_kept(&self) -> Result<Vec<KeptRecord>, Error> {
+        let mut kept = Vec::new();
+        for record in &self.records {
+            let purposes = match &record.outcome {
+                RecordOutcome::Keep { purposes } => purposes.clone(),
+                RecordOutcome::RestrictInstead => Vec::new(),
+                _ => continue,
+            };
+            let entry = RestrictionEntry::new(
+                self.name.clone(),
+                record.record.clone(),
+                purposes.clone(),
+                self.request.clone(),
+                jiff::Timestamp::now(),
+            );
+            let register = &self.register;
+            let key = self.key(&["restrict", record.record.as_str()])?;
+            self.steps
+                .run(key, || async move { register.record(&entry).await })
+                .await?;
+            kept.push(KeptRecord {
+                record: record.record.clone(),
+                outcome: record.outcome.name().to_owned(),
+                purposes,
+                reasons: record
+                    .reasons
+                    .iter()
+                    .filter(|r| r.applied)
+                    .cloned()
+                    .collect(),
+                restricted_in: RestrictedIn::Register,
+            });
+        }
+        Ok(kept)
+    }
+
+    /// Verifies (journaled): what verification still finds of the subject,
+    /// less the records kept on purpose, reconciled with every erasure.
+    async fn verify(self) -> SystemOutcome {
+        match self.try_verify().await {
+            Ok(report) => {
+                let mut o = SystemOutcome::new(self.name.clone());
+                o.report = Some(report);
+                o
+            }
+            Err(e) => self.failed(&e),
+        }
+    }
+
+    async fn try_verify(&self) -> Result<ErasureReport, Error> {
+        let handles = self.handles().await?;
+        let mut attempted: Vec<ErasedItem> = Vec::new();
+        let mut refused = Vec::new();
+        let mut erased_handles = Vec::new();
+        for record in self
+            .records
+            .iter()
+            .filter(|r| r.outcome == RecordOutcome::Erase)
+        {
+            let key = self.key(&["erase", record.record.as_str()])?;
+            if let Some(v) = self.steps.result(&key) {
+                let r: ErasureReport =
+                    serde_json::from_value(v).map_err(Error::format("a journaled report"))?;
+                attempted.extend(r.erased().iter().cloned());
+                refused.extend(r.refused().iter().cloned());
+            }
+            erased_handles.extend(handles.iter().filter(|h| h.id() == &record.record).cloned());
+        }
+        let kept: Vec<&RecordId> = self
+            .records
+            .iter()
+            .filter(|r| r.outcome != RecordOutcome::Erase)
+            .map(|r| &r.record)
+            .collect();
+        let (store, subject, attempts) = (&self.store, &self.subject, self.attempts);
+        let key = self.key(&["verify"])?;
+        self.steps
+            .run(key, || async move {
+                let v = retry(attempts, || store.verify_erasure(subject, &erased_handles))
+                    .await
+                    .map_err(store_err(&self.name))?;
+                Ok(ErasureReport::reconcile(
+                    attempted,
+                    refused,
+                    without_kept(v, &kept),
+                ))
+            })
+            .await
+    }
+}
+
+/// The verification without the records kept on purpose (they are
+/// reported as kept, with their reasons, not as residue).
+fn without_kept(v: Verification, kept: &[&RecordId]) -> Verification {
+    let remaining = v
+        .remaining()
+        .iter()
+        .filter(|r| !kept.contains(&&r.id))
+        .cloned()
+        .collect();
+    v.not_checked().iter().fold(
+        Verification::new(remaining)
+            .with_unreadable(v.unreadable().to_vec())
+            .with_ignored(v.ignored()),
+        |acc, nc| acc.with_not_checked(*nc),
+    )
+}

@@ -1,0 +1,59 @@
+//! # gdpr-request — data-subject requests executed on every system
+//!
+//! `gdpr_core::request` decides (kinds, stages, deadlines, the erasure
+//! assessment); this crate acts, on every configured `SubjectStore` at
+//! once, and proves what it did:
+//!
+//! - **Journal** ([`journal`]): each step recorded durably before and after
+//!   it runs, so a process killed anywhere resumes without skipping a step
+//!   or running a finished one again ([`FileJournal`], one directory per
+//!   request).
+//! - **Executor** ([`Executor`]): erasure = locate → assess → erase exactly
+//!   the records assessed `erase` → record the kept ones in the
+//!   [`RestrictionRegister`] → verify → crypto-shred the subject's audit
+//!   key; access and portability = export every system into one package
+//!   with a signed manifest ([`package`]). Systems run concurrently with
+//!   bounded retries; a failing system leaves the request partially
+//!   completed with its exact residue. Every stage transition is an audit
+//!   record; every store operation goes through `gdpr_audit::Audited`.
+//! - **Certificate** ([`certificate`]): signed JSON (schema in
+//!   `docs/certificate.schema.json`), verified offline by
+//!   [`verify_certificate`].
+//!
+//! ## The front door
+//!
+//! ```no_run
+//! # async fn f(dir: gdpr_request::RequestDir, resources: gdpr_request::Resources,
+//! #            setup: gdpr_request::Setup, log: &gdpr_audit::AuditLog,
+//! #            signer: &gdpr_audit::Signer) -> Result<(), gdpr_request::Error> {
+//! use gdpr_request::{Executor, certificate};
+//! let mut executor = Executor::open(dir.clone(), resources, setup, None).await?;
+//! let outcome = executor.run().await?; // or resumes after a crash
+//! let cert = certificate::issue(&dir, log, signer, jiff::Timestamp::now())?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod certificate;
+mod error;
+mod executor;
+mod fault;
+mod fsio;
+pub mod journal;
+pub mod package;
+pub mod register;
+mod request_dir;
+mod sign;
+
+pub use certificate::{Certificate, verify_certificate};
+pub use error::Error;
+pub use executor::{
+    AuditRecord, BoundaryHook, Executor, Holds, KeptRecord, PACKAGE_DIR, Phase, Resources,
+    RestrictedIn, RunOutcome, SHREDDED, SOURCE, Setup, SystemOutcome,
+};
+pub use fault::Fault;
+pub use journal::{FileJournal, Journal};
+pub use register::{FileRegister, RestrictionRegister};
+pub use request_dir::{ASSESSMENT_FILE, OUTCOME_FILE, REQUEST_FILE, RequestDir};
+pub use sign::DocumentSignature;

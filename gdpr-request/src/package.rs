@@ -1,0 +1,139 @@
+//! The export package of an access (Art. 15) or portability (Art. 20)
+//! request: one folder per system (as each store exports it, file names
+//! free of patient values) and a signed `manifest.json` with the SHA-256
+//! of every file.
+//!
+//! Manifest format (version 1): `{"version":1,"request":"…","files":[{"path":
+//! "pacs/…","sha256":"…","bytes":n},…],"signature":{"key":"…","value":"…"}}`,
+//! files in byte order of their paths, the signature over the canonical
+//! JSON of everything but `signature` with the context line
+//! `gdpr-request manifest v1`.
+
+use std::path::{Path, PathBuf};
+
+use gdpr_audit::{Signer, Verifier};
+use gdpr_core::request::RequestId;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::sign::{self, DocumentSignature};
+use crate::{Error, Fault};
+
+/// The package's manifest file.
+pub const PACKAGE_MANIFEST: &str = "manifest.json";
+/// The manifest format's version.
+pub const MANIFEST_VERSION: u32 = 1;
+const CONTEXT: &str = "gdpr-request manifest v1";
+
+/// One file of a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PackageFile {
+    /// Its path under the package, `/`-separated.
+    pub path: String,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// The signed manifest of a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PackageManifest {
+    /// [`MANIFEST_VERSION`].
+    pub version: u32,
+    /// The request.
+    pub request: RequestId,
+    /// Every file but the manifest.
+    pub files: Vec<PackageFile>,
+    /// Over everything else.
+    pub signature: DocumentSignature,
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    for entry in std::fs::read_dir(dir).map_err(Error::io("list the package"))? {
+        let path = entry.map_err(Error::io("list the package"))?.path();
+        if path.is_dir() {
+            walk(root, &path, out)?;
+        } else if path != root.join(PACKAGE_MANIFEST) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn files(root: &Path) -> Result<Vec<PackageFile>, Error> {
+    let mut paths = Vec::new();
+    walk(root, root, &mut paths)?;
+    let mut out = Vec::new();
+    for p in paths {
+        let bytes = std::fs::read(&p).map_err(Error::io("read a package file"))?;
+        let rel = p.strip_prefix(root).unwrap_or(&p);
+        let rel: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        out.push(PackageFile {
+            path: rel.join("/"),
+            sha256: gdpr_audit::hex::encode(&Sha256::digest(&bytes)),
+            bytes: bytes.len() as u64,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn body(request: &RequestId, files: &[PackageFile]) -> serde_json::Value {
+    serde_json::json!({"version": MANIFEST_VERSION, "request": request, "files": files})
+}
+
+/// Hashes every file under `root` and writes the signed manifest.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn write_manifest(
+    root: &Path,
+    request: &RequestId,
+    signer: &Signer,
+) -> Result<PackageManifest, Error> {
+    let files = files(root)?;
+    let signature = sign::sign(CONTEXT, &body(request, &files), signer);
+    let manifest = PackageManifest {
+        version: MANIFEST_VERSION,
+        request: request.clone(),
+        files,
+        signature,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(Error::format("manifest"))?;
+    bytes.push(b'\n');
+    crate::fsio::replace(
+        &root.join(PACKAGE_MANIFEST),
+        &bytes,
+        "write the package manifest",
+    )?;
+    Ok(manifest)
+}
+
+/// Verifies a package offline: the manifest's signature under `verifier`,
+/// and that the files are exactly those listed, with their digests.
+///
+/// # Errors
+/// [`Error::Unverified`] with the [`Fault`]; [`Error::Io`], [`Error::Format`].
+pub fn verify_package(root: &Path, verifier: &Verifier) -> Result<PackageManifest, Error> {
+    let text =
+        std::fs::read(root.join(PACKAGE_MANIFEST)).map_err(Error::io("read the manifest"))?;
+    let m: PackageManifest =
+        serde_json::from_slice(&text).map_err(Error::format("manifest.json"))?;
+    if m.version != MANIFEST_VERSION {
+        return Err(Fault::UnsupportedVersion { found: m.version }.into());
+    }
+    sign::verify(CONTEXT, &body(&m.request, &m.files), &m.signature, verifier)?;
+    if files(root)? != m.files {
+        return Err(Fault::Inconsistent {
+            what: "the package's files differ from its manifest",
+        }
+        .into());
+    }
+    Ok(m)
+}

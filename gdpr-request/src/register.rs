@@ -1,0 +1,199 @@
+//! The restriction register: where a restriction (GDPR Art. 18, or a
+//! record kept under Art. 17(3) and restricted to the purposes that keep
+//! it) is held when the system itself cannot carry the mark
+//! ([`RestrictionOutcome::Unsupported`](gdpr_core::store::RestrictionOutcome)).
+//! Hosts and the gateway read it before every access to a record.
+//!
+//! Entries name the system and the system's record id, never a patient
+//! value. [`FileRegister`] is the embedded implementation:
+//! `restrictions.jsonl`, one entry per line, each synced; a lifted
+//! restriction is a later line with `"lifted"` set. A torn last line is
+//! ignored (it was never acknowledged).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use gdpr_core::purpose::Purpose;
+use gdpr_core::request::{RequestId, SystemName};
+use gdpr_core::store::RecordId;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::fsio;
+
+/// One restriction of one record on one system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RestrictionEntry {
+    /// The configured system.
+    pub system: SystemName,
+    /// The system's record id.
+    pub record: RecordId,
+    /// The only purposes the record may still be processed for (empty:
+    /// storage and the Art. 18(2) exceptions only).
+    pub purposes: Vec<Purpose>,
+    /// The request that restricted it.
+    pub request: RequestId,
+    /// Since when.
+    pub since: Timestamp,
+    /// When it was lifted, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifted: Option<Timestamp>,
+}
+
+impl RestrictionEntry {
+    /// A restriction in force from `since`.
+    pub fn new(
+        system: SystemName,
+        record: RecordId,
+        purposes: Vec<Purpose>,
+        request: RequestId,
+        since: Timestamp,
+    ) -> Self {
+        Self {
+            system,
+            record,
+            purposes,
+            request,
+            since,
+            lifted: None,
+        }
+    }
+}
+
+/// A register of restrictions kept outside the systems.
+#[async_trait::async_trait]
+pub trait RestrictionRegister: Send + Sync {
+    /// Records `entry` durably (recording the same entry again changes
+    /// nothing).
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    async fn record(&self, entry: &RestrictionEntry) -> Result<(), Error>;
+
+    /// The restriction in force on `record` of `system`, if any.
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::Damaged`].
+    async fn lookup(
+        &self,
+        system: &SystemName,
+        record: &RecordId,
+    ) -> Result<Option<RestrictionEntry>, Error>;
+}
+
+/// The embedded register: `restrictions.jsonl` in a directory.
+#[derive(Debug)]
+pub struct FileRegister {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+/// The register's file name.
+pub const REGISTER_FILE: &str = "restrictions.jsonl";
+
+impl FileRegister {
+    /// Opens (or creates) the register in `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        std::fs::create_dir_all(dir).map_err(Error::io("create the register's directory"))?;
+        let path = dir.join(REGISTER_FILE);
+        let file = fsio::open_append(&path, "open the restriction register")?;
+        Ok(Self {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Every entry, in the order recorded (the last one of a record wins).
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::Damaged`].
+    pub fn entries(&self) -> Result<Vec<RestrictionEntry>, Error> {
+        let bytes =
+            std::fs::read(&self.path).map_err(Error::io("read the restriction register"))?;
+        let (lines, _torn) = fsio::split_lines(&bytes);
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::from_slice(l).map_err(|_| Error::Damaged {
+                    what: "the restriction register",
+                    line: i as u64 + 1,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl RestrictionRegister for FileRegister {
+    async fn record(&self, entry: &RestrictionEntry) -> Result<(), Error> {
+        if self.entries()?.last_of(&entry.system, &entry.record) == Some(entry) {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(entry).map_err(Error::format("a register entry"))?;
+        // A poisoned lock: a writer panicked; the file is still valid.
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        fsio::append_line(&mut f, &bytes, "append to the restriction register")
+    }
+
+    async fn lookup(
+        &self,
+        system: &SystemName,
+        record: &RecordId,
+    ) -> Result<Option<RestrictionEntry>, Error> {
+        Ok(self
+            .entries()?
+            .last_of(system, record)
+            .filter(|e| e.lifted.is_none())
+            .cloned())
+    }
+}
+
+trait LastOf {
+    fn last_of(&self, system: &SystemName, record: &RecordId) -> Option<&RestrictionEntry>;
+}
+
+impl LastOf for Vec<RestrictionEntry> {
+    fn last_of(&self, system: &SystemName, record: &RecordId) -> Option<&RestrictionEntry> {
+        self.iter()
+            .rev()
+            .find(|e| &e.system == system && &e.record == record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn recorded_once_found_by_system_and_record_and_lifted_by_a_later_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let reg = FileRegister::open(tmp.path()).unwrap();
+        let sys = SystemName::new("pacs").unwrap();
+        let rec = RecordId::new("study-1").unwrap();
+        let entry = RestrictionEntry::new(
+            sys.clone(),
+            rec.clone(),
+            vec![Purpose::LegalClaims],
+            RequestId::new("r-1").unwrap(),
+            Timestamp::UNIX_EPOCH,
+        );
+        reg.record(&entry).await.unwrap();
+        reg.record(&entry).await.unwrap();
+        assert_eq!(reg.entries().unwrap().len(), 1);
+        assert_eq!(reg.lookup(&sys, &rec).await.unwrap(), Some(entry.clone()));
+        let other = RecordId::new("study-2").unwrap();
+        assert_eq!(reg.lookup(&sys, &other).await.unwrap(), None);
+        let mut lifted = entry;
+        lifted.lifted = Some(Timestamp::UNIX_EPOCH);
+        reg.record(&lifted).await.unwrap();
+        assert_eq!(reg.lookup(&sys, &rec).await.unwrap(), None);
+    }
+}

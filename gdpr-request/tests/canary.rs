@@ -1,0 +1,57 @@
+//! No patient identifier in anything a request prints or stores outside
+//! the request file: outcomes, errors, `Debug`, the journal, the register,
+//! the certificate, the export manifest.
+
+mod support;
+
+use gdpr_core::request::Event;
+use gdpr_request::{Error, FileRegister, RestrictionRegister};
+use support::*;
+
+fn assert_clean(what: &str, text: &str) {
+    for id in [TARGET, OTHER, "Synthetic^Patient"] {
+        assert!(!text.contains(id), "{what} shows a patient value: {text}");
+    }
+}
+
+#[tokio::test]
+async fn no_identifier_in_outcomes_errors_debug_or_files() {
+    let fx = Fixture::new();
+    approved_erasure(&fx, "dsr-c").await;
+    let log = fx.log();
+    let mut ex = open(&fx, "dsr-c", log.clone(), None).await;
+    let outcome = ex.run().await.unwrap();
+    assert_clean("outcome Debug", &format!("{outcome:?}"));
+    assert_clean("outcome JSON", &serde_json::to_string(&outcome).unwrap());
+    let cert =
+        gdpr_request::certificate::issue(ex.dir(), &log, &fx.signer(), jiff::Timestamp::now())
+            .unwrap();
+    assert_clean("certificate", &serde_json::to_string(&cert).unwrap());
+    assert_clean("certificate Debug", &format!("{cert:?}"));
+    let dir = ex.dir().path().to_owned();
+    for file in ["journal.jsonl", "outcome.json", "assessment.json"] {
+        assert_clean(file, &std::fs::read_to_string(dir.join(file)).unwrap());
+    }
+    let register = FileRegister::open(&fx.path("register")).unwrap();
+    assert_clean("register", &format!("{:?}", register.entries().unwrap()));
+
+    let none = register
+        .lookup(&pacs(), &record_id(TARGET, 1))
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+    drop(ex);
+
+    gdpr_request::RequestDir::create(&fx.path("requests"), &request("dsr-d", erasure())).unwrap();
+    // Errors: a run in the wrong stage, a step the request model refuses.
+    let mut ex = open(&fx, "dsr-d", log, None).await;
+    let err = ex.run().await.unwrap_err();
+    assert!(matches!(err, Error::WrongStage { .. }));
+    assert_clean("error", &format!("{err} {err:?}"));
+    let err = ex.step(Event::Approved).await.unwrap_err();
+    assert!(matches!(err, Error::Request(_)), "{err}");
+    assert_clean("error", &format!("{err} {err:?}"));
+    let journal =
+        std::fs::read_to_string(ex.dir().path().join("journal.jsonl")).unwrap_or_default();
+    assert!(journal.is_empty(), "a refused step left a journal record");
+}
