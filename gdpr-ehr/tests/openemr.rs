@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use fake_openemr::{CLIENT_ID, FakeOpenEmr};
 use gdpr_connect::{
-    ClientAuth, ClientCredentials, Credentials, PrivateKeyJwt, SigningAlgorithm, TokenEndpoint,
+    ClientAuth, ClientCredentials, Credentials, PasswordGrant, PrivateKeyJwt, SecretSource,
+    SigningAlgorithm, TokenEndpoint,
 };
 use gdpr_core::store::{
     DerivedPolicy, FhirIdentifier, FhirSubject, RestrictionOutcome, SubjectRef, SubjectStore,
@@ -253,4 +254,31 @@ async fn restriction_is_unsupported_with_its_reason() {
     assert!(
         matches!(outcome, RestrictionOutcome::Unsupported { reason } if reason.contains("OpenEMR"))
     );
+}
+
+#[tokio::test]
+async fn the_password_grant_with_user_role_users_erases_too() {
+    let fake = seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("password");
+    std::fs::write(&secret, fake_openemr::PASSWORD).unwrap();
+    let mut client = ClientCredentials::with_auth(
+        TokenEndpoint::Url(fake.token_url()),
+        CLIENT_ID,
+        ClientAuth::None,
+    )
+    .with_scopes(["openid", "api:oemr", "api:fhir", "user/allergy.write"]);
+    client.parameters.push(("user_role".into(), "users".into()));
+    let grant = PasswordGrant::new(client, fake_openemr::USER, SecretSource::File(secret));
+    let mut config = OpenEmrConfig::new("emr", &fake.root, Site::new("default").unwrap());
+    config.endpoint = config
+        .endpoint
+        .with_credentials(Credentials::Password(grant));
+    let store = OpenEmrStore::connect(&config).unwrap();
+    let report = store
+        .erase_subject(&subject(&format!("MRN-{CANARY}")), DerivedPolicy::Erase)
+        .await
+        .unwrap();
+    assert_eq!(report.erased().len(), 2);
+    assert!(!report.is_verified());
 }

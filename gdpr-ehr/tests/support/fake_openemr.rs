@@ -10,6 +10,8 @@
 //!   (the signature is not verified: the fake has no JOSE library) → 200
 //!   `{"access_token","token_type":"Bearer","expires_in"}` (300 s unless
 //!   configured), no refresh token; else 401 `{"error":"invalid_client"}`.
+//!   Or `grant_type=password` with `user_role=users`, the client id, the
+//!   user name and password (sites that enable the password grant).
 //! - Every `/apis/{site}/…` request needs a live bearer token, else 401.
 //!   Optionally one 429 with `Retry-After: 1` first.
 //! - FHIR `GET /apis/{site}/fhir/metadata` (no `$everything`), read
@@ -38,6 +40,8 @@ use serde_json::{Value, json};
 
 pub const SITE: &str = "default";
 pub const CLIENT_ID: &str = "gdpr-openemr-client";
+pub const USER: &str = "gdpr-service";
+pub const PASSWORD: &str = "fake-password";
 
 /// What the fake holds and counts.
 #[derive(Default)]
@@ -115,6 +119,37 @@ fn claims(assertion: &str) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// The password grant as OpenEMR's sites that enable it take it
+/// (`user_role=users`, a registered public client, the user's password).
+fn password_grant(form: &BTreeMap<String, String>) -> bool {
+    let is = |k: &str, v: &str| form.get(k).map(String::as_str) == Some(v);
+    is("grant_type", "password")
+        && is("user_role", "users")
+        && is("client_id", CLIENT_ID)
+        && is("username", USER)
+        && is("password", PASSWORD)
+}
+
+/// Client credentials with a `private_key_jwt` assertion whose claims are
+/// right for this token URL (the signature is not checked).
+fn client_assertion(form: &BTreeMap<String, String>, token_url: &str) -> bool {
+    let now = jiff::Timestamp::now().as_second();
+    form.get("grant_type").map(String::as_str) == Some("client_credentials")
+        && form.get("client_assertion_type").map(String::as_str)
+            == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        && form
+            .get("client_assertion")
+            .and_then(|a| claims(a))
+            .is_some_and(|c| {
+                let exp = c["exp"].as_i64().unwrap_or(0);
+                c["iss"] == CLIENT_ID
+                    && c["sub"] == CLIENT_ID
+                    && c["aud"] == token_url
+                    && exp > now
+                    && exp <= now + 300
+            })
+}
+
 async fn token(State(state): State<Shared>, body: String) -> Response {
     let form: BTreeMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
         .into_owned()
@@ -125,21 +160,7 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
         &format!("/apis/{SITE}/fhir"),
         &format!("/oauth2/{SITE}/token"),
     );
-    let now = jiff::Timestamp::now().as_second();
-    let ok = form.get("grant_type").map(String::as_str) == Some("client_credentials")
-        && form.get("client_assertion_type").map(String::as_str)
-            == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-        && form
-            .get("client_assertion")
-            .and_then(|a| claims(a))
-            .is_some_and(|c| {
-                let exp = c["exp"].as_i64().unwrap_or(0);
-                c["iss"] == CLIENT_ID
-                    && c["sub"] == CLIENT_ID
-                    && c["aud"] == token_url.as_str()
-                    && exp > now
-                    && exp <= now + 300
-            });
+    let ok = password_grant(&form) || client_assertion(&form, &token_url);
     if !ok {
         let body =
             json!({"error": "invalid_client", "error_description": "Client authentication failed"});
