@@ -282,3 +282,31 @@ async fn the_password_grant_with_user_role_users_erases_too() {
     assert_eq!(report.erased().len(), 2);
     assert!(!report.is_verified());
 }
+
+#[tokio::test]
+async fn erase_record_deletes_a_routed_record_and_reports_an_unrouted_one() {
+    let fake = seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&fake, CLIENT_ID, dir.path());
+    let handles = store
+        .locate(&subject(&format!("MRN-{CANARY}")))
+        .await
+        .unwrap();
+    let by_id = |id: &str| handles.iter().find(|h| h.id().as_str() == id).unwrap();
+    let allergy = store
+        .erase_record(by_id("AllergyIntolerance:a1"))
+        .await
+        .unwrap();
+    assert_eq!(allergy.erased().len(), 1);
+    assert_eq!(
+        ids(allergy.left().iter().map(|r| &r.id)),
+        ["log:deleted-rows"]
+    );
+    assert!(!allergy.is_verified(), "the log table keeps a copy");
+    let observation = store.erase_record(by_id("Observation:o1")).await.unwrap();
+    assert!(observation.erased().is_empty() && !observation.is_verified());
+    let reason = observation.left()[0].reason.as_deref().unwrap();
+    assert!(reason.contains("form_vitals"), "{reason}");
+    assert!(fake.has("Observation/o1"));
+    assert_eq!(fake.state.lock().unwrap().deleted, ["allergy/a1"]);
+}
