@@ -1,11 +1,11 @@
-//! OpenEmrStore against the FAKE OpenEMR of tests/support/fake_openemr.rs
+//! OpenEmrStore against the FAKE OpenEMR of tests/support/fake_openemr/
 //! (OpenEMR itself cannot be installed here): locate and export of one
 //! patient among others, erasure through the DELETE routes with the rest
 //! reported as residue, a record moved away before its deletion, a token
 //! expiring mid-export, a refused client assertion, and no patient value in
 //! errors or Debug output.
 
-#[path = "support/fake_openemr.rs"]
+#[path = "support/fake_openemr/mod.rs"]
 mod fake_openemr;
 
 use std::time::Duration;
@@ -66,6 +66,20 @@ async fn seeded() -> FakeOpenEmr {
                         "category": category(cat)}),
         );
     }
+    {
+        let mut s = fake.state.lock().unwrap();
+        s.pids.insert("pa".into(), 1);
+        s.pids.insert("pb".into(), 2);
+        s.medication_rows.insert(7, "m1".into());
+        s.medication_rows.insert(8, "mb1".into());
+    }
+    // m1 and mb1 are medication list entries, m2 a prescription.
+    for (id, p) in [("m1", "pa"), ("m2", "pa"), ("mb1", "pb")] {
+        fake.add(
+            json!({"resourceType": "MedicationRequest", "id": id, "status": "active",
+            "intent": "order", "medicationCodeableConcept": {"text": "x"}, "subject": of(p)}),
+        );
+    }
     fake.add(
         json!({"resourceType": "Encounter", "id": "e1", "status": "finished",
         "class": {"code": "AMB"}, "subject": of("pa"),
@@ -111,7 +125,7 @@ async fn locate_and_export_find_exactly_the_one_patient() {
         .await
         .unwrap();
     let found = ids(found.iter().map(|h| h.id()));
-    assert_eq!(found.len(), 10, "{found:?}");
+    assert_eq!(found.len(), 12, "{found:?}");
     assert!(
         found
             .iter()
@@ -123,7 +137,7 @@ async fn locate_and_export_find_exactly_the_one_patient() {
         .export(&subject(&format!("MRN-{CANARY}")), &out)
         .await
         .unwrap();
-    assert_eq!(report.manifest.records.len(), 10);
+    assert_eq!(report.manifest.records.len(), 12);
     let bundle = std::fs::read_to_string(out.join("bundle.json")).unwrap();
     assert!(bundle.contains("\"a1\"") && bundle.contains("\"o5\"") && !bundle.contains("\"b1\""));
     assert!(out.join("manifest.json").exists());
@@ -145,14 +159,29 @@ async fn erase_deletes_what_the_routes_cover_and_reports_the_rest() {
     );
     let mut deleted = fake.state.lock().unwrap().deleted.clone();
     deleted.sort();
-    assert_eq!(deleted, ["allergy/a1", "medical_problem/c1"]);
+    assert_eq!(
+        deleted,
+        ["allergy/a1", "medical_problem/c1", "medication/7"]
+    );
+    assert!(
+        fake.has("MedicationRequest/mb1"),
+        "the other patient's medication stays"
+    );
     assert!(fake.has("AllergyIntolerance/b1") && fake.has("Condition/bc1"));
     let erased = ids(report.erased().iter().map(|e| &e.id));
-    assert_eq!(erased, ["AllergyIntolerance:a1", "Condition:c1"]);
+    assert_eq!(
+        erased,
+        [
+            "AllergyIntolerance:a1",
+            "Condition:c1",
+            "MedicationRequest:m1"
+        ]
+    );
     let left = ids(report.left().iter().map(|r| &r.id));
     let expected = [
         "Condition:c2",
         "Encounter:e1",
+        "MedicationRequest:m2",
         "Observation:o1",
         "Observation:o2",
         "Observation:o3",
@@ -191,7 +220,9 @@ async fn a_record_moved_to_another_patient_before_its_deletion_stays() {
         .await
         .unwrap();
     assert!(fake.has("Condition/c1"), "the moved record is not deleted");
-    assert_eq!(fake.state.lock().unwrap().deleted, ["allergy/a1"]);
+    let mut deleted = fake.state.lock().unwrap().deleted.clone();
+    deleted.sort();
+    assert_eq!(deleted, ["allergy/a1", "medication/7"]);
     let refused = ids(report.refused().iter().map(|r| &r.id));
     assert_eq!(refused, ["Condition:c1"]);
     assert!(!report.is_verified());
@@ -214,7 +245,7 @@ async fn a_token_expiring_mid_export_is_renewed_once_and_429_is_waited_out() {
         )
         .await
         .unwrap();
-    assert_eq!(report.manifest.records.len(), 10);
+    assert_eq!(report.manifest.records.len(), 12);
     assert_eq!(fake.state.lock().unwrap().token_requests, 2, "one renewal");
 }
 
@@ -279,7 +310,7 @@ async fn the_password_grant_with_user_role_users_erases_too() {
         .erase_subject(&subject(&format!("MRN-{CANARY}")), DerivedPolicy::Erase)
         .await
         .unwrap();
-    assert_eq!(report.erased().len(), 2);
+    assert_eq!(report.erased().len(), 3);
     assert!(!report.is_verified());
 }
 

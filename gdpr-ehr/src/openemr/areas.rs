@@ -2,7 +2,9 @@
 //! else stays. OpenEMR's APIs delete no patient; the standard API deletes
 //! an allergy (`DELETE /api/patient/{puuid}/allergy/{auuid}`) and a medical
 //! problem (`DELETE /api/patient/{puuid}/medical_problem/{muuid}`), both
-//! addressed by the same uuids its FHIR API gives as logical ids. Every other
+//! addressed by the same uuids its FHIR API gives as logical ids, and a
+//! medication list entry (`DELETE /api/patient/{pid}/medication/{mid}`, by
+//! numeric ids looked up in the standard API). Every other
 //! record is residue: the OpenEMR area it lives in (database tables,
 //! documents on disk) and the administrator task that removes it.
 
@@ -19,6 +21,9 @@ pub enum Route {
     /// `DELETE /api/patient/{puuid}/medical_problem/{muuid}` (a medical
     /// problem row of the `lists` table).
     MedicalProblem,
+    /// `DELETE /api/patient/{pid}/medication/{mid}` (a medication row of
+    /// the `lists` table, addressed by numeric ids looked up first).
+    Medication,
 }
 
 impl Route {
@@ -27,6 +32,7 @@ impl Route {
         match self {
             Self::Allergy => "allergy",
             Self::MedicalProblem => "medical_problem",
+            Self::Medication => "medication",
         }
     }
 }
@@ -39,6 +45,9 @@ pub fn route_of(resource: &Resource) -> Option<Route> {
     match resource.get("resourceType")?.as_str()? {
         "AllergyIntolerance" => Some(Route::Allergy),
         "Condition" if is_problem_list_item(resource) => Some(Route::MedicalProblem),
+        // Only if the patient's medication list has its row (else it is a
+        // prescription: no route).
+        "MedicationRequest" => Some(Route::Medication),
         _ => None,
     }
 }
@@ -46,7 +55,10 @@ pub fn route_of(resource: &Resource) -> Option<Route> {
 /// Whether a resource type can have a DELETE route at all (the resource
 /// itself decides: [`route_of`]).
 pub fn may_have_route(kind: &str) -> bool {
-    matches!(kind, "AllergyIntolerance" | "Condition")
+    matches!(
+        kind,
+        "AllergyIntolerance" | "Condition" | "MedicationRequest"
+    )
 }
 
 fn is_problem_list_item(resource: &Resource) -> bool {
@@ -98,8 +110,7 @@ fn area_of(kind: &str) -> (&'static str, &'static str) {
         ),
         "AllergyIntolerance" => ("the table `lists`", PURGE),
         "MedicationRequest" | "MedicationStatement" => (
-            "the tables `prescriptions` and `lists` (its medication route deletes by numeric \
-             ids the FHIR API does not give)",
+            "the table `prescriptions` (only medication list entries have a DELETE route)",
             PURGE,
         ),
         "Immunization" => ("the table `immunizations`", PURGE),

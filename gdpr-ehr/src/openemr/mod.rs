@@ -1,8 +1,8 @@
 //! OpenEMR (feature `adapters`): [`OpenEmrStore`], gdpr-core's
 //! `SubjectStore` for one OpenEMR site. Its FHIR R4 API
 //! (`/apis/{site}/fhir`) locates and exports the patient's records; its
-//! standard API (`/apis/{site}/api`) deletes what it can delete (allergies
-//! and problem-list conditions, [`Route`]); everything else, the patient
+//! standard API (`/apis/{site}/api`) deletes what it can delete (allergies,
+//! problem-list conditions and medication list entries, [`Route`]); everything else, the patient
 //! included (no OpenEMR API deletes a patient), is reported as residue with
 //! the OpenEMR area that keeps it and the administrator task that removes
 //! it, so an erasure on OpenEMR is at best *partially completed*. Tokens:
@@ -12,6 +12,7 @@
 
 mod areas;
 mod config;
+mod medication;
 mod store;
 mod subject_store;
 

@@ -7,7 +7,7 @@
 
 use gdpr_connect::reqwest::{Method, StatusCode};
 use gdpr_connect::{Client, Outcome, outcome_of};
-use gdpr_core::store::{Remnant, StoreError, SystemIdentity};
+use gdpr_core::store::{RecordId, Remnant, StoreError, SystemIdentity};
 
 use super::areas::{LOG_REASON, Route, may_have_route, residue_reason, route_of};
 use super::config::OpenEmrConfig;
@@ -88,9 +88,18 @@ impl OpenEmrStore {
                     .into(),
             )));
         }
-        self.delete(route, patient_id, id)
-            .await
-            .map(Attempt::Deleted)
+        if route != Route::Medication {
+            return self
+                .delete(route, patient_id, id)
+                .await
+                .map(Attempt::Deleted);
+        }
+        match super::medication::row_of(&self.api, patient_id, id).await? {
+            Some((pid, mid)) => super::medication::delete(&self.api, &pid, &mid)
+                .await
+                .map(Attempt::Deleted),
+            None => Ok(Attempt::NoRoute),
+        }
     }
 
     /// `DELETE /api/patient/{puuid}/{route}/{uuid}`: 200 done; 400 (OpenEMR's
@@ -118,15 +127,16 @@ impl OpenEmrStore {
 
     /// What is left of the subject, re-read through FHIR: every record the
     /// compartment still holds (own records with their OpenEMR area and
-    /// task; shared ones that name the patient, never deleted), and, when
-    /// `deleted_any`, the `log` table's copies of the deleted rows.
+    /// task, or, among `deleted`, as still readable; shared ones that name
+    /// the patient, never deleted), and, when anything was deleted, the
+    /// `log` table's copies of the deleted rows.
     ///
     /// # Errors
     /// As [`Walk::next_batch`]; malformed ids as protocol errors.
     pub(crate) async fn residue(
         &self,
         patient_id: &str,
-        deleted_any: bool,
+        deleted: &[RecordId],
     ) -> Result<Vec<Remnant>, StoreError> {
         let mut left = Vec::new();
         let mut walk = Walk::by_type(self.fhir.client(), patient_id);
@@ -135,12 +145,14 @@ impl OpenEmrStore {
                 let Some(found) = crate::store::summarize(resource, patient_id) else {
                     continue;
                 };
-                if let Some(remnant) = remnant_of(&found, route_of(resource).is_some())? {
+                let id = record_id(&found.kind, &found.id)?;
+                let routed = deleted.contains(&id) && route_of(resource).is_some();
+                if let Some(remnant) = remnant_of(&found, id, routed) {
                     left.push(remnant);
                 }
             }
         }
-        if deleted_any {
+        if !deleted.is_empty() {
             let id = record_id("log", "deleted-rows")?;
             left.push(
                 Remnant::new(id, gdpr_core::store::ResourceKind::Record).with_reason(LOG_REASON),
@@ -151,17 +163,14 @@ impl OpenEmrStore {
 }
 
 /// The remnant a record still found after an erasure is, with its reason.
-fn remnant_of(found: &Found, routed: bool) -> Result<Option<Remnant>, StoreError> {
+fn remnant_of(found: &Found, id: RecordId, routed: bool) -> Option<Remnant> {
     let reason = match &found.class {
-        Classification::Shared { .. } if !found.mentions_patient => return Ok(None),
+        Classification::Shared { .. } if !found.mentions_patient => return None,
         Classification::Shared { reason } => format!("never deleted: {reason}"),
         Classification::Own(_) if routed => {
             "still readable after the deletion through OpenEMR's standard API".into()
         }
         Classification::Own(_) => residue_reason(&found.kind),
     };
-    let id = record_id(&found.kind, &found.id)?;
-    Ok(Some(
-        Remnant::new(id, kind_of(&found.kind)).with_reason(reason),
-    ))
+    Some(Remnant::new(id, kind_of(&found.kind)).with_reason(reason))
 }

@@ -13,7 +13,7 @@ use gdpr_core::store::{
     StoreError, SubjectRef, SubjectStore, SystemIdentity, Verification,
 };
 
-use super::areas::residue_reason;
+use super::areas::{may_have_route, residue_reason};
 use super::store::{Attempt, OpenEmrStore};
 use crate::compartment::{Classification, patient_of};
 use crate::store::{kind_of, record_id};
@@ -107,7 +107,7 @@ impl SubjectStore for OpenEmrStore {
         // OpenEMR deletes no patient: the Patient exists before and after.
         let patient_id = self.fhir().existing_patient(subject).await?;
         let mut erasure = Erasure::new();
-        let (mut deleted_any, mut refused) = (false, Vec::new());
+        let (mut deleted, mut refused) = (Vec::new(), Vec::new());
         for found in self.fhir().records(&patient_id).await? {
             let Classification::Own(_) = found.class else {
                 continue; // shared: never deleted; reported by the residue
@@ -119,12 +119,13 @@ impl SubjectStore for OpenEmrStore {
             };
             let id = record_id(&found.kind, &found.id)?;
             match &outcome {
-                Outcome::Done { existed } => deleted_any |= *existed,
+                Outcome::Done { existed: true } => deleted.push(id.clone()),
+                Outcome::Done { existed: false } => {}
                 _ => refused.push(id.clone()),
             }
             erasure.record(id, kind_of(&found.kind), outcome);
         }
-        let mut left = self.residue(&patient_id, deleted_any).await?;
+        let mut left = self.residue(&patient_id, &deleted).await?;
         // A refused record is reported once, as refused.
         left.retain(|remnant| !refused.contains(&remnant.id));
         Ok(erasure.verified_by(Verification::new(left)))
@@ -136,12 +137,17 @@ impl SubjectStore for OpenEmrStore {
         erased: &[RecordHandle],
     ) -> Result<Verification, StoreError> {
         let patient_id = self.fhir().existing_patient(subject).await?;
-        let deleted_any = erased
+        // The records a DELETE route may have removed.
+        let deleted: Vec<_> = erased
             .iter()
-            .filter_map(RecordHandle::as_resource)
-            .any(|r| !r.is_shared());
+            .filter(|h| {
+                h.as_resource()
+                    .is_some_and(|r| !r.is_shared() && may_have_route(r.resource_type().as_str()))
+            })
+            .map(|h| h.id().clone())
+            .collect();
         Ok(Verification::new(
-            self.residue(&patient_id, deleted_any).await?,
+            self.residue(&patient_id, &deleted).await?,
         ))
     }
 

@@ -24,6 +24,12 @@
 //!   "internalErrors":[],"data":…}`; a record that is not this patient's
 //!   (or not of that list) → 400 with `validationErrors`, as OpenEMR's
 //!   `RestControllerHelper::handleProcessingResult` answers.
+//! - `GET …/api/patient/{puuid}` → 200 with `data.pid` (the numeric id);
+//!   `GET …/api/patient/{pid}/medication` → 200 with the bare rows of
+//!   `lists` (`id`, `uuid`, `pid`, `type`), 400 when there are none;
+//!   `DELETE …/api/patient/{pid}/medication/{mid}` → 200 `true`, whether or
+//!   not a row matched (OpenEMR's `ListService::delete` deletes `WHERE pid
+//!   AND id AND type`).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -35,6 +41,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+
+mod api;
+use api::{delete_record, medications, patient};
 use base64::Engine;
 use serde_json::{Value, json};
 
@@ -59,12 +68,17 @@ pub struct FakeState {
     /// On the first individual read of this `Type/id`, move it to this
     /// patient first (a record reassigned between locate and erase).
     pub move_on_read: Option<(String, String)>,
+    /// Numeric patient ids (`pid`) by patient uuid.
+    pub pids: BTreeMap<String, u32>,
+    /// Medication list rows: numeric list id → the uuid the FHIR API gives
+    /// the MedicationRequest (its patient is the resource's).
+    pub medication_rows: BTreeMap<u32, String>,
     /// DELETEs answered 200 (`route/uuid`).
     pub deleted: Vec<String>,
     pub base: String,
 }
 
-type Shared = Arc<Mutex<FakeState>>;
+pub(crate) type Shared = Arc<Mutex<FakeState>>;
 
 pub struct FakeOpenEmr {
     pub root: String,
@@ -98,6 +112,8 @@ pub async fn start(token_lifetime: Duration) -> FakeOpenEmr {
         .route(&format!("{fhir}/metadata"), get(metadata))
         .route(&format!("{fhir}/{{kind}}"), get(search))
         .route(&format!("{fhir}/{{kind}}/{{id}}"), get(read))
+        .route(&api, get(patient))
+        .route(&format!("{api}/medication"), get(medications))
         .route(&format!("{api}/{{route}}/{{uuid}}"), delete(delete_record))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -175,7 +191,7 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
 }
 
 /// The gate of every `/apis` request: 429 once, then a live token.
-fn gate(state: &mut FakeState, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn gate(state: &mut FakeState, headers: &HeaderMap) -> Option<Response> {
     if std::mem::take(&mut state.throttle_once) {
         return Some((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")]).into_response());
     }
@@ -320,35 +336,4 @@ async fn search(
     fhir(
         json!({"resourceType": "Bundle", "type": "searchset", "total": hits.len(), "link": link, "entry": page}),
     )
-}
-
-async fn delete_record(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    Path((puuid, route, uuid)): Path<(String, String, String)>,
-) -> Response {
-    let mut s = state.lock().unwrap();
-    if let Some(refused) = gate(&mut s, &headers) {
-        return refused;
-    }
-    let (kind, list) = match route.as_str() {
-        "allergy" => ("AllergyIntolerance", None),
-        "medical_problem" => ("Condition", Some("problem-list-item")),
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    let key = format!("{kind}/{uuid}");
-    let reference = format!("Patient/{puuid}");
-    let matches = s.resources.get(&key).is_some_and(|r| {
-        r["patient"]["reference"] == reference.as_str()
-            || r["subject"]["reference"] == reference.as_str()
-    }) && list.is_none_or(|l| s.resources[&key].to_string().contains(l));
-    if !matches {
-        let body = json!({"validationErrors": {"uuid": {"Record::EXISTS": "record does not exist for this patient"}},
-                          "internalErrors": [], "data": []});
-        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
-    }
-    s.resources.remove(&key);
-    s.deleted.push(format!("{route}/{uuid}"));
-    axum::Json(json!({"validationErrors": [], "internalErrors": [], "data": {"uuid": uuid}}))
-        .into_response()
 }
