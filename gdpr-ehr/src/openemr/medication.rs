@@ -51,8 +51,9 @@ pub(crate) async fn row_of(
     let pid = pid_of(api, puuid).await?;
     let url = api.url(&["patient", &pid, "medication"]);
     let (status, body) = api.call(OP_LIST, |c| c.get(url.clone())).await?;
-    // OpenEMR answers an empty list with 400 or 404 (no result to show).
-    if status == StatusCode::BAD_REQUEST || status == StatusCode::NOT_FOUND {
+    // OpenEMR answers an empty list with 404 and `null` (its
+    // `RestControllerHelper::responseHandler`): no row.
+    if status == StatusCode::NOT_FOUND {
         return Ok(None);
     }
     check_status(OP_LIST, status)?;

@@ -37,7 +37,8 @@ pub(super) async fn patient(
 }
 
 /// `GET /api/patient/{pid}/medication`: the rows of `lists` with
-/// `type = medication` (OpenEMR answers the bare rows; 400 when none).
+/// `type = medication` (OpenEMR answers the bare rows; 404 with `null` when none, as
+/// `RestControllerHelper::responseHandler` answers an empty result).
 pub(super) async fn medications(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -47,8 +48,9 @@ pub(super) async fn medications(
     if let Some(refused) = gate(&mut s, &headers) {
         return refused;
     }
+    let not_found = || (StatusCode::NOT_FOUND, axum::Json(Value::Null)).into_response();
     let Some(puuid) = puuid_of(&s, &pid) else {
-        return StatusCode::BAD_REQUEST.into_response();
+        return not_found();
     };
     let reference = format!("Patient/{puuid}");
     let rows: Vec<Value> = s.medication_rows.iter()
@@ -57,7 +59,7 @@ pub(super) async fn medications(
         .map(|(id, uuid)| json!({"id": id.to_string(), "uuid": uuid, "pid": pid, "type": "medication"}))
         .collect();
     if rows.is_empty() {
-        return StatusCode::BAD_REQUEST.into_response();
+        return not_found();
     }
     axum::Json(rows).into_response()
 }

@@ -26,7 +26,7 @@
 //!   `RestControllerHelper::handleProcessingResult` answers.
 //! - `GET …/api/patient/{puuid}` → 200 with `data.pid` (the numeric id);
 //!   `GET …/api/patient/{pid}/medication` → 200 with the bare rows of
-//!   `lists` (`id`, `uuid`, `pid`, `type`), 400 when there are none;
+//!   `lists` (`id`, `uuid`, `pid`, `type`), 404 `null` when there are none;
 //!   `DELETE …/api/patient/{pid}/medication/{mid}` → 200 `true`, whether or
 //!   not a row matched (OpenEMR's `ListService::delete` deletes `WHERE pid
 //!   AND id AND type`).
