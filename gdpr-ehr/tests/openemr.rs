@@ -341,3 +341,30 @@ async fn erase_record_deletes_a_routed_record_and_reports_an_unrouted_one() {
     assert!(fake.has("Observation/o1"));
     assert_eq!(fake.state.lock().unwrap().deleted, ["allergy/a1"]);
 }
+
+#[tokio::test]
+async fn erase_record_leaves_a_record_moved_away_after_locate() {
+    let fake = seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = store(&fake, CLIENT_ID, dir.path());
+    let handles = first
+        .locate(&subject(&format!("MRN-{CANARY}")))
+        .await
+        .unwrap();
+    let allergy = handles
+        .iter()
+        .find(|h| h.id().as_str() == "AllergyIntolerance:a1")
+        .unwrap();
+    fake.state.lock().unwrap().move_on_read = Some(("AllergyIntolerance/a1".into(), "pb".into()));
+    let report = first.erase_record(allergy).await.unwrap();
+    assert_eq!(
+        ids(report.refused().iter().map(|r| &r.id)),
+        ["AllergyIntolerance:a1"]
+    );
+    assert!(fake.has("AllergyIntolerance/a1") && fake.state.lock().unwrap().deleted.is_empty());
+    // A store that never located the record does not know its patient.
+    let other = store(&fake, CLIENT_ID, dir.path());
+    let report = other.erase_record(allergy).await.unwrap();
+    assert_eq!(report.refused().len(), 1);
+    assert!(fake.has("AllergyIntolerance/a1"));
+}

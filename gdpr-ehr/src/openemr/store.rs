@@ -7,7 +7,10 @@
 
 use gdpr_connect::reqwest::{Method, StatusCode};
 use gdpr_connect::{Client, Outcome, outcome_of};
-use gdpr_core::store::{RecordId, Remnant, StoreError, SystemIdentity};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use gdpr_core::store::{RecordHandle, RecordId, Remnant, StoreError, SystemIdentity};
 
 use super::areas::{LOG_REASON, Route, may_have_route, residue_reason, route_of};
 use super::config::OpenEmrConfig;
@@ -15,10 +18,21 @@ use crate::compartment::{Classification, belongs_to};
 use crate::store::{FhirConfig, FhirStore, Found, Walk, kind_of, record_id};
 
 /// An OpenEMR site as a store of subjects' records.
-#[derive(Debug)]
 pub struct OpenEmrStore {
     fhir: FhirStore,
     api: Client,
+    /// The Patient each record was located under (`Type:id` → logical id):
+    /// `erase_record` deletes a record only while it still names that
+    /// patient, so a record moved to another patient after `locate` stays.
+    located: Mutex<HashMap<RecordId, String>>,
+}
+
+impl std::fmt::Debug for OpenEmrStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenEmrStore")
+            .field("fhir", &self.fhir)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the attempt on one record did.
@@ -48,6 +62,7 @@ impl OpenEmrStore {
         Ok(Self {
             fhir: fhir.named(identity),
             api,
+            located: Mutex::default(),
         })
     }
 
@@ -55,6 +70,22 @@ impl OpenEmrStore {
     /// deletes nothing through FHIR).
     pub fn fhir(&self) -> &FhirStore {
         &self.fhir
+    }
+
+    /// Remembers that `records` were located under the Patient `patient_id`.
+    pub(crate) fn remember(&self, records: &[RecordHandle], patient_id: &str) {
+        // A poisoned lock only means another call panicked mid-insert; the
+        // map is still a map.
+        let mut located = self.located.lock().unwrap_or_else(|e| e.into_inner());
+        for record in records {
+            located.insert(record.id().clone(), patient_id.to_owned());
+        }
+    }
+
+    /// The Patient `record` was located under by this store, if any.
+    pub(crate) fn located_under(&self, record: &RecordId) -> Option<String> {
+        let located = self.located.lock().unwrap_or_else(|e| e.into_inner());
+        located.get(record).cloned()
     }
 
     /// Re-reads `kind/id` through FHIR and, when a DELETE route covers it

@@ -31,7 +31,10 @@ impl SubjectStore for OpenEmrStore {
     }
 
     async fn locate(&self, subject: &SubjectRef) -> Result<Vec<RecordHandle>, StoreError> {
-        self.fhir().locate(subject).await
+        let patient_id = self.fhir().existing_patient(subject).await?;
+        let found = self.fhir().locate(subject).await?;
+        self.remember(&found, &patient_id);
+        Ok(found)
     }
 
     async fn export(
@@ -71,12 +74,18 @@ impl SubjectStore for OpenEmrStore {
             );
             return Ok(erasure.verified_by(Verification::new(Vec::new())));
         };
-        let Some(patient_id) = patient_of(&current, client.base().as_str()) else {
-            let reason = "it does not name exactly one patient as its own (checked right before \
-                          the deletion); left in place";
+        let Some(patient_id) = self.located_under(record.id()) else {
+            let reason = "not located by this store: the patient it must belong to is unknown \
+                          (locate the subject first); left in place";
             erasure.refuse(record.id().clone(), kind_of(kind), reason);
             return Ok(erasure.verified_by(Verification::new(Vec::new())));
         };
+        if patient_of(&current, client.base().as_str()).as_deref() != Some(patient_id.as_str()) {
+            let reason = "it no longer names exactly the patient it was located under (checked \
+                          right before the deletion); left in place";
+            erasure.refuse(record.id().clone(), kind_of(kind), reason);
+            return Ok(erasure.verified_by(Verification::new(Vec::new())));
+        }
         let mut left = Vec::new();
         match self.attempt(kind, id, &patient_id).await? {
             Attempt::Deleted(outcome) => {
