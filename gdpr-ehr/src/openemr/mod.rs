@@ -9,6 +9,20 @@
 //! OAuth 2 at `/oauth2/{site}/token` through gdpr-connect (client
 //! credentials with a `private_key_jwt` assertion, 300 s tokens renewed
 //! before expiry and once on a 401; or the password grant).
+//!
+//! ```
+//! use gdpr_core::store::SubjectStore;
+//! use gdpr_ehr::openemr::{OpenEmrConfig, OpenEmrStore, Site};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = OpenEmrConfig::new("emr", "https://emr.example.org", Site::new("default")?);
+//! assert_eq!(config.token_url(), "https://emr.example.org/oauth2/default/token");
+//! let store = OpenEmrStore::connect(&config)?; // no request yet
+//! assert_eq!(store.identity().kind(), "openemr");
+//! // store.locate(&subject).await?, store.export(&subject, dir).await?,
+//! // store.erase_subject(&subject, DerivedPolicy::Erase).await? (partial: see docs/ehr.md)
+//! # Ok(()) }
+//! ```
 
 mod areas;
 mod config;
