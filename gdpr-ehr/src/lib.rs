@@ -20,6 +20,11 @@
 //!   re-check before each DELETE and an honest report of what is left
 //!   (versions in `_history`, shared resources), restricted (Art. 18) by a
 //!   security label.
+//! - [`openemr`] (feature `adapters`) — [`openemr::OpenEmrStore`] for an
+//!   OpenEMR site: located and exported through its FHIR API, erased
+//!   through the DELETE routes of its standard API where it has them, the
+//!   rest reported exactly as residue with the OpenEMR area and the
+//!   administrator task (OpenEMR deletes no patient through any API).
 //!
 //! The front door: connect to a server (no request is made yet) and act on
 //! a subject through gdpr-core's `SubjectStore`.
@@ -63,5 +68,7 @@ pub mod compartment;
 pub mod conformance;
 pub mod export;
 pub mod model;
+#[cfg(feature = "adapters")]
+pub mod openemr;
 #[cfg(feature = "adapters")]
 pub mod store;

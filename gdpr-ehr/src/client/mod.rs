@@ -57,6 +57,12 @@ impl FhirClient {
         self
     }
 
+    /// The HTTP client (for a system's other API next to its FHIR one, as
+    /// OpenEMR's standard API: [`Client::at`] shares the token cache).
+    pub(crate) fn http(&self) -> &Client {
+        &self.http
+    }
+
     /// The base URL.
     pub fn base(&self) -> &Url {
         self.http.base()

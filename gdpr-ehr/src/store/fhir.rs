@@ -112,6 +112,13 @@ impl FhirStore {
         Ok(Self { identity, client })
     }
 
+    /// The same store under another identity (an OpenEMR site is a FHIR
+    /// server to this store, but named as itself in manifests and audits).
+    pub(crate) fn named(mut self, identity: SystemIdentity) -> Self {
+        self.identity = identity;
+        self
+    }
+
     /// Who this store is.
     pub fn system(&self) -> &SystemIdentity {
         &self.identity
@@ -266,7 +273,7 @@ impl FhirStore {
 }
 
 /// The classification of `resource` with its type and id, if it has both.
-fn summary(resource: &crate::model::Resource, patient_id: &str) -> Option<Found> {
+pub(crate) fn summary(resource: &crate::model::Resource, patient_id: &str) -> Option<Found> {
     Some(Found {
         kind: resource_type(resource)?.to_owned(),
         id: logical_id(resource)?.to_owned(),

@@ -11,7 +11,9 @@ mod walk;
 
 pub use attachments::{Attachment, INDEX_FILE, attachments_of, fetch};
 pub use erase::{Left, erase_resource, what_is_left};
+pub(crate) use fhir::summary as summarize;
 pub use fhir::{FhirConfig, FhirStore, Found, Written};
 pub use label::{LABEL_CODE, LABEL_DISPLAY, LABEL_SYSTEM, is_labelled, set_label};
 pub use resolve::{carries, resolve};
+pub(crate) use subject_store::{kind_of, record_id};
 pub use walk::Walk;

@@ -26,7 +26,10 @@ const OP: &str = "map FHIR resources to records";
 
 impl FhirStore {
     /// The logical id of the subject's Patient, which must exist.
-    async fn existing_patient(&self, subject: &SubjectRef) -> Result<String, StoreError> {
+    pub(crate) async fn existing_patient(
+        &self,
+        subject: &SubjectRef,
+    ) -> Result<String, StoreError> {
         let patient = resolve(self.client(), subject.fhir()?).await?;
         patient
             .id
@@ -86,7 +89,7 @@ fn handle(found: &Found) -> Result<ResourceHandle, StoreError> {
     })
 }
 
-fn kind_of(resource_type: &str) -> ResourceKind {
+pub(crate) fn kind_of(resource_type: &str) -> ResourceKind {
     if resource_type == "Patient" {
         ResourceKind::Patient
     } else {
@@ -94,7 +97,7 @@ fn kind_of(resource_type: &str) -> ResourceKind {
     }
 }
 
-fn record_id(kind: &str, id: &str) -> Result<RecordId, StoreError> {
+pub(crate) fn record_id(kind: &str, id: &str) -> Result<RecordId, StoreError> {
     RecordId::new(format!("{kind}:{id}")).map_err(|_| {
         invalid(
             OP,
