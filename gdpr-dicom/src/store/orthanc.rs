@@ -30,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures_util::{StreamExt, TryStreamExt};
 use gdpr_core::store::{
     DerivedPolicy, Modality, ProtocolCause, RecordId, StoreError, StudyHandle, StudyUid,
     SystemIdentity,
@@ -130,6 +131,9 @@ pub(crate) enum Recheck {
 }
 
 /// A study of the subject, as Orthanc knows it.
+/// How many read-only lookups (owners of candidate studies) run at once.
+const CONCURRENT_LOOKS: usize = 8;
+
 pub(crate) struct OrthancStudy {
     pub handle: StudyHandle,
     pub patient: String,
@@ -190,16 +194,23 @@ impl OrthancStore {
     /// keys and expands wildcards) only proposes candidates.
     pub(crate) async fn find(&self, subject: &PatientId) -> Result<Vec<OrthancStudy>, StoreError> {
         let hint = hint(subject);
-        let mut confirmed = Vec::new();
-        for study in self.tools_find::<FoundStudy>("Study", &hint).await? {
-            if self
-                .owner_of(&study.id)
-                .await?
-                .is_some_and(|o| o.is(subject))
-            {
-                confirmed.push(study);
-            }
-        }
+        let candidates = self.tools_find::<FoundStudy>("Study", &hint).await?;
+        // Each candidate's owner is read from its own DICOM data; a few at a
+        // time, in the order Orthanc listed them.
+        let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
+        let looks = ids
+            .into_iter()
+            .map(|id| async move { self.owner_of(&id).await });
+        let owners: Vec<Option<StoredOwner>> = futures_util::stream::iter(looks)
+            .buffered(CONCURRENT_LOOKS)
+            .try_collect()
+            .await?;
+        let confirmed: Vec<FoundStudy> = candidates
+            .into_iter()
+            .zip(owners)
+            .filter(|(_, owner)| owner.as_ref().is_some_and(|o| o.is(subject)))
+            .map(|(study, _)| study)
+            .collect();
         if confirmed.is_empty() {
             return Ok(Vec::new());
         }
@@ -304,7 +315,15 @@ impl OrthancStore {
         subject: Option<&PatientId>,
     ) -> Result<Recheck, StoreError> {
         let id = handle.id().as_str();
-        let Some(study) = self.study(id).await? else {
+        // The study's UID and its owner, read side by side.
+        let owner = async {
+            match subject {
+                Some(_) => self.owner_of(id).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (study, owner) = tokio::join!(self.study(id), owner);
+        let Some(study) = study? else {
             return Ok(Recheck::Gone);
         };
         let same_uid = study
@@ -317,9 +336,9 @@ impl OrthancStore {
         let Some(subject) = subject else {
             return Ok(Recheck::Confirmed);
         };
-        Ok(match self.owner_of(id).await? {
+        Ok(match owner? {
             None => Recheck::Gone,
-            Some(owner) if owner.is(subject) => Recheck::Confirmed,
+            Some(Some(owner)) if owner.is(subject) => Recheck::Confirmed,
             Some(_) => Recheck::Changed,
         })
     }
