@@ -91,26 +91,7 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             kind,
             index,
             actor: by,
-        } => {
-            let subjects = read_index(&index)?;
-            let id = request_id(&id)?;
-            let by = actor(&by)?;
-            let req = DataSubjectRequest::receive(
-                id,
-                kind.request_kind(),
-                subjects,
-                ApprovalPolicy::SecondActor,
-                jiff::Timestamp::now(),
-                by.id,
-            );
-            RequestDir::create(root, &req)?;
-            print(
-                json_out,
-                &summary(&req),
-                &format!("request {}: received", req.id()),
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => new_request(root, (&id, kind.request_kind()), &index, &by, json_out),
         Action::Show { id, calendar } | Action::Status { id, calendar } => {
             super::view::show(root, &id, &calendar, json_out)
         }
@@ -121,10 +102,12 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             jurisdiction,
             pack,
             holds,
+            time_zone,
         } => {
             let pack = rule_pack(&jurisdiction, pack.as_deref())?;
             let holds = parse_holds(&holds)?;
-            assess(root, &id, &context, (&pack, &holds), json_out).await
+            let today = today_in(&time_zone)?;
+            assess(root, &id, &context, (&pack, &holds, today), json_out).await
         }
         Action::Approve { id, context } => {
             let (mut ex, _, _) = open(root, &id, &context).await?;
@@ -161,6 +144,34 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
         }
         Action::VerifyCertificate { file, public_key } => verify(&file, &public_key, json_out),
     }
+}
+
+/// `gdpr request new`: receives a request for the subjects of `index`.
+fn new_request(
+    root: &Path,
+    (id, kind): (&str, RequestKind),
+    index: &Path,
+    by: &str,
+    json_out: bool,
+) -> Result<ExitCode, CliError> {
+    let subjects = read_index(index)?;
+    let id = request_id(id)?;
+    let by = actor(by)?;
+    let req = DataSubjectRequest::receive(
+        id,
+        kind,
+        subjects,
+        ApprovalPolicy::SecondActor,
+        jiff::Timestamp::now(),
+        by.id,
+    );
+    RequestDir::create(root, &req)?;
+    print(
+        json_out,
+        &summary(&req),
+        &format!("request {}: received", req.id()),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rule_pack(jurisdiction: &str, file: Option<&Path>) -> Result<RulePack, CliError> {
@@ -201,11 +212,18 @@ fn parse_holds(values: &[String]) -> Result<Holds, CliError> {
     Ok(holds)
 }
 
+/// Today's date in the controller's time zone `name` (IANA).
+fn today_in(name: &str) -> Result<jiff::civil::Date, CliError> {
+    let zone = jiff::tz::TimeZone::get(name)
+        .map_err(|_| bad(format!("--time-zone: unknown time zone {name}")))?;
+    Ok(zone.to_datetime(jiff::Timestamp::now()).date())
+}
+
 async fn assess(
     root: &Path,
     id: &str,
     context: &Context,
-    (pack, holds): (&RulePack, &Holds),
+    (pack, holds, today): (&RulePack, &Holds, jiff::civil::Date),
     json_out: bool,
 ) -> Result<ExitCode, CliError> {
     let (mut ex, _, _) = open(root, id, context).await?;
@@ -221,9 +239,6 @@ async fn assess(
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let today = jiff::tz::TimeZone::UTC
-        .to_datetime(jiff::Timestamp::now())
-        .date();
     let a = ex.assess(pack, &Findings::none(), holds, today).await?;
     let text: Vec<String> = a
         .records

@@ -115,6 +115,10 @@ enum Action {
         /// legal-obligation; the record id as `assess` lists it. Repeatable.
         #[arg(long = "hold", value_name = "SYSTEM:RECORD:HOLD")]
         holds: Vec<String>,
+        /// The controller's time zone (IANA name): "today", for retention,
+        /// is the date there.
+        #[arg(long = "time-zone", default_value = "Europe/Berlin")]
+        time_zone: String,
     },
     /// Approve the assessment (by a second actor under four eyes).
     Approve {
