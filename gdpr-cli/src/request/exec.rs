@@ -44,12 +44,17 @@ fn read_index(path: &Path) -> Result<SubjectMap, CliError> {
     let text = if path == Path::new("-") {
         let mut s = String::new();
         std::io::stdin()
-            .take(1 << 20)
+            .take((1 << 20) + 1)
             .read_to_string(&mut s)
             .map_err(|source| CliError::Io {
                 path: "stdin".into(),
                 source,
             })?;
+        if s.len() > 1 << 20 {
+            return Err(bad(
+                "--index - (stdin): larger than 1 MiB, so not a patient index",
+            ));
+        }
         s
     } else {
         crate::input::read_text(path, 1 << 20)?
