@@ -44,16 +44,15 @@ HFS_DIR=$CACHE/hfs-$HFS_VERSION
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 log() { echo "fhir.sh: $*" >&2; }
+# shellcheck source=lib/servers.sh
+source "$(dirname "$0")/lib/servers.sh"
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 install_zstd_if_missing() {
   command -v zstd >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 && return
   log "installing zstd and curl from Debian's packages"
-  local sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq zstd curl >&2
+  apt_install zstd curl
 }
 
 # The first prebuilt copy found, or nothing.
@@ -136,33 +135,13 @@ validator_python() {
   fi
   if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     log "installing python3-venv from Debian's packages"
-    local sudo=""
-    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-    $sudo apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >&2
+    apt_install python3-venv
   fi
   log "creating the FHIR validator's virtual environment (fhir.resources 6.4.0, pydantic<2)"
   rm -rf "$venv"
   python3 -m venv "$venv" >&2
   "$venv/bin/pip" install -q 'fhir.resources==6.4.0' 'pydantic<2' >&2
   echo "$venv/bin/python"
-}
-
-port_is_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
-    if port_is_free "$port"; then
-      echo "$port"
-      return
-    fi
-  done
-  log "no free TCP port found on 127.0.0.1"
-  exit 1
 }
 
 start() {
@@ -211,30 +190,13 @@ EOF
 # Stops the process recorded in $GDPR_TEST_FHIR_DIR/hfs.pid and waits for it.
 stop_process() {
   local dir=${GDPR_TEST_FHIR_DIR:?GDPR_TEST_FHIR_DIR is not set}
-  local pid
-  pid=$(cat "$dir/hfs.pid" 2>/dev/null || true)
-  if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
-    return
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      return
-    fi
-    sleep 0.1
-  done
-  log "HFS (pid $pid) ignored SIGTERM for 30 s; sending SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  stop_pid_file "$dir/hfs.pid" "HFS"
 }
 
 stop() {
   local dir=${GDPR_TEST_FHIR_DIR:?GDPR_TEST_FHIR_DIR is not set (run: eval "\$(scripts/fhir.sh start)")}
   stop_process
-  case "$dir" in
-    */gdpr-fhir.*) rm -rf "$dir" ;;
-    *) log "not removing $dir: not a directory this script created" ;;
-  esac
+  remove_own_dir "$dir" "*/gdpr-fhir.*"
   log "stopped"
 }
 

@@ -23,6 +23,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TTL=${GDPR_TEST_OIDC_TOKEN_TTL:-10}
 
 log() { echo "oidc.sh: $*" >&2; }
+# shellcheck source=lib/servers.sh
+source "$(dirname "$0")/lib/servers.sh"
 
 install_if_missing() {
   if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
@@ -30,27 +32,7 @@ install_if_missing() {
     return
   fi
   log "installing nodejs, npm, curl and openssl from Debian's packages"
-  local sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm curl openssl >&2
-}
-
-port_is_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
-    if port_is_free "$port"; then
-      echo "$port"
-      return
-    fi
-  done
-  log "no free TCP port found on 127.0.0.1"
-  exit 1
+  apt_install nodejs npm curl openssl
 }
 
 # The client's key pairs and secret, private parts readable by us only.
@@ -118,30 +100,13 @@ EOF2
 # Stops the process recorded in $GDPR_TEST_OIDC_DIR/oidc.pid and waits for it.
 stop_process() {
   local dir=${GDPR_TEST_OIDC_DIR:?GDPR_TEST_OIDC_DIR is not set}
-  local pid
-  pid=$(cat "$dir/oidc.pid" 2>/dev/null || true)
-  if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
-    return
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      return
-    fi
-    sleep 0.1
-  done
-  log "the provider (pid $pid) ignored SIGTERM for 30 s; sending SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  stop_pid_file "$dir/oidc.pid" "the provider"
 }
 
 stop() {
   local dir=${GDPR_TEST_OIDC_DIR:?GDPR_TEST_OIDC_DIR is not set (run: eval "\$(scripts/oidc.sh start)")}
   stop_process
-  case "$dir" in
-    */gdpr-oidc.*) rm -rf "$dir" ;;
-    *) log "not removing $dir: not a directory this script created" ;;
-  esac
+  remove_own_dir "$dir" "*/gdpr-oidc.*"
   log "stopped"
 }
 

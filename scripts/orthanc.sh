@@ -22,6 +22,8 @@ ORTHANC_BIN=${ORTHANC_BIN:-/usr/sbin/Orthanc}
 DICOMWEB_PLUGIN=${DICOMWEB_PLUGIN:-/usr/share/orthanc/plugins/libOrthancDicomWeb.so}
 
 log() { echo "orthanc.sh: $*" >&2; }
+# shellcheck source=lib/servers.sh
+source "$(dirname "$0")/lib/servers.sh"
 
 install_if_missing() {
   # openssl: the TLS tests make a throw-away CA and serve HTTPS with
@@ -33,31 +35,11 @@ install_if_missing() {
     return
   fi
   log "installing orthanc, orthanc-dicomweb, curl and openssl from Debian's packages"
-  local sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq orthanc orthanc-dicomweb curl openssl >&2
+  apt_install orthanc orthanc-dicomweb curl openssl
   # The package starts a system-wide Orthanc on port 8042; the tests do not use it.
   if command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl stop orthanc >/dev/null 2>&1 || true
   fi
-}
-
-port_is_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
-    if port_is_free "$port"; then
-      echo "$port"
-      return
-    fi
-  done
-  log "no free TCP port found on 127.0.0.1"
-  exit 1
 }
 
 start() {
@@ -120,30 +102,13 @@ EOF
 # Stops the process recorded in $GDPR_TEST_ORTHANC_DIR/orthanc.pid and waits for it.
 stop_process() {
   local dir=${GDPR_TEST_ORTHANC_DIR:?GDPR_TEST_ORTHANC_DIR is not set}
-  local pid
-  pid=$(cat "$dir/orthanc.pid" 2>/dev/null || true)
-  if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
-    return
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      return
-    fi
-    sleep 0.1
-  done
-  log "Orthanc (pid $pid) ignored SIGTERM for 30 s; sending SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  stop_pid_file "$dir/orthanc.pid" "Orthanc"
 }
 
 stop() {
   local dir=${GDPR_TEST_ORTHANC_DIR:?GDPR_TEST_ORTHANC_DIR is not set (run: eval "\$(scripts/orthanc.sh start)")}
   stop_process
-  case "$dir" in
-    */gdpr-orthanc.*) rm -rf "$dir" ;;
-    *) log "not removing $dir: not a directory this script created" ;;
-  esac
+  remove_own_dir "$dir" "*/gdpr-orthanc.*"
   log "stopped"
 }
 
