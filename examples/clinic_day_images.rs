@@ -16,8 +16,8 @@ use gdpr_core::retention::{Fact, Jurisdiction, LatestExaminations, RulePack, Sta
 use gdpr_core::store::{DerivedPolicy, RecordHandle, StudyHandle, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey, collect_inputs};
-use gdpr_dicom::store::SystemsConfig;
 use gdpr_dicom::synthetic::SyntheticInstance;
+use gdpr_systems::SystemsConfig;
 use jiff::civil::{Date, date};
 
 /// Two patients' CT studies in a folder: MRN-1001 was examined in 2012 and

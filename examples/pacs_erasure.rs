@@ -1,6 +1,7 @@
 //! A data subject asks for a copy of their images (GDPR Art. 15, 20) and then
 //! for their erasure (Art. 17). The embedded folder store holds the images;
-//! the same code works with Orthanc, DICOMweb or dcm4chee through
+//! the same code works with Orthanc, DICOMweb, dcm4chee, a FHIR server or
+//! OpenEMR through gdpr-systems'
 //! `SystemsConfig::open`, because the host holds a `Box<dyn SubjectStore>`.
 //!
 //! Run: `cargo run -p gdpr-examples --example pacs_erasure`
@@ -14,8 +15,8 @@ use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, RecordHandle, SubjectRef, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::SystemsConfig;
 use gdpr_dicom::synthetic::SyntheticInstance;
+use gdpr_systems::SystemsConfig;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

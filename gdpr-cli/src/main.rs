@@ -17,6 +17,7 @@ mod pacs;
 mod request;
 mod retention;
 mod ropa;
+mod subject;
 
 use std::process::ExitCode;
 

@@ -9,24 +9,18 @@
 //! With `--audit-log`, every command ends with a signed checkpoint of the
 //! audit log, so the records it wrote cannot be cut off unnoticed.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use gdpr_audit::AuditLog;
-use gdpr_audit::AuditSink;
-use gdpr_audit::{AuditContext, Audited};
-use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
-use gdpr_core::basis::{Art6Basis, LawfulBasis};
-use gdpr_core::purpose::Purpose;
 use gdpr_core::store::{DerivedPolicy, RecordHandle, SubjectRef, SubjectStore};
 use gdpr_core::subject::PatientId;
-use gdpr_dicom::store::SystemsConfig;
+use gdpr_systems::SystemsConfig;
 use serde_json::json;
 
 use crate::error::CliError;
+use crate::subject::{Audit, AuditArgs, confirm, print_json, read_identifier, seal};
 
 /// Arguments of `gdpr pacs`.
 #[derive(Debug, Parser)]
@@ -72,17 +66,8 @@ enum Derived {
 /// Which patient on which system, and who asks.
 #[derive(Debug, clap::Args)]
 struct Target {
-    /// Record one audit event per operation in this audit log directory
-    /// (made with `gdpr audit init`); required for `erase`. Personal fields
-    /// are sealed under the subject's key.
-    #[arg(long = "audit-log", requires = "audit_key")]
-    audit_log: Option<PathBuf>,
-    /// The audit log's secret signing key (from `gdpr audit init --key-out`).
-    #[arg(long = "audit-key")]
-    audit_key: Option<PathBuf>,
-    /// Who runs the command, for the audit event.
-    #[arg(long, default_value = "gdpr-cli")]
-    actor: String,
+    #[command(flatten)]
+    audit: AuditArgs,
     /// The systems file (see docs/samples/systems.toml).
     #[arg(long)]
     config: PathBuf,
@@ -111,55 +96,14 @@ struct Target {
 /// characters, so anything longer is the wrong file.
 const MAX_IDENTIFIER_FILE: u64 = 1024;
 
-/// The identifier in `path` (`-`: standard input): one line, its line end
-/// removed, nothing after it.
-///
-/// # Errors
-/// [`CliError::Input`] or [`CliError::Io`] naming the file (never its
-/// content) when it cannot be read, is too long or holds more than one line.
-fn read_identifier(path: &std::path::Path) -> Result<String, CliError> {
-    let text = if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .take(MAX_IDENTIFIER_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|source| CliError::Io {
-                path: "standard input".into(),
-                source,
-            })?;
-        if bytes.len() as u64 > MAX_IDENTIFIER_FILE {
-            return Err(CliError::BadInput(format!(
-                "standard input: more than {MAX_IDENTIFIER_FILE} bytes; give the patient \
-                 identifier alone"
-            )));
-        }
-        String::from_utf8(bytes)
-            .map_err(|_| CliError::BadInput("standard input: not UTF-8 text".into()))?
-    } else {
-        crate::input::read_text(path, MAX_IDENTIFIER_FILE)?
-    };
-    let line = text
-        .strip_suffix("\r\n")
-        .or_else(|| text.strip_suffix('\n'))
-        .unwrap_or(&text);
-    if line.contains(['\n', '\r']) {
-        return Err(CliError::BadInput(format!(
-            "{}: holds more than one line; give the patient identifier alone",
-            path.display()
-        )));
-    }
-    Ok(line.to_owned())
-}
-
-/// The sealed audit log a command records in, if any.
-type Audit = Option<Arc<AuditLog>>;
-
 impl Target {
     fn open(&self) -> Result<(Box<dyn SubjectStore>, SubjectRef, Audit), CliError> {
         let (value, origin) = match (&self.patient_id, &self.patient_id_file) {
             (Some(value), _) => (value.clone(), "--patient-id".to_owned()),
-            (None, Some(path)) => (read_identifier(path)?, path.display().to_string()),
+            (None, Some(path)) => (
+                read_identifier(path, MAX_IDENTIFIER_FILE)?,
+                crate::subject::origin(path),
+            ),
             (None, None) => {
                 return Err(CliError::BadInput(
                     "name the patient with --patient-id-file FILE (or --patient-id)".into(),
@@ -174,34 +118,8 @@ impl Target {
                 .map_err(|e| CliError::BadInput(format!("--issuer: {e}")))?;
         }
         let store = SystemsConfig::load(&self.config)?.open(&self.system)?;
-        let Some(path) = &self.audit_log else {
-            return Ok((store, subject.into(), None));
-        };
-        let actor = Actor {
-            id: ActorId::new(&self.actor)
-                .map_err(|e| CliError::BadInput(format!("--actor: {e}")))?,
-            role: Role::DataProtectionOfficer,
-            secrecy: Secrecy::None,
-        };
-        // Answering a data subject's request is a legal obligation of the
-        // controller (Art. 6(1)(c) with Art. 12, 15, 17, 20).
-        let context = AuditContext::new(
-            actor,
-            Purpose::DataSubjectRequest,
-            LawfulBasis::Ordinary {
-                art6: Art6Basis::LegalObligation,
-            },
-        );
-        let key = self.audit_key.as_deref().ok_or_else(|| {
-            CliError::BadInput("--audit-log needs --audit-key (the log's signing key)".into())
-        })?;
-        let log = Arc::new(crate::audit::open_recording_log(path, key)?);
-        let sink: Arc<dyn AuditSink> = log.clone();
-        Ok((
-            Box::new(Audited::new(store, sink, context)?),
-            subject.into(),
-            Some(log),
-        ))
+        let (store, audit) = self.audit.wrap(store, None)?;
+        Ok((store, subject.into(), audit))
     }
 }
 
@@ -245,14 +163,7 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
             yes,
             derived,
         } => {
-            if target.audit_log.is_none() {
-                return Err(CliError::BadInput(
-                    "erase needs --audit-log DIR --audit-key KEY (see `gdpr audit init`): the \
-                     audit record is the proof of erasure (Orthanc, for one, forgets a deleted \
-                     resource's history)"
-                        .into(),
-                ));
-            }
+            target.audit.require_for_erase()?;
             if !yes && !std::io::stdin().is_terminal() {
                 return Err(CliError::BadInput(
                     "erase needs confirmation: run it in a terminal, or pass --yes".into(),
@@ -262,7 +173,10 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
             let result = async {
                 if !yes {
                     let found = store.locate(&subject).await?;
-                    confirm(found.len(), &target.system)?;
+                    confirm(
+                        &format!("{} studies (and derived copies)", found.len()),
+                        &target.system,
+                    )?;
                 }
                 let policy = match derived {
                     Derived::Erase => DerivedPolicy::Erase,
@@ -289,53 +203,4 @@ async fn run_async(args: Args) -> Result<ExitCode, CliError> {
             seal(audit.as_deref(), result)
         }
     }
-}
-
-/// Signs what the command recorded: a checkpoint at the end of every
-/// command that wrote to the audit log, also when the command failed
-/// (records written before the failure are covered too). Records after
-/// the last checkpoint can be cut off without trace; these cannot.
-fn seal(
-    audit: Option<&AuditLog>,
-    result: Result<ExitCode, CliError>,
-) -> Result<ExitCode, CliError> {
-    let Some(log) = audit else {
-        return result;
-    };
-    match (log.checkpoint(), result) {
-        (Ok(_), result) | (Err(_), result @ Err(_)) => result,
-        (Err(e), Ok(_)) => Err(CliError::BadInput(format!(
-            "audit log: the operation was done and recorded, but the checkpoint that signs its records could not be written ({e}); run gdpr audit checkpoint"
-        ))),
-    }
-}
-
-fn confirm(studies: usize, system: &str) -> Result<(), CliError> {
-    let stdin = std::io::stdin();
-    eprint!(
-        "Erase {studies} studies of this patient (and derived copies) from `{system}`? \
-         This cannot be undone. Type `erase` to confirm: "
-    );
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|source| CliError::Io {
-            path: "stdin".into(),
-            source,
-        })?;
-    if answer.trim() != "erase" {
-        return Err(CliError::BadInput(
-            "erasure not confirmed; nothing was erased".into(),
-        ));
-    }
-    Ok(())
-}
-
-fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::BadInput(format!("cannot encode the result: {e}")))?;
-    println!("{text}");
-    Ok(())
 }

@@ -17,7 +17,9 @@
 //!   checked up front with [`Client::authenticate`]);
 //! - [`EndpointSettings`] and [`Section`] — the same keys in every
 //!   `systems.toml` entry, with one rule for half-given credentials and
-//!   unknown keys as errors;
+//!   unknown keys as errors; [`SystemsFile`] — the file itself (1 MiB at
+//!   most, errors naming file and line, never quoting it) over any host's
+//!   entry type ([`SystemEntry`]);
 //! - [`Client`] — one HTTP client (reqwest over rustls): `https://` by
 //!   default, plain HTTP only to loopback unless `danger_…`; retries with
 //!   exponential backoff that honour `Retry-After`; errors that never carry
@@ -61,6 +63,7 @@ mod oauth;
 mod retry;
 mod secret;
 mod settings;
+mod systems;
 
 pub use address::{checked_base_url, checked_url};
 pub use answer::{check_status, describe, parse_json};
@@ -74,7 +77,8 @@ pub use grant::{
     SigningAlgorithm, TokenEndpoint,
 };
 pub use secret::{SecretSource, read_regular_file};
-pub use settings::{EndpointSettings, MAX_ATTEMPTS, Section, SystemKeys};
+pub use settings::{EndpointSettings, GrantKind, MAX_ATTEMPTS, SecretMethod, Section, SystemKeys};
+pub use systems::{MAX_SYSTEMS_FILE, SystemEntry, SystemsFile};
 
 /// The HTTP library the [`Client`] builds requests with (its request
 /// builders appear in [`Client::call`]).

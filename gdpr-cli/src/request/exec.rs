@@ -14,10 +14,10 @@ use gdpr_core::request::{
 };
 use gdpr_core::retention::{HoldSet, Jurisdiction, LegalHold, RulePack};
 use gdpr_core::store::{RecordId, SubjectStore};
-use gdpr_dicom::store::SystemsConfig;
 use gdpr_request::{
     Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, RunOutcome, Setup,
 };
+use gdpr_systems::SystemsConfig;
 use serde_json::json;
 
 use super::{Action, Args, Context, stage_code};

@@ -27,10 +27,9 @@
 //! [`gdpr_connect::MAX_ATTEMPTS`]. Errors name the file and the line but
 //! never quote it (a mistyped line can hold a secret).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use gdpr_connect::{Section, SystemKeys, read_regular_file};
+use gdpr_connect::{Section, SystemEntry, SystemKeys, SystemsFile};
 use gdpr_core::store::{DerivedPolicy, StoreError, SubjectStore};
 use serde::Deserialize;
 
@@ -39,18 +38,11 @@ use super::dicomweb::{DicomWebConfig, DicomWebStore};
 use super::folder::FolderStore;
 use super::orthanc::{OrthancConfig, OrthancStore};
 
-/// The largest `systems.toml` (1 MiB).
-const MAX_CONFIG_BYTES: u64 = 1 << 20;
-
-/// The parsed `systems.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SystemsConfig {
-    systems: BTreeMap<String, SystemConfig>,
-    /// Where it was read from, for messages.
-    #[serde(skip)]
-    origin: String,
-}
+/// The parsed `systems.toml` of PACS kinds: `from_toml`, `load` (a regular
+/// file of at most 1 MiB), `names`, `get` and `open` (see
+/// [`gdpr_connect::SystemsFile`]). A host that also reaches EHR systems
+/// reads the file with gdpr-systems instead, whose entries embed these.
+pub type SystemsConfig = SystemsFile<SystemConfig>;
 
 /// One system's entry. Remote systems share the endpoint keys of
 /// [`gdpr_connect::EndpointSettings`] and add their own.
@@ -121,82 +113,14 @@ impl SystemKeys for Dcm4cheeKeys {
     const KEYS: &'static [&'static str] = &["rejection_code", "rejected_view_aet"];
 }
 
-impl SystemsConfig {
-    /// Parses the TOML text of a `systems.toml` (named "the systems
-    /// configuration" in messages; [`SystemsConfig::load`] names the file).
-    ///
-    /// # Errors
-    /// [`StoreError::Configuration`] naming the line that is wrong and what
-    /// is wrong with it, never quoting the line or a value from it.
-    pub fn from_toml(text: &str) -> Result<Self, StoreError> {
-        Self::parse("the systems configuration", text)
-    }
+impl SystemConfig {
+    /// The values of `kind` this entry type reads.
+    pub const KINDS: &'static [&'static str] = &["folder", "orthanc", "dicomweb", "dcm4chee"];
+}
 
-    fn parse(origin: &str, text: &str) -> Result<Self, StoreError> {
-        let mut config: Self = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|span| {
-                    let end = span.start.min(text.len());
-                    let line = text.as_bytes()[..end]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count();
-                    format!(" line {}:", line + 1)
-                })
-                .unwrap_or_default();
-            let why = gdpr_core::redact::serde_message(e.message().trim());
-            StoreError::Configuration {
-                detail: format!("{origin}:{line} {why}"),
-            }
-        })?;
-        config.origin = origin.to_owned();
-        Ok(config)
-    }
-
-    /// Reads and parses a `systems.toml`: a regular file of at most 1 MiB.
-    ///
-    /// # Errors
-    /// [`StoreError::Configuration`] naming the file (and the line) when it
-    /// cannot be read or parsed.
-    pub fn load(path: &Path) -> Result<Self, StoreError> {
-        let origin = path.display().to_string();
-        let bytes = read_regular_file(
-            path,
-            MAX_CONFIG_BYTES,
-            "the systems file",
-            "give a systems.toml",
-        )?;
-        let text = String::from_utf8(bytes).map_err(|_| StoreError::Configuration {
-            detail: format!("{origin}: not UTF-8 text"),
-        })?;
-        Self::parse(&origin, &text)
-    }
-
-    /// The names of the configured systems.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.systems.keys().map(String::as_str)
-    }
-
-    /// The entry of system `name`.
-    pub fn get(&self, name: &str) -> Option<&SystemConfig> {
-        self.systems.get(name)
-    }
-
-    /// Opens system `name` as a store.
-    ///
-    /// # Errors
-    /// [`StoreError::Configuration`] when no system has that name or its
-    /// entry is unusable (bad URL, unreadable password, missing folder).
-    pub fn open(&self, name: &str) -> Result<Box<dyn SubjectStore>, StoreError> {
-        let entry = self.get(name).ok_or_else(|| StoreError::Configuration {
-            detail: format!(
-                "no system named `{name}` in {}; configured: {}",
-                self.origin,
-                self.names().collect::<Vec<_>>().join(", ")
-            ),
-        })?;
-        Ok(match entry {
+impl SystemEntry for SystemConfig {
+    fn open(&self, name: &str) -> Result<Box<dyn SubjectStore>, StoreError> {
+        Ok(match self {
             SystemConfig::Folder { path } => Box::new(FolderStore::open(name, path)?),
             SystemConfig::Orthanc(section) => {
                 let mut config =
@@ -225,6 +149,7 @@ impl SystemsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn sample_parses_and_typos_are_errors() {
