@@ -11,6 +11,7 @@ mod authorize;
 mod bases;
 mod dicom;
 mod dpia;
+mod ehr;
 mod error;
 mod input;
 mod pacs;
@@ -51,12 +52,15 @@ enum Command {
     Dpia(dpia::Args),
     /// Locate, export or erase a patient's studies on a PACS or DICOM folder.
     Pacs(pacs::Args),
+    /// Locate, export or erase a patient's records on an EHR (a FHIR R4
+    /// server, OpenEMR).
+    Ehr(ehr::Args),
     /// Data-subject requests (Art. 15, 17, 20) on every system: new, assess,
     /// approve, run, resume, certificate, verify-certificate.
     Request(request::Args),
 }
 
-/// The runtime of the async commands (`gdpr pacs`, `gdpr request`): one
+/// The runtime of the async commands (`gdpr pacs`, `gdpr ehr`, `gdpr request`): one
 /// thread, timers and I/O on.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
@@ -89,6 +93,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Ropa(args) => ropa::run(args),
         Command::Dpia(args) => dpia::run(args),
         Command::Pacs(args) => pacs::run(args),
+        Command::Ehr(args) => ehr::run(args),
         Command::Request(args) => request::run(args),
     }
 }
