@@ -77,5 +77,13 @@ stops+=("./scripts/fhir.sh stop")
 echo "== unit, property and integration tests"
 cargo nextest run --workspace --all-features --no-fail-fast
 
+# ---- erase_across_systems example (gdpr-systems) ----------------------------
+# One erasure request across the real Orthanc and the real FHIR server started
+# above (examples/erase_across_systems.rs): decision, residue, certificate
+# verified. It fails (exit 2) when the servers' variables are missing.
+echo "== example: one erasure request across Orthanc and the FHIR server"
+cargo run -q -p gdpr-examples --example erase_across_systems
+# ---- end erase_across_systems example ---------------------------------------
+
 echo "== documentation tests"
 cargo test --workspace --all-features --doc
