@@ -378,3 +378,20 @@ fn errors_name_the_real_file_and_line_but_never_quote_it() {
     let e = SystemsConfig::load(&binary).unwrap_err().to_string();
     assert!(e.contains("binary.toml") && e.contains("UTF-8"), "{e}");
 }
+
+#[test]
+fn the_documented_sample_parses_with_every_kind() {
+    let sample = include_str!("../../docs/samples/systems.toml");
+    let config = SystemsConfig::from_toml(sample).unwrap();
+    let mut kinds: Vec<&str> = config
+        .names()
+        .map(|n| config.get(n).unwrap().kind())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "dcm4chee", "dicomweb", "fhir", "folder", "openemr", "orthanc"
+        ]
+    );
+}
