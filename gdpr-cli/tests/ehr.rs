@@ -380,3 +380,82 @@ fn hostile_identifier_input_is_exit_2_naming_the_input() {
     );
     assert_no_canary(&[&stdin, &huge, &argv, &run]);
 }
+
+#[test]
+fn a_request_reaches_an_openemr_system_named_by_a_fhir_identifier() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(fake_openemr::start(Duration::from_secs(300)));
+    seed(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let (config, _) = setup(dir.path(), &fake.root);
+    let (log, key) = audit_log(dir.path());
+    let requests = dir.path().join("requests");
+    let requests = requests.to_str().unwrap();
+    let index =
+        format!("version = 1\n[systems.emr]\nfhir-identifier = \"{SYSTEM}|MRN-{CANARY}\"\n");
+    let new = gdpr(
+        &[
+            "request",
+            "--requests",
+            requests,
+            "new",
+            "--id",
+            "dsr-ehr-1",
+            "--kind",
+            "erasure-consent-withdrawn",
+            "--index",
+            "-",
+        ],
+        index.as_bytes(),
+    );
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    let register = dir.path().join("register");
+    let pack = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/samples/imaging-pack.toml"
+    );
+    let assess = gdpr(
+        &[
+            "request",
+            "--requests",
+            requests,
+            "assess",
+            "dsr-ehr-1",
+            "--config",
+            config.to_str().unwrap(),
+            "--audit-log",
+            &log,
+            "--audit-key",
+            &key,
+            "--register",
+            register.to_str().unwrap(),
+            "--pack",
+            pack,
+        ],
+        b"",
+    );
+    // Every record of the patient on OpenEMR is assessed (the imaging pack
+    // has no rule for them: a person decides), none of the other patient's.
+    assert_eq!(assess.code, 0, "{}", assess.stderr);
+    let mut assessed: Vec<&str> = assess
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("emr\t"))
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assessed.sort();
+    assert_eq!(
+        assessed,
+        [
+            "AllergyIntolerance:a1",
+            "Condition:c1",
+            "Condition:c2",
+            "MedicationRequest:m1",
+            "Observation:o1",
+            "Patient:pa"
+        ],
+        "{}",
+        assess.stdout
+    );
+    assert_no_canary(&[&new, &assess]);
+}
