@@ -50,7 +50,7 @@ pub use certificate::{Certificate, verify_certificate};
 pub use error::Error;
 pub use executor::{
     AuditRecord, BoundaryHook, Executor, Holds, KeptRecord, PACKAGE_DIR, Phase, Resources,
-    RestrictedIn, RunOutcome, SHREDDED, SOURCE, Setup, SystemOutcome,
+    RestrictedIn, RestrictionDone, RunOutcome, SHREDDED, SOURCE, Setup, SystemOutcome,
 };
 pub use fault::Fault;
 pub use journal::{FileJournal, Journal};

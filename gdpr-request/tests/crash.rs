@@ -148,8 +148,23 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
                 "{must} missing ({stopped})"
             );
         }
+        // Every transition has exactly one audit record, dated as in the
+        // history (a crash after the append is not appended again).
+        let request_dir =
+            gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
+        let history: Vec<jiff::Timestamp> = request_dir
+            .load_request()
+            .unwrap()
+            .history()
+            .transitions()
+            .iter()
+            .map(|t| t.at)
+            .collect();
+        let mut recorded = stage_records(&log);
+        recorded.sort();
+        assert_eq!(recorded, history, "one record per transition ({stopped})");
         let cert = gdpr_request::certificate::issue(
-            &gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap(),
+            &request_dir,
             &log,
             &fx.signer(),
             jiff::Timestamp::now(),

@@ -327,11 +327,6 @@ async fn open(
     for (name, _) in req.subjects().iter() {
         stores.insert(name.clone(), config.open(name.as_str())?);
     }
-    let audit_subject = req
-        .subjects()
-        .iter()
-        .find_map(|(_, s)| s.dicom().ok().cloned())
-        .ok_or_else(|| bad("the patient index names no DICOM patient id, which the audit log needs as the subject"))?;
     let log = Arc::new(crate::audit::open_recording_log(
         &context.audit_log,
         &context.audit_key,
@@ -348,7 +343,7 @@ async fn open(
         signer.clone(),
         Arc::new(FileRegister::open(&context.register)?),
     );
-    let setup = Setup::new(actor(&context.actor)?, audit_subject);
+    let setup = Setup::for_request(actor(&context.actor)?, &req)?;
     let ex = Executor::open(dir, resources, setup, None).await?;
     Ok((ex, log, signer))
 }

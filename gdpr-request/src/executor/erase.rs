@@ -167,7 +167,7 @@ impl Executor {
 
     /// Ends the request (completed only when every system is), shreds the
     /// subject's audit key after a completed erasure, saves the outcome.
-    async fn finish(&mut self, systems: Vec<SystemOutcome>) -> Result<RunOutcome, Error> {
+    pub(super) async fn finish(&mut self, systems: Vec<SystemOutcome>) -> Result<RunOutcome, Error> {
         let complete = systems.iter().all(SystemOutcome::is_complete);
         match self.request.stage() {
             Stage::Verifying if complete => self.step(Event::Completed).await?,
@@ -283,13 +283,18 @@ impl Job {
                 RecordOutcome::RestrictInstead => Vec::new(),
                 _ => continue,
             };
-            let entry = RestrictionEntry::new(
+            let mut entry = RestrictionEntry::new(
                 self.name.clone(),
                 record.record.clone(),
                 purposes.clone(),
                 self.request.clone(),
                 jiff::Timestamp::now(),
             );
+            entry.citation = record
+                .reasons
+                .iter()
+                .find(|r| r.applied)
+                .map(|r| r.citation.clone());
             let register = &self.register;
             let key = self.key(&["restrict", record.record.as_str()])?;
             self.steps

@@ -23,6 +23,9 @@ pub enum Phase {
     Before,
     /// The step ran and is recorded as done.
     After,
+    /// Inside a stage step: its audit record is appended, the journal
+    /// does not hold the step as done yet.
+    Recorded,
 }
 
 /// Called at every step boundary (tests kill the process there).
@@ -103,7 +106,7 @@ impl Steps {
         Ok(out)
     }
 
-    fn boundary(&self, key: &StepKey, phase: Phase) {
+    pub(crate) fn boundary(&self, key: &StepKey, phase: Phase) {
         if let Some(hook) = &self.hook {
             hook(key, phase);
         }

@@ -240,3 +240,22 @@ pub async fn approved_erasure(fx: &Fixture, id: &str) {
         .unwrap();
     ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
 }
+
+/// The recorded times of the request's stage records in the log (source
+/// `gdpr-request`, action `execute`), in log order.
+pub fn stage_records(log: &AuditLog) -> Vec<jiff::Timestamp> {
+    use gdpr_audit::action::Action;
+    use gdpr_audit::store::{Entry, EntrySource};
+    let mut out = Vec::new();
+    EntrySource::entries(log.store(), &mut |_, e| {
+        if let Entry::Record(bytes) = e {
+            let r = gdpr_audit::record::Record::decode(&bytes).unwrap();
+            if r.source().as_str() == gdpr_request::SOURCE && r.action() == Action::Execute {
+                out.push(r.recorded());
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    out
+}
