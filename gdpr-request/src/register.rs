@@ -31,8 +31,8 @@ use gdpr_core::authorization::{Request, RetentionPhase};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::request::{RequestId, SystemName};
 use gdpr_core::restriction::{Restriction, RestrictionGround};
-use gdpr_core::subject::SubjectState;
 use gdpr_core::store::RecordId;
+use gdpr_core::subject::SubjectState;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 

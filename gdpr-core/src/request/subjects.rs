@@ -287,10 +287,8 @@ mod tests {
 
     #[test]
     fn the_audit_subject_prefers_dicom_then_fhir_identifier_then_logical_id() {
-        let both = map(
-            "[systems.a-fhir]\nfhir-identifier = \"urn:mrn|M-1\"\n\
-             [systems.z-pacs]\ndicom-patient-id = \"P-1\"\nissuer = \"H\"\n",
-        );
+        let both = map("[systems.a-fhir]\nfhir-identifier = \"urn:mrn|M-1\"\n\
+             [systems.z-pacs]\ndicom-patient-id = \"P-1\"\nissuer = \"H\"\n");
         let s = both.audit_subject().unwrap();
         assert_eq!((s.expose(), s.issuer()), ("P-1", Some("H")));
         let fhir = map(

@@ -167,7 +167,10 @@ impl Executor {
 
     /// Ends the request (completed only when every system is), shreds the
     /// subject's audit key after a completed erasure, saves the outcome.
-    pub(super) async fn finish(&mut self, systems: Vec<SystemOutcome>) -> Result<RunOutcome, Error> {
+    pub(super) async fn finish(
+        &mut self,
+        systems: Vec<SystemOutcome>,
+    ) -> Result<RunOutcome, Error> {
         let complete = systems.iter().all(SystemOutcome::is_complete);
         match self.request.stage() {
             Stage::Verifying if complete => self.step(Event::Completed).await?,

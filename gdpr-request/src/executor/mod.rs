@@ -296,8 +296,7 @@ impl Executor {
             .steps
             .iter()
             .filter(|(k, v)| {
-                k.as_str().starts_with("stage/")
-                    && matches!(v, crate::journal::StepState::Begun)
+                k.as_str().starts_with("stage/") && matches!(v, crate::journal::StepState::Begun)
             })
             .map(|(k, _)| k.clone())
             .collect();
@@ -374,9 +373,7 @@ impl Executor {
             RequestKind::Access | RequestKind::Portability => self.run_export().await,
             RequestKind::Restriction { ground } => self.run_restriction(Some(*ground)).await,
             RequestKind::LiftRestriction => self.run_restriction(None).await,
-            _ => Err(self.wrong(
-                "an erasure, access, portability, restriction or lifting request",
-            )),
+            _ => Err(self.wrong("an erasure, access, portability, restriction or lifting request")),
         }
     }
 

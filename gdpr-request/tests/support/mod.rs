@@ -259,3 +259,21 @@ pub fn stage_records(log: &AuditLog) -> Vec<jiff::Timestamp> {
     .unwrap();
     out
 }
+
+/// Creates request `id` of `kind` on the folder store and takes it to
+/// `approved` (no erasure assessment: identity verified, assessed,
+/// approved by a second actor).
+pub async fn approved_request(fx: &Fixture, id: &str, kind: RequestKind) {
+    RequestDir::create(&fx.path("requests"), &request(id, kind)).unwrap();
+    let mut ex = open(fx, id, fx.log(), None).await;
+    ex.step(Event::IdentityVerified).await.unwrap();
+    ex.step(Event::Assessed).await.unwrap();
+    ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
+}
+
+/// An Art. 18(1)(a) restriction.
+pub fn restriction() -> RequestKind {
+    RequestKind::Restriction {
+        ground: gdpr_core::restriction::RestrictionGround::AccuracyContested,
+    }
+}
