@@ -44,6 +44,7 @@ pub mod journal;
 pub mod package;
 pub mod register;
 mod request_dir;
+pub mod sealing;
 mod sign;
 
 pub use certificate::{Certificate, verify_certificate};

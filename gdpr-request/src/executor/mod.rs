@@ -161,6 +161,10 @@ impl Executor {
             systems.insert(name.clone(), Arc::new(audited) as Arc<dyn SubjectStore>);
         }
         let replay = journal.replay().await?;
+        let sealer = steps::Sealer {
+            keys: crate::sealing::RequestKeys::at(dir.path().parent().unwrap_or(dir.path())),
+            request: request.id().clone(),
+        };
         Ok(Self {
             dir,
             request,
@@ -169,7 +173,7 @@ impl Executor {
             signer,
             register,
             setup,
-            steps: Steps::new(journal, replay, hook),
+            steps: Steps::new(journal, replay, hook, sealer),
         })
     }
 
