@@ -30,7 +30,12 @@ async fn no_identifier_in_outcomes_errors_debug_or_files() {
     assert_clean("certificate", &serde_json::to_string(&cert).unwrap());
     assert_clean("certificate Debug", &format!("{cert:?}"));
     let dir = ex.dir().path().to_owned();
-    for file in ["request.json", "journal.jsonl", "outcome.json", "assessment.json"] {
+    for file in [
+        "request.json",
+        "journal.jsonl",
+        "outcome.json",
+        "assessment.json",
+    ] {
         assert_clean(file, &std::fs::read_to_string(dir.join(file)).unwrap());
     }
     let register = FileRegister::open(&fx.path("register")).unwrap();
@@ -65,14 +70,23 @@ async fn no_identifier_in_restriction_lifting_or_after_shredding() {
     let mut ex = open(&fx, "dsr-r", log.clone(), None).await;
     let outcome = ex.run().await.unwrap();
     assert_clean("restriction outcome", &format!("{outcome:?}"));
-    assert_clean("restriction outcome JSON", &serde_json::to_string(&outcome).unwrap());
+    assert_clean(
+        "restriction outcome JSON",
+        &serde_json::to_string(&outcome).unwrap(),
+    );
     assert_clean("request Debug", &format!("{:?}", ex.request()));
     let cert =
         gdpr_request::certificate::issue(ex.dir(), &log, &fx.signer(), jiff::Timestamp::now())
             .unwrap();
-    assert_clean("restriction certificate", &serde_json::to_string(&cert).unwrap());
+    assert_clean(
+        "restriction certificate",
+        &serde_json::to_string(&cert).unwrap(),
+    );
     let register = FileRegister::open(&fx.path("register")).unwrap();
-    let in_force = register.in_force(&pacs(), &record_id(TARGET, 1)).await.unwrap();
+    let in_force = register
+        .in_force(&pacs(), &record_id(TARGET, 1))
+        .await
+        .unwrap();
     assert_eq!(in_force.len(), 1);
     assert_clean("register entry Debug", &format!("{in_force:?}"));
     assert_clean(
@@ -88,7 +102,10 @@ async fn no_identifier_in_restriction_lifting_or_after_shredding() {
     // After the key is shredded: a new step is refused, cleanly.
     gdpr_request::RequestDir::create(&fx.path("requests"), &request("dsr-x", erasure())).unwrap();
     let keys = gdpr_request::sealing::RequestKeys::at(&fx.path("requests"));
-    assert!(keys.shred(&gdpr_core::request::RequestId::new("dsr-x").unwrap()).unwrap());
+    assert!(
+        keys.shred(&gdpr_core::request::RequestId::new("dsr-x").unwrap())
+            .unwrap()
+    );
     let dir = gdpr_request::RequestDir::open(
         &fx.path("requests"),
         &gdpr_core::request::RequestId::new("dsr-x").unwrap(),
