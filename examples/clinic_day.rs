@@ -2,7 +2,9 @@
 //! needed: authorization decisions and a DPIA screening (German law
 //! catalogue), then the imaging archive on the embedded folder store:
 //! retention review under the DE rule pack, pseudonymised research copies,
-//! and a verified erasure recorded in a signed audit log.
+//! then one erasure request and one access request end to end (decision per
+//! record, residue, certificate verified offline), every step recorded in a
+//! signed audit log that is verified at the end.
 //!
 //! Run with `cargo run -p gdpr-examples --example clinic_day`.
 
@@ -21,6 +23,8 @@ use jiff::Timestamp;
 
 #[path = "clinic_day_images.rs"]
 mod images;
+#[path = "clinic_day_requests.rs"]
+mod requests;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,6 +1,8 @@
 //! The imaging half of the clinic day: the embedded folder store holds the
 //! images; retention law decides what is due; research gets pseudonymised
-//! copies; a due patient is erased with a signed audit record as proof.
+//! copies; the due patient asks for erasure and the other for a copy of
+//! her data: two data-subject requests, decided, executed, verified and
+//! certified, every step in a signed audit log.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::retention::{Fact, Jurisdiction, LatestExaminations, RulePack, Status};
-use gdpr_core::store::{DerivedPolicy, RecordHandle, StudyHandle, SubjectStore};
+use gdpr_core::store::{RecordHandle, StudyHandle, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::deid::{DeidOption, DeidOptions, Deidentifier, ProjectKey, collect_inputs};
 use gdpr_dicom::synthetic::SyntheticInstance;
@@ -41,11 +43,13 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
         folder.display()
     ))?;
 
-    // The audit log: durable, hash-chained, signed checkpoints.
+    // The audit log: durable, hash-chained, signed checkpoints. Its key
+    // also signs the requests' certificates and packages.
     let audit_dir = work.path().join("audit");
-    let signer = Signer::generate("clinic.example/audit")?;
+    let secret = Signer::generate("clinic.example/audit")?.to_secret_text();
+    let signer = Arc::new(Signer::parse(&secret)?);
     let public_key = signer.verifier();
-    let log = Arc::new(AuditLog::create(&audit_dir, signer)?);
+    let log = Arc::new(AuditLog::create(&audit_dir, Signer::parse(&secret)?)?);
     let store = Audited::new(systems.open("pacs")?, log.clone(), dpo_context()?)?;
 
     println!("\n== 11:00 — retention review of the imaging archive (DE rule pack)");
@@ -54,28 +58,34 @@ pub async fn run(today: Date) -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== 11:30 — pseudonymised copies for the research registry (GDPR Art. 89(1))");
     research_copies(&folder, &work.path().join("research"))?;
 
-    println!(
-        "\n== 12:00 — erasure of records whose retention period has ended (GDPR Art. 17(1)(a))"
-    );
+    let office = crate::requests::Office {
+        requests: &work.path().join("requests"),
+        register: &work.path().join("register"),
+        systems: &systems,
+        log: log.clone(),
+        signer,
+    };
+    println!("\n== 12:00 — a patient whose records are due asks for erasure (GDPR Art. 17)");
     for subject in &due {
-        let report = store
-            .erase_subject(&subject.clone().into(), DerivedPolicy::Erase)
-            .await?;
-        println!(
-            "   erased {} studies of a patient; verified gone: {}",
-            report.erased().len(),
-            report.is_verified()
-        );
+        let born = PATIENTS
+            .iter()
+            .find(|p| p.0 == subject.expose())
+            .map(|p| p.3)
+            .ok_or("a patient of the archive")?;
+        office.erasure(subject.expose(), born, today).await?;
     }
+    println!("\n== 12:30 — the other patient asks for a copy of her data (GDPR Art. 15)");
+    office.access(PATIENTS[2].0).await?;
+
     let checkpoint = log.checkpoint()?;
     let verified = verify_dir(&audit_dir, &public_key, Some(&checkpoint))?;
     println!(
-        "   audit log VALID: {} records, {} signed checkpoints — the proof of every step above",
+        "\n   audit log VALID: {} records, {} signed checkpoints — the proof of every step above",
         verified.records, verified.checkpoints
     );
     let remaining = store
         .inner()
-        .locate(&PatientId::new("MRN-2002")?.into())
+        .locate(&PatientId::new(PATIENTS[2].0)?.into())
         .await?;
     println!(
         "   the other patient's {} study is untouched",

@@ -160,8 +160,9 @@ fn a_hold_beside_a_running_statute_names_both() {
 
 #[test]
 fn a_missing_fact_is_decided_manually_never_erased() {
-    // An imaging study without the patient's last examination: the DE
-    // imaging rule needs it.
+    // An imaging study without the patient's birth date: the DE imaging
+    // rule needs it (the last examination is the latest of the subject's
+    // found studies, so it is known).
     let study = StudyHandle::new(
         RecordId::new("study-1").unwrap(),
         StudyUid::new("1.2.3.4").unwrap(),
@@ -177,7 +178,7 @@ fn a_missing_fact_is_decided_manually_never_erased() {
         .iter()
         .find(|x| x.code == ReasonCode::Undetermined)
         .unwrap();
-    assert!(why.message.contains("last_examination"), "{}", why.message);
+    assert!(why.message.contains("birth_date"), "{}", why.message);
     assert!(
         r.reasons
             .iter()
@@ -345,4 +346,58 @@ fn pinned_json_round_trips() {
     assert_eq!(serde_json::to_string(&a).unwrap(), PINNED);
     assert_eq!(serde_json::from_str::<Assessment>(PINNED).unwrap(), a);
     assert!(a.is_decided());
+}
+
+#[test]
+fn the_last_examination_is_the_latest_found_and_a_known_birth_date_decides() {
+    // Two studies of one adult, 2012 and 2014: § 85(2) StrlSchG counts ten
+    // years from the last one (2024-06-11), so both are due on 2026-03-02;
+    // the earlier alone would not show when the last examination was.
+    let study = |id: &str, on: Date| {
+        let s = StudyHandle::new(
+            RecordId::new(id).unwrap(),
+            StudyUid::new("1.2.3.4").unwrap(),
+            Some(on),
+            vec!["CT".parse().unwrap()],
+        );
+        let mut f = FoundRecord::new(system("pacs"), RecordHandle::Study(s));
+        f.birth_date = Some(date(1950, 4, 1));
+        f
+    };
+    let pack = pack("DE");
+    let records = [
+        study("study-1", date(2012, 3, 5)),
+        study("study-2", date(2024, 9, 1)),
+    ];
+    let a = assess_erasure(
+        CONSENT,
+        &records,
+        &pack,
+        &Findings::none(),
+        date(2026, 3, 2),
+    )
+    .unwrap();
+    // The 2012 study is kept with the 2024 one: the last examination counts.
+    assert!(
+        a.records
+            .iter()
+            .all(|r| matches!(r.outcome, RecordOutcome::Keep { .. })),
+        "{a:?}"
+    );
+    let records = [
+        study("study-1", date(2012, 3, 5)),
+        study("study-2", date(2014, 6, 11)),
+    ];
+    let a = assess_erasure(
+        CONSENT,
+        &records,
+        &pack,
+        &Findings::none(),
+        date(2026, 3, 2),
+    )
+    .unwrap();
+    assert!(
+        a.records.iter().all(|r| r.outcome == RecordOutcome::Erase),
+        "{a:?}"
+    );
 }

@@ -124,6 +124,9 @@ pub struct CertifiedSystem {
     pub kept: Vec<KeptRecord>,
     /// Files exported (access, portability).
     pub exported_files: Option<u64>,
+    /// The Art. 18 restriction placed or lifted (restriction requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restriction: Option<crate::executor::RestrictionDone>,
     /// Why the system could not finish.
     pub failure: Option<String>,
 }
@@ -222,6 +225,7 @@ pub fn issue(
             report: s.report.clone(),
             kept: s.kept.clone(),
             exported_files: s.exported_files,
+            restriction: s.restriction.clone(),
             failure: s.failure.clone(),
         })
         .collect();

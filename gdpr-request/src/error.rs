@@ -68,6 +68,14 @@ pub enum Error {
     /// A request id that names no directory of its own (`.`, `..`).
     #[error("a request id cannot be `.` or `..`: choose another")]
     ReservedId,
+    /// The request's key was shredded at the end of its retention: its
+    /// subject identifiers are unreadable for good
+    /// ([`sealing`](crate::sealing)).
+    #[error(
+        "the request's identifiers were shredded at the end of their retention; \
+         the request can be shown without them, not run"
+    )]
+    Shredded,
     /// A certificate or manifest does not verify.
     #[error("the document does not verify: {0}")]
     Unverified(#[from] crate::Fault),

@@ -15,7 +15,15 @@
 //!   with a signed manifest ([`package`]). Systems run concurrently with
 //!   bounded retries; a failing system leaves the request partially
 //!   completed with its exact residue. Every stage transition is an audit
-//!   record; every store operation goes through `gdpr_audit::Audited`.
+//!   record (written once across a crash); every store operation goes
+//!   through `gdpr_audit::Audited`, under the audit subject derived from
+//!   the request ([`Setup::for_request`]). Restriction (Art. 18) and its
+//!   lifting: the system's own mark where it has one, an entry in the
+//!   register for every record either way; [`register::consult`] feeds
+//!   the register to `gdpr_core::authorization::authorize`.
+//! - **Sealing** ([`sealing`]): the subject's identifiers in `request.json`
+//!   and the journal are encrypted under the request's own key, shredded
+//!   when its retention ends ([`sealing::shred_expired`]).
 //! - **Certificate** ([`certificate`]): signed JSON (schema in
 //!   `docs/certificate.schema.json`), verified offline by
 //!   [`verify_certificate`].
@@ -44,13 +52,14 @@ pub mod journal;
 pub mod package;
 pub mod register;
 mod request_dir;
+pub mod sealing;
 mod sign;
 
 pub use certificate::{Certificate, verify_certificate};
 pub use error::Error;
 pub use executor::{
     AuditRecord, BoundaryHook, Executor, Holds, KeptRecord, PACKAGE_DIR, Phase, Resources,
-    RestrictedIn, RunOutcome, SHREDDED, SOURCE, Setup, SystemOutcome,
+    RestrictedIn, RestrictionDone, RunOutcome, SHREDDED, SOURCE, Setup, SystemOutcome,
 };
 pub use fault::Fault;
 pub use journal::{FileJournal, Journal};

@@ -9,14 +9,30 @@
 //! `restrictions.jsonl`, one entry per line, each synced; a lifted
 //! restriction is a later line with `"lifted"` set. A torn last line is
 //! ignored (it was never acknowledged).
+//!
+//! Two kinds of entries live side by side, each lifted on its own: an
+//! Art. 18 restriction (`ground` set; recorded for every record of the
+//! subject, also where the system carries the mark itself, so that hosts
+//! read one place), and a record kept under an exemption (`ground` unset,
+//! restricted to the `purposes` that keep it, `citation` the provision).
+//! [`consult`] turns the entries in force on a record into the inputs of
+//! `gdpr_core::authorization::authorize`: an Art. 18 restriction (only
+//! storage and the Art. 18(2) exceptions), and for a kept record a
+//! retention phase limited to its purposes. A record restricted instead of
+//! erased (§ 35 BDSG, no purposes) is limited to storage: the Art. 18(2)
+//! exceptions there need a person's decision (conservative).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use gdpr_core::Citation;
+use gdpr_core::authorization::{Request, RetentionPhase};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::request::{RequestId, SystemName};
+use gdpr_core::restriction::{Restriction, RestrictionGround};
 use gdpr_core::store::RecordId;
+use gdpr_core::subject::SubjectState;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +58,17 @@ pub struct RestrictionEntry {
     /// When it was lifted, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifted: Option<Timestamp>,
+    /// The Art. 18(1) ground, for a restriction the subject asked for;
+    /// `None` for a record kept under an exemption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ground: Option<RestrictionGround>,
+    /// The provision that keeps the record (kept records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citation: Option<Citation>,
+    /// The system's own mark, when it carries one too (e.g. Orthanc's
+    /// `GdprRestriction` metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked_on_system: Option<String>,
 }
 
 impl RestrictionEntry {
@@ -60,8 +87,67 @@ impl RestrictionEntry {
             request,
             since,
             lifted: None,
+            ground: None,
+            citation: None,
+            marked_on_system: None,
         }
     }
+
+    /// An Art. 18 restriction of `record` on `ground`, in force from `since`.
+    pub fn art18(
+        system: SystemName,
+        record: RecordId,
+        ground: RestrictionGround,
+        request: RequestId,
+        since: Timestamp,
+    ) -> Self {
+        let mut e = Self::new(system, record, Vec::new(), request, since);
+        e.ground = Some(ground);
+        e
+    }
+
+    /// Whether this is an Art. 18 restriction (not a kept record's).
+    pub fn is_art18(&self) -> bool {
+        self.ground.is_some()
+    }
+
+    fn same_slot(&self, other: &Self) -> bool {
+        self.system == other.system
+            && self.record == other.record
+            && self.is_art18() == other.is_art18()
+    }
+}
+
+/// Applies the `entries` in force on a record to the inputs of
+/// `gdpr_core::authorization::authorize`: an Art. 18 entry adds its
+/// [`Restriction`] to `subject`, a kept record's entry sets the request's
+/// retention phase to its purposes (storage only for § 35 BDSG).
+///
+/// # Errors
+/// [`Error::Damaged`] for a kept entry without its citation.
+pub fn consult(
+    entries: &[RestrictionEntry],
+    request: &mut Request,
+    subject: &mut SubjectState,
+) -> Result<(), Error> {
+    for e in entries.iter().filter(|e| e.lifted.is_none()) {
+        if let Some(ground) = e.ground {
+            subject.restrictions.push(Restriction::new(ground, e.since));
+            continue;
+        }
+        let damaged = || Error::Damaged {
+            what: "a kept record's restriction (no citation)",
+            line: 0,
+        };
+        let duty = e.citation.clone().ok_or_else(damaged)?;
+        let purposes = if e.purposes.is_empty() {
+            vec![Purpose::Storage]
+        } else {
+            e.purposes.clone()
+        };
+        request.retention_phase = Some(RetentionPhase::new(duty, purposes).map_err(|_| damaged())?);
+    }
+    Ok(())
 }
 
 /// A register of restrictions kept outside the systems.
@@ -74,15 +160,31 @@ pub trait RestrictionRegister: Send + Sync {
     /// [`Error::Io`].
     async fn record(&self, entry: &RestrictionEntry) -> Result<(), Error>;
 
-    /// The restriction in force on `record` of `system`, if any.
+    /// The restrictions in force on `record` of `system` (at most one
+    /// Art. 18 entry and one kept record's entry), for [`consult`].
     ///
     /// # Errors
     /// [`Error::Io`], [`Error::Damaged`].
+    async fn in_force(
+        &self,
+        system: &SystemName,
+        record: &RecordId,
+    ) -> Result<Vec<RestrictionEntry>, Error>;
+
+    /// The restriction in force on `record` of `system`, the Art. 18 one
+    /// first, if any.
+    ///
+    /// # Errors
+    /// As [`RestrictionRegister::in_force`].
     async fn lookup(
         &self,
         system: &SystemName,
         record: &RecordId,
-    ) -> Result<Option<RestrictionEntry>, Error>;
+    ) -> Result<Option<RestrictionEntry>, Error> {
+        let mut all = self.in_force(system, record).await?;
+        all.sort_by_key(|e| !e.is_art18());
+        Ok(all.into_iter().next())
+    }
 }
 
 /// The embedded register: `restrictions.jsonl` in a directory.
@@ -134,7 +236,7 @@ impl FileRegister {
 #[async_trait::async_trait]
 impl RestrictionRegister for FileRegister {
     async fn record(&self, entry: &RestrictionEntry) -> Result<(), Error> {
-        if self.entries()?.last_of(&entry.system, &entry.record) == Some(entry) {
+        if self.entries()?.last_like(entry) == Some(entry) {
             return Ok(());
         }
         let bytes = serde_json::to_vec(entry).map_err(Error::format("a register entry"))?;
@@ -143,28 +245,34 @@ impl RestrictionRegister for FileRegister {
         fsio::append_line(&mut f, &bytes, "append to the restriction register")
     }
 
-    async fn lookup(
+    async fn in_force(
         &self,
         system: &SystemName,
         record: &RecordId,
-    ) -> Result<Option<RestrictionEntry>, Error> {
-        Ok(self
-            .entries()?
-            .last_of(system, record)
-            .filter(|e| e.lifted.is_none())
-            .cloned())
+    ) -> Result<Vec<RestrictionEntry>, Error> {
+        let entries = self.entries()?;
+        let mut out: Vec<RestrictionEntry> = Vec::new();
+        for e in entries
+            .iter()
+            .rev()
+            .filter(|e| &e.system == system && &e.record == record)
+        {
+            if !out.iter().any(|o| o.same_slot(e)) {
+                out.push(e.clone());
+            }
+        }
+        out.retain(|e| e.lifted.is_none());
+        Ok(out)
     }
 }
 
 trait LastOf {
-    fn last_of(&self, system: &SystemName, record: &RecordId) -> Option<&RestrictionEntry>;
+    fn last_like(&self, entry: &RestrictionEntry) -> Option<&RestrictionEntry>;
 }
 
 impl LastOf for Vec<RestrictionEntry> {
-    fn last_of(&self, system: &SystemName, record: &RecordId) -> Option<&RestrictionEntry> {
-        self.iter()
-            .rev()
-            .find(|e| &e.system == system && &e.record == record)
+    fn last_like(&self, entry: &RestrictionEntry) -> Option<&RestrictionEntry> {
+        self.iter().rev().find(|e| e.same_slot(entry))
     }
 }
 

@@ -1,5 +1,12 @@
 //! A request's directory: `request.json` (the request and its history),
 //! `assessment.json`, `outcome.json`, the journal, and the export package.
+//!
+//! `request.json` holds the subject's identifiers only sealed
+//! ([`crate::sealing`]): `subjects` is replaced by `systems` (the names)
+//! and `subjects-sealed` (the subject map's JSON, encrypted under the
+//! request's key). A request whose key was shredded loads with an empty
+//! subject map. A `request.json` with clear `subjects` (written before
+//! sealing) is still read, and sealed when next saved.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +14,7 @@ use gdpr_core::request::{Assessment, DataSubjectRequest, RequestId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::sealing::{RequestKeys, Sealed};
 use crate::{Error, fsio};
 
 /// The request file.
@@ -15,6 +23,8 @@ pub const REQUEST_FILE: &str = "request.json";
 pub const ASSESSMENT_FILE: &str = "assessment.json";
 /// The execution outcome file (per system).
 pub const OUTCOME_FILE: &str = "outcome.json";
+/// The field of `request.json` holding the sealed subjects.
+const SEALED: &str = "subjects-sealed";
 
 /// The directory of one request, under a root holding every request.
 #[derive(Debug, Clone)]
@@ -62,20 +72,99 @@ impl RequestDir {
         &self.path
     }
 
-    /// Reads the request (its history replayed and checked).
+    /// Reads the request (its history replayed and checked), unsealing
+    /// its subjects; after shredding, with an empty subject map.
     ///
     /// # Errors
-    /// [`Error::Io`], [`Error::Format`].
+    /// [`Error::Io`], [`Error::Format`], [`Error::Damaged`].
     pub fn load_request(&self) -> Result<DataSubjectRequest, Error> {
-        self.load(REQUEST_FILE, "request.json")
+        self.load_with(true)
     }
 
-    /// Replaces the request file atomically.
+    /// Whether the request's key was shredded (its identifiers are gone).
     ///
     /// # Errors
-    /// [`Error::Io`].
+    /// As [`Self::load_request`].
+    pub fn is_shredded(&self) -> Result<bool, Error> {
+        let value: serde_json::Value = self.load(REQUEST_FILE, "request.json")?;
+        let Some(sealed) = value.get(SEALED) else {
+            return Ok(false);
+        };
+        let sealed: Sealed =
+            serde_json::from_value(sealed.clone()).map_err(Error::format("request.json"))?;
+        match self.keys().unseal(&self.id_of(&value)?, &sealed) {
+            Err(Error::Shredded) => Ok(true),
+            other => other.map(|_| false),
+        }
+    }
+
+    /// When the request was answered (completed, partially completed or
+    /// refused), read without unsealing.
+    ///
+    /// # Errors
+    /// As [`Self::load_request`].
+    pub fn answered_at(&self) -> Result<Option<jiff::Timestamp>, Error> {
+        let r = self.load_with(false)?;
+        Ok(r.stage()
+            .is_answered()
+            .then(|| r.history().transitions().last().map(|t| t.at))
+            .flatten())
+    }
+
+    fn keys(&self) -> RequestKeys {
+        RequestKeys::at(self.path.parent().unwrap_or(Path::new(".")))
+    }
+
+    fn id_of(&self, value: &serde_json::Value) -> Result<RequestId, Error> {
+        serde_json::from_value(value.get("id").cloned().unwrap_or_default())
+            .map_err(Error::format("request.json"))
+    }
+
+    fn load_with(&self, unseal: bool) -> Result<DataSubjectRequest, Error> {
+        let mut value: serde_json::Value = self.load(REQUEST_FILE, "request.json")?;
+        if let Some(obj) = value.as_object_mut()
+            && let Some(sealed) = obj.remove(SEALED)
+        {
+            obj.remove("systems");
+            let id = self.id_of(&serde_json::Value::Object(obj.clone()))?;
+            let sealed: Sealed =
+                serde_json::from_value(sealed).map_err(Error::format("request.json"))?;
+            let subjects = match unseal.then(|| self.keys().unseal(&id, &sealed)) {
+                Some(Ok(plain)) => {
+                    serde_json::from_slice(&plain).map_err(Error::format("sealed subjects"))?
+                }
+                None | Some(Err(Error::Shredded)) => serde_json::json!({}),
+                Some(Err(e)) => return Err(e),
+            };
+            obj.insert("subjects".into(), subjects);
+        }
+        serde_json::from_value(value).map_err(Error::format("request.json"))
+    }
+
+    /// Replaces the request file atomically, its subjects sealed under the
+    /// request's key.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; [`Error::Shredded`] after shredding.
     pub fn save_request(&self, request: &DataSubjectRequest) -> Result<(), Error> {
-        self.save(REQUEST_FILE, request, "write request.json")
+        let mut value =
+            serde_json::to_value(request).map_err(Error::format("write request.json"))?;
+        let obj = value.as_object_mut().ok_or(Error::Damaged {
+            what: "request.json",
+            line: 0,
+        })?;
+        let subjects = obj.remove("subjects").unwrap_or_default();
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(&subjects).map_err(Error::format("write request.json"))?,
+        );
+        let sealed = self.keys().seal(request.id(), &plain)?;
+        let systems: Vec<&str> = request.subjects().iter().map(|(n, _)| n.as_str()).collect();
+        obj.insert("systems".into(), serde_json::json!(systems));
+        obj.insert(
+            SEALED.into(),
+            serde_json::to_value(sealed).map_err(Error::format("write request.json"))?,
+        );
+        self.save(REQUEST_FILE, &value, "write request.json")
     }
 
     /// Reads the assessment, if one was made.

@@ -1,6 +1,7 @@
-//! No patient identifier in anything a request prints or stores outside
-//! the request file: outcomes, errors, `Debug`, the journal, the register,
-//! the certificate, the export manifest.
+//! No patient identifier in anything a request prints or stores: outcomes,
+//! errors, `Debug`, the request file (sealed), the journal (locate results
+//! sealed), the register, the certificate; restriction and lifting; the
+//! errors after the request key is shredded.
 
 mod support;
 
@@ -29,7 +30,12 @@ async fn no_identifier_in_outcomes_errors_debug_or_files() {
     assert_clean("certificate", &serde_json::to_string(&cert).unwrap());
     assert_clean("certificate Debug", &format!("{cert:?}"));
     let dir = ex.dir().path().to_owned();
-    for file in ["journal.jsonl", "outcome.json", "assessment.json"] {
+    for file in [
+        "request.json",
+        "journal.jsonl",
+        "outcome.json",
+        "assessment.json",
+    ] {
         assert_clean(file, &std::fs::read_to_string(dir.join(file)).unwrap());
     }
     let register = FileRegister::open(&fx.path("register")).unwrap();
@@ -54,4 +60,63 @@ async fn no_identifier_in_outcomes_errors_debug_or_files() {
     let journal =
         std::fs::read_to_string(ex.dir().path().join("journal.jsonl")).unwrap_or_default();
     assert!(journal.is_empty(), "a refused step left a journal record");
+}
+
+#[tokio::test]
+async fn no_identifier_in_restriction_lifting_or_after_shredding() {
+    let fx = Fixture::new();
+    approved_request(&fx, "dsr-r", restriction()).await;
+    let log = fx.log();
+    let mut ex = open(&fx, "dsr-r", log.clone(), None).await;
+    let outcome = ex.run().await.unwrap();
+    assert_clean("restriction outcome", &format!("{outcome:?}"));
+    assert_clean(
+        "restriction outcome JSON",
+        &serde_json::to_string(&outcome).unwrap(),
+    );
+    assert_clean("request Debug", &format!("{:?}", ex.request()));
+    let cert =
+        gdpr_request::certificate::issue(ex.dir(), &log, &fx.signer(), jiff::Timestamp::now())
+            .unwrap();
+    assert_clean(
+        "restriction certificate",
+        &serde_json::to_string(&cert).unwrap(),
+    );
+    let register = FileRegister::open(&fx.path("register")).unwrap();
+    let in_force = register
+        .in_force(&pacs(), &record_id(TARGET, 1))
+        .await
+        .unwrap();
+    assert_eq!(in_force.len(), 1);
+    assert_clean("register entry Debug", &format!("{in_force:?}"));
+    assert_clean(
+        "register file",
+        &std::fs::read_to_string(fx.path("register/restrictions.jsonl")).unwrap(),
+    );
+    let dir = ex.dir().path().to_owned();
+    for file in ["request.json", "journal.jsonl", "outcome.json"] {
+        assert_clean(file, &std::fs::read_to_string(dir.join(file)).unwrap());
+    }
+    drop(ex);
+
+    // After the key is shredded: a new step is refused, cleanly.
+    gdpr_request::RequestDir::create(&fx.path("requests"), &request("dsr-x", erasure())).unwrap();
+    let keys = gdpr_request::sealing::RequestKeys::at(&fx.path("requests"));
+    assert!(
+        keys.shred(&gdpr_core::request::RequestId::new("dsr-x").unwrap())
+            .unwrap()
+    );
+    let dir = gdpr_request::RequestDir::open(
+        &fx.path("requests"),
+        &gdpr_core::request::RequestId::new("dsr-x").unwrap(),
+    )
+    .unwrap();
+    let request = dir.load_request().unwrap();
+    assert!(request.subjects().is_empty());
+    let err = dir.save_request(&request).unwrap_err();
+    assert!(matches!(err, Error::Shredded), "{err}");
+    assert_clean("shredded error", &format!("{err} {err:?}"));
+    // A setup derived from a shredded request names no audit subject.
+    let err = gdpr_request::Setup::for_request(actor("dpo-1"), &request).unwrap_err();
+    assert_clean("no audit subject", &format!("{err} {err:?}"));
 }

@@ -148,8 +148,23 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
                 "{must} missing ({stopped})"
             );
         }
+        // Every transition has exactly one audit record, dated as in the
+        // history (a crash after the append is not appended again).
+        let request_dir =
+            gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
+        let history: Vec<jiff::Timestamp> = request_dir
+            .load_request()
+            .unwrap()
+            .history()
+            .transitions()
+            .iter()
+            .map(|t| t.at)
+            .collect();
+        let mut recorded = stage_records(&log);
+        recorded.sort();
+        assert_eq!(recorded, history, "one record per transition ({stopped})");
         let cert = gdpr_request::certificate::issue(
-            &gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap(),
+            &request_dir,
             &log,
             &fx.signer(),
             jiff::Timestamp::now(),
@@ -199,4 +214,54 @@ async fn killed_after_an_erasure_took_effect_then_resumed_reports_it_once() {
     assert!(fx.path("archive/held/1.dcm").exists());
     assert_eq!(fx.other_files(), other);
     FileJournal::open(&dir).unwrap().replay().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_restriction_killed_at_every_step_boundary_then_resumed_ends_right() {
+    use gdpr_request::RestrictionRegister;
+    let mut killed = 0;
+    for at in 0.. {
+        let fx = Fixture::new();
+        approved_request(&fx, ID, restriction()).await;
+        let fx2 = Fixture::at(fx.root());
+        let was_killed = tokio::task::spawn_blocking(move || kill_at(&fx2, &at.to_string()))
+            .await
+            .unwrap();
+        let stopped = std::fs::read_to_string(fx.path("stopped-at")).unwrap_or_default();
+        let log = fx.log();
+        let outcome = open(&fx, ID, log.clone(), None).await.run().await.unwrap();
+        assert_eq!(outcome.stage, Stage::Completed, "killed at {stopped}");
+        let done = outcome.systems[0].restriction.as_ref().unwrap();
+        assert_eq!(done.register_records, 3, "killed at {stopped}");
+        let register = gdpr_request::FileRegister::open(&fx.path("register")).unwrap();
+        assert_eq!(
+            register.entries().unwrap().len(),
+            3,
+            "one line per record ({stopped})"
+        );
+        let other = register
+            .in_force(&pacs(), &record_id(OTHER, 1))
+            .await
+            .unwrap();
+        assert!(other.is_empty());
+        let history = gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request)
+            .unwrap()
+            .load_request()
+            .unwrap()
+            .history()
+            .transitions()
+            .len();
+        assert_eq!(
+            stage_records(&log).len(),
+            history,
+            "one record per transition ({stopped})"
+        );
+        drop(log);
+        verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
+        if !was_killed {
+            break;
+        }
+        killed += 1;
+    }
+    assert!(killed >= 10, "only {killed} boundaries");
 }

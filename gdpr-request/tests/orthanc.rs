@@ -17,6 +17,10 @@ use gdpr_request::{Holds, RequestDir, verify_certificate};
 use support::*;
 
 fn orthanc() -> OrthancStore {
+    orthanc_with(None)
+}
+
+fn orthanc_with(restriction_metadata: Option<&str>) -> OrthancStore {
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| {
             panic!("{name} is not set: the `orthanc-tests` feature needs a real Orthanc (scripts/orthanc.sh start)")
@@ -27,7 +31,117 @@ fn orthanc() -> OrthancStore {
         var("GDPR_TEST_ORTHANC_USER"),
         SecretSource::File(var("GDPR_TEST_ORTHANC_PASSWORD_FILE").into()),
     );
+    config.restriction_metadata = restriction_metadata.map(str::to_owned);
     OrthancStore::connect(&config).unwrap()
+}
+
+/// Orthanc's raw answer to `GET path` (or `POST path` with `body`), read
+/// with curl: a check independent of the adapter.
+fn raw(path: &str, body: Option<&str>) -> (bool, String) {
+    let var = |n: &str| std::env::var(n).unwrap();
+    let password = std::fs::read_to_string(var("GDPR_TEST_ORTHANC_PASSWORD_FILE")).unwrap();
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-s", "-f", "-u"])
+        .arg(format!(
+            "{}:{}",
+            var("GDPR_TEST_ORTHANC_USER"),
+            password.trim()
+        ))
+        .arg(format!("{}{path}", var("GDPR_TEST_ORTHANC_URL")));
+    if let Some(b) = body {
+        cmd.args(["-X", "POST", "--data-binary", b]);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The `GdprRestriction` metadata of the Orthanc patient of `patient_id`.
+fn restriction_metadata(patient_id: &str) -> Option<String> {
+    let (ok, found) = raw("/tools/lookup", Some(patient_id));
+    assert!(ok, "lookup failed");
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    let id = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["Type"] == "Patient")
+        .map(|r| r["ID"].as_str().unwrap().to_owned())
+        .unwrap();
+    let (ok, value) = raw(&format!("/patients/{id}/metadata/GdprRestriction"), None);
+    ok.then_some(value)
+}
+
+#[tokio::test]
+async fn restriction_and_lifting_on_the_real_orthanc_marked_by_metadata() {
+    let unique = format!(
+        "{}{}",
+        std::process::id(),
+        jiff::Timestamp::now().subsec_nanosecond()
+    );
+    let target = format!("CANARY-RST-{unique}");
+    let other = format!("OTHER-RST-{unique}");
+    let store = orthanc();
+    upload(&store, &target, 1, "19900105").await;
+    upload(&store, &target, 2, "20240105").await;
+    upload(&store, &other, 1, "19900105").await;
+    let fx = Fixture::new();
+    let name = SystemName::new("orthanc").unwrap();
+    for (id, kind) in [
+        ("dsr-orthanc-r", restriction()),
+        (
+            "dsr-orthanc-l",
+            gdpr_core::request::RequestKind::LiftRestriction,
+        ),
+    ] {
+        let mut subjects = gdpr_core::request::SubjectMap::new();
+        subjects.insert(name.clone(), PatientId::new(&target).unwrap().into());
+        let req = gdpr_core::request::DataSubjectRequest::receive(
+            RequestId::new(id).unwrap(),
+            kind,
+            subjects,
+            gdpr_core::request::ApprovalPolicy::AnyActor,
+            jiff::Timestamp::now(),
+            gdpr_core::actor::ActorId::new("clerk").unwrap(),
+        );
+        let dir = RequestDir::create(&fx.path("requests"), &req).unwrap();
+        let mut stores: BTreeMap<SystemName, Box<dyn SubjectStore>> = BTreeMap::new();
+        stores.insert(
+            name.clone(),
+            Box::new(orthanc_with(Some("GdprRestriction"))),
+        );
+        let mut ex = open_with(&fx, &dir, stores, fx.log(), &target).await;
+        for e in [Event::IdentityVerified, Event::Assessed, Event::Approved] {
+            ex.step(e).await.unwrap();
+        }
+        let outcome = ex.run().await.unwrap();
+        assert_eq!(outcome.stage, Stage::Completed, "{outcome:?}");
+        let done = outcome.systems[0].restriction.clone().unwrap();
+        assert!(done.system_mark.is_some(), "Orthanc carries the mark");
+        assert_eq!(done.register_records, 2);
+        let mark = restriction_metadata(&target);
+        if done.lifted {
+            assert_eq!(mark, None, "lifted: the metadata is gone");
+        } else {
+            let mark = mark.expect("the metadata is set");
+            assert!(mark.contains("Art. 18(1)(a)"), "{mark}");
+            assert!(!mark.contains(&target));
+        }
+        assert_eq!(
+            restriction_metadata(&other),
+            None,
+            "the other patient is unmarked"
+        );
+    }
+    for subject in [&target, &other] {
+        let s: SubjectRef = PatientId::new(subject).unwrap().into();
+        store
+            .erase_subject(&s, gdpr_core::store::DerivedPolicy::Erase)
+            .await
+            .unwrap();
+    }
 }
 
 async fn upload(store: &OrthancStore, patient: &str, study: u32, date: &str) {

@@ -13,8 +13,7 @@ use gdpr_core::request::{
     SystemName,
 };
 use gdpr_core::retention::{HoldSet, Jurisdiction, LegalHold, RulePack};
-use gdpr_core::store::{FhirSubject, RecordId, SubjectRef, SubjectStore};
-use gdpr_core::subject::PatientId;
+use gdpr_core::store::{RecordId, SubjectStore};
 use gdpr_request::{
     Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, RunOutcome, Setup,
 };
@@ -315,33 +314,6 @@ fn verify(file: &Path, public_key: &Path, json_out: bool) -> Result<ExitCode, Cl
     }
 }
 
-/// The subject as the audit log names it: the index's DICOM patient id,
-/// else a FHIR identifier's value under its system (as `gdpr_audit::Audited`
-/// derives it), else a FHIR logical id.
-fn audit_subject(subjects: &SubjectMap) -> Result<PatientId, CliError> {
-    let all = || subjects.iter().map(|(_, s)| s);
-    let from_fhir = |s: &SubjectRef| match s.fhir().ok()? {
-        FhirSubject::Identifier(id) => {
-            let value = PatientId::new(id.expose_value()).ok()?;
-            match id.system() {
-                Some(system) => value.with_issuer(system).ok(),
-                None => Some(value),
-            }
-        }
-        FhirSubject::LogicalId(id) => PatientId::new(id.as_str()).ok(),
-        _ => None,
-    };
-    all()
-        .find_map(|s| s.dicom().ok().cloned())
-        .or_else(|| all().find_map(from_fhir))
-        .ok_or_else(|| {
-            bad(
-                "the patient index names no identifier the audit log can name the subject by \
-                 (a DICOM patient id, or a FHIR identifier or logical id of at most 64 characters)",
-            )
-        })
-}
-
 /// Opens the request with its systems, the audit log and the register.
 async fn open(
     root: &Path,
@@ -355,7 +327,6 @@ async fn open(
     for (name, _) in req.subjects().iter() {
         stores.insert(name.clone(), config.open(name.as_str())?);
     }
-    let audit_subject = audit_subject(req.subjects())?;
     let log = Arc::new(crate::audit::open_recording_log(
         &context.audit_log,
         &context.audit_key,
@@ -372,7 +343,7 @@ async fn open(
         signer.clone(),
         Arc::new(FileRegister::open(&context.register)?),
     );
-    let setup = Setup::new(actor(&context.actor)?, audit_subject);
+    let setup = Setup::for_request(actor(&context.actor)?, &req)?;
     let ex = Executor::open(dir, resources, setup, None).await?;
     Ok((ex, log, signer))
 }

@@ -29,6 +29,10 @@ pub struct FoundRecord {
     pub handle: RecordHandle,
     /// The legal holds on it (Art. 17(3)(b)–(e)).
     pub holds: HoldSet,
+    /// The subject's date of birth, where the controller knows it from its
+    /// own register (rules that count from it — minors, § 85(2) StrlSchG —
+    /// are otherwise left to a person's decision).
+    pub birth_date: Option<Date>,
 }
 
 impl FoundRecord {
@@ -38,6 +42,7 @@ impl FoundRecord {
             system,
             handle,
             holds: HoldSet::EMPTY,
+            birth_date: None,
         }
     }
 }
@@ -54,6 +59,14 @@ pub fn assess_erasure(
     findings: &Findings,
     on: Date,
 ) -> Result<Assessment, RequestError> {
+    // Every record is the one subject's: rules that count from the last
+    // examination (§ 85(2) StrlSchG) see the latest over all of them.
+    let mut latest = crate::retention::LatestExaminations::new();
+    for found in records {
+        for r in found.handle.retention_records() {
+            latest.observe((), &r);
+        }
+    }
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(records.len());
     for found in records {
@@ -63,7 +76,7 @@ pub fn assess_erasure(
                 record: found.handle.id().to_string(),
             });
         }
-        out.push(assess_record(ground, found, pack, findings, on));
+        out.push(assess_record(ground, found, (pack, &latest), findings, on));
     }
     Ok(Assessment {
         version: ASSESSMENT_FORMAT_VERSION,
@@ -102,13 +115,16 @@ impl Collected {
 fn assess_record(
     ground: ErasureGround,
     found: &FoundRecord,
-    pack: &RulePack,
+    (pack, latest): (&RulePack, &crate::retention::LatestExaminations<()>),
     findings: &Findings,
     on: Date,
 ) -> RecordAssessment {
     let mut c = Collected::default();
     for record in found.handle.retention_records() {
-        let record = record.with_holds(found.holds);
+        let mut record = latest.complete(&(), record).with_holds(found.holds);
+        if let Some(born) = found.birth_date {
+            record = record.with_date(crate::retention::Fact::BirthDate, born);
+        }
         retention(&mut c, pack, &record, findings, on);
     }
     established(&mut c, found, findings);

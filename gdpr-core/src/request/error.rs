@@ -85,6 +85,16 @@ pub enum RequestError {
         /// The configured system name.
         system: String,
     },
+    /// No reference of the request can name the subject in the audit log
+    /// ([`SubjectMap::audit_subject`](crate::request::SubjectMap::audit_subject)).
+    #[error(
+        "the audit log cannot name the subject from the request's references ({why}); \
+         name the audit subject explicitly"
+    )]
+    NoAuditSubject {
+        /// Which rule failed, without the value.
+        why: &'static str,
+    },
     /// The same record was given twice to an assessment.
     #[error("record {record} of system {system} was given twice; give each record once")]
     DuplicateRecord {

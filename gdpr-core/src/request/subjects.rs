@@ -154,6 +154,50 @@ impl SubjectMap {
         self.0.is_empty()
     }
 
+    /// The subject as the audit log names it (its events are sealed under
+    /// this subject's key, which an erasure shreds), derived from the map
+    /// by a fixed rule, never from a guess of identity:
+    ///
+    /// 1. the DICOM Patient ID (with its issuer) of the first system, by
+    ///    name, that names the subject by one;
+    /// 2. else the first FHIR identifier: its value as the id and its
+    ///    `system` URI as the issuer (the derivation `gdpr_audit::Audited`
+    ///    uses for a FHIR subject);
+    /// 3. else the first FHIR logical id, with issuer `fhir:<system name>`
+    ///    (a logical id is only unique on its server).
+    ///
+    /// # Errors
+    /// [`RequestError::NoAuditSubject`] for an empty map, or when the
+    /// chosen reference does not fit a patient id (over 64 characters).
+    pub fn audit_subject(&self) -> Result<PatientId, RequestError> {
+        use crate::store::FhirSubject;
+        let long = |_| RequestError::NoAuditSubject {
+            why: "the identifier or its issuer is longer than 64 characters",
+        };
+        if let Some(id) = self.0.values().find_map(|s| s.dicom().ok()) {
+            return Ok(id.clone());
+        }
+        for subject in self.0.values() {
+            if let SubjectRef::Fhir(FhirSubject::Identifier(id)) = subject {
+                let p = PatientId::new(id.expose_value()).map_err(long)?;
+                return match id.system() {
+                    Some(system) => p.with_issuer(system).map_err(long),
+                    None => Ok(p),
+                };
+            }
+        }
+        for (name, subject) in &self.0 {
+            if let SubjectRef::Fhir(FhirSubject::LogicalId(id)) = subject {
+                return PatientId::new(id.as_str())
+                    .and_then(|p| p.with_issuer(format!("fhir:{name}")))
+                    .map_err(long);
+            }
+        }
+        Err(RequestError::NoAuditSubject {
+            why: "the request names no system",
+        })
+    }
+
     /// Reads a patient-index file (format above).
     ///
     /// # Errors
@@ -230,5 +274,42 @@ impl IndexEntry {
             ))),
             _ => Err("give exactly one of `dicom-patient-id`, `fhir-identifier`, `fhir-id`".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(toml: &str) -> SubjectMap {
+        SubjectMap::from_index_toml(&format!("version = 1\n{toml}")).unwrap()
+    }
+
+    #[test]
+    fn the_audit_subject_prefers_dicom_then_fhir_identifier_then_logical_id() {
+        let both = map("[systems.a-fhir]\nfhir-identifier = \"urn:mrn|M-1\"\n\
+             [systems.z-pacs]\ndicom-patient-id = \"P-1\"\nissuer = \"H\"\n");
+        let s = both.audit_subject().unwrap();
+        assert_eq!((s.expose(), s.issuer()), ("P-1", Some("H")));
+        let fhir = map(
+            "[systems.a]\nfhir-id = \"9f2c\"\n[systems.b]\nfhir-identifier = \"urn:mrn|M-1\"\n",
+        );
+        let s = fhir.audit_subject().unwrap();
+        assert_eq!((s.expose(), s.issuer()), ("M-1", Some("urn:mrn")));
+        let logical = map("[systems.ehr]\nfhir-id = \"9f2c\"\n");
+        let s = logical.audit_subject().unwrap();
+        assert_eq!((s.expose(), s.issuer()), ("9f2c", Some("fhir:ehr")));
+    }
+
+    #[test]
+    fn no_audit_subject_from_an_empty_map_or_an_overlong_issuer() {
+        assert!(matches!(
+            SubjectMap::new().audit_subject(),
+            Err(RequestError::NoAuditSubject { .. })
+        ));
+        let long = format!("urn:{}|M-1", "x".repeat(70));
+        let m = map(&format!("[systems.b]\nfhir-identifier = \"{long}\"\n"));
+        let err = m.audit_subject().unwrap_err();
+        assert!(!err.to_string().contains("M-1"), "{err}");
     }
 }

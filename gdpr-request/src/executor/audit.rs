@@ -90,6 +90,53 @@ pub(crate) fn transition(
     Ok(AuditRecord::new(step.name(), log.append(&e)?))
 }
 
+/// The request's stage record dated `at`, if the log holds one at or
+/// after `from` (written by a run that died before the journal recorded
+/// it). A stage record is recognised by its clear fields: source
+/// [`SOURCE`], the request's correlation id, action `execute`, and its
+/// `recorded` time, which is the transition's own time in the request's
+/// history (strictly increasing, so it names one step).
+pub(crate) fn find_transition(
+    log: &AuditLog,
+    request: &RequestId,
+    event: &str,
+    at: Timestamp,
+    from: u64,
+) -> Result<Option<AuditRecord>, Error> {
+    use gdpr_audit::store::{Entry, EntrySource};
+    let correlation = correlation(request)?;
+    let mut found = None;
+    let store = log.store();
+    EntrySource::entries(store, &mut |_, entry| {
+        let Entry::Record(bytes) = entry else {
+            return Ok(());
+        };
+        // The position is the encoding's bytes 1..9 (record.rs): records
+        // before `from` are not decoded.
+        let position = bytes
+            .get(1..9)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(u64::MAX, u64::from_be_bytes);
+        if position < from {
+            return Ok(());
+        }
+        let r = gdpr_audit::record::Record::decode(&bytes)?;
+        if r.position() >= from
+            && r.recorded() == at
+            && r.action() == Action::Execute
+            && r.source().as_str() == SOURCE
+            && r.correlation_id() == Some(&correlation)
+        {
+            found = Some(Receipt {
+                position: r.position(),
+                leaf_hash: gdpr_audit::merkle::leaf_hash(&bytes),
+            });
+        }
+        Ok(())
+    })?;
+    Ok(found.map(|r| AuditRecord::new(event, r)))
+}
+
 /// Crypto-shreds the subject's key: an erasure event, a checkpoint, then the
 /// key replaced by a tombstone ([`AuditLog::erase_subject`]).
 pub(crate) fn shred(

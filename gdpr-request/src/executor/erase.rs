@@ -61,6 +61,24 @@ impl Executor {
         holds: &Holds,
         on: Date,
     ) -> Result<Assessment, Error> {
+        self.assess_with_birth_date(pack, findings, holds, None, on)
+            .await
+    }
+
+    /// As [`Self::assess`], with the subject's date of birth from the
+    /// controller's own register (retention rules that count from it are
+    /// then decided instead of left to a person).
+    ///
+    /// # Errors
+    /// As [`Self::assess`].
+    pub async fn assess_with_birth_date(
+        &mut self,
+        pack: &RulePack,
+        findings: &Findings,
+        holds: &Holds,
+        birth_date: Option<Date>,
+        on: Date,
+    ) -> Result<Assessment, Error> {
         let RequestKind::Erasure { ground } = *self.request.kind() else {
             return Err(self.wrong("an erasure request"));
         };
@@ -74,6 +92,7 @@ impl Executor {
                 let key = (name.clone(), handle.id().clone());
                 let mut record = FoundRecord::new(name.clone(), handle);
                 record.holds = holds.get(&key).copied().unwrap_or(HoldSet::EMPTY);
+                record.birth_date = birth_date;
                 found.push(record);
             }
         }
@@ -167,7 +186,10 @@ impl Executor {
 
     /// Ends the request (completed only when every system is), shreds the
     /// subject's audit key after a completed erasure, saves the outcome.
-    async fn finish(&mut self, systems: Vec<SystemOutcome>) -> Result<RunOutcome, Error> {
+    pub(super) async fn finish(
+        &mut self,
+        systems: Vec<SystemOutcome>,
+    ) -> Result<RunOutcome, Error> {
         let complete = systems.iter().all(SystemOutcome::is_complete);
         match self.request.stage() {
             Stage::Verifying if complete => self.step(Event::Completed).await?,
@@ -283,13 +305,18 @@ impl Job {
                 RecordOutcome::RestrictInstead => Vec::new(),
                 _ => continue,
             };
-            let entry = RestrictionEntry::new(
+            let mut entry = RestrictionEntry::new(
                 self.name.clone(),
                 record.record.clone(),
                 purposes.clone(),
                 self.request.clone(),
                 jiff::Timestamp::now(),
             );
+            entry.citation = record
+                .reasons
+                .iter()
+                .find(|r| r.applied)
+                .map(|r| r.citation.clone());
             let register = &self.register;
             let key = self.key(&["restrict", record.record.as_str()])?;
             self.steps

@@ -5,6 +5,7 @@ mod audit;
 mod erase;
 mod export;
 mod outcome;
+mod restrict;
 mod steps;
 
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ use gdpr_core::subject::PatientId;
 pub use audit::{AuditRecord, SHREDDED, SOURCE};
 pub use erase::Holds;
 pub use export::PACKAGE_DIR;
-pub use outcome::{KeptRecord, RestrictedIn, RunOutcome, SystemOutcome};
+pub use outcome::{KeptRecord, RestrictedIn, RestrictionDone, RunOutcome, SystemOutcome};
 pub use steps::{BoundaryHook, Phase};
 
 use crate::Error;
@@ -39,7 +40,10 @@ pub struct Setup {
     /// audit log).
     pub actor: Actor,
     /// The subject as the audit log knows it: its events are sealed under
-    /// this subject's key, which an erasure shreds at the end.
+    /// this subject's key, which an erasure shreds at the end. Derived
+    /// from the request by [`Setup::for_request`]
+    /// ([`SubjectMap::audit_subject`](gdpr_core::request::SubjectMap::audit_subject)),
+    /// or named by the host.
     pub audit_subject: PatientId,
     /// Attempts per store operation while it fails transiently (at least 1).
     pub attempts: u32,
@@ -53,6 +57,17 @@ impl Setup {
             audit_subject,
             attempts: 3,
         }
+    }
+
+    /// Three attempts per operation; the audit subject derived from the
+    /// request's subject map by its documented rule (a DICOM patient id,
+    /// else a FHIR identifier, else a FHIR logical id scoped to its system),
+    /// so a request on FHIR systems alone needs no DICOM id.
+    ///
+    /// # Errors
+    /// [`Error::Request`] ([`RequestError::NoAuditSubject`](gdpr_core::request::RequestError::NoAuditSubject)).
+    pub fn for_request(actor: Actor, request: &DataSubjectRequest) -> Result<Self, Error> {
+        Ok(Self::new(actor, request.subjects().audit_subject()?))
     }
 }
 
@@ -146,6 +161,10 @@ impl Executor {
             systems.insert(name.clone(), Arc::new(audited) as Arc<dyn SubjectStore>);
         }
         let replay = journal.replay().await?;
+        let sealer = steps::Sealer {
+            keys: crate::sealing::RequestKeys::at(dir.path().parent().unwrap_or(dir.path())),
+            request: request.id().clone(),
+        };
         Ok(Self {
             dir,
             request,
@@ -154,7 +173,7 @@ impl Executor {
             signer,
             register,
             setup,
-            steps: Steps::new(journal, replay, hook),
+            steps: Steps::new(journal, replay, hook, sealer),
         })
     }
 
@@ -214,12 +233,28 @@ impl Executor {
     }
 
     /// Takes `event` (unless the history holds it) and writes its audit
-    /// record, as journaled step `key`.
+    /// record, as journaled step `key`. The record is dated with the
+    /// transition's own time; a step the journal holds as begun (the
+    /// process died inside it) first looks for that record in the log, so
+    /// a crash between the append and the journal's `done` leaves one
+    /// record, not two.
     async fn record(&mut self, key: StepKey, event: Event, actor: Actor) -> Result<(), Error> {
         let steps = self.steps.clone();
-        let now = jiff::Timestamp::now().max(self.last_at());
+        let rerun = matches!(
+            steps.replay().steps.get(&key),
+            Some(crate::journal::StepState::Begun)
+        );
+        let fence = self.audit_fence();
+        // Strictly after the last transition: the time names the step.
+        let next = self
+            .last_at()
+            .checked_add(jiff::SignedDuration::from_nanos(1))
+            .unwrap_or_else(|_| self.last_at());
+        let now = jiff::Timestamp::now().max(next);
         let request = &mut self.request;
         let (dir, log, subject) = (&self.dir, &self.log, &self.setup.audit_subject);
+        let hook = steps.clone();
+        let boundary = key.clone();
         steps
             .run(key, move || async move {
                 // Taken before a crash that hit before the audit record:
@@ -233,10 +268,74 @@ impl Executor {
                     request.step(event.clone(), actor.id.clone(), now)?;
                     dir.save_request(request)?;
                 }
-                audit::transition(log, request, &event, &actor, subject, now)
+                let at = request
+                    .history()
+                    .transitions()
+                    .iter()
+                    .find(|t| t.event == event)
+                    .map_or(now, |t| t.at);
+                if rerun
+                    && let Some(found) =
+                        audit::find_transition(log, request.id(), event.name(), at, fence)?
+                {
+                    return Ok(found);
+                }
+                let record = audit::transition(log, request, &event, &actor, subject, at)?;
+                hook.boundary(&boundary, Phase::Recorded);
+                Ok(record)
             })
             .await?;
         Ok(())
+    }
+
+    /// Finishes the stage steps a killed run left begun after the
+    /// transition was saved: their audit record is found in the log (or
+    /// written, as the transition's actor), and the journal records them
+    /// done. Without this a resumed run would see the stage already taken
+    /// and never journal its record.
+    async fn complete_begun_stages(&mut self) -> Result<(), Error> {
+        let begun: Vec<StepKey> = self
+            .steps
+            .replay()
+            .steps
+            .iter()
+            .filter(|(k, v)| {
+                k.as_str().starts_with("stage/") && matches!(v, crate::journal::StepState::Begun)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in begun {
+            let taken = self
+                .request
+                .history()
+                .transitions()
+                .iter()
+                .find(|t| key.as_str() == format!("stage/{}", t.event.name()))
+                .cloned();
+            if let Some(t) = taken {
+                let actor = Actor {
+                    id: t.actor,
+                    ..self.setup.actor.clone()
+                };
+                self.record(key, t.event, actor).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The first log position a stage record not yet journaled can have:
+    /// after every stage record the journal holds.
+    fn audit_fence(&self) -> u64 {
+        self.steps
+            .replay()
+            .steps
+            .iter()
+            .filter(|(k, _)| k.as_str().starts_with("stage/"))
+            .filter_map(|(k, _)| self.steps.replay().done(k))
+            .filter_map(|v| v.get("position").and_then(serde_json::Value::as_u64))
+            .map(|p| p + 1)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Runs (or resumes after a crash) an approved request: erasure,
@@ -251,6 +350,7 @@ impl Executor {
     /// unrecorded). A failing system is not an error: it is reported in
     /// its [`SystemOutcome`] and the request ends partially completed.
     pub async fn run(&mut self) -> Result<RunOutcome, Error> {
+        self.complete_begun_stages().await?;
         // Answered and its outcome saved: nothing runs again (the residue
         // of a partially completed request is a new request's work).
         if self.request.stage().is_answered()
@@ -275,7 +375,9 @@ impl Executor {
         match self.request.kind() {
             RequestKind::Erasure { .. } => self.run_erasure().await,
             RequestKind::Access | RequestKind::Portability => self.run_export().await,
-            _ => Err(self.wrong("an erasure, access or portability request")),
+            RequestKind::Restriction { ground } => self.run_restriction(Some(*ground)).await,
+            RequestKind::LiftRestriction => self.run_restriction(None).await,
+            _ => Err(self.wrong("an erasure, access, portability, restriction or lifting request")),
         }
     }
 

@@ -35,6 +35,23 @@ pub enum RestrictedIn {
     Register,
 }
 
+/// An Art. 18 restriction placed or lifted on one system, as read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RestrictionDone {
+    /// `true` for a lifting (Art. 18(3)), `false` for a restriction.
+    pub lifted: bool,
+    /// The system's own mark, read back, when it carries one (e.g.
+    /// Orthanc's `GdprRestriction` metadata, a FHIR security label);
+    /// `None`: held in the register only.
+    pub system_mark: Option<String>,
+    /// Why the system carries no mark, when it does not.
+    pub unsupported: Option<String>,
+    /// The records restricted (or lifted) in the register, read back.
+    pub register_records: u64,
+}
+
 /// What became of one system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -51,6 +68,9 @@ pub struct SystemOutcome {
     pub kept: Vec<KeptRecord>,
     /// Files exported (access, portability).
     pub exported_files: Option<u64>,
+    /// The Art. 18 restriction placed or lifted (restriction requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restriction: Option<RestrictionDone>,
     /// Why the system could not finish, when it could not (the store's
     /// typed error, in words without patient values).
     pub failure: Option<String>,
@@ -63,6 +83,7 @@ impl SystemOutcome {
             report: None,
             kept: Vec::new(),
             exported_files: None,
+            restriction: None,
             failure: None,
         }
     }

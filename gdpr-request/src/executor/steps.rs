@@ -14,6 +14,43 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::journal::{Journal, Replay, StepKey};
+use crate::sealing::{RequestKeys, Sealed};
+use gdpr_core::request::RequestId;
+
+/// Seals the results of the steps whose key starts with `locate/` (they
+/// hold the systems' handles, with study UIDs) under the request's key.
+#[derive(Clone)]
+pub(crate) struct Sealer {
+    pub(crate) keys: RequestKeys,
+    pub(crate) request: RequestId,
+}
+
+impl Sealer {
+    fn applies(key: &StepKey) -> bool {
+        key.as_str().starts_with("locate/")
+    }
+
+    fn seal(&self, key: &StepKey, value: Value) -> Result<Value, Error> {
+        if !Self::applies(key) {
+            return Ok(value);
+        }
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(&value).map_err(Error::format("a journaled result"))?,
+        );
+        let sealed = self.keys.seal(&self.request, &plain)?;
+        Ok(serde_json::json!({ "sealed": sealed }))
+    }
+
+    fn open(&self, value: Value) -> Result<Value, Error> {
+        let Some(sealed) = value.get("sealed") else {
+            return Ok(value);
+        };
+        let sealed: Sealed = serde_json::from_value(sealed.clone())
+            .map_err(Error::format("a sealed journal result"))?;
+        let plain = self.keys.unseal(&self.request, &sealed)?;
+        serde_json::from_slice(&plain).map_err(Error::format("a sealed journal result"))
+    }
+}
 
 /// Where a boundary lies relative to its step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +60,9 @@ pub enum Phase {
     Before,
     /// The step ran and is recorded as done.
     After,
+    /// Inside a stage step: its audit record is appended, the journal
+    /// does not hold the step as done yet.
+    Recorded,
 }
 
 /// Called at every step boundary (tests kill the process there).
@@ -36,6 +76,7 @@ pub(crate) struct Steps {
     hook: Option<BoundaryHook>,
     replayed: Arc<AtomicU64>,
     fresh: Arc<Mutex<BTreeMap<StepKey, Value>>>,
+    sealer: Sealer,
 }
 
 impl Steps {
@@ -43,6 +84,7 @@ impl Steps {
         journal: Arc<dyn Journal>,
         replay: Replay,
         hook: Option<BoundaryHook>,
+        sealer: Sealer,
     ) -> Self {
         Self {
             journal,
@@ -50,6 +92,7 @@ impl Steps {
             hook,
             replayed: Arc::new(AtomicU64::new(0)),
             fresh: Arc::default(),
+            sealer,
         }
     }
 
@@ -85,15 +128,18 @@ impl Steps {
     {
         if let Some(v) = self.replay.done(&key) {
             self.replayed.fetch_add(1, Ordering::Relaxed);
-            return serde_json::from_value(v.clone()).map_err(Error::format("a journaled result"));
+            let v = self.sealer.open(v.clone())?;
+            return serde_json::from_value(v).map_err(Error::format("a journaled result"));
         }
         if let Some(v) = self.result(&key) {
+            let v = self.sealer.open(v)?;
             return serde_json::from_value(v).map_err(Error::format("a journaled result"));
         }
         self.journal.begin(&key).await?;
         self.boundary(&key, Phase::Before);
         let out = op().await?;
         let value = serde_json::to_value(&out).map_err(Error::format("a journaled result"))?;
+        let value = self.sealer.seal(&key, value)?;
         self.journal.done(&key, &value).await?;
         self.fresh
             .lock()
@@ -103,7 +149,7 @@ impl Steps {
         Ok(out)
     }
 
-    fn boundary(&self, key: &StepKey, phase: Phase) {
+    pub(crate) fn boundary(&self, key: &StepKey, phase: Phase) {
         if let Some(hook) = &self.hook {
             hook(key, phase);
         }

@@ -240,3 +240,40 @@ pub async fn approved_erasure(fx: &Fixture, id: &str) {
         .unwrap();
     ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
 }
+
+/// The recorded times of the request's stage records in the log (source
+/// `gdpr-request`, action `execute`), in log order.
+pub fn stage_records(log: &AuditLog) -> Vec<jiff::Timestamp> {
+    use gdpr_audit::action::Action;
+    use gdpr_audit::store::{Entry, EntrySource};
+    let mut out = Vec::new();
+    EntrySource::entries(log.store(), &mut |_, e| {
+        if let Entry::Record(bytes) = e {
+            let r = gdpr_audit::record::Record::decode(&bytes).unwrap();
+            if r.source().as_str() == gdpr_request::SOURCE && r.action() == Action::Execute {
+                out.push(r.recorded());
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+/// Creates request `id` of `kind` on the folder store and takes it to
+/// `approved` (no erasure assessment: identity verified, assessed,
+/// approved by a second actor).
+pub async fn approved_request(fx: &Fixture, id: &str, kind: RequestKind) {
+    RequestDir::create(&fx.path("requests"), &request(id, kind)).unwrap();
+    let mut ex = open(fx, id, fx.log(), None).await;
+    ex.step(Event::IdentityVerified).await.unwrap();
+    ex.step(Event::Assessed).await.unwrap();
+    ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
+}
+
+/// An Art. 18(1)(a) restriction.
+pub fn restriction() -> RequestKind {
+    RequestKind::Restriction {
+        ground: gdpr_core::restriction::RestrictionGround::AccuracyContested,
+    }
+}

@@ -1,0 +1,207 @@
+//! Restriction (Art. 18) and its lifting (Art. 18(3)): each system marks
+//! the subject itself where it can (`SubjectStore::restrict`, read back by
+//! the store), and the register records every record of the subject
+//! either way, so hosts consult one place
+//! ([`consult`](crate::register::consult)). Each step is journaled; a
+//! resumed run takes the done ones from the journal.
+
+use std::sync::Arc;
+
+use gdpr_core::request::{Event, RequestId, Stage, SystemName};
+use gdpr_core::restriction::{Restriction, RestrictionGround};
+use gdpr_core::store::{RecordHandle, RestrictionOutcome, SubjectRef, SubjectStore};
+use jiff::Timestamp;
+use tokio::task::JoinSet;
+
+use super::Executor;
+use super::outcome::{RestrictionDone, RunOutcome, SystemOutcome};
+use super::steps::{Steps, retry};
+use crate::Error;
+use crate::journal::StepKey;
+use crate::register::{RestrictionEntry, RestrictionRegister};
+
+/// One system's share of a restriction or a lifting.
+struct Job {
+    name: SystemName,
+    subject: SubjectRef,
+    store: Arc<dyn SubjectStore>,
+    steps: Steps,
+    register: Arc<dyn RestrictionRegister>,
+    request: RequestId,
+    /// `Some` to restrict on this ground, `None` to lift.
+    ground: Option<RestrictionGround>,
+    since: Timestamp,
+    attempts: u32,
+}
+
+impl Executor {
+    /// Runs (or resumes) an approved restriction (`Some(ground)`) or
+    /// lifting (`None`) on every system concurrently.
+    pub(super) async fn run_restriction(
+        &mut self,
+        ground: Option<RestrictionGround>,
+    ) -> Result<RunOutcome, Error> {
+        if self.request.stage() == Stage::Approved {
+            self.step(Event::ExecutionStarted).await?;
+        }
+        // The restriction is in force from the start of execution (the
+        // same instant on a resumed run: it is in the history).
+        let since = self
+            .request
+            .history()
+            .transitions()
+            .iter()
+            .find(|t| t.event == Event::ExecutionStarted)
+            .map_or_else(Timestamp::now, |t| t.at);
+        let mut set = JoinSet::new();
+        for (name, subject) in self.request.subjects().iter() {
+            let job = Job {
+                name: name.clone(),
+                subject: subject.clone(),
+                store: self.systems[name].clone(),
+                steps: self.steps.clone(),
+                register: self.register.clone(),
+                request: self.request.id().clone(),
+                ground,
+                since,
+                attempts: self.setup.attempts,
+            };
+            set.spawn(job.run());
+        }
+        let mut systems = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            // A panicked task is reported failed below (nothing claimed).
+            if let Ok(o) = joined {
+                systems.push(o);
+            }
+        }
+        for (name, _) in self.request.subjects().iter() {
+            if !systems.iter().any(|o| &o.system == name) {
+                let mut o = SystemOutcome::new(name.clone());
+                o.failure = Some("the system's task stopped unexpectedly".into());
+                systems.push(o);
+            }
+        }
+        systems.sort_by(|a, b| a.system.cmp(&b.system));
+        if self.request.stage() == Stage::Executing {
+            self.step(Event::VerificationStarted).await?;
+        }
+        self.finish(systems).await
+    }
+}
+
+impl Job {
+    fn key(&self, parts: &[&str]) -> Result<StepKey, Error> {
+        let mut all = vec![parts[0], self.name.as_str()];
+        all.extend_from_slice(&parts[1..]);
+        StepKey::new(&all)
+    }
+
+    async fn run(self) -> SystemOutcome {
+        match self.try_run().await {
+            Ok(o) => o,
+            Err(e) => {
+                let mut o = SystemOutcome::new(self.name.clone());
+                o.failure = Some(e.to_string());
+                o
+            }
+        }
+    }
+
+    async fn try_run(&self) -> Result<SystemOutcome, Error> {
+        let (store, subject, attempts, name) =
+            (&self.store, &self.subject, self.attempts, &self.name);
+        let handles: Vec<RecordHandle> = self
+            .steps
+            .run(self.key(&["locate"])?, || async move {
+                retry(attempts, || store.locate(subject))
+                    .await
+                    .map_err(|e| Error::store(name, e))
+            })
+            .await?;
+        let restriction = self.ground.map(|g| Restriction::new(g, self.since));
+        let mark: RestrictionOutcome = self
+            .steps
+            .run(self.key(&["mark"])?, || async move {
+                let r = match &restriction {
+                    Some(r) => retry(attempts, || store.restrict(subject, r)).await,
+                    None => retry(attempts, || store.lift_restriction(subject)).await,
+                };
+                r.map_err(|e| Error::store(name, e))
+            })
+            .await?;
+        let system_mark = match &mark {
+            RestrictionOutcome::Marked { mark, .. } => Some(mark.clone()),
+            _ => None,
+        };
+        for h in &handles {
+            self.register_one(h, system_mark.clone()).await?;
+        }
+        let mut in_register = 0;
+        for h in &handles {
+            let art18 = self
+                .register
+                .in_force(name, h.id())
+                .await?
+                .iter()
+                .any(RestrictionEntry::is_art18);
+            in_register += u64::from(art18 == self.ground.is_some());
+        }
+        let mut o = SystemOutcome::new(self.name.clone());
+        if in_register != handles.len() as u64 {
+            o.failure = Some(format!(
+                "the register reads back {in_register} of {} records as asked",
+                handles.len()
+            ));
+        }
+        o.restriction = Some(RestrictionDone {
+            lifted: self.ground.is_none(),
+            system_mark,
+            unsupported: match mark {
+                RestrictionOutcome::Unsupported { reason } => Some(reason),
+                _ => None,
+            },
+            register_records: in_register,
+        });
+        Ok(o)
+    }
+
+    /// Records (or lifts) the Art. 18 entry of one record, journaled.
+    async fn register_one(&self, h: &RecordHandle, mark: Option<String>) -> Result<(), Error> {
+        let (register, name) = (&self.register, &self.name);
+        let entry = match self.ground {
+            Some(ground) => {
+                let mut e = RestrictionEntry::art18(
+                    name.clone(),
+                    h.id().clone(),
+                    ground,
+                    self.request.clone(),
+                    self.since,
+                );
+                e.marked_on_system = mark;
+                Some(e)
+            }
+            None => register
+                .in_force(name, h.id())
+                .await?
+                .into_iter()
+                .find(RestrictionEntry::is_art18)
+                .map(|mut e| {
+                    e.lifted = Some(self.since.max(e.since));
+                    e
+                }),
+        };
+        let Some(entry) = entry else {
+            return Ok(()); // Nothing in force to lift.
+        };
+        let verb = if self.ground.is_some() {
+            "restrict"
+        } else {
+            "lift"
+        };
+        let key = self.key(&[verb, h.id().as_str()])?;
+        self.steps
+            .run(key, || async move { register.record(&entry).await })
+            .await
+    }
+}
