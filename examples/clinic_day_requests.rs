@@ -18,11 +18,11 @@ use gdpr_core::request::{
 use gdpr_core::retention::{Jurisdiction, RulePack};
 use gdpr_core::store::SubjectStore;
 use gdpr_core::subject::PatientId;
-use gdpr_systems::SystemsConfig;
 use gdpr_request::{
     Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, RunOutcome, Setup,
     verify_certificate,
 };
+use gdpr_systems::SystemsConfig;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
