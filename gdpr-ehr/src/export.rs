@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use gdpr_core::store::StoreError;
 use sha2::{Digest, Sha256};
 
-use crate::conformance::split;
+use crate::conformance::{is_resource_type, split};
 use crate::model::{Resource, logical_id, resource_type};
 
 /// The Bundle's file name.
@@ -142,7 +142,8 @@ impl ExportWriter {
 
     /// Adds one resource: its invalid elements to the side file, the rest
     /// to the Bundle and its type's NDJSON file. A resource without a
-    /// well-formed type and id goes to the side file whole.
+    /// well-formed id or of a type R4 does not have goes to the side file
+    /// whole.
     ///
     /// # Errors
     /// [`StoreError::Local`] when a file cannot be written.
@@ -150,7 +151,7 @@ impl ExportWriter {
         let (Some(kind), Some(id)) = (resource_type(&resource), logical_id(&resource)) else {
             return self.aside_whole(resource);
         };
-        if !is_type_name(kind) || !is_fhir_id(id) {
+        if !is_type_name(kind) || !is_resource_type(kind) || !is_fhir_id(id) {
             return self.aside_whole(resource);
         }
         let (kind, id) = (kind.to_owned(), id.to_owned());
@@ -181,7 +182,7 @@ impl ExportWriter {
 
     fn aside_whole(&mut self, resource: Resource) -> Result<(), StoreError> {
         let element = crate::conformance::SideElement {
-            resource: "(no valid resourceType and id)".into(),
+            resource: "(no R4 resourceType or no valid id)".into(),
             path: String::new(),
             value: serde_json::Value::Object(resource),
         };

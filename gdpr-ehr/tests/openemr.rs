@@ -7,6 +7,17 @@
 
 #[path = "support/fake_openemr/mod.rs"]
 mod fake_openemr;
+#[cfg(feature = "fhir-tests")]
+#[path = "support/mod.rs"]
+mod support;
+
+/// Every export is checked by the independent validator where the test
+/// suite has it (feature `fhir-tests`, which scripts/test.sh turns on).
+fn validated(dir: &std::path::Path) {
+    #[cfg(feature = "fhir-tests")]
+    support::validate_export(&support::validator(), dir);
+    let _ = dir;
+}
 
 use std::time::Duration;
 
@@ -141,6 +152,7 @@ async fn locate_and_export_find_exactly_the_one_patient() {
     let bundle = std::fs::read_to_string(out.join("bundle.json")).unwrap();
     assert!(bundle.contains("\"a1\"") && bundle.contains("\"o5\"") && !bundle.contains("\"b1\""));
     assert!(out.join("manifest.json").exists());
+    validated(&out);
     assert_eq!(store.identity().kind(), "openemr");
 }
 
@@ -247,6 +259,7 @@ async fn a_token_expiring_mid_export_is_renewed_once_and_429_is_waited_out() {
         .unwrap();
     assert_eq!(report.manifest.records.len(), 12);
     assert_eq!(fake.state.lock().unwrap().token_requests, 2, "one renewal");
+    validated(&dir.path().join("export"));
 }
 
 #[tokio::test]
