@@ -9,6 +9,7 @@ use gdpr_core::store::{StoreError, SystemIdentity, UnreadableItem};
 
 use super::attachments::{BINARY_REASON, attachments_of, binary_id, fetch};
 use super::erase::{Left, erase_resource, what_is_left};
+use super::unlink::unlink;
 use super::walk::Walk;
 use crate::client::FhirClient;
 use crate::compartment::{Classification, classify, mentions_patient};
@@ -205,8 +206,10 @@ impl FhirStore {
     }
 
     /// Deletes the patient's own records (the Patient last), each re-checked
-    /// right before its DELETE; shared resources are never deleted.
-    /// Returns what each attempt did, shared resources that name the
+    /// right before its DELETE; shared resources are never deleted, but
+    /// the patient's references are removed from those whose type allows
+    /// it ([`super::unlink`]: `Done` for a shared resource means that).
+    /// Returns what each attempt did, other shared resources that name the
     /// patient as refusals (shared ones that do not, such as a referenced
     /// Practitioner, hold nothing of the subject and are left out).
     ///
@@ -221,8 +224,10 @@ impl FhirStore {
             let outcome = match &record.class {
                 // Holds nothing of the subject: not part of the erasure.
                 Classification::Shared { .. } if !record.mentions_patient => continue,
+                // Never deleted; its patient references removed where the
+                // type allows (a Group's member entries).
                 Classification::Shared { reason } => {
-                    Outcome::Refused(format!("never deleted: {reason}"))
+                    unlink(&self.client, &record.kind, &record.id, patient_id, reason).await?
                 }
                 Classification::Own(_) => {
                     erase_resource(&self.client, &record.kind, &record.id, patient_id).await?
