@@ -120,15 +120,7 @@ impl ExportWriter {
     /// written.
     pub fn create(dir: &Path, base: &str) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(local("create export directory"))?;
-        let mut entries = std::fs::read_dir(dir).map_err(local("read export directory"))?;
-        if entries.next().is_some() {
-            // As gdpr-dicom's exports: files of another export must not be
-            // mistaken for this one's.
-            return Err(StoreError::Local {
-                operation: "prepare export directory",
-                detail: "the directory is not empty; choose a new or empty directory".into(),
-            });
-        }
+        clear_interrupted(dir)?;
         let mut bundle = Pending::create(dir, BUNDLE_FILE)?;
         bundle.write(br#"{"resourceType":"Bundle","type":"collection","entry":["#)?;
         Ok(Self {
@@ -249,6 +241,51 @@ pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> Result<WrittenFile, St
     std::fs::rename(temp_path(dir, name), dir.join(name)).map_err(local("rename export file"))?;
     sync_dir(dir)?;
     Ok(written)
+}
+
+/// Makes `dir` ready for a new export: it must be empty, or hold only
+/// what an interrupted export of ours leaves (our file names, no manifest:
+/// an export without its manifest was never complete), which is removed so
+/// the export runs again from the start. Anything else is refused.
+fn clear_interrupted(dir: &Path) -> Result<(), StoreError> {
+    let mut ours = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(local("read export directory"))? {
+        let entry = entry.map_err(local("read export directory"))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !is_file || !is_interrupted_file(&name) {
+            // As gdpr-dicom's exports: files of another export (or a
+            // complete one, with its manifest) must not be mistaken for
+            // this one's.
+            return Err(StoreError::Local {
+                operation: "prepare export directory",
+                detail: "the directory is not empty (nor the remains of an interrupted \
+                         export); choose a new or empty directory"
+                    .into(),
+            });
+        }
+        ours.push(entry.path());
+    }
+    for path in ours {
+        std::fs::remove_file(path).map_err(local("remove an interrupted export's file"))?;
+    }
+    Ok(())
+}
+
+/// Whether `name` is a file an export writes before its manifest: the
+/// Bundle, the side file, `{Type}.ndjson`, the attachments and their index,
+/// or one of these under its temporary name.
+fn is_interrupted_file(name: &str) -> bool {
+    let name = name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".partial"))
+        .unwrap_or(name);
+    let attachment = name
+        .strip_prefix("attachment-")
+        .and_then(|n| n.strip_suffix(".bin"))
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let ndjson = name.strip_suffix(".ndjson").is_some_and(is_resource_type);
+    name == BUNDLE_FILE || name == SIDE_FILE || name == "attachments.json" || attachment || ndjson
 }
 
 fn temp_path(dir: &Path, name: &str) -> PathBuf {
