@@ -33,14 +33,8 @@ use gdpr_ehr::openemr::{OpenEmrConfig, OpenEmrStore, Site};
 use serde_json::json;
 
 const CANARY: &str = "CANARY-7f3a";
-/// A P-384 key made for these tests only (no server trusts it).
-const TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----
-MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDBhIrktUtnhigJJB7ks
-NgrDRxZcIsCccewVySfti4f64d3ySRBsECTdM7ADlHQMih+hZANiAAT2qQ/LH/Cp
-miiEe1Pb0y5IppfI99OO50HbYLvMHueJpG+kOCFr7nSjQoPQDculCbTcah/4PzBv
-3a0k9JyUFa44ezJt2QUQFVEqx1y3U27pIbOwdv3ENmcehnMS5ahkIb0=
------END PRIVATE KEY-----
-";
+/// The registered client's key (the fake verifies its signatures).
+const TEST_KEY: &str = fake_openemr::jwt::CLIENT_KEY;
 const SYSTEM: &str = "urn:oid:1.2.276.0.76.3.1.1";
 
 fn subject(value: &str) -> SubjectRef {
