@@ -171,7 +171,7 @@ fn client_assertion(form: &BTreeMap<String, String>, public_key: &[u8], token_ur
 /// Whether every scope asked for (`scope`, space-separated) is one the
 /// client was registered with (OpenEMR grants no scope added later).
 fn scopes_registered(form: &BTreeMap<String, String>, registered: &[String]) -> bool {
-    form.get("scope").map_or(true, |asked| {
+    form.get("scope").is_none_or(|asked| {
         asked
             .split(' ')
             .filter(|s| !s.is_empty())
