@@ -10,7 +10,7 @@ use gdpr_core::store::{StoreError, SystemIdentity, UnreadableItem};
 use super::attachments::{BINARY_REASON, attachments_of, binary_id, fetch};
 use super::erase::{Left, erase_resource, what_is_left};
 use super::unlink::unlink;
-use super::walk::Walk;
+use super::walk::{Batches, Walk};
 use crate::client::FhirClient;
 use crate::compartment::{Classification, classify, mentions_patient};
 use crate::export::{ExportWriter, WrittenFile};
@@ -178,14 +178,28 @@ impl FhirStore {
     /// # Errors
     /// As [`FhirStore::records`]; [`StoreError::Local`] for the files.
     pub async fn write_export(&self, patient_id: &str, dir: &Path) -> Result<Written, StoreError> {
+        let mut walk = Walk::start(&self.client, patient_id).await?;
+        self.write_export_from(patient_id, dir, &mut walk).await
+    }
+
+    /// [`FhirStore::write_export`] of the resources `source` gives (the
+    /// compartment walk, or an OpenEMR bulk export's files).
+    ///
+    /// # Errors
+    /// As `source`; [`StoreError::Local`] for the files.
+    pub async fn write_export_from(
+        &self,
+        patient_id: &str,
+        dir: &Path,
+        source: &mut (dyn Batches + '_),
+    ) -> Result<Written, StoreError> {
         let (target, base) = (dir.to_owned(), self.client.base().to_string());
         let mut writer = blocking("export worker", move || {
             ExportWriter::create(&target, &base)
         })
         .await?;
-        let mut walk = Walk::start(&self.client, patient_id).await?;
         let (mut found, mut attachments) = (Collected::default(), Vec::new());
-        while let Some(batch) = walk.next_batch().await? {
+        while let Some(batch) = source.next_batch().await? {
             self.add_found(&mut found, &batch, patient_id);
             attachments.extend(batch.iter().flat_map(attachments_of));
             // File work off the executor, one page at a time.

@@ -20,4 +20,4 @@ pub(crate) use subject_store::{kind_of, record_id};
 pub use unlink::{
     UNLINKABLE, is_unlinkable, unlink, unlinked_part, what_is_left_linked, without_patient,
 };
-pub use walk::Walk;
+pub use walk::{Batches, Walk};

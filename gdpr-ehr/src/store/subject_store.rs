@@ -15,7 +15,7 @@ use gdpr_core::store::{
 };
 
 use super::erase::{Left, erase_resource, what_is_left};
-use super::fhir::{FhirStore, Found};
+use super::fhir::{FhirStore, Found, Written};
 use super::label::{LABEL_CODE, LABEL_SYSTEM, set_label};
 use super::resolve::resolve;
 use super::unlink::{is_unlinkable, unlinked_part, what_is_left_linked};
@@ -70,6 +70,41 @@ impl FhirStore {
             }
         }
         Ok(marked)
+    }
+}
+
+impl FhirStore {
+    /// The manifest of what [`FhirStore::write_export_from`] wrote, written
+    /// last (the export is complete only then), and the report.
+    ///
+    /// # Errors
+    /// [`StoreError::Local`] when the manifest cannot be written.
+    pub async fn report_export(
+        &self,
+        written: Written,
+        destination: &Path,
+    ) -> Result<ExportReport, StoreError> {
+        let mut manifest = ExportManifest::new(self.system().clone(), jiff::Timestamp::now());
+        for record in &written.found {
+            manifest
+                .records
+                .push(ExportedRecord::from_handle(&handle(record)?));
+        }
+        manifest.files = written
+            .files
+            .into_iter()
+            .map(|f| ExportedFile {
+                path: f.name,
+                bytes: f.bytes,
+                sha256: f.sha256,
+            })
+            .collect();
+        let dir = destination.to_owned();
+        let on_disk = manifest.clone();
+        blocking("export worker", move || write_manifest(&dir, &on_disk)).await?;
+        let mut report = ExportReport::from_manifest(manifest);
+        report.unreadable = written.not_exported;
+        Ok(report)
     }
 }
 
@@ -142,27 +177,7 @@ impl SubjectStore for FhirStore {
     ) -> Result<ExportReport, StoreError> {
         let patient_id = self.existing_patient(subject).await?;
         let written = self.write_export(&patient_id, destination).await?;
-        let mut manifest = ExportManifest::new(self.system().clone(), jiff::Timestamp::now());
-        for record in &written.found {
-            manifest
-                .records
-                .push(ExportedRecord::from_handle(&handle(record)?));
-        }
-        manifest.files = written
-            .files
-            .into_iter()
-            .map(|f| ExportedFile {
-                path: f.name,
-                bytes: f.bytes,
-                sha256: f.sha256,
-            })
-            .collect();
-        let dir = destination.to_owned();
-        let on_disk = manifest.clone();
-        blocking("export worker", move || write_manifest(&dir, &on_disk)).await?;
-        let mut report = ExportReport::from_manifest(manifest);
-        report.unreadable = written.not_exported;
-        Ok(report)
+        self.report_export(written, destination).await
     }
 
     async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {

@@ -23,6 +23,8 @@
 //!   search `GET …/fhir/{type}?…` (Patient by `identifier` or `_id`, other
 //!   types by the patient reference they carry) as a `searchset` Bundle with
 //!   `link[next]` while more pages remain (`_count`, `_offset`).
+//! - Bulk Data export of a Group (kick-off, status, NDJSON files): see
+//!   `bulk.rs`.
 //! - Standard API `DELETE …/api/patient/{puuid}/allergy/{auuid}` and
 //!   `…/medical_problem/{muuid}` → 200 `{"validationErrors":[],
 //!   "internalErrors":[],"data":…}`; a record that is not this patient's
@@ -47,6 +49,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 
 mod api;
+pub mod bulk;
 pub mod jwt;
 use api::{delete_record, medications, patient};
 use serde_json::{Value, json};
@@ -90,6 +93,12 @@ pub struct FakeState {
     pub client_scopes: Vec<String>,
     /// The token endpoint's refusals (`invalid_client`, `invalid_scope`).
     pub refusals: Vec<&'static str>,
+    /// Bulk export jobs by id, the status polls answered, and faults:
+    /// a failing job, a download cut short.
+    pub bulk_jobs: BTreeMap<String, bulk::Job>,
+    pub bulk_polls: usize,
+    pub bulk_fails: bool,
+    pub bulk_cut: bool,
     /// DELETEs answered 200 (`route/uuid`).
     pub deleted: Vec<String>,
     pub base: String,
@@ -127,6 +136,12 @@ pub async fn start(token_lifetime: Duration) -> FakeOpenEmr {
     let app = Router::new()
         .route(&format!("/oauth2/{SITE}/token"), post(token))
         .route(&format!("{fhir}/metadata"), get(metadata))
+        .route(&format!("{fhir}/Group/{{id}}/$export"), get(bulk::kick_off))
+        .route(&format!("{fhir}/$bulkdata-status"), get(bulk::status))
+        .route(
+            &format!("{fhir}/Document/{{n}}/Binary"),
+            get(bulk::document),
+        )
         .route(&format!("{fhir}/{{kind}}"), get(search))
         .route(&format!("{fhir}/{{kind}}/{{id}}"), get(read))
         .route(&api, get(patient))
