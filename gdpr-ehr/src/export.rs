@@ -54,7 +54,7 @@ impl Pending {
         let file = File::create(temp_path(dir, name)).map_err(local("create export file"))?;
         Ok(Self {
             name: name.to_owned(),
-            out: BufWriter::new(file),
+            out: BufWriter::with_capacity(1 << 16, file),
             hash: Sha256::new(),
             bytes: 0,
             items: 0,
@@ -151,25 +151,29 @@ impl ExportWriter {
         for element in split(&mut resource, &name) {
             self.side_file()?.line(&element)?;
         }
-        let entry = serde_json::json!({
-            "fullUrl": format!("{}/{name}", self.base),
-            "resource": &resource,
-        });
-        let mut data = if self.bundle.items == 0 {
-            Vec::new()
-        } else {
-            b",".to_vec()
-        };
-        data.extend(serde_json::to_vec(&entry).map_err(|_| unserialisable())?);
+        // Serialised once, for the Bundle entry and the NDJSON line.
+        let mut body = serde_json::to_vec(&resource).map_err(|_| unserialisable())?;
+        let full_url = format!("{}/{name}", self.base);
+        let mut entry = Vec::with_capacity(body.len() + full_url.len() + 32);
+        if self.bundle.items > 0 {
+            entry.push(b',');
+        }
+        entry.extend_from_slice(br#"{"fullUrl":"#);
+        serde_json::to_writer(&mut entry, &full_url).map_err(|_| unserialisable())?;
+        entry.extend_from_slice(br#","resource":"#);
+        entry.extend_from_slice(&body);
+        entry.push(b'}');
         self.bundle.items += 1;
-        self.bundle.write(&data)?;
+        self.bundle.write(&entry)?;
         let file = match self.types.entry(kind.clone()) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert(Pending::create(&self.dir, &format!("{kind}.ndjson"))?)
             }
         };
-        file.line(&resource)
+        body.push(b'\n');
+        file.items += 1;
+        file.write(&body)
     }
 
     fn aside_whole(&mut self, resource: Resource) -> Result<(), StoreError> {

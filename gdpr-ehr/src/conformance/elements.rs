@@ -4,7 +4,39 @@
 //! (`fhir.schema.json` of R4), read once on first use.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// FNV-1a: the table's keys are short element and type names, looked up
+/// for every element of every exported resource; SipHash's protection
+/// against chosen keys is not needed for a fixed table.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// The table, as generated (see the generator for the format).
 const TABLE: &str = include_str!("r4-elements.txt");
@@ -37,7 +69,7 @@ pub(crate) struct Element {
 #[derive(Debug, Default)]
 pub(crate) struct TypeDef {
     pub resource: bool,
-    elements: HashMap<&'static str, Element>,
+    elements: FastMap<&'static str, Element>,
 }
 
 impl TypeDef {
@@ -63,10 +95,10 @@ fn parse_element(spec: &'static str) -> Option<(&'static str, Element)> {
     Some((name, Element { target, array }))
 }
 
-fn table() -> &'static HashMap<&'static str, TypeDef> {
-    static TYPES: OnceLock<HashMap<&'static str, TypeDef>> = OnceLock::new();
+fn table() -> &'static FastMap<&'static str, TypeDef> {
+    static TYPES: OnceLock<FastMap<&'static str, TypeDef>> = OnceLock::new();
     TYPES.get_or_init(|| {
-        let mut types = HashMap::new();
+        let mut types = FastMap::default();
         for line in TABLE.lines().filter(|l| !l.starts_with('#')) {
             let mut words = line.split(' ');
             let Some(name) = words.next() else { continue };

@@ -52,7 +52,7 @@ pub fn split(resource: &mut Map<String, Value>, name: &str) -> Vec<SideElement> 
         name,
         side: Vec::new(),
     };
-    cleaner.object(resource, ty, true, "");
+    cleaner.object(resource, ty, true, &Path::Root);
     cleaner.side
 }
 
@@ -86,11 +86,30 @@ fn fits(value: &Value, target: Target) -> bool {
     }
 }
 
-fn join(prefix: &str, key: &str) -> String {
+/// Where an element is, as a chain on the stack (no allocation unless an
+/// element is set aside and its path written out).
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => join(parent.render(), key),
+            Path::Index(parent, i) => join(parent.render(), &i.to_string()),
+        }
+    }
+}
+
+fn join(prefix: String, part: &str) -> String {
     if prefix.is_empty() {
-        key.to_owned()
+        part.to_owned()
     } else {
-        format!("{prefix}.{key}")
+        prefix + "." + part
     }
 }
 
@@ -101,10 +120,10 @@ struct Cleaner<'a> {
 }
 
 impl Cleaner<'_> {
-    fn aside(&mut self, path: String, value: Value) {
+    fn aside(&mut self, path: &Path<'_>, value: Value) {
         self.side.push(SideElement {
             resource: self.name.to_owned(),
-            path,
+            path: path.render(),
             value,
         });
     }
@@ -116,86 +135,80 @@ impl Cleaner<'_> {
         map: &mut Map<String, Value>,
         ty: Option<&TypeDef>,
         resource: bool,
-        prefix: &str,
+        at: &Path<'_>,
     ) {
-        let keys: Vec<String> = map.keys().cloned().collect();
-        for key in keys {
+        map.retain(|key, value| {
             if resource && key == "resourceType" {
-                continue;
+                return true;
             }
-            let path = join(prefix, &key);
-            let element = ty.map(|t| t.element(&key));
-            let shape_ok = match (element, map.get(&key)) {
-                (Some(None), _) | (_, None) => false,
-                (Some(Some(e)), Some(v)) => e.array == v.is_array(),
-                (None, Some(_)) => true,
+            let here = Path::Key(at, key);
+            let element = ty.map(|t| t.element(key));
+            let shape_ok = match element {
+                Some(None) => false,
+                Some(Some(e)) => e.array == value.is_array(),
+                None => true,
             };
-            if !valid_name(&key) || map.get(&key).is_none_or(is_empty) || !shape_ok {
-                if let Some(value) = map.remove(&key) {
-                    self.aside(path, value);
-                }
-                continue;
+            if !valid_name(key) || is_empty(value) || !shape_ok {
+                self.aside(&here, std::mem::take(value));
+                return false;
             }
             let element = element.flatten();
-            if let Some(value) = map.get_mut(&key) {
-                self.value(value, element, key.starts_with('_'), &path);
-                if is_empty(value) {
-                    map.remove(&key);
-                }
+            let primitive = matches!(value, Value::String(_) | Value::Bool(_) | Value::Number(_));
+            if primitive && element.is_none_or(|e| fits(value, e.target)) {
+                return true;
             }
-        }
+            self.value(value, element, key.starts_with('_'), &here);
+            !is_empty(value)
+        });
     }
 
     /// Cleans one element's value (an array's items one by one); `element`
     /// is what the type says of it (`None`: unknown type, syntax only).
-    fn value(&mut self, value: &mut Value, element: Option<Element>, nulls: bool, path: &str) {
+    fn value(&mut self, value: &mut Value, element: Option<Element>, nulls: bool, at: &Path<'_>) {
         let Value::Array(items) = value else {
-            self.single(value, element, path);
+            self.single(value, element, at);
             return;
         };
-        let mut kept = Vec::with_capacity(items.len());
-        for (i, mut item) in std::mem::take(items).into_iter().enumerate() {
-            let item_path = format!("{path}.{i}");
+        let mut i = 0;
+        items.retain_mut(|item| {
+            let here = Path::Index(at, i);
+            i += 1;
             if item.is_null() && nulls {
-                kept.push(item);
-                continue;
+                return true;
             }
-            let misfit = element.is_some_and(|e| item.is_array() || !fits(&item, e.target));
-            if is_empty(&item) || misfit {
-                self.aside(item_path, item);
-                continue;
+            let misfit = element.is_some_and(|e| item.is_array() || !fits(item, e.target));
+            if is_empty(item) || misfit {
+                self.aside(&here, std::mem::take(item));
+                return false;
             }
-            self.single(&mut item, element, &item_path);
-            if !is_empty(&item) {
-                kept.push(item);
-            }
-        }
-        *items = kept;
+            self.single(item, element, &here);
+            !is_empty(item)
+        });
     }
 
     /// Cleans one value that is not an array item's list.
-    fn single(&mut self, value: &mut Value, element: Option<Element>, path: &str) {
+    fn single(&mut self, value: &mut Value, element: Option<Element>, at: &Path<'_>) {
         if let Some(e) = element
             && !value.is_array()
             && !fits(value, e.target)
         {
             let taken = std::mem::take(value);
-            self.aside(path.to_owned(), taken);
+            self.aside(at, taken);
             return;
         }
         match (value, element.map(|e| e.target)) {
             (Value::Object(map), Some(Target::Complex(name))) => {
-                self.object(map, type_def(name), false, path);
+                self.object(map, type_def(name), false, at);
             }
             (Value::Object(map), Some(Target::Resource)) => {
                 let ty = map
                     .get("resourceType")
                     .and_then(Value::as_str)
                     .and_then(type_def);
-                self.object(map, ty, true, path);
+                self.object(map, ty, true, at);
             }
-            (Value::Object(map), None) => self.object(map, None, false, path),
-            (items @ Value::Array(_), None) => self.value(items, None, false, path),
+            (Value::Object(map), None) => self.object(map, None, false, at),
+            (items @ Value::Array(_), None) => self.value(items, None, false, at),
             _ => {}
         }
     }

@@ -100,8 +100,11 @@ impl FhirStore {
             })
             .collect();
         let dir = destination.to_owned();
-        let on_disk = manifest.clone();
-        blocking("export worker", move || write_manifest(&dir, &on_disk)).await?;
+        // Moved to the worker and back (no copy: it lists every record).
+        let manifest = blocking("export worker", move || {
+            write_manifest(&dir, &manifest).map(|()| manifest)
+        })
+        .await?;
         let mut report = ExportReport::from_manifest(manifest);
         report.unreadable = written.not_exported;
         Ok(report)
