@@ -6,8 +6,9 @@
 //!
 //! Nothing half-written ever looks complete: files are written under
 //! temporary names (`.NAME.partial`), synced, and renamed when all are
-//! done, into a directory that was empty; the manifest is written last
-//! ([`write_manifest`]), the same way.
+//! done, into a directory that was empty (or held only an interrupted
+//! export's files, removed first: the export runs again); the manifest is
+//! written last ([`write_manifest`]), the same way.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -112,8 +113,10 @@ impl std::fmt::Debug for ExportWriter {
 }
 
 impl ExportWriter {
-    /// Starts an export into `dir` (created if missing, refused unless
-    /// empty). `base` is the server's base URL, for the entries' `fullUrl`.
+    /// Starts an export into `dir` (created if missing; refused unless
+    /// empty or holding only what an interrupted export of ours left, which
+    /// is removed). `base` is the server's base URL, for the entries'
+    /// `fullUrl`.
     ///
     /// # Errors
     /// [`StoreError::Local`] when the directory is not empty or cannot be
