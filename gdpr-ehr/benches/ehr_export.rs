@@ -15,7 +15,9 @@
 //!   alternating which goes first. Wall-time ratio, target <= 1.2x.
 //! - `seed N` (needs `GDPR_TEST_FHIR_URL`): seeds as above, prints the
 //!   Patient's id; `export ID` exports it once (the script measures its
-//!   peak RSS with /usr/bin/time -v).
+//!   peak RSS with /usr/bin/time -v). `serve N PORT` generates a patient
+//!   `p1` with N Observations' `$everything` pages locally, for the same
+//!   RSS measurement where loading the real server is too slow.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -251,6 +253,53 @@ async fn helios(n: usize) {
     );
 }
 
+/// A local server that generates Patient `p1`'s `$everything` pages:
+/// `total` Observations, `_count` per page (a stand-in where loading the
+/// real server is too slow; it measures our side only).
+async fn serve(total: usize, port: u16) {
+    use axum::extract::{Query, State};
+    use std::collections::HashMap;
+    async fn page(
+        State((base, total)): State<(String, usize)>,
+        Query(q): Query<HashMap<String, String>>,
+    ) -> axum::Json<Value> {
+        let count: usize = q.get("_count").and_then(|c| c.parse().ok()).unwrap_or(100);
+        let offset: usize = q.get("_offset").and_then(|c| c.parse().ok()).unwrap_or(0);
+        let mut entries = Vec::new();
+        if offset == 0 {
+            entries.push(json!({"resource": {"resourceType": "Patient", "id": "p1", "birthDate": "1970-01-01"}}));
+        }
+        for i in offset..(offset + count).min(total) {
+            let mut o = observation("p1", i);
+            o["id"] = json!(format!("o{i}"));
+            entries.push(json!({"resource": o}));
+        }
+        let mut links = vec![];
+        if offset + count < total {
+            links.push(json!({"relation": "next", "url": format!(
+                "{base}/Patient/p1/$everything?_count={count}&_offset={}", offset + count)}));
+        }
+        axum::Json(
+            json!({"resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries}),
+        )
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/fhir");
+    let app = axum::Router::new()
+        .route("/fhir/metadata", axum::routing::get(|| async {
+            axum::Json(json!({"resourceType": "CapabilityStatement", "rest": [{"mode": "server",
+                "resource": [{"type": "Patient", "operation": [{"name": "everything", "definition": "x"}]}]}]}))
+        }))
+        .route("/fhir/Patient/p1", axum::routing::get(|| async {
+            axum::Json(json!({"resourceType": "Patient", "id": "p1", "birthDate": "1970-01-01"}))
+        }))
+        .route("/fhir/Patient/p1/$everything", axum::routing::get(page))
+        .with_state((base, total));
+    axum::serve(listener, app).await.unwrap();
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args()
@@ -269,6 +318,7 @@ async fn main() {
             let (t, records) = ours(&store(&url()), &args[1]).await;
             println!("exported {records} records in {t:?}");
         }
-        _ => eprintln!("usage: ehr_export writer N | helios N | seed N | export ID"),
+        Some("serve") => serve(n(1), args[2].parse().unwrap()).await,
+        _ => eprintln!("usage: ehr_export writer N | helios N | seed N | export ID | serve N PORT"),
     }
 }
