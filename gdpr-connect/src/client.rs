@@ -228,6 +228,20 @@ impl Client {
         operation: &'static str,
         make: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<(StatusCode, bytes::Bytes), StoreError> {
+        let (status, _, body) = self.call_with_headers(operation, make).await?;
+        Ok((status, body))
+    }
+
+    /// [`Client::call`], also returning the answer's headers (an
+    /// asynchronous request's `Content-Location` and `Retry-After`).
+    ///
+    /// # Errors
+    /// As [`Client::call`].
+    pub async fn call_with_headers(
+        &self,
+        operation: &'static str,
+        make: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<(StatusCode, reqwest::header::HeaderMap, bytes::Bytes), StoreError> {
         let renewed = AtomicBool::new(false);
         with_retries(operation, &self.options, || async {
             let sent = self
@@ -238,9 +252,9 @@ impl Client {
                 Err(e) => retry(describe(e)),
                 Ok(response) if is_retryable(response.status()) => retry_answer(&response),
                 Ok(response) => {
-                    let status = response.status();
+                    let (status, headers) = (response.status(), response.headers().clone());
                     match response.bytes().await {
-                        Ok(body) => Attempt::Done((status, body)),
+                        Ok(body) => Attempt::Done((status, headers, body)),
                         Err(e) => retry(describe(e)),
                     }
                 }

@@ -6,8 +6,9 @@
 //!
 //! Nothing half-written ever looks complete: files are written under
 //! temporary names (`.NAME.partial`), synced, and renamed when all are
-//! done, into a directory that was empty; the manifest is written last
-//! ([`write_manifest`]), the same way.
+//! done, into a directory that was empty (or held only an interrupted
+//! export's files, removed first: the export runs again); the manifest is
+//! written last ([`write_manifest`]), the same way.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use gdpr_core::store::StoreError;
 use sha2::{Digest, Sha256};
 
-use crate::conformance::split;
+use crate::conformance::{is_resource_type, split};
 use crate::model::{Resource, logical_id, resource_type};
 
 /// The Bundle's file name.
@@ -54,7 +55,7 @@ impl Pending {
         let file = File::create(temp_path(dir, name)).map_err(local("create export file"))?;
         Ok(Self {
             name: name.to_owned(),
-            out: BufWriter::new(file),
+            out: BufWriter::with_capacity(1 << 16, file),
             hash: Sha256::new(),
             bytes: 0,
             items: 0,
@@ -112,23 +113,17 @@ impl std::fmt::Debug for ExportWriter {
 }
 
 impl ExportWriter {
-    /// Starts an export into `dir` (created if missing, refused unless
-    /// empty). `base` is the server's base URL, for the entries' `fullUrl`.
+    /// Starts an export into `dir` (created if missing; refused unless
+    /// empty or holding only what an interrupted export of ours left, which
+    /// is removed). `base` is the server's base URL, for the entries'
+    /// `fullUrl`.
     ///
     /// # Errors
     /// [`StoreError::Local`] when the directory is not empty or cannot be
     /// written.
     pub fn create(dir: &Path, base: &str) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(local("create export directory"))?;
-        let mut entries = std::fs::read_dir(dir).map_err(local("read export directory"))?;
-        if entries.next().is_some() {
-            // As gdpr-dicom's exports: files of another export must not be
-            // mistaken for this one's.
-            return Err(StoreError::Local {
-                operation: "prepare export directory",
-                detail: "the directory is not empty; choose a new or empty directory".into(),
-            });
-        }
+        clear_interrupted(dir)?;
         let mut bundle = Pending::create(dir, BUNDLE_FILE)?;
         bundle.write(br#"{"resourceType":"Bundle","type":"collection","entry":["#)?;
         Ok(Self {
@@ -142,7 +137,8 @@ impl ExportWriter {
 
     /// Adds one resource: its invalid elements to the side file, the rest
     /// to the Bundle and its type's NDJSON file. A resource without a
-    /// well-formed type and id goes to the side file whole.
+    /// well-formed id or of a type R4 does not have goes to the side file
+    /// whole.
     ///
     /// # Errors
     /// [`StoreError::Local`] when a file cannot be written.
@@ -150,7 +146,7 @@ impl ExportWriter {
         let (Some(kind), Some(id)) = (resource_type(&resource), logical_id(&resource)) else {
             return self.aside_whole(resource);
         };
-        if !is_type_name(kind) || !is_fhir_id(id) {
+        if !is_type_name(kind) || !is_resource_type(kind) || !is_fhir_id(id) {
             return self.aside_whole(resource);
         }
         let (kind, id) = (kind.to_owned(), id.to_owned());
@@ -158,30 +154,34 @@ impl ExportWriter {
         for element in split(&mut resource, &name) {
             self.side_file()?.line(&element)?;
         }
-        let entry = serde_json::json!({
-            "fullUrl": format!("{}/{name}", self.base),
-            "resource": &resource,
-        });
-        let mut data = if self.bundle.items == 0 {
-            Vec::new()
-        } else {
-            b",".to_vec()
-        };
-        data.extend(serde_json::to_vec(&entry).map_err(|_| unserialisable())?);
+        // Serialised once, for the Bundle entry and the NDJSON line.
+        let mut body = serde_json::to_vec(&resource).map_err(|_| unserialisable())?;
+        let full_url = format!("{}/{name}", self.base);
+        let mut entry = Vec::with_capacity(body.len() + full_url.len() + 32);
+        if self.bundle.items > 0 {
+            entry.push(b',');
+        }
+        entry.extend_from_slice(br#"{"fullUrl":"#);
+        serde_json::to_writer(&mut entry, &full_url).map_err(|_| unserialisable())?;
+        entry.extend_from_slice(br#","resource":"#);
+        entry.extend_from_slice(&body);
+        entry.push(b'}');
         self.bundle.items += 1;
-        self.bundle.write(&data)?;
+        self.bundle.write(&entry)?;
         let file = match self.types.entry(kind.clone()) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert(Pending::create(&self.dir, &format!("{kind}.ndjson"))?)
             }
         };
-        file.line(&resource)
+        body.push(b'\n');
+        file.items += 1;
+        file.write(&body)
     }
 
     fn aside_whole(&mut self, resource: Resource) -> Result<(), StoreError> {
         let element = crate::conformance::SideElement {
-            resource: "(no valid resourceType and id)".into(),
+            resource: "(no R4 resourceType or no valid id)".into(),
             path: String::new(),
             value: serde_json::Value::Object(resource),
         };
@@ -248,6 +248,51 @@ pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> Result<WrittenFile, St
     std::fs::rename(temp_path(dir, name), dir.join(name)).map_err(local("rename export file"))?;
     sync_dir(dir)?;
     Ok(written)
+}
+
+/// Makes `dir` ready for a new export: it must be empty, or hold only
+/// what an interrupted export of ours leaves (our file names, no manifest:
+/// an export without its manifest was never complete), which is removed so
+/// the export runs again from the start. Anything else is refused.
+fn clear_interrupted(dir: &Path) -> Result<(), StoreError> {
+    let mut ours = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(local("read export directory"))? {
+        let entry = entry.map_err(local("read export directory"))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !is_file || !is_interrupted_file(&name) {
+            // As gdpr-dicom's exports: files of another export (or a
+            // complete one, with its manifest) must not be mistaken for
+            // this one's.
+            return Err(StoreError::Local {
+                operation: "prepare export directory",
+                detail: "the directory is not empty (nor the remains of an interrupted \
+                         export); choose a new or empty directory"
+                    .into(),
+            });
+        }
+        ours.push(entry.path());
+    }
+    for path in ours {
+        std::fs::remove_file(path).map_err(local("remove an interrupted export's file"))?;
+    }
+    Ok(())
+}
+
+/// Whether `name` is a file an export writes before its manifest: the
+/// Bundle, the side file, `{Type}.ndjson`, the attachments and their index,
+/// or one of these under its temporary name.
+fn is_interrupted_file(name: &str) -> bool {
+    let name = name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".partial"))
+        .unwrap_or(name);
+    let attachment = name
+        .strip_prefix("attachment-")
+        .and_then(|n| n.strip_suffix(".bin"))
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let ndjson = name.strip_suffix(".ndjson").is_some_and(is_resource_type);
+    name == BUNDLE_FILE || name == SIDE_FILE || name == "attachments.json" || attachment || ndjson
 }
 
 fn temp_path(dir: &Path, name: &str) -> PathBuf {

@@ -9,22 +9,26 @@
 //! - [`client`] (feature `adapters`, on by default) — a FHIR R4 client on
 //!   gdpr-connect's HTTP client: read, search with bounded paging that never
 //!   leaves the base URL, `$everything`, `_history`, update, DELETE.
-//! - [`conformance`], [`export`] — elements that are not valid FHIR JSON set
-//!   aside; one patient's export (Bundle, NDJSON per type, side file) written
-//!   so that a half-written export never looks complete.
+//! - [`conformance`], [`export`] — elements that are not valid FHIR R4 (an
+//!   element its type does not have, the wrong repetition or JSON type,
+//!   bad JSON syntax; checked against every R4 type's elements) set aside;
+//!   one patient's export (Bundle, NDJSON per type, side file) written so
+//!   that a half-written export never looks complete.
 //! - [`store`] (feature `adapters`) — [`store::FhirStore`], gdpr-core's
 //!   `SubjectStore` for any FHIR R4 server: the subject (a FHIR identifier or
 //!   the Patient's logical id) matched exactly, its compartment located with
 //!   categories and retention dates, exported (Art. 15, 20; with the
 //!   DocumentReferences' attachments), erased with a
 //!   re-check before each DELETE and an honest report of what is left
-//!   (versions in `_history`, shared resources), restricted (Art. 18) by a
+//!   (versions in `_history`, shared resources; a Group keeps its other
+//!   members and loses the subject's entry), restricted (Art. 18) by a
 //!   security label.
 //! - [`openemr`] (feature `adapters`) — [`openemr::OpenEmrStore`] for an
 //!   OpenEMR site: located and exported through its FHIR API, erased
 //!   through the DELETE routes of its standard API where it has them, the
 //!   rest reported exactly as residue with the OpenEMR area and the
-//!   administrator task (OpenEMR deletes no patient through any API).
+//!   administrator task (OpenEMR deletes no patient through any API);
+//!   exported by Bulk Data `$export` only for a Group of the patient alone.
 //!
 //! The front door: connect to a server (no request is made yet) and act on
 //! a subject through gdpr-core's `SubjectStore`.

@@ -7,6 +7,17 @@
 
 #[path = "support/fake_openemr/mod.rs"]
 mod fake_openemr;
+#[cfg(feature = "fhir-tests")]
+#[path = "support/mod.rs"]
+mod support;
+
+/// Every export is checked by the independent validator where the test
+/// suite has it (feature `fhir-tests`, which scripts/test.sh turns on).
+fn validated(dir: &std::path::Path) {
+    #[cfg(feature = "fhir-tests")]
+    support::validate_export(&support::validator(), dir);
+    let _ = dir;
+}
 
 use std::time::Duration;
 
@@ -22,14 +33,8 @@ use gdpr_ehr::openemr::{OpenEmrConfig, OpenEmrStore, Site};
 use serde_json::json;
 
 const CANARY: &str = "CANARY-7f3a";
-/// A P-384 key made for these tests only (no server trusts it).
-const TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----
-MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDBhIrktUtnhigJJB7ks
-NgrDRxZcIsCccewVySfti4f64d3ySRBsECTdM7ADlHQMih+hZANiAAT2qQ/LH/Cp
-miiEe1Pb0y5IppfI99OO50HbYLvMHueJpG+kOCFr7nSjQoPQDculCbTcah/4PzBv
-3a0k9JyUFa44ezJt2QUQFVEqx1y3U27pIbOwdv3ENmcehnMS5ahkIb0=
------END PRIVATE KEY-----
-";
+/// The registered client's key (the fake verifies its signatures).
+const TEST_KEY: &str = fake_openemr::jwt::CLIENT_KEY;
 const SYSTEM: &str = "urn:oid:1.2.276.0.76.3.1.1";
 
 fn subject(value: &str) -> SubjectRef {
@@ -141,6 +146,7 @@ async fn locate_and_export_find_exactly_the_one_patient() {
     let bundle = std::fs::read_to_string(out.join("bundle.json")).unwrap();
     assert!(bundle.contains("\"a1\"") && bundle.contains("\"o5\"") && !bundle.contains("\"b1\""));
     assert!(out.join("manifest.json").exists());
+    validated(&out);
     assert_eq!(store.identity().kind(), "openemr");
 }
 
@@ -247,6 +253,7 @@ async fn a_token_expiring_mid_export_is_renewed_once_and_429_is_waited_out() {
         .unwrap();
     assert_eq!(report.manifest.records.len(), 12);
     assert_eq!(fake.state.lock().unwrap().token_requests, 2, "one renewal");
+    validated(&dir.path().join("export"));
 }
 
 #[tokio::test]

@@ -74,6 +74,34 @@ fn a_directory_that_is_not_empty_is_refused() {
 }
 
 #[test]
+fn an_interrupted_export_is_cleared_and_run_again_but_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = ExportWriter::create(dir.path(), "http://s").unwrap();
+    writer
+        .add(resource(json!({"resourceType": "Patient", "id": "p1"})))
+        .unwrap();
+    drop(writer); // interrupted: only `.bundle.json.partial`, `.Patient.ndjson.partial`
+    std::fs::write(dir.path().join("attachment-0001.bin"), b"x").unwrap();
+    let again = ExportWriter::create(dir.path(), "http://s").unwrap();
+    let files = again.finish().unwrap();
+    assert_eq!(files.len(), 1, "the old Patient file is gone");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, [BUNDLE_FILE]);
+    // A complete export (with its manifest), or a stranger's file, stays.
+    write_manifest(dir.path(), &json!({"complete": true})).unwrap();
+    assert!(ExportWriter::create(dir.path(), "http://s").is_err());
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("notes.txt"), b"mine").unwrap();
+    assert!(ExportWriter::create(other.path(), "http://s").is_err());
+    assert!(other.path().join("notes.txt").exists());
+    assert!(is_interrupted_file(".Observation.ndjson.partial"));
+    assert!(!is_interrupted_file("Unknown.ndjson") && !is_interrupted_file("attachment-.bin"));
+}
+
+#[test]
 fn fhir_ids_and_type_names_are_checked() {
     assert!(is_fhir_id("a-1.B"));
     assert!(!is_fhir_id("a/b"));

@@ -25,6 +25,7 @@
 //! ```
 
 mod areas;
+pub mod bulk;
 mod config;
 mod medication;
 mod store;

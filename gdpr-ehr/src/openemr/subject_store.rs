@@ -14,6 +14,7 @@ use gdpr_core::store::{
 };
 
 use super::areas::{may_have_route, residue_reason};
+use super::bulk;
 use super::store::{Attempt, OpenEmrStore};
 use crate::compartment::{Classification, patient_of};
 use crate::store::{kind_of, record_id};
@@ -42,7 +43,26 @@ impl SubjectStore for OpenEmrStore {
         subject: &SubjectRef,
         destination: &Path,
     ) -> Result<ExportReport, StoreError> {
-        self.fhir().export(subject, destination).await
+        let fhir = self.fhir();
+        let patient_id = fhir.existing_patient(subject).await?;
+        // The bulk export only where it is limited to the patient (a Group
+        // of the patient alone); else, and where the server refuses the
+        // Group search, the per-type searches.
+        let group = match bulk::one_patient_group(fhir.client(), &patient_id).await {
+            Ok(group) => group,
+            Err(StoreError::Protocol { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let written = match group {
+            Some(group) => {
+                let outputs = bulk::run_job(fhir.client(), &group).await?;
+                let mut files = bulk::BulkFiles::new(fhir.client(), outputs, &patient_id);
+                fhir.write_export_from(&patient_id, destination, &mut files)
+                    .await?
+            }
+            None => fhir.write_export(&patient_id, destination).await?,
+        };
+        fhir.report_export(written, destination).await
     }
 
     async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {

@@ -9,7 +9,8 @@ use gdpr_core::store::{StoreError, SystemIdentity, UnreadableItem};
 
 use super::attachments::{BINARY_REASON, attachments_of, binary_id, fetch};
 use super::erase::{Left, erase_resource, what_is_left};
-use super::walk::Walk;
+use super::unlink::unlink;
+use super::walk::{Batches, Walk};
 use crate::client::FhirClient;
 use crate::compartment::{Classification, classify, mentions_patient};
 use crate::export::{ExportWriter, WrittenFile};
@@ -177,14 +178,28 @@ impl FhirStore {
     /// # Errors
     /// As [`FhirStore::records`]; [`StoreError::Local`] for the files.
     pub async fn write_export(&self, patient_id: &str, dir: &Path) -> Result<Written, StoreError> {
+        let mut walk = Walk::start(&self.client, patient_id).await?;
+        self.write_export_from(patient_id, dir, &mut walk).await
+    }
+
+    /// [`FhirStore::write_export`] of the resources `source` gives (the
+    /// compartment walk, or an OpenEMR bulk export's files).
+    ///
+    /// # Errors
+    /// As `source`; [`StoreError::Local`] for the files.
+    pub async fn write_export_from(
+        &self,
+        patient_id: &str,
+        dir: &Path,
+        source: &mut (dyn Batches + '_),
+    ) -> Result<Written, StoreError> {
         let (target, base) = (dir.to_owned(), self.client.base().to_string());
         let mut writer = blocking("export worker", move || {
             ExportWriter::create(&target, &base)
         })
         .await?;
-        let mut walk = Walk::start(&self.client, patient_id).await?;
         let (mut found, mut attachments) = (Collected::default(), Vec::new());
-        while let Some(batch) = walk.next_batch().await? {
+        while let Some(batch) = source.next_batch().await? {
             self.add_found(&mut found, &batch, patient_id);
             attachments.extend(batch.iter().flat_map(attachments_of));
             // File work off the executor, one page at a time.
@@ -205,8 +220,10 @@ impl FhirStore {
     }
 
     /// Deletes the patient's own records (the Patient last), each re-checked
-    /// right before its DELETE; shared resources are never deleted.
-    /// Returns what each attempt did, shared resources that name the
+    /// right before its DELETE; shared resources are never deleted, but
+    /// the patient's references are removed from those whose type allows
+    /// it ([`super::unlink`]: `Done` for a shared resource means that).
+    /// Returns what each attempt did, other shared resources that name the
     /// patient as refusals (shared ones that do not, such as a referenced
     /// Practitioner, hold nothing of the subject and are left out).
     ///
@@ -221,8 +238,10 @@ impl FhirStore {
             let outcome = match &record.class {
                 // Holds nothing of the subject: not part of the erasure.
                 Classification::Shared { .. } if !record.mentions_patient => continue,
+                // Never deleted; its patient references removed where the
+                // type allows (a Group's member entries).
                 Classification::Shared { reason } => {
-                    Outcome::Refused(format!("never deleted: {reason}"))
+                    unlink(&self.client, &record.kind, &record.id, patient_id, reason).await?
                 }
                 Classification::Own(_) => {
                     erase_resource(&self.client, &record.kind, &record.id, patient_id).await?

@@ -7,6 +7,7 @@ mod fhir;
 mod label;
 mod resolve;
 mod subject_store;
+mod unlink;
 mod walk;
 
 pub use attachments::{Attachment, INDEX_FILE, attachments_of, fetch};
@@ -16,4 +17,7 @@ pub use fhir::{FhirConfig, FhirStore, Found, Written};
 pub use label::{LABEL_CODE, LABEL_DISPLAY, LABEL_SYSTEM, is_labelled, set_label};
 pub use resolve::{carries, resolve};
 pub(crate) use subject_store::{kind_of, record_id};
-pub use walk::Walk;
+pub use unlink::{
+    UNLINKABLE, is_unlinkable, unlink, unlinked_part, what_is_left_linked, without_patient,
+};
+pub use walk::{Batches, Walk};

@@ -15,9 +15,10 @@ use gdpr_core::store::{
 };
 
 use super::erase::{Left, erase_resource, what_is_left};
-use super::fhir::{FhirStore, Found};
+use super::fhir::{FhirStore, Found, Written};
 use super::label::{LABEL_CODE, LABEL_SYSTEM, set_label};
 use super::resolve::resolve;
+use super::unlink::{is_unlinkable, unlinked_part, what_is_left_linked};
 use crate::client::invalid;
 use crate::compartment::{Classification, mentions_patient, patient_of};
 use crate::export::write_manifest;
@@ -69,6 +70,44 @@ impl FhirStore {
             }
         }
         Ok(marked)
+    }
+}
+
+impl FhirStore {
+    /// The manifest of what [`FhirStore::write_export_from`] wrote, written
+    /// last (the export is complete only then), and the report.
+    ///
+    /// # Errors
+    /// [`StoreError::Local`] when the manifest cannot be written.
+    pub async fn report_export(
+        &self,
+        written: Written,
+        destination: &Path,
+    ) -> Result<ExportReport, StoreError> {
+        let mut manifest = ExportManifest::new(self.system().clone(), jiff::Timestamp::now());
+        for record in &written.found {
+            manifest
+                .records
+                .push(ExportedRecord::from_handle(&handle(record)?));
+        }
+        manifest.files = written
+            .files
+            .into_iter()
+            .map(|f| ExportedFile {
+                path: f.name,
+                bytes: f.bytes,
+                sha256: f.sha256,
+            })
+            .collect();
+        let dir = destination.to_owned();
+        // Moved to the worker and back (no copy: it lists every record).
+        let manifest = blocking("export worker", move || {
+            write_manifest(&dir, &manifest).map(|()| manifest)
+        })
+        .await?;
+        let mut report = ExportReport::from_manifest(manifest);
+        report.unreadable = written.not_exported;
+        Ok(report)
     }
 }
 
@@ -141,27 +180,7 @@ impl SubjectStore for FhirStore {
     ) -> Result<ExportReport, StoreError> {
         let patient_id = self.existing_patient(subject).await?;
         let written = self.write_export(&patient_id, destination).await?;
-        let mut manifest = ExportManifest::new(self.system().clone(), jiff::Timestamp::now());
-        for record in &written.found {
-            manifest
-                .records
-                .push(ExportedRecord::from_handle(&handle(record)?));
-        }
-        manifest.files = written
-            .files
-            .into_iter()
-            .map(|f| ExportedFile {
-                path: f.name,
-                bytes: f.bytes,
-                sha256: f.sha256,
-            })
-            .collect();
-        let dir = destination.to_owned();
-        let on_disk = manifest.clone();
-        blocking("export worker", move || write_manifest(&dir, &on_disk)).await?;
-        let mut report = ExportReport::from_manifest(manifest);
-        report.unreadable = written.not_exported;
-        Ok(report)
+        self.report_export(written, destination).await
     }
 
     async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {
@@ -208,17 +227,26 @@ impl SubjectStore for FhirStore {
     ) -> Result<ErasureReport, StoreError> {
         let patient_id = self.patient_id(subject).await?;
         let mut erasure = Erasure::new();
-        let (mut deleted, mut refused) = (Vec::new(), Vec::new());
+        let (mut deleted, mut unlinked, mut refused) = (Vec::new(), Vec::new(), Vec::new());
         for (found, outcome) in self.delete_all(&patient_id).await? {
-            let pair = (found.kind.clone(), found.id.clone());
+            let shared = matches!(found.class, Classification::Shared { .. });
+            let mut kind = found.kind.clone();
             match outcome {
-                Outcome::Done { .. } => deleted.push(pair),
-                _ => refused.push(pair),
+                // The patient's part removed, the resource kept: reported
+                // as its part (`Group.member:{id}`).
+                Outcome::Done { .. } if shared => {
+                    kind = unlinked_part(&found.kind).unwrap_or("shared").to_owned();
+                    unlinked.push((found.kind.clone(), found.id.clone(), kind.clone()));
+                }
+                Outcome::Done { .. } => deleted.push((kind.clone(), found.id.clone())),
+                _ => refused.push((kind.clone(), found.id.clone())),
             }
-            let id = record_id(&found.kind, &found.id)?;
-            erasure.record(id, kind_of(&found.kind), outcome);
+            erasure.record(record_id(&kind, &found.id)?, kind_of(&kind), outcome);
         }
         let mut left = self.left_over(&patient_id, &deleted).await?;
+        for (kind, id, part) in &unlinked {
+            left.extend(what_is_left_linked(self.client(), kind, id, &patient_id, part).await?);
+        }
         // A refused record is reported once, as refused.
         left.retain(|l| !refused.iter().any(|(k, i)| *k == l.kind && *i == l.id));
         Ok(erasure.verified_by(remnants(left)?))
@@ -244,6 +272,11 @@ impl SubjectStore for FhirStore {
         // subject (once, if the compartment search found them too).
         for (kind, id) in shared.iter().map(pair) {
             if left.iter().any(|l| l.kind == kind && l.id == id) {
+                continue;
+            }
+            if is_unlinkable(&kind) {
+                let linked = what_is_left_linked(self.client(), &kind, &id, &patient_id, &kind);
+                left.extend(linked.await?);
                 continue;
             }
             let current = self.client().read(&kind, &id).await?;

@@ -111,6 +111,24 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// A source of one patient's resources, batch by batch: the compartment
+/// walk, or the files of an OpenEMR bulk export.
+#[async_trait::async_trait]
+pub trait Batches: Send {
+    /// The next batch; `None` at the end.
+    ///
+    /// # Errors
+    /// As the source's requests.
+    async fn next_batch(&mut self) -> Result<Option<Vec<Resource>>, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl Batches for Walk<'_> {
+    async fn next_batch(&mut self) -> Result<Option<Vec<Resource>>, StoreError> {
+        Walk::next_batch(self).await
+    }
+}
+
 /// The per-type searches of a compartment: each own type by the element
 /// naming the patient, then the shared types by theirs.
 fn searches() -> impl Iterator<Item = (&'static str, &'static str)> {

@@ -49,6 +49,30 @@ pub fn validate(validator: &str, files: &[&Path]) {
     );
 }
 
+/// Runs the validator on every FHIR file of the export in `dir`: the
+/// Bundle and each NDJSON file but the side file of elements that are not
+/// R4 (which holds them as the server sent them, not as resources). Returns
+/// how many files it checked (at least the Bundle).
+pub fn validate_export(validator: &str, dir: &Path) -> usize {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name == "bundle.json"
+                || (name.ends_with(".ndjson") && name != "nonconformant-elements.ndjson")
+        })
+        .collect();
+    files.sort();
+    assert!(
+        files.iter().any(|p| p.ends_with("bundle.json")),
+        "no Bundle in the export"
+    );
+    let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    validate(validator, &paths);
+    files.len()
+}
+
 /// A value unique to this test process and call.
 pub fn unique() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);

@@ -5,11 +5,15 @@
 //!
 //! - `POST /oauth2/{site}/token`, `grant_type=client_credentials` with a
 //!   `private_key_jwt` client assertion (`client_assertion_type`
-//!   jwt-bearer): its claims must have `iss` = `sub` = the client id, `aud`
-//!   = this token URL and an `exp` in the future at most 5 minutes ahead
-//!   (the signature is not verified: the fake has no JOSE library) → 200
-//!   `{"access_token","token_type":"Bearer","expires_in"}` (300 s unless
-//!   configured), no refresh token; else 401 `{"error":"invalid_client"}`.
+//!   jwt-bearer): its ES384 signature must verify against the client's
+//!   registered public key ([`jwt::CLIENT_KEY`]'s), its claims must have
+//!   `iss` = `sub` = the client id, `aud` = this token URL and an `exp` in
+//!   the future at most 5 minutes ahead → 200
+//!   `{"access_token","token_type":"Bearer","expires_in","scope"}` (300 s
+//!   unless configured), no refresh token; else 401
+//!   `{"error":"invalid_client"}`; a `scope` asking for more than the
+//!   client was registered with ([`CLIENT_SCOPES`]) → 400
+//!   `{"error":"invalid_scope"}` (RFC 6749 §5.2).
 //!   Or `grant_type=password` with `user_role=users`, the client id, the
 //!   user name and password (sites that enable the password grant).
 //! - Every `/apis/{site}/…` request needs a live bearer token, else 401.
@@ -19,6 +23,8 @@
 //!   search `GET …/fhir/{type}?…` (Patient by `identifier` or `_id`, other
 //!   types by the patient reference they carry) as a `searchset` Bundle with
 //!   `link[next]` while more pages remain (`_count`, `_offset`).
+//! - Bulk Data export of a Group (kick-off, status, NDJSON files): see
+//!   `bulk.rs`.
 //! - Standard API `DELETE …/api/patient/{puuid}/allergy/{auuid}` and
 //!   `…/medical_problem/{muuid}` → 200 `{"validationErrors":[],
 //!   "internalErrors":[],"data":…}`; a record that is not this patient's
@@ -43,14 +49,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 
 mod api;
+pub mod bulk;
+pub mod jwt;
 use api::{delete_record, medications, patient};
-use base64::Engine;
 use serde_json::{Value, json};
 
 pub const SITE: &str = "default";
 pub const CLIENT_ID: &str = "gdpr-openemr-client";
 pub const USER: &str = "gdpr-service";
 pub const PASSWORD: &str = "fake-password";
+/// The scopes the client is registered with: reading, and the Group bulk
+/// export with its status and file downloads (OpenEMR's FHIR_README).
+pub const CLIENT_SCOPES: &[&str] = &[
+    "system/*.read",
+    "system/Group.$export",
+    "system/*.$bulkdata-status",
+    "system/Document.read",
+];
 
 /// What the fake holds and counts.
 #[derive(Default)]
@@ -73,6 +88,17 @@ pub struct FakeState {
     /// Medication list rows: numeric list id → the uuid the FHIR API gives
     /// the MedicationRequest (its patient is the resource's).
     pub medication_rows: BTreeMap<u32, String>,
+    /// The registered client's public key (its JWKS) and scopes.
+    pub client_key: Vec<u8>,
+    pub client_scopes: Vec<String>,
+    /// The token endpoint's refusals (`invalid_client`, `invalid_scope`).
+    pub refusals: Vec<&'static str>,
+    /// Bulk export jobs by id, the status polls answered, and faults:
+    /// a failing job, a download cut short.
+    pub bulk_jobs: BTreeMap<String, bulk::Job>,
+    pub bulk_polls: usize,
+    pub bulk_fails: bool,
+    pub bulk_cut: bool,
     /// DELETEs answered 200 (`route/uuid`).
     pub deleted: Vec<String>,
     pub base: String,
@@ -110,6 +136,12 @@ pub async fn start(token_lifetime: Duration) -> FakeOpenEmr {
     let app = Router::new()
         .route(&format!("/oauth2/{SITE}/token"), post(token))
         .route(&format!("{fhir}/metadata"), get(metadata))
+        .route(&format!("{fhir}/Group/{{id}}/$export"), get(bulk::kick_off))
+        .route(&format!("{fhir}/$bulkdata-status"), get(bulk::status))
+        .route(
+            &format!("{fhir}/Document/{{n}}/Binary"),
+            get(bulk::document),
+        )
         .route(&format!("{fhir}/{{kind}}"), get(search))
         .route(&format!("{fhir}/{{kind}}/{{id}}"), get(read))
         .route(&api, get(patient))
@@ -121,18 +153,12 @@ pub async fn start(token_lifetime: Duration) -> FakeOpenEmr {
     {
         let mut s = state.lock().unwrap();
         s.token_lifetime = token_lifetime;
+        s.client_key = jwt::public_key_of(jwt::CLIENT_KEY);
+        s.client_scopes = CLIENT_SCOPES.iter().map(|&x| x.to_owned()).collect();
         s.base = format!("{root}{fhir}");
     }
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     FakeOpenEmr { root, state }
-}
-
-fn claims(assertion: &str) -> Option<Value> {
-    let payload = assertion.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
 }
 
 /// The password grant as OpenEMR's sites that enable it take it
@@ -146,24 +172,26 @@ fn password_grant(form: &BTreeMap<String, String>) -> bool {
         && is("password", PASSWORD)
 }
 
-/// Client credentials with a `private_key_jwt` assertion whose claims are
-/// right for this token URL (the signature is not checked).
-fn client_assertion(form: &BTreeMap<String, String>, token_url: &str) -> bool {
-    let now = jiff::Timestamp::now().as_second();
+/// Client credentials with a `private_key_jwt` assertion signed with the
+/// registered key and claims right for this token URL.
+fn client_assertion(form: &BTreeMap<String, String>, public_key: &[u8], token_url: &str) -> bool {
     form.get("grant_type").map(String::as_str) == Some("client_credentials")
         && form.get("client_assertion_type").map(String::as_str)
             == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
         && form
             .get("client_assertion")
-            .and_then(|a| claims(a))
-            .is_some_and(|c| {
-                let exp = c["exp"].as_i64().unwrap_or(0);
-                c["iss"] == CLIENT_ID
-                    && c["sub"] == CLIENT_ID
-                    && c["aud"] == token_url
-                    && exp > now
-                    && exp <= now + 300
-            })
+            .is_some_and(|a| jwt::check(a, public_key, CLIENT_ID, token_url).is_ok())
+}
+
+/// Whether every scope asked for (`scope`, space-separated) is one the
+/// client was registered with (OpenEMR grants no scope added later).
+fn scopes_registered(form: &BTreeMap<String, String>, registered: &[String]) -> bool {
+    form.get("scope").is_none_or(|asked| {
+        asked
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .all(|s| registered.iter().any(|r| r == s))
+    })
 }
 
 async fn token(State(state): State<Shared>, body: String) -> Response {
@@ -176,8 +204,18 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
         &format!("/apis/{SITE}/fhir"),
         &format!("/oauth2/{SITE}/token"),
     );
-    let ok = password_grant(&form) || client_assertion(&form, &token_url);
+    let by_assertion = client_assertion(&form, &s.client_key, &token_url);
+    let ok = password_grant(&form) || by_assertion;
+    // The backend-services client's scopes (a user's password grant gets
+    // what the user may do).
+    if by_assertion && !scopes_registered(&form, &s.client_scopes) {
+        s.refusals.push("invalid_scope");
+        let body = json!({"error": "invalid_scope",
+            "error_description": "The requested scope is invalid, unknown, or malformed"});
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
     if !ok {
+        s.refusals.push("invalid_client");
         let body =
             json!({"error": "invalid_client", "error_description": "Client authentication failed"});
         return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
@@ -185,8 +223,9 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
     let access = format!("fake-token-{}", s.token_requests);
     let lifetime = s.token_lifetime;
     s.tokens.push((access.clone(), Instant::now() + lifetime));
+    let scope = form.get("scope").cloned().unwrap_or_default();
     let body = json!({"access_token": access, "token_type": "Bearer",
-                      "expires_in": lifetime.as_secs(), "scope": "system/*.read"});
+                      "expires_in": lifetime.as_secs(), "scope": scope});
     axum::Json(body).into_response()
 }
 
