@@ -56,7 +56,7 @@ fn event(n: u64) -> AuditEvent {
         basis,
         SourceSystem::new("PACS").unwrap(),
     )
-    .subject(PatientId::new(&format!("P-{}", n % 500)).unwrap())
+    .subject(PatientId::new(format!("P-{}", n % 500)).unwrap())
     .build(jiff::Timestamp::from_second(1_700_000_000 + n as i64).unwrap())
 }
 

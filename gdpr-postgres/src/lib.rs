@@ -13,6 +13,9 @@
 //! - [`PgAuditStore`] — the `AuditStore` of one tenant: a serialising
 //!   append per tenant decided in the database, acknowledged after
 //!   `COMMIT`, group commit per node.
+//! - [`PgKeyStore`] — the subjects' keys (crypto-shredding), wrapped by a
+//!   key-encryption key held outside the database ([`KekRing`]), erased by
+//!   a committed update every node sees; [`PgKeyStore::rotate`] re-wraps.
 //!
 //! Deployment, settings (synchronous replication), tenancy and what a
 //! writer does after a failover: `docs/postgres.md`.
@@ -42,11 +45,14 @@
 mod audit;
 mod config;
 mod error;
+mod keys;
 pub mod migrate;
 mod tenant;
 
 pub use audit::{HeadLock, PgAuditStore};
 pub use config::PgConfig;
 pub use error::PgError;
+pub use keys::PgKeyStore;
+pub use keys::kek::KekRing;
 pub use migrate::{SCHEMA_VERSION, migrate};
 pub use tenant::Tenant;

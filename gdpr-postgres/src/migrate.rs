@@ -9,7 +9,10 @@ use postgres::{Client, GenericClient};
 use crate::error::PgError;
 
 /// The migrations, in order; the version of migration `i` is `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_audit.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_audit.sql"),
+    include_str!("../migrations/0002_keys.sql"),
+];
 
 /// The schema version this library writes and reads.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

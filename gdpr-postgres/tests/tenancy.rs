@@ -5,16 +5,16 @@
 
 mod support;
 
-use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer};
-use gdpr_postgres::{HeadLock, PgAuditStore, PgConfig, PgError, Tenant};
+use gdpr_audit::{AuditLog, CheckpointPolicy, Signer};
+use gdpr_postgres::{HeadLock, KekRing, PgAuditStore, PgConfig, PgError, PgKeyStore, Tenant};
 use postgres::SimpleQueryMessage;
 use proptest::prelude::*;
 use support::*;
 
 /// Appends `n` events as the tenant of `config`.
 fn append_some(config: &PgConfig, n: u64) {
-    let tmp = tempfile::tempdir().unwrap();
-    let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
+    let kek = KekRing::parse(&KekRing::generate_line(1).unwrap()).unwrap();
+    let keys = PgKeyStore::open(config, kek).unwrap();
     let store = PgAuditStore::open(config, HeadLock::Row).unwrap();
     let signer = Signer::generate("test.example/tenancy").unwrap();
     let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
@@ -30,7 +30,9 @@ fn fingerprint(c: &mut postgres::Client) -> String {
         .query_one(
             "SELECT (SELECT count(*) || ':' || coalesce(md5(string_agg(seq || tenant || checkpoint || encode(body, 'hex'), ',' ORDER BY seq)), '')
                      FROM gdpr.audit_entry),
-                    (SELECT coalesce(string_agg(h::text, ','), '') FROM gdpr.audit_head h)",
+                    (SELECT coalesce(string_agg(h::text, ','), '') FROM gdpr.audit_head h)
+                    || (SELECT coalesce(string_agg(k::text, ',' ORDER BY blind), '') FROM gdpr.subject_key k)
+                    || (SELECT coalesce(string_agg(m::text, ','), '') FROM gdpr.key_meta m)",
             &[],
         )
         .unwrap();
@@ -98,7 +100,7 @@ fn migrations_are_idempotent_and_a_newer_schema_is_refused() {
     .password_file(env("GDPR_TEST_PG_OWNER_PASSWORD_FILE").as_ref())
     .unwrap();
     let mut s = scratch.connect().unwrap();
-    assert_eq!(gdpr_postgres::migrate(&mut s).unwrap(), vec![1]);
+    assert_eq!(gdpr_postgres::migrate(&mut s).unwrap(), vec![1, 2]);
     let future = gdpr_postgres::SCHEMA_VERSION + 1;
     s.execute(
         "INSERT INTO gdpr.schema_version (version) VALUES ($1)",
@@ -117,13 +119,13 @@ fn migrations_are_idempotent_and_a_newer_schema_is_refused() {
 #[derive(Debug, Clone)]
 enum Attack {
     Read(&'static str, &'static str),
-    Update(&'static str),
+    Update(&'static str, &'static str),
     Insert(i64),
     Delete(&'static str),
     Statement(&'static str),
 }
 
-const TABLES: &[&str] = &["audit_entry", "audit_head"];
+const TABLES: &[&str] = &["audit_entry", "audit_head", "key_meta", "subject_key"];
 const PREDICATES: &[&str] = &[
     "true",
     "tenant = '{B}'",
@@ -137,7 +139,8 @@ fn attack() -> impl Strategy<Value = Attack> {
     let pred = proptest::sample::select(PREDICATES);
     prop_oneof![
         (table.clone(), pred.clone()).prop_map(|(t, p)| Attack::Read(t, p)),
-        pred.clone().prop_map(Attack::Update),
+        (proptest::sample::select(&["audit_head", "subject_key", "key_meta"][..]), pred.clone())
+            .prop_map(|(t, p)| Attack::Update(t, p)),
         (0i64..1000).prop_map(Attack::Insert),
         pred.prop_map(Attack::Delete),
         proptest::sample::select(
@@ -152,6 +155,9 @@ fn attack() -> impl Strategy<Value = Attack> {
                 "TRUNCATE gdpr.audit_entry",
                 "GRANT {B} TO CURRENT_USER",
                 "UPDATE gdpr.audit_head SET tenant = '{B}'",
+            "INSERT INTO gdpr.subject_key (tenant, blind, key_id) VALUES ('{B}', '\\x01', '\\x02')",
+            "UPDATE gdpr.subject_key SET tenant = '{B}'",
+            "DELETE FROM gdpr.subject_key WHERE tenant = '{B}'",
                 "COPY gdpr.audit_entry TO STDOUT",
             ][..]
         )
@@ -203,10 +209,10 @@ proptest! {
                         .expect("A may read its own rows");
                     prop_assert!(rows.iter().all(|t| t == a_tenant.role()), "{rows:?}");
                 }
-                Attack::Update(p) => {
-                    // Allowed on A's own head row only; B's is untouched (checked below).
+                Attack::Update(table, p) => {
+                    // Allowed on A's own rows only; B's are untouched (checked below).
                     let _ = run(&mut conn, &sql_of(&format!(
-                        "UPDATE gdpr.audit_head SET since_checkpoint = since_checkpoint WHERE {p}")));
+                        "UPDATE gdpr.{table} SET tenant = tenant WHERE {p}")));
                 }
                 Attack::Insert(seq) => {
                     let r = run(&mut conn, &sql_of(&format!(
