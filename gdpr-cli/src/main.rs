@@ -9,11 +9,13 @@
 mod audit;
 mod authorize;
 mod bases;
+mod db;
 mod dicom;
 mod dpia;
 mod error;
 mod input;
 mod pacs;
+mod pg;
 mod request;
 mod retention;
 mod ropa;
@@ -53,6 +55,8 @@ enum Command {
     /// Data-subject requests (Art. 15, 17, 20) on every system: new, assess,
     /// approve, run, resume, certificate, verify-certificate.
     Request(request::Args),
+    /// The PostgreSQL schema of shared deployments: migrate.
+    Db(db::Args),
 }
 
 /// The runtime of the async commands (`gdpr pacs`, `gdpr request`): one
@@ -89,5 +93,6 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Dpia(args) => dpia::run(args),
         Command::Pacs(args) => pacs::run(args),
         Command::Request(args) => request::run(args),
+        Command::Db(args) => db::run(args),
     }
 }
