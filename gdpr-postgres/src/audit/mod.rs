@@ -60,6 +60,9 @@ struct Conn {
     open: bool,
     /// The head as of the open transaction, and its next sequence number.
     head: Option<(i64, SharedHead)>,
+    /// The head the last `lock_head` returned (to check, should a
+    /// concurrent commit end its transaction before `stage_shared`).
+    returned: Option<(i64, SharedHead)>,
     staged: u64,
     committed: u64,
     /// Transactions committed (each may hold several stages).
@@ -137,6 +140,7 @@ impl PgAuditStore {
                 append,
                 open: false,
                 head: None,
+                returned: None,
                 staged: 0,
                 committed: 0,
                 transactions: 0,
@@ -189,6 +193,39 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Begins a transaction, takes the tenant's append lock and reads the
+    /// head.
+    fn begin(&mut self, lock_mode: HeadLock) -> Result<(), Error> {
+        self.client.batch_execute("BEGIN").map_err(audit("BEGIN"))?;
+        self.open = true;
+        let sql = match lock_mode {
+            HeadLock::Row => format!(
+                "SELECT {} FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE",
+                head::COLUMNS
+            ),
+            HeadLock::Advisory => {
+                self.client
+                    .execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(current_user, 7))",
+                        &[],
+                    )
+                    .map_err(audit("taking the tenant's append lock"))?;
+                format!(
+                    "SELECT {} FROM gdpr.audit_head WHERE tenant = current_user",
+                    head::COLUMNS
+                )
+            }
+        };
+        let row = self
+            .client
+            .query_one(&sql, &[])
+            .map_err(audit("locking the tenant's head row"))?;
+        self.head = Some(head::from_row(&row)?);
+        Ok(())
+    }
+}
+
 impl AuditStore for PgAuditStore {
     fn stage(&self, _entries: &[Entry]) -> Result<Ticket, Error> {
         Err(Error::Backend {
@@ -201,38 +238,36 @@ impl AuditStore for PgAuditStore {
         let lock_mode = self.lock;
         lock(&self.conn).guarded(|c| {
             if !c.open {
-                c.client.batch_execute("BEGIN").map_err(audit("BEGIN"))?;
-                c.open = true;
-                let sql = match lock_mode {
-                    HeadLock::Row => format!(
-                        "SELECT {} FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE",
-                        head::COLUMNS
-                    ),
-                    HeadLock::Advisory => {
-                        c.client
-                            .execute(
-                                "SELECT pg_advisory_xact_lock(hashtextextended(current_user, 7))",
-                                &[],
-                            )
-                            .map_err(audit("taking the tenant's append lock"))?;
-                        format!(
-                            "SELECT {} FROM gdpr.audit_head WHERE tenant = current_user",
-                            head::COLUMNS
-                        )
-                    }
-                };
-                let row = c
-                    .client
-                    .query_one(&sql, &[])
-                    .map_err(audit("locking the tenant's head row"))?;
-                c.head = Some(head::from_row(&row)?);
+                c.begin(lock_mode)?;
             }
+            c.returned = c.head.clone();
             Ok(c.head.as_ref().map(|(_, h)| h.clone()))
         })
     }
 
     fn stage_shared(&self, entries: &[Entry], new_head: &SharedHead) -> Result<Ticket, Error> {
-        lock(&self.conn).guarded(|c| {
+        let mut c = lock(&self.conn);
+        if !c.open && !c.failed {
+            // Another thread's commit() ended the transaction in which this
+            // writer read the head (and released the tenant's lock): lock
+            // again, and go on only if no one appended in between.
+            let expected = c.returned.take();
+            c.guarded(|c| c.begin(self.lock))?;
+            if c.head != expected {
+                // Nothing is staged in the transaction just begun (this
+                // writer holds the log's append lock): release the tenant.
+                c.open = false;
+                c.head = None;
+                if c.client.batch_execute("ROLLBACK").is_err() {
+                    c.failed = true;
+                }
+                return Err(Error::Backend {
+                    operation: "appending to the PostgreSQL audit log",
+                    source: "another writer appended between reading the head and writing; retry (nothing was written)".into(),
+                });
+            }
+        }
+        c.guarded(|c| {
             let next = match (&c.head, c.open) {
                 (Some((next, _)), true) => *next,
                 _ => return Err(refused()),
