@@ -74,6 +74,18 @@ eval "$fhir_env"
 stops+=("./scripts/fhir.sh stop")
 # ---- end of the FHIR R4 server block ----------------------------------------
 
+# ---- PostgreSQL ----------------------------------------------------------------
+# A throw-away cluster (Debian's postgresql, installed by the script when
+# missing; initdb and pg_ctl run as the unprivileged OS user `postgres`) on a
+# free loopback port in a temporary directory; see scripts/postgres.sh. Its
+# tests (gdpr-postgres's feature postgres-tests, on under --all-features)
+# fail when the server is missing.
+echo "== starting a throw-away PostgreSQL for the gdpr-postgres integration tests"
+postgres_env=$(./scripts/postgres.sh start)
+eval "$postgres_env"
+stops+=("./scripts/postgres.sh stop")
+# ---- end PostgreSQL ------------------------------------------------------------
+
 echo "== unit, property and integration tests"
 cargo nextest run --workspace --all-features --no-fail-fast
 

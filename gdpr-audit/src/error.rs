@@ -112,6 +112,16 @@ pub enum Error {
         "the operating system's random number generator failed; retry, and check the system's entropy source"
     )]
     Random,
+    /// A database backend (PostgreSQL, …) failed: the connection, a
+    /// statement or the commit. An append that returns it was not
+    /// acknowledged; it may or may not have committed.
+    #[error("{operation} failed: {source}; check the database connection and its log")]
+    Backend {
+        /// What was being done (a fixed text, never a value).
+        operation: &'static str,
+        /// What the backend said.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The log is already open for writing by another process.
     #[error("{path} is locked by another writer; close it or wait")]
     Locked {

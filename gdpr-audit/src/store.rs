@@ -11,8 +11,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use jiff::Timestamp;
+
 use crate::Error;
 use crate::chunk::{Chunk, ChunkVisitor};
+use crate::merkle::Frontier;
 use crate::record::Hash;
 
 /// One stored entry.
@@ -113,6 +116,49 @@ pub trait AuditStore: EntrySource + Send + Sync {
     /// # Errors
     /// [`Error::Io`] if rewriting fails; the old log then stays intact.
     fn prune(&self, anchor: &PruneAnchor) -> Result<(), Error>;
+
+    /// For a store that several writers share (several processes or
+    /// machines on one PostgreSQL log): takes the store's append lock —
+    /// held until the next [`AuditStore::commit`] — and returns the log's
+    /// head as stored, so that the log chains after what the other writers
+    /// appended. `None` (the default): this process is the only writer and
+    /// its own state is the head.
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::Backend`] if the head cannot be read.
+    fn lock_head(&self) -> Result<Option<SharedHead>, Error> {
+        Ok(None)
+    }
+
+    /// [`AuditStore::stage`] for a shared store: also stores `head`, the
+    /// head after `entries`, in the same transaction. The default ignores
+    /// the head.
+    ///
+    /// # Errors
+    /// As [`AuditStore::stage`].
+    fn stage_shared(&self, entries: &[Entry], head: &SharedHead) -> Result<Ticket, Error> {
+        let _ = head;
+        self.stage(entries)
+    }
+}
+
+/// Where a shared log stands ([`AuditStore::lock_head`]): what a writer
+/// needs to chain the next record and to sign checkpoints by its policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedHead {
+    /// The frontier of the tree of all records (its size is the number of
+    /// records).
+    pub frontier: Frontier,
+    /// The leaf hash of the last record (all zero for an empty log).
+    pub prev: Hash,
+    /// Records since the last checkpoint.
+    pub since_checkpoint: u64,
+    /// The `recorded` time of the record at the last checkpoint.
+    pub last_checkpoint_time: Option<Timestamp>,
+    /// The last checkpoint note.
+    pub last_note: Option<String>,
+    /// The `recorded` time of the last record.
+    pub last_recorded: Option<Timestamp>,
 }
 
 /// Anything whose entries can be read in order: every [`AuditStore`], and

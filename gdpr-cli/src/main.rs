@@ -9,12 +9,14 @@
 mod audit;
 mod authorize;
 mod bases;
+mod db;
 mod dicom;
 mod dpia;
 mod ehr;
 mod error;
 mod input;
 mod pacs;
+mod pg;
 mod request;
 mod retention;
 mod ropa;
@@ -58,6 +60,8 @@ enum Command {
     /// Data-subject requests (Art. 15, 17, 20) on every system: new, assess,
     /// approve, run, resume, certificate, verify-certificate.
     Request(request::Args),
+    /// The PostgreSQL schema of shared deployments: migrate.
+    Db(db::Args),
 }
 
 /// The runtime of the async commands (`gdpr pacs`, `gdpr ehr`, `gdpr request`): one
@@ -95,5 +99,6 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Pacs(args) => pacs::run(args),
         Command::Ehr(args) => ehr::run(args),
         Command::Request(args) => request::run(args),
+        Command::Db(args) => db::run(args),
     }
 }

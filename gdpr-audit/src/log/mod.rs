@@ -19,7 +19,7 @@ use crate::keystore::FileKeyStore;
 use crate::merkle::Tree;
 use crate::record::Hash;
 use crate::signing::Signer;
-use crate::store::{AuditStore, Entry, Ticket};
+use crate::store::{AuditStore, Entry, SharedHead, Ticket};
 
 mod erasure;
 mod open;
@@ -89,6 +89,46 @@ struct State {
     last_checkpoint_time: Option<Timestamp>,
     last_note: Option<String>,
     last_recorded: Option<Timestamp>,
+}
+
+impl State {
+    /// Moves to `head`, the head of a shared store (other writers may have
+    /// appended since this writer last did). The tree keeps its leaves
+    /// while the head is this writer's own; otherwise it restarts from the
+    /// head's frontier (inclusion proofs for earlier records then come from
+    /// the store, not from this writer).
+    ///
+    /// # Errors
+    /// [`Error::Tampered`] ([`crate::Tamper::Truncated`]) when the shared
+    /// log holds fewer records than this writer has already seen: it was
+    /// rolled back (a failover to a standby that lost acknowledged
+    /// records), and chaining on would fork the log.
+    fn follow(&mut self, head: &SharedHead) -> Result<(), Error> {
+        let size = head.frontier.size();
+        if size == self.tree.size()
+            && head.prev == self.prev
+            && *self.tree.frontier() == head.frontier
+        {
+            return Ok(());
+        }
+        if size < self.tree.size() {
+            return Err(Error::tampered(
+                size,
+                0,
+                crate::Tamper::Truncated {
+                    records: size,
+                    trusted: self.tree.size(),
+                },
+            ));
+        }
+        self.tree = Tree::after_prune(head.frontier.clone());
+        self.prev = head.prev;
+        self.since_checkpoint = head.since_checkpoint;
+        self.last_checkpoint_time = head.last_checkpoint_time;
+        self.last_note.clone_from(&head.last_note);
+        self.last_recorded = head.last_recorded;
+        Ok(())
+    }
 }
 
 /// A writable audit log over a record store `S` and a key store `K`: the
@@ -203,6 +243,10 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
     pub fn checkpoint(&self) -> Result<String, Error> {
         let ticket = {
             let mut st = lock(&self.state);
+            let shared = self.store.lock_head()?;
+            if let Some(head) = &shared {
+                st.follow(head)?;
+            }
             if st.since_checkpoint == 0
                 && let Some(n) = &st.last_note
             {
@@ -210,7 +254,16 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
             }
             let note = Checkpoint::new(self.signer.name(), st.tree.size(), st.tree.root())?
                 .sign(&self.signer);
-            let ticket = self.store.stage(&[Entry::Checkpoint(note.clone())])?;
+            let entries = [Entry::Checkpoint(note.clone())];
+            let ticket = match shared {
+                None => self.store.stage(&entries)?,
+                Some(mut head) => {
+                    head.since_checkpoint = 0;
+                    head.last_checkpoint_time = st.last_recorded;
+                    head.last_note = Some(note.clone());
+                    self.store.stage_shared(&entries, &head)?
+                }
+            };
             st.since_checkpoint = 0;
             st.last_checkpoint_time = st.last_recorded;
             st.last_note = Some(note);

@@ -16,7 +16,7 @@ use crate::keys::KeyStore;
 use crate::merkle::leaf_hash;
 use crate::record::{Hash, header};
 use crate::seal::seal_into;
-use crate::store::{AuditStore, Entry, Ticket};
+use crate::store::{AuditStore, Entry, SharedHead, Ticket};
 
 /// The state a staged batch leaves behind (see [`State`]), and its
 /// receipts.
@@ -26,6 +26,21 @@ struct Chained {
     last_cp_time: Option<Timestamp>,
     note: Option<String>,
     receipts: Vec<Receipt>,
+}
+
+impl Chained {
+    /// The shared head after the batch (`st.tree` already holds its
+    /// leaves; `last_recorded` is the batch's last event time).
+    fn head(&self, st: &State, last_recorded: Option<Timestamp>) -> SharedHead {
+        SharedHead {
+            frontier: st.tree.frontier().clone(),
+            prev: self.prev,
+            since_checkpoint: self.since,
+            last_checkpoint_time: self.last_cp_time,
+            last_note: self.note.clone().or_else(|| st.last_note.clone()),
+            last_recorded: last_recorded.or(st.last_recorded),
+        }
+    }
 }
 
 impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
@@ -85,11 +100,22 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         sealed: &(Vec<u8>, Vec<usize>),
     ) -> Result<(Ticket, Vec<Receipt>), Error> {
         let mut st = lock(&self.state);
+        let shared = self.store.lock_head()?;
+        if let Some(head) = &shared {
+            st.follow(head)?;
+        }
         let mark = st.tree.mark();
         let written = self
             .chain(&mut st, batch, sealed)
             .and_then(|(entries, next)| {
-                let ticket = self.store.stage(&entries)?;
+                let ticket = match shared {
+                    None => self.store.stage(&entries)?,
+                    Some(_) => {
+                        let last_recorded = batch.events().last().map(|e| e.recorded);
+                        let head = next.head(&st, last_recorded);
+                        self.store.stage_shared(&entries, &head)?
+                    }
+                };
                 Ok((ticket, next))
             });
         let (ticket, next) = match written {

@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use gdpr_audit::LogDir;
 use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::merkle::{Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion};
 use gdpr_audit::record::Record;
 use gdpr_audit::signing::Verifier;
 use gdpr_audit::store::{Entry, EntrySource};
 use gdpr_audit::verify_dir_with_progress;
+use gdpr_audit::{VerifyReport, verify_store};
+use gdpr_postgres::{HeadLock, PgAuditStore};
 use serde_json::json;
 
 use super::{Failure, bad, out, read};
@@ -37,9 +38,18 @@ pub(super) fn verify(
         eprintln!();
     }
     let report = report?;
-    let keys = report.key_store;
+    let keys = match report.key_store {
+        Some(n) => format!("; key store intact ({n} subject keys)"),
+        None => "; no key store in this directory (not checked)".to_owned(),
+    };
+    print_valid(&report, &keys);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The verdict line of `gdpr audit verify`.
+fn print_valid(report: &VerifyReport, keys: &str) {
     println!(
-        "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}{}",
+        "VALID: {} records ({} pruned before them), {} checkpoints verified, last at size {}, {} records after it not yet signed{}{keys}",
         report.records,
         report.pruned,
         report.checkpoints,
@@ -52,16 +62,35 @@ pub(super) fn verify(
         } else {
             ""
         },
-        match keys {
-            Some(n) => format!("; key store intact ({n} subject keys)"),
-            None => "; no key store in this directory (not checked)".to_owned(),
-        }
     );
+}
+
+/// The tenant's log on PostgreSQL named by the connection file `conn`.
+pub(super) fn pg_store(conn: &Path) -> Result<PgAuditStore, Failure> {
+    let config = crate::pg::config(conn)?;
+    Ok(PgAuditStore::open(&config, HeadLock::Row)?)
+}
+
+/// `gdpr audit verify --postgres FILE`.
+pub(super) fn verify_pg(
+    conn: &Path,
+    public_key: &Path,
+    trusted: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    let verifier = Verifier::parse(&read(public_key)?)
+        .map_err(|e| bad(format!("--public-key {}: {e}", public_key.display())))?;
+    let trusted = trusted.map(read).transpose()?;
+    let store = pg_store(conn)?;
+    let report = verify_store(&store, &verifier, trusted.as_deref())?;
+    print_valid(&report, "; key store on PostgreSQL (not checked)");
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn prove(dir: &Path, index: u64, from_size: Option<u64>) -> Result<ExitCode, Failure> {
-    let source = LogDir(dir.to_owned());
+pub(super) fn prove(
+    source: &dyn EntrySource,
+    index: u64,
+    from_size: Option<u64>,
+) -> Result<ExitCode, Failure> {
     let mut tree = match source.prune_anchor()? {
         Some(a) => {
             let nodes = a

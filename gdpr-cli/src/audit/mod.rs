@@ -85,7 +85,12 @@ enum AuditCommand {
     /// tampered or key store damaged, 2 bad input).
     Verify {
         /// The log directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "postgres")]
+        dir: Option<PathBuf>,
+        /// Instead of DIR: a file holding the connection string of a
+        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
+        #[arg(long, conflicts_with = "dir")]
+        postgres: Option<PathBuf>,
         /// The trusted public key file (`<name>+<hash>+<key>`).
         #[arg(long)]
         public_key: PathBuf,
@@ -96,7 +101,12 @@ enum AuditCommand {
     /// Print the inclusion proof of record N against the latest checkpoint.
     Prove {
         /// The log directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "postgres")]
+        dir: Option<PathBuf>,
+        /// Instead of DIR: a file holding the connection string of a
+        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
+        #[arg(long, conflicts_with = "dir")]
+        postgres: Option<PathBuf>,
         /// The record position (0-based).
         #[arg(long)]
         index: u64,
@@ -230,6 +240,11 @@ impl From<CliError> for Failure {
     }
 }
 
+/// DIR, which clap requires unless `--postgres` is given.
+fn dir_given(dir: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    dir.ok_or_else(|| bad("give the log directory DIR or --postgres FILE"))
+}
+
 fn bad(msg: impl Into<String>) -> Failure {
     Failure::Cli(CliError::BadInput(msg.into()))
 }
@@ -358,14 +373,22 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
         AuditCommand::Checkpoint { dir, key } => checkpoint(&dir, &key),
         AuditCommand::Verify {
             dir,
+            postgres,
             public_key,
             trusted_checkpoint,
-        } => verify(&dir, &public_key, trusted_checkpoint.as_deref()),
+        } => match postgres {
+            Some(conn) => check::verify_pg(&conn, &public_key, trusted_checkpoint.as_deref()),
+            None => verify(&dir_given(dir)?, &public_key, trusted_checkpoint.as_deref()),
+        },
         AuditCommand::Prove {
             dir,
+            postgres,
             index,
             from_size,
-        } => prove(&dir, index, from_size),
+        } => match postgres {
+            Some(conn) => prove(&check::pg_store(&conn)?, index, from_size),
+            None => prove(&LogDir(dir_given(dir)?), index, from_size),
+        },
         AuditCommand::Export {
             dir,
             format,

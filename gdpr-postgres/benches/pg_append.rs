@@ -1,0 +1,255 @@
+//! Appends per second on PostgreSQL against a plain INSERT of the same
+//! rows into an unchained table, same server, same commit settings, same
+//! run; and verification of a log read from PostgreSQL against `COPY …
+//! TO STDOUT` of the same table. Run by scripts/bench_postgres.sh (which
+//! starts its own cluster); prints one line per figure.
+//!
+//! Arguments: `append <writers> <batch> <records> <row|advisory>` or
+//! `verify <records>`.
+
+use std::sync::Barrier;
+use std::time::Instant;
+
+use gdpr_audit::action::{Action, EventType};
+use gdpr_audit::event::AuditEvent;
+use gdpr_audit::label::SourceSystem;
+use gdpr_audit::store::{Entry, EntrySource};
+use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer, verify_store};
+use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
+use gdpr_core::purpose::Purpose;
+use gdpr_core::subject::PatientId;
+use gdpr_postgres::{HeadLock, PgAuditStore, PgConfig, Tenant};
+
+fn var(k: &str) -> String {
+    std::env::var(k).unwrap_or_else(|_| panic!("{k} not set: run scripts/bench_postgres.sh"))
+}
+
+fn owner() -> PgConfig {
+    PgConfig::parse(&format!(
+        "host={} port={} user={} dbname={}",
+        var("GDPR_TEST_PG_HOST"),
+        var("GDPR_TEST_PG_PORT"),
+        var("GDPR_TEST_PG_OWNER"),
+        var("GDPR_TEST_PG_DB")
+    ))
+    .unwrap()
+    .password_file(var("GDPR_TEST_PG_OWNER_PASSWORD_FILE").as_ref())
+    .unwrap()
+}
+
+fn event(n: u64) -> AuditEvent {
+    let actor = Actor {
+        id: ActorId::new("dr.a").unwrap(),
+        role: Role::Physician,
+        secrecy: Secrecy::None,
+    };
+    let basis = LawfulBasis::SpecialCategory(HealthBasis::new(
+        Art6Basis::Contract,
+        Art9Condition::HealthCare,
+    ));
+    AuditEvent::builder(
+        EventType::PatientRecord,
+        Action::Read,
+        actor,
+        Purpose::Treatment,
+        basis,
+        SourceSystem::new("PACS").unwrap(),
+    )
+    .subject(PatientId::new(format!("P-{}", n % 500)).unwrap())
+    .build(jiff::Timestamp::from_second(1_700_000_000 + n as i64).unwrap())
+}
+
+/// A fresh tenant with a random name; its settings.
+fn tenant() -> PgConfig {
+    let mut name = [0u8; 6];
+    getrandom::fill(&mut name).unwrap();
+    let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
+    let t = Tenant::new(&format!("bench_{name}")).unwrap();
+    t.create(&mut owner().connect().unwrap(), &name).unwrap();
+    owner().user(t.role()).password(name.as_bytes())
+}
+
+/// Chained appends: `writers` nodes (own connection and log each),
+/// `batch` events per append call; returns records/s.
+fn chained(writers: usize, batch: usize, records: usize, lock: HeadLock) -> f64 {
+    let config = tenant();
+    let signer = Signer::generate("bench.example/pg").unwrap();
+    let secret = signer.to_secret_text();
+    let tmp = tempfile::tempdir().unwrap();
+    let logs: Vec<_> = (0..writers)
+        .map(|w| {
+            let keys = FileKeyStore::create(tmp.path().join(format!("k{w}"))).unwrap();
+            let store = PgAuditStore::open(&config, lock).unwrap();
+            AuditLog::with_stores(
+                store,
+                keys,
+                Signer::parse(&secret).unwrap(),
+                CheckpointPolicy::default(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let per = records / writers / batch;
+    let events: Vec<AuditEvent> = (0..batch as u64).map(event).collect();
+    // Every subject's key exists before timing (as in a running system).
+    for log in &logs {
+        log.append_batch(&(0..500).map(event).collect::<Vec<_>>())
+            .unwrap();
+    }
+    let barrier = Barrier::new(writers);
+    let start = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for log in &logs {
+            s.spawn(|| {
+                if barrier.wait().is_leader() {
+                    *start.lock().unwrap() = Some(Instant::now());
+                }
+                for _ in 0..per {
+                    log.append_batch(&events).unwrap();
+                }
+            });
+        }
+    });
+    let secs = start.lock().unwrap().unwrap().elapsed().as_secs_f64();
+    (per * batch * writers) as f64 / secs
+}
+
+/// The same rows (the records a chained run wrote) inserted into an
+/// unchained table: `writers` connections, `batch` rows per transaction.
+fn plain(writers: usize, batch: usize, records: usize, rows: &[Vec<u8>]) -> f64 {
+    let mut c = owner().connect().unwrap();
+    c.batch_execute(
+        "DROP TABLE IF EXISTS bench_plain; CREATE TABLE bench_plain (id bigserial PRIMARY KEY, body bytea NOT NULL)",
+    )
+    .unwrap();
+    let per = records / writers / batch;
+    let barrier = Barrier::new(writers);
+    let start = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let barrier = &barrier;
+            let start = &start;
+            s.spawn(move || {
+                let mut c = owner().connect().unwrap();
+                let stmt = c
+                    .prepare("INSERT INTO bench_plain (body) SELECT * FROM unnest($1::bytea[])")
+                    .unwrap();
+                let mut next = w * per * batch;
+                if barrier.wait().is_leader() {
+                    *start.lock().unwrap() = Some(Instant::now());
+                }
+                for _ in 0..per {
+                    let chunk: Vec<&[u8]> = (0..batch)
+                        .map(|i| &rows[(next + i) % rows.len()][..])
+                        .collect();
+                    next += batch;
+                    c.execute(&stmt, &[&chunk]).unwrap();
+                }
+            });
+        }
+    });
+    let secs = start.lock().unwrap().unwrap().elapsed().as_secs_f64();
+    (per * batch * writers) as f64 / secs
+}
+
+fn sample_rows() -> Vec<Vec<u8>> {
+    let config = tenant();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = FileKeyStore::create(tmp.path().join("k")).unwrap();
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(
+        store,
+        keys,
+        Signer::generate("bench.example/pg").unwrap(),
+        CheckpointPolicy::default(),
+    )
+    .unwrap();
+    log.append_batch(&(0..1000).map(event).collect::<Vec<_>>())
+        .unwrap();
+    let mut rows = Vec::new();
+    log.store()
+        .entries(&mut |_, e| {
+            if let Entry::Record(b) = e {
+                rows.push(b);
+            }
+            Ok(())
+        })
+        .unwrap();
+    rows
+}
+
+fn verify(records: usize) {
+    let config = tenant();
+    let signer = Signer::generate("bench.example/pg").unwrap();
+    let verifier = signer.verifier();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = FileKeyStore::create(tmp.path().join("k")).unwrap();
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    for chunk in 0..records / 1000 {
+        let events: Vec<_> = (0..1000)
+            .map(|i| event((chunk * 1000 + i) as u64))
+            .collect();
+        log.append_batch(&events).unwrap();
+    }
+    log.checkpoint().unwrap();
+    drop(log);
+    let mut c = config.connect().unwrap();
+    c.batch_execute("VACUUM ANALYZE gdpr.audit_entry").ok();
+    for round in 0..3 {
+        let t = Instant::now();
+        let mut reader = c
+            .copy_out("COPY (SELECT seq, checkpoint, body FROM gdpr.audit_entry WHERE tenant = current_user ORDER BY seq) TO STDOUT (FORMAT binary)")
+            .unwrap();
+        let bytes = std::io::copy(&mut reader, &mut std::io::sink()).unwrap();
+        drop(reader);
+        let copy = t.elapsed().as_secs_f64();
+        let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+        let t = Instant::now();
+        let report = verify_store(&store, &verifier, None).unwrap();
+        let ver = t.elapsed().as_secs_f64();
+        assert_eq!(report.records, records as u64);
+        println!(
+            "verify round={round} records={records} copy_bytes={bytes} copy_s={copy:.3} verify_s={ver:.3} copy_rec_per_s={:.0} verify_rec_per_s={:.0} ratio={:.2}",
+            records as f64 / copy,
+            records as f64 / ver,
+            copy / ver
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    gdpr_postgres::migrate(&mut owner().connect().unwrap()).unwrap();
+    match args.first().map(String::as_str) {
+        Some("append") => {
+            let writers: usize = args[1].parse().unwrap();
+            let batch: usize = args[2].parse().unwrap();
+            let records: usize = args[3].parse().unwrap();
+            let lock = if args[4] == "advisory" {
+                HeadLock::Advisory
+            } else {
+                HeadLock::Row
+            };
+            let rows = sample_rows();
+            let p = plain(writers, batch, records, &rows);
+            let c = chained(writers, batch, records, lock);
+            println!(
+                "append writers={writers} batch={batch} lock={} chained_per_s={c:.0} plain_per_s={p:.0} ratio={:.2}",
+                args[4],
+                c / p
+            );
+        }
+        Some("verify") => verify(args[1].parse().unwrap()),
+        _ => {
+            eprintln!(
+                "usage: pg_append append <writers> <batch> <records> <row|advisory> | verify <records>"
+            );
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! The audit log of one tenant on PostgreSQL: [`PgAuditStore`], an
+//! [`AuditStore`] that many writers on many machines share.
+//!
+//! **Order and chain decided in the database.** Every append runs in a
+//! transaction that first locks the tenant's head row
+//! ([`HeadLock::Row`]: `SELECT … FOR UPDATE`; or [`HeadLock::Advisory`]:
+//! a transaction-scoped advisory lock, then a plain read), so appends of
+//! one tenant are serialised by PostgreSQL whichever node makes them. The
+//! writer ([`gdpr_audit::AuditLog`]) chains its records after the head it
+//! read ([`AuditStore::lock_head`]) and writes the entries and the new head
+//! in one statement; the lock is held until `COMMIT`.
+//!
+//! **Acknowledged only after commit, group commit per node.** A writer's
+//! `stage` only adds to the node's open transaction; `commit` returns once
+//! `COMMIT` has returned. Threads of one node that stage while another's
+//! `COMMIT` is in flight share the next transaction (and its WAL flush),
+//! the way the file store shares `fdatasync`.
+//!
+//! **After a failure** (a statement, the connection or `COMMIT` failed)
+//! the store refuses further appends; open a new one (and a new
+//! `AuditLog`, which verifies the log again). The entries a failed
+//! transaction held are either all committed or all absent.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use gdpr_audit::Error;
+use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd, SharedHead, Ticket};
+use postgres::{Client, Statement};
+
+use crate::config::PgConfig;
+use crate::error::audit;
+
+mod copy;
+mod head;
+
+/// How appends of one tenant are serialised (both measured by
+/// `scripts/bench_postgres.sh`; see docs/postgres.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HeadLock {
+    /// `SELECT … FROM gdpr.audit_head … FOR UPDATE` (the default).
+    #[default]
+    Row,
+    /// `pg_advisory_xact_lock` on the tenant, then a plain read.
+    Advisory,
+}
+
+/// The entries of one tenant's log on PostgreSQL (the tenant is the role
+/// the connection logs in as; see [`crate::Tenant`]).
+#[derive(Debug)]
+pub struct PgAuditStore {
+    conn: Mutex<Conn>,
+    lock: HeadLock,
+}
+
+struct Conn {
+    client: Client,
+    append: Statement,
+    /// A transaction is open (and holds the tenant's append lock).
+    open: bool,
+    /// The head as of the open transaction, and its next sequence number.
+    head: Option<(i64, SharedHead)>,
+    /// The head the last `lock_head` returned (to check, should a
+    /// concurrent commit end its transaction before `stage_shared`).
+    returned: Option<(i64, SharedHead)>,
+    staged: u64,
+    committed: u64,
+    /// Transactions committed (each may hold several stages).
+    transactions: u64,
+    /// A statement or commit failed: appends are refused.
+    failed: bool,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("open", &self.open)
+            .field("staged", &self.staged)
+            .field("committed", &self.committed)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+const APPEND: &str = "WITH ins AS (
+    INSERT INTO gdpr.audit_entry (seq, checkpoint, body)
+    SELECT * FROM unnest($1::int8[], $2::bool[], $3::bytea[]))
+  UPDATE gdpr.audit_head SET next_seq = $4, size = $5, frontier = $6, prev = $7,
+    since_checkpoint = $8, last_checkpoint_time = $9, last_note = $10, last_recorded = $11
+  WHERE tenant = current_user";
+
+const READ: &str = "COPY (SELECT seq, checkpoint, body FROM gdpr.audit_entry \
+     WHERE tenant = current_user ORDER BY seq) TO STDOUT (FORMAT binary)";
+
+fn lock(m: &Mutex<Conn>) -> MutexGuard<'_, Conn> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn refused() -> Error {
+    Error::Backend {
+        operation: "appending to the PostgreSQL audit log",
+        source: "an earlier statement or commit failed: open the store again".into(),
+    }
+}
+
+impl PgAuditStore {
+    /// Connects as the tenant named in `config`, checks the schema version
+    /// and that commits are durable (`synchronous_commit` is not `off`),
+    /// and creates the tenant's empty head row if it has none.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] (unreachable, refused, wrong schema version,
+    /// `synchronous_commit = off`).
+    pub fn open(config: &PgConfig, lock: HeadLock) -> Result<Self, Error> {
+        let mut client = config.connect()?;
+        crate::migrate::check(&mut client)?;
+        let sync: String = client
+            .query_one("SELECT current_setting('synchronous_commit')", &[])
+            .map_err(audit("reading synchronous_commit"))?
+            .get(0);
+        if sync == "off" {
+            return Err(Error::Backend {
+                operation: "opening the PostgreSQL audit log",
+                source: "synchronous_commit is off: a commit would be acknowledged before it is durable; set it to on (or remote_apply with standbys)".into(),
+            });
+        }
+        client
+            .execute(
+                "INSERT INTO gdpr.audit_head (next_seq, size, frontier, prev, since_checkpoint)
+                 VALUES (0, 0, '', $1, 0) ON CONFLICT DO NOTHING",
+                &[&&[0u8; 32][..]],
+            )
+            .map_err(audit("creating the tenant's head row"))?;
+        let append = client
+            .prepare(APPEND)
+            .map_err(audit("preparing the append statement"))?;
+        Ok(Self {
+            conn: Mutex::new(Conn {
+                client,
+                append,
+                open: false,
+                head: None,
+                returned: None,
+                staged: 0,
+                committed: 0,
+                transactions: 0,
+                failed: false,
+            }),
+            lock,
+        })
+    }
+
+    /// The append transactions this store has committed (several appends
+    /// of this node share one: group commit).
+    pub fn transactions(&self) -> u64 {
+        lock(&self.conn).transactions
+    }
+
+    /// The number of entries (records and checkpoints) committed.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    pub fn entry_count(&self) -> Result<u64, Error> {
+        let mut c = lock(&self.conn);
+        let n: i64 = c
+            .client
+            .query_one(
+                "SELECT next_seq FROM gdpr.audit_head WHERE tenant = current_user",
+                &[],
+            )
+            .map_err(audit("reading the head"))?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+impl Conn {
+    /// Runs `f` on the open transaction; on failure rolls it back and
+    /// refuses further appends.
+    fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        if self.failed {
+            return Err(refused());
+        }
+        let out = f(self);
+        if out.is_err() {
+            self.failed = true;
+            self.open = false;
+            self.head = None;
+            // The transaction is lost either way; a dead connection errs.
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
+        out
+    }
+}
+
+impl Conn {
+    /// Begins a transaction, takes the tenant's append lock and reads the
+    /// head.
+    fn begin(&mut self, lock_mode: HeadLock) -> Result<(), Error> {
+        self.client.batch_execute("BEGIN").map_err(audit("BEGIN"))?;
+        self.open = true;
+        let sql = match lock_mode {
+            HeadLock::Row => format!(
+                "SELECT {} FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE",
+                head::COLUMNS
+            ),
+            HeadLock::Advisory => {
+                self.client
+                    .execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(current_user, 7))",
+                        &[],
+                    )
+                    .map_err(audit("taking the tenant's append lock"))?;
+                format!(
+                    "SELECT {} FROM gdpr.audit_head WHERE tenant = current_user",
+                    head::COLUMNS
+                )
+            }
+        };
+        let row = self
+            .client
+            .query_one(&sql, &[])
+            .map_err(audit("locking the tenant's head row"))?;
+        self.head = Some(head::from_row(&row)?);
+        Ok(())
+    }
+}
+
+impl AuditStore for PgAuditStore {
+    fn stage(&self, _entries: &[Entry]) -> Result<Ticket, Error> {
+        Err(Error::Backend {
+            operation: "appending to the PostgreSQL audit log",
+            source: "a shared store is written after lock_head, with stage_shared".into(),
+        })
+    }
+
+    fn lock_head(&self) -> Result<Option<SharedHead>, Error> {
+        let lock_mode = self.lock;
+        lock(&self.conn).guarded(|c| {
+            if !c.open {
+                c.begin(lock_mode)?;
+            }
+            c.returned = c.head.clone();
+            Ok(c.head.as_ref().map(|(_, h)| h.clone()))
+        })
+    }
+
+    fn stage_shared(&self, entries: &[Entry], new_head: &SharedHead) -> Result<Ticket, Error> {
+        let mut c = lock(&self.conn);
+        if !c.open && !c.failed {
+            // Another thread's commit() ended the transaction in which this
+            // writer read the head (and released the tenant's lock): lock
+            // again, and go on only if no one appended in between.
+            let expected = c.returned.take();
+            c.guarded(|c| c.begin(self.lock))?;
+            if c.head != expected {
+                // Nothing is staged in the transaction just begun (this
+                // writer holds the log's append lock): release the tenant.
+                c.open = false;
+                c.head = None;
+                if c.client.batch_execute("ROLLBACK").is_err() {
+                    c.failed = true;
+                }
+                return Err(Error::Backend {
+                    operation: "appending to the PostgreSQL audit log",
+                    source: "another writer appended between reading the head and writing; retry (nothing was written)".into(),
+                });
+            }
+        }
+        c.guarded(|c| {
+            let next = match (&c.head, c.open) {
+                (Some((next, _)), true) => *next,
+                _ => return Err(refused()),
+            };
+            let seqs: Vec<i64> = (next..).take(entries.len()).collect();
+            let mut cps = Vec::with_capacity(entries.len());
+            let mut bodies: Vec<&[u8]> = Vec::with_capacity(entries.len());
+            for e in entries {
+                match e {
+                    Entry::Record(b) => {
+                        cps.push(false);
+                        bodies.push(b);
+                    }
+                    Entry::Checkpoint(n) => {
+                        cps.push(true);
+                        bodies.push(n.as_bytes());
+                    }
+                    _ => return Err(refused()),
+                }
+            }
+            let next_seq = next + entries.len() as i64;
+            let stmt = c.append.clone();
+            c.client
+                .execute(
+                    &stmt,
+                    &[
+                        &seqs,
+                        &cps,
+                        &bodies,
+                        &next_seq,
+                        &head::int8(new_head.frontier.size()),
+                        &head::frontier_bytes(new_head),
+                        &&new_head.prev[..],
+                        &head::int8(new_head.since_checkpoint),
+                        &head::time_text(new_head.last_checkpoint_time),
+                        &new_head.last_note,
+                        &head::time_text(new_head.last_recorded),
+                    ],
+                )
+                .map_err(audit("inserting audit entries"))?;
+            c.head = Some((next_seq, new_head.clone()));
+            c.staged += 1;
+            Ok(Ticket(c.staged))
+        })
+    }
+
+    fn commit(&self, ticket: Ticket) -> Result<(), Error> {
+        let mut c = lock(&self.conn);
+        if c.committed >= ticket.0 {
+            return Ok(());
+        }
+        c.guarded(|c| {
+            if c.open {
+                c.client.batch_execute("COMMIT").map_err(audit("COMMIT"))?;
+                c.open = false;
+                c.head = None;
+                c.committed = c.staged;
+                c.transactions += 1;
+            }
+            Ok(())
+        })
+    }
+
+    fn prune(&self, _anchor: &PruneAnchor) -> Result<(), Error> {
+        Err(Error::Backend {
+            operation: "pruning the PostgreSQL audit log",
+            source: "not supported for PostgreSQL yet: the log keeps every record".into(),
+        })
+    }
+}
+
+impl EntrySource for PgAuditStore {
+    fn entries(
+        &self,
+        visit: &mut dyn FnMut(u64, Entry) -> Result<(), Error>,
+    ) -> Result<ScanEnd, Error> {
+        let mut c = lock(&self.conn);
+        if c.open {
+            return Err(Error::Backend {
+                operation: "reading the PostgreSQL audit log",
+                source: "an append transaction is open on this connection".into(),
+            });
+        }
+        let reader = c
+            .client
+            .copy_out(READ)
+            .map_err(audit("COPY of the audit entries"))?;
+        let bytes = copy::visit_entries(reader, visit)?;
+        Ok(ScanEnd {
+            bytes,
+            ..ScanEnd::default()
+        })
+    }
+
+    fn prune_anchor(&self) -> Result<Option<PruneAnchor>, Error> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,100 @@
+//! The crate's error: what went wrong reaching or preparing the database.
+//! The audit traits return [`gdpr_audit::Error`] (a failed statement is its
+//! [`gdpr_audit::Error::Backend`]).
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PgError {
+    /// The database holds a newer schema than this library knows: refuse
+    /// to run rather than misread it.
+    #[error(
+        "the database schema is version {found}, this library knows up to {known}; upgrade the library (never downgrade the schema)"
+    )]
+    NewerSchema {
+        /// The version in the database.
+        found: i32,
+        /// The newest version this library has.
+        known: i32,
+    },
+    /// The schema is older than this library needs.
+    #[error(
+        "the database schema is version {found}, this library needs {needed}; run `gdpr db migrate` as the database owner"
+    )]
+    OlderSchema {
+        /// The version in the database.
+        found: i32,
+        /// The version needed.
+        needed: i32,
+    },
+    /// The connection settings are unusable.
+    #[error("connection settings: {reason}")]
+    Config {
+        /// Why (never a password).
+        reason: &'static str,
+    },
+    /// A tenant name breaks the naming rule.
+    #[error("tenant name: {reason}")]
+    Tenant {
+        /// The rule broken.
+        reason: &'static str,
+    },
+    /// The password file cannot be read.
+    #[error("password file {path}: {source}; check the path and that it is mode 0600")]
+    PasswordFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// PostgreSQL refused or failed (connection, statement, commit).
+    #[error("{operation} failed: {source}; check the database connection and its log")]
+    Backend {
+        /// What was being done (a fixed text).
+        operation: &'static str,
+        /// What PostgreSQL or the client said.
+        source: postgres::Error,
+    },
+}
+
+impl PgError {
+    /// A [`PgError::Backend`] for `operation`.
+    pub(crate) fn backend(operation: &'static str) -> impl FnOnce(postgres::Error) -> Self {
+        move |source| Self::Backend { operation, source }
+    }
+}
+
+/// A [`gdpr_audit::Error::Backend`] for `operation`.
+pub(crate) fn audit(operation: &'static str) -> impl FnOnce(postgres::Error) -> gdpr_audit::Error {
+    move |source| gdpr_audit::Error::Backend {
+        operation,
+        source: Box::new(source),
+    }
+}
+
+impl From<PgError> for gdpr_audit::Error {
+    fn from(e: PgError) -> Self {
+        match e {
+            PgError::Backend { operation, source } => gdpr_audit::Error::Backend {
+                operation,
+                source: Box::new(source),
+            },
+            other => gdpr_audit::Error::Backend {
+                operation: "preparing the PostgreSQL store",
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let e = PgError::NewerSchema { found: 3, known: 2 };
+        assert!(e.to_string().contains("upgrade the library"));
+        assert!(std::mem::size_of::<PgError>() <= 56);
+    }
+}

@@ -1,0 +1,58 @@
+//! # gdpr-postgres — shared deployments on PostgreSQL
+//!
+//! A hospital's PACS nodes, EHR, research gateway and DPO desk write into
+//! one audit log per tenant. The embedded defaults of `gdpr-audit` serve
+//! one process; this crate puts the same log on PostgreSQL (and its own
+//! replication for availability) — the same records, chain, Merkle tree
+//! and signed checkpoints, so `gdpr_audit::verify_store` and the `gdpr
+//! audit` commands check it as they check a log directory.
+//!
+//! - [`migrate`] — versioned migrations applied by the library, refusing
+//!   a newer schema; [`Tenant`] — one login role per tenant, isolated by
+//!   row-level security (`FORCE`), owning nothing.
+//! - [`PgAuditStore`] — the `AuditStore` of one tenant: a serialising
+//!   append per tenant decided in the database, acknowledged after
+//!   `COMMIT`, group commit per node.
+//! - [`PgKeyStore`] — the subjects' keys (crypto-shredding), wrapped by a
+//!   key-encryption key held outside the database ([`KekRing`]), erased by
+//!   a committed update every node sees; [`PgKeyStore::rotate`] re-wraps.
+//!
+//! Deployment, settings (synchronous replication), tenancy and what a
+//! writer does after a failover: `docs/postgres.md`.
+//!
+//! ## The front door
+//!
+//! ```no_run
+//! use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer};
+//! use gdpr_postgres::{HeadLock, PgAuditStore, PgConfig, Tenant};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = std::path::Path::new("/tmp/x");
+//! let owner = PgConfig::parse("host=127.0.0.1 port=5432 user=gdpr_owner dbname=gdpr")?
+//!     .password_file("/etc/gdpr/owner.password".as_ref())?;
+//! gdpr_postgres::migrate(&mut owner.connect()?)?; // once per upgrade
+//! let ward = Tenant::new("ward_7")?;
+//! ward.create(&mut owner.connect()?, "from a secret store")?;
+//! let as_ward = owner.clone().user(ward.role()).password(b"from a secret store");
+//! let store = PgAuditStore::open(&as_ward, HeadLock::Row)?;
+//! # let keys = FileKeyStore::create(dir.join("keys"))?;
+//! let signer = Signer::parse(&std::fs::read_to_string("/etc/gdpr/audit.key")?)?;
+//! let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default())?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod audit;
+mod config;
+mod error;
+mod keys;
+pub mod migrate;
+mod tenant;
+
+pub use audit::{HeadLock, PgAuditStore};
+pub use config::PgConfig;
+pub use error::PgError;
+pub use keys::PgKeyStore;
+pub use keys::kek::KekRing;
+pub use migrate::{SCHEMA_VERSION, migrate};
+pub use tenant::Tenant;

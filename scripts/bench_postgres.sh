@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Audit appends on PostgreSQL against a plain INSERT of the same rows into
+# an unchained table (same server, same commit settings, same run), with
+# 1, 4 and 16 writers, batched and unbatched, both head locks; then
+# verification of a log read from PostgreSQL against `COPY … TO STDOUT` of
+# the same rows. Starts its own throw-away cluster (scripts/postgres.sh)
+# and stops it at the end. Each figure is run ROUNDS times (default 3):
+# compare min/median/max, not one number.
+#
+#   scripts/bench_postgres.sh            # VERIFY_RECORDS=200000 ROUNDS=3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+VERIFY_RECORDS=${VERIFY_RECORDS:-200000}
+UNBATCHED_RECORDS=${UNBATCHED_RECORDS:-1600}
+BATCHED_RECORDS=${BATCHED_RECORDS:-32000}
+
+eval "$(./scripts/postgres.sh start)"
+trap './scripts/postgres.sh stop' EXIT
+
+cargo bench -p gdpr-postgres --bench pg_append --no-run >&2
+run() { cargo bench -q -p gdpr-postgres --bench pg_append -- "$@" 2>/dev/null | grep -E '^(append|verify)'; }
+
+for round in $(seq 1 "$ROUNDS"); do
+  for writers in 1 4 16; do
+    run append "$writers" 1 "$UNBATCHED_RECORDS" row
+    run append "$writers" 32 "$BATCHED_RECORDS" row
+  done
+  run append 16 1 "$UNBATCHED_RECORDS" advisory
+  run append 16 32 "$BATCHED_RECORDS" advisory
+done
+run verify "$VERIFY_RECORDS"
