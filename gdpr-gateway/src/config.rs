@@ -47,6 +47,27 @@ pub struct GatewayConfig {
     /// Audit settings.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// On-the-fly pseudonymisation for research callers; without it they
+    /// are refused (`pseudonymisation-unavailable`).
+    #[serde(default)]
+    pub pseudonymisation: Option<PseudonymisationConfig>,
+}
+
+/// On-the-fly pseudonymisation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PseudonymisationConfig {
+    /// The project key file of the batch de-identifier (64 hex digits,
+    /// mode 0600): the same key gives the same pseudonyms.
+    pub key_file: PathBuf,
+    /// Largest instance de-identified (one instance is held at a time).
+    #[serde(default = "default_max_instance")]
+    pub max_instance_bytes: usize,
+}
+
+fn default_max_instance() -> usize {
+    512 * 1024 * 1024
 }
 
 /// The upstream DICOMweb server.

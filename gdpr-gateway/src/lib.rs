@@ -16,7 +16,12 @@
 //! 4. records it in the audit log (coalesced per actor, study and purpose
 //!    within a window; if the record cannot be written the request fails),
 //! 5. forwards it to the one upstream, streaming bodies, and rewrites every
-//!    upstream URL in JSON answers to the gateway's public base.
+//!    upstream URL in JSON answers to the gateway's public base;
+//! 6. for research callers (a role or activity that calls for pseudonyms,
+//!    with a project key configured), answers with the batch
+//!    de-identifier's keyed pseudonyms ([`pseudo`]), withholding instances
+//!    whose pixels may show burned-in text. The pseudonym → original map
+//!    this needs is a re-identification capability: docs/gateway.md.
 //!
 //! The service is a library so that a vendor can embed the router in its
 //! own server; the `gdpr-gateway` binary is a thin host around it.
@@ -48,6 +53,7 @@ pub mod decide;
 mod error;
 pub mod log;
 mod proxy;
+pub mod pseudo;
 pub mod rewrite;
 pub mod route;
 pub mod subjects;
@@ -126,6 +132,7 @@ pub(crate) struct Inner {
     pub(crate) jwks: Jwks,
     pub(crate) recorder: Recorder,
     pub(crate) rewriter: Rewriter,
+    pub(crate) pseudonyms: Option<Arc<pseudo::Pseudonyms>>,
     pub(crate) subjects: Arc<dyn SubjectStates>,
     pub(crate) register: Arc<dyn RestrictionRegister>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -169,7 +176,16 @@ impl Gateway {
             .map_err(|_| Error::config("`system` is not a valid system name"))?;
         let window = Duration::from_secs(config.audit.window_seconds);
         let recorder = Recorder::new(parts.audit, source, window);
+        let pseudonyms = match &config.pseudonymisation {
+            Some(p) => {
+                let key = gdpr_dicom::deid::ProjectKey::from_file(&p.key_file)
+                    .map_err(|e| Error::config(format!("pseudonymisation.key_file: {e}")))?;
+                Some(Arc::new(pseudo::Pseudonyms::new(&key)))
+            }
+            None => None,
+        };
         let inner = Inner {
+            pseudonyms,
             config,
             prefix,
             system,

@@ -219,7 +219,7 @@ fn below_instance(rest: &[&str]) -> Result<(AccessKind, bool, String), PathRefus
 
 /// Query parameters whose values must be UIDs (a list, comma- or
 /// backslash-separated).
-const UID_PARAMS: [&str; 6] = [
+pub(crate) const UID_PARAMS: [&str; 6] = [
     "StudyInstanceUID",
     "SeriesInstanceUID",
     "SOPInstanceUID",

@@ -68,13 +68,16 @@ pub(crate) async fn relay(
     let status = answer.status();
     check_status(status)?;
     if route.json || store {
-        let value = read_json(inner, answer).await?;
-        Ok(json_response(
-            status,
-            value,
-            route.study.as_ref().map(|s| s.expose()),
-            inner,
-        ))
+        let mut value = read_json(inner, answer).await?;
+        let study = route.study.as_ref().map(|s| s.expose());
+        if let (Some(study), Value::Array(items)) = (study, &mut value) {
+            items.retain(|e| first_string(e, "0020000D").is_none_or(|s| s == study));
+        }
+        if checked.pseudonymise {
+            pseudonymise(inner, &mut value)?;
+        }
+        let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
+        Ok(json_answer(status, value, inner))
     } else {
         Ok(stream_response(status, answer))
     }
@@ -118,22 +121,19 @@ pub(crate) async fn read_json(inner: &Inner, answer: reqwest::Response) -> Resul
     serde_json::from_slice(&body).map_err(|_| malformed())
 }
 
-/// A JSON answer with URLs rewritten; entries naming another study than
-/// `study` (when the route is scoped to one) are dropped.
-fn json_response(
-    status: reqwest::StatusCode,
-    mut value: Value,
-    study: Option<&str>,
-    inner: &Inner,
-) -> Response {
-    if let (Some(study), Value::Array(items)) = (study, &mut value) {
-        items.retain(|e| first_string(e, "0020000D").is_none_or(|s| s == study));
-    }
-    json_answer(
-        StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK),
+/// Pseudonymises a JSON answer for a research caller.
+pub(crate) fn pseudonymise(inner: &Inner, value: &mut Value) -> Result<(), Refusal> {
+    let p = inner
+        .pseudonyms
+        .as_ref()
+        .ok_or_else(|| Refusal::new(StatusCode::FORBIDDEN, "pseudonymisation-unavailable"))?;
+    crate::pseudo::pseudonymise_json(
         value,
-        inner,
-    )
+        p,
+        inner.upstream.base().as_str(),
+        &inner.config.public_base,
+    );
+    Ok(())
 }
 
 /// A DICOM JSON answer, its URLs rewritten, never cached.
@@ -168,4 +168,25 @@ fn stream_response(status: reqwest::StatusCode, answer: reqwest::Response) -> Re
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// A GET to the upstream with `accept`, its status checked.
+pub(crate) async fn send(
+    inner: &Inner,
+    segments: &[String],
+    query: &[(String, String)],
+    accept: &str,
+) -> Result<reqwest::Response, Refusal> {
+    let answer = inner
+        .upstream
+        .request(reqwest::Method::GET, segments, query)
+        .header(header::ACCEPT, accept)
+        .send()
+        .await
+        .map_err(|e| {
+            let f = UpstreamFailure::of(&e);
+            Refusal::new(status_of(f), f.code())
+        })?;
+    check_status(answer.status())?;
+    Ok(answer)
 }

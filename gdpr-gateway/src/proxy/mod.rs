@@ -5,6 +5,7 @@
 
 mod forward;
 mod reply;
+mod research;
 mod search;
 
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub(crate) struct Checked {
     pub(crate) caller: Caller,
     /// The request headers the upstream may see (`Accept`, `Content-Type`).
     pub(crate) headers: axum::http::HeaderMap,
+    /// Whether answers are pseudonymised (a research caller).
+    pub(crate) pseudonymise: bool,
 }
 
 /// axum's entry point: every request under the public base.
@@ -113,6 +116,14 @@ async fn check(inner: &Inner, request: &Parts) -> Result<Checked, CheckFailure> 
         .and_then(|v| v.to_str().ok());
     let caller = identify(&inner.config, &claims, header_purpose)
         .map_err(|r| fail(StatusCode::FORBIDDEN, r.code()))?;
+    let pseudonymise = research::needs_pseudonyms(&inner.config, &caller);
+    let (route, query) = match (pseudonymise, &inner.pseudonyms) {
+        (false, _) => (route, query),
+        (true, Some(p)) => {
+            research::translate(route, &query, p).map_err(|r| (template.clone(), r))?
+        }
+        (true, None) => return Err(fail(StatusCode::FORBIDDEN, "pseudonymisation-unavailable")),
+    };
     let mut headers = axum::http::HeaderMap::new();
     for name in forward::REQUEST_HEADERS {
         if let Some(value) = request.headers.get(&name) {
@@ -124,6 +135,7 @@ async fn check(inner: &Inner, request: &Parts) -> Result<Checked, CheckFailure> 
         query,
         caller,
         headers,
+        pseudonymise,
     })
 }
 
@@ -149,7 +161,13 @@ async fn serve(inner: &Inner, checked: Checked, body: Body) -> Result<Response, 
                 .map_err(|f| Refusal::new(forward::status_of(f), f.code()))?
                 .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, "not-found"))?;
             permit(inner, &checked, &study, &patient).await?;
-            forward::relay(inner, &checked, Body::empty(), false).await
+            match (
+                &inner.pseudonyms,
+                checked.pseudonymise && !checked.route.json,
+            ) {
+                (Some(p), true) => research::relay(inner, &checked, p).await,
+                _ => forward::relay(inner, &checked, Body::empty(), false).await,
+            }
         }
     }
 }
@@ -164,16 +182,13 @@ pub(crate) async fn permit(
     let now = inner.clock.now();
     let verdict = decide(&context(inner), &checked.caller, study, patient, now).await;
     let (decision, codes, permitted) = match verdict {
+        // Served identified only to a caller the checks did not mark for
+        // pseudonyms; never the other way round.
         Verdict::Permit {
             decision,
-            pseudonymise: false,
-        } => (Some(decision), Vec::new(), true),
-        // On-the-fly pseudonymisation is not built yet: refused, never
-        // served identified.
-        Verdict::Permit {
-            decision,
-            pseudonymise: true,
-        } => (
+            pseudonymise,
+        } if checked.pseudonymise || !pseudonymise => (Some(decision), Vec::new(), true),
+        Verdict::Permit { decision, .. } => (
             Some(decision),
             vec!["pseudonymisation-unavailable".to_owned()],
             false,

@@ -3,12 +3,12 @@
 //! only those the caller may open are listed (each recorded as a query
 //! access). A search never lists what the caller may not open.
 
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use gdpr_core::store::StudyUid;
 use serde_json::Value;
 
-use super::forward::{check_status, json_answer, read_json, status_of};
+use super::forward::{json_answer, read_json, send};
 use super::{Checked, Refusal, permit};
 use crate::Inner;
 use crate::upstream::{UpstreamFailure, first_string, patient_of_entry};
@@ -19,17 +19,13 @@ pub(crate) async fn studies(inner: &Inner, checked: &Checked) -> Result<Response
     for tag in ["00100020", "00100021"] {
         query.push(("includefield".to_owned(), tag.to_owned()));
     }
-    let answer = inner
-        .upstream
-        .request(reqwest::Method::GET, &checked.route.segments, &query)
-        .header(header::ACCEPT, "application/dicom+json")
-        .send()
-        .await
-        .map_err(|e| {
-            let f = UpstreamFailure::of(&e);
-            Refusal::new(status_of(f), f.code())
-        })?;
-    check_status(answer.status())?;
+    let answer = send(
+        inner,
+        &checked.route.segments,
+        &query,
+        "application/dicom+json",
+    )
+    .await?;
     let Value::Array(entries) = read_json(inner, answer).await? else {
         return Err(Refusal::new(
             StatusCode::BAD_GATEWAY,
@@ -48,5 +44,9 @@ pub(crate) async fn studies(inner: &Inner, checked: &Checked) -> Result<Response
             Err(r) => return Err(r),
         }
     }
-    Ok(json_answer(StatusCode::OK, Value::Array(listed), inner))
+    let mut value = Value::Array(listed);
+    if checked.pseudonymise {
+        super::forward::pseudonymise(inner, &mut value)?;
+    }
+    Ok(json_answer(StatusCode::OK, value, inner))
 }

@@ -79,7 +79,12 @@ impl Orthanc {
 
     /// Stores `instance` through Orthanc's REST API.
     pub async fn store(&self, instance: &SyntheticInstance) {
-        let bytes = instance.to_bytes().expect("synthetic instance");
+        self.store_bytes(instance.to_bytes().expect("synthetic instance"))
+            .await;
+    }
+
+    /// Stores a Part 10 file through Orthanc's REST API.
+    pub async fn store_bytes(&self, bytes: Vec<u8>) {
         let answer = http()
             .post(format!("{}/instances", self.url))
             .basic_auth(&self.user, Some(self.password()))
@@ -116,6 +121,36 @@ pub async fn study(
         all.push(inst);
     }
     all
+}
+
+/// A fresh project key in a 0600 file, and the key.
+pub fn project_key(dir: &std::path::Path) -> (PathBuf, gdpr_dicom::deid::ProjectKey) {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let key = gdpr_dicom::deid::ProjectKey::generate().unwrap();
+    let path = dir.join("project.key");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    file.write_all(key.to_hex().as_bytes()).unwrap();
+    (path, key)
+}
+
+/// A study instance whose Burned In Annotation (0028,0301) says YES.
+pub fn burned_in(instance: &SyntheticInstance) -> Vec<u8> {
+    let bytes = instance.to_bytes().unwrap();
+    let no = [0x28, 0x00, 0x01, 0x03, b'C', b'S', 0x02, 0x00, b'N', b'O'];
+    let yes = [
+        0x28, 0x00, 0x01, 0x03, b'C', b'S', 0x04, 0x00, b'Y', b'E', b'S', b' ',
+    ];
+    let at = bytes
+        .windows(no.len())
+        .position(|w| w == no)
+        .expect("(0028,0301) NO in the synthetic instance");
+    [&bytes[..at], &yes[..], &bytes[at + no.len()..]].concat()
 }
 
 /// A number unique to this process and call.
@@ -236,6 +271,8 @@ pub struct Options {
     pub register: Option<tempfile::TempDir>,
     pub read_timeout: u64,
     pub window: u64,
+    /// A project key file: research callers get pseudonyms.
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -248,6 +285,7 @@ impl Default for Options {
             register: None,
             read_timeout: 30,
             window: 60,
+            key_file: None,
         }
     }
 }
@@ -329,12 +367,24 @@ purpose = "billing"
 categories = ["billing"]
 identifiability = "identified"
 basis = {{ kind = "special-category", art6 = "contract", art9 = "health-care" }}
-"#,
+
+[[activity]]
+name = "Imaging research"
+purpose = "research"
+categories = ["imaging-examination"]
+identifiability = "pseudonymised"
+basis = {{ kind = "special-category", art6 = "public-task", art9 = "research-archiving-statistics", national = [{{ jurisdiction = "DE", citation = "§ 27 BDSG", summary = "Scientific research on special categories." }}] }}
+{pseudonymisation}"#,
         user = o.user,
         password_file = o.password_file.display(),
         read_timeout = opts.read_timeout,
         issuer = p.issuer,
         window = opts.window,
+        pseudonymisation = opts
+            .key_file
+            .as_ref()
+            .map(|k| format!("\n[pseudonymisation]\nkey_file = \"{}\"\n", k.display()))
+            .unwrap_or_default(),
     )
 }
 
