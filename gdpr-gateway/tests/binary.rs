@@ -117,3 +117,26 @@ async fn the_binary_serves_records_and_flushes_on_sigterm() {
     let report = gdpr_audit::verify_dir(&log_dir, &verifier, None).unwrap();
     assert_eq!(report.records, 3);
 }
+
+#[test]
+fn bad_input_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(&config, "public_base = 1\n").unwrap();
+    let key = dir.path().join("missing.key");
+    for (args, named) in [
+        (vec!["--config", "/nonexistent/gateway.toml"], "--config"),
+        (vec!["--config", config.to_str().unwrap()], "--config"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gdpr-gateway"))
+            .args(&args)
+            .args(["--audit-log", "/nonexistent", "--audit-key"])
+            .arg(&key)
+            .args(["--register"])
+            .arg(dir.path().join("register"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(named));
+    }
+}
