@@ -11,7 +11,7 @@
 # provider (server.mjs, package.json, package-lock.json) into a fresh
 # temporary directory and runs `npm ci` there, generates the client's key
 # pairs (RSA 3072 and EC P-384, private keys mode 600) and a random client
-# secret (mode 600) into it, starts the provider on a free loopback port and
+# secret (mode 600) and the provider's RS256 signing key into it, starts the provider on a free loopback port and
 # waits until its discovery document answers. Only file paths are exported,
 # never a secret. Tokens live GDPR_TEST_OIDC_TOKEN_TTL seconds (default 10).
 #
@@ -44,6 +44,8 @@ make_keys() {
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$dir/ec.pem" 2>/dev/null
     # A key the provider does not know, for the tests of a refused client.
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/wrong.pem" 2>/dev/null
+    # The provider's own signing key (RS256 JWT access tokens for the gateway).
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/provider.pem" 2>/dev/null
     head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/client.secret"
   )
   openssl pkey -in "$dir/rsa.pem" -pubout -out "$dir/rsa.pub.pem"

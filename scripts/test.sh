@@ -56,6 +56,8 @@ stops+=("./scripts/orthanc.sh stop")
 # oidc-provider from npm (scripts/oidc/, `npm ci` into a temporary directory;
 # nodejs and npm installed by the script when missing). Its tests (feature
 # oidc-tests, on under --all-features) fail when the provider is missing.
+# gdpr-gateway's tests (feature gateway-tests) use it too, with the Orthanc
+# above: RS256 JWT access tokens for its gw-* clients.
 echo "== starting a throw-away OpenID provider for the gdpr-connect OAuth 2 tests"
 oidc_env=$(./scripts/oidc.sh start)
 eval "$oidc_env"

@@ -12,9 +12,21 @@
 // Client-credentials tokens live $OIDC_TOKEN_TTL seconds (opaque, checked
 // through the introspection endpoint, which any authenticated client may
 // call; a client may revoke its own tokens at the revocation endpoint).
-import { createPublicKey } from 'node:crypto';
+//
+// gdpr-gateway's tests (client credentials, client_secret_basic with the
+// same secret, scope `dicomweb`): asked with a resource indicator
+// (`resource=urn:gdpr:gateway`, or `urn:gdpr:other` for a wrong audience)
+// they get an RS256 JWT access token signed with $OIDC_DIR/provider.pem
+// (kid "gdpr-provider"), whose `aud` is the resource and which carries the
+// client's role (`gdpr_role`) and IHE IUA purpose of use
+// (`extensions.ihe_iua.purpose_of_use`, a v3 PurposeOfUse coding):
+//   gw-radiologist  role radiologist, purpose TREAT
+//   gw-clerk        role clerk,       purpose HPAYMT
+//   gw-research     role researcher,  purpose HRESCH
+//   gw-nopurpose    role radiologist, no purpose
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const dir = process.env.OIDC_DIR;
 const port = Number(process.env.OIDC_PORT);
@@ -40,7 +52,27 @@ const client = (id, extra) => ({
   ...extra,
 });
 
+// The gateway's clients and the claims their tokens carry.
+const gatewayClaims = {
+  'gw-radiologist': { role: 'radiologist', purpose: 'TREAT' },
+  'gw-clerk': { role: 'clerk', purpose: 'HPAYMT' },
+  'gw-research': { role: 'researcher', purpose: 'HRESCH' },
+  'gw-nopurpose': { role: 'radiologist' },
+};
+const gatewayClient = (id) => ({
+  client_id: id,
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+  scope: 'dicomweb',
+  token_endpoint_auth_method: 'client_secret_basic',
+  client_secret: secret,
+});
+const gatewayResources = ['urn:gdpr:gateway', 'urn:gdpr:other'];
+const providerKey = createPrivateKey(readFileSync(`${dir}/provider.pem`)).export({ format: 'jwk' });
+
 const provider = new Provider(`http://127.0.0.1:${port}`, {
+  jwks: { keys: [{ ...providerKey, kid: 'gdpr-provider', alg: 'RS256', use: 'sig' }] },
   clients: [
     client('gdpr-jwt', {
       token_endpoint_auth_method: 'private_key_jwt',
@@ -50,13 +82,46 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     }),
     client('gdpr-secret', { token_endpoint_auth_method: 'client_secret_basic', client_secret: secret }),
     client('gdpr-secret-post', { token_endpoint_auth_method: 'client_secret_post', client_secret: secret }),
+    ...Object.keys(gatewayClaims).map(gatewayClient),
   ],
-  scopes: ['openid', 'offline_access', 'system/*.read', 'system/*.rs'],
+  scopes: ['openid', 'offline_access', 'system/*.read', 'system/*.rs', 'dicomweb'],
   features: {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
     devInteractions: { enabled: false },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => undefined,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, resource) => {
+        if (!gatewayResources.includes(resource)) {
+          throw new errors.InvalidTarget();
+        }
+        return {
+          scope: 'dicomweb',
+          audience: resource,
+          accessTokenTTL: 300,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    },
+  },
+  extraTokenClaims: (ctx, token) => {
+    const claims = gatewayClaims[token.clientId];
+    if (!claims) {
+      return undefined;
+    }
+    const extra = { gdpr_role: claims.role };
+    if (claims.purpose) {
+      extra.extensions = {
+        ihe_iua: {
+          purpose_of_use: { system: 'urn:oid:2.16.840.1.113883.5.8', code: claims.purpose },
+        },
+      };
+    }
+    return extra;
   },
   enabledJWA: {
     clientAuthSigningAlgValues: ['RS256', 'RS384', 'PS384', 'ES256', 'ES384'],

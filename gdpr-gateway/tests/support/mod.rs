@@ -1,0 +1,439 @@
+//! The real servers of the gateway tests (Orthanc with its DICOMweb plugin
+//! from scripts/orthanc.sh, oidc-provider from scripts/oidc.sh), a gateway
+//! started in-process on a free loopback port, and the few fakes that
+//! cannot be real servers: an upstream that fails on purpose
+//! (`fake_upstream`), a failing audit sink, a log that keeps its lines.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use gdpr_audit::{AuditEvent, AuditSink, MemorySink};
+use gdpr_dicom::synthetic::SyntheticInstance;
+use gdpr_gateway::log::{Clock, LogSink};
+use gdpr_gateway::subjects::FileSubjectStates;
+use gdpr_gateway::{Gateway, GatewayConfig, Parts};
+use gdpr_request::register::FileRegister;
+use jiff::{SignedDuration, Timestamp};
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: the gateway tests need the real Orthanc and OpenID provider \
+             (eval \"$(scripts/orthanc.sh start)\"; eval \"$(scripts/oidc.sh start)\"; or run scripts/test.sh)"
+        )
+    })
+}
+
+/// A reqwest client (rustls needs its crypto provider installed once).
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// A GET sent as raw bytes, so that the path reaches the gateway exactly
+/// as written (HTTP clients normalise `..` away); gives the status.
+pub async fn raw_get(base: &str, path: &str, token: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = url::Url::parse(base).unwrap();
+    let addr = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "GET {}{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+        url.path()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("an HTTP status line")
+}
+
+/// The real Orthanc.
+pub struct Orthanc {
+    pub url: String,
+    pub user: String,
+    pub password_file: PathBuf,
+}
+
+pub fn orthanc() -> Orthanc {
+    Orthanc {
+        url: env("GDPR_TEST_ORTHANC_URL"),
+        user: env("GDPR_TEST_ORTHANC_USER"),
+        password_file: PathBuf::from(env("GDPR_TEST_ORTHANC_PASSWORD_FILE")),
+    }
+}
+
+impl Orthanc {
+    fn password(&self) -> String {
+        std::fs::read_to_string(&self.password_file)
+            .expect("orthanc password")
+            .trim()
+            .to_owned()
+    }
+
+    /// Stores `instance` through Orthanc's REST API.
+    pub async fn store(&self, instance: &SyntheticInstance) {
+        self.store_bytes(instance.to_bytes().expect("synthetic instance"))
+            .await;
+    }
+
+    /// Stores a Part 10 file through Orthanc's REST API.
+    pub async fn store_bytes(&self, bytes: Vec<u8>) {
+        let answer = http()
+            .post(format!("{}/instances", self.url))
+            .basic_auth(&self.user, Some(self.password()))
+            .body(bytes)
+            .send()
+            .await
+            .expect("orthanc reachable");
+        assert!(
+            answer.status().is_success(),
+            "orthanc refused the instance: {}",
+            answer.status()
+        );
+    }
+
+    pub fn dicom_web(&self) -> String {
+        format!("{}/dicom-web/", self.url)
+    }
+}
+
+/// A study of `instances` instances for `patient`, stored in Orthanc; UIDs
+/// under a root unique to this test run.
+pub async fn study(
+    o: &Orthanc,
+    patient: &str,
+    name: &str,
+    instances: u32,
+) -> Vec<SyntheticInstance> {
+    let root = format!("1.2.826.0.1.3680043.10.1234.{}", unique());
+    let mut all = Vec::new();
+    for i in 1..=instances {
+        let mut inst = SyntheticInstance::new(&root, patient, 1, 1, i);
+        inst.patient_name = name.to_owned();
+        o.store(&inst).await;
+        all.push(inst);
+    }
+    all
+}
+
+/// A fresh project key in a 0600 file, and the key.
+pub fn project_key(dir: &std::path::Path) -> (PathBuf, gdpr_dicom::deid::ProjectKey) {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let key = gdpr_dicom::deid::ProjectKey::generate().unwrap();
+    let path = dir.join("project.key");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    file.write_all(key.to_hex().as_bytes()).unwrap();
+    (path, key)
+}
+
+/// A study instance whose Burned In Annotation (0028,0301) says YES.
+pub fn burned_in(instance: &SyntheticInstance) -> Vec<u8> {
+    let bytes = instance.to_bytes().unwrap();
+    let no = [0x28, 0x00, 0x01, 0x03, b'C', b'S', 0x02, 0x00, b'N', b'O'];
+    let yes = [
+        0x28, 0x00, 0x01, 0x03, b'C', b'S', 0x04, 0x00, b'Y', b'E', b'S', b' ',
+    ];
+    let at = bytes
+        .windows(no.len())
+        .position(|w| w == no)
+        .expect("(0028,0301) NO in the synthetic instance");
+    [&bytes[..at], &yes[..], &bytes[at + no.len()..]].concat()
+}
+
+/// A number unique to this process and call.
+pub fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    let nanos = Timestamp::now().as_nanosecond() as u64 % 1_000_000_000_000;
+    nanos * 100 + N.fetch_add(1, Ordering::Relaxed) % 100
+}
+
+/// The real OpenID provider.
+pub struct Provider {
+    pub issuer: String,
+    pub secret: String,
+    pub wrong_key: PathBuf,
+}
+
+pub fn provider() -> Provider {
+    let secret_file = env("GDPR_TEST_OIDC_SECRET_FILE");
+    Provider {
+        issuer: env("GDPR_TEST_OIDC_ISSUER"),
+        secret: std::fs::read_to_string(secret_file)
+            .expect("client secret")
+            .trim()
+            .to_owned(),
+        wrong_key: PathBuf::from(env("GDPR_TEST_OIDC_WRONG_KEY_FILE")),
+    }
+}
+
+impl Provider {
+    /// A client-credentials access token of `client` for `resource`.
+    pub async fn token(&self, client: &str, resource: &str) -> String {
+        let answer: serde_json::Value = http()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(client, Some(&self.secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs([
+                        ("grant_type", "client_credentials"),
+                        ("scope", "dicomweb"),
+                        ("resource", resource),
+                    ])
+                    .finish(),
+            )
+            .send()
+            .await
+            .expect("provider reachable")
+            .json()
+            .await
+            .expect("token answer");
+        answer["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token: {answer}"))
+            .to_owned()
+    }
+
+    /// A token with `claims`, signed RS256 by the provider's *unknown*
+    /// key file (`wrong.pem`) under key id `kid`.
+    pub fn forged(&self, kid: &str, claims: &serde_json::Value) -> String {
+        let pem = std::fs::read_to_string(&self.wrong_key).expect("wrong key");
+        let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = STANDARD.decode(der).expect("pem body");
+        let key = ring::signature::RsaKeyPair::from_pkcs8(&der).expect("pkcs8 rsa key");
+        let header =
+            URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","typ":"at+jwt","kid":"{kid}"}}"#));
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let signed = format!("{header}.{payload}");
+        let mut sig = vec![0; key.public().modulus_len()];
+        key.sign(
+            &ring::signature::RSA_PKCS1_SHA256,
+            &ring::rand::SystemRandom::new(),
+            signed.as_bytes(),
+            &mut sig,
+        )
+        .expect("sign");
+        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+}
+
+/// Log lines kept for the canary checks.
+#[derive(Default)]
+pub struct Lines(pub Mutex<Vec<String>>);
+
+impl LogSink for Lines {
+    fn line(&self, line: &str) {
+        self.0.lock().unwrap().push(line.to_owned());
+    }
+}
+
+/// A clock `offset` away from now.
+pub struct Offset(pub SignedDuration);
+
+impl Clock for Offset {
+    fn now(&self) -> Timestamp {
+        Timestamp::now() + self.0
+    }
+}
+
+/// An audit sink that cannot write (a full disk, a lost database).
+pub struct FailingSink;
+
+impl AuditSink for FailingSink {
+    fn record(&self, _: &AuditEvent) -> Result<gdpr_audit::Receipt, gdpr_audit::Error> {
+        Err(gdpr_audit::Error::Io {
+            path: PathBuf::from("audit"),
+            source: std::io::Error::other("disk full"),
+        })
+    }
+}
+
+/// How to start a gateway.
+pub struct Options {
+    pub upstream: Option<String>,
+    pub clock: SignedDuration,
+    pub failing_audit: bool,
+    pub subjects: String,
+    pub register: Option<tempfile::TempDir>,
+    pub read_timeout: u64,
+    pub window: u64,
+    /// A project key file: research callers get pseudonyms.
+    pub key_file: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            upstream: None,
+            clock: SignedDuration::ZERO,
+            failing_audit: false,
+            subjects: r#"{"subjects": []}"#.into(),
+            register: None,
+            read_timeout: 30,
+            window: 60,
+            key_file: None,
+        }
+    }
+}
+
+/// A gateway serving on loopback.
+pub struct Running {
+    pub base: String,
+    pub sink: Arc<MemorySink>,
+    pub lines: Arc<Lines>,
+    pub gateway: Gateway,
+    pub upstream_base: String,
+    _register: tempfile::TempDir,
+}
+
+impl Running {
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.sink.events()
+    }
+    pub fn log(&self) -> String {
+        self.lines.0.lock().unwrap().join("\n")
+    }
+}
+
+pub fn config_text(
+    public_base: &str,
+    upstream: &str,
+    o: &Orthanc,
+    p: &Provider,
+    opts: &Options,
+) -> String {
+    format!(
+        r#"
+public_base = "{public_base}"
+source = "gateway-test"
+system = "pacs"
+
+[upstream]
+url = "{upstream}"
+username = "{user}"
+password_file = "{password_file}"
+read_timeout_seconds = {read_timeout}
+
+[oidc]
+issuer = "{issuer}"
+audience = "urn:gdpr:gateway"
+leeway_seconds = 5
+jwks_min_refresh_seconds = 0
+
+[audit]
+window_seconds = {window}
+
+[roles.radiologist]
+role = "physician"
+secrecy = {{ kind = "professional", source = "§ 203(1) Nr. 1 StGB" }}
+
+[roles.clerk]
+role = "administration"
+secrecy = {{ kind = "under-responsibility", source = "§ 203(4) S. 1 StGB" }}
+
+[roles.researcher]
+role = "researcher"
+pseudonymise = true
+
+[purposes]
+TREAT = "diagnosis"
+HPAYMT = "billing"
+HRESCH = "research"
+
+[[activity]]
+name = "Radiology reporting"
+purpose = "diagnosis"
+categories = ["imaging-examination"]
+identifiability = "identified"
+basis = {{ kind = "special-category", art6 = "contract", art9 = "health-care" }}
+
+[[activity]]
+name = "Billing"
+purpose = "billing"
+categories = ["billing"]
+identifiability = "identified"
+basis = {{ kind = "special-category", art6 = "contract", art9 = "health-care" }}
+
+[[activity]]
+name = "Imaging research"
+purpose = "research"
+categories = ["imaging-examination"]
+identifiability = "pseudonymised"
+basis = {{ kind = "special-category", art6 = "public-task", art9 = "research-archiving-statistics", national = [{{ jurisdiction = "DE", citation = "§ 27 BDSG", summary = "Scientific research on special categories." }}] }}
+{pseudonymisation}"#,
+        user = o.user,
+        password_file = o.password_file.display(),
+        read_timeout = opts.read_timeout,
+        issuer = p.issuer,
+        window = opts.window,
+        pseudonymisation = opts
+            .key_file
+            .as_ref()
+            .map(|k| format!("\n[pseudonymisation]\nkey_file = \"{}\"\n", k.display()))
+            .unwrap_or_default(),
+    )
+}
+
+/// Starts a gateway in front of Orthanc (or `opts.upstream`).
+pub async fn start(opts: Options) -> Running {
+    let o = orthanc();
+    let p = provider();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/dicom-web", listener.local_addr().unwrap());
+    let upstream = opts.upstream.clone().unwrap_or_else(|| o.dicom_web());
+    let config =
+        GatewayConfig::from_toml(&config_text(&base, &upstream, &o, &p, &opts)).expect("config");
+    let sink = Arc::new(MemorySink::new());
+    let lines = Arc::new(Lines::default());
+    let register = match opts.register {
+        Some(dir) => dir,
+        None => tempfile::tempdir().unwrap(),
+    };
+    let audit: Arc<dyn AuditSink> = if opts.failing_audit {
+        Arc::new(FailingSink)
+    } else {
+        sink.clone()
+    };
+    let parts = Parts::new(
+        audit,
+        Arc::new(FileSubjectStates::from_json(&opts.subjects).expect("subjects")),
+        Arc::new(FileRegister::open(register.path()).unwrap()),
+    )
+    .with_clock(Arc::new(Offset(opts.clock)))
+    .with_log(lines.clone());
+    let gateway = Gateway::new(config, parts).expect("gateway");
+    let router = gateway.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Running {
+        base,
+        sink,
+        lines,
+        gateway,
+        upstream_base: upstream,
+        _register: register,
+    }
+}
+
+/// GET `path` below the gateway's base with `token`.
+pub async fn get(r: &Running, path: &str, token: &str) -> reqwest::Response {
+    http()
+        .get(format!("{}{path}", r.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("gateway reachable")
+}
