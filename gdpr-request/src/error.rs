@@ -68,6 +68,10 @@ pub enum Error {
     /// A request id that names no directory of its own (`.`, `..`).
     #[error("a request id cannot be `.` or `..`: choose another")]
     ReservedId,
+    /// The export package could not be built (a DICOM header, the
+    /// DICOMDIR, the summary, the encryption).
+    #[error(transparent)]
+    Package(Box<crate::package::PackageError>),
     /// A certificate or manifest does not verify.
     #[error("the document does not verify: {0}")]
     Unverified(#[from] crate::Fault),

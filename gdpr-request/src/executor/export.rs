@@ -38,6 +38,8 @@ impl Executor {
                     let report = retry(attempts, || store.export(subject, &dest))
                         .await
                         .map_err(|source| Error::store(name, source))?;
+                    // DICOM studies become a file-set with a DICOMDIR.
+                    crate::package::fileset::build_blocking(dest, report.manifest).await?;
                     Ok(report.files as u64)
                 })
                 .await;

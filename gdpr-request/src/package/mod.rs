@@ -19,6 +19,39 @@ use sha2::{Digest, Sha256};
 use crate::sign::{self, DocumentSignature};
 use crate::{Error, Fault};
 
+mod dicomdir;
+pub(crate) mod fileset;
+
+pub use fileset::{DICOM_FOLDER, DICOMDIR};
+
+/// Why a package could not be built. Names files by their path in the
+/// package (counters, never a patient value).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PackageError {
+    /// An exported DICOM file's header could not be read (it stays out of
+    /// the DICOMDIR, and the system's export fails).
+    #[error("the DICOM file {file} of the package cannot be read: {source}")]
+    Dicom {
+        /// Its path in the system's folder of the package.
+        file: String,
+        /// The hardened reader's cause.
+        source: Box<gdpr_dicom::Error>,
+    },
+    /// A document of the package could not be encoded.
+    #[error("cannot encode {what}")]
+    Encode {
+        /// Which document.
+        what: &'static str,
+    },
+}
+
+impl From<PackageError> for Error {
+    fn from(e: PackageError) -> Self {
+        Self::Package(Box::new(e))
+    }
+}
+
 /// The package's manifest file.
 pub const PACKAGE_MANIFEST: &str = "manifest.json";
 /// The manifest format's version.
