@@ -43,6 +43,7 @@ mod fsio;
 pub mod journal;
 pub mod package;
 pub mod register;
+pub mod render;
 mod request_dir;
 mod sign;
 

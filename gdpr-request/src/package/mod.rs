@@ -16,13 +16,18 @@ use gdpr_core::request::RequestId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use gdpr_core::request::Disclosure;
+
+use crate::render::summary::{Notice, SummaryFacts, render_summary};
 use crate::sign::{self, DocumentSignature};
 use crate::{Error, Fault};
 
 mod dicomdir;
 pub(crate) mod fileset;
+pub(crate) mod seal;
 
 pub use fileset::{DICOM_FOLDER, DICOMDIR};
+pub use seal::{ARCHIVE_ROOT, Encryption, SEALED_PACKAGE};
 
 /// Why a package could not be built. Names files by their path in the
 /// package (counters, never a patient value).
@@ -38,6 +43,9 @@ pub enum PackageError {
         /// The hardened reader's cause.
         source: Box<gdpr_dicom::Error>,
     },
+    /// The `--encrypt-to` key is not an age X25519 public key.
+    #[error("the recipient's key is not an age X25519 public key (age1…)")]
+    Recipient,
     /// A document of the package could not be encoded.
     #[error("cannot encode {what}")]
     Encode {
@@ -50,6 +58,88 @@ impl From<PackageError> for Error {
     fn from(e: PackageError) -> Self {
         Self::Package(Box::new(e))
     }
+}
+
+/// The patient's summary in the package.
+pub const SUMMARY_FILE: &str = "summary.html";
+
+/// What a package holds besides the systems' exports.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct PackageOptions {
+    /// The controller's notice for the summary (Art. 15(1)(a)–(h)).
+    pub notice: Notice,
+    /// The disclosures of the subject's data (Art. 15(1)(c)), as the host
+    /// read them from its records.
+    pub disclosures: Vec<Disclosure>,
+    /// Encrypt the package to its recipient (one `package.tar.age`,
+    /// the plaintext removed), or leave it a folder.
+    pub encryption: Option<Encryption>,
+}
+
+/// Writes `summary.html` into the package at `root` from the exports of
+/// `systems` found there; returns its size.
+///
+/// # Errors
+/// [`Error::Io`]; [`Error::Format`] when an export's manifest is damaged.
+pub(crate) fn write_summary(
+    root: &Path,
+    request: &RequestId,
+    systems: &[String],
+    options: &PackageOptions,
+) -> Result<usize, Error> {
+    let mut exports = Vec::new();
+    for name in systems {
+        let path = root.join(name).join("manifest.json");
+        if let Ok(bytes) = std::fs::read(&path) {
+            let m = serde_json::from_slice(&bytes).map_err(Error::format("an export manifest"))?;
+            exports.push((name.clone(), m));
+        }
+    }
+    let facts = SummaryFacts {
+        request,
+        made: jiff::tz::Offset::UTC
+            .to_datetime(jiff::Timestamp::now())
+            .date(),
+        systems: &exports,
+        disclosures: &options.disclosures,
+        notice: &options.notice,
+    };
+    let html = render_summary(&facts);
+    crate::fsio::replace(
+        &root.join(SUMMARY_FILE),
+        html.as_bytes(),
+        "write the summary",
+    )?;
+    Ok(html.len())
+}
+
+/// Encrypts the verified package at `root` into `sealed` (see
+/// [`seal`](self::seal)) on a blocking thread; returns the archive's size.
+///
+/// # Errors
+/// [`Error::Io`], [`Error::Format`], [`Error::Package`].
+pub(crate) async fn seal_blocking(
+    root: PathBuf,
+    sealed: PathBuf,
+    to: Encryption,
+) -> Result<u64, Error> {
+    tokio::task::spawn_blocking(move || {
+        let files: Vec<PackageFile> = if sealed.exists() {
+            Vec::new()
+        } else {
+            let text = std::fs::read(root.join(PACKAGE_MANIFEST))
+                .map_err(Error::io("read the manifest"))?;
+            let m: PackageManifest =
+                serde_json::from_slice(&text).map_err(Error::format("manifest.json"))?;
+            m.files
+        };
+        seal::seal(&root, &files, &sealed, &to, &|_| {})
+    })
+    .await
+    .map_err(|_| PackageError::Encode {
+        what: "the encrypted package (its worker stopped)",
+    })?
 }
 
 /// The package's manifest file.
