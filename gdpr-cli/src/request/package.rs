@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use gdpr_core::request::Disclosure;
-use gdpr_request::package::{Encryption, PackageOptions};
+use gdpr_request::package::{Encryption, PackageOptions, Progress, ProgressEvent};
 use gdpr_request::render::summary::Notice;
 
 use super::exec::bad;
@@ -37,6 +37,7 @@ impl PackageArgs {
     /// The options these flags ask for.
     pub(super) fn options(&self) -> Result<PackageOptions, CliError> {
         let mut o = PackageOptions::default();
+        o.progress = terminal_bar();
         if let Some(path) = &self.notice {
             let text = crate::input::read_text(path, 1 << 20)?;
             o.notice = toml::from_str::<Notice>(&text)
@@ -72,6 +73,31 @@ impl PackageArgs {
         }
         Ok(o)
     }
+}
+
+/// A bar on standard error when it is a terminal (hashing and sealing,
+/// in bytes); nothing otherwise, so logs and pipes stay quiet.
+fn terminal_bar() -> Progress {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return Progress::default();
+    }
+    let bar = indicatif::ProgressBar::hidden();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg:>8} {bar:40} {bytes}/{total_bytes}, {bytes_per_sec}, eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Progress::to(move |e| match e {
+        ProgressEvent::Begin { phase, total } => {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.reset();
+            bar.set_length(total);
+            bar.set_message(phase);
+        }
+        ProgressEvent::Advance(n) => bar.inc(n),
+        _ => bar.finish_and_clear(),
+    })
 }
 
 /// Writes the certificate's page for the patient's letter.

@@ -8,7 +8,7 @@ use super::outcome::{RunOutcome, SystemOutcome};
 use super::steps::retry;
 use crate::Error;
 use crate::journal::StepKey;
-use crate::package::{SEALED_PACKAGE, verify_package, write_manifest};
+use crate::package::{SEALED_PACKAGE, verify_package, write_manifest_with};
 use crate::request_dir::OUTCOME_FILE;
 
 /// The package's folder in the request directory.
@@ -67,9 +67,17 @@ impl Executor {
         let (signer, id) = (self.signer.clone(), self.request.id().clone());
         let manifest_root = root.clone();
         let key = StepKey::new(&["manifest"])?;
+        let progress = self.setup.package.progress.clone();
         self.steps
             .run(key, move || async move {
-                write_manifest(&manifest_root, &id, &signer).map(|m| m.files.len())
+                tokio::task::spawn_blocking(move || {
+                    write_manifest_with(&manifest_root, &id, &signer, &progress)
+                        .map(|m| m.files.len())
+                })
+                .await
+                .map_err(|_| {
+                    Error::io("hash the package")(std::io::Error::other("worker stopped"))
+                })?
             })
             .await?;
         if self.request.stage() == Stage::Executing {
@@ -79,10 +87,10 @@ impl Executor {
         let sealed = self.dir.path().join(SEALED_PACKAGE);
         let intact = sealed.exists() || verify_package(&root, &self.signer.verifier()).is_ok();
         if let (true, Some(to)) = (intact, self.setup.package.encryption.clone()) {
-            let from = root.clone();
+            let (from, progress) = (root.clone(), self.setup.package.progress.clone());
             self.steps
                 .run(StepKey::new(&["seal"])?, move || {
-                    crate::package::seal_blocking(from, sealed, to)
+                    crate::package::seal_blocking(from, sealed, to, progress)
                 })
                 .await?;
         }

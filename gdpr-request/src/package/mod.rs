@@ -24,7 +24,10 @@ use crate::{Error, Fault};
 
 mod dicomdir;
 pub(crate) mod fileset;
+mod progress;
 pub(crate) mod seal;
+
+pub use progress::{Progress, ProgressEvent};
 
 pub use fileset::{DICOM_FOLDER, DICOMDIR};
 pub use seal::{ARCHIVE_ROOT, Encryption, SEALED_PACKAGE};
@@ -75,6 +78,8 @@ pub struct PackageOptions {
     /// Encrypt the package to its recipient (one `package.tar.age`,
     /// the plaintext removed), or leave it a folder.
     pub encryption: Option<Encryption>,
+    /// Where the progress of hashing and sealing goes (a terminal bar).
+    pub progress: Progress,
 }
 
 /// Writes `summary.html` into the package at `root` from the exports of
@@ -123,6 +128,7 @@ pub(crate) async fn seal_blocking(
     root: PathBuf,
     sealed: PathBuf,
     to: Encryption,
+    progress: Progress,
 ) -> Result<u64, Error> {
     tokio::task::spawn_blocking(move || {
         let files: Vec<PackageFile> = if sealed.exists() {
@@ -134,7 +140,7 @@ pub(crate) async fn seal_blocking(
                 serde_json::from_slice(&text).map_err(Error::format("manifest.json"))?;
             m.files
         };
-        seal::seal(&root, &files, &sealed, &to, &|_| {})
+        seal::seal(&root, &files, &sealed, &to, &progress)
     })
     .await
     .map_err(|_| PackageError::Encode {
@@ -186,12 +192,40 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
-fn files(root: &Path) -> Result<Vec<PackageFile>, Error> {
+/// SHA-256 and size of a file, read in 64 KiB pieces (memory stays flat
+/// whatever the file's size).
+pub(crate) fn hash_file(path: &Path, progress: &Progress) -> Result<(String, u64), Error> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(Error::io("read a package file"))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut total = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(Error::io("read a package file"))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+        progress.advance(n as u64);
+    }
+    Ok((gdpr_audit::hex::encode(&hasher.finalize()), total))
+}
+
+fn files(root: &Path, progress: &Progress) -> Result<Vec<PackageFile>, Error> {
     let mut paths = Vec::new();
     walk(root, root, &mut paths)?;
+    let total = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    progress.begin("hashing", total);
     let mut out = Vec::new();
     for p in paths {
-        let bytes = std::fs::read(&p).map_err(Error::io("read a package file"))?;
+        let (sha256, bytes) = hash_file(&p, progress)?;
         let rel = p.strip_prefix(root).unwrap_or(&p);
         let rel: Vec<String> = rel
             .components()
@@ -199,10 +233,11 @@ fn files(root: &Path) -> Result<Vec<PackageFile>, Error> {
             .collect();
         out.push(PackageFile {
             path: rel.join("/"),
-            sha256: gdpr_audit::hex::encode(&Sha256::digest(&bytes)),
-            bytes: bytes.len() as u64,
+            sha256,
+            bytes,
         });
     }
+    progress.end();
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
@@ -220,7 +255,20 @@ pub fn write_manifest(
     request: &RequestId,
     signer: &Signer,
 ) -> Result<PackageManifest, Error> {
-    let files = files(root)?;
+    write_manifest_with(root, request, signer, &Progress::default())
+}
+
+/// [`write_manifest`], reporting the bytes hashed to `progress`.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn write_manifest_with(
+    root: &Path,
+    request: &RequestId,
+    signer: &Signer,
+    progress: &Progress,
+) -> Result<PackageManifest, Error> {
+    let files = files(root, progress)?;
     let signature = sign::sign(CONTEXT, &body(request, &files), signer);
     let manifest = PackageManifest {
         version: MANIFEST_VERSION,
@@ -252,11 +300,55 @@ pub fn verify_package(root: &Path, verifier: &Verifier) -> Result<PackageManifes
         return Err(Fault::UnsupportedVersion { found: m.version }.into());
     }
     sign::verify(CONTEXT, &body(&m.request, &m.files), &m.signature, verifier)?;
-    if files(root)? != m.files {
+    if files(root, &Progress::default())? != m.files {
         return Err(Fault::Inconsistent {
             what: "the package's files differ from its manifest",
         }
         .into());
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[test]
+    fn hashing_streams_and_reports_every_byte_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        // Larger than one 64 KiB piece, and an empty file.
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.path().join("a/big"), &big).unwrap();
+        std::fs::write(dir.path().join("empty"), b"").unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let progress = Progress::to(move |e| sink.lock().unwrap().push(e));
+        let files = files(dir.path(), &progress).unwrap();
+        assert_eq!(files[0].path, "a/big");
+        assert_eq!(files[0].bytes, 200_000);
+        assert_eq!(
+            files[0].sha256,
+            gdpr_audit::hex::encode(&Sha256::digest(&big))
+        );
+        let events = events.lock().unwrap();
+        assert_eq!(
+            events.first(),
+            Some(&ProgressEvent::Begin {
+                phase: "hashing",
+                total: 200_000
+            })
+        );
+        let advanced: u64 = events
+            .iter()
+            .filter_map(|e| match e {
+                ProgressEvent::Advance(n) => Some(*n),
+                _ => None,
+            })
+            .sum();
+        assert_eq!(advanced, 200_000);
+        assert_eq!(events.last(), Some(&ProgressEvent::End));
+    }
 }

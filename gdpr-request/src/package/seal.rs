@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use age::secrecy::SecretString;
 
-use super::{PACKAGE_MANIFEST, PackageError, PackageFile};
+use super::{PACKAGE_MANIFEST, PackageError, PackageFile, Progress};
 use crate::Error;
 
 /// The encrypted package's file name in the request directory.
@@ -104,9 +104,10 @@ pub(crate) fn seal(
     files: &[PackageFile],
     sealed: &Path,
     to: &Encryption,
-    progress: &dyn Fn(u64),
+    progress: &Progress,
 ) -> Result<u64, Error> {
     if !sealed.exists() {
+        progress.begin("sealing", files.iter().map(|f| f.bytes).sum());
         let part = sealed.with_extension("age.part");
         let file = File::create(&part).map_err(Error::io("write the encrypted package"))?;
         let out = to
@@ -128,8 +129,9 @@ pub(crate) fn seal(
             let mut header = entry(len);
             tar.append_data(&mut header, format!("{ARCHIVE_ROOT}/{name}"), file)
                 .map_err(Error::io("write the encrypted package"))?;
-            progress(len);
+            progress.advance(len);
         }
+        progress.end();
         let out = tar
             .into_inner()
             .map_err(Error::io("write the encrypted package"))?;
