@@ -45,3 +45,8 @@ pub mod store;
 pub mod synthetic;
 
 pub use error::Error;
+/// The hardened reader's entry point for other crates: the header of a
+/// Part 10 file (everything before the pixel data, every length bounded)
+/// and its file meta group. gdpr-request reads the keys of its DICOMDIR
+/// records with it.
+pub use reader::read_file_header_with_meta as read_part10_header;

@@ -76,6 +76,10 @@ pub enum Error {
          the request can be shown without them, not run"
     )]
     Shredded,
+    /// The export package could not be built (a DICOM header, the
+    /// DICOMDIR, the summary, the encryption).
+    #[error(transparent)]
+    Package(Box<crate::package::PackageError>),
     /// A certificate or manifest does not verify.
     #[error("the document does not verify: {0}")]
     Unverified(#[from] crate::Fault),

@@ -51,6 +51,7 @@ mod fsio;
 pub mod journal;
 pub mod package;
 pub mod register;
+pub mod render;
 mod request_dir;
 pub mod sealing;
 mod sign;

@@ -36,7 +36,7 @@ async fn access_exports_only_the_subject_into_a_signed_package() {
     let dcm: Vec<_> = manifest
         .files
         .iter()
-        .filter(|f| f.path.ends_with(".dcm"))
+        .filter(|f| f.path.starts_with("pacs/DICOM/"))
         .collect();
     assert_eq!(dcm.len(), 6);
 

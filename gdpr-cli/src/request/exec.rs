@@ -14,6 +14,7 @@ use gdpr_core::request::{
 };
 use gdpr_core::retention::{HoldSet, Jurisdiction, LegalHold, RulePack};
 use gdpr_core::store::{RecordId, SubjectStore};
+use gdpr_request::package::PackageOptions;
 use gdpr_request::{
     Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, RunOutcome, Setup,
 };
@@ -124,13 +125,28 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Action::Run { id, context } | Action::Resume { id, context } => {
-            let (mut ex, _, _) = open(root, &id, &context).await?;
+        Action::Run {
+            id,
+            context,
+            package,
+        }
+        | Action::Resume {
+            id,
+            context,
+            package,
+        } => {
+            let options = package.options()?;
+            let (mut ex, _, _) = open_with(root, &id, &context, options).await?;
             let outcome = ex.run().await?;
             report(&outcome, json_out)?;
             Ok(stage_code(outcome.stage))
         }
-        Action::Certificate { id, context, out } => {
+        Action::Certificate {
+            id,
+            context,
+            out,
+            html,
+        } => {
             let (ex, log, signer) = open(root, &id, &context).await?;
             let cert =
                 gdpr_request::certificate::issue(ex.dir(), &log, &signer, jiff::Timestamp::now())?;
@@ -140,9 +156,12 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
                 path: out.display().to_string(),
                 source,
             })?;
+            if let Some(page) = &html {
+                super::package::write_page(page, &cert)?;
+            }
             print(
                 json_out,
-                &json!({"certificate": out}),
+                &json!({"certificate": out, "html": html}),
                 &format!("certificate written to {}", out.display()),
             )?;
             Ok(stage_code(cert.request.stage))
@@ -320,6 +339,16 @@ async fn open(
     id: &str,
     context: &Context,
 ) -> Result<(Executor, Arc<AuditLog>, Arc<Signer>), CliError> {
+    open_with(root, id, context, PackageOptions::default()).await
+}
+
+/// [`open`], with what an access package holds besides the exports.
+async fn open_with(
+    root: &Path,
+    id: &str,
+    context: &Context,
+    package: PackageOptions,
+) -> Result<(Executor, Arc<AuditLog>, Arc<Signer>), CliError> {
     let dir = RequestDir::open(root, &request_id(id)?)?;
     let req = dir.load_request()?;
     let config = SystemsConfig::load(&context.config)?;
@@ -343,7 +372,8 @@ async fn open(
         signer.clone(),
         Arc::new(FileRegister::open(&context.register)?),
     );
-    let setup = Setup::for_request(actor(&context.actor)?, &req)?;
+    let mut setup = Setup::for_request(actor(&context.actor)?, &req)?;
+    setup.package = package;
     let ex = Executor::open(dir, resources, setup, None).await?;
     Ok((ex, log, signer))
 }

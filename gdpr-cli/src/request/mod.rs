@@ -11,6 +11,7 @@
 //! 3 refused.
 
 mod exec;
+mod package;
 mod view;
 
 use std::path::PathBuf;
@@ -131,12 +132,16 @@ enum Action {
         id: String,
         #[command(flatten)]
         context: Context,
+        #[command(flatten)]
+        package: package::PackageArgs,
     },
     /// Resume a request interrupted by a crash (the same as `run`).
     Resume {
         id: String,
         #[command(flatten)]
         context: Context,
+        #[command(flatten)]
+        package: package::PackageArgs,
     },
     /// Issue the signed certificate of an answered request.
     Certificate {
@@ -146,6 +151,10 @@ enum Action {
         /// Where to write it.
         #[arg(long)]
         out: PathBuf,
+        /// Also write the certificate as a page for the patient's letter
+        /// (HTML, self-contained) to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Verify a certificate offline.
     VerifyCertificate {

@@ -294,6 +294,17 @@ fn skip_value<'r, R: Read>(
 // Used by the storage adapters (feature `adapters`).
 #[cfg_attr(not(feature = "adapters"), allow(dead_code))]
 pub(crate) fn read_file_header<R: BufRead>(r: &mut R) -> Result<InMemDicomObject, Error> {
+    read_file_header_with_meta(r).map(|(_, data_set)| data_set)
+}
+
+/// As [`read_file_header`], with the file meta group (its transfer syntax
+/// and SOP class, which a DICOMDIR record names).
+///
+/// # Errors
+/// As [`read_file_header`].
+pub fn read_file_header_with_meta<R: BufRead>(
+    r: &mut R,
+) -> Result<(FileMetaTable, InMemDicomObject), Error> {
     let at = read_prefix(r, Prefix::PreambleOrBare)?;
     let (meta, base) = read_meta(r, at)?;
     let ts_uid = meta.transfer_syntax().to_owned();
@@ -306,7 +317,7 @@ pub(crate) fn read_file_header<R: BufRead>(r: &mut R) -> Result<InMemDicomObject
     } else {
         read_data_set(r, transfer_syntax(&ts_uid)?, base)?
     };
-    Ok(data_set.dataset)
+    Ok((meta, data_set.dataset))
 }
 
 /// The offset of a deflated data set in a Part 10 file, when the file's

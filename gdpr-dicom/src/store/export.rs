@@ -68,28 +68,68 @@ impl ExportWriter {
         series_key: &str,
         content: &[u8],
     ) -> Result<(), StoreError> {
-        let series_map = &mut self.series[study];
-        let next = series_map.len() + 1;
-        let series = *series_map.entry(series_key.to_owned()).or_insert(next);
-        let exported = &mut self.manifest.studies[study];
-        let instance = exported.files.len() + 1;
-        let relative = format!(
-            "{}/series-{series:03}/instance-{instance:04}.dcm",
-            exported.folder
-        );
-        let path = self.root.join(&relative);
+        let (relative, path) = self.next_path(study, series_key);
         let parent = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(parent).map_err(local("create export folder"))?;
         let mut file = File::create(&path).map_err(local("write exported file"))?;
         file.write_all(content)
             .map_err(local("write exported file"))?;
         file.sync_all().map_err(local("sync exported file"))?;
-        exported.files.push(ExportedFile {
+        self.manifest.studies[study].files.push(ExportedFile {
             path: relative,
             bytes: content.len() as u64,
             sha256: hex(&Sha256::digest(content)),
         });
         Ok(())
+    }
+
+    /// Adds one file of `study` copied from `source` in 64 KiB pieces,
+    /// hashed while copying: memory stays flat whatever the file's size.
+    pub(crate) fn add_file_from(
+        &mut self,
+        study: usize,
+        series_key: &str,
+        source: &Path,
+    ) -> Result<(), StoreError> {
+        use std::io::Read;
+        let mut input = File::open(source).map_err(local("read DICOM file"))?;
+        let (relative, path) = self.next_path(study, series_key);
+        fs::create_dir_all(path.parent().unwrap_or(&self.root))
+            .map_err(local("create export folder"))?;
+        let mut file = File::create(&path).map_err(local("write exported file"))?;
+        let (mut hasher, mut buf, mut bytes) = (Sha256::new(), vec![0u8; 64 << 10], 0u64);
+        loop {
+            let n = input.read(&mut buf).map_err(local("read DICOM file"))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            file.write_all(&buf[..n])
+                .map_err(local("write exported file"))?;
+            bytes += n as u64;
+        }
+        file.sync_all().map_err(local("sync exported file"))?;
+        self.manifest.studies[study].files.push(ExportedFile {
+            path: relative,
+            bytes,
+            sha256: hex(&hasher.finalize()),
+        });
+        Ok(())
+    }
+
+    /// The next file's name in `study` and `series_key`'s series.
+    fn next_path(&mut self, study: usize, series_key: &str) -> (String, PathBuf) {
+        let series_map = &mut self.series[study];
+        let next = series_map.len() + 1;
+        let series = *series_map.entry(series_key.to_owned()).or_insert(next);
+        let exported = &self.manifest.studies[study];
+        let instance = exported.files.len() + 1;
+        let relative = format!(
+            "{}/series-{series:03}/instance-{instance:04}.dcm",
+            exported.folder
+        );
+        let path = self.root.join(&relative);
+        (relative, path)
     }
 
     /// Writes `manifest.json` (via a temporary file and rename), fsyncs every

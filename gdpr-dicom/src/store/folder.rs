@@ -293,8 +293,7 @@ impl StudyStore for FolderStore {
                     .iter()
                     .filter(|e| e.header.study_uid == handle.study_uid().expose())
                 {
-                    let content = fs::read(&e.path).map_err(local("read DICOM file"))?;
-                    writer.add_file(study, &e.header.series_uid, &content)?;
+                    writer.add_file_from(study, &e.header.series_uid, &e.path)?;
                 }
             }
             let mut report = writer.finish()?;

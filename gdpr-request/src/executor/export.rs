@@ -8,7 +8,7 @@ use super::outcome::{RunOutcome, SystemOutcome};
 use super::steps::retry;
 use crate::Error;
 use crate::journal::StepKey;
-use crate::package::{verify_package, write_manifest};
+use crate::package::{SEALED_PACKAGE, verify_package, write_manifest_with};
 use crate::request_dir::OUTCOME_FILE;
 
 /// The package's folder in the request directory.
@@ -38,6 +38,8 @@ impl Executor {
                     let report = retry(attempts, || store.export(subject, &dest))
                         .await
                         .map_err(|source| Error::store(name, source))?;
+                    // DICOM studies become a file-set with a DICOMDIR.
+                    crate::package::fileset::build_blocking(dest, report.manifest).await?;
                     Ok(report.files as u64)
                 })
                 .await;
@@ -49,18 +51,49 @@ impl Executor {
             systems.push(o);
         }
         std::fs::create_dir_all(&root).map_err(Error::io("create the package"))?;
+        let (summary_root, id) = (root.clone(), self.request.id().clone());
+        let names: Vec<String> = self
+            .request
+            .subjects()
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let options = self.setup.package.clone();
+        self.steps
+            .run(StepKey::new(&["summary"])?, move || async move {
+                crate::package::write_summary(&summary_root, &id, &names, &options)
+            })
+            .await?;
         let (signer, id) = (self.signer.clone(), self.request.id().clone());
         let manifest_root = root.clone();
         let key = StepKey::new(&["manifest"])?;
+        let progress = self.setup.package.progress.clone();
         self.steps
             .run(key, move || async move {
-                write_manifest(&manifest_root, &id, &signer).map(|m| m.files.len())
+                tokio::task::spawn_blocking(move || {
+                    write_manifest_with(&manifest_root, &id, &signer, &progress)
+                        .map(|m| m.files.len())
+                })
+                .await
+                .map_err(|_| {
+                    Error::io("hash the package")(std::io::Error::other("worker stopped"))
+                })?
             })
             .await?;
         if self.request.stage() == Stage::Executing {
             self.step(Event::VerificationStarted).await?;
         }
-        let intact = verify_package(&root, &self.signer.verifier()).is_ok();
+        // A sealed package was verified before it was sealed.
+        let sealed = self.dir.path().join(SEALED_PACKAGE);
+        let intact = sealed.exists() || verify_package(&root, &self.signer.verifier()).is_ok();
+        if let (true, Some(to)) = (intact, self.setup.package.encryption.clone()) {
+            let (from, progress) = (root.clone(), self.setup.package.progress.clone());
+            self.steps
+                .run(StepKey::new(&["seal"])?, move || {
+                    crate::package::seal_blocking(from, sealed, to, progress)
+                })
+                .await?;
+        }
         let complete = intact && systems.iter().all(SystemOutcome::is_complete);
         if self.request.stage() == Stage::Verifying {
             let end = if complete {

@@ -47,6 +47,8 @@ pub struct Setup {
     pub audit_subject: PatientId,
     /// Attempts per store operation while it fails transiently (at least 1).
     pub attempts: u32,
+    /// What an access or portability package holds besides the exports.
+    pub package: crate::package::PackageOptions,
 }
 
 impl Setup {
@@ -56,6 +58,7 @@ impl Setup {
             actor,
             audit_subject,
             attempts: 3,
+            package: crate::package::PackageOptions::default(),
         }
     }
 

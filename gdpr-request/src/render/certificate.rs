@@ -1,0 +1,123 @@
+//! The certificate for the patient's letter: what was asked, how the
+//! request ended, per system what was erased (only what verification
+//! confirmed gone, as the certificate says), what was kept and why with
+//! its citations, and how to check the signed JSON it renders.
+//!
+//! The page shows the certificate's own content and nothing else: record
+//! ids and reasons (no patient value is in a certificate), and neither the
+//! staff's actor ids nor the proofs' hashes, which a reader of a letter
+//! does not need (the JSON keeps them).
+
+use gdpr_core::request::RequestKind;
+use maud::{Markup, html};
+
+use super::{cite, page};
+use crate::certificate::{Certificate, CertifiedStatus, CertifiedSystem};
+
+fn tag_of(value: impl serde::Serialize, field: &str) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.get(field).and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+        .replace('-', " ")
+}
+
+fn asked(kind: &RequestKind) -> String {
+    match kind {
+        RequestKind::Access => "access to your data".into(),
+        RequestKind::Portability => "a copy of your data to take elsewhere".into(),
+        RequestKind::Erasure { .. } => "erasure of your data".into(),
+        other => tag_of(other, "kind"),
+    }
+}
+
+/// The certificate as a page (UTF-8 HTML, English). Render only a
+/// certificate that was issued or verified ([`crate::verify_certificate`]):
+/// the page itself carries no proof.
+pub fn render_certificate(cert: &Certificate) -> String {
+    let r = &cert.request;
+    let title = format!("Certificate of your request {}", r.id.as_str());
+    let body = html! {
+        h1 { (title) }
+        p {
+            "You asked for " (asked(&r.kind)) (cite(r.kind.citation().as_str())) ". "
+            "The request is " strong { (r.stage.to_string()) } "."
+        }
+        p { "Issued " (cert.issued.to_string()) "." }
+        h2 { "What happened, step by step" }
+        table {
+            tr { th { "When (UTC)" } th { "Step" } }
+            @for t in &r.history {
+                tr { td { (t.at.to_string()) } td { (tag_of(&t.event, "event")) } }
+            }
+        }
+        @for s in &cert.systems { (system(s)) }
+        (evidence(cert))
+    };
+    page("en", &title, body)
+}
+
+fn status(s: CertifiedStatus) -> &'static str {
+    match s {
+        CertifiedStatus::Erased => "erased (verified gone)",
+        CertifiedStatus::Left => "still there",
+        CertifiedStatus::Unreadable => "a file that could not be read: your data may remain",
+        _ => "not checked: your data may remain",
+    }
+}
+
+fn system(s: &CertifiedSystem) -> Markup {
+    html! {
+        h2 { "System " (s.system.as_str()) }
+        @if let Some(n) = s.exported_files {
+            p { (n) " files were exported into your package." }
+        }
+        @if !s.items.is_empty() {
+            p {
+                @if s.verified { "Verification confirmed every item below gone." }
+                @else { strong { "Verification did not confirm every item gone." } }
+            }
+            table {
+                tr { th { "Item" } th { "Result" } th { "Why" } }
+                @for i in &s.items {
+                    tr { td { (i.item) } td { (status(i.status)) } td { (i.reason.as_deref().unwrap_or("")) } }
+                }
+            }
+        }
+        @if !s.kept.is_empty() {
+            h3 { "Kept, and used only for these purposes" (cite("GDPR Art. 17(3), 18")) }
+            table {
+                tr { th { "Record" } th { "Why it is kept" } th { "Only for" } }
+                @for k in &s.kept {
+                    tr {
+                        td { (k.record.to_string()) }
+                        td {
+                            ul { @for reason in k.reasons.iter().filter(|r| r.applied) {
+                                li { (reason.message) (cite(reason.citation.as_str())) }
+                            } }
+                        }
+                        td { (k.purposes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) }
+                    }
+                }
+            }
+        }
+        @if let Some(f) = &s.failure {
+            p { strong { "This system could not finish: " } (f) }
+        }
+    }
+}
+
+fn evidence(cert: &Certificate) -> Markup {
+    let checkpoint = cert.audit.checkpoint.lines().take(3).collect::<Vec<_>>();
+    html! {
+        h2 { "How to check this certificate" }
+        p {
+            "This page renders a signed certificate (JSON, format version " (cert.version)
+            "). Its signature (Ed25519, key " code { (cert.signature.key) } ") and the "
+            (cert.audit.records.len()) " audit records it proves against the audit log's checkpoint can be checked offline with "
+            code { "gdpr request verify-certificate FILE --public-key PUB" } "."
+        }
+        p { "Audit log checkpoint:" }
+        pre { @for l in checkpoint { (l) "\n" } }
+    }
+}
