@@ -16,15 +16,6 @@ use serde_json::json;
 
 const CANARY: &str = "CANARY-ehr-5c1e";
 const SYSTEM: &str = "urn:oid:1.2.276.0.76.3.1.1";
-/// A P-384 key made for tests only (the one gdpr-ehr's OpenEMR tests use;
-/// no server trusts it).
-const TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----
-MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDBhIrktUtnhigJJB7ks
-NgrDRxZcIsCccewVySfti4f64d3ySRBsECTdM7ADlHQMih+hZANiAAT2qQ/LH/Cp
-miiEe1Pb0y5IppfI99OO50HbYLvMHueJpG+kOCFr7nSjQoPQDculCbTcah/4PzBv
-3a0k9JyUFa44ezJt2QUQFVEqx1y3U27pIbOwdv3ENmcehnMS5ahkIb0=
------END PRIVATE KEY-----
-";
 
 /// The output of one `gdpr` run.
 struct Run {
@@ -112,7 +103,7 @@ fn seed(fake: &FakeOpenEmr) {
 /// token endpoint is the site's default), and the patient file.
 fn setup(dir: &Path, root: &str) -> (PathBuf, PathBuf) {
     let key = dir.join("client.pem");
-    std::fs::write(&key, TEST_KEY).unwrap();
+    std::fs::write(&key, fake_openemr::jwt::CLIENT_KEY).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let config = dir.join("systems.toml");
     std::fs::write(
