@@ -166,10 +166,17 @@ impl Executor {
             };
             set.spawn(work(job));
         }
+        self.join_systems(set).await
+    }
+
+    /// Every system's outcome from `set`; a system whose task panicked is
+    /// reported failed (nothing is claimed for it).
+    pub(super) async fn join_systems(
+        &self,
+        mut set: JoinSet<SystemOutcome>,
+    ) -> BTreeMap<SystemName, SystemOutcome> {
         let mut out = BTreeMap::new();
         while let Some(joined) = set.join_next().await {
-            // A task panicked: its system stays out of `out` and is
-            // reported failed by `finish` (nothing is claimed for it).
             if let Ok(o) = joined {
                 out.insert(o.system.clone(), o);
             }

@@ -68,21 +68,7 @@ impl Executor {
             };
             set.spawn(job.run());
         }
-        let mut systems = Vec::new();
-        while let Some(joined) = set.join_next().await {
-            // A panicked task is reported failed below (nothing claimed).
-            if let Ok(o) = joined {
-                systems.push(o);
-            }
-        }
-        for (name, _) in self.request.subjects().iter() {
-            if !systems.iter().any(|o| &o.system == name) {
-                let mut o = SystemOutcome::new(name.clone());
-                o.failure = Some("the system's task stopped unexpectedly".into());
-                systems.push(o);
-            }
-        }
-        systems.sort_by(|a, b| a.system.cmp(&b.system));
+        let systems = self.join_systems(set).await.into_values().collect();
         if self.request.stage() == Stage::Executing {
             self.step(Event::VerificationStarted).await?;
         }
