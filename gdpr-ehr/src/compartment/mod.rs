@@ -174,7 +174,7 @@ pub fn mentions_patient(resource: &Resource, patient_id: &str) -> bool {
 }
 
 /// Whether literal reference `r` names the Patient `patient_id`.
-fn names_patient(r: &str, patient_id: &str) -> bool {
+pub(crate) fn names_patient(r: &str, patient_id: &str) -> bool {
     let mut parts = r.split('/').skip_while(|p| *p != "Patient");
     matches!((parts.next(), parts.next()), (Some("Patient"), Some(id)) if id == patient_id)
 }

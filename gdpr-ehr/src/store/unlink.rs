@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::erase::Left;
 use crate::client::FhirClient;
-use crate::compartment::mentions_patient;
+use crate::compartment::{mentions_patient, names_patient};
 use crate::model::{Meta, Resource};
 
 /// Attempts at a conditional update before giving up (the resource kept
@@ -45,13 +45,17 @@ pub fn unlinked_part(kind: &str) -> Option<&'static str> {
         .map(|(_, part, _)| *part)
 }
 
-/// `resource` without its member entries naming `patient_id`; `None`
-/// when it has none.
+/// `resource` without its member entries whose `entity` is the Patient
+/// `patient_id`; `None` when it has none.
 pub fn without_patient(resource: &Resource, patient_id: &str) -> Option<Resource> {
     let members = resource.get("member")?.as_array()?;
+    // Only an entry whose `entity` is the patient goes: another member's
+    // entry stays whatever else it mentions (then the read-back still
+    // finds the patient and says so).
     let (gone, kept): (Vec<&Value>, Vec<&Value>) = members.iter().partition(|m| {
-        m.as_object()
-            .is_some_and(|m| mentions_patient(m, patient_id))
+        m.pointer("/entity/reference")
+            .and_then(Value::as_str)
+            .is_some_and(|r| names_patient(r, patient_id))
     });
     if gone.is_empty() {
         return None;
@@ -217,5 +221,17 @@ mod tests {
         assert!(alone.get("member").is_none());
         assert_eq!(alone["quantity"], 0);
         assert!(is_unlinkable("Group") && !is_unlinkable("Appointment"));
+    }
+
+    #[test]
+    fn another_members_entry_stays_whatever_else_it_mentions() {
+        let group = json!({"resourceType": "Group", "id": "g", "type": "person", "actual": true,
+        "member": [
+            {"entity": {"reference": "Patient/p2"},
+             "extension": [{"url": "urn:x", "valueReference": {"reference": "Patient/p1"}}]},
+            {"entity": {"reference": "Patient/p10"}}
+        ]});
+        let group = group.as_object().unwrap().clone();
+        assert!(without_patient(&group, "p1").is_none());
     }
 }
