@@ -14,6 +14,8 @@ use std::fmt;
 use chacha20poly1305::aead::{Aead, AeadInOut, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use gdpr_core::subject::PatientId;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::Error;
@@ -335,6 +337,28 @@ fn aad(key_id: &KeyId) -> [u8; AAD_DOMAIN.len() + 16] {
     domain.copy_from_slice(AAD_DOMAIN);
     id.copy_from_slice(key_id.as_bytes());
     aad
+}
+
+/// The blind index of `subject` under a key store's index key: the
+/// HMAC-SHA-256 of `opt str issuer · str id` (the canonical encoding), fed
+/// piece by piece so no copy of the identifier is made. Every key store
+/// (the file store, PostgreSQL) finds subjects by it, so it is defined once.
+pub fn blind_index(index_mac: &Hmac<Sha256>, subject: &PatientId) -> [u8; 32] {
+    fn str(mac: &mut Hmac<Sha256>, s: &str) {
+        // Invariant: identifiers are validated to be < 64 KiB.
+        mac.update(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
+        mac.update(s.as_bytes());
+    }
+    let mut mac = index_mac.clone();
+    match subject.issuer() {
+        None => mac.update(&[0]),
+        Some(issuer) => {
+            mac.update(&[1]);
+            str(&mut mac, issuer);
+        }
+    }
+    str(&mut mac, subject.expose());
+    mac.finalize().into_bytes().into()
 }
 
 /// Appends the sealed-fields part of a record (tag `1`, key id, nonce,

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use gdpr_core::subject::PatientId;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 
 use crate::Error;
@@ -70,23 +70,7 @@ fn random_id() -> Result<KeyId, Error> {
 
 impl FileKeyStore {
     fn blind(&self, subject: &PatientId) -> [u8; 32] {
-        // The MAC of `opt str issuer · str id` (the canonical encoding),
-        // fed piece by piece: no copy of the identifier is made.
-        fn str(mac: &mut Hmac<Sha256>, s: &str) {
-            // Invariant: identifiers are validated to be < 64 KiB.
-            mac.update(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
-            mac.update(s.as_bytes());
-        }
-        let mut mac = self.index_mac.clone();
-        match subject.issuer() {
-            None => mac.update(&[0]),
-            Some(issuer) => {
-                mac.update(&[1]);
-                str(&mut mac, issuer);
-            }
-        }
-        str(&mut mac, subject.expose());
-        mac.finalize().into_bytes().into()
+        crate::seal::blind_index(&self.index_mac, subject)
     }
 
     /// The key id of `subject`, if the subject has a key.

@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use gdpr_audit::seal::{DataKey, KeyId};
 use gdpr_audit::{Error, KeyStore};
 use gdpr_core::subject::PatientId;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, KeyInit};
 use postgres::Client;
 use sha2::Sha256;
 
@@ -116,21 +116,7 @@ impl PgKeyStore {
 
     /// The blind index of `subject` (the same encoding as the file store's).
     fn blind(&self, subject: &PatientId) -> [u8; 32] {
-        fn str(mac: &mut Hmac<Sha256>, s: &str) {
-            // Invariant: identifiers are validated to be < 64 KiB.
-            mac.update(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
-            mac.update(s.as_bytes());
-        }
-        let mut mac = self.index_mac.clone();
-        match subject.issuer() {
-            None => mac.update(&[0]),
-            Some(issuer) => {
-                mac.update(&[1]);
-                str(&mut mac, issuer);
-            }
-        }
-        str(&mut mac, subject.expose());
-        mac.finalize().into_bytes().into()
+        gdpr_audit::seal::blind_index(&self.index_mac, subject)
     }
 
     /// The associated data binding a wrapped key to its tenant and id.
