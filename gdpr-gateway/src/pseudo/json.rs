@@ -127,7 +127,9 @@ pub(crate) fn allowed_query(
     p: &Pseudonyms,
 ) -> Option<Vec<(String, String)>> {
     use crate::route::UID_PARAMS as UID_KEYS;
-    const PLAIN: [&str; 7] = [
+    // `fuzzymatching` (PS3.18 8.3.4.1) changes how the match keys above
+    // match, and none of them names a person; OHIF sends it on every search.
+    const PLAIN: [&str; 8] = [
         "Modality",
         "00080060",
         "ModalitiesInStudy",
@@ -135,6 +137,7 @@ pub(crate) fn allowed_query(
         "limit",
         "offset",
         "includefield",
+        "fuzzymatching",
     ];
     let mut out = Vec::new();
     for (key, value) in pairs {
@@ -216,6 +219,17 @@ mod tests {
         ];
         assert_eq!(allowed_query(&ok, &p).unwrap()[0].1, "1.2.3");
         assert!(allowed_query(&[("PatientID".to_owned(), "X".to_owned())], &p).is_none());
+        // OHIF's study list asks exactly this (tests/ohif.rs).
+        let ohif: Vec<(String, String)> = [
+            ("ModalitiesInStudy", "MR"),
+            ("limit", "101"),
+            ("offset", "0"),
+            ("fuzzymatching", "false"),
+            ("includefield", "00081030,00080060,00080090,00100030"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec();
+        assert_eq!(allowed_query(&ohif, &p).as_ref(), Some(&ohif));
         assert!(
             allowed_query(&[("StudyInstanceUID".to_owned(), "9.9.9".to_owned())], &p).is_none()
         );

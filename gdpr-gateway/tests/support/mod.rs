@@ -273,6 +273,11 @@ pub struct Options {
     pub window: u64,
     /// A project key file: research callers get pseudonyms.
     pub key_file: Option<PathBuf>,
+    /// What the same listener serves outside the gateway's base path
+    /// (`/dicom-web`): a viewer on the gateway's origin (tests/ohif.rs).
+    pub site: Option<axum::Router>,
+    /// A listener bound beforehand (the site needs the origin first).
+    pub listener: Option<std::net::TcpListener>,
 }
 
 impl Default for Options {
@@ -286,6 +291,8 @@ impl Default for Options {
             read_timeout: 30,
             window: 60,
             key_file: None,
+            site: None,
+            listener: None,
         }
     }
 }
@@ -389,10 +396,16 @@ basis = {{ kind = "special-category", art6 = "public-task", art9 = "research-arc
 }
 
 /// Starts a gateway in front of Orthanc (or `opts.upstream`).
-pub async fn start(opts: Options) -> Running {
+pub async fn start(mut opts: Options) -> Running {
     let o = orthanc();
     let p = provider();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = match opts.listener.take() {
+        Some(l) => {
+            l.set_nonblocking(true).unwrap();
+            tokio::net::TcpListener::from_std(l).unwrap()
+        }
+        None => tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
     let base = format!("http://{}/dicom-web", listener.local_addr().unwrap());
     let upstream = opts.upstream.clone().unwrap_or_else(|| o.dicom_web());
     let config =
@@ -416,7 +429,19 @@ pub async fn start(opts: Options) -> Running {
     .with_clock(Arc::new(Offset(opts.clock)))
     .with_log(lines.clone());
     let gateway = Gateway::new(config, parts).expect("gateway");
-    let router = gateway.router();
+    let router = match opts.site {
+        None => gateway.router(),
+        // The gateway's router takes the whole path (its base included).
+        Some(site) => {
+            let (gw, prefix) = (gateway.router(), url::Url::parse(&base).unwrap().path().to_owned());
+            axum::Router::new().fallback(move |request: axum::extract::Request| async move {
+                let inside = request.uri().path() == prefix
+                    || request.uri().path().starts_with(&format!("{prefix}/"));
+                let router = if inside { gw } else { site };
+                tower::ServiceExt::oneshot(router, request).await
+            })
+        }
+    };
     tokio::spawn(async move { axum::serve(listener, router).await });
     Running {
         base,
