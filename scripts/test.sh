@@ -88,6 +88,18 @@ eval "$postgres_env"
 stops+=("./scripts/postgres.sh stop")
 # ---- end PostgreSQL ------------------------------------------------------------
 
+# ---- OHIF viewer in headless Chromium (gdpr-gateway) -------------------------
+# The prebuilt OHIF viewer (npm @ohif/app, pinned version and integrity) and
+# playwright-core (scripts/ohif/, `npm ci`) in a cache directory, Debian's
+# chromium installed when missing; see scripts/ohif.sh. Nothing keeps
+# running. gdpr-gateway's browser test (feature ohif-tests, on under
+# --all-features) fails when any of it is missing; its screenshots are kept
+# under $CARGO_TARGET_DIR/ohif-screenshots/ (default target/).
+echo "== preparing the OHIF viewer and headless Chromium for the gdpr-gateway browser test"
+ohif_env=$(./scripts/ohif.sh prepare)
+eval "$ohif_env"
+# ---- end OHIF viewer -----------------------------------------------------------
+
 echo "== unit, property and integration tests"
 cargo nextest run --workspace --all-features --no-fail-fast
 

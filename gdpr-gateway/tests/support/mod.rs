@@ -433,7 +433,10 @@ pub async fn start(mut opts: Options) -> Running {
         None => gateway.router(),
         // The gateway's router takes the whole path (its base included).
         Some(site) => {
-            let (gw, prefix) = (gateway.router(), url::Url::parse(&base).unwrap().path().to_owned());
+            let (gw, prefix) = (
+                gateway.router(),
+                url::Url::parse(&base).unwrap().path().to_owned(),
+            );
             axum::Router::new().fallback(move |request: axum::extract::Request| async move {
                 let inside = request.uri().path() == prefix
                     || request.uri().path().starts_with(&format!("{prefix}/"));
