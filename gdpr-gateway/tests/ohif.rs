@@ -89,7 +89,7 @@ async fn serve(State(site): State<Arc<Site>>, request: Request) -> Response {
     }
 }
 
-fn app_config(dicom_web: &str) -> String {
+fn app_config(dicom_web: &str, issuer: &str) -> String {
     let source = json!({
         "namespace": "@ohif/extension-default.dataSourcesModule.dicomweb",
         "sourceName": "gateway",
@@ -111,6 +111,19 @@ fn app_config(dicom_web: &str) -> String {
             "omitQuotationForMultipartRequest": true
         }
     });
+    // OHIF's log-in: authorization code with PKCE (oidc-client-ts) at the
+    // real provider, its access token for the gateway (resource indicator).
+    let oidc = json!({
+        "authority": issuer,
+        "client_id": "gw-viewer",
+        "redirect_uri": "/callback",
+        "response_type": "code",
+        "scope": "openid dicomweb",
+        "post_logout_redirect_uri": "/",
+        "automaticSilentRenew": false,
+        "revokeAccessTokenOnSignout": false,
+        "extraQueryParams": { "resource": GATEWAY }
+    });
     format!(
         "window.config = {{
   routerBasename: '/',
@@ -125,6 +138,7 @@ fn app_config(dicom_web: &str) -> String {
   investigationalUseDialog: {{ option: 'never' }},
   defaultDataSourceName: 'gateway',
   dataSources: [{source}],
+  oidc: [{oidc}],
 }};
 "
     )
@@ -154,19 +168,13 @@ impl Seen {
     }
 }
 
-/// Runs the browser on `steps` with the tokens of `client` (the driver
-/// fetches them from the provider itself, a fresh one every 3 s: they live
-/// seconds); screenshots into `out`.
-async fn drive(client: &str, out: &Path, steps: Value) -> Seen {
+/// Runs the browser on `steps`, logging in to OHIF as `account` at the
+/// provider; screenshots into `out`.
+async fn drive(account: &str, out: &Path, steps: Value) -> Seen {
     std::fs::create_dir_all(out).unwrap();
     let job = json!({
         "chromium": env("GDPR_TEST_CHROMIUM"),
-        "auth": {
-            "issuer": env("GDPR_TEST_OIDC_ISSUER"),
-            "client": client,
-            "secretFile": env("GDPR_TEST_OIDC_SECRET_FILE"),
-            "resource": GATEWAY,
-        },
+        "login": { "issuer": env("GDPR_TEST_OIDC_ISSUER"), "account": account },
         "out": out,
         "steps": steps,
     });
@@ -187,7 +195,23 @@ async fn drive(client: &str, out: &Path, steps: Value) -> Seen {
         "the browser driver failed: {}\n{stdout}",
         String::from_utf8_lossy(&output.stderr)
     );
-    Seen(serde_json::from_str(stdout.trim()).expect("the driver's JSON answer"))
+    let seen = Seen(serde_json::from_str(stdout.trim()).expect("the driver's JSON answer"));
+    for step in seen.0["steps"].as_array().unwrap() {
+        eprintln!("{account} {}: {} ms", step["name"], step["ms"]);
+    }
+    // OHIF's own session put the provider's token on every DICOMweb request.
+    let responses = seen.0["responses"].as_array().unwrap();
+    assert!(
+        !responses.is_empty(),
+        "OHIF asked the gateway nothing: {}",
+        seen.0
+    );
+    assert!(
+        responses.iter().all(|r| r["auth"] == true),
+        "a DICOMweb request without a bearer token: {}",
+        seen.0
+    );
+    seen
 }
 
 /// Standard deviation of the grey levels in the central half (both ways)
@@ -259,7 +283,10 @@ async fn ohif_shows_the_permitted_nothing_to_the_denied_and_pseudonyms_to_resear
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let site = Arc::new(Site {
         dist,
-        config: app_config(&format!("{origin}/dicom-web")),
+        config: app_config(
+            &format!("{origin}/dicom-web"),
+            &env("GDPR_TEST_OIDC_ISSUER"),
+        ),
     });
     let r = start(Options {
         key_file: Some(key_file),
@@ -270,13 +297,18 @@ async fn ohif_shows_the_permitted_nothing_to_the_denied_and_pseudonyms_to_resear
     .await;
     assert!(r.base.starts_with(&origin));
     let out = screenshots();
+    // OHIF sends the browser to the provider first; back on the study
+    // list, the session (oidc-client-ts's) serves the following steps.
+    let login =
+        json!({ "name": "login", "url": format!("{origin}/"), "wait": { "text": "Study List" } });
     let viewer = |uid: &str| format!("{origin}/viewer?StudyInstanceUIDs={uid}");
 
     // Permitted: listed under the patient's name, and the image renders.
     let seen = drive(
-        "gw-radiologist",
+        "radiologist",
         &out.join("permitted"),
         json!([
+            login.clone(),
             { "name": "list", "url": format!("{origin}/?mrn={pid}"), "wait": { "text": "Viewed" } },
             { "name": "viewer", "url": viewer(&study.study_uid), "wait": { "image": true }, "timeoutMs": 90000 },
         ]),
@@ -303,9 +335,10 @@ async fn ohif_shows_the_permitted_nothing_to_the_denied_and_pseudonyms_to_resear
 
     // Denied: nothing listed; the study opened by its UID is refused and recorded.
     let seen = drive(
-        "gw-clerk",
+        "clerk",
         &out.join("denied"),
         json!([
+            login.clone(),
             { "name": "list", "url": format!("{origin}/?mrn={pid}"), "wait": { "noRows": true } },
             { "name": "viewer", "url": viewer(&study.study_uid), "wait": { "status": 403 } },
         ]),
@@ -327,15 +360,15 @@ async fn ohif_shows_the_permitted_nothing_to_the_denied_and_pseudonyms_to_resear
         .map(|e| e.action())
         .collect();
     assert!(!refused.is_empty(), "no refusal recorded: {}", seen.0);
-    eprintln!("refused: {refused:?}");
 
     // Research: the pseudonym, never the name; the pseudonymised study renders.
     let batch = Pseudonymiser::new(&key);
     let pseudonym = batch.patient_pseudonym("", &pid);
     let seen = drive(
-        "gw-research",
+        "researcher",
         &out.join("research"),
         json!([
+            login.clone(),
             { "name": "list", "url": format!("{origin}/?modalities=MR"), "wait": { "text": pseudonym } },
             { "name": "viewer", "url": viewer(&batch.uid(&study.study_uid)), "wait": { "image": true }, "timeoutMs": 90000 },
         ]),

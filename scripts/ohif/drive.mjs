@@ -1,25 +1,24 @@
 // Drives the OHIF viewer in Debian's headless Chromium (playwright-core)
-// for gdpr-gateway's browser tests: one fresh browser profile per run, an
-// access token of the real OpenID provider on every request of the page
-// (the context's extra HTTP headers), each step a page to open and a
-// thing to wait for. The provider's tokens live seconds (scripts/oidc.sh),
-// so a fresh one is fetched every 3 s while the browser runs, as a
-// viewer's own token renewal would.
+// for gdpr-gateway's browser tests: one fresh browser profile per run, each
+// step a page to open and a thing to wait for. OHIF logs in itself (its
+// OIDC client: authorization code with PKCE); when the browser lands on
+// the provider's log-in or consent page, the driver fills in the account
+// and confirms, as a person would.
 //
 //   node drive.mjs '<json>'   (written by gdpr-gateway/tests/ohif.rs)
 //
-// The job: { chromium, auth: { issuer, client, secretFile, resource }, out,
+// The job: { chromium, login: { issuer, account }, out,
 // steps: [{ name, url, wait, timeoutMs }] }
 // where `wait` is { text: "…" } (the page shows it), { noRows: true } (the
 // study list says it has no studies), { status: 403 } (a DICOMweb answer
-// had that status) or { image: true } (the first viewport
-// shows an image: a screenshot of it whose pixels are not uniform). Every
-// step saves `<out>/<name>.png` (the page) and, for `image`, also
+// had that status) or { image: true } (the first viewport shows an image:
+// a screenshot of it whose pixels are not uniform). Every step saves
+// `<out>/<name>.png` (the page) and, for `image`, also
 // `<out>/<name>-viewport.png` (the viewport alone).
 // Prints one JSON line: { steps: [{ name, ok, text, screenshot, viewport,
-// stddev }], responses: [{ url, status }], errors: [...] }. Exit 0 when the
-// browser ran (the test judges the result), 2 on a bad job.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// stddev }], responses: [{ url, status, auth }], errors: [...] }. Exit 0
+// when the browser ran (the test judges the result), 2 on a bad job.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -47,32 +46,27 @@ const context = await chromium.launchPersistentContext(profile, {
   viewport: { width: 1280, height: 800 },
 });
 
-// A client-credentials token of job.auth.client for job.auth.resource.
-async function token() {
-  const { issuer, client, secretFile, resource } = job.auth;
-  const secret = readFileSync(secretFile, 'utf8').trim();
-  const answer = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${client}:${secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'dicomweb', resource }),
-  });
-  const body = await answer.json();
-  if (!body.access_token) {
-    throw new Error(`the provider gave no token (${answer.status} ${body.error ?? ''})`);
+// The provider's log-in and consent pages (its development interactions):
+// any account name is taken, the password is not checked.
+async function logIn() {
+  if (!page.url().startsWith(job.login.issuer)) {
+    return;
   }
-  return body.access_token;
+  const login = page.locator('input[name="login"]');
+  if ((await login.count()) > 0) {
+    await login.fill(job.login.account);
+    await page.locator('input[name="password"]').fill('any');
+  }
+  const submit = page.locator('button[type="submit"]').first();
+  if ((await submit.count()) > 0) {
+    await submit.click();
+    await page.waitForLoadState('domcontentloaded').catch(() => {});
+  }
 }
-async function renew() {
-  await context.setExtraHTTPHeaders({ authorization: `Bearer ${await token()}` });
-}
-await renew();
-const renewal = setInterval(() => renew().catch((e) => errors.push(`token: ${e.message}`)), 3000);
 context.on('response', (r) => {
   if (r.url().includes('/dicom-web/')) {
-    responses.push({ url: r.url(), status: r.status() });
+    const auth = r.request().headers().authorization ?? '';
+    responses.push({ url: r.url(), status: r.status(), auth: auth.startsWith('Bearer ') });
   }
 });
 const page = context.pages()[0] ?? (await context.newPage());
@@ -103,36 +97,49 @@ async function stddev(png) {
 
 const viewportSelector = '[data-cy="viewport-pane"] canvas, .cornerstone-viewport-element canvas, canvas.cornerstone-canvas';
 
+// The page's text ('' while it navigates: the log-in redirects).
+async function bodyText() {
+  return page.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+}
+
 async function waitFor(step) {
   const deadline = Date.now() + (step.timeoutMs ?? 60000);
   const result = { ok: false };
   while (Date.now() < deadline) {
-    const text = await page.evaluate(() => document.body?.innerText ?? '');
-    if (step.wait.text && text.includes(step.wait.text)) {
-      return { ok: true };
-    }
-    if (step.wait.noRows && /no studies available/i.test(text)) {
-      return { ok: true };
-    }
-    if (step.wait.status && responses.some((r) => r.status === step.wait.status)) {
-      await page.waitForTimeout(1000);
-      return { ok: true };
-    }
-    if (step.wait.image) {
-      // The viewer's guided tour pops up over the image: hidden.
-      await page.addStyleTag({ content: '.shepherd-element, .shepherd-modal-overlay-container { display: none !important; }' });
-      const canvas = page.locator(viewportSelector).first();
-      if ((await canvas.count()) > 0 && (await canvas.isVisible())) {
-        const shot = await canvas.screenshot({ path: join(job.out, `${step.name}-viewport.png`) });
-        result.viewport = join(job.out, `${step.name}-viewport.png`);
-        result.stddev = await stddev(shot);
-        if (result.stddev > (step.wait.minStddev ?? 2)) {
-          // One more second for the last tiles, then the final shot.
-          await page.waitForTimeout(1000);
-          const last = await canvas.screenshot({ path: result.viewport });
-          result.stddev = await stddev(last);
-          return { ...result, ok: true };
+    try {
+      await logIn().catch((e) => errors.push(`log-in: ${e.message.slice(0, 200)}`));
+      const text = await bodyText();
+      if (step.wait.text && text.includes(step.wait.text)) {
+        return { ok: true };
+      }
+      if (step.wait.noRows && /no studies available/i.test(text)) {
+        return { ok: true };
+      }
+      if (step.wait.status && responses.some((r) => r.status === step.wait.status)) {
+        await page.waitForTimeout(1000);
+        return { ok: true };
+      }
+      if (step.wait.image) {
+        // The viewer's guided tour pops up over the image: hidden.
+        await page.addStyleTag({ content: '.shepherd-element, .shepherd-modal-overlay-container { display: none !important; }' });
+        const canvas = page.locator(viewportSelector).first();
+        if ((await canvas.count()) > 0 && (await canvas.isVisible())) {
+          const shot = await canvas.screenshot({ path: join(job.out, `${step.name}-viewport.png`) });
+          result.viewport = join(job.out, `${step.name}-viewport.png`);
+          result.stddev = await stddev(shot);
+          if (result.stddev > (step.wait.minStddev ?? 2)) {
+            // One more second for the last tiles, then the final shot.
+            await page.waitForTimeout(1000);
+            const last = await canvas.screenshot({ path: result.viewport });
+            result.stddev = await stddev(last);
+            return { ...result, ok: true };
+          }
         }
+      }
+    } catch (e) {
+      // The page navigated under us (a log-in redirect): look again.
+      if (!/context was destroyed|navigat/i.test(e.message)) {
+        throw e;
       }
     }
     await page.waitForTimeout(500);
@@ -147,12 +154,11 @@ try {
     await page.goto(step.url, { waitUntil: 'domcontentloaded' });
     const result = await waitFor(step);
     const screenshot = join(job.out, `${step.name}.png`);
-    await page.screenshot({ path: screenshot });
-    const text = await page.evaluate(() => document.body?.innerText ?? '');
-    steps.push({ name: step.name, ...result, text, screenshot, ms: Date.now() - started });
+    await page.screenshot({ path: screenshot }).catch((e) => errors.push(`screenshot: ${e.message.slice(0, 200)}`));
+    const text = await bodyText();
+    steps.push({ name: step.name, ...result, text, screenshot, url: page.url(), ms: Date.now() - started });
   }
 } finally {
-  clearInterval(renewal);
   await context.close();
   rmSync(profile, { recursive: true, force: true });
 }

@@ -24,6 +24,17 @@
 //   gw-clerk        role clerk,       purpose HPAYMT
 //   gw-research     role researcher,  purpose HRESCH
 //   gw-nopurpose    role radiologist, no purpose
+//
+// The OHIF browser test (gdpr-gateway/tests/ohif.rs) logs in as a person:
+//   gw-viewer       a public native client (no secret), authorization code
+//                   with PKCE (S256, required for public clients), redirect
+//                   http://127.0.0.1/callback on any loopback port (RFC 8252
+//                   7.3), CORS from any http://127.0.0.1 origin; the
+//                   provider's development log-in form takes any account
+//                   name; the accounts `radiologist`, `clerk` and
+//                   `researcher` get the claims of gw-radiologist, gw-clerk
+//                   and gw-research; asked with resource=urn:gdpr:gateway
+//                   its access token is the same RS256 JWT (300 s).
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Provider, { errors } from 'oidc-provider';
@@ -59,6 +70,8 @@ const gatewayClaims = {
   'gw-research': { role: 'researcher', purpose: 'HRESCH' },
   'gw-nopurpose': { role: 'radiologist' },
 };
+// gw-viewer's accounts and the client whose claims each gets.
+const viewerAccounts = { radiologist: 'gw-radiologist', clerk: 'gw-clerk', researcher: 'gw-research' };
 const gatewayClient = (id) => ({
   client_id: id,
   grant_types: ['client_credentials'],
@@ -83,13 +96,26 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     client('gdpr-secret', { token_endpoint_auth_method: 'client_secret_basic', client_secret: secret }),
     client('gdpr-secret-post', { token_endpoint_auth_method: 'client_secret_post', client_secret: secret }),
     ...Object.keys(gatewayClaims).map(gatewayClient),
+    {
+      client_id: 'gw-viewer',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+      scope: 'openid dicomweb',
+    },
   ],
+  findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+  clientBasedCORS: (ctx, origin, client) =>
+    client.clientId === 'gw-viewer' && /^http:\/\/127\.0\.0\.1:\d+$/.test(origin),
   scopes: ['openid', 'offline_access', 'system/*.read', 'system/*.rs', 'dicomweb'],
   features: {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
-    devInteractions: { enabled: false },
+    // Only gw-viewer's authorization requests reach it (the OHIF test).
+    devInteractions: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => undefined,
@@ -109,7 +135,8 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     },
   },
   extraTokenClaims: (ctx, token) => {
-    const claims = gatewayClaims[token.clientId];
+    const client = token.clientId === 'gw-viewer' ? viewerAccounts[token.accountId] : token.clientId;
+    const claims = gatewayClaims[client];
     if (!claims) {
       return undefined;
     }
