@@ -2,7 +2,9 @@
 # Start or stop a throw-away OpenID provider (the npm package oidc-provider,
 # pinned in scripts/oidc/package-lock.json) on 127.0.0.1 for gdpr-connect's
 # OAuth 2 tests: client credentials with private_key_jwt and with a client
-# secret, token introspection, OIDC discovery.
+# secret, token introspection, OIDC discovery; and for gdpr-gateway's tests
+# (RS256 JWTs for the gw-* clients; the OHIF test's browser log-in by
+# authorization code with PKCE, client gw-viewer).
 #
 #   eval "$(scripts/oidc.sh start)"   # prints `export GDPR_TEST_OIDC_*=…`
 #   scripts/oidc.sh stop               # uses GDPR_TEST_OIDC_DIR

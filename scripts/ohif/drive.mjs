@@ -119,9 +119,9 @@ async function waitFor(step) {
         await page.waitForTimeout(1000);
         return { ok: true };
       }
+      // The viewer's guided tour pops up over the image: hidden.
+      await page.addStyleTag({ content: '.shepherd-element, .shepherd-modal-overlay-container { display: none !important; }' });
       if (step.wait.image) {
-        // The viewer's guided tour pops up over the image: hidden.
-        await page.addStyleTag({ content: '.shepherd-element, .shepherd-modal-overlay-container { display: none !important; }' });
         const canvas = page.locator(viewportSelector).first();
         if ((await canvas.count()) > 0 && (await canvas.isVisible())) {
           const shot = await canvas.screenshot({ path: join(job.out, `${step.name}-viewport.png`) });
