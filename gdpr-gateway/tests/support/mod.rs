@@ -417,6 +417,7 @@ pub async fn start(opts: Options) -> Running {
     .with_log(lines.clone());
     let gateway = Gateway::new(config, parts).expect("gateway");
     let router = gateway.router();
+    // BASELINE-PROFILE
     tokio::spawn(async move { axum::serve(listener, router).await });
     Running {
         base,
