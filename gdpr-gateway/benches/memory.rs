@@ -37,10 +37,11 @@ fn peak_mb(pid: u32) -> f64 {
 async fn big_study(o: &support::Orthanc, dir: &std::path::Path) -> String {
     let root = format!("1.2.826.0.1.3680043.10.1235.{}", support::unique());
     let password = std::fs::read_to_string(&o.password_file).unwrap();
+    let patient = format!("MEM-{}", support::unique());
     let mut uid = String::new();
     for n in 1..=INSTANCES {
         let mut i = Instance::numbered(&root, n);
-        i.patient_id = format!("MEM-{}", support::unique());
+        i.patient_id = patient.clone();
         let path = dir.join(format!("{n}.dcm"));
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         let kind = Kind::Mr {
@@ -60,6 +61,7 @@ async fn big_study(o: &support::Orthanc, dir: &std::path::Path) -> String {
             .unwrap();
         assert!(answer.status().is_success(), "{}", answer.status());
         std::fs::remove_file(&path).unwrap();
+        eprintln!("stored instance {n}/{INSTANCES}");
         uid = i.study_uid;
     }
     uid
@@ -86,6 +88,16 @@ async fn delete_study(o: &support::Orthanc, uid: &str) {
                 .send()
                 .await;
         }
+    }
+}
+
+/// The gateway process, killed when the bench ends or fails.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -119,7 +131,7 @@ async fn main() {
     };
     let text = support::config_text(&base, &o.dicom_web(), &o, &p, &opts);
     std::fs::write(&config, text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr-gateway"))
+    let child = Command::new(env!("CARGO_BIN_EXE_gdpr-gateway"))
         .arg("--config")
         .arg(&config)
         .arg("--listen")
@@ -133,6 +145,7 @@ async fn main() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let child = Killed(child);
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
@@ -150,8 +163,9 @@ async fn main() {
         .unwrap();
     assert_eq!(warm.status(), 200);
     warm.bytes().await.unwrap();
-    let before = peak_mb(child.id());
+    let before = peak_mb(child.0.id());
 
+    eprintln!("pulling the study through the gateway");
     let pulled = Instant::now();
     let answer = http
         .get(format!("{base}/studies/{uid}"))
@@ -159,16 +173,18 @@ async fn main() {
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), 200);
+    if answer.status() != 200 {
+        delete_study(&o, &uid).await;
+        panic!("the gateway answered {}", answer.status());
+    }
     let mut bytes = 0u64;
     let mut body = answer.bytes_stream();
     while let Some(chunk) = body.next().await {
         bytes += chunk.unwrap().len() as u64;
     }
     let seconds = pulled.elapsed().as_secs_f64();
-    let after = peak_mb(child.id());
-    let _ = child.kill();
-    let _ = child.wait();
+    let after = peak_mb(child.0.id());
+    drop(child);
     delete_study(&o, &uid).await;
 
     let mb = bytes as f64 / 1e6;
