@@ -303,7 +303,9 @@ impl GatewayConfig {
                     "name the upstream: `systems_file` (with `system`) or `upstream.url`",
                 ));
             }
-            (Some(_), u) if u.url.is_some() || u.username.is_some() || u.password_file.is_some() => {
+            (Some(_), u)
+                if u.url.is_some() || u.username.is_some() || u.password_file.is_some() =>
+            {
                 return Err(Error::config(
                     "with `systems_file` the upstream's URL and credentials come from its entry \
                      there: remove `upstream.url`, `upstream.username` and `upstream.password_file`",
@@ -338,11 +340,7 @@ impl GatewayConfig {
                 return Err(named("`purpose` is not a key of [purposes]"));
             }
         }
-        if !self.clients.is_empty()
-            && self
-                .tls
-                .as_ref()
-                .is_none_or(|t| t.client_ca_file.is_none())
+        if !self.clients.is_empty() && self.tls.as_ref().is_none_or(|t| t.client_ca_file.is_none())
         {
             return Err(Error::config(
                 "[clients] needs `tls.client_ca_file` (client certificates are verified against it)",

@@ -78,10 +78,7 @@ async fn connection(
     router: axum::Router,
     mut stop: watch::Receiver<bool>,
 ) {
-    let handshake = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        acceptor.accept(tcp),
-    );
+    let handshake = tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp));
     let Ok(Ok(stream)) = handshake.await else {
         return;
     };
@@ -99,8 +96,8 @@ async fn connection(
         let mut router = router.clone();
         async move { router.call(request).await }
     });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service);
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}

@@ -145,9 +145,7 @@ pub(crate) fn target_of(file: &SystemsFile<SystemEntry>, name: &str) -> Result<T
             )));
         }
     };
-    let endpoint = settings
-        .endpoint(name)
-        .map_err(|e| refuse(e.to_string()))?;
+    let endpoint = settings.endpoint(name).map_err(|e| refuse(e.to_string()))?;
     let authorization = match &endpoint.credentials {
         Credentials::None => None,
         Credentials::Basic { username, password } => {
@@ -238,7 +236,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("pasword_file") && !err.contains("CANARY"), "{err}");
+        assert!(
+            err.contains("pasword_file") && !err.contains("CANARY"),
+            "{err}"
+        );
         let f = file(
             r#"
             [systems.p]

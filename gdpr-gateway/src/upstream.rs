@@ -242,8 +242,9 @@ fn client_with_ca(
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("gdpr-gateway/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = ca_file {
-        let pem = gdpr_connect::read_regular_file(path, 1 << 20, "the CA file", "fix `tls_ca_file`")
-            .map_err(|e| Error::config(format!("tls_ca_file: {e}")))?;
+        let pem =
+            gdpr_connect::read_regular_file(path, 1 << 20, "the CA file", "fix `tls_ca_file`")
+                .map_err(|e| Error::config(format!("tls_ca_file: {e}")))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
             .ok()
             .filter(|c| !c.is_empty())

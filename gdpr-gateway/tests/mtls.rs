@@ -151,7 +151,10 @@ async fn a_mapped_client_certificate_is_admitted_and_others_are_refused() {
         .unwrap();
     assert_eq!(answer.status(), 200);
     let text = answer.text().await.unwrap();
-    assert!(text.contains(&format!("{}/studies/{uid}", s.base)), "{text}");
+    assert!(
+        text.contains(&format!("{}/studies/{uid}", s.base)),
+        "{text}"
+    );
     let reads: Vec<_> = s
         .sink
         .events()

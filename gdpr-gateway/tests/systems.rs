@@ -112,9 +112,10 @@ async fn a_bad_systems_entry_is_a_configuration_error() {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let text = std::fs::read_to_string(&systems)
-        .unwrap()
-        .replace(&o.password_file.display().to_string(), &shared.display().to_string());
+    let text = std::fs::read_to_string(&systems).unwrap().replace(
+        &o.password_file.display().to_string(),
+        &shared.display().to_string(),
+    );
     let loose = dir.path().join("loose.toml");
     std::fs::write(&loose, text).unwrap();
     let err = build(config(&loose, "pacs"));
