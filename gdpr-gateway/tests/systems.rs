@@ -98,8 +98,7 @@ async fn a_bad_systems_entry_is_a_configuration_error() {
     let build = |text: String| {
         let config = gdpr_gateway::GatewayConfig::from_toml(&text).expect("parses");
         gdpr_gateway::Gateway::new(config, parts())
-            .err()
-            .expect("refused")
+            .expect_err("refused")
             .to_string()
     };
     // An EHR system is not a DICOMweb server; an unknown name lists the known.
