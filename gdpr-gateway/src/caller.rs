@@ -34,6 +34,8 @@ pub enum CallerRefusal {
     UnknownPurpose,
     /// Several purposes, or token and header disagree.
     AmbiguousPurpose,
+    /// A client certificate none of whose names is in `[clients]`.
+    UnknownClient,
 }
 
 impl CallerRefusal {
@@ -45,6 +47,7 @@ impl CallerRefusal {
             Self::NoPurpose => "no-purpose",
             Self::UnknownPurpose => "unknown-purpose",
             Self::AmbiguousPurpose => "ambiguous-purpose",
+            Self::UnknownClient => "unknown-client-certificate",
         }
     }
 }
@@ -110,6 +113,42 @@ pub fn identify(
         purpose,
         pseudonymise_role: mapping.pseudonymise,
     })
+}
+
+/// Maps a verified client certificate (mTLS) to a [`Caller`]: the first
+/// of its names with a `[clients]` entry gives the actor, the role claim
+/// value and the purpose code, which are then mapped exactly as a token's
+/// claims are (so `[roles]` and `[purposes]` apply alike).
+///
+/// # Errors
+/// [`CallerRefusal::UnknownClient`] when no name is configured; else as
+/// [`identify`].
+pub fn identify_client(
+    config: &GatewayConfig,
+    certificate: &crate::tls::ClientCertificate,
+    header_purpose: Option<&str>,
+) -> Result<Caller, CallerRefusal> {
+    let mapping = certificate
+        .names()
+        .iter()
+        .find_map(|n| config.clients.get(n))
+        .ok_or(CallerRefusal::UnknownClient)?;
+    let mut claims = Map::new();
+    claims.insert(
+        config.claims.actor.clone(),
+        Value::String(mapping.actor.clone()),
+    );
+    claims.insert(
+        config.claims.role.clone(),
+        Value::String(mapping.role.clone()),
+    );
+    if let Some(purpose) = &mapping.purpose {
+        claims.insert(
+            "extensions".into(),
+            serde_json::json!({"ihe_iua": {"purpose_of_use": purpose}}),
+        );
+    }
+    identify(config, &claims, header_purpose)
 }
 
 #[cfg(test)]

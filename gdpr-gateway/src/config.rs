@@ -27,9 +27,17 @@ pub struct GatewayConfig {
     pub public_base: String,
     /// The audit log's source system (`AuditSourceID`).
     pub source: String,
-    /// The system's name in the restriction register (as in `systems.toml`).
+    /// The upstream's name: its entry in `systems_file`, and its name in
+    /// the restriction register.
     pub system: String,
-    /// The upstream DICOMweb server.
+    /// The host's `systems.toml`, whose entry `system` (kind `dicomweb`,
+    /// `orthanc` or `dcm4chee`) is the upstream; see [`crate::systems`].
+    /// Without it, `upstream.url` names the upstream (the older form).
+    #[serde(default)]
+    pub systems_file: Option<PathBuf>,
+    /// How the upstream is asked (timeouts, answer size; and, without
+    /// `systems_file`, where it is).
+    #[serde(default)]
     pub upstream: UpstreamConfig,
     /// The OpenID provider and the token rules.
     pub oidc: OidcConfig,
@@ -51,6 +59,51 @@ pub struct GatewayConfig {
     /// are refused (`pseudonymisation-unavailable`).
     #[serde(default)]
     pub pseudonymisation: Option<PseudonymisationConfig>,
+    /// TLS on the gateway's own listener, and client certificates (mTLS).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    /// Client certificate name (`dns:…` or `uri:…`, a subject alternative
+    /// name) → actor, role and purpose, for callers authenticated by mTLS.
+    #[serde(default)]
+    pub clients: BTreeMap<String, ClientMapping>,
+}
+
+/// TLS on the gateway's listener (rustls).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TlsConfig {
+    /// The gateway's certificate chain (PEM, leaf first).
+    pub cert_file: PathBuf,
+    /// The gateway's private key (PEM, PKCS#8, SEC1 or PKCS#1; mode 0600).
+    pub key_file: PathBuf,
+    /// CA certificates (PEM) client certificates must chain to; with it
+    /// the listener asks for client certificates (mTLS).
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
+    /// Whether a client certificate is required (default) or optional
+    /// (then callers without one must bring a bearer token).
+    #[serde(default = "yes")]
+    pub require_client_certificate: bool,
+}
+
+/// What a client certificate stands for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ClientMapping {
+    /// The actor id recorded in the audit log.
+    pub actor: String,
+    /// A role claim value: a key of `[roles]`.
+    pub role: String,
+    /// A purpose-of-use code (a key of `[purposes]`); without it the
+    /// purpose must come from the allowed header.
+    #[serde(default)]
+    pub purpose: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// On-the-fly pseudonymisation.
@@ -76,8 +129,10 @@ fn default_max_instance() -> usize {
 #[non_exhaustive]
 pub struct UpstreamConfig {
     /// Its DICOMweb root, e.g. `http://127.0.0.1:8042/dicom-web/`
-    /// (`https://` for anything but loopback).
-    pub url: String,
+    /// (`https://` for anything but loopback), when no `systems_file` is
+    /// given.
+    #[serde(default)]
+    pub url: Option<String>,
     /// HTTP Basic user, if the upstream needs one.
     #[serde(default)]
     pub username: Option<String>,
@@ -93,6 +148,19 @@ pub struct UpstreamConfig {
     /// Largest JSON answer (QIDO, metadata) read to filter and rewrite.
     #[serde(default = "default_max_json")]
     pub max_json_bytes: usize,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            username: None,
+            password_file: None,
+            connect_timeout_seconds: default_connect_timeout(),
+            read_timeout_seconds: default_read_timeout(),
+            max_json_bytes: default_max_json(),
+        }
+    }
 }
 
 /// The OpenID provider and the token rules.
@@ -229,6 +297,22 @@ impl GatewayConfig {
         if self.activities.is_empty() {
             return Err(Error::config("at least one [[activity]] is needed"));
         }
+        match (&self.systems_file, &self.upstream) {
+            (None, u) if u.url.is_none() => {
+                return Err(Error::config(
+                    "name the upstream: `systems_file` (with `system`) or `upstream.url`",
+                ));
+            }
+            (Some(_), u)
+                if u.url.is_some() || u.username.is_some() || u.password_file.is_some() =>
+            {
+                return Err(Error::config(
+                    "with `systems_file` the upstream's URL and credentials come from its entry \
+                     there: remove `upstream.url`, `upstream.username` and `upstream.password_file`",
+                ));
+            }
+            _ => {}
+        }
         if self.upstream.username.is_some() != self.upstream.password_file.is_some() {
             return Err(Error::config(
                 "`upstream.username` and `upstream.password_file` go together",
@@ -236,6 +320,32 @@ impl GatewayConfig {
         }
         url::Url::parse(&self.public_base)
             .map_err(|_| Error::config("`public_base` is not a URL (https://host/dicom-web)"))?;
+        self.check_clients()
+    }
+
+    fn check_clients(&self) -> Result<(), Error> {
+        for (name, client) in &self.clients {
+            let named = |what: &str| Error::config(format!("[clients.\"{name}\"]: {what}"));
+            if !(name.starts_with("dns:") || name.starts_with("uri:")) {
+                return Err(named("the name is `dns:<SAN DNS name>` or `uri:<SAN URI>`"));
+            }
+            if !self.roles.contains_key(&client.role) {
+                return Err(named("`role` is not a key of [roles]"));
+            }
+            if client
+                .purpose
+                .as_ref()
+                .is_some_and(|p| !self.purposes.contains_key(p))
+            {
+                return Err(named("`purpose` is not a key of [purposes]"));
+            }
+        }
+        if !self.clients.is_empty() && self.tls.as_ref().is_none_or(|t| t.client_ca_file.is_none())
+        {
+            return Err(Error::config(
+                "[clients] needs `tls.client_ca_file` (client certificates are verified against it)",
+            ));
+        }
         Ok(())
     }
 }

@@ -41,7 +41,10 @@
 //! );
 //! let gateway = Gateway::new(config, parts)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, gateway.router()).await?;
+//! gdpr_gateway::serve::plain(listener, gateway.router(), async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await?;
 //! gateway.flush().await?;
 //! # Ok(()) }
 //! ```
@@ -56,7 +59,10 @@ mod proxy;
 pub mod pseudo;
 pub mod rewrite;
 pub mod route;
+pub mod serve;
 pub mod subjects;
+pub mod systems;
+pub mod tls;
 pub mod token;
 pub mod upstream;
 
@@ -163,7 +169,7 @@ impl Gateway {
         let public = url::Url::parse(&config.public_base)
             .map_err(|_| Error::config("`public_base` is not a URL"))?;
         let prefix = public.path().trim_end_matches('/').to_owned();
-        let upstream = Upstream::new(&config.upstream)?;
+        let upstream = Upstream::new(&config)?;
         let rewriter = Rewriter::new(upstream.base().as_str(), &config.public_base);
         let http = upstream::client(Duration::from_secs(10), Duration::from_secs(30))?;
         let issuer_options = gdpr_connect::HttpOptions::default();

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use gdpr_gateway::subjects::FileSubjectStates;
-use gdpr_gateway::{Gateway, GatewayConfig, Parts};
+use gdpr_gateway::{Gateway, GatewayConfig, Parts, serve};
 use gdpr_request::register::FileRegister;
 
 /// A purpose-checked, audited DICOMweb gateway.
@@ -92,6 +92,13 @@ async fn run(args: Args) -> ExitCode {
         }
     };
     let parts = Parts::new(audit, Arc::new(subjects), Arc::new(register));
+    let tls = match &config.tls {
+        Some(t) => match gdpr_gateway::tls::server_config(t) {
+            Ok(c) => Some(c),
+            Err(e) => return input("--config", e),
+        },
+        None => None,
+    };
     let gateway = match Gateway::new(config, parts) {
         Ok(g) => g,
         Err(e) => return input("--config", e),
@@ -101,9 +108,10 @@ async fn run(args: Args) -> ExitCode {
         Err(e) => return input("--listen", e),
     };
     eprintln!("gdpr-gateway: listening");
-    let served = axum::serve(listener, gateway.router())
-        .with_graceful_shutdown(shutdown())
-        .await;
+    let served = match tls {
+        Some(tls) => serve::tls(listener, gateway.router(), tls, shutdown()).await,
+        None => serve::plain(listener, gateway.router(), shutdown()).await,
+    };
     let flushed = gateway.flush().await;
     match (served, flushed) {
         (Ok(()), Ok(())) => ExitCode::SUCCESS,

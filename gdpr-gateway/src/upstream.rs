@@ -16,7 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::Error;
-use crate::config::UpstreamConfig;
+use crate::config::{GatewayConfig, UpstreamConfig};
+use crate::systems::Target;
 
 /// How the upstream failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,34 +76,30 @@ const STUDY_TTL: Duration = Duration::from_secs(30);
 const STUDY_CACHE_MAX: usize = 10_000;
 
 impl Upstream {
-    /// Connects (lazily) to the configured upstream.
+    /// Connects (lazily) to the configured upstream: the entry `system`
+    /// of `systems_file`, or `upstream.url` with its Basic credentials.
     ///
     /// # Errors
-    /// [`Error::Config`] for a URL the TLS policy refuses or an unreadable
-    /// password file.
-    pub fn new(config: &UpstreamConfig) -> Result<Self, Error> {
-        let options = gdpr_connect::HttpOptions::default();
-        let base = gdpr_connect::checked_base_url(&config.url, &options)
-            .map_err(|e| Error::config(format!("upstream.url: {e}")))?;
-        let basic = match (&config.username, &config.password_file) {
-            (Some(user), Some(file)) => {
-                let password = gdpr_connect::SecretSource::File(file.clone())
-                    .load()
-                    .map_err(|e| Error::config(format!("upstream.password_file: {e}")))?;
-                let pair = format!("{user}:{}", password.expose_secret());
-                let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-                Some(SecretString::from(format!("Basic {encoded}")))
-            }
-            _ => None,
+    /// [`Error::Config`] for a URL the TLS policy refuses, an unreadable
+    /// password file or CA file, or an unusable systems entry.
+    pub fn new(config: &GatewayConfig) -> Result<Self, Error> {
+        let target = match (&config.systems_file, &config.upstream.url) {
+            (Some(file), _) => crate::systems::target(file, &config.system)?,
+            (None, Some(url)) => legacy_target(url, &config.upstream)?,
+            (None, None) => return Err(Error::config("no upstream configured")),
         };
-        let http = client(
-            Duration::from_secs(config.connect_timeout_seconds),
-            Duration::from_secs(config.read_timeout_seconds),
+        let base = gdpr_connect::checked_base_url(&target.url, &target.options)
+            .map_err(|e| Error::config(format!("upstream url: {e}")))?;
+        let upstream = &config.upstream;
+        let http = client_with_ca(
+            Duration::from_secs(upstream.connect_timeout_seconds),
+            Duration::from_secs(upstream.read_timeout_seconds),
+            target.options.ca_file.as_deref(),
         )?;
         Ok(Self {
             http,
             base,
-            basic,
+            basic: target.authorization,
             studies: Mutex::new(HashMap::new()),
         })
     }
@@ -203,16 +200,58 @@ impl Upstream {
     }
 }
 
+/// The older form: `upstream.url` with `username` and `password_file`.
+fn legacy_target(url: &str, config: &UpstreamConfig) -> Result<Target, Error> {
+    let authorization = match (&config.username, &config.password_file) {
+        (Some(user), Some(file)) => {
+            let password = gdpr_connect::SecretSource::File(file.clone())
+                .load()
+                .map_err(|e| Error::config(format!("upstream.password_file: {e}")))?;
+            let pair = format!("{user}:{}", password.expose_secret());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+            Some(SecretString::from(format!("Basic {encoded}")))
+        }
+        _ => None,
+    };
+    Ok(Target {
+        url: url.to_owned(),
+        options: gdpr_connect::HttpOptions::default(),
+        authorization,
+    })
+}
+
 /// A reqwest client with rustls and no redirects.
 pub(crate) fn client(connect: Duration, read: Duration) -> Result<reqwest::Client, Error> {
+    client_with_ca(connect, read, None)
+}
+
+/// A reqwest client with rustls, no redirects, and `ca_file`'s
+/// certificates trusted besides the system's.
+fn client_with_ca(
+    connect: Duration,
+    read: Duration,
+    ca_file: Option<&std::path::Path>,
+) -> Result<reqwest::Client, Error> {
     // rustls needs a process-wide crypto provider; installing fails only
     // when one is installed already, which is just as good.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(connect)
         .read_timeout(read)
+        .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("gdpr-gateway/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("gdpr-gateway/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = ca_file {
+        let pem =
+            gdpr_connect::read_regular_file(path, 1 << 20, "the CA file", "fix `tls_ca_file`")
+                .map_err(|e| Error::config(format!("tls_ca_file: {e}")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| Error::config("tls_ca_file: holds no PEM certificate"))?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
         .build()
         .map_err(|_| Error::config("cannot build the HTTP client"))
 }

@@ -24,7 +24,7 @@ pub use reply::Refusal;
 
 use crate::Inner;
 use crate::audit::Access;
-use crate::caller::{Caller, identify};
+use crate::caller::{Caller, identify, identify_client};
 use crate::decide::{Context, Verdict, decide};
 use crate::route::{self, AccessKind, Route};
 
@@ -95,18 +95,6 @@ async fn check(inner: &Inner, request: &Parts) -> Result<Checked, CheckFailure> 
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
     route::check_query(&query).map_err(|r| fail(StatusCode::BAD_REQUEST, r.code()))?;
-    let token = bearer(request).ok_or_else(|| {
-        fail(
-            StatusCode::UNAUTHORIZED,
-            crate::token::TokenError::Missing.code(),
-        )
-    })?;
-    let now = inner.clock.now();
-    let claims = inner
-        .jwks
-        .verify(token, now.as_second())
-        .await
-        .map_err(|e| fail(StatusCode::UNAUTHORIZED, e.code()))?;
     let header_purpose = inner
         .config
         .claims
@@ -114,8 +102,26 @@ async fn check(inner: &Inner, request: &Parts) -> Result<Checked, CheckFailure> 
         .as_deref()
         .and_then(|name| request.headers.get(name))
         .and_then(|v| v.to_str().ok());
-    let caller = identify(&inner.config, &claims, header_purpose)
-        .map_err(|r| fail(StatusCode::FORBIDDEN, r.code()))?;
+    let certificate = request.extensions.get::<crate::tls::ClientCertificate>();
+    let caller = match (bearer(request), certificate) {
+        (Some(token), _) => {
+            let now = inner.clock.now();
+            let claims = inner
+                .jwks
+                .verify(token, now.as_second())
+                .await
+                .map_err(|e| fail(StatusCode::UNAUTHORIZED, e.code()))?;
+            identify(&inner.config, &claims, header_purpose)
+        }
+        (None, Some(certificate)) => identify_client(&inner.config, certificate, header_purpose),
+        (None, None) => {
+            return Err(fail(
+                StatusCode::UNAUTHORIZED,
+                crate::token::TokenError::Missing.code(),
+            ));
+        }
+    }
+    .map_err(|r| fail(StatusCode::FORBIDDEN, r.code()))?;
     let pseudonymise = research::needs_pseudonyms(&inner.config, &caller);
     let (route, query) = match (pseudonymise, &inner.pseudonyms) {
         (false, _) => (route, query),

@@ -278,6 +278,11 @@ pub struct Options {
     pub site: Option<axum::Router>,
     /// A listener bound beforehand (the site needs the origin first).
     pub listener: Option<std::net::TcpListener>,
+    /// A systems.toml naming the upstream as system `pacs` (instead of
+    /// `[upstream] url`).
+    pub systems_file: Option<PathBuf>,
+    /// Tables appended to the configuration (`[tls]`, `[clients…]`).
+    pub extra: String,
 }
 
 impl Default for Options {
@@ -293,6 +298,8 @@ impl Default for Options {
             key_file: None,
             site: None,
             listener: None,
+            systems_file: None,
+            extra: String::new(),
         }
     }
 }
@@ -328,12 +335,7 @@ pub fn config_text(
 public_base = "{public_base}"
 source = "gateway-test"
 system = "pacs"
-
-[upstream]
-url = "{upstream}"
-username = "{user}"
-password_file = "{password_file}"
-read_timeout_seconds = {read_timeout}
+{upstream_block}
 
 [oidc]
 issuer = "{issuer}"
@@ -381,10 +383,20 @@ purpose = "research"
 categories = ["imaging-examination"]
 identifiability = "pseudonymised"
 basis = {{ kind = "special-category", art6 = "public-task", art9 = "research-archiving-statistics", national = [{{ jurisdiction = "DE", citation = "§ 27 BDSG", summary = "Scientific research on special categories." }}] }}
-{pseudonymisation}"#,
-        user = o.user,
-        password_file = o.password_file.display(),
-        read_timeout = opts.read_timeout,
+{pseudonymisation}{extra}"#,
+        upstream_block = match &opts.systems_file {
+            Some(file) => format!(
+                "systems_file = \"{}\"\n\n[upstream]\nread_timeout_seconds = {}\n",
+                file.display(),
+                opts.read_timeout
+            ),
+            None => format!(
+                "\n[upstream]\nurl = \"{upstream}\"\nusername = \"{}\"\npassword_file = \"{}\"\nread_timeout_seconds = {}\n",
+                o.user,
+                o.password_file.display(),
+                opts.read_timeout
+            ),
+        },
         issuer = p.issuer,
         window = opts.window,
         pseudonymisation = opts
@@ -392,6 +404,7 @@ basis = {{ kind = "special-category", art6 = "public-task", art9 = "research-arc
             .as_ref()
             .map(|k| format!("\n[pseudonymisation]\nkey_file = \"{}\"\n", k.display()))
             .unwrap_or_default(),
+        extra = opts.extra,
     )
 }
 
@@ -445,7 +458,11 @@ pub async fn start(mut opts: Options) -> Running {
             })
         }
     };
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(gdpr_gateway::serve::plain(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     Running {
         base,
         sink,
