@@ -16,6 +16,11 @@
 //! - [`PgKeyStore`] — the subjects' keys (crypto-shredding), wrapped by a
 //!   key-encryption key held outside the database ([`KekRing`]), erased by
 //!   a committed update every node sees; [`PgKeyStore::rotate`] re-wraps.
+//! - [`PgJournal`] — gdpr-request's journal of one request, held under a
+//!   lease with a fencing token ([`PgJournal::claim`]): when two nodes
+//!   pick up the same request, exactly one executes each step.
+//! - [`PgRegister`] — gdpr-request's restriction register, shared by
+//!   every node, host and gateway of the tenant.
 //!
 //! Deployment, settings (synchronous replication), tenancy and what a
 //! writer does after a failover: `docs/postgres.md`.
@@ -44,15 +49,21 @@
 
 mod audit;
 mod config;
+mod db_thread;
 mod error;
+pub mod journal;
 mod keys;
 pub mod migrate;
+mod register;
 mod tenant;
 
 pub use audit::{HeadLock, PgAuditStore};
 pub use config::PgConfig;
 pub use error::PgError;
 pub use keys::PgKeyStore;
+pub use journal::PgJournal;
+pub use journal::lease::{LeaseSettings, NodeName};
 pub use keys::kek::KekRing;
 pub use migrate::{SCHEMA_VERSION, migrate};
+pub use register::PgRegister;
 pub use tenant::Tenant;
