@@ -7,6 +7,7 @@
 //! it) when its handle is dropped.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use postgres::Client;
@@ -36,11 +37,27 @@ impl Upkeep for NoUpkeep {
     fn finish(&mut self, _: &mut Client) {}
 }
 
+/// How long dropping the handle waits for the thread's last act (a
+/// process that exits right after would otherwise cut it off).
+const FINISH_WAIT: Duration = Duration::from_secs(2);
+
 /// The handle of a connection's thread; dropping it ends the thread
-/// (after the statements already sent and [`Upkeep::finish`]).
+/// (after the statements already sent and [`Upkeep::finish`]) and waits
+/// up to two seconds for it, so that a lease is released before a process
+/// exits.
 #[derive(Debug)]
 pub(crate) struct DbThread {
-    jobs: mpsc::Sender<Job>,
+    jobs: Option<mpsc::Sender<Job>>,
+    /// In a mutex only to be `Sync` (used once, in `drop`).
+    finished: Mutex<mpsc::Receiver<()>>,
+}
+
+impl Drop for DbThread {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        let finished = self.finished.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let _ = finished.recv_timeout(FINISH_WAIT);
+    }
 }
 
 impl DbThread {
@@ -57,23 +74,33 @@ impl DbThread {
     {
         let (jobs, rx) = mpsc::channel::<Job>();
         let (ready, ready_rx) = tokio::sync::oneshot::channel();
+        let (finished_tx, finished) = mpsc::channel();
         std::thread::Builder::new()
             .name(name.to_owned())
-            .spawn(move || match setup() {
-                Ok((client, value, upkeep)) => {
-                    if ready.send(Ok(value)).is_ok() {
-                        serve(client, &rx, upkeep);
+            .spawn(move || {
+                match setup() {
+                    Ok((client, value, upkeep)) => {
+                        if ready.send(Ok(value)).is_ok() {
+                            serve(client, &rx, upkeep);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
                     }
                 }
-                Err(e) => {
-                    let _ = ready.send(Err(e));
-                }
+                let _ = finished_tx.send(());
             })
             .map_err(|_| PgError::Config {
                 reason: "cannot start the database connection's thread",
             })?;
         let value = ready_rx.await.map_err(|_| gone())??;
-        Ok((Self { jobs }, value))
+        Ok((
+            Self {
+                jobs: Some(jobs),
+                finished: Mutex::new(finished),
+            },
+            value,
+        ))
     }
 
     /// Runs `f` on the connection and returns its answer.
@@ -90,7 +117,8 @@ impl DbThread {
         let job: Job = Box::new(move |client| {
             let _ = tx.send(f(client));
         });
-        self.jobs.send(job).map_err(|_| gone())?;
+        let jobs = self.jobs.as_ref().ok_or_else(gone)?;
+        jobs.send(job).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 }
