@@ -81,7 +81,11 @@ fn node_name() -> NodeName {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         .take(80)
         .collect();
-    let host = if host.is_empty() { "gdpr-cli".into() } else { host };
+    let host = if host.is_empty() {
+        "gdpr-cli".into()
+    } else {
+        host
+    };
     // Only the allowed characters, at most 80 + 1 + 10 long: always valid.
     NodeName::new(&format!("{host}:{}", std::process::id()))
         .unwrap_or_else(|_| NodeName::new("gdpr-cli").expect("a valid literal node name"))

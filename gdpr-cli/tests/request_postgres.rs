@@ -91,7 +91,12 @@ fn setup() -> (tempfile::TempDir, Tenant, PgConfig) {
     let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
     std::fs::copy(pack, dir.path().join("pack.toml")).unwrap();
     assert_eq!(
-        gdpr(dir.path(), &["audit", "init", "audit", "--key-out", "audit.key"], "").code,
+        gdpr(
+            dir.path(),
+            &["audit", "init", "audit", "--key-out", "audit.key"],
+            ""
+        )
+        .code,
         0
     );
     let owner = PgConfig::parse(&conn_string(&env("GDPR_TEST_PG_OWNER")))
@@ -137,13 +142,25 @@ fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node
     let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
     let new = gdpr(
         d,
-        &["request", "new", "--id", "dsr-pg", "--kind", "erasure-consent-withdrawn", "--index", "-"],
+        &[
+            "request",
+            "new",
+            "--id",
+            "dsr-pg",
+            "--kind",
+            "erasure-consent-withdrawn",
+            "--index",
+            "-",
+        ],
         &index,
     );
     assert_eq!(new.code, 0, "{}", new.stderr);
     let assess = gdpr(
         d,
-        &with_ctx(&["request", "assess", "dsr-pg", "--pack", "pack.toml"], "dpo-1"),
+        &with_ctx(
+            &["request", "assess", "dsr-pg", "--pack", "pack.toml"],
+            "dpo-1",
+        ),
         "",
     );
     assert_eq!(assess.code, 0, "{}", assess.stderr);
@@ -173,7 +190,10 @@ fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node
 
     let run = gdpr(
         d,
-        &with_ctx(&["request", "run", "dsr-pg", "--json", "--lease-wait", "10"], "dpo-1"),
+        &with_ctx(
+            &["request", "run", "dsr-pg", "--json", "--lease-wait", "10"],
+            "dpo-1",
+        ),
         "",
     );
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -55,7 +55,10 @@ pub(crate) struct DbThread {
 impl Drop for DbThread {
     fn drop(&mut self) {
         drop(self.jobs.take());
-        let finished = self.finished.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let finished = self
+            .finished
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
         let _ = finished.recv_timeout(FINISH_WAIT);
     }
 }

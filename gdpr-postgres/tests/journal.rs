@@ -35,7 +35,12 @@ fn lease(ttl: u64, wait: u64) -> LeaseSettings {
     LeaseSettings::new(Duration::from_secs(ttl), Duration::from_secs(wait)).unwrap()
 }
 
-async fn claim(config: &PgConfig, id: &str, node: &str, settings: LeaseSettings) -> Result<PgJournal, PgError> {
+async fn claim(
+    config: &PgConfig,
+    id: &str,
+    node: &str,
+    settings: LeaseSettings,
+) -> Result<PgJournal, PgError> {
     PgJournal::claim(
         config,
         &RequestId::new(id).unwrap(),
@@ -49,19 +54,32 @@ async fn claim(config: &PgConfig, id: &str, node: &str, settings: LeaseSettings)
 fn steps_replay_as_recorded_and_the_next_holder_sees_them() {
     let (_, config) = new_tenant("journal");
     block_on(async {
-        let a = claim(&config, "dsr-1", "node-a", lease(30, 0)).await.unwrap();
+        let a = claim(&config, "dsr-1", "node-a", lease(30, 0))
+            .await
+            .unwrap();
         assert_eq!(a.epoch(), 1);
         a.begin(&key("s1")).await.unwrap();
-        a.done(&key("s1"), &json!({"n": 1, "big": u64::MAX})).await.unwrap();
+        a.done(&key("s1"), &json!({"n": 1, "big": u64::MAX}))
+            .await
+            .unwrap();
         a.begin(&key("s2")).await.unwrap();
         // Held: another node is refused at once and told who holds it.
-        let busy = claim(&config, "dsr-1", "node-b", lease(30, 0)).await.unwrap_err();
-        assert!(matches!(&busy, PgError::Busy { holder } if holder == "node-a"), "{busy}");
+        let busy = claim(&config, "dsr-1", "node-b", lease(30, 0))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&busy, PgError::Busy { holder } if holder == "node-a"),
+            "{busy}"
+        );
         // Another request is free.
-        claim(&config, "dsr-2", "node-b", lease(30, 0)).await.unwrap();
+        claim(&config, "dsr-2", "node-b", lease(30, 0))
+            .await
+            .unwrap();
         drop(a);
         // Released at drop: node b claims without waiting for the ttl.
-        let b = claim(&config, "dsr-1", "node-b", lease(30, 5)).await.unwrap();
+        let b = claim(&config, "dsr-1", "node-b", lease(30, 5))
+            .await
+            .unwrap();
         assert_eq!(b.epoch(), 2);
         let r = b.replay().await.unwrap();
         assert_eq!(r.done(&key("s1")), Some(&json!({"n": 1, "big": u64::MAX})));
@@ -75,7 +93,9 @@ fn a_node_whose_lease_was_taken_over_records_nothing() {
     let (tenant, config) = new_tenant("fence");
     let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
     let a = block_on(async {
-        let a = claim(&config, "dsr-f", "node-a", lease(30, 0)).await.unwrap();
+        let a = claim(&config, "dsr-f", "node-a", lease(30, 0))
+            .await
+            .unwrap();
         a.begin(&key("s1")).await.unwrap();
         a
     });
@@ -89,7 +109,9 @@ fn a_node_whose_lease_was_taken_over_records_nothing() {
         .unwrap();
     assert_eq!(n, 1);
     block_on(async {
-        let b = claim(&config, "dsr-f", "node-b", lease(30, 0)).await.unwrap();
+        let b = claim(&config, "dsr-f", "node-b", lease(30, 0))
+            .await
+            .unwrap();
         assert_eq!(b.epoch(), 2);
         // a wakes up and tries to go on: refused, nothing recorded.
         let e = a.done(&key("s1"), &json!(1)).await.unwrap_err();
@@ -121,12 +143,20 @@ fn a_live_nodes_lease_is_renewed_while_it_runs() {
     block_on(async {
         // A live holder renews every third of its 1 s lease: still held
         // after 2.5 s. (A killed holder's lease expiring: tests/two_nodes.rs.)
-        let a = claim(&config, "dsr-e", "node-a", lease(1, 0)).await.unwrap();
+        let a = claim(&config, "dsr-e", "node-a", lease(1, 0))
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        assert!(claim(&config, "dsr-e", "node-b", lease(1, 0)).await.is_err());
+        assert!(
+            claim(&config, "dsr-e", "node-b", lease(1, 0))
+                .await
+                .is_err()
+        );
         a.begin(&key("s1")).await.unwrap();
         drop(a);
-        let b = claim(&config, "dsr-e", "node-b", lease(1, 5)).await.unwrap();
+        let b = claim(&config, "dsr-e", "node-b", lease(1, 5))
+            .await
+            .unwrap();
         assert_eq!(b.epoch(), 2);
     });
 }
@@ -166,8 +196,14 @@ fn the_register_is_shared_recorded_once_and_lifted_by_a_later_entry() {
         host.record(&kept).await.unwrap();
         host.record(&art18).await.unwrap();
         host.record(&art18).await.unwrap();
-        assert_eq!(gateway.in_force(&pacs, &rec).await.unwrap(), [art18.clone(), kept.clone()]);
-        assert_eq!(gateway.lookup(&pacs, &rec).await.unwrap(), Some(art18.clone()));
+        assert_eq!(
+            gateway.in_force(&pacs, &rec).await.unwrap(),
+            [art18.clone(), kept.clone()]
+        );
+        assert_eq!(
+            gateway.lookup(&pacs, &rec).await.unwrap(),
+            Some(art18.clone())
+        );
         let other = RecordId::new("study-2").unwrap();
         assert_eq!(gateway.lookup(&pacs, &other).await.unwrap(), None);
         assert!(stranger.lookup(&pacs, &rec).await.unwrap().is_none());

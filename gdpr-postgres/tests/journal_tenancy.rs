@@ -40,7 +40,9 @@ fn populate(config: &PgConfig) {
         .unwrap();
         let step = StepKey::new(&["erase", "pacs", "study-1"]).unwrap();
         j.begin(&step).await.unwrap();
-        j.done(&step, &serde_json::json!({"erased": 1})).await.unwrap();
+        j.done(&step, &serde_json::json!({"erased": 1}))
+            .await
+            .unwrap();
         let r = PgRegister::open(config).await.unwrap();
         r.record(&RestrictionEntry::art18(
             SystemName::new("pacs").unwrap(),
@@ -143,7 +145,13 @@ fn run(a: &mut postgres::Client, sql: &str) -> Result<Vec<String>, postgres::Err
     Ok(tenants)
 }
 
-type Fixture = (Tenant, Mutex<postgres::Client>, Tenant, Mutex<postgres::Client>, String);
+type Fixture = (
+    Tenant,
+    Mutex<postgres::Client>,
+    Tenant,
+    Mutex<postgres::Client>,
+    String,
+);
 
 fn fixture() -> &'static Fixture {
     static TENANTS: OnceLock<Fixture> = OnceLock::new();
@@ -155,7 +163,13 @@ fn fixture() -> &'static Fixture {
         let mut b_conn = b.1.connect().unwrap();
         let before = fingerprint(&mut b_conn);
         assert!(before.contains("erased"), "{before}");
-        (a.0, Mutex::new(a.1.connect().unwrap()), b.0, Mutex::new(b_conn), before)
+        (
+            a.0,
+            Mutex::new(a.1.connect().unwrap()),
+            b.0,
+            Mutex::new(b_conn),
+            before,
+        )
     })
 }
 

@@ -58,7 +58,10 @@ fn single_node_counts() -> (u64, usize) {
     let (site, role, other) = approved_site("single");
     let log = site.log();
     let outcome = runtime().block_on(async {
-        let (mut ex, _) = site.node("node-a", quick(), log.clone(), None).await.unwrap();
+        let (mut ex, _) = site
+            .node("node-a", quick(), log.clone(), None)
+            .await
+            .unwrap();
         ex.run().await.unwrap()
     });
     ran_once(&site, &role, &outcome, log, &other)
@@ -134,8 +137,7 @@ fn two_nodes_starting_together_run_each_step_once() {
         let node = |name: &'static str| {
             let (site, log) = (site.clone(), log.clone());
             // Slow steps, so that the other node's claim overlaps the run.
-            let hook: BoundaryHook =
-                Arc::new(|_, _| std::thread::sleep(Duration::from_millis(20)));
+            let hook: BoundaryHook = Arc::new(|_, _| std::thread::sleep(Duration::from_millis(20)));
             tokio::spawn(async move {
                 let (mut ex, epoch) = site.node(name, quick(), log, Some(hook)).await.unwrap();
                 let started = Instant::now();
@@ -159,7 +161,8 @@ fn two_nodes_starting_together_run_each_step_once() {
 #[test]
 fn child_node_runs_until_the_chosen_boundary() {
     // Only as a child of the test below.
-    let (Ok(root), Ok(role), Ok(at)) = (std::env::var(ROOT), std::env::var(ROLE), std::env::var(AT))
+    let (Ok(root), Ok(role), Ok(at)) =
+        (std::env::var(ROOT), std::env::var(ROLE), std::env::var(AT))
     else {
         return;
     };
@@ -175,7 +178,10 @@ fn child_node_runs_until_the_chosen_boundary() {
     });
     let lease = LeaseSettings::new(Duration::from_secs(1), Duration::ZERO).unwrap();
     runtime().block_on(async {
-        let (mut ex, _) = site.node("node-a", lease, site.log(), Some(hook)).await.unwrap();
+        let (mut ex, _) = site
+            .node("node-a", lease, site.log(), Some(hook))
+            .await
+            .unwrap();
         ex.run().await.unwrap();
     });
     std::fs::write(site.path("finished"), "").unwrap();
@@ -185,7 +191,11 @@ fn child_node_runs_until_the_chosen_boundary() {
 /// kills it with SIGKILL) or finishes; true when it was killed.
 fn kill_at(site: &Site, role: &str, at: usize) -> bool {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_node_runs_until_the_chosen_boundary", "--nocapture"])
+        .args([
+            "--exact",
+            "child_node_runs_until_the_chosen_boundary",
+            "--nocapture",
+        ])
         .env(ROOT, site.root())
         .env(ROLE, role)
         .env(AT, at.to_string())
@@ -205,7 +215,10 @@ fn kill_at(site: &Site, role: &str, at: usize) -> bool {
             assert!(site.path("finished").exists());
             return false;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "child node hung");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "child node hung"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -221,7 +234,10 @@ fn a_node_killed_at_any_step_boundary_is_resumed_by_the_other_node() {
         let log = site.log();
         let (outcome, epoch) = runtime().block_on(async {
             // Node b waits for the dead node's lease (1 s) to expire.
-            let (mut ex, epoch) = site.node("node-b", quick(), log.clone(), None).await.unwrap();
+            let (mut ex, epoch) = site
+                .node("node-b", quick(), log.clone(), None)
+                .await
+                .unwrap();
             (ex.run().await.unwrap(), epoch)
         });
         assert_eq!(epoch, 3, "node b took over from node a ({stopped})");
@@ -274,7 +290,10 @@ fn a_node_stalled_past_its_lease_is_taken_over_and_records_nothing_more() {
     )
     .unwrap();
     let outcome = rt.block_on(async {
-        let (mut ex, epoch) = site.node("node-b", quick(), log.clone(), None).await.unwrap();
+        let (mut ex, epoch) = site
+            .node("node-b", quick(), log.clone(), None)
+            .await
+            .unwrap();
         assert_eq!(epoch, 3);
         ex.run().await.unwrap()
     });

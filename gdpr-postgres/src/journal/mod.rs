@@ -167,10 +167,7 @@ fn record(
         .map_err(PgError::backend("committing a journal step"))
 }
 
-fn backend(
-    what: &'static str,
-    e: impl std::error::Error + Send + Sync + 'static,
-) -> RequestError {
+fn backend(what: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> RequestError {
     RequestError::Backend {
         what,
         source: Box::new(e),
@@ -233,7 +230,12 @@ impl Journal for PgJournal {
 mod tests {
     use super::*;
 
-    fn row(seq: i64, step: &str, phase: &str, result: Option<&str>) -> (i64, String, String, Option<String>) {
+    fn row(
+        seq: i64,
+        step: &str,
+        phase: &str,
+        result: Option<&str>,
+    ) -> (i64, String, String, Option<String>) {
         (seq, step.into(), phase.into(), result.map(Into::into))
     }
 
@@ -257,14 +259,23 @@ mod tests {
             (vec![row(1, "a", "begin", None)], 1),
             (vec![row(0, "a", "done", None)], 1),
             (vec![row(0, "a b", "begin", None)], 1),
-            (vec![row(0, "a", "done", Some("{")), row(1, "b", "begin", None)], 1),
             (
-                vec![row(0, "a", "done", Some("1")), row(1, "a", "done", Some("1"))],
+                vec![row(0, "a", "done", Some("{")), row(1, "b", "begin", None)],
+                1,
+            ),
+            (
+                vec![
+                    row(0, "a", "done", Some("1")),
+                    row(1, "a", "done", Some("1")),
+                ],
                 2,
             ),
         ] {
             let e = parse(rows).unwrap_err();
-            assert!(matches!(e, RequestError::Damaged { line: l, .. } if l == line), "{e}");
+            assert!(
+                matches!(e, RequestError::Damaged { line: l, .. } if l == line),
+                "{e}"
+            );
         }
     }
 }

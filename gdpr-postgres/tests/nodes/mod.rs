@@ -60,7 +60,11 @@ impl Site {
             }
         }
         let signer = Signer::generate("hospital.example/audit").unwrap();
-        std::fs::write(tmp.path().join("secret.key"), signer.to_secret_text().as_str()).unwrap();
+        std::fs::write(
+            tmp.path().join("secret.key"),
+            signer.to_secret_text().as_str(),
+        )
+        .unwrap();
         drop(AuditLog::create(tmp.path().join("audit"), signer).unwrap());
         write_private(&tmp.path().join("tenant.password"), password);
         Self {
