@@ -63,10 +63,10 @@ pub enum PgError {
         /// The node holding the lease (a node name, no patient value).
         holder: String,
     },
-    /// This node's lease on the request was taken over (it expired and
-    /// another node claimed the request): it may record nothing more.
+    /// This node's lease on the request expired (and another node may have
+    /// claimed the request): it may record nothing more.
     #[error(
-        "this node's lease on the request was taken over by another node; stop, the other node resumes the request"
+        "this node's lease on the request expired or was taken over by another node; stop, and resume the request under a new claim"
     )]
     Fenced,
 }

@@ -109,6 +109,8 @@ fn a_node_whose_lease_was_taken_over_records_nothing() {
         .unwrap();
     assert_eq!(n, 1);
     block_on(async {
+        // Expired, not yet claimed by anyone: a already records nothing.
+        assert!(a.done(&key("s1"), &json!(0)).await.is_err());
         let b = claim(&config, "dsr-f", "node-b", lease(30, 0))
             .await
             .unwrap();

@@ -281,7 +281,9 @@ fn a_node_stalled_past_its_lease_is_taken_over_and_records_nothing_more() {
     while !site.path("stalled").exists() {
         std::thread::sleep(Duration::from_millis(10));
     }
-    // Its lease runs out (a pause longer than the lease, a partition).
+    // Its lease runs out, as after a pause longer than the lease (the
+    // superuser stands in for the clock: a's renewal thread is alive in
+    // this process, and an expired lease is never renewed).
     let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
     sup.execute(
         "UPDATE gdpr.request_lease SET expires_at = clock_timestamp() - interval '1 second'

@@ -169,7 +169,9 @@ pub(crate) fn claim(
     }
 }
 
-/// Renews the lease of `epoch` for `ttl`; false when it was taken over.
+/// Renews the lease of `epoch` for `ttl`; false when it has expired or
+/// was taken over (an expired lease is never revived: its node may record
+/// nothing more, even if no other node has claimed the request yet).
 pub(crate) fn renew(
     client: &mut impl postgres::GenericClient,
     request: &str,
@@ -180,7 +182,7 @@ pub(crate) fn renew(
         .execute(
             "UPDATE gdpr.request_lease
                SET expires_at = clock_timestamp() + $3::float8 * interval '1 second'
-             WHERE request = $1 AND epoch = $2",
+             WHERE request = $1 AND epoch = $2 AND expires_at > clock_timestamp()",
             &[&request, &epoch, &ttl.as_secs_f64()],
         )
         .map_err(backend("renewing a request's lease"))?;

@@ -5,7 +5,8 @@
 //! request only under its lease ([`PgJournal::claim`]), and every entry it
 //! records names the lease's epoch in the same transaction that checks
 //! it, so when two nodes pick up the same request exactly one executes
-//! each step, and a node whose lease was taken over records nothing more
+//! each step, and a node whose lease expired (taken over or not) records
+//! nothing more
 //! ([`PgError::Fenced`]).
 //!
 //! Claim before opening the executor: the executor reads the journal once
