@@ -44,6 +44,31 @@
 //! let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default())?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## A request on any node
+//!
+//! Claim the request before the executor opens (it reads the journal
+//! once, under the lease); the lease is renewed while the journal lives
+//! and released when it is dropped.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use gdpr_postgres::{LeaseSettings, NodeName, PgConfig, PgJournal, PgRegister};
+//! # async fn f(dir: gdpr_request::RequestDir, stores: std::collections::BTreeMap<
+//! #     gdpr_core::request::SystemName, Box<dyn gdpr_core::store::SubjectStore>>,
+//! #     log: Arc<gdpr_audit::AuditLog>, signer: Arc<gdpr_audit::Signer>,
+//! #     setup: gdpr_request::Setup, as_ward: PgConfig, id: gdpr_core::request::RequestId)
+//! #     -> Result<(), Box<dyn std::error::Error>> {
+//! let lease = LeaseSettings::new(Duration::from_secs(30), Duration::from_secs(60))?;
+//! let journal = PgJournal::claim(&as_ward, &id, &NodeName::new("pacs-node-2:4711")?, lease).await?;
+//! let register = PgRegister::open(&as_ward).await?;
+//! let resources = gdpr_request::Resources::new(
+//!     Arc::new(journal), stores, log, signer, Arc::new(register));
+//! let mut executor = gdpr_request::Executor::open(dir, resources, setup, None).await?;
+//! let outcome = executor.run().await?; // or resumes what another node began
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
