@@ -55,6 +55,20 @@ pub enum PgError {
         /// What PostgreSQL or the client said.
         source: postgres::Error,
     },
+    /// Another node holds the request's lease and it has not expired.
+    #[error(
+        "the request is being run by node {holder}; wait for it to finish (or for its lease to expire) and try again"
+    )]
+    Busy {
+        /// The node holding the lease (a node name, no patient value).
+        holder: String,
+    },
+    /// This node's lease on the request expired (and another node may have
+    /// claimed the request): it may record nothing more.
+    #[error(
+        "this node's lease on the request expired or was taken over by another node; stop, and resume the request under a new claim"
+    )]
+    Fenced,
 }
 
 impl PgError {

@@ -16,6 +16,11 @@
 //! - [`PgKeyStore`] — the subjects' keys (crypto-shredding), wrapped by a
 //!   key-encryption key held outside the database ([`KekRing`]), erased by
 //!   a committed update every node sees; [`PgKeyStore::rotate`] re-wraps.
+//! - [`PgJournal`] — gdpr-request's journal of one request, held under a
+//!   lease with a fencing token ([`PgJournal::claim`]): when two nodes
+//!   pick up the same request, exactly one executes each step.
+//! - [`PgRegister`] — gdpr-request's restriction register, shared by
+//!   every node, host and gateway of the tenant.
 //!
 //! Deployment, settings (synchronous replication), tenancy and what a
 //! writer does after a failover: `docs/postgres.md`.
@@ -39,20 +44,51 @@
 //! let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default())?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## A request on any node
+//!
+//! Claim the request before the executor opens (it reads the journal
+//! once, under the lease); the lease is renewed while the journal lives
+//! and released when it is dropped.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use gdpr_postgres::{LeaseSettings, NodeName, PgConfig, PgJournal, PgRegister};
+//! # async fn f(dir: gdpr_request::RequestDir, stores: std::collections::BTreeMap<
+//! #     gdpr_core::request::SystemName, Box<dyn gdpr_core::store::SubjectStore>>,
+//! #     log: Arc<gdpr_audit::AuditLog>, signer: Arc<gdpr_audit::Signer>,
+//! #     setup: gdpr_request::Setup, as_ward: PgConfig, id: gdpr_core::request::RequestId)
+//! #     -> Result<(), Box<dyn std::error::Error>> {
+//! let lease = LeaseSettings::new(Duration::from_secs(30), Duration::from_secs(60))?;
+//! let journal = PgJournal::claim(&as_ward, &id, &NodeName::new("pacs-node-2:4711")?, lease).await?;
+//! let register = PgRegister::open(&as_ward).await?;
+//! let resources = gdpr_request::Resources::new(
+//!     Arc::new(journal), stores, log, signer, Arc::new(register));
+//! let mut executor = gdpr_request::Executor::open(dir, resources, setup, None).await?;
+//! let outcome = executor.run().await?; // or resumes what another node began
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod audit;
 mod config;
+mod db_thread;
 mod error;
+pub mod journal;
 mod keys;
 pub mod migrate;
+mod register;
 mod tenant;
 
 pub use audit::{HeadLock, PgAuditStore};
 pub use config::PgConfig;
 pub use error::PgError;
+pub use journal::PgJournal;
+pub use journal::lease::{LeaseSettings, NodeName};
 pub use keys::PgKeyStore;
 pub use keys::kek::KekRing;
 pub use migrate::{SCHEMA_VERSION, migrate};
+pub use register::PgRegister;
 pub use tenant::Tenant;

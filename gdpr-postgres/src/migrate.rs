@@ -12,6 +12,7 @@ use crate::error::PgError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_audit.sql"),
     include_str!("../migrations/0002_keys.sql"),
+    include_str!("../migrations/0003_journal.sql"),
 ];
 
 /// The schema version this library writes and reads.

@@ -83,6 +83,15 @@ pub enum Error {
     /// A certificate or manifest does not verify.
     #[error("the document does not verify: {0}")]
     Unverified(#[from] crate::Fault),
+    /// A shared backend of the journal or the register (a database)
+    /// failed or refused, e.g. because another node now runs the request.
+    #[error("{what} failed: {source}")]
+    Backend {
+        /// What was being done (`"recording a journal step"`).
+        what: &'static str,
+        /// The backend's error (never a patient value).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl From<RequestError> for Error {

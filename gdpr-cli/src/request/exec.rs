@@ -16,7 +16,8 @@ use gdpr_core::retention::{HoldSet, Jurisdiction, LegalHold, RulePack};
 use gdpr_core::store::{RecordId, SubjectStore};
 use gdpr_request::package::PackageOptions;
 use gdpr_request::{
-    Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, RunOutcome, Setup,
+    Executor, FileJournal, FileRegister, Holds, Journal, RequestDir, Resources,
+    RestrictionRegister, RunOutcome, Setup,
 };
 use gdpr_systems::SystemsConfig;
 use serde_json::json;
@@ -365,13 +366,16 @@ async fn open_with(
         Signer::parse(&secret.text)
             .map_err(|e| bad(format!("{}: {e}", context.audit_key.display())))?,
     );
-    let resources = Resources::new(
-        Arc::new(FileJournal::open(dir.path())?),
-        stores,
-        log.clone(),
-        signer.clone(),
-        Arc::new(FileRegister::open(&context.register)?),
-    );
+    let (journal, register): (Arc<dyn Journal>, Arc<dyn RestrictionRegister>) = match &context
+        .postgres
+    {
+        None => (
+            Arc::new(FileJournal::open(dir.path())?),
+            Arc::new(FileRegister::open(&context.register)?),
+        ),
+        Some(file) => crate::pg::journal_and_register(file, req.id(), context.lease_wait).await?,
+    };
+    let resources = Resources::new(journal, stores, log.clone(), signer.clone(), register);
     let mut setup = Setup::for_request(actor(&context.actor)?, &req)?;
     setup.package = package;
     let ex = Executor::open(dir, resources, setup, None).await?;

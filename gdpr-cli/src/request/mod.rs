@@ -54,6 +54,16 @@ struct Context {
     /// Who acts (recorded in the history and the audit log).
     #[arg(long, default_value = "gdpr-cli")]
     actor: String,
+    /// Keep the journal and the restriction register in PostgreSQL (shared
+    /// by every node): FILE holds the connection string as for `gdpr audit
+    /// verify --postgres`, the password comes from the file named by
+    /// GDPR_PG_PASSWORD_FILE. The request runs under this node's lease.
+    #[arg(long, value_name = "FILE")]
+    postgres: Option<PathBuf>,
+    /// With --postgres: how long to wait (seconds) while another node runs
+    /// the request, before giving up (exit 2).
+    #[arg(long = "lease-wait", default_value_t = 0, requires = "postgres")]
+    lease_wait: u64,
 }
 
 /// The controller's calendar for the deadline (Art. 12(3), Reg. 1182/71).

@@ -1,0 +1,232 @@
+//! `gdpr request … --postgres FILE`: the journal and the restriction
+//! register in the real PostgreSQL of scripts/postgres.sh (feature
+//! `postgres-tests`: fails when it is missing), the password from
+//! GDPR_PG_PASSWORD_FILE; a request another node holds is refused (exit 2)
+//! naming the node.
+#![cfg(feature = "postgres-tests")]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use gdpr_core::request::RequestId;
+use gdpr_dicom::synthetic::SyntheticInstance;
+use gdpr_postgres::{LeaseSettings, NodeName, PgConfig, PgJournal, Tenant};
+
+const ROOT: &str = "1.2.826.0.1.3680043.10.1234.79";
+const TARGET: &str = "CANARY-CLI-PG-1";
+
+fn env(k: &str) -> String {
+    std::env::var(k).unwrap_or_else(|_| {
+        panic!("{k} is not set: postgres-tests need `eval \"$(scripts/postgres.sh start)\"`")
+    })
+}
+
+fn conn_string(user: &str) -> String {
+    format!(
+        "host={} port={} user={user} dbname={}",
+        env("GDPR_TEST_PG_HOST"),
+        env("GDPR_TEST_PG_PORT"),
+        env("GDPR_TEST_PG_DB")
+    )
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .current_dir(dir)
+        .args(args)
+        .env("GDPR_PG_PASSWORD_FILE", dir.join("tenant.password"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stdout.contains(TARGET) && !run.stderr.contains(TARGET),
+        "a patient identifier was printed by {args:?}"
+    );
+    run
+}
+
+/// A folder store, an audit log, and a fresh tenant whose connection
+/// string and password are in files.
+fn setup() -> (tempfile::TempDir, Tenant, PgConfig) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    for (pid, study, date) in [
+        (TARGET, 1, "19900105"),
+        (TARGET, 2, "20240105"),
+        ("OTHER-CLI-PG-2", 1, "19900105"),
+    ] {
+        let mut inst = SyntheticInstance::new(ROOT, pid, study, 1, 1);
+        inst.study_date = date.into();
+        inst.write_to(&store.join(format!("{pid}-{study}.dcm")))
+            .unwrap();
+    }
+    std::fs::write(
+        dir.path().join("systems.toml"),
+        format!(
+            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
+            store.display()
+        ),
+    )
+    .unwrap();
+    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
+    std::fs::copy(pack, dir.path().join("pack.toml")).unwrap();
+    assert_eq!(
+        gdpr(
+            dir.path(),
+            &["audit", "init", "audit", "--key-out", "audit.key"],
+            ""
+        )
+        .code,
+        0
+    );
+    let owner = PgConfig::parse(&conn_string(&env("GDPR_TEST_PG_OWNER")))
+        .unwrap()
+        .password_file(&PathBuf::from(env("GDPR_TEST_PG_OWNER_PASSWORD_FILE")))
+        .unwrap();
+    gdpr_postgres::migrate(&mut owner.connect().unwrap()).unwrap();
+    let mut name = [0u8; 6];
+    getrandom::fill(&mut name).unwrap();
+    let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
+    let tenant = Tenant::new(&format!("clireq_{name}")).unwrap();
+    let password = format!("pw-{name}");
+    tenant
+        .create(&mut owner.connect().unwrap(), &password)
+        .unwrap();
+    std::fs::write(dir.path().join("tenant.conn"), conn_string(tenant.role())).unwrap();
+    std::fs::write(dir.path().join("tenant.password"), &password).unwrap();
+    let config = owner.user(tenant.role()).password(password.as_bytes());
+    (dir, tenant, config)
+}
+
+fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
+    let mut v = args.to_vec();
+    v.extend_from_slice(&[
+        "--config",
+        "systems.toml",
+        "--audit-log",
+        "audit",
+        "--audit-key",
+        "audit.key",
+        "--postgres",
+        "tenant.conn",
+        "--actor",
+        actor,
+    ]);
+    v
+}
+
+#[test]
+fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node_holds_it() {
+    let (dir, _tenant, config) = setup();
+    let d = dir.path();
+    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let new = gdpr(
+        d,
+        &[
+            "request",
+            "new",
+            "--id",
+            "dsr-pg",
+            "--kind",
+            "erasure-consent-withdrawn",
+            "--index",
+            "-",
+        ],
+        &index,
+    );
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    let assess = gdpr(
+        d,
+        &with_ctx(
+            &["request", "assess", "dsr-pg", "--pack", "pack.toml"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(assess.code, 0, "{}", assess.stderr);
+    let approve = gdpr(d, &with_ctx(&["request", "approve", "dsr-pg"], "dpo-2"), "");
+    assert_eq!(approve.code, 0, "{}", approve.stderr);
+
+    // Another node holds the request: refused, naming that node.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let held = rt.block_on(async {
+        PgJournal::claim(
+            &config,
+            &RequestId::new("dsr-pg").unwrap(),
+            &NodeName::new("other-node").unwrap(),
+            LeaseSettings::new(Duration::from_secs(60), Duration::ZERO).unwrap(),
+        )
+        .await
+        .unwrap()
+    });
+    let busy = gdpr(d, &with_ctx(&["request", "run", "dsr-pg"], "dpo-1"), "");
+    assert_eq!(busy.code, 2, "{}", busy.stderr);
+    assert!(busy.stderr.contains("other-node"), "{}", busy.stderr);
+    assert!(d.join(format!("store/{TARGET}-1.dcm")).exists());
+    drop(held);
+
+    let run = gdpr(
+        d,
+        &with_ctx(
+            &["request", "run", "dsr-pg", "--json", "--lease-wait", "10"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let outcome: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(outcome["stage"], "completed");
+    assert!(!d.join(format!("store/{TARGET}-1.dcm")).exists());
+    assert!(d.join("store/OTHER-CLI-PG-2-1.dcm").exists());
+    // The journal is in PostgreSQL, not in the request directory; the
+    // kept record is in PostgreSQL's register, not in a file.
+    assert!(!d.join("requests/dsr-pg/journal.jsonl").exists());
+    assert!(!d.join("restrictions/restrictions.jsonl").exists());
+    let mut c = config.connect().unwrap();
+    let (steps, kept): (i64, i64) = {
+        let r = c
+            .query_one(
+                "SELECT (SELECT count(*) FROM gdpr.journal_entry WHERE request = 'dsr-pg' AND phase = 'done'),
+                        (SELECT count(*) FROM gdpr.restriction WHERE NOT lifted)",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!(steps >= 5, "{steps} steps journaled");
+    assert_eq!(kept, 1, "the recent study is kept and registered");
+    // Resuming the answered request runs nothing again.
+    let resume = gdpr(d, &with_ctx(&["request", "resume", "dsr-pg"], "dpo-1"), "");
+    assert_eq!(resume.code, 0, "{}", resume.stderr);
+    let again: i64 = c
+        .query_one(
+            "SELECT count(*) FROM gdpr.journal_entry WHERE request = 'dsr-pg' AND phase = 'done'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(again, steps);
+}
