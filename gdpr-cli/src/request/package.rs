@@ -27,10 +27,17 @@ pub(super) struct PackageArgs {
     /// package.tar.age, no plaintext left.
     #[arg(long = "encrypt-to", conflicts_with = "passphrase_file")]
     encrypt_to: Option<String>,
-    /// Encrypt the package to the passphrase in this file (mode 0600;
-    /// scrypt): one package.tar.age, no plaintext left.
+    /// Encrypt the package to the passphrase in this file (mode 0600): one
+    /// package.tar.age, no plaintext left. age's scrypt takes about 256 MiB
+    /// of memory and a second or more, at encryption and again at
+    /// decryption; --encrypt-to needs neither and is recommended.
     #[arg(long = "passphrase-file")]
     passphrase_file: Option<PathBuf>,
+    /// Name staff by their actor id in the access report (default: by role
+    /// and system only; CJEU C-579/21: ids only when the patient needs them
+    /// to check that an access was lawful).
+    #[arg(long = "staff-identities")]
+    staff_identities: bool,
 }
 
 impl PackageArgs {
@@ -38,6 +45,9 @@ impl PackageArgs {
     pub(super) fn options(&self) -> Result<PackageOptions, CliError> {
         let mut o = PackageOptions::default();
         o.progress = terminal_bar();
+        if self.staff_identities {
+            o.staff = gdpr_audit::report::StaffIdentities::Include;
+        }
         if let Some(path) = &self.notice {
             let text = crate::input::read_text(path, 1 << 20)?;
             o.notice = toml::from_str::<Notice>(&text)
