@@ -131,7 +131,14 @@ fn approved(d: &Path, id: &str, kind: &str) {
     let new = gdpr(
         d,
         &[
-            "request", "new", "--id", id, "--kind", kind, "--index", "index.toml",
+            "request",
+            "new",
+            "--id",
+            id,
+            "--kind",
+            kind,
+            "--index",
+            "index.toml",
         ],
     );
     assert_eq!(new.code, 0, "{}", new.stderr);
@@ -153,19 +160,30 @@ fn the_access_package_holds_the_access_report_and_every_recipient() {
     let run = gdpr(
         d,
         &ctx(
-            &["request", "run", "dsr-p", "--disclosures", "disclosures.json"],
+            &[
+                "request",
+                "run",
+                "dsr-p",
+                "--disclosures",
+                "disclosures.json",
+            ],
             "dpo-1",
         ),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let package = d.join("requests/dsr-p/package");
     let manifest = std::fs::read_to_string(package.join("manifest.json")).unwrap();
-    assert!(manifest.contains("\"access-report.html\"") && manifest.contains("\"access-report.json\""));
+    assert!(
+        manifest.contains("\"access-report.html\"") && manifest.contains("\"access-report.json\"")
+    );
     let json = std::fs::read_to_string(package.join("access-report.json")).unwrap();
     let html = std::fs::read_to_string(package.join("access-report.html")).unwrap();
     let summary = std::fs::read_to_string(package.join("summary.html")).unwrap();
     for (name, text) in [("json", &json), ("html", &html), ("summary", &summary)] {
-        assert!(text.contains(NAMED) && text.contains(HOST), "{name}: a recipient is missing");
+        assert!(
+            text.contains(NAMED) && text.contains(HOST),
+            "{name}: a recipient is missing"
+        );
         for v in [OTHERS, STAFF, TARGET] {
             assert!(!text.contains(v), "{name} shows {v}");
         }
@@ -179,7 +197,8 @@ fn the_access_package_holds_the_access_report_and_every_recipient() {
         &ctx(&["request", "run", "dsr-q", "--staff-identities"], "dpo-1"),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let json = std::fs::read_to_string(d.join("requests/dsr-q/package/access-report.json")).unwrap();
+    let json =
+        std::fs::read_to_string(d.join("requests/dsr-q/package/access-report.json")).unwrap();
     assert!(json.contains(STAFF));
 }
 
@@ -191,7 +210,13 @@ fn an_erasure_prints_and_certifies_the_recipients_to_notify() {
     let run = gdpr(
         d,
         &ctx(
-            &["request", "run", "dsr-e", "--disclosures", "disclosures.json"],
+            &[
+                "request",
+                "run",
+                "dsr-e",
+                "--disclosures",
+                "disclosures.json",
+            ],
             "dpo-1",
         ),
     );

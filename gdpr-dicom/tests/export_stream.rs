@@ -51,7 +51,9 @@ async fn a_large_instance_exports_whole_through_orthanc_and_wado_rs() {
     for (name, report) in [
         (
             "orthanc",
-            store.export_studies(&target, &out.path().join("rest")).await,
+            store
+                .export_studies(&target, &out.path().join("rest"))
+                .await,
         ),
         (
             "dicomweb",
@@ -59,17 +61,29 @@ async fn a_large_instance_exports_whole_through_orthanc_and_wado_rs() {
         ),
     ] {
         let report = report.unwrap();
-        let dir = out.path().join(if name == "orthanc" { "rest" } else { "wado" });
+        let dir = out
+            .path()
+            .join(if name == "orthanc" { "rest" } else { "wado" });
         let mut got: Vec<String> = Vec::new();
         for f in report.manifest.studies.iter().flat_map(|s| &s.files) {
-            assert!(!f.path.contains("GDPR-CANARY"), "{name}: a file name shows the patient");
+            assert!(
+                !f.path.contains("GDPR-CANARY"),
+                "{name}: a file name shows the patient"
+            );
             let bytes = std::fs::read(dir.join(&f.path)).unwrap();
             assert_eq!(bytes.len() as u64, f.bytes, "{name}");
-            assert_eq!(hex(&Sha256::digest(&bytes)), f.sha256, "{name}: manifest digest");
+            assert_eq!(
+                hex(&Sha256::digest(&bytes)),
+                f.sha256,
+                "{name}: manifest digest"
+            );
             got.push(f.sha256.clone());
         }
         got.sort();
-        assert_eq!(got, stored, "{name}: the exported files are the stored ones");
+        assert_eq!(
+            got, stored,
+            "{name}: the exported files are the stored ones"
+        );
         // No staging or archive file is left beside the export.
         let stray: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()

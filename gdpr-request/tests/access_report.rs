@@ -75,7 +75,12 @@ fn history(log: &AuditLog) {
             Some(&format!("referral {TARGET}\nrecipient: {NAMED}")),
             3,
         ),
-        event(OTHER, Action::Disclosure, Some(&format!("recipient: {OTHERS}")), 4),
+        event(
+            OTHER,
+            Action::Disclosure,
+            Some(&format!("recipient: {OTHERS}")),
+            4,
+        ),
         event(TARGET, Action::Disclosure, Some("to the tumour board"), 5),
     ] {
         log.append(&e).unwrap();
@@ -104,7 +109,10 @@ async fn the_package_holds_the_access_report_and_the_logs_recipients() {
     for name in [ACCESS_REPORT_HTML, ACCESS_REPORT_JSON] {
         let listed = manifest.files.iter().find(|f| f.path == name);
         let listed = listed.unwrap_or_else(|| panic!("{name} is not in the manifest"));
-        assert_eq!(listed.bytes, std::fs::metadata(package.join(name)).unwrap().len());
+        assert_eq!(
+            listed.bytes,
+            std::fs::metadata(package.join(name)).unwrap().len()
+        );
     }
 
     let json: serde_json::Value =
@@ -119,7 +127,11 @@ async fn the_package_holds_the_access_report_and_the_logs_recipients() {
         .filter(|e| e["actor_role"] == "physician")
         .count();
     assert_eq!(by_physician, 3);
-    assert!(entries.iter().any(|e| e["action"] == "read" && e["purpose"] == "care-coordination"));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "read" && e["purpose"] == "care-coordination")
+    );
     assert!(entries.iter().all(|e| e.get("actor_id").is_none()));
     let recipients: Vec<&str> = json["disclosures"]
         .as_array()
@@ -142,7 +154,10 @@ async fn the_package_holds_the_access_report_and_the_logs_recipients() {
     let html = std::fs::read_to_string(package.join(ACCESS_REPORT_HTML)).unwrap();
     assert!(html.contains("physician") && html.contains("C-579/21"));
     for file in ["journal.jsonl", "outcome.json"] {
-        assert_clean(file, &std::fs::read_to_string(ex.dir().path().join(file)).unwrap());
+        assert_clean(
+            file,
+            &std::fs::read_to_string(ex.dir().path().join(file)).unwrap(),
+        );
     }
 }
 
@@ -165,7 +180,10 @@ async fn erasure_and_restriction_list_the_logs_recipients_for_notification() {
     );
     assert_eq!(
         outcome.notifications[0].disclosures,
-        [(jiff::civil::date(2026, 2, 3), "study (care-coordination)".to_owned())]
+        [(
+            jiff::civil::date(2026, 2, 3),
+            "study (care-coordination)".to_owned()
+        )]
     );
     assert_eq!(outcome.notifications[0].citation.as_str(), "GDPR Art. 19");
     assert_clean("outcome", &serde_json::to_string(&outcome).unwrap());
@@ -185,7 +203,10 @@ async fn erasure_and_restriction_list_the_logs_recipients_for_notification() {
     // Resumed after the subject's key was shredded: the list comes from
     // the journal, unchanged.
     let mut again = open(&fx, "dsr-er", log.clone(), None).await;
-    assert_eq!(again.run().await.unwrap().notifications, outcome.notifications);
+    assert_eq!(
+        again.run().await.unwrap().notifications,
+        outcome.notifications
+    );
 
     // A restriction of the other patient lists only the other's recipient.
     let mut subjects = gdpr_core::request::SubjectMap::new();

@@ -302,7 +302,9 @@ fn report(o: &RunOutcome, json_out: bool) -> Result<(), CliError> {
             n.citation,
             n.recipient,
             n.disclosures.len(),
-            n.disclosures.first().map_or_else(String::new, |d| d.0.to_string())
+            n.disclosures
+                .first()
+                .map_or_else(String::new, |d| d.0.to_string())
         ));
     }
     let value = serde_json::to_value(o).map_err(|e| bad(e.to_string()))?;

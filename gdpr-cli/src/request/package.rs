@@ -28,9 +28,10 @@ pub(super) struct PackageArgs {
     #[arg(long = "encrypt-to", conflicts_with = "passphrase_file")]
     encrypt_to: Option<String>,
     /// Encrypt the package to the passphrase in this file (mode 0600): one
-    /// package.tar.age, no plaintext left. age's scrypt takes about 256 MiB
-    /// of memory and a second or more, at encryption and again at
-    /// decryption; --encrypt-to needs neither and is recommended.
+    /// package.tar.age, no plaintext left. age's scrypt, calibrated by age to
+    /// about a second here, takes 2^(log_n+10) bytes of memory (128-512 MiB
+    /// measured, log_n 17-19) at encryption and again at decryption;
+    /// --encrypt-to needs none and is recommended.
     #[arg(long = "passphrase-file")]
     passphrase_file: Option<PathBuf>,
     /// Name staff by their actor id in the access report (default: by role

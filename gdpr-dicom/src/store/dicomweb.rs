@@ -422,4 +422,3 @@ fn unpack(writer: &mut ExportWriter, handle: &StudyHandle, path: &Path) -> Resul
     }
     Ok(())
 }
-

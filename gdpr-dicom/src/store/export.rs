@@ -96,7 +96,9 @@ impl ExportWriter {
         fs::create_dir_all(path.parent().unwrap_or(&self.root))
             .map_err(local("create export folder"))?;
         let (bytes, sha256) = write_hashed(&path, |w| {
-            std::io::copy(input, w).map(drop).map_err(local("write exported file"))
+            std::io::copy(input, w)
+                .map(drop)
+                .map_err(local("write exported file"))
         })?;
         self.push(study, relative, bytes, sha256);
         Ok(())

@@ -124,7 +124,10 @@ impl<R: std::io::Read> Parts<R> {
             more: true,
         };
         loop {
-            match p.buf[p.lo..p.hi].iter().position(|&b| b != b'\r' && b != b'\n') {
+            match p.buf[p.lo..p.hi]
+                .iter()
+                .position(|&b| b != b'\r' && b != b'\n')
+            {
                 Some(i) => {
                     p.lo += i;
                     break;

@@ -25,8 +25,12 @@ impl Executor {
         self.steps
             .run(StepKey::new(&["recipients"])?, move || async move {
                 tokio::task::spawn_blocking(move || {
-                    let read =
-                        read_subject_log(log.store(), &*log.keys(), &subject, StaffIdentities::Withhold)?;
+                    let read = read_subject_log(
+                        log.store(),
+                        &*log.keys(),
+                        &subject,
+                        StaffIdentities::Withhold,
+                    )?;
                     let all = merge_disclosures(&host, &read.disclosures);
                     let today = jiff::tz::Offset::UTC
                         .to_datetime(jiff::Timestamp::now())

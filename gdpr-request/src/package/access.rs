@@ -22,8 +22,8 @@
 //! object kind and purpose, never by the rest of the free text (which may
 //! hold patient values).
 
-use gdpr_audit::action::Action;
 use gdpr_audit::KeyStore;
+use gdpr_audit::action::Action;
 use gdpr_audit::record::Record;
 use gdpr_audit::report::{
     AccessEntry, Personal, StaffIdentities, SubjectReport, personal_or_unreadable,
@@ -123,7 +123,10 @@ pub fn read_subject_log(
                 return Ok(());
             }
             if record.action() == Action::Disclosure {
-                disclosures.push(disclosure(&record, fields.text.as_ref().map(|t| t.expose())));
+                disclosures.push(disclosure(
+                    &record,
+                    fields.text.as_ref().map(|t| t.expose()),
+                ));
             }
             entries.push(entry(&record, staff));
             Ok(())
@@ -155,9 +158,15 @@ mod tests {
     fn the_recipient_is_the_named_line_or_stated_unnamed() {
         let r = recipient_of(Some("referral\nrecipient: Klinik A \nmore"));
         assert_eq!(r.as_str(), "Klinik A");
-        assert_eq!(recipient_of(Some("to the tumour board")).as_str(), UNNAMED_RECIPIENT);
+        assert_eq!(
+            recipient_of(Some("to the tumour board")).as_str(),
+            UNNAMED_RECIPIENT
+        );
         assert_eq!(recipient_of(None).as_str(), UNNAMED_RECIPIENT);
-        assert_eq!(recipient_of(Some("recipient:   ")).as_str(), UNNAMED_RECIPIENT);
+        assert_eq!(
+            recipient_of(Some("recipient:   ")).as_str(),
+            UNNAMED_RECIPIENT
+        );
     }
 
     #[test]
