@@ -15,7 +15,9 @@ mod check;
 
 use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::{AuditLog, Signer};
-use gdpr_core::request::{Assessment, RequestId, RequestKind, Stage, SystemName, Transition};
+use gdpr_core::request::{
+    Assessment, Notification, RequestId, RequestKind, Stage, SystemName, Transition,
+};
 use gdpr_core::store::{ErasureReport, Item, ItemStatus};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -48,6 +50,11 @@ pub struct Certificate {
     pub systems: Vec<CertifiedSystem>,
     /// The audit log's evidence.
     pub audit: AuditEvidence,
+    /// The recipients to notify (GDPR Art. 19) of an erasure or a
+    /// restriction, each with the date of every disclosure (absent when
+    /// there are none, so version 1 documents without it stay valid).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<Notification>,
     /// Over everything else.
     pub signature: DocumentSignature,
 }
@@ -244,6 +251,7 @@ pub fn issue(
             checkpoint,
             records,
         },
+        notifications: outcome.notifications.clone(),
         signature: DocumentSignature {
             key: String::new(),
             value: String::new(),

@@ -120,3 +120,37 @@ async fn no_identifier_in_restriction_lifting_or_after_shredding() {
     let err = gdpr_request::Setup::for_request(actor("dpo-1"), &request).unwrap_err();
     assert_clean("no audit subject", &format!("{err} {err:?}"));
 }
+
+#[tokio::test]
+async fn no_identifier_in_the_access_report_or_the_subject_log() {
+    use gdpr_audit::report::StaffIdentities;
+    use gdpr_request::package::access::read_subject_log;
+    let fx = Fixture::new();
+    approved_request(&fx, "dsr-ac", gdpr_core::request::RequestKind::Access).await;
+    let log = fx.log();
+    let mut ex = open(&fx, "dsr-ac", log.clone(), None).await;
+    let outcome = ex.run().await.unwrap();
+    assert_clean("access outcome", &format!("{outcome:?}"));
+    let package = ex.dir().path().join(gdpr_request::PACKAGE_DIR);
+    for file in [
+        gdpr_request::package::ACCESS_REPORT_JSON,
+        gdpr_request::package::ACCESS_REPORT_HTML,
+        "manifest.json",
+    ] {
+        assert_clean(file, &std::fs::read_to_string(package.join(file)).unwrap());
+    }
+    let subject = gdpr_core::subject::PatientId::new(TARGET).unwrap();
+    let read = read_subject_log(
+        log.store(),
+        &*log.keys(),
+        &subject,
+        StaffIdentities::Include,
+    )
+    .unwrap();
+    assert!(!read.report.entries.is_empty());
+    assert_clean("subject log Debug", &format!("{read:?}"));
+    assert_clean(
+        "subject log JSON",
+        &serde_json::to_string(&read.report).unwrap(),
+    );
+}

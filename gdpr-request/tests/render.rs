@@ -180,3 +180,67 @@ fn a_hostile_failure_text_in_a_certificate_is_escaped() {
     assert_self_contained(&html);
     assert!(html.contains("&lt;script&gt;"));
 }
+
+#[test]
+fn the_access_report_escapes_and_names_staff_only_when_asked() {
+    use gdpr_audit::report::{AccessEntry, SubjectReport};
+    use gdpr_request::render::access::{AccessFacts, render_access_report};
+    let request = RequestId::new("dsr-2026-0042").unwrap();
+    let entry = AccessEntry {
+        position: 7,
+        recorded: jiff::Timestamp::from_second(1_795_000_000).unwrap(),
+        event_type: gdpr_audit::action::EventType::DicomInstancesAccessed,
+        action: gdpr_audit::action::Action::Read,
+        outcome: gdpr_audit::action::Outcome::Success,
+        purpose: gdpr_core::purpose::Purpose::Diagnosis,
+        lawful_basis: gdpr_core::basis::LawfulBasis::SpecialCategory(
+            gdpr_core::basis::HealthBasis::new(
+                gdpr_core::basis::Art6Basis::Contract,
+                gdpr_core::basis::Art9Condition::HealthCare,
+            ),
+        ),
+        actor_role: gdpr_core::actor::Role::Radiographer,
+        actor_id: Some(gdpr_core::actor::ActorId::new("mta-17").unwrap()),
+        source: "PACS-1".into(),
+        object_kind: Some(gdpr_audit::object::ObjectKind::Study),
+    };
+    let disclosures = vec![Disclosure {
+        recipient: Recipient::new(format!("Praxis {HOSTILE}")).unwrap(),
+        on: jiff::civil::date(2025, 3, 2),
+        what: "study (care-coordination)".into(),
+    }];
+    let page = |staff: bool| {
+        let mut e = entry.clone();
+        if !staff {
+            e.actor_id = None;
+        }
+        let report = SubjectReport {
+            citation: gdpr_core::Citation::from_static("GDPR Art. 15(1)(a), (c); CJEU C-579/21"),
+            staff_identities: staff,
+            entries: vec![e],
+        };
+        render_access_report(&AccessFacts {
+            request: &request,
+            report: &report,
+            disclosures: &disclosures,
+        })
+    };
+    let html = page(false);
+    assert_self_contained(&html);
+    assert!(!html.contains(HOSTILE));
+    assert!(html.contains("&lt;script&gt;"));
+    for fact in [
+        "radiographer",
+        "diagnosis",
+        "GDPR Art. 6(1)(b), GDPR Art. 9(2)(h)",
+        "PACS-1",
+        "read (study)",
+        "2025-03-02",
+        "CJEU C-579/21",
+    ] {
+        assert!(html.contains(fact), "{fact} missing");
+    }
+    assert!(!html.contains("mta-17") && !html.contains("User id"));
+    let named = page(true);
+    assert!(named.contains("mta-17") && named.contains("User id"));
+}

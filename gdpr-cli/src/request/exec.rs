@@ -296,6 +296,18 @@ fn report(o: &RunOutcome, json_out: bool) -> Result<(), CliError> {
         }
         lines.push(line);
     }
+    // Recipients are bodies the controller disclosed to, never the patient.
+    for n in &o.notifications {
+        lines.push(format!(
+            "  to notify ({}): {}, {} disclosure(s), first on {}",
+            n.citation,
+            n.recipient,
+            n.disclosures.len(),
+            n.disclosures
+                .first()
+                .map_or_else(String::new, |d| d.0.to_string())
+        ));
+    }
     let value = serde_json::to_value(o).map_err(|e| bad(e.to_string()))?;
     print(json_out, &value, &lines.join("\n"))
 }

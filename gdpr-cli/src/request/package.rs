@@ -27,10 +27,18 @@ pub(super) struct PackageArgs {
     /// package.tar.age, no plaintext left.
     #[arg(long = "encrypt-to", conflicts_with = "passphrase_file")]
     encrypt_to: Option<String>,
-    /// Encrypt the package to the passphrase in this file (mode 0600;
-    /// scrypt): one package.tar.age, no plaintext left.
+    /// Encrypt the package to the passphrase in this file (mode 0600): one
+    /// package.tar.age, no plaintext left. age's scrypt, calibrated by age to
+    /// about a second here, takes 2^(log_n+10) bytes of memory (128-512 MiB
+    /// measured, log_n 17-19) at encryption and again at decryption;
+    /// --encrypt-to needs none and is recommended.
     #[arg(long = "passphrase-file")]
     passphrase_file: Option<PathBuf>,
+    /// Name staff by their actor id in the access report (default: by role
+    /// and system only; CJEU C-579/21: ids only when the patient needs them
+    /// to check that an access was lawful).
+    #[arg(long = "staff-identities")]
+    staff_identities: bool,
 }
 
 impl PackageArgs {
@@ -38,6 +46,9 @@ impl PackageArgs {
     pub(super) fn options(&self) -> Result<PackageOptions, CliError> {
         let mut o = PackageOptions::default();
         o.progress = terminal_bar();
+        if self.staff_identities {
+            o.staff = gdpr_audit::report::StaffIdentities::Include;
+        }
         if let Some(path) = &self.notice {
             let text = crate::input::read_text(path, 1 << 20)?;
             o.notice = toml::from_str::<Notice>(&text)

@@ -92,8 +92,8 @@ pub(crate) fn read_header(path: &Path) -> Result<DicomHeader, HeaderError> {
     read_header_from(&mut std::io::BufReader::with_capacity(64 * 1024, file))
 }
 
-/// Reads the header of a DICOM Part 10 file held in memory (a WADO-RS
-/// part).
+/// Reads the header of a DICOM Part 10 file held in memory.
+#[cfg(test)]
 pub(crate) fn read_header_bytes(bytes: &[u8]) -> Result<DicomHeader, HeaderError> {
     read_header_from(&mut &*bytes)
 }

@@ -32,9 +32,9 @@ use gdpr_core::subject::PatientId;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::dicomfile::{parse_da, read_header_bytes};
+use super::dicomfile::{parse_da, read_header};
 use super::export::{ExportWriter, hashed_id, local};
-use super::multipart;
+use super::multipart::{self, Parts, PartsError};
 use super::orthanc::Recheck;
 
 /// How to reach a DICOMweb server.
@@ -390,27 +390,35 @@ impl StudyStore for DicomWebStore {
 
 subject_store!(DicomWebStore, |s| &s.identity);
 
+/// Splits the WADO-RS answer at `path` into the study's files, each
+/// streamed through a bounded buffer to a staging file, its series read
+/// from the staged file's header: memory stays flat whatever the sizes.
 fn unpack(writer: &mut ExportWriter, handle: &StudyHandle, path: &Path) -> Result<(), StoreError> {
     const OP: &str = "GET /studies/{uid} (WADO-RS)";
-    let body = std::fs::read(path).map_err(local("read WADO-RS answer"))?;
-    let parts = multipart::decode(&body).ok_or(StoreError::Protocol {
+    let malformed = || StoreError::Protocol {
         operation: OP,
         cause: ProtocolCause::MalformedBody,
         detail: "the answer is not multipart/related; check the DICOMweb root".into(),
-    })?;
+    };
+    let split = |e: PartsError| match e {
+        PartsError::Io(e) => local("read WADO-RS answer")(e),
+        PartsError::Malformed => malformed(),
+    };
+    let file = std::fs::File::open(path).map_err(local("read WADO-RS answer"))?;
+    let mut parts = Parts::new(file, 64 << 10).map_err(split)?;
     let study = writer.begin_study(handle);
-    for part in parts {
-        let series = series_of(part).ok_or(StoreError::Protocol {
-            operation: OP,
-            cause: ProtocolCause::NotDicom,
-            detail: "a part is not a DICOM Part 10 instance".into(),
-        })?;
-        writer.add_file(study, &series, part)?;
+    while parts.more() {
+        let staged = writer.stage(|out| parts.copy_next(out).map(drop).map_err(split))?;
+        // The hardened reader: a hostile part fails alone.
+        let Ok(header) = read_header(&staged.path) else {
+            let _ = std::fs::remove_file(&staged.path);
+            return Err(StoreError::Protocol {
+                operation: OP,
+                cause: ProtocolCause::NotDicom,
+                detail: "a part is not a DICOM Part 10 instance".into(),
+            });
+        };
+        writer.add_staged(study, &header.series_uid, staged)?;
     }
     Ok(())
-}
-
-fn series_of(part: &[u8]) -> Option<String> {
-    // The hardened reader: a hostile part fails alone.
-    read_header_bytes(part).ok().map(|h| h.series_uid)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use gdpr_core::store::{
@@ -62,59 +62,86 @@ impl ExportWriter {
 
     /// Adds one file of `study`, grouped by `series_key` (any stable key: a
     /// Series UID or an archive folder; it is not written anywhere).
+    #[cfg(test)]
     pub(crate) fn add_file(
         &mut self,
         study: usize,
         series_key: &str,
         content: &[u8],
     ) -> Result<(), StoreError> {
-        let (relative, path) = self.next_path(study, series_key);
-        let parent = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(parent).map_err(local("create export folder"))?;
-        let mut file = File::create(&path).map_err(local("write exported file"))?;
-        file.write_all(content)
-            .map_err(local("write exported file"))?;
-        file.sync_all().map_err(local("sync exported file"))?;
-        self.manifest.studies[study].files.push(ExportedFile {
-            path: relative,
-            bytes: content.len() as u64,
-            sha256: hex(&Sha256::digest(content)),
-        });
-        Ok(())
+        self.add_file_reader(study, series_key, &mut &*content)
     }
 
-    /// Adds one file of `study` copied from `source` in 64 KiB pieces,
-    /// hashed while copying: memory stays flat whatever the file's size.
+    /// Adds one file of `study` copied from `source` in pieces, hashed
+    /// while copying: memory stays flat whatever the file's size.
     pub(crate) fn add_file_from(
         &mut self,
         study: usize,
         series_key: &str,
         source: &Path,
     ) -> Result<(), StoreError> {
-        use std::io::Read;
         let mut input = File::open(source).map_err(local("read DICOM file"))?;
+        self.add_file_reader(study, series_key, &mut input)
+    }
+
+    /// Adds one file of `study` streamed from `input` (an archive entry, a
+    /// file), hashed while written: memory stays flat whatever its size.
+    pub(crate) fn add_file_reader(
+        &mut self,
+        study: usize,
+        series_key: &str,
+        input: &mut dyn Read,
+    ) -> Result<(), StoreError> {
         let (relative, path) = self.next_path(study, series_key);
         fs::create_dir_all(path.parent().unwrap_or(&self.root))
             .map_err(local("create export folder"))?;
-        let mut file = File::create(&path).map_err(local("write exported file"))?;
-        let (mut hasher, mut buf, mut bytes) = (Sha256::new(), vec![0u8; 64 << 10], 0u64);
-        loop {
-            let n = input.read(&mut buf).map_err(local("read DICOM file"))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            file.write_all(&buf[..n])
-                .map_err(local("write exported file"))?;
-            bytes += n as u64;
-        }
-        file.sync_all().map_err(local("sync exported file"))?;
-        self.manifest.studies[study].files.push(ExportedFile {
-            path: relative,
-            bytes,
-            sha256: hex(&hasher.finalize()),
-        });
+        let (bytes, sha256) = write_hashed(&path, |w| {
+            std::io::copy(input, w)
+                .map(drop)
+                .map_err(local("write exported file"))
+        })?;
+        self.push(study, relative, bytes, sha256);
         Ok(())
+    }
+
+    /// Streams one file into a staging file of the export (`write` gets
+    /// the file; what it writes is hashed on the way), for a file whose
+    /// series is known only once it is written (a WADO-RS part); then
+    /// [`ExportWriter::add_staged`].
+    pub(crate) fn stage(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> Result<(), StoreError>,
+    ) -> Result<Staged, StoreError> {
+        let path = self.root.join(".staged.part");
+        let (bytes, sha256) = write_hashed(&path, write)?;
+        Ok(Staged {
+            path,
+            bytes,
+            sha256,
+        })
+    }
+
+    /// Moves a staged file into `study`, grouped by `series_key`.
+    pub(crate) fn add_staged(
+        &mut self,
+        study: usize,
+        series_key: &str,
+        staged: Staged,
+    ) -> Result<(), StoreError> {
+        let (relative, path) = self.next_path(study, series_key);
+        fs::create_dir_all(path.parent().unwrap_or(&self.root))
+            .map_err(local("create export folder"))?;
+        fs::rename(&staged.path, &path).map_err(local("move exported file"))?;
+        self.push(study, relative, staged.bytes, staged.sha256);
+        Ok(())
+    }
+
+    fn push(&mut self, study: usize, path: String, bytes: u64, sha256: String) {
+        self.manifest.studies[study].files.push(ExportedFile {
+            path,
+            bytes,
+            sha256,
+        });
     }
 
     /// The next file's name in `study` and `series_key`'s series.
@@ -156,6 +183,60 @@ impl ExportWriter {
         sync_dir(&self.root)?;
         Ok(ExportReport::from_manifest(self.manifest))
     }
+}
+
+/// A file streamed into the export's staging name, hashed.
+pub(crate) struct Staged {
+    /// Where it is.
+    pub(crate) path: PathBuf,
+    bytes: u64,
+    sha256: String,
+}
+
+/// Counts and hashes what goes through to the file.
+struct Hashing {
+    file: std::io::BufWriter<File>,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Creates `path`, lets `write` fill it through a 64 KiB buffer that
+/// hashes on the way, syncs it; returns its size and SHA-256 (hex).
+fn write_hashed(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), StoreError>,
+) -> Result<(u64, String), StoreError> {
+    let file = File::create(path).map_err(local("write exported file"))?;
+    let mut w = Hashing {
+        file: std::io::BufWriter::with_capacity(64 << 10, file),
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    write(&mut w)?;
+    let Hashing {
+        file,
+        hasher,
+        bytes,
+    } = w;
+    let file = file
+        .into_inner()
+        .map_err(|e| local("write exported file")(e.into_error()))?;
+    file.sync_all().map_err(local("sync exported file"))?;
+    let digest = hasher.finalize();
+    Ok((bytes, hex(&digest)))
 }
 
 /// Fsyncs a directory so that created, renamed or removed entries survive a

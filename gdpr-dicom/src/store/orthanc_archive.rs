@@ -1,10 +1,9 @@
 //! Exporting from Orthanc: `GET /studies/{id}/archive` streamed to disk, then
-//! unpacked into our own layout. Orthanc's ZIP entry names contain the
+//! unpacked into our own layout, each entry streamed to its file. Orthanc's ZIP entry names contain the
 //! patient's name and ID, so no entry name is ever reused: files are renamed
 //! `study-NNN/series-NNN/instance-NNNN.dcm` and described in our manifest.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use gdpr_connect::blocking;
@@ -71,11 +70,9 @@ fn unpack(
         // values) is used only as an in-memory key.
         let name = entry.name().to_owned();
         let series_key = name.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned();
-        let mut content = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-        entry
-            .read_to_end(&mut content)
-            .map_err(local("read archive entry"))?;
-        writer.add_file(study, &series_key, &content)?;
+        // Streamed from the archive to the export (inflated in bounded
+        // buffers): memory stays flat whatever the instance's size.
+        writer.add_file_reader(study, &series_key, &mut entry)?;
     }
     Ok(())
 }

@@ -204,6 +204,8 @@ impl Executor {
             _ => {}
         }
         let mut records = self.audit_records().await?;
+        // Read before the shredding below: it needs the subject's key.
+        let notifications = self.notifications().await?;
         if self.request.stage() == Stage::Completed && self.is_erasure() {
             let (log, request, actor, subject) = (
                 self.log.clone(),
@@ -227,6 +229,7 @@ impl Executor {
             audit_records: records,
             replayed_steps: self.steps.replayed(),
             torn_tail: self.steps.replay().torn_tail,
+            notifications,
         };
         self.dir
             .save(OUTCOME_FILE, &outcome, "write outcome.json")?;

@@ -59,9 +59,22 @@ impl Executor {
             .map(|(n, _)| n.to_string())
             .collect();
         let options = self.setup.package.clone();
+        let (log, subject) = (self.log.clone(), self.setup.audit_subject.clone());
         self.steps
             .run(StepKey::new(&["summary"])?, move || async move {
-                crate::package::write_summary(&summary_root, &id, &names, &options)
+                tokio::task::spawn_blocking(move || {
+                    let read = crate::package::access::read_subject_log(
+                        log.store(),
+                        &*log.keys(),
+                        &subject,
+                        options.staff,
+                    )?;
+                    crate::package::write_summary(&summary_root, &id, &names, &options, &read)
+                })
+                .await
+                .map_err(|_| {
+                    Error::io("write the summary")(std::io::Error::other("worker stopped"))
+                })?
             })
             .await?;
         let (signer, id) = (self.signer.clone(), self.request.id().clone());
@@ -110,6 +123,7 @@ impl Executor {
             audit_records: self.audit_records().await?,
             replayed_steps: self.steps.replayed(),
             torn_tail: self.steps.replay().torn_tail,
+            notifications: Vec::new(),
         };
         self.dir
             .save(OUTCOME_FILE, &outcome, "write outcome.json")?;

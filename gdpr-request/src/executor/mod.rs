@@ -5,6 +5,7 @@ mod audit;
 mod erase;
 mod export;
 mod outcome;
+mod recipients;
 mod restrict;
 mod steps;
 

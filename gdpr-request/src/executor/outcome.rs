@@ -111,4 +111,9 @@ pub struct RunOutcome {
     pub replayed_steps: u64,
     /// Bytes of a torn journal line cut off on resume.
     pub torn_tail: Option<u64>,
+    /// The recipients to notify (GDPR Art. 19) of an erasure or a
+    /// restriction, from the audit log's disclosure events and the host's
+    /// disclosures; empty for other kinds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<gdpr_core::request::Notification>,
 }

@@ -18,10 +18,14 @@ use sha2::{Digest, Sha256};
 
 use gdpr_core::request::Disclosure;
 
+use gdpr_audit::report::StaffIdentities;
+
+use crate::render::access::{AccessFacts, render_access_report};
 use crate::render::summary::{Notice, SummaryFacts, render_summary};
 use crate::sign::{self, DocumentSignature};
 use crate::{Error, Fault};
 
+pub mod access;
 mod dicomdir;
 pub(crate) mod fileset;
 mod progress;
@@ -65,9 +69,30 @@ impl From<PackageError> for Error {
 
 /// The patient's summary in the package.
 pub const SUMMARY_FILE: &str = "summary.html";
+/// The Art. 15 access report from the audit log, for the patient.
+pub const ACCESS_REPORT_HTML: &str = "access-report.html";
+/// The same report, machine-readable ([`AccessReport`]).
+pub const ACCESS_REPORT_JSON: &str = "access-report.json";
+/// The access report format's version.
+pub const ACCESS_REPORT_VERSION: u32 = 1;
+
+/// `access-report.json`: the subject's operations from the audit log and
+/// the disclosures (the host's and the log's, merged), version 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AccessReport<'a> {
+    /// [`ACCESS_REPORT_VERSION`].
+    pub version: u32,
+    /// The request.
+    pub request: &'a RequestId,
+    /// The operations (roles only unless staff ids were included).
+    pub report: &'a gdpr_audit::report::SubjectReport,
+    /// Every disclosure, oldest first.
+    pub disclosures: &'a [Disclosure],
+}
 
 /// What a package holds besides the systems' exports.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PackageOptions {
     /// The controller's notice for the summary (Art. 15(1)(a)–(h)).
@@ -80,10 +105,26 @@ pub struct PackageOptions {
     pub encryption: Option<Encryption>,
     /// Where the progress of hashing and sealing goes (a terminal bar).
     pub progress: Progress,
+    /// Whether the access report names staff by id; by default by role
+    /// and system only (CJEU C-579/21, [`access`]).
+    pub staff: StaffIdentities,
 }
 
-/// Writes `summary.html` into the package at `root` from the exports of
-/// `systems` found there; returns its size.
+impl Default for PackageOptions {
+    fn default() -> Self {
+        Self {
+            notice: Notice::default(),
+            disclosures: Vec::new(),
+            encryption: None,
+            progress: Progress::default(),
+            staff: StaffIdentities::Withhold,
+        }
+    }
+}
+
+/// Writes `summary.html`, `access-report.html` and `access-report.json`
+/// into the package at `root` from the exports of `systems` found there
+/// and the subject's `log`; returns the summary's size.
 ///
 /// # Errors
 /// [`Error::Io`]; [`Error::Format`] when an export's manifest is damaged.
@@ -92,7 +133,9 @@ pub(crate) fn write_summary(
     request: &RequestId,
     systems: &[String],
     options: &PackageOptions,
+    log: &access::SubjectLog,
 ) -> Result<usize, Error> {
+    let disclosures = access::merge_disclosures(&options.disclosures, &log.disclosures);
     let mut exports = Vec::new();
     for name in systems {
         let path = root.join(name).join("manifest.json");
@@ -107,16 +150,48 @@ pub(crate) fn write_summary(
             .to_datetime(jiff::Timestamp::now())
             .date(),
         systems: &exports,
-        disclosures: &options.disclosures,
+        disclosures: &disclosures,
         notice: &options.notice,
     };
     let html = render_summary(&facts);
+    write_access_report(root, request, &log.report, &disclosures)?;
     crate::fsio::replace(
         &root.join(SUMMARY_FILE),
         html.as_bytes(),
         "write the summary",
     )?;
     Ok(html.len())
+}
+
+fn write_access_report(
+    root: &Path,
+    request: &RequestId,
+    report: &gdpr_audit::report::SubjectReport,
+    disclosures: &[Disclosure],
+) -> Result<(), Error> {
+    let page = render_access_report(&AccessFacts {
+        request,
+        report,
+        disclosures,
+    });
+    crate::fsio::replace(
+        &root.join(ACCESS_REPORT_HTML),
+        page.as_bytes(),
+        "write the access report",
+    )?;
+    let doc = AccessReport {
+        version: ACCESS_REPORT_VERSION,
+        request,
+        report,
+        disclosures,
+    };
+    let mut json = serde_json::to_vec_pretty(&doc).map_err(Error::format("access report"))?;
+    json.push(b'\n');
+    crate::fsio::replace(
+        &root.join(ACCESS_REPORT_JSON),
+        &json,
+        "write the access report",
+    )
 }
 
 /// Encrypts the verified package at `root` into `sealed` (see

@@ -52,6 +52,7 @@ pub fn render_certificate(cert: &Certificate) -> String {
             }
         }
         @for s in &cert.systems { (system(s)) }
+        (notifications(cert))
         (evidence(cert))
     };
     page("en", &title, body)
@@ -103,6 +104,23 @@ fn system(s: &CertifiedSystem) -> Markup {
         }
         @if let Some(f) = &s.failure {
             p { strong { "This system could not finish: " } (f) }
+        }
+    }
+}
+
+fn notifications(cert: &Certificate) -> Markup {
+    html! {
+        @if !cert.notifications.is_empty() {
+            h2 { "Recipients we tell of this" (cite("GDPR Art. 19")) }
+            p { "Your data was disclosed to these recipients; we tell each of them of this request, unless this proves impossible or involves disproportionate effort." }
+            table {
+                tr { th { "Recipient" } th { "Disclosed on" } th { "What" } }
+                @for n in &cert.notifications {
+                    @for (on, what) in &n.disclosures {
+                        tr { td { (n.recipient.as_str()) } td { (on.to_string()) } td { (what) } }
+                    }
+                }
+            }
         }
     }
 }

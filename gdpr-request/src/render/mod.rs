@@ -1,12 +1,13 @@
 //! HTML for people: the patient's summary in an access package
-//! ([`summary`]) and the certificate for the patient's letter
-//! ([`certificate`]).
+//! ([`summary`]), its access report from the audit log ([`access`]) and
+//! the certificate for the patient's letter ([`certificate`]).
 //!
 //! Written with maud: every value spliced into a page is HTML-escaped by
 //! construction (only this module's constant style sheet is not), the
 //! pages are checked at compile time, and they load nothing from outside
 //! (no script, font, image or style sheet by URL), so they open offline.
 
+pub mod access;
 pub mod certificate;
 pub mod summary;
 

@@ -329,6 +329,7 @@ fn contents() -> Markup {
             li { "One folder per system, as that system exported your data, with its own manifest.json." }
             li { "manifest.json: the SHA-256 of every file, signed by the controller, so you can check that nothing was changed." }
             li { "summary.html: this page." }
+            li { "access-report.html: who used your data, when, why and on which legal basis, from our audit log; access-report.json: the same, machine-readable." }
         }
     }
 }
