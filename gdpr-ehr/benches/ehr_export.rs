@@ -28,6 +28,8 @@ use gdpr_ehr::store::{FhirConfig, FhirStore};
 use serde_json::{Value, json};
 
 const ROUNDS: usize = 5;
+/// Rounds of the writer benchmark (three sides each).
+const WRITER_ROUNDS: usize = 9;
 const PAGE_SIZE: u32 = 100;
 
 fn observation(patient: &str, n: usize) -> Value {
@@ -72,6 +74,62 @@ fn report(
     );
 }
 
+/// One side of the writer benchmark: writes `resources` (cloned, as each
+/// side owns what it writes) into a fresh directory; returns the time.
+fn timed(
+    resources: &[serde_json::Map<String, Value>],
+    side: fn(&std::path::Path, &[serde_json::Map<String, Value>]),
+) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    side(dir.path(), resources);
+    start.elapsed()
+}
+
+/// Baseline: plain serde_json serialisation of the same resources as one
+/// Bundle (`fullUrl` and `resource` per entry), each serialised straight
+/// into a 64 KiB-buffered file, which is synced.
+fn serde_bundle(dir: &std::path::Path, resources: &[serde_json::Map<String, Value>]) {
+    let file = std::fs::File::create(dir.join("bundle.json")).unwrap();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    out.write_all(br#"{"resourceType":"Bundle","type":"collection","entry":["#)
+        .unwrap();
+    for (i, res) in resources.iter().cloned().enumerate() {
+        if i > 0 {
+            out.write_all(b",").unwrap();
+        }
+        let id = res["id"].as_str().unwrap();
+        write!(out, r#"{{"fullUrl":"http://bench/fhir/Observation/{id}","resource":"#).unwrap();
+        serde_json::to_writer(&mut out, &res).unwrap();
+        out.write_all(b"}").unwrap();
+    }
+    out.write_all(b"]}\n").unwrap();
+    out.flush().unwrap();
+    out.into_inner().unwrap().sync_all().unwrap();
+}
+
+/// Ours, the Bundle only (`ExportWriter::bundle_only`): the conformance
+/// split and the Bundle in one walk per resource, the same buffered file,
+/// synced and renamed into place; no NDJSON, no hashing.
+fn our_bundle(dir: &std::path::Path, resources: &[serde_json::Map<String, Value>]) {
+    let mut w = ExportWriter::bundle_only(dir, "http://bench/fhir").unwrap();
+    for resource in resources.iter().cloned() {
+        w.add(resource).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// Ours, the whole export writer (`ExportWriter::create`, as an export
+/// runs it): the above, plus the NDJSON file of the same resources and
+/// SHA-256 of both files as they are written, both synced.
+fn our_export(dir: &std::path::Path, resources: &[serde_json::Map<String, Value>]) {
+    let mut w = ExportWriter::create(dir, "http://bench/fhir").unwrap();
+    for resource in resources.iter().cloned() {
+        w.add(resource).unwrap();
+    }
+    w.finish().unwrap();
+}
+
 fn writer(n: usize) {
     let resources: Vec<serde_json::Map<String, Value>> = (0..n)
         .map(|i| {
@@ -80,65 +138,34 @@ fn writer(n: usize) {
             o.as_object().unwrap().clone()
         })
         .collect();
-    let (mut ours, mut base) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let run_ours = |r: &Vec<serde_json::Map<String, Value>>| {
-            let dir = tempfile::tempdir().unwrap();
-            let start = Instant::now();
-            let mut w = ExportWriter::create(dir.path(), "http://bench/fhir").unwrap();
-            for resource in r.iter().cloned() {
-                w.add(resource).unwrap();
-            }
-            w.finish().unwrap();
-            start.elapsed()
-        };
-        let run_base = |r: &Vec<serde_json::Map<String, Value>>| {
-            let dir = tempfile::tempdir().unwrap();
-            let start = Instant::now();
-            let file = std::fs::File::create(dir.path().join("bundle.json")).unwrap();
-            let mut out = std::io::BufWriter::new(file);
-            // The same resources, owned as ours are, streamed as one
-            // Bundle: each serialised straight into the file.
-            out.write_all(br#"{"resourceType":"Bundle","type":"collection","entry":["#)
-                .unwrap();
-            for (i, res) in r.iter().cloned().enumerate() {
-                if i > 0 {
-                    out.write_all(b",").unwrap();
-                }
-                out.write_all(br#"{"fullUrl":"http://bench/fhir/Observation/x","resource":"#)
-                    .unwrap();
-                serde_json::to_writer(&mut out, &res).unwrap();
-                out.write_all(b"}").unwrap();
-            }
-            out.write_all(b"]}").unwrap();
-            out.flush().unwrap();
-            out.into_inner().unwrap().sync_all().unwrap();
-            start.elapsed()
-        };
-        if round % 2 == 0 {
-            ours.push(run_ours(&resources));
-            base.push(run_base(&resources));
-        } else {
-            base.push(run_base(&resources));
-            ours.push(run_ours(&resources));
+    let sides: [fn(&std::path::Path, &[serde_json::Map<String, Value>]); 3] =
+        [serde_bundle, our_bundle, our_export];
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    for round in 0..WRITER_ROUNDS {
+        // Each round runs the three sides in a rotated order.
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            times[which].push(timed(&resources, sides[which]));
         }
     }
-    // Where the time goes: the conformance check alone, on clones.
-    let start = Instant::now();
-    for resource in resources.iter().cloned() {
-        let mut resource = resource;
-        let _ = gdpr_ehr::conformance::split(&mut resource, "Observation/x");
-    }
-    println!(
-        "(of which the conformance check alone: {:?})",
-        start.elapsed()
-    );
-    // Throughput ratio: baseline time / our time (>= 0.8 is the target).
+    let throughput = |o: Duration, b: Duration| b.as_secs_f64() / o.as_secs_f64();
     report(
-        &format!("writer, {n} resources (throughput ours/serde_json)"),
-        &ours,
-        &base,
-        |o, b| b.as_secs_f64() / o.as_secs_f64(),
+        &format!("(b1) Bundle writing incl. conformance split, {n} resources (throughput ours/serde_json, target >= 0.8x)"),
+        &times[1],
+        &times[0],
+        throughput,
+    );
+    report(
+        &format!("(b2) whole export writer: Bundle + NDJSON + SHA-256 of both, {n} resources (throughput ours/serde_json Bundle, no target)"),
+        &times[2],
+        &times[0],
+        throughput,
+    );
+    report(
+        &format!("(b3) NDJSON + SHA-256 on top of the Bundle, {n} resources (time whole writer / Bundle only)"),
+        &times[2],
+        &times[1],
+        |o, b| o.as_secs_f64() / b.as_secs_f64(),
     );
 }
 

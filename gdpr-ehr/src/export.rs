@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use gdpr_core::store::StoreError;
 use sha2::{Digest, Sha256};
 
-use crate::conformance::{is_resource_type, split};
+use crate::conformance::{is_resource_type, write_split};
 use crate::model::{Resource, logical_id, resource_type};
 
 /// The Bundle's file name.
@@ -45,18 +45,23 @@ pub struct WrittenFile {
 struct Pending {
     name: String,
     out: BufWriter<File>,
-    hash: Sha256,
+    /// `None` only for [`ExportWriter::bundle_only`].
+    hash: Option<Sha256>,
     bytes: u64,
     items: u64,
 }
 
 impl Pending {
     fn create(dir: &Path, name: &str) -> Result<Self, StoreError> {
+        Self::open(dir, name, true)
+    }
+
+    fn open(dir: &Path, name: &str, hashed: bool) -> Result<Self, StoreError> {
         let file = File::create(temp_path(dir, name)).map_err(local("create export file"))?;
         Ok(Self {
             name: name.to_owned(),
             out: BufWriter::with_capacity(1 << 16, file),
-            hash: Sha256::new(),
+            hash: hashed.then(Sha256::new),
             bytes: 0,
             items: 0,
         })
@@ -66,7 +71,9 @@ impl Pending {
         self.out
             .write_all(data)
             .map_err(local("write export file"))?;
-        self.hash.update(data);
+        if let Some(hash) = &mut self.hash {
+            hash.update(data);
+        }
         self.bytes += data.len() as u64;
         Ok(())
     }
@@ -85,10 +92,12 @@ impl Pending {
             .into_inner()
             .map_err(|e| local("write export file")(e.into_error()))?;
         file.sync_all().map_err(local("sync export file"))?;
-        let digest = self.hash.finalize();
+        let sha256 = self.hash.map_or_else(String::new, |hash| {
+            hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        });
         Ok(WrittenFile {
             name: self.name,
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256,
             bytes: self.bytes,
             items: self.items,
         })
@@ -98,10 +107,15 @@ impl Pending {
 /// Writes one patient's resources into an export directory.
 pub struct ExportWriter {
     dir: PathBuf,
-    base: String,
+    /// `{"fullUrl":"` and the base URL with its `/`, as JSON.
+    entry_start: Vec<u8>,
     bundle: Pending,
     types: BTreeMap<String, Pending>,
     side: Option<Pending>,
+    /// Whether NDJSON files are written (not for [`Self::bundle_only`]).
+    ndjson: bool,
+    /// The resource being written, reused (one allocation for the export).
+    body: Vec<u8>,
 }
 
 impl std::fmt::Debug for ExportWriter {
@@ -122,16 +136,38 @@ impl ExportWriter {
     /// [`StoreError::Local`] when the directory is not empty or cannot be
     /// written.
     pub fn create(dir: &Path, base: &str) -> Result<Self, StoreError> {
+        Self::start(dir, base, true)
+    }
+
+    /// The Bundle-writing part of an export on its own: the conformance
+    /// split and the Bundle (and the side file), buffered and synced as
+    /// [`Self::create`] does, but no NDJSON files and no SHA-256 (the
+    /// files' `sha256` is empty). No export: the benchmark compares it
+    /// with plain `serde_json` serialisation of the same Bundle.
+    ///
+    /// # Errors
+    /// As [`Self::create`].
+    pub fn bundle_only(dir: &Path, base: &str) -> Result<Self, StoreError> {
+        Self::start(dir, base, false)
+    }
+
+    fn start(dir: &Path, base: &str, full: bool) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(local("create export directory"))?;
         clear_interrupted(dir)?;
-        let mut bundle = Pending::create(dir, BUNDLE_FILE)?;
+        let mut entry_start = br#"{"fullUrl":"#.to_vec();
+        let base = format!("{}/", base.trim_end_matches('/'));
+        serde_json::to_writer(&mut entry_start, &base).map_err(|_| unserialisable())?;
+        entry_start.pop(); // the closing quote: `Type/id` follows
+        let mut bundle = Pending::open(dir, BUNDLE_FILE, full)?;
         bundle.write(br#"{"resourceType":"Bundle","type":"collection","entry":["#)?;
         Ok(Self {
             dir: dir.to_owned(),
-            base: base.trim_end_matches('/').to_owned(),
+            entry_start,
             bundle,
             types: BTreeMap::new(),
             side: None,
+            ndjson: full,
+            body: Vec::with_capacity(1 << 12),
         })
     }
 
@@ -151,32 +187,47 @@ impl ExportWriter {
         }
         let (kind, id) = (kind.to_owned(), id.to_owned());
         let name = format!("{kind}/{id}");
-        for element in split(&mut resource, &name) {
+        // One walk: the conformance split and the serialisation, into a
+        // buffer reused for the Bundle entry and the NDJSON line.
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        let side = write_split(&mut resource, &name, &mut body);
+        let written = self.put(&kind, &name, &body);
+        self.body = body;
+        for element in side {
             self.side_file()?.line(&element)?;
         }
-        // Serialised once, for the Bundle entry and the NDJSON line.
-        let mut body = serde_json::to_vec(&resource).map_err(|_| unserialisable())?;
-        let full_url = format!("{}/{name}", self.base);
-        let mut entry = Vec::with_capacity(body.len() + full_url.len() + 32);
-        if self.bundle.items > 0 {
-            entry.push(b',');
+        written
+    }
+
+    /// Writes one resource's JSON as a Bundle entry and an NDJSON line.
+    fn put(&mut self, kind: &str, name: &str, body: &[u8]) -> Result<(), StoreError> {
+        let bundle = &mut self.bundle;
+        if bundle.items > 0 {
+            bundle.write(b",")?;
         }
-        entry.extend_from_slice(br#"{"fullUrl":"#);
-        serde_json::to_writer(&mut entry, &full_url).map_err(|_| unserialisable())?;
-        entry.extend_from_slice(br#","resource":"#);
-        entry.extend_from_slice(&body);
-        entry.push(b'}');
-        self.bundle.items += 1;
-        self.bundle.write(&entry)?;
-        let file = match self.types.entry(kind.clone()) {
-            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(Pending::create(&self.dir, &format!("{kind}.ndjson"))?)
+        // `{"fullUrl":"BASE/` (escaped once), then `Type/id`, checked to
+        // need no escaping.
+        bundle.write(&self.entry_start)?;
+        bundle.write(name.as_bytes())?;
+        bundle.write(br#"","resource":"#)?;
+        bundle.write(body)?;
+        bundle.write(b"}")?;
+        bundle.items += 1;
+        if !self.ndjson {
+            return Ok(());
+        }
+        let file = match self.types.get_mut(kind) {
+            Some(file) => file,
+            None => {
+                let file = Pending::create(&self.dir, &format!("{kind}.ndjson"))?;
+                self.types.entry(kind.to_owned()).or_insert(file)
             }
         };
-        body.push(b'\n');
+        file.write(body)?;
+        file.write(b"\n")?;
         file.items += 1;
-        file.write(&body)
+        Ok(())
     }
 
     fn aside_whole(&mut self, resource: Resource) -> Result<(), StoreError> {
@@ -190,7 +241,7 @@ impl ExportWriter {
 
     fn side_file(&mut self) -> Result<&mut Pending, StoreError> {
         if self.side.is_none() {
-            self.side = Some(Pending::create(&self.dir, SIDE_FILE)?);
+            self.side = Some(Pending::open(&self.dir, SIDE_FILE, self.ndjson)?);
         }
         Ok(self.side.as_mut().expect("just created"))
     }
