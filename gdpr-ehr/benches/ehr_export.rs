@@ -74,12 +74,12 @@ fn report(
     );
 }
 
-/// One side of the writer benchmark: writes `resources` (cloned, as each
+/// One side of the writer benchmark.
+type Side = fn(&std::path::Path, &[serde_json::Map<String, Value>]);
+
+/// Times one side of the writer benchmark: writes `resources` (cloned, as each
 /// side owns what it writes) into a fresh directory; returns the time.
-fn timed(
-    resources: &[serde_json::Map<String, Value>],
-    side: fn(&std::path::Path, &[serde_json::Map<String, Value>]),
-) -> Duration {
+fn timed(resources: &[serde_json::Map<String, Value>], side: Side) -> Duration {
     let dir = tempfile::tempdir().unwrap();
     let start = Instant::now();
     side(dir.path(), resources);
@@ -99,7 +99,11 @@ fn serde_bundle(dir: &std::path::Path, resources: &[serde_json::Map<String, Valu
             out.write_all(b",").unwrap();
         }
         let id = res["id"].as_str().unwrap();
-        write!(out, r#"{{"fullUrl":"http://bench/fhir/Observation/{id}","resource":"#).unwrap();
+        write!(
+            out,
+            r#"{{"fullUrl":"http://bench/fhir/Observation/{id}","resource":"#
+        )
+        .unwrap();
         serde_json::to_writer(&mut out, &res).unwrap();
         out.write_all(b"}").unwrap();
     }
@@ -138,8 +142,7 @@ fn writer(n: usize) {
             o.as_object().unwrap().clone()
         })
         .collect();
-    let sides: [fn(&std::path::Path, &[serde_json::Map<String, Value>]); 3] =
-        [serde_bundle, our_bundle, our_export];
+    let sides: [Side; 3] = [serde_bundle, our_bundle, our_export];
     let mut times: [Vec<Duration>; 3] = Default::default();
     for round in 0..WRITER_ROUNDS {
         // Each round runs the three sides in a rotated order.
@@ -150,19 +153,25 @@ fn writer(n: usize) {
     }
     let throughput = |o: Duration, b: Duration| b.as_secs_f64() / o.as_secs_f64();
     report(
-        &format!("(b1) Bundle writing incl. conformance split, {n} resources (throughput ours/serde_json, target >= 0.8x)"),
+        &format!(
+            "(b1) Bundle writing incl. conformance split, {n} resources (throughput ours/serde_json, target >= 0.8x)"
+        ),
         &times[1],
         &times[0],
         throughput,
     );
     report(
-        &format!("(b2) whole export writer: Bundle + NDJSON + SHA-256 of both, {n} resources (throughput ours/serde_json Bundle, no target)"),
+        &format!(
+            "(b2) whole export writer: Bundle + NDJSON + SHA-256 of both, {n} resources (throughput ours/serde_json Bundle, no target)"
+        ),
         &times[2],
         &times[0],
         throughput,
     );
     report(
-        &format!("(b3) NDJSON + SHA-256 on top of the Bundle, {n} resources (time whole writer / Bundle only)"),
+        &format!(
+            "(b3) NDJSON + SHA-256 on top of the Bundle, {n} resources (time whole writer / Bundle only)"
+        ),
         &times[2],
         &times[1],
         |o, b| o.as_secs_f64() / b.as_secs_f64(),

@@ -27,6 +27,9 @@ pub const BUNDLE_FILE: &str = "bundle.json";
 pub const SIDE_FILE: &str = "nonconformant-elements.ndjson";
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The scratch file an OpenEMR bulk output file is streamed into (as
+/// `.bulk-download.partial`), removed once read.
+pub const BULK_SCRATCH: &str = "bulk-download";
 
 /// One file of an export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,7 +346,13 @@ fn is_interrupted_file(name: &str) -> bool {
         .and_then(|n| n.strip_suffix(".bin"))
         .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
     let ndjson = name.strip_suffix(".ndjson").is_some_and(is_resource_type);
-    name == BUNDLE_FILE || name == SIDE_FILE || name == "attachments.json" || attachment || ndjson
+    let scratch = name == crate::export::BULK_SCRATCH;
+    name == BUNDLE_FILE
+        || name == SIDE_FILE
+        || name == "attachments.json"
+        || attachment
+        || ndjson
+        || scratch
 }
 
 fn temp_path(dir: &Path, name: &str) -> PathBuf {

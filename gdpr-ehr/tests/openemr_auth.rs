@@ -169,12 +169,19 @@ async fn wrong_assertions_refused(client_key: &str, other_key: &str) {
         &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, head).unwrap(),
     )
     .unwrap();
-    let other_alg = if header["alg"] == "RS384" { "ES384" } else { "RS384" };
+    let other_alg = if header["alg"] == "RS384" {
+        "ES384"
+    } else {
+        "RS384"
+    };
     let swapped = base64::Engine::encode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
         json!({"alg": other_alg, "typ": "JWT"}).to_string(),
     );
-    assert_eq!(ask(&fake, &format!("{swapped}.{rest}"), read).await, refused);
+    assert_eq!(
+        ask(&fake, &format!("{swapped}.{rest}"), read).await,
+        refused
+    );
     assert_eq!(fake.state.lock().unwrap().token_requests, 9);
 }
 
@@ -204,7 +211,13 @@ async fn the_store_is_refused_with_an_unregistered_key_or_scope() {
     let subject = SubjectRef::Fhir(FhirSubject::LogicalId(FhirId::new("pa").unwrap()));
     let dir = tempfile::tempdir().unwrap();
     for (algorithm, client_key, other_key) in KEYS {
-        refused_store(&fake, &subject, (algorithm, client_key, other_key), dir.path()).await;
+        refused_store(
+            &fake,
+            &subject,
+            (algorithm, client_key, other_key),
+            dir.path(),
+        )
+        .await;
         // Our client's own assertion with the registered key gets a token.
         let ok = store(&fake, (algorithm, client_key), "system/*.read", dir.path());
         assert_eq!(ok.locate(&subject).await.unwrap().len(), 1, "{algorithm:?}");

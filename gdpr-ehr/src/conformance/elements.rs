@@ -130,7 +130,14 @@ fn table() -> &'static Types {
             .map(|(name, mut words)| {
                 let resource = words.any(|w| w == "R");
                 let elements = OnceLock::new();
-                (name, TypeDef { name, resource, elements })
+                (
+                    name,
+                    TypeDef {
+                        name,
+                        resource,
+                        elements,
+                    },
+                )
             })
             .collect()
     });
@@ -171,11 +178,21 @@ mod tests {
         assert!(!element(obs, "status").array);
         let component = element(obs, "component");
         assert!(component.array);
-        assert!(matches!(component.target, Target::Complex(t) if t.name == "Observation_Component"));
-        assert!(matches!(element(obs, "valueBoolean").target, Target::Boolean));
-        assert!(matches!(element(obs, "valueInteger").target, Target::Number));
+        assert!(
+            matches!(component.target, Target::Complex(t) if t.name == "Observation_Component")
+        );
+        assert!(matches!(
+            element(obs, "valueBoolean").target,
+            Target::Boolean
+        ));
+        assert!(matches!(
+            element(obs, "valueInteger").target,
+            Target::Number
+        ));
         assert!(matches!(element(obs, "contained").target, Target::Resource));
-        assert!(matches!(element(obs, "_status").target, Target::Complex(t) if t.name == "Element"));
+        assert!(
+            matches!(element(obs, "_status").target, Target::Complex(t) if t.name == "Element")
+        );
         assert!(obs.element("vendorFlag").is_none() && obs.element("valueFoo").is_none());
         let patient = type_def("Patient").unwrap();
         assert!(
@@ -183,7 +200,10 @@ mod tests {
                 && matches!(element(patient, "active").target, Target::Boolean)
         );
         let entry = type_def("Bundle_Entry").unwrap();
-        assert!(matches!(element(entry, "resource").target, Target::Resource));
+        assert!(matches!(
+            element(entry, "resource").target,
+            Target::Resource
+        ));
         assert!(matches!(
             element(type_def("Narrative").unwrap(), "div").target,
             Target::Text

@@ -271,7 +271,9 @@ impl Writer<'_> {
             return false;
         }
         match (value, element.map(|e| e.target)) {
-            (Value::Object(map), Some(Target::Complex(ty))) => self.object(map, Some(ty), false, at),
+            (Value::Object(map), Some(Target::Complex(ty))) => {
+                self.object(map, Some(ty), false, at)
+            }
             (Value::Object(map), Some(Target::Resource)) => {
                 let ty = map
                     .get("resourceType")
