@@ -157,13 +157,13 @@ impl ExportWriter {
     fn start(dir: &Path, base: &str, full: bool) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(local("create export directory"))?;
         clear_interrupted(dir)?;
-        let mut entry_start = br#"{"fullUrl":"#.to_vec();
-        let base = format!("{}/", base.trim_end_matches('/'));
-        serde_json::to_writer(&mut entry_start, &base).map_err(|_| unserialisable())?;
-        entry_start.pop(); // the closing quote: `Type/id` follows
         let mut bundle = Pending::open(dir, BUNDLE_FILE, full)?;
         bundle.write(br#"{"resourceType":"Bundle","type":"collection","entry":["#)?;
-        Ok(Self {
+        Ok(Self::with_bundle(dir, entry_start(base)?, bundle, full))
+    }
+
+    fn with_bundle(dir: &Path, entry_start: Vec<u8>, bundle: Pending, full: bool) -> Self {
+        Self {
             dir: dir.to_owned(),
             entry_start,
             bundle,
@@ -171,7 +171,7 @@ impl ExportWriter {
             side: None,
             ndjson: full,
             body: Vec::with_capacity(1 << 12),
-        })
+        }
     }
 
     /// Adds one resource: its invalid elements to the side file, the rest
@@ -188,14 +188,14 @@ impl ExportWriter {
         if !is_type_name(kind) || !is_resource_type(kind) || !is_fhir_id(id) {
             return self.aside_whole(resource);
         }
-        let (kind, id) = (kind.to_owned(), id.to_owned());
         let name = format!("{kind}/{id}");
+        let kind = &name[..kind.len()];
         // One walk: the conformance split and the serialisation, into a
         // buffer reused for the Bundle entry and the NDJSON line.
         let mut body = std::mem::take(&mut self.body);
         body.clear();
         let side = write_split(&mut resource, &name, &mut body);
-        let written = self.put(&kind, &name, &body);
+        let written = self.put(kind, &name, &body);
         self.body = body;
         for element in side {
             self.side_file()?.line(&element)?;
@@ -273,6 +273,13 @@ impl ExportWriter {
             std::fs::rename(temp_path(&self.dir, &file.name), self.dir.join(&file.name))
                 .map_err(local("rename export file"))?;
         }
+        // The checkpoint, if any, names files no longer there.
+        match std::fs::remove_file(temp_path(&self.dir, checkpoint::PROGRESS)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(local("remove export checkpoint")(e));
+            }
+            _ => {}
+        }
         sync_dir(&self.dir)?;
         Ok(files)
     }
@@ -309,6 +316,15 @@ pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> Result<WrittenFile, St
 /// an export without its manifest was never complete), which is removed so
 /// the export runs again from the start. Anything else is refused.
 fn clear_interrupted(dir: &Path) -> Result<(), StoreError> {
+    for (_, path) in interrupted_files(dir)? {
+        std::fs::remove_file(path).map_err(local("remove an interrupted export's file"))?;
+    }
+    Ok(())
+}
+
+/// The files (name, path) an interrupted export of ours left in `dir`;
+/// refused when anything else is there.
+fn interrupted_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
     let mut ours = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(local("read export directory"))? {
         let entry = entry.map_err(local("read export directory"))?;
@@ -325,12 +341,9 @@ fn clear_interrupted(dir: &Path) -> Result<(), StoreError> {
                     .into(),
             });
         }
-        ours.push(entry.path());
+        ours.push((name, entry.path()));
     }
-    for path in ours {
-        std::fs::remove_file(path).map_err(local("remove an interrupted export's file"))?;
-    }
-    Ok(())
+    Ok(ours)
 }
 
 /// Whether `name` is a file an export writes before its manifest: the
@@ -346,13 +359,25 @@ fn is_interrupted_file(name: &str) -> bool {
         .and_then(|n| n.strip_suffix(".bin"))
         .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
     let ndjson = name.strip_suffix(".ndjson").is_some_and(is_resource_type);
-    let scratch = name == crate::export::BULK_SCRATCH;
+    let scratch = name == BULK_SCRATCH
+        || name == checkpoint::PROGRESS
+        || name == checkpoint::PROGRESS_NEXT;
     name == BUNDLE_FILE
         || name == SIDE_FILE
         || name == "attachments.json"
         || attachment
         || ndjson
         || scratch
+}
+
+/// `{"fullUrl":"` and `base` with its `/`, as JSON without the closing
+/// quote (`Type/id` follows).
+fn entry_start(base: &str) -> Result<Vec<u8>, StoreError> {
+    let mut start = br#"{"fullUrl":"#.to_vec();
+    let base = format!("{}/", base.trim_end_matches('/'));
+    serde_json::to_writer(&mut start, &base).map_err(|_| unserialisable())?;
+    start.pop();
+    Ok(start)
 }
 
 fn temp_path(dir: &Path, name: &str) -> PathBuf {
@@ -393,6 +418,9 @@ fn unserialisable() -> StoreError {
         detail: "a resource could not be serialised".into(),
     }
 }
+
+mod checkpoint;
+pub use checkpoint::ReadBack;
 
 #[cfg(test)]
 mod tests;

@@ -83,9 +83,8 @@ pub fn write_split(
 }
 
 fn valid_name(key: &str) -> bool {
-    let name = key.strip_prefix('_').unwrap_or(key);
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+    let name = key.strip_prefix('_').unwrap_or(key).as_bytes();
+    name.first().is_some_and(u8::is_ascii_lowercase) && name.iter().all(u8::is_ascii_alphanumeric)
 }
 
 fn is_empty(value: &Value) -> bool {
