@@ -108,7 +108,11 @@ fn serde_bundle(dir: &std::path::Path, resources: &[serde_json::Map<String, Valu
             out.write_all(b",").unwrap();
         }
         let id = res["id"].as_str().unwrap();
-        write!(out, r#"{{"fullUrl":"http://bench/fhir/Observation/{id}","resource":"#).unwrap();
+        write!(
+            out,
+            r#"{{"fullUrl":"http://bench/fhir/Observation/{id}","resource":"#
+        )
+        .unwrap();
         serde_json::to_writer(&mut out, &res).unwrap();
         out.write_all(b"}").unwrap();
     }

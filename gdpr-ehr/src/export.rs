@@ -359,9 +359,8 @@ fn is_interrupted_file(name: &str) -> bool {
         .and_then(|n| n.strip_suffix(".bin"))
         .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
     let ndjson = name.strip_suffix(".ndjson").is_some_and(is_resource_type);
-    let scratch = name == BULK_SCRATCH
-        || name == checkpoint::PROGRESS
-        || name == checkpoint::PROGRESS_NEXT;
+    let scratch =
+        name == BULK_SCRATCH || name == checkpoint::PROGRESS || name == checkpoint::PROGRESS_NEXT;
     name == BUNDLE_FILE
         || name == SIDE_FILE
         || name == "attachments.json"

@@ -158,10 +158,7 @@ impl ExportWriter {
     ///
     /// # Errors
     /// As [`ExportWriter::create`].
-    pub fn resume(
-        dir: &Path,
-        base: &str,
-    ) -> Result<(Self, Option<serde_json::Value>), StoreError> {
+    pub fn resume(dir: &Path, base: &str) -> Result<(Self, Option<serde_json::Value>), StoreError> {
         let afresh = || Self::create(dir, base).map(|w| (w, None));
         if !dir.is_dir() {
             return afresh();

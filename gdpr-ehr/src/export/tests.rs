@@ -154,7 +154,10 @@ fn an_interrupted_export_resumes_from_its_checkpoint() {
     // The hashes cover the whole files, the part before the checkpoint too.
     for file in &files {
         let data = std::fs::read(dir.path().join(&file.name)).unwrap();
-        let hex: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = Sha256::digest(&data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(file.sha256, hex, "{}", file.name);
         assert_eq!(file.bytes, data.len() as u64);
     }
@@ -185,11 +188,26 @@ fn a_checkpoint_whose_files_do_not_verify_is_not_resumed() {
     drop(writer);
     let other = tempfile::tempdir().unwrap();
     interrupted(other.path());
-    assert!(ExportWriter::resume(other.path(), "http://elsewhere").unwrap().1.is_none());
+    assert!(
+        ExportWriter::resume(other.path(), "http://elsewhere")
+            .unwrap()
+            .1
+            .is_none()
+    );
     let cut = tempfile::tempdir().unwrap();
     interrupted(cut.path());
     let bundle = cut.path().join(".bundle.json.partial");
     let len = std::fs::metadata(&bundle).unwrap().len();
-    std::fs::File::options().write(true).open(&bundle).unwrap().set_len(len / 3).unwrap();
-    assert!(ExportWriter::resume(cut.path(), "http://s").unwrap().1.is_none());
+    std::fs::File::options()
+        .write(true)
+        .open(&bundle)
+        .unwrap()
+        .set_len(len / 3)
+        .unwrap();
+    assert!(
+        ExportWriter::resume(cut.path(), "http://s")
+            .unwrap()
+            .1
+            .is_none()
+    );
 }

@@ -115,7 +115,9 @@ impl<'a> Walk<'a> {
     pub fn resume(&mut self, cursor: &serde_json::Value) -> Result<bool, StoreError> {
         let (Some(per_type), Some(next_type)) = (
             cursor["per_type"].as_bool(),
-            cursor["next_type"].as_u64().and_then(|n| usize::try_from(n).ok()),
+            cursor["next_type"]
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok()),
         ) else {
             return Ok(false);
         };
