@@ -391,7 +391,8 @@ fn a_failing_system_is_named_with_the_step() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("system emr: "), "{}", run.stderr);
     assert!(
-        run.stderr.contains("POST /oauth2/") || run.stderr.contains("GET /"),
+        run.stderr
+            .contains("system emr: POST {token_url} (client credentials) failed"),
         "the step: {}",
         run.stderr
     );
