@@ -99,6 +99,7 @@ async fn start(server: Server) -> (FhirStore, Shared) {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let mut config = FhirConfig::new("resume-fhir", format!("{base}/fhir"));
     config.checkpoint_pages = 2;
+    config.checkpoint_interval = std::time::Duration::ZERO;
     (FhirStore::connect(&config).unwrap(), shared)
 }
 

@@ -32,13 +32,18 @@ pub struct FhirConfig {
     pub max_pages: usize,
     /// An export records a checkpoint every this many pages (at least 1),
     /// from which an interrupted export resumes ([`crate::export`]'s
-    /// checkpoints: each costs a sync of the files written so far).
+    /// checkpoints: each costs a sync of the files written so far)...
     pub checkpoint_pages: usize,
+    /// ... and at most once in this time, so that syncing stays a small
+    /// part of a fast export.
+    pub checkpoint_interval: std::time::Duration,
 }
 
 impl FhirConfig {
     /// Pages between an export's checkpoints unless configured.
     pub const DEFAULT_CHECKPOINT_PAGES: usize = 10;
+    /// The least time between an export's checkpoints unless configured.
+    pub const DEFAULT_CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
     /// A configuration with default options and no credentials.
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
@@ -48,6 +53,7 @@ impl FhirConfig {
             page_size: FhirClient::DEFAULT_PAGE_SIZE,
             max_pages: FhirClient::DEFAULT_MAX_PAGES,
             checkpoint_pages: Self::DEFAULT_CHECKPOINT_PAGES,
+            checkpoint_interval: Self::DEFAULT_CHECKPOINT_INTERVAL,
         }
     }
 }
@@ -110,6 +116,7 @@ pub struct FhirStore {
     identity: SystemIdentity,
     client: FhirClient,
     checkpoint_pages: usize,
+    checkpoint_interval: std::time::Duration,
 }
 
 impl FhirStore {
@@ -125,6 +132,7 @@ impl FhirStore {
             identity,
             client,
             checkpoint_pages: config.checkpoint_pages.max(1),
+            checkpoint_interval: config.checkpoint_interval,
         })
     }
 
@@ -210,14 +218,16 @@ impl FhirStore {
         source: &mut (dyn Batches + '_),
     ) -> Result<Written, StoreError> {
         let (mut writer, mut found) = self.resume_export(patient_id, dir, source).await?;
-        let mut pages = 0;
+        let (mut pages, mut last) = (0, std::time::Instant::now());
         while let Some(batch) = source.next_batch().await? {
             self.add_found(&mut found, &batch, patient_id);
             pages += 1;
             // Where the source stands after this page, for a checkpoint.
-            let cursor = (pages % self.checkpoint_pages == 0)
-                .then(|| source.cursor())
-                .flatten();
+            let due = pages >= self.checkpoint_pages && last.elapsed() >= self.checkpoint_interval;
+            let cursor = due.then(|| source.cursor()).flatten();
+            if due {
+                (pages, last) = (0, std::time::Instant::now());
+            }
             // File work off the executor, one page at a time.
             writer = blocking("export worker", move || {
                 batch.into_iter().try_for_each(|r| writer.add(r))?;
