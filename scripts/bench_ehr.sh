@@ -3,14 +3,38 @@
 # against a baseline measured side by side in the same run:
 #   (a) one patient with 10,000 resources exported from a real Helios HFS
 #       against plain GETs of the same pages (target <= 1.2x wall time);
-#   (b) the export writer against plain serde_json serialisation of the same
-#       resources (target >= 0.8x throughput);
+#   (b) Bundle writing (conformance split included) against plain serde_json
+#       serialisation of the same resources into a Bundle, same file protocol
+#       (target >= 0.8x throughput); the whole writer (plus NDJSON and
+#       SHA-256) reported beside it, without a target;
 #   (c) the peak memory (maximum resident set size, /usr/bin/time -v) of the
 #       export of a patient with 100,000 Observations (target < 64 MB).
 # Starts a throw-away Helios (scripts/fhir.sh) and always stops it.
 #   scripts/bench_ehr.sh [RESOURCES_A] [OBSERVATIONS_C]
+#   scripts/bench_ehr.sh writer    # (b) only: no server, about a minute
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+build() {
+  cargo bench -p gdpr-ehr --bench ehr_export --no-run --message-format=json 2>/dev/null \
+    | python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "ehr_export" and m.get("executable"):
+        print(m["executable"])'
+}
+
+writer() {
+  echo "== (b) Bundle writing vs serde_json, 10,000 and 100,000 resources (9 rounds each)"
+  "$bin" writer 10000
+  "$bin" writer 100000
+}
+
+if [[ ${1:-} == writer ]]; then
+  bin=$(build)
+  writer
+  exit 0
+fi
 resources_a=${1:-10000}
 observations_c=${2:-100000}
 
@@ -19,16 +43,8 @@ fhir_env=$(./scripts/fhir.sh start)
 eval "$fhir_env"
 trap './scripts/fhir.sh stop' EXIT
 
-bin=$(cargo bench -p gdpr-ehr --bench ehr_export --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "ehr_export" and m.get("executable"):
-        print(m["executable"])')
-
-echo "== (b) export writer vs serde_json, 10,000 and 100,000 resources"
-"$bin" writer 10000
-"$bin" writer 100000
+bin=$(build)
+writer
 
 echo "== (a) export of one patient with $resources_a resources from Helios vs raw GETs"
 "$bin" helios "$resources_a"

@@ -31,6 +31,16 @@ pub enum CliError {
     /// anything else: exit code 1).
     #[error(transparent)]
     Store(#[from] gdpr_core::store::StoreError),
+    /// A storage system named in the systems file failed or refused: its
+    /// configured name (never a patient value) and the store's error, which
+    /// names the step. Exit codes as [`Self::Store`].
+    #[error("system {system}: {source}")]
+    System {
+        /// The system's name in the systems file.
+        system: String,
+        /// What failed, and in which step.
+        source: gdpr_core::store::StoreError,
+    },
     /// The audit log a command records in could not be opened or written:
     /// tampering or key-store damage detected (exit code 1, as under
     /// `gdpr audit`); anything else exit code 2.
@@ -78,10 +88,24 @@ pub enum InputProblem {
 }
 
 impl CliError {
+    /// This error, a store's error naming `system` (the name in the
+    /// systems file) too; any other error as it is.
+    pub fn on_system(self, system: &str) -> Self {
+        match self {
+            Self::Store(source) => Self::System {
+                system: system.to_owned(),
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Store(e) if !matches!(e, gdpr_core::store::StoreError::Configuration { .. }) => {
+            Self::Store(e) | Self::System { source: e, .. }
+                if !matches!(e, gdpr_core::store::StoreError::Configuration { .. }) =>
+            {
                 ExitCode::from(1)
             }
             Self::Audit(e) if e.is_tampering() || e.is_key_store_damage() => ExitCode::from(1),

@@ -125,7 +125,16 @@ impl Target {
 
 /// Runs `gdpr pacs`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    crate::runtime()?.block_on(run_async(args))
+    // A store's error names the step; the system it happened on is added
+    // here, by its name in the systems file.
+    let system = match &args.action {
+        Action::Locate(target) | Action::Export { target, .. } | Action::Erase { target, .. } => {
+            target.system.clone()
+        }
+    };
+    crate::runtime()?
+        .block_on(run_async(args))
+        .map_err(|e| e.on_system(&system))
 }
 
 async fn run_async(args: Args) -> Result<ExitCode, CliError> {

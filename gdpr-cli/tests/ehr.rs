@@ -103,14 +103,14 @@ fn seed(fake: &FakeOpenEmr) {
 /// token endpoint is the site's default), and the patient file.
 fn setup(dir: &Path, root: &str) -> (PathBuf, PathBuf) {
     let key = dir.join("client.pem");
-    std::fs::write(&key, fake_openemr::jwt::CLIENT_KEY).unwrap();
+    std::fs::write(&key, fake_openemr::jwt::CLIENT_RSA_KEY).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let config = dir.join("systems.toml");
     std::fs::write(
         &config,
         format!(
             "[systems.emr]\nkind = \"openemr\"\nurl = \"{root}\"\nclient_id = \"{CLIENT_ID}\"\n\
-             client_key_file = \"{}\"\nclient_key_algorithm = \"ES384\"\n\
+             client_key_file = \"{}\"\nclient_key_algorithm = \"RS384\"\n\
              scopes = [\"system/*.read\"]\npage_size = 2\n",
             key.display()
         ),
@@ -370,6 +370,33 @@ fn hostile_identifier_input_is_exit_2_naming_the_input() {
         run.stderr
     );
     assert_no_canary(&[&stdin, &huge, &argv, &run]);
+}
+
+/// A system that fails: the error names the system (its name in the
+/// systems file) and the step, never the patient; exit 1.
+#[test]
+fn a_failing_system_is_named_with_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    // A loopback port nobody listens on (bound, then closed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (config, patient) = setup(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("max_attempts = 1\ntimeout_seconds = 5\n");
+    std::fs::write(&config, text).unwrap();
+    let run = ehr("locate", &config, patient.to_str().unwrap(), &[], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("system emr: "), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("system emr: POST {token_url} (client credentials) failed"),
+        "the step: {}",
+        run.stderr
+    );
+    assert_no_canary(&[&run]);
 }
 
 #[test]

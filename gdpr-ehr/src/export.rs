@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use gdpr_core::store::StoreError;
 use sha2::{Digest, Sha256};
 
-use crate::conformance::{is_resource_type, split};
+use crate::conformance::{is_resource_type, write_split};
 use crate::model::{Resource, logical_id, resource_type};
 
 /// The Bundle's file name.
@@ -27,6 +27,9 @@ pub const BUNDLE_FILE: &str = "bundle.json";
 pub const SIDE_FILE: &str = "nonconformant-elements.ndjson";
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The scratch file an OpenEMR bulk output file is streamed into (as
+/// `.bulk-download.partial`), removed once read.
+pub const BULK_SCRATCH: &str = "bulk-download";
 
 /// One file of an export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,18 +48,23 @@ pub struct WrittenFile {
 struct Pending {
     name: String,
     out: BufWriter<File>,
-    hash: Sha256,
+    /// `None` only for [`ExportWriter::bundle_only`].
+    hash: Option<Sha256>,
     bytes: u64,
     items: u64,
 }
 
 impl Pending {
     fn create(dir: &Path, name: &str) -> Result<Self, StoreError> {
+        Self::open(dir, name, true)
+    }
+
+    fn open(dir: &Path, name: &str, hashed: bool) -> Result<Self, StoreError> {
         let file = File::create(temp_path(dir, name)).map_err(local("create export file"))?;
         Ok(Self {
             name: name.to_owned(),
             out: BufWriter::with_capacity(1 << 16, file),
-            hash: Sha256::new(),
+            hash: hashed.then(Sha256::new),
             bytes: 0,
             items: 0,
         })
@@ -66,7 +74,9 @@ impl Pending {
         self.out
             .write_all(data)
             .map_err(local("write export file"))?;
-        self.hash.update(data);
+        if let Some(hash) = &mut self.hash {
+            hash.update(data);
+        }
         self.bytes += data.len() as u64;
         Ok(())
     }
@@ -85,10 +95,12 @@ impl Pending {
             .into_inner()
             .map_err(|e| local("write export file")(e.into_error()))?;
         file.sync_all().map_err(local("sync export file"))?;
-        let digest = self.hash.finalize();
+        let sha256 = self.hash.map_or_else(String::new, |hash| {
+            hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        });
         Ok(WrittenFile {
             name: self.name,
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256,
             bytes: self.bytes,
             items: self.items,
         })
@@ -98,10 +110,15 @@ impl Pending {
 /// Writes one patient's resources into an export directory.
 pub struct ExportWriter {
     dir: PathBuf,
-    base: String,
+    /// `{"fullUrl":"` and the base URL with its `/`, as JSON.
+    entry_start: Vec<u8>,
     bundle: Pending,
     types: BTreeMap<String, Pending>,
     side: Option<Pending>,
+    /// Whether NDJSON files are written (not for [`Self::bundle_only`]).
+    ndjson: bool,
+    /// The resource being written, reused (one allocation for the export).
+    body: Vec<u8>,
 }
 
 impl std::fmt::Debug for ExportWriter {
@@ -122,17 +139,39 @@ impl ExportWriter {
     /// [`StoreError::Local`] when the directory is not empty or cannot be
     /// written.
     pub fn create(dir: &Path, base: &str) -> Result<Self, StoreError> {
+        Self::start(dir, base, true)
+    }
+
+    /// The Bundle-writing part of an export on its own: the conformance
+    /// split and the Bundle (and the side file), buffered and synced as
+    /// [`Self::create`] does, but no NDJSON files and no SHA-256 (the
+    /// files' `sha256` is empty). No export: the benchmark compares it
+    /// with plain `serde_json` serialisation of the same Bundle.
+    ///
+    /// # Errors
+    /// As [`Self::create`].
+    pub fn bundle_only(dir: &Path, base: &str) -> Result<Self, StoreError> {
+        Self::start(dir, base, false)
+    }
+
+    fn start(dir: &Path, base: &str, full: bool) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(local("create export directory"))?;
         clear_interrupted(dir)?;
-        let mut bundle = Pending::create(dir, BUNDLE_FILE)?;
+        let mut bundle = Pending::open(dir, BUNDLE_FILE, full)?;
         bundle.write(br#"{"resourceType":"Bundle","type":"collection","entry":["#)?;
-        Ok(Self {
+        Ok(Self::with_bundle(dir, entry_start(base)?, bundle, full))
+    }
+
+    fn with_bundle(dir: &Path, entry_start: Vec<u8>, bundle: Pending, full: bool) -> Self {
+        Self {
             dir: dir.to_owned(),
-            base: base.trim_end_matches('/').to_owned(),
+            entry_start,
             bundle,
             types: BTreeMap::new(),
             side: None,
-        })
+            ndjson: full,
+            body: Vec::with_capacity(1 << 12),
+        }
     }
 
     /// Adds one resource: its invalid elements to the side file, the rest
@@ -149,34 +188,49 @@ impl ExportWriter {
         if !is_type_name(kind) || !is_resource_type(kind) || !is_fhir_id(id) {
             return self.aside_whole(resource);
         }
-        let (kind, id) = (kind.to_owned(), id.to_owned());
         let name = format!("{kind}/{id}");
-        for element in split(&mut resource, &name) {
+        let kind = &name[..kind.len()];
+        // One walk: the conformance split and the serialisation, into a
+        // buffer reused for the Bundle entry and the NDJSON line.
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        let side = write_split(&mut resource, &name, &mut body);
+        let written = self.put(kind, &name, &body);
+        self.body = body;
+        for element in side {
             self.side_file()?.line(&element)?;
         }
-        // Serialised once, for the Bundle entry and the NDJSON line.
-        let mut body = serde_json::to_vec(&resource).map_err(|_| unserialisable())?;
-        let full_url = format!("{}/{name}", self.base);
-        let mut entry = Vec::with_capacity(body.len() + full_url.len() + 32);
-        if self.bundle.items > 0 {
-            entry.push(b',');
+        written
+    }
+
+    /// Writes one resource's JSON as a Bundle entry and an NDJSON line.
+    fn put(&mut self, kind: &str, name: &str, body: &[u8]) -> Result<(), StoreError> {
+        let bundle = &mut self.bundle;
+        if bundle.items > 0 {
+            bundle.write(b",")?;
         }
-        entry.extend_from_slice(br#"{"fullUrl":"#);
-        serde_json::to_writer(&mut entry, &full_url).map_err(|_| unserialisable())?;
-        entry.extend_from_slice(br#","resource":"#);
-        entry.extend_from_slice(&body);
-        entry.push(b'}');
-        self.bundle.items += 1;
-        self.bundle.write(&entry)?;
-        let file = match self.types.entry(kind.clone()) {
-            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(Pending::create(&self.dir, &format!("{kind}.ndjson"))?)
+        // `{"fullUrl":"BASE/` (escaped once), then `Type/id`, checked to
+        // need no escaping.
+        bundle.write(&self.entry_start)?;
+        bundle.write(name.as_bytes())?;
+        bundle.write(br#"","resource":"#)?;
+        bundle.write(body)?;
+        bundle.write(b"}")?;
+        bundle.items += 1;
+        if !self.ndjson {
+            return Ok(());
+        }
+        let file = match self.types.get_mut(kind) {
+            Some(file) => file,
+            None => {
+                let file = Pending::create(&self.dir, &format!("{kind}.ndjson"))?;
+                self.types.entry(kind.to_owned()).or_insert(file)
             }
         };
-        body.push(b'\n');
+        file.write(body)?;
+        file.write(b"\n")?;
         file.items += 1;
-        file.write(&body)
+        Ok(())
     }
 
     fn aside_whole(&mut self, resource: Resource) -> Result<(), StoreError> {
@@ -190,7 +244,7 @@ impl ExportWriter {
 
     fn side_file(&mut self) -> Result<&mut Pending, StoreError> {
         if self.side.is_none() {
-            self.side = Some(Pending::create(&self.dir, SIDE_FILE)?);
+            self.side = Some(Pending::open(&self.dir, SIDE_FILE, self.ndjson)?);
         }
         Ok(self.side.as_mut().expect("just created"))
     }
@@ -218,6 +272,13 @@ impl ExportWriter {
         for file in &files {
             std::fs::rename(temp_path(&self.dir, &file.name), self.dir.join(&file.name))
                 .map_err(local("rename export file"))?;
+        }
+        // The checkpoint, if any, names files no longer there.
+        match std::fs::remove_file(temp_path(&self.dir, checkpoint::PROGRESS)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(local("remove export checkpoint")(e));
+            }
+            _ => {}
         }
         sync_dir(&self.dir)?;
         Ok(files)
@@ -255,6 +316,15 @@ pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> Result<WrittenFile, St
 /// an export without its manifest was never complete), which is removed so
 /// the export runs again from the start. Anything else is refused.
 fn clear_interrupted(dir: &Path) -> Result<(), StoreError> {
+    for (_, path) in interrupted_files(dir)? {
+        std::fs::remove_file(path).map_err(local("remove an interrupted export's file"))?;
+    }
+    Ok(())
+}
+
+/// The files (name, path) an interrupted export of ours left in `dir`;
+/// refused when anything else is there.
+fn interrupted_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
     let mut ours = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(local("read export directory"))? {
         let entry = entry.map_err(local("read export directory"))?;
@@ -271,12 +341,9 @@ fn clear_interrupted(dir: &Path) -> Result<(), StoreError> {
                     .into(),
             });
         }
-        ours.push(entry.path());
+        ours.push((name, entry.path()));
     }
-    for path in ours {
-        std::fs::remove_file(path).map_err(local("remove an interrupted export's file"))?;
-    }
-    Ok(())
+    Ok(ours)
 }
 
 /// Whether `name` is a file an export writes before its manifest: the
@@ -292,7 +359,24 @@ fn is_interrupted_file(name: &str) -> bool {
         .and_then(|n| n.strip_suffix(".bin"))
         .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
     let ndjson = name.strip_suffix(".ndjson").is_some_and(is_resource_type);
-    name == BUNDLE_FILE || name == SIDE_FILE || name == "attachments.json" || attachment || ndjson
+    let scratch =
+        name == BULK_SCRATCH || name == checkpoint::PROGRESS || name == checkpoint::PROGRESS_NEXT;
+    name == BUNDLE_FILE
+        || name == SIDE_FILE
+        || name == "attachments.json"
+        || attachment
+        || ndjson
+        || scratch
+}
+
+/// `{"fullUrl":"` and `base` with its `/`, as JSON without the closing
+/// quote (`Type/id` follows).
+fn entry_start(base: &str) -> Result<Vec<u8>, StoreError> {
+    let mut start = br#"{"fullUrl":"#.to_vec();
+    let base = format!("{}/", base.trim_end_matches('/'));
+    serde_json::to_writer(&mut start, &base).map_err(|_| unserialisable())?;
+    start.pop();
+    Ok(start)
 }
 
 fn temp_path(dir: &Path, name: &str) -> PathBuf {
@@ -333,6 +417,9 @@ fn unserialisable() -> StoreError {
         detail: "a resource could not be serialised".into(),
     }
 }
+
+mod checkpoint;
+pub use checkpoint::ReadBack;
 
 #[cfg(test)]
 mod tests;

@@ -34,7 +34,7 @@ use serde_json::json;
 
 const CANARY: &str = "CANARY-7f3a";
 /// The registered client's key (the fake verifies its signatures).
-const TEST_KEY: &str = fake_openemr::jwt::CLIENT_KEY;
+const TEST_KEY: &str = fake_openemr::jwt::CLIENT_RSA_KEY;
 const SYSTEM: &str = "urn:oid:1.2.276.0.76.3.1.1";
 
 fn subject(value: &str) -> SubjectRef {
@@ -102,7 +102,7 @@ async fn seeded() -> FakeOpenEmr {
 fn store(fake: &FakeOpenEmr, client_id: &str, dir: &std::path::Path) -> OpenEmrStore {
     let key = dir.join("client.pem");
     std::fs::write(&key, TEST_KEY).unwrap();
-    let auth = ClientAuth::PrivateKeyJwt(PrivateKeyJwt::new(key, SigningAlgorithm::Es384));
+    let auth = ClientAuth::PrivateKeyJwt(PrivateKeyJwt::new(key, SigningAlgorithm::Rs384));
     let client =
         ClientCredentials::with_auth(TokenEndpoint::Url(fake.token_url()), client_id, auth)
             .with_scopes(["system/*.read"]);

@@ -14,7 +14,7 @@ mod support;
 
 use std::time::Duration;
 
-use fake_openemr::jwt::CLIENT_KEY;
+use fake_openemr::jwt::CLIENT_RSA_KEY;
 use fake_openemr::{CLIENT_ID, CLIENT_SCOPES, FakeOpenEmr};
 use gdpr_connect::{
     ClientAuth, ClientCredentials, Credentials, PrivateKeyJwt, SigningAlgorithm, TokenEndpoint,
@@ -52,8 +52,8 @@ async fn seeded(members: &[&str]) -> FakeOpenEmr {
 
 fn store(fake: &FakeOpenEmr, dir: &std::path::Path) -> OpenEmrStore {
     let key = dir.join("client.pem");
-    std::fs::write(&key, CLIENT_KEY).unwrap();
-    let auth = ClientAuth::PrivateKeyJwt(PrivateKeyJwt::new(key, SigningAlgorithm::Es384));
+    std::fs::write(&key, CLIENT_RSA_KEY).unwrap();
+    let auth = ClientAuth::PrivateKeyJwt(PrivateKeyJwt::new(key, SigningAlgorithm::Rs384));
     let client =
         ClientCredentials::with_auth(TokenEndpoint::Url(fake.token_url()), CLIENT_ID, auth)
             .with_scopes(CLIENT_SCOPES.iter().copied());

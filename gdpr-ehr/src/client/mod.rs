@@ -22,6 +22,8 @@ use crate::model::{Bundle, BundleEntry, Resource};
 
 /// The media type of FHIR JSON (R4 §2.6.2).
 const FHIR_JSON: &str = "application/fhir+json";
+const SEARCH: &str = "GET /{type}?{search}";
+const EVERYTHING: &str = "GET /Patient/{id}/$everything";
 
 /// A FHIR R4 server reached through a gdpr-connect [`Client`].
 #[derive(Debug)]
@@ -140,13 +142,24 @@ impl FhirClient {
         Ok(Some(body))
     }
 
+    /// The pages of a search (`everything`: of `$everything`) continued
+    /// from `url`, the next page a [`Pages::next_url`] gave (a resumed
+    /// export).
+    ///
+    /// # Errors
+    /// As [`FhirClient::on_base`] (a URL off the base is refused).
+    pub fn pages_from(&self, everything: bool, url: &str) -> Result<Pages<'_>, StoreError> {
+        let operation = if everything { EVERYTHING } else { SEARCH };
+        Ok(Pages::new(self, operation, self.on_base(operation, url)?))
+    }
+
     /// The pages of `kind?params` (with `_count`).
     pub fn search(&self, kind: &str, params: &[(&str, &str)]) -> Pages<'_> {
         let mut url = self.http.url(&[kind]);
         url.query_pairs_mut()
             .extend_pairs(params)
             .append_pair("_count", &self.page_size.to_string());
-        Pages::new(self, "GET /{type}?{search}", url)
+        Pages::new(self, SEARCH, url)
     }
 
     /// The pages of `Patient/{id}/$everything`.
@@ -154,7 +167,7 @@ impl FhirClient {
         let mut url = self.http.url(&["Patient", patient_id, "$everything"]);
         url.query_pairs_mut()
             .append_pair("_count", &self.page_size.to_string());
-        Pages::new(self, "GET /Patient/{id}/$everything", url)
+        Pages::new(self, EVERYTHING, url)
     }
 
     /// What the CapabilityStatement offers (asked once, then remembered).

@@ -31,6 +31,12 @@ impl<'a> Pages<'a> {
         }
     }
 
+    /// The URL of the next page, if there is one (where a resumed export
+    /// continues).
+    pub fn next_url(&self) -> Option<&Url> {
+        self.next.as_ref()
+    }
+
     /// The next page, or `None` after the last.
     ///
     /// # Errors

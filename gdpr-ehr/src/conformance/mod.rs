@@ -42,24 +42,49 @@ impl std::fmt::Debug for SideElement {
 
 /// Removes from `resource` every element that breaks the rules above and
 /// returns them, each with its path; `name` is `Type/id` for the report.
+/// (The export writes the cleaned resource straight away, [`write_split`];
+/// this is the same walk, read back into the map.)
 pub fn split(resource: &mut Map<String, Value>, name: &str) -> Vec<SideElement> {
+    let mut out = Vec::new();
+    let side = write_split(resource, name, &mut out);
+    if !side.is_empty() {
+        // What write_split wrote is a JSON object (invariant); should it
+        // ever not parse, the resource is left as it was.
+        if let Ok(cleaned) = serde_json::from_slice(&out) {
+            *resource = cleaned;
+        }
+    }
+    side
+}
+
+/// Appends to `out` the JSON of `resource` without the elements that break
+/// the rules above (byte for byte what `serde_json` writes for the cleaned
+/// resource), in one walk, and returns the elements taken out, each with
+/// its path; `name` is `Type/id` for the report. The values set aside are
+/// moved out of `resource` (`null` is left in their place: use [`split`]
+/// for the cleaned map).
+pub fn write_split(
+    resource: &mut Map<String, Value>,
+    name: &str,
+    out: &mut Vec<u8>,
+) -> Vec<SideElement> {
     let ty = resource
         .get("resourceType")
         .and_then(Value::as_str)
         .and_then(type_def)
         .filter(|t| t.resource);
-    let mut cleaner = Cleaner {
+    let mut writer = Writer {
         name,
         side: Vec::new(),
+        out,
     };
-    cleaner.object(resource, ty, true, &Path::Root);
-    cleaner.side
+    writer.object(resource, ty, true, &Path::Root);
+    writer.side
 }
 
 fn valid_name(key: &str) -> bool {
-    let name = key.strip_prefix('_').unwrap_or(key);
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+    let name = key.strip_prefix('_').unwrap_or(key).as_bytes();
+    name.first().is_some_and(u8::is_ascii_lowercase) && name.iter().all(u8::is_ascii_alphanumeric)
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -113,13 +138,21 @@ fn join(prefix: String, part: &str) -> String {
     }
 }
 
-/// Walks one resource, collecting what it takes out.
-struct Cleaner<'a> {
+/// Walks one resource, writing what stays and collecting what it takes out.
+struct Writer<'a> {
     name: &'a str,
     side: Vec<SideElement>,
+    out: &'a mut Vec<u8>,
 }
 
-impl Cleaner<'_> {
+/// Writes a JSON scalar or string as `serde_json` does.
+fn put<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing a string, bool or serde_json number into a Vec cannot fail.
+    let written = serde_json::to_writer(&mut *out, value);
+    debug_assert!(written.is_ok());
+}
+
+impl Writer<'_> {
     fn aside(&mut self, path: &Path<'_>, value: Value) {
         self.side.push(SideElement {
             resource: self.name.to_owned(),
@@ -128,88 +161,131 @@ impl Cleaner<'_> {
         });
     }
 
-    /// Cleans an object of type `ty` (`None`: unknown, syntax only);
-    /// `resource`: it is a resource, whose `resourceType` is exempt.
+    /// Starts a member or an item: a comma unless it is the first.
+    fn separate(&mut self, first: &mut bool) {
+        if !std::mem::take(first) {
+            self.out.push(b',');
+        }
+    }
+
+    /// Writes a cleaned object of type `ty` (`None`: unknown, syntax
+    /// only); `resource`: it is a resource, whose `resourceType` is exempt.
+    /// Returns whether it kept a member (an emptied object goes).
     fn object(
         &mut self,
         map: &mut Map<String, Value>,
         ty: Option<&TypeDef>,
         resource: bool,
         at: &Path<'_>,
-    ) {
-        map.retain(|key, value| {
-            if resource && key == "resourceType" {
-                return true;
-            }
+    ) -> bool {
+        self.out.push(b'{');
+        let mut first = true;
+        for (key, value) in map.iter_mut() {
             let here = Path::Key(at, key);
+            let mark = self.out.len();
+            let was_first = first;
+            self.separate(&mut first);
+            put(self.out, key.as_str());
+            self.out.push(b':');
+            if resource && key == "resourceType" {
+                put(self.out, value);
+                continue;
+            }
             let element = ty.map(|t| t.element(key));
             let shape_ok = match element {
                 Some(None) => false,
                 Some(Some(e)) => e.array == value.is_array(),
                 None => true,
             };
-            if !valid_name(key) || is_empty(value) || !shape_ok {
+            let kept = if !valid_name(key) || is_empty(value) || !shape_ok {
                 self.aside(&here, std::mem::take(value));
-                return false;
+                false
+            } else {
+                let element = element.flatten();
+                let primitive =
+                    matches!(value, Value::String(_) | Value::Bool(_) | Value::Number(_));
+                if primitive && element.is_none_or(|e| fits(value, e.target)) {
+                    put(self.out, value);
+                    true
+                } else {
+                    self.value(value, element, key.starts_with('_'), &here)
+                }
+            };
+            if !kept {
+                self.out.truncate(mark);
+                first = was_first;
             }
-            let element = element.flatten();
-            let primitive = matches!(value, Value::String(_) | Value::Bool(_) | Value::Number(_));
-            if primitive && element.is_none_or(|e| fits(value, e.target)) {
-                return true;
-            }
-            self.value(value, element, key.starts_with('_'), &here);
-            !is_empty(value)
-        });
+        }
+        self.out.push(b'}');
+        !first
     }
 
-    /// Cleans one element's value (an array's items one by one); `element`
+    /// Writes one element's value (an array's items one by one); `element`
     /// is what the type says of it (`None`: unknown type, syntax only).
-    fn value(&mut self, value: &mut Value, element: Option<Element>, nulls: bool, at: &Path<'_>) {
+    /// Returns whether anything of it stays.
+    fn value(
+        &mut self,
+        value: &mut Value,
+        element: Option<Element>,
+        nulls: bool,
+        at: &Path<'_>,
+    ) -> bool {
         let Value::Array(items) = value else {
-            self.single(value, element, at);
-            return;
+            return self.single(value, element, at);
         };
-        let mut i = 0;
-        items.retain_mut(|item| {
+        self.out.push(b'[');
+        let mut first = true;
+        for (i, item) in items.iter_mut().enumerate() {
             let here = Path::Index(at, i);
-            i += 1;
             if item.is_null() && nulls {
-                return true;
+                self.separate(&mut first);
+                self.out.extend_from_slice(b"null");
+                continue;
             }
             let misfit = element.is_some_and(|e| item.is_array() || !fits(item, e.target));
             if is_empty(item) || misfit {
                 self.aside(&here, std::mem::take(item));
-                return false;
+                continue;
             }
-            self.single(item, element, &here);
-            !is_empty(item)
-        });
+            let (mark, was_first) = (self.out.len(), first);
+            self.separate(&mut first);
+            if !self.single(item, element, &here) {
+                self.out.truncate(mark);
+                first = was_first;
+            }
+        }
+        self.out.push(b']');
+        !first
     }
 
-    /// Cleans one value that is not an array item's list.
-    fn single(&mut self, value: &mut Value, element: Option<Element>, at: &Path<'_>) {
+    /// Writes one value that is not an array item's list; returns whether
+    /// anything of it stays.
+    fn single(&mut self, value: &mut Value, element: Option<Element>, at: &Path<'_>) -> bool {
         if let Some(e) = element
             && !value.is_array()
             && !fits(value, e.target)
         {
             let taken = std::mem::take(value);
             self.aside(at, taken);
-            return;
+            return false;
         }
         match (value, element.map(|e| e.target)) {
-            (Value::Object(map), Some(Target::Complex(name))) => {
-                self.object(map, type_def(name), false, at);
+            (Value::Object(map), Some(Target::Complex(ty))) => {
+                self.object(map, Some(ty), false, at)
             }
             (Value::Object(map), Some(Target::Resource)) => {
                 let ty = map
                     .get("resourceType")
                     .and_then(Value::as_str)
                     .and_then(type_def);
-                self.object(map, ty, true, at);
+                self.object(map, ty, true, at)
             }
             (Value::Object(map), None) => self.object(map, None, false, at),
             (items @ Value::Array(_), None) => self.value(items, None, false, at),
-            _ => {}
+            (other, _) => {
+                put(self.out, other);
+                true
+            }
         }
     }
 }

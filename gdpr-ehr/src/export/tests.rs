@@ -109,3 +109,105 @@ fn fhir_ids_and_type_names_are_checked() {
     assert!(is_type_name("Observation"));
     assert!(!is_type_name("../x"));
 }
+
+fn observation(n: u32) -> Resource {
+    resource(json!({"resourceType": "Observation", "id": format!("o{n}"), "status": "final"}))
+}
+
+/// Writes o0..o2, checkpoints, writes o3..o4 and stops (interrupted).
+fn interrupted(dir: &Path) {
+    let mut writer = ExportWriter::create(dir, "http://s").unwrap();
+    (0..3).for_each(|n| writer.add(observation(n)).unwrap());
+    writer.checkpoint(json!({"next": "page-2"})).unwrap();
+    (3..5).for_each(|n| writer.add(observation(n)).unwrap());
+    writer.add(resource(json!({"no": "type"}))).unwrap();
+    drop(writer);
+}
+
+#[test]
+fn an_interrupted_export_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    interrupted(dir.path());
+    let (mut writer, cursor) = ExportWriter::resume(dir.path(), "http://s").unwrap();
+    assert_eq!(cursor, Some(json!({"next": "page-2"})));
+    assert_eq!(writer.entries(), 3, "only what the checkpoint recorded");
+    let mut back = writer.read_back().unwrap();
+    let ids: Vec<String> = back
+        .next_batch(10)
+        .unwrap()
+        .iter()
+        .map(|r| logical_id(r).unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["o0", "o1", "o2"]);
+    assert!(back.next_batch(10).unwrap().is_empty());
+    (3..5).for_each(|n| writer.add(observation(n)).unwrap());
+    let files = writer.finish().unwrap();
+    let bundle = std::fs::read(dir.path().join(BUNDLE_FILE)).unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    let ids: Vec<&str> = parsed["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["o0", "o1", "o2", "o3", "o4"]);
+    // The hashes cover the whole files, the part before the checkpoint too.
+    for file in &files {
+        let data = std::fs::read(dir.path().join(&file.name)).unwrap();
+        let hex: String = Sha256::digest(&data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(file.sha256, hex, "{}", file.name);
+        assert_eq!(file.bytes, data.len() as u64);
+    }
+    assert_eq!(files[1].items, 5);
+    // The side file begun after the checkpoint is gone; nothing else is left.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Observation.ndjson", BUNDLE_FILE]);
+}
+
+#[test]
+fn a_checkpoint_whose_files_do_not_verify_is_not_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    interrupted(dir.path());
+    // One byte of the checkpointed part of the NDJSON file changed.
+    let path = dir.path().join(".Observation.ndjson.partial");
+    let mut data = std::fs::read(&path).unwrap();
+    let at = data.iter().position(|&b| b == b'1').unwrap();
+    data[at] = b'7';
+    std::fs::write(&path, data).unwrap();
+    let (writer, cursor) = ExportWriter::resume(dir.path(), "http://s").unwrap();
+    assert_eq!(cursor, None, "started afresh");
+    assert_eq!(writer.entries(), 0);
+    // A cut file, or a checkpoint of another server, is not resumed either.
+    drop(writer);
+    let other = tempfile::tempdir().unwrap();
+    interrupted(other.path());
+    assert!(
+        ExportWriter::resume(other.path(), "http://elsewhere")
+            .unwrap()
+            .1
+            .is_none()
+    );
+    let cut = tempfile::tempdir().unwrap();
+    interrupted(cut.path());
+    let bundle = cut.path().join(".bundle.json.partial");
+    let len = std::fs::metadata(&bundle).unwrap().len();
+    std::fs::File::options()
+        .write(true)
+        .open(&bundle)
+        .unwrap()
+        .set_len(len / 3)
+        .unwrap();
+    assert!(
+        ExportWriter::resume(cut.path(), "http://s")
+            .unwrap()
+            .1
+            .is_none()
+    );
+}

@@ -10,13 +10,19 @@
 //! `Content-Location` (on the base URL) → poll it, waiting as `Retry-After`
 //! asks (202 while running) → 200 with the manifest (`output` files; a
 //! non-empty `error` list fails the export: some resources were not
-//! exported) → each NDJSON file downloaded and parsed line by line (a line
-//! that is not a whole JSON object, such as the cut end of a partial
-//! download, fails the export). A job answering 4xx/5xx failed. Errors name
-//! the step, never a patient value or a URL.
+//! exported) → each NDJSON file streamed to a scratch file in the export
+//! directory (never whole in memory), then read line by line, at most
+//! [`MAX_LINE`] bytes a line and [`BATCH`] resources at a time (a longer
+//! line, or one that is not a whole JSON object, such as the cut end of a
+//! partial download, fails the export). A job answering 4xx/5xx failed.
+//! Errors name the step, never a patient value or a URL; the host names the
+//! system (gdpr-request, `gdpr ehr`).
 
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use gdpr_connect::blocking;
 use gdpr_connect::reqwest::StatusCode;
 use gdpr_connect::reqwest::header::{CONTENT_LOCATION, HeaderMap, RETRY_AFTER};
 use gdpr_core::store::{ProtocolCause, StoreError};
@@ -24,11 +30,20 @@ use url::Url;
 
 use crate::client::{FhirClient, invalid};
 use crate::compartment::mentions_patient;
+use crate::export::BULK_SCRATCH as SCRATCH;
 use crate::model::{Resource, logical_id};
 
 const KICK_OFF: &str = "GET /Group/{id}/$export";
 const STATUS: &str = "GET {bulk status}";
 const DOWNLOAD: &str = "GET {bulk output file}";
+
+/// The longest NDJSON line read (one resource): 16 MiB. FHIR servers cap a
+/// resource far below this (attachments go to Binary); a longer line is a
+/// broken or hostile file, refused without reading it whole.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// Resources read from a bulk file per batch.
+pub const BATCH: usize = 1000;
 
 /// How long a bulk job may run before the export gives up, in polls (each
 /// waits as `Retry-After` asks, 1 to 60 s).
@@ -185,43 +200,62 @@ fn manifest(client: &FhirClient, body: &[u8]) -> Result<Vec<Output>, StoreError>
         .collect()
 }
 
-/// Downloads one output file; returns its resources that name Patient
-/// `patient_id` (the Patient itself included).
-///
-/// # Errors
-/// [`StoreError::Protocol`] for a line that is not a whole JSON object (a
-/// partial download) or a resource of another type than the file's; as
-/// [`FhirClient::fetch`] otherwise.
-pub async fn download(
-    client: &FhirClient,
-    output: &Output,
-    patient_id: &str,
-) -> Result<Vec<Resource>, StoreError> {
-    let body = client
-        .fetch(DOWNLOAD, output.url.clone())
-        .await?
-        .ok_or_else(|| invalid(DOWNLOAD, "a bulk output file is gone (404/410)"))?;
-    parse_ndjson(&body, &output.kind).map(|all| {
-        all.into_iter()
-            .filter(|r| mentions_patient(r, patient_id))
-            .collect()
-    })
+fn cut_line() -> StoreError {
+    invalid(
+        DOWNLOAD,
+        "a bulk output file has a line that is not a whole JSON object (a partial \
+         download?); run the export again",
+    )
 }
 
-/// The resources of an NDJSON file of `kind`.
-fn parse_ndjson(body: &[u8], kind: &str) -> Result<Vec<Resource>, StoreError> {
-    let mut resources = Vec::new();
-    for line in body
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-    {
-        let resource: Resource = serde_json::from_slice(line).map_err(|_| {
-            invalid(
-                DOWNLOAD,
-                "a bulk output file has a line that is not a whole JSON object (a partial \
-                 download?); run the export again",
-            )
+/// Reads the next line of at most `max` bytes (without its newline) into
+/// `line`; `false` at the end of the file.
+fn next_line(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> Result<bool, StoreError> {
+    line.clear();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let read = reader
+        .by_ref()
+        .take(limit)
+        .read_until(b'\n', line)
+        .map_err(|e| StoreError::Local {
+            operation: "read a downloaded bulk output file",
+            detail: e.kind().to_string(),
         })?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    } else if line.len() > max {
+        return Err(invalid(
+            DOWNLOAD,
+            &format!(
+                "a bulk output file has a line longer than {max} bytes (the most read for one \
+                 resource): a broken or hostile file; nothing of it was exported"
+            ),
+        ));
+    }
+    Ok(read > 0)
+}
+
+/// Up to `count` resources of `kind` from `reader`, one a line (blank
+/// lines skipped); `None` at the end.
+fn read_resources(
+    reader: &mut impl BufRead,
+    kind: &str,
+    count: usize,
+    max_line: usize,
+) -> Result<Option<Vec<Resource>>, StoreError> {
+    let (mut resources, mut line) = (Vec::new(), Vec::new());
+    while resources.len() < count {
+        if !next_line(reader, &mut line, max_line)? {
+            return Ok((!resources.is_empty()).then_some(resources));
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let resource: Resource = serde_json::from_slice(&line).map_err(|_| cut_line())?;
         if crate::model::resource_type(&resource) != Some(kind) {
             return Err(invalid(
                 DOWNLOAD,
@@ -230,47 +264,99 @@ fn parse_ndjson(body: &[u8], kind: &str) -> Result<Vec<Resource>, StoreError> {
         }
         resources.push(resource);
     }
-    Ok(resources)
+    Ok(Some(resources))
 }
 
-/// The files of a finished bulk job as batches: one file at a time, each
-/// resource once, only those that name the patient.
+/// The file being read: its type and the scratch file's reader.
+struct Open {
+    kind: String,
+    reader: BufReader<std::fs::File>,
+}
+
+/// The files of a finished bulk job as batches: each file streamed to a
+/// scratch file, then read [`BATCH`] resources at a time; each resource
+/// once, only those that name the patient.
 pub struct BulkFiles<'a> {
     client: &'a FhirClient,
     outputs: std::vec::IntoIter<Output>,
     patient_id: String,
+    scratch: PathBuf,
+    open: Option<Open>,
     seen: std::collections::HashSet<String>,
 }
 
 impl<'a> BulkFiles<'a> {
-    /// The files `outputs` of Patient `patient_id`'s export.
-    pub fn new(client: &'a FhirClient, outputs: Vec<Output>, patient_id: &str) -> Self {
+    /// The files `outputs` of Patient `patient_id`'s export, streamed
+    /// through a scratch file in `dir` (the export directory).
+    pub fn new(client: &'a FhirClient, outputs: Vec<Output>, patient_id: &str, dir: &Path) -> Self {
         Self {
             client,
             outputs: outputs.into_iter(),
             patient_id: patient_id.to_owned(),
+            scratch: dir.join(format!(".{SCRATCH}.partial")),
+            open: None,
             seen: std::collections::HashSet::new(),
         }
+    }
+
+    /// Downloads the next output file into the scratch file and opens it;
+    /// `false` when there is none left.
+    async fn open_next(&mut self) -> Result<bool, StoreError> {
+        let Some(output) = self.outputs.next() else {
+            return Ok(false);
+        };
+        let url = output.url.clone();
+        self.client
+            .http()
+            .download(DOWNLOAD, |c| c.get(url.clone()), &self.scratch)
+            .await?;
+        let file = std::fs::File::open(&self.scratch).map_err(|e| StoreError::Local {
+            operation: "open a downloaded bulk output file",
+            detail: e.kind().to_string(),
+        })?;
+        self.open = Some(Open {
+            kind: output.kind,
+            reader: BufReader::with_capacity(1 << 16, file),
+        });
+        Ok(true)
     }
 }
 
 #[async_trait::async_trait]
 impl crate::store::Batches for BulkFiles<'_> {
     async fn next_batch(&mut self) -> Result<Option<Vec<Resource>>, StoreError> {
-        let Some(output) = self.outputs.next() else {
-            return Ok(None);
-        };
-        let resources = download(self.client, &output, &self.patient_id).await?;
-        let seen = &mut self.seen;
-        Ok(Some(
-            resources
+        loop {
+            let Some(mut open) = self.open.take() else {
+                if !self.open_next().await? {
+                    return Ok(None);
+                }
+                continue;
+            };
+            // File reads off the executor, one batch at a time.
+            let (open, batch) = blocking("bulk file reader", move || {
+                let batch = read_resources(&mut open.reader, &open.kind, BATCH, MAX_LINE)?;
+                Ok((open, batch))
+            })
+            .await?;
+            let Some(batch) = batch else {
+                let _ = std::fs::remove_file(&self.scratch);
+                continue;
+            };
+            let (seen, id) = (&mut self.seen, &self.patient_id);
+            let fresh = batch
                 .into_iter()
+                .filter(|r| mentions_patient(r, id))
                 .filter(|r| {
-                    let key = format!("{}/{}", output.kind, logical_id(r).unwrap_or_default());
-                    seen.insert(key)
+                    seen.insert(format!(
+                        "{}/{}",
+                        open.kind,
+                        logical_id(r).unwrap_or_default()
+                    ))
                 })
-                .collect(),
-        ))
+                .collect();
+            self.open = Some(open);
+            return Ok(Some(fresh));
+        }
     }
 }
 
@@ -310,13 +396,44 @@ mod tests {
         ));
     }
 
+    fn parse_ndjson(body: &[u8], kind: &str) -> Result<Vec<Resource>, StoreError> {
+        let mut reader = std::io::Cursor::new(body);
+        let mut all = Vec::new();
+        while let Some(batch) = read_resources(&mut reader, kind, 1, 100)? {
+            all.extend(batch);
+        }
+        Ok(all)
+    }
+
     #[test]
     fn a_cut_ndjson_file_is_refused() {
-        let whole = b"{\"resourceType\":\"Observation\",\"id\":\"o1\"}\n{\"resourceType\":\"Observation\",\"id\":\"o2\"}\n";
+        let whole = b"{\"resourceType\":\"Observation\",\"id\":\"o1\"}\n\n{\"resourceType\":\"Observation\",\"id\":\"o2\"}\n";
         assert_eq!(parse_ndjson(whole, "Observation").unwrap().len(), 2);
+        // The last line without its newline is read too.
+        assert_eq!(
+            parse_ndjson(&whole[..whole.len() - 1], "Observation")
+                .unwrap()
+                .len(),
+            2
+        );
         let cut = &whole[..whole.len() - 10];
         let err = parse_ndjson(cut, "Observation").unwrap_err();
         assert!(err.to_string().contains("partial download"), "{err}");
         assert!(parse_ndjson(whole, "Patient").is_err());
+    }
+
+    #[test]
+    fn a_line_over_the_bound_is_refused_without_reading_it_whole() {
+        let long = format!(
+            "{{\"resourceType\":\"Observation\",\"id\":\"o1\",\"note\":[{{\"text\":\"{}\"}}]}}\n",
+            "x".repeat(200)
+        );
+        let err = parse_ndjson(long.as_bytes(), "Observation").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("GET {bulk output file}"), "the step: {text}");
+        assert!(text.contains("longer than 100 bytes"), "{text}");
+        // An endless line (no newline at all) is refused the same way.
+        let mut endless = std::io::BufReader::new(std::io::repeat(b'x'));
+        assert!(read_resources(&mut endless, "Observation", 1, 100).is_err());
     }
 }

@@ -56,7 +56,8 @@ impl SubjectStore for OpenEmrStore {
         let written = match group {
             Some(group) => {
                 let outputs = bulk::run_job(fhir.client(), &group).await?;
-                let mut files = bulk::BulkFiles::new(fhir.client(), outputs, &patient_id);
+                let mut files =
+                    bulk::BulkFiles::new(fhir.client(), outputs, &patient_id, destination);
                 fhir.write_export_from(&patient_id, destination, &mut files)
                     .await?
             }

@@ -13,7 +13,7 @@ use super::unlink::unlink;
 use super::walk::{Batches, Walk};
 use crate::client::FhirClient;
 use crate::compartment::{Classification, classify, mentions_patient};
-use crate::export::{ExportWriter, WrittenFile};
+use crate::export::WrittenFile;
 use crate::model::{Resource, logical_id, resource_type};
 
 /// How to reach a FHIR R4 server.
@@ -30,9 +30,21 @@ pub struct FhirConfig {
     /// The most pages one listing may have (a bound against servers that
     /// page forever).
     pub max_pages: usize,
+    /// An export records a checkpoint every this many pages (at least 1),
+    /// from which an interrupted export resumes ([`crate::export`]'s
+    /// checkpoints: each costs a sync of the files written so far)...
+    pub checkpoint_pages: usize,
+    /// ... and at most once in this time, so that syncing stays a small
+    /// part of a fast export.
+    pub checkpoint_interval: std::time::Duration,
 }
 
 impl FhirConfig {
+    /// Pages between an export's checkpoints unless configured.
+    pub const DEFAULT_CHECKPOINT_PAGES: usize = 10;
+    /// The least time between an export's checkpoints unless configured.
+    pub const DEFAULT_CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
     /// A configuration with default options and no credentials.
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
         Self {
@@ -40,6 +52,8 @@ impl FhirConfig {
             endpoint: Endpoint::new(url),
             page_size: FhirClient::DEFAULT_PAGE_SIZE,
             max_pages: FhirClient::DEFAULT_MAX_PAGES,
+            checkpoint_pages: Self::DEFAULT_CHECKPOINT_PAGES,
+            checkpoint_interval: Self::DEFAULT_CHECKPOINT_INTERVAL,
         }
     }
 }
@@ -61,13 +75,15 @@ pub struct Found {
 /// Resources found, each Binary once: one named by a DocumentReference
 /// wins over the same Binary given by `$everything` (it is reported).
 #[derive(Default)]
-struct Collected {
-    found: Vec<Found>,
+pub(super) struct Collected {
+    pub(super) found: Vec<Found>,
+    /// The attachments of every DocumentReference given (to download).
+    attachments: Vec<super::attachments::Attachment>,
     binaries: std::collections::HashMap<String, usize>,
 }
 
 impl Collected {
-    fn push(&mut self, item: Found) {
+    pub(super) fn push(&mut self, item: Found) {
         if item.kind != "Binary" {
             self.found.push(item);
             return;
@@ -99,6 +115,8 @@ pub struct Written {
 pub struct FhirStore {
     identity: SystemIdentity,
     client: FhirClient,
+    checkpoint_pages: usize,
+    checkpoint_interval: std::time::Duration,
 }
 
 impl FhirStore {
@@ -110,7 +128,12 @@ impl FhirStore {
         let http = Client::connect(&config.endpoint)?;
         let identity = SystemIdentity::new(&config.name, "fhir", http.base().as_str());
         let client = FhirClient::new(http).with_paging(config.page_size, config.max_pages);
-        Ok(Self { identity, client })
+        Ok(Self {
+            identity,
+            client,
+            checkpoint_pages: config.checkpoint_pages.max(1),
+            checkpoint_interval: config.checkpoint_interval,
+        })
     }
 
     /// The same store under another identity (an OpenEMR site is a FHIR
@@ -147,8 +170,9 @@ impl FhirStore {
     /// the patient's own DocumentReferences point at (shared: never
     /// deleted, always reported), each Binary once (`binaries`: its
     /// position in `found`).
-    fn add_found(&self, found: &mut Collected, batch: &[Resource], patient_id: &str) {
+    pub(super) fn add_found(&self, found: &mut Collected, batch: &[Resource], patient_id: &str) {
         for resource in batch {
+            found.attachments.extend(attachments_of(resource));
             let Some(record) = summary(resource, patient_id) else {
                 continue;
             };
@@ -193,22 +217,28 @@ impl FhirStore {
         dir: &Path,
         source: &mut (dyn Batches + '_),
     ) -> Result<Written, StoreError> {
-        let (target, base) = (dir.to_owned(), self.client.base().to_string());
-        let mut writer = blocking("export worker", move || {
-            ExportWriter::create(&target, &base)
-        })
-        .await?;
-        let (mut found, mut attachments) = (Collected::default(), Vec::new());
+        let (mut writer, mut found) = self.resume_export(patient_id, dir, source).await?;
+        let (mut pages, mut last) = (0, std::time::Instant::now());
         while let Some(batch) = source.next_batch().await? {
             self.add_found(&mut found, &batch, patient_id);
-            attachments.extend(batch.iter().flat_map(attachments_of));
+            pages += 1;
+            // Where the source stands after this page, for a checkpoint.
+            let due = pages >= self.checkpoint_pages && last.elapsed() >= self.checkpoint_interval;
+            let cursor = due.then(|| source.cursor()).flatten();
+            if due {
+                (pages, last) = (0, std::time::Instant::now());
+            }
             // File work off the executor, one page at a time.
             writer = blocking("export worker", move || {
                 batch.into_iter().try_for_each(|r| writer.add(r))?;
+                cursor.map_or(Ok(()), |c| writer.checkpoint(c))?;
                 Ok(writer)
             })
             .await?;
         }
+        // Every DocumentReference's attachments, those of the pages written
+        // before a resume included.
+        let attachments = std::mem::take(&mut found.attachments);
         let mut files = blocking("export worker", move || writer.finish()).await?;
         let (fetched, not_exported) = fetch(&self.client, &attachments, dir).await?;
         files.extend(fetched);

@@ -6,6 +6,7 @@ mod erase;
 mod fhir;
 mod label;
 mod resolve;
+mod resume;
 mod subject_store;
 mod unlink;
 mod walk;

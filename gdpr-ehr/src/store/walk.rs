@@ -97,6 +97,46 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Where the walk stands: whether it searches type by type, the next
+    /// search's index, the next page's URL (`null` between searches).
+    pub fn cursor(&self) -> serde_json::Value {
+        serde_json::json!({
+            "per_type": self.per_type,
+            "next_type": self.next_type,
+            "next": self.current.as_ref().and_then(Pages::next_url).map(url::Url::as_str),
+        })
+    }
+
+    /// Continues from `cursor` ([`Walk::cursor`]); `false` (nothing
+    /// changed) when it is not a cursor of a walk.
+    ///
+    /// # Errors
+    /// As [`FhirClient::pages_from`] (a next URL off the base).
+    pub fn resume(&mut self, cursor: &serde_json::Value) -> Result<bool, StoreError> {
+        let (Some(per_type), Some(next_type)) = (
+            cursor["per_type"].as_bool(),
+            cursor["next_type"]
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok()),
+        ) else {
+            return Ok(false);
+        };
+        let current = match &cursor["next"] {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(url) => Some(self.client.pages_from(!per_type, url)?),
+            _ => return Ok(false),
+        };
+        self.per_type = per_type;
+        self.next_type = next_type;
+        self.current = current;
+        Ok(true)
+    }
+
+    /// Counts `Type/id` as given already (a resumed export's records).
+    pub fn mark_seen(&mut self, key: String) {
+        self.seen.insert(key);
+    }
+
     fn fresh(&mut self, resources: impl Iterator<Item = Resource>) -> Vec<Resource> {
         resources
             .filter(|r| {
@@ -120,12 +160,48 @@ pub trait Batches: Send {
     /// # Errors
     /// As the source's requests.
     async fn next_batch(&mut self) -> Result<Option<Vec<Resource>>, StoreError>;
+
+    /// Where the source stands, for a checkpoint; `None` when it cannot
+    /// be resumed (an export from it runs from the start again).
+    fn cursor(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Continues from `cursor`, given `seen` (the `Type/id` of what was
+    /// written before); `false` when it cannot.
+    ///
+    /// # Errors
+    /// As the source's checks of the cursor.
+    fn resume(
+        &mut self,
+        cursor: &serde_json::Value,
+        seen: Vec<String>,
+    ) -> Result<bool, StoreError> {
+        let _ = (cursor, seen);
+        Ok(false)
+    }
 }
 
 #[async_trait::async_trait]
 impl Batches for Walk<'_> {
     async fn next_batch(&mut self) -> Result<Option<Vec<Resource>>, StoreError> {
         Walk::next_batch(self).await
+    }
+
+    fn cursor(&self) -> Option<serde_json::Value> {
+        Some(Walk::cursor(self))
+    }
+
+    fn resume(
+        &mut self,
+        cursor: &serde_json::Value,
+        seen: Vec<String>,
+    ) -> Result<bool, StoreError> {
+        if !Walk::resume(self, cursor)? {
+            return Ok(false);
+        }
+        seen.into_iter().for_each(|key| self.mark_seen(key));
+        Ok(true)
     }
 }
 

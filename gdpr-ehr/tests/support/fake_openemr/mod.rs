@@ -5,8 +5,9 @@
 //!
 //! - `POST /oauth2/{site}/token`, `grant_type=client_credentials` with a
 //!   `private_key_jwt` client assertion (`client_assertion_type`
-//!   jwt-bearer): its ES384 signature must verify against the client's
-//!   registered public key ([`jwt::CLIENT_KEY`]'s), its claims must have
+//!   jwt-bearer): its RS384 (OpenEMR's documented algorithm) or ES384
+//!   signature must verify against the client's registered public keys
+//!   ([`jwt::CLIENT_RSA_KEY`]'s, [`jwt::CLIENT_KEY`]'s), its claims must have
 //!   `iss` = `sub` = the client id, `aud` = this token URL and an `exp` in
 //!   the future at most 5 minutes ahead → 200
 //!   `{"access_token","token_type":"Bearer","expires_in","scope"}` (300 s
@@ -88,8 +89,8 @@ pub struct FakeState {
     /// Medication list rows: numeric list id → the uuid the FHIR API gives
     /// the MedicationRequest (its patient is the resource's).
     pub medication_rows: BTreeMap<u32, String>,
-    /// The registered client's public key (its JWKS) and scopes.
-    pub client_key: Vec<u8>,
+    /// The registered client's public keys (its JWKS) and scopes.
+    pub client_keys: jwt::ClientKeys,
     pub client_scopes: Vec<String>,
     /// The token endpoint's refusals (`invalid_client`, `invalid_scope`).
     pub refusals: Vec<&'static str>,
@@ -153,7 +154,7 @@ pub async fn start(token_lifetime: Duration) -> FakeOpenEmr {
     {
         let mut s = state.lock().unwrap();
         s.token_lifetime = token_lifetime;
-        s.client_key = jwt::public_key_of(jwt::CLIENT_KEY);
+        s.client_keys = jwt::ClientKeys::registered();
         s.client_scopes = CLIENT_SCOPES.iter().map(|&x| x.to_owned()).collect();
         s.base = format!("{root}{fhir}");
     }
@@ -174,13 +175,17 @@ fn password_grant(form: &BTreeMap<String, String>) -> bool {
 
 /// Client credentials with a `private_key_jwt` assertion signed with the
 /// registered key and claims right for this token URL.
-fn client_assertion(form: &BTreeMap<String, String>, public_key: &[u8], token_url: &str) -> bool {
+fn client_assertion(
+    form: &BTreeMap<String, String>,
+    keys: &jwt::ClientKeys,
+    token_url: &str,
+) -> bool {
     form.get("grant_type").map(String::as_str) == Some("client_credentials")
         && form.get("client_assertion_type").map(String::as_str)
             == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
         && form
             .get("client_assertion")
-            .is_some_and(|a| jwt::check(a, public_key, CLIENT_ID, token_url).is_ok())
+            .is_some_and(|a| jwt::check(a, keys, CLIENT_ID, token_url).is_ok())
 }
 
 /// Whether every scope asked for (`scope`, space-separated) is one the
@@ -204,7 +209,7 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
         &format!("/apis/{SITE}/fhir"),
         &format!("/oauth2/{SITE}/token"),
     );
-    let by_assertion = client_assertion(&form, &s.client_key, &token_url);
+    let by_assertion = client_assertion(&form, &s.client_keys, &token_url);
     let ok = password_grant(&form) || by_assertion;
     // The backend-services client's scopes (a user's password grant gets
     // what the user may do).
