@@ -13,8 +13,9 @@
 # patients, 50 staff, object ids, correlation ids, some free text. Each
 # round appends to a fresh log (`gdpr audit init`, not timed); the time of
 # `append` includes opening the log, parsing, sealing, hashing, writing,
-# one fdatasync per batch and the final checkpoint. The first event of each
-# patient adds one fdatasync to the key store (1,000 here).
+# one fdatasync per batch and the final checkpoint. The keys of a batch's new
+# subjects are stored with one fdatasync of the key store for the batch (all
+# 1,000 patients here come in the first batch: one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

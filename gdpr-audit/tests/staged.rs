@@ -33,3 +33,90 @@ fn staged_batches_commit_in_order_and_verify() {
     let report = verify_store(&LogDir(dir), &verifier, None).unwrap();
     assert_eq!(report.records, 12);
 }
+
+/// A batch sealed ahead (`seal_batch`, on another thread in a bulk
+/// import) is written with those sealed fields: the records verify and
+/// open to their subjects. The keys of its new subjects are in the key
+/// store file before any record sealed with them is written, so a crash
+/// between the two steps leaves keys without records, never the reverse.
+#[test]
+fn a_batch_sealed_ahead_has_its_keys_on_disk_first_and_opens() {
+    use gdpr_audit::FileKeyStore;
+    use gdpr_audit::FileStore;
+    use gdpr_audit::batch::EventBatch;
+    use gdpr_audit::report::{StaffIdentities, subject_report};
+    use gdpr_audit::store::EntrySource;
+    use gdpr_core::subject::PatientId;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let (log, verifier) = create(&dir, Some(3));
+    let mut batch = EventBatch::new();
+    for i in 0..6 {
+        batch.push(&event(i, &format!("NEW-{}", i % 2))).unwrap();
+    }
+    log.seal_batch(&mut batch).unwrap();
+    assert!(batch.is_sealed());
+    let subjects = [
+        PatientId::new("NEW-0").unwrap(),
+        PatientId::new("NEW-1").unwrap(),
+    ];
+    // The "crash" point: sealed, nothing written. The keys are durable
+    // already (read back from the file), the log holds nothing.
+    let on_disk = FileKeyStore::open(FileStore::keys_path(&dir)).unwrap();
+    for s in &subjects {
+        assert_eq!(on_disk.find(s), log.keys().find(s), "key on disk first");
+        assert!(on_disk.find(s).is_some());
+    }
+    let mut records = 0;
+    log.store()
+        .entries(&mut |_, _| {
+            records += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(records, 0);
+
+    let receipts = log.commit(log.stage_encoded(&batch).unwrap()).unwrap();
+    assert_eq!(receipts.len(), 6);
+    for s in &subjects {
+        let r = subject_report(log.store(), &*log.keys(), s, StaffIdentities::Withhold).unwrap();
+        assert_eq!(r.entries.len(), 3);
+    }
+    log.checkpoint().unwrap();
+    drop(log);
+    assert_eq!(
+        verify_store(&LogDir(dir), &verifier, None).unwrap().records,
+        6
+    );
+}
+
+/// Sealing is undone by a push, and fields sealed under another log's
+/// keys are sealed again under this log's when written.
+#[test]
+fn sealing_is_undone_by_a_push_and_not_used_by_another_log() {
+    use gdpr_audit::batch::EventBatch;
+    use gdpr_audit::report::{StaffIdentities, subject_report};
+    use gdpr_core::subject::PatientId;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, _) = create(&tmp.path().join("a"), None);
+    let (b, verifier) = create(&tmp.path().join("b"), None);
+    let mut batch = EventBatch::new();
+    batch.push(&event(0, "P-1")).unwrap();
+    a.seal_batch(&mut batch).unwrap();
+    batch.push(&event(1, "P-1")).unwrap();
+    assert!(!batch.is_sealed());
+    a.seal_batch(&mut batch).unwrap();
+    b.commit(b.stage_encoded(&batch).unwrap()).unwrap();
+    let p1 = PatientId::new("P-1").unwrap();
+    let r = subject_report(b.store(), &*b.keys(), &p1, StaffIdentities::Withhold).unwrap();
+    assert_eq!(r.entries.len(), 2);
+    b.checkpoint().unwrap();
+    let dir = tmp.path().join("b");
+    drop(b);
+    assert_eq!(
+        verify_store(&LogDir(dir), &verifier, None).unwrap().records,
+        2
+    );
+}

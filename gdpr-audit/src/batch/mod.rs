@@ -56,7 +56,7 @@ use crate::encoding::Writer;
 use crate::event::AuditEvent;
 use crate::object::FreeText;
 use crate::record::Clear;
-use crate::seal::encode_personal;
+use crate::seal::{KeyId, encode_personal};
 
 mod fields;
 
@@ -83,6 +83,27 @@ pub struct EventBatch {
     clear: Vec<u8>,
     personal: Zeroizing<Vec<u8>>,
     items: Vec<Item>,
+    /// The personal fields sealed ahead ([`crate::AuditLog::seal_batch`]).
+    pub(crate) sealed: Sealed,
+}
+
+/// The sealed-fields parts of a batch's records, concatenated, and where
+/// each ends; `by` names the key store that sealed them (its key for
+/// events without a subject), `None` while the batch is not sealed.
+#[derive(Default, Clone, PartialEq, Eq)]
+pub(crate) struct Sealed {
+    pub(crate) by: Option<KeyId>,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) ends: Vec<usize>,
+}
+
+impl Sealed {
+    /// Empties it, keeping its buffers.
+    pub(crate) fn clear(&mut self) {
+        self.by = None;
+        self.bytes.clear();
+        self.ends.clear();
+    }
 }
 
 impl fmt::Debug for EventBatch {
@@ -112,6 +133,11 @@ impl EventBatch {
             clear: Vec::with_capacity(events * 192),
             personal: Zeroizing::new(Vec::with_capacity(events * 96)),
             items: Vec::with_capacity(events),
+            sealed: Sealed {
+                by: None,
+                bytes: Vec::with_capacity(events * 128),
+                ends: Vec::with_capacity(events),
+            },
         }
     }
 
@@ -130,6 +156,13 @@ impl EventBatch {
         self.clear.clear();
         self.personal.zeroize();
         self.items.clear();
+        self.sealed.clear();
+    }
+
+    /// Whether [`crate::AuditLog::seal_batch`] sealed it (and nothing was
+    /// pushed since).
+    pub fn is_sealed(&self) -> bool {
+        self.sealed.by.is_some()
     }
 
     /// Adds `event`.
@@ -160,6 +193,7 @@ impl EventBatch {
 
     /// Appends the encoded fields of one event.
     fn add(&mut self, clear: &Clear<'_>, personal: Personal<'_>, subject: Option<PatientId>) {
+        self.sealed.clear();
         let start = self.clear.len();
         let mut w = Writer::from_vec(std::mem::take(&mut self.clear));
         clear.encode(&mut w);

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::format::{ENTRY_LEN, HEADER_LEN};
-use super::{Entry, FileKeyStore, keyed, random_id};
+use super::{ByIndex, Entry, FileKeyStore, keyed, random_id};
 use crate::Error;
 use crate::seal::DataKey;
 
@@ -41,7 +41,7 @@ impl FileKeyStore {
                 key_id: random_id()?,
                 key: DataKey::random()?,
             },
-            by_index: BTreeMap::new(),
+            by_index: ByIndex::default(),
             by_id: HashMap::new(),
             erased: BTreeMap::new(),
         };

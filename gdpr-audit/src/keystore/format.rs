@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{Entry, FileKeyStore, keyed};
+use super::{ByIndex, Entry, FileKeyStore, keyed};
 use crate::Error;
 use crate::cause::Malformed;
 use crate::encoding::{Reader, Writer};
@@ -54,7 +54,7 @@ pub(super) fn damaged(offset: usize, cause: Malformed, detail: &'static str) -> 
 
 /// The entries after the header: keys and tombstones.
 struct Parsed {
-    by_index: BTreeMap<[u8; 32], Entry>,
+    by_index: ByIndex<Entry>,
     by_id: HashMap<KeyId, [u8; 32]>,
     erased: BTreeMap<[u8; 32], KeyId>,
 }
@@ -63,7 +63,7 @@ struct Parsed {
 /// unacknowledged addition and is ignored.
 fn parse_entries(entries: &[u8]) -> Result<Parsed, Error> {
     let mut p = Parsed {
-        by_index: BTreeMap::new(),
+        by_index: ByIndex::default(),
         by_id: HashMap::new(),
         erased: BTreeMap::new(),
     };
@@ -174,7 +174,10 @@ impl FileKeyStore {
 
     pub(super) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut bytes = self.header();
-        for (index, e) in &self.by_index {
+        // In the order of the indexes, as when they were kept sorted.
+        let mut entries: Vec<_> = self.by_index.iter().collect();
+        entries.sort_unstable_by_key(|(index, _)| **index);
+        for (index, e) in entries {
             Self::entry_bytes(index, e, &mut bytes);
         }
         for (index, key_id) in &self.erased {

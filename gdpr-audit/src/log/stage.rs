@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use super::{AuditLog, Receipt, Staged, State, lock};
 use crate::Error;
-use crate::batch::EventBatch;
+use crate::batch::{EventBatch, Sealed};
 use crate::checkpoint::Checkpoint;
 use crate::encoding::Writer;
 use crate::keys::KeyStore;
@@ -45,23 +45,57 @@ impl Chained {
 
 impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
     /// [`AuditLog::stage_batch`] for events already encoded (a bulk writer
-    /// fills the next [`EventBatch`] while this one is written): seals,
-    /// chains and writes them; [`AuditLog::commit`] makes them durable.
+    /// fills the next [`EventBatch`] while this one is written): seals
+    /// them (unless [`AuditLog::seal_batch`] did), chains and writes them;
+    /// [`AuditLog::commit`] makes them durable.
     ///
     /// # Errors
     /// [`Error::SubjectErased`] for an event about an erased subject;
     /// [`Error::Random`]; [`Error::Io`] if they could not be written.
     /// Either way none was appended.
     pub fn stage_encoded(&self, batch: &EventBatch) -> Result<Staged, Error> {
-        let sealed = self.seal(batch)?;
-        let (ticket, receipts) = self.chain_and_write(batch, &sealed)?;
+        let by = lock(&self.keys).unattributed().0;
+        let (ticket, receipts) = match &batch.sealed {
+            sealed if sealed.by == Some(by) => self.chain_and_write(batch, sealed)?,
+            _ => {
+                let mut sealed = Sealed::default();
+                self.seal(batch, &mut sealed)?;
+                self.chain_and_write(batch, &sealed)?
+            }
+        };
         Ok(Staged { ticket, receipts })
     }
 
-    /// The sealed-fields part of each event's record, concatenated, and
-    /// where each ends. The keys of new subjects are created with one
-    /// durable write for the whole batch (by [`KeyStore::keys_for_each`]).
-    fn seal(&self, batch: &EventBatch) -> Result<(Vec<u8>, Vec<usize>), Error> {
+    /// Seals the personal fields of `batch` under their subjects' keys
+    /// ahead of [`AuditLog::stage_encoded`], which then only chains and
+    /// writes it: a bulk writer seals the next batch on its own thread
+    /// while the log writes the one before. The keys of subjects new to
+    /// the log are created here, durably (one write and one sync for the
+    /// batch), before any record sealed with them is written. Pushing to
+    /// the batch afterwards undoes the sealing. A subject erased between
+    /// sealing and staging has its event written sealed under the destroyed
+    /// key: unreadable, as if it had been appended just before the erasure.
+    ///
+    /// # Errors
+    /// [`Error::SubjectErased`] for an event about an erased subject;
+    /// [`Error::Random`]; [`Error::Io`] if new keys could not be stored.
+    /// The batch is then unsealed.
+    pub fn seal_batch(&self, batch: &mut EventBatch) -> Result<(), Error> {
+        let mut sealed = std::mem::take(&mut batch.sealed);
+        let result = self.seal(batch, &mut sealed);
+        if result.is_err() {
+            sealed.clear();
+        }
+        batch.sealed = sealed;
+        result
+    }
+
+    /// Fills `out` with the sealed-fields part of each event's record,
+    /// concatenated, and where each ends. The keys of new subjects are
+    /// created with one durable write for the whole batch (by
+    /// [`KeyStore::keys_for_each`]).
+    fn seal(&self, batch: &EventBatch, out: &mut Sealed) -> Result<(), Error> {
+        out.clear();
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * batch.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
@@ -70,25 +104,36 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
             .filter(|e| e.personal.is_some())
             .map(|e| e.subject)
             .collect();
-        let mut keys = lock(&self.keys).keys_for_each(&subjects)?.into_iter();
-        let mut w = Writer::with_capacity(batch.len() * 128);
-        let mut ends = Vec::with_capacity(batch.len());
+        let (by, keys) = {
+            let mut store = lock(&self.keys);
+            (store.unattributed().0, store.keys_for_each(&subjects)?)
+        };
+        let mut keys = keys.into_iter();
+        let mut w = Writer::from_vec(std::mem::take(&mut out.bytes));
         for (event, n) in batch.events().zip(nonces.chunks_exact(24)) {
             match event.personal {
                 None => w.u8(0),
                 Some(plaintext) => {
-                    let (id, key) = keys.next().ok_or(Error::InvalidField {
-                        what: "key store",
-                        rule: "one key for each subject asked for",
-                    })?;
+                    let Some((id, key)) = keys.next() else {
+                        out.bytes = w.into_bytes();
+                        return Err(Error::InvalidField {
+                            what: "key store",
+                            rule: "one key for each subject asked for",
+                        });
+                    };
                     let mut nonce = [0u8; 24];
                     nonce.copy_from_slice(n);
-                    seal_into(&mut w, plaintext, id, &key, nonce)?;
+                    if let Err(e) = seal_into(&mut w, plaintext, id, &key, nonce) {
+                        out.bytes = w.into_bytes();
+                        return Err(e);
+                    }
                 }
             }
-            ends.push(w.len());
+            out.ends.push(w.len());
         }
-        Ok((w.into_bytes(), ends))
+        out.bytes = w.into_bytes();
+        out.by = Some(by);
+        Ok(())
     }
 
     /// Chains the records of `batch` (with their `sealed` parts) after
@@ -97,7 +142,7 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
     fn chain_and_write(
         &self,
         batch: &EventBatch,
-        sealed: &(Vec<u8>, Vec<usize>),
+        sealed: &Sealed,
     ) -> Result<(Ticket, Vec<Receipt>), Error> {
         let mut st = lock(&self.state);
         let shared = self.store.lock_head()?;
@@ -145,8 +190,9 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         &self,
         st: &mut State,
         batch: &EventBatch,
-        (sealed, ends): &(Vec<u8>, Vec<usize>),
+        sealed: &Sealed,
     ) -> Result<(Vec<Entry>, Chained), Error> {
+        let Sealed { bytes, ends, .. } = sealed;
         let mut next = Chained {
             prev: st.prev,
             since: st.since_checkpoint,
@@ -158,7 +204,7 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         let mut from = 0;
         for (event, &end) in batch.events().zip(ends) {
             let position = st.tree.size();
-            let tail = sealed.get(from..end).unwrap_or_default();
+            let tail = bytes.get(from..end).unwrap_or_default();
             from = end;
             let mut w = Writer::with_capacity(41 + event.clear.len() + tail.len());
             header(&mut w, position, &next.prev);

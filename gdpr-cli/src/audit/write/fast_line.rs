@@ -21,6 +21,8 @@ use gdpr_core::purpose::Purpose;
 use jiff::Timestamp;
 use serde::Deserialize;
 
+mod scan;
+
 /// A JSON string, borrowed from the line unless it holds escapes.
 #[derive(Deserialize)]
 #[serde(transparent)]
@@ -145,9 +147,10 @@ fn opt<'b>(s: &'b Option<Str<'_>>) -> Option<&'b str> {
 
 impl LineRef<'_> {
     /// The line in its common shape, if it is one (`None`: read it with
-    /// the full types instead).
+    /// the full types instead). Most lines are read by [`scan`]; the ones
+    /// it leaves (escapes, say) by serde_json, which reads them the same.
     pub(super) fn read(text: &str) -> Option<LineRef<'_>> {
-        serde_json::from_str(text).ok()
+        scan::read(text).or_else(|| serde_json::from_str(text).ok())
     }
 
     /// Pushes the event into `batch`; `now` gives `recorded` when the line

@@ -30,11 +30,16 @@ impl std::fmt::Display for LineError {
     }
 }
 
-/// Reads numbered lines (1-based) into a buffer it reuses.
+/// Reads numbered lines (1-based): a line that lies whole in the reader's
+/// buffer is returned from there, any other is copied into a buffer this
+/// reuses.
 pub(crate) struct Lines<R> {
     reader: R,
     buf: Vec<u8>,
     number: u64,
+    /// Bytes of the reader's buffer returned as the last line, consumed at
+    /// the next call.
+    lent: usize,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -44,6 +49,7 @@ impl<R: BufRead> Lines<R> {
             reader,
             buf: Vec::with_capacity(4096),
             number: 0,
+            lent: 0,
         }
     }
 
@@ -59,6 +65,19 @@ impl<R: BufRead> Lines<R> {
     /// [`LineError::TooLong`] past [`MAX_LINE`] bytes (the rest of the line
     /// is not read); [`LineError::Io`].
     pub(crate) fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, LineError> {
+        self.reader.consume(std::mem::take(&mut self.lent));
+        if let Some(end) = self.buffered_line() {
+            self.number += 1;
+            self.lent = end + 1;
+            // Invariant: `buffered_line` found the line end in the buffer,
+            // which a second `fill_buf` returns again without reading.
+            let buf = self.reader.fill_buf().map_err(LineError::Io)?;
+            let line = buf.get(..end).unwrap_or_default();
+            return Ok(Some((
+                self.number,
+                line.strip_suffix(b"\r").unwrap_or(line),
+            )));
+        }
         self.buf.clear();
         let cap = MAX_LINE as u64 + 2; // the line, `\r` and `\n`
         let read = loop {
@@ -87,11 +106,42 @@ impl<R: BufRead> Lines<R> {
         }
         Ok(Some((self.number, line)))
     }
+
+    /// Where the next line ends (its `\n`) if it lies whole in the reader's
+    /// buffer and is not longer than [`MAX_LINE`]; `None` sends it the
+    /// copying way (which also reports errors and the cap).
+    fn buffered_line(&mut self) -> Option<usize> {
+        let buf = self.reader.fill_buf().ok()?;
+        memchr::memchr(b'\n', buf).filter(|&end| end <= MAX_LINE)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines that cross the reader's buffer are copied whole; the others
+    /// are lent from it: the same lines either way.
+    #[test]
+    fn lines_across_the_readers_buffer_come_whole() {
+        let text = b"first line\r\nsecond\n\nthird line, longer than the buffer\nlast";
+        for cap in 1..text.len() + 2 {
+            let mut l = Lines::new(std::io::BufReader::with_capacity(cap, &text[..]));
+            let mut got = Vec::new();
+            while let Some((n, line)) = l.next_line().unwrap() {
+                got.push((n, String::from_utf8(line.to_vec()).unwrap()));
+            }
+            let want = [
+                "first line",
+                "second",
+                "",
+                "third line, longer than the buffer",
+                "last",
+            ];
+            let want: Vec<_> = (1..).zip(want.map(String::from)).collect();
+            assert_eq!(got, want, "buffer of {cap}");
+        }
+    }
 
     #[test]
     fn numbers_lines_and_strips_line_ends() {

@@ -4,8 +4,15 @@
 //! to be durable ([`AuditLog::commit`]) and says so. Written batches go
 //! back to the reading thread to be filled again (their buffers reused).
 //! Every channel is dropped on every way out, so no thread is left blocked.
+//!
+//! The work is shared out as it goes: when the writing thread is still busy
+//! with an earlier batch as the reading thread finishes one, the reading
+//! thread seals it itself ([`AuditLog::seal_batch`]), so that both cores
+//! stay busy whichever thread is the slower on this machine and input. The
+//! order of the records and their chain are those of the input either way.
 
 use std::io::BufRead;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use gdpr_audit::FileStore;
@@ -32,11 +39,17 @@ pub(crate) fn run(
     let base = log.len();
     let (tx, rx) = sync_channel(4);
     let (back, spare) = channel();
+    let queued = AtomicUsize::new(0);
     std::thread::scope(|s| {
-        s.spawn(move || read_events(reader, skip, &tx, &spare));
+        let to_stage = Outbox {
+            log,
+            tx,
+            queued: &queued,
+        };
+        s.spawn(move || read_events(reader, skip, &to_stage, &spare));
         let (ctx, crx) = sync_channel(1);
         let committer = s.spawn(|| commit_batches(log, crx, base));
-        let staging = stage_batches(log, rx, &ctx, &back);
+        let staging = stage_batches(log, rx, &ctx, &back, &queued);
         drop(back);
         drop(ctx);
         let (progress, failed) = committer
@@ -57,6 +70,13 @@ enum Msg {
     },
     /// Line `line` is not an event (the events before it were sent).
     Fault { line: u64, fault: Fault },
+    /// Sealing the batch of input lines `first..=last` failed (the batches
+    /// before it were sent).
+    Unsealed {
+        error: gdpr_audit::Error,
+        first: u64,
+        last: u64,
+    },
     /// The input ended; `unskipped` events that `--resume-from-size` meant
     /// to skip were not there.
     End { unskipped: u64 },
@@ -109,6 +129,7 @@ fn stage_batches(
     rx: Receiver<Msg>,
     ctx: &SyncSender<Pending>,
     back: &Sender<EventBatch>,
+    queued: &AtomicUsize,
 ) -> Option<Stop> {
     while let Ok(msg) = rx.recv() {
         match msg {
@@ -117,8 +138,10 @@ fn stage_batches(
                 first,
                 last,
             } => {
-                // New subjects' keys are created with one sync for the batch.
+                // Sealed here unless the reading thread did; new subjects'
+                // keys are created with one sync for the batch.
                 let staged = log.stage_encoded(&events);
+                queued.fetch_sub(1, Ordering::AcqRel);
                 // The reading thread may be gone (it stopped at a bad line).
                 let _ = back.send(events);
                 match staged {
@@ -146,6 +169,14 @@ fn stage_batches(
                 }
             }
             Msg::Fault { line, fault } => return Some(Stop::Input { line, fault }),
+            Msg::Unsealed { error, first, last } => {
+                return Some(Stop::Write {
+                    error,
+                    first,
+                    last,
+                    synced: false,
+                });
+            }
             Msg::End { unskipped: 0 } => return None,
             Msg::End { unskipped } => return Some(Stop::Unskipped(unskipped)),
         }
@@ -188,13 +219,43 @@ fn commit_batches(
     (progress, None)
 }
 
+/// Where the reading thread sends batches: the log (to seal a batch when
+/// the writing thread is behind) and the number of batches sent and not
+/// yet written.
+struct Outbox<'a> {
+    log: &'a AuditLog<FileStore>,
+    tx: SyncSender<Msg>,
+    queued: &'a AtomicUsize,
+}
+
+impl Outbox<'_> {
+    /// Sends the batch of input lines `first..=last`, sealed first if the
+    /// writing thread has not written the one before yet. `false` when the
+    /// writing thread is gone, or sealing failed (which is then sent).
+    fn batch(&self, mut events: EventBatch, first: u64, last: u64) -> bool {
+        if self.queued.load(Ordering::Acquire) > 0
+            && let Err(error) = self.log.seal_batch(&mut events)
+        {
+            let _ = self.tx.send(Msg::Unsealed { error, first, last });
+            return false;
+        }
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        let sent = self.tx.send(Msg::Batch {
+            events,
+            first,
+            last,
+        });
+        sent.is_ok()
+    }
+}
+
 /// Reads, skips and parses the input, sending batches of events (filling
 /// again those that come back `spare`); stops at the first bad line or
 /// when the receiver is gone.
 fn read_events(
     reader: impl BufRead,
     (skip_lines, skip_events): (u64, u64),
-    tx: &SyncSender<Msg>,
+    to: &Outbox<'_>,
     spare: &Receiver<EventBatch>,
 ) {
     let mut lines = Lines::new(reader);
@@ -230,31 +291,15 @@ fn read_events(
                 }
                 Err(_) => EventBatch::with_capacity(BATCH),
             };
-            let events = std::mem::replace(&mut events, next);
-            if tx
-                .send(Msg::Batch {
-                    events,
-                    first,
-                    last,
-                })
-                .is_err()
-            {
+            if !to.batch(std::mem::replace(&mut events, next), first, last) {
                 return;
             }
         }
     };
-    if !events.is_empty()
-        && tx
-            .send(Msg::Batch {
-                events,
-                first,
-                last,
-            })
-            .is_err()
-    {
+    if !events.is_empty() && !to.batch(events, first, last) {
         return;
     }
-    let _ = tx.send(match fault {
+    let _ = to.tx.send(match fault {
         Some((line, fault)) => Msg::Fault { line, fault },
         None => Msg::End { unskipped },
     });

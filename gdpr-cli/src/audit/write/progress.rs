@@ -73,9 +73,12 @@ pub(crate) enum FailedBatch {
     Unknown,
 }
 
-/// A line on standard error; a closed standard error does not stop the run.
+/// A line on standard error, in one write (standard error is unbuffered:
+/// `writeln!` on it writes each piece of the line with a system call of its
+/// own); a closed standard error does not stop the run.
 pub(crate) fn say(args: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "{args}");
+    let line = format!("{args}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 #[cfg(test)]
