@@ -10,11 +10,23 @@
 //! read ([`AuditStore::lock_head`]) and writes the entries and the new head
 //! in one statement; the lock is held until `COMMIT`.
 //!
-//! **Acknowledged only after commit, group commit per node.** A writer's
-//! `stage` only adds to the node's open transaction; `commit` returns once
-//! `COMMIT` has returned. Threads of one node that stage while another's
-//! `COMMIT` is in flight share the next transaction (and its WAL flush),
-//! the way the file store shares `fdatasync`.
+//! **The lock is not held through the WAL flush; acknowledged only when
+//! durable.** The append transaction commits with `SET LOCAL
+//! synchronous_commit = off`, so `COMMIT` (and the tenant's lock) ends as
+//! soon as its commit record is in the WAL buffers; in the same round trip
+//! a second, synchronous transaction ([`FLUSH`]) waits until the WAL is
+//! flushed past its own commit record, hence past the append's. `commit`
+//! returns (and the receipt is given) only then. WAL is replayed as a
+//! prefix and the lock orders the appends' commit records, so a crash can
+//! only lose a suffix of the log (entries and head together), never a
+//! middle, and never an acknowledged entry; docs/postgres.md has the
+//! argument. Readers ([`EntrySource::entries`]) wait for the same flush
+//! before returning, so they report nothing a crash could take back.
+//!
+//! **Group commit per node.** A writer's `stage` only adds to the node's
+//! open transaction. Threads of one node that stage while another's
+//! `COMMIT` is pending share the transaction; nodes share PostgreSQL's WAL
+//! flushes, since no one holds the lock while flushing.
 //!
 //! **After a failure** (a statement, the connection or `COMMIT` failed)
 //! the store refuses further appends; open a new one (and a new
@@ -88,6 +100,21 @@ const APPEND: &str = "WITH ins AS (
   UPDATE gdpr.audit_head SET next_seq = $4, size = $5, frontier = $6, prev = $7,
     since_checkpoint = $8, last_checkpoint_time = $9, last_note = $10, last_recorded = $11
   WHERE tenant = current_user";
+
+/// Ends the append transaction (committed asynchronously: `SET LOCAL
+/// synchronous_commit = off` at `BEGIN`), then waits for durability with
+/// [`FLUSH`] in the same round trip.
+const COMMIT_THEN_FLUSH: &str =
+    "COMMIT; SELECT pg_logical_emit_message(true, 'gdpr-audit-flush', '')";
+
+/// A transaction that writes one WAL record (an empty logical-decoding
+/// message, ignored unless someone decodes the WAL) and commits with the
+/// session's `synchronous_commit` (never `off`: [`PgAuditStore::open`]
+/// checks): it returns once the WAL up to its commit record — and so every
+/// commit before it, by any session — is flushed (and, with synchronous
+/// standbys, held by them). A transaction that writes no WAL of its own
+/// (e.g. only `pg_current_xact_id()`) would commit without a flush.
+pub(crate) const FLUSH: &str = "SELECT pg_logical_emit_message(true, 'gdpr-audit-flush', '')";
 
 const READ: &str = "COPY (SELECT seq, checkpoint, body FROM gdpr.audit_entry \
      WHERE tenant = current_user ORDER BY seq) TO STDOUT (FORMAT binary)";
@@ -170,6 +197,9 @@ impl PgAuditStore {
             )
             .map_err(audit("reading the head"))?
             .get(0);
+        c.client
+            .batch_execute(FLUSH)
+            .map_err(audit("waiting until the head read is durable"))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
@@ -197,7 +227,9 @@ impl Conn {
     /// Begins a transaction, takes the tenant's append lock and reads the
     /// head.
     fn begin(&mut self, lock_mode: HeadLock) -> Result<(), Error> {
-        self.client.batch_execute("BEGIN").map_err(audit("BEGIN"))?;
+        self.client
+            .batch_execute("BEGIN; SET LOCAL synchronous_commit = off")
+            .map_err(audit("BEGIN"))?;
         self.open = true;
         let sql = match lock_mode {
             HeadLock::Row => format!(
@@ -321,7 +353,13 @@ impl AuditStore for PgAuditStore {
         }
         c.guarded(|c| {
             if c.open {
-                c.client.batch_execute("COMMIT").map_err(audit("COMMIT"))?;
+                // COMMIT without waiting for the WAL flush (the tenant's lock
+                // is released at once), then a synchronous commit of our
+                // own, whose flush covers it (WAL is flushed in order):
+                // only then is the append acknowledged. One round trip.
+                c.client
+                    .batch_execute(COMMIT_THEN_FLUSH)
+                    .map_err(audit("COMMIT"))?;
                 c.open = false;
                 c.head = None;
                 c.committed = c.staged;
@@ -356,6 +394,11 @@ impl EntrySource for PgAuditStore {
             .copy_out(READ)
             .map_err(audit("COPY of the audit entries"))?;
         let bytes = copy::visit_entries(reader, visit)?;
+        // What was read may include appends committed asynchronously and
+        // not flushed yet: report nothing a crash could still take back.
+        c.client
+            .batch_execute(FLUSH)
+            .map_err(audit("waiting until the entries read are durable"))?;
         Ok(ScanEnd {
             bytes,
             ..ScanEnd::default()
