@@ -49,7 +49,7 @@ mod keys;
 pub mod migrate;
 mod tenant;
 
-pub use audit::{HeadLock, PgAuditStore};
+pub use audit::{HeadLock, Imported, PgAuditStore};
 pub use config::PgConfig;
 pub use error::PgError;
 pub use keys::PgKeyStore;

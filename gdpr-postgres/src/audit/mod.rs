@@ -7,8 +7,10 @@
 //! a transaction-scoped advisory lock, then a plain read), so appends of
 //! one tenant are serialised by PostgreSQL whichever node makes them. The
 //! writer ([`gdpr_audit::AuditLog`]) chains its records after the head it
-//! read ([`AuditStore::lock_head`]) and writes the entries and the new head
-//! in one statement; the lock is held until `COMMIT`.
+//! read ([`AuditStore::lock_head`]); the entries and the new head are sent
+//! with `COMMIT` in one message, so the lock is held for one round trip
+//! after the head was read (and is released by `COMMIT`). Entries staged
+//! but not committed never reach the server.
 //!
 //! **The lock is not held through the WAL flush; acknowledged only when
 //! durable.** The append transaction commits with `SET LOCAL
@@ -37,13 +39,17 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use gdpr_audit::Error;
 use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd, SharedHead, Ticket};
-use postgres::{Client, Statement};
+use postgres::Client;
 
 use crate::config::PgConfig;
 use crate::error::audit;
 
 mod copy;
 mod head;
+mod import;
+mod sql;
+
+pub use import::Imported;
 
 /// How appends of one tenant are serialised (both measured by
 /// `scripts/bench_postgres.sh`; see docs/postgres.md).
@@ -67,7 +73,8 @@ pub struct PgAuditStore {
 
 struct Conn {
     client: Client,
-    append: Statement,
+    /// The entries staged in the open transaction, sent with its `COMMIT`.
+    pending: sql::Pending,
     /// A transaction is open (and holds the tenant's append lock).
     open: bool,
     /// The head as of the open transaction, and its next sequence number.
@@ -93,13 +100,6 @@ impl std::fmt::Debug for Conn {
             .finish_non_exhaustive()
     }
 }
-
-const APPEND: &str = "WITH ins AS (
-    INSERT INTO gdpr.audit_entry (seq, checkpoint, body)
-    SELECT * FROM unnest($1::int8[], $2::bool[], $3::bytea[]))
-  UPDATE gdpr.audit_head SET next_seq = $4, size = $5, frontier = $6, prev = $7,
-    since_checkpoint = $8, last_checkpoint_time = $9, last_note = $10, last_recorded = $11
-  WHERE tenant = current_user";
 
 /// Ends the append transaction (committed asynchronously: `SET LOCAL
 /// synchronous_commit = off` at `BEGIN`), then waits for durability with
@@ -158,13 +158,10 @@ impl PgAuditStore {
                 &[&&[0u8; 32][..]],
             )
             .map_err(audit("creating the tenant's head row"))?;
-        let append = client
-            .prepare(APPEND)
-            .map_err(audit("preparing the append statement"))?;
         Ok(Self {
             conn: Mutex::new(Conn {
                 client,
-                append,
+                pending: sql::Pending::default(),
                 open: false,
                 head: None,
                 returned: None,
@@ -216,6 +213,7 @@ impl Conn {
             self.failed = true;
             self.open = false;
             self.head = None;
+            self.pending = sql::Pending::default();
             // The transaction is lost either way; a dead connection errs.
             let _ = self.client.batch_execute("ROLLBACK");
         }
@@ -304,42 +302,15 @@ impl AuditStore for PgAuditStore {
                 (Some((next, _)), true) => *next,
                 _ => return Err(refused()),
             };
-            let seqs: Vec<i64> = (next..).take(entries.len()).collect();
-            let mut cps = Vec::with_capacity(entries.len());
-            let mut bodies: Vec<&[u8]> = Vec::with_capacity(entries.len());
-            for e in entries {
+            // Sent with COMMIT (one round trip under the tenant's lock).
+            for (seq, e) in (next..).zip(entries) {
                 match e {
-                    Entry::Record(b) => {
-                        cps.push(false);
-                        bodies.push(b);
-                    }
-                    Entry::Checkpoint(n) => {
-                        cps.push(true);
-                        bodies.push(n.as_bytes());
-                    }
+                    Entry::Record(b) => c.pending.push(seq, false, b),
+                    Entry::Checkpoint(n) => c.pending.push(seq, true, n.as_bytes()),
                     _ => return Err(refused()),
                 }
             }
             let next_seq = next + entries.len() as i64;
-            let stmt = c.append.clone();
-            c.client
-                .execute(
-                    &stmt,
-                    &[
-                        &seqs,
-                        &cps,
-                        &bodies,
-                        &next_seq,
-                        &head::int8(new_head.frontier.size()),
-                        &head::frontier_bytes(new_head),
-                        &&new_head.prev[..],
-                        &head::int8(new_head.since_checkpoint),
-                        &head::time_text(new_head.last_checkpoint_time),
-                        &new_head.last_note,
-                        &head::time_text(new_head.last_recorded),
-                    ],
-                )
-                .map_err(audit("inserting audit entries"))?;
             c.head = Some((next_seq, new_head.clone()));
             c.staged += 1;
             Ok(Ticket(c.staged))
@@ -357,9 +328,15 @@ impl AuditStore for PgAuditStore {
                 // is released at once), then a synchronous commit of our
                 // own, whose flush covers it (WAL is flushed in order):
                 // only then is the append acknowledged. One round trip.
+                let message = match &c.head {
+                    Some((next, h)) if !c.pending.is_empty() => {
+                        c.pending.finish(*next, h, COMMIT_THEN_FLUSH)
+                    }
+                    _ => COMMIT_THEN_FLUSH.to_owned(),
+                };
                 c.client
-                    .batch_execute(COMMIT_THEN_FLUSH)
-                    .map_err(audit("COMMIT"))?;
+                    .batch_execute(&message)
+                    .map_err(audit("inserting audit entries and COMMIT"))?;
                 c.open = false;
                 c.head = None;
                 c.committed = c.staged;
