@@ -137,15 +137,20 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
     let proof_dir = ok(&gdpr(&["audit", "prove", s, "--index", "2"], &t.password));
 
     let o = gdpr(
-        &["audit", "copy", "--from", s, "--to-postgres", c, "--public-key", p],
+        &[
+            "audit",
+            "copy",
+            "--from",
+            s,
+            "--to-postgres",
+            c,
+            "--public-key",
+            p,
+        ],
         &t.password,
     );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        text(&o).starts_with("COPIED: 5 records, "),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).starts_with("COPIED: 5 records, "), "{}", text(&o));
     // The proof made on the source is the copy's proof; the source's
     // checkpoint is trusted by the copy.
     let proof_pg = ok(&gdpr(
@@ -190,14 +195,19 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
     let back = tmp.path().join("back");
     let b = back.to_str().unwrap();
     let o = gdpr(
-        &["audit", "copy", "--from-postgres", c, "--to", b, "--public-key", p],
+        &[
+            "audit",
+            "copy",
+            "--from-postgres",
+            c,
+            "--to",
+            b,
+            "--public-key",
+            p,
+        ],
         &t.password,
     );
-    assert!(
-        text(&o).starts_with("COPIED: 6 records, "),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).starts_with("COPIED: 6 records, "), "{}", text(&o));
     for index in ["2", "5"] {
         assert_eq!(
             ok(&gdpr(&["audit", "prove", b, "--index", index], &t.password)),
@@ -223,8 +233,26 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
 
     // Never into a log that is not empty: exit 2, nothing written.
     for args in [
-        ["audit", "copy", "--from", s, "--to-postgres", c, "--public-key", p],
-        ["audit", "copy", "--from-postgres", c, "--to", s, "--public-key", p],
+        [
+            "audit",
+            "copy",
+            "--from",
+            s,
+            "--to-postgres",
+            c,
+            "--public-key",
+            p,
+        ],
+        [
+            "audit",
+            "copy",
+            "--from-postgres",
+            c,
+            "--to",
+            s,
+            "--public-key",
+            p,
+        ],
     ] {
         let o = gdpr(&args, &t.password);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -254,7 +282,11 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
     let store = PgAuditStore::open(&t.config, HeadLock::Row).unwrap();
     let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
     for i in 0..4 {
-        let who = if i % 2 == 0 { "CANARY-PG-77" } else { "P-OTHER" };
+        let who = if i % 2 == 0 {
+            "CANARY-PG-77"
+        } else {
+            "P-OTHER"
+        };
         log.append(&event(i, Some(who))).unwrap();
     }
     log.checkpoint().unwrap();
@@ -262,7 +294,16 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
     let (c, k) = (t.conn.to_str().unwrap(), kek.to_str().unwrap());
 
     let o = gdpr(
-        &["audit", "export", "--postgres", c, "--kek", k, "--format", "jsonl"],
+        &[
+            "audit",
+            "export",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--format",
+            "jsonl",
+        ],
         &t.password,
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -272,7 +313,15 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
     assert!(text(&o).contains("exported 4 records (0 with erased personal fields)"));
     let o = gdpr(
         &[
-            "audit", "export", "--postgres", c, "--kek", k, "--format", "jsonl", "--redact",
+            "audit",
+            "export",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--format",
+            "jsonl",
+            "--redact",
         ],
         &t.password,
     );
@@ -319,7 +368,10 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
     assert_eq!(erased["erasure_record"], 4);
     // Checked in the database, not taken from the command's word.
     let keys = PgKeyStore::open(&t.config, KekRing::parse(&kek_line).unwrap()).unwrap();
-    assert!(keys.is_erased(&PatientId::new("CANARY-PG-77").unwrap()).unwrap());
+    assert!(
+        keys.is_erased(&PatientId::new("CANARY-PG-77").unwrap())
+            .unwrap()
+    );
     let o = gdpr(
         &[
             "audit",
@@ -335,7 +387,16 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = gdpr(
-        &["audit", "export", "--postgres", c, "--kek", k, "--format", "jsonl"],
+        &[
+            "audit",
+            "export",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--format",
+            "jsonl",
+        ],
         &t.password,
     );
     assert!(o.status.success(), "{}", text(&o));

@@ -60,7 +60,15 @@ fn lost_connections_lose_nothing_acknowledged() {
     let (tenant, config, password) = new_tenant_with_password("lost");
     let signer = Signer::generate("test.example/lost").unwrap();
     let mut children: Vec<_> = (0..3)
-        .map(|_| spawn("worker", tenant.role(), &password, &signer, Mode::Retry(150)))
+        .map(|_| {
+            spawn(
+                "worker",
+                tenant.role(),
+                &password,
+                &signer,
+                Mode::Retry(150),
+            )
+        })
         .collect();
     let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
     let mut killed = 0u64;

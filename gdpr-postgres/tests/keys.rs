@@ -54,7 +54,11 @@ fn an_erasure_on_one_node_is_seen_by_the_other_and_no_key_is_stored_in_clear() {
     // B erases; A's next event about the subject is refused (tombstone).
     assert_eq!(b.keys().erase(&subject).unwrap(), id);
     assert!(a.keys().is_erased(&subject).unwrap());
-    assert!(!a.keys().is_erased(&PatientId::new("P-OTHER").unwrap()).unwrap());
+    assert!(
+        !a.keys()
+            .is_erased(&PatientId::new("P-OTHER").unwrap())
+            .unwrap()
+    );
     assert!(a.keys().key(&id).is_none());
     assert!(matches!(
         a.append(&event(3, Some("P-CANARY-4711"))),

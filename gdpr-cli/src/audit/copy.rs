@@ -76,7 +76,8 @@ pub(super) fn copy(from: Place, to: Place, public_key: &Path) -> Result<ExitCode
         Place::Postgres(conn) => Box::new(pg_store(conn)?),
     };
     let after = verify_store(target.as_ref(), &verifier, trusted.as_deref())?;
-    if (after.records, after.checkpoints, after.root) != (before.records, before.checkpoints, before.root)
+    if (after.records, after.checkpoints, after.root)
+        != (before.records, before.checkpoints, before.root)
         || records != before.records
         || checkpoints != before.checkpoints
     {

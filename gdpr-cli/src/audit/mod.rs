@@ -481,9 +481,11 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
         } => {
             let subject = subject_id(&subject, issuer.as_deref())?;
             match postgres {
-                Some(conn) => {
-                    erase_subject(&pgcmd::pg_log(&conn, kek.as_deref(), &key)?, &subject, actor)
-                }
+                Some(conn) => erase_subject(
+                    &pgcmd::pg_log(&conn, kek.as_deref(), &key)?,
+                    &subject,
+                    actor,
+                ),
                 None => erase_subject(&open_log(&dir_given(dir)?, &key)?, &subject, actor),
             }
         }
@@ -499,7 +501,11 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
                 (Some(d), None) => Ok(copy::Place::Dir(d)),
                 (None, None) => Err(bad("give --from/--from-postgres and --to/--to-postgres")),
             };
-            copy::copy(place(from, from_postgres)?, place(to, to_postgres)?, &public_key)
+            copy::copy(
+                place(from, from_postgres)?,
+                place(to, to_postgres)?,
+                &public_key,
+            )
         }
         AuditCommand::BeginRelationship {
             dir,

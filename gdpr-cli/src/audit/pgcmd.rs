@@ -23,7 +23,11 @@ fn kek(path: Option<&Path>) -> Result<KekRing, Failure> {
         bad("--postgres needs --kek FILE: the key-encryption key file of the tenant's subject keys")
     })?;
     let file = crate::input::open_input(path)?;
-    let mode = file.metadata().map_err(io_error(path))?.permissions().mode();
+    let mode = file
+        .metadata()
+        .map_err(io_error(path))?
+        .permissions()
+        .mode();
     if mode & 0o077 != 0 {
         return Err(bad(format!(
             "--kek {}: group or others may read it (mode {:03o}); chmod 600 it",

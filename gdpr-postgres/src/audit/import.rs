@@ -4,8 +4,8 @@
 //! for the copy.
 
 use gdpr_audit::Error;
-use gdpr_audit::record::Record;
 use gdpr_audit::merkle::{Frontier, leaf_hash};
+use gdpr_audit::record::Record;
 use gdpr_audit::store::{Entry, EntrySource, SharedHead};
 use postgres::Client;
 
