@@ -67,7 +67,11 @@ pub trait KeyStore: Send + Sync {
     fn erase(&mut self, subject: &PatientId) -> Result<KeyId, Error>;
 
     /// Whether `subject` was erased (a tombstone is in place).
-    fn is_erased(&self, subject: &PatientId) -> bool;
+    ///
+    /// # Errors
+    /// [`Error::Backend`] / [`Error::Io`] when the store cannot be asked:
+    /// a failed look-up is an error, never an answer either way.
+    fn is_erased(&self, subject: &PatientId) -> Result<bool, Error>;
 
     /// Says that a new relationship with `subject` began: replaces a
     /// tombstone by a new key (earlier records stay unreadable). A subject

@@ -189,8 +189,8 @@ impl KeyStore for RowKeys {
             _ => Err(Error::UnknownSubject),
         }
     }
-    fn is_erased(&self, subject: &PatientId) -> bool {
-        matches!(self.rows.get(subject), Some((_, None)))
+    fn is_erased(&self, subject: &PatientId) -> Result<bool, Error> {
+        Ok(matches!(self.rows.get(subject), Some((_, None))))
     }
     fn begin_relationship(&mut self, subject: &PatientId) -> Result<KeyId, Error> {
         match self.rows.get(subject) {

@@ -14,7 +14,7 @@ use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::label::SourceSystem;
 use gdpr_audit::store::{Entry, EntrySource};
-use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer, verify_store};
+use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, LogDir, Signer, verify_store};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -179,14 +179,18 @@ fn sample_rows() -> Vec<Vec<u8>> {
     rows
 }
 
+/// Verification of `records` records read from PostgreSQL against COPY
+/// of the same rows. The log is generated on the fast path: appended to
+/// an embedded log directory (1000 events per `append_batch`), then
+/// copied into the tenant's log with `PgAuditStore::import` (the path of
+/// `gdpr audit copy`), rather than appended through PostgreSQL.
 fn verify(records: usize) {
     let config = tenant();
     let signer = Signer::generate("bench.example/pg").unwrap();
     let verifier = signer.verifier();
     let tmp = tempfile::tempdir().unwrap();
-    let keys = FileKeyStore::create(tmp.path().join("k")).unwrap();
-    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    let t = Instant::now();
+    let log = AuditLog::create(tmp.path().join("log"), signer).unwrap();
     for chunk in 0..records / 1000 {
         let events: Vec<_> = (0..1000)
             .map(|i| event((chunk * 1000 + i) as u64))
@@ -195,6 +199,16 @@ fn verify(records: usize) {
     }
     log.checkpoint().unwrap();
     drop(log);
+    let generated = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let done = store.import(&LogDir(tmp.path().join("log"))).unwrap();
+    assert_eq!(done.records, records as u64);
+    drop(store);
+    println!(
+        "verify-setup records={records} generate_dir_s={generated:.1} import_s={:.1}",
+        t.elapsed().as_secs_f64()
+    );
     let mut c = config.connect().unwrap();
     c.batch_execute("VACUUM ANALYZE gdpr.audit_entry").ok();
     for round in 0..3 {

@@ -53,7 +53,12 @@ fn an_erasure_on_one_node_is_seen_by_the_other_and_no_key_is_stored_in_clear() {
     assert_eq!(leaks, 0);
     // B erases; A's next event about the subject is refused (tombstone).
     assert_eq!(b.keys().erase(&subject).unwrap(), id);
-    assert!(a.keys().is_erased(&subject));
+    assert!(a.keys().is_erased(&subject).unwrap());
+    assert!(
+        !a.keys()
+            .is_erased(&PatientId::new("P-OTHER").unwrap())
+            .unwrap()
+    );
     assert!(a.keys().key(&id).is_none());
     assert!(matches!(
         a.append(&event(3, Some("P-CANARY-4711"))),
@@ -131,4 +136,27 @@ fn rotation_rewraps_every_key_and_old_copies_stay_shut() {
             assert!(ring.unwrap_key(v, wrapped, b"").is_err());
         }
     }
+}
+
+#[test]
+fn a_failed_look_up_is_an_error_never_erased() {
+    let (tenant, config) = new_tenant("lookup");
+    let kek = KekRing::generate_line(1).unwrap();
+    let keys = PgKeyStore::open(&config, KekRing::parse(&kek).unwrap()).unwrap();
+    let subject = PatientId::new("P-1").unwrap();
+    assert!(!keys.is_erased(&subject).unwrap());
+    // The key store's connection is cut (as a failover or restart would).
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    let cut: i64 = sup
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1",
+            &[&tenant.role()],
+        )
+        .unwrap()
+        .get(0);
+    assert!(cut >= 1);
+    assert!(matches!(
+        keys.is_erased(&subject),
+        Err(Error::Backend { .. })
+    ));
 }

@@ -15,7 +15,7 @@ pub(super) fn checkpoint(dir: &Path, key: &Path) -> Result<ExitCode, Failure> {
 /// The records `gdpr audit export` selects: one subject's (given as id
 /// and issuer), those under a key id, or all.
 pub(super) fn selection(
-    keys: &FileKeyStore,
+    keys: &dyn KeyStore,
     subject: Option<(String, Option<String>)>,
     key_id: Option<String>,
 ) -> Result<Selection, Failure> {
@@ -38,26 +38,48 @@ impl From<ExportFormat> for Format {
     }
 }
 
+/// A log to read and its subjects' keys: a directory (DIR) or a tenant's
+/// log on PostgreSQL (`--postgres FILE --kek KEKFILE`).
+pub(super) type Readable = (Box<dyn EntrySource>, Box<dyn KeyStore>);
+
+/// Opens the log named by DIR or `--postgres` for reading, with its keys.
+pub(super) fn open_readable(
+    dir: Option<PathBuf>,
+    postgres: Option<PathBuf>,
+    kek: Option<PathBuf>,
+) -> Result<Readable, Failure> {
+    match postgres {
+        Some(conn) => Ok((
+            Box::new(check::pg_store(&conn)?),
+            Box::new(pgcmd::pg_keys(&conn, kek.as_deref())?),
+        )),
+        None => {
+            let dir = dir_given(dir)?;
+            warn_if_key_store_exposed(&dir);
+            let keys = FileKeyStore::open(FileStore::keys_path(&dir))?;
+            Ok((Box::new(LogDir(dir)), Box::new(keys)))
+        }
+    }
+}
+
 /// `gdpr audit export`: writes the selected records to stdout, the
 /// counts to stderr; exit 1 when a record could not be read.
 pub(super) fn export_log(
-    dir: PathBuf,
+    (source, keys): Readable,
     format: ExportFormat,
     redact: bool,
     subject: Option<(String, Option<String>)>,
     key_id: Option<String>,
 ) -> Result<ExitCode, Failure> {
-    warn_if_key_store_exposed(&dir);
-    let keys = FileKeyStore::open(FileStore::keys_path(&dir))?;
-    let selection = selection(&keys, subject, key_id)?;
+    let selection = selection(keys.as_ref(), subject, key_id)?;
     let disclosure = if redact {
         Disclosure::Redact
     } else {
         Disclosure::Full
     };
     let summary = export(
-        &LogDir(dir),
-        &keys,
+        source.as_ref(),
+        keys.as_ref(),
         format.into(),
         disclosure,
         selection,
@@ -80,19 +102,22 @@ pub(super) fn export_log(
 /// `gdpr audit subject-report`: prints the subject's Art. 15 report (the
 /// subject's id is checked after the key store is opened, as before).
 pub(super) fn report(
-    dir: PathBuf,
+    (source, keys): Readable,
     subject: &str,
     issuer: Option<&str>,
     staff: bool,
 ) -> Result<ExitCode, Failure> {
-    warn_if_key_store_exposed(&dir);
-    let keys = FileKeyStore::open(FileStore::keys_path(&dir))?;
     let staff = if staff {
         StaffIdentities::Include
     } else {
         StaffIdentities::Withhold
     };
-    let report = subject_report(&LogDir(dir), &keys, &subject_id(subject, issuer)?, staff)?;
+    let report = subject_report(
+        source.as_ref(),
+        keys.as_ref(),
+        &subject_id(subject, issuer)?,
+        staff,
+    )?;
     let text = serde_json::to_string_pretty(&report).map_err(|e| bad(e.to_string()))?;
     writeln!(out(), "{text}").map_err(|e| bad(e.to_string()))?;
     Ok(ExitCode::SUCCESS)
@@ -121,14 +146,13 @@ pub(super) fn begin_relationship(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `gdpr audit erase-subject`: records the erasure, destroys the key.
-pub(super) fn erase_subject(
-    dir: &Path,
+/// `gdpr audit erase-subject`: records the erasure, destroys the key
+/// (in `log`: a directory's or a tenant's on PostgreSQL).
+pub(super) fn erase_subject<S: AuditStore, K: KeyStore>(
+    log: &AuditLog<S, K>,
     subject: &PatientId,
-    key: &Path,
     actor: String,
 ) -> Result<ExitCode, Failure> {
-    let log = open_log(dir, key)?;
     let actor = Actor {
         id: ActorId::new(actor).map_err(|e| bad(format!("--actor: {e}")))?,
         role: Role::DataProtectionOfficer,

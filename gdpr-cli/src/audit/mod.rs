@@ -20,6 +20,8 @@ use gdpr_audit::label::SourceSystem;
 use gdpr_audit::report::{StaffIdentities, subject_report};
 use gdpr_audit::seal::KeyId;
 use gdpr_audit::signing::Signer;
+use gdpr_audit::store::EntrySource;
+use gdpr_audit::{AuditStore, KeyStore};
 use gdpr_audit::{FileStore, LogDir};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
@@ -31,6 +33,8 @@ use crate::error::CliError;
 
 mod check;
 mod commands;
+mod copy;
+mod pgcmd;
 mod write;
 
 use check::{prove, verify};
@@ -120,7 +124,16 @@ enum AuditCommand {
     /// in the export as unreadable, the others are exported).
     Export {
         /// The log directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "postgres")]
+        dir: Option<PathBuf>,
+        /// Instead of DIR: a file holding the connection string of a
+        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
+        #[arg(long, conflicts_with = "dir")]
+        postgres: Option<PathBuf>,
+        /// With --postgres: the key-encryption key file (mode 0600) that
+        /// unwraps the tenant's subject keys.
+        #[arg(long, requires = "postgres")]
+        kek: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -140,7 +153,16 @@ enum AuditCommand {
     /// The Art. 15 report of a data subject: dates, purposes, actor roles.
     SubjectReport {
         /// The log directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "postgres")]
+        dir: Option<PathBuf>,
+        /// Instead of DIR: a file holding the connection string of a
+        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
+        #[arg(long, conflicts_with = "dir")]
+        postgres: Option<PathBuf>,
+        /// With --postgres: the key-encryption key file (mode 0600) that
+        /// unwraps the tenant's subject keys.
+        #[arg(long, requires = "postgres")]
+        kek: Option<PathBuf>,
         /// The subject's identifier.
         #[arg(long)]
         subject: String,
@@ -166,7 +188,16 @@ enum AuditCommand {
     /// Erase a data subject (Art. 17): record the erasure, destroy the key.
     EraseSubject {
         /// The log directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "postgres")]
+        dir: Option<PathBuf>,
+        /// Instead of DIR: a file holding the connection string of a
+        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
+        #[arg(long, conflicts_with = "dir")]
+        postgres: Option<PathBuf>,
+        /// With --postgres: the key-encryption key file (mode 0600) that
+        /// unwraps the tenant's subject keys.
+        #[arg(long, requires = "postgres")]
+        kek: Option<PathBuf>,
         /// The subject's identifier.
         #[arg(long)]
         subject: String,
@@ -179,6 +210,28 @@ enum AuditCommand {
         /// Who performs the erasure (recorded in the erasure event).
         #[arg(long, default_value = "data-protection-officer")]
         actor: String,
+    },
+    /// Copy a log between a directory and PostgreSQL (either way), byte
+    /// for byte: the source's checkpoints and inclusion proofs hold for
+    /// the copy. Verifies the source before and the copy after; subject
+    /// keys are not copied.
+    Copy {
+        /// The source log directory.
+        #[arg(long, required_unless_present = "from_postgres")]
+        from: Option<PathBuf>,
+        /// Instead of --from: the connection file of the source tenant.
+        #[arg(long, conflicts_with = "from")]
+        from_postgres: Option<PathBuf>,
+        /// The new log directory (must not exist or be empty).
+        #[arg(long, required_unless_present = "to_postgres")]
+        to: Option<PathBuf>,
+        /// Instead of --to: the connection file of a tenant whose log is
+        /// empty.
+        #[arg(long, conflicts_with = "to")]
+        to_postgres: Option<PathBuf>,
+        /// The trusted public key file of the log.
+        #[arg(long)]
+        public_key: PathBuf,
     },
     /// Say that a new relationship with an erased subject began: the
     /// subject gets a new key, so events about them are recorded again
@@ -391,6 +444,8 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
         },
         AuditCommand::Export {
             dir,
+            postgres,
+            kek,
             format,
             redact,
             subject,
@@ -398,22 +453,60 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             key_id,
         } => {
             let subject = subject.map(|s| (s, issuer));
-            export_log(dir, format, redact, subject, key_id)
+            let log = open_readable(dir, postgres, kek)?;
+            export_log(log, format, redact, subject, key_id)
         }
         AuditCommand::SubjectReport {
             dir,
+            postgres,
+            kek,
             subject,
             issuer,
             staff,
-        } => report(dir, &subject, issuer.as_deref(), staff),
+        } => report(
+            open_readable(dir, postgres, kek)?,
+            &subject,
+            issuer.as_deref(),
+            staff,
+        ),
         AuditCommand::Prune { dir, key, before } => prune(&dir, &key, before),
         AuditCommand::EraseSubject {
             dir,
+            postgres,
+            kek,
             subject,
             issuer,
             key,
             actor,
-        } => erase_subject(&dir, &subject_id(&subject, issuer.as_deref())?, &key, actor),
+        } => {
+            let subject = subject_id(&subject, issuer.as_deref())?;
+            match postgres {
+                Some(conn) => erase_subject(
+                    &pgcmd::pg_log(&conn, kek.as_deref(), &key)?,
+                    &subject,
+                    actor,
+                ),
+                None => erase_subject(&open_log(&dir_given(dir)?, &key)?, &subject, actor),
+            }
+        }
+        AuditCommand::Copy {
+            from,
+            from_postgres,
+            to,
+            to_postgres,
+            public_key,
+        } => {
+            let place = |dir: Option<PathBuf>, pg: Option<PathBuf>| match (dir, pg) {
+                (_, Some(conn)) => Ok(copy::Place::Postgres(conn)),
+                (Some(d), None) => Ok(copy::Place::Dir(d)),
+                (None, None) => Err(bad("give --from/--from-postgres and --to/--to-postgres")),
+            };
+            copy::copy(
+                place(from, from_postgres)?,
+                place(to, to_postgres)?,
+                &public_key,
+            )
+        }
         AuditCommand::BeginRelationship {
             dir,
             subject,

@@ -7,14 +7,28 @@
 //! a transaction-scoped advisory lock, then a plain read), so appends of
 //! one tenant are serialised by PostgreSQL whichever node makes them. The
 //! writer ([`gdpr_audit::AuditLog`]) chains its records after the head it
-//! read ([`AuditStore::lock_head`]) and writes the entries and the new head
-//! in one statement; the lock is held until `COMMIT`.
+//! read ([`AuditStore::lock_head`]); the entries and the new head are sent
+//! with `COMMIT` in one message, so the lock is held for one round trip
+//! after the head was read (and is released by `COMMIT`). Entries staged
+//! but not committed never reach the server.
 //!
-//! **Acknowledged only after commit, group commit per node.** A writer's
-//! `stage` only adds to the node's open transaction; `commit` returns once
-//! `COMMIT` has returned. Threads of one node that stage while another's
-//! `COMMIT` is in flight share the next transaction (and its WAL flush),
-//! the way the file store shares `fdatasync`.
+//! **The lock is not held through the WAL flush; acknowledged only when
+//! durable.** The append transaction commits with `SET LOCAL
+//! synchronous_commit = off`, so `COMMIT` (and the tenant's lock) ends as
+//! soon as its commit record is in the WAL buffers; in the same round trip
+//! a second, synchronous transaction ([`FLUSH`]) waits until the WAL is
+//! flushed past its own commit record, hence past the append's. `commit`
+//! returns (and the receipt is given) only then. WAL is replayed as a
+//! prefix and the lock orders the appends' commit records, so a crash can
+//! only lose a suffix of the log (entries and head together), never a
+//! middle, and never an acknowledged entry; docs/postgres.md has the
+//! argument. Readers ([`EntrySource::entries`]) wait for the same flush
+//! before returning, so they report nothing a crash could take back.
+//!
+//! **Group commit per node.** A writer's `stage` only adds to the node's
+//! open transaction. Threads of one node that stage while another's
+//! `COMMIT` is pending share the transaction; nodes share PostgreSQL's WAL
+//! flushes, since no one holds the lock while flushing.
 //!
 //! **After a failure** (a statement, the connection or `COMMIT` failed)
 //! the store refuses further appends; open a new one (and a new
@@ -25,13 +39,17 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use gdpr_audit::Error;
 use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd, SharedHead, Ticket};
-use postgres::{Client, Statement};
+use postgres::Client;
 
 use crate::config::PgConfig;
 use crate::error::audit;
 
 mod copy;
 mod head;
+mod import;
+mod sql;
+
+pub use import::Imported;
 
 /// How appends of one tenant are serialised (both measured by
 /// `scripts/bench_postgres.sh`; see docs/postgres.md).
@@ -55,7 +73,8 @@ pub struct PgAuditStore {
 
 struct Conn {
     client: Client,
-    append: Statement,
+    /// The entries staged in the open transaction, sent with its `COMMIT`.
+    pending: sql::Pending,
     /// A transaction is open (and holds the tenant's append lock).
     open: bool,
     /// The head as of the open transaction, and its next sequence number.
@@ -82,12 +101,20 @@ impl std::fmt::Debug for Conn {
     }
 }
 
-const APPEND: &str = "WITH ins AS (
-    INSERT INTO gdpr.audit_entry (seq, checkpoint, body)
-    SELECT * FROM unnest($1::int8[], $2::bool[], $3::bytea[]))
-  UPDATE gdpr.audit_head SET next_seq = $4, size = $5, frontier = $6, prev = $7,
-    since_checkpoint = $8, last_checkpoint_time = $9, last_note = $10, last_recorded = $11
-  WHERE tenant = current_user";
+/// Ends the append transaction (committed asynchronously: `SET LOCAL
+/// synchronous_commit = off` at `BEGIN`), then waits for durability with
+/// [`FLUSH`] in the same round trip.
+const COMMIT_THEN_FLUSH: &str =
+    "COMMIT; SELECT pg_logical_emit_message(true, 'gdpr-audit-flush', '')";
+
+/// A transaction that writes one WAL record (an empty logical-decoding
+/// message, ignored unless someone decodes the WAL) and commits with the
+/// session's `synchronous_commit` (never `off`: [`PgAuditStore::open`]
+/// checks): it returns once the WAL up to its commit record — and so every
+/// commit before it, by any session — is flushed (and, with synchronous
+/// standbys, held by them). A transaction that writes no WAL of its own
+/// (e.g. only `pg_current_xact_id()`) would commit without a flush.
+pub(crate) const FLUSH: &str = "SELECT pg_logical_emit_message(true, 'gdpr-audit-flush', '')";
 
 const READ: &str = "COPY (SELECT seq, checkpoint, body FROM gdpr.audit_entry \
      WHERE tenant = current_user ORDER BY seq) TO STDOUT (FORMAT binary)";
@@ -131,13 +158,10 @@ impl PgAuditStore {
                 &[&&[0u8; 32][..]],
             )
             .map_err(audit("creating the tenant's head row"))?;
-        let append = client
-            .prepare(APPEND)
-            .map_err(audit("preparing the append statement"))?;
         Ok(Self {
             conn: Mutex::new(Conn {
                 client,
-                append,
+                pending: sql::Pending::default(),
                 open: false,
                 head: None,
                 returned: None,
@@ -170,6 +194,9 @@ impl PgAuditStore {
             )
             .map_err(audit("reading the head"))?
             .get(0);
+        c.client
+            .batch_execute(FLUSH)
+            .map_err(audit("waiting until the head read is durable"))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
@@ -186,6 +213,7 @@ impl Conn {
             self.failed = true;
             self.open = false;
             self.head = None;
+            self.pending = sql::Pending::default();
             // The transaction is lost either way; a dead connection errs.
             let _ = self.client.batch_execute("ROLLBACK");
         }
@@ -197,7 +225,9 @@ impl Conn {
     /// Begins a transaction, takes the tenant's append lock and reads the
     /// head.
     fn begin(&mut self, lock_mode: HeadLock) -> Result<(), Error> {
-        self.client.batch_execute("BEGIN").map_err(audit("BEGIN"))?;
+        self.client
+            .batch_execute("BEGIN; SET LOCAL synchronous_commit = off")
+            .map_err(audit("BEGIN"))?;
         self.open = true;
         let sql = match lock_mode {
             HeadLock::Row => format!(
@@ -272,42 +302,15 @@ impl AuditStore for PgAuditStore {
                 (Some((next, _)), true) => *next,
                 _ => return Err(refused()),
             };
-            let seqs: Vec<i64> = (next..).take(entries.len()).collect();
-            let mut cps = Vec::with_capacity(entries.len());
-            let mut bodies: Vec<&[u8]> = Vec::with_capacity(entries.len());
-            for e in entries {
+            // Sent with COMMIT (one round trip under the tenant's lock).
+            for (seq, e) in (next..).zip(entries) {
                 match e {
-                    Entry::Record(b) => {
-                        cps.push(false);
-                        bodies.push(b);
-                    }
-                    Entry::Checkpoint(n) => {
-                        cps.push(true);
-                        bodies.push(n.as_bytes());
-                    }
+                    Entry::Record(b) => c.pending.push(seq, false, b),
+                    Entry::Checkpoint(n) => c.pending.push(seq, true, n.as_bytes()),
                     _ => return Err(refused()),
                 }
             }
             let next_seq = next + entries.len() as i64;
-            let stmt = c.append.clone();
-            c.client
-                .execute(
-                    &stmt,
-                    &[
-                        &seqs,
-                        &cps,
-                        &bodies,
-                        &next_seq,
-                        &head::int8(new_head.frontier.size()),
-                        &head::frontier_bytes(new_head),
-                        &&new_head.prev[..],
-                        &head::int8(new_head.since_checkpoint),
-                        &head::time_text(new_head.last_checkpoint_time),
-                        &new_head.last_note,
-                        &head::time_text(new_head.last_recorded),
-                    ],
-                )
-                .map_err(audit("inserting audit entries"))?;
             c.head = Some((next_seq, new_head.clone()));
             c.staged += 1;
             Ok(Ticket(c.staged))
@@ -321,7 +324,19 @@ impl AuditStore for PgAuditStore {
         }
         c.guarded(|c| {
             if c.open {
-                c.client.batch_execute("COMMIT").map_err(audit("COMMIT"))?;
+                // COMMIT without waiting for the WAL flush (the tenant's lock
+                // is released at once), then a synchronous commit of our
+                // own, whose flush covers it (WAL is flushed in order):
+                // only then is the append acknowledged. One round trip.
+                let message = match &c.head {
+                    Some((next, h)) if !c.pending.is_empty() => {
+                        c.pending.finish(*next, h, COMMIT_THEN_FLUSH)
+                    }
+                    _ => COMMIT_THEN_FLUSH.to_owned(),
+                };
+                c.client
+                    .batch_execute(&message)
+                    .map_err(audit("inserting audit entries and COMMIT"))?;
                 c.open = false;
                 c.head = None;
                 c.committed = c.staged;
@@ -356,6 +371,11 @@ impl EntrySource for PgAuditStore {
             .copy_out(READ)
             .map_err(audit("COPY of the audit entries"))?;
         let bytes = copy::visit_entries(reader, visit)?;
+        // What was read may include appends committed asynchronously and
+        // not flushed yet: report nothing a crash could still take back.
+        c.client
+            .batch_execute(FLUSH)
+            .map_err(audit("waiting until the entries read are durable"))?;
         Ok(ScanEnd {
             bytes,
             ..ScanEnd::default()

@@ -301,10 +301,18 @@ impl KeyStore for PgKeyStore {
         }
     }
 
-    /// A look-up that fails counts as erased: processing is refused rather
-    /// than a subject's erasure overlooked.
-    fn is_erased(&self, subject: &PatientId) -> bool {
-        !matches!(self.lookup(&self.blind(subject)), Ok(None | Some(Some(_))))
+    /// Reads only whether the subject's row is a tombstone (no key is
+    /// unwrapped). A look-up that fails is an error, never "erased" nor
+    /// "not erased".
+    fn is_erased(&self, subject: &PatientId) -> Result<bool, Error> {
+        let row = self
+            .client()
+            .query_opt(
+                "SELECT wrapped IS NULL FROM gdpr.subject_key WHERE blind = $1",
+                &[&&self.blind(subject)[..]],
+            )
+            .map_err(audit("looking up whether a subject was erased"))?;
+        Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
     }
 
     fn begin_relationship(&mut self, subject: &PatientId) -> Result<KeyId, Error> {

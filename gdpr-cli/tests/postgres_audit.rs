@@ -1,0 +1,418 @@
+//! `gdpr audit export|subject-report|erase-subject --postgres` and `gdpr
+//! audit copy` (directory ⇄ PostgreSQL) against the real PostgreSQL of
+//! scripts/postgres.sh (feature `postgres-tests`: fails when it is
+//! missing).
+#![cfg(feature = "postgres-tests")]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gdpr_audit::action::{Action, EventType};
+use gdpr_audit::event::AuditEvent;
+use gdpr_audit::label::SourceSystem;
+use gdpr_audit::{AuditLog, CheckpointPolicy, KeyStore, Signer};
+use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
+use gdpr_core::purpose::Purpose;
+use gdpr_core::subject::PatientId;
+use gdpr_postgres::{HeadLock, KekRing, PgAuditStore, PgConfig, PgKeyStore, Tenant};
+
+fn env(k: &str) -> String {
+    std::env::var(k).unwrap_or_else(|_| {
+        panic!("{k} is not set: postgres-tests need `eval \"$(scripts/postgres.sh start)\"`")
+    })
+}
+
+fn conn_string(user: &str) -> String {
+    format!(
+        "host={} port={} user={user} dbname={}",
+        env("GDPR_TEST_PG_HOST"),
+        env("GDPR_TEST_PG_PORT"),
+        env("GDPR_TEST_PG_DB")
+    )
+}
+
+fn gdpr(args: &[&str], password_file: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args(args)
+        .env("GDPR_PG_PASSWORD_FILE", password_file)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn event(n: i64, subject: Option<&str>) -> AuditEvent {
+    let actor = Actor {
+        id: ActorId::new("dr.a").unwrap(),
+        role: Role::Physician,
+        secrecy: Secrecy::None,
+    };
+    let basis = LawfulBasis::SpecialCategory(HealthBasis::new(
+        Art6Basis::Contract,
+        Art9Condition::HealthCare,
+    ));
+    let b = AuditEvent::builder(
+        EventType::PatientRecord,
+        Action::Read,
+        actor,
+        Purpose::Treatment,
+        basis,
+        SourceSystem::new("PACS").unwrap(),
+    );
+    let b = match subject {
+        Some(s) => b.subject(PatientId::new(s).unwrap()),
+        None => b,
+    };
+    b.build(jiff::Timestamp::from_second(1_700_000_000 + n).unwrap())
+}
+
+/// A new tenant: its settings, its connection file and password file.
+struct TenantFiles {
+    config: PgConfig,
+    conn: PathBuf,
+    password: PathBuf,
+}
+
+fn tenant(dir: &Path, prefix: &str) -> TenantFiles {
+    let owner = PgConfig::parse(&conn_string(&env("GDPR_TEST_PG_OWNER")))
+        .unwrap()
+        .password_file(env("GDPR_TEST_PG_OWNER_PASSWORD_FILE").as_ref())
+        .unwrap();
+    gdpr_postgres::migrate(&mut owner.connect().unwrap()).unwrap();
+    let mut name = [0u8; 5];
+    getrandom::fill(&mut name).unwrap();
+    let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
+    let t = Tenant::new(&format!("{prefix}_{name}")).unwrap();
+    t.create(&mut owner.connect().unwrap(), &name).unwrap();
+    let conn = dir.join(format!("{prefix}.conn"));
+    std::fs::write(&conn, conn_string(t.role())).unwrap();
+    let password = dir.join(format!("{prefix}.password"));
+    std::fs::write(&password, &name).unwrap();
+    TenantFiles {
+        config: owner.user(t.role()).password(name.as_bytes()),
+        conn,
+        password,
+    }
+}
+
+/// A secret file of mode 0600.
+fn secret_file(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn ok(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", text(o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tenant(tmp.path(), "copy");
+    let signer = Signer::generate("test.example/copy").unwrap();
+    let public = tmp.path().join("audit.pub");
+    std::fs::write(&public, format!("{}\n", signer.verifier())).unwrap();
+    let p = public.to_str().unwrap();
+    let secret = signer.to_secret_text().as_str().to_owned();
+    // The source: a directory with five records and a checkpoint.
+    let src = tmp.path().join("src");
+    let log = AuditLog::create(&src, Signer::parse(&secret).unwrap()).unwrap();
+    for i in 0..5 {
+        log.append(&event(i, Some("P-COPY-1"))).unwrap();
+    }
+    let saved = tmp.path().join("saved.note");
+    std::fs::write(&saved, log.checkpoint().unwrap()).unwrap();
+    drop(log);
+    let s = src.to_str().unwrap();
+    let c = t.conn.to_str().unwrap();
+    let proof_dir = ok(&gdpr(&["audit", "prove", s, "--index", "2"], &t.password));
+
+    let o = gdpr(
+        &[
+            "audit",
+            "copy",
+            "--from",
+            s,
+            "--to-postgres",
+            c,
+            "--public-key",
+            p,
+        ],
+        &t.password,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).starts_with("COPIED: 5 records, "), "{}", text(&o));
+    // The proof made on the source is the copy's proof; the source's
+    // checkpoint is trusted by the copy.
+    let proof_pg = ok(&gdpr(
+        &["audit", "prove", "--postgres", c, "--index", "2"],
+        &t.password,
+    ));
+    assert_eq!(proof_dir, proof_pg);
+    let o = gdpr(
+        &[
+            "audit",
+            "verify",
+            "--postgres",
+            c,
+            "--public-key",
+            p,
+            "--trusted-checkpoint",
+            saved.to_str().unwrap(),
+        ],
+        &t.password,
+    );
+    assert!(
+        text(&o).starts_with("VALID: 5 records") && text(&o).contains("trusted checkpoint"),
+        "{}",
+        text(&o)
+    );
+    // Writers chain on after the copied head.
+    let keys = gdpr_audit::FileKeyStore::create(tmp.path().join("keys")).unwrap();
+    let store = PgAuditStore::open(&t.config, HeadLock::Row).unwrap();
+    let pg_log = AuditLog::with_stores(
+        store,
+        keys,
+        Signer::parse(&secret).unwrap(),
+        CheckpointPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(pg_log.append(&event(9, None)).unwrap().position, 5);
+    let note = pg_log.checkpoint().unwrap();
+    drop(pg_log);
+    std::fs::write(&saved, note).unwrap();
+
+    // Back to a new directory.
+    let back = tmp.path().join("back");
+    let b = back.to_str().unwrap();
+    let o = gdpr(
+        &[
+            "audit",
+            "copy",
+            "--from-postgres",
+            c,
+            "--to",
+            b,
+            "--public-key",
+            p,
+        ],
+        &t.password,
+    );
+    assert!(text(&o).starts_with("COPIED: 6 records, "), "{}", text(&o));
+    for index in ["2", "5"] {
+        assert_eq!(
+            ok(&gdpr(&["audit", "prove", b, "--index", index], &t.password)),
+            ok(&gdpr(
+                &["audit", "prove", "--postgres", c, "--index", index],
+                &t.password
+            ))
+        );
+    }
+    let o = gdpr(
+        &[
+            "audit",
+            "verify",
+            b,
+            "--public-key",
+            p,
+            "--trusted-checkpoint",
+            saved.to_str().unwrap(),
+        ],
+        &t.password,
+    );
+    assert!(text(&o).starts_with("VALID: 6 records"), "{}", text(&o));
+
+    // Never into a log that is not empty: exit 2, nothing written.
+    for args in [
+        [
+            "audit",
+            "copy",
+            "--from",
+            s,
+            "--to-postgres",
+            c,
+            "--public-key",
+            p,
+        ],
+        [
+            "audit",
+            "copy",
+            "--from-postgres",
+            c,
+            "--to",
+            s,
+            "--public-key",
+            p,
+        ],
+    ] {
+        let o = gdpr(&args, &t.password);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    }
+    let o = gdpr(
+        &["audit", "verify", "--postgres", c, "--public-key", p],
+        &t.password,
+    );
+    assert!(text(&o).starts_with("VALID: 6 records"), "{}", text(&o));
+    let o = gdpr(&["audit", "verify", s, "--public-key", p], &t.password);
+    assert!(text(&o).starts_with("VALID: 5 records"), "{}", text(&o));
+}
+
+#[test]
+fn export_report_and_erasure_work_on_a_postgres_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tenant(tmp.path(), "exp");
+    let kek_line = KekRing::generate_line(1).unwrap();
+    let kek = tmp.path().join("kek");
+    secret_file(&kek, &kek_line);
+    let signer = Signer::generate("test.example/exp").unwrap();
+    let key = tmp.path().join("audit.key");
+    secret_file(&key, signer.to_secret_text().as_str());
+    let public = tmp.path().join("audit.pub");
+    std::fs::write(&public, format!("{}\n", signer.verifier())).unwrap();
+    let keys = PgKeyStore::open(&t.config, KekRing::parse(&kek_line).unwrap()).unwrap();
+    let store = PgAuditStore::open(&t.config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    for i in 0..4 {
+        let who = if i % 2 == 0 {
+            "CANARY-PG-77"
+        } else {
+            "P-OTHER"
+        };
+        log.append(&event(i, Some(who))).unwrap();
+    }
+    log.checkpoint().unwrap();
+    drop(log);
+    let (c, k) = (t.conn.to_str().unwrap(), kek.to_str().unwrap());
+
+    let o = gdpr(
+        &[
+            "audit",
+            "export",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--format",
+            "jsonl",
+        ],
+        &t.password,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let lines = String::from_utf8_lossy(&o.stdout).lines().count();
+    assert!(lines >= 4, "{}", text(&o));
+    assert!(text(&o).contains("CANARY-PG-77"));
+    assert!(text(&o).contains("exported 4 records (0 with erased personal fields)"));
+    let o = gdpr(
+        &[
+            "audit",
+            "export",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--format",
+            "jsonl",
+            "--redact",
+        ],
+        &t.password,
+    );
+    assert!(o.status.success() && !text(&o).contains("CANARY-PG-77"));
+    let report = ok(&gdpr(
+        &[
+            "audit",
+            "subject-report",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--subject",
+            "CANARY-PG-77",
+        ],
+        &t.password,
+    ));
+    assert_eq!(report["entries"].as_array().unwrap().len(), 2);
+
+    // Without --kek: exit 2, saying what is missing.
+    let o = gdpr(
+        &["audit", "export", "--postgres", c, "--format", "jsonl"],
+        &t.password,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--kek"), "{}", text(&o));
+
+    let erased = ok(&gdpr(
+        &[
+            "audit",
+            "erase-subject",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--subject",
+            "CANARY-PG-77",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        &t.password,
+    ));
+    assert_eq!(erased["erased"], true);
+    assert_eq!(erased["erasure_record"], 4);
+    // Checked in the database, not taken from the command's word.
+    let keys = PgKeyStore::open(&t.config, KekRing::parse(&kek_line).unwrap()).unwrap();
+    assert!(
+        keys.is_erased(&PatientId::new("CANARY-PG-77").unwrap())
+            .unwrap()
+    );
+    let o = gdpr(
+        &[
+            "audit",
+            "subject-report",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--subject",
+            "CANARY-PG-77",
+        ],
+        &t.password,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = gdpr(
+        &[
+            "audit",
+            "export",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--format",
+            "jsonl",
+        ],
+        &t.password,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("CANARY-PG-77"));
+    assert!(text(&o).contains("exported 5 records ("), "{}", text(&o));
+    assert!(!text(&o).contains("(0 with erased"), "{}", text(&o));
+    let o = gdpr(
+        &[
+            "audit",
+            "verify",
+            "--postgres",
+            c,
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+        &t.password,
+    );
+    assert!(text(&o).starts_with("VALID: 5 records"), "{}", text(&o));
+}
