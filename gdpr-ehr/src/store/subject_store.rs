@@ -257,7 +257,15 @@ impl SubjectStore for FhirStore {
         subject: &SubjectRef,
         erased: &[RecordHandle],
     ) -> Result<Verification, StoreError> {
-        let patient_id = self.patient_id(subject).await?;
+        let patient_id = match self.patient_id(subject).await {
+            // Named by identifier, the erased Patient is found no more; its
+            // records may still point at its logical id, which the located
+            // (now erased) Patient handle gives.
+            Err(StoreError::NotFound { what }) => {
+                erased_patient(erased).ok_or(StoreError::NotFound { what })?
+            }
+            other => other?,
+        };
         let (shared, own): (Vec<_>, Vec<_>) = erased
             .iter()
             .filter_map(RecordHandle::as_resource)
@@ -313,4 +321,18 @@ impl SubjectStore for FhirStore {
             records,
         })
     }
+}
+
+/// The logical id of the one Patient among `erased` (none, or several:
+/// `None`).
+fn erased_patient(erased: &[RecordHandle]) -> Option<String> {
+    let mut patients = erased
+        .iter()
+        .filter_map(RecordHandle::as_resource)
+        .filter(|r| r.resource_type().as_str() == "Patient");
+    let first = patients.next()?;
+    patients
+        .next()
+        .is_none()
+        .then(|| first.logical_id().as_str().to_owned())
 }
