@@ -14,7 +14,7 @@ use gdpr_core::store::{
     Verification,
 };
 
-use super::erase::{Left, erase_resource, what_is_left};
+use super::erase::{Left, erase_read, what_is_left};
 use super::fhir::{FhirStore, Found, Written};
 use super::label::{LABEL_CODE, LABEL_SYSTEM, set_label};
 use super::resolve::resolve;
@@ -207,7 +207,9 @@ impl SubjectStore for FhirStore {
         let outcome = match self.client().read(kind, id).await? {
             None => Outcome::Done { existed: false },
             Some(current) => match patient_of(&current, self.client().base().as_str()) {
-                Some(patient_id) => erase_resource(self.client(), kind, id, &patient_id).await?,
+                Some(patient_id) => {
+                    erase_read(self.client(), (kind, id), &patient_id, &current).await?
+                }
                 None => Outcome::Refused(
                     "it does not name exactly one patient as its own (checked right before the \
                      deletion); left in place"
