@@ -21,18 +21,29 @@
 //! retention phase limited to its purposes. A record restricted instead of
 //! erased (§ 35 BDSG, no purposes) is limited to storage: the Art. 18(2)
 //! exceptions there need a person's decision (conservative).
+//!
+//! Entries are per record, so a record a system gains *after* an Art. 18
+//! restriction would not be covered on a system without its own mark. A
+//! restriction therefore also records one **subject-wide** entry per
+//! system: its record id is [`subject_record`] of the audit subject's key
+//! id in the audit log's key store (`gdpr-subject:` and 32 hex digits; a
+//! random id, never a patient value), so hosts that hold the audit log
+//! find it for any record of the subject with [`in_force_for`], and
+//! [`consult`] honours it like any Art. 18 entry.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use gdpr_audit::KeyStore;
+use gdpr_audit::seal::KeyId;
 use gdpr_core::Citation;
 use gdpr_core::authorization::{Request, RetentionPhase};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::request::{RequestId, SystemName};
 use gdpr_core::restriction::{Restriction, RestrictionGround};
 use gdpr_core::store::RecordId;
-use gdpr_core::subject::SubjectState;
+use gdpr_core::subject::{PatientId, SubjectState};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +122,12 @@ impl RestrictionEntry {
         self.ground.is_some()
     }
 
+    /// Whether this entry covers the subject as a whole on its system
+    /// (its record is a [`subject_record`]), not one record.
+    pub fn is_subject_wide(&self) -> bool {
+        self.record.as_str().starts_with(SUBJECT_PREFIX)
+    }
+
     fn same_slot(&self, other: &Self) -> bool {
         self.system == other.system
             && self.record == other.record
@@ -148,6 +165,45 @@ pub fn consult(
         request.retention_phase = Some(RetentionPhase::new(duty, purposes).map_err(|_| damaged())?);
     }
     Ok(())
+}
+
+/// How the record id of a subject-wide entry begins.
+pub const SUBJECT_PREFIX: &str = "gdpr-subject:";
+
+/// The record id under which a subject-wide entry is registered for the
+/// subject whose audit-log key has id `key` (the key store's random id,
+/// never derived from a patient value).
+pub fn subject_record(key: &KeyId) -> RecordId {
+    // Invariant: the prefix and 32 hex digits satisfy RecordId's rules.
+    RecordId::new(format!("{SUBJECT_PREFIX}{}", key.to_hex()))
+        .unwrap_or_else(|_| unreachable!("a prefix and hex digits"))
+}
+
+/// The subject-wide record id of `subject` in the audit log's key store
+/// `keys`, if the subject has a key there (none: nothing subject-wide can
+/// have been registered for it; a shredded subject has none either).
+pub fn subject_record_of<K: KeyStore + ?Sized>(keys: &K, subject: &PatientId) -> Option<RecordId> {
+    keys.find(subject).map(|id| subject_record(&id))
+}
+
+/// The entries in force on `record` of `system` and, with `subject` (its
+/// [`subject_record_of`]), on the subject as a whole there: what a host
+/// passes to [`consult`] before an access.
+///
+/// # Errors
+/// As [`RestrictionRegister::in_force`].
+pub async fn in_force_for(
+    register: &dyn RestrictionRegister,
+    system: &SystemName,
+    record: &RecordId,
+    subject: Option<&RecordId>,
+) -> Result<Vec<RestrictionEntry>, Error> {
+    let mut entries = register.in_force(system, record).await?;
+    if let Some(subject) = subject {
+        let wide = register.in_force(system, subject).await?;
+        entries.extend(wide.into_iter().filter(RestrictionEntry::is_art18));
+    }
+    Ok(entries)
 }
 
 /// A register of restrictions kept outside the systems.

@@ -187,18 +187,70 @@ impl RequestKeys {
     }
 }
 
-/// Shreds the key of every answered request under `root` whose retention
-/// ended by `now` (answered + `retention`), and returns their ids.
+/// Where a request's key stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum KeyState {
+    /// The key exists: the identifiers can be read.
+    Live,
+    /// The key was shredded (a tombstone is in place).
+    Shredded,
+    /// The request never had a key (nothing of it was sealed).
+    Missing,
+}
+
+/// An answered request whose sealed identifiers' retention has ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub struct Expired {
+    /// The request.
+    pub id: RequestId,
+    /// When it was answered (its last transition).
+    pub answered: Timestamp,
+    /// When its retention ended (answered + the retention).
+    pub until: Timestamp,
+    /// Its key now.
+    pub key: KeyState,
+}
+
+impl RequestKeys {
+    /// Where request `id`'s key stands (nothing is created).
+    ///
+    /// # Errors
+    /// [`Error::Audit`], [`Error::Io`].
+    pub fn state(&self, id: &RequestId) -> Result<KeyState, Error> {
+        if !self.path.exists() {
+            return Ok(KeyState::Missing);
+        }
+        let subject = Self::subject(id)?;
+        self.with(|store| {
+            Ok(if store.is_erased(&subject) {
+                KeyState::Shredded
+            } else if store.find(&subject).is_some() {
+                KeyState::Live
+            } else {
+                KeyState::Missing
+            })
+        })
+    }
+}
+
+/// Every answered request under `root` whose retention ended by `now`
+/// (answered + `retention`), sorted by id, with its key's state; nothing is
+/// changed (what [`shred_expired`] would act on: those with a live key).
 ///
 /// # Errors
-/// As [`RequestKeys::shred`]; reading a request.
-pub fn shred_expired(
+/// Listing `root` or reading a request; [`Error::Request`] when a date is
+/// out of range; the key store's errors.
+pub fn expired(
     root: &Path,
     retention: SealRetention,
     now: Timestamp,
-) -> Result<Vec<RequestId>, Error> {
+) -> Result<Vec<Expired>, Error> {
     let keys = RequestKeys::at(root);
-    let mut shredded = Vec::new();
+    let mut out = Vec::new();
     let entries = std::fs::read_dir(root).map_err(Error::io("list the requests"))?;
     for entry in entries {
         let path = entry.map_err(Error::io("list the requests"))?.path();
@@ -216,17 +268,44 @@ pub fn shred_expired(
             continue;
         };
         let utc = jiff::tz::TimeZone::UTC;
+        let out_of_range =
+            |_| Error::Request(Box::new(gdpr_core::request::RequestError::DateOutOfRange));
         let until = utc
             .to_datetime(answered)
             .checked_add(jiff::Span::new().years(retention.years))
-            .map_err(|_| {
-                Error::Request(Box::new(gdpr_core::request::RequestError::DateOutOfRange))
-            })?;
-        let now = utc.to_datetime(now);
-        if until <= now && keys.shred(&id)? {
-            shredded.push(id);
+            .and_then(|dt| utc.to_timestamp(dt))
+            .map_err(out_of_range)?;
+        if until <= now {
+            let key = keys.state(&id)?;
+            out.push(Expired {
+                id,
+                answered,
+                until,
+                key,
+            });
         }
     }
-    shredded.sort();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// Shreds the key of every answered request under `root` whose retention
+/// ended by `now` (answered + `retention`), and returns their ids (those
+/// whose key was destroyed now; one already shredded is not listed again).
+///
+/// # Errors
+/// As [`expired`] and [`RequestKeys::shred`].
+pub fn shred_expired(
+    root: &Path,
+    retention: SealRetention,
+    now: Timestamp,
+) -> Result<Vec<RequestId>, Error> {
+    let keys = RequestKeys::at(root);
+    let mut shredded = Vec::new();
+    for e in expired(root, retention, now)? {
+        if e.key == KeyState::Live && keys.shred(&e.id)? {
+            shredded.push(e.id);
+        }
+    }
     Ok(shredded)
 }

@@ -236,8 +236,8 @@ async fn a_restriction_killed_at_every_step_boundary_then_resumed_ends_right() {
         let register = gdpr_request::FileRegister::open(&fx.path("register")).unwrap();
         assert_eq!(
             register.entries().unwrap().len(),
-            3,
-            "one line per record ({stopped})"
+            4,
+            "one line per record and one subject-wide ({stopped})"
         );
         let other = register
             .in_force(&pacs(), &record_id(OTHER, 1))

@@ -2,7 +2,8 @@
 //! which carries no mark of its own: the register holds every record of the
 //! subject, `consult` makes `authorize` allow only storage and the
 //! Art. 18(2) exceptions, and lifting gives processing back. Records kept
-//! by an erasure are limited to the purposes that keep them.
+//! by an erasure are limited to the purposes that keep them. A record the
+//! system gains after the restriction is covered by the subject-wide entry.
 
 mod support;
 
@@ -18,7 +19,7 @@ use gdpr_core::request::{RequestKind, Stage};
 use gdpr_core::restriction::RestrictionException;
 use gdpr_core::store::RecordId;
 use gdpr_core::subject::{Identifiability, SubjectState};
-use gdpr_request::register::consult;
+use gdpr_request::register::{SUBJECT_PREFIX, consult, in_force_for, subject_record_of};
 use gdpr_request::{FileRegister, RestrictionRegister, verify_certificate};
 use support::*;
 
@@ -158,5 +159,90 @@ async fn a_record_kept_by_an_erasure_serves_only_the_purpose_that_keeps_it() {
     assert!(
         !claims.denies_with(ReasonCode::OutsideRetentionPurpose),
         "{claims:?}"
+    );
+}
+
+/// The decision for `purpose` on `record`, consulting the record's entries
+/// and the subject-wide one (found through the audit log's key store).
+async fn decide_for_subject(fx: &Fixture, record: &RecordId, purpose: Purpose) -> Decision {
+    let register = FileRegister::open(&fx.path("register")).unwrap();
+    let subject = {
+        let log = fx.log();
+        let keys = log.keys();
+        subject_record_of(&*keys, &gdpr_core::subject::PatientId::new(TARGET).unwrap())
+    };
+    let entries = in_force_for(&register, &pacs(), record, subject.as_ref())
+        .await
+        .unwrap();
+    let mut request = Request {
+        actor: Actor {
+            id: ActorId::new("dr-1").unwrap(),
+            role: Role::Physician,
+            secrecy: Secrecy::Professional {
+                source: Citation::from_static("§ 203(1) Nr. 1 StGB"),
+            },
+        },
+        purpose,
+        categories: vec![RecordCategory::ImagingExamination],
+        restriction_exception: None,
+        retention_phase: None,
+    };
+    let mut state = SubjectState::default();
+    consult(&entries, &mut request, &mut state).unwrap();
+    authorize(&activity(), &request, &state, jiff::Timestamp::now())
+}
+
+#[tokio::test]
+async fn a_record_the_system_gains_after_the_restriction_is_covered_by_the_subject_wide_entry() {
+    let fx = Fixture::new();
+    approved_request(&fx, "dsr-w", restriction()).await;
+    let outcome = open(&fx, "dsr-w", fx.log(), None)
+        .await
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(outcome.stage, Stage::Completed, "{outcome:?}");
+    // A study of the subject arrives after the restriction: the register
+    // has no entry for it as a record.
+    let dir = fx.path("archive/later");
+    std::fs::create_dir_all(&dir).unwrap();
+    let inst = gdpr_dicom::synthetic::SyntheticInstance::new(UID_ROOT, TARGET, 9, 1, 1);
+    inst.write_to(&dir.join("1.dcm")).unwrap();
+    let later = record_id(TARGET, 9);
+    let register = FileRegister::open(&fx.path("register")).unwrap();
+    assert!(register.in_force(&pacs(), &later).await.unwrap().is_empty());
+    let wide: Vec<_> = register
+        .entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.is_subject_wide())
+        .collect();
+    assert_eq!(wide.len(), 1, "one subject-wide entry for the one system");
+    assert!(wide[0].record.as_str().starts_with(SUBJECT_PREFIX));
+    assert!(!wide[0].record.as_str().contains(TARGET));
+
+    let diagnosis = decide_for_subject(&fx, &later, Purpose::Diagnosis).await;
+    assert!(
+        diagnosis.denies_with(ReasonCode::Restricted),
+        "{diagnosis:?}"
+    );
+    let storage = decide_for_subject(&fx, &later, Purpose::Storage).await;
+    assert!(!storage.denies_with(ReasonCode::Restricted), "{storage:?}");
+    // Only the subject's own: the other patient's record is not covered.
+    let others = decide(&fx, &record_id(OTHER, 1), Purpose::Diagnosis, None).await;
+    assert!(others.is_permit());
+
+    // Lifting lifts the subject-wide entry too.
+    approved_request(&fx, "dsr-wl", RequestKind::LiftRestriction).await;
+    let outcome = open(&fx, "dsr-wl", fx.log(), None)
+        .await
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(outcome.stage, Stage::Completed, "{outcome:?}");
+    assert!(
+        decide_for_subject(&fx, &later, Purpose::Diagnosis)
+            .await
+            .is_permit()
     );
 }

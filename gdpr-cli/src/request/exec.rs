@@ -1,7 +1,6 @@
 //! The commands of `gdpr request`, over `gdpr_request`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,11 +8,11 @@ use std::sync::Arc;
 use gdpr_audit::{AuditLog, Signer, Verifier};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::request::{
-    ApprovalPolicy, DataSubjectRequest, Event, Findings, RequestId, RequestKind, SubjectMap,
+    ApprovalPolicy, DataSubjectRequest, Event, Findings, PatientIndex, RequestId, RequestKind,
     SystemName,
 };
-use gdpr_core::retention::{HoldSet, Jurisdiction, LegalHold, RulePack};
-use gdpr_core::store::{RecordId, SubjectStore};
+use gdpr_core::retention::RulePack;
+use gdpr_core::store::SubjectStore;
 use gdpr_request::package::PackageOptions;
 use gdpr_request::{
     Executor, FileJournal, FileRegister, Holds, Journal, RequestDir, Resources,
@@ -22,6 +21,7 @@ use gdpr_request::{
 use gdpr_systems::SystemsConfig;
 use serde_json::json;
 
+use super::inputs::{parse_holds, read_index, rule_pack, today_in};
 use super::{Action, Args, Context, stage_code};
 use crate::error::CliError;
 
@@ -39,34 +39,6 @@ fn actor(id: &str) -> Result<Actor, CliError> {
         role: Role::DataProtectionOfficer,
         secrecy: Secrecy::None,
     })
-}
-
-/// The patient index, from a file or stdin (`-`), at most 1 MiB.
-fn read_index(path: &Path) -> Result<SubjectMap, CliError> {
-    let text = if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .take((1 << 20) + 1)
-            .read_to_string(&mut s)
-            .map_err(|source| CliError::Io {
-                path: "stdin".into(),
-                source,
-            })?;
-        if s.len() > 1 << 20 {
-            return Err(bad(
-                "--index - (stdin): larger than 1 MiB, so not a patient index",
-            ));
-        }
-        s
-    } else {
-        crate::input::read_text(path, 1 << 20)?
-    };
-    let name = if path == Path::new("-") {
-        "--index - (stdin)".to_owned()
-    } else {
-        path.display().to_string()
-    };
-    SubjectMap::from_index_toml(&text).map_err(|e| bad(format!("{name}: {e}")))
 }
 
 pub(super) fn print(json_out: bool, value: &serde_json::Value, text: &str) -> Result<(), CliError> {
@@ -109,12 +81,20 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             jurisdiction,
             pack,
             holds,
+            index,
             time_zone,
         } => {
             let pack = rule_pack(&jurisdiction, pack.as_deref())?;
             let holds = parse_holds(&holds)?;
             let today = today_in(&time_zone)?;
-            assess(root, &id, &context, (&pack, &holds, today), json_out).await
+            let index = index.as_deref().map(read_index).transpose()?;
+            let inputs = Assessing {
+                pack: &pack,
+                holds: &holds,
+                index: index.as_ref(),
+                today,
+            };
+            assess(root, &id, &context, inputs, json_out).await
         }
         Action::Approve { id, context } => {
             let (mut ex, _, _) = open(root, &id, &context).await?;
@@ -168,6 +148,7 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             Ok(stage_code(cert.request.stage))
         }
         Action::VerifyCertificate { file, public_key } => verify(&file, &public_key, json_out),
+        Action::ShredExpired { shred } => super::shred::shred(root, &shred, json_out),
     }
 }
 
@@ -179,7 +160,7 @@ fn new_request(
     by: &str,
     json_out: bool,
 ) -> Result<ExitCode, CliError> {
-    let subjects = read_index(index)?;
+    let subjects = read_index(index)?.subjects;
     let id = request_id(id)?;
     let by = actor(by)?;
     let req = DataSubjectRequest::receive(
@@ -199,59 +180,38 @@ fn new_request(
     Ok(ExitCode::SUCCESS)
 }
 
-fn rule_pack(jurisdiction: &str, file: Option<&Path>) -> Result<RulePack, CliError> {
-    if let Some(file) = file {
-        let text = crate::input::read_text(file, 4 << 20)?;
-        return RulePack::from_toml(&text).map_err(|e| bad(format!("{}: {e}", file.display())));
-    }
-    let code: Jurisdiction = jurisdiction
-        .parse()
-        .map_err(|e| bad(format!("--jurisdiction: {e}")))?;
-    RulePack::builtin(&code)
-        .map_err(|e| bad(format!("--jurisdiction: {e}")))?
-        .ok_or_else(|| {
-            bad(format!(
-                "--jurisdiction: no built-in rule pack for {jurisdiction}"
-            ))
-        })
-}
-
-/// `--hold SYSTEM:RECORD:HOLD` values.
-fn parse_holds(values: &[String]) -> Result<Holds, CliError> {
-    let mut holds = Holds::new();
-    for v in values {
-        let wrong = || bad("--hold: expected SYSTEM:RECORD:HOLD (e.g. pacs:study-…:litigation)");
-        let (system, rest) = v.split_once(':').ok_or_else(wrong)?;
-        let (record, hold) = rest.rsplit_once(':').ok_or_else(wrong)?;
-        let system = SystemName::new(system).map_err(|e| bad(format!("--hold: {e}")))?;
-        let record = RecordId::new(record).map_err(|e| bad(format!("--hold: {e}")))?;
-        let hold = LegalHold::ALL
-            .into_iter()
-            .find(|h| h.name() == hold)
-            .ok_or_else(|| {
-                bad("--hold: HOLD is one of litigation, research-freeze, public-health, legal-obligation")
-            })?;
-        let set = holds.entry((system, record)).or_insert(HoldSet::EMPTY);
-        set.insert(hold);
-    }
-    Ok(holds)
-}
-
-/// Today's date in the controller's time zone `name` (IANA).
-fn today_in(name: &str) -> Result<jiff::civil::Date, CliError> {
-    let zone = jiff::tz::TimeZone::get(name)
-        .map_err(|_| bad(format!("--time-zone: unknown time zone {name}")))?;
-    Ok(zone.to_datetime(jiff::Timestamp::now()).date())
+/// What `assess` decides by: the rule pack, the holds, the patient index
+/// given again (for the birth date) and the controller's today.
+struct Assessing<'a> {
+    pack: &'a RulePack,
+    holds: &'a Holds,
+    index: Option<&'a PatientIndex>,
+    today: jiff::civil::Date,
 }
 
 async fn assess(
     root: &Path,
     id: &str,
     context: &Context,
-    (pack, holds, today): (&RulePack, &Holds, jiff::civil::Date),
+    inputs: Assessing<'_>,
     json_out: bool,
 ) -> Result<ExitCode, CliError> {
     let (mut ex, _, _) = open(root, id, context).await?;
+    let birth_date = match inputs.index {
+        // The index must be the request's: a birth date from another
+        // patient's file would decide this patient's retention.
+        Some(index) if &index.subjects != ex.request().subjects() => {
+            return Err(bad(format!(
+                "--index: names other subjects than request {id}; give the request's own \
+                 patient index"
+            )));
+        }
+        Some(index) => index.birth_date,
+        None => None,
+    };
+    if birth_date.is_some_and(|b| b > inputs.today) {
+        return Err(bad("--index: `birth-date` is after today; check the index"));
+    }
     if ex.request().stage() == gdpr_core::request::Stage::Received {
         ex.step(Event::IdentityVerified).await?;
     }
@@ -264,7 +224,15 @@ async fn assess(
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let a = ex.assess(pack, &Findings::none(), holds, today).await?;
+    let a = ex
+        .assess_with_birth_date(
+            inputs.pack,
+            &Findings::none(),
+            inputs.holds,
+            birth_date,
+            inputs.today,
+        )
+        .await?;
     let text: Vec<String> = a
         .records
         .iter()

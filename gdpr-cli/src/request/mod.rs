@@ -1,4 +1,4 @@
-//! `gdpr request new|show|assess|approve|run|resume|status|list|certificate|verify-certificate`:
+//! `gdpr request new|show|assess|approve|run|resume|status|list|certificate|verify-certificate|shred-expired`:
 //! data-subject requests (GDPR Art. 15, 17, 20) executed on every system of
 //! `systems.toml` by `gdpr-request`, with a journal, a restriction register
 //! and a signed certificate.
@@ -11,7 +11,9 @@
 //! 3 refused.
 
 mod exec;
+mod inputs;
 mod package;
+mod shred;
 mod view;
 
 use std::path::PathBuf;
@@ -126,6 +128,12 @@ enum Action {
         /// legal-obligation; the record id as `assess` lists it. Repeatable.
         #[arg(long = "hold", value_name = "SYSTEM:RECORD:HOLD")]
         holds: Vec<String>,
+        /// The patient-index file again (`-` reads stdin), for its
+        /// `birth-date`: retention rules that count from the birth date are
+        /// then decided instead of left to a person. It must name the same
+        /// subjects as the request.
+        #[arg(long)]
+        index: Option<PathBuf>,
         /// The controller's time zone (IANA name): "today", for retention,
         /// is the date there.
         #[arg(long = "time-zone", default_value = "Europe/Berlin")]
@@ -165,6 +173,13 @@ enum Action {
         /// (HTML, self-contained) to this file.
         #[arg(long)]
         html: Option<PathBuf>,
+    },
+    /// Shred the keys of answered requests whose retention ended: their
+    /// sealed identifiers become unreadable (Art. 5(1)(e), 5(2)). Lists
+    /// only (dry run) unless `--apply` is given.
+    ShredExpired {
+        #[command(flatten)]
+        shred: shred::ShredArgs,
     },
     /// Verify a certificate offline.
     VerifyCertificate {

@@ -80,7 +80,7 @@ pub use lifecycle::{ApprovalPolicy, Event, History, Stage, Transition};
 pub use recipients::{Disclosure, Notification, Recipient, recipients_to_notify};
 pub use refusal::{Refusal, RefusalGround, Remedies};
 pub use source::Source;
-pub use subjects::{SubjectMap, SystemName};
+pub use subjects::{PatientIndex, SubjectMap, SystemName};
 pub use tracked::{DataSubjectRequest, REQUEST_FORMAT_VERSION, RequestId};
 
 use crate::purpose::Purpose;

@@ -18,6 +18,11 @@
 //! [systems.openemr]
 //! fhir-id = "9f2c"
 //! ```
+//!
+//! An optional top-level `birth-date = "1950-01-31"` gives the subject's
+//! date of birth from the controller's own register, for the retention
+//! rules that count from it ([`PatientIndex`]); it is never used to find
+//! anyone.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -208,6 +213,39 @@ impl SubjectMap {
     /// that breaks its rule. The message names the line or the system,
     /// never a value.
     pub fn from_index_toml(text: &str) -> Result<Self, RequestError> {
+        PatientIndex::from_toml(text).map(|index| index.subjects)
+    }
+}
+
+/// A patient-index file read whole: the subject on each system and, when
+/// the file gives it, the subject's date of birth. `Debug` shows neither
+/// value (only whether a birth date is there).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PatientIndex {
+    /// The subject as each system knows it.
+    pub subjects: SubjectMap,
+    /// The subject's date of birth (`birth-date = "YYYY-MM-DD"`), from the
+    /// controller's own register.
+    pub birth_date: Option<jiff::civil::Date>,
+}
+
+impl fmt::Debug for PatientIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatientIndex")
+            .field("subjects", &self.subjects)
+            .field("birth_date", &self.birth_date.map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl PatientIndex {
+    /// Reads a patient-index file (format in the module docs).
+    ///
+    /// # Errors
+    /// As [`SubjectMap::from_index_toml`]; also a `birth-date` that is not
+    /// a date `YYYY-MM-DD` (quoted), named without its value.
+    pub fn from_toml(text: &str) -> Result<Self, RequestError> {
         let file: IndexFile = toml::from_str(text).map_err(|e| RequestError::InvalidIndex {
             detail: crate::redact::toml_message(text, &e),
         })?;
@@ -217,7 +255,7 @@ impl SubjectMap {
                 found: file.version,
             });
         }
-        let mut map = Self::new();
+        let mut map = SubjectMap::new();
         for (name, entry) in file.systems {
             let system = SystemName::new(name).map_err(|_| {
                 index_error("a system name breaks its rule (1 to 64 of a-z 0-9 _ -)".into())
@@ -227,7 +265,15 @@ impl SubjectMap {
                 .map_err(|why| index_error(format!("system {system}: {why}")))?;
             map.insert(system, subject);
         }
-        Ok(map)
+        let birth_date = file
+            .birth_date
+            .map(|d| d.parse::<jiff::civil::Date>())
+            .transpose()
+            .map_err(|_| index_error("`birth-date`: expected a date \"YYYY-MM-DD\"".into()))?;
+        Ok(Self {
+            subjects: map,
+            birth_date,
+        })
     }
 }
 
@@ -236,9 +282,11 @@ fn index_error(detail: String) -> RequestError {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct IndexFile {
     version: u32,
+    #[serde(default)]
+    birth_date: Option<String>,
     #[serde(default)]
     systems: BTreeMap<String, IndexEntry>,
 }
@@ -311,5 +359,31 @@ mod tests {
         let m = map(&format!("[systems.b]\nfhir-identifier = \"{long}\"\n"));
         let err = m.audit_subject().unwrap_err();
         assert!(!err.to_string().contains("M-1"), "{err}");
+    }
+
+    #[test]
+    fn an_index_may_give_the_birth_date_which_debug_never_shows() {
+        let text = "version = 1\nbirth-date = \"1950-01-31\"\n\
+                    [systems.pacs]\ndicom-patient-id = \"P-1\"\n";
+        let index = PatientIndex::from_toml(text).unwrap();
+        assert_eq!(index.birth_date, Some(jiff::civil::date(1950, 1, 31)));
+        assert_eq!(index.subjects, SubjectMap::from_index_toml(text).unwrap());
+        let debug = format!("{index:?}");
+        assert!(!debug.contains("1950") && !debug.contains("P-1"), "{debug}");
+        let none = PatientIndex::from_toml("version = 1\n[systems.a]\nfhir-id = \"x1\"\n");
+        assert_eq!(none.unwrap().birth_date, None);
+    }
+
+    #[test]
+    fn a_bad_birth_date_is_refused_without_its_value() {
+        for bad in ["\"1950-02-30\"", "\"31.01.1950\"", "1950-01-31"] {
+            let text = format!("version = 1\nbirth-date = {bad}\n");
+            let err = PatientIndex::from_toml(&text).unwrap_err().to_string();
+            assert!(
+                err.contains("birth-date") || err.contains("line 2"),
+                "{err}"
+            );
+            assert!(!err.contains("1950"), "{err}");
+        }
     }
 }

@@ -37,10 +37,24 @@ pub async fn erase_resource(
     let Some(current) = client.read(kind, id).await? else {
         return Ok(Outcome::Done { existed: false });
     };
-    if let Classification::Shared { reason } = classify(&current, patient_id) {
+    erase_read(client, (kind, id), patient_id, &current).await
+}
+
+/// As [`erase_resource`], with `current` the resource as the caller read
+/// it right before (no second read).
+///
+/// # Errors
+/// As [`FhirClient::delete`].
+pub(crate) async fn erase_read(
+    client: &FhirClient,
+    (kind, id): (&str, &str),
+    patient_id: &str,
+    current: &crate::model::Resource,
+) -> Result<Outcome, StoreError> {
+    if let Classification::Shared { reason } = classify(current, patient_id) {
         return Ok(Outcome::Refused(format!("never deleted: {reason}")));
     }
-    if !belongs_to(&current, patient_id, client.base().as_str()) {
+    if !belongs_to(current, patient_id, client.base().as_str()) {
         return Ok(Outcome::Refused(
             "its patient reference is no longer exactly the subject's (checked right before \
              the deletion); left in place"

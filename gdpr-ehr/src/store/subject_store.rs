@@ -14,7 +14,7 @@ use gdpr_core::store::{
     Verification,
 };
 
-use super::erase::{Left, erase_resource, what_is_left};
+use super::erase::{Left, erase_read, what_is_left};
 use super::fhir::{FhirStore, Found, Written};
 use super::label::{LABEL_CODE, LABEL_SYSTEM, set_label};
 use super::resolve::resolve;
@@ -207,7 +207,9 @@ impl SubjectStore for FhirStore {
         let outcome = match self.client().read(kind, id).await? {
             None => Outcome::Done { existed: false },
             Some(current) => match patient_of(&current, self.client().base().as_str()) {
-                Some(patient_id) => erase_resource(self.client(), kind, id, &patient_id).await?,
+                Some(patient_id) => {
+                    erase_read(self.client(), (kind, id), &patient_id, &current).await?
+                }
                 None => Outcome::Refused(
                     "it does not name exactly one patient as its own (checked right before the \
                      deletion); left in place"
@@ -257,7 +259,15 @@ impl SubjectStore for FhirStore {
         subject: &SubjectRef,
         erased: &[RecordHandle],
     ) -> Result<Verification, StoreError> {
-        let patient_id = self.patient_id(subject).await?;
+        let patient_id = match self.patient_id(subject).await {
+            // Named by identifier, the erased Patient is found no more; its
+            // records may still point at its logical id, which the located
+            // (now erased) Patient handle gives.
+            Err(StoreError::NotFound { what }) => {
+                erased_patient(erased).ok_or(StoreError::NotFound { what })?
+            }
+            other => other?,
+        };
         let (shared, own): (Vec<_>, Vec<_>) = erased
             .iter()
             .filter_map(RecordHandle::as_resource)
@@ -313,4 +323,18 @@ impl SubjectStore for FhirStore {
             records,
         })
     }
+}
+
+/// The logical id of the one Patient among `erased` (none, or several:
+/// `None`).
+fn erased_patient(erased: &[RecordHandle]) -> Option<String> {
+    let mut patients = erased
+        .iter()
+        .filter_map(RecordHandle::as_resource)
+        .filter(|r| r.resource_type().as_str() == "Patient");
+    let first = patients.next()?;
+    patients
+        .next()
+        .is_none()
+        .then(|| first.logical_id().as_str().to_owned())
 }

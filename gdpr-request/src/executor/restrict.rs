@@ -2,14 +2,17 @@
 //! the subject itself where it can (`SubjectStore::restrict`, read back by
 //! the store), and the register records every record of the subject
 //! either way, so hosts consult one place
-//! ([`consult`](crate::register::consult)). Each step is journaled; a
-//! resumed run takes the done ones from the journal.
+//! ([`consult`](crate::register::consult)), plus one subject-wide entry
+//! per system ([`subject_record`]) that covers records the system gains
+//! later. Each step is journaled; a resumed run takes the done ones from
+//! the journal.
 
 use std::sync::Arc;
 
+use gdpr_audit::KeyStore;
 use gdpr_core::request::{Event, RequestId, Stage, SystemName};
 use gdpr_core::restriction::{Restriction, RestrictionGround};
-use gdpr_core::store::{RecordHandle, RestrictionOutcome, SubjectRef, SubjectStore};
+use gdpr_core::store::{RecordHandle, RecordId, RestrictionOutcome, SubjectRef, SubjectStore};
 use jiff::Timestamp;
 use tokio::task::JoinSet;
 
@@ -18,7 +21,7 @@ use super::outcome::{RestrictionDone, RunOutcome, SystemOutcome};
 use super::steps::{Steps, retry};
 use crate::Error;
 use crate::journal::StepKey;
-use crate::register::{RestrictionEntry, RestrictionRegister};
+use crate::register::{RestrictionEntry, RestrictionRegister, subject_record};
 
 /// One system's share of a restriction or a lifting.
 struct Job {
@@ -30,6 +33,9 @@ struct Job {
     request: RequestId,
     /// `Some` to restrict on this ground, `None` to lift.
     ground: Option<RestrictionGround>,
+    /// The subject-wide entry's record id (none when lifting for a
+    /// subject without an audit-log key: nothing can be registered).
+    subject_wide: Option<RecordId>,
     since: Timestamp,
     attempts: u32,
 }
@@ -53,9 +59,18 @@ impl Executor {
             .iter()
             .find(|t| t.event == Event::ExecutionStarted)
             .map_or_else(Timestamp::now, |t| t.at);
+        let subject_wide = {
+            let mut keys = self.log.keys();
+            match ground {
+                Some(_) => Some(keys.key_for(&self.setup.audit_subject)?.0),
+                None => keys.find(&self.setup.audit_subject),
+            }
+            .map(|id| subject_record(&id))
+        };
         let mut set = JoinSet::new();
         for (name, subject) in self.request.subjects().iter() {
             let job = Job {
+                subject_wide: subject_wide.clone(),
                 name: name.clone(),
                 subject: subject.clone(),
                 store: self.systems[name].clone(),
@@ -121,7 +136,10 @@ impl Job {
             _ => None,
         };
         for h in &handles {
-            self.register_one(h, system_mark.clone()).await?;
+            self.register_one(h.id(), system_mark.clone()).await?;
+        }
+        if let Some(wide) = &self.subject_wide {
+            self.register_one(wide, system_mark.clone()).await?;
         }
         let mut in_register = 0;
         for h in &handles {
@@ -139,6 +157,9 @@ impl Job {
                 "the register reads back {in_register} of {} records as asked",
                 handles.len()
             ));
+        } else if !self.subject_wide_as_asked().await? {
+            o.failure =
+                Some("the register does not read back the subject-wide entry as asked".into());
         }
         o.restriction = Some(RestrictionDone {
             lifted: self.ground.is_none(),
@@ -152,14 +173,30 @@ impl Job {
         Ok(o)
     }
 
-    /// Records (or lifts) the Art. 18 entry of one record, journaled.
-    async fn register_one(&self, h: &RecordHandle, mark: Option<String>) -> Result<(), Error> {
+    /// Whether the subject-wide entry reads back as asked (in force after
+    /// a restriction, not after a lifting).
+    async fn subject_wide_as_asked(&self) -> Result<bool, Error> {
+        let Some(wide) = &self.subject_wide else {
+            return Ok(self.ground.is_none());
+        };
+        let art18 = self
+            .register
+            .in_force(&self.name, wide)
+            .await?
+            .iter()
+            .any(RestrictionEntry::is_art18);
+        Ok(art18 == self.ground.is_some())
+    }
+
+    /// Records (or lifts) the Art. 18 entry of one record (or of the
+    /// subject as a whole), journaled.
+    async fn register_one(&self, record: &RecordId, mark: Option<String>) -> Result<(), Error> {
         let (register, name) = (&self.register, &self.name);
         let entry = match self.ground {
             Some(ground) => {
                 let mut e = RestrictionEntry::art18(
                     name.clone(),
-                    h.id().clone(),
+                    record.clone(),
                     ground,
                     self.request.clone(),
                     self.since,
@@ -168,7 +205,7 @@ impl Job {
                 Some(e)
             }
             None => register
-                .in_force(name, h.id())
+                .in_force(name, record)
                 .await?
                 .into_iter()
                 .find(RestrictionEntry::is_art18)
@@ -185,7 +222,7 @@ impl Job {
         } else {
             "lift"
         };
-        let key = self.key(&[verb, h.id().as_str()])?;
+        let key = self.key(&[verb, record.as_str()])?;
         self.steps
             .run(key, || async move { register.record(&entry).await })
             .await

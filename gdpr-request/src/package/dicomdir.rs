@@ -20,6 +20,8 @@ use dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN;
 
 use super::PackageError;
 
+mod record_type;
+
 /// The keys of one instance that its directory records carry, read from
 /// its header. Holds patient values: never logged, no `Debug`.
 #[derive(Clone, Default)]
@@ -235,7 +237,8 @@ fn flatten(dir: &Directory) -> Vec<Node> {
                 let keys = &series.images[0].keys;
                 let at = push(nodes, record("SERIES", keys, Level::Series));
                 nodes[at].child = siblings(nodes, &series.images, |nodes, image| {
-                    let mut o = record("IMAGE", &image.keys, Level::Image);
+                    let kind = record_type::record_type(&image.keys.sop_class);
+                    let mut o = record(kind, &image.keys, Level::Image);
                     o.put(DataElement::new(
                         tags::REFERENCED_FILE_ID,
                         VR::CS,
