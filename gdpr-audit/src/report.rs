@@ -148,6 +148,27 @@ pub struct AccessEntry {
     pub object_kind: Option<ObjectKind>,
 }
 
+impl AccessEntry {
+    /// The entry of one decoded record, with the actor's id only when
+    /// `staff` is [`StaffIdentities::Include`] (the record's subject is the
+    /// caller's to have checked).
+    pub fn from_record(record: &Record, staff: StaffIdentities) -> Self {
+        Self {
+            position: record.position(),
+            recorded: record.recorded(),
+            event_type: record.event_type(),
+            action: record.action(),
+            outcome: record.outcome(),
+            purpose: record.purpose(),
+            lawful_basis: record.lawful_basis().clone(),
+            actor_role: record.actor().role,
+            actor_id: (staff == StaffIdentities::Include).then(|| record.actor().id.clone()),
+            source: record.source().as_str().to_owned(),
+            object_kind: record.object_kind(),
+        }
+    }
+}
+
 /// The Art. 15 report of one data subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SubjectReport {
@@ -187,19 +208,7 @@ pub fn subject_report(
         if fields.subject.as_ref() != Some(subject) {
             return Ok(());
         }
-        entries.push(AccessEntry {
-            position: record.position(),
-            recorded: record.recorded(),
-            event_type: record.event_type(),
-            action: record.action(),
-            outcome: record.outcome(),
-            purpose: record.purpose(),
-            lawful_basis: record.lawful_basis().clone(),
-            actor_role: record.actor().role,
-            actor_id: (staff == StaffIdentities::Include).then(|| record.actor().id.clone()),
-            source: record.source().as_str().to_owned(),
-            object_kind: record.object_kind(),
-        });
+        entries.push(AccessEntry::from_record(&record, staff));
         Ok(())
     })?;
     Ok(SubjectReport {

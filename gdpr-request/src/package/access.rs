@@ -74,19 +74,7 @@ fn disclosure(record: &Record, text: Option<&str>) -> Disclosure {
 }
 
 fn entry(record: &Record, staff: StaffIdentities) -> AccessEntry {
-    AccessEntry {
-        position: record.position(),
-        recorded: record.recorded(),
-        event_type: record.event_type(),
-        action: record.action(),
-        outcome: record.outcome(),
-        purpose: record.purpose(),
-        lawful_basis: record.lawful_basis().clone(),
-        actor_role: record.actor().role,
-        actor_id: (staff == StaffIdentities::Include).then(|| record.actor().id.clone()),
-        source: record.source().as_str().to_owned(),
-        object_kind: record.object_kind(),
-    }
+    AccessEntry::from_record(record, staff)
 }
 
 /// Reads the records of `subject` in `source`: those sealed under the
