@@ -13,11 +13,13 @@ use super::{Failure, bad};
 use crate::error::CliError;
 
 mod append;
+mod chunks;
 mod event_line;
 mod fast_line;
 mod lines;
 mod pipeline;
 mod progress;
+mod workers;
 
 pub(super) use append::{AppendArgs, append};
 

@@ -64,7 +64,12 @@ pub(crate) fn append(args: &AppendArgs) -> Result<ExitCode, Failure> {
     say(format_args!(
         "appending to a log of {size} records; if this run is interrupted, rerun it with {resume}"
     ));
-    let (progress, stop) = pipeline::run(&log, reader, (args.skip, size - started));
+    let (progress, stop) = pipeline::run(
+        &log,
+        reader,
+        (args.skip, size - started),
+        pipeline::workers(),
+    );
     let checkpoint = log.checkpoint();
     let outcome = match stop {
         None => return finish(&progress, checkpoint),

@@ -1,56 +1,72 @@
-//! The threads of `gdpr audit append`: one reads and parses lines into an
-//! [`EventBatch`], one seals and writes a batch
-//! ([`AuditLog::stage_encoded`]) while the third waits for the previous one
-//! to be durable ([`AuditLog::commit`]) and says so. Written batches go
-//! back to the reading thread to be filled again (their buffers reused).
-//! Every channel is dropped on every way out, so no thread is left blocked.
+//! The threads of `gdpr audit append`: one reads the input into chunks of
+//! lines ([`super::chunks`]); several parse and seal chunks at once
+//! ([`super::workers`]); this one chains and writes them strictly in input
+//! order ([`AuditLog::stage_encoded`]) while another waits for each
+//! written batch to be durable ([`AuditLog::commit`]) and says so. A
+//! written chunk's slot goes back to the reading thread to be filled again
+//! (its buffers reused); the pool of slots bounds the memory and the
+//! number of chunks waiting for their turn. Every channel is dropped on
+//! every way out, so no thread is left blocked.
 //!
-//! The work is shared out as it goes: when the writing thread is still busy
-//! with an earlier batch as the reading thread finishes one, the reading
-//! thread seals it itself ([`AuditLog::seal_batch`]), so that both cores
-//! stay busy whichever thread is the slower on this machine and input. The
-//! order of the records and their chain are those of the input either way.
+//! The bytes written are those one thread would write: the same records in
+//! the same order, chained and checkpointed alike, the batches cut at the
+//! same lines (only the random nonces and keys differ, as between any two
+//! runs).
 
+use std::collections::BTreeMap;
 use std::io::BufRead;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use gdpr_audit::FileStore;
-use gdpr_audit::batch::EventBatch;
 use gdpr_audit::{AuditLog, Staged};
-use jiff::Timestamp;
 
-use super::event_line::{EventParser, LineFault};
-use super::lines::{LineError, Lines};
+use super::chunks::{End, Slot, read_chunks};
+use super::event_line::LineFault;
+use super::lines::LineError;
 use super::progress::{Progress, say};
+use super::workers::{Done, Parsed, Turn, parse_chunks};
 
-/// Events per durable batch (one `pwrite` and one `fdatasync`).
-const BATCH: usize = 1000;
+/// The most parsing threads (more cores than this would wait on the one
+/// writing thread anyway).
+const MAX_WORKERS: usize = 4;
+
+/// Parsing threads for this machine: one per core, at most [`MAX_WORKERS`].
+pub(crate) fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, MAX_WORKERS))
+}
 
 /// Appends the events of `reader` to `log` (after skipping `skip.0` lines
-/// and then `skip.1` events): reads and parses on one thread, seals and
-/// writes on another while a third waits for each batch to be durable.
-/// Returns what is durable and why it stopped early, if it did.
+/// and then `skip.1` events) with `workers` parsing threads: see the
+/// module docs. Returns what is durable and why it stopped early, if it
+/// did.
 pub(crate) fn run(
     log: &AuditLog<FileStore>,
     reader: impl BufRead + Send,
     skip: (u64, u64),
+    workers: usize,
 ) -> (Progress, Option<Stop>) {
     let base = log.len();
-    let (tx, rx) = sync_channel(4);
+    let workers = workers.max(1);
     let (back, spare) = channel();
-    let queued = AtomicUsize::new(0);
+    for _ in 0..2 * workers + 2 {
+        let _ = back.send(Slot::new());
+    }
+    let (to_parse, queue) = channel();
+    let queue = Mutex::new(queue);
+    let (to_write, parsed) = channel();
+    let turn = Turn::default();
     std::thread::scope(|s| {
-        let to_stage = Outbox {
-            log,
-            tx,
-            queued: &queued,
-        };
-        s.spawn(move || read_events(reader, skip, &to_stage, &spare));
+        s.spawn(move || read_chunks(reader, skip, &spare, &to_parse));
+        for _ in 0..workers {
+            let to_write = to_write.clone();
+            let (queue, turn) = (&queue, &turn);
+            s.spawn(move || parse_chunks(log, queue, turn, &to_write));
+        }
+        drop(to_write);
         let (ctx, crx) = sync_channel(1);
         let committer = s.spawn(|| commit_batches(log, crx, base));
-        let staging = stage_batches(log, rx, &ctx, &back, &queued);
-        drop(back);
+        let staging = stage_in_order(log, parsed, &ctx, back);
         drop(ctx);
         let (progress, failed) = committer
             .join()
@@ -58,28 +74,6 @@ pub(crate) fn run(
         // A failed sync comes before any later failure to stage.
         (progress, failed.or(staging))
     })
-}
-
-/// What the reading thread hands over.
-enum Msg {
-    /// Parsed events from input lines `first..=last`.
-    Batch {
-        events: EventBatch,
-        first: u64,
-        last: u64,
-    },
-    /// Line `line` is not an event (the events before it were sent).
-    Fault { line: u64, fault: Fault },
-    /// Sealing the batch of input lines `first..=last` failed (the batches
-    /// before it were sent).
-    Unsealed {
-        error: gdpr_audit::Error,
-        first: u64,
-        last: u64,
-    },
-    /// The input ended; `unskipped` events that `--resume-from-size` meant
-    /// to skip were not there.
-    End { unskipped: u64 },
 }
 
 /// Why an input line was refused.
@@ -121,69 +115,83 @@ struct Pending {
     last: u64,
 }
 
-/// Seals and writes the batches the reading thread sends, handing each to
-/// the committing thread and giving the batch `back` to be filled again;
-/// stops at the first failure or bad line.
-fn stage_batches(
+/// Chains and writes the parsed chunks in input order (holding those that
+/// come early), handing each written batch to the committing thread and
+/// each slot `back` to the reading thread; stops at the first failure, bad
+/// line or the end of the input.
+fn stage_in_order(
     log: &AuditLog<FileStore>,
-    rx: Receiver<Msg>,
+    parsed: Receiver<Done>,
     ctx: &SyncSender<Pending>,
-    back: &Sender<EventBatch>,
-    queued: &AtomicUsize,
+    back: Sender<Slot>,
 ) -> Option<Stop> {
-    while let Ok(msg) = rx.recv() {
-        match msg {
-            Msg::Batch {
-                events,
-                first,
-                last,
-            } => {
-                // Sealed here unless the reading thread did; new subjects'
-                // keys are created with one sync for the batch.
-                let staged = log.stage_encoded(&events);
-                queued.fetch_sub(1, Ordering::AcqRel);
-                // The reading thread may be gone (it stopped at a bad line).
-                let _ = back.send(events);
-                match staged {
-                    Ok(staged) => {
-                        if ctx
-                            .send(Pending {
-                                staged,
-                                first,
-                                last,
-                            })
-                            .is_err()
-                        {
-                            // The committing thread stopped: it reports why.
-                            return None;
-                        }
-                    }
-                    Err(error) => {
-                        return Some(Stop::Write {
-                            error,
-                            first,
-                            last,
-                            synced: false,
-                        });
-                    }
-                }
+    let mut early = BTreeMap::new();
+    let mut next = 0;
+    while let Ok(done) = parsed.recv() {
+        early.insert(done.slot.chunk.seq, done);
+        while let Some(done) = early.remove(&next) {
+            next += 1;
+            let Done { slot, parsed } = done;
+            match stage(log, &slot, parsed, ctx) {
+                Ok(None) => {}
+                Ok(Some(stop)) => return stop,
+                // The committing thread stopped: it reports why.
+                Err(()) => return None,
             }
-            Msg::Fault { line, fault } => return Some(Stop::Input { line, fault }),
-            Msg::Unsealed { error, first, last } => {
-                return Some(Stop::Write {
+            // The reading thread may be gone (it reached the end).
+            let _ = back.send(slot);
+        }
+    }
+    // The last chunk always ends the run; the parsing threads cannot all
+    // vanish before it unless one panicked, which the scope re-raises.
+    None
+}
+
+/// Writes the events of one parsed chunk and hands them to the committing
+/// thread: `Ok(Some(_))` when the run ends with this chunk (and why, if
+/// early), `Err(())` when the committing thread is gone.
+fn stage(
+    log: &AuditLog<FileStore>,
+    slot: &Slot,
+    parsed: Parsed,
+    ctx: &SyncSender<Pending>,
+) -> Result<Option<Option<Stop>>, ()> {
+    let (first, last) = slot.chunk.span(slot.events.len());
+    if let Parsed::Unsealed(error) = parsed {
+        return Ok(Some(Some(Stop::Write {
+            error,
+            first,
+            last,
+            synced: false,
+        })));
+    }
+    if !slot.events.is_empty() {
+        // Sealed by the parsing thread; new subjects' keys are durable.
+        match log.stage_encoded(&slot.events) {
+            Ok(staged) => {
+                let pending = Pending {
+                    staged,
+                    first,
+                    last,
+                };
+                ctx.send(pending).map_err(|_| ())?;
+            }
+            Err(error) => {
+                return Ok(Some(Some(Stop::Write {
                     error,
                     first,
                     last,
                     synced: false,
-                });
+                })));
             }
-            Msg::End { unskipped: 0 } => return None,
-            Msg::End { unskipped } => return Some(Stop::Unskipped(unskipped)),
         }
     }
-    // The reading thread always ends with `Fault` or `End`; it cannot
-    // vanish without one unless it panicked, which the scope re-raises.
-    None
+    Ok(match (parsed, &slot.chunk.end) {
+        (Parsed::Fault { line, fault }, _) => Some(Some(Stop::Input { line, fault })),
+        (_, Some(End::Eof { unskipped: 0 })) => Some(None),
+        (_, Some(End::Eof { unskipped })) => Some(Some(Stop::Unskipped(*unskipped))),
+        _ => None,
+    })
 }
 
 /// Waits for each staged batch to be durable, in order, and says so.
@@ -219,88 +227,5 @@ fn commit_batches(
     (progress, None)
 }
 
-/// Where the reading thread sends batches: the log (to seal a batch when
-/// the writing thread is behind) and the number of batches sent and not
-/// yet written.
-struct Outbox<'a> {
-    log: &'a AuditLog<FileStore>,
-    tx: SyncSender<Msg>,
-    queued: &'a AtomicUsize,
-}
-
-impl Outbox<'_> {
-    /// Sends the batch of input lines `first..=last`, sealed first if the
-    /// writing thread has not written the one before yet. `false` when the
-    /// writing thread is gone, or sealing failed (which is then sent).
-    fn batch(&self, mut events: EventBatch, first: u64, last: u64) -> bool {
-        if self.queued.load(Ordering::Acquire) > 0
-            && let Err(error) = self.log.seal_batch(&mut events)
-        {
-            let _ = self.tx.send(Msg::Unsealed { error, first, last });
-            return false;
-        }
-        self.queued.fetch_add(1, Ordering::AcqRel);
-        let sent = self.tx.send(Msg::Batch {
-            events,
-            first,
-            last,
-        });
-        sent.is_ok()
-    }
-}
-
-/// Reads, skips and parses the input, sending batches of events (filling
-/// again those that come back `spare`); stops at the first bad line or
-/// when the receiver is gone.
-fn read_events(
-    reader: impl BufRead,
-    (skip_lines, skip_events): (u64, u64),
-    to: &Outbox<'_>,
-    spare: &Receiver<EventBatch>,
-) {
-    let mut lines = Lines::new(reader);
-    let mut parser = EventParser::default();
-    let mut events = EventBatch::with_capacity(BATCH);
-    let (mut first, mut last) = (0, 0);
-    let mut unskipped = skip_events;
-    let fault = loop {
-        let (n, line) = match lines.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break None,
-            Err(e) => break Some((lines.number(), Fault::Read(e))),
-        };
-        if n <= skip_lines || line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if unskipped > 0 {
-            unskipped -= 1;
-            continue;
-        }
-        if let Err(e) = parser.parse_into(line, Timestamp::now, &mut events) {
-            break Some((n, Fault::Event(e)));
-        }
-        if events.len() == 1 {
-            first = n;
-        }
-        last = n;
-        if events.len() == BATCH {
-            let next = match spare.try_recv() {
-                Ok(mut b) => {
-                    b.clear();
-                    b
-                }
-                Err(_) => EventBatch::with_capacity(BATCH),
-            };
-            if !to.batch(std::mem::replace(&mut events, next), first, last) {
-                return;
-            }
-        }
-    };
-    if !events.is_empty() && !to.batch(events, first, last) {
-        return;
-    }
-    let _ = to.tx.send(match fault {
-        Some((line, fault)) => Msg::Fault { line, fault },
-        None => Msg::End { unskipped },
-    });
-}
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,7 @@ use std::fmt;
 use std::io::Write;
 
 /// Records appended by this run and the input lines they cover.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Progress {
     /// The log's size when the run began appending (its first position).
     pub(crate) base: u64,
