@@ -121,13 +121,16 @@ struct Pending {
 /// line or the end of the input.
 fn stage_in_order(
     log: &AuditLog<FileStore>,
-    parsed: Receiver<Done>,
+    parsed: Receiver<Option<Done>>,
     ctx: &SyncSender<Pending>,
     back: Sender<Slot>,
 ) -> Option<Stop> {
     let mut early = BTreeMap::new();
     let mut next = 0;
     while let Ok(done) = parsed.recv() {
+        // `None`: a parsing thread panicked; the scope re-raises it once
+        // every thread has ended, which they do when this one stops.
+        let done = done?;
         early.insert(done.slot.chunk.seq, done);
         while let Some(done) = early.remove(&next) {
             next += 1;

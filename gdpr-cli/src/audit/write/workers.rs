@@ -71,13 +71,16 @@ impl Turn {
     }
 }
 
-/// Closes the turns if its thread unwinds, so no other waits for ever.
-struct CloseOnUnwind<'a>(&'a Turn);
+/// If its thread unwinds: closes the turns, so no other parsing thread
+/// waits for ever, and tells the writing thread (`None`), which then stops
+/// and lets every other thread end (the scope re-raises the panic).
+struct OnUnwind<'a>(&'a Turn, &'a Sender<Option<Done>>);
 
-impl Drop for CloseOnUnwind<'_> {
+impl Drop for OnUnwind<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.0.close();
+            let _ = self.1.send(None);
         }
     }
 }
@@ -88,9 +91,9 @@ pub(super) fn parse_chunks(
     log: &AuditLog<FileStore>,
     queue: &Mutex<Receiver<Slot>>,
     turn: &Turn,
-    to: &Sender<Done>,
+    to: &Sender<Option<Done>>,
 ) {
-    let _guard = CloseOnUnwind(turn);
+    let _guard = OnUnwind(turn, to);
     let mut parser = EventParser::default();
     loop {
         let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
@@ -107,7 +110,7 @@ pub(super) fn parse_chunks(
                 },
             },
         };
-        if to.send(Done { slot, parsed }).is_err() {
+        if to.send(Some(Done { slot, parsed })).is_err() {
             return;
         }
     }
