@@ -11,7 +11,8 @@
 //! The bytes written are those one thread would write: the same records in
 //! the same order, chained and checkpointed alike, the batches cut at the
 //! same lines (only the random nonces and keys differ, as between any two
-//! runs).
+//! runs, and the time given to an event without `recorded`: when its line
+//! is parsed).
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
