@@ -121,34 +121,64 @@ impl Raw {
         r.json().await.unwrap_or(serde_json::Value::Null)
     }
 
-    /// The raw Orthanc part: lookup, studies, re-check, delete, verify.
+    /// `POST /tools/find` at `level` for exactly `pid` (case-sensitive).
+    async fn orthanc_find(&self, level: &str, pid: &str) -> serde_json::Value {
+        let body = serde_json::json!({"Level": level, "Query": {"PatientID": pid},
+            "Expand": true, "CaseSensitive": true});
+        self.orthanc_json(Method::POST, "tools/find", &body.to_string())
+            .await
+    }
+
+    /// Reads `GET /{level}` and then every resource's metadata: the
+    /// derived-copy scan (Orthanc keeps no reverse index of
+    /// AnonymizedFrom/ModifiedFrom).
+    async fn orthanc_scan(&self, level: &str) {
+        let all = self.orthanc_json(Method::GET, level, "").await;
+        for id in all.as_array().unwrap() {
+            let id = id.as_str().unwrap();
+            self.orthanc_json(Method::GET, &format!("{level}/{id}/metadata?expand"), "")
+                .await;
+        }
+    }
+
+    /// The raw Orthanc part: find the studies (the search is a hint: each
+    /// candidate's PatientID and issuer read from its own data), their
+    /// series (modalities, for retention), each study re-read before its
+    /// DELETE, then the search again and one derived-copy scan of the
+    /// studies and patients left.
     async fn erase_orthanc(&self, pid: &str) {
-        let hits = self.orthanc_json(Method::POST, "tools/lookup", pid).await;
-        let patient = hits[0]["ID"].as_str().unwrap().to_owned();
-        let studies = self
-            .orthanc_json(Method::GET, &format!("patients/{patient}/studies"), "")
-            .await;
-        for s in studies.as_array().unwrap() {
+        let studies = self.orthanc_find("Study", pid).await;
+        let studies = studies.as_array().unwrap();
+        assert_eq!(studies.len(), STUDIES as usize);
+        for s in studies {
+            let id = s["ID"].as_str().unwrap();
+            let owner = self
+                .orthanc_json(
+                    Method::GET,
+                    &format!("studies/{id}/module-patient?simplify"),
+                    "",
+                )
+                .await;
+            assert_eq!(owner["PatientID"], pid);
+        }
+        self.orthanc_find("Series", pid).await;
+        for s in studies {
             let id = s["ID"].as_str().unwrap();
             let study = self
                 .orthanc_json(Method::GET, &format!("studies/{id}"), "")
                 .await;
             assert_eq!(study["PatientMainDicomTags"]["PatientID"], pid);
+            assert_eq!(
+                study["MainDicomTags"]["StudyInstanceUID"],
+                s["MainDicomTags"]["StudyInstanceUID"]
+            );
             self.orthanc_json(Method::DELETE, &format!("studies/{id}"), "")
                 .await;
         }
-        self.orthanc_json(Method::DELETE, &format!("patients/{patient}"), "")
-            .await;
-        let after = self.orthanc_json(Method::POST, "tools/lookup", pid).await;
+        let after = self.orthanc_find("Study", pid).await;
         assert!(after.as_array().unwrap().is_empty(), "raw erase left data");
-        // Derived copies (AnonymizedFrom/ModifiedFrom): Orthanc keeps no
-        // reverse index, so once, every remaining study's metadata.
-        let all = self.orthanc_json(Method::GET, "studies", "").await;
-        for id in all.as_array().unwrap() {
-            let id = id.as_str().unwrap();
-            self.orthanc_json(Method::GET, &format!("studies/{id}/metadata?expand"), "")
-                .await;
-        }
+        self.orthanc_scan("studies").await;
+        self.orthanc_scan("patients").await;
     }
 
     /// The ids of every resource a search finds, following `next` links.
@@ -178,28 +208,55 @@ impl Raw {
         out
     }
 
-    /// The raw FHIR part: find, list, delete, verify.
+    /// Every resource of the compartment of Patient `id` that a per-type
+    /// search finds (the server has no `$everything`): the searches the
+    /// request makes, since nothing tells it which types hold the
+    /// subject's data.
+    async fn compartment(&self, id: &str) -> Vec<String> {
+        let reference = format!("Patient/{id}");
+        let mut out = Vec::new();
+        let own = gdpr_ehr::compartment::table::OWN
+            .iter()
+            .filter(|t| t.name != "Patient")
+            .map(|t| (t.name, t.patient_paths[0]));
+        for (kind, parameter) in own.chain(gdpr_ehr::compartment::SHARED_SEARCHES.iter().copied()) {
+            out.extend(
+                self.search_all(&format!("{kind}?{parameter}={reference}&_count=100"))
+                    .await,
+            );
+        }
+        out
+    }
+
+    /// The raw FHIR part: the Patient by identifier, its compartment type
+    /// by type; each resource re-read right before its DELETE; then the
+    /// search again, each deleted resource read and its `_history`, and the
+    /// compartment searched again.
     async fn erase_fhir(&self, system: &str, value: &str) {
         let query = format!("Patient?identifier={system}|{value}");
         let patients = self.search_all(&query).await;
         assert_eq!(patients.len(), 1);
-        let id = patients[0].trim_start_matches("Patient/");
-        let mut all = self
-            .search_all(&format!("Observation?subject=Patient/{id}&_count=100"))
-            .await;
+        let id = patients[0].trim_start_matches("Patient/").to_owned();
+        let mut all = self.compartment(&id).await;
         assert_eq!(all.len(), OBSERVATIONS);
         all.push(patients[0].clone());
         for r in &all {
-            // Re-read right before the deletion (the search is a hint),
-            // delete, then check it is unreadable and what _history serves.
+            // Re-read right before the deletion (the search is a hint).
             let current = self.fhir_json(Method::GET, r).await;
             assert!(current["resourceType"].is_string());
             self.fhir_json(Method::DELETE, r).await;
+        }
+        assert!(
+            self.search_all(&query).await.is_empty(),
+            "raw erase left data"
+        );
+        // Verified: unreadable, and what _history still serves.
+        for r in &all {
             self.fhir_json(Method::GET, r).await;
             self.fhir_json(Method::GET, &format!("{r}/_history")).await;
         }
         assert!(
-            self.search_all(&query).await.is_empty(),
+            self.compartment(&id).await.is_empty(),
             "raw erase left data"
         );
     }
