@@ -8,13 +8,17 @@
 //!
 //! Each round seeds two fresh subjects alike; one is erased by the
 //! request, the other by plain reqwest calls, alternating which goes
-//! first. The raw sequence: Orthanc `/tools/lookup`, the patient's
-//! studies, each study's `PatientID` read back, `DELETE` each study and
-//! the patient, lookup again, then one derived-copy scan (every remaining
-//! study's metadata); FHIR `Patient?identifier=`, the Observations by
-//! subject (pages of 100), for each resource a read right before its
-//! `DELETE`, a read after it and its `_history`, the search again: the
-//! checks the request makes (a search is a hint; "erased" is verified).
+//! first. The raw side makes the checks the request must make (a search is
+//! a hint; "erased" is verified), one call after the other. Orthanc:
+//! `/tools/find` (case-sensitive) for the studies, each candidate's
+//! `module-patient` (PatientID and issuer from its own data), the series
+//! (modalities, for retention), each study re-read right before its
+//! `DELETE`, the search again, one derived-copy scan (every remaining
+//! study's and patient's metadata). FHIR: `Patient?identifier=`, the
+//! compartment type by type (the server has no `$everything`, and nothing
+//! tells either side which types hold the subject's data), each resource
+//! re-read right before its `DELETE`; then the search again, each deleted
+//! resource read and its `_history`, the compartment again.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -179,6 +183,53 @@ impl Raw {
         assert!(after.as_array().unwrap().is_empty(), "raw erase left data");
         self.orthanc_scan("studies").await;
         self.orthanc_scan("patients").await;
+    }
+
+    /// The previous baseline's Orthanc part (kept to show what the
+    /// baseline change did): `/tools/lookup` (case-insensitive, no issuer
+    /// check), the patient's studies, each re-read and deleted, the patient
+    /// deleted, lookup again, the studies' metadata scan only.
+    async fn erase_orthanc_previous(&self, pid: &str) {
+        let hits = self.orthanc_json(Method::POST, "tools/lookup", pid).await;
+        let patient = hits[0]["ID"].as_str().unwrap().to_owned();
+        let studies = self
+            .orthanc_json(Method::GET, &format!("patients/{patient}/studies"), "")
+            .await;
+        for s in studies.as_array().unwrap() {
+            let id = s["ID"].as_str().unwrap();
+            let study = self
+                .orthanc_json(Method::GET, &format!("studies/{id}"), "")
+                .await;
+            assert_eq!(study["PatientMainDicomTags"]["PatientID"], pid);
+            self.orthanc_json(Method::DELETE, &format!("studies/{id}"), "")
+                .await;
+        }
+        self.orthanc_json(Method::DELETE, &format!("patients/{patient}"), "")
+            .await;
+        let after = self.orthanc_json(Method::POST, "tools/lookup", pid).await;
+        assert!(after.as_array().unwrap().is_empty(), "raw erase left data");
+        self.orthanc_scan("studies").await;
+    }
+
+    /// The previous baseline's FHIR part: the Observations alone (a type
+    /// known in advance), read/DELETE/read/`_history` each, the Patient
+    /// search again; no compartment search after.
+    async fn erase_fhir_previous(&self, system: &str, value: &str) {
+        let query = format!("Patient?identifier={system}|{value}");
+        let patients = self.search_all(&query).await;
+        let id = patients[0].trim_start_matches("Patient/");
+        let mut all = self
+            .search_all(&format!("Observation?subject=Patient/{id}&_count=100"))
+            .await;
+        assert_eq!(all.len(), OBSERVATIONS);
+        all.push(patients[0].clone());
+        for r in &all {
+            self.fhir_json(Method::GET, r).await;
+            self.fhir_json(Method::DELETE, r).await;
+            self.fhir_json(Method::GET, r).await;
+            self.fhir_json(Method::GET, &format!("{r}/_history")).await;
+        }
+        assert!(self.search_all(&query).await.is_empty());
     }
 
     /// The ids of every resource a search finds, following `next` links.
@@ -519,6 +570,7 @@ async fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(ROUNDS);
     let (mut whole, mut rawt, mut journal) = (Vec::new(), Vec::new(), Vec::new());
+    let mut previous = Vec::new();
     for round in 0..rounds {
         let tag = format!("{}{}", std::process::id(), round);
         let mk = |who: &str| Subject {
@@ -526,7 +578,7 @@ async fn main() {
             system: format!("urn:bench:{tag}"),
             value: format!("MRN-{who}-{tag}"),
         };
-        let (a, b) = (mk("A"), mk("B"));
+        let (a, b, c) = (mk("A"), mk("B"), mk("C"));
         seed(&raw, &uploader, &a, &format!("{tag}1")).await;
         seed(&raw, &uploader, &b, &format!("{tag}2")).await;
         let raw_run = || async {
@@ -562,6 +614,13 @@ async fn main() {
             steps,
             w.journal_time.as_secs_f64() * 1e3,
         );
+        // The previous baseline, on a third subject seeded once the other
+        // two are erased (so that every run's scans see the same server).
+        seed(&raw, &uploader, &c, &format!("{tag}3")).await;
+        let start = Instant::now();
+        raw.erase_orthanc_previous(&c.pid).await;
+        raw.erase_fhir_previous(&c.system, &c.value).await;
+        previous.push(start.elapsed());
         whole.push(w.wall);
         rawt.push(r);
         journal.push(w);
@@ -574,6 +633,14 @@ async fn main() {
     let (wm, wl, wh) = stats(&whole);
     let (rm, rl, rh) = stats(&rawt);
     let (qm, ql, qh) = median_min_max(ratios);
+    let (pm, pl, ph) = stats(&previous);
+    let (om, ol, oh) = median_min_max(
+        whole
+            .iter()
+            .zip(&previous)
+            .map(|(w, p)| w.as_secs_f64() / p.as_secs_f64())
+            .collect(),
+    );
     let per_step = median_min_max(
         journal
             .iter()
@@ -598,6 +665,9 @@ async fn main() {
     );
     println!(
         "  ratio request / raw                     median {qm:>8.2}x  (min {ql:.2}, max {qh:.2})  (target <= 1.3x)"
+    );
+    println!(
+        "  previous baseline (lookup, Observations only; see the bench's docs)  median {pm:.0} ms  (min {pl:.0}, max {ph:.0}); ratio median {om:.2}x (min {ol:.2}, max {oh:.2})"
     );
     println!(
         "  journal, measured in the request: {} steps; per step (begin + done, each a write + fdatasync) median {:.0} µs (min {:.0}, max {:.0}); {:.1}% of the request's wall time (min {:.1}, max {:.1})",
