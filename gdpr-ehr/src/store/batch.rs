@@ -3,15 +3,16 @@
 //! and deleted only while it is still exactly the subject's own record
 //! ([`super::erase`]'s rule, against the subject's Patient); a few at a
 //! time; the Patient last, and only while it still carries the subject's
-//! identifier. What is left is the caller's verification's to find
+//! identifier (read first too: a Patient that no longer carries it is no
+//! longer known to be the subject, so none of the records is deleted). What is left is the caller's verification's to find
 //! (`verify_erasure` reads every deleted resource and its `_history`
 //! again), so nothing is read back here.
 
 use futures_util::{StreamExt, TryStreamExt};
 use gdpr_connect::{Erasure, Outcome};
 use gdpr_core::store::{
-    ErasureAttempt, FhirSubject, RecordHandle, RecordId, ResourceHandle, ResourceKind, StoreError,
-    SubjectRef,
+    ErasureAttempt, FhirIdentifier, FhirSubject, RecordHandle, RecordId, ResourceHandle,
+    ResourceKind, StoreError, SubjectRef,
 };
 
 use super::erase::erase_read;
@@ -44,6 +45,17 @@ impl FhirStore {
             None => self.existing_patient(subject).await?,
         };
         let mut erasure = Erasure::new();
+        // The Patient first: one that no longer carries the identifier is
+        // no longer known to be the subject, nor are its records.
+        if !self.still_the_subject(&patient_id, fhir).await? {
+            for record in records {
+                let kind = record.as_resource().map_or(ResourceKind::Record, |r| {
+                    kind_of(r.resource_type().as_str())
+                });
+                erasure.refuse(record.id().clone(), kind, NOT_THE_SUBJECT);
+            }
+            return Ok(erasure.into_attempt());
+        }
         let mut own = Vec::new();
         let mut patients = Vec::new();
         for record in records {
@@ -85,6 +97,22 @@ impl FhirStore {
         Ok(erasure.into_attempt())
     }
 
+    /// Whether Patient `patient_id` is still the subject: it carries the
+    /// identifier the subject is named by (or is gone: a resumed run).
+    async fn still_the_subject(
+        &self,
+        patient_id: &str,
+        subject: &FhirSubject,
+    ) -> Result<bool, StoreError> {
+        let FhirSubject::Identifier(identifier) = subject else {
+            return Ok(true);
+        };
+        Ok(match self.client().read("Patient", patient_id).await? {
+            None => true,
+            Some(current) => carries_identifier(current, identifier),
+        })
+    }
+
     /// One own record: re-read, deleted while still exactly the subject's.
     async fn erase_own(
         &self,
@@ -115,14 +143,18 @@ impl FhirStore {
         let Some(current) = self.client().read("Patient", id).await? else {
             return Ok(Outcome::Done { existed: false });
         };
-        if let FhirSubject::Identifier(identifier) = subject {
-            let carried =
-                serde_json::from_value::<Patient>(serde_json::Value::Object(current.clone()))
-                    .is_ok_and(|p| carries(&p, identifier));
-            if !carried {
-                return Ok(Outcome::Refused(NOT_THE_SUBJECT.into()));
-            }
+        if let FhirSubject::Identifier(identifier) = subject
+            && !carries_identifier(current.clone(), identifier)
+        {
+            return Ok(Outcome::Refused(NOT_THE_SUBJECT.into()));
         }
         erase_read(self.client(), ("Patient", id), patient_id, &current).await
     }
+}
+
+/// Whether the Patient resource `current` carries `identifier` (gdpr-core's
+/// one rule: system and value byte for byte).
+fn carries_identifier(current: crate::model::Resource, identifier: &FhirIdentifier) -> bool {
+    serde_json::from_value::<Patient>(serde_json::Value::Object(current))
+        .is_ok_and(|p| carries(&p, identifier))
 }
