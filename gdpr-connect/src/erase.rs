@@ -82,6 +82,15 @@ impl Erasure {
         });
     }
 
+    /// What was attempted, not yet verified (a batch erasure's result: the
+    /// caller verifies afterwards).
+    pub fn into_attempt(self) -> gdpr_core::store::ErasureAttempt {
+        let mut attempt = gdpr_core::store::ErasureAttempt::default();
+        attempt.deleted = self.attempted;
+        attempt.refused = self.refused;
+        attempt
+    }
+
     /// The report: what was attempted, reconciled with `verification` (run
     /// after the last deletion).
     pub fn verified_by(self, verification: Verification) -> ErasureReport {

@@ -176,3 +176,80 @@ async fn a_search_over_several_pages_returns_every_match_once() {
     assert!(count >= 3, "{count} pages");
     assert_eq!(ids.len(), 9, "2 planted + 7 more Observations");
 }
+
+#[tokio::test]
+async fn erase_records_deletes_own_records_patient_last_and_refuses_shared_and_moved_ones() {
+    let url = fhir_url();
+    let server = Server::new(&url);
+    let planted = plant(&server).await;
+    let store = store(&url, 50);
+    let handles = store.locate(&planted.by_identifier()).await.unwrap();
+    let ids = |t: &str| -> Vec<String> {
+        handles
+            .iter()
+            .filter_map(RecordHandle::as_resource)
+            .filter(|r| r.resource_type().as_str() == t)
+            .map(|r| r.logical_id().as_str().to_owned())
+            .collect()
+    };
+    // Between locate and erase, one Observation is re-assigned to the
+    // look-alike.
+    let moved = format!("Observation/{}", ids("Observation")[0]);
+    let (_, mut body) = server.get(&moved).await;
+    body["subject"]["reference"] = json!(format!("Patient/{}", planted.others[0]));
+    assert_eq!(server.put(&moved, body).await, 200);
+
+    let attempt = store
+        .erase_records(&planted.by_identifier(), &handles)
+        .await
+        .unwrap();
+    let refused: Vec<&str> = attempt.refused.iter().map(|r| r.id.as_str()).collect();
+    assert!(
+        refused.contains(&moved.replace('/', ":").as_str()),
+        "{refused:?}"
+    );
+    let appointment = format!("Appointment:{}", ids("Appointment")[0]);
+    assert!(refused.contains(&appointment.as_str()), "{refused:?}");
+    // Shared ones (the Appointment, the Practitioner it names) are never
+    // deleted; the moved Observation is refused by its re-check.
+    let shared = handles
+        .iter()
+        .filter(|h| h.as_resource().is_some_and(|r| r.is_shared()))
+        .count();
+    assert_eq!(attempt.refused.len(), shared + 1, "{refused:?}");
+    assert_eq!(attempt.deleted.len(), handles.len() - shared - 1);
+    assert_eq!(server.get(&moved).await.0, 200, "the moved one survives");
+    for t in ["Patient", "Encounter", "Condition"] {
+        for id in ids(t) {
+            assert!(store.client().read(t, &id).await.unwrap().is_none());
+        }
+    }
+    for other in &planted.others {
+        assert_eq!(server.get(&format!("Patient/{other}")).await.0, 200);
+    }
+}
+
+#[tokio::test]
+async fn erase_records_deletes_nothing_once_the_patient_no_longer_carries_the_identifier() {
+    let url = fhir_url();
+    let server = Server::new(&url);
+    let planted = plant(&server).await;
+    let store = store(&url, 50);
+    let handles = store.locate(&planted.by_identifier()).await.unwrap();
+    let path = format!("Patient/{}", planted.patient);
+    let (_, mut body) = server.get(&path).await;
+    body["identifier"][0]["value"] = json!("MRN-CORRECTED-1");
+    assert_eq!(server.put(&path, body).await, 200);
+
+    let attempt = store
+        .erase_records(&planted.by_identifier(), &handles)
+        .await
+        .unwrap();
+    assert!(attempt.deleted.is_empty(), "{attempt:?}");
+    assert_eq!(attempt.refused.len(), handles.len());
+    assert_eq!(server.get(&path).await.0, 200);
+    assert_eq!(
+        store.locate(&planted.by_id()).await.unwrap().len(),
+        handles.len()
+    );
+}

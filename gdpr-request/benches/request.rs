@@ -8,13 +8,17 @@
 //!
 //! Each round seeds two fresh subjects alike; one is erased by the
 //! request, the other by plain reqwest calls, alternating which goes
-//! first. The raw sequence: Orthanc `/tools/lookup`, the patient's
-//! studies, each study's `PatientID` read back, `DELETE` each study and
-//! the patient, lookup again, then one derived-copy scan (every remaining
-//! study's metadata); FHIR `Patient?identifier=`, the Observations by
-//! subject (pages of 100), for each resource a read right before its
-//! `DELETE`, a read after it and its `_history`, the search again: the
-//! checks the request makes (a search is a hint; "erased" is verified).
+//! first. The raw side makes the checks the request must make (a search is
+//! a hint; "erased" is verified), one call after the other. Orthanc:
+//! `/tools/find` (case-sensitive) for the studies, each candidate's
+//! `module-patient` (PatientID and issuer from its own data), the series
+//! (modalities, for retention), each study re-read right before its
+//! `DELETE`, the search again, one derived-copy scan (every remaining
+//! study's and patient's metadata). FHIR: `Patient?identifier=`, the
+//! compartment type by type (the server has no `$everything`, and nothing
+//! tells either side which types hold the subject's data), each resource
+//! re-read right before its `DELETE`; then the search again, each deleted
+//! resource read and its `_history`, the compartment again.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -121,8 +125,71 @@ impl Raw {
         r.json().await.unwrap_or(serde_json::Value::Null)
     }
 
-    /// The raw Orthanc part: lookup, studies, re-check, delete, verify.
+    /// `POST /tools/find` at `level` for exactly `pid` (case-sensitive).
+    async fn orthanc_find(&self, level: &str, pid: &str) -> serde_json::Value {
+        let body = serde_json::json!({"Level": level, "Query": {"PatientID": pid},
+            "Expand": true, "CaseSensitive": true});
+        self.orthanc_json(Method::POST, "tools/find", &body.to_string())
+            .await
+    }
+
+    /// Reads `GET /{level}` and then every resource's metadata: the
+    /// derived-copy scan (Orthanc keeps no reverse index of
+    /// AnonymizedFrom/ModifiedFrom).
+    async fn orthanc_scan(&self, level: &str) {
+        let all = self.orthanc_json(Method::GET, level, "").await;
+        for id in all.as_array().unwrap() {
+            let id = id.as_str().unwrap();
+            self.orthanc_json(Method::GET, &format!("{level}/{id}/metadata?expand"), "")
+                .await;
+        }
+    }
+
+    /// The raw Orthanc part: find the studies (the search is a hint: each
+    /// candidate's PatientID and issuer read from its own data), their
+    /// series (modalities, for retention), each study re-read before its
+    /// DELETE, then the search again and one derived-copy scan of the
+    /// studies and patients left.
     async fn erase_orthanc(&self, pid: &str) {
+        let studies = self.orthanc_find("Study", pid).await;
+        let studies = studies.as_array().unwrap();
+        assert_eq!(studies.len(), STUDIES as usize);
+        for s in studies {
+            let id = s["ID"].as_str().unwrap();
+            let owner = self
+                .orthanc_json(
+                    Method::GET,
+                    &format!("studies/{id}/module-patient?simplify"),
+                    "",
+                )
+                .await;
+            assert_eq!(owner["PatientID"], pid);
+        }
+        self.orthanc_find("Series", pid).await;
+        for s in studies {
+            let id = s["ID"].as_str().unwrap();
+            let study = self
+                .orthanc_json(Method::GET, &format!("studies/{id}"), "")
+                .await;
+            assert_eq!(study["PatientMainDicomTags"]["PatientID"], pid);
+            assert_eq!(
+                study["MainDicomTags"]["StudyInstanceUID"],
+                s["MainDicomTags"]["StudyInstanceUID"]
+            );
+            self.orthanc_json(Method::DELETE, &format!("studies/{id}"), "")
+                .await;
+        }
+        let after = self.orthanc_find("Study", pid).await;
+        assert!(after.as_array().unwrap().is_empty(), "raw erase left data");
+        self.orthanc_scan("studies").await;
+        self.orthanc_scan("patients").await;
+    }
+
+    /// The previous baseline's Orthanc part (kept to show what the
+    /// baseline change did): `/tools/lookup` (case-insensitive, no issuer
+    /// check), the patient's studies, each re-read and deleted, the patient
+    /// deleted, lookup again, the studies' metadata scan only.
+    async fn erase_orthanc_previous(&self, pid: &str) {
         let hits = self.orthanc_json(Method::POST, "tools/lookup", pid).await;
         let patient = hits[0]["ID"].as_str().unwrap().to_owned();
         let studies = self
@@ -141,14 +208,28 @@ impl Raw {
             .await;
         let after = self.orthanc_json(Method::POST, "tools/lookup", pid).await;
         assert!(after.as_array().unwrap().is_empty(), "raw erase left data");
-        // Derived copies (AnonymizedFrom/ModifiedFrom): Orthanc keeps no
-        // reverse index, so once, every remaining study's metadata.
-        let all = self.orthanc_json(Method::GET, "studies", "").await;
-        for id in all.as_array().unwrap() {
-            let id = id.as_str().unwrap();
-            self.orthanc_json(Method::GET, &format!("studies/{id}/metadata?expand"), "")
-                .await;
+        self.orthanc_scan("studies").await;
+    }
+
+    /// The previous baseline's FHIR part: the Observations alone (a type
+    /// known in advance), read/DELETE/read/`_history` each, the Patient
+    /// search again; no compartment search after.
+    async fn erase_fhir_previous(&self, system: &str, value: &str) {
+        let query = format!("Patient?identifier={system}|{value}");
+        let patients = self.search_all(&query).await;
+        let id = patients[0].trim_start_matches("Patient/");
+        let mut all = self
+            .search_all(&format!("Observation?subject=Patient/{id}&_count=100"))
+            .await;
+        assert_eq!(all.len(), OBSERVATIONS);
+        all.push(patients[0].clone());
+        for r in &all {
+            self.fhir_json(Method::GET, r).await;
+            self.fhir_json(Method::DELETE, r).await;
+            self.fhir_json(Method::GET, r).await;
+            self.fhir_json(Method::GET, &format!("{r}/_history")).await;
         }
+        assert!(self.search_all(&query).await.is_empty());
     }
 
     /// The ids of every resource a search finds, following `next` links.
@@ -178,28 +259,55 @@ impl Raw {
         out
     }
 
-    /// The raw FHIR part: find, list, delete, verify.
+    /// Every resource of the compartment of Patient `id` that a per-type
+    /// search finds (the server has no `$everything`): the searches the
+    /// request makes, since nothing tells it which types hold the
+    /// subject's data.
+    async fn compartment(&self, id: &str) -> Vec<String> {
+        let reference = format!("Patient/{id}");
+        let mut out = Vec::new();
+        let own = gdpr_ehr::compartment::table::OWN
+            .iter()
+            .filter(|t| t.name != "Patient")
+            .map(|t| (t.name, t.patient_paths[0]));
+        for (kind, parameter) in own.chain(gdpr_ehr::compartment::SHARED_SEARCHES.iter().copied()) {
+            out.extend(
+                self.search_all(&format!("{kind}?{parameter}={reference}&_count=100"))
+                    .await,
+            );
+        }
+        out
+    }
+
+    /// The raw FHIR part: the Patient by identifier, its compartment type
+    /// by type; each resource re-read right before its DELETE; then the
+    /// search again, each deleted resource read and its `_history`, and the
+    /// compartment searched again.
     async fn erase_fhir(&self, system: &str, value: &str) {
         let query = format!("Patient?identifier={system}|{value}");
         let patients = self.search_all(&query).await;
         assert_eq!(patients.len(), 1);
-        let id = patients[0].trim_start_matches("Patient/");
-        let mut all = self
-            .search_all(&format!("Observation?subject=Patient/{id}&_count=100"))
-            .await;
+        let id = patients[0].trim_start_matches("Patient/").to_owned();
+        let mut all = self.compartment(&id).await;
         assert_eq!(all.len(), OBSERVATIONS);
         all.push(patients[0].clone());
         for r in &all {
-            // Re-read right before the deletion (the search is a hint),
-            // delete, then check it is unreadable and what _history serves.
+            // Re-read right before the deletion (the search is a hint).
             let current = self.fhir_json(Method::GET, r).await;
             assert!(current["resourceType"].is_string());
             self.fhir_json(Method::DELETE, r).await;
+        }
+        assert!(
+            self.search_all(&query).await.is_empty(),
+            "raw erase left data"
+        );
+        // Verified: unreadable, and what _history still serves.
+        for r in &all {
             self.fhir_json(Method::GET, r).await;
             self.fhir_json(Method::GET, &format!("{r}/_history")).await;
         }
         assert!(
-            self.search_all(&query).await.is_empty(),
+            self.compartment(&id).await.is_empty(),
             "raw erase left data"
         );
     }
@@ -462,6 +570,7 @@ async fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(ROUNDS);
     let (mut whole, mut rawt, mut journal) = (Vec::new(), Vec::new(), Vec::new());
+    let mut previous = Vec::new();
     for round in 0..rounds {
         let tag = format!("{}{}", std::process::id(), round);
         let mk = |who: &str| Subject {
@@ -469,7 +578,7 @@ async fn main() {
             system: format!("urn:bench:{tag}"),
             value: format!("MRN-{who}-{tag}"),
         };
-        let (a, b) = (mk("A"), mk("B"));
+        let (a, b, c) = (mk("A"), mk("B"), mk("C"));
         seed(&raw, &uploader, &a, &format!("{tag}1")).await;
         seed(&raw, &uploader, &b, &format!("{tag}2")).await;
         let raw_run = || async {
@@ -505,6 +614,13 @@ async fn main() {
             steps,
             w.journal_time.as_secs_f64() * 1e3,
         );
+        // The previous baseline, on a third subject seeded once the other
+        // two are erased (so that every run's scans see the same server).
+        seed(&raw, &uploader, &c, &format!("{tag}3")).await;
+        let start = Instant::now();
+        raw.erase_orthanc_previous(&c.pid).await;
+        raw.erase_fhir_previous(&c.system, &c.value).await;
+        previous.push(start.elapsed());
         whole.push(w.wall);
         rawt.push(r);
         journal.push(w);
@@ -517,6 +633,14 @@ async fn main() {
     let (wm, wl, wh) = stats(&whole);
     let (rm, rl, rh) = stats(&rawt);
     let (qm, ql, qh) = median_min_max(ratios);
+    let (pm, pl, ph) = stats(&previous);
+    let (om, ol, oh) = median_min_max(
+        whole
+            .iter()
+            .zip(&previous)
+            .map(|(w, p)| w.as_secs_f64() / p.as_secs_f64())
+            .collect(),
+    );
     let per_step = median_min_max(
         journal
             .iter()
@@ -541,6 +665,9 @@ async fn main() {
     );
     println!(
         "  ratio request / raw                     median {qm:>8.2}x  (min {ql:.2}, max {qh:.2})  (target <= 1.3x)"
+    );
+    println!(
+        "  previous baseline (lookup, Observations only; see the bench's docs)  median {pm:.0} ms  (min {pl:.0}, max {ph:.0}); ratio median {om:.2}x (min {ol:.2}, max {oh:.2})"
     );
     println!(
         "  journal, measured in the request: {} steps; per step (begin + done, each a write + fdatasync) median {:.0} µs (min {:.0}, max {:.0}); {:.1}% of the request's wall time (min {:.1}, max {:.1})",

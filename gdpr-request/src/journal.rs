@@ -12,15 +12,17 @@
 //! `{"seq":0,"step":"erase/pacs/study-…","phase":"begin"}` and
 //! `{"seq":1,"step":"erase/pacs/study-…","phase":"done","result":{…}}`,
 //! each line synced (`fdatasync`) before the step runs or before the next
-//! one begins. A last line without its newline (the process died
+//! one begins; lines of steps running at the same time share one sync
+//! (group commit). A last line without its newline (the process died
 //! mid-write) is a torn tail: it is cut off on open and reported in
 //! [`Replay::torn_tail`]; a bad line before it is [`Error::Damaged`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -159,7 +161,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
     Value::deserialize(d).map(Some)
 }
 
-#[derive(Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 enum Phase {
     Begin,
@@ -167,11 +169,35 @@ enum Phase {
 }
 
 /// The embedded journal: `journal.jsonl` in a request directory.
-#[derive(Debug)]
+///
+/// Each record is durable before `begin` or `done` returns. Records of
+/// steps that run at the same time (the systems of a request run
+/// concurrently) share one `fdatasync` (group commit: a writer whose line
+/// an earlier writer's sync already covered does not sync again), and the
+/// write and sync run on tokio's blocking pool, never on the executor's
+/// threads.
+#[derive(Debug, Clone)]
 pub struct FileJournal {
     path: PathBuf,
-    state: Mutex<(File, u64)>,
+    inner: Arc<Appender>,
     opened: Replay,
+}
+
+/// The append side: the file with the next sequence number and the bytes
+/// written, and how many of them are known durable.
+#[derive(Debug)]
+struct Appender {
+    state: Mutex<Written>,
+    /// Bytes known durable; held while syncing, so one writer syncs for
+    /// all that wrote before it.
+    synced: Mutex<(File, u64)>,
+}
+
+#[derive(Debug)]
+struct Written {
+    file: File,
+    seq: u64,
+    bytes: u64,
 }
 
 impl FileJournal {
@@ -198,9 +224,21 @@ impl FileJournal {
                 .map_err(Error::io("cut the journal's torn tail"))?;
         }
         let file = fsio::open_append(&path, "open the journal")?;
+        let bytes = file
+            .metadata()
+            .map_err(Error::io("open the journal"))?
+            .len();
+        let sync = file.try_clone().map_err(Error::io("open the journal"))?;
         Ok(Self {
             path,
-            state: Mutex::new((file, opened.records)),
+            inner: Arc::new(Appender {
+                state: Mutex::new(Written {
+                    file,
+                    seq: opened.records,
+                    bytes,
+                }),
+                synced: Mutex::new((sync, bytes)),
+            }),
             opened,
         })
     }
@@ -210,19 +248,56 @@ impl FileJournal {
         &self.path
     }
 
-    fn append(&self, step: &StepKey, phase: Phase, result: Option<&Value>) -> Result<(), Error> {
+    /// Appends one record off the executor's threads; returns once it is
+    /// durable.
+    async fn append(
+        &self,
+        step: &StepKey,
+        phase: Phase,
+        result: Option<&Value>,
+    ) -> Result<(), Error> {
+        let (inner, step, result) = (self.inner.clone(), step.clone(), result.cloned());
+        let append = move || inner.append(step, phase, result);
+        if tokio::runtime::Handle::try_current().is_err() {
+            return append();
+        }
+        tokio::task::spawn_blocking(append).await.map_err(|_| {
+            Error::io("append to the journal")(std::io::Error::other(
+                "the journal writer task stopped",
+            ))
+        })?
+    }
+}
+
+impl Appender {
+    fn append(&self, step: StepKey, phase: Phase, result: Option<Value>) -> Result<(), Error> {
+        const WHAT: &str = "append to the journal";
         // A poisoned lock means a writer panicked mid-append; the file is
         // still a valid journal (at worst with a torn tail), so go on.
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let line = Line {
-            seq: st.1,
-            step: step.clone(),
-            phase,
-            result: result.cloned(),
+        let end = {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let line = Line {
+                seq: st.seq,
+                step,
+                phase,
+                result,
+            };
+            let mut bytes = serde_json::to_vec(&line).map_err(Error::format("a journal line"))?;
+            bytes.push(b'\n');
+            st.file.write_all(&bytes).map_err(Error::io(WHAT))?;
+            st.seq += 1;
+            st.bytes += bytes.len() as u64;
+            st.bytes
         };
-        let bytes = serde_json::to_vec(&line).map_err(Error::format("a journal line"))?;
-        fsio::append_line(&mut st.0, &bytes, "append to the journal")?;
-        st.1 += 1;
+        // Group commit: whoever holds `synced` syncs everything written so
+        // far; a writer whose line is already covered returns at once.
+        let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
+        if synced.1 >= end {
+            return Ok(());
+        }
+        let upto = self.state.lock().unwrap_or_else(|p| p.into_inner()).bytes;
+        synced.0.sync_data().map_err(Error::io(WHAT))?;
+        synced.1 = upto;
         Ok(())
     }
 }
@@ -268,11 +343,11 @@ impl Journal for FileJournal {
     }
 
     async fn begin(&self, step: &StepKey) -> Result<(), Error> {
-        self.append(step, Phase::Begin, None)
+        self.append(step, Phase::Begin, None).await
     }
 
     async fn done(&self, step: &StepKey, result: &Value) -> Result<(), Error> {
-        self.append(step, Phase::Done, Some(result))
+        self.append(step, Phase::Done, Some(result)).await
     }
 }
 

@@ -36,7 +36,10 @@ async fn child_runs_until_the_chosen_boundary() {
     if at == INSIDE {
         return stop_inside_the_erasure(&fx, &root).await;
     }
-    let at: usize = at.parse().unwrap();
+    let (assessing, at) = match at.strip_prefix(ASSESS) {
+        Some(n) => (true, n.parse::<usize>().unwrap()),
+        None => (false, at.parse::<usize>().unwrap()),
+    };
     let seen = Arc::new(AtomicUsize::new(0));
     let marker = root.join("stopped-at");
     let hook: BoundaryHook = Arc::new(move |key, phase| {
@@ -45,6 +48,17 @@ async fn child_runs_until_the_chosen_boundary() {
             std::thread::sleep(Duration::from_secs(600));
         }
     });
+    if assessing {
+        let mut ex = open(&fx, ID, fx.log(), Some(hook)).await;
+        ex.step(gdpr_core::request::Event::IdentityVerified)
+            .await
+            .unwrap();
+        ex.assess(&pack(), &gdpr_core::request::Findings::none(), &holds(), ON)
+            .await
+            .unwrap();
+        std::fs::write(root.join("finished"), "").unwrap();
+        return;
+    }
     open(&fx, ID, fx.log(), Some(hook))
         .await
         .run()
@@ -52,6 +66,12 @@ async fn child_runs_until_the_chosen_boundary() {
         .unwrap();
     std::fs::write(root.join("finished"), "").unwrap();
 }
+
+/// The child's mode (a prefix of the boundary number) that stops inside the
+/// assessment: identity verified, the journaled `locate/<system>` that the
+/// run reuses, assessed.
+const ASSESS: &str = "assess:";
+const ON: jiff::civil::Date = jiff::civil::date(2026, 3, 2);
 
 /// The child's mode that stops right after the erasure took effect, before
 /// the store returned (so before the journal could record it).
@@ -264,4 +284,65 @@ async fn a_restriction_killed_at_every_step_boundary_then_resumed_ends_right() {
         killed += 1;
     }
     assert!(killed >= 10, "only {killed} boundaries");
+}
+
+#[tokio::test]
+async fn killed_at_every_boundary_of_the_assessment_then_resumed_ends_right() {
+    use gdpr_core::request::{Event, Findings};
+    let mut killed = 0;
+    for at in 0.. {
+        let fx = Fixture::new();
+        gdpr_request::RequestDir::create(&fx.path("requests"), &request(ID, erasure())).unwrap();
+        let other = fx.other_files();
+        let fx2 = Fixture::at(fx.root());
+        let mode = format!("{ASSESS}{at}");
+        let was_killed = tokio::task::spawn_blocking(move || kill_at(&fx2, &mode))
+            .await
+            .unwrap();
+        let stopped = std::fs::read_to_string(fx.path("stopped-at")).unwrap_or_default();
+        let log = fx.log();
+        let mut ex = open(&fx, ID, log.clone(), None).await;
+        if ex.request().stage() != Stage::Assessed {
+            ex.step(Event::IdentityVerified).await.unwrap();
+            let a = ex
+                .assess(&pack(), &Findings::none(), &holds(), ON)
+                .await
+                .unwrap();
+            assert_eq!(a.records.len(), 3, "every record once ({stopped})");
+        }
+        ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
+        let outcome = ex.run().await.unwrap();
+        assert_eq!(outcome.stage, Stage::Completed, "killed at {stopped}");
+        let items = outcome.systems[0].report.as_ref().unwrap().items();
+        assert_eq!(items.len(), 1, "reported once ({stopped})");
+        assert_eq!(items[0].status, ItemStatus::Erased);
+        assert!(!fx.path("archive/due/1.dcm").exists());
+        assert!(fx.path("archive/held/1.dcm").exists());
+        assert_eq!(fx.other_files(), other, "other patient touched ({stopped})");
+        let dir = fx.path("requests").join(ID);
+        let journal = FileJournal::open(&dir).unwrap().replay().await.unwrap();
+        assert!(journal.torn_tail.is_none());
+        let request_dir =
+            gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
+        let history = request_dir
+            .load_request()
+            .unwrap()
+            .history()
+            .transitions()
+            .len();
+        assert_eq!(
+            stage_records(&log).len(),
+            history,
+            "one record per transition ({stopped})"
+        );
+        drop(log);
+        verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
+        if !was_killed {
+            break;
+        }
+        killed += 1;
+    }
+    // received, identity verified (3 each with the audit record), locate
+    // (2), assessed (3).
+    assert!(killed >= 8, "only {killed} boundaries");
 }

@@ -8,8 +8,8 @@
 //! |---|---|---|
 //! | `locate`, `verify_erasure` | Query (DCM 110112) | query |
 //! | `export` | Export (DCM 110106) | export |
-//! | `erase_record`, `erase_subject` on studies | DICOM Study Deleted (DCM 110105) | erasure |
-//! | `erase_record`, `erase_subject` on EHR records | Patient Record (DCM 110110) | erasure |
+//! | `erase_record`, `erase_records`, `erase_subject` on studies | DICOM Study Deleted (DCM 110105) | erasure |
+//! | `erase_record`, `erase_records`, `erase_subject` on EHR records | Patient Record (DCM 110110) | erasure |
 //! | `restrict`, `lift_restriction` | Patient Record (DCM 110110) | update |
 //!
 //! The outcome is success, minor failure (an erasure that left or was
@@ -54,8 +54,8 @@ use gdpr_core::basis::LawfulBasis;
 use gdpr_core::purpose::Purpose;
 use gdpr_core::restriction::Restriction;
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, FhirSubject, RecordHandle, RestrictionOutcome,
-    StoreError, SubjectRef, SubjectStore, SystemIdentity, Verification,
+    DerivedPolicy, ErasureAttempt, ErasureReport, ExportReport, FhirSubject, RecordHandle,
+    RestrictionOutcome, StoreError, SubjectRef, SubjectStore, SystemIdentity, Verification,
 };
 use gdpr_core::subject::PatientId;
 
@@ -68,8 +68,8 @@ use crate::sink::AuditSink;
 mod summary;
 
 use summary::{
-    EXPORT, QUERY, RESTRICTION, Summary, bounded, erasure_of, erasure_summary, ids, object_kind,
-    record_off_executor, restriction_summary,
+    EXPORT, QUERY, RESTRICTION, Summary, attempt_summary, bounded, erasure_of, erasure_summary,
+    ids, object_kind, record_off_executor, restriction_summary,
 };
 
 /// Who acts on the store, why and on which lawful basis.
@@ -302,6 +302,20 @@ impl<S: SubjectStore> SubjectStore for Audited<S> {
             erasure_summary,
         )
         .await?;
+        result
+    }
+
+    async fn erase_records(
+        &self,
+        subject: &SubjectRef,
+        records: &[RecordHandle],
+    ) -> Result<ErasureAttempt, StoreError> {
+        let who = self.audit_subject(subject)?;
+        let result = self.inner.erase_records(subject, records).await;
+        // One event for the batch: the kind of its records, every id in it.
+        let kind = erasure_of(records.first(), Some(subject));
+        self.emit(kind, Some(&who), None, &result, attempt_summary)
+            .await?;
         result
     }
 

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use gdpr_core::store::{
-    ErasureReport, NotChecked, RecordHandle, RecordId, RestrictionOutcome, StoreError, SubjectRef,
+    ErasureAttempt, ErasureReport, NotChecked, RecordHandle, RecordId, RestrictionOutcome,
+    StoreError, SubjectRef,
 };
 
 use crate::action::{Action, EventType, Outcome};
@@ -128,6 +129,23 @@ pub(super) fn erasure_summary(report: &ErasureReport) -> Summary {
             ids("left", report.left().iter().map(|l| &l.id)),
             ids("refused", report.refused().iter().map(|r| &r.id)),
             not_checked(report.not_checked()),
+        ),
+    }
+}
+
+/// A batch erasure: what it deleted and refused, before verification (an
+/// erasure's verification is a query event of its own).
+pub(super) fn attempt_summary(attempt: &ErasureAttempt) -> Summary {
+    Summary {
+        outcome: if attempt.refused.is_empty() {
+            Outcome::Success
+        } else {
+            Outcome::MinorFailure
+        },
+        text: format!(
+            "attempted, to be verified: {}; {}",
+            ids("deleted", attempt.deleted.iter().map(|e| &e.id)),
+            ids("refused", attempt.refused.iter().map(|r| &r.id)),
         ),
     }
 }

@@ -38,6 +38,7 @@
 //! # Ok(()) }
 //! ```
 
+mod attempt;
 mod error;
 mod export;
 mod handle;
@@ -52,6 +53,7 @@ mod unreadable;
 use std::path::Path;
 
 pub use crate::retention::Modality;
+pub use attempt::ErasureAttempt;
 pub use error::{ProtocolCause, StoreError};
 pub use export::{ExportManifest, ExportReport, ExportedFile, ExportedRecord, ExportedStudy};
 pub use handle::{RecordId, StudyHandle, StudyUid, SystemIdentity};
@@ -122,6 +124,36 @@ pub trait SubjectStore: Send + Sync {
     /// [`StoreError::UnsupportedRecord`] for a handle of another kind of
     /// system.
     async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError>;
+
+    /// Erases several records of `subject` (handles from this system's
+    /// `locate`), each re-checked right before its deletion exactly as
+    /// [`SubjectStore::erase_record`] does it (and, where the handle alone
+    /// cannot tell, that it is still `subject`'s, by the one matching rule),
+    /// derived copies handled once for all of them. Reports what was
+    /// attempted, not what is gone: the caller verifies afterwards with
+    /// [`SubjectStore::verify_erasure`] and reconciles
+    /// ([`ErasureAttempt::verified_by`]).
+    ///
+    /// The default erases one record after the other with
+    /// [`SubjectStore::erase_record`]; adapters whose per-record erasure
+    /// repeats work for every record (a scan of the server for derived
+    /// copies) override it.
+    ///
+    /// # Errors
+    /// As [`SubjectStore::erase_record`]; a record the re-check finds
+    /// changed is a [`Refusal`] in the attempt, not an error.
+    async fn erase_records(
+        &self,
+        subject: &SubjectRef,
+        records: &[RecordHandle],
+    ) -> Result<ErasureAttempt, StoreError> {
+        let _ = subject;
+        let mut attempt = ErasureAttempt::default();
+        for record in records {
+            attempt.absorb(&self.erase_record(record).await?);
+        }
+        Ok(attempt)
+    }
 
     /// Erases everything held about `subject` (records, then the patient
     /// record once empty) and derived copies according to `derived`, then
@@ -194,6 +226,14 @@ impl<T: SubjectStore + ?Sized> SubjectStore for Box<T> {
 
     async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {
         (**self).erase_record(record).await
+    }
+
+    async fn erase_records(
+        &self,
+        subject: &SubjectRef,
+        records: &[RecordHandle],
+    ) -> Result<ErasureAttempt, StoreError> {
+        (**self).erase_records(subject, records).await
     }
 
     async fn erase_subject(

@@ -62,6 +62,7 @@ mod folder_index;
 mod multipart;
 mod orthanc;
 mod orthanc_archive;
+mod orthanc_batch;
 mod orthanc_derived;
 mod orthanc_erasure;
 mod orthanc_restrict;

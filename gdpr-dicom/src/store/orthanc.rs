@@ -132,7 +132,7 @@ pub(crate) enum Recheck {
 
 /// A study of the subject, as Orthanc knows it.
 /// How many read-only lookups (owners of candidate studies) run at once.
-const CONCURRENT_LOOKS: usize = 8;
+pub(crate) const CONCURRENT_LOOKS: usize = 8;
 
 pub(crate) struct OrthancStudy {
     pub handle: StudyHandle,
@@ -314,6 +314,16 @@ impl OrthancStore {
         handle: &StudyHandle,
         subject: Option<&PatientId>,
     ) -> Result<Recheck, StoreError> {
+        Ok(self.recheck_in_patient(handle, subject).await?.0)
+    }
+
+    /// [`OrthancStore::recheck`], with the Orthanc id of the study's
+    /// patient as this last look read it (`None` when the study is gone).
+    pub(crate) async fn recheck_in_patient(
+        &self,
+        handle: &StudyHandle,
+        subject: Option<&PatientId>,
+    ) -> Result<(Recheck, Option<String>), StoreError> {
         let id = handle.id().as_str();
         // The study's UID and its owner, read side by side.
         let owner = async {
@@ -324,22 +334,23 @@ impl OrthancStore {
         };
         let (study, owner) = tokio::join!(self.study(id), owner);
         let Some(study) = study? else {
-            return Ok(Recheck::Gone);
+            return Ok((Recheck::Gone, None));
         };
         let same_uid = study
             .main_dicom_tags
             .get("StudyInstanceUID")
             .is_some_and(|u| u.trim() == handle.study_uid().expose());
+        let patient = Some(study.parent_patient);
         if !same_uid {
-            return Ok(Recheck::Changed);
+            return Ok((Recheck::Changed, patient));
         }
         let Some(subject) = subject else {
-            return Ok(Recheck::Confirmed);
+            return Ok((Recheck::Confirmed, patient));
         };
         Ok(match owner? {
-            None => Recheck::Gone,
-            Some(Some(owner)) if owner.is(subject) => Recheck::Confirmed,
-            Some(_) => Recheck::Changed,
+            None => (Recheck::Gone, None),
+            Some(Some(owner)) if owner.is(subject) => (Recheck::Confirmed, patient),
+            Some(_) => (Recheck::Changed, patient),
         })
     }
 

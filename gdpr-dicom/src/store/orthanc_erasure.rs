@@ -10,8 +10,8 @@ use super::studies::{StudyStore, subject_store};
 use gdpr_core::restriction::Restriction;
 use gdpr_core::store::RestrictionOutcome;
 use gdpr_core::store::{
-    DerivedPolicy, ErasedItem, ErasureReport, ExportReport, RecordId, Refusal, Remnant,
-    ResourceKind, StoreError, StudyHandle, Verification,
+    DerivedPolicy, ErasedItem, ErasureAttempt, ErasureReport, ExportReport, RecordId, Refusal,
+    Remnant, ResourceKind, StoreError, StudyHandle, Verification,
 };
 use gdpr_core::subject::PatientId;
 
@@ -19,7 +19,7 @@ use super::orthanc::{OrthancStore, OrthancStudy, Recheck, orthanc_patient_id};
 use super::orthanc_derived::DerivedScan;
 
 /// Why a study found for the subject was left alone.
-const CHANGED: &str = "the study no longer carries the PatientID, issuer or Study Instance UID \
+pub(super) const CHANGED: &str = "the study no longer carries the PatientID, issuer or Study Instance UID \
                        it was found with, so it was left untouched; check it and run the \
                        erasure again";
 
@@ -79,7 +79,7 @@ impl OrthancStore {
     /// only up to padding) is shared and left out: a patient-level copy of
     /// it would hold that person's data too. With an issuer, only
     /// study-level links are followed.
-    async fn origin_patients(
+    pub(super) async fn origin_patients(
         &self,
         subject: Option<&PatientId>,
         studies: &[OrthancStudy],
@@ -132,19 +132,7 @@ impl OrthancStore {
                 left
             }
         };
-        // Patient records Orthanc removed with their last study (only the
-        // subject's own, unshared ones, and only when confirmed gone).
-        for patient in &scan.patients {
-            if studies.iter().any(|s| s.patient == *patient)
-                && !self.exists("patients", patient).await?
-            {
-                attempted.push(ErasedItem {
-                    id: super::orthanc::record_id("GET /patients/{id}", patient)?,
-                    kind: ResourceKind::Patient,
-                    already_absent: false,
-                });
-            }
-        }
+        attempted.extend(self.removed_patients(&scan, &studies).await?);
         let (erased, left) = self.erase_derived(&scan, derived, policy).await?;
         attempted.extend(erased);
         remaining.extend(left);
@@ -155,9 +143,31 @@ impl OrthancStore {
         ))
     }
 
+    /// Patient records Orthanc removed with their last study (only the
+    /// subject's own, unshared ones, and only when confirmed gone).
+    pub(super) async fn removed_patients(
+        &self,
+        scan: &DerivedScan,
+        studies: &[OrthancStudy],
+    ) -> Result<Vec<ErasedItem>, StoreError> {
+        let mut removed = Vec::new();
+        for patient in &scan.patients {
+            if studies.iter().any(|s| s.patient == *patient)
+                && !self.exists("patients", patient).await?
+            {
+                removed.push(ErasedItem {
+                    id: super::orthanc::record_id("GET /patients/{id}", patient)?,
+                    kind: ResourceKind::Patient,
+                    already_absent: false,
+                });
+            }
+        }
+        Ok(removed)
+    }
+
     /// Deletes (policy `Erase`) or reports the derived copies found; each
     /// copy's link is looked at once more right before its deletion.
-    async fn erase_derived(
+    pub(super) async fn erase_derived(
         &self,
         scan: &DerivedScan,
         derived: Vec<Remnant>,
@@ -232,6 +242,14 @@ impl StudyStore for OrthancStore {
             patient: String::new(),
         };
         self.erase(None, vec![study], self.derived).await
+    }
+
+    async fn erase_studies(
+        &self,
+        subject: &PatientId,
+        studies: &[StudyHandle],
+    ) -> Result<ErasureAttempt, StoreError> {
+        self.erase_batch(subject, studies, self.derived).await
     }
 
     async fn erase_patient(

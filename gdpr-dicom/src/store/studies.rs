@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use gdpr_core::restriction::Restriction;
 use gdpr_core::store::RestrictionOutcome;
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportReport, NotChecked, RecordId, Remnant, ResourceKind,
-    StoreError, StudyHandle, Verification,
+    DerivedPolicy, ErasureAttempt, ErasureReport, ExportReport, NotChecked, RecordId, Remnant,
+    ResourceKind, StoreError, StudyHandle, Verification,
 };
 use gdpr_core::subject::PatientId;
 
@@ -42,6 +42,21 @@ pub trait StudyStore: Send + Sync {
 
     /// `SubjectStore::erase_record` for a study.
     async fn erase_study(&self, study: &StudyHandle) -> Result<ErasureReport, StoreError>;
+
+    /// `SubjectStore::erase_records`: by default one
+    /// [`StudyStore::erase_study`] after the other.
+    async fn erase_studies(
+        &self,
+        subject: &PatientId,
+        studies: &[StudyHandle],
+    ) -> Result<ErasureAttempt, StoreError> {
+        let _ = subject;
+        let mut attempt = ErasureAttempt::default();
+        for study in studies {
+            attempt.absorb(&self.erase_study(study).await?);
+        }
+        Ok(attempt)
+    }
 
     /// `SubjectStore::erase_subject`.
     async fn erase_patient(
@@ -151,6 +166,20 @@ macro_rules! subject_store {
             ) -> Result<gdpr_core::store::ErasureReport, gdpr_core::store::StoreError> {
                 <Self as $crate::store::studies::StudyStore>::erase_study(self, record.study()?)
                     .await
+            }
+
+            async fn erase_records(
+                &self,
+                subject: &gdpr_core::store::SubjectRef,
+                records: &[gdpr_core::store::RecordHandle],
+            ) -> Result<gdpr_core::store::ErasureAttempt, gdpr_core::store::StoreError> {
+                let studies = $crate::store::studies::studies_of(records)?;
+                <Self as $crate::store::studies::StudyStore>::erase_studies(
+                    self,
+                    subject.dicom()?,
+                    &studies,
+                )
+                .await
             }
 
             async fn erase_subject(

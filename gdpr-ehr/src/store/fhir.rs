@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use futures_util::{StreamExt, TryStreamExt};
 use gdpr_connect::{Client, Endpoint, Outcome, blocking};
 use gdpr_core::store::{StoreError, SystemIdentity, UnreadableItem};
 
@@ -15,6 +16,9 @@ use crate::client::FhirClient;
 use crate::compartment::{Classification, classify, mentions_patient};
 use crate::export::WrittenFile;
 use crate::model::{Resource, logical_id, resource_type};
+
+/// How many deleted resources a verification reads back at once.
+const CONCURRENT_CHECKS: usize = 8;
 
 /// How to reach a FHIR R4 server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,10 +297,19 @@ impl FhirStore {
         patient_id: &str,
         deleted: &[(String, String)],
     ) -> Result<Vec<Left>, StoreError> {
-        let mut left = Vec::new();
-        for (kind, id) in deleted {
-            left.extend(what_is_left(&self.client, kind, id).await?);
-        }
+        // Each deleted resource read again with its `_history`, a few at a
+        // time (read-only), in order.
+        let checks: Vec<_> = deleted
+            .iter()
+            .map(|(kind, id)| what_is_left(&self.client, kind, id))
+            .collect();
+        let mut left: Vec<Left> = futures_util::stream::iter(checks)
+            .buffered(CONCURRENT_CHECKS)
+            .try_collect::<Vec<Option<Left>>>()
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         let mut walk = Walk::by_type(&self.client, patient_id);
         while let Some(batch) = walk.next_batch().await? {
             for record in batch.iter().filter_map(|r| summary(r, patient_id)) {

@@ -2,6 +2,7 @@
 //! R4 server (feature `adapters`).
 
 mod attachments;
+mod batch;
 mod erase;
 mod fhir;
 mod label;

@@ -8,10 +8,10 @@ use std::path::Path;
 use gdpr_connect::{Erasure, Outcome, blocking};
 use gdpr_core::restriction::Restriction;
 use gdpr_core::store::{
-    DerivedPolicy, ErasureReport, ExportManifest, ExportReport, ExportedFile, ExportedRecord,
-    FhirId, FhirSubject, RecordHandle, RecordId, Remnant, ResourceHandle, ResourceKind,
-    ResourceType, RestrictionOutcome, StoreError, SubjectRef, SubjectStore, SystemIdentity,
-    Verification,
+    DerivedPolicy, ErasureAttempt, ErasureReport, ExportManifest, ExportReport, ExportedFile,
+    ExportedRecord, FhirId, FhirSubject, RecordHandle, RecordId, Remnant, ResourceHandle,
+    ResourceKind, ResourceType, RestrictionOutcome, StoreError, SubjectRef, SubjectStore,
+    SystemIdentity, Verification,
 };
 
 use super::erase::{Left, erase_read, what_is_left};
@@ -222,6 +222,14 @@ impl SubjectStore for FhirStore {
         Ok(erasure.verified_by(remnants(left.into_iter().collect())?))
     }
 
+    async fn erase_records(
+        &self,
+        subject: &SubjectRef,
+        records: &[RecordHandle],
+    ) -> Result<ErasureAttempt, StoreError> {
+        self.erase_batch(subject, records).await
+    }
+
     async fn erase_subject(
         &self,
         subject: &SubjectRef,
@@ -327,7 +335,7 @@ impl SubjectStore for FhirStore {
 
 /// The logical id of the one Patient among `erased` (none, or several:
 /// `None`).
-fn erased_patient(erased: &[RecordHandle]) -> Option<String> {
+pub(super) fn erased_patient(erased: &[RecordHandle]) -> Option<String> {
     let mut patients = erased
         .iter()
         .filter_map(RecordHandle::as_resource)

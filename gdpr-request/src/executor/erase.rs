@@ -11,8 +11,8 @@ use gdpr_core::request::{
 };
 use gdpr_core::retention::{HoldSet, RulePack};
 use gdpr_core::store::{
-    ErasedItem, ErasureReport, RecordHandle, RecordId, StoreError, SubjectRef, SubjectStore,
-    Verification,
+    ErasedItem, ErasureAttempt, ErasureReport, RecordHandle, RecordId, StoreError, SubjectRef,
+    SubjectStore, Verification,
 };
 use jiff::civil::Date;
 use tokio::task::JoinSet;
@@ -83,11 +83,7 @@ impl Executor {
             return Err(self.wrong("an erasure request"));
         };
         let mut found = Vec::new();
-        for (name, subject) in self.request.subjects().iter() {
-            let store = &self.systems[name];
-            let handles = retry(self.setup.attempts, || store.locate(subject))
-                .await
-                .map_err(store_err(name))?;
+        for (name, handles) in self.locate_all().await? {
             for handle in handles {
                 let key = (name.clone(), handle.id().clone());
                 let mut record = FoundRecord::new(name.clone(), handle);
@@ -100,6 +96,32 @@ impl Executor {
         self.dir.save_assessment(&assessment)?;
         self.step(Event::Assessed).await?;
         Ok(assessment)
+    }
+
+    /// Locates the subject on every system at once, each as the journaled
+    /// step `locate/<system>` that `run` reuses (so the systems are
+    /// searched once for assessment and execution; a resumed or repeated
+    /// assessment uses the same handles). Every record is re-checked right
+    /// before its deletion, and verification searches afresh.
+    async fn locate_all(&self) -> Result<Vec<(SystemName, Vec<RecordHandle>)>, Error> {
+        let each = self.request.subjects().iter().map(|(name, subject)| {
+            let store = &self.systems[name];
+            let attempts = self.setup.attempts;
+            async move {
+                let key = StepKey::new(&["locate", name.as_str()])?;
+                let handles = self
+                    .steps
+                    .run(key, || async {
+                        retry(attempts, || store.locate(subject))
+                            .await
+                            .map_err(store_err(name))
+                    })
+                    .await?;
+                Ok::<_, Error>((name.clone(), handles))
+            }
+        });
+        // In the request's order of systems, whichever answers first.
+        futures_util::future::try_join_all(each).await
     }
 
     pub(super) fn wrong(&self, needed: &'static str) -> Error {
@@ -274,29 +296,34 @@ impl Job {
             .await
     }
 
-    async fn try_erase(&self) -> Result<SystemOutcome, Error> {
-        let handles = self.handles().await?;
-        for record in self
-            .records
+    /// The located handles of the records assessed `erase`, in the
+    /// assessment's order. A record assessed but not located (gone before
+    /// the search) has nothing to erase: verification confirms it.
+    fn to_erase(&self, handles: &[RecordHandle]) -> Vec<RecordHandle> {
+        self.records
             .iter()
             .filter(|r| r.outcome == RecordOutcome::Erase)
-        {
-            let Some(handle) = handles.iter().find(|h| h.id() == &record.record) else {
-                // Assessed, but gone before this run looked: verification
-                // confirms it below; there is nothing to erase.
-                continue;
-            };
-            let (store, attempts) = (&self.store, self.attempts);
-            let _report: ErasureReport = self
+            .filter_map(|r| handles.iter().find(|h| h.id() == &r.record).cloned())
+            .collect()
+    }
+
+    /// Erases every record assessed `erase` as one journaled step
+    /// (`erase/<system>`): the store re-checks each right before its
+    /// deletion and handles derived copies once for all; a step re-run
+    /// after a crash finds the erased ones gone (`already_absent`).
+    async fn try_erase(&self) -> Result<SystemOutcome, Error> {
+        let handles = self.handles().await?;
+        let due = self.to_erase(&handles);
+        if !due.is_empty() {
+            let (store, subject, attempts) = (&self.store, &self.subject, self.attempts);
+            let due = &due;
+            let _attempt: ErasureAttempt = self
                 .steps
-                .run(
-                    self.key(&["erase", record.record.as_str()])?,
-                    || async move {
-                        retry(attempts, || store.erase_record(handle))
-                            .await
-                            .map_err(store_err(&self.name))
-                    },
-                )
+                .run(self.key(&["erase"])?, || async move {
+                    retry(attempts, || store.erase_records(subject, due))
+                        .await
+                        .map_err(store_err(&self.name))
+                })
                 .await?;
         }
         let mut out = SystemOutcome::new(self.name.clone());
@@ -365,21 +392,32 @@ impl Job {
         let handles = self.handles().await?;
         let mut attempted: Vec<ErasedItem> = Vec::new();
         let mut refused = Vec::new();
-        let mut erased_handles = Vec::new();
+        if let Some(v) = self.steps.result(&self.key(&["erase"])?) {
+            let a: ErasureAttempt =
+                serde_json::from_value(v).map_err(Error::format("a journaled erasure"))?;
+            attempted.extend(a.deleted);
+            refused.extend(a.refused);
+        }
         for record in self
             .records
             .iter()
             .filter(|r| r.outcome == RecordOutcome::Erase)
         {
+            // A journal written before erasures were batched: one step per
+            // record.
             let key = self.key(&["erase", record.record.as_str()])?;
             if let Some(v) = self.steps.result(&key) {
                 let r: ErasureReport =
                     serde_json::from_value(v).map_err(Error::format("a journaled report"))?;
-                attempted.extend(r.erased().iter().cloned());
+                for item in r.erased() {
+                    if !attempted.iter().any(|a| a.id == item.id) {
+                        attempted.push(item.clone());
+                    }
+                }
                 refused.extend(r.refused().iter().cloned());
             }
-            erased_handles.extend(handles.iter().filter(|h| h.id() == &record.record).cloned());
         }
+        let erased_handles = self.to_erase(&handles);
         let kept: Vec<&RecordId> = self
             .records
             .iter()

@@ -208,6 +208,10 @@ impl Executor {
     /// # Errors
     /// As [`Self::step`].
     pub async fn step_by(&mut self, event: Event, actor: Actor) -> Result<(), Error> {
+        // A stage step a killed process left begun (say `assessed`, its
+        // audit record appended) is journaled before another is recorded:
+        // its record is looked for before the next one moves the fence.
+        self.complete_begun_stages().await?;
         let key = StepKey::new(&["stage", event.name()])?;
         let taken = self
             .request
