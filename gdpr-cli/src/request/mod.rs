@@ -1,4 +1,4 @@
-//! `gdpr request new|show|assess|approve|run|resume|status|list|certificate|verify-certificate|shred-expired`:
+//! `gdpr request new|show|assess|approve|refuse|run|resume|status|list|certificate|verify-certificate|shred-expired`:
 //! data-subject requests (GDPR Art. 15, 17, 20) executed on every system of
 //! `systems.toml` by `gdpr-request`, with a journal, a restriction register
 //! and a signed certificate.
@@ -7,12 +7,15 @@
 //! `--index -`), never from the command line, and are never printed.
 //!
 //! Exit codes: 0 completed and verified (or the command succeeded), 1
-//! partially completed or a certificate that does not verify, 2 bad input,
-//! 3 refused.
+//! partially completed or a certificate that does not verify, 2 bad input
+//! (an illegal step included), 3 refused — from every command that
+//! reports one request (`refuse`, `show`, `status`, `run`, `resume`,
+//! `certificate`, `verify-certificate`); `list` reports many and exits 0.
 
 mod exec;
 mod inputs;
 mod package;
+mod refuse;
 mod shred;
 mod view;
 
@@ -144,6 +147,24 @@ enum Action {
         id: String,
         #[command(flatten)]
         context: Context,
+    },
+    /// Refuse a request (GDPR Art. 12(4)): the reasons as grounds, each with
+    /// its provision; the subject is told of the right to lodge a complaint
+    /// with a supervisory authority (Art. 77) and to a judicial remedy
+    /// (Art. 79). Allowed from receipt up to approval, before execution;
+    /// journaled, audited, and certified by `certificate`. Exit code 3.
+    Refuse {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// A ground of refusal (repeatable); each must fit the request's
+        /// kind.
+        #[arg(long = "ground", value_enum)]
+        grounds: Vec<refuse::Ground>,
+        /// Another provision the refusal rests on (repeatable), e.g. a
+        /// member-state restriction under GDPR Art. 23: "§ 34 BDSG".
+        #[arg(long = "provision", value_name = "CITATION")]
+        provisions: Vec<String>,
     },
     /// Execute an approved request on every system.
     Run {
