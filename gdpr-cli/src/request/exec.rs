@@ -273,13 +273,22 @@ fn report(o: &RunOutcome, req: &DataSubjectRequest, json_out: bool) -> Result<()
     }
     // Recipients are bodies the controller disclosed to, never the patient.
     for n in &o.notifications {
+        let categories: Vec<&str> = n.categories().iter().map(|c| c.name()).collect();
+        let of = if categories.is_empty() {
+            String::new()
+        } else {
+            format!(" of {}", categories.join(", "))
+        };
         lines.push(format!(
-            "  to notify ({}): {}, {} disclosure(s), first on {}",
+            "  to notify ({}): {}, {} disclosure(s){of}, first on {}, last on {}",
             n.citation,
             n.recipient,
-            n.disclosures.len(),
+            n.details.len().max(n.disclosures.len()),
             n.disclosures
                 .first()
+                .map_or_else(String::new, |d| d.0.to_string()),
+            n.disclosures
+                .last()
                 .map_or_else(String::new, |d| d.0.to_string())
         ));
     }

@@ -156,10 +156,21 @@ fn notifications(cert: &Certificate) -> Markup {
             h2 { "Recipients we tell of this" (cite("GDPR Art. 19")) }
             p { "Your data was disclosed to these recipients; we tell each of them of this request, unless this proves impossible or involves disproportionate effort." }
             table {
-                tr { th { "Recipient" } th { "Disclosed on" } th { "What" } }
+                tr { th { "Recipient" } th { "Disclosed on" } th { "Category of data" } th { "What" } th { "From system" } }
                 @for n in &cert.notifications {
-                    @for (on, what) in &n.disclosures {
-                        tr { td { (n.recipient.as_str()) } td { (on.to_string()) } td { (what) } }
+                    @if n.details.is_empty() {
+                        @for (on, what) in &n.disclosures {
+                            tr { td { (n.recipient.as_str()) } td { (on.to_string()) } td { "not stated" } td { (what) } td { "not stated" } }
+                        }
+                    }
+                    @for d in &n.details {
+                        tr {
+                            td { (n.recipient.as_str()) }
+                            td { (d.at.map_or_else(|| d.on.to_string(), |t| t.to_string())) }
+                            td { (d.category.map_or("not stated", |c| c.name())) }
+                            td { (d.what) }
+                            td { (d.source.as_deref().unwrap_or("not stated")) }
+                        }
                     }
                 }
             }
