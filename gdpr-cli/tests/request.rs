@@ -487,3 +487,35 @@ fn a_refused_request_exits_3_everywhere_and_its_certificate_verifies() {
     );
     assert_eq!(log.code, 0, "{}", log.stderr);
 }
+
+#[test]
+fn a_restriction_and_its_lifting_from_the_command_line() {
+    let dir = setup();
+    let d = dir.path();
+    for (id, kind) in [
+        ("dsr-rs", "restriction-accuracy-contested"),
+        ("dsr-lift", "lift-restriction"),
+    ] {
+        new_request(d, id, kind);
+        for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2"), ("run", "dpo-1")] {
+            let r = gdpr(d, &with_ctx(&["request", cmd, id], by), "");
+            assert_eq!(r.code, 0, "{cmd} {id}: {}", r.stderr);
+        }
+        let register = std::fs::read_to_string(d.join("restrictions/restrictions.jsonl")).unwrap();
+        let subject_wide = register
+            .lines()
+            .filter(|l| l.contains("gdpr-subject:") && l.contains("accuracy-contested"))
+            .collect::<Vec<_>>();
+        assert!(!subject_wide.is_empty(), "{register}");
+        if id == "dsr-lift" {
+            assert!(
+                subject_wide.last().unwrap().contains("\"lifted\""),
+                "{register}"
+            );
+        }
+    }
+    assert!(
+        d.join(format!("store/{TARGET}-1.dcm")).exists(),
+        "nothing erased"
+    );
+}

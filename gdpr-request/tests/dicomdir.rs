@@ -306,7 +306,10 @@ fn add_non_image_objects(fx: &Fixture) {
 /// PS3.3 F.5, written down here independently of the writer: per record
 /// type, the keys that must have a value (Type 1) and those that must be
 /// present (Type 2).
-const REQUIRED: &[(&str, &[(u16, u16)], &[(u16, u16)])] = &[
+type Keys = &'static [(u16, u16)];
+
+/// (record type, Type 1 keys, Type 2 keys).
+const REQUIRED: &[(&str, Keys, Keys)] = &[
     (
         "SR DOCUMENT",
         &[

@@ -1,5 +1,5 @@
 //! `gdpr request new|show|assess|approve|refuse|run|resume|status|list|certificate|verify-certificate|shred-expired`:
-//! data-subject requests (GDPR Art. 15, 17, 20) executed on every system of
+//! data-subject requests (GDPR Art. 15, 17, 18, 20) executed on every system of
 //! `systems.toml` by `gdpr-request`, with a journal, a restriction register
 //! and a signed certificate.
 //!
@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use gdpr_core::erasure::ErasureGround;
 use gdpr_core::request::{RequestKind, Stage};
+use gdpr_core::restriction::RestrictionGround;
 
 use crate::error::CliError;
 
@@ -225,11 +226,23 @@ enum Kind {
     ErasureObjection,
     /// Art. 17(1)(d).
     ErasureUnlawful,
+    /// Art. 18(1)(a): the accuracy is contested.
+    RestrictionAccuracyContested,
+    /// Art. 18(1)(b): unlawful processing, restriction asked instead of
+    /// erasure.
+    RestrictionUnlawful,
+    /// Art. 18(1)(c): the subject needs the data for legal claims.
+    RestrictionLegalClaims,
+    /// Art. 18(1)(d): an objection is pending.
+    RestrictionObjectionPending,
+    /// Art. 18(3): lift the restrictions in force (tell the subject first).
+    LiftRestriction,
 }
 
 impl Kind {
     fn request_kind(self) -> RequestKind {
         let erasure = |ground| RequestKind::Erasure { ground };
+        let restriction = |ground| RequestKind::Restriction { ground };
         match self {
             Self::Access => RequestKind::Access,
             Self::Portability => RequestKind::Portability,
@@ -237,6 +250,11 @@ impl Kind {
             Self::ErasureConsentWithdrawn => erasure(ErasureGround::ConsentWithdrawn),
             Self::ErasureObjection => erasure(ErasureGround::Objection),
             Self::ErasureUnlawful => erasure(ErasureGround::UnlawfulProcessing),
+            Self::RestrictionAccuracyContested => restriction(RestrictionGround::AccuracyContested),
+            Self::RestrictionUnlawful => restriction(RestrictionGround::UnlawfulProcessing),
+            Self::RestrictionLegalClaims => restriction(RestrictionGround::NeededForLegalClaims),
+            Self::RestrictionObjectionPending => restriction(RestrictionGround::ObjectionPending),
+            Self::LiftRestriction => RequestKind::LiftRestriction,
         }
     }
 }
