@@ -57,8 +57,9 @@ enum Command {
     /// Locate, export or erase a patient's records on an EHR (a FHIR R4
     /// server, OpenEMR).
     Ehr(ehr::Args),
-    /// Data-subject requests (Art. 15, 17, 20) on every system: new, assess,
-    /// approve, run, resume, certificate, verify-certificate.
+    /// Data-subject requests (Art. 15, 17, 18, 20) on every system: new,
+    /// show, status, list, assess, approve, refuse, run, resume,
+    /// certificate, verify-certificate, shred-expired.
     Request(request::Args),
     /// The PostgreSQL schema of shared deployments: migrate.
     Db(db::Args),

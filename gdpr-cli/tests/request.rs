@@ -184,6 +184,28 @@ fn an_erasure_request_from_the_command_line_ends_verified_with_a_certificate() {
     );
     assert_eq!(forged.code, 1, "{}", forged.stdout);
 
+    // A completed request cannot be refused: a clear error, exit 2.
+    let late = gdpr(
+        d,
+        &with_ctx(
+            &[
+                "request",
+                "refuse",
+                "dsr-1",
+                "--ground",
+                "manifestly-unfounded-or-excessive",
+            ],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(late.code, 2, "{}", late.stderr);
+    assert!(
+        late.stderr.contains("completed") && late.stderr.contains("refused"),
+        "{}",
+        late.stderr
+    );
+
     let status = gdpr(d, &["request", "status", "dsr-1", "--json"], "");
     assert_eq!(status.code, 0, "{}", status.stderr);
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
@@ -290,4 +312,210 @@ fn a_held_record_is_kept_and_restricted_not_erased() {
     );
     let register = std::fs::read_to_string(d.join("restrictions/restrictions.jsonl")).unwrap();
     assert!(register.contains(&record.to_string()) && register.contains("legal-claims"));
+}
+
+fn verify_cert(d: &Path, file: &str) -> Run {
+    gdpr(
+        d,
+        &[
+            "request",
+            "verify-certificate",
+            file,
+            "--public-key",
+            "audit/public.key",
+            "--json",
+        ],
+        "",
+    )
+}
+
+#[test]
+fn a_refused_request_exits_3_everywhere_and_its_certificate_verifies() {
+    let dir = setup();
+    let d = dir.path();
+    new_request(d, "dsr-r", "erasure-consent-withdrawn");
+    let refuse = |extra: &[&str]| {
+        let mut args = vec!["request", "refuse", "dsr-r"];
+        args.extend_from_slice(extra);
+        gdpr(d, &with_ctx(&args, "dpo-1"), "")
+    };
+    // No reason, or a ground that answers another kind: exit 2, no trace.
+    let none = refuse(&[]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("Art. 12(4)"), "{}", none.stderr);
+    let wrong = refuse(&["--ground", "portability-conditions-not-met"]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("portability-conditions-not-met"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        !d.join("requests/dsr-r/journal.jsonl").exists() || {
+            let j = std::fs::read_to_string(d.join("requests/dsr-r/journal.jsonl")).unwrap();
+            !j.contains("refused")
+        }
+    );
+
+    let refused = refuse(&[
+        "--ground",
+        "manifestly-unfounded-or-excessive",
+        "--provision",
+        "§ 34 BDSG",
+    ]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    for needle in [
+        "refused",
+        "GDPR Art. 12(5)(b)",
+        "§ 34 BDSG",
+        "GDPR Art. 77",
+        "GDPR Art. 79",
+    ] {
+        assert!(
+            refused.stdout.contains(needle),
+            "{needle}: {}",
+            refused.stdout
+        );
+    }
+    // The same refusal again has no second effect; another one is illegal.
+    let again = refuse(&[
+        "--ground",
+        "manifestly-unfounded-or-excessive",
+        "--provision",
+        "§ 34 BDSG",
+    ]);
+    assert_eq!(again.code, 3, "{}", again.stderr);
+    let other = refuse(&["--ground", "erasure-exemption"]);
+    assert_eq!(other.code, 2, "{}", other.stderr);
+
+    let status = gdpr(d, &["request", "status", "dsr-r", "--json"], "");
+    assert_eq!(status.code, 3, "{}", status.stderr);
+    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(v["stage"], "refused");
+    assert_eq!(
+        v["refusal"]["grounds"][0]["citation"], "GDPR Art. 12(5)(b)",
+        "{v}"
+    );
+    assert_eq!(v["refusal"]["remedies"]["complaint"], "GDPR Art. 77");
+    let show = gdpr(d, &["request", "show", "dsr-r"], "");
+    assert_eq!(show.code, 3, "{}", show.stderr);
+    assert!(
+        show.stdout.contains("ground: other (§ 34 BDSG)"),
+        "{}",
+        show.stdout
+    );
+    let list = gdpr(d, &["request", "list", "--json"], "");
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(list.stdout.contains("\"refused\""), "{}", list.stdout);
+
+    for cmd in ["run", "resume"] {
+        let run = gdpr(
+            d,
+            &with_ctx(&["request", cmd, "dsr-r", "--json"], "dpo-2"),
+            "",
+        );
+        assert_eq!(run.code, 3, "{cmd}: {}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(v["stage"], "refused");
+        assert_eq!(v["systems"], serde_json::json!([]), "no system acted on");
+    }
+    assert!(d.join(format!("store/{TARGET}-1.dcm")).exists());
+    let approve = gdpr(d, &with_ctx(&["request", "approve", "dsr-r"], "dpo-2"), "");
+    assert_eq!(approve.code, 2, "{}", approve.stderr);
+
+    let cert = gdpr(
+        d,
+        &with_ctx(
+            &[
+                "request",
+                "certificate",
+                "dsr-r",
+                "--out",
+                "refused.json",
+                "--html",
+                "refused.html",
+            ],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(cert.code, 3, "{}", cert.stderr);
+    let text = std::fs::read_to_string(d.join("refused.json")).unwrap();
+    let html = std::fs::read_to_string(d.join("refused.html")).unwrap();
+    for file in [&text, &html] {
+        assert!(!file.contains(TARGET), "a certificate holds the identifier");
+        assert!(file.contains("GDPR Art. 12(5)(b)") && file.contains("GDPR Art. 79"));
+    }
+    let c: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(c["request"]["stage"], "refused");
+    let events: Vec<&str> = c["audit"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        ["received", "refused"],
+        "the refusal is audited and proved"
+    );
+    let verified = verify_cert(d, "refused.json");
+    assert_eq!(verified.code, 3, "{}", verified.stderr);
+    let v: serde_json::Value = serde_json::from_str(&verified.stdout).unwrap();
+    assert_eq!(
+        (v["verified"].as_bool(), v["stage"].as_str()),
+        (Some(true), Some("refused"))
+    );
+    // A certificate claiming work on a system for a refused request fails.
+    std::fs::write(
+        d.join("forged.json"),
+        text.replacen("\"refused\"", "\"completed\"", 1),
+    )
+    .unwrap();
+    assert_eq!(verify_cert(d, "forged.json").code, 1);
+
+    let log = gdpr(
+        d,
+        &[
+            "audit",
+            "verify",
+            "audit",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(log.code, 0, "{}", log.stderr);
+}
+
+#[test]
+fn a_restriction_and_its_lifting_from_the_command_line() {
+    let dir = setup();
+    let d = dir.path();
+    for (id, kind) in [
+        ("dsr-rs", "restriction-accuracy-contested"),
+        ("dsr-lift", "lift-restriction"),
+    ] {
+        new_request(d, id, kind);
+        for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2"), ("run", "dpo-1")] {
+            let r = gdpr(d, &with_ctx(&["request", cmd, id], by), "");
+            assert_eq!(r.code, 0, "{cmd} {id}: {}", r.stderr);
+        }
+        let register = std::fs::read_to_string(d.join("restrictions/restrictions.jsonl")).unwrap();
+        let subject_wide = register
+            .lines()
+            .filter(|l| l.contains("gdpr-subject:") && l.contains("accuracy-contested"))
+            .collect::<Vec<_>>();
+        assert!(!subject_wide.is_empty(), "{register}");
+        if id == "dsr-lift" {
+            assert!(
+                subject_wide.last().unwrap().contains("\"lifted\""),
+                "{register}"
+            );
+        }
+    }
+    assert!(
+        d.join(format!("store/{TARGET}-1.dcm")).exists(),
+        "nothing erased"
+    );
 }

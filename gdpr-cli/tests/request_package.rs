@@ -223,7 +223,7 @@ fn an_erasure_prints_and_certifies_the_recipients_to_notify() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains(&format!(
-            "to notify (GDPR Art. 19): {NAMED}, 1 disclosure(s), first on 2026-02-03"
+            "to notify (GDPR Art. 19): {NAMED}, 1 disclosure(s) of clinical-note, first on 2026-02-03, last on 2026-02-03"
         )),
         "{}",
         run.stdout

@@ -373,3 +373,37 @@ fn no_identifier_in_debug_or_errors() {
         .unwrap_err();
     assert!(err.to_string().contains("fhir"));
 }
+
+#[test]
+fn a_refusal_ground_must_fit_the_request() {
+    let at = ts("2026-02-04T09:00:00Z");
+    let mut r = assessed(ApprovalPolicy::AnyActor);
+    for (ground, name) in [
+        (RefusalGround::RightsOfOthers, "rights-of-others"),
+        (
+            RefusalGround::PortabilityConditionsNotMet,
+            "portability-conditions-not-met",
+        ),
+        (
+            RefusalGround::CompellingLegitimateGrounds,
+            "compelling-legitimate-grounds",
+        ),
+        // The identity was verified: it cannot be refused as unestablished.
+        (
+            RefusalGround::IdentityNotEstablished,
+            "identity-not-established",
+        ),
+    ] {
+        let refusal = Refusal::new(vec![RefusalGround::ErasureExemption, ground]).unwrap();
+        let err = r.step(Event::Refused { refusal }, actor("dpo"), at);
+        assert!(
+            matches!(err, Err(RequestError::RefusalGroundDoesNotApply { ground, .. }) if ground == name),
+            "{name}: {err:?}"
+        );
+        assert_eq!(r.stage(), Stage::Assessed, "a refused step changes nothing");
+    }
+    let refusal = Refusal::new(vec![RefusalGround::ErasureExemption]).unwrap();
+    r.step(Event::Refused { refusal }, actor("dpo"), at)
+        .unwrap();
+    assert_eq!(r.stage(), Stage::Refused);
+}

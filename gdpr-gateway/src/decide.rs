@@ -1,19 +1,27 @@
 //! Whether one access may happen: `gdpr_core::authorization::authorize`
 //! for the activity whose purpose is the caller's, with the subject's
-//! state from the host's source and, from the restriction register, the
-//! purposes a kept record may still serve (as a retention phase, so that
-//! authorize's `outside-retention-purpose` rule decides).
+//! state from the host's source and what the restriction register holds
+//! for the study and for the subject as a whole, applied by
+//! [`gdpr_request::register::consult`]: an Art. 18 entry (per study, or
+//! the subject-wide entry a restriction request registers, found through
+//! [`SubjectRecords`]) restricts the subject (`restricted`: storage and
+//! the Art. 18(2) exceptions only); a kept record's entry limits the study
+//! to the purposes that keep it (as a retention phase, so that authorize's
+//! `outside-retention-purpose` rule decides).
 
+use gdpr_audit::store::AuditStore;
+use gdpr_audit::{AuditLog, KeyStore};
 use gdpr_core::Citation;
 use gdpr_core::activity::ProcessingActivity;
-use gdpr_core::authorization::{Request, RetentionPhase, authorize};
+use gdpr_core::authorization::{Request, authorize};
 use gdpr_core::category::RecordCategory;
 use gdpr_core::decision::Decision;
-use gdpr_core::purpose::Purpose;
 use gdpr_core::request::SystemName;
 use gdpr_core::store::{RecordId, StudyUid};
 use gdpr_core::subject::{Identifiability, PatientId};
-use gdpr_request::register::RestrictionRegister;
+use gdpr_request::register::{
+    RestrictionEntry, RestrictionRegister, consult, in_force_for, subject_record_of,
+};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
@@ -50,6 +58,24 @@ pub fn study_record_id(study: &StudyUid) -> RecordId {
     RecordId::new(format!("dw-{hex}")).unwrap_or_else(|_| unreachable!("dw- and hex digits"))
 }
 
+/// Finds the record id under which the restriction register holds a
+/// subject-wide entry for a patient: [`subject_record_of`] over the audit
+/// log's key store (the key's random id, never a patient value). The
+/// request workflow registers one per system with every Art. 18
+/// restriction, so that studies the subject gains later are covered too.
+pub trait SubjectRecords: Send + Sync {
+    /// The subject-wide record id of `patient`; `None` when the audit log
+    /// holds no key for them (nothing subject-wide can have been
+    /// registered) or the key was shredded.
+    fn subject_record(&self, patient: &PatientId) -> Option<RecordId>;
+}
+
+impl<S: AuditStore, K: KeyStore> SubjectRecords for AuditLog<S, K> {
+    fn subject_record(&self, patient: &PatientId) -> Option<RecordId> {
+        subject_record_of(&*self.keys(), patient)
+    }
+}
+
 /// What the decision needs besides the caller and the subject.
 pub struct Context<'a> {
     /// The configured activities.
@@ -60,6 +86,8 @@ pub struct Context<'a> {
     pub register: &'a dyn RestrictionRegister,
     /// The upstream's name in the register.
     pub system: &'a SystemName,
+    /// Where subject-wide entries are found (none: per-study entries only).
+    pub subject_records: Option<&'a dyn SubjectRecords>,
 }
 
 /// Decides `caller`'s access to `study` of `patient` at `now`.
@@ -77,27 +105,29 @@ pub async fn decide(
     else {
         return deny(None, "no-activity-for-purpose");
     };
-    let Ok(state) = ctx.subjects.state_of(patient).await else {
+    let Ok(mut state) = ctx.subjects.state_of(patient).await else {
         return deny(None, "subject-state-unavailable");
     };
-    let retention_phase = match ctx
-        .register
-        .lookup(ctx.system, &study_record_id(study))
-        .await
-    {
-        Ok(Some(entry)) if entry.lifted.is_none_or(|at| at > now) && entry.since <= now => {
-            Some(kept_phase(&entry.purposes))
-        }
-        Ok(_) => None,
-        Err(_) => return deny(None, "restriction-register-unavailable"),
-    };
-    let request = Request {
+    let mut request = Request {
         actor: caller.actor.clone(),
         purpose: caller.purpose,
         categories: vec![RecordCategory::ImagingExamination],
         restriction_exception: None,
-        retention_phase,
+        retention_phase: None,
     };
+    let subject = ctx.subject_records.and_then(|s| s.subject_record(patient));
+    let record = study_record_id(study);
+    let entries = match in_force_for(ctx.register, ctx.system, &record, subject.as_ref()).await {
+        // Entries not yet in force at `now` are left out.
+        Ok(all) => all
+            .into_iter()
+            .filter(|e| e.since <= now)
+            .collect::<Vec<_>>(),
+        Err(_) => return deny(None, "restriction-register-unavailable"),
+    };
+    if consult(&with_citation(entries), &mut request, &mut state).is_err() {
+        return deny(None, "restriction-register-unavailable");
+    }
     let decision = authorize(activity, &request, &state, now);
     if decision.is_permit() {
         let pseudonymise =
@@ -119,18 +149,16 @@ pub async fn decide(
     }
 }
 
-/// A register entry as a retention phase: the record serves only its
-/// listed purposes (none listed: storage and the data subject's own
-/// requests only).
-fn kept_phase(purposes: &[Purpose]) -> RetentionPhase {
-    let citation = Citation::new("GDPR Art. 17(3), Art. 18(2) (restriction register)");
-    let purposes = if purposes.is_empty() {
-        vec![Purpose::Storage]
-    } else {
-        purposes.to_vec()
-    };
-    // Invariant: the citation is not blank and the list is not empty.
-    RetentionPhase::new(citation, purposes).unwrap_or_else(|_| unreachable!("checked above"))
+/// A kept record's entry written without its citation (by a host, not by
+/// the request workflow) is read as kept under the register's general
+/// provisions, so that it still limits the study to its purposes.
+fn with_citation(mut entries: Vec<RestrictionEntry>) -> Vec<RestrictionEntry> {
+    for e in entries.iter_mut().filter(|e| !e.is_art18()) {
+        e.citation.get_or_insert_with(|| {
+            Citation::new("GDPR Art. 17(3), Art. 18(2) (restriction register)")
+        });
+    }
+    entries
 }
 
 fn deny(decision: Option<Decision>, code: &str) -> Verdict {

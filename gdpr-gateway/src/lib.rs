@@ -98,6 +98,10 @@ pub struct Parts {
     pub clock: Arc<dyn Clock>,
     /// Where log lines go (standard error by default).
     pub log: Arc<dyn LogSink>,
+    /// Where the subject-wide entries of the restriction register are
+    /// found (the audit log: [`decide::SubjectRecords`]); none by default,
+    /// and then only per-study entries are honoured.
+    pub subject_records: Option<Arc<dyn decide::SubjectRecords>>,
 }
 
 impl Parts {
@@ -113,7 +117,16 @@ impl Parts {
             register,
             clock: Arc::new(SystemClock),
             log: Arc::new(StderrLog),
+            subject_records: None,
         }
+    }
+
+    /// The same parts honouring the subject-wide entries of the
+    /// restriction register, found through `records` (the audit log the
+    /// request workflow writes to, whose key store names each subject).
+    pub fn with_subject_records(mut self, records: Arc<dyn decide::SubjectRecords>) -> Self {
+        self.subject_records = Some(records);
+        self
     }
 
     /// The same parts with another clock.
@@ -141,6 +154,7 @@ pub(crate) struct Inner {
     pub(crate) pseudonyms: Option<Arc<pseudo::Pseudonyms>>,
     pub(crate) subjects: Arc<dyn SubjectStates>,
     pub(crate) register: Arc<dyn RestrictionRegister>,
+    pub(crate) subject_records: Option<Arc<dyn decide::SubjectRecords>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) log: Arc<dyn LogSink>,
 }
@@ -201,6 +215,7 @@ impl Gateway {
             rewriter,
             subjects: parts.subjects,
             register: parts.register,
+            subject_records: parts.subject_records,
             clock: parts.clock,
             log: parts.log,
         };

@@ -91,7 +91,10 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let parts = Parts::new(audit, Arc::new(subjects), Arc::new(register));
+    // The audit log's key store names each subject: the register's
+    // subject-wide entries are found through it.
+    let parts = Parts::new(audit.clone(), Arc::new(subjects), Arc::new(register))
+        .with_subject_records(audit);
     let tls = match &config.tls {
         Some(t) => match gdpr_gateway::tls::server_config(t) {
             Ok(c) => Some(c),
@@ -125,7 +128,7 @@ async fn run(args: Args) -> ExitCode {
 fn open_audit(
     dir: &std::path::Path,
     key: &std::path::Path,
-) -> Result<Arc<dyn gdpr_audit::AuditSink>, String> {
+) -> Result<Arc<gdpr_audit::AuditLog>, String> {
     let text = gdpr_connect::read_regular_file(
         key,
         64 * 1024,

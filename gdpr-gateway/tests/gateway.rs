@@ -7,6 +7,8 @@
 mod support;
 
 use gdpr_audit::action::{Action, EventType, Outcome};
+use std::sync::Arc;
+
 use jiff::SignedDuration;
 use support::{Options, get, orthanc, provider, start, study};
 
@@ -189,6 +191,79 @@ async fn restricted_subject_and_register_kept_study_are_neither_listed_nor_serve
         let answer = get(&r, &format!("/studies/{uid}/metadata"), &token).await;
         assert_eq!(answer.status(), 403);
         assert!(answer.text().await.unwrap().contains(code));
+    }
+}
+
+/// A restriction request registers one subject-wide entry per system
+/// (under the id of the subject's key in the audit log) besides its
+/// per-study entries: a study the register does not name — one the PACS
+/// gained after the restriction — is still neither listed nor served.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subject_wide_register_entry_restricts_studies_it_does_not_name() {
+    use gdpr_audit::KeyStore as _;
+    use gdpr_request::register::{RestrictionEntry, RestrictionRegister, subject_record};
+    let (o, p) = (orthanc(), provider());
+    let (wide, free) = (
+        format!("WIDE-{}", support::unique()),
+        format!("FREE-{}", support::unique()),
+    );
+    let w_uid = study(&o, &wide, "Canary^Wide", 1).await[0]
+        .study_uid
+        .clone();
+    let f_uid = study(&o, &free, "Canary^Free", 1).await[0]
+        .study_uid
+        .clone();
+    // The audit log the request workflow writes to names the subject by a
+    // random key id; the register's subject-wide entry uses it.
+    let audit = tempfile::tempdir().unwrap();
+    let signer = gdpr_audit::Signer::generate("gateway.test/audit").unwrap();
+    let log = Arc::new(gdpr_audit::AuditLog::create(audit.path().join("log"), signer).unwrap());
+    let patient = gdpr_core::subject::PatientId::new(wide.clone()).unwrap();
+    let (key, _) = log.keys().key_for(&patient).unwrap();
+    let register = || {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = gdpr_request::register::FileRegister::open(dir.path()).unwrap();
+        (dir, reg)
+    };
+    let entry = RestrictionEntry::art18(
+        gdpr_core::request::SystemName::new("pacs").unwrap(),
+        subject_record(&key),
+        gdpr_core::restriction::RestrictionGround::AccuracyContested,
+        gdpr_core::request::RequestId::new("dsr-wide").unwrap(),
+        "2026-01-01T00:00:00Z".parse().unwrap(),
+    );
+    let token = p.token("gw-radiologist", GATEWAY).await;
+    for honoured in [true, false] {
+        let (dir, reg) = register();
+        reg.record(&entry).await.unwrap();
+        let records: Option<Arc<dyn gdpr_gateway::decide::SubjectRecords>> =
+            honoured.then(|| log.clone() as Arc<dyn gdpr_gateway::decide::SubjectRecords>);
+        let r = start(Options {
+            register: Some(dir),
+            subject_records: records,
+            ..Options::default()
+        })
+        .await;
+        let found = get(&r, &format!("/studies?PatientID={wide}"), &token).await;
+        let listed = found.json::<serde_json::Value>().await.unwrap();
+        let answer = get(&r, &format!("/studies/{w_uid}/metadata"), &token).await;
+        if honoured {
+            assert_eq!(
+                listed,
+                serde_json::json!([]),
+                "a restricted study is listed"
+            );
+            assert_eq!(answer.status(), 403);
+            assert!(answer.text().await.unwrap().contains("restricted"));
+        } else {
+            // Without the key store the gateway sees per-study entries only:
+            // the wiring above is what restricts.
+            assert_eq!(listed.as_array().map(Vec::len), Some(1));
+            assert_eq!(answer.status(), 200);
+        }
+        let other = get(&r, &format!("/studies/{f_uid}/metadata"), &token).await;
+        assert_eq!(other.status(), 200, "another subject is not restricted");
+        assert_no_canary(&r.log(), &[&wide, &w_uid]);
     }
 }
 

@@ -10,13 +10,19 @@
 //! something verification did not confirm gone. The signature (Ed25519,
 //! the audit log's key) covers the canonical JSON of every field but
 //! `signature`, after the context line `gdpr-request certificate v1`.
+//!
+//! A refused request (GDPR Art. 12(4)) has a certificate too: stage
+//! `refused`, no system, the history ending in the refusal with its
+//! grounds (each with its provision) and the remedies told.
 
 mod check;
 
 use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::{AuditLog, Signer};
+use gdpr_core::Citation;
 use gdpr_core::request::{
-    Assessment, Notification, RequestId, RequestKind, Stage, SystemName, Transition,
+    Assessment, Notification, Refusal, Remedies, RequestId, RequestKind, Stage, SystemName,
+    Transition,
 };
 use gdpr_core::store::{ErasureReport, Item, ItemStatus};
 use jiff::Timestamp;
@@ -55,8 +61,53 @@ pub struct Certificate {
     /// there are none, so version 1 documents without it stay valid).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notifications: Vec<Notification>,
+    /// The refusal of a refused request (GDPR Art. 12(4)): each ground with
+    /// its provision, and the remedies told; the same as the history's
+    /// last step (absent for other stages, so version 1 documents without
+    /// it stay valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<CertifiedRefusal>,
     /// Over everything else.
     pub signature: DocumentSignature,
+}
+
+/// A refusal as certified: the reasons as data, each with its citation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CertifiedRefusal {
+    /// Every ground, with the provision it rests on.
+    pub grounds: Vec<CertifiedGround>,
+    /// The remedies the subject is told of (Art. 77, 79, under Art. 12(4)).
+    pub remedies: Remedies,
+}
+
+/// One ground of a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CertifiedGround {
+    /// Its stable name (`manifestly-unfounded-or-excessive`, `other`, …).
+    pub ground: String,
+    /// The provision.
+    pub citation: Citation,
+}
+
+impl CertifiedRefusal {
+    /// The refusal as certified.
+    pub fn of(refusal: &Refusal) -> Self {
+        Self {
+            grounds: refusal
+                .grounds()
+                .iter()
+                .map(|g| CertifiedGround {
+                    ground: g.name().to_owned(),
+                    citation: g.citation(),
+                })
+                .collect(),
+            remedies: refusal.remedies().clone(),
+        }
+    }
 }
 
 /// The request as certified.
@@ -68,7 +119,7 @@ pub struct CertifiedRequest {
     pub id: RequestId,
     /// What was asked.
     pub kind: RequestKind,
-    /// Where it ended.
+    /// Where it ended (`completed`, `partially-completed`, `refused`).
     pub stage: Stage,
     /// Every step, dated, with its actor.
     pub history: Vec<Transition>,
@@ -186,7 +237,9 @@ pub(crate) fn item_rows(report: &ErasureReport) -> Vec<CertifiedItem> {
 
 /// Issues the certificate of the answered request in `dir`: a checkpoint of
 /// `log` and the inclusion proofs of the request's audit records, signed
-/// with `signer` (the audit log's key).
+/// with `signer` (the audit log's key). A refused request's certificate
+/// lists no system; its history ends with the refusal, its grounds with
+/// their citations and the remedies told (GDPR Art. 12(4)).
 ///
 /// # Errors
 /// [`Error::WrongStage`] before the request is answered; [`Error::Audit`],
@@ -198,10 +251,10 @@ pub fn issue(
     issued: Timestamp,
 ) -> Result<Certificate, Error> {
     let request = dir.load_request()?;
-    if !request.stage().is_answered() || request.stage() == Stage::Refused {
+    if !request.stage().is_answered() {
         return Err(Error::WrongStage {
             stage: request.stage(),
-            needed: "a completed or partially completed request",
+            needed: "an answered request (completed, partially completed or refused)",
         });
     }
     let outcome: RunOutcome = dir.load(OUTCOME_FILE, "outcome.json")?;
@@ -252,6 +305,7 @@ pub fn issue(
             records,
         },
         notifications: outcome.notifications.clone(),
+        refusal: request.history().refusal().map(CertifiedRefusal::of),
         signature: DocumentSignature {
             key: String::new(),
             value: String::new(),

@@ -186,6 +186,15 @@ async fn erasure_and_restriction_list_the_logs_recipients_for_notification() {
         )]
     );
     assert_eq!(outcome.notifications[0].citation.as_str(), "GDPR Art. 19");
+    // Enough for the recipient to act on: the category of data, the
+    // instant and the system that disclosed it (no patient value).
+    let detail = &outcome.notifications[0].details[0];
+    assert_eq!(
+        detail.category,
+        Some(gdpr_core::category::RecordCategory::ImagingExamination)
+    );
+    assert_eq!(detail.on, jiff::civil::date(2026, 2, 3));
+    assert!(detail.at.is_some() && detail.source.is_some(), "{detail:?}");
     assert_clean("outcome", &serde_json::to_string(&outcome).unwrap());
 
     let cert =
@@ -197,6 +206,7 @@ async fn erasure_and_restriction_list_the_logs_recipients_for_notification() {
     assert_clean("certificate", &String::from_utf8_lossy(&text));
     let page = gdpr_request::render::certificate::render_certificate(&cert);
     assert!(page.contains(NAMED) && page.contains("GDPR Art. 19"));
+    assert!(page.contains("imaging-examination"), "{page}");
     assert_clean("certificate page", &page);
     drop(ex);
 

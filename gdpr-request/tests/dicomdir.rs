@@ -183,3 +183,245 @@ fn real_tools(dicomdir: &Path, records: usize) {
     assert_eq!(dump.matches("PATIENT").count(), 1, "{dump}");
     assert_eq!(dump.matches("\tSTUDY").count(), 3, "{dump}");
 }
+
+// ---- non-image records -----------------------------------------------------
+
+use dicom_core::value::DataSetSequence;
+use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
+use dicom_object::InMemDicomObject;
+use gdpr_dicom::synthetic::{Instance, sr};
+
+fn put(o: &mut InMemDicomObject, tag: (u16, u16), vr: VR, v: &str) {
+    o.put(DataElement::new(
+        Tag(tag.0, tag.1),
+        vr,
+        PrimitiveValue::from(v),
+    ));
+}
+
+fn code(value: &str, meaning: &str) -> InMemDicomObject {
+    let mut c = InMemDicomObject::new_empty();
+    put(&mut c, (0x0008, 0x0100), VR::SH, value);
+    put(&mut c, (0x0008, 0x0102), VR::SH, "DCM");
+    put(&mut c, (0x0008, 0x0104), VR::LO, meaning);
+    c
+}
+
+/// A non-image object of the target's first study, series `series`.
+fn object(class: &str, series: u32, modality: &str) -> InMemDicomObject {
+    let study = study_uid(TARGET, 1);
+    let mut o = InMemDicomObject::new_empty();
+    put(&mut o, (0x0008, 0x0016), VR::UI, class);
+    put(
+        &mut o,
+        (0x0008, 0x0018),
+        VR::UI,
+        &format!("{study}.{series}.1"),
+    );
+    put(&mut o, (0x0008, 0x0020), VR::DA, "19900105");
+    put(&mut o, (0x0008, 0x0030), VR::TM, "101010");
+    put(&mut o, (0x0008, 0x0060), VR::CS, modality);
+    put(&mut o, (0x0010, 0x0010), VR::PN, "CANARY^NONIMAGE");
+    put(&mut o, (0x0010, 0x0020), VR::LO, TARGET);
+    put(&mut o, (0x0020, 0x000D), VR::UI, &study);
+    put(
+        &mut o,
+        (0x0020, 0x000E),
+        VR::UI,
+        &format!("{study}.{series}"),
+    );
+    put(&mut o, (0x0020, 0x0011), VR::IS, &series.to_string());
+    put(&mut o, (0x0020, 0x0013), VR::IS, "1");
+    o
+}
+
+/// Writes an SR, a key object selection, a presentation state and an
+/// encapsulated PDF of the target's first study into the folder store.
+fn add_non_image_objects(fx: &Fixture) {
+    let dir = fx.path("archive/due");
+    let study = study_uid(TARGET, 1);
+    let mut i = Instance::numbered("1.2.3", 1);
+    i.patient_id = TARGET.into();
+    i.study_uid = study.clone();
+    i.series_uid = format!("{study}.10");
+    i.sop_uid = format!("{study}.10.1");
+    i.study_date = "19900105".into();
+    let sr_set = sr::comprehensive_sr(&i, sr::content_items(&i));
+    let mut ko = object("1.2.840.10008.5.1.4.1.1.88.59", 11, "KO");
+    put(&mut ko, (0x0008, 0x0023), VR::DA, "19900105");
+    put(&mut ko, (0x0008, 0x0033), VR::TM, "111111");
+    ko.put(DataElement::new(
+        Tag(0x0040, 0xA043),
+        VR::SQ,
+        DataSetSequence::from(vec![code("113000", "Of Interest")]),
+    ));
+    let mut pr = object("1.2.840.10008.5.1.4.1.1.11.1", 12, "PR");
+    put(&mut pr, (0x0070, 0x0080), VR::CS, "GSPS");
+    put(&mut pr, (0x0070, 0x0082), VR::DA, "19900105");
+    put(&mut pr, (0x0070, 0x0083), VR::TM, "121212");
+    let mut referenced = InMemDicomObject::new_empty();
+    put(
+        &mut referenced,
+        (0x0020, 0x000E),
+        VR::UI,
+        &format!("{study}.1"),
+    );
+    let mut image = InMemDicomObject::new_empty();
+    put(
+        &mut image,
+        (0x0008, 0x1150),
+        VR::UI,
+        "1.2.840.10008.5.1.4.1.1.2",
+    );
+    put(
+        &mut image,
+        (0x0008, 0x1155),
+        VR::UI,
+        &format!("{study}.1.1"),
+    );
+    referenced.put(DataElement::new(
+        Tag(0x0008, 0x1140),
+        VR::SQ,
+        DataSetSequence::from(vec![image]),
+    ));
+    pr.put(DataElement::new(
+        Tag(0x0008, 0x1115),
+        VR::SQ,
+        DataSetSequence::from(vec![referenced]),
+    ));
+    let mut pdf = object("1.2.840.10008.5.1.4.1.1.104.1", 13, "DOC");
+    put(&mut pdf, (0x0042, 0x0010), VR::ST, "Discharge letter");
+    put(&mut pdf, (0x0042, 0x0012), VR::LO, "application/pdf");
+    pdf.put(DataElement::new(
+        Tag(0x0042, 0x0011),
+        VR::OB,
+        PrimitiveValue::from(b"%PDF-1.4\n%%EOF\n".to_vec()),
+    ));
+    for (name, set) in [("sr", sr_set), ("ko", ko), ("pr", pr), ("pdf", pdf)] {
+        let file = std::fs::File::create(dir.join(format!("{name}.dcm"))).unwrap();
+        sr::write_sr(&set, file).unwrap();
+    }
+}
+
+/// PS3.3 F.5, written down here independently of the writer: per record
+/// type, the keys that must have a value (Type 1) and those that must be
+/// present (Type 2).
+type Keys = &'static [(u16, u16)];
+
+/// (record type, Type 1 keys, Type 2 keys).
+const REQUIRED: &[(&str, Keys, Keys)] = &[
+    (
+        "SR DOCUMENT",
+        &[
+            (0x0020, 0x0013),
+            (0x0040, 0xA491),
+            (0x0040, 0xA493),
+            (0x0008, 0x0023),
+            (0x0008, 0x0033),
+            (0x0040, 0xA043),
+        ],
+        &[],
+    ),
+    (
+        "KEY OBJECT DOC",
+        &[
+            (0x0020, 0x0013),
+            (0x0008, 0x0023),
+            (0x0008, 0x0033),
+            (0x0040, 0xA043),
+        ],
+        &[],
+    ),
+    (
+        "PRESENTATION",
+        // Referenced Series Sequence: 1C, the state references a series.
+        &[
+            (0x0070, 0x0082),
+            (0x0070, 0x0083),
+            (0x0070, 0x0080),
+            (0x0008, 0x1115),
+        ],
+        &[(0x0070, 0x0081), (0x0070, 0x0084)],
+    ),
+    (
+        "ENCAP DOC",
+        &[(0x0042, 0x0012)],
+        &[
+            (0x0020, 0x0013),
+            (0x0008, 0x0023),
+            (0x0008, 0x0033),
+            (0x0042, 0x0010),
+            (0x0040, 0xA043),
+        ],
+    ),
+];
+
+fn has_value(record: &InMemDicomObject, tag: (u16, u16)) -> bool {
+    record
+        .element(Tag(tag.0, tag.1))
+        .is_ok_and(|e| match e.value() {
+            dicom_core::value::Value::Sequence(s) => !s.items().is_empty(),
+            v => v
+                .to_str()
+                .is_ok_and(|s| !s.trim_matches(['\0', ' ']).is_empty()),
+        })
+}
+
+#[tokio::test]
+async fn non_image_records_carry_the_keys_of_their_record_type() {
+    let fx = Fixture::new();
+    add_non_image_objects(&fx);
+    RequestDir::create(&fx.path("requests"), &request("dsr-n", RequestKind::Access)).unwrap();
+    let mut ex = open(&fx, "dsr-n", fx.log(), None).await;
+    ex.step(Event::IdentityVerified).await.unwrap();
+    ex.step(Event::Assessed).await.unwrap();
+    ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
+    ex.run().await.unwrap();
+    let dicomdir = ex
+        .dir()
+        .path()
+        .join(PACKAGE_DIR)
+        .join("pacs")
+        .join(DICOMDIR);
+    let file = dicom_object::open_file(&dicomdir).unwrap();
+    let records = file
+        .element(Tag(0x0004, 0x1220))
+        .unwrap()
+        .items()
+        .unwrap()
+        .to_vec();
+    let kind_of = |r: &InMemDicomObject| {
+        r.element(Tag(0x0004, 0x1430))
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end()
+            .to_owned()
+    };
+    for (kind, type1, type2) in REQUIRED {
+        let of_kind: Vec<&InMemDicomObject> =
+            records.iter().filter(|r| kind_of(r) == *kind).collect();
+        assert_eq!(of_kind.len(), 1, "one {kind} record");
+        let r = of_kind[0];
+        for tag in *type1 {
+            assert!(has_value(r, *tag), "{kind}: Type 1 key {tag:04X?} missing");
+        }
+        for tag in *type2 {
+            assert!(
+                r.element(Tag(tag.0, tag.1)).is_ok(),
+                "{kind}: Type 2 key {tag:04X?} missing"
+            );
+        }
+    }
+    let images = records.iter().filter(|r| kind_of(r) == "IMAGE").count();
+    assert_eq!(images, 6, "the images are still IMAGE records");
+    if cfg!(feature = "dicom-tools") {
+        let out = std::process::Command::new("dciodvfy")
+            .arg(&dicomdir)
+            .output()
+            .expect("dciodvfy is not installed: apt-get install -y dicom3tools");
+        let report = String::from_utf8_lossy(&out.stderr).into_owned();
+        let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("Error")).collect();
+        assert!(errors.is_empty(), "dciodvfy: {errors:#?}\n{report}");
+    }
+}

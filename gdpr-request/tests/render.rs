@@ -70,11 +70,11 @@ fn export() -> ExportManifest {
 fn summary(text: &str) -> String {
     let request = RequestId::new("dsr-2026-0042").unwrap();
     let systems = vec![("pacs".to_owned(), export())];
-    let disclosures = vec![Disclosure {
-        recipient: Recipient::new(format!("Radiologie Dr. Beispiel {text}")).unwrap(),
-        on: jiff::civil::date(2025, 3, 2),
-        what: format!("CT report {text}"),
-    }];
+    let disclosures = vec![Disclosure::new(
+        Recipient::new(format!("Radiologie Dr. Beispiel {text}")).unwrap(),
+        jiff::civil::date(2025, 3, 2),
+        format!("CT report {text}"),
+    )];
     let n = notice(text);
     render_summary(&SummaryFacts {
         request: &request,
@@ -204,11 +204,11 @@ fn the_access_report_escapes_and_names_staff_only_when_asked() {
         source: "PACS-1".into(),
         object_kind: Some(gdpr_audit::object::ObjectKind::Study),
     };
-    let disclosures = vec![Disclosure {
-        recipient: Recipient::new(format!("Praxis {HOSTILE}")).unwrap(),
-        on: jiff::civil::date(2025, 3, 2),
-        what: "study (care-coordination)".into(),
-    }];
+    let disclosures = vec![Disclosure::new(
+        Recipient::new(format!("Praxis {HOSTILE}")).unwrap(),
+        jiff::civil::date(2025, 3, 2),
+        "study (care-coordination)",
+    )];
     let page = |staff: bool| {
         let mut e = entry.clone();
         if !staff {

@@ -106,6 +106,12 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Action::Refuse {
+            id,
+            context,
+            grounds,
+            provisions,
+        } => super::refuse::refuse(root, &id, &context, (&grounds, &provisions), json_out).await,
         Action::Run {
             id,
             context,
@@ -119,7 +125,7 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             let options = package.options()?;
             let (mut ex, _, _) = open_with(root, &id, &context, options).await?;
             let outcome = ex.run().await?;
-            report(&outcome, json_out)?;
+            report(&outcome, ex.request(), json_out)?;
             Ok(stage_code(outcome.stage))
         }
         Action::Certificate {
@@ -243,8 +249,9 @@ async fn assess(
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(o: &RunOutcome, json_out: bool) -> Result<(), CliError> {
+fn report(o: &RunOutcome, req: &DataSubjectRequest, json_out: bool) -> Result<(), CliError> {
     let mut lines = vec![format!("request {}: {}", o.request, o.stage.name())];
+    lines.extend(super::refuse::refusal_lines(req));
     for s in &o.systems {
         let (erased, left) = s.report.as_ref().map_or((0, 0), |r| {
             (r.erased().len(), r.left().len() + r.refused().len())
@@ -266,17 +273,29 @@ fn report(o: &RunOutcome, json_out: bool) -> Result<(), CliError> {
     }
     // Recipients are bodies the controller disclosed to, never the patient.
     for n in &o.notifications {
+        let categories: Vec<&str> = n.categories().iter().map(|c| c.name()).collect();
+        let of = if categories.is_empty() {
+            String::new()
+        } else {
+            format!(" of {}", categories.join(", "))
+        };
         lines.push(format!(
-            "  to notify ({}): {}, {} disclosure(s), first on {}",
+            "  to notify ({}): {}, {} disclosure(s){of}, first on {}, last on {}",
             n.citation,
             n.recipient,
-            n.disclosures.len(),
+            n.details.len().max(n.disclosures.len()),
             n.disclosures
                 .first()
+                .map_or_else(String::new, |d| d.0.to_string()),
+            n.disclosures
+                .last()
                 .map_or_else(String::new, |d| d.0.to_string())
         ));
     }
-    let value = serde_json::to_value(o).map_err(|e| bad(e.to_string()))?;
+    let mut value = serde_json::to_value(o).map_err(|e| bad(e.to_string()))?;
+    if req.history().refusal().is_some() {
+        value["refusal"] = super::refuse::refusal_json(req);
+    }
     print(json_out, &value, &lines.join("\n"))
 }
 
@@ -299,7 +318,8 @@ fn verify(file: &Path, public_key: &Path, json_out: bool) -> Result<ExitCode, Cl
                     cert.request.stage.name()
                 ),
             )?;
-            Ok(ExitCode::SUCCESS)
+            // Verified; the code still says how the request ended.
+            Ok(stage_code(cert.request.stage))
         }
         Err(gdpr_request::Error::Unverified(fault)) => {
             let value = json!({"verified": false, "fault": fault.to_string()});
@@ -315,7 +335,7 @@ fn verify(file: &Path, public_key: &Path, json_out: bool) -> Result<ExitCode, Cl
 }
 
 /// Opens the request with its systems, the audit log and the register.
-async fn open(
+pub(super) async fn open(
     root: &Path,
     id: &str,
     context: &Context,

@@ -1,5 +1,5 @@
-//! `gdpr request new|show|assess|approve|run|resume|status|list|certificate|verify-certificate|shred-expired`:
-//! data-subject requests (GDPR Art. 15, 17, 20) executed on every system of
+//! `gdpr request new|show|assess|approve|refuse|run|resume|status|list|certificate|verify-certificate|shred-expired`:
+//! data-subject requests (GDPR Art. 15, 17, 18, 20) executed on every system of
 //! `systems.toml` by `gdpr-request`, with a journal, a restriction register
 //! and a signed certificate.
 //!
@@ -7,12 +7,15 @@
 //! `--index -`), never from the command line, and are never printed.
 //!
 //! Exit codes: 0 completed and verified (or the command succeeded), 1
-//! partially completed or a certificate that does not verify, 2 bad input,
-//! 3 refused.
+//! partially completed or a certificate that does not verify, 2 bad input
+//! (an illegal step included), 3 refused — from every command that
+//! reports one request (`refuse`, `show`, `status`, `run`, `resume`,
+//! `certificate`, `verify-certificate`); `list` reports many and exits 0.
 
 mod exec;
 mod inputs;
 mod package;
+mod refuse;
 mod shred;
 mod view;
 
@@ -22,6 +25,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use gdpr_core::erasure::ErasureGround;
 use gdpr_core::request::{RequestKind, Stage};
+use gdpr_core::restriction::RestrictionGround;
 
 use crate::error::CliError;
 
@@ -145,6 +149,24 @@ enum Action {
         #[command(flatten)]
         context: Context,
     },
+    /// Refuse a request (GDPR Art. 12(4)): the reasons as grounds, each with
+    /// its provision; the subject is told of the right to lodge a complaint
+    /// with a supervisory authority (Art. 77) and to a judicial remedy
+    /// (Art. 79). Allowed from receipt up to approval, before execution;
+    /// journaled, audited, and certified by `certificate`. Exit code 3.
+    Refuse {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// A ground of refusal (repeatable); each must fit the request's
+        /// kind.
+        #[arg(long = "ground", value_enum)]
+        grounds: Vec<refuse::Ground>,
+        /// Another provision the refusal rests on (repeatable), e.g. a
+        /// member-state restriction under GDPR Art. 23: "§ 34 BDSG".
+        #[arg(long = "provision", value_name = "CITATION")]
+        provisions: Vec<String>,
+    },
     /// Execute an approved request on every system.
     Run {
         id: String,
@@ -204,11 +226,23 @@ enum Kind {
     ErasureObjection,
     /// Art. 17(1)(d).
     ErasureUnlawful,
+    /// Art. 18(1)(a): the accuracy is contested.
+    RestrictionAccuracyContested,
+    /// Art. 18(1)(b): unlawful processing, restriction asked instead of
+    /// erasure.
+    RestrictionUnlawful,
+    /// Art. 18(1)(c): the subject needs the data for legal claims.
+    RestrictionLegalClaims,
+    /// Art. 18(1)(d): an objection is pending.
+    RestrictionObjectionPending,
+    /// Art. 18(3): lift the restrictions in force (tell the subject first).
+    LiftRestriction,
 }
 
 impl Kind {
     fn request_kind(self) -> RequestKind {
         let erasure = |ground| RequestKind::Erasure { ground };
+        let restriction = |ground| RequestKind::Restriction { ground };
         match self {
             Self::Access => RequestKind::Access,
             Self::Portability => RequestKind::Portability,
@@ -216,6 +250,11 @@ impl Kind {
             Self::ErasureConsentWithdrawn => erasure(ErasureGround::ConsentWithdrawn),
             Self::ErasureObjection => erasure(ErasureGround::Objection),
             Self::ErasureUnlawful => erasure(ErasureGround::UnlawfulProcessing),
+            Self::RestrictionAccuracyContested => restriction(RestrictionGround::AccuracyContested),
+            Self::RestrictionUnlawful => restriction(RestrictionGround::UnlawfulProcessing),
+            Self::RestrictionLegalClaims => restriction(RestrictionGround::NeededForLegalClaims),
+            Self::RestrictionObjectionPending => restriction(RestrictionGround::ObjectionPending),
+            Self::LiftRestriction => RequestKind::LiftRestriction,
         }
     }
 }

@@ -42,16 +42,20 @@ pub(super) fn show(
         let o: RunOutcome = crate::input::parse_json("outcome.json", &text)?;
         value["outcome"] = serde_json::to_value(&o).map_err(|e| bad(e.to_string()))?;
     }
+    if req.history().refusal().is_some() {
+        value["refusal"] = super::refuse::refusal_json(&req);
+    }
     let late = if deadline.overdue { ", OVERDUE" } else { "" };
-    let text = format!(
+    let mut lines = vec![format!(
         "request {}: {}; due {} ({} days left{late})",
         req.id(),
         req.stage().name(),
         deadline.due,
         deadline.days_left
-    );
-    print(json_out, &value, &text)?;
-    Ok(ExitCode::SUCCESS)
+    )];
+    lines.extend(super::refuse::refusal_lines(&req));
+    print(json_out, &value, &lines.join("\n"))?;
+    Ok(super::stage_code(req.stage()))
 }
 
 pub(super) fn list(root: &Path, json_out: bool) -> Result<ExitCode, CliError> {

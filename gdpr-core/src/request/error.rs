@@ -49,6 +49,19 @@ pub enum RequestError {
     /// A refusal without a reason (Art. 12(4) requires them).
     #[error("a refusal must name at least one reason (GDPR Art. 12(4))")]
     RefusalWithoutReasons,
+    /// A refusal ground that cannot answer a request of this kind (an
+    /// Art. 17(3) exemption for an access request), or identity not
+    /// established after the identity was verified.
+    #[error(
+        "the refusal ground `{ground}` does not apply to this request ({why}); \
+         give a ground that does (docs/requests.md, \"Refusing a request\")"
+    )]
+    RefusalGroundDoesNotApply {
+        /// The ground's stable name.
+        ground: &'static str,
+        /// Why not.
+        why: &'static str,
+    },
     /// The holiday calendar does not cover a year a deadline reaches.
     #[error(
         "the holiday calendar {region} does not cover the year {year}; add the \

@@ -77,7 +77,7 @@ pub use error::RequestError;
 pub use findings::{Exemption, Findings, Scope};
 pub use kind::RequestKind;
 pub use lifecycle::{ApprovalPolicy, Event, History, Stage, Transition};
-pub use recipients::{Disclosure, Notification, Recipient, recipients_to_notify};
+pub use recipients::{Disclosure, DisclosureDetail, Notification, Recipient, recipients_to_notify};
 pub use refusal::{Refusal, RefusalGround, Remedies};
 pub use source::Source;
 pub use subjects::{PatientIndex, SubjectMap, SystemName};

@@ -7,10 +7,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::Citation;
+use crate::category::RecordCategory;
 use crate::request::kind::RequestKind;
 
 /// A recipient (Art. 4(9)): a body or person, named as the controller
@@ -67,11 +69,59 @@ impl fmt::Display for Recipient {
 pub struct Disclosure {
     /// Who received the data.
     pub recipient: Recipient,
-    /// When.
+    /// When (the day).
     pub on: Date,
     /// What, in words without patient values (`"CT study"`,
     /// `"discharge letter"`).
     pub what: String,
+    /// Which category of data was disclosed, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<RecordCategory>,
+    /// The instant, when known (an audit record's time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// The system that recorded the disclosure, when known (a system
+    /// label such as `pacs-main`, never a patient value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl Disclosure {
+    /// A disclosure of `what` to `recipient` on `on`, category, time and
+    /// source unknown.
+    pub fn new(recipient: Recipient, on: Date, what: impl Into<String>) -> Self {
+        Self {
+            recipient,
+            on,
+            what: what.into(),
+            category: None,
+            at: None,
+            source: None,
+        }
+    }
+}
+
+/// What a recipient is told of one disclosure so that it can find the
+/// data it received and act on the notification: when, which category of
+/// data, what, and from which system — never a patient value (the
+/// controller identifies the subject to the recipient by its own means).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DisclosureDetail {
+    /// The day.
+    pub on: Date,
+    /// The instant, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// The category of data (`imaging-examination`, `lab-result`, …),
+    /// when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<RecordCategory>,
+    /// What, in words without patient values.
+    pub what: String,
+    /// The system that recorded it, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One recipient to notify, with every disclosure made to them.
@@ -82,8 +132,22 @@ pub struct Notification {
     pub recipient: Recipient,
     /// Their disclosures, oldest first: (date, what).
     pub disclosures: Vec<(Date, String)>,
+    /// Every disclosure with its category, instant and source, oldest
+    /// first (absent in documents written before it was added).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<DisclosureDetail>,
     /// The provision requiring the notification.
     pub citation: Citation,
+}
+
+impl Notification {
+    /// The categories of data disclosed to the recipient, each once.
+    pub fn categories(&self) -> Vec<RecordCategory> {
+        let mut out: Vec<RecordCategory> = self.details.iter().filter_map(|d| d.category).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 /// The recipients to notify of a request of `kind` carried out, from the
@@ -99,21 +163,32 @@ pub fn recipients_to_notify(
     if !kind.notifies_recipients() {
         return Vec::new();
     }
-    let mut by_recipient: BTreeMap<&Recipient, Vec<(Date, String)>> = BTreeMap::new();
+    let mut by_recipient: BTreeMap<&Recipient, Vec<DisclosureDetail>> = BTreeMap::new();
     for d in disclosures.iter().filter(|d| d.on <= until) {
         by_recipient
             .entry(&d.recipient)
             .or_default()
-            .push((d.on, d.what.clone()));
+            .push(DisclosureDetail {
+                on: d.on,
+                at: d.at,
+                category: d.category,
+                what: d.what.clone(),
+                source: d.source.clone(),
+            });
     }
     let mut out: Vec<Notification> = by_recipient
         .into_iter()
-        .map(|(recipient, mut list)| {
+        .map(|(recipient, mut details)| {
+            details.sort();
+            details.dedup();
+            let mut list: Vec<(Date, String)> =
+                details.iter().map(|d| (d.on, d.what.clone())).collect();
             list.sort();
             list.dedup();
             Notification {
                 recipient: recipient.clone(),
                 disclosures: list,
+                details,
                 citation: Citation::from_static("GDPR Art. 19"),
             }
         })
@@ -131,11 +206,35 @@ mod tests {
     use jiff::civil::date;
 
     fn disclosure(to: &str, on: Date, what: &str) -> Disclosure {
-        Disclosure {
-            recipient: Recipient::new(to).unwrap(),
-            on,
-            what: what.into(),
-        }
+        Disclosure::new(Recipient::new(to).unwrap(), on, what)
+    }
+
+    #[test]
+    fn each_disclosure_is_told_with_its_category_instant_and_source() {
+        let at: Timestamp = "2025-03-01T10:15:00Z".parse().unwrap();
+        let mut ct = disclosure("Klinik A", date(2025, 3, 1), "study (referral)");
+        ct.category = Some(RecordCategory::ImagingExamination);
+        ct.at = Some(at);
+        ct.source = Some("pacs-main".into());
+        let mut lab = disclosure("Klinik A", date(2025, 3, 1), "observation (referral)");
+        lab.category = Some(RecordCategory::LabResult);
+        let n = recipients_to_notify(&RequestKind::Rectification, &[lab, ct], date(2026, 1, 1));
+        assert_eq!(n.len(), 1);
+        assert_eq!(
+            n[0].categories(),
+            [
+                RecordCategory::ImagingExamination,
+                RecordCategory::LabResult
+            ]
+        );
+        let ct = n[0].details.iter().find(|d| d.at.is_some()).unwrap();
+        assert_eq!(ct.source.as_deref(), Some("pacs-main"));
+        let json = serde_json::to_string(&n[0].details).unwrap();
+        assert!(
+            json.contains(r#""category":"imaging-examination""#),
+            "{json}"
+        );
+        assert!(json.contains(r#""at":"2025-03-01T10:15:00Z""#), "{json}");
     }
 
     #[test]
@@ -169,12 +268,17 @@ mod tests {
         let list = [disclosure("Klinik A", date(2025, 3, 1), "discharge letter")];
         let n = recipients_to_notify(&RequestKind::Rectification, &list, date(2026, 1, 31));
         let json = serde_json::to_string(&n).unwrap();
-        let pinned = r#"[{"recipient":"Klinik A","disclosures":[["2025-03-01","discharge letter"]],"citation":"GDPR Art. 19"}]"#;
+        let pinned = r#"[{"recipient":"Klinik A","disclosures":[["2025-03-01","discharge letter"]],"details":[{"on":"2025-03-01","what":"discharge letter"}],"citation":"GDPR Art. 19"}]"#;
         assert_eq!(json, pinned);
         assert_eq!(
             serde_json::from_str::<Vec<Notification>>(pinned).unwrap(),
             n
         );
+        // Written before `details`: read and written back byte for byte, so
+        // certificates signed then still verify.
+        let older = r#"[{"recipient":"Klinik A","disclosures":[["2025-03-01","discharge letter"]],"citation":"GDPR Art. 19"}]"#;
+        let back: Vec<Notification> = serde_json::from_str(older).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), older);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Citation;
 use crate::request::error::RequestError;
+use crate::request::kind::RequestKind;
 
 /// Why the controller does not act on a request, or not fully.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +49,37 @@ impl RefusalGround {
             Self::ErasureExemption => Citation::from_static("GDPR Art. 17(3)"),
             Self::CompellingLegitimateGrounds => Citation::from_static("GDPR Art. 21(1)"),
             Self::Other { citation } => citation.clone(),
+        }
+    }
+
+    /// The stable name, as in JSON (`"manifestly-unfounded-or-excessive"`).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::IdentityNotEstablished => "identity-not-established",
+            Self::ManifestlyUnfoundedOrExcessive => "manifestly-unfounded-or-excessive",
+            Self::RightsOfOthers => "rights-of-others",
+            Self::PortabilityConditionsNotMet => "portability-conditions-not-met",
+            Self::ErasureExemption => "erasure-exemption",
+            Self::CompellingLegitimateGrounds => "compelling-legitimate-grounds",
+            Self::Other { .. } => "other",
+        }
+    }
+
+    /// Whether the ground can answer a request of `kind`: the rights of
+    /// others limit a copy (Art. 15(4), 20(4)), the conditions of Art. 20(1)
+    /// only portability, an Art. 17(3) exemption only erasure, compelling
+    /// legitimate grounds only an objection (Art. 21(1)); identity, a
+    /// manifestly unfounded or excessive request and another cited
+    /// provision apply to every kind.
+    pub fn fits(&self, kind: &RequestKind) -> bool {
+        match self {
+            Self::RightsOfOthers => {
+                matches!(kind, RequestKind::Access | RequestKind::Portability)
+            }
+            Self::PortabilityConditionsNotMet => matches!(kind, RequestKind::Portability),
+            Self::ErasureExemption => matches!(kind, RequestKind::Erasure { .. }),
+            Self::CompellingLegitimateGrounds => matches!(kind, RequestKind::Objection { .. }),
+            _ => true,
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::request::deadline::{Calendar, Deadline, DeadlineStatus, Extension};
 use crate::request::error::RequestError;
 use crate::request::kind::RequestKind;
 use crate::request::lifecycle::{ApprovalPolicy, Event, History, Stage, Transition};
+use crate::request::refusal::{Refusal, RefusalGround};
 use crate::request::subjects::SubjectMap;
 
 /// The format version of a persisted request.
@@ -182,6 +183,9 @@ impl DataSubjectRequest {
                 step: "extended (use DataSubjectRequest::extend)",
             });
         }
+        if let Event::Refused { refusal } = &event {
+            self.check_refusal(refusal)?;
+        }
         self.push(event, actor, at)
     }
 
@@ -201,6 +205,30 @@ impl DataSubjectRequest {
     ) -> Result<&Transition, RequestError> {
         Deadline::compute(calendar, self.history.received_at(), Some(&extension))?;
         self.push(Event::Extended { extension }, actor, at)
+    }
+
+    /// A refusal's grounds fit the request: each applies to its kind, and
+    /// identity is not refused as unestablished once it was verified.
+    fn check_refusal(&self, refusal: &Refusal) -> Result<(), RequestError> {
+        let verified = self
+            .history
+            .transitions()
+            .iter()
+            .any(|t| t.event == Event::IdentityVerified);
+        for g in refusal.grounds() {
+            let why = if !g.fits(&self.kind) {
+                "it answers another kind of request"
+            } else if verified && *g == RefusalGround::IdentityNotEstablished {
+                "the identity was verified"
+            } else {
+                continue;
+            };
+            return Err(RequestError::RefusalGroundDoesNotApply {
+                ground: g.name(),
+                why,
+            });
+        }
+        Ok(())
     }
 
     fn push(

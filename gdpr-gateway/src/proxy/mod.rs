@@ -228,6 +228,7 @@ pub(crate) fn context(inner: &Inner) -> Context<'_> {
         subjects: inner.subjects.as_ref(),
         register: inner.register.as_ref(),
         system: &inner.system,
+        subject_records: inner.subject_records.as_deref(),
     }
 }
 

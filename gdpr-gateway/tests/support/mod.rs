@@ -283,6 +283,8 @@ pub struct Options {
     pub systems_file: Option<PathBuf>,
     /// Tables appended to the configuration (`[tls]`, `[clients…]`).
     pub extra: String,
+    /// Where the register's subject-wide entries are found.
+    pub subject_records: Option<Arc<dyn gdpr_gateway::decide::SubjectRecords>>,
 }
 
 impl Default for Options {
@@ -300,6 +302,7 @@ impl Default for Options {
             listener: None,
             systems_file: None,
             extra: String::new(),
+            subject_records: None,
         }
     }
 }
@@ -441,6 +444,10 @@ pub async fn start(mut opts: Options) -> Running {
     )
     .with_clock(Arc::new(Offset(opts.clock)))
     .with_log(lines.clone());
+    let parts = match opts.subject_records.take() {
+        Some(records) => parts.with_subject_records(records),
+        None => parts,
+    };
     let gateway = Gateway::new(config, parts).expect("gateway");
     let router = match opts.site {
         None => gateway.router(),

@@ -5,9 +5,11 @@
 use gdpr_audit::Verifier;
 use gdpr_audit::checkpoint::Checkpoint;
 use gdpr_audit::merkle::node_hash;
-use gdpr_core::request::{RecordOutcome, Stage};
+use gdpr_core::request::{ApprovalPolicy, Event, History, RecordOutcome, Stage};
 
-use super::{CERTIFICATE_VERSION, CONTEXT, Certificate, CertifiedStatus, body, item_rows};
+use super::{
+    CERTIFICATE_VERSION, CONTEXT, Certificate, CertifiedRefusal, CertifiedStatus, body, item_rows,
+};
 use crate::executor::SHREDDED;
 use crate::{Error, Fault, sign};
 
@@ -85,11 +87,26 @@ fn inconsistent(what: &'static str) -> Error {
     Fault::Inconsistent { what }.into()
 }
 
-/// The parts agree: the stage is the history's, the items are the
-/// reports', "completed" only with every system verified, nothing kept is
-/// "erased", every audit record names a step of the history.
+/// The parts agree: the history is a legal sequence of steps, the stage is
+/// where it ends, the items are the reports', "completed" only with every
+/// system verified, nothing kept is "erased", a refused request lists no
+/// system, every audit record names a step of the history.
 fn consistent(cert: &Certificate) -> Result<(), Error> {
     let req = &cert.request;
+    // The history is a legal sequence of steps (the approver is not
+    // checked here: the policy is not part of the certificate).
+    History::replay(req.history.clone(), ApprovalPolicy::AnyActor)
+        .map_err(|_| inconsistent("the history is not a legal sequence of steps"))?;
+    if req.stage == Stage::Refused && !cert.systems.is_empty() {
+        return Err(inconsistent("a refused request lists work on a system"));
+    }
+    let refused = req.history.iter().find_map(|t| match &t.event {
+        Event::Refused { refusal } => Some(CertifiedRefusal::of(refusal)),
+        _ => None,
+    });
+    if cert.refusal != refused {
+        return Err(inconsistent("the refusal differs from the history's"));
+    }
     let last = req
         .history
         .iter()

@@ -81,11 +81,27 @@ pub(crate) fn transition(
     subject: &PatientId,
     at: Timestamp,
 ) -> Result<AuditRecord, Error> {
-    let text = format!(
+    let mut text = format!(
         "data-subject request ({}): {}",
         request.kind().citation(),
         step.name()
     );
+    if let Event::Refused { refusal } = step {
+        // The reasons as their provisions, and the remedies told (Art. 12(4)).
+        let grounds: Vec<String> = refusal
+            .grounds()
+            .iter()
+            .map(|g| format!("{} ({})", g.name(), g.citation()))
+            .collect();
+        let r = refusal.remedies();
+        text.push_str(&format!(
+            "\ngrounds: {}\nremedies told under {}: complaint ({}), judicial remedy ({})",
+            grounds.join("; "),
+            r.told_under,
+            r.complaint,
+            r.judicial
+        ));
+    }
     let e = event(request, Action::Execute, actor, subject, text, at)?;
     Ok(AuditRecord::new(step.name(), log.append(&e)?))
 }

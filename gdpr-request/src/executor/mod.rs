@@ -6,6 +6,7 @@ mod erase;
 mod export;
 mod outcome;
 mod recipients;
+mod refuse;
 mod restrict;
 mod steps;
 
@@ -350,7 +351,8 @@ impl Executor {
     /// access or portability. A resumed run takes every step the journal
     /// holds as done from the journal, and runs a step that began but did
     /// not finish again (the stores' operations are idempotent). An
-    /// answered request returns its saved outcome and touches no system.
+    /// answered request returns its saved outcome and touches no system; a
+    /// refused one ([`Self::refuse`]) its refusal's outcome.
     ///
     /// # Errors
     /// [`Error::WrongStage`] before approval or for another kind of
@@ -371,6 +373,11 @@ impl Executor {
             return self
                 .dir
                 .load(crate::request_dir::OUTCOME_FILE, "outcome.json");
+        }
+        if self.request.stage() == Stage::Refused {
+            // Refused, and stopped before its outcome was saved: no system
+            // is acted on, the refusal is the answer.
+            return self.refused_outcome().await;
         }
         let approved = matches!(
             self.request.stage(),

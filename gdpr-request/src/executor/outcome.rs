@@ -101,7 +101,7 @@ impl SystemOutcome {
 pub struct RunOutcome {
     /// The request.
     pub request: RequestId,
-    /// Where it ended (`completed`, `partially-completed`).
+    /// Where it ended (`completed`, `partially-completed`, `refused`).
     pub stage: Stage,
     /// Every system.
     pub systems: Vec<SystemOutcome>,

@@ -19,17 +19,20 @@
 //! field) on a line `recipient: <name>`. A disclosure event without such a
 //! line is still listed, as "recipient not named in the audit record", so
 //! no disclosure is hidden. What was disclosed is told by the record's
-//! object kind and purpose, never by the rest of the free text (which may
-//! hold patient values).
+//! object kind and purpose, its category of data ([`category_of`]), its
+//! time and the system that recorded it, never by the rest of the free
+//! text (which may hold patient values).
 
 use gdpr_audit::KeyStore;
 use gdpr_audit::action::Action;
+use gdpr_audit::object::ObjectKind;
 use gdpr_audit::record::Record;
 use gdpr_audit::report::{
     AccessEntry, Personal, StaffIdentities, SubjectReport, personal_or_unreadable,
 };
 use gdpr_audit::store::{Entry, EntrySource};
 use gdpr_core::Citation;
+use gdpr_core::category::RecordCategory;
 use gdpr_core::request::{Disclosure, Recipient};
 use gdpr_core::subject::PatientId;
 
@@ -61,16 +64,36 @@ fn recipient_of(text: Option<&str>) -> Recipient {
         })
 }
 
+/// The category of data an audit record's object kind stands for (GDPR
+/// Art. 19: what the recipient received); `None` where the kind does not
+/// tell (a research data set, a query, the audit log).
+pub fn category_of(kind: ObjectKind) -> Option<RecordCategory> {
+    match kind {
+        ObjectKind::Patient => Some(RecordCategory::Demographics),
+        ObjectKind::Study | ObjectKind::Series | ObjectKind::Instance => {
+            Some(RecordCategory::ImagingExamination)
+        }
+        ObjectKind::Document => Some(RecordCategory::ClinicalNote),
+        ObjectKind::Observation => Some(RecordCategory::LabResult),
+        ObjectKind::Encounter | ObjectKind::Consent => Some(RecordCategory::PatientRecord),
+        _ => None,
+    }
+}
+
 fn disclosure(record: &Record, text: Option<&str>) -> Disclosure {
     let what = match record.object_kind() {
         Some(kind) => format!("{} ({})", kind.name(), record.purpose().name()),
         None => format!("data ({})", record.purpose().name()),
     };
-    Disclosure {
-        recipient: recipient_of(text),
-        on: jiff::tz::Offset::UTC.to_datetime(record.recorded()).date(),
+    let mut d = Disclosure::new(
+        recipient_of(text),
+        jiff::tz::Offset::UTC.to_datetime(record.recorded()).date(),
         what,
-    }
+    );
+    d.category = record.object_kind().and_then(category_of);
+    d.at = Some(record.recorded());
+    d.source = Some(record.source().as_str().to_owned());
+    d
 }
 
 fn entry(record: &Record, staff: StaffIdentities) -> AccessEntry {
@@ -159,10 +182,12 @@ mod tests {
 
     #[test]
     fn merged_disclosures_are_ordered_and_listed_once() {
-        let d = |to: &str, day: i8| Disclosure {
-            recipient: Recipient::new(to).unwrap(),
-            on: jiff::civil::date(2026, 1, day),
-            what: "study".into(),
+        let d = |to: &str, day: i8| {
+            Disclosure::new(
+                Recipient::new(to).unwrap(),
+                jiff::civil::date(2026, 1, day),
+                "study",
+            )
         };
         let all = merge_disclosures(&[d("B", 3), d("A", 1)], &[d("A", 1), d("C", 2)]);
         let names: Vec<_> = all.iter().map(|x| x.recipient.as_str()).collect();

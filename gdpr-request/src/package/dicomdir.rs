@@ -20,7 +20,7 @@ use dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN;
 
 use super::PackageError;
 
-mod record_type;
+pub(crate) mod record_type;
 
 /// The keys of one instance that its directory records carry, read from
 /// its header. Holds patient values: never logged, no `Debug`.
@@ -42,6 +42,10 @@ pub(crate) struct InstanceKeys {
     pub sop_instance: String,
     pub transfer_syntax: String,
     pub instance_number: String,
+    /// The record type (`IMAGE`, `SR DOCUMENT`, …) by the SOP Class.
+    pub record_type: &'static str,
+    /// The keys of a non-image record type (PS3.3 F.5), from the header.
+    pub record_keys: Vec<DataElement<InMemDicomObject>>,
 }
 
 /// One IMAGE record: the file (components of its File ID) and its keys.
@@ -237,8 +241,10 @@ fn flatten(dir: &Directory) -> Vec<Node> {
                 let keys = &series.images[0].keys;
                 let at = push(nodes, record("SERIES", keys, Level::Series));
                 nodes[at].child = siblings(nodes, &series.images, |nodes, image| {
-                    let kind = record_type::record_type(&image.keys.sop_class);
-                    let mut o = record(kind, &image.keys, Level::Image);
+                    let mut o = record(image.keys.record_type, &image.keys, Level::Image);
+                    for e in &image.keys.record_keys {
+                        o.put(e.clone());
+                    }
                     o.put(DataElement::new(
                         tags::REFERENCED_FILE_ID,
                         VR::CS,

@@ -20,7 +20,7 @@ use gdpr_core::store::ExportManifest;
 use sha2::{Digest, Sha256};
 
 use super::PackageError;
-use super::dicomdir::{Directory, Image, InstanceKeys, encode_dicomdir};
+use super::dicomdir::{Directory, Image, InstanceKeys, encode_dicomdir, record_type};
 use crate::Error;
 
 /// The DICOMDIR's name, beside the `DICOM` folder of the file-set.
@@ -52,7 +52,14 @@ fn keys(path: &Path, shown: &str, n: (usize, usize, usize)) -> Result<InstanceKe
         }
     })?;
     let charset = Some(get(&o, tags::SPECIFIC_CHARACTER_SET)).filter(|s| !s.is_empty());
+    let sop_class = meta
+        .media_storage_sop_class_uid()
+        .trim_end_matches('\0')
+        .to_owned();
+    let record_type = record_type::record_type(&sop_class);
     Ok(InstanceKeys {
+        record_type,
+        record_keys: record_type::record_keys(record_type, &o),
         charset,
         patient_id: or(get(&o, tags::PATIENT_ID), || "UNKNOWN".into()),
         patient_name: get(&o, tags::PATIENT_NAME),
@@ -65,10 +72,7 @@ fn keys(path: &Path, shown: &str, n: (usize, usize, usize)) -> Result<InstanceKe
         series_uid: get(&o, tags::SERIES_INSTANCE_UID),
         modality: or(get(&o, tags::MODALITY), || "OT".into()),
         series_number: or(get(&o, tags::SERIES_NUMBER), || n.1.to_string()),
-        sop_class: meta
-            .media_storage_sop_class_uid()
-            .trim_end_matches('\0')
-            .to_owned(),
+        sop_class,
         sop_instance: meta
             .media_storage_sop_instance_uid()
             .trim_end_matches('\0')

@@ -8,7 +8,7 @@
 //! staff's actor ids nor the proofs' hashes, which a reader of a letter
 //! does not need (the JSON keeps them).
 
-use gdpr_core::request::RequestKind;
+use gdpr_core::request::{Event, RefusalGround, RequestKind};
 use maud::{Markup, html};
 
 use super::{cite, page};
@@ -51,11 +51,53 @@ pub fn render_certificate(cert: &Certificate) -> String {
                 tr { td { (t.at.to_string()) } td { (tag_of(&t.event, "event")) } }
             }
         }
+        (refusal(cert))
         @for s in &cert.systems { (system(s)) }
         (notifications(cert))
         (evidence(cert))
     };
     page("en", &title, body)
+}
+
+/// The reasons of a refusal with their provisions, and the remedies
+/// (GDPR Art. 12(4)).
+fn refusal(cert: &Certificate) -> Markup {
+    let found = cert.request.history.iter().find_map(|t| match &t.event {
+        Event::Refused { refusal } => Some(refusal),
+        _ => None,
+    });
+    html! {
+        @if let Some(r) = found {
+            h2 { "Why we do not act on your request" (cite(r.remedies().told_under.as_str())) }
+            ul { @for g in r.grounds() { li { (ground(g)) (cite(g.citation().as_str())) } } }
+            p {
+                "You may lodge a complaint with a supervisory authority" (cite(r.remedies().complaint.as_str()))
+                " and seek a judicial remedy" (cite(r.remedies().judicial.as_str())) "."
+            }
+        }
+    }
+}
+
+fn ground(g: &RefusalGround) -> &'static str {
+    match g {
+        RefusalGround::IdentityNotEstablished => {
+            "we could not establish that you are the person the data are about"
+        }
+        RefusalGround::ManifestlyUnfoundedOrExcessive => {
+            "the request is manifestly unfounded or excessive"
+        }
+        RefusalGround::RightsOfOthers => {
+            "a copy would adversely affect the rights and freedoms of others"
+        }
+        RefusalGround::PortabilityConditionsNotMet => {
+            "the data are not processed on your consent or a contract by automated means"
+        }
+        RefusalGround::ErasureExemption => "an exemption from erasure keeps the data",
+        RefusalGround::CompellingLegitimateGrounds => {
+            "compelling legitimate grounds for the processing override your interests, or it serves legal claims"
+        }
+        _ => "another provision of law (cited)",
+    }
 }
 
 fn status(s: CertifiedStatus) -> &'static str {
@@ -114,10 +156,21 @@ fn notifications(cert: &Certificate) -> Markup {
             h2 { "Recipients we tell of this" (cite("GDPR Art. 19")) }
             p { "Your data was disclosed to these recipients; we tell each of them of this request, unless this proves impossible or involves disproportionate effort." }
             table {
-                tr { th { "Recipient" } th { "Disclosed on" } th { "What" } }
+                tr { th { "Recipient" } th { "Disclosed on" } th { "Category of data" } th { "What" } th { "From system" } }
                 @for n in &cert.notifications {
-                    @for (on, what) in &n.disclosures {
-                        tr { td { (n.recipient.as_str()) } td { (on.to_string()) } td { (what) } }
+                    @if n.details.is_empty() {
+                        @for (on, what) in &n.disclosures {
+                            tr { td { (n.recipient.as_str()) } td { (on.to_string()) } td { "not stated" } td { (what) } td { "not stated" } }
+                        }
+                    }
+                    @for d in &n.details {
+                        tr {
+                            td { (n.recipient.as_str()) }
+                            td { (d.at.map_or_else(|| d.on.to_string(), |t| t.to_string())) }
+                            td { (d.category.map_or("not stated", |c| c.name())) }
+                            td { (d.what) }
+                            td { (d.source.as_deref().unwrap_or("not stated")) }
+                        }
                     }
                 }
             }
