@@ -37,13 +37,17 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use gdpr_audit::Error;
-use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd, SharedHead, Ticket};
+use gdpr_audit::store::{
+    AuditStore, ChainedBatch, Entry, EntrySource, PruneAnchor, ScanEnd, SharedHead, Ticket,
+    Unchained,
+};
+use gdpr_audit::{CheckpointPolicy, Error};
 use postgres::Client;
 
 use crate::config::PgConfig;
 use crate::error::audit;
 
+mod chain;
 mod copy;
 mod head;
 mod import;
@@ -63,12 +67,29 @@ pub enum HeadLock {
     Advisory,
 }
 
+/// Where a record's header and hashes are computed (both measured by
+/// `scripts/bench_postgres.sh`; see docs/postgres.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Chaining {
+    /// In PostgreSQL (`gdpr.audit_append`): one statement per batch, the
+    /// tenant's lock held for one server-side execution (the default).
+    #[default]
+    InDatabase,
+    /// By the writer, between reading the locked head and `COMMIT`: the
+    /// tenant's lock is held across a round trip to the writer (the design
+    /// before schema version 4; kept for comparison and for batches staged
+    /// and committed separately).
+    ByWriter,
+}
+
 /// The entries of one tenant's log on PostgreSQL (the tenant is the role
 /// the connection logs in as; see [`crate::Tenant`]).
 #[derive(Debug)]
 pub struct PgAuditStore {
     conn: Mutex<Conn>,
     lock: HeadLock,
+    chaining: Chaining,
 }
 
 struct Conn {
@@ -171,7 +192,16 @@ impl PgAuditStore {
                 failed: false,
             }),
             lock,
+            chaining: Chaining::default(),
         })
+    }
+
+    /// The store with records chained as `chaining` says (default:
+    /// [`Chaining::InDatabase`]).
+    #[must_use]
+    pub fn with_chaining(mut self, chaining: Chaining) -> Self {
+        self.chaining = chaining;
+        self
     }
 
     /// The append transactions this store has committed (several appends
@@ -344,6 +374,20 @@ impl AuditStore for PgAuditStore {
             }
             Ok(())
         })
+    }
+
+    fn chains_itself(&self) -> bool {
+        self.chaining == Chaining::InDatabase
+    }
+
+    fn append_unchained(
+        &self,
+        records: &[Unchained<'_>],
+        policy: &CheckpointPolicy,
+        seen: u64,
+        sign: &mut dyn FnMut(u64, &[u8; 32]) -> Result<String, Error>,
+    ) -> Result<ChainedBatch, Error> {
+        self.append_in_database(records, policy, seen, sign)
     }
 
     fn prune(&self, _anchor: &PruneAnchor) -> Result<(), Error> {
