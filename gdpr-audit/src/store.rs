@@ -167,7 +167,7 @@ pub trait AuditStore: EntrySource + Send + Sync {
         records: &[Unchained<'_>],
         policy: &crate::CheckpointPolicy,
         seen: u64,
-        sign: &mut dyn FnMut(u64, &Hash) -> Result<String, Error>,
+        sign: &mut SignNote<'_>,
     ) -> Result<ChainedBatch, Error> {
         let _ = (records, policy, seen, sign);
         Err(Error::Backend {
@@ -176,6 +176,10 @@ pub trait AuditStore: EntrySource + Send + Sync {
         })
     }
 }
+
+/// Signs the checkpoint of a tree size and root (the log's signer), for
+/// [`AuditStore::append_unchained`]; returns the note.
+pub type SignNote<'a> = dyn FnMut(u64, &Hash) -> Result<String, Error> + 'a;
 
 /// A record handed to a store that [chains itself](AuditStore::chains_itself):
 /// its canonical encoding without the header (everything after the

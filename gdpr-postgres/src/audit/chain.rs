@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use gdpr_audit::merkle::Frontier;
-use gdpr_audit::store::{SharedHead, Unchained};
+use gdpr_audit::store::{SharedHead, SignNote, Unchained};
 use gdpr_audit::{CheckpointPolicy, Error};
 use jiff::Timestamp;
 use postgres::SimpleQueryMessage;
@@ -188,7 +188,7 @@ impl super::PgAuditStore {
         records: &[Unchained<'_>],
         policy: &CheckpointPolicy,
         seen: u64,
-        sign: &mut dyn FnMut(u64, &[u8; 32]) -> Result<String, Error>,
+        sign: &mut SignNote<'_>,
     ) -> Result<gdpr_audit::store::ChainedBatch, Error> {
         let advisory = self.lock == super::HeadLock::Advisory;
         let mut c = super::lock(&self.conn);
