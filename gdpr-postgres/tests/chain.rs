@@ -8,8 +8,10 @@
 
 mod support;
 
-use gdpr_audit::store::{Entry, EntrySource};
-use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer, verify_store};
+use gdpr_audit::store::{AuditStore, Entry, EntrySource};
+use gdpr_audit::{
+    AuditLog, CheckpointPolicy, FileKeyStore, FileStore, Signer, verify_dir, verify_store,
+};
 use gdpr_postgres::{Chaining, HeadLock, PgAuditStore, PgConfig};
 use jiff::SignedDuration;
 use support::*;
@@ -137,8 +139,21 @@ fn writers_chaining_in_the_database_and_by_themselves_share_one_chain() {
         positions.push(r.position);
     }
     assert_eq!(positions, (0..45).collect::<Vec<_>>());
-    db.checkpoint().unwrap();
+    let note = db.checkpoint().unwrap();
     let report = verify_store(db.store(), &signer.verifier(), None).unwrap();
     assert_eq!((report.records, report.unsigned_tail), (45, 0));
     assert!(report.checkpoints >= 6, "{report:?}");
+    // Copied entry by entry into an embedded log directory (what `gdpr
+    // audit copy --from-postgres` does), it verifies with the directory
+    // verifier, against the last checkpoint as trusted, with the same root.
+    let dir = tmp.path().join("copy");
+    let files = FileStore::open(&dir, true).unwrap();
+    let ticket = files.stage(&entries(db.store())).unwrap();
+    files.commit(ticket).unwrap();
+    drop(files);
+    let copied = verify_dir(&dir, &signer.verifier(), Some(&note)).unwrap();
+    assert_eq!(
+        (copied.records, copied.checkpoints, copied.root),
+        (report.records, report.checkpoints, report.root)
+    );
 }
