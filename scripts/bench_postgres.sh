@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Audit appends on PostgreSQL against a plain INSERT of the same rows into
 # an unchained table (same server, same commit settings, same run), with
-# 1, 4 and 16 writers, batched (32 events per append) and unbatched; then
+# 1, 4 and 16 writers, batched (32 events per append) and unbatched, the
+# records chained inside PostgreSQL (the default); at 16 writers also the
+# tenant's lock taken as an advisory lock instead of the head row's lock,
+# and the records chained by the writer (the design before schema 4); then
 # verification of a 1 M-record log read from PostgreSQL against `COPY …
 # TO STDOUT` of the same rows (the log is generated in an embedded
 # directory and copied in with PgAuditStore::import: the fast path).
@@ -11,12 +14,12 @@
 # about 3 minutes on a quiet 2-core machine once built.
 #
 #   scripts/bench_postgres.sh     # ROUNDS=3 VERIFY_RECORDS=1000000
-#   ADVISORY=1 scripts/bench_postgres.sh   # also the advisory head lock
+#   COMPARE=0 scripts/bench_postgres.sh    # without the 16-writer comparisons
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 VERIFY_RECORDS=${VERIFY_RECORDS:-1000000}
-UNBATCHED_RECORDS=${UNBATCHED_RECORDS:-960}
+UNBATCHED_RECORDS=${UNBATCHED_RECORDS:-1920}
 BATCHED_RECORDS=${BATCHED_RECORDS:-16384}
 
 eval "$(./scripts/postgres.sh start)"
@@ -27,12 +30,14 @@ run() { cargo bench -q -p gdpr-postgres --bench pg_append -- "$@" 2>/dev/null | 
 
 for round in $(seq 1 "$ROUNDS"); do
   for writers in 1 4 16; do
-    run append "$writers" 1 "$UNBATCHED_RECORDS" row
-    run append "$writers" 32 "$BATCHED_RECORDS" row
+    run append "$writers" 1 "$UNBATCHED_RECORDS" row db
+    run append "$writers" 32 "$BATCHED_RECORDS" row db
   done
-  if [[ -n "${ADVISORY:-}" ]]; then
-    run append 16 1 "$UNBATCHED_RECORDS" advisory
-    run append 16 32 "$BATCHED_RECORDS" advisory
+  if [[ "${COMPARE:-1}" != 0 ]]; then
+    run append 16 1 "$UNBATCHED_RECORDS" advisory db
+    run append 16 32 "$BATCHED_RECORDS" advisory db
+    run append 16 1 "$UNBATCHED_RECORDS" row writer
+    run append 16 32 "$BATCHED_RECORDS" row writer
   fi
 done
 run verify "$VERIFY_RECORDS"

@@ -140,6 +140,68 @@ pub trait AuditStore: EntrySource + Send + Sync {
         let _ = head;
         self.stage(entries)
     }
+
+    /// Whether the store decides order and chain itself
+    /// ([`AuditStore::append_unchained`]), so that the log hands it records
+    /// without their header. `false` (the default): the log chains.
+    fn chains_itself(&self) -> bool {
+        false
+    }
+
+    /// For a store that [chains itself](AuditStore::chains_itself) (one
+    /// PostgreSQL statement per batch under the tenant's lock): writes each
+    /// record's header (version, position, previous leaf hash) exactly as
+    /// [`crate::record`] defines it, after everything in the store, and
+    /// returns once the records are durable. When `policy` makes a
+    /// checkpoint due after a record, the store stops there and asks
+    /// `sign` for the note of that tree size and root, and writes it right
+    /// after that record. The store appends nothing when it holds fewer
+    /// than `seen` records (it was rolled back); the caller sees that in
+    /// the returned head.
+    ///
+    /// # Errors
+    /// As [`AuditStore::stage`] and [`AuditStore::commit`]; errors of
+    /// `sign`. The default refuses ([`Error::Backend`]).
+    fn append_unchained(
+        &self,
+        records: &[Unchained<'_>],
+        policy: &crate::CheckpointPolicy,
+        seen: u64,
+        sign: &mut SignNote<'_>,
+    ) -> Result<ChainedBatch, Error> {
+        let _ = (records, policy, seen, sign);
+        Err(Error::Backend {
+            operation: "appending records without their header",
+            source: "this store does not chain records itself".into(),
+        })
+    }
+}
+
+/// Signs the checkpoint of a tree size and root (the log's signer), for
+/// [`AuditStore::append_unchained`]; returns the note.
+pub type SignNote<'a> = dyn FnMut(u64, &Hash) -> Result<String, Error> + 'a;
+
+/// A record handed to a store that [chains itself](AuditStore::chains_itself):
+/// its canonical encoding without the header (everything after the
+/// previous leaf hash), and its `recorded` time (for the checkpoint policy).
+#[derive(Debug, Clone, Copy)]
+pub struct Unchained<'a> {
+    /// The encoding from `recorded` on (clear fields, then sealed fields).
+    pub body: &'a [u8],
+    /// When the event was recorded.
+    pub recorded: Timestamp,
+}
+
+/// What [`AuditStore::append_unchained`] wrote.
+#[derive(Debug, Clone)]
+pub struct ChainedBatch {
+    /// Each record's position and leaf hash, in order.
+    pub leaves: Vec<(u64, Hash)>,
+    /// The head after the last record (or, if nothing was appended, the
+    /// head found).
+    pub head: SharedHead,
+    /// Already durable ([`AuditStore::commit`] returns at once).
+    pub ticket: Ticket,
 }
 
 /// Where a shared log stands ([`AuditStore::lock_head`]): what a writer

@@ -4,8 +4,10 @@
 //! TO STDOUT` of the same table. Run by scripts/bench_postgres.sh (which
 //! starts its own cluster); prints one line per figure.
 //!
-//! Arguments: `append <writers> <batch> <records> <row|advisory>` or
-//! `verify <records>`.
+//! Arguments: `append <writers> <batch> <records> <row|advisory> [db|writer]`
+//! (where records are chained: in the database, the default, or by the
+//! writer between reading the locked head and `COMMIT`) or `verify
+//! <records>`.
 
 use std::sync::Barrier;
 use std::time::Instant;
@@ -19,7 +21,7 @@ use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::subject::PatientId;
-use gdpr_postgres::{HeadLock, PgAuditStore, PgConfig, Tenant};
+use gdpr_postgres::{Chaining, HeadLock, PgAuditStore, PgConfig, Tenant};
 
 fn var(k: &str) -> String {
     std::env::var(k).unwrap_or_else(|_| panic!("{k} not set: run scripts/bench_postgres.sh"))
@@ -72,7 +74,13 @@ fn tenant() -> PgConfig {
 
 /// Chained appends: `writers` nodes (own connection and log each),
 /// `batch` events per append call; returns records/s.
-fn chained(writers: usize, batch: usize, records: usize, lock: HeadLock) -> f64 {
+fn chained(
+    writers: usize,
+    batch: usize,
+    records: usize,
+    lock: HeadLock,
+    chaining: Chaining,
+) -> f64 {
     let config = tenant();
     let signer = Signer::generate("bench.example/pg").unwrap();
     let secret = signer.to_secret_text();
@@ -80,7 +88,9 @@ fn chained(writers: usize, batch: usize, records: usize, lock: HeadLock) -> f64 
     let logs: Vec<_> = (0..writers)
         .map(|w| {
             let keys = FileKeyStore::create(tmp.path().join(format!("k{w}"))).unwrap();
-            let store = PgAuditStore::open(&config, lock).unwrap();
+            let store = PgAuditStore::open(&config, lock)
+                .unwrap()
+                .with_chaining(chaining);
             AuditLog::with_stores(
                 store,
                 keys,
@@ -249,11 +259,15 @@ fn main() {
             } else {
                 HeadLock::Row
             };
+            let (chaining, chain_name) = match args.get(5).map(String::as_str) {
+                Some("writer") => (Chaining::ByWriter, "writer"),
+                _ => (Chaining::InDatabase, "db"),
+            };
             let rows = sample_rows();
             let p = plain(writers, batch, records, &rows);
-            let c = chained(writers, batch, records, lock);
+            let c = chained(writers, batch, records, lock, chaining);
             println!(
-                "append writers={writers} batch={batch} lock={} chained_per_s={c:.0} plain_per_s={p:.0} ratio={:.2}",
+                "append writers={writers} batch={batch} lock={} chain={chain_name} chained_per_s={c:.0} plain_per_s={p:.0} ratio={:.2}",
                 args[4],
                 c / p
             );
@@ -261,7 +275,7 @@ fn main() {
         Some("verify") => verify(args[1].parse().unwrap()),
         _ => {
             eprintln!(
-                "usage: pg_append append <writers> <batch> <records> <row|advisory> | verify <records>"
+                "usage: pg_append append <writers> <batch> <records> <row|advisory> [db|writer] | verify <records>"
             );
             std::process::exit(2);
         }

@@ -82,7 +82,7 @@ pub mod migrate;
 mod register;
 mod tenant;
 
-pub use audit::{HeadLock, Imported, PgAuditStore};
+pub use audit::{Chaining, HeadLock, Imported, PgAuditStore};
 pub use config::PgConfig;
 pub use error::PgError;
 pub use journal::PgJournal;

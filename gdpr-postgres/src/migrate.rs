@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_audit.sql"),
     include_str!("../migrations/0002_keys.sql"),
     include_str!("../migrations/0003_journal.sql"),
+    include_str!("../migrations/0004_chain_in_database.sql"),
 ];
 
 /// The schema version this library writes and reads.

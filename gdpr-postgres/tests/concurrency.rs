@@ -1,6 +1,6 @@
 //! Many writers on one tenant's log: N processes × M appends give exactly
 //! N×M records in one chain that verifies, every acknowledged record in
-//! place; threads of one node share transactions (group commit).
+//! place; threads of one node sharing one connection make one chain.
 #![cfg(feature = "postgres-tests")]
 
 mod support;
@@ -48,7 +48,7 @@ fn n_processes_by_m_appends_make_one_chain_that_verifies() {
 }
 
 #[test]
-fn threads_of_one_node_share_transactions_and_one_chain() {
+fn threads_of_one_node_make_one_chain() {
     let (_, config) = new_tenant("group");
     let tmp = tempfile::tempdir().unwrap();
     let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
@@ -78,8 +78,10 @@ fn threads_of_one_node_share_transactions_and_one_chain() {
     positions.sort_unstable();
     assert_eq!(positions, (0..240).collect::<Vec<_>>());
     let commits = log.store().transactions();
+    // Chained in the database, each append is one transaction (two more
+    // when it makes a checkpoint due: one learns of it, one writes it).
     eprintln!("240 appends from 8 threads in {commits} transactions");
-    assert!((1..=240).contains(&commits));
+    assert!(commits >= 240, "{commits}");
     log.checkpoint().unwrap();
     let report = verify_store(log.store(), &verifier, None).unwrap();
     assert_eq!((report.records, report.unsigned_tail), (240, 0));

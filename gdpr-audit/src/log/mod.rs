@@ -25,6 +25,7 @@ mod erasure;
 mod open;
 mod prune;
 mod stage;
+mod unchained;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -248,9 +249,16 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
                 st.follow(head)?;
             }
             if st.since_checkpoint == 0
-                && let Some(n) = &st.last_note
+                && let Some(n) = st.last_note.clone()
             {
-                return Ok(n.clone());
+                if let Some(head) = shared {
+                    // Nothing to write: end the transaction that holds the
+                    // shared store's append lock.
+                    let ticket = self.store.stage_shared(&[], &head)?;
+                    drop(st);
+                    self.store.commit(ticket)?;
+                }
+                return Ok(n);
             }
             let note = Checkpoint::new(self.signer.name(), st.tree.size(), st.tree.root())?
                 .sign(&self.signer);

@@ -144,6 +144,9 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         batch: &EventBatch,
         sealed: &Sealed,
     ) -> Result<(Ticket, Vec<Receipt>), Error> {
+        if self.store.chains_itself() {
+            return self.write_unchained(batch, sealed);
+        }
         let mut st = lock(&self.state);
         let shared = self.store.lock_head()?;
         if let Some(head) = &shared {

@@ -1,34 +1,43 @@
 //! The audit log of one tenant on PostgreSQL: [`PgAuditStore`], an
 //! [`AuditStore`] that many writers on many machines share.
 //!
-//! **Order and chain decided in the database.** Every append runs in a
-//! transaction that first locks the tenant's head row
-//! ([`HeadLock::Row`]: `SELECT … FOR UPDATE`; or [`HeadLock::Advisory`]:
-//! a transaction-scoped advisory lock, then a plain read), so appends of
-//! one tenant are serialised by PostgreSQL whichever node makes them. The
-//! writer ([`gdpr_audit::AuditLog`]) chains its records after the head it
-//! read ([`AuditStore::lock_head`]); the entries and the new head are sent
-//! with `COMMIT` in one message, so the lock is held for one round trip
-//! after the head was read (and is released by `COMMIT`). Entries staged
-//! but not committed never reach the server.
+//! **Order and chain decided in the database.** By default
+//! ([`Chaining::InDatabase`]) an append is one message: `BEGIN`, a call of
+//! `gdpr.audit_append` (migration 4) that locks the tenant's head row
+//! ([`HeadLock::Row`]: `SELECT … FOR UPDATE`; or [`HeadLock::Advisory`]: a
+//! transaction-scoped advisory lock, then a plain read), writes each
+//! record's header (position, previous leaf hash), computes the leaf
+//! hashes and the Merkle frontier with `sha256()`, inserts the records and
+//! updates the head, then `COMMIT` and the flush below. The tenant's lock
+//! is held for that one server-side execution, never across a round trip
+//! to a client, and appends of one tenant are serialised by PostgreSQL
+//! whichever node makes them. The writer seals the records and signs the
+//! checkpoints its policy makes due (the function stops after such a
+//! record and waits for the note: [`gdpr_audit::AuditStore::append_unchained`]).
+//! [`Chaining::ByWriter`] is the path before: the writer
+//! ([`gdpr_audit::AuditLog`]) chains after the head it read
+//! ([`AuditStore::lock_head`]) and sends entries, head and `COMMIT` in one
+//! message; entries staged but not committed never reach the server.
 //!
 //! **The lock is not held through the WAL flush; acknowledged only when
 //! durable.** The append transaction commits with `SET LOCAL
 //! synchronous_commit = off`, so `COMMIT` (and the tenant's lock) ends as
 //! soon as its commit record is in the WAL buffers; in the same round trip
 //! a second, synchronous transaction ([`FLUSH`]) waits until the WAL is
-//! flushed past its own commit record, hence past the append's. `commit`
-//! returns (and the receipt is given) only then. WAL is replayed as a
-//! prefix and the lock orders the appends' commit records, so a crash can
-//! only lose a suffix of the log (entries and head together), never a
+//! flushed past its own commit record, hence past the append's. The
+//! append returns (and the receipt is given) only then. WAL is replayed as
+//! a prefix and the lock orders the appends' commit records, so a crash
+//! can only lose a suffix of the log (entries and head together), never a
 //! middle, and never an acknowledged entry; docs/postgres.md has the
 //! argument. Readers ([`EntrySource::entries`]) wait for the same flush
 //! before returning, so they report nothing a crash could take back.
 //!
-//! **Group commit per node.** A writer's `stage` only adds to the node's
-//! open transaction. Threads of one node that stage while another's
-//! `COMMIT` is pending share the transaction; nodes share PostgreSQL's WAL
-//! flushes, since no one holds the lock while flushing.
+//! **Threads of one node.** With [`Chaining::InDatabase`] each append is
+//! its own statement (the lock is held briefly, so sharing transactions
+//! matters less); with [`Chaining::ByWriter`] a writer's `stage` only adds
+//! to the node's open transaction, and threads that stage while another's
+//! `COMMIT` is pending share it. Nodes share PostgreSQL's WAL flushes,
+//! since no one holds the lock while flushing.
 //!
 //! **After a failure** (a statement, the connection or `COMMIT` failed)
 //! the store refuses further appends; open a new one (and a new
@@ -37,13 +46,17 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use gdpr_audit::Error;
-use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd, SharedHead, Ticket};
+use gdpr_audit::store::{
+    AuditStore, ChainedBatch, Entry, EntrySource, PruneAnchor, ScanEnd, SharedHead, SignNote,
+    Ticket, Unchained,
+};
+use gdpr_audit::{CheckpointPolicy, Error};
 use postgres::Client;
 
 use crate::config::PgConfig;
 use crate::error::audit;
 
+mod chain;
 mod copy;
 mod head;
 mod import;
@@ -63,12 +76,29 @@ pub enum HeadLock {
     Advisory,
 }
 
+/// Where a record's header and hashes are computed (both measured by
+/// `scripts/bench_postgres.sh`; see docs/postgres.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Chaining {
+    /// In PostgreSQL (`gdpr.audit_append`): one statement per batch, the
+    /// tenant's lock held for one server-side execution (the default).
+    #[default]
+    InDatabase,
+    /// By the writer, between reading the locked head and `COMMIT`: the
+    /// tenant's lock is held across a round trip to the writer (the design
+    /// before schema version 4; kept for comparison and for batches staged
+    /// and committed separately).
+    ByWriter,
+}
+
 /// The entries of one tenant's log on PostgreSQL (the tenant is the role
 /// the connection logs in as; see [`crate::Tenant`]).
 #[derive(Debug)]
 pub struct PgAuditStore {
     conn: Mutex<Conn>,
     lock: HeadLock,
+    chaining: Chaining,
 }
 
 struct Conn {
@@ -171,7 +201,16 @@ impl PgAuditStore {
                 failed: false,
             }),
             lock,
+            chaining: Chaining::default(),
         })
+    }
+
+    /// The store with records chained as `chaining` says (default:
+    /// [`Chaining::InDatabase`]).
+    #[must_use]
+    pub fn with_chaining(mut self, chaining: Chaining) -> Self {
+        self.chaining = chaining;
+        self
     }
 
     /// The append transactions this store has committed (several appends
@@ -344,6 +383,20 @@ impl AuditStore for PgAuditStore {
             }
             Ok(())
         })
+    }
+
+    fn chains_itself(&self) -> bool {
+        self.chaining == Chaining::InDatabase
+    }
+
+    fn append_unchained(
+        &self,
+        records: &[Unchained<'_>],
+        policy: &CheckpointPolicy,
+        seen: u64,
+        sign: &mut SignNote<'_>,
+    ) -> Result<ChainedBatch, Error> {
+        self.append_in_database(records, policy, seen, sign)
     }
 
     fn prune(&self, _anchor: &PruneAnchor) -> Result<(), Error> {

@@ -22,7 +22,7 @@ fn hex_into(sql: &mut String, bytes: &[u8]) {
 }
 
 /// `decode('<hex>', 'hex')`, a bytea.
-fn bytea(sql: &mut String, bytes: &[u8]) {
+pub(super) fn bytea(sql: &mut String, bytes: &[u8]) {
     sql.push_str("decode('");
     hex_into(sql, bytes);
     sql.push_str("','hex')");
@@ -86,7 +86,7 @@ impl Pending {
         text(&mut sql, h.last_note.as_deref());
         sql.push_str(", last_recorded = ");
         text(&mut sql, head::time_text(h.last_recorded).as_deref());
-        sql.push_str(" WHERE tenant = current_user; ");
+        sql.push_str(", due_size = NULL, due_root = NULL WHERE tenant = current_user; ");
         sql.push_str(tail);
         sql
     }

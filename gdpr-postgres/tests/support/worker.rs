@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer};
-use gdpr_postgres::{HeadLock, PgAuditStore, PgConfig};
+use gdpr_postgres::{Chaining, HeadLock, PgAuditStore, PgConfig};
 
 /// What a worker does.
 #[derive(Debug, Clone, Copy)]
@@ -108,8 +108,15 @@ pub fn run_if_asked() {
         .password(std::env::var("GDPR_PG_WORKER_PASSWORD").unwrap().as_bytes());
     let secret = std::env::var("GDPR_PG_WORKER_SIGNER").unwrap();
     let tmp = tempfile::tempdir().unwrap();
+    // A batch staged inside an open transaction exists only when the writer
+    // chains (in the database, staging commits at once).
+    let chaining = if kind == "hold" {
+        Chaining::ByWriter
+    } else {
+        Chaining::InDatabase
+    };
     let open = || -> Result<AuditLog<PgAuditStore, FileKeyStore>, gdpr_audit::Error> {
-        let store = PgAuditStore::open(&config, HeadLock::Row)?;
+        let store = PgAuditStore::open(&config, HeadLock::Row)?.with_chaining(chaining);
         let path = tmp.path().join("keys");
         let keys = if path.exists() {
             FileKeyStore::open(&path)?
