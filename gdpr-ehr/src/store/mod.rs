@@ -5,6 +5,7 @@ mod attachments;
 mod erase;
 mod fhir;
 mod label;
+mod pipeline;
 mod resolve;
 mod resume;
 mod subject_store;
