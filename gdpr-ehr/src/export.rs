@@ -419,7 +419,7 @@ fn unserialisable() -> StoreError {
 }
 
 mod checkpoint;
-pub use checkpoint::ReadBack;
+pub use checkpoint::{ReadBack, SET_ASIDE_REFERENCES};
 
 #[cfg(test)]
 mod tests;

@@ -51,6 +51,14 @@ async fn seeded(members: &[&str]) -> FakeOpenEmr {
 }
 
 fn store(fake: &FakeOpenEmr, dir: &std::path::Path) -> OpenEmrStore {
+    store_with(fake, dir, |_| {})
+}
+
+fn store_with(
+    fake: &FakeOpenEmr,
+    dir: &std::path::Path,
+    change: impl FnOnce(&mut OpenEmrConfig),
+) -> OpenEmrStore {
     let key = dir.join("client.pem");
     std::fs::write(&key, CLIENT_RSA_KEY).unwrap();
     let auth = ClientAuth::PrivateKeyJwt(PrivateKeyJwt::new(key, SigningAlgorithm::Rs384));
@@ -61,6 +69,7 @@ fn store(fake: &FakeOpenEmr, dir: &std::path::Path) -> OpenEmrStore {
     config.endpoint = config
         .endpoint
         .with_credentials(Credentials::ClientCredentials(client));
+    change(&mut config);
     OpenEmrStore::connect(&config).unwrap()
 }
 
@@ -157,4 +166,67 @@ async fn a_download_cut_short_is_a_clear_error_and_nothing_looks_complete() {
     let text = err.to_string();
     assert!(text.contains("partial download"), "{text}");
     assert!(!out.join("manifest.json").exists() && !out.join("bundle.json").exists());
+}
+
+#[tokio::test]
+async fn an_interrupted_bulk_export_resumes_keeping_what_it_wrote() {
+    let fake = seeded(&["pa"]).await;
+    // The files by type: Condition, Encounter, Observation, Patient; the
+    // third is cut short on the first run.
+    fake.state.lock().unwrap().bulk_cut_file = Some(3);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    let store = store_with(&fake, dir.path(), |c| {
+        c.checkpoint_pages = 1;
+        c.checkpoint_interval = Duration::ZERO;
+    });
+    let err = store.export(&pa(), &out).await.unwrap_err();
+    assert!(err.to_string().contains("partial download"), "{err}");
+    assert!(!out.join("manifest.json").exists() && !out.join("bundle.json").exists());
+    assert!(
+        out.join(".export-progress.partial").exists(),
+        "a checkpoint"
+    );
+    // Changed on the server since: a resumed export keeps what it wrote
+    // before its checkpoint (a restarted one would have the change).
+    {
+        let mut s = fake.state.lock().unwrap();
+        s.bulk_cut_file = None;
+    }
+    fake.add(
+        json!({"resourceType": "Condition", "id": "c1", "recordedDate": "2021-01-02",
+        "subject": {"reference": "Patient/pa"}}),
+    );
+    let report = store.export(&pa(), &out).await.unwrap();
+    assert_eq!(fake.state.lock().unwrap().bulk_jobs.len(), 2, "run again");
+    assert_eq!(
+        ids(&report),
+        [
+            "Condition:c1",
+            "Encounter:e1",
+            "Observation:o1",
+            "Observation:o2",
+            "Observation:o3",
+            "Patient:pa"
+        ]
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("bundle.json")).unwrap()).unwrap();
+    let entries = bundle["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 6, "each resource once");
+    let c1 = entries
+        .iter()
+        .find(|e| e["resource"]["id"] == "c1")
+        .unwrap();
+    assert!(
+        c1["resource"].get("recordedDate").is_none(),
+        "kept, not rewritten"
+    );
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    #[cfg(feature = "fhir-tests")]
+    support::validate_export(&support::validator(), &out);
 }

@@ -2,7 +2,7 @@
 //! element paths the table names.
 
 use jiff::civil::Date;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The civil date of a FHIR `date`, `dateTime` or `instant`: the date as
 /// written (`2020-05-17`, `2020-05-17T10:00:00+02:00` → 2020-05-17).
@@ -16,16 +16,19 @@ pub fn fhir_date(value: &str) -> Option<Date> {
     day.parse().ok()
 }
 
-/// The element at a dotted `path` (`period.end`), if present.
-pub(crate) fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(value, |v, key| v.get(key))
+/// The element of `resource` at a dotted `path` (`period.end`), if
+/// present (read in place: the resource is not copied).
+pub(crate) fn at<'a>(resource: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut keys = path.split('.');
+    let first = resource.get(keys.next()?)?;
+    keys.try_fold(first, |v, key| v.get(key))
 }
 
 /// The first date found at `paths`, in order.
-pub(crate) fn first_date(value: &Value, paths: &[&str]) -> Option<Date> {
+pub(crate) fn first_date(resource: &Map<String, Value>, paths: &[&str]) -> Option<Date> {
     paths
         .iter()
-        .find_map(|path| at(value, path)?.as_str().and_then(fhir_date))
+        .find_map(|path| at(resource, path)?.as_str().and_then(fhir_date))
 }
 
 #[cfg(test)]
@@ -46,8 +49,9 @@ mod tests {
     #[test]
     fn paths_follow_objects() {
         let v = serde_json::json!({"period": {"end": "2021-01-02"}});
+        let v = v.as_object().unwrap();
         assert_eq!(
-            first_date(&v, &["period.start", "period.end"]),
+            first_date(v, &["period.start", "period.end"]),
             Some(jiff::civil::date(2021, 1, 2))
         );
     }

@@ -83,7 +83,7 @@ pub fn classify(resource: &Resource, patient_id: &str) -> Classification {
             reason: shared::shared_reason(kind),
         };
     };
-    if references_other_patient(&serde_json::Value::Object(resource.clone()), patient_id) {
+    if references_other_patient(resource, patient_id) {
         return Classification::Shared {
             reason: "it also references another patient",
         };
@@ -110,13 +110,12 @@ pub fn belongs_to(resource: &Resource, patient_id: &str, base: &str) -> bool {
     };
     let relative = format!("Patient/{patient_id}");
     let absolute = format!("{}/{relative}", base.trim_end_matches('/'));
-    let value = serde_json::Value::Object(resource.clone());
     own.patient_paths.iter().any(|path| {
-        dates::at(&value, path)
+        dates::at(resource, path)
             .and_then(|r| r.get("reference"))
             .and_then(|r| r.as_str())
             .is_some_and(|r| r == relative || r == absolute)
-    }) && !references_other_patient(&value, patient_id)
+    }) && !references_other_patient(resource, patient_id)
 }
 
 /// The logical id of the Patient that the patient element of `resource`
@@ -127,10 +126,9 @@ pub fn patient_of(resource: &Resource, base: &str) -> Option<String> {
     if kind == "Patient" {
         return crate::model::logical_id(resource).map(str::to_owned);
     }
-    let value = serde_json::Value::Object(resource.clone());
     let absolute = format!("{}/Patient/", base.trim_end_matches('/'));
     let id = own_type(kind)?.patient_paths.iter().find_map(|path| {
-        let r = dates::at(&value, path)?.get("reference")?.as_str()?;
+        let r = dates::at(resource, path)?.get("reference")?.as_str()?;
         let id = r
             .strip_prefix("Patient/")
             .or_else(|| r.strip_prefix(&absolute))?;
@@ -139,19 +137,23 @@ pub fn patient_of(resource: &Resource, base: &str) -> Option<String> {
     belongs_to(resource, &id, base).then_some(id)
 }
 
-/// Whether any `reference` in `value` names a Patient other than
-/// `patient_id`.
-fn references_other_patient(value: &serde_json::Value, patient_id: &str) -> bool {
-    match value {
-        serde_json::Value::Object(map) => map.iter().any(|(key, v)| match (key.as_str(), v) {
+/// Whether any `reference` in `resource` names a Patient other than
+/// `patient_id` (read in place).
+fn references_other_patient(resource: &Resource, patient_id: &str) -> bool {
+    fn object(map: &Resource, patient_id: &str) -> bool {
+        map.iter().any(|(key, v)| match (key.as_str(), v) {
             ("reference", serde_json::Value::String(r)) => names_other_patient(r, patient_id),
-            _ => references_other_patient(v, patient_id),
-        }),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .any(|v| references_other_patient(v, patient_id)),
-        _ => false,
+            _ => value(v, patient_id),
+        })
     }
+    fn value(v: &serde_json::Value, patient_id: &str) -> bool {
+        match v {
+            serde_json::Value::Object(map) => object(map, patient_id),
+            serde_json::Value::Array(items) => items.iter().any(|v| value(v, patient_id)),
+            _ => false,
+        }
+    }
+    object(resource, patient_id)
 }
 
 /// Whether `resource` is the Patient `patient_id` or has a `reference`

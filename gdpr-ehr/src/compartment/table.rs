@@ -42,18 +42,16 @@ impl OwnType {
 
     /// The retention dates of `resource`, one per fact at most.
     pub fn dates_of(&self, resource: &Resource) -> Vec<(Fact, Date)> {
-        let value = Value::Object(resource.clone());
         self.dates
             .iter()
-            .filter_map(|(fact, paths)| Some((*fact, first_date(&value, paths)?)))
+            .filter_map(|(fact, paths)| Some((*fact, first_date(resource, paths)?)))
             .collect()
     }
 }
 
 /// The codes of `resource.category[*].coding[*].code`.
 fn category_codes(resource: &Resource) -> Vec<String> {
-    let value = Value::Object(resource.clone());
-    let Some(Value::Array(categories)) = at(&value, "category") else {
+    let Some(Value::Array(categories)) = at(resource, "category") else {
         return Vec::new();
     };
     categories

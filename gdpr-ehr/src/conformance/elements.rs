@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-/// FNV-1a: the table's keys are short element and type names, looked up
-/// for every element of every exported resource; SipHash's protection
-/// against chosen keys is not needed for a fixed table.
+/// FNV-1a: the table's type names are looked up by name once per
+/// resource; SipHash's protection against chosen keys is not needed for a
+/// fixed table. (Elements have their own table, [`Elements`].)
 struct Fnv(u64);
 
 impl Default for Fnv {
@@ -72,7 +72,7 @@ pub(crate) struct TypeDef {
     pub name: &'static str,
     pub resource: bool,
     /// Set once every type exists (elements point at their types).
-    elements: OnceLock<FastMap<&'static str, Element>>,
+    elements: OnceLock<Elements>,
 }
 
 impl std::fmt::Debug for TypeDef {
@@ -85,8 +85,61 @@ impl std::fmt::Debug for TypeDef {
 impl TypeDef {
     /// The element `name` (`status`, `_status`, `valueQuantity`), if the type has it.
     pub fn element(&self, name: &str) -> Option<Element> {
-        self.elements.get()?.get(name).copied()
+        self.elements.get()?.get(name)
     }
+}
+
+/// A type's elements by name, looked up for every element of every
+/// exported resource: an open-addressing table (linear probing, at most
+/// half full) indexed by a hash of the name's length and its first, middle
+/// and last bytes, which needs no loop over the name; names that share
+/// those collide and are told apart by comparing the names.
+struct Elements {
+    /// A power of two in length; `None` is a free slot (there always is
+    /// one, so a lookup ends).
+    slots: Box<[Option<(&'static str, Element)>]>,
+}
+
+impl Elements {
+    fn new(items: Vec<(&'static str, Element)>) -> Self {
+        let size = (items.len() * 2).next_power_of_two().max(8);
+        let mut slots = vec![None; size].into_boxed_slice();
+        for (name, element) in items {
+            let mut at = slot(name, size - 1);
+            while slots[at].is_some() {
+                at = (at + 1) & (size - 1);
+            }
+            slots[at] = Some((name, element));
+        }
+        Self { slots }
+    }
+
+    fn get(&self, name: &str) -> Option<Element> {
+        let mask = self.slots.len() - 1;
+        let mut at = slot(name, mask);
+        loop {
+            match &self.slots[at] {
+                None => return None,
+                Some((known, element)) if *known == name => return Some(*element),
+                Some(_) => at = (at + 1) & mask,
+            }
+        }
+    }
+}
+
+/// The slot of `name` in a table of `mask + 1` slots.
+fn slot(name: &str, mask: usize) -> usize {
+    let bytes = name.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return 0;
+    };
+    let middle = bytes[bytes.len() / 2];
+    let key = bytes.len() as u64
+        | u64::from(first) << 16
+        | u64::from(middle) << 24
+        | u64::from(last) << 32;
+    // Fibonacci hashing: the high bits of the product mix every input bit.
+    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize & mask
 }
 
 fn parse_element(spec: &'static str, types: &'static Types) -> Option<(&'static str, Element)> {
@@ -145,7 +198,7 @@ fn table() -> &'static Types {
         for (name, words) in lines() {
             let elements = words.filter_map(|w| parse_element(w, types)).collect();
             if let Some(def) = types.get(name) {
-                let _ = def.elements.set(elements);
+                let _ = def.elements.set(Elements::new(elements));
             }
         }
     });
@@ -166,6 +219,24 @@ pub fn is_resource_type(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every element of every type is found under its name (names that
+    /// collide in the element table included), and near misses are not.
+    #[test]
+    fn every_element_of_the_table_is_found_and_no_other() {
+        let mut found = 0;
+        for (name, words) in lines() {
+            let def = type_def(name).unwrap();
+            for word in words.filter(|w| *w != "R") {
+                let element = word.split_once(':').unwrap().0;
+                assert!(def.element(element).is_some(), "{name}.{element}");
+                assert!(def.element(&format!("{element}x")).is_none());
+                found += 1;
+            }
+        }
+        assert!(found > 10_000, "{found}");
+        assert!(type_def("Observation").unwrap().element("").is_none());
+    }
 
     /// Known answers from the R4 specification (Observation, Patient,
     /// Bundle.entry, Narrative).

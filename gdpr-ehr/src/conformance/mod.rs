@@ -184,10 +184,17 @@ impl Writer<'_> {
             let here = Path::Key(at, key);
             let mark = self.out.len();
             let was_first = first;
-            self.separate(&mut first);
-            put(self.out, key.as_str());
-            self.out.push(b':');
-            if resource && key == "resourceType" {
+            // A valid name is ASCII letters, digits and `_`: written as is,
+            // nothing to escape. An invalid one goes aside (below) and is
+            // not written.
+            let named = valid_name(key);
+            if named {
+                self.separate(&mut first);
+                self.out.push(b'"');
+                self.out.extend_from_slice(key.as_bytes());
+                self.out.extend_from_slice(b"\":");
+            }
+            if named && resource && key == "resourceType" {
                 put(self.out, value);
                 continue;
             }
@@ -197,7 +204,7 @@ impl Writer<'_> {
                 Some(Some(e)) => e.array == value.is_array(),
                 None => true,
             };
-            let kept = if !valid_name(key) || is_empty(value) || !shape_ok {
+            let kept = if !named || is_empty(value) || !shape_ok {
                 self.aside(&here, std::mem::take(value));
                 false
             } else {

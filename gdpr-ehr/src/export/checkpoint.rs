@@ -212,7 +212,14 @@ impl ExportWriter {
     pub fn read_back(&mut self) -> Result<ReadBack, StoreError> {
         use std::io::Write;
         let mut files = std::collections::VecDeque::new();
-        for file in self.types.values_mut().chain(self.side.as_mut()) {
+        // The side file first: what it holds of a resource is known by the
+        // time the resource is read back from its NDJSON file.
+        for file in self
+            .side
+            .as_mut()
+            .into_iter()
+            .chain(self.types.values_mut())
+        {
             file.out.flush().map_err(local("write export file"))?;
             let side = file.name == SIDE_FILE;
             files.push_back((temp_path(&self.dir, &file.name), file.bytes, side));
@@ -220,6 +227,7 @@ impl ExportWriter {
         Ok(ReadBack {
             files,
             current: None,
+            references: std::collections::HashMap::new(),
         })
     }
 }
@@ -229,7 +237,15 @@ impl ExportWriter {
 pub struct ReadBack {
     files: std::collections::VecDeque<(std::path::PathBuf, u64, bool)>,
     current: Option<(std::io::Take<BufReader<File>>, bool)>,
+    /// Per `Type/id`, the elements set aside from it that hold a
+    /// reference (read from the side file first).
+    references: std::collections::HashMap<String, Vec<serde_json::Value>>,
 }
+
+/// The key under which a resource read back carries the elements set aside
+/// from it that hold a reference ([`ReadBack::next_batch`]). Not a FHIR
+/// element name (it starts with NUL), so nothing reads it as one.
+pub const SET_ASIDE_REFERENCES: &str = "\u{0}set-aside-references";
 
 impl std::fmt::Debug for ReadBack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -238,7 +254,11 @@ impl std::fmt::Debug for ReadBack {
 }
 
 impl ReadBack {
-    /// Up to `count` more resources; empty at the end.
+    /// Up to `count` more resources; empty at the end. Each carries, under
+    /// [`SET_ASIDE_REFERENCES`], the elements set aside from it that hold
+    /// a `reference` (as `{"reference": …}` where the element was the
+    /// reference itself): whom a resource names is read from everything
+    /// the server sent, so a resumed export classifies it as one run does.
     ///
     /// # Errors
     /// [`StoreError::Local`] when a file cannot be read or holds a line
@@ -267,16 +287,62 @@ impl ReadBack {
             let value: serde_json::Value =
                 serde_json::from_slice(&line).map_err(|_| unserialisable())?;
             let resource = if *side {
-                // A resource set aside whole: the side entry's value.
-                match value.get("path") {
-                    Some(p) if p == "" => value.get("value").and_then(|v| v.as_object()).cloned(),
-                    _ => None,
-                }
+                self.side_entry(value)
             } else {
-                value.as_object().cloned()
+                value.as_object().cloned().map(|r| self.with_references(r))
             };
             batch.extend(resource);
         }
         Ok(batch)
+    }
+}
+
+impl ReadBack {
+    /// A side entry: the resource it holds when it was set aside whole;
+    /// else, if it holds a reference, kept for its resource.
+    fn side_entry(&mut self, entry: serde_json::Value) -> Option<Resource> {
+        let serde_json::Value::Object(mut entry) = entry else {
+            return None;
+        };
+        let path = entry.get("path")?.as_str()?.to_owned();
+        let value = entry.remove("value")?;
+        if path.is_empty() {
+            return value.as_object().cloned();
+        }
+        let name = entry.get("resource")?.as_str()?.to_owned();
+        let held = match value {
+            // The element was a reference itself (`code.reference`).
+            serde_json::Value::String(r) if path.rsplit('.').next() == Some("reference") => {
+                serde_json::json!({ "reference": r })
+            }
+            other if holds_reference(&other) => other,
+            _ => return None,
+        };
+        self.references.entry(name).or_default().push(held);
+        None
+    }
+
+    /// `resource` with the references set aside from it, if any.
+    fn with_references(&mut self, mut resource: Resource) -> Resource {
+        let name = format!(
+            "{}/{}",
+            crate::model::resource_type(&resource).unwrap_or_default(),
+            crate::model::logical_id(&resource).unwrap_or_default()
+        );
+        if let Some(held) = self.references.remove(&name) {
+            resource.insert(SET_ASIDE_REFERENCES.into(), serde_json::Value::Array(held));
+        }
+        resource
+    }
+}
+
+/// Whether `value` has a `reference` member holding a string anywhere.
+fn holds_reference(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(key, v)| (key == "reference" && v.is_string()) || holds_reference(v)),
+        serde_json::Value::Array(items) => items.iter().any(holds_reference),
+        _ => false,
     }
 }

@@ -171,6 +171,80 @@ fn an_interrupted_export_resumes_from_its_checkpoint() {
     assert_eq!(names, ["Observation.ndjson", BUNDLE_FILE]);
 }
 
+/// Resources whose references to a patient sit (partly) in elements that
+/// are not valid R4 and go to the side file.
+fn naming_in_side_elements() -> Vec<Resource> {
+    vec![
+        // Own type, but a vendor element names another patient: shared.
+        resource(
+            json!({"resourceType": "Observation", "id": "o1", "status": "final",
+            "subject": {"reference": "Patient/p1"},
+            "x-vendor-link": {"target": {"reference": "Patient/p2"}}}),
+        ),
+        // A reference where the type has none (CodeableConcept).
+        resource(json!({"resourceType": "Condition", "id": "c1",
+            "subject": {"reference": "Patient/p1"}, "code": {"reference": "Patient/p2"}})),
+        // Names p1 only through an element of the wrong shape.
+        resource(
+            json!({"resourceType": "Group", "id": "g1", "type": "person", "actual": true,
+            "member": {"entity": {"reference": "Patient/p1"}}}),
+        ),
+        // Own, a reference to the patient itself set aside: still own.
+        resource(
+            json!({"resourceType": "Procedure", "id": "r1", "status": "completed",
+            "subject": {"reference": "Patient/p1"}, "x-also": [{"reference": "Patient/p1"}]}),
+        ),
+        // Set aside whole (an id that is not valid).
+        resource(json!({"resourceType": "Observation", "id": "bad id",
+            "subject": {"reference": "Patient/p1"}})),
+    ]
+}
+
+#[test]
+fn a_resumed_export_classifies_what_it_reads_back_as_one_run_does() {
+    use crate::compartment::{classify, mentions_patient};
+    let one_run: Vec<_> = naming_in_side_elements()
+        .iter()
+        .map(|r| {
+            (
+                logical_id(r).unwrap().to_owned(),
+                classify(r, "p1"),
+                mentions_patient(r, "p1"),
+            )
+        })
+        .collect();
+    assert!(
+        one_run
+            .iter()
+            .any(|(_, c, _)| matches!(c, crate::compartment::Classification::Shared { .. }))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = ExportWriter::create(dir.path(), "http://s").unwrap();
+    naming_in_side_elements()
+        .into_iter()
+        .for_each(|r| writer.add(r).unwrap());
+    writer.checkpoint(json!({"next": "page-2"})).unwrap();
+    drop(writer);
+    let (mut writer, _) = ExportWriter::resume(dir.path(), "http://s").unwrap();
+    let mut back = writer.read_back().unwrap();
+    let mut resumed: Vec<_> = back
+        .next_batch(100)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                logical_id(r).unwrap().to_owned(),
+                classify(r, "p1"),
+                mentions_patient(r, "p1"),
+            )
+        })
+        .collect();
+    let mut expected = one_run;
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    resumed.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(resumed, expected);
+}
+
 #[test]
 fn a_checkpoint_whose_files_do_not_verify_is_not_resumed() {
     let dir = tempfile::tempdir().unwrap();

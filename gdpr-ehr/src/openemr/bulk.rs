@@ -358,7 +358,30 @@ impl crate::store::Batches for BulkFiles<'_> {
             return Ok(Some(fresh));
         }
     }
+
+    /// A bulk export resumes by running again: a new job's files are read
+    /// from the start (the old job's may be gone) and every resource
+    /// written before the checkpoint is skipped (`seen`), so what was
+    /// written stays and nothing is written twice.
+    fn cursor(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({"bulk": RESUME}))
+    }
+
+    fn resume(
+        &mut self,
+        cursor: &serde_json::Value,
+        seen: Vec<String>,
+    ) -> Result<bool, StoreError> {
+        if cursor.get("bulk").and_then(serde_json::Value::as_str) != Some(RESUME) {
+            return Ok(false);
+        }
+        self.seen.extend(seen);
+        Ok(true)
+    }
 }
+
+/// The cursor of a bulk export's checkpoint (see `BulkFiles::resume`).
+const RESUME: &str = "every output file again, skipping what was written";
 
 fn unexpected(operation: &'static str, status: StatusCode) -> StoreError {
     StoreError::Protocol {

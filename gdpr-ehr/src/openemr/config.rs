@@ -60,6 +60,11 @@ pub struct OpenEmrConfig {
     pub page_size: u32,
     /// The most pages one FHIR listing may have.
     pub max_pages: usize,
+    /// An export records a checkpoint (from which an interrupted export
+    /// resumes) every this many pages or bulk batches...
+    pub checkpoint_pages: usize,
+    /// ... and at most once in this time (as [`crate::store::FhirConfig`]).
+    pub checkpoint_interval: std::time::Duration,
 }
 
 impl OpenEmrConfig {
@@ -72,6 +77,8 @@ impl OpenEmrConfig {
             site,
             page_size: FhirClient::DEFAULT_PAGE_SIZE,
             max_pages: FhirClient::DEFAULT_MAX_PAGES,
+            checkpoint_pages: crate::store::FhirConfig::DEFAULT_CHECKPOINT_PAGES,
+            checkpoint_interval: crate::store::FhirConfig::DEFAULT_CHECKPOINT_INTERVAL,
         }
     }
 

@@ -56,6 +56,8 @@ impl OpenEmrStore {
         fhir_config.endpoint.url = config.fhir_url();
         fhir_config.page_size = config.page_size;
         fhir_config.max_pages = config.max_pages;
+        fhir_config.checkpoint_pages = config.checkpoint_pages;
+        fhir_config.checkpoint_interval = config.checkpoint_interval;
         let fhir = FhirStore::connect(&fhir_config)?;
         let identity = SystemIdentity::new(&config.name, "openemr", config.fhir_url());
         let api = fhir.client().http().at(&config.api_url())?;

@@ -10,6 +10,7 @@ use gdpr_core::store::{StoreError, SystemIdentity, UnreadableItem};
 
 use super::attachments::{BINARY_REASON, attachments_of, binary_id, fetch};
 use super::erase::{Left, erase_resource, what_is_left};
+use super::pipeline::{Checkpoints, Writing};
 use super::unlink::unlink;
 use super::walk::{Batches, Walk};
 use crate::client::FhirClient;
@@ -221,29 +222,26 @@ impl FhirStore {
         dir: &Path,
         source: &mut (dyn Batches + '_),
     ) -> Result<Written, StoreError> {
-        let (mut writer, mut found) = self.resume_export(patient_id, dir, source).await?;
-        let (mut pages, mut last) = (0, std::time::Instant::now());
-        while let Some(batch) = source.next_batch().await? {
+        let (writer, mut found) = self.resume_export(patient_id, dir, source).await?;
+        let mut checkpoints = Checkpoints::new(self.checkpoint_pages, self.checkpoint_interval);
+        // Each page is written on a blocking thread while the next one is
+        // fetched (and parsed): at most two pages are held.
+        let mut writing = Writing::Idle(Box::new(writer));
+        let writer = loop {
+            let (batch, writer) = writing.alongside(source.next_batch()).await?;
+            let Some(batch) = batch else {
+                break writer;
+            };
             self.add_found(&mut found, &batch, patient_id);
-            pages += 1;
-            // Where the source stands after this page, for a checkpoint.
-            let due = pages >= self.checkpoint_pages && last.elapsed() >= self.checkpoint_interval;
-            let cursor = due.then(|| source.cursor()).flatten();
-            if due {
-                (pages, last) = (0, std::time::Instant::now());
-            }
-            // File work off the executor, one page at a time.
-            writer = blocking("export worker", move || {
-                batch.into_iter().try_for_each(|r| writer.add(r))?;
-                cursor.map_or(Ok(()), |c| writer.checkpoint(c))?;
-                Ok(writer)
-            })
-            .await?;
-        }
+            // Where the source stands after this page (before the next
+            // fetch moves it on), for a checkpoint written after the page.
+            let cursor = checkpoints.page().then(|| source.cursor()).flatten();
+            writing = Writing::start(writer, batch, cursor);
+        };
         // Every DocumentReference's attachments, those of the pages written
         // before a resume included.
         let attachments = std::mem::take(&mut found.attachments);
-        let mut files = blocking("export worker", move || writer.finish()).await?;
+        let mut files = blocking("export worker", move || (*writer).finish()).await?;
         let (fetched, not_exported) = fetch(&self.client, &attachments, dir).await?;
         files.extend(fetched);
         Ok(Written {

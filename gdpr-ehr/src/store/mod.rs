@@ -6,6 +6,7 @@ mod batch;
 mod erase;
 mod fhir;
 mod label;
+mod pipeline;
 mod resolve;
 mod resume;
 mod subject_store;

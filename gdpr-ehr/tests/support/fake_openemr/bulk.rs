@@ -11,7 +11,8 @@
 //!   → 500 with an OperationOutcome; an unknown job → 404.
 //! - `GET /fhir/Document/{n}/Binary` → the NDJSON file (every resource of
 //!   the Group's members' compartments of one type: those naming a member,
-//!   and the member Patients), cut short when `bulk_cut` is set.
+//!   and the member Patients), cut short when `bulk_cut` is set
+//!   (only the n-th file: `bulk_cut_file`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -138,7 +139,7 @@ pub(super) async fn document(
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if s.bulk_cut {
+    if s.bulk_cut || s.bulk_cut_file == Some(n) {
         body.truncate(body.len() / 2);
     }
     ([(header::CONTENT_TYPE, "application/fhir+ndjson")], body).into_response()

@@ -100,6 +100,8 @@ pub struct FakeState {
     pub bulk_polls: usize,
     pub bulk_fails: bool,
     pub bulk_cut: bool,
+    /// Cut short only the n-th (1-based) output file.
+    pub bulk_cut_file: Option<usize>,
     /// DELETEs answered 200 (`route/uuid`).
     pub deleted: Vec<String>,
     pub base: String,
