@@ -81,6 +81,7 @@ mod keys;
 pub mod migrate;
 mod register;
 mod tenant;
+mod tls;
 
 pub use audit::{HeadLock, Imported, PgAuditStore};
 pub use config::PgConfig;
