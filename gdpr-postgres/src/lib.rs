@@ -21,6 +21,8 @@
 //!   pick up the same request, exactly one executes each step.
 //! - [`PgRegister`] — gdpr-request's restriction register, shared by
 //!   every node, host and gateway of the tenant.
+//! - [`PgAuditLog`] — the tenant's log and keys as gdpr-request's
+//!   `RequestLog`: a request's own audit records in the shared log.
 //!
 //! Deployment, settings (synchronous replication), tenancy and what a
 //! writer does after a failover: `docs/postgres.md`.
@@ -80,6 +82,7 @@ pub mod journal;
 mod keys;
 pub mod migrate;
 mod register;
+mod request_log;
 mod tenant;
 mod tls;
 
@@ -92,4 +95,5 @@ pub use keys::PgKeyStore;
 pub use keys::kek::KekRing;
 pub use migrate::{SCHEMA_VERSION, migrate};
 pub use register::PgRegister;
+pub use request_log::PgAuditLog;
 pub use tenant::Tenant;

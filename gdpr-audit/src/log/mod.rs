@@ -250,7 +250,15 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
             if st.since_checkpoint == 0
                 && let Some(n) = &st.last_note
             {
-                return Ok(n.clone());
+                let note = n.clone();
+                if let Some(head) = shared {
+                    // Nothing to write: end the shared store's append
+                    // transaction taken above (an empty stage and commit),
+                    // or the other writers would wait for this one.
+                    let ticket = self.store.stage_shared(&[], &head)?;
+                    self.store.commit(ticket)?;
+                }
+                return Ok(note);
             }
             let note = Checkpoint::new(self.signer.name(), st.tree.size(), st.tree.root())?
                 .sign(&self.signer);

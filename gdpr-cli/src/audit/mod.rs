@@ -389,6 +389,19 @@ fn open_log(dir: &Path, key: &Path) -> Result<AuditLog, Failure> {
 
 /// [`open_log`] for commands outside `gdpr audit` that record in a log:
 /// tampering and key-store damage exit with code 1 there too.
+/// The tenant's log on PostgreSQL (`conn`), its subject keys unwrapped
+/// with the KEK file, as the log a request records in.
+pub(crate) fn open_recording_pg_log(
+    conn: &Path,
+    kek: Option<&Path>,
+    key: &Path,
+) -> Result<gdpr_postgres::PgAuditLog, CliError> {
+    pgcmd::request_log(conn, kek, key).map_err(|e| match e {
+        Failure::Audit(e) => CliError::Audit(e),
+        Failure::Cli(e) => e,
+    })
+}
+
 pub(crate) fn open_recording_log(dir: &Path, key: &Path) -> Result<AuditLog, CliError> {
     open_log(dir, key).map_err(|e| match e {
         Failure::Audit(e) => CliError::Audit(e),
