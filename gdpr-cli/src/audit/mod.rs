@@ -213,8 +213,10 @@ enum AuditCommand {
     },
     /// Copy a log between a directory and PostgreSQL (either way), byte
     /// for byte: the source's checkpoints and inclusion proofs hold for
-    /// the copy. Verifies the source before and the copy after; subject
-    /// keys are not copied.
+    /// the copy. Verifies the source before and the copy after. The
+    /// subject keys are copied too (erased subjects as tombstones):
+    /// wrapped under --kek on PostgreSQL, as a key store file in a
+    /// directory.
     Copy {
         /// The source log directory.
         #[arg(long, required_unless_present = "from_postgres")]
@@ -232,6 +234,10 @@ enum AuditCommand {
         /// The trusted public key file of the log.
         #[arg(long)]
         public_key: PathBuf,
+        /// The key-encryption key file (mode 0600) of the PostgreSQL
+        /// side's subject keys (both sides, tenant to tenant).
+        #[arg(long, value_name = "KEKFILE")]
+        kek: Option<PathBuf>,
     },
     /// Say that a new relationship with an erased subject began: the
     /// subject gets a new key, so events about them are recorded again
@@ -508,6 +514,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             to,
             to_postgres,
             public_key,
+            kek,
         } => {
             let place = |dir: Option<PathBuf>, pg: Option<PathBuf>| match (dir, pg) {
                 (_, Some(conn)) => Ok(copy::Place::Postgres(conn)),
@@ -518,6 +525,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
                 place(from, from_postgres)?,
                 place(to, to_postgres)?,
                 &public_key,
+                kek.as_deref(),
             )
         }
         AuditCommand::BeginRelationship {

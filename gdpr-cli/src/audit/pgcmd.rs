@@ -18,7 +18,7 @@ const MAX_KEK_FILE: u64 = 64 * 1024;
 
 /// The KEK file: refused when group or others may read it, or when it
 /// is larger than any KEK file (a wrong path, `/dev/zero`).
-fn kek(path: Option<&Path>) -> Result<KekRing, Failure> {
+pub(super) fn kek(path: Option<&Path>) -> Result<KekRing, Failure> {
     let path = path.ok_or_else(|| {
         bad("--postgres needs --kek FILE: the key-encryption key file of the tenant's subject keys")
     })?;
