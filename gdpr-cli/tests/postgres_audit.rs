@@ -304,6 +304,43 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
     drop(log);
     let (c, k) = (t.conn.to_str().unwrap(), kek.to_str().unwrap());
 
+    // A checkpoint of the PostgreSQL log, saved outside the database,
+    // is then a trusted checkpoint of it.
+    let o = gdpr(
+        &[
+            "audit",
+            "checkpoint",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        &t.password,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let saved = tmp.path().join("saved.note");
+    std::fs::write(&saved, &o.stdout).unwrap();
+    let o = gdpr(
+        &[
+            "audit",
+            "verify",
+            "--postgres",
+            c,
+            "--public-key",
+            public.to_str().unwrap(),
+            "--trusted-checkpoint",
+            saved.to_str().unwrap(),
+        ],
+        &t.password,
+    );
+    assert!(
+        text(&o).starts_with("VALID: 4 records") && text(&o).contains("trusted checkpoint"),
+        "{}",
+        text(&o)
+    );
+
     let o = gdpr(
         &[
             "audit",

@@ -80,7 +80,17 @@ enum AuditCommand {
     /// Write a signed checkpoint and print it.
     Checkpoint {
         /// The log directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "postgres")]
+        dir: Option<PathBuf>,
+        /// Instead of DIR: a file holding the connection string of a
+        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE);
+        /// save the printed note outside the database.
+        #[arg(long, conflicts_with = "dir")]
+        postgres: Option<PathBuf>,
+        /// With --postgres: the key-encryption key file (mode 0600) of the
+        /// tenant's subject keys.
+        #[arg(long, requires = "postgres")]
+        kek: Option<PathBuf>,
         /// The secret signing key.
         #[arg(long)]
         key: PathBuf,
@@ -442,7 +452,19 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             origin,
         } => init(&dir, &key_out, &origin),
         AuditCommand::Append(args) => append(&args),
-        AuditCommand::Checkpoint { dir, key } => checkpoint(&dir, &key),
+        AuditCommand::Checkpoint {
+            dir,
+            postgres,
+            kek,
+            key,
+        } => match postgres {
+            Some(conn) => {
+                let note = pgcmd::pg_log(&conn, kek.as_deref(), &key)?.checkpoint()?;
+                print!("{note}");
+                Ok(ExitCode::SUCCESS)
+            }
+            None => checkpoint(&dir_given(dir)?, &key),
+        },
         AuditCommand::Verify {
             dir,
             postgres,
