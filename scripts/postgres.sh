@@ -16,6 +16,13 @@
 # password. The superuser `postgres` is left for the fault tests' restarts
 # (GDPR_TEST_PG_DIR, GDPR_TEST_PG_BIN).
 #
+# TLS is on (`ssl = on`, `hostssl` entries first in pg_hba.conf; plain
+# loopback connections stay allowed for the tests that use them): a
+# throw-away CA made with openssl signs the server's certificate, whose only
+# name is IP:127.0.0.1 (so `host=localhost` fails `verify-full` and passes
+# `verify-ca`); a second, unrelated CA is made for the wrong-CA test.
+# GDPR_TEST_PG_CA_FILE and GDPR_TEST_PG_WRONG_CA_FILE name them.
+#
 # `stop` runs `pg_ctl stop -m fast`, waits, and removes the directory.
 set -euo pipefail
 
@@ -50,6 +57,38 @@ as_pg() {
 
 random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
+# A throw-away CA, the server's key and certificate (IP:127.0.0.1 only) in
+# the data directory, an unrelated CA, and `hostssl` lines before the
+# `host` lines of pg_hba.conf.
+make_tls() {
+  local dir=$1 t=$1/tls
+  mkdir -p "$t"
+  (
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=gdpr-test-ca" -keyout "$t/ca.key" -out "$dir/ca.pem"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=gdpr-wrong-ca" -keyout "$t/wrong-ca.key" -out "$dir/wrong-ca.pem"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj "/CN=gdpr-test-server" -keyout "$dir/data/server.key" -out "$t/server.csr"
+    printf 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nkeyUsage = digitalSignature\nextendedKeyUsage = serverAuth\n' >"$t/ext"
+    openssl x509 -req -in "$t/server.csr" -CA "$dir/ca.pem" -CAkey "$t/ca.key" \
+      -CAcreateserial -days 2 -extfile "$t/ext" -out "$dir/data/server.crt"
+  ) >"$t/openssl.log" 2>&1 || { log "openssl failed; see $t/openssl.log"; exit 1; }
+  chmod 644 "$dir/ca.pem" "$dir/wrong-ca.pem"
+  local hba=$dir/data/pg_hba.conf
+  {
+    echo "hostssl all all 127.0.0.1/32 scram-sha-256"
+    echo "hostssl all all ::1/128 scram-sha-256"
+    cat "$hba"
+  } >"$hba.new"
+  mv "$hba.new" "$hba"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown "$PG_OS_USER" "$dir/data/server.key" "$dir/data/server.crt" "$hba"
+  fi
+  chmod 600 "$dir/data/server.key"
+}
+
 start() {
   install_if_missing
   local dir port owner_pw super_pw
@@ -65,6 +104,7 @@ start() {
     --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
     >"$dir/initdb.log" 2>&1 || { log "initdb failed; see $dir/initdb.log"; exit 1; }
   rm -f "$dir/initdb.pw"
+  make_tls "$dir"
 
   for attempt in 1 2 3; do
     port=$(free_port)
@@ -76,6 +116,9 @@ max_connections = 200
 fsync = on
 synchronous_commit = on
 logging_collector = off
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
 EOF
     if as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start >/dev/null 2>&1; then
       break
@@ -103,6 +146,8 @@ export GDPR_TEST_PG_OWNER_PASSWORD_FILE=$dir/owner.password
 export GDPR_TEST_PG_SUPER_PASSWORD_FILE=$dir/super.password
 export GDPR_TEST_PG_BIN=$PG_BIN
 export GDPR_TEST_PG_DIR=$dir
+export GDPR_TEST_PG_CA_FILE=$dir/ca.pem
+export GDPR_TEST_PG_WRONG_CA_FILE=$dir/wrong-ca.pem
 EOF
   cat "$dir/env"
   log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') ready at 127.0.0.1:$port"

@@ -112,7 +112,7 @@ pub use error::Error;
 pub use event::AuditEvent;
 pub use file_store::{FileStore, LogDir};
 pub use keys::KeyStore;
-pub use keystore::FileKeyStore;
+pub use keystore::{FileKeyStore, ImageEntry, KeyStoreImage};
 pub use log::{AuditLog, CheckpointPolicy, Receipt, Staged};
 pub use signing::{Signer, Verifier};
 pub use sink::{AuditSink, MemorySink};

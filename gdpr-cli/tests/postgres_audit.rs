@@ -134,6 +134,9 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
     drop(log);
     let s = src.to_str().unwrap();
     let c = t.conn.to_str().unwrap();
+    let kek = tmp.path().join("kek");
+    secret_file(&kek, &KekRing::generate_line(1).unwrap());
+    let k = kek.to_str().unwrap();
     let proof_dir = ok(&gdpr(&["audit", "prove", s, "--index", "2"], &t.password));
 
     let o = gdpr(
@@ -146,6 +149,8 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
             c,
             "--public-key",
             p,
+            "--kek",
+            k,
         ],
         &t.password,
     );
@@ -204,6 +209,8 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
             b,
             "--public-key",
             p,
+            "--kek",
+            k,
         ],
         &t.password,
     );
@@ -242,6 +249,8 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
             c,
             "--public-key",
             p,
+            "--kek",
+            k,
         ],
         [
             "audit",
@@ -252,6 +261,8 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
             s,
             "--public-key",
             p,
+            "--kek",
+            k,
         ],
     ] {
         let o = gdpr(&args, &t.password);
@@ -292,6 +303,43 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
     log.checkpoint().unwrap();
     drop(log);
     let (c, k) = (t.conn.to_str().unwrap(), kek.to_str().unwrap());
+
+    // A checkpoint of the PostgreSQL log, saved outside the database,
+    // is then a trusted checkpoint of it.
+    let o = gdpr(
+        &[
+            "audit",
+            "checkpoint",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        &t.password,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let saved = tmp.path().join("saved.note");
+    std::fs::write(&saved, &o.stdout).unwrap();
+    let o = gdpr(
+        &[
+            "audit",
+            "verify",
+            "--postgres",
+            c,
+            "--public-key",
+            public.to_str().unwrap(),
+            "--trusted-checkpoint",
+            saved.to_str().unwrap(),
+        ],
+        &t.password,
+    );
+    assert!(
+        text(&o).starts_with("VALID: 4 records") && text(&o).contains("trusted checkpoint"),
+        "{}",
+        text(&o)
+    );
 
     let o = gdpr(
         &[
@@ -415,4 +463,173 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
         &t.password,
     );
     assert!(text(&o).starts_with("VALID: 5 records"), "{}", text(&o));
+}
+
+#[test]
+fn subject_keys_follow_a_copied_log_both_ways_and_erased_subjects_stay_erased() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tenant(tmp.path(), "keysrc");
+    let kek_line = KekRing::generate_line(1).unwrap();
+    let kek = tmp.path().join("kek");
+    secret_file(&kek, &kek_line);
+    let signer = Signer::generate("test.example/keycopy").unwrap();
+    let key = tmp.path().join("audit.key");
+    secret_file(&key, signer.to_secret_text().as_str());
+    let public = tmp.path().join("audit.pub");
+    std::fs::write(&public, format!("{}\n", signer.verifier())).unwrap();
+    let keys = PgKeyStore::open(&a.config, KekRing::parse(&kek_line).unwrap()).unwrap();
+    let store = PgAuditStore::open(&a.config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    for i in 0..6 {
+        let who = ["CANARY-KEEP-1", "CANARY-GONE-2", "P-THIRD"][(i % 3) as usize];
+        log.append(&event(i, Some(who))).unwrap();
+    }
+    log.checkpoint().unwrap();
+    drop(log);
+    let (c, k, p) = (
+        a.conn.to_str().unwrap(),
+        kek.to_str().unwrap(),
+        public.to_str().unwrap(),
+    );
+    let erased = ok(&gdpr(
+        &[
+            "audit",
+            "erase-subject",
+            "--postgres",
+            c,
+            "--kek",
+            k,
+            "--subject",
+            "CANARY-GONE-2",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        &a.password,
+    ));
+    assert_eq!(erased["erased"], true);
+    // A report on each side: the kept subject's two records decrypt; the
+    // erased subject's do not (exit 2).
+    let report = |place: &[&str], password: &Path, subject: &str| {
+        let mut args = vec!["audit", "subject-report"];
+        args.extend_from_slice(place);
+        args.extend_from_slice(&["--subject", subject]);
+        gdpr(&args, password)
+    };
+    let check = |place: &[&str], password: &Path| {
+        let kept = ok(&report(place, password, "CANARY-KEEP-1"));
+        assert_eq!(kept["entries"].as_array().unwrap().len(), 2, "{kept}");
+        let positions: Vec<u64> = kept["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["position"].as_u64().unwrap())
+            .collect();
+        assert_eq!(positions, [0, 3]);
+        // The export opens the kept subject's sealed fields, not the
+        // erased one's.
+        let mut args = vec!["audit", "export"];
+        args.extend_from_slice(place);
+        args.extend_from_slice(&["--format", "jsonl"]);
+        let export = gdpr(&args, password);
+        assert!(export.status.success(), "{}", text(&export));
+        let out = String::from_utf8_lossy(&export.stdout);
+        assert!(out.contains("CANARY-KEEP-1"));
+        assert!(!out.contains("CANARY-GONE-2"));
+        let gone = report(place, password, "CANARY-GONE-2");
+        assert_eq!(gone.status.code(), Some(2), "{}", text(&gone));
+        assert!(!text(&gone).contains("CANARY-GONE-2"));
+    };
+    check(&["--postgres", c, "--kek", k], &a.password);
+
+    // PostgreSQL -> directory: the keys in the embedded key store's format.
+    let dir = tmp.path().join("copied");
+    let d = dir.to_str().unwrap();
+    let o = gdpr(
+        &[
+            "audit",
+            "copy",
+            "--from-postgres",
+            c,
+            "--to",
+            d,
+            "--public-key",
+            p,
+            "--kek",
+            k,
+        ],
+        &a.password,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("2 subject keys and 1 erased subjects (tombstones) copied"),
+        "{}",
+        text(&o)
+    );
+    let file_keys = gdpr_audit::FileKeyStore::open(dir.join("keys")).unwrap();
+    assert!(file_keys.is_erased(&PatientId::new("CANARY-GONE-2").unwrap()));
+    drop(file_keys);
+    check(&[d], &a.password);
+
+    // Directory -> another tenant: wrapped under the KEK again.
+    let b = tenant(tmp.path(), "keydst");
+    let cb = b.conn.to_str().unwrap();
+    let o = gdpr(
+        &[
+            "audit",
+            "copy",
+            "--from",
+            d,
+            "--to-postgres",
+            cb,
+            "--public-key",
+            p,
+            "--kek",
+            k,
+        ],
+        &b.password,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    check(&["--postgres", cb, "--kek", k], &b.password);
+    let pg_keys = PgKeyStore::open(&b.config, KekRing::parse(&kek_line).unwrap()).unwrap();
+    assert!(
+        pg_keys
+            .is_erased(&PatientId::new("CANARY-GONE-2").unwrap())
+            .unwrap()
+    );
+    // And out again: a copy of a copy carries the keys as well.
+    drop(pg_keys);
+    let dir2 = tmp.path().join("copied2");
+    let o = gdpr(
+        &[
+            "audit",
+            "copy",
+            "--from-postgres",
+            cb,
+            "--to",
+            dir2.to_str().unwrap(),
+            "--public-key",
+            p,
+            "--kek",
+            k,
+        ],
+        &b.password,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // Without --kek a PostgreSQL side is refused before anything is written.
+    let dir3 = tmp.path().join("copied3");
+    let o = gdpr(
+        &[
+            "audit",
+            "copy",
+            "--from-postgres",
+            cb,
+            "--to",
+            dir3.to_str().unwrap(),
+            "--public-key",
+            p,
+        ],
+        &b.password,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!dir3.exists());
 }

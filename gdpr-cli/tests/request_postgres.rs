@@ -1,5 +1,5 @@
-//! `gdpr request … --postgres FILE`: the journal and the restriction
-//! register in the real PostgreSQL of scripts/postgres.sh (feature
+//! `gdpr request … --postgres FILE --kek KEKFILE`: the request's audit
+//! records, the journal and the restriction register in the real PostgreSQL of scripts/postgres.sh (feature
 //! `postgres-tests`: fails when it is missing), the password from
 //! GDPR_PG_PASSWORD_FILE; a request another node holds is refused (exit 2)
 //! naming the node.
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use gdpr_core::request::RequestId;
 use gdpr_dicom::synthetic::SyntheticInstance;
-use gdpr_postgres::{LeaseSettings, NodeName, PgConfig, PgJournal, Tenant};
+use gdpr_postgres::{KekRing, LeaseSettings, NodeName, PgConfig, PgJournal, Tenant};
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.79";
 const TARGET: &str = "CANARY-CLI-PG-1";
@@ -114,6 +114,17 @@ fn setup() -> (tempfile::TempDir, Tenant, PgConfig) {
         .unwrap();
     std::fs::write(dir.path().join("tenant.conn"), conn_string(tenant.role())).unwrap();
     std::fs::write(dir.path().join("tenant.password"), &password).unwrap();
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut kek = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dir.path().join("kek"))
+            .unwrap();
+        kek.write_all(KekRing::generate_line(1).unwrap().as_bytes())
+            .unwrap();
+    }
     let config = owner.user(tenant.role()).password(password.as_bytes());
     (dir, tenant, config)
 }
@@ -123,8 +134,8 @@ fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
     v.extend_from_slice(&[
         "--config",
         "systems.toml",
-        "--audit-log",
-        "audit",
+        "--kek",
+        "kek",
         "--audit-key",
         "audit.key",
         "--postgres",
@@ -229,4 +240,99 @@ fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node
         .unwrap()
         .get(0);
     assert_eq!(again, steps);
+
+    // The request's own audit records are in the tenant's PostgreSQL log
+    // (one per transition, by source), none in the directory; the
+    // PostgreSQL log verifies and a certificate issued from it verifies.
+    let (stage_records, total): (i64, i64) = {
+        let rows = c
+            .query(
+                "SELECT body FROM gdpr.audit_entry WHERE NOT checkpoint",
+                &[],
+            )
+            .unwrap();
+        let stage = rows
+            .iter()
+            .filter(|r| {
+                let body: Vec<u8> = r.get(0);
+                let rec = gdpr_audit::record::Record::decode(&body).unwrap();
+                rec.source().as_str() == gdpr_request::SOURCE
+                    && rec.action() == gdpr_audit::action::Action::Execute
+            })
+            .count();
+        (
+            i64::try_from(stage).unwrap(),
+            i64::try_from(rows.len()).unwrap(),
+        )
+    };
+    let request: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("requests/dsr-pg/request.json")).unwrap())
+            .unwrap();
+    let transitions = request["history"].as_array().map_or(0, Vec::len);
+    assert!(transitions >= 6, "{request}");
+    assert_eq!(stage_records, i64::try_from(transitions).unwrap());
+    assert!(total > stage_records, "the erasure's store records too");
+    let file_log = gdpr_audit::verify_dir(
+        d.join("audit"),
+        &gdpr_audit::Verifier::parse(&std::fs::read_to_string(d.join("audit/public.key")).unwrap())
+            .unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(file_log.records, 0, "nothing went to the directory");
+    let verify = gdpr(
+        d,
+        &[
+            "audit",
+            "verify",
+            "--postgres",
+            "tenant.conn",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    let cert = gdpr(
+        d,
+        &with_ctx(
+            &["request", "certificate", "dsr-pg", "--out", "cert.json"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(cert.code, 0, "{}", cert.stderr);
+    let checked = gdpr(
+        d,
+        &[
+            "request",
+            "verify-certificate",
+            "cert.json",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(checked.code, 0, "{}{}", checked.stdout, checked.stderr);
+    // --audit-log and --postgres together are refused (exit 2).
+    let both = gdpr(
+        d,
+        &[
+            "request",
+            "resume",
+            "dsr-pg",
+            "--config",
+            "systems.toml",
+            "--audit-log",
+            "audit",
+            "--audit-key",
+            "audit.key",
+            "--postgres",
+            "tenant.conn",
+            "--kek",
+            "kek",
+        ],
+        "",
+    );
+    assert_eq!(both.code, 2, "{}", both.stderr);
 }

@@ -48,7 +48,10 @@ pub enum PgError {
         source: std::io::Error,
     },
     /// PostgreSQL refused or failed (connection, statement, commit).
-    #[error("{operation} failed: {source}; check the database connection and its log")]
+    #[error(
+        "{operation} failed: {}; check the database connection and its log",
+        with_causes(source)
+    )]
     Backend {
         /// What was being done (a fixed text).
         operation: &'static str,
@@ -69,6 +72,23 @@ pub enum PgError {
         "this node's lease on the request expired or was taken over by another node; stop, and resume the request under a new claim"
     )]
     Fenced,
+}
+
+/// An error with its causes (a TLS handshake's reason is a cause of the
+/// client's "error performing TLS handshake"). PostgreSQL's and the
+/// client's messages name no patient value.
+fn with_causes(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 impl PgError {

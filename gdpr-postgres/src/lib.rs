@@ -21,6 +21,8 @@
 //!   pick up the same request, exactly one executes each step.
 //! - [`PgRegister`] — gdpr-request's restriction register, shared by
 //!   every node, host and gateway of the tenant.
+//! - [`PgAuditLog`] — the tenant's log and keys as gdpr-request's
+//!   `RequestLog`: a request's own audit records in the shared log.
 //!
 //! Deployment, settings (synchronous replication), tenancy and what a
 //! writer does after a failover: `docs/postgres.md`.
@@ -80,7 +82,9 @@ pub mod journal;
 mod keys;
 pub mod migrate;
 mod register;
+mod request_log;
 mod tenant;
+mod tls;
 
 pub use audit::{Chaining, HeadLock, Imported, PgAuditStore};
 pub use config::PgConfig;
@@ -91,4 +95,5 @@ pub use keys::PgKeyStore;
 pub use keys::kek::KekRing;
 pub use migrate::{SCHEMA_VERSION, migrate};
 pub use register::PgRegister;
+pub use request_log::PgAuditLog;
 pub use tenant::Tenant;

@@ -1,8 +1,9 @@
 //! Two nodes resuming the same request: each step has one effect and is
 //! reported once (issue 15). Each node is an executor with its own
-//! PostgreSQL connections (journal under its lease, register) over the
-//! same folder store, request directory and audit log; the journal lives
-//! in the real PostgreSQL of scripts/postgres.sh.
+//! PostgreSQL connections (audit log writer, journal under its lease,
+//! register) over the same folder store and request directory; the audit
+//! log (records and subject keys), the journal and the register are one
+//! tenant's in the real PostgreSQL of scripts/postgres.sh.
 //!
 //! - both nodes start at once: one runs, the other waits for the lease and
 //!   then finds every step done;
@@ -22,10 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use gdpr_audit::{AuditLog, verify_dir};
+use gdpr_audit::verify_store;
 use gdpr_core::request::Stage;
 use gdpr_core::store::ItemStatus;
-use gdpr_postgres::{LeaseSettings, PgRegister};
+use gdpr_postgres::{HeadLock, LeaseSettings, PgAuditLog, PgAuditStore, PgRegister};
 use gdpr_request::{BoundaryHook, Phase, RunOutcome};
 use nodes::*;
 use support::*;
@@ -73,7 +74,7 @@ fn ran_once(
     site: &Site,
     role: &str,
     outcome: &RunOutcome,
-    log: Arc<AuditLog>,
+    log: Arc<PgAuditLog>,
     other: &BTreeMap<std::path::PathBuf, Vec<u8>>,
 ) -> (u64, usize) {
     assert_eq!(outcome.stage, Stage::Completed);
@@ -88,7 +89,9 @@ fn ran_once(
     recorded.sort();
     assert_eq!(recorded, history(site), "one record per transition");
     drop(log);
-    let report = verify_dir(site.path("audit"), &site.signer().verifier(), None).unwrap();
+    // The one PostgreSQL log, as PostgreSQL holds it, verifies.
+    let reader = PgAuditStore::open(&site.config, HeadLock::Row).unwrap();
+    let report = verify_store(&reader, &site.signer().verifier(), None).unwrap();
     // Every step of the journal done exactly once.
     let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
     let undone: Vec<(String, i64)> = sup
@@ -132,10 +135,10 @@ fn two_nodes_starting_together_run_each_step_once() {
     let expected = single_node_counts();
     let (site, role, other) = approved_site("together");
     let site = Arc::new(site);
-    let log = site.log();
     let (a, b) = runtime().block_on(async {
+        // Each node its own writer of the one log.
         let node = |name: &'static str| {
-            let (site, log) = (site.clone(), log.clone());
+            let (site, log) = (site.clone(), site.log());
             // Slow steps, so that the other node's claim overlaps the run.
             let hook: BoundaryHook = Arc::new(|_, _| std::thread::sleep(Duration::from_millis(20)));
             tokio::spawn(async move {
@@ -155,7 +158,10 @@ fn two_nodes_starting_together_run_each_step_once() {
     let by_epoch = writers(&role);
     assert!(by_epoch.get(&2).is_some_and(|&n| n > 0), "{by_epoch:?}");
     assert!(!by_epoch.contains_key(&3), "{by_epoch:?}");
-    assert_eq!(ran_once(&site, &role, &first.0, log, &other), expected);
+    assert_eq!(
+        ran_once(&site, &role, &first.0, site.log(), &other),
+        expected
+    );
 }
 
 #[test]
@@ -256,7 +262,6 @@ fn a_node_stalled_past_its_lease_is_taken_over_and_records_nothing_more() {
     let expected = single_node_counts();
     let (site, role, other) = approved_site("stalled");
     let site = Arc::new(site);
-    let log = site.log();
     let stalled = site.path("stalled");
     let resumed = site.path("resumed");
     // Node a stalls right after its first erasure step is done, until
@@ -272,7 +277,7 @@ fn a_node_stalled_past_its_lease_is_taken_over_and_records_nothing_more() {
     });
     let rt = runtime();
     let a = {
-        let (site, log) = (site.clone(), log.clone());
+        let (site, log) = (site.clone(), site.log());
         rt.spawn(async move {
             let (mut ex, epoch) = site.node("node-a", quick(), log, Some(hook)).await.unwrap();
             (ex.run().await, epoch)
@@ -293,7 +298,7 @@ fn a_node_stalled_past_its_lease_is_taken_over_and_records_nothing_more() {
     .unwrap();
     let outcome = rt.block_on(async {
         let (mut ex, epoch) = site
-            .node("node-b", quick(), log.clone(), None)
+            .node("node-b", quick(), site.log(), None)
             .await
             .unwrap();
         assert_eq!(epoch, 3);
@@ -316,5 +321,8 @@ fn a_node_stalled_past_its_lease_is_taken_over_and_records_nothing_more() {
         .unwrap()
         .get(0);
     assert_eq!(late, 0);
-    assert_eq!(ran_once(&site, &role, &outcome, log, &other), expected);
+    assert_eq!(
+        ran_once(&site, &role, &outcome, site.log(), &other),
+        expected
+    );
 }

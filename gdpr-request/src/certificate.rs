@@ -250,6 +250,19 @@ pub fn issue(
     signer: &Signer,
     issued: Timestamp,
 ) -> Result<Certificate, Error> {
+    issue_from(dir, log, signer, issued)
+}
+
+/// [`issue`] from any [`RequestLog`] (e.g. a log on PostgreSQL).
+///
+/// # Errors
+/// As [`issue`].
+pub fn issue_from(
+    dir: &RequestDir,
+    log: &dyn crate::RequestLog,
+    signer: &Signer,
+    issued: Timestamp,
+) -> Result<Certificate, Error> {
     let request = dir.load_request()?;
     if !request.stage().is_answered() {
         return Err(Error::WrongStage {

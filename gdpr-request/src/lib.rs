@@ -43,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit_log;
 pub mod certificate;
 mod error;
 mod executor;
@@ -56,6 +57,7 @@ mod request_dir;
 pub mod sealing;
 mod sign;
 
+pub use audit_log::{LogReader, RequestLog};
 pub use certificate::{Certificate, verify_certificate};
 pub use error::Error;
 pub use executor::{

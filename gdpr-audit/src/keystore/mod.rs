@@ -32,7 +32,10 @@ use crate::seal::{DataKey, KeyId};
 
 mod file;
 mod format;
+mod image;
 mod tombstone;
+
+pub use image::{ImageEntry, KeyStoreImage};
 
 pub(crate) use file::sync_dir;
 

@@ -3,7 +3,9 @@
 //! byte at the same positions with its checkpoint notes, so that the
 //! source's checkpoints and inclusion proofs hold for the copy. The source
 //! is verified before, the copy after (against the source's last
-//! checkpoint as a trusted one); subject keys are not copied.
+//! checkpoint as a trusted one). The subject keys follow (keys and
+//! tombstones, indexed as in the source), so the copy's sealed fields open
+//! where the source's did and an erased subject stays unreadable.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,8 @@ use std::process::ExitCode;
 
 use gdpr_audit::signing::Verifier;
 use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd};
-use gdpr_audit::{FileStore, LogDir, verify_store};
+use gdpr_audit::{FileKeyStore, FileStore, KeyStoreImage, LogDir, verify_store};
+use gdpr_postgres::PgKeyStore;
 
 use super::{Failure, bad, check::pg_store, io_error, read};
 
@@ -51,7 +54,16 @@ impl EntrySource for Tap<'_> {
 }
 
 /// `gdpr audit copy`.
-pub(super) fn copy(from: Place, to: Place, public_key: &Path) -> Result<ExitCode, Failure> {
+pub(super) fn copy(
+    from: Place,
+    to: Place,
+    public_key: &Path,
+    kek: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    // Refused before anything is written: a PostgreSQL side needs the KEK.
+    if matches!(from, Place::Postgres(_)) || matches!(to, Place::Postgres(_)) {
+        super::pgcmd::kek(kek)?;
+    }
     let verifier = Verifier::parse(&read(public_key)?)
         .map_err(|e| bad(format!("--public-key {}: {e}", public_key.display())))?;
     let source: Box<dyn EntrySource> = match &from {
@@ -85,8 +97,19 @@ pub(super) fn copy(from: Place, to: Place, public_key: &Path) -> Result<ExitCode
             "the copy differs from the source (the source changed while it was copied?); remove the copy and run again",
         ));
     }
+    let keys = match read_keys(&from, kek)? {
+        Some(image) => {
+            write_keys(&to, kek, &image)?;
+            let erased = image.entries.iter().filter(|e| e.key.is_none()).count();
+            format!(
+                "{} subject keys and {erased} erased subjects (tombstones) copied",
+                image.entries.len() - erased
+            )
+        }
+        None => "the source has no key store: no subject keys copied".to_owned(),
+    };
     println!(
-        "COPIED: {records} records, {checkpoints} checkpoints; the source and the copy verify, with the same root{}",
+        "COPIED: {records} records, {checkpoints} checkpoints; the source and the copy verify, with the same root{}; {keys}",
         if after.trusted_checkpoint_matched {
             "; the copy is consistent with the source's last checkpoint"
         } else {
@@ -94,6 +117,36 @@ pub(super) fn copy(from: Place, to: Place, public_key: &Path) -> Result<ExitCode
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The source's subject keys (`None`: a directory without a key store,
+/// e.g. an auditor's copy).
+fn read_keys(from: &Place, kek: Option<&Path>) -> Result<Option<KeyStoreImage>, Failure> {
+    match from {
+        Place::Dir(d) => {
+            let path = FileStore::keys_path(d);
+            if !path.exists() {
+                return Ok(None);
+            }
+            Ok(Some(FileKeyStore::open(path)?.image()))
+        }
+        Place::Postgres(conn) => Ok(Some(super::pgcmd::pg_keys(conn, kek)?.image()?)),
+    }
+}
+
+/// Writes `image` as the target's subject keys (a new key store file; a
+/// tenant without subject keys).
+fn write_keys(to: &Place, kek: Option<&Path>, image: &KeyStoreImage) -> Result<(), Failure> {
+    match to {
+        Place::Dir(d) => {
+            FileKeyStore::create_from_image(FileStore::keys_path(d), image)?;
+        }
+        Place::Postgres(conn) => {
+            let config = crate::pg::config(conn)?;
+            PgKeyStore::import_image(&config, super::pgcmd::kek(kek)?, image)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes every entry of `source` into a new log directory `dir` (which

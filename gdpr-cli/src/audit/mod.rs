@@ -80,7 +80,17 @@ enum AuditCommand {
     /// Write a signed checkpoint and print it.
     Checkpoint {
         /// The log directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "postgres")]
+        dir: Option<PathBuf>,
+        /// Instead of DIR: a file holding the connection string of a
+        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE);
+        /// save the printed note outside the database.
+        #[arg(long, conflicts_with = "dir")]
+        postgres: Option<PathBuf>,
+        /// With --postgres: the key-encryption key file (mode 0600) of the
+        /// tenant's subject keys.
+        #[arg(long, requires = "postgres")]
+        kek: Option<PathBuf>,
         /// The secret signing key.
         #[arg(long)]
         key: PathBuf,
@@ -213,8 +223,10 @@ enum AuditCommand {
     },
     /// Copy a log between a directory and PostgreSQL (either way), byte
     /// for byte: the source's checkpoints and inclusion proofs hold for
-    /// the copy. Verifies the source before and the copy after; subject
-    /// keys are not copied.
+    /// the copy. Verifies the source before and the copy after. The
+    /// subject keys are copied too (erased subjects as tombstones):
+    /// wrapped under --kek on PostgreSQL, as a key store file in a
+    /// directory.
     Copy {
         /// The source log directory.
         #[arg(long, required_unless_present = "from_postgres")]
@@ -232,6 +244,10 @@ enum AuditCommand {
         /// The trusted public key file of the log.
         #[arg(long)]
         public_key: PathBuf,
+        /// The key-encryption key file (mode 0600) of the PostgreSQL
+        /// side's subject keys (both sides, tenant to tenant).
+        #[arg(long, value_name = "KEKFILE")]
+        kek: Option<PathBuf>,
     },
     /// Say that a new relationship with an erased subject began: the
     /// subject gets a new key, so events about them are recorded again
@@ -389,6 +405,19 @@ fn open_log(dir: &Path, key: &Path) -> Result<AuditLog, Failure> {
 
 /// [`open_log`] for commands outside `gdpr audit` that record in a log:
 /// tampering and key-store damage exit with code 1 there too.
+/// The tenant's log on PostgreSQL (`conn`), its subject keys unwrapped
+/// with the KEK file, as the log a request records in.
+pub(crate) fn open_recording_pg_log(
+    conn: &Path,
+    kek: Option<&Path>,
+    key: &Path,
+) -> Result<gdpr_postgres::PgAuditLog, CliError> {
+    pgcmd::request_log(conn, kek, key).map_err(|e| match e {
+        Failure::Audit(e) => CliError::Audit(e),
+        Failure::Cli(e) => e,
+    })
+}
+
 pub(crate) fn open_recording_log(dir: &Path, key: &Path) -> Result<AuditLog, CliError> {
     open_log(dir, key).map_err(|e| match e {
         Failure::Audit(e) => CliError::Audit(e),
@@ -423,7 +452,19 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             origin,
         } => init(&dir, &key_out, &origin),
         AuditCommand::Append(args) => append(&args),
-        AuditCommand::Checkpoint { dir, key } => checkpoint(&dir, &key),
+        AuditCommand::Checkpoint {
+            dir,
+            postgres,
+            kek,
+            key,
+        } => match postgres {
+            Some(conn) => {
+                let note = pgcmd::pg_log(&conn, kek.as_deref(), &key)?.checkpoint()?;
+                print!("{note}");
+                Ok(ExitCode::SUCCESS)
+            }
+            None => checkpoint(&dir_given(dir)?, &key),
+        },
         AuditCommand::Verify {
             dir,
             postgres,
@@ -495,6 +536,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             to,
             to_postgres,
             public_key,
+            kek,
         } => {
             let place = |dir: Option<PathBuf>, pg: Option<PathBuf>| match (dir, pg) {
                 (_, Some(conn)) => Ok(copy::Place::Postgres(conn)),
@@ -505,6 +547,7 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
                 place(from, from_postgres)?,
                 place(to, to_postgres)?,
                 &public_key,
+                kek.as_deref(),
             )
         }
         AuditCommand::BeginRelationship {

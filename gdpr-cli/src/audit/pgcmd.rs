@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use gdpr_audit::{AuditLog, CheckpointPolicy};
-use gdpr_postgres::{HeadLock, KekRing, PgAuditStore, PgKeyStore};
+use gdpr_postgres::{HeadLock, KekRing, PgAuditLog, PgAuditStore, PgKeyStore};
 use zeroize::Zeroizing;
 
 use super::{Failure, bad, io_error, signer};
@@ -18,7 +18,7 @@ const MAX_KEK_FILE: u64 = 64 * 1024;
 
 /// The KEK file: refused when group or others may read it, or when it
 /// is larger than any KEK file (a wrong path, `/dev/zero`).
-fn kek(path: Option<&Path>) -> Result<KekRing, Failure> {
+pub(super) fn kek(path: Option<&Path>) -> Result<KekRing, Failure> {
     let path = path.ok_or_else(|| {
         bad("--postgres needs --kek FILE: the key-encryption key file of the tenant's subject keys")
     })?;
@@ -46,6 +46,25 @@ fn kek(path: Option<&Path>) -> Result<KekRing, Failure> {
         )));
     }
     KekRing::parse(&text).map_err(|e| bad(format!("--kek {}: {e}", path.display())))
+}
+
+/// The tenant's log on PostgreSQL (records and subject keys) as a
+/// request's audit log: opened as a writer (verified), usable on the async
+/// runtime (`gdpr request … --postgres`).
+pub(super) fn request_log(
+    conn: &Path,
+    kek_file: Option<&Path>,
+    key: &Path,
+) -> Result<PgAuditLog, Failure> {
+    let ring = kek(kek_file)?;
+    let signer = signer(key)?;
+    let config = crate::pg::config(conn)?;
+    Ok(PgAuditLog::open(
+        &config,
+        ring,
+        signer,
+        CheckpointPolicy::default(),
+    )?)
 }
 
 /// The tenant's subject keys on PostgreSQL.

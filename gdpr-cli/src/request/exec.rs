@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use gdpr_audit::{AuditLog, Signer, Verifier};
+use gdpr_audit::{Signer, Verifier};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::request::{
     ApprovalPolicy, DataSubjectRequest, Event, Findings, PatientIndex, RequestId, RequestKind,
@@ -15,7 +15,7 @@ use gdpr_core::retention::RulePack;
 use gdpr_core::store::SubjectStore;
 use gdpr_request::package::PackageOptions;
 use gdpr_request::{
-    Executor, FileJournal, FileRegister, Holds, Journal, RequestDir, Resources,
+    Executor, FileJournal, FileRegister, Holds, Journal, RequestDir, RequestLog, Resources,
     RestrictionRegister, RunOutcome, Setup,
 };
 use gdpr_systems::SystemsConfig;
@@ -135,8 +135,12 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             html,
         } => {
             let (ex, log, signer) = open(root, &id, &context).await?;
-            let cert =
-                gdpr_request::certificate::issue(ex.dir(), &log, &signer, jiff::Timestamp::now())?;
+            let cert = gdpr_request::certificate::issue_from(
+                ex.dir(),
+                &*log,
+                &signer,
+                jiff::Timestamp::now(),
+            )?;
             let mut bytes = serde_json::to_vec_pretty(&cert).map_err(|e| bad(e.to_string()))?;
             bytes.push(b'\n');
             std::fs::write(&out, bytes).map_err(|source| CliError::Io {
@@ -339,7 +343,7 @@ pub(super) async fn open(
     root: &Path,
     id: &str,
     context: &Context,
-) -> Result<(Executor, Arc<AuditLog>, Arc<Signer>), CliError> {
+) -> Result<(Executor, Arc<dyn RequestLog>, Arc<Signer>), CliError> {
     open_with(root, id, context, PackageOptions::default()).await
 }
 
@@ -349,7 +353,7 @@ async fn open_with(
     id: &str,
     context: &Context,
     package: PackageOptions,
-) -> Result<(Executor, Arc<AuditLog>, Arc<Signer>), CliError> {
+) -> Result<(Executor, Arc<dyn RequestLog>, Arc<Signer>), CliError> {
     let dir = RequestDir::open(root, &request_id(id)?)?;
     let req = dir.load_request()?;
     let config = SystemsConfig::load(&context.config)?;
@@ -357,10 +361,19 @@ async fn open_with(
     for (name, _) in req.subjects().iter() {
         stores.insert(name.clone(), config.open(name.as_str())?);
     }
-    let log = Arc::new(crate::audit::open_recording_log(
-        &context.audit_log,
-        &context.audit_key,
-    )?);
+    let log: Arc<dyn RequestLog> = match (&context.postgres, &context.audit_log) {
+        (Some(conn), _) => Arc::new(crate::audit::open_recording_pg_log(
+            conn,
+            context.kek.as_deref(),
+            &context.audit_key,
+        )?),
+        (None, Some(dir)) => Arc::new(crate::audit::open_recording_log(dir, &context.audit_key)?),
+        (None, None) => {
+            return Err(bad(
+                "give --audit-log DIR (or --postgres FILE --kek KEKFILE)",
+            ));
+        }
+    };
     let secret = crate::input::read_secret(&context.audit_key)?;
     let signer = Arc::new(
         Signer::parse(&secret.text)

@@ -48,9 +48,15 @@ struct Context {
     /// The systems file (see docs/samples/systems.toml).
     #[arg(long)]
     config: PathBuf,
-    /// The audit log directory (made with `gdpr audit init`).
-    #[arg(long = "audit-log")]
-    audit_log: PathBuf,
+    /// The audit log directory (made with `gdpr audit init`). With
+    /// --postgres the request's audit records go to the tenant's log in
+    /// PostgreSQL instead (give --kek, not --audit-log).
+    #[arg(
+        long = "audit-log",
+        required_unless_present = "postgres",
+        conflicts_with = "postgres"
+    )]
+    audit_log: Option<PathBuf>,
     /// The audit log's secret signing key (signs certificates and packages too).
     #[arg(long = "audit-key")]
     audit_key: PathBuf,
@@ -60,12 +66,17 @@ struct Context {
     /// Who acts (recorded in the history and the audit log).
     #[arg(long, default_value = "gdpr-cli")]
     actor: String,
-    /// Keep the journal and the restriction register in PostgreSQL (shared
-    /// by every node): FILE holds the connection string as for `gdpr audit
-    /// verify --postgres`, the password comes from the file named by
-    /// GDPR_PG_PASSWORD_FILE. The request runs under this node's lease.
+    /// Keep the audit log, the journal and the restriction register in
+    /// PostgreSQL (shared by every node): FILE holds the connection string
+    /// as for `gdpr audit verify --postgres`, the password comes from the
+    /// file named by GDPR_PG_PASSWORD_FILE. The request runs under this
+    /// node's lease.
     #[arg(long, value_name = "FILE")]
     postgres: Option<PathBuf>,
+    /// With --postgres: the key-encryption key file (mode 0600) of the
+    /// tenant's subject keys.
+    #[arg(long, value_name = "KEKFILE", requires = "postgres")]
+    kek: Option<PathBuf>,
     /// With --postgres: how long to wait (seconds) while another node runs
     /// the request, before giving up (exit 2).
     #[arg(long = "lease-wait", default_value_t = 0, requires = "postgres")]

@@ -19,6 +19,7 @@ use sha2::Sha256;
 use crate::config::PgConfig;
 use crate::error::audit;
 
+mod image;
 pub mod kek;
 
 use kek::KekRing;

@@ -1,8 +1,8 @@
 //! A shared deployment in miniature for the two-node tests: a folder
-//! store with two patients, an embedded audit log, the requests'
-//! directory, all on disk that both nodes see, and one tenant on the real
-//! PostgreSQL for the journal and the register. A node is an executor with
-//! connections of its own.
+//! store with two patients and the requests' directory on disk that both
+//! nodes see, and one tenant on the real PostgreSQL for the audit log (its
+//! records and subject keys), the journal and the register. A node is an
+//! executor with connections of its own.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use gdpr_audit::{AuditLog, Signer};
+use gdpr_audit::{CheckpointPolicy, Signer};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::erasure::ErasureGround;
 use gdpr_core::request::{
@@ -22,8 +22,10 @@ use gdpr_core::store::{RecordId, StudyUid, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::{FolderStore, folder_study_id};
 use gdpr_dicom::synthetic::SyntheticInstance;
-use gdpr_postgres::{LeaseSettings, NodeName, PgConfig, PgJournal, PgRegister};
-use gdpr_request::{BoundaryHook, Executor, Holds, RequestDir, Resources, Setup};
+use gdpr_postgres::{
+    KekRing, LeaseSettings, NodeName, PgAuditLog, PgConfig, PgJournal, PgRegister,
+};
+use gdpr_request::{BoundaryHook, Executor, Holds, RequestDir, RequestLog, Resources, Setup};
 
 pub const TARGET: &str = "CANARY-NODES-7731";
 pub const OTHER: &str = "OTHER-NODES-2";
@@ -65,8 +67,8 @@ impl Site {
             signer.to_secret_text().as_str(),
         )
         .unwrap();
-        drop(AuditLog::create(tmp.path().join("audit"), signer).unwrap());
         write_private(&tmp.path().join("tenant.password"), password);
+        write_private(&tmp.path().join("kek"), &KekRing::generate_line(1).unwrap());
         Self {
             root: tmp.path().to_owned(),
             _tmp: Some(tmp),
@@ -99,8 +101,19 @@ impl Site {
         Signer::parse(&std::fs::read_to_string(self.path("secret.key")).unwrap()).unwrap()
     }
 
-    pub fn log(&self) -> Arc<AuditLog> {
-        Arc::new(AuditLog::open(self.path("audit"), self.signer()).unwrap())
+    /// The tenant's audit log on PostgreSQL, opened as one more writer
+    /// (its own connections; verified when opened).
+    pub fn log(&self) -> Arc<PgAuditLog> {
+        let kek = KekRing::load(&self.path("kek")).unwrap();
+        Arc::new(
+            PgAuditLog::open(
+                &self.config,
+                kek,
+                self.signer(),
+                CheckpointPolicy::default(),
+            )
+            .unwrap(),
+        )
     }
 
     /// Every file of the archive, with its bytes.
@@ -117,12 +130,12 @@ impl Site {
 
     /// A node: claims the request as `node` (waiting as `lease` says) and
     /// opens its executor over its own store, journal and register
-    /// connections, sharing the site's files and `log`.
+    /// connections, sharing the site's files, recording in `log`.
     pub async fn node(
         &self,
         node: &str,
         lease: LeaseSettings,
-        log: Arc<AuditLog>,
+        log: Arc<PgAuditLog>,
         hook: Option<BoundaryHook>,
     ) -> Result<(Executor, i64), gdpr_postgres::PgError> {
         let id = RequestId::new(ID).unwrap();
@@ -224,17 +237,20 @@ fn holds() -> Holds {
 }
 
 /// The recorded times of the request's stage records in the log.
-pub fn stage_records(log: &AuditLog) -> Vec<jiff::Timestamp> {
+pub fn stage_records(log: &PgAuditLog) -> Vec<jiff::Timestamp> {
     use gdpr_audit::action::Action;
-    use gdpr_audit::store::{Entry, EntrySource};
+    use gdpr_audit::store::Entry;
     let mut out = Vec::new();
-    EntrySource::entries(log.store(), &mut |_, e| {
-        if let Entry::Record(bytes) = e {
-            let r = gdpr_audit::record::Record::decode(&bytes).unwrap();
-            if r.source().as_str() == gdpr_request::SOURCE && r.action() == Action::Execute {
-                out.push(r.recorded());
+    log.read(&mut |store, _| {
+        store.entries(&mut |_, e| {
+            if let Entry::Record(bytes) = e {
+                let r = gdpr_audit::record::Record::decode(&bytes).unwrap();
+                if r.source().as_str() == gdpr_request::SOURCE && r.action() == Action::Execute {
+                    out.push(r.recorded());
+                }
             }
-        }
+            Ok(())
+        })?;
         Ok(())
     })
     .unwrap();

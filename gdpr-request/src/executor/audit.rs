@@ -4,7 +4,7 @@
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::label::{CorrelationId, SourceSystem};
 use gdpr_audit::object::{FreeText, ObjectId, ObjectKind, ObjectRef};
-use gdpr_audit::{AuditEvent, AuditLog, Receipt};
+use gdpr_audit::{AuditEvent, Receipt};
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::audit_log::RequestLog;
 
 /// The source system of the request's own events.
 pub const SOURCE: &str = "gdpr-request";
@@ -74,7 +75,7 @@ fn event(
 
 /// Records a stage transition (durable when it returns).
 pub(crate) fn transition(
-    log: &AuditLog,
+    log: &dyn RequestLog,
     request: &DataSubjectRequest,
     step: &Event,
     actor: &Actor,
@@ -103,7 +104,7 @@ pub(crate) fn transition(
         ));
     }
     let e = event(request, Action::Execute, actor, subject, text, at)?;
-    Ok(AuditRecord::new(step.name(), log.append(&e)?))
+    Ok(AuditRecord::new(step.name(), log.record(&e)?))
 }
 
 /// The request's stage record dated `at`, if the log holds one at or
@@ -113,7 +114,7 @@ pub(crate) fn transition(
 /// `recorded` time, which is the transition's own time in the request's
 /// history (strictly increasing, so it names one step).
 pub(crate) fn find_transition(
-    log: &AuditLog,
+    log: &dyn RequestLog,
     request: &RequestId,
     event: &str,
     at: Timestamp,
@@ -122,41 +123,44 @@ pub(crate) fn find_transition(
     use gdpr_audit::store::{Entry, EntrySource};
     let correlation = correlation(request)?;
     let mut found = None;
-    let store = log.store();
-    EntrySource::entries(store, &mut |_, entry| {
-        let Entry::Record(bytes) = entry else {
-            return Ok(());
-        };
-        // The position is the encoding's bytes 1..9 (record.rs): records
-        // before `from` are not decoded.
-        let position = bytes
-            .get(1..9)
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map_or(u64::MAX, u64::from_be_bytes);
-        if position < from {
-            return Ok(());
-        }
-        let r = gdpr_audit::record::Record::decode(&bytes)?;
-        if r.position() >= from
-            && r.recorded() == at
-            && r.action() == Action::Execute
-            && r.source().as_str() == SOURCE
-            && r.correlation_id() == Some(&correlation)
-        {
-            found = Some(Receipt {
-                position: r.position(),
-                leaf_hash: gdpr_audit::merkle::leaf_hash(&bytes),
-            });
-        }
-        Ok(())
+    log.read(&mut |store, _| {
+        EntrySource::entries(store, &mut |_, entry| {
+            let Entry::Record(bytes) = entry else {
+                return Ok(());
+            };
+            // The position is the encoding's bytes 1..9 (record.rs): records
+            // before `from` are not decoded.
+            let position = bytes
+                .get(1..9)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(u64::MAX, u64::from_be_bytes);
+            if position < from {
+                return Ok(());
+            }
+            let r = gdpr_audit::record::Record::decode(&bytes)?;
+            if r.position() >= from
+                && r.recorded() == at
+                && r.action() == Action::Execute
+                && r.source().as_str() == SOURCE
+                && r.correlation_id() == Some(&correlation)
+            {
+                found = Some(Receipt {
+                    position: r.position(),
+                    leaf_hash: gdpr_audit::merkle::leaf_hash(&bytes),
+                });
+            }
+            Ok(())
+        })
+        .map(|_| ())
+        .map_err(Error::from)
     })?;
     Ok(found.map(|r| AuditRecord::new(event, r)))
 }
 
 /// Crypto-shreds the subject's key: an erasure event, a checkpoint, then the
-/// key replaced by a tombstone ([`AuditLog::erase_subject`]).
+/// key replaced by a tombstone ([`gdpr_audit::AuditLog::erase_subject`]).
 pub(crate) fn shred(
-    log: &AuditLog,
+    log: &dyn RequestLog,
     request: &DataSubjectRequest,
     actor: &Actor,
     subject: &PatientId,

@@ -239,7 +239,7 @@ impl Executor {
             let shredded: Option<AuditRecord> = self
                 .steps
                 .run(key, move || async move {
-                    audit::shred(&log, &request, &actor, &subject, jiff::Timestamp::now())
+                    audit::shred(&*log, &request, &actor, &subject, jiff::Timestamp::now())
                 })
                 .await?;
             records.extend(shredded);

@@ -63,12 +63,21 @@ impl Executor {
         self.steps
             .run(StepKey::new(&["summary"])?, move || async move {
                 tokio::task::spawn_blocking(move || {
-                    let read = crate::package::access::read_subject_log(
-                        log.store(),
-                        &*log.keys(),
-                        &subject,
-                        options.staff,
-                    )?;
+                    let mut read = None;
+                    log.read(&mut |store, keys| {
+                        read = Some(crate::package::access::read_subject_log(
+                            store,
+                            keys,
+                            &subject,
+                            options.staff,
+                        )?);
+                        Ok(())
+                    })?;
+                    let read = read.ok_or_else(|| {
+                        Error::io("read the subject's records")(std::io::Error::other(
+                            "the audit log was not read",
+                        ))
+                    })?;
                     crate::package::write_summary(&summary_root, &id, &names, &options, &read)
                 })
                 .await

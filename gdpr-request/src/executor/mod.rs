@@ -13,7 +13,7 @@ mod steps;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use gdpr_audit::{AuditContext, AuditLog, AuditSink, Audited, Signer};
+use gdpr_audit::{AuditContext, AuditSink, Audited, Signer};
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
@@ -28,6 +28,7 @@ pub use outcome::{KeptRecord, RestrictedIn, RestrictionDone, RunOutcome, SystemO
 pub use steps::{BoundaryHook, Phase};
 
 use crate::Error;
+use crate::audit_log::RequestLog;
 use crate::journal::{Journal, StepKey};
 use crate::register::RestrictionRegister;
 use crate::request_dir::RequestDir;
@@ -81,7 +82,7 @@ pub struct Executor {
     dir: RequestDir,
     request: DataSubjectRequest,
     systems: BTreeMap<SystemName, Arc<dyn SubjectStore>>,
-    log: Arc<AuditLog>,
+    log: Arc<dyn RequestLog>,
     signer: Arc<Signer>,
     register: Arc<dyn RestrictionRegister>,
     setup: Setup,
@@ -95,8 +96,9 @@ pub struct Resources {
     pub journal: Arc<dyn Journal>,
     /// One store per system the request names (more are ignored).
     pub stores: BTreeMap<SystemName, Box<dyn SubjectStore>>,
-    /// The audit log every transition and store operation is recorded in.
-    pub log: Arc<AuditLog>,
+    /// The audit log every transition and store operation is recorded in
+    /// (the embedded `AuditLog`, or any other [`RequestLog`]).
+    pub log: Arc<dyn RequestLog>,
     /// The key that signs manifests and certificates (the audit log's).
     pub signer: Arc<Signer>,
     /// Where restrictions go that a system cannot mark.
@@ -108,7 +110,7 @@ impl Resources {
     pub fn new(
         journal: Arc<dyn Journal>,
         stores: BTreeMap<SystemName, Box<dyn SubjectStore>>,
-        log: Arc<AuditLog>,
+        log: Arc<dyn RequestLog>,
         signer: Arc<Signer>,
         register: Arc<dyn RestrictionRegister>,
     ) -> Self {
@@ -285,11 +287,11 @@ impl Executor {
                     .map_or(now, |t| t.at);
                 if rerun
                     && let Some(found) =
-                        audit::find_transition(log, request.id(), event.name(), at, fence)?
+                        audit::find_transition(&**log, request.id(), event.name(), at, fence)?
                 {
                     return Ok(found);
                 }
-                let record = audit::transition(log, request, &event, &actor, subject, at)?;
+                let record = audit::transition(&**log, request, &event, &actor, subject, at)?;
                 hook.boundary(&boundary, Phase::Recorded);
                 Ok(record)
             })

@@ -25,12 +25,21 @@ impl Executor {
         self.steps
             .run(StepKey::new(&["recipients"])?, move || async move {
                 tokio::task::spawn_blocking(move || {
-                    let read = read_subject_log(
-                        log.store(),
-                        &*log.keys(),
-                        &subject,
-                        StaffIdentities::Withhold,
-                    )?;
+                    let mut read = None;
+                    log.read(&mut |store, keys| {
+                        read = Some(read_subject_log(
+                            store,
+                            keys,
+                            &subject,
+                            StaffIdentities::Withhold,
+                        )?);
+                        Ok(())
+                    })?;
+                    let read = read.ok_or_else(|| {
+                        Error::io("read the disclosures")(std::io::Error::other(
+                            "the audit log was not read",
+                        ))
+                    })?;
                     let all = merge_disclosures(&host, &read.disclosures);
                     let today = jiff::tz::Offset::UTC
                         .to_datetime(jiff::Timestamp::now())

@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use gdpr_audit::KeyStore;
 use gdpr_core::request::{Event, RequestId, Stage, SystemName};
 use gdpr_core::restriction::{Restriction, RestrictionGround};
 use gdpr_core::store::{RecordHandle, RecordId, RestrictionOutcome, SubjectRef, SubjectStore};
@@ -59,14 +58,10 @@ impl Executor {
             .iter()
             .find(|t| t.event == Event::ExecutionStarted)
             .map_or_else(Timestamp::now, |t| t.at);
-        let subject_wide = {
-            let mut keys = self.log.keys();
-            match ground {
-                Some(_) => Some(keys.key_for(&self.setup.audit_subject)?.0),
-                None => keys.find(&self.setup.audit_subject),
-            }
-            .map(|id| subject_record(&id))
-        };
+        let subject_wide = self
+            .log
+            .subject_key(&self.setup.audit_subject, ground.is_some())?
+            .map(|id| subject_record(&id));
         let mut set = JoinSet::new();
         for (name, subject) in self.request.subjects().iter() {
             let job = Job {
