@@ -308,6 +308,18 @@ async fn erasure_removes_exactly_the_due_resources_and_keeps_the_running_and_the
     assert_eq!(hold.citation.as_str(), "GDPR Art. 17(3)(e)");
     assert!(hold.message.contains("litigation"), "{}", hold.message);
     assert_eq!(held_kept.purposes, vec![Purpose::LegalClaims]);
+    // Kept records carry only what kept them: no applied "erase without
+    // undue delay", no "decide manually" once a finding decided.
+    for k in &sys.kept {
+        assert!(
+            k.reasons
+                .iter()
+                .all(|r| !matches!(r.code, ReasonCode::ErasureGround | ReasonCode::Undetermined)),
+            "{}: {:?}",
+            k.record,
+            k.reasons
+        );
+    }
     let statute = kept_of(running)
         .unwrap()
         .reasons
