@@ -142,6 +142,50 @@ fn a_legal_hold_keeps_a_record_past_its_period() {
         }
     );
     assert!(applied(&r).contains(&(ReasonCode::LegalHold, "GDPR Art. 17(3)(e)")));
+    // The ground's "erase without undue delay" did not decide a kept record.
+    assert!(
+        r.reasons
+            .iter()
+            .filter(|x| x.code == ReasonCode::ErasureGround)
+            .all(|x| !x.applied),
+        "{:?}",
+        r.reasons
+    );
+}
+
+#[test]
+fn a_record_kept_by_a_finding_is_not_left_to_decide_manually() {
+    // An imaging study without the patient's birth date (undetermined
+    // under the DE pack), kept by the controller's finding: kept, the open
+    // rule question named but not applied.
+    let study = StudyHandle::new(
+        RecordId::new("study-1").unwrap(),
+        StudyUid::new("1.2.3.4").unwrap(),
+        Some(date(2012, 5, 1)),
+        vec!["CT".parse().unwrap()],
+    );
+    let found = FoundRecord::new(system("pacs"), RecordHandle::Study(study));
+    let findings = Findings::none().exempt(Scope::Subject, Exemption::LegalClaims);
+    let r = one(CONSENT, found, &findings);
+    assert!(
+        matches!(r.outcome, RecordOutcome::Keep { .. }),
+        "{:?}",
+        r.outcome
+    );
+    let undetermined: Vec<_> = r
+        .reasons
+        .iter()
+        .filter(|x| x.code == ReasonCode::Undetermined)
+        .collect();
+    assert_eq!(undetermined.len(), 1);
+    assert!(!undetermined[0].applied);
+    assert!(
+        !applied(&r)
+            .iter()
+            .any(|(c, _)| *c == ReasonCode::ErasureGround),
+        "{:?}",
+        r.reasons
+    );
 }
 
 #[test]

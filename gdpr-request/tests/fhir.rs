@@ -3,21 +3,29 @@
 //! rule (`SubjectMap::audit_subject`: the FHIR identifier's value with its
 //! system as issuer). An access request exports the patient's resources; a
 //! restriction puts the FHIR security label on them and the register holds
-//! every record; lifting removes both. On the real Helios HFS of
-//! scripts/fhir.sh; with the feature on and no server, it fails.
+//! every record; lifting removes both. An erasure under the built-in DE
+//! pack removes exactly the Encounters whose retention ran out and keeps,
+//! restricted in the register, the running one and the held one, another
+//! patient untouched. On the real Helios HFS of scripts/fhir.sh; with the
+//! feature on and no server, it fails.
 #![cfg(feature = "fhir-tests")]
 
 mod support;
 
 use std::collections::BTreeMap;
 
+use gdpr_core::purpose::Purpose;
 use gdpr_core::request::{
-    ApprovalPolicy, DataSubjectRequest, Event, RequestId, RequestKind, Stage, SubjectMap,
-    SystemName,
+    ApprovalPolicy, DataSubjectRequest, Event, Exemption, Findings, ReasonCode, RecordOutcome,
+    RequestId, RequestKind, Scope, Stage, SubjectMap, SystemName,
 };
 use gdpr_core::store::{FhirIdentifier, FhirSubject, SubjectRef, SubjectStore};
 use gdpr_ehr::store::{FhirConfig, FhirStore};
-use gdpr_request::{FileJournal, FileRegister, RequestDir, Resources, Setup, verify_certificate};
+use gdpr_request::certificate::CertifiedStatus;
+use gdpr_request::{
+    FileJournal, FileRegister, RequestDir, Resources, RestrictionRegister, Setup,
+    verify_certificate,
+};
 use support::*;
 
 fn url() -> String {
@@ -137,4 +145,276 @@ async fn a_fhir_only_request_runs_with_the_derived_audit_subject() {
         .erase_subject(&subject, gdpr_core::store::DerivedPolicy::Erase)
         .await
         .unwrap();
+}
+
+/// The status code of a GET of `path` on the server (`Patient/1`).
+fn status(path: &str) -> u16 {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("{}/{path}", url().trim_end_matches('/')))
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().parse().unwrap()
+}
+
+/// The body of a GET of `path` on the server.
+fn read(path: &str) -> serde_json::Value {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-f"])
+        .arg(format!("{}/{path}", url().trim_end_matches('/')))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "read {path}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A Patient with `identifier` and its Encounters, one per
+/// (start, end) period; their `Type/id` paths, the Patient's first.
+fn patient_with_encounters(system: &str, value: &str, periods: &[(&str, &str)]) -> Vec<String> {
+    let patient = create(serde_json::json!({"resourceType": "Patient",
+        "identifier": [{"system": system, "value": value}], "birthDate": "1970-01-01"}));
+    let mut out = vec![format!("Patient/{patient}")];
+    for (start, end) in periods {
+        let id = create(
+            serde_json::json!({"resourceType": "Encounter", "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": {"reference": format!("Patient/{patient}")},
+            "period": {"start": start, "end": end}}),
+        );
+        out.push(format!("Encounter/{id}"));
+    }
+    out
+}
+
+fn record(path: &str) -> gdpr_core::store::RecordId {
+    gdpr_core::store::RecordId::new(path.replace('/', ":")).unwrap()
+}
+
+#[tokio::test]
+async fn erasure_removes_exactly_the_due_resources_and_keeps_the_running_and_the_held() {
+    let unique = format!(
+        "{}{}",
+        std::process::id(),
+        jiff::Timestamp::now().subsec_nanosecond()
+    );
+    let system = format!("urn:gdpr-request-test:{unique}");
+    let (value, other_value) = (format!("CANARY-FHIR-{unique}"), format!("OTHER-{unique}"));
+    // DE: patient record, 10 years after the end of the treatment
+    // (§ 630f(3) BGB). On 2026-03-02 the 2010 treatments are due, the 2023
+    // one runs until the end of 2033.
+    let periods = [
+        ("2010-03-01", "2010-03-05"), // due
+        ("2010-04-01", "2010-04-02"), // due, but under a litigation hold
+        ("2023-05-01", "2023-05-03"), // retention still running
+    ];
+    let target = patient_with_encounters(&system, &value, &periods);
+    let other = patient_with_encounters(&system, &other_value, &periods[..1]);
+    let other_before: Vec<_> = other.iter().map(|p| read(p)).collect();
+    let (due, held, running) = (&target[1], &target[2], &target[3]);
+
+    let ehr = SystemName::new("ehr").unwrap();
+    let subject = SubjectRef::Fhir(FhirSubject::Identifier(
+        FhirIdentifier::new(Some(system.clone()), value.clone()).unwrap(),
+    ));
+    let mut holds = gdpr_request::Holds::new();
+    holds.insert(
+        (ehr.clone(), record(held)),
+        gdpr_core::retention::HoldSet::EMPTY.with(gdpr_core::retention::LegalHold::Litigation),
+    );
+    // No pack has a rule for the Patient resource (`demographics`): alone
+    // it would wait for a person and the run be refused. The controller's
+    // finding keeps it: its master data are part of the record kept.
+    let findings = Findings::none().exempt(
+        Scope::Record {
+            system: ehr.clone(),
+            record: record(&target[0]),
+        },
+        Exemption::LegalObligation {
+            source: gdpr_core::citation::Citation::new("§ 630f(3) BGB"),
+        },
+    );
+    let fx = Fixture::new();
+    let (outcome, assessment, cert) = erase(&fx, &ehr, subject.clone(), &findings, &holds).await;
+    let outcome_of = |path: &str| {
+        assessment
+            .records
+            .iter()
+            .find(|r| r.record == record(path))
+            .unwrap_or_else(|| panic!("{path} assessed"))
+    };
+    assert_eq!(outcome_of(due).outcome, RecordOutcome::Erase);
+    assert!(outcome_of(due).reasons.iter().any(|r| r.code
+        == ReasonCode::RetentionEnded
+        && r.citation.as_str() == "§ 630f(3) BGB"));
+    for kept in [held, running] {
+        assert!(
+            matches!(outcome_of(kept).outcome, RecordOutcome::Keep { .. }),
+            "{kept}"
+        );
+    }
+    assert!(
+        matches!(outcome_of(&target[0]).outcome, RecordOutcome::Keep { .. }),
+        "the Patient, kept by the finding"
+    );
+
+    // The server afterwards: the due one gone, the kept ones and the other
+    // patient as they were.
+    assert!(matches!(status(due), 404 | 410), "{due}: {}", status(due));
+    for kept in [&target[0], held, running] {
+        assert_eq!(status(kept), 200, "{kept}");
+    }
+    let other_after: Vec<_> = other.iter().map(|p| read(p)).collect();
+    assert_eq!(other_after, other_before, "the other patient is untouched");
+
+    // Helios keeps deleted versions in `_history` and offers no `$expunge`
+    // (docs/ehr.md): verification finds the due Encounter's earlier
+    // version and says so; the request is partially completed, not
+    // "erased". Nothing else is reported left: the kept ones are not residue.
+    assert_eq!(outcome.stage, Stage::PartiallyCompleted, "{outcome:?}");
+    let sys = &outcome.systems[0];
+    let report = sys.report.as_ref().unwrap();
+    assert!(!report.is_verified());
+    let items: Vec<_> = report
+        .items()
+        .iter()
+        .map(|i| match i.item {
+            gdpr_core::store::Item::Resource { id, .. } => (id.clone(), i.status, i.reason),
+            _ => panic!("only resources: {report:?}"),
+        })
+        .collect();
+    assert_eq!(items.len(), 1, "{report:?}");
+    assert_eq!(items[0].0, record(due));
+    assert_eq!(items[0].1, gdpr_core::store::ItemStatus::Left);
+    assert!(items[0].2.unwrap().contains("_history"), "{report:?}");
+
+    // The kept ones: restricted in the register, each with its reason and
+    // citation.
+    let kept_of = |path: &str| sys.kept.iter().find(|k| k.record == record(path));
+    let kept_ids: Vec<_> = sys.kept.iter().map(|k| k.record.clone()).collect();
+    let mut expected = vec![record(&target[0]), record(held), record(running)];
+    expected.sort();
+    let mut sorted = kept_ids.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, expected,
+        "exactly the Patient, the held and the running"
+    );
+    let held_kept = kept_of(held).unwrap();
+    let hold = held_kept
+        .reasons
+        .iter()
+        .find(|r| r.code == ReasonCode::LegalHold)
+        .expect("the hold is the reason");
+    assert_eq!(hold.citation.as_str(), "GDPR Art. 17(3)(e)");
+    assert!(hold.message.contains("litigation"), "{}", hold.message);
+    assert_eq!(held_kept.purposes, vec![Purpose::LegalClaims]);
+    // Kept records carry only what kept them: no applied "erase without
+    // undue delay", no "decide manually" once a finding decided.
+    for k in &sys.kept {
+        assert!(
+            k.reasons
+                .iter()
+                .all(|r| !matches!(r.code, ReasonCode::ErasureGround | ReasonCode::Undetermined)),
+            "{}: {:?}",
+            k.record,
+            k.reasons
+        );
+    }
+    let statute = kept_of(running)
+        .unwrap()
+        .reasons
+        .iter()
+        .find(|r| r.code == ReasonCode::StatutoryRetention)
+        .expect("the running statute is the reason");
+    assert_eq!(statute.citation.as_str(), "GDPR Art. 17(3)(b)");
+    assert!(
+        statute.message.contains("§ 630f(3) BGB"),
+        "{}",
+        statute.message
+    );
+    let register = FileRegister::open(&fx.path("register")).unwrap();
+    for k in &sys.kept {
+        let entry = register.lookup(&ehr, &k.record).await.unwrap();
+        let entry = entry.unwrap_or_else(|| panic!("{} in the register", k.record));
+        assert_eq!(entry.purposes, k.purposes);
+        assert!(entry.citation.is_some());
+    }
+    assert_eq!(register.lookup(&ehr, &record(due)).await.unwrap(), None);
+
+    // The certificate says the same, signed.
+    let cert_sys = &cert.systems[0];
+    assert!(!cert_sys.verified);
+    assert_eq!(cert_sys.kept, sys.kept);
+    assert_eq!(cert_sys.items.len(), 1);
+    assert_eq!(cert_sys.items[0].item, record(due).to_string());
+    assert_eq!(cert_sys.items[0].status, CertifiedStatus::Left);
+    let cert_text = serde_json::to_string(&cert).unwrap();
+    assert!(!cert_text.contains(&value));
+    assert!(!cert_text.contains(&other_value));
+
+    // Clean up the shared server.
+    for v in [&value, &other_value] {
+        let s = SubjectRef::Fhir(FhirSubject::Identifier(
+            FhirIdentifier::new(Some(system.clone()), v.clone()).unwrap(),
+        ));
+        store()
+            .erase_subject(&s, gdpr_core::store::DerivedPolicy::Erase)
+            .await
+            .unwrap();
+    }
+}
+
+/// Runs an erasure request for `subject` on `ehr` under the built-in DE
+/// pack on 2026-03-02 with `findings` and `holds`: the outcome, the assessment and the
+/// certificate (verified offline).
+async fn erase(
+    fx: &Fixture,
+    ehr: &SystemName,
+    subject: SubjectRef,
+    findings: &Findings,
+    holds: &gdpr_request::Holds,
+) -> (
+    gdpr_request::RunOutcome,
+    gdpr_core::request::Assessment,
+    gdpr_request::Certificate,
+) {
+    let mut subjects = SubjectMap::new();
+    subjects.insert(ehr.clone(), subject);
+    let req = DataSubjectRequest::receive(
+        RequestId::new("dsr-f-erase").unwrap(),
+        erasure(),
+        subjects,
+        ApprovalPolicy::AnyActor,
+        jiff::Timestamp::now(),
+        gdpr_core::actor::ActorId::new("clerk").unwrap(),
+    );
+    let dir = RequestDir::create(&fx.path("requests"), &req).unwrap();
+    let setup = Setup::for_request(actor("dpo-1"), &req).unwrap();
+    let mut stores = BTreeMap::new();
+    stores.insert(ehr.clone(), store());
+    let log = fx.log();
+    let resources = Resources::new(
+        std::sync::Arc::new(FileJournal::open(dir.path()).unwrap()),
+        stores,
+        log.clone(),
+        std::sync::Arc::new(fx.signer()),
+        std::sync::Arc::new(FileRegister::open(&fx.path("register")).unwrap()),
+    );
+    let mut ex = gdpr_request::Executor::open(dir.clone(), resources, setup, None)
+        .await
+        .unwrap();
+    ex.step(Event::IdentityVerified).await.unwrap();
+    let de = gdpr_core::retention::RulePack::builtin(&"DE".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    let on = jiff::civil::date(2026, 3, 2);
+    let assessment = ex.assess(&de, findings, holds, on).await.unwrap();
+    ex.step(Event::Approved).await.unwrap();
+    let outcome = ex.run().await.unwrap();
+    let cert =
+        gdpr_request::certificate::issue(&dir, &log, &fx.signer(), jiff::Timestamp::now()).unwrap();
+    drop((ex, log));
+    let text = serde_json::to_vec(&cert).unwrap();
+    verify_certificate(&text, &fx.signer().verifier()).unwrap();
+    (outcome, assessment, cert)
 }

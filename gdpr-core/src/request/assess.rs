@@ -140,6 +140,16 @@ fn assess_record(
         c.reason(code, r.citation, r.applied, r.message);
     }
     let outcome = if !c.keep.is_empty() {
+        // What keeps it decides: the ground's "erase" and an open rule
+        // question did not shape the outcome (the question returns when
+        // what keeps it ends).
+        for r in c
+            .reasons
+            .iter_mut()
+            .filter(|r| matches!(r.code, ReasonCode::ErasureGround | ReasonCode::Undetermined))
+        {
+            r.applied = false;
+        }
         let purposes: Vec<_> = c.keep.iter().collect();
         let names: Vec<_> = purposes.iter().map(|p| p.name()).collect();
         c.reason(
