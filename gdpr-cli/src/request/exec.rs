@@ -112,6 +112,16 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             grounds,
             provisions,
         } => super::refuse::refuse(root, &id, &context, (&grounds, &provisions), json_out).await,
+        Action::Extend {
+            id,
+            context,
+            months,
+            reasons,
+            calendar,
+        } => {
+            let given = (months, reasons.as_slice(), &calendar);
+            super::extend::extend(root, &id, &context, given, json_out).await
+        }
         Action::Run {
             id,
             context,

@@ -1,4 +1,4 @@
-//! `gdpr request new|show|assess|approve|refuse|run|resume|status|list|certificate|verify-certificate|shred-expired`:
+//! `gdpr request new|show|assess|approve|refuse|extend|run|resume|status|list|certificate|verify-certificate|shred-expired`:
 //! data-subject requests (GDPR Art. 15, 17, 18, 20) executed on every system of
 //! `systems.toml` by `gdpr-request`, with a journal, a restriction register
 //! and a signed certificate.
@@ -13,6 +13,7 @@
 //! `certificate`, `verify-certificate`); `list` reports many and exits 0.
 
 mod exec;
+mod extend;
 mod inputs;
 mod package;
 mod refuse;
@@ -166,6 +167,24 @@ enum Action {
         /// member-state restriction under GDPR Art. 23: "§ 34 BDSG".
         #[arg(long = "provision", value_name = "CITATION")]
         provisions: Vec<String>,
+    },
+    /// Extend the deadline (GDPR Art. 12(3)) by one or two further months:
+    /// once, while the first month from receipt runs, with its grounds,
+    /// which the subject is told now. Journaled and audited; `show` and
+    /// `status` then give the new due date. A second extension, one after
+    /// the first month or of an answered request: exit 2, no trace.
+    Extend {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// By how many further months (1 or 2).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+        months: u8,
+        /// A ground of the extension (repeatable, at least one).
+        #[arg(long = "reason", value_enum, required = true)]
+        reasons: Vec<extend::Reason>,
+        #[command(flatten)]
+        calendar: CalendarArgs,
     },
     /// Execute an approved request on every system.
     Run {
