@@ -644,3 +644,129 @@ fn the_deadline_is_extended_once_within_the_first_month() {
     );
     assert_eq!(log.code, 0, "{}", log.stderr);
 }
+
+/// A certificate of `id` written to `file`, its audited events.
+fn certified_events(d: &Path, id: &str, file: &str) -> Vec<String> {
+    let cert = gdpr(
+        d,
+        &with_ctx(&["request", "certificate", id, "--out", file], "dpo-1"),
+        "",
+    );
+    assert_eq!(cert.code, 0, "{}", cert.stderr);
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join(file)).unwrap()).unwrap();
+    assert_eq!(c["request"]["stage"], "completed");
+    assert_eq!(verify_cert(d, file).code, 0);
+    c["audit"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn rectification_is_a_manual_task_and_objection_is_recorded() {
+    let dir = setup();
+    let d = dir.path();
+    new_request(d, "dsr-rect", "rectification");
+    for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2")] {
+        let r = gdpr(d, &with_ctx(&["request", cmd, "dsr-rect"], by), "");
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+    }
+    // Not run on the systems; not completed without the declaration.
+    let run = gdpr(d, &with_ctx(&["request", "run", "dsr-rect"], "dpo-1"), "");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--task-done"), "{}", run.stderr);
+    let bare = gdpr(
+        d,
+        &with_ctx(&["request", "complete", "dsr-rect"], "dpo-1"),
+        "",
+    );
+    assert_eq!(bare.code, 2, "{}", bare.stderr);
+    let status = gdpr(d, &["request", "status", "dsr-rect", "--json"], "");
+    let s: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(s["stage"], "approved");
+    let done = gdpr(
+        d,
+        &with_ctx(
+            &["request", "complete", "dsr-rect", "--task-done", "--json"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let v: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(v["stage"], "completed");
+    assert_eq!(v["systems"], serde_json::json!([]));
+    let events = certified_events(d, "dsr-rect", "rect.json");
+    assert!(
+        events.ends_with(&[
+            "execution-started".into(),
+            "verification-started".into(),
+            "completed".into()
+        ]),
+        "{events:?}"
+    );
+    // An erasure is not a manual task.
+    new_request(d, "dsr-e", "erasure-consent-withdrawn");
+    let wrong = gdpr(
+        d,
+        &with_ctx(&["request", "complete", "dsr-e", "--task-done"], "dpo-1"),
+        "",
+    );
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+
+    // Objection to research: recorded into the subject's state.
+    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let args = [
+        "request",
+        "new",
+        "--id",
+        "dsr-obj",
+        "--kind",
+        "objection",
+        "--objection-purpose",
+        "research",
+        "--index",
+        "-",
+    ];
+    assert_eq!(gdpr(d, &args, &index).code, 0);
+    let mut bad_args = args.to_vec();
+    bad_args[3] = "dsr-obj2";
+    bad_args[7] = "astrology";
+    let bad = gdpr(d, &bad_args, &index);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--objection-purpose"), "{}", bad.stderr);
+    for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2"), ("run", "dpo-1")] {
+        let r = gdpr(d, &with_ctx(&["request", cmd, "dsr-obj"], by), "");
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+    }
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("requests/dsr-obj/subject-state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        state[0]["purposes"],
+        serde_json::json!(["research"]),
+        "{state}"
+    );
+    let events = certified_events(d, "dsr-obj", "obj.json");
+    assert!(events.contains(&"completed".to_owned()), "{events:?}");
+    assert!(
+        d.join(format!("store/{TARGET}-1.dcm")).exists(),
+        "nothing erased"
+    );
+    let log = gdpr(
+        d,
+        &[
+            "audit",
+            "verify",
+            "audit",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(log.code, 0, "{}", log.stderr);
+}

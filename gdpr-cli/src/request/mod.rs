@@ -1,5 +1,5 @@
-//! `gdpr request new|show|assess|approve|refuse|extend|run|resume|status|list|certificate|verify-certificate|shred-expired`:
-//! data-subject requests (GDPR Art. 15, 17, 18, 20) executed on every system of
+//! `gdpr request new|show|assess|approve|refuse|extend|complete|run|resume|status|list|certificate|verify-certificate|shred-expired`:
+//! data-subject requests (GDPR Art. 15, 16, 17, 18, 20, 21) executed on every system of
 //! `systems.toml` by `gdpr-request`, with a journal, a restriction register
 //! and a signed certificate.
 //!
@@ -100,6 +100,10 @@ enum Action {
         /// Who received it.
         #[arg(long, default_value = "gdpr-cli")]
         actor: String,
+        /// With `--kind objection`: a purpose objected to (repeatable, e.g.
+        /// `research`; none: every purpose).
+        #[arg(long = "objection-purpose", value_name = "PURPOSE")]
+        objection_purposes: Vec<String>,
     },
     /// Show a request: kind, stage, deadline, history (no identifiers).
     Show {
@@ -186,6 +190,18 @@ enum Action {
         #[command(flatten)]
         calendar: CalendarArgs,
     },
+    /// Declare an approved manual task (rectification, GDPR Art. 16) done
+    /// on the systems by the actor, and complete the request: execution,
+    /// verification (the declaration) and completion, journaled and
+    /// audited; `certificate` then certifies it.
+    Complete {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// The actor states that the task was done on every system.
+        #[arg(long = "task-done", required = true)]
+        task_done: bool,
+    },
     /// Execute an approved request on every system.
     Run {
         id: String,
@@ -256,6 +272,12 @@ enum Kind {
     RestrictionObjectionPending,
     /// Art. 18(3): lift the restrictions in force (tell the subject first).
     LiftRestriction,
+    /// Art. 16: rectification, a manual task on the systems; completed by
+    /// `complete --task-done` once approved.
+    Rectification,
+    /// Art. 21: an objection, recorded into the subject's state by `run`
+    /// (to the purposes of `--objection-purpose`, else to every purpose).
+    Objection,
 }
 
 impl Kind {
@@ -274,6 +296,10 @@ impl Kind {
             Self::RestrictionLegalClaims => restriction(RestrictionGround::NeededForLegalClaims),
             Self::RestrictionObjectionPending => restriction(RestrictionGround::ObjectionPending),
             Self::LiftRestriction => RequestKind::LiftRestriction,
+            Self::Rectification => RequestKind::Rectification,
+            Self::Objection => RequestKind::Objection {
+                purposes: Vec::new(),
+            },
         }
     }
 }

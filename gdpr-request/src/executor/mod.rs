@@ -5,6 +5,7 @@ mod audit;
 mod erase;
 mod export;
 mod extend;
+mod manual;
 mod outcome;
 mod recipients;
 mod refuse;
@@ -25,6 +26,7 @@ use gdpr_core::subject::PatientId;
 pub use audit::{AuditRecord, SHREDDED, SOURCE};
 pub use erase::Holds;
 pub use export::PACKAGE_DIR;
+pub use manual::SUBJECT_STATE_FILE;
 pub use outcome::{KeptRecord, RestrictedIn, RestrictionDone, RunOutcome, SystemOutcome};
 pub use steps::{BoundaryHook, Phase};
 
@@ -418,7 +420,14 @@ impl Executor {
             RequestKind::Access | RequestKind::Portability => self.run_export().await,
             RequestKind::Restriction { ground } => self.run_restriction(Some(*ground)).await,
             RequestKind::LiftRestriction => self.run_restriction(None).await,
-            _ => Err(self.wrong("an erasure, access, portability, restriction or lifting request")),
+            RequestKind::Objection { .. } => self.run_objection().await,
+            RequestKind::Rectification => Err(self.wrong(
+                "a request run on its systems; a rectification is a manual task, declared done \
+                 with Executor::complete_task (`gdpr request complete --task-done`)",
+            )),
+            _ => Err(self.wrong(
+                "an erasure, access, portability, restriction, lifting or objection request",
+            )),
         }
     }
 
