@@ -519,3 +519,254 @@ fn a_restriction_and_its_lifting_from_the_command_line() {
         "nothing erased"
     );
 }
+
+/// Journal lines of request `id` that name `what` (0 without a journal).
+fn journaled(d: &Path, id: &str, what: &str) -> usize {
+    std::fs::read_to_string(d.join(format!("requests/{id}/journal.jsonl")))
+        .map_or(0, |j| j.lines().filter(|l| l.contains(what)).count())
+}
+
+#[test]
+fn the_deadline_is_extended_once_within_the_first_month() {
+    let dir = setup();
+    let d = dir.path();
+    new_request(d, "dsr-x", "erasure-consent-withdrawn");
+    let extend = |id: &str, extra: &[&str]| {
+        let mut args = vec!["request", "extend", id];
+        args.extend_from_slice(extra);
+        gdpr(d, &with_ctx(&args, "dpo-1"), "")
+    };
+    let before = gdpr(d, &["request", "status", "dsr-x", "--json"], "");
+    let before: serde_json::Value = serde_json::from_str(&before.stdout).unwrap();
+    // Three months, or no reason: bad input, nothing journaled.
+    for bad in [
+        &["--months", "3", "--reason", "complexity"][..],
+        &["--months", "2"][..],
+    ] {
+        let r = extend("dsr-x", bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+    }
+    assert_eq!(journaled(d, "dsr-x", "extended"), 0);
+
+    let ok = extend(
+        "dsr-x",
+        &["--months", "2", "--reason", "complexity", "--json"],
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let v: serde_json::Value = serde_json::from_str(&ok.stdout).unwrap();
+    assert_eq!(v["deadline"]["extended-by"], 2, "{v}");
+    assert_eq!(v["extension"]["grounds"][0]["citation"], "GDPR Art. 12(3)");
+    let (first, due) = (
+        v["deadline"]["first-period-ends"].as_str().unwrap(),
+        v["deadline"]["due"].as_str().unwrap(),
+    );
+    assert!(due > first, "{v}");
+    assert_eq!(before["deadline"]["due"].as_str(), Some(first));
+    let status = gdpr(d, &["request", "status", "dsr-x", "--json"], "");
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let s: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(s["deadline"]["due"].as_str(), Some(due));
+    assert_eq!(s["extension"]["months"], 2);
+    let show = gdpr(d, &["request", "show", "dsr-x"], "");
+    assert!(
+        show.stdout.contains(&format!("due {due}"))
+            && show.stdout.contains("complexity (GDPR Art. 12(3))"),
+        "{}",
+        show.stdout
+    );
+    assert_eq!(journaled(d, "dsr-x", "extended"), 2, "begun and done");
+
+    // A second extension: exit 2, no trace.
+    let twice = extend(
+        "dsr-x",
+        &["--months", "1", "--reason", "number-of-requests"],
+    );
+    assert_eq!(twice.code, 2, "{}", twice.stderr);
+    assert!(twice.stderr.contains("Art. 12(3)"), "{}", twice.stderr);
+    assert_eq!(journaled(d, "dsr-x", "extended"), 2);
+
+    // The request still runs to a certificate that verifies.
+    for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2"), ("run", "dpo-1")] {
+        let mut args = vec!["request", cmd, "dsr-x"];
+        if cmd == "assess" {
+            args.extend_from_slice(&["--pack", "pack.toml"]);
+        }
+        let r = gdpr(d, &with_ctx(&args, by), "");
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+    }
+    let cert = gdpr(
+        d,
+        &with_ctx(
+            &["request", "certificate", "dsr-x", "--out", "x.json"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(cert.code, 0, "{}", cert.stderr);
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("x.json")).unwrap()).unwrap();
+    let events: Vec<&str> = c["audit"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    assert!(events.contains(&"extended"), "{events:?}");
+    assert_eq!(verify_cert(d, "x.json").code, 0);
+
+    // Received two months ago: the first month is over, too late.
+    new_request(d, "dsr-late", "access");
+    let file = d.join("requests/dsr-late/request.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut req: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let long_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 62);
+    req["history"][0]["at"] = serde_json::json!(long_ago.to_string());
+    std::fs::write(&file, serde_json::to_string(&req).unwrap()).unwrap();
+    let late = extend("dsr-late", &["--months", "1", "--reason", "complexity"]);
+    assert_eq!(late.code, 2, "{}", late.stderr);
+    assert!(late.stderr.contains("first month"), "{}", late.stderr);
+    assert_eq!(journaled(d, "dsr-late", "extended"), 0);
+    let status = gdpr(d, &["request", "status", "dsr-late", "--json"], "");
+    let s: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(s["deadline"]["overdue"], true, "{s}");
+    assert_eq!(s["extension"], serde_json::Value::Null);
+
+    let log = gdpr(
+        d,
+        &[
+            "audit",
+            "verify",
+            "audit",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(log.code, 0, "{}", log.stderr);
+}
+
+/// A certificate of `id` written to `file`, its audited events.
+fn certified_events(d: &Path, id: &str, file: &str) -> Vec<String> {
+    let cert = gdpr(
+        d,
+        &with_ctx(&["request", "certificate", id, "--out", file], "dpo-1"),
+        "",
+    );
+    assert_eq!(cert.code, 0, "{}", cert.stderr);
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join(file)).unwrap()).unwrap();
+    assert_eq!(c["request"]["stage"], "completed");
+    assert_eq!(verify_cert(d, file).code, 0);
+    c["audit"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn rectification_is_a_manual_task_and_objection_is_recorded() {
+    let dir = setup();
+    let d = dir.path();
+    new_request(d, "dsr-rect", "rectification");
+    for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2")] {
+        let r = gdpr(d, &with_ctx(&["request", cmd, "dsr-rect"], by), "");
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+    }
+    // Not run on the systems; not completed without the declaration.
+    let run = gdpr(d, &with_ctx(&["request", "run", "dsr-rect"], "dpo-1"), "");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--task-done"), "{}", run.stderr);
+    let bare = gdpr(
+        d,
+        &with_ctx(&["request", "complete", "dsr-rect"], "dpo-1"),
+        "",
+    );
+    assert_eq!(bare.code, 2, "{}", bare.stderr);
+    let status = gdpr(d, &["request", "status", "dsr-rect", "--json"], "");
+    let s: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(s["stage"], "approved");
+    let done = gdpr(
+        d,
+        &with_ctx(
+            &["request", "complete", "dsr-rect", "--task-done", "--json"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let v: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(v["stage"], "completed");
+    assert_eq!(v["systems"], serde_json::json!([]));
+    let events = certified_events(d, "dsr-rect", "rect.json");
+    assert!(
+        events.ends_with(&[
+            "execution-started".into(),
+            "verification-started".into(),
+            "completed".into()
+        ]),
+        "{events:?}"
+    );
+    // An erasure is not a manual task.
+    new_request(d, "dsr-e", "erasure-consent-withdrawn");
+    let wrong = gdpr(
+        d,
+        &with_ctx(&["request", "complete", "dsr-e", "--task-done"], "dpo-1"),
+        "",
+    );
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+
+    // Objection to research: recorded into the subject's state.
+    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let args = [
+        "request",
+        "new",
+        "--id",
+        "dsr-obj",
+        "--kind",
+        "objection",
+        "--objection-purpose",
+        "research",
+        "--index",
+        "-",
+    ];
+    assert_eq!(gdpr(d, &args, &index).code, 0);
+    let mut bad_args = args.to_vec();
+    bad_args[3] = "dsr-obj2";
+    bad_args[7] = "astrology";
+    let bad = gdpr(d, &bad_args, &index);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--objection-purpose"), "{}", bad.stderr);
+    for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2"), ("run", "dpo-1")] {
+        let r = gdpr(d, &with_ctx(&["request", cmd, "dsr-obj"], by), "");
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+    }
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("requests/dsr-obj/subject-state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        state[0]["purposes"],
+        serde_json::json!(["research"]),
+        "{state}"
+    );
+    let events = certified_events(d, "dsr-obj", "obj.json");
+    assert!(events.contains(&"completed".to_owned()), "{events:?}");
+    assert!(
+        d.join(format!("store/{TARGET}-1.dcm")).exists(),
+        "nothing erased"
+    );
+    let log = gdpr(
+        d,
+        &[
+            "audit",
+            "verify",
+            "audit",
+            "--public-key",
+            "audit/public.key",
+        ],
+        "",
+    );
+    assert_eq!(log.code, 0, "{}", log.stderr);
+}

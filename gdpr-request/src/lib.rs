@@ -62,7 +62,8 @@ pub use certificate::{Certificate, verify_certificate};
 pub use error::Error;
 pub use executor::{
     AuditRecord, BoundaryHook, Executor, Holds, KeptRecord, PACKAGE_DIR, Phase, Resources,
-    RestrictedIn, RestrictionDone, RunOutcome, SHREDDED, SOURCE, Setup, SystemOutcome,
+    RestrictedIn, RestrictionDone, RunOutcome, SHREDDED, SOURCE, SUBJECT_STATE_FILE, Setup,
+    SystemOutcome,
 };
 pub use fault::Fault;
 pub use journal::{FileJournal, Journal};

@@ -70,7 +70,17 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             kind,
             index,
             actor: by,
-        } => new_request(root, (&id, kind.request_kind()), &index, &by, json_out),
+            objection_purposes,
+        } => {
+            let kind = with_purposes(kind.request_kind(), &objection_purposes)?;
+            new_request(root, (&id, kind), &index, &by, json_out)
+        }
+        Action::Complete { id, context, .. } => {
+            let (mut ex, _, _) = open(root, &id, &context).await?;
+            let outcome = ex.complete_task().await?;
+            report(&outcome, ex.request(), json_out)?;
+            Ok(stage_code(outcome.stage))
+        }
         Action::Show { id, calendar } | Action::Status { id, calendar } => {
             super::view::show(root, &id, &calendar, json_out)
         }
@@ -112,6 +122,16 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             grounds,
             provisions,
         } => super::refuse::refuse(root, &id, &context, (&grounds, &provisions), json_out).await,
+        Action::Extend {
+            id,
+            context,
+            months,
+            reasons,
+            calendar,
+        } => {
+            let given = (months, reasons.as_slice(), &calendar);
+            super::extend::extend(root, &id, &context, given, json_out).await
+        }
         Action::Run {
             id,
             context,
@@ -160,6 +180,26 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
         Action::VerifyCertificate { file, public_key } => verify(&file, &public_key, json_out),
         Action::ShredExpired { shred } => super::shred::shred(root, &shred, json_out),
     }
+}
+
+/// `kind` with the objection's purposes (`--objection-purpose`, only for
+/// an objection).
+fn with_purposes(kind: RequestKind, purposes: &[String]) -> Result<RequestKind, CliError> {
+    if purposes.is_empty() {
+        return Ok(kind);
+    }
+    if !matches!(kind, RequestKind::Objection { .. }) {
+        return Err(bad("--objection-purpose: only with --kind objection"));
+    }
+    let mut out = Vec::new();
+    for p in purposes {
+        let purpose: gdpr_core::purpose::Purpose = serde_json::from_value(json!(p))
+            .map_err(|_| bad("--objection-purpose: not a purpose name (kebab-case, e.g. `research`, `treatment`)"))?;
+        if !out.contains(&purpose) {
+            out.push(purpose);
+        }
+    }
+    Ok(RequestKind::Objection { purposes: out })
 }
 
 /// `gdpr request new`: receives a request for the subjects of `index`.

@@ -1,5 +1,5 @@
-//! `gdpr request new|show|assess|approve|refuse|run|resume|status|list|certificate|verify-certificate|shred-expired`:
-//! data-subject requests (GDPR Art. 15, 17, 18, 20) executed on every system of
+//! `gdpr request new|show|assess|approve|refuse|extend|complete|run|resume|status|list|certificate|verify-certificate|shred-expired`:
+//! data-subject requests (GDPR Art. 15, 16, 17, 18, 20, 21) executed on every system of
 //! `systems.toml` by `gdpr-request`, with a journal, a restriction register
 //! and a signed certificate.
 //!
@@ -13,6 +13,7 @@
 //! `certificate`, `verify-certificate`); `list` reports many and exits 0.
 
 mod exec;
+mod extend;
 mod inputs;
 mod package;
 mod refuse;
@@ -110,6 +111,10 @@ enum Action {
         /// Who received it.
         #[arg(long, default_value = "gdpr-cli")]
         actor: String,
+        /// With `--kind objection`: a purpose objected to (repeatable, e.g.
+        /// `research`; none: every purpose).
+        #[arg(long = "objection-purpose", value_name = "PURPOSE")]
+        objection_purposes: Vec<String>,
     },
     /// Show a request: kind, stage, deadline, history (no identifiers).
     Show {
@@ -177,6 +182,36 @@ enum Action {
         /// member-state restriction under GDPR Art. 23: "§ 34 BDSG".
         #[arg(long = "provision", value_name = "CITATION")]
         provisions: Vec<String>,
+    },
+    /// Extend the deadline (GDPR Art. 12(3)) by one or two further months:
+    /// once, while the first month from receipt runs, with its grounds,
+    /// which the subject is told now. Journaled and audited; `show` and
+    /// `status` then give the new due date. A second extension, one after
+    /// the first month or of an answered request: exit 2, no trace.
+    Extend {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// By how many further months (1 or 2).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+        months: u8,
+        /// A ground of the extension (repeatable, at least one).
+        #[arg(long = "reason", value_enum, required = true)]
+        reasons: Vec<extend::Reason>,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
+    /// Declare an approved manual task (rectification, GDPR Art. 16) done
+    /// on the systems by the actor, and complete the request: execution,
+    /// verification (the declaration) and completion, journaled and
+    /// audited; `certificate` then certifies it.
+    Complete {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// The actor states that the task was done on every system.
+        #[arg(long = "task-done", required = true)]
+        task_done: bool,
     },
     /// Execute an approved request on every system.
     Run {
@@ -248,6 +283,12 @@ enum Kind {
     RestrictionObjectionPending,
     /// Art. 18(3): lift the restrictions in force (tell the subject first).
     LiftRestriction,
+    /// Art. 16: rectification, a manual task on the systems; completed by
+    /// `complete --task-done` once approved.
+    Rectification,
+    /// Art. 21: an objection, recorded into the subject's state by `run`
+    /// (to the purposes of `--objection-purpose`, else to every purpose).
+    Objection,
 }
 
 impl Kind {
@@ -266,6 +307,10 @@ impl Kind {
             Self::RestrictionLegalClaims => restriction(RestrictionGround::NeededForLegalClaims),
             Self::RestrictionObjectionPending => restriction(RestrictionGround::ObjectionPending),
             Self::LiftRestriction => RequestKind::LiftRestriction,
+            Self::Rectification => RequestKind::Rectification,
+            Self::Objection => RequestKind::Objection {
+                purposes: Vec::new(),
+            },
         }
     }
 }

@@ -12,7 +12,8 @@ use super::CalendarArgs;
 use super::exec::{bad, print, request_id, summary};
 use crate::error::CliError;
 
-fn calendar(args: &CalendarArgs) -> Result<Calendar, CliError> {
+/// The controller's calendar named by `args`.
+pub(super) fn calendar(args: &CalendarArgs) -> Result<Calendar, CliError> {
     let zone = jiff::tz::TimeZone::get(&args.time_zone)
         .map_err(|_| bad(format!("--time-zone: unknown time zone {}", args.time_zone)))?;
     let holidays = HolidayCalendar::builtin(&args.holidays)
@@ -23,6 +24,25 @@ fn calendar(args: &CalendarArgs) -> Result<Calendar, CliError> {
     Ok(Calendar::new(zone, holidays))
 }
 
+/// The request's deadline as JSON: the computed periods (receipt, end of
+/// the first month, due date, the extension's months, the sources) and
+/// where it stands now (days left, overdue).
+pub(super) fn deadline_json(
+    req: &gdpr_core::request::DataSubjectRequest,
+    cal: &Calendar,
+    status: &gdpr_core::request::DeadlineStatus,
+) -> Result<serde_json::Value, CliError> {
+    let deadline = req
+        .deadline(cal)
+        .map_err(|e| bad(format!("deadline: {e}")))?;
+    let mut value = serde_json::to_value(deadline).map_err(|e| bad(e.to_string()))?;
+    let now = serde_json::to_value(status).map_err(|e| bad(e.to_string()))?;
+    if let (Some(all), Some(now)) = (value.as_object_mut(), now.as_object()) {
+        all.extend(now.clone());
+    }
+    Ok(value)
+}
+
 pub(super) fn show(
     root: &Path,
     id: &str,
@@ -31,16 +51,20 @@ pub(super) fn show(
 ) -> Result<ExitCode, CliError> {
     let dir = RequestDir::open(root, &request_id(id)?)?;
     let req = dir.load_request()?;
+    let cal = calendar(cal)?;
     let deadline = req
-        .deadline_status(&calendar(cal)?, jiff::Timestamp::now())
+        .deadline_status(&cal, jiff::Timestamp::now())
         .map_err(|e| bad(format!("deadline: {e}")))?;
     let mut value = summary(&req);
-    value["deadline"] = serde_json::to_value(deadline).map_err(|e| bad(e.to_string()))?;
+    value["deadline"] = deadline_json(&req, &cal, &deadline)?;
     let outcome = dir.path().join(gdpr_request::OUTCOME_FILE);
     if outcome.exists() {
         let text = crate::input::read_text(&outcome, 64 << 20)?;
         let o: RunOutcome = crate::input::parse_json("outcome.json", &text)?;
         value["outcome"] = serde_json::to_value(&o).map_err(|e| bad(e.to_string()))?;
+    }
+    if req.history().extension().is_some() {
+        value["extension"] = super::extend::extension_json(&req);
     }
     if req.history().refusal().is_some() {
         value["refusal"] = super::refuse::refusal_json(&req);
@@ -53,6 +77,7 @@ pub(super) fn show(
         deadline.due,
         deadline.days_left
     )];
+    lines.extend(super::extend::extension_lines(&req));
     lines.extend(super::refuse::refusal_lines(&req));
     print(json_out, &value, &lines.join("\n"))?;
     Ok(super::stage_code(req.stage()))

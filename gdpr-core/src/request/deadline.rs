@@ -75,6 +75,21 @@ pub enum ExtensionGround {
     NumberOfRequests,
 }
 
+impl ExtensionGround {
+    /// The stable name, as in JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Complexity => "complexity",
+            Self::NumberOfRequests => "number-of-requests",
+        }
+    }
+
+    /// The provision that names this ground.
+    pub fn citation(self) -> crate::Citation {
+        crate::Citation::from_static("GDPR Art. 12(3)")
+    }
+}
+
 /// An extension of the deadline, as decided and told to the subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]

@@ -103,6 +103,20 @@ pub(crate) fn transition(
             r.judicial
         ));
     }
+    if let Event::Extended { extension } = step {
+        // The grounds as their provision, and when the subject was told.
+        let grounds: Vec<String> = extension
+            .grounds()
+            .iter()
+            .map(|g| format!("{} ({})", g.name(), g.citation()))
+            .collect();
+        text.push_str(&format!(
+            "\nextended by {} month(s) on grounds: {}; told to the subject at {}",
+            extension.months(),
+            grounds.join("; "),
+            extension.told_at()
+        ));
+    }
     let e = event(request, Action::Execute, actor, subject, text, at)?;
     Ok(AuditRecord::new(step.name(), log.record(&e)?))
 }

@@ -4,6 +4,8 @@
 mod audit;
 mod erase;
 mod export;
+mod extend;
+mod manual;
 mod outcome;
 mod recipients;
 mod refuse;
@@ -17,13 +19,14 @@ use gdpr_audit::{AuditContext, AuditSink, Audited, Signer};
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
-use gdpr_core::request::{DataSubjectRequest, Event, RequestKind, Stage, SystemName};
+use gdpr_core::request::{Calendar, DataSubjectRequest, Event, RequestKind, Stage, SystemName};
 use gdpr_core::store::SubjectStore;
 use gdpr_core::subject::PatientId;
 
 pub use audit::{AuditRecord, SHREDDED, SOURCE};
 pub use erase::Holds;
 pub use export::PACKAGE_DIR;
+pub use manual::SUBJECT_STATE_FILE;
 pub use outcome::{KeptRecord, RestrictedIn, RestrictionDone, RunOutcome, SystemOutcome};
 pub use steps::{BoundaryHook, Phase};
 
@@ -211,6 +214,20 @@ impl Executor {
     /// # Errors
     /// As [`Self::step`].
     pub async fn step_by(&mut self, event: Event, actor: Actor) -> Result<(), Error> {
+        if matches!(event, Event::Extended { .. }) {
+            // Checked against the calendar by `extend`, before any trace.
+            return Err(self.wrong("an extension given through Executor::extend"));
+        }
+        self.take(event, actor, None).await
+    }
+
+    /// [`Self::step_by`] without its guard; `calendar` checks an extension.
+    async fn take(
+        &mut self,
+        event: Event,
+        actor: Actor,
+        calendar: Option<&Calendar>,
+    ) -> Result<(), Error> {
         // A stage step a killed process left begun (say `assessed`, its
         // audit record appended) is journaled before another is recorded:
         // its record is looked for before the next one moves the fence.
@@ -238,9 +255,9 @@ impl Executor {
         if event != Event::Received {
             let receipt = StepKey::new(&["stage", Event::Received.name()])?;
             let by = self.setup.actor.clone();
-            self.record(receipt, Event::Received, by).await?;
+            self.record(receipt, Event::Received, by, None).await?;
         }
-        self.record(key, event, actor).await
+        self.record(key, event, actor, calendar).await
     }
 
     /// Takes `event` (unless the history holds it) and writes its audit
@@ -249,7 +266,13 @@ impl Executor {
     /// process died inside it) first looks for that record in the log, so
     /// a crash between the append and the journal's `done` leaves one
     /// record, not two.
-    async fn record(&mut self, key: StepKey, event: Event, actor: Actor) -> Result<(), Error> {
+    async fn record(
+        &mut self,
+        key: StepKey,
+        event: Event,
+        actor: Actor,
+        calendar: Option<&Calendar>,
+    ) -> Result<(), Error> {
         let steps = self.steps.clone();
         let rerun = matches!(
             steps.replay().steps.get(&key),
@@ -276,7 +299,12 @@ impl Executor {
                     .iter()
                     .any(|t| t.event == event)
                 {
-                    request.step(event.clone(), actor.id.clone(), now)?;
+                    match (&event, calendar) {
+                        (Event::Extended { extension }, Some(cal)) => {
+                            request.extend(extension.clone(), cal, actor.id.clone(), now)?
+                        }
+                        _ => request.step(event.clone(), actor.id.clone(), now)?,
+                    };
                     dir.save_request(request)?;
                 }
                 let at = request
@@ -328,7 +356,7 @@ impl Executor {
                     id: t.actor,
                     ..self.setup.actor.clone()
                 };
-                self.record(key, t.event, actor).await?;
+                self.record(key, t.event, actor, None).await?;
             }
         }
         Ok(())
@@ -394,7 +422,14 @@ impl Executor {
             RequestKind::Access | RequestKind::Portability => self.run_export().await,
             RequestKind::Restriction { ground } => self.run_restriction(Some(*ground)).await,
             RequestKind::LiftRestriction => self.run_restriction(None).await,
-            _ => Err(self.wrong("an erasure, access, portability, restriction or lifting request")),
+            RequestKind::Objection { .. } => self.run_objection().await,
+            RequestKind::Rectification => Err(self.wrong(
+                "a request run on its systems; a rectification is a manual task, declared done \
+                 with Executor::complete_task (`gdpr request complete --task-done`)",
+            )),
+            _ => Err(self.wrong(
+                "an erasure, access, portability, restriction, lifting or objection request",
+            )),
         }
     }
 
