@@ -67,6 +67,12 @@ pub struct Certificate {
     /// it stay valid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<CertifiedRefusal>,
+    /// The controller's findings the erasure assessment was made with
+    /// (`assess --findings`): scope, ground, citation, source and who made
+    /// each; never its reason, which stays sealed with the request (absent
+    /// when there are none, so version 1 documents without it stay valid).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::findings::CertifiedFinding>,
     /// Over everything else.
     pub signature: DocumentSignature,
 }
@@ -319,6 +325,7 @@ pub fn issue_from(
         },
         notifications: outcome.notifications.clone(),
         refusal: request.history().refusal().map(CertifiedRefusal::of),
+        findings: dir.load_findings()?,
         signature: DocumentSignature {
             key: String::new(),
             value: String::new(),

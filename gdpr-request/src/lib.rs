@@ -48,6 +48,7 @@ pub mod certificate;
 mod error;
 mod executor;
 mod fault;
+pub mod findings;
 mod fsio;
 pub mod journal;
 pub mod package;

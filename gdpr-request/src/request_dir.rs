@@ -1,5 +1,6 @@
 //! A request's directory: `request.json` (the request and its history),
-//! `assessment.json`, `outcome.json`, the journal, and the export package.
+//! `assessment.json` with the controller's `findings.json`, `outcome.json`,
+//! the journal, and the export package.
 //!
 //! `request.json` holds the subject's identifiers only sealed
 //! ([`crate::sealing`]): `subjects` is replaced by `systems` (the names)
@@ -10,10 +11,12 @@
 
 use std::path::{Path, PathBuf};
 
-use gdpr_core::request::{Assessment, DataSubjectRequest, RequestId};
+use gdpr_core::request::{Assessment, DataSubjectRequest, FindingId, FindingsFile, RequestId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
 
+use crate::findings::{CertifiedFinding, FINDINGS_FILE};
 use crate::sealing::{RequestKeys, Sealed};
 use crate::{Error, fsio};
 
@@ -184,6 +187,53 @@ impl RequestDir {
     /// [`Error::Io`].
     pub fn save_assessment(&self, assessment: &Assessment) -> Result<(), Error> {
         self.save(ASSESSMENT_FILE, assessment, "write assessment.json")
+    }
+
+    /// Writes the controller's findings of the assessment atomically, each
+    /// reason sealed under the request's key
+    /// ([`crate::findings::FINDINGS_FILE`]); no findings remove the file.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; [`Error::Shredded`] after shredding.
+    pub fn save_findings(&self, findings: &FindingsFile, id: &RequestId) -> Result<(), Error> {
+        let path = self.path.join(FINDINGS_FILE);
+        if findings.findings.is_empty() {
+            return match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(Error::io("remove findings.json")(e))
+                }
+                _ => fsio::sync_dir(&self.path),
+            };
+        }
+        let value = crate::findings::seal(findings, &self.keys(), id)?;
+        self.save(FINDINGS_FILE, &value, "write findings.json")
+    }
+
+    /// The controller's findings of the assessment, without their reasons
+    /// (none when the assessment had none).
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::Format`].
+    pub fn load_findings(&self) -> Result<Vec<CertifiedFinding>, Error> {
+        if !self.path.join(FINDINGS_FILE).exists() {
+            return Ok(Vec::new());
+        }
+        crate::findings::certified(self.load(FINDINGS_FILE, "findings.json")?)
+    }
+
+    /// The findings' reasons, unsealed, by finding id: for the controller's
+    /// own reading. They may hold health data: never print or log them.
+    ///
+    /// # Errors
+    /// As [`Self::load_findings`]; [`Error::Shredded`] after shredding.
+    pub fn finding_reasons(
+        &self,
+        id: &RequestId,
+    ) -> Result<Vec<(FindingId, Zeroizing<String>)>, Error> {
+        if !self.path.join(FINDINGS_FILE).exists() {
+            return Ok(Vec::new());
+        }
+        crate::findings::reasons(self.load(FINDINGS_FILE, "findings.json")?, &self.keys(), id)
     }
 
     pub(crate) fn load<T: DeserializeOwned>(

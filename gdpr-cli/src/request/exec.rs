@@ -8,7 +8,7 @@ use std::sync::Arc;
 use gdpr_audit::{Signer, Verifier};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::request::{
-    ApprovalPolicy, DataSubjectRequest, Event, Findings, PatientIndex, RequestId, RequestKind,
+    ApprovalPolicy, DataSubjectRequest, Event, FindingsFile, PatientIndex, RequestId, RequestKind,
     SystemName,
 };
 use gdpr_core::retention::RulePack;
@@ -21,7 +21,7 @@ use gdpr_request::{
 use gdpr_systems::SystemsConfig;
 use serde_json::json;
 
-use super::inputs::{parse_holds, read_index, rule_pack, today_in};
+use super::inputs::{parse_holds, read_findings, read_index, rule_pack, today_in};
 use super::{Action, Args, Context, stage_code};
 use crate::error::CliError;
 
@@ -93,15 +93,18 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             holds,
             index,
             time_zone,
+            findings,
         } => {
             let pack = rule_pack(&jurisdiction, pack.as_deref())?;
             let holds = parse_holds(&holds)?;
             let today = today_in(&time_zone)?;
             let index = index.as_deref().map(read_index).transpose()?;
+            let findings = findings.as_deref().map(read_findings).transpose()?;
             let inputs = Assessing {
                 pack: &pack,
                 holds: &holds,
                 index: index.as_ref(),
+                findings: findings.as_ref(),
                 today,
             };
             assess(root, &id, &context, inputs, json_out).await
@@ -231,11 +234,12 @@ fn new_request(
 }
 
 /// What `assess` decides by: the rule pack, the holds, the patient index
-/// given again (for the birth date) and the controller's today.
+/// given again (for the birth date), the controller's findings and today.
 struct Assessing<'a> {
     pack: &'a RulePack,
     holds: &'a Holds,
     index: Option<&'a PatientIndex>,
+    findings: Option<&'a FindingsFile>,
     today: jiff::civil::Date,
 }
 
@@ -262,10 +266,19 @@ async fn assess(
     if birth_date.is_some_and(|b| b > inputs.today) {
         return Err(bad("--index: `birth-date` is after today; check the index"));
     }
+    let erasure = matches!(ex.request().kind(), RequestKind::Erasure { .. });
+    if let Some(findings) = inputs.findings {
+        if !erasure {
+            return Err(bad("--findings: only for an erasure request"));
+        }
+        // Before any step: a finding for a system or record that does not
+        // exist changes nothing (the lookup is journaled and reused).
+        ex.check_findings(findings, inputs.pack).await?;
+    }
     if ex.request().stage() == gdpr_core::request::Stage::Received {
         ex.step(Event::IdentityVerified).await?;
     }
-    if !matches!(ex.request().kind(), RequestKind::Erasure { .. }) {
+    if !erasure {
         ex.step(Event::Assessed).await?;
         print(
             json_out,
@@ -274,21 +287,28 @@ async fn assess(
         )?;
         return Ok(ExitCode::SUCCESS);
     }
+    let none = FindingsFile::default();
+    let findings = inputs.findings.unwrap_or(&none);
     let a = ex
-        .assess_with_birth_date(
+        .assess_with_findings(
             inputs.pack,
-            &Findings::none(),
+            findings,
             inputs.holds,
             birth_date,
             inputs.today,
         )
         .await?;
-    let text: Vec<String> = a
+    let mut text: Vec<String> = a
         .records
         .iter()
         .map(|r| format!("{}\t{}\t{}", r.system, r.record, r.outcome.name()))
         .collect();
-    let value = serde_json::to_value(&a).map_err(|e| bad(e.to_string()))?;
+    let certified = ex.dir().load_findings()?;
+    text.extend(super::view::finding_lines(&certified));
+    let mut value = serde_json::to_value(&a).map_err(|e| bad(e.to_string()))?;
+    if !certified.is_empty() {
+        value["findings"] = serde_json::to_value(&certified).map_err(|e| bad(e.to_string()))?;
+    }
     print(json_out, &value, &text.join("\n"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use gdpr_core::request::{PatientIndex, SystemName};
+use gdpr_core::request::{FindingsFile, PatientIndex, SystemName};
 use gdpr_core::retention::{HoldSet, Jurisdiction, LegalHold, RulePack};
 use gdpr_core::store::RecordId;
 use gdpr_request::Holds;
@@ -55,6 +55,13 @@ pub(super) fn rule_pack(jurisdiction: &str, file: Option<&Path>) -> Result<RuleP
                 "--jurisdiction: no built-in rule pack for {jurisdiction}"
             ))
         })
+}
+
+/// The controller's findings file (`--findings`), at most 4 MiB; an error
+/// names the file and the line or finding, never a value of the file.
+pub(super) fn read_findings(path: &Path) -> Result<FindingsFile, CliError> {
+    let text = zeroize::Zeroizing::new(crate::input::read_text(path, 4 << 20)?);
+    FindingsFile::from_toml(&text).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
 /// `--hold SYSTEM:RECORD:HOLD` values.

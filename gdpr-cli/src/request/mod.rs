@@ -158,6 +158,12 @@ enum Action {
         /// is the date there.
         #[arg(long = "time-zone", default_value = "Europe/Berlin")]
         time_zone: String,
+        /// The controller's findings (TOML, docs/requests.md): GDPR
+        /// Art. 17(3)(b)–(e) and § 35(1)–(3) BDSG, each for a record, a
+        /// system or the whole request, with who made it and why (the
+        /// reason is sealed, never printed). Erasure only.
+        #[arg(long, value_name = "FILE")]
+        findings: Option<PathBuf>,
     },
     /// Approve the assessment (by a second actor under four eyes).
     Approve {

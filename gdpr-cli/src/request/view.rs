@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use gdpr_core::request::{Calendar, HolidayCalendar, RequestId};
+use gdpr_core::request::{Calendar, HolidayCalendar, RequestId, Scope};
+use gdpr_request::findings::CertifiedFinding;
 use gdpr_request::{RequestDir, RunOutcome};
 use serde_json::json;
 
@@ -63,6 +64,10 @@ pub(super) fn show(
         let o: RunOutcome = crate::input::parse_json("outcome.json", &text)?;
         value["outcome"] = serde_json::to_value(&o).map_err(|e| bad(e.to_string()))?;
     }
+    let findings = dir.load_findings()?;
+    if !findings.is_empty() {
+        value["findings"] = serde_json::to_value(&findings).map_err(|e| bad(e.to_string()))?;
+    }
     if req.history().extension().is_some() {
         value["extension"] = super::extend::extension_json(&req);
     }
@@ -79,8 +84,35 @@ pub(super) fn show(
     )];
     lines.extend(super::extend::extension_lines(&req));
     lines.extend(super::refuse::refusal_lines(&req));
+    lines.extend(finding_lines(&findings));
     print(json_out, &value, &lines.join("\n"))?;
     Ok(super::stage_code(req.stage()))
+}
+
+/// One line per finding of the assessment: id, ground, provision, source,
+/// scope and who made it; never its reason (sealed with the request).
+pub(super) fn finding_lines(findings: &[CertifiedFinding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| {
+            let on = match &f.scope {
+                Scope::System { system } => format!("every record on {system}"),
+                Scope::Record { system, record } => format!("{system} {record}"),
+                _ => "every record of the request".to_owned(),
+            };
+            let source = f
+                .source
+                .as_ref()
+                .map_or_else(String::new, |s| format!(", {s}"));
+            format!(
+                "  finding {}: {} ({}{source}) on {on}, by {}; reason sealed",
+                f.id,
+                f.ground,
+                f.citation,
+                f.by.expose()
+            )
+        })
+        .collect()
 }
 
 pub(super) fn list(root: &Path, json_out: bool) -> Result<ExitCode, CliError> {

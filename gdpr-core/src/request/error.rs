@@ -85,6 +85,22 @@ pub enum RequestError {
         /// What is wrong, with the line and the system; never an identifier.
         detail: String,
     },
+    /// A findings file (`assess --findings`) is malformed.
+    #[error("invalid findings file: {detail}")]
+    InvalidFindings {
+        /// What is wrong, with the line or the finding's id; never a value
+        /// from the file (a reason may hold health data).
+        detail: String,
+    },
+    /// A finding names a system or record the request does not have, or a
+    /// ground of another jurisdiction's law.
+    #[error("finding {finding} does not apply: {why}; correct the findings file")]
+    FindingDoesNotApply {
+        /// The finding's id.
+        finding: String,
+        /// Why not (system and record ids, never a patient value).
+        why: String,
+    },
     /// A system name breaks its rule.
     #[error("invalid system name: expected 1 to 64 characters from a-z 0-9 _ -")]
     InvalidSystemName,

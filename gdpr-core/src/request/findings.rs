@@ -78,8 +78,13 @@ impl Exemption {
 #[serde(tag = "scope", rename_all = "kebab-case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Scope {
-    /// Every record of the subject.
+    /// Every record of the subject (the whole request).
     Subject,
+    /// Every record of the subject on one system.
+    System {
+        /// The configured system.
+        system: SystemName,
+    },
     /// One record of one system.
     Record {
         /// The configured system.
@@ -94,6 +99,7 @@ impl Scope {
     pub fn covers(&self, system: &SystemName, record: &RecordId) -> bool {
         match self {
             Self::Subject => true,
+            Self::System { system: s } => s == system,
             Self::Record {
                 system: s,
                 record: r,

@@ -59,6 +59,7 @@ mod calendar;
 mod deadline;
 mod error;
 mod findings;
+mod findings_file;
 mod kind;
 mod lifecycle;
 mod recipients;
@@ -75,6 +76,10 @@ pub use calendar::{Holiday, HolidayCalendar, easter_sunday};
 pub use deadline::{Calendar, Deadline, DeadlineStatus, Extension, ExtensionGround};
 pub use error::RequestError;
 pub use findings::{Exemption, Findings, Scope};
+pub use findings_file::{
+    ControllerFinding, FindingGround, FindingId, FindingReason, FindingsFile, MAX_FINDINGS,
+    MAX_REASON_BYTES,
+};
 pub use kind::RequestKind;
 pub use lifecycle::{ApprovalPolicy, Event, History, Stage, Transition};
 pub use recipients::{Disclosure, DisclosureDetail, Notification, Recipient, recipients_to_notify};

@@ -145,6 +145,23 @@ fn consistent(cert: &Certificate) -> Result<(), Error> {
             }
         }
     }
+    // A finding belongs to an assessment, and one for a record names a
+    // record it assessed.
+    for f in &cert.findings {
+        let Some(a) = &cert.assessment else {
+            return Err(inconsistent("findings without an assessment"));
+        };
+        if let gdpr_core::request::Scope::Record { system, record } = &f.scope
+            && !a
+                .records
+                .iter()
+                .any(|r| &r.system == system && &r.record == record)
+        {
+            return Err(inconsistent(
+                "a finding names a record the assessment lacks",
+            ));
+        }
+    }
     let all_done = cert
         .systems
         .iter()

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gdpr_core::request::{
-    Assessment, Event, Findings, FoundRecord, RecordAssessment, RecordOutcome, RequestId,
-    RequestKind, Stage, SystemName, assess_erasure,
+    Assessment, Event, Findings, FindingsFile, FoundRecord, RecordAssessment, RecordOutcome,
+    RequestId, RequestKind, Stage, SystemName, assess_erasure,
 };
 use gdpr_core::retention::{HoldSet, RulePack};
 use gdpr_core::store::{
@@ -28,6 +28,22 @@ use crate::request_dir::OUTCOME_FILE;
 
 /// Legal holds on records, by system and record id.
 pub type Holds = BTreeMap<(SystemName, RecordId), HoldSet>;
+
+/// Checks `file` against the `located` records and `pack`'s jurisdiction.
+fn check_against(
+    file: &FindingsFile,
+    pack: &RulePack,
+    located: &[(SystemName, Vec<RecordHandle>)],
+) -> Result<(), Error> {
+    let systems: Vec<&SystemName> = located.iter().map(|(n, _)| n).collect();
+    let holds = |system: &SystemName, record: &RecordId| {
+        located
+            .iter()
+            .any(|(n, hs)| n == system && hs.iter().any(|h| h.id() == record))
+    };
+    file.check_scopes(&systems, holds, pack.jurisdiction().as_str())?;
+    Ok(())
+}
 
 /// One system's share of the work, owned so that it can run on its own task.
 struct Job {
@@ -79,11 +95,64 @@ impl Executor {
         birth_date: Option<Date>,
         on: Date,
     ) -> Result<Assessment, Error> {
+        self.assess_found(
+            pack,
+            (findings, &FindingsFile::default()),
+            holds,
+            birth_date,
+            on,
+        )
+        .await
+    }
+
+    /// As [`Self::assess_with_birth_date`], with the controller's findings
+    /// from a findings file: each checked against what exists
+    /// ([`Self::check_findings`]), then kept beside the assessment in
+    /// `findings.json`, their reasons sealed under the request's key.
+    ///
+    /// # Errors
+    /// As [`Self::assess`]; [`Error::Request`] with
+    /// `RequestError::FindingDoesNotApply` naming a finding whose system or
+    /// record does not exist (nothing is assessed then).
+    pub async fn assess_with_findings(
+        &mut self,
+        pack: &RulePack,
+        file: &FindingsFile,
+        holds: &Holds,
+        birth_date: Option<Date>,
+        on: Date,
+    ) -> Result<Assessment, Error> {
+        let findings = file.to_findings();
+        self.assess_found(pack, (&findings, file), holds, birth_date, on)
+            .await
+    }
+
+    /// Checks the controller's findings against the request's systems, the
+    /// records found on them (the journaled lookup that `assess` then
+    /// reuses) and the pack's jurisdiction (§ 35 BDSG only in Germany).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when a system cannot be searched; [`Error::Request`]
+    /// naming the first finding that does not apply.
+    pub async fn check_findings(&self, file: &FindingsFile, pack: &RulePack) -> Result<(), Error> {
+        check_against(file, pack, &self.locate_all().await?)
+    }
+
+    async fn assess_found(
+        &mut self,
+        pack: &RulePack,
+        (findings, recorded): (&Findings, &FindingsFile),
+        holds: &Holds,
+        birth_date: Option<Date>,
+        on: Date,
+    ) -> Result<Assessment, Error> {
         let RequestKind::Erasure { ground } = *self.request.kind() else {
             return Err(self.wrong("an erasure request"));
         };
+        let located = self.locate_all().await?;
+        check_against(recorded, pack, &located)?;
         let mut found = Vec::new();
-        for (name, handles) in self.locate_all().await? {
+        for (name, handles) in located {
             for handle in handles {
                 let key = (name.clone(), handle.id().clone());
                 let mut record = FoundRecord::new(name.clone(), handle);
@@ -93,6 +162,7 @@ impl Executor {
             }
         }
         let assessment = assess_erasure(ground, &found, pack, findings, on)?;
+        self.dir.save_findings(recorded, self.request.id())?;
         self.dir.save_assessment(&assessment)?;
         self.step(Event::Assessed).await?;
         Ok(assessment)

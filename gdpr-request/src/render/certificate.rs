@@ -52,6 +52,7 @@ pub fn render_certificate(cert: &Certificate) -> String {
             }
         }
         (refusal(cert))
+        (findings(cert))
         @for s in &cert.systems { (system(s)) }
         (notifications(cert))
         (evidence(cert))
@@ -171,6 +172,37 @@ fn notifications(cert: &Certificate) -> Markup {
                             td { (d.what) }
                             td { (d.source.as_deref().unwrap_or("not stated")) }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The controller's findings that keep or restrict records (their reasons
+/// stay sealed with the request; the page names the provision).
+fn findings(cert: &Certificate) -> Markup {
+    let scope = |s: &gdpr_core::request::Scope| match s {
+        gdpr_core::request::Scope::System { system } => format!("every record on {system}"),
+        gdpr_core::request::Scope::Record { system, record } => {
+            format!("record {record} on {system}")
+        }
+        _ => "every record".to_owned(),
+    };
+    html! {
+        @if !cert.findings.is_empty() {
+            h2 { "What we established before deciding" }
+            p { "These findings of ours keep or restrict records instead of erasing them." }
+            table {
+                tr { th { "Finding" } th { "Covers" } th { "Ground" } th { "Provision" } th { "Source" } th { "By" } }
+                @for f in &cert.findings {
+                    tr {
+                        td { (f.id.as_str()) }
+                        td { (scope(&f.scope)) }
+                        td { (f.ground) }
+                        td { (f.citation.as_str()) }
+                        td { (f.source.as_ref().map_or("", |c| c.as_str())) }
+                        td { (f.by.expose()) }
                     }
                 }
             }
