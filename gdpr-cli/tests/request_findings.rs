@@ -377,8 +377,8 @@ fn a_bad_findings_file_fails_naming_it_and_changes_nothing() {
         assert!(!d.join("requests/dsr-f/assessment.json").exists(), "{file}");
         assert!(!d.join("requests/dsr-f/findings.json").exists(), "{file}");
     }
-    let register = std::fs::read_to_string(d.join("restrictions/restrictions.jsonl"))
-        .unwrap_or_default();
+    let register =
+        std::fs::read_to_string(d.join("restrictions/restrictions.jsonl")).unwrap_or_default();
     assert!(register.is_empty(), "{register}");
     // The same request assesses normally afterwards.
     std::fs::write(

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 use gdpr_core::purpose::Purpose;
 use gdpr_core::request::{
-    ApprovalPolicy, DataSubjectRequest, Event, Exemption, Findings, ReasonCode, RecordOutcome,
-    RequestId, RequestKind, Scope, Stage, SubjectMap, SystemName,
+    ApprovalPolicy, DataSubjectRequest, Event, Findings, ReasonCode, RecordOutcome, RequestId,
+    RequestKind, Stage, SubjectMap, SystemName,
 };
 use gdpr_core::store::{FhirIdentifier, FhirSubject, SubjectRef, SubjectStore};
 use gdpr_ehr::store::{FhirConfig, FhirStore};
@@ -221,18 +221,10 @@ async fn erasure_removes_exactly_the_due_resources_and_keeps_the_running_and_the
         (ehr.clone(), record(held)),
         gdpr_core::retention::HoldSet::EMPTY.with(gdpr_core::retention::LegalHold::Litigation),
     );
-    // No pack has a rule for the Patient resource (`demographics`): alone
-    // it would wait for a person and the run be refused. The controller's
-    // finding keeps it: its master data are part of the record kept.
-    let findings = Findings::none().exempt(
-        Scope::Record {
-            system: ehr.clone(),
-            record: record(&target[0]),
-        },
-        Exemption::LegalObligation {
-            source: gdpr_core::citation::Citation::new("§ 630f(3) BGB"),
-        },
-    );
+    // No finding: the DE pack's follows rule `de-master-data` keeps the
+    // Patient resource (`demographics`) while the running and the held
+    // Encounters are kept (a reading of § 630f(3) BGB).
+    let findings = Findings::none();
     let fx = Fixture::new();
     let (outcome, assessment, cert) = erase(&fx, &ehr, subject.clone(), &findings, &holds).await;
     let outcome_of = |path: &str| {
@@ -252,9 +244,21 @@ async fn erasure_removes_exactly_the_due_resources_and_keeps_the_running_and_the
             "{kept}"
         );
     }
+    let the_patient = outcome_of(&target[0]);
     assert!(
-        matches!(outcome_of(&target[0]).outcome, RecordOutcome::Keep { .. }),
-        "the Patient, kept by the finding"
+        matches!(the_patient.outcome, RecordOutcome::Keep { .. }),
+        "the Patient, kept with the records it identifies"
+    );
+    let follows = the_patient
+        .reasons
+        .iter()
+        .find(|r| r.code == ReasonCode::FollowsRecords && r.applied)
+        .expect("the follows rule keeps the Patient");
+    assert_eq!(follows.citation.as_str(), "§ 630f(3) BGB");
+    assert!(
+        follows.message.contains("de-master-data"),
+        "{}",
+        follows.message
     );
 
     // The server afterwards: the due one gone, the kept ones and the other

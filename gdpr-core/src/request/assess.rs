@@ -16,7 +16,8 @@ use crate::request::error::RequestError;
 use crate::request::findings::Findings;
 use crate::request::subjects::SystemName;
 use crate::retention::{
-    Decision, HoldSet, PurposeSet, Refusal, RequestOutcome, RetentionRecord, RulePack, Status,
+    Decision, Follower, HoldSet, PurposeSet, Refusal, RequestOutcome, RetentionRecord, RulePack,
+    Status,
 };
 use crate::store::RecordHandle;
 
@@ -68,7 +69,7 @@ pub fn assess_erasure(
         }
     }
     let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(records.len());
+    let mut out: Vec<Option<RecordAssessment>> = Vec::with_capacity(records.len());
     for found in records {
         if !seen.insert((&found.system, found.handle.id())) {
             return Err(RequestError::DuplicateRecord {
@@ -76,15 +77,123 @@ pub fn assess_erasure(
                 record: found.handle.id().to_string(),
             });
         }
-        out.push(assess_record(ground, found, (pack, &latest), findings, on));
+        // Records that follow the others (master data) wait for them.
+        let follows = pack.follower(found.handle.category()).is_some();
+        out.push(
+            (!follows).then(|| assess_record(ground, found, (pack, &latest), findings, on, None)),
+        );
     }
+    let first: Vec<RecordAssessment> = out.iter().flatten().cloned().collect();
+    let records = records
+        .iter()
+        .zip(out)
+        .map(|(found, done)| {
+            done.unwrap_or_else(|| {
+                let follower = pack.follower(found.handle.category());
+                let follows = follower.map(|f| {
+                    (
+                        f,
+                        Follow::of(first.iter().filter(|r| r.system == found.system)),
+                    )
+                });
+                assess_record(ground, found, (pack, &latest), findings, on, follows)
+            })
+        })
+        .collect();
     Ok(Assessment {
         version: ASSESSMENT_FORMAT_VERSION,
         ground,
         on,
         jurisdiction: pack.jurisdiction().to_string(),
-        records: out,
+        records,
     })
+}
+
+/// What the subject's other records on the same system came to, for a
+/// record that follows them ([`Follower`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// Some are kept, for these purposes.
+    Kept(PurposeSet),
+    /// None is kept; some are restricted instead of erased.
+    Restricted,
+    /// None is kept or restricted; some wait for a person.
+    Waiting,
+    /// Every other record is erased (or there is none).
+    Free,
+}
+
+impl Follow {
+    fn of<'a>(others: impl Iterator<Item = &'a RecordAssessment>) -> Self {
+        let (mut kept, mut restricted, mut waiting) = (PurposeSet::default(), false, false);
+        let mut any_kept = false;
+        for r in others {
+            match &r.outcome {
+                RecordOutcome::Keep { purposes } => {
+                    any_kept = true;
+                    purposes.iter().for_each(|p| kept.insert(*p));
+                }
+                RecordOutcome::RestrictInstead => restricted = true,
+                RecordOutcome::DecideManually => waiting = true,
+                _ => {}
+            }
+        }
+        if any_kept {
+            Self::Kept(kept)
+        } else if restricted {
+            Self::Restricted
+        } else if waiting {
+            Self::Waiting
+        } else {
+            Self::Free
+        }
+    }
+
+    /// Adds what it means for the record to `c`.
+    fn apply(self, c: &mut Collected, rule: &Follower) {
+        let cite = rule.source().clone();
+        let id = rule.id();
+        let (applied, message) = match self {
+            Self::Kept(purposes) => {
+                c.keep = c.keep.union(purposes);
+                (
+                    true,
+                    format!(
+                        "rule {id}: kept while other records of the subject on this system are \
+                         kept, so that they stay attributable (a reading of {cite})"
+                    ),
+                )
+            }
+            Self::Restricted => {
+                c.restrict = true;
+                (
+                    true,
+                    format!(
+                        "rule {id}: other records of the subject on this system are restricted \
+                         instead of erased; restricted with them (a reading of {cite})"
+                    ),
+                )
+            }
+            Self::Waiting => {
+                c.manual = true;
+                (
+                    true,
+                    format!(
+                        "rule {id}: other records of the subject on this system wait for a \
+                         person's decision; decide this one with them"
+                    ),
+                )
+            }
+            Self::Free => (
+                false,
+                format!(
+                    "rule {id}: no other record of the subject on this system is kept, so it \
+                     does not keep this one"
+                ),
+            ),
+        };
+        c.reason(ReasonCode::FollowsRecords, cite, applied, message);
+    }
 }
 
 /// What the rules and findings say about one record, before the decision.
@@ -94,6 +203,7 @@ struct Collected {
     obstacles: Vec<Obstacle>,
     keep: PurposeSet,
     manual: bool,
+    restrict: bool,
 }
 
 impl Collected {
@@ -118,6 +228,7 @@ fn assess_record(
     (pack, latest): (&RulePack, &crate::retention::LatestExaminations<()>),
     findings: &Findings,
     on: Date,
+    follows: Option<(&Follower, Follow)>,
 ) -> RecordAssessment {
     let mut c = Collected::default();
     for record in found.handle.retention_records() {
@@ -125,9 +236,12 @@ fn assess_record(
         if let Some(born) = found.birth_date {
             record = record.with_date(crate::retention::Fact::BirthDate, born);
         }
-        retention(&mut c, pack, &record, findings, on);
+        retention(&mut c, pack, &record, findings, on, follows.is_some());
     }
     established(&mut c, found, findings);
+    if let Some((rule, follow)) = follows {
+        follow.apply(&mut c, rule);
+    }
     let decision = decide_erasure(ground, &c.obstacles);
     for r in decision.reasons {
         let code = if r.citation.as_str().starts_with("§ 35") {
@@ -163,7 +277,14 @@ fn assess_record(
             ),
         );
         RecordOutcome::Keep { purposes }
-    } else if decision.outcome == ErasureOutcome::RestrictInstead {
+    } else if decision.outcome == ErasureOutcome::RestrictInstead || c.restrict {
+        for r in c
+            .reasons
+            .iter_mut()
+            .filter(|r| r.code == ReasonCode::ErasureGround)
+        {
+            r.applied = false;
+        }
         RecordOutcome::RestrictInstead
     } else if c.manual {
         for r in c
@@ -198,6 +319,7 @@ fn retention(
     record: &RetentionRecord,
     findings: &Findings,
     on: Date,
+    follows: bool,
 ) {
     let d = pack.decide(record, on);
     let law = pack.data_protection_law();
@@ -249,6 +371,10 @@ fn retention(
                     .into(),
             );
         }
+        // A record that follows the others has no rule of its own: what
+        // the others came to decides it.
+        Status::Undetermined
+            if follows && d.undetermined() == Some(crate::retention::Undetermined::NoRule) => {}
         _ => {
             c.manual = true;
             let why = d

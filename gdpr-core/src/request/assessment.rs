@@ -72,6 +72,9 @@ pub enum ReasonCode {
     EliminationProcedure,
     /// The purposes a kept record is restricted to.
     RestrictedToPurposes,
+    /// A record kept, restricted or erased with the subject's other
+    /// records on the same system (a pack's follows rule: master data).
+    FollowsRecords,
 }
 
 /// One reason, with its source.

@@ -4,6 +4,7 @@
 //! id or add new ones.
 
 use crate::category::RecordCategory;
+use crate::retention::follows::Follower;
 pub use crate::retention::jurisdiction::Jurisdiction;
 use crate::retention::period::DateConvention;
 use crate::retention::record::CategorySet;
@@ -24,6 +25,7 @@ pub struct RulePack {
     convention_source: Citation,
     data_protection_law: Citation,
     rules: Vec<Rule>,
+    followers: Vec<Follower>,
     /// For each record category (by declaration index), the bits of the
     /// rules that cover it.
     by_category: [u128; 16],
@@ -102,6 +104,7 @@ impl RulePack {
             ),
             data_protection_law: Citation::from_static("GDPR"),
             rules: Vec::new(),
+            followers: Vec::new(),
             by_category: [0; 16],
         };
         pack.merge(file)?;
@@ -184,6 +187,7 @@ impl RulePack {
         if let Some(law) = &file.data_protection_law {
             self.data_protection_law = Citation::new(law.clone());
         }
+        crate::retention::follows::merge(&mut self.followers, file.follows)?;
         let mut seen = std::collections::HashSet::new();
         for rule in file.rules {
             let rule = rule.into_rule()?;
@@ -231,6 +235,13 @@ impl RulePack {
             }
         }
         Ok(())
+    }
+
+    /// The follows rule of `category`: records of it are kept while the
+    /// subject's other records on the same system are
+    /// ([`crate::retention::follows`]).
+    pub fn follower(&self, category: RecordCategory) -> Option<&Follower> {
+        self.followers.iter().find(|f| f.category() == category)
     }
 
     /// The jurisdiction.

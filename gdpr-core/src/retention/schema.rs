@@ -29,6 +29,10 @@ pub(crate) struct PackFile {
     pub(crate) data_protection_law: Option<String>,
     #[serde(default, rename = "rule")]
     pub(crate) rules: Vec<RuleFile>,
+    /// Categories kept while the subject's other records are
+    /// ([`crate::retention::follows`]).
+    #[serde(default, rename = "follows")]
+    pub(crate) follows: Vec<crate::retention::follows::FollowsFile>,
 }
 
 #[derive(Debug, Deserialize)]
