@@ -368,6 +368,93 @@ async fn erasure_removes_exactly_the_due_resources_and_keeps_the_running_and_the
     }
 }
 
+/// A patient whose only Encounter is past its § 630f(3) BGB period: the
+/// DE follows rule no longer keeps the Patient resource, so both are
+/// erased (the Patient after its Encounter); another patient's untouched.
+#[tokio::test]
+async fn erasure_removes_the_patient_once_nothing_of_it_is_kept() {
+    let unique = format!(
+        "{}{}",
+        std::process::id(),
+        jiff::Timestamp::now().subsec_nanosecond()
+    );
+    let system = format!("urn:gdpr-request-test:{unique}");
+    let (value, other_value) = (format!("CANARY-FHIR-{unique}"), format!("OTHER-{unique}"));
+    let periods = [("2010-03-01", "2010-03-05")];
+    let target = patient_with_encounters(&system, &value, &periods);
+    let other = patient_with_encounters(&system, &other_value, &periods);
+    let other_before: Vec<_> = other.iter().map(|p| read(p)).collect();
+    let ehr = SystemName::new("ehr").unwrap();
+    let subject = SubjectRef::Fhir(FhirSubject::Identifier(
+        FhirIdentifier::new(Some(system.clone()), value.clone()).unwrap(),
+    ));
+    let fx = Fixture::new();
+    let holds = gdpr_request::Holds::new();
+    let (outcome, assessment, cert) = erase(&fx, &ehr, subject, &Findings::none(), &holds).await;
+    assert_eq!(assessment.records.len(), 2);
+    for r in &assessment.records {
+        assert_eq!(
+            r.outcome,
+            RecordOutcome::Erase,
+            "{}: {:?}",
+            r.record,
+            r.reasons
+        );
+    }
+    let patient = assessment
+        .records
+        .iter()
+        .find(|r| r.record == record(&target[0]))
+        .unwrap();
+    let follows = patient
+        .reasons
+        .iter()
+        .find(|r| r.code == ReasonCode::FollowsRecords)
+        .expect("the follows rule is named");
+    assert!(!follows.applied, "nothing keeps the Patient");
+    for gone in &target {
+        assert!(
+            matches!(status(gone), 404 | 410),
+            "{gone}: {}",
+            status(gone)
+        );
+    }
+    let other_after: Vec<_> = other.iter().map(|p| read(p)).collect();
+    assert_eq!(other_after, other_before, "the other patient is untouched");
+    // Helios keeps the deleted versions in `_history`: partially completed,
+    // with exactly those two left, never "erased".
+    assert_eq!(outcome.stage, Stage::PartiallyCompleted, "{outcome:?}");
+    assert!(outcome.systems[0].kept.is_empty());
+    let report = outcome.systems[0].report.as_ref().unwrap();
+    let mut left: Vec<_> = report
+        .items()
+        .iter()
+        .map(|i| match i.item {
+            gdpr_core::store::Item::Resource { id, .. } => {
+                assert_eq!(i.status, gdpr_core::store::ItemStatus::Left, "{report:?}");
+                assert!(i.reason.unwrap().contains("_history"), "{report:?}");
+                id.clone()
+            }
+            _ => panic!("only resources: {report:?}"),
+        })
+        .collect();
+    left.sort();
+    let mut expected: Vec<_> = target.iter().map(|p| record(p)).collect();
+    expected.sort();
+    assert_eq!(left, expected, "exactly the two deleted versions are left");
+    let cert_text = serde_json::to_string(&cert).unwrap();
+    assert!(!cert_text.contains(&value) && !cert_text.contains(&other_value));
+    for v in [&value, &other_value] {
+        let s = SubjectRef::Fhir(FhirSubject::Identifier(
+            FhirIdentifier::new(Some(system.clone()), v.clone()).unwrap(),
+        ));
+        // The target is gone already; only the other patient is left to clean.
+        let _ = store()
+            .erase_subject(&s, gdpr_core::store::DerivedPolicy::Erase)
+            .await;
+    }
+}
+
 /// Runs an erasure request for `subject` on `ehr` under the built-in DE
 /// pack on 2026-03-02 with `findings` and `holds`: the outcome, the assessment and the
 /// certificate (verified offline).
