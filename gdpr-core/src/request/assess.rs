@@ -14,6 +14,7 @@ use crate::request::assessment::{
 };
 use crate::request::error::RequestError;
 use crate::request::findings::Findings;
+use crate::request::follow::Follow;
 use crate::request::subjects::SystemName;
 use crate::retention::{
     Decision, Follower, HoldSet, PurposeSet, Refusal, RequestOutcome, RetentionRecord, RulePack,
@@ -109,105 +110,24 @@ pub fn assess_erasure(
     })
 }
 
-/// What the subject's other records on the same system came to, for a
-/// record that follows them ([`Follower`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Follow {
-    /// Some are kept, for these purposes.
-    Kept(PurposeSet),
-    /// None is kept; some are restricted instead of erased.
-    Restricted,
-    /// None is kept or restricted; some wait for a person.
-    Waiting,
-    /// Every other record is erased (or there is none).
-    Free,
-}
-
-impl Follow {
-    fn of<'a>(others: impl Iterator<Item = &'a RecordAssessment>) -> Self {
-        let (mut kept, mut restricted, mut waiting) = (PurposeSet::default(), false, false);
-        let mut any_kept = false;
-        for r in others {
-            match &r.outcome {
-                RecordOutcome::Keep { purposes } => {
-                    any_kept = true;
-                    purposes.iter().for_each(|p| kept.insert(*p));
-                }
-                RecordOutcome::RestrictInstead => restricted = true,
-                RecordOutcome::DecideManually => waiting = true,
-                _ => {}
-            }
-        }
-        if any_kept {
-            Self::Kept(kept)
-        } else if restricted {
-            Self::Restricted
-        } else if waiting {
-            Self::Waiting
-        } else {
-            Self::Free
-        }
-    }
-
-    /// Adds what it means for the record to `c`.
-    fn apply(self, c: &mut Collected, rule: &Follower) {
-        let cite = rule.source().clone();
-        let id = rule.id();
-        let (applied, message) = match self {
-            Self::Kept(purposes) => {
-                c.keep = c.keep.union(purposes);
-                (
-                    true,
-                    format!(
-                        "rule {id}: kept while other records of the subject on this system are \
-                         kept, so that they stay attributable (a reading of {cite})"
-                    ),
-                )
-            }
-            Self::Restricted => {
-                c.restrict = true;
-                (
-                    true,
-                    format!(
-                        "rule {id}: other records of the subject on this system are restricted \
-                         instead of erased; restricted with them (a reading of {cite})"
-                    ),
-                )
-            }
-            Self::Waiting => {
-                c.manual = true;
-                (
-                    true,
-                    format!(
-                        "rule {id}: other records of the subject on this system wait for a \
-                         person's decision; decide this one with them"
-                    ),
-                )
-            }
-            Self::Free => (
-                false,
-                format!(
-                    "rule {id}: no other record of the subject on this system is kept, so it \
-                     does not keep this one"
-                ),
-            ),
-        };
-        c.reason(ReasonCode::FollowsRecords, cite, applied, message);
-    }
-}
-
 /// What the rules and findings say about one record, before the decision.
 #[derive(Default)]
-struct Collected {
+pub(super) struct Collected {
     reasons: Vec<Reason>,
     obstacles: Vec<Obstacle>,
-    keep: PurposeSet,
-    manual: bool,
-    restrict: bool,
+    pub(super) keep: PurposeSet,
+    pub(super) manual: bool,
+    pub(super) restrict: bool,
 }
 
 impl Collected {
-    fn reason(&mut self, code: ReasonCode, citation: Citation, applied: bool, message: String) {
+    pub(super) fn reason(
+        &mut self,
+        code: ReasonCode,
+        citation: Citation,
+        applied: bool,
+        message: String,
+    ) {
         self.reasons.push(Reason {
             code,
             citation,

@@ -60,6 +60,7 @@ mod deadline;
 mod error;
 mod findings;
 mod findings_file;
+mod follow;
 mod kind;
 mod lifecycle;
 mod recipients;
