@@ -17,7 +17,8 @@
 //!
 //! The patient is synthetic and new on every run (one study from 2005 on
 //! Orthanc, one from last year; a Patient, an Encounter from 2005 and a
-//! recent Observation on the FHIR server).
+//! recent Observation on the FHIR server). The Patient resource is kept by
+//! the pack's `[[follows]]` rule while the Observation is kept.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,8 +31,8 @@ use gdpr_core::request::{
     ApprovalPolicy, DataSubjectRequest, Event, Findings, RequestId, RequestKind, SubjectMap,
     SystemName,
 };
-use gdpr_core::retention::{HoldSet, LegalHold, RulePack};
-use gdpr_core::store::{FhirIdentifier, FhirSubject, RecordId, SubjectRef, SubjectStore};
+use gdpr_core::retention::RulePack;
+use gdpr_core::store::{FhirIdentifier, FhirSubject, SubjectRef, SubjectStore};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::synthetic::SyntheticInstance;
 use gdpr_request::{Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, Setup};
@@ -66,6 +67,12 @@ keeps_for = ["legal-claims", "legal-obligation"]
 source = "§ 630f(3) BGB"
 description = "example: the patient record kept 10 years (the statute counts from the end of treatment)"
 
+[[follows]]
+id = "example-master-data"
+category = "demographics"
+source = "§ 630f(3) BGB"
+reading = "the master data belong to the patient record as a whole: kept while another record of the patient on the system is kept"
+description = "example: the Patient resource follows the patient's other records"
 "#;
 
 /// What the test scripts export.
@@ -140,7 +147,7 @@ async fn run(servers: &Servers) -> Result<(), Error> {
     let patient = PatientId::new(format!("EX-{run_id}"))?;
     let mrn = FhirIdentifier::parse(&format!("urn:gdpr-example:mrn|EX-{run_id}"))?;
     plant_images(servers, &patient, &work.path().join("dicom")).await?;
-    let patient_resource = plant_records(servers, &mrn).await?;
+    plant_records(servers, &mrn).await?;
 
     // One systems.toml for both systems (secrets only by file or variable).
     let systems = SystemsConfig::from_toml(&format!(
@@ -191,16 +198,10 @@ async fn run(servers: &Servers) -> Result<(), Error> {
     // to a person's decision).
     let pack = RulePack::from_toml(PACK)?;
     let on = today();
-    // The master record (Patient) carries no date a retention rule counts
-    // from: the controller keeps it under a legal obligation, as a hold.
-    let mut holds = Holds::new();
-    holds.insert(
-        (
-            ehr.clone(),
-            RecordId::new(format!("Patient:{patient_resource}"))?,
-        ),
-        HoldSet::EMPTY.with(LegalHold::LegalObligation),
-    );
+    // The master record (Patient) carries no date of its own: the pack's
+    // follows rule keeps it while the patient's other records on the FHIR
+    // server are kept (here the recent Observation).
+    let holds = Holds::new();
     let assessment = executor
         .assess(&pack, &Findings::none(), &holds, on)
         .await?;
