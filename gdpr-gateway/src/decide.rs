@@ -7,7 +7,9 @@
 //! [`SubjectRecords`]) restricts the subject (`restricted`: storage and
 //! the Art. 18(2) exceptions only); a kept record's entry limits the study
 //! to the purposes that keep it (as a retention phase, so that authorize's
-//! `outside-retention-purpose` rule decides).
+//! `outside-retention-purpose` rule decides). The subject's objections
+//! registered by an objection request (Art. 21), under the same
+//! subject-wide record id, are added to the subject's state.
 
 use gdpr_audit::store::AuditStore;
 use gdpr_audit::{AuditLog, KeyStore};
@@ -19,6 +21,7 @@ use gdpr_core::decision::Decision;
 use gdpr_core::request::SystemName;
 use gdpr_core::store::{RecordId, StudyUid};
 use gdpr_core::subject::{Identifiability, PatientId};
+use gdpr_request::objections::consult_objections;
 use gdpr_request::register::{
     RestrictionEntry, RestrictionRegister, consult, in_force_for, subject_record_of,
 };
@@ -127,6 +130,14 @@ pub async fn decide(
     };
     if consult(&with_citation(entries), &mut request, &mut state).is_err() {
         return deny(None, "restriction-register-unavailable");
+    }
+    // The subject's registered objections (Art. 21), found by the same
+    // subject-wide record id; a register that cannot answer refuses.
+    if let (Some(subject), Some(objections)) = (subject.as_ref(), ctx.register.objections()) {
+        match objections.objections_of(subject).await {
+            Ok(found) => consult_objections(&found, &mut state),
+            Err(_) => return deny(None, "objection-register-unavailable"),
+        }
     }
     let decision = authorize(activity, &request, &state, now);
     if decision.is_permit() {
