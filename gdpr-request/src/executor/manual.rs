@@ -33,6 +33,10 @@ impl Executor {
         if !self.request.kind().is_manual() {
             return Err(self.wrong("a manual task (rectification)"));
         }
+        // A stage step a killed run left begun (its audit record appended,
+        // the journal not told) is journaled first, also when that step
+        // was the completion: otherwise it would be reported by nobody.
+        self.complete_begun_stages().await?;
         if self.request.stage() == Stage::Completed {
             return self.systemless_outcome().await;
         }
