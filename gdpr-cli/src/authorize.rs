@@ -2,9 +2,11 @@
 //! lawful, and print the decision with its reasons as JSON.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use gdpr_audit::FileKeyStore;
+use gdpr_audit::FileStore;
 use gdpr_core::activity::ProcessingActivity;
 use gdpr_core::actor::Actor;
 use gdpr_core::authorization::{Request, RetentionPhase, authorize};
@@ -12,7 +14,10 @@ use gdpr_core::category::RecordCategory;
 use gdpr_core::decision::Decision;
 use gdpr_core::purpose::Purpose;
 use gdpr_core::restriction::RestrictionException;
-use gdpr_core::subject::SubjectState;
+use gdpr_core::subject::{PatientId, SubjectState};
+use gdpr_request::objections::consult_objections;
+use gdpr_request::register::subject_record_of;
+use gdpr_request::{FileRegister, RestrictionRegister};
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -29,7 +34,8 @@ const DENY: u8 = 3;
 /// request (who wants to process which record categories for which purpose
 /// at which instant, whether the record is only kept for a retention duty,
 /// and what is known about the patient: consents, restrictions,
-/// objections). Prints the decision as JSON:
+/// objections; with --register also the objections registered by
+/// `gdpr request run`). Prints the decision as JSON:
 ///
 ///   {"decision": "permit" | "deny", "activity", "purpose", "categories", "at",
 ///    "basis": {"kind", "art6", "art9", "national"},
@@ -55,6 +61,16 @@ pub struct Args {
     /// restrictions, objections).
     #[arg(long, value_name = "FILE")]
     request: PathBuf,
+    /// The register directory of `gdpr request` (its --register): the
+    /// objections that objection requests registered for the patient are
+    /// added to the request file's subject state. Needs --audit-log and
+    /// `patient` in the request file.
+    #[arg(long, value_name = "DIR", requires = "audit_log")]
+    register: Option<PathBuf>,
+    /// With --register: the audit log directory whose key store names the
+    /// patient in the register (the register holds no patient value).
+    #[arg(long = "audit-log", value_name = "DIR", requires = "register")]
+    audit_log: Option<PathBuf>,
 }
 
 /// The request file: a [`Request`] plus the instant and the subject's state.
@@ -71,12 +87,48 @@ struct RequestFile {
     retention_phase: Option<RetentionPhase>,
     #[serde(default)]
     subject: SubjectState,
+    /// The patient (`id`, optional `issuer`), to find what the register
+    /// holds about them; read only with --register.
+    #[serde(default)]
+    patient: Option<PatientId>,
+}
+
+/// Adds the objections registered for `patient` (under the subject-wide
+/// record id of its key in the audit log at `audit_log`) to `subject`. A
+/// patient without a key there has had nothing registered.
+fn add_registered(
+    register: &Path,
+    audit_log: &Path,
+    patient: &PatientId,
+    subject: &mut SubjectState,
+) -> Result<(), CliError> {
+    let keys = FileKeyStore::open(FileStore::keys_path(audit_log)).map_err(CliError::Audit)?;
+    let Some(record) = subject_record_of(&keys, patient) else {
+        return Ok(());
+    };
+    let register = FileRegister::open(register)?;
+    let objections = register
+        .objections()
+        .ok_or(gdpr_request::Error::NoObjection)?;
+    let found = crate::runtime()?.block_on(objections.objections_of(&record))?;
+    consult_objections(&found, subject);
+    Ok(())
 }
 
 /// Runs `gdpr authorize`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let activity: ProcessingActivity = read_json(&args.activity)?;
-    let file: RequestFile = read_json(&args.request)?;
+    let mut file: RequestFile = read_json(&args.request)?;
+    if let (Some(register), Some(audit_log)) = (&args.register, &args.audit_log) {
+        let Some(patient) = &file.patient else {
+            return Err(CliError::BadInput(format!(
+                "{}: with --register the request names its `patient` ({{\"id\": …, \
+                 \"issuer\": …}}) so that the register's entries can be found",
+                args.request.display()
+            )));
+        };
+        add_registered(register, audit_log, patient, &mut file.subject)?;
+    }
     let request = Request {
         actor: file.actor,
         purpose: file.purpose,

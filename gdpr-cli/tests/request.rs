@@ -770,3 +770,107 @@ fn rectification_is_a_manual_task_and_objection_is_recorded() {
     );
     assert_eq!(log.code, 0, "{}", log.stderr);
 }
+
+/// An objection `gdpr request run` records reaches the next
+/// `gdpr authorize` that reads the register: quality assurance on
+/// legitimate interests is refused citing Art. 21(1); a documentation duty
+/// (Art. 6(1)(c)) is not reached; another patient is untouched.
+#[test]
+fn an_objection_run_is_honoured_by_the_next_authorize() {
+    let dir = setup();
+    let d = dir.path();
+    let activity = |name: &str, purpose: &str, art6: &str| {
+        let file = format!("{name}.json");
+        let national = if art6 == "legal-obligation" {
+            r#","national":[{"jurisdiction":"DE","citation":"§ 630f BGB","summary":"documentation duty"}]"#
+        } else {
+            ""
+        };
+        std::fs::write(
+            d.join(&file),
+            format!(
+                r#"{{"name":"{name}","purpose":"{purpose}","basis":{{"kind":"special-category",
+                "art6":"{art6}","art9":"health-care"{national}}},
+                "categories":["imaging-examination"],"identifiability":"identified"}}"#
+            ),
+        )
+        .unwrap();
+        file
+    };
+    let qa = activity("qa", "quality-assurance", "legitimate-interests");
+    let duty = activity("duty", "legal-obligation", "legal-obligation");
+    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    let ask = |file: &str, patient: &str, purpose: &str| {
+        let request = format!("{file}-ask.json");
+        std::fs::write(
+            d.join(&request),
+            format!(
+                r#"{{"at":"{at}","actor":{{"id":"dr-weber","role":"physician",
+                "secrecy":{{"kind":"professional","source":"§ 203(1) Nr. 1 StGB"}}}},
+                "purpose":"{purpose}","categories":["imaging-examination"],
+                "patient":{{"id":"{patient}"}}}}"#
+            ),
+        )
+        .unwrap();
+        let args = [
+            "authorize",
+            "--activity",
+            file,
+            "--request",
+            &request,
+            "--register",
+            "restrictions",
+            "--audit-log",
+            "audit",
+        ];
+        let r = gdpr(d, &args, "");
+        let v: serde_json::Value =
+            serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}: {}", r.code, r.stderr));
+        (r.code, v)
+    };
+    assert_eq!(ask(&qa, TARGET, "quality-assurance").0, 0, "before");
+
+    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let new = ["request", "new", "--id", "dsr-o", "--kind", "objection"];
+    let new = [&new[..], &["--index", "-"]].concat();
+    assert_eq!(gdpr(d, &new, &index).code, 0);
+    for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2"), ("run", "dpo-1")] {
+        let r = gdpr(d, &with_ctx(&["request", cmd, "dsr-o"], by), "");
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+    }
+    let register = std::fs::read_to_string(d.join("restrictions/objections.jsonl")).unwrap();
+    assert_eq!(register.lines().count(), 1, "{register}");
+    assert!(
+        register.contains("gdpr-subject:"),
+        "keyed by the subject-wide id"
+    );
+
+    let (code, v) = ask(&qa, TARGET, "quality-assurance");
+    assert_eq!(code, 3, "{v}");
+    assert_eq!(v["reasons"][0]["code"], "objection", "{v}");
+    assert_eq!(v["reasons"][0]["citation"], "GDPR Art. 21(1)", "{v}");
+    let (code, v) = ask(&duty, TARGET, "legal-obligation");
+    assert_eq!(code, 0, "{v}");
+    let not_reached = v["safeguards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "objection-not-reached")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(not_reached["citation"], "GDPR Art. 21(1)");
+    let (code, v) = ask(&qa, "OTHER-CLI-2", "quality-assurance");
+    assert_eq!(code, 0, "another patient: {v}");
+    // Without the register the request file's own state decides.
+    let bare = gdpr(
+        d,
+        &[
+            "authorize",
+            "--activity",
+            &qa,
+            "--request",
+            "qa.json-ask.json",
+        ],
+        "",
+    );
+    assert_eq!(bare.code, 0, "{}", bare.stderr);
+}

@@ -281,6 +281,15 @@ pub enum SafeguardCode {
     /// The record is kept for a retention duty that serves the purpose
     /// (Art. 17(3)(b)); the citation is the duty.
     RetentionDuty,
+    /// The subject objected, and an exception of Art. 21 holds: legal
+    /// claims (Art. 21(1)) or a task in the public interest (Art. 21(6)).
+    ObjectionException,
+    /// The subject objected, and the controller's recorded compelling
+    /// legitimate grounds override (Art. 21(1)).
+    CompellingGrounds,
+    /// The subject objected, and Art. 21 does not reach processing on this
+    /// Art. 6(1) basis (only (e) and (f), research and direct marketing).
+    ObjectionNotReached,
 }
 
 impl SafeguardCode {
@@ -296,6 +305,9 @@ impl SafeguardCode {
             Self::RestrictionException => "restriction-exception",
             Self::SecrecyObligation => "secrecy-obligation",
             Self::RetentionDuty => "retention-duty",
+            Self::ObjectionException => "objection-exception",
+            Self::CompellingGrounds => "compelling-grounds",
+            Self::ObjectionNotReached => "objection-not-reached",
         }
     }
 }

@@ -48,6 +48,9 @@ pub enum Purpose {
     /// processing Art. 18(2) allows on restricted data without a further
     /// reason.
     Storage,
+    /// Direct marketing (offers of services or products, newsletters): an
+    /// objection to it binds without exception (Art. 21(2), (3)).
+    DirectMarketing,
 }
 
 /// The purposes of direct patient care, mutually compatible within one
@@ -61,7 +64,7 @@ const CARE: [Purpose; 4] = [
 
 impl Purpose {
     /// Every purpose, for listings and property tests.
-    pub const ALL: [Purpose; 15] = [
+    pub const ALL: [Purpose; 16] = [
         Self::Diagnosis,
         Self::Treatment,
         Self::CareCoordination,
@@ -77,6 +80,7 @@ impl Purpose {
         Self::LegalObligation,
         Self::DataSubjectRequest,
         Self::Storage,
+        Self::DirectMarketing,
     ];
 
     /// The stable kebab-case name, as in JSON (`"quality-assurance"`).
@@ -97,6 +101,7 @@ impl Purpose {
             Self::LegalObligation => "legal-obligation",
             Self::DataSubjectRequest => "data-subject-request",
             Self::Storage => "storage",
+            Self::DirectMarketing => "direct-marketing",
         }
     }
 

@@ -7,7 +7,9 @@
 //! [`SubjectRecords`]) restricts the subject (`restricted`: storage and
 //! the Art. 18(2) exceptions only); a kept record's entry limits the study
 //! to the purposes that keep it (as a retention phase, so that authorize's
-//! `outside-retention-purpose` rule decides).
+//! `outside-retention-purpose` rule decides). The subject's objections
+//! registered by an objection request (Art. 21), under the same
+//! subject-wide record id, are added to the subject's state.
 
 use gdpr_audit::store::AuditStore;
 use gdpr_audit::{AuditLog, KeyStore};
@@ -19,6 +21,7 @@ use gdpr_core::decision::Decision;
 use gdpr_core::request::SystemName;
 use gdpr_core::store::{RecordId, StudyUid};
 use gdpr_core::subject::{Identifiability, PatientId};
+use gdpr_request::objections::consult_objections;
 use gdpr_request::register::{
     RestrictionEntry, RestrictionRegister, consult, in_force_for, subject_record_of,
 };
@@ -128,6 +131,14 @@ pub async fn decide(
     if consult(&with_citation(entries), &mut request, &mut state).is_err() {
         return deny(None, "restriction-register-unavailable");
     }
+    // The subject's registered objections (Art. 21), found by the same
+    // subject-wide record id; a register that cannot answer refuses.
+    if let (Some(subject), Some(objections)) = (subject.as_ref(), ctx.register.objections()) {
+        match objections.objections_of(subject).await {
+            Ok(found) => consult_objections(&found, &mut state),
+            Err(_) => return deny(None, "objection-register-unavailable"),
+        }
+    }
     let decision = authorize(activity, &request, &state, now);
     if decision.is_permit() {
         let pseudonymise =
@@ -179,6 +190,82 @@ pub(crate) fn code_name(code: gdpr_core::decision::ReasonCode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The subject-wide record of every patient (a fixed key id).
+    struct OneSubject;
+    impl SubjectRecords for OneSubject {
+        fn subject_record(&self, _: &PatientId) -> Option<RecordId> {
+            RecordId::new("gdpr-subject:00112233445566778899aabbccddeeff").ok()
+        }
+    }
+
+    /// An objection an objection request registered refuses quality
+    /// assurance on legitimate interests (Art. 21(1)) at the gateway, and
+    /// only once it is registered.
+    #[tokio::test]
+    async fn a_registered_objection_refuses_legitimate_interests() {
+        use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
+        use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
+        use gdpr_core::objection::Objection;
+        use gdpr_core::purpose::Purpose;
+        use gdpr_core::request::RequestId;
+        use gdpr_request::{FileRegister, ObjectionEntry, ObjectionRegister};
+
+        let qa = ProcessingActivity::new(
+            "Quality assurance",
+            Purpose::QualityAssurance,
+            LawfulBasis::SpecialCategory(HealthBasis::new(
+                Art6Basis::LegitimateInterests,
+                Art9Condition::HealthCare,
+            )),
+            vec![RecordCategory::ImagingExamination],
+            Identifiability::Identified,
+        )
+        .unwrap();
+        let caller = Caller {
+            actor: Actor {
+                id: ActorId::new("dr-qa").unwrap(),
+                role: Role::Physician,
+                secrecy: Secrecy::Professional {
+                    source: gdpr_core::Citation::from_static("§ 203(1) Nr. 1 StGB"),
+                },
+            },
+            purpose: Purpose::QualityAssurance,
+            pseudonymise_role: false,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let register = FileRegister::open(dir.path()).unwrap();
+        let subjects = crate::subjects::FileSubjectStates::empty();
+        let system = SystemName::new("pacs").unwrap();
+        let ctx = Context {
+            activities: std::slice::from_ref(&qa),
+            subjects: &subjects,
+            register: &register,
+            system: &system,
+            subject_records: Some(&OneSubject),
+        };
+        let study = StudyUid::new("1.2.3").unwrap();
+        let patient = PatientId::new("CANARY-GW-OBJ").unwrap();
+        let now: Timestamp = "2026-03-02T09:30:00Z".parse().unwrap();
+        let before = decide(&ctx, &caller, &study, &patient, now).await;
+        assert!(matches!(before, Verdict::Permit { .. }), "{before:?}");
+        let entry = ObjectionEntry::new(
+            OneSubject.subject_record(&patient).unwrap(),
+            RequestId::new("dsr-obj").unwrap(),
+            Objection::to_all("2026-02-01T00:00:00Z".parse().unwrap()),
+        );
+        register.record_objection(&entry).await.unwrap();
+        let after = decide(&ctx, &caller, &study, &patient, now).await;
+        let Verdict::Deny {
+            decision: Some(decision),
+            codes,
+        } = after
+        else {
+            panic!("{after:?}");
+        };
+        assert_eq!(codes, ["objection"]);
+        assert_eq!(decision.reasons()[0].citation.as_str(), "GDPR Art. 21(1)");
+    }
 
     #[test]
     fn record_id_is_the_dicomweb_adapters() {

@@ -83,6 +83,13 @@ pub enum Error {
     /// A certificate or manifest does not verify.
     #[error("the document does not verify: {0}")]
     Unverified(#[from] crate::Fault),
+    /// The register in use does not hold objections, or holds none for
+    /// the subject and request named.
+    #[error(
+        "no objection register, or no objection of this request in it: objections are held \
+         by the embedded register (--register DIR); the PostgreSQL register does not hold them yet"
+    )]
+    NoObjection,
     /// A shared backend of the journal or the register (a database)
     /// failed or refused, e.g. because another node now runs the request.
     #[error("{what} failed: {source}")]

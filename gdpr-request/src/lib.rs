@@ -51,6 +51,7 @@ mod fault;
 pub mod findings;
 mod fsio;
 pub mod journal;
+pub mod objections;
 pub mod package;
 pub mod register;
 pub mod render;
@@ -68,6 +69,7 @@ pub use executor::{
 };
 pub use fault::Fault;
 pub use journal::{FileJournal, Journal};
+pub use objections::{ObjectionEntry, ObjectionRegister};
 pub use register::{FileRegister, RestrictionRegister};
 pub use request_dir::{ASSESSMENT_FILE, OUTCOME_FILE, REQUEST_FILE, RequestDir};
 pub use sign::DocumentSignature;

@@ -49,6 +49,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::fsio;
+use crate::objections::ObjectionRegister;
 
 /// One restriction of one record on one system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +242,12 @@ pub trait RestrictionRegister: Send + Sync {
         all.sort_by_key(|e| !e.is_art18());
         Ok(all.into_iter().next())
     }
+
+    /// The objection register kept with this one, if this register holds
+    /// objections too (the embedded one does; `None` by default).
+    fn objections(&self) -> Option<&dyn ObjectionRegister> {
+        None
+    }
 }
 
 /// The embedded register: `restrictions.jsonl` in a directory.
@@ -248,6 +255,8 @@ pub trait RestrictionRegister: Send + Sync {
 pub struct FileRegister {
     path: PathBuf,
     file: Mutex<File>,
+    objections: PathBuf,
+    objections_file: Mutex<File>,
 }
 
 /// The register's file name.
@@ -262,10 +271,27 @@ impl FileRegister {
         std::fs::create_dir_all(dir).map_err(Error::io("create the register's directory"))?;
         let path = dir.join(REGISTER_FILE);
         let file = fsio::open_append(&path, "open the restriction register")?;
+        let objections = dir.join(crate::objections::OBJECTIONS_FILE);
+        let objections_file = fsio::open_append(&objections, "open the objection register")?;
         Ok(Self {
             path,
             file: Mutex::new(file),
+            objections,
+            objections_file: Mutex::new(objections_file),
         })
+    }
+
+    pub(crate) fn objections_path(&self) -> &Path {
+        &self.objections
+    }
+
+    pub(crate) fn append_objection(&self, line: &[u8]) -> Result<(), Error> {
+        // A poisoned lock: a writer panicked; the file is still valid.
+        let mut f = self
+            .objections_file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        fsio::append_line(&mut f, line, "append to the objection register")
     }
 
     /// Every entry, in the order recorded (the last one of a record wins).
@@ -319,6 +345,10 @@ impl RestrictionRegister for FileRegister {
         }
         out.retain(|e| e.lifted.is_none());
         Ok(out)
+    }
+
+    fn objections(&self) -> Option<&dyn ObjectionRegister> {
+        Some(self)
     }
 }
 

@@ -19,7 +19,7 @@
 //! | consent-based processing needs a consent valid at the time | `no-consent`, `consent-withdrawn` | GDPR Art. 9(2)(a), 6(1)(a), 7(3) |
 //! | a record kept only for a retention duty serves only that duty's purposes | `outside-retention-purpose` | GDPR Art. 5(1)(b), Art. 17(3)(b) |
 //! | restricted data only stored, or processed for an Art. 18(2) reason | `restricted`, `restriction-exception-not-met` | GDPR Art. 18(2) |
-//! | objections stop processing on Art. 6(1)(e)/(f), and research and statistics | `objection` | GDPR Art. 21(1), 21(6) |
+//! | objections stop processing on Art. 6(1)(e)/(f) (unless legal claims or recorded compelling grounds), direct marketing always, research and statistics unless a public task | `objection` | GDPR Art. 21(1), 21(2)–(3), 21(6) |
 
 mod law;
 mod phase;

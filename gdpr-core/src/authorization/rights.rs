@@ -7,6 +7,7 @@ use super::{Findings, Request};
 use crate::Citation;
 use crate::basis::Art6Basis;
 use crate::decision::{ReasonCode, SafeguardCode};
+use crate::objection::ObjectionEffect;
 use crate::purpose::Purpose;
 use crate::restriction::RestrictionException;
 use crate::subject::SubjectState;
@@ -91,6 +92,11 @@ pub(super) fn check_restriction(
     }
 }
 
+/// Every objection in force that covers the purpose decides: one that
+/// binds denies (once per provision); one that does not bind is recorded as
+/// a safeguard saying why (an exception, the controller's grounds, or a
+/// basis Art. 21 does not reach), so that every decision on an objected
+/// subject carries its reason.
 #[inline]
 pub(super) fn check_objections(
     art6: Art6Basis,
@@ -99,27 +105,55 @@ pub(super) fn check_objections(
     at: Timestamp,
     f: &mut Findings,
 ) {
-    let mut cited: Vec<Citation> = Vec::new();
+    let mut denied: Vec<Citation> = Vec::new();
+    let mut noted: Vec<SafeguardCode> = Vec::new();
     for objection in &subject.objections {
-        if let Some(cite) = objection.binds(purpose, art6, at)
-            && !cited.contains(&cite)
-        {
-            let unless = if cite.as_str().ends_with("21(6)") {
-                "research and statistics continue only where necessary for a task carried \
-                 out in the public interest (Art. 6(1)(e))"
-            } else {
-                "the controller may continue only on compelling legitimate grounds it \
-                 demonstrates (then end the objection in the subject's record)"
-            };
-            f.deny(
-                ReasonCode::Objection,
-                cite.clone(),
+        let effect = objection.effect(purpose, art6, at);
+        let Some(cite) = effect.citation() else {
+            continue;
+        };
+        let lodged = objection.lodged_at;
+        let reading = effect.reading();
+        let (code, message) = match &effect {
+            ObjectionEffect::Binds { .. } => {
+                if !denied.contains(&cite) {
+                    f.deny(
+                        ReasonCode::Objection,
+                        cite.clone(),
+                        format!(
+                            "the subject objected at {lodged} to processing for `{purpose}` on \
+                             {}: stop ({reading})",
+                            art6.citation()
+                        ),
+                    );
+                    denied.push(cite);
+                }
+                continue;
+            }
+            ObjectionEffect::Overridden { grounds } => (
+                SafeguardCode::CompellingGrounds,
                 format!(
-                    "the subject objected at {} to processing for `{purpose}`: stop; {unless}",
-                    objection.lodged_at
+                    "the subject objected at {lodged}; the controller recorded compelling \
+                     legitimate grounds at {} (assessment: {}) ({reading})",
+                    grounds.recorded_at, grounds.assessment
                 ),
-            );
-            cited.push(cite);
+            ),
+            ObjectionEffect::BasisNotReached { .. } => (
+                SafeguardCode::ObjectionNotReached,
+                format!(
+                    "the subject objected at {lodged}; processing for `{purpose}` rests on {} \
+                     ({reading})",
+                    art6.citation()
+                ),
+            ),
+            _ => (
+                SafeguardCode::ObjectionException,
+                format!("the subject objected at {lodged} ({reading})"),
+            ),
+        };
+        if !noted.contains(&code) {
+            f.safeguard(code, cite, message);
+            noted.push(code);
         }
     }
 }

@@ -106,10 +106,7 @@ impl RequestKind {
     ) -> Result<bool, RequestError> {
         match self {
             Self::Objection { purposes } => {
-                state.objections.push(Objection {
-                    lodged_at: at,
-                    purposes: purposes.clone(),
-                });
+                state.objections.push(Objection::new(at, purposes.clone()));
                 Ok(true)
             }
             Self::Restriction { ground } => {

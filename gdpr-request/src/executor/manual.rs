@@ -11,6 +11,8 @@ use gdpr_core::subject::SubjectState;
 use super::{Executor, RunOutcome};
 use crate::Error;
 use crate::journal::StepKey;
+use crate::objections::ObjectionEntry;
+use crate::register::subject_record;
 use crate::request_dir::OUTCOME_FILE;
 
 /// The file in the request directory holding what an objection recorded
@@ -31,6 +33,10 @@ impl Executor {
         if !self.request.kind().is_manual() {
             return Err(self.wrong("a manual task (rectification)"));
         }
+        // A stage step a killed run left begun (its audit record appended,
+        // the journal not told) is journaled first, also when that step
+        // was the completion: otherwise it would be reported by nobody.
+        self.complete_begun_stages().await?;
         if self.request.stage() == Stage::Completed {
             return self.systemless_outcome().await;
         }
@@ -45,7 +51,14 @@ impl Executor {
 
     /// Runs (or resumes) an approved objection: the objection is recorded
     /// into a subject state (journaled step `objection/record`), saved as
-    /// [`SUBJECT_STATE_FILE`] and read back, then the request completed.
+    /// [`SUBJECT_STATE_FILE`] and read back; then registered in the
+    /// objection register under the subject-wide record id (journaled step
+    /// `objection/register`, read back), where `authorize` hosts and the
+    /// gateway find it; then the request completed.
+    ///
+    /// # Errors
+    /// [`Error::NoObjection`] when the register holds no objections (the
+    /// request stays executing; nothing is registered).
     pub(super) async fn run_objection(&mut self) -> Result<RunOutcome, Error> {
         if self.request.stage() == Stage::Approved {
             self.step(Event::ExecutionStarted).await?;
@@ -62,7 +75,7 @@ impl Executor {
         let kind = self.request.kind().clone();
         let dir = &self.dir;
         let steps = self.steps.clone();
-        let _recorded: Vec<Objection> = steps
+        let recorded: Vec<Objection> = steps
             .run(
                 StepKey::new(&["objection", "record"])?,
                 move || async move {
@@ -86,7 +99,46 @@ impl Executor {
                 },
             )
             .await?;
+        self.register_objections(recorded).await?;
         self.finish_systemless().await
+    }
+
+    /// Registers the `recorded` objections under the subject-wide record
+    /// id (step `objection/register`): "registered" only when the register
+    /// reads them back.
+    async fn register_objections(&mut self, recorded: Vec<Objection>) -> Result<(), Error> {
+        let register = self.register.clone();
+        let objections = register.objections().ok_or(Error::NoObjection)?;
+        // Invariant: `create` gives the subject a key when it has none.
+        let subject = self
+            .log
+            .subject_key(&self.setup.audit_subject, true)?
+            .map(|id| subject_record(&id))
+            .ok_or(Error::NoObjection)?;
+        let request = self.request.id().clone();
+        let _registered: usize = self
+            .steps
+            .run(StepKey::new(&["objection", "register"])?, || async move {
+                for objection in &recorded {
+                    let entry =
+                        ObjectionEntry::new(subject.clone(), request.clone(), objection.clone());
+                    objections.record_objection(&entry).await?;
+                }
+                let back = objections.objections_of(&subject).await?;
+                let held = back
+                    .iter()
+                    .filter(|e| e.request == request && recorded.contains(&e.objection))
+                    .count();
+                if held != recorded.len() {
+                    return Err(Error::Damaged {
+                        what: "the objection register (read back differs)",
+                        line: 0,
+                    });
+                }
+                Ok(held)
+            })
+            .await?;
+        Ok(())
     }
 
     /// Takes verification and completion (after execution) and saves the

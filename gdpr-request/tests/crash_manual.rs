@@ -1,0 +1,403 @@
+//! The process killed (SIGKILL) at every step boundary of the steps that
+//! act on no system — `extend` (Art. 12(3)), `complete --task-done`
+//! (rectification, Art. 16) and the objection's run (Art. 21) — and inside
+//! the objection's registration, then re-run: the final state is right,
+//! each step has one effect and one audit record, the journal replays
+//! and the audit log verifies.
+//!
+//! As in `crash.rs`, the parent spawns this test binary as a child running
+//! only `child_runs_until_the_chosen_boundary`; the child stops at the
+//! boundary numbered `GDPR_REQUEST_KILL_AT` of the operation named by
+//! `GDPR_REQUEST_KILL_OP` (writing a marker and sleeping), and the parent
+//! kills it there.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use gdpr_audit::verify_dir;
+use gdpr_core::objection::Objection;
+use gdpr_core::request::{
+    Calendar, Extension, ExtensionGround, HolidayCalendar, RequestId, RequestKind, Stage,
+    SystemName,
+};
+use gdpr_core::store::{RecordId, SubjectStore};
+use gdpr_core::subject::PatientId;
+use gdpr_request::journal::StepState;
+use gdpr_request::register::RestrictionEntry;
+use gdpr_request::{
+    BoundaryHook, Executor, FileJournal, FileRegister, Journal, ObjectionEntry, ObjectionRegister,
+    RequestDir, Resources, RestrictionRegister, RunOutcome, Setup,
+};
+use support::*;
+
+const DIR: &str = "GDPR_REQUEST_CHILD_DIR";
+const AT: &str = "GDPR_REQUEST_KILL_AT";
+const OP: &str = "GDPR_REQUEST_KILL_OP";
+const ID: &str = "dsr-manual";
+/// The child's boundary that stops inside the objection's registration:
+/// the register written, the journal not yet told.
+const INSIDE: &str = "inside-register";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Extend,
+    Complete,
+    Objection,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Extend => "extend",
+            Op::Complete => "complete",
+            Op::Objection => "objection",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "extend" => Op::Extend,
+            "complete" => Op::Complete,
+            _ => Op::Objection,
+        }
+    }
+}
+
+fn calendar() -> Calendar {
+    Calendar::new(
+        jiff::tz::TimeZone::UTC,
+        HolidayCalendar::builtin("DE").unwrap().unwrap(),
+    )
+}
+
+/// The extension, told one second after receipt (the same value in the
+/// child and in the re-run: a second, different one would be refused).
+fn extension(ex: &Executor) -> Extension {
+    let received = ex.request().history().transitions()[0].at;
+    Extension::new(
+        2,
+        vec![ExtensionGround::Complexity],
+        received + jiff::SignedDuration::from_secs(1),
+    )
+    .unwrap()
+}
+
+/// A register that stops (marker, sleep) right after an objection was
+/// written, before the executor's step can be journaled done.
+struct Stopping {
+    inner: FileRegister,
+    marker: PathBuf,
+}
+
+#[async_trait::async_trait]
+impl RestrictionRegister for Stopping {
+    async fn record(&self, entry: &RestrictionEntry) -> Result<(), gdpr_request::Error> {
+        self.inner.record(entry).await
+    }
+    async fn in_force(
+        &self,
+        system: &SystemName,
+        record: &RecordId,
+    ) -> Result<Vec<RestrictionEntry>, gdpr_request::Error> {
+        self.inner.in_force(system, record).await
+    }
+    fn objections(&self) -> Option<&dyn ObjectionRegister> {
+        Some(self)
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectionRegister for Stopping {
+    async fn record_objection(&self, entry: &ObjectionEntry) -> Result<(), gdpr_request::Error> {
+        self.inner.record_objection(entry).await?;
+        std::fs::write(&self.marker, "inside register").unwrap();
+        std::thread::sleep(Duration::from_secs(600));
+        Ok(())
+    }
+    async fn objections_of(
+        &self,
+        subject: &RecordId,
+    ) -> Result<Vec<ObjectionEntry>, gdpr_request::Error> {
+        self.inner.objections_of(subject).await
+    }
+}
+
+/// The executor of the fixture's request over `register` (no store is
+/// needed: these kinds act on no system, but the request names one).
+async fn open_over(
+    fx: &Fixture,
+    log: Arc<gdpr_audit::AuditLog>,
+    register: Arc<dyn RestrictionRegister>,
+    hook: Option<BoundaryHook>,
+) -> Executor {
+    let dir = RequestDir::open(&fx.path("requests"), &RequestId::new(ID).unwrap()).unwrap();
+    let mut stores: std::collections::BTreeMap<SystemName, Box<dyn SubjectStore>> =
+        std::collections::BTreeMap::new();
+    stores.insert(
+        pacs(),
+        Box::new(gdpr_dicom::store::FolderStore::open("pacs", fx.path("archive")).unwrap()),
+    );
+    let resources = Resources::new(
+        Arc::new(FileJournal::open(dir.path()).unwrap()),
+        stores,
+        log,
+        Arc::new(fx.signer()),
+        register,
+    );
+    let setup = Setup::new(actor("dpo-1"), PatientId::new(TARGET).unwrap());
+    Executor::open(dir, resources, setup, hook).await.unwrap()
+}
+
+async fn act(op: Op, ex: &mut Executor) -> Option<RunOutcome> {
+    match op {
+        Op::Extend => {
+            let e = extension(ex);
+            ex.extend(e, &calendar()).await.unwrap();
+            None
+        }
+        Op::Complete => Some(ex.complete_task().await.unwrap()),
+        Op::Objection => Some(ex.run().await.unwrap()),
+    }
+}
+
+#[tokio::test]
+async fn child_runs_until_the_chosen_boundary() {
+    // Only as a child of the tests below.
+    let (Ok(root), Ok(at), Ok(op)) = (std::env::var(DIR), std::env::var(AT), std::env::var(OP))
+    else {
+        return;
+    };
+    let root = PathBuf::from(root);
+    let fx = Fixture::at(&root);
+    let op = Op::parse(&op);
+    let marker = root.join("stopped-at");
+    let register = FileRegister::open(&fx.path("register")).unwrap();
+    let mut ex = if at == INSIDE {
+        let stopping = Stopping {
+            inner: register,
+            marker,
+        };
+        open_over(&fx, fx.log(), Arc::new(stopping), None).await
+    } else {
+        let at: usize = at.parse().unwrap();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let hook: BoundaryHook = Arc::new(move |key, phase| {
+            if seen.fetch_add(1, Ordering::SeqCst) == at {
+                std::fs::write(&marker, format!("{key} {phase:?}")).unwrap();
+                std::thread::sleep(Duration::from_secs(600));
+            }
+        });
+        open_over(&fx, fx.log(), Arc::new(register), Some(hook)).await
+    };
+    act(op, &mut ex).await;
+    std::fs::write(root.join("finished"), "").unwrap();
+}
+
+/// Runs the child until it stops at boundary `at` (then kills it) or
+/// finishes; true when it was killed.
+fn kill_at(root: &Path, op: Op, at: &str) -> bool {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_runs_until_the_chosen_boundary",
+            "--nocapture",
+        ])
+        .env(DIR, root)
+        .env(AT, at)
+        .env(OP, op.name())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if root.join("stopped-at").exists() {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            return true;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "the child failed at boundary {at}");
+            assert!(root.join("finished").exists());
+            return false;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "child hung");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A fresh fixture with the request `op` acts on: received (extend) or
+/// approved (rectification, objection to every purpose).
+async fn prepared(op: Op) -> Fixture {
+    let fx = Fixture::new();
+    match op {
+        Op::Extend => {
+            RequestDir::create(&fx.path("requests"), &request(ID, RequestKind::Access)).unwrap();
+        }
+        Op::Complete => approved_request(&fx, ID, RequestKind::Rectification).await,
+        Op::Objection => {
+            let kind = RequestKind::Objection {
+                purposes: Vec::new(),
+            };
+            approved_request(&fx, ID, kind).await;
+        }
+    }
+    fx
+}
+
+/// Re-runs `op` after the kill and checks the final state: the stage, one
+/// transition and one audit record per step, the objection registered
+/// once, the journal and the audit log.
+async fn rerun_and_check(fx: &Fixture, op: Op, stopped: &str) {
+    let log = fx.log();
+    let register = Arc::new(FileRegister::open(&fx.path("register")).unwrap());
+    let mut ex = open_over(fx, log.clone(), register.clone(), None).await;
+    let outcome = act(op, &mut ex).await;
+    let request = ex.request().clone();
+    let events: Vec<&str> = request
+        .history()
+        .transitions()
+        .iter()
+        .map(|t| t.event.name())
+        .collect();
+    let once = |name: &str| {
+        assert_eq!(
+            events.iter().filter(|e| **e == name).count(),
+            1,
+            "{name} in {events:?} ({op:?} killed at {stopped})"
+        );
+    };
+    match op {
+        Op::Extend => {
+            assert_eq!(request.stage(), Stage::Received, "{stopped}");
+            once("extended");
+            assert_eq!(request.history().extension().map(|e| e.months()), Some(2));
+        }
+        Op::Complete | Op::Objection => {
+            let outcome = outcome.unwrap();
+            assert_eq!(
+                outcome.stage,
+                Stage::Completed,
+                "{op:?} killed at {stopped}"
+            );
+            assert!(outcome.systems.is_empty(), "acted on no system");
+            for e in ["execution-started", "verification-started", "completed"] {
+                once(e);
+                let reported = outcome
+                    .audit_records
+                    .iter()
+                    .filter(|r| r.event == e)
+                    .count();
+                assert_eq!(reported, 1, "{e} reported once ({op:?}, {stopped})");
+            }
+        }
+    }
+    if op == Op::Objection {
+        let state: Vec<Objection> = serde_json::from_str(
+            &std::fs::read_to_string(fx.path("requests").join(ID).join("subject-state.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(state.len(), 1, "{stopped}");
+        let entries = register.objection_entries().unwrap();
+        assert_eq!(entries.len(), 1, "registered once ({stopped})");
+        assert_eq!(entries[0].objection, state[0]);
+        assert!(entries[0].subject.as_str().starts_with("gdpr-subject:"));
+    }
+    // Every transition has exactly one audit record (a crash after the
+    // append is not appended again).
+    assert_eq!(
+        stage_records(&log).len(),
+        events.len(),
+        "one record per transition ({op:?} killed at {stopped})"
+    );
+    if op != Op::Extend {
+        // The certificate of the completed request verifies offline.
+        let dir = RequestDir::open(&fx.path("requests"), request.id()).unwrap();
+        let cert =
+            gdpr_request::certificate::issue(&dir, &log, &fx.signer(), jiff::Timestamp::now())
+                .unwrap();
+        let cert = serde_json::to_vec(&cert).unwrap();
+        gdpr_request::verify_certificate(&cert, &fx.signer().verifier()).unwrap();
+    }
+    // Opening fails on a step recorded done twice.
+    let journal = FileJournal::open(&fx.path("requests").join(ID))
+        .unwrap()
+        .replay()
+        .await
+        .unwrap();
+    assert!(journal.torn_tail.is_none());
+    drop(ex);
+    drop(log);
+    verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
+}
+
+async fn killed_at_every_boundary(op: Op) -> usize {
+    let mut killed = 0;
+    for at in 0.. {
+        let fx = prepared(op).await;
+        let root = fx.root().to_owned();
+        let was_killed = tokio::task::spawn_blocking(move || kill_at(&root, op, &at.to_string()))
+            .await
+            .unwrap();
+        let stopped = std::fs::read_to_string(fx.path("stopped-at")).unwrap_or_default();
+        rerun_and_check(&fx, op, &stopped).await;
+        if !was_killed {
+            break;
+        }
+        killed += 1;
+    }
+    killed
+}
+
+#[tokio::test]
+async fn an_extension_killed_at_every_boundary_then_given_again_is_taken_once() {
+    // received and extended: begun, audit record appended, done.
+    let killed = killed_at_every_boundary(Op::Extend).await;
+    assert!(killed >= 6, "only {killed} boundaries");
+}
+
+#[tokio::test]
+async fn a_completed_task_killed_at_every_boundary_then_completed_again_ends_right() {
+    // execution, verification, completion: three boundaries each.
+    let killed = killed_at_every_boundary(Op::Complete).await;
+    assert!(killed >= 9, "only {killed} boundaries");
+}
+
+#[tokio::test]
+async fn an_objection_killed_at_every_boundary_then_run_again_ends_right() {
+    // The three stage steps, and `objection/record` and
+    // `objection/register` (begun, done).
+    let killed = killed_at_every_boundary(Op::Objection).await;
+    assert!(killed >= 13, "only {killed} boundaries");
+}
+
+#[tokio::test]
+async fn an_objection_killed_after_it_was_registered_is_registered_once() {
+    let fx = prepared(Op::Objection).await;
+    let root = fx.root().to_owned();
+    let killed = tokio::task::spawn_blocking(move || kill_at(&root, Op::Objection, INSIDE))
+        .await
+        .unwrap();
+    assert!(killed);
+    // The register holds the objection; the journal holds the step begun.
+    let register = FileRegister::open(&fx.path("register")).unwrap();
+    assert_eq!(register.objection_entries().unwrap().len(), 1);
+    let before = FileJournal::open(&fx.path("requests").join(ID))
+        .unwrap()
+        .replay()
+        .await
+        .unwrap();
+    let step = before
+        .steps
+        .iter()
+        .find(|(k, _)| k.as_str() == "objection/register")
+        .map(|(_, v)| v.clone());
+    assert_eq!(step, Some(StepState::Begun));
+    rerun_and_check(&fx, Op::Objection, INSIDE).await;
+}
