@@ -9,19 +9,30 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 
 pub(crate) fn check_label(value: &str, what: &'static str) -> Result<(), Error> {
-    if value.is_empty()
-        || value.len() > 128
-        || value
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() && c != ' ')
-        || value.trim() != value
-    {
+    if value.is_empty() || value.len() > 128 || !label_chars_ok(value) {
         return Err(Error::InvalidField {
             what,
             rule: "1 to 128 bytes, no control characters, no leading or trailing space",
         });
     }
     Ok(())
+}
+
+/// No control character, no white space but the space, and no space at
+/// either end. In ASCII (most labels) the white space other than the space
+/// is all control characters, so a byte test says the same as the `char`
+/// one.
+fn label_chars_ok(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    if value.is_ascii() {
+        return !bytes.iter().any(|&b| b < 0x20 || b == 0x7f)
+            && bytes.first() != Some(&b' ')
+            && bytes.last() != Some(&b' ');
+    }
+    !value
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() && c != ' ')
+        && value.trim() == value
 }
 
 macro_rules! label {
@@ -106,6 +117,31 @@ mod tests {
         assert!(TenantId::new(" a").is_err());
         assert!(CorrelationId::new("a\nb").is_err());
         assert!(CorrelationId::new("x".repeat(129)).is_err());
+    }
+
+    /// The byte test of ASCII labels says what the `char` rule says, for
+    /// every ASCII byte at the start, in the middle and at the end.
+    #[test]
+    fn ascii_labels_are_judged_as_by_the_char_rule() {
+        let by_chars = |v: &str| {
+            !v.chars()
+                .any(|c| c.is_control() || c.is_whitespace() && c != ' ')
+                && v.trim() == v
+        };
+        for b in 0..=0x7fu8 {
+            let c = char::from(b);
+            for v in [
+                format!("{c}ab"),
+                format!("a{c}b"),
+                format!("ab{c}"),
+                c.to_string(),
+            ] {
+                assert_eq!(label_chars_ok(&v), by_chars(&v), "{b:#x} in {v:?}");
+            }
+        }
+        for v in ["a\u{a0}", "\u{85}a", "é b", "\u{2003}"] {
+            assert_eq!(label_chars_ok(v), by_chars(v), "{v:?}");
+        }
     }
 
     #[test]

@@ -42,26 +42,6 @@ impl From<ExportFormat> for Format {
 /// log on PostgreSQL (`--postgres FILE --kek KEKFILE`).
 pub(super) type Readable = (Box<dyn EntrySource>, Box<dyn KeyStore>);
 
-/// Opens the log named by DIR or `--postgres` for reading, with its keys.
-pub(super) fn open_readable(
-    dir: Option<PathBuf>,
-    postgres: Option<PathBuf>,
-    kek: Option<PathBuf>,
-) -> Result<Readable, Failure> {
-    match postgres {
-        Some(conn) => Ok((
-            Box::new(check::pg_store(&conn)?),
-            Box::new(pgcmd::pg_keys(&conn, kek.as_deref())?),
-        )),
-        None => {
-            let dir = dir_given(dir)?;
-            warn_if_key_store_exposed(&dir);
-            let keys = FileKeyStore::open(FileStore::keys_path(&dir))?;
-            Ok((Box::new(LogDir(dir)), Box::new(keys)))
-        }
-    }
-}
-
 /// `gdpr audit export`: writes the selected records to stdout, the
 /// counts to stderr; exit 1 when a record could not be read.
 pub(super) fn export_log(

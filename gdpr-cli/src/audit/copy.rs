@@ -8,7 +8,7 @@
 //! where the source's did and an erased subject stays unreadable.
 
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use gdpr_audit::signing::Verifier;
@@ -16,18 +16,11 @@ use gdpr_audit::store::{AuditStore, Entry, EntrySource, PruneAnchor, ScanEnd};
 use gdpr_audit::{FileKeyStore, FileStore, KeyStoreImage, LogDir, verify_store};
 use gdpr_postgres::PgKeyStore;
 
+use super::source::Place;
 use super::{Failure, bad, check::pg_store, io_error, read};
 
 /// Entries per `stage` when writing a directory.
 const ENTRIES_PER_STAGE: usize = 4096;
-
-/// Where a log is read from or written to.
-pub(super) enum Place {
-    /// A log directory.
-    Dir(PathBuf),
-    /// A tenant's log on PostgreSQL (the connection file).
-    Postgres(PathBuf),
-}
 
 /// An [`EntrySource`] that remembers the last checkpoint note it passed on.
 struct Tap<'a> {

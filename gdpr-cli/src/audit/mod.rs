@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use gdpr_audit::AuditLog;
-use gdpr_audit::FileKeyStore;
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::export::{Disclosure, Format, Selection, export};
@@ -35,10 +34,12 @@ mod check;
 mod commands;
 mod copy;
 mod pgcmd;
+mod source;
 mod write;
 
 use check::{prove, verify};
 use commands::*;
+use source::{LogSource, Place};
 use write::{append, init};
 
 /// Arguments of `gdpr audit`.
@@ -77,16 +78,11 @@ enum AuditCommand {
     },
     /// Append events (JSON Lines of audit events; `recorded` defaults to now).
     Append(write::AppendArgs),
-    /// Write a signed checkpoint and print it.
+    /// Write a signed checkpoint and print it (with --postgres, save the
+    /// printed note outside the database).
     Checkpoint {
-        /// The log directory.
-        #[arg(required_unless_present = "postgres")]
-        dir: Option<PathBuf>,
-        /// Instead of DIR: a file holding the connection string of a
-        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE);
-        /// save the printed note outside the database.
-        #[arg(long, conflicts_with = "dir")]
-        postgres: Option<PathBuf>,
+        #[command(flatten)]
+        log: LogSource,
         /// With --postgres: the key-encryption key file (mode 0600) of the
         /// tenant's subject keys.
         #[arg(long, requires = "postgres")]
@@ -98,13 +94,8 @@ enum AuditCommand {
     /// Verify the whole log and the key store's checksums (exit 0 valid, 1
     /// tampered or key store damaged, 2 bad input).
     Verify {
-        /// The log directory.
-        #[arg(required_unless_present = "postgres")]
-        dir: Option<PathBuf>,
-        /// Instead of DIR: a file holding the connection string of a
-        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
-        #[arg(long, conflicts_with = "dir")]
-        postgres: Option<PathBuf>,
+        #[command(flatten)]
+        log: LogSource,
         /// The trusted public key file (`<name>+<hash>+<key>`).
         #[arg(long)]
         public_key: PathBuf,
@@ -114,13 +105,8 @@ enum AuditCommand {
     },
     /// Print the inclusion proof of record N against the latest checkpoint.
     Prove {
-        /// The log directory.
-        #[arg(required_unless_present = "postgres")]
-        dir: Option<PathBuf>,
-        /// Instead of DIR: a file holding the connection string of a
-        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
-        #[arg(long, conflicts_with = "dir")]
-        postgres: Option<PathBuf>,
+        #[command(flatten)]
+        log: LogSource,
         /// The record position (0-based).
         #[arg(long)]
         index: u64,
@@ -133,13 +119,8 @@ enum AuditCommand {
     /// Export the log (exit 1 when a record could not be read: it is listed
     /// in the export as unreadable, the others are exported).
     Export {
-        /// The log directory.
-        #[arg(required_unless_present = "postgres")]
-        dir: Option<PathBuf>,
-        /// Instead of DIR: a file holding the connection string of a
-        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
-        #[arg(long, conflicts_with = "dir")]
-        postgres: Option<PathBuf>,
+        #[command(flatten)]
+        log: LogSource,
         /// With --postgres: the key-encryption key file (mode 0600) that
         /// unwraps the tenant's subject keys.
         #[arg(long, requires = "postgres")]
@@ -162,13 +143,8 @@ enum AuditCommand {
     },
     /// The Art. 15 report of a data subject: dates, purposes, actor roles.
     SubjectReport {
-        /// The log directory.
-        #[arg(required_unless_present = "postgres")]
-        dir: Option<PathBuf>,
-        /// Instead of DIR: a file holding the connection string of a
-        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
-        #[arg(long, conflicts_with = "dir")]
-        postgres: Option<PathBuf>,
+        #[command(flatten)]
+        log: LogSource,
         /// With --postgres: the key-encryption key file (mode 0600) that
         /// unwraps the tenant's subject keys.
         #[arg(long, requires = "postgres")]
@@ -197,13 +173,8 @@ enum AuditCommand {
     },
     /// Erase a data subject (Art. 17): record the erasure, destroy the key.
     EraseSubject {
-        /// The log directory.
-        #[arg(required_unless_present = "postgres")]
-        dir: Option<PathBuf>,
-        /// Instead of DIR: a file holding the connection string of a
-        /// tenant's log on PostgreSQL (password: GDPR_PG_PASSWORD_FILE).
-        #[arg(long, conflicts_with = "dir")]
-        postgres: Option<PathBuf>,
+        #[command(flatten)]
+        log: LogSource,
         /// With --postgres: the key-encryption key file (mode 0600) that
         /// unwraps the tenant's subject keys.
         #[arg(long, requires = "postgres")]
@@ -307,11 +278,6 @@ impl From<CliError> for Failure {
     fn from(e: CliError) -> Self {
         Self::Cli(e)
     }
-}
-
-/// DIR, which clap requires unless `--postgres` is given.
-fn dir_given(dir: Option<PathBuf>) -> Result<PathBuf, Failure> {
-    dir.ok_or_else(|| bad("give the log directory DIR or --postgres FILE"))
 }
 
 fn bad(msg: impl Into<String>) -> Failure {
@@ -452,40 +418,34 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             origin,
         } => init(&dir, &key_out, &origin),
         AuditCommand::Append(args) => append(&args),
-        AuditCommand::Checkpoint {
-            dir,
-            postgres,
-            kek,
-            key,
-        } => match postgres {
-            Some(conn) => {
+        AuditCommand::Checkpoint { log, kek, key } => match log.place()? {
+            Place::Postgres(conn) => {
                 let note = pgcmd::pg_log(&conn, kek.as_deref(), &key)?.checkpoint()?;
                 print!("{note}");
                 Ok(ExitCode::SUCCESS)
             }
-            None => checkpoint(&dir_given(dir)?, &key),
+            Place::Dir(dir) => checkpoint(&dir, &key),
         },
         AuditCommand::Verify {
-            dir,
-            postgres,
+            log,
             public_key,
             trusted_checkpoint,
-        } => match postgres {
-            Some(conn) => check::verify_pg(&conn, &public_key, trusted_checkpoint.as_deref()),
-            None => verify(&dir_given(dir)?, &public_key, trusted_checkpoint.as_deref()),
+        } => match log.place()? {
+            Place::Postgres(conn) => {
+                check::verify_pg(&conn, &public_key, trusted_checkpoint.as_deref())
+            }
+            Place::Dir(dir) => verify(&dir, &public_key, trusted_checkpoint.as_deref()),
         },
         AuditCommand::Prove {
-            dir,
-            postgres,
+            log,
             index,
             from_size,
-        } => match postgres {
-            Some(conn) => prove(&check::pg_store(&conn)?, index, from_size),
-            None => prove(&LogDir(dir_given(dir)?), index, from_size),
+        } => match log.place()? {
+            Place::Postgres(conn) => prove(&check::pg_store(&conn)?, index, from_size),
+            Place::Dir(dir) => prove(&LogDir(dir), index, from_size),
         },
         AuditCommand::Export {
-            dir,
-            postgres,
+            log,
             kek,
             format,
             redact,
@@ -494,26 +454,18 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             key_id,
         } => {
             let subject = subject.map(|s| (s, issuer));
-            let log = open_readable(dir, postgres, kek)?;
-            export_log(log, format, redact, subject, key_id)
+            export_log(log.open_readable(kek)?, format, redact, subject, key_id)
         }
         AuditCommand::SubjectReport {
-            dir,
-            postgres,
+            log,
             kek,
             subject,
             issuer,
             staff,
-        } => report(
-            open_readable(dir, postgres, kek)?,
-            &subject,
-            issuer.as_deref(),
-            staff,
-        ),
+        } => report(log.open_readable(kek)?, &subject, issuer.as_deref(), staff),
         AuditCommand::Prune { dir, key, before } => prune(&dir, &key, before),
         AuditCommand::EraseSubject {
-            dir,
-            postgres,
+            log,
             kek,
             subject,
             issuer,
@@ -521,13 +473,13 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             actor,
         } => {
             let subject = subject_id(&subject, issuer.as_deref())?;
-            match postgres {
-                Some(conn) => erase_subject(
+            match log.place()? {
+                Place::Postgres(conn) => erase_subject(
                     &pgcmd::pg_log(&conn, kek.as_deref(), &key)?,
                     &subject,
                     actor,
                 ),
-                None => erase_subject(&open_log(&dir_given(dir)?, &key)?, &subject, actor),
+                Place::Dir(dir) => erase_subject(&open_log(&dir, &key)?, &subject, actor),
             }
         }
         AuditCommand::Copy {
@@ -539,8 +491,8 @@ fn execute(cmd: AuditCommand) -> Result<ExitCode, Failure> {
             kek,
         } => {
             let place = |dir: Option<PathBuf>, pg: Option<PathBuf>| match (dir, pg) {
-                (_, Some(conn)) => Ok(copy::Place::Postgres(conn)),
-                (Some(d), None) => Ok(copy::Place::Dir(d)),
+                (_, Some(conn)) => Ok(Place::Postgres(conn)),
+                (Some(d), None) => Ok(Place::Dir(d)),
                 (None, None) => Err(bad("give --from/--from-postgres and --to/--to-postgres")),
             };
             copy::copy(
