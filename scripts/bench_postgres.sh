@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Audit appends on PostgreSQL against a plain INSERT of the same rows into
-# an unchained table (same server, same commit settings, same run), with
+# an unchained table (same server, same commit settings, same run; each line
+# also prints a second baseline, plain_tenant: the same rows into a table
+# shaped like the log's, with row-level security, as a tenant), with
 # 1, 4 and 16 writers, batched (32 events per append) and unbatched, the
 # records chained inside PostgreSQL (the default); at 16 writers also the
 # tenant's lock taken as an advisory lock instead of the head row's lock,

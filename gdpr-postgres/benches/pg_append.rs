@@ -2,7 +2,9 @@
 //! rows into an unchained table, same server, same commit settings, same
 //! run; and verification of a log read from PostgreSQL against `COPY …
 //! TO STDOUT` of the same table. Run by scripts/bench_postgres.sh (which
-//! starts its own cluster); prints one line per figure.
+//! starts its own cluster); prints one line per figure. Each append line
+//! also gives a second baseline (`plain_tenant`: the rows into a table
+//! shaped like the log's, as a tenant, row-level security forced).
 //!
 //! Arguments: `append <writers> <batch> <records> <row|advisory> [db|writer]`
 //! (where records are chained: in the database, the default, or by the
@@ -64,12 +66,20 @@ fn event(n: u64) -> AuditEvent {
 
 /// A fresh tenant with a random name; its settings.
 fn tenant() -> PgConfig {
+    tenant_and_role().0
+}
+
+/// A fresh tenant with a random name; its settings and its role.
+fn tenant_and_role() -> (PgConfig, String) {
     let mut name = [0u8; 6];
     getrandom::fill(&mut name).unwrap();
     let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
     let t = Tenant::new(&format!("bench_{name}")).unwrap();
     t.create(&mut owner().connect().unwrap(), &name).unwrap();
-    owner().user(t.role()).password(name.as_bytes())
+    (
+        owner().user(t.role()).password(name.as_bytes()),
+        t.role().to_owned(),
+    )
 }
 
 /// Chained appends: `writers` nodes (own connection and log each),
@@ -127,12 +137,66 @@ fn chained(
 
 /// The same rows (the records a chained run wrote) inserted into an
 /// unchained table: `writers` connections, `batch` rows per transaction.
+/// The baseline: as the database owner into `(id bigserial PRIMARY KEY,
+/// body bytea)`.
 fn plain(writers: usize, batch: usize, records: usize, rows: &[Vec<u8>]) -> f64 {
     let mut c = owner().connect().unwrap();
     c.batch_execute(
         "DROP TABLE IF EXISTS bench_plain; CREATE TABLE bench_plain (id bigserial PRIMARY KEY, body bytea NOT NULL)",
     )
     .unwrap();
+    insert_rows(
+        writers,
+        batch,
+        records,
+        rows,
+        &owner,
+        "INSERT INTO bench_plain (body) SELECT * FROM unnest($1::bytea[])",
+    )
+}
+
+/// The second baseline, printed beside the first: the same rows into an
+/// unchained table shaped like the log's (`tenant text DEFAULT
+/// current_user`, `seq bigserial`, `checkpoint`, `body`, primary key
+/// `(tenant, seq)`, row-level security forced), as a tenant's role — what
+/// an unchained multi-tenant log would cost. Same commit settings.
+fn plain_tenant(writers: usize, batch: usize, records: usize, rows: &[Vec<u8>]) -> f64 {
+    let (config, role) = tenant_and_role();
+    let mut c = owner().connect().unwrap();
+    c.batch_execute(&format!(
+        "DROP TABLE IF EXISTS bench_plain_tenant;
+         CREATE TABLE bench_plain_tenant (tenant text NOT NULL DEFAULT current_user,
+           seq bigserial, checkpoint boolean NOT NULL DEFAULT false, body bytea NOT NULL,
+           PRIMARY KEY (tenant, seq));
+         ALTER TABLE bench_plain_tenant ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE bench_plain_tenant FORCE ROW LEVEL SECURITY;
+         CREATE POLICY tenant_rows ON bench_plain_tenant
+           USING (tenant = current_user) WITH CHECK (tenant = current_user);
+         GRANT INSERT ON bench_plain_tenant TO {role};
+         GRANT USAGE ON SEQUENCE bench_plain_tenant_seq_seq TO {role};"
+    ))
+    .unwrap();
+    insert_rows(
+        writers,
+        batch,
+        records,
+        rows,
+        &|| config.clone(),
+        "INSERT INTO bench_plain_tenant (body) SELECT * FROM unnest($1::bytea[])",
+    )
+}
+
+/// `writers` connections made by `connect`, each inserting `batch` rows
+/// per statement (one transaction each, committed synchronously) with
+/// `sql`; returns rows/s.
+fn insert_rows(
+    writers: usize,
+    batch: usize,
+    records: usize,
+    rows: &[Vec<u8>],
+    connect: &(dyn Fn() -> PgConfig + Sync),
+    sql: &str,
+) -> f64 {
     let per = records / writers / batch;
     let barrier = Barrier::new(writers);
     let start = std::sync::Mutex::new(None);
@@ -141,10 +205,8 @@ fn plain(writers: usize, batch: usize, records: usize, rows: &[Vec<u8>]) -> f64 
             let barrier = &barrier;
             let start = &start;
             s.spawn(move || {
-                let mut c = owner().connect().unwrap();
-                let stmt = c
-                    .prepare("INSERT INTO bench_plain (body) SELECT * FROM unnest($1::bytea[])")
-                    .unwrap();
+                let mut c = connect().connect().unwrap();
+                let stmt = c.prepare(sql).unwrap();
                 let mut next = w * per * batch;
                 if barrier.wait().is_leader() {
                     *start.lock().unwrap() = Some(Instant::now());
@@ -266,10 +328,12 @@ fn main() {
             let rows = sample_rows();
             let p = plain(writers, batch, records, &rows);
             let c = chained(writers, batch, records, lock, chaining);
+            let t = plain_tenant(writers, batch, records, &rows);
             println!(
-                "append writers={writers} batch={batch} lock={} chain={chain_name} chained_per_s={c:.0} plain_per_s={p:.0} ratio={:.2}",
+                "append writers={writers} batch={batch} lock={} chain={chain_name} chained_per_s={c:.0} plain_per_s={p:.0} ratio={:.2} plain_tenant_per_s={t:.0} ratio_tenant={:.2}",
                 args[4],
-                c / p
+                c / p,
+                c / t
             );
         }
         Some("verify") => verify(args[1].parse().unwrap()),

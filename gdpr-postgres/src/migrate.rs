@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_keys.sql"),
     include_str!("../migrations/0003_journal.sql"),
     include_str!("../migrations/0004_chain_in_database.sql"),
+    include_str!("../migrations/0005_append_fast.sql"),
 ];
 
 /// The schema version this library writes and reads.

@@ -1,4 +1,4 @@
-//! Appends chained inside PostgreSQL (`gdpr.audit_append`, migration 4):
+//! Appends chained inside PostgreSQL (`gdpr.audit_append`, migrations 4–5):
 //! one message per call — `BEGIN`, the function (which locks the tenant's
 //! head, writes each record's header, hashes, links and inserts the
 //! records and updates the head), `COMMIT` without waiting for the WAL

@@ -3,7 +3,7 @@
 //!
 //! **Order and chain decided in the database.** By default
 //! ([`Chaining::InDatabase`]) an append is one message: `BEGIN`, a call of
-//! `gdpr.audit_append` (migration 4) that locks the tenant's head row
+//! `gdpr.audit_append` (migrations 4–5) that locks the tenant's head row
 //! ([`HeadLock::Row`]: `SELECT … FOR UPDATE`; or [`HeadLock::Advisory`]: a
 //! transaction-scoped advisory lock, then a plain read), writes each
 //! record's header (position, previous leaf hash), computes the leaf
