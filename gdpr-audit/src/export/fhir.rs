@@ -34,6 +34,7 @@ pub(crate) fn purpose_of_use(p: Purpose) -> &'static str {
         Purpose::LegalClaims => "HLEGAL",
         Purpose::LegalObligation => "HCOMPL",
         Purpose::DataSubjectRequest => "PATRQT",
+        Purpose::DirectMarketing => "HMARKT",
         _ => "HOPERAT",
     }
 }
