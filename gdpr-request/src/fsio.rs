@@ -4,6 +4,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
+
 use crate::Error;
 
 /// Syncs a directory so that a created or renamed entry survives a crash.
@@ -59,4 +61,27 @@ pub(crate) fn split_lines(text: &[u8]) -> (Vec<&[u8]>, usize) {
         .filter(|l| !l.is_empty())
         .collect();
     (lines, text.len() - end)
+}
+
+/// Every complete line of the JSON-lines file at `path`, parsed in order. A
+/// torn last line (a crash inside an append) is left out; a line that does
+/// not parse is [`Error::Damaged`] naming `what` and the line's number.
+/// `read` names the reading in an I/O error.
+pub(crate) fn read_jsonl<T: DeserializeOwned>(
+    path: &Path,
+    read: &'static str,
+    what: &'static str,
+) -> Result<Vec<T>, Error> {
+    let bytes = fs::read(path).map_err(Error::io(read))?;
+    let (lines, _torn) = split_lines(&bytes);
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_slice(l).map_err(|_| Error::Damaged {
+                what,
+                line: i as u64 + 1,
+            })
+        })
+        .collect()
 }

@@ -116,19 +116,11 @@ impl FileRegister {
     /// # Errors
     /// [`Error::Io`], [`Error::Damaged`].
     pub fn objection_entries(&self) -> Result<Vec<ObjectionEntry>, Error> {
-        let bytes = std::fs::read(self.objections_path())
-            .map_err(Error::io("read the objection register"))?;
-        let (lines, _torn) = fsio::split_lines(&bytes);
-        lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                serde_json::from_slice(l).map_err(|_| Error::Damaged {
-                    what: "the objection register",
-                    line: i as u64 + 1,
-                })
-            })
-            .collect()
+        fsio::read_jsonl(
+            self.objections_path(),
+            "read the objection register",
+            "the objection register",
+        )
     }
 }
 

@@ -299,19 +299,11 @@ impl FileRegister {
     /// # Errors
     /// [`Error::Io`], [`Error::Damaged`].
     pub fn entries(&self) -> Result<Vec<RestrictionEntry>, Error> {
-        let bytes =
-            std::fs::read(&self.path).map_err(Error::io("read the restriction register"))?;
-        let (lines, _torn) = fsio::split_lines(&bytes);
-        lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                serde_json::from_slice(l).map_err(|_| Error::Damaged {
-                    what: "the restriction register",
-                    line: i as u64 + 1,
-                })
-            })
-            .collect()
+        fsio::read_jsonl(
+            &self.path,
+            "read the restriction register",
+            "the restriction register",
+        )
     }
 }
 
