@@ -128,7 +128,8 @@ fn migrate_verify_and_prove_a_log_on_postgres() {
         (Some(1), Some(3))
     );
 
-    // A record altered in the database (by a superuser): exit 1, TAMPERED.
+    // A record altered in the database (by a superuser; its body is byte 42
+    // on of the entry, held in gdpr.audit_body since schema 6): exit 1, TAMPERED.
     let mut sup = PgConfig::parse(&conn_string("postgres"))
         .unwrap()
         .password_file(env("GDPR_TEST_PG_SUPER_PASSWORD_FILE").as_ref())
@@ -136,8 +137,11 @@ fn migrate_verify_and_prove_a_log_on_postgres() {
         .connect()
         .unwrap();
     sup.execute(
-        "UPDATE gdpr.audit_entry SET body = overlay(body placing '\\xff' from 60 for 1)
-         WHERE tenant = $1 AND seq = 1",
+        "UPDATE gdpr.audit_body b SET body = overlay(b.body placing '\\xff' from 19 for 1)
+         FROM gdpr.audit_run r
+         WHERE b.tenant = $1 AND r.tenant = $1 AND b.batch = r.batch
+           AND b.ord = r.first_ord + (1 - r.first_seq) AND r.first_seq <= 1
+           AND 1 < r.first_seq + r.count",
         &[&tenant.role()],
     )
     .unwrap();

@@ -247,7 +247,7 @@ fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node
     let (stage_records, total): (i64, i64) = {
         let rows = c
             .query(
-                "SELECT body FROM gdpr.audit_entry WHERE NOT checkpoint",
+                "SELECT body FROM gdpr.audit_entries WHERE NOT checkpoint",
                 &[],
             )
             .unwrap();

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_journal.sql"),
     include_str!("../migrations/0004_chain_in_database.sql"),
     include_str!("../migrations/0005_append_fast.sql"),
+    include_str!("../migrations/0006_append_outside_lock.sql"),
 ];
 
 /// The schema version this library writes and reads.
@@ -31,6 +32,24 @@ const MIGRATION_LOCK: i64 = 0x6764_7072_6d69_6772; // "gdprmigr"
 /// [`PgError::NewerSchema`] (nothing is changed); [`PgError::Backend`] (the
 /// failing migration is rolled back with everything after it).
 pub fn migrate(owner: &mut Client) -> Result<Vec<i32>, PgError> {
+    migrate_to(owner, SCHEMA_VERSION)
+}
+
+/// [`migrate`], but only up to `version` (at most [`SCHEMA_VERSION`]):
+/// for an upgrade in steps, and for tests of a migration against logs
+/// written under the schema before it. This library opens only a database
+/// at [`SCHEMA_VERSION`].
+///
+/// # Errors
+/// As [`migrate`]; [`PgError::NewerSchema`] when `version` is newer than
+/// this library knows.
+pub fn migrate_to(owner: &mut Client, version: i32) -> Result<Vec<i32>, PgError> {
+    if version > SCHEMA_VERSION {
+        return Err(PgError::NewerSchema {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
     let mut tx = owner
         .transaction()
         .map_err(PgError::backend("starting the migration"))?;
@@ -52,7 +71,13 @@ pub fn migrate(owner: &mut Client) -> Result<Vec<i32>, PgError> {
         });
     }
     let mut applied = Vec::new();
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+    let upto = usize::try_from(version).unwrap_or(0);
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(upto)
+        .skip(found.max(0) as usize)
+    {
         let version = i as i32 + 1;
         tx.batch_execute(sql)
             .map_err(PgError::backend("applying a migration"))?;

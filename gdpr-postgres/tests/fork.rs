@@ -50,6 +50,7 @@ fn a_rolled_back_log_is_refused_by_writers_and_caught_by_saved_checkpoints() {
     // Failover: the acknowledged records 3 and 4 and the checkpoint are lost.
     sup.batch_execute(&format!(
         "DELETE FROM gdpr.audit_entry WHERE tenant = '{t}' AND seq >= 3;
+         DELETE FROM gdpr.audit_run WHERE tenant = '{t}' AND first_seq >= 3;
          UPDATE gdpr.audit_head h SET (next_seq, size, frontier, prev, since_checkpoint,
              last_checkpoint_time, last_note, last_recorded)
            = (SELECT next_seq, size, frontier, prev, since_checkpoint,

@@ -44,7 +44,9 @@ fn an_erasure_on_one_node_is_seen_by_the_other_and_no_key_is_stored_in_clear() {
         .query_one(
             "SELECT (SELECT count(*) FROM gdpr.subject_key WHERE tenant = $1
                        AND (position($2 in wrapped) > 0 OR position($3 in blind) > 0))
-                  + (SELECT count(*) FROM gdpr.audit_entry WHERE tenant = $1
+                  + (SELECT count(*) FROM gdpr.audit_entries WHERE tenant = $1
+                       AND (position($2 in body) > 0 OR position($3 in body) > 0))
+                  + (SELECT count(*) FROM gdpr.audit_body WHERE tenant = $1
                        AND (position($2 in body) > 0 OR position($3 in body) > 0))",
             &[&tenant.role(), &&key.as_bytes()[..], &&b"P-CANARY-4711"[..]],
         )

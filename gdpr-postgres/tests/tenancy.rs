@@ -29,10 +29,13 @@ fn fingerprint(c: &mut postgres::Client) -> String {
     let row = c
         .query_one(
             "SELECT (SELECT count(*) || ':' || coalesce(md5(string_agg(seq || tenant || checkpoint || encode(body, 'hex'), ',' ORDER BY seq)), '')
-                     FROM gdpr.audit_entry),
+                     FROM gdpr.audit_entries),
                     (SELECT coalesce(string_agg(h::text, ','), '') FROM gdpr.audit_head h)
                     || (SELECT coalesce(string_agg(k::text, ',' ORDER BY blind), '') FROM gdpr.subject_key k)
-                    || (SELECT coalesce(string_agg(m::text, ','), '') FROM gdpr.key_meta m)",
+                    || (SELECT coalesce(string_agg(m::text, ','), '') FROM gdpr.key_meta m)
+                    || (SELECT count(*) || coalesce(md5(string_agg(b::text, ',' ORDER BY batch, ord)), '') FROM gdpr.audit_body b)
+                    || (SELECT count(*) || coalesce(md5(string_agg(r::text, ',' ORDER BY first_seq)), '') FROM gdpr.audit_run r)
+                    || (SELECT count(*) FROM gdpr.audit_entry)",
             &[],
         )
         .unwrap();
@@ -69,12 +72,27 @@ fn a_tenant_role_owns_nothing_and_cannot_bypass_policies() {
         .unwrap()
         .get(0);
     assert_eq!(unforced, 0);
-    // FORCE binds the owner too: the owner sees no tenant's entries.
+    // FORCE binds the owner too: the owner sees no tenant's entries, in
+    // any of the tables they are stored in or through the readers' view.
     let seen: i64 = c
-        .query_one("SELECT count(*) FROM gdpr.audit_entry", &[])
+        .query_one(
+            "SELECT (SELECT count(*) FROM gdpr.audit_entry) + (SELECT count(*) FROM gdpr.audit_body)
+                  + (SELECT count(*) FROM gdpr.audit_run) + (SELECT count(*) FROM gdpr.audit_entries)",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(seen, 0);
+    // The tenant itself sees its two records through the view.
+    let mut t = config.connect().unwrap();
+    let own: i64 = t
+        .query_one(
+            "SELECT count(*) FROM gdpr.audit_entries WHERE NOT checkpoint",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(own, 2);
 }
 
 #[test]
@@ -121,12 +139,22 @@ fn migrations_are_idempotent_and_a_newer_schema_is_refused() {
 enum Attack {
     Read(&'static str, &'static str),
     Update(&'static str, &'static str),
-    Insert(i64),
-    Delete(&'static str),
+    Insert(&'static str, i64),
+    Delete(&'static str, &'static str),
     Statement(&'static str),
 }
 
-const TABLES: &[&str] = &["audit_entry", "audit_head", "key_meta", "subject_key"];
+const TABLES: &[&str] = &[
+    "audit_entry",
+    "audit_body",
+    "audit_run",
+    "audit_entries",
+    "audit_head",
+    "key_meta",
+    "subject_key",
+];
+/// The tables holding a log's entries (append-only for the application).
+const ENTRY_TABLES: &[&str] = &["audit_entry", "audit_body", "audit_run"];
 const PREDICATES: &[&str] = &[
     "true",
     "tenant = '{B}'",
@@ -142,8 +170,8 @@ fn attack() -> impl Strategy<Value = Attack> {
         (table.clone(), pred.clone()).prop_map(|(t, p)| Attack::Read(t, p)),
         (proptest::sample::select(&["audit_head", "subject_key", "key_meta"][..]), pred.clone())
             .prop_map(|(t, p)| Attack::Update(t, p)),
-        (0i64..1000).prop_map(Attack::Insert),
-        pred.prop_map(Attack::Delete),
+        (proptest::sample::select(ENTRY_TABLES), 0i64..1000).prop_map(|(t, n)| Attack::Insert(t, n)),
+        (proptest::sample::select(ENTRY_TABLES), pred.clone()).prop_map(|(t, p)| Attack::Delete(t, p)),
         proptest::sample::select(
             &[
                 "SET ROLE {B}",
@@ -160,6 +188,17 @@ fn attack() -> impl Strategy<Value = Attack> {
             "UPDATE gdpr.subject_key SET tenant = '{B}'",
             "DELETE FROM gdpr.subject_key WHERE tenant = '{B}'",
                 "COPY gdpr.audit_entry TO STDOUT",
+                "COPY gdpr.audit_body TO STDOUT",
+                "SET row_security = off; SELECT * FROM gdpr.audit_entries",
+                "SET row_security = off; SELECT * FROM gdpr.audit_body",
+                "ALTER TABLE gdpr.audit_body NO FORCE ROW LEVEL SECURITY",
+                "ALTER TABLE gdpr.audit_run DISABLE ROW LEVEL SECURITY",
+                "DROP POLICY tenant_rows ON gdpr.audit_run",
+                "TRUNCATE gdpr.audit_body, gdpr.audit_run",
+                "ALTER VIEW gdpr.audit_entries SET (security_invoker = false)",
+                "CREATE OR REPLACE VIEW gdpr.audit_entries AS SELECT * FROM gdpr.audit_entry",
+                "UPDATE gdpr.audit_body SET body = '\\x00'",
+                "UPDATE gdpr.audit_run SET prevs = prevs",
             ][..]
         )
         .prop_map(Attack::Statement),
@@ -215,14 +254,20 @@ proptest! {
                     let _ = run(&mut conn, &sql_of(&format!(
                         "UPDATE gdpr.{table} SET tenant = tenant WHERE {p}")));
                 }
-                Attack::Insert(seq) => {
-                    let r = run(&mut conn, &sql_of(&format!(
-                        "INSERT INTO gdpr.audit_entry (tenant, seq, checkpoint, body) VALUES ('{{B}}', {}, false, '\\x00')",
-                        seq + 1_000_000)));
+                Attack::Insert(table, n) => {
+                    let n = n + 1_000_000;
+                    let row = match table {
+                        "audit_body" => format!("(tenant, batch, ord, body) VALUES ('{{B}}', {n}, 1, '\\x00')"),
+                        "audit_run" => format!(
+                            "(tenant, first_seq, first_pos, batch, first_ord, count, prevs) \
+                             VALUES ('{{B}}', {n}, {n}, 1, 1, 1, '\\x{}')", "00".repeat(32)),
+                        _ => format!("(tenant, seq, checkpoint, body) VALUES ('{{B}}', {n}, false, '\\x00')"),
+                    };
+                    let r = run(&mut conn, &sql_of(&format!("INSERT INTO gdpr.{table} {row}")));
                     prop_assert!(r.is_err(), "a row for another tenant was accepted");
                 }
-                Attack::Delete(p) => {
-                    let r = run(&mut conn, &sql_of(&format!("DELETE FROM gdpr.audit_entry WHERE {p}")));
+                Attack::Delete(table, p) => {
+                    let r = run(&mut conn, &sql_of(&format!("DELETE FROM gdpr.{table} WHERE {p}")));
                     prop_assert!(r.is_err(), "entries are append-only");
                 }
                 Attack::Statement(s) => {

@@ -1,10 +1,12 @@
-//! Appends chained inside PostgreSQL (`gdpr.audit_append`, migrations 4–5):
-//! one message per call — `BEGIN`, the function (which locks the tenant's
-//! head, writes each record's header, hashes, links and inserts the
-//! records and updates the head), `COMMIT` without waiting for the WAL
-//! flush, then the synchronous [`super::FLUSH`] — so the tenant's lock is
-//! held for one server-side execution, never across a round trip to a
-//! client. Values are numbers or hex digits only, as in [`super::sql`].
+//! Appends chained inside PostgreSQL (`gdpr.audit_append`, migrations 4–6):
+//! one message per call — `BEGIN`, the function (which stores the records'
+//! bodies, then locks the tenant's head, hashes and links the records,
+//! writes one `gdpr.audit_run` row saying where they are and what their
+//! headers hold, and updates the head), `COMMIT` without waiting for the
+//! WAL flush, then the synchronous [`super::FLUSH`] — so the tenant's lock
+//! is held for one server-side execution, never across a round trip to a
+//! client, and not while the bodies are inserted. Values are numbers or
+//! hex digits only, as in [`super::sql`].
 
 use std::fmt::Write;
 
@@ -19,7 +21,7 @@ use super::sql::bytea;
 /// The columns `gdpr.audit_append` returns, in order.
 const COLUMNS: &str = "o_first, o_count, o_leaves, o_due_size, o_due_root, o_truncated, \
      o_next_seq, o_size, o_frontier, o_prev, o_since, o_last_checkpoint_time, o_last_note, \
-     o_last_recorded";
+     o_last_recorded, o_batch";
 
 fn bad(reason: impl Into<String>) -> Error {
     Error::BadInput {
@@ -28,12 +30,23 @@ fn bad(reason: impl Into<String>) -> Error {
     }
 }
 
+/// Where the bodies of a call's records are: sent with it, or stored by an
+/// earlier call of the same batch (which stopped for a checkpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Bodies {
+    /// Sent in the message (the function stores them before locking).
+    Sent,
+    /// Stored as batch `.0`, from body number `.1` on.
+    Stored(i64, i64),
+}
+
 /// The message of one call: `note` (the signed checkpoint the head waits
 /// for, if any), the records, the policy and what the writer has seen,
 /// then `tail` (`COMMIT` and the flush).
 pub(super) fn message(
     note: Option<&str>,
     records: &[Unchained<'_>],
+    bodies: Bodies,
     policy: &CheckpointPolicy,
     seen: u64,
     advisory: bool,
@@ -49,14 +62,18 @@ pub(super) fn message(
         Some(n) => bytea(&mut sql, n.as_bytes()),
         None => sql.push_str("NULL"),
     }
-    sql.push_str(", ARRAY[");
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            sql.push(',');
+    if bodies == Bodies::Sent {
+        sql.push_str(", ARRAY[");
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            bytea(&mut sql, r.body);
         }
-        bytea(&mut sql, r.body);
+        sql.push_str("]::bytea[], ARRAY[");
+    } else {
+        sql.push_str(", NULL, ARRAY[");
     }
-    sql.push_str("]::bytea[], ARRAY[");
     for (i, r) in records.iter().enumerate() {
         let ns = i64::try_from(r.recorded.as_nanosecond())
             .map_err(|_| bad("a recorded time outside 1677-2262"))?;
@@ -77,7 +94,14 @@ pub(super) fn message(
         }
         None => sql.push_str("NULL"),
     }
-    let _ = write!(sql, ", {}, {advisory}); {tail}", super::head::int8(seen));
+    let _ = write!(sql, ", {}, {advisory}, ", super::head::int8(seen));
+    match bodies {
+        Bodies::Sent => sql.push_str("NULL, NULL"),
+        Bodies::Stored(batch, from) => {
+            let _ = write!(sql, "{batch}, {from}");
+        }
+    }
+    let _ = write!(sql, "); {tail}");
     Ok(sql)
 }
 
@@ -92,6 +116,9 @@ pub(super) struct Answer {
     pub(super) truncated: bool,
     /// The head after the call.
     pub(super) head: SharedHead,
+    /// The batch number of the call's stored bodies (none when it stored
+    /// none).
+    pub(super) batch: Option<i64>,
 }
 
 fn hex(text: &str) -> Result<Vec<u8>, Error> {
@@ -164,11 +191,15 @@ pub(super) fn answer(messages: &[SimpleQueryMessage]) -> Result<Answer, Error> {
         last_note: text(12).map(str::to_owned),
         last_recorded: time(13)?,
     };
+    let batch = text(14)
+        .map(|b| b.parse().map_err(|_| bad("not a batch number")))
+        .transpose()?;
     Ok(Answer {
         leaves,
         due,
         truncated: need(5)? == "t",
         head,
+        batch,
     })
 }
 
@@ -200,10 +231,12 @@ impl super::PgAuditStore {
         }
         let (mut rest, mut note, mut seen) = (records, None::<String>, seen);
         let mut leaves = Vec::with_capacity(records.len());
+        let mut bodies = Bodies::Sent;
         for _ in 0..max_calls(records.len()) {
             let sql = message(
                 note.as_deref(),
                 rest,
+                bodies,
                 policy,
                 seen,
                 advisory,
@@ -218,6 +251,13 @@ impl super::PgAuditStore {
             })?;
             let done = got.truncated || (got.due.is_none() && rest.len() == got.leaves.len());
             rest = rest.get(got.leaves.len()..).unwrap_or_default();
+            // The bodies this call stored stay stored for the rest of the
+            // batch: the next calls name them instead of sending them.
+            bodies = match (bodies, got.batch) {
+                (Bodies::Stored(b, from), _) => Bodies::Stored(b, from + got.leaves.len() as i64),
+                (Bodies::Sent, Some(b)) => Bodies::Stored(b, 1 + got.leaves.len() as i64),
+                (Bodies::Sent, None) => Bodies::Sent,
+            };
             leaves.extend(got.leaves);
             seen = seen.max(got.head.frontier.size());
             if done {

@@ -3,12 +3,16 @@
 //!
 //! **Order and chain decided in the database.** By default
 //! ([`Chaining::InDatabase`]) an append is one message: `BEGIN`, a call of
-//! `gdpr.audit_append` (migrations 4–5) that locks the tenant's head row
+//! `gdpr.audit_append` (migrations 4–6) that inserts the records' bodies
+//! (`gdpr.audit_body`, before any lock), then locks the tenant's head row
 //! ([`HeadLock::Row`]: `SELECT … FOR UPDATE`; or [`HeadLock::Advisory`]: a
-//! transaction-scoped advisory lock, then a plain read), writes each
-//! record's header (position, previous leaf hash), computes the leaf
-//! hashes and the Merkle frontier with `sha256()`, inserts the records and
-//! updates the head, then `COMMIT` and the flush below. The tenant's lock
+//! transaction-scoped advisory lock, then a plain read), computes each
+//! record's header (position, previous leaf hash), the leaf hashes and
+//! the Merkle frontier with `sha256()`, writes one `gdpr.audit_run` row
+//! (where the bodies are, the headers) and updates the head, then
+//! `COMMIT` and the flush below. Readers read the view
+//! `gdpr.audit_entries`, which gives the entries with their headers,
+//! exactly as the embedded log holds them. The tenant's lock
 //! is held for that one server-side execution, never across a round trip
 //! to a client, and appends of one tenant are serialised by PostgreSQL
 //! whichever node makes them. The writer seals the records and signs the
@@ -146,7 +150,11 @@ const COMMIT_THEN_FLUSH: &str =
 /// (e.g. only `pg_current_xact_id()`) would commit without a flush.
 pub(crate) const FLUSH: &str = "SELECT pg_logical_emit_message(true, 'gdpr-audit-flush', '')";
 
-const READ: &str = "COPY (SELECT seq, checkpoint, body FROM gdpr.audit_entry \
+/// Every entry, as the embedded log holds them: the view `gdpr.audit_entries`
+/// (migration 6) joins the records' runs with their bodies and adds the
+/// entries stored whole (notes, entries chained by the writer or imported,
+/// and those of schema 5 and before).
+const READ: &str = "COPY (SELECT seq, checkpoint, body FROM gdpr.audit_entries \
      WHERE tenant = current_user ORDER BY seq) TO STDOUT (FORMAT binary)";
 
 fn lock(m: &Mutex<Conn>) -> MutexGuard<'_, Conn> {

@@ -1,0 +1,266 @@
+-- gdpr-postgres schema version 6: the records' rows are inserted before
+-- the tenant's lock is taken. A record's bytes depend on the head only
+-- through its 41-byte header (version, position, previous leaf hash), so
+-- gdpr.audit_append now inserts the bodies (the records without header)
+-- into gdpr.audit_body first -- in the same transaction, while other
+-- writers hold the lock, on every core at once -- and under the lock
+-- writes only what depends on the chain: one gdpr.audit_run row per call
+-- (first entry number, first position, where its bodies are, the previous
+-- leaf hash of each record) and the head. The lock is held for the loop
+-- over the leaf hashes, one small INSERT and the head's UPDATE.
+--
+-- Every reader reads gdpr.audit_entries, a view that gives exactly the
+-- entries of before (seq, checkpoint, body with header): the rows of
+-- gdpr.audit_entry (checkpoint notes, entries chained by the writer or
+-- imported, and every entry written before this version, which stay
+-- where they are: migrating moves no byte) and each run's records rebuilt
+-- as '\x01' || position || previous leaf || body. Bodies that no run
+-- names (a writer that died between a call that stopped for a checkpoint
+-- and the next) are in no entry: no position, no leaf, invisible to every
+-- reader.
+--
+-- Self-contained: it needs only schema version 5.
+
+-- Names a call's bodies; drawn before the lock (a sequence does not wait).
+CREATE SEQUENCE gdpr.audit_body_batch;
+GRANT USAGE ON SEQUENCE gdpr.audit_body_batch TO gdpr_app;
+
+-- The bodies of the records one call brought, numbered 1.. in order.
+CREATE TABLE gdpr.audit_body (
+  tenant text NOT NULL DEFAULT current_user,
+  batch bigint NOT NULL,
+  ord integer NOT NULL,
+  body bytea NOT NULL,
+  PRIMARY KEY (tenant, batch, ord)
+);
+
+-- A run of records appended by one call under the lock: the records
+-- first_seq .. first_seq + count - 1 (positions first_pos ..) are the
+-- bodies first_ord .. first_ord + count - 1 of batch, and record k's
+-- previous leaf hash is bytes 32k .. 32k + 31 of prevs.
+CREATE TABLE gdpr.audit_run (
+  tenant text NOT NULL DEFAULT current_user,
+  first_seq bigint NOT NULL,
+  first_pos bigint NOT NULL,
+  batch bigint NOT NULL,
+  first_ord integer NOT NULL,
+  count integer NOT NULL CHECK (count > 0),
+  prevs bytea NOT NULL CHECK (length(prevs) = 32 * count),
+  PRIMARY KEY (tenant, first_seq)
+);
+
+ALTER TABLE gdpr.audit_body ENABLE ROW LEVEL SECURITY;
+ALTER TABLE gdpr.audit_body FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON gdpr.audit_body
+  USING (tenant = current_user) WITH CHECK (tenant = current_user);
+ALTER TABLE gdpr.audit_run ENABLE ROW LEVEL SECURITY;
+ALTER TABLE gdpr.audit_run FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON gdpr.audit_run
+  USING (tenant = current_user) WITH CHECK (tenant = current_user);
+-- Append-only for the application, like gdpr.audit_entry.
+GRANT SELECT, INSERT ON gdpr.audit_body TO gdpr_app;
+GRANT SELECT, INSERT ON gdpr.audit_run TO gdpr_app;
+
+-- Every entry of every tenant's log, as the embedded log file holds them.
+-- security_invoker: the policies above apply to the role reading (a view
+-- otherwise reads with its owner's rights).
+CREATE VIEW gdpr.audit_entries WITH (security_invoker = true) AS
+  SELECT tenant, seq, checkpoint, body FROM gdpr.audit_entry
+  UNION ALL
+  SELECT r.tenant, r.first_seq + (b.ord - r.first_ord), false,
+         '\x01'::bytea || int8send(r.first_pos + (b.ord - r.first_ord))
+           || substring(r.prevs FROM (b.ord - r.first_ord) * 32 + 1 FOR 32) || b.body
+    FROM gdpr.audit_run r
+    JOIN gdpr.audit_body b ON b.tenant = r.tenant AND b.batch = r.batch
+     AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count;
+GRANT SELECT ON gdpr.audit_entries TO gdpr_app;
+
+DROP FUNCTION gdpr.audit_append(bytea, bytea[], bigint[], bigint, bigint, bigint, boolean);
+
+-- As in version 5, with two more arguments and one more answer: p_batch,
+-- p_from name bodies a previous call of this batch already stored (it
+-- stopped for a checkpoint): then p_bodies is NULL and the bodies are
+-- read back (p_times still gives their recorded times); o_batch names the
+-- bodies of this call, for the next.
+CREATE FUNCTION gdpr.audit_append(
+  p_note bytea, p_bodies bytea[], p_times bigint[],
+  p_every_records bigint, p_every_ns bigint, p_seen bigint, p_advisory boolean,
+  p_batch bigint, p_from integer, OUT o_batch bigint,
+  OUT o_first bigint, OUT o_count integer, OUT o_leaves text,
+  OUT o_due_size bigint, OUT o_due_root text, OUT o_truncated boolean,
+  OUT o_next_seq bigint, OUT o_size bigint, OUT o_frontier text, OUT o_prev text,
+  OUT o_since bigint, OUT o_last_checkpoint_time text, OUT o_last_note text,
+  OUT o_last_recorded text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  h gdpr.audit_head%ROWTYPE;
+  bodies bytea[] := p_bodies;
+  cnt integer := coalesce(array_length(p_bodies, 1), 0);
+  -- The number (in batch o_batch) of the first body of this call.
+  ord0 integer := 1;
+  m integer;
+  cp_ns bigint;
+  body bytea;
+  leaf bytea;
+  -- The previous leaf hash followed by the leaf hash of every record
+  -- appended, 32 bytes each: record i's previous leaf is chain[i].
+  chain bytea;
+  fr bytea;
+  fl integer;
+  s bigint;
+  pos bigint;
+  acc bytea;
+  note text;
+  early boolean := false;
+  -- The head changed (a note or records went in): it is written back.
+  changed boolean := false;
+BEGIN
+  o_batch := p_batch;
+  -- A checkpoint is due and this caller brings no note: nothing can be
+  -- appended, so answer from the committed head without taking the lock
+  -- or writing (a caller that took the lock to learn this would queue for
+  -- it, and the writer bringing the note would queue behind every such
+  -- caller). A stale answer only costs the caller a signature: the note
+  -- it then brings is ignored when it no longer matches the head.
+  IF p_note IS NULL THEN
+    SELECT * INTO h FROM gdpr.audit_head WHERE tenant = current_user;
+    early := FOUND AND h.due_size IS NOT NULL AND h.size >= p_seen;
+  END IF;
+  IF early THEN
+    o_first := h.size;
+    o_count := 0;
+    o_leaves := '';
+    o_truncated := false;
+  ELSE
+    -- The bodies go in before the lock: this INSERT runs while another
+    -- writer holds it, in parallel with the other writers' bodies.
+    IF p_batch IS NULL THEN
+      IF cnt > 0 THEN
+        o_batch := nextval('gdpr.audit_body_batch');
+        INSERT INTO gdpr.audit_body (batch, ord, body)
+          SELECT o_batch, o, b FROM unnest(p_bodies) WITH ORDINALITY AS u(b, o);
+      END IF;
+    ELSE
+      -- The rest of a batch whose first call stopped for a checkpoint:
+      -- its bodies are stored (and committed) already.
+      ord0 := p_from;
+      SELECT array_agg(b.body ORDER BY b.ord) INTO bodies FROM gdpr.audit_body b
+        WHERE b.tenant = current_user AND b.batch = p_batch AND b.ord >= p_from;
+      cnt := coalesce(array_length(bodies, 1), 0);
+      IF cnt <> coalesce(array_length(p_times, 1), 0) THEN
+        RAISE EXCEPTION 'stored bodies of batch % from % and recorded times disagree', p_batch, p_from;
+      END IF;
+    END IF;
+    IF p_advisory THEN
+      PERFORM pg_advisory_xact_lock(hashtextextended(current_user, 7));
+      SELECT * INTO h FROM gdpr.audit_head WHERE tenant = current_user;
+    ELSE
+      SELECT * INTO h FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE;
+    END IF;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'the tenant has no audit head row';
+    END IF;
+    o_first := h.size;
+    o_count := 0;
+    o_leaves := '';
+    o_truncated := h.size < p_seen;
+    IF NOT o_truncated AND h.due_size IS NOT NULL AND p_note IS NOT NULL THEN
+      note := convert_from(p_note, 'UTF8');
+      IF h.due_size = h.size
+         AND split_part(note, E'\n', 2) = h.due_size::text
+         AND split_part(note, E'\n', 3) = encode(h.due_root, 'base64') THEN
+        INSERT INTO gdpr.audit_entry (seq, checkpoint, body) VALUES (h.next_seq, true, p_note);
+        h.next_seq := h.next_seq + 1;
+        h.since_checkpoint := 0;
+        h.last_checkpoint_time := h.last_recorded;
+        h.last_note := note;
+        h.due_size := NULL;
+        h.due_root := NULL;
+        changed := true;
+      END IF;
+    END IF;
+    IF NOT o_truncated AND h.due_size IS NULL AND cnt > 0 THEN
+      -- How many records go in before a checkpoint is due (at least one).
+      m := cnt;
+      IF p_every_records IS NOT NULL THEN
+        m := least(m, greatest(p_every_records - h.since_checkpoint, 1));
+      END IF;
+      IF h.last_checkpoint_time IS NULL THEN
+        cp_ns := p_times[1];
+        h.last_checkpoint_time := gdpr.ns_rfc3339(cp_ns);
+      ELSE
+        cp_ns := gdpr.rfc3339_ns(h.last_checkpoint_time);
+      END IF;
+      IF p_every_ns IS NOT NULL THEN
+        m := least(m, coalesce(
+          (SELECT min(o)::integer FROM unnest(p_times[1:m]) WITH ORDINALITY AS u(t, o)
+            WHERE t - cp_ns >= p_every_ns), m));
+      END IF;
+      chain := h.prev;
+      leaf := h.prev;
+      fr := h.frontier;
+      pos := h.size;
+      FOREACH body IN ARRAY bodies[1:m] LOOP
+        leaf := sha256('\x0001'::bytea || int8send(pos) || leaf || body);
+        chain := chain || leaf;
+        -- Push the leaf onto the frontier (gdpr-audit src/frontier.rs).
+        fr := fr || leaf;
+        fl := length(fr);
+        s := pos;
+        WHILE (s & 1) = 1 LOOP
+          fr := substring(fr FROM 1 FOR fl - 64)
+                || sha256('\x01'::bytea || substring(fr FROM fl - 63 FOR 64));
+          fl := fl - 32;
+          s := s >> 1;
+        END LOOP;
+        pos := pos + 1;
+      END LOOP;
+      -- The only row written under the lock for the records: where they
+      -- are and what their headers hold.
+      INSERT INTO gdpr.audit_run (first_seq, first_pos, batch, first_ord, count, prevs)
+        VALUES (h.next_seq, h.size, o_batch, ord0, m, substring(chain FROM 1 FOR m * 32));
+      changed := true;
+      o_count := m;
+      o_leaves := encode(substring(chain FROM 33), 'hex');
+      h.next_seq := h.next_seq + m;
+      h.size := h.size + m;
+      h.prev := leaf;
+      h.frontier := fr;
+      h.since_checkpoint := h.since_checkpoint + m;
+      h.last_recorded := gdpr.ns_rfc3339(p_times[m]);
+      IF (p_every_records IS NOT NULL AND h.since_checkpoint >= p_every_records)
+         OR (p_every_ns IS NOT NULL AND p_times[m] - cp_ns >= p_every_ns) THEN
+        fl := length(fr);
+        acc := substring(fr FROM fl - 31 FOR 32);
+        WHILE fl > 32 LOOP
+          fl := fl - 32;
+          acc := sha256('\x01'::bytea || substring(fr FROM fl - 31 FOR 32) || acc);
+        END LOOP;
+        h.due_size := h.size;
+        h.due_root := acc;
+      END IF;
+    END IF;
+    IF changed THEN
+      UPDATE gdpr.audit_head SET next_seq = h.next_seq, size = h.size, frontier = h.frontier,
+          prev = h.prev, since_checkpoint = h.since_checkpoint,
+          last_checkpoint_time = h.last_checkpoint_time, last_note = h.last_note,
+          last_recorded = h.last_recorded, due_size = h.due_size, due_root = h.due_root
+        WHERE tenant = current_user;
+    END IF;
+  END IF;
+  o_due_size := h.due_size;
+  o_due_root := encode(h.due_root, 'hex');
+  o_next_seq := h.next_seq;
+  o_size := h.size;
+  o_frontier := encode(h.frontier, 'hex');
+  o_prev := encode(h.prev, 'hex');
+  o_since := h.since_checkpoint;
+  o_last_checkpoint_time := h.last_checkpoint_time;
+  o_last_note := h.last_note;
+  o_last_recorded := h.last_recorded;
+END
+$$;
+
+
+REVOKE ALL ON FUNCTION gdpr.audit_append(bytea, bytea[], bigint[], bigint, bigint, bigint, boolean, bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.audit_append(bytea, bytea[], bigint[], bigint, bigint, bigint, boolean, bigint, integer) TO gdpr_app;
