@@ -93,6 +93,12 @@ CREATE FUNCTION gdpr.audit_append(
   OUT o_last_recorded text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+  -- The tenant, as a text of the database's default collation: compared
+  -- with the tenant column, it can use the tables' primary keys
+  -- (current_user is a name, of collation "C", and a comparison in
+  -- another collation than the index's cannot; the policies' own check
+  -- then filters only the rows found).
+  me text COLLATE "default" := current_user;
   h gdpr.audit_head%ROWTYPE;
   bodies bytea[] := p_bodies;
   cnt integer := coalesce(array_length(p_bodies, 1), 0);
@@ -123,7 +129,7 @@ BEGIN
   -- caller). A stale answer only costs the caller a signature: the note
   -- it then brings is ignored when it no longer matches the head.
   IF p_note IS NULL THEN
-    SELECT * INTO h FROM gdpr.audit_head WHERE tenant = current_user;
+    SELECT * INTO h FROM gdpr.audit_head WHERE tenant = me;
     early := FOUND AND h.due_size IS NOT NULL AND h.size >= p_seen;
   END IF;
   IF early THEN
@@ -145,7 +151,7 @@ BEGIN
       -- its bodies are stored (and committed) already.
       ord0 := p_from;
       SELECT array_agg(b.body ORDER BY b.ord) INTO bodies FROM gdpr.audit_body b
-        WHERE b.tenant = current_user AND b.batch = p_batch AND b.ord >= p_from;
+        WHERE b.tenant = me AND b.batch = p_batch AND b.ord >= p_from;
       cnt := coalesce(array_length(bodies, 1), 0);
       IF cnt <> coalesce(array_length(p_times, 1), 0) THEN
         RAISE EXCEPTION 'stored bodies of batch % from % and recorded times disagree', p_batch, p_from;
@@ -153,9 +159,9 @@ BEGIN
     END IF;
     IF p_advisory THEN
       PERFORM pg_advisory_xact_lock(hashtextextended(current_user, 7));
-      SELECT * INTO h FROM gdpr.audit_head WHERE tenant = current_user;
+      SELECT * INTO h FROM gdpr.audit_head WHERE tenant = me;
     ELSE
-      SELECT * INTO h FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE;
+      SELECT * INTO h FROM gdpr.audit_head WHERE tenant = me FOR UPDATE;
     END IF;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'the tenant has no audit head row';
@@ -245,7 +251,7 @@ BEGIN
           prev = h.prev, since_checkpoint = h.since_checkpoint,
           last_checkpoint_time = h.last_checkpoint_time, last_note = h.last_note,
           last_recorded = h.last_recorded, due_size = h.due_size, due_root = h.due_root
-        WHERE tenant = current_user;
+        WHERE tenant = me;
     END IF;
   END IF;
   o_due_size := h.due_size;
