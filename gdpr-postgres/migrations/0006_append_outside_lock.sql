@@ -121,6 +121,10 @@ DECLARE
   -- The head changed (a note or records went in): it is written back.
   changed boolean := false;
 BEGIN
+  -- This transaction commits without waiting for the WAL flush (the lock
+  -- is released at once); the caller acknowledges only after a flush of
+  -- its own, past this commit (docs/postgres.md).
+  PERFORM set_config('synchronous_commit', 'off', true);
   o_batch := p_batch;
   -- A checkpoint is due and this caller brings no note: nothing can be
   -- appended, so answer from the committed head without taking the lock

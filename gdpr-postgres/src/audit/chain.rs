@@ -1,27 +1,18 @@
 //! Appends chained inside PostgreSQL (`gdpr.audit_append`, migrations 4–6):
-//! one message per call — `BEGIN`, the function (which stores the records'
-//! bodies, then locks the tenant's head, hashes and links the records,
-//! writes one `gdpr.audit_run` row saying where they are and what their
-//! headers hold, and updates the head), `COMMIT` without waiting for the
-//! WAL flush, then the synchronous [`super::FLUSH`] — so the tenant's lock
-//! is held for one server-side execution, never across a round trip to a
-//! client, and not while the bodies are inserted. Values are numbers or
-//! hex digits only, as in [`super::sql`].
-
-use std::fmt::Write;
+//! one prepared statement per call with binary parameters, in its own
+//! implicit transaction — the function stores the records' bodies, then
+//! locks the tenant's head, hashes and links the records, writes one
+//! `gdpr.audit_run` row saying where they are and what their headers
+//! hold, updates the head, and sets `synchronous_commit` off for its
+//! transaction, which therefore commits (releasing the lock) without
+//! waiting for the WAL flush — then the synchronous [`super::FLUSH`]. So
+//! the tenant's lock is held for one server-side execution, never across a
+//! round trip to a client, and not while the bodies are inserted.
 
 use gdpr_audit::merkle::Frontier;
 use gdpr_audit::store::{SharedHead, SignNote, Unchained};
 use gdpr_audit::{CheckpointPolicy, Error};
 use jiff::Timestamp;
-use postgres::SimpleQueryMessage;
-
-use super::sql::bytea;
-
-/// The columns `gdpr.audit_append` returns, in order.
-const COLUMNS: &str = "o_first, o_count, o_leaves, o_due_size, o_due_root, o_truncated, \
-     o_next_seq, o_size, o_frontier, o_prev, o_since, o_last_checkpoint_time, o_last_note, \
-     o_last_recorded, o_batch";
 
 fn bad(reason: impl Into<String>) -> Error {
     Error::BadInput {
@@ -38,71 +29,6 @@ pub(super) enum Bodies {
     Sent,
     /// Stored as batch `.0`, from body number `.1` on.
     Stored(i64, i64),
-}
-
-/// The message of one call: `note` (the signed checkpoint the head waits
-/// for, if any), the records, the policy and what the writer has seen,
-/// then `tail` (`COMMIT` and the flush).
-pub(super) fn message(
-    note: Option<&str>,
-    records: &[Unchained<'_>],
-    bodies: Bodies,
-    policy: &CheckpointPolicy,
-    seen: u64,
-    advisory: bool,
-    tail: &str,
-) -> Result<String, Error> {
-    let len: usize = records.iter().map(|r| r.body.len() * 2 + 40).sum();
-    let mut sql = String::with_capacity(len + 256);
-    let _ = write!(
-        sql,
-        "BEGIN; SET LOCAL synchronous_commit = off; SELECT {COLUMNS} FROM gdpr.audit_append("
-    );
-    match note {
-        Some(n) => bytea(&mut sql, n.as_bytes()),
-        None => sql.push_str("NULL"),
-    }
-    if bodies == Bodies::Sent {
-        sql.push_str(", ARRAY[");
-        for (i, r) in records.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            bytea(&mut sql, r.body);
-        }
-        sql.push_str("]::bytea[], ARRAY[");
-    } else {
-        sql.push_str(", NULL, ARRAY[");
-    }
-    for (i, r) in records.iter().enumerate() {
-        let ns = i64::try_from(r.recorded.as_nanosecond())
-            .map_err(|_| bad("a recorded time outside 1677-2262"))?;
-        let _ = write!(sql, "{}{ns}", if i > 0 { "," } else { "" });
-    }
-    sql.push_str("]::bigint[], ");
-    match policy.every_records {
-        Some(n) => {
-            let _ = write!(sql, "{}", super::head::int8(n));
-        }
-        None => sql.push_str("NULL"),
-    }
-    sql.push_str(", ");
-    match policy.every {
-        Some(d) => {
-            let ns = i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
-            let _ = write!(sql, "{ns}");
-        }
-        None => sql.push_str("NULL"),
-    }
-    let _ = write!(sql, ", {}, {advisory}, ", super::head::int8(seen));
-    match bodies {
-        Bodies::Sent => sql.push_str("NULL, NULL"),
-        Bodies::Stored(batch, from) => {
-            let _ = write!(sql, "{batch}, {from}");
-        }
-    }
-    let _ = write!(sql, "); {tail}");
-    Ok(sql)
 }
 
 /// One call's answer.
@@ -154,16 +80,26 @@ fn hash(text: &str) -> Result<[u8; 32], Error> {
     }
 }
 
-/// Reads the function's row from the answer to [`message`].
-pub(super) fn answer(messages: &[SimpleQueryMessage]) -> Result<Answer, Error> {
-    let row = messages
-        .iter()
-        .find_map(|m| match m {
-            SimpleQueryMessage::Row(r) => Some(r),
-            _ => None,
-        })
-        .ok_or_else(|| bad("no row returned"))?;
-    let text = |i: usize| row.get(i);
+/// The call with binary parameters (extended protocol, one statement in
+/// its own implicit transaction: the function sets `synchronous_commit`
+/// off for it, so the tenant's lock ends with the statement, without a
+/// round trip to send `COMMIT`). Every column of the answer as text.
+pub(super) const CALL: &str = "SELECT o_first::text, o_count::text, o_leaves, \
+     o_due_size::text, o_due_root, CASE WHEN o_truncated THEN 't' ELSE 'f' END, \
+     o_next_seq::text, o_size::text, o_frontier, o_prev, o_since::text, \
+     o_last_checkpoint_time, o_last_note, o_last_recorded, o_batch::text \
+     FROM gdpr.audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// Reads the row of [`CALL`].
+fn answer_row(row: &postgres::Row) -> Result<Answer, Error> {
+    let cols: Vec<Option<String>> = (0..15)
+        .map(|i| row.try_get::<_, Option<String>>(i))
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("a column that is not text"))?;
+    answer_of(|i| cols.get(i).and_then(|c| c.as_deref()))
+}
+
+fn answer_of<'a>(text: impl Fn(usize) -> Option<&'a str>) -> Result<Answer, Error> {
     let need = |i: usize| text(i).ok_or_else(|| bad("a NULL where a value is required"));
     let int = |i: usize| -> Result<u64, Error> { need(i)?.parse().map_err(|_| bad("not a count")) };
     let time = |i: usize| -> Result<Option<Timestamp>, Error> {
@@ -210,6 +146,85 @@ fn max_calls(records: usize) -> usize {
     2 * records + 8
 }
 
+/// One call of `gdpr.audit_append`.
+struct Call<'a, 'r> {
+    /// The signed checkpoint the head waits for, if any.
+    note: Option<&'a str>,
+    records: &'a [Unchained<'r>],
+    bodies: Bodies,
+    policy: &'a CheckpointPolicy,
+    /// The log size the writer has seen.
+    seen: u64,
+    advisory: bool,
+}
+
+impl Call<'_, '_> {
+    /// Runs the call ([`CALL`], prepared once per connection) in its own
+    /// transaction, then waits until it is durable ([`super::FLUSH`]).
+    fn run(&self, c: &mut super::Conn) -> Result<Answer, Error> {
+        let times = self
+            .records
+            .iter()
+            .map(|r| {
+                i64::try_from(r.recorded.as_nanosecond())
+                    .map_err(|_| bad("a recorded time outside 1677-2262"))
+            })
+            .collect::<Result<Vec<i64>, Error>>()?;
+        // The bodies (sent), or where the stored ones are (batch, from).
+        let sent: Option<Vec<&[u8]>> = match self.bodies {
+            Bodies::Sent => Some(self.records.iter().map(|r| r.body).collect()),
+            Bodies::Stored(..) => None,
+        };
+        let (batch, from) = match self.bodies {
+            Bodies::Sent => (None, None),
+            Bodies::Stored(b, f) => (
+                Some(b),
+                Some(i32::try_from(f).map_err(|_| bad("a batch of over 2^31 records"))?),
+            ),
+        };
+        let every_records = self.policy.every_records.map(super::head::int8);
+        let every_ns = self
+            .policy
+            .every
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        let stmt = match &c.call {
+            Some(s) => s.clone(),
+            None => {
+                let s = c
+                    .client
+                    .prepare(CALL)
+                    .map_err(crate::error::audit("preparing gdpr.audit_append"))?;
+                c.call.insert(s).clone()
+            }
+        };
+        let row = c
+            .client
+            .query_one(
+                &stmt,
+                &[
+                    &self.note.map(str::as_bytes),
+                    &sent,
+                    &times,
+                    &every_records,
+                    &every_ns,
+                    &super::head::int8(self.seen),
+                    &self.advisory,
+                    &batch,
+                    &from,
+                ],
+            )
+            .map_err(crate::error::audit("appending (gdpr.audit_append)"))?;
+        // Committed without waiting for the WAL flush (the function set
+        // synchronous_commit off for its transaction): acknowledged only
+        // once a synchronous commit after it has been flushed.
+        c.client
+            .batch_execute(super::FLUSH)
+            .map_err(crate::error::audit("waiting until the append is durable"))?;
+        c.transactions += 1;
+        answer_row(&row)
+    }
+}
+
 impl super::PgAuditStore {
     /// [`gdpr_audit::AuditStore::append_unchained`]: calls
     /// `gdpr.audit_append` until every record is in and no checkpoint is
@@ -233,22 +248,15 @@ impl super::PgAuditStore {
         let mut leaves = Vec::with_capacity(records.len());
         let mut bodies = Bodies::Sent;
         for _ in 0..max_calls(records.len()) {
-            let sql = message(
-                note.as_deref(),
-                rest,
+            let call = Call {
+                note: note.as_deref(),
+                records: rest,
                 bodies,
                 policy,
                 seen,
                 advisory,
-                super::COMMIT_THEN_FLUSH,
-            )?;
-            let got = c.guarded(|c| {
-                let messages = c.client.simple_query(&sql).map_err(crate::error::audit(
-                    "appending (gdpr.audit_append) and COMMIT",
-                ))?;
-                c.transactions += 1;
-                answer(&messages)
-            })?;
+            };
+            let got = c.guarded(|c| call.run(c))?;
             let done = got.truncated || (got.due.is_none() && rest.len() == got.leaves.len());
             rest = rest.get(got.leaves.len()..).unwrap_or_default();
             // The bodies this call stored stay stored for the rest of the

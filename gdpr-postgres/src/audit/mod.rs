@@ -122,6 +122,8 @@ struct Conn {
     transactions: u64,
     /// A statement or commit failed: appends are refused.
     failed: bool,
+    /// `gdpr.audit_append` prepared on this connection ([`chain::CALL`]).
+    call: Option<postgres::Statement>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -207,6 +209,7 @@ impl PgAuditStore {
                 committed: 0,
                 transactions: 0,
                 failed: false,
+                call: None,
             }),
             lock,
             chaining: Chaining::default(),
