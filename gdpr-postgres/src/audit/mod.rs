@@ -24,10 +24,12 @@
 //! message; entries staged but not committed never reach the server.
 //!
 //! **The lock is not held through the WAL flush; acknowledged only when
-//! durable.** The append transaction commits with `SET LOCAL
-//! synchronous_commit = off`, so `COMMIT` (and the tenant's lock) ends as
-//! soon as its commit record is in the WAL buffers; in the same round trip
-//! a second, synchronous transaction ([`FLUSH`]) waits until the WAL is
+//! durable.** The append transaction commits with `synchronous_commit =
+//! off` (set locally by `gdpr.audit_append`, or by `SET LOCAL` on the
+//! writer's path), so `COMMIT` (and the tenant's lock) ends as soon as its
+//! commit record is in the WAL buffers; right after it (in the same round
+//! trip on the writer's path, in the next on the default path) a second,
+//! synchronous transaction ([`FLUSH`]) waits until the WAL is
 //! flushed past its own commit record, hence past the append's. The
 //! append returns (and the receipt is given) only then. WAL is replayed as
 //! a prefix and the lock orders the appends' commit records, so a crash
