@@ -81,7 +81,13 @@ DROP FUNCTION gdpr.audit_append(bytea, bytea[], bigint[], bigint, bigint, bigint
 -- p_from name bodies a previous call of this batch already stored (it
 -- stopped for a checkpoint): then p_bodies is NULL and the bodies are
 -- read back (p_times still gives their recorded times); o_batch names the
--- bodies of this call, for the next.
+-- bodies of this call, for the next. The function sets synchronous_commit
+-- off for the caller's transaction: the library calls it as a statement
+-- of its own (binary parameters), so the commit that ends the statement --
+-- and the tenant's lock -- does not wait for the WAL flush and no round
+-- trip to the client lies between the lock and that commit; the caller
+-- acknowledges the append only after a synchronous commit of its own has
+-- been flushed (docs/postgres.md, "Acknowledged only when durable").
 CREATE FUNCTION gdpr.audit_append(
   p_note bytea, p_bodies bytea[], p_times bigint[],
   p_every_records bigint, p_every_ns bigint, p_seen bigint, p_advisory boolean,
