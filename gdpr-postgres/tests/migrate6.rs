@@ -4,7 +4,8 @@
 //! the same entries byte for byte, keeps its tree (a checkpoint of it
 //! signed before the migration is a trusted checkpoint of the migrated
 //! log), verifies, and writers chain on from it — in the database and by
-//! themselves.
+//! themselves. And bodies stored by a call that stopped for a checkpoint,
+//! whose writer died before the next call, are in no entry.
 #![cfg(feature = "postgres-tests")]
 
 mod support;
@@ -193,4 +194,85 @@ fn a_schema_5_log_migrated_to_6_reads_back_the_same_entries_and_chains_on() {
     assert_eq!((in_runs, bodies), (8, 8));
     drop((t, db_writer, by_writer, owner));
     let _ = sup.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"));
+}
+
+/// A call that stops for a checkpoint stores all its bodies; if its
+/// writer dies before the next call, the rest stay in `gdpr.audit_body`
+/// unreferenced: no entry, no position, invisible to every reader, and
+/// the next writer signs the due checkpoint and chains on.
+#[test]
+fn bodies_left_by_a_writer_that_died_at_a_checkpoint_are_in_no_entry() {
+    let (_, config) = new_tenant("orphans");
+    let signer = Signer::generate("test.example/orphans").unwrap();
+    let secret = signer.to_secret_text().as_str().to_owned();
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = CheckpointPolicy {
+        every_records: Some(2),
+        every: None,
+    };
+    // Records of an embedded log: their bodies are what a writer sends.
+    let embedded = AuditLog::create(tmp.path().join("dir"), Signer::parse(&secret).unwrap())
+        .unwrap()
+        .with_policy(NO_CHECKPOINTS);
+    let events: Vec<_> = (0..5).map(|i| event(i, None)).collect();
+    embedded.append_batch(&events).unwrap();
+    let records: Vec<Vec<u8>> = entries(embedded.store())
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::Record(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    // The head row, then one call as a writer makes it, which stops after
+    // two records (a checkpoint is due); the writer "dies" there.
+    drop(PgAuditStore::open(&config, HeadLock::Row).unwrap());
+    let mut t = config.connect().unwrap();
+    let bodies: Vec<&[u8]> = records.iter().map(|r| &r[41..]).collect();
+    let times: Vec<i64> = records
+        .iter()
+        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
+        .collect();
+    let row = t
+        .query_one(
+            "SELECT o_count, o_due_size FROM gdpr.audit_append(NULL, $1, $2, 2, NULL, 0, false, NULL, NULL)",
+            &[&bodies, &times],
+        )
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, i32>(0), row.get::<_, Option<i64>>(1)),
+        (2, Some(2))
+    );
+    let stored: i64 = t
+        .query_one("SELECT count(*) FROM gdpr.audit_body", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 5, "all bodies are stored before the lock");
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    assert_eq!(
+        entries(&store),
+        records[..2]
+            .iter()
+            .cloned()
+            .map(Entry::Record)
+            .collect::<Vec<_>>(),
+        "only the records chained are entries"
+    );
+    // The next writer signs the due checkpoint and chains on.
+    let keys = FileKeyStore::create(tmp.path().join("k")).unwrap();
+    let log = AuditLog::with_stores(store, keys, Signer::parse(&secret).unwrap(), policy).unwrap();
+    log.append_batch(&(10..13).map(|i| event(i, None)).collect::<Vec<_>>())
+        .unwrap();
+    log.checkpoint().unwrap();
+    let report = verify_store(log.store(), &signer.verifier(), None).unwrap();
+    assert_eq!((report.records, report.unsigned_tail), (5, 0));
+    let unreferenced: i64 = t
+        .query_one(
+            "SELECT count(*) FROM gdpr.audit_body b WHERE NOT EXISTS (
+               SELECT 1 FROM gdpr.audit_run r WHERE r.batch = b.batch
+                 AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(unreferenced, 3);
 }
