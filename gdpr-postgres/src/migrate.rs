@@ -15,6 +15,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_journal.sql"),
     include_str!("../migrations/0004_chain_in_database.sql"),
     include_str!("../migrations/0005_append_fast.sql"),
+    // Self-contained: renumbering it (file name and place) changes nothing else.
+    include_str!("../migrations/0006_objections.sql"),
 ];
 
 /// The schema version this library writes and reads.
