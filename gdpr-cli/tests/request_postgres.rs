@@ -459,5 +459,44 @@ fn an_objection_run_on_postgres_is_honoured_by_authorize_on_postgres() {
         "{}",
         anonymous.stderr
     );
+
+    // The controller's compelling grounds (Art. 21(1)), recorded with
+    // `request grounds --postgres`: on the objection's row (once, also when
+    // given again), the reason in clear nowhere in the database.
+    std::fs::write(
+        d.join("grounds.toml"),
+        "version = 1\nground = \"compelling-legitimate-grounds\"\n\
+         purposes = [\"quality-assurance\"]\nassessment = \"DPO case 2026-14\"\n\
+         by = \"dpo-1\"\nreason = \"CANARY-REASON board minutes\"\n",
+    )
+    .unwrap();
+    let args = ["request", "grounds", "dsr-pgo", "--grounds", "grounds.toml"];
+    for _ in 0..2 {
+        let r = gdpr(d, &with_ctx(&args, "dpo-1"), "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stdout.contains("CANARY-REASON"), "{}", r.stdout);
+    }
+    let (entries, history, clear): (i64, i64, i64) = {
+        let r = c
+            .query_one(
+                "SELECT (SELECT count(*) FROM gdpr.objection WHERE entry LIKE '%overridden-by%'),
+                        (SELECT count(*) FROM gdpr.objection_history),
+                        (SELECT count(*) FROM gdpr.objection_history WHERE entry LIKE '%CANARY%')",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!((entries, history, clear), (1, 2, 0));
+    let (code, v) = authorize_pg(d, TARGET);
+    assert_eq!(code, 0, "the grounds cover quality assurance: {v}");
+    assert!(
+        v["safeguards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["code"] == "compelling-grounds"),
+        "{v}"
+    );
     drop(tenant);
 }

@@ -134,6 +134,19 @@ pub(crate) fn find_transition(
     at: Timestamp,
     from: u64,
 ) -> Result<Option<AuditRecord>, Error> {
+    find_record(log, request, event, Action::Execute, at, from)
+}
+
+/// As [`find_transition`], for a record of the request with `action`
+/// (grounds recorded on an objection are an `update`).
+pub(crate) fn find_record(
+    log: &dyn RequestLog,
+    request: &RequestId,
+    event: &str,
+    action: Action,
+    at: Timestamp,
+    from: u64,
+) -> Result<Option<AuditRecord>, Error> {
     use gdpr_audit::store::{Entry, EntrySource};
     let correlation = correlation(request)?;
     let mut found = None;
@@ -154,7 +167,7 @@ pub(crate) fn find_transition(
             let r = gdpr_audit::record::Record::decode(&bytes)?;
             if r.position() >= from
                 && r.recorded() == at
-                && r.action() == Action::Execute
+                && r.action() == action
                 && r.source().as_str() == SOURCE
                 && r.correlation_id() == Some(&correlation)
             {
@@ -169,6 +182,43 @@ pub(crate) fn find_transition(
         .map_err(Error::from)
     })?;
     Ok(found.map(|r| AuditRecord::new(event, r)))
+}
+
+/// The event name of the record of grounds recorded on an objection.
+pub const GROUNDS_RECORDED: &str = "objection-grounds-recorded";
+
+/// Records the controller's grounds on the request's objection (GDPR
+/// Art. 21(1)): an `update` record dated `grounds.recorded_at`, naming the
+/// ground, its citation and the purposes covered (the reason, sealed in
+/// the request directory, is never in the log).
+pub(crate) fn grounds_recorded(
+    log: &dyn RequestLog,
+    request: &DataSubjectRequest,
+    actor: &Actor,
+    subject: &PatientId,
+    grounds: &crate::grounds::RecordedGrounds,
+) -> Result<AuditRecord, Error> {
+    let purposes = serde_json::to_string(&grounds.purposes).map_err(Error::format("purposes"))?;
+    let text = format!(
+        "data-subject request ({}): {} ({}) recorded on the objection; purposes: {}",
+        request.kind().citation(),
+        grounds.ground,
+        grounds.citation,
+        if grounds.purposes.is_empty() {
+            "every purpose objected to".to_owned()
+        } else {
+            purposes
+        }
+    );
+    let e = event(
+        request,
+        Action::Update,
+        actor,
+        subject,
+        text,
+        grounds.recorded_at,
+    )?;
+    Ok(AuditRecord::new(GROUNDS_RECORDED, log.record(&e)?))
 }
 
 /// Crypto-shreds the subject's key: an erasure event, a checkpoint, then the
