@@ -8,13 +8,14 @@ use gdpr_audit::{AuditEvent, Receipt};
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
-use gdpr_core::request::{DataSubjectRequest, Event, RequestId};
+use gdpr_core::request::{DataSubjectRequest, Event, RequestId, Scope};
 use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::audit_log::RequestLog;
+use crate::findings::CertifiedFinding;
 
 /// The source system of the request's own events.
 pub const SOURCE: &str = "gdpr-request";
@@ -73,11 +74,33 @@ fn event(
     .build(at))
 }
 
-/// Records a stage transition (durable when it returns).
+/// The findings of an assessment as the `assessed` record names them:
+/// each ground with its citation and the kind of its scope (`subject`,
+/// `system`, `record`), in the file's order — no finding id, system,
+/// record or reason.
+fn findings_line(findings: &[CertifiedFinding]) -> String {
+    let each: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let scope = match &f.scope {
+                Scope::Subject => "subject",
+                Scope::System { .. } => "system",
+                Scope::Record { .. } => "record",
+                _ => "other",
+            };
+            format!("{} ({}) for a {scope}", f.ground, f.citation)
+        })
+        .collect();
+    format!("\nfindings: {}", each.join("; "))
+}
+
+/// Records a stage transition (durable when it returns). The `assessed`
+/// record also names the controller's `findings` (ground, citation, scope
+/// kind), if any.
 pub(crate) fn transition(
     log: &dyn RequestLog,
     request: &DataSubjectRequest,
-    step: &Event,
+    (step, findings): (&Event, &[CertifiedFinding]),
     actor: &Actor,
     subject: &PatientId,
     at: Timestamp,
@@ -102,6 +125,9 @@ pub(crate) fn transition(
             r.complaint,
             r.judicial
         ));
+    }
+    if *step == Event::Assessed && !findings.is_empty() {
+        text.push_str(&findings_line(findings));
     }
     if let Event::Extended { extension } = step {
         // The grounds as their provision, and when the subject was told.

@@ -321,7 +321,13 @@ impl Executor {
                 {
                     return Ok(found);
                 }
-                let record = audit::transition(&**log, request, &event, &actor, subject, at)?;
+                let findings = if event == Event::Assessed {
+                    dir.load_findings()?
+                } else {
+                    Vec::new()
+                };
+                let step = (&event, findings.as_slice());
+                let record = audit::transition(&**log, request, step, &actor, subject, at)?;
                 hook.boundary(&boundary, Phase::Recorded);
                 Ok(record)
             })
