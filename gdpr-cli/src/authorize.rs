@@ -14,8 +14,10 @@ use gdpr_core::category::RecordCategory;
 use gdpr_core::decision::Decision;
 use gdpr_core::purpose::Purpose;
 use gdpr_core::restriction::RestrictionException;
+use gdpr_core::store::RecordId;
 use gdpr_core::subject::{PatientId, SubjectState};
-use gdpr_request::objections::consult_objections;
+use gdpr_postgres::PgRegister;
+use gdpr_request::objections::{ObjectionEntry, consult_objections};
 use gdpr_request::register::subject_record_of;
 use gdpr_request::{FileRegister, RestrictionRegister};
 use jiff::Timestamp;
@@ -34,8 +36,8 @@ const DENY: u8 = 3;
 /// request (who wants to process which record categories for which purpose
 /// at which instant, whether the record is only kept for a retention duty,
 /// and what is known about the patient: consents, restrictions,
-/// objections; with --register also the objections registered by
-/// `gdpr request run`). Prints the decision as JSON:
+/// objections; with --register, or --postgres, also the objections
+/// registered by `gdpr request run`). Prints the decision as JSON:
 ///
 ///   {"decision": "permit" | "deny", "activity", "purpose", "categories", "at",
 ///    "basis": {"kind", "art6", "art9", "national"},
@@ -71,6 +73,45 @@ pub struct Args {
     /// patient in the register (the register holds no patient value).
     #[arg(long = "audit-log", value_name = "DIR", requires = "register")]
     audit_log: Option<PathBuf>,
+    /// Instead of --register: the PostgreSQL of `gdpr request --postgres
+    /// FILE` (FILE holds the connection string, the password comes from the
+    /// file named by GDPR_PG_PASSWORD_FILE): the objections registered
+    /// there for the patient are added. Needs --kek and `patient`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "kek",
+        conflicts_with_all = ["register", "audit_log"]
+    )]
+    postgres: Option<PathBuf>,
+    /// With --postgres: the key-encryption key file (mode 0600) of the
+    /// tenant's subject keys, which name the patient in the register.
+    #[arg(long, value_name = "KEKFILE", requires = "postgres")]
+    kek: Option<PathBuf>,
+}
+
+/// Where the registered objections are read.
+enum RegisterSource<'a> {
+    /// `--register DIR --audit-log DIR`.
+    Files {
+        register: &'a Path,
+        audit_log: &'a Path,
+    },
+    /// `--postgres FILE --kek KEKFILE`.
+    Postgres { conn: &'a Path, kek: &'a Path },
+}
+
+impl Args {
+    fn register_source(&self) -> Option<RegisterSource<'_>> {
+        match (&self.register, &self.audit_log, &self.postgres, &self.kek) {
+            (Some(register), Some(audit_log), _, _) => Some(RegisterSource::Files {
+                register,
+                audit_log,
+            }),
+            (_, _, Some(conn), Some(kek)) => Some(RegisterSource::Postgres { conn, kek }),
+            _ => None,
+        }
+    }
 }
 
 /// The request file: a [`Request`] plus the instant and the subject's state.
@@ -94,40 +135,72 @@ struct RequestFile {
 }
 
 /// Adds the objections registered for `patient` (under the subject-wide
-/// record id of its key in the audit log at `audit_log`) to `subject`. A
+/// record id of its key in the audit log's key store) to `subject`. A
 /// patient without a key there has had nothing registered.
 fn add_registered(
-    register: &Path,
-    audit_log: &Path,
+    source: RegisterSource<'_>,
     patient: &PatientId,
     subject: &mut SubjectState,
 ) -> Result<(), CliError> {
-    let keys = FileKeyStore::open(FileStore::keys_path(audit_log)).map_err(CliError::Audit)?;
-    let Some(record) = subject_record_of(&keys, patient) else {
-        return Ok(());
+    let found = match source {
+        RegisterSource::Files {
+            register,
+            audit_log,
+        } => {
+            let keys =
+                FileKeyStore::open(FileStore::keys_path(audit_log)).map_err(CliError::Audit)?;
+            let Some(record) = subject_record_of(&keys, patient) else {
+                return Ok(());
+            };
+            let register = FileRegister::open(register)?;
+            crate::runtime()?.block_on(registered_of(&register, &record))?
+        }
+        RegisterSource::Postgres { conn, kek } => {
+            let keys = crate::audit::open_pg_keys(conn, Some(kek))?;
+            let Some(record) = subject_record_of(&keys, patient) else {
+                return Ok(());
+            };
+            let config = crate::pg::config(conn)?;
+            crate::runtime()?.block_on(async {
+                let register =
+                    PgRegister::open(&config)
+                        .await
+                        .map_err(|e| gdpr_request::Error::Backend {
+                            what: "opening the PostgreSQL register",
+                            source: Box::new(e),
+                        })?;
+                registered_of(&register, &record).await
+            })?
+        }
     };
-    let register = FileRegister::open(register)?;
+    consult_objections(&found, subject);
+    Ok(())
+}
+
+/// The objections `register` holds for the subject-wide `record`.
+async fn registered_of(
+    register: &dyn RestrictionRegister,
+    record: &RecordId,
+) -> Result<Vec<ObjectionEntry>, gdpr_request::Error> {
     let objections = register
         .objections()
         .ok_or(gdpr_request::Error::NoObjection)?;
-    let found = crate::runtime()?.block_on(objections.objections_of(&record))?;
-    consult_objections(&found, subject);
-    Ok(())
+    objections.objections_of(record).await
 }
 
 /// Runs `gdpr authorize`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let activity: ProcessingActivity = read_json(&args.activity)?;
     let mut file: RequestFile = read_json(&args.request)?;
-    if let (Some(register), Some(audit_log)) = (&args.register, &args.audit_log) {
+    if let Some(source) = args.register_source() {
         let Some(patient) = &file.patient else {
             return Err(CliError::BadInput(format!(
-                "{}: with --register the request names its `patient` ({{\"id\": …, \
+                "{}: with --register or --postgres the request names its `patient` ({{\"id\": …, \
                  \"issuer\": …}}) so that the register's entries can be found",
                 args.request.display()
             )));
         };
-        add_registered(register, audit_log, patient, &mut file.subject)?;
+        add_registered(source, patient, &mut file.subject)?;
     }
     let request = Request {
         actor: file.actor,

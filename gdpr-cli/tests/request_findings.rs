@@ -390,3 +390,89 @@ fn a_bad_findings_file_fails_naming_it_and_changes_nothing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(stage(d), "assessed");
 }
+
+/// The `assessed` audit record names the findings — ground, citation and
+/// scope kind — and nothing else of them (no id, system, record or
+/// reason); read back from the log with the subject's key (`gdpr audit
+/// export`), before any erasure shreds it.
+#[test]
+fn the_assessed_audit_record_names_the_findings_without_their_reasons() {
+    let dir = setup();
+    let d = dir.path();
+    let (one, two) = (record(1), record(2));
+    std::fs::write(
+        d.join("findings.toml"),
+        format!(
+            "version = 1\n\n\
+             [[finding]]\nid = \"outbreak-17\"\nscope = \"record\"\nsystem = \"archive\"\n\
+             record = \"{one}\"\nground = \"public-health\"\nsource = \"IfSG § 25, order 17\"\n\
+             by = \"dpo-1\"\nreason = \"{REASON}\"\n\n\
+             [[finding]]\nid = \"harm-1\"\nscope = \"system\"\nsystem = \"archive\"\n\
+             ground = \"subject-interests\"\nby = \"dpo-1\"\nreason = \"{REASON}\"\n"
+        ),
+    )
+    .unwrap();
+    let run = assess(d, "findings.toml");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .current_dir(d)
+        .args(["audit", "export", "audit", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = String::from_utf8(out.stdout).unwrap();
+    let assessed: Vec<&str> = lines
+        .lines()
+        .filter(|l| l.contains("data-subject request") && l.contains("): assessed"))
+        .collect();
+    assert_eq!(assessed.len(), 1, "{lines}");
+    let expected = "findings: public-health (GDPR Art. 17(3)(c)) for a record; \
+                    subject-interests (§ 35(2) BDSG) for a system";
+    assert!(assessed[0].contains(expected), "{}", assessed[0]);
+    // The reason nowhere in the log; the finding ids, system and record
+    // ids not in this record (the store's own records name the records).
+    assert!(!lines.contains("CANARY-REASON"), "a reason in the log");
+    let text = assessed[0].split("\"text\":").nth(1).unwrap();
+    for absent in [
+        "outbreak-17",
+        "harm-1",
+        "archive",
+        one.as_str(),
+        two.as_str(),
+    ] {
+        assert!(!text.contains(absent), "{absent} in the record: {text}");
+    }
+    // Without findings the record is as before: no `findings:` line.
+    let other = setup_assessed_without_findings();
+    assert!(!other.contains("findings:"), "{other}");
+}
+
+/// The `assessed` record's line of a request assessed without findings.
+fn setup_assessed_without_findings() -> String {
+    let dir = setup();
+    let d = dir.path();
+    let run = gdpr(
+        d,
+        &with_ctx(
+            &["request", "assess", "dsr-f", "--pack", "pack.toml"],
+            "dpo-1",
+        ),
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .current_dir(d)
+        .args(["audit", "export", "audit", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("): assessed"))
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -336,3 +336,167 @@ fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node
     );
     assert_eq!(both.code, 2, "{}", both.stderr);
 }
+
+/// Writes a processing activity on legitimate interests (Art. 6(1)(f),
+/// so Art. 21(1) reaches it) and a request of it for `patient`; returns
+/// the two file names.
+fn qa_ask(dir: &Path, patient: &str) -> (String, String) {
+    std::fs::write(
+        dir.join("qa.json"),
+        r#"{"name":"qa","purpose":"quality-assurance","basis":{"kind":"special-category",
+           "art6":"legitimate-interests","art9":"health-care"},
+           "categories":["imaging-examination"],"identifiability":"identified"}"#,
+    )
+    .unwrap();
+    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    let ask = format!("ask-{patient}.json");
+    std::fs::write(
+        dir.join(&ask),
+        format!(
+            r#"{{"at":"{at}","actor":{{"id":"dr-weber","role":"physician",
+            "secrecy":{{"kind":"professional","source":"§ 203(1) Nr. 1 StGB"}}}},
+            "purpose":"quality-assurance","categories":["imaging-examination"],
+            "patient":{{"id":"{patient}"}}}}"#
+        ),
+    )
+    .unwrap();
+    ("qa.json".into(), ask)
+}
+
+/// `gdpr authorize … --postgres tenant.conn --kek kek`: exit code and JSON.
+fn authorize_pg(dir: &Path, patient: &str) -> (i32, serde_json::Value) {
+    let (activity, ask) = qa_ask(dir, patient);
+    let args = [
+        "authorize",
+        "--activity",
+        &activity,
+        "--request",
+        &ask,
+        "--postgres",
+        "tenant.conn",
+        "--kek",
+        "kek",
+    ];
+    let r = gdpr(dir, &args, "");
+    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}: {}", r.code, r.stderr));
+    (r.code, v)
+}
+
+#[test]
+fn an_objection_run_on_postgres_is_honoured_by_authorize_on_postgres() {
+    let (dir, tenant, config) = setup();
+    let d = dir.path();
+    assert_eq!(authorize_pg(d, TARGET).0, 0, "before the objection");
+    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let new = [
+        "request",
+        "new",
+        "--id",
+        "dsr-pgo",
+        "--kind",
+        "objection",
+        "--index",
+        "-",
+    ];
+    assert_eq!(gdpr(d, &new, &index).code, 0);
+    for (cmd, by) in [("assess", "dpo-1"), ("approve", "dpo-2"), ("run", "dpo-1")] {
+        let r = gdpr(d, &with_ctx(&["request", cmd, "dsr-pgo"], by), "");
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+    }
+    // Registered in PostgreSQL, under the subject-wide id; no file.
+    assert!(!d.join("restrictions/objections.jsonl").exists());
+    let mut c = config.connect().unwrap();
+    let rows: Vec<(String, String)> = c
+        .query("SELECT subject, request FROM gdpr.objection", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].0.starts_with("gdpr-subject:"), "{rows:?}");
+    assert_eq!(rows[0].1, "dsr-pgo");
+    // Resuming the completed request registers nothing again.
+    let resume = gdpr(d, &with_ctx(&["request", "resume", "dsr-pgo"], "dpo-1"), "");
+    assert_eq!(resume.code, 0, "{}", resume.stderr);
+    let history: i64 = c
+        .query_one("SELECT count(*) FROM gdpr.objection_history", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(history, 1);
+
+    let (code, v) = authorize_pg(d, TARGET);
+    assert_eq!(code, 3, "{v}");
+    assert_eq!(v["reasons"][0]["code"], "objection", "{v}");
+    assert_eq!(v["reasons"][0]["citation"], "GDPR Art. 21(1)", "{v}");
+    let (code, v) = authorize_pg(d, "OTHER-CLI-PG-2");
+    assert_eq!(code, 0, "another patient: {v}");
+    // A request file without `patient` is refused with --postgres (exit 2).
+    std::fs::write(
+        d.join("anonymous.json"),
+        r#"{"at":"2026-03-01T00:00:00Z","actor":{"id":"dr-weber","role":"physician",
+           "secrecy":{"kind":"professional","source":"§ 203(1) Nr. 1 StGB"}},
+           "purpose":"quality-assurance","categories":["imaging-examination"]}"#,
+    )
+    .unwrap();
+    let anonymous = gdpr(
+        d,
+        &[
+            "authorize",
+            "--activity",
+            "qa.json",
+            "--request",
+            "anonymous.json",
+            "--postgres",
+            "tenant.conn",
+            "--kek",
+            "kek",
+        ],
+        "",
+    );
+    assert_eq!(anonymous.code, 2, "{}", anonymous.stderr);
+    assert!(
+        anonymous.stderr.contains("anonymous.json"),
+        "{}",
+        anonymous.stderr
+    );
+
+    // The controller's compelling grounds (Art. 21(1)), recorded with
+    // `request grounds --postgres`: on the objection's row (once, also when
+    // given again), the reason in clear nowhere in the database.
+    std::fs::write(
+        d.join("grounds.toml"),
+        "version = 1\nground = \"compelling-legitimate-grounds\"\n\
+         purposes = [\"quality-assurance\"]\nassessment = \"DPO case 2026-14\"\n\
+         by = \"dpo-1\"\nreason = \"CANARY-REASON board minutes\"\n",
+    )
+    .unwrap();
+    let args = ["request", "grounds", "dsr-pgo", "--grounds", "grounds.toml"];
+    for _ in 0..2 {
+        let r = gdpr(d, &with_ctx(&args, "dpo-1"), "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stdout.contains("CANARY-REASON"), "{}", r.stdout);
+    }
+    let (entries, history, clear): (i64, i64, i64) = {
+        let r = c
+            .query_one(
+                "SELECT (SELECT count(*) FROM gdpr.objection WHERE entry LIKE '%overridden-by%'),
+                        (SELECT count(*) FROM gdpr.objection_history),
+                        (SELECT count(*) FROM gdpr.objection_history WHERE entry LIKE '%CANARY%')",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!((entries, history, clear), (1, 2, 0));
+    let (code, v) = authorize_pg(d, TARGET);
+    assert_eq!(code, 0, "the grounds cover quality assurance: {v}");
+    assert!(
+        v["safeguards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["code"] == "compelling-grounds"),
+        "{v}"
+    );
+    drop(tenant);
+}

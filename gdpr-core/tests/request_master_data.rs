@@ -202,12 +202,13 @@ fn a_hold_on_the_patient_itself_still_keeps_it() {
 
 #[test]
 fn without_a_follows_rule_the_patient_still_waits_for_a_person() {
-    // NL has no follows rule (yet): the Patient alone is undetermined.
-    let nl = RulePack::builtin(&"NL".parse::<Jurisdiction>().unwrap())
-        .unwrap()
-        .unwrap();
-    assert!(nl.follower(RecordCategory::Demographics).is_none());
-    let a = assess_erasure(GROUND, &[patient("ehr")], &nl, &Findings::none(), ON).unwrap();
+    // The sample imaging pack has no follows rule: the Patient alone is
+    // undetermined. (Every built-in pack has one since AT, FR, NL and
+    // UK-ENG gained theirs: request_master_data_packs.rs.)
+    let text = include_str!("../../docs/samples/imaging-pack.toml");
+    let bare = RulePack::from_toml(text).unwrap();
+    assert!(bare.follower(RecordCategory::Demographics).is_none());
+    let a = assess_erasure(GROUND, &[patient("ehr")], &bare, &Findings::none(), ON).unwrap();
     assert_eq!(a.records[0].outcome, RecordOutcome::DecideManually);
     let f = de().follower(RecordCategory::Demographics).unwrap().clone();
     assert_eq!(f.source().as_str(), "§ 630f(3) BGB");

@@ -19,8 +19,8 @@
 //! - [`PgJournal`] — gdpr-request's journal of one request, held under a
 //!   lease with a fencing token ([`PgJournal::claim`]): when two nodes
 //!   pick up the same request, exactly one executes each step.
-//! - [`PgRegister`] — gdpr-request's restriction register, shared by
-//!   every node, host and gateway of the tenant.
+//! - [`PgRegister`] — gdpr-request's restriction register and objection
+//!   register, shared by every node, host and gateway of the tenant.
 //! - [`PgAuditLog`] — the tenant's log and keys as gdpr-request's
 //!   `RequestLog`: a request's own audit records in the shared log.
 //!
@@ -81,6 +81,7 @@ mod error;
 pub mod journal;
 mod keys;
 pub mod migrate;
+mod objections;
 mod register;
 mod request_log;
 mod tenant;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_chain_in_database.sql"),
     include_str!("../migrations/0005_append_fast.sql"),
     include_str!("../migrations/0006_append_outside_lock.sql"),
+    include_str!("../migrations/0007_objections.sql"),
 ];
 
 /// The schema version this library writes and reads.

@@ -5,10 +5,12 @@
 //! lifted, in the same JSON as the embedded register's lines; every change
 //! is also appended to `gdpr.restriction_history`. A recorded entry is
 //! acknowledged after `COMMIT`, so every node's next lookup sees it.
+//! The same register holds the tenant's objections (`objections.rs`).
 
 use gdpr_core::request::SystemName;
 use gdpr_core::store::RecordId;
 use gdpr_request::Error as RequestError;
+use gdpr_request::objections::ObjectionRegister;
 use gdpr_request::register::{RestrictionEntry, RestrictionRegister};
 
 use crate::config::PgConfig;
@@ -18,7 +20,7 @@ use crate::error::PgError;
 /// The register of one tenant (the role of the connection).
 #[derive(Debug)]
 pub struct PgRegister {
-    db: DbThread,
+    pub(crate) db: DbThread,
 }
 
 impl PgRegister {
@@ -81,7 +83,7 @@ impl PgRegister {
     }
 }
 
-fn backend(what: &'static str, e: PgError) -> RequestError {
+pub(crate) fn backend(what: &'static str, e: PgError) -> RequestError {
     RequestError::Backend {
         what,
         source: Box::new(e),
@@ -142,5 +144,9 @@ impl RestrictionRegister for PgRegister {
             Some((system.as_str().to_owned(), record.as_str().to_owned())),
         )
         .await
+    }
+
+    fn objections(&self) -> Option<&dyn ObjectionRegister> {
+        Some(self)
     }
 }

@@ -1,7 +1,8 @@
-//! Tenant isolation of the request journal, the leases and the
-//! restriction register, enforced by the database: as tenant A's role,
+//! Tenant isolation of the request journal, the leases, the
+//! restriction register and the objection register, enforced by the database: as tenant A's role,
 //! whatever SQL a property test tries, A reads only its own rows and
-//! never changes B's — even for the same request id, system and record.
+//! never changes B's — even for the same request id, system, record and
+//! subject-wide id.
 #![cfg(feature = "postgres-tests")]
 
 mod support;
@@ -9,11 +10,13 @@ mod support;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use gdpr_core::objection::Objection;
 use gdpr_core::request::{RequestId, SystemName};
 use gdpr_core::restriction::RestrictionGround;
 use gdpr_core::store::RecordId;
 use gdpr_postgres::{LeaseSettings, NodeName, PgConfig, PgJournal, PgRegister, Tenant};
 use gdpr_request::journal::{Journal, StepKey};
+use gdpr_request::objections::{ObjectionEntry, ObjectionRegister};
 use gdpr_request::register::{RestrictionEntry, RestrictionRegister};
 use postgres::SimpleQueryMessage;
 use proptest::prelude::*;
@@ -21,7 +24,8 @@ use support::*;
 
 const REQUEST: &str = "dsr-shared-id";
 
-/// Journals two steps of request `REQUEST` and registers one restriction,
+/// Journals two steps of request `REQUEST`, registers one restriction and
+/// one objection (the same subject-wide id for every tenant),
 /// as the tenant of `config`; the lease stays held (`forget`).
 fn populate(config: &PgConfig) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -53,6 +57,13 @@ fn populate(config: &PgConfig) {
         ))
         .await
         .unwrap();
+        r.record_objection(&ObjectionEntry::new(
+            RecordId::new(format!("gdpr-subject:{}", "ab".repeat(16))).unwrap(),
+            RequestId::new(REQUEST).unwrap(),
+            Objection::to_all(jiff::Timestamp::UNIX_EPOCH),
+        ))
+        .await
+        .unwrap();
         // Held for the rest of the run (its thread renews it).
         std::mem::forget(j);
     });
@@ -68,7 +79,11 @@ fn fingerprint(c: &mut postgres::Client) -> String {
              || '|' || (SELECT coalesce(string_agg(r.tenant || r.system || r.record || r.entry, ','), '')
                         FROM gdpr.restriction r)
              || '|' || (SELECT coalesce(string_agg(h.tenant || h.entry, ',' ORDER BY seq), '')
-                        FROM gdpr.restriction_history h)",
+                        FROM gdpr.restriction_history h)
+             || '|' || (SELECT coalesce(string_agg(o.tenant || o.subject || o.request || o.entry, ','), '')
+                        FROM gdpr.objection o)
+             || '|' || (SELECT coalesce(string_agg(oh.tenant || oh.entry, ',' ORDER BY seq), '')
+                        FROM gdpr.objection_history oh)",
         &[],
     )
     .unwrap()
@@ -87,6 +102,8 @@ const TABLES: &[&str] = &[
     "request_lease",
     "restriction",
     "restriction_history",
+    "objection",
+    "objection_history",
 ];
 const PREDICATES: &[&str] = &[
     "true",
@@ -100,12 +117,21 @@ const UPDATES: &[&str] = &[
     "UPDATE gdpr.request_lease SET holder = 'attacker' WHERE {P}",
     "UPDATE gdpr.restriction SET lifted = true WHERE {P}",
     "UPDATE gdpr.restriction SET tenant = tenant WHERE {P}",
+    "UPDATE gdpr.objection SET entry = '{}' WHERE {P}",
+    "UPDATE gdpr.objection SET tenant = tenant WHERE {P}",
 ];
 const STATEMENTS: &[&str] = &[
     "INSERT INTO gdpr.journal_entry (tenant, request, seq, step, phase, epoch) VALUES ('{B}', 'dsr-shared-id', 99, 'x', 'begin', 1)",
     "INSERT INTO gdpr.request_lease (tenant, request, epoch, holder, expires_at) VALUES ('{B}', 'r2', 1, 'x', now())",
     "INSERT INTO gdpr.restriction (tenant, system, record, art18, lifted, entry) VALUES ('{B}', 'pacs', 'study-9', true, false, '{}')",
     "INSERT INTO gdpr.restriction_history (tenant, system, record, art18, entry) VALUES ('{B}', 'pacs', 'x', true, '{}')",
+    "INSERT INTO gdpr.objection (tenant, subject, request, entry) VALUES ('{B}', 'gdpr-subject:x', 'r9', '{}')",
+    "INSERT INTO gdpr.objection_history (tenant, subject, request, entry) VALUES ('{B}', 'gdpr-subject:x', 'r9', '{}')",
+    "UPDATE gdpr.objection SET tenant = '{B}'",
+    "DELETE FROM gdpr.objection",
+    "UPDATE gdpr.objection_history SET entry = '{}'",
+    "ALTER TABLE gdpr.objection NO FORCE ROW LEVEL SECURITY",
+    "COPY gdpr.objection_history TO STDOUT",
     "UPDATE gdpr.request_lease SET tenant = '{B}'",
     "UPDATE gdpr.restriction SET tenant = '{B}'",
     "UPDATE gdpr.journal_entry SET result = '1'",
@@ -163,6 +189,7 @@ fn fixture() -> &'static Fixture {
         let mut b_conn = b.1.connect().unwrap();
         let before = fingerprint(&mut b_conn);
         assert!(before.contains("erased"), "{before}");
+        assert!(before.contains("gdpr-subject:"), "{before}");
         (
             a.0,
             Mutex::new(a.1.connect().unwrap()),
@@ -177,7 +204,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn a_tenant_never_reads_or_changes_another_tenants_journal_or_register(
+    fn a_tenant_never_reads_or_changes_another_tenants_journal_or_registers(
         attacks in proptest::collection::vec(attack(), 1..6)
     ) {
         let (a_tenant, a, b_tenant, b, before) = fixture();

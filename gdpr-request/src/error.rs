@@ -86,8 +86,9 @@ pub enum Error {
     /// The register in use does not hold objections, or holds none for
     /// the subject and request named.
     #[error(
-        "no objection register, or no objection of this request in it: objections are held \
-         by the embedded register (--register DIR); the PostgreSQL register does not hold them yet"
+        "no objection register, or no objection of this request in it: run the objection \
+         request first (objections are held by the file register, --register DIR, and by the \
+         PostgreSQL one, --postgres FILE)"
     )]
     NoObjection,
     /// A shared backend of the journal or the register (a database)

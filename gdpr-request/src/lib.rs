@@ -50,6 +50,7 @@ mod executor;
 mod fault;
 pub mod findings;
 mod fsio;
+pub mod grounds;
 pub mod journal;
 pub mod objections;
 pub mod package;
@@ -63,9 +64,9 @@ pub use audit_log::{LogReader, RequestLog};
 pub use certificate::{Certificate, verify_certificate};
 pub use error::Error;
 pub use executor::{
-    AuditRecord, BoundaryHook, Executor, Holds, KeptRecord, PACKAGE_DIR, Phase, Resources,
-    RestrictedIn, RestrictionDone, RunOutcome, SHREDDED, SOURCE, SUBJECT_STATE_FILE, Setup,
-    SystemOutcome,
+    AuditRecord, BoundaryHook, Executor, GroundsOutcome, Holds, KeptRecord, PACKAGE_DIR, Phase,
+    Resources, RestrictedIn, RestrictionDone, RunOutcome, SHREDDED, SOURCE, SUBJECT_STATE_FILE,
+    Setup, SystemOutcome,
 };
 pub use fault::Fault;
 pub use journal::{FileJournal, Journal};

@@ -114,7 +114,7 @@ impl RequestDir {
             .flatten())
     }
 
-    fn keys(&self) -> RequestKeys {
+    pub(crate) fn keys(&self) -> RequestKeys {
         RequestKeys::at(self.path.parent().unwrap_or(Path::new(".")))
     }
 

@@ -384,6 +384,19 @@ pub(crate) fn open_recording_pg_log(
     })
 }
 
+/// The tenant's subject keys on PostgreSQL (`conn`), unwrapped with the
+/// KEK file (mode 0600): where `gdpr authorize --postgres` finds the
+/// subject-wide record id of a patient. Opens no log.
+pub(crate) fn open_pg_keys(
+    conn: &Path,
+    kek: Option<&Path>,
+) -> Result<gdpr_postgres::PgKeyStore, CliError> {
+    pgcmd::pg_keys(conn, kek).map_err(|e| match e {
+        Failure::Audit(e) => CliError::Audit(e),
+        Failure::Cli(e) => e,
+    })
+}
+
 pub(crate) fn open_recording_log(dir: &Path, key: &Path) -> Result<AuditLog, CliError> {
     open_log(dir, key).map_err(|e| match e {
         Failure::Audit(e) => CliError::Audit(e),

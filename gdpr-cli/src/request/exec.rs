@@ -135,6 +135,11 @@ pub async fn dispatch(args: Args) -> Result<ExitCode, CliError> {
             let given = (months, reasons.as_slice(), &calendar);
             super::extend::extend(root, &id, &context, given, json_out).await
         }
+        Action::Grounds {
+            id,
+            context,
+            grounds,
+        } => super::grounds::grounds(root, &id, &context, &grounds, json_out).await,
         Action::Run {
             id,
             context,

@@ -14,6 +14,7 @@
 
 mod exec;
 mod extend;
+mod grounds;
 mod inputs;
 mod package;
 mod refuse;
@@ -218,6 +219,22 @@ enum Action {
         /// The actor states that the task was done on every system.
         #[arg(long = "task-done", required = true)]
         task_done: bool,
+    },
+    /// Record the controller's grounds against the objection a completed
+    /// objection request registered (GDPR Art. 21(1)): compelling
+    /// legitimate grounds that override the subject's interests, or legal
+    /// claims, for some or every purpose objected to. Journaled and
+    /// audited; the reason is sealed, never printed; `authorize` then
+    /// permits what the grounds cover. The same grounds again change
+    /// nothing; other grounds: exit 2.
+    Grounds {
+        id: String,
+        #[command(flatten)]
+        context: Context,
+        /// The grounds (TOML, docs/requests.md): ground, purposes,
+        /// assessment (where it is kept), by, reason (sealed).
+        #[arg(long, value_name = "FILE")]
+        grounds: PathBuf,
     },
     /// Execute an approved request on every system.
     Run {

@@ -92,6 +92,13 @@ pub enum RequestError {
         /// from the file (a reason may hold health data).
         detail: String,
     },
+    /// A grounds file (`grounds --grounds`, GDPR Art. 21(1)) is malformed.
+    #[error("invalid grounds file: {detail}")]
+    InvalidGrounds {
+        /// What is wrong, with the line or the field; never a value from
+        /// the file (a reason may hold health data).
+        detail: String,
+    },
     /// A finding names a system or record the request does not have, or a
     /// ground of another jurisdiction's law.
     #[error("finding {finding} does not apply: {why}; correct the findings file")]

@@ -252,6 +252,10 @@ impl FindingGround {
 pub struct FindingReason(String);
 
 impl FindingReason {
+    pub(crate) fn new(text: String) -> Self {
+        Self(text)
+    }
+
     /// The text (to seal it; never to print or log it).
     pub fn expose(&self) -> &str {
         &self.0

@@ -61,6 +61,7 @@ mod error;
 mod findings;
 mod findings_file;
 mod follow;
+mod grounds_file;
 mod kind;
 mod lifecycle;
 mod recipients;
@@ -81,6 +82,7 @@ pub use findings_file::{
     ControllerFinding, FindingGround, FindingId, FindingReason, FindingsFile, MAX_FINDINGS,
     MAX_REASON_BYTES,
 };
+pub use grounds_file::{GroundsFile, OverrideGround};
 pub use kind::RequestKind;
 pub use lifecycle::{ApprovalPolicy, Event, History, Stage, Transition};
 pub use recipients::{Disclosure, DisclosureDetail, Notification, Recipient, recipients_to_notify};

@@ -163,13 +163,34 @@ impl Site {
     /// `setup` (assessed by dpo-1, approved by dpo-2), journaled in
     /// PostgreSQL like the rest.
     pub async fn approved_erasure(&self) {
-        RequestDir::create(&self.path("requests"), &request()).unwrap();
+        self.approved(RequestKind::Erasure {
+            ground: ErasureGround::ConsentWithdrawn,
+        })
+        .await;
+    }
+
+    /// As [`Site::approved_erasure`], for an objection to every purpose
+    /// (GDPR Art. 21): it acts on no system, only on the register.
+    pub async fn approved_objection(&self) {
+        self.approved(RequestKind::Objection {
+            purposes: Vec::new(),
+        })
+        .await;
+    }
+
+    async fn approved(&self, kind: RequestKind) {
+        RequestDir::create(&self.path("requests"), &request(kind)).unwrap();
         let (mut ex, _) = self.node("setup", quick(), self.log(), None).await.unwrap();
         ex.step(Event::IdentityVerified).await.unwrap();
-        let on = jiff::civil::date(2026, 3, 2);
-        ex.assess(&pack(), &Findings::none(), &holds(), on)
-            .await
-            .unwrap();
+        if matches!(ex.request().kind(), RequestKind::Erasure { .. }) {
+            let on = jiff::civil::date(2026, 3, 2);
+            ex.assess(&pack(), &Findings::none(), &holds(), on)
+                .await
+                .unwrap();
+        } else {
+            // Nothing to decide per record: the assessment is the step.
+            ex.step(Event::Assessed).await.unwrap();
+        }
         ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
     }
 }
@@ -203,14 +224,12 @@ pub fn pacs() -> SystemName {
     SystemName::new("pacs").unwrap()
 }
 
-fn request() -> DataSubjectRequest {
+fn request(kind: RequestKind) -> DataSubjectRequest {
     let mut subjects = SubjectMap::new();
     subjects.insert(pacs(), PatientId::new(TARGET).unwrap().into());
     DataSubjectRequest::receive(
         RequestId::new(ID).unwrap(),
-        RequestKind::Erasure {
-            ground: ErasureGround::ConsentWithdrawn,
-        },
+        kind,
         subjects,
         ApprovalPolicy::SecondActor,
         jiff::Timestamp::now(),

@@ -8,13 +8,14 @@ use gdpr_audit::{AuditEvent, Receipt};
 use gdpr_core::actor::Actor;
 use gdpr_core::basis::{Art6Basis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
-use gdpr_core::request::{DataSubjectRequest, Event, RequestId};
+use gdpr_core::request::{DataSubjectRequest, Event, RequestId, Scope};
 use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::audit_log::RequestLog;
+use crate::findings::CertifiedFinding;
 
 /// The source system of the request's own events.
 pub const SOURCE: &str = "gdpr-request";
@@ -73,11 +74,33 @@ fn event(
     .build(at))
 }
 
-/// Records a stage transition (durable when it returns).
+/// The findings of an assessment as the `assessed` record names them:
+/// each ground with its citation and the kind of its scope (`subject`,
+/// `system`, `record`), in the file's order — no finding id, system,
+/// record or reason.
+fn findings_line(findings: &[CertifiedFinding]) -> String {
+    let each: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let scope = match &f.scope {
+                Scope::Subject => "subject",
+                Scope::System { .. } => "system",
+                Scope::Record { .. } => "record",
+                _ => "other",
+            };
+            format!("{} ({}) for a {scope}", f.ground, f.citation)
+        })
+        .collect();
+    format!("\nfindings: {}", each.join("; "))
+}
+
+/// Records a stage transition (durable when it returns). The `assessed`
+/// record also names the controller's `findings` (ground, citation, scope
+/// kind), if any.
 pub(crate) fn transition(
     log: &dyn RequestLog,
     request: &DataSubjectRequest,
-    step: &Event,
+    (step, findings): (&Event, &[CertifiedFinding]),
     actor: &Actor,
     subject: &PatientId,
     at: Timestamp,
@@ -102,6 +125,9 @@ pub(crate) fn transition(
             r.complaint,
             r.judicial
         ));
+    }
+    if *step == Event::Assessed && !findings.is_empty() {
+        text.push_str(&findings_line(findings));
     }
     if let Event::Extended { extension } = step {
         // The grounds as their provision, and when the subject was told.
@@ -134,6 +160,19 @@ pub(crate) fn find_transition(
     at: Timestamp,
     from: u64,
 ) -> Result<Option<AuditRecord>, Error> {
+    find_record(log, request, event, Action::Execute, at, from)
+}
+
+/// As [`find_transition`], for a record of the request with `action`
+/// (grounds recorded on an objection are an `update`).
+pub(crate) fn find_record(
+    log: &dyn RequestLog,
+    request: &RequestId,
+    event: &str,
+    action: Action,
+    at: Timestamp,
+    from: u64,
+) -> Result<Option<AuditRecord>, Error> {
     use gdpr_audit::store::{Entry, EntrySource};
     let correlation = correlation(request)?;
     let mut found = None;
@@ -154,7 +193,7 @@ pub(crate) fn find_transition(
             let r = gdpr_audit::record::Record::decode(&bytes)?;
             if r.position() >= from
                 && r.recorded() == at
-                && r.action() == Action::Execute
+                && r.action() == action
                 && r.source().as_str() == SOURCE
                 && r.correlation_id() == Some(&correlation)
             {
@@ -169,6 +208,43 @@ pub(crate) fn find_transition(
         .map_err(Error::from)
     })?;
     Ok(found.map(|r| AuditRecord::new(event, r)))
+}
+
+/// The event name of the record of grounds recorded on an objection.
+pub const GROUNDS_RECORDED: &str = "objection-grounds-recorded";
+
+/// Records the controller's grounds on the request's objection (GDPR
+/// Art. 21(1)): an `update` record dated `grounds.recorded_at`, naming the
+/// ground, its citation and the purposes covered (the reason, sealed in
+/// the request directory, is never in the log).
+pub(crate) fn grounds_recorded(
+    log: &dyn RequestLog,
+    request: &DataSubjectRequest,
+    actor: &Actor,
+    subject: &PatientId,
+    grounds: &crate::grounds::RecordedGrounds,
+) -> Result<AuditRecord, Error> {
+    let purposes = serde_json::to_string(&grounds.purposes).map_err(Error::format("purposes"))?;
+    let text = format!(
+        "data-subject request ({}): {} ({}) recorded on the objection; purposes: {}",
+        request.kind().citation(),
+        grounds.ground,
+        grounds.citation,
+        if grounds.purposes.is_empty() {
+            "every purpose objected to".to_owned()
+        } else {
+            purposes
+        }
+    );
+    let e = event(
+        request,
+        Action::Update,
+        actor,
+        subject,
+        text,
+        grounds.recorded_at,
+    )?;
+    Ok(AuditRecord::new(GROUNDS_RECORDED, log.record(&e)?))
 }
 
 /// Crypto-shreds the subject's key: an erasure event, a checkpoint, then the

@@ -5,6 +5,7 @@ mod audit;
 mod erase;
 mod export;
 mod extend;
+mod grounds;
 mod manual;
 mod outcome;
 mod recipients;
@@ -26,6 +27,7 @@ use gdpr_core::subject::PatientId;
 pub use audit::{AuditRecord, SHREDDED, SOURCE};
 pub use erase::Holds;
 pub use export::PACKAGE_DIR;
+pub use grounds::GroundsOutcome;
 pub use manual::SUBJECT_STATE_FILE;
 pub use outcome::{KeptRecord, RestrictedIn, RestrictionDone, RunOutcome, SystemOutcome};
 pub use steps::{BoundaryHook, Phase};
@@ -319,7 +321,13 @@ impl Executor {
                 {
                     return Ok(found);
                 }
-                let record = audit::transition(&**log, request, &event, &actor, subject, at)?;
+                let findings = if event == Event::Assessed {
+                    dir.load_findings()?
+                } else {
+                    Vec::new()
+                };
+                let step = (&event, findings.as_slice());
+                let record = audit::transition(&**log, request, step, &actor, subject, at)?;
                 hook.boundary(&boundary, Phase::Recorded);
                 Ok(record)
             })
