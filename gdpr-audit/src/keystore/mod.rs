@@ -130,6 +130,29 @@ impl FileKeyStore {
             .into_iter()
             .map(|s| s.map(|s| self.blind(s)))
             .collect();
+        self.keys_for_indexes(&indexes)
+    }
+
+    /// [`FileKeyStore::keys_for_each`] for subjects given as text (see
+    /// [`crate::KeyStore::keys_for_each_ref`]): no [`PatientId`] is built.
+    fn keys_for_each_ref(
+        &mut self,
+        subjects: &[Option<(&str, Option<&str>)>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        let indexes: Vec<Option<[u8; 32]>> = subjects
+            .iter()
+            .map(|s| s.map(|(id, issuer)| crate::seal::blind_index_of(&self.index_mac, id, issuer)))
+            .collect();
+        self.keys_for_indexes(&indexes)
+    }
+
+    /// The keys of these blind indexes (the key for events without a
+    /// subject where `None`), the missing ones created with one durable
+    /// write.
+    fn keys_for_indexes(
+        &mut self,
+        indexes: &[Option<[u8; 32]>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
         self.create_missing(indexes.iter().flatten().copied())?;
         Ok(indexes
             .iter()
@@ -230,6 +253,12 @@ impl crate::KeyStore for FileKeyStore {
         subjects: &[Option<&PatientId>],
     ) -> Result<Vec<(KeyId, DataKey)>, Error> {
         FileKeyStore::keys_for_each(self, subjects.iter().copied())
+    }
+    fn keys_for_each_ref(
+        &mut self,
+        subjects: &[Option<(&str, Option<&str>)>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        FileKeyStore::keys_for_each_ref(self, subjects)
     }
     fn find(&self, subject: &PatientId) -> Option<KeyId> {
         FileKeyStore::find(self, subject)

@@ -4,7 +4,6 @@
 //! tree, checkpoints signed as the policy asks, and all of it written in
 //! one go (durable once committed).
 
-use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 
 use super::{AuditLog, Receipt, Staged, State, lock};
@@ -99,14 +98,14 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * batch.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
-        let subjects: Vec<Option<&PatientId>> = batch
+        let subjects: Vec<Option<(&str, Option<&str>)>> = batch
             .events()
             .filter(|e| e.personal.is_some())
             .map(|e| e.subject)
             .collect();
         let (by, keys) = {
             let mut store = lock(&self.keys);
-            (store.unattributed().0, store.keys_for_each(&subjects)?)
+            (store.unattributed().0, store.keys_for_each_ref(&subjects)?)
         };
         let mut keys = keys.into_iter();
         let mut w = Writer::from_vec(std::mem::take(&mut out.bytes));
