@@ -260,18 +260,30 @@ impl EventBatch {
                 .personal
                 .clone()
                 .map(|r| self.personal.get(r).unwrap_or_default()),
-            subject: item.subject.as_ref().map(|s| {
-                (
-                    self.text_at(s.id.clone()),
-                    s.issuer.clone().map(|r| self.text_at(r)),
-                )
-            }),
             recorded: item.recorded,
         })
     }
 }
 
 impl EventBatch {
+    /// The subject (id and issuer) of each event that has personal
+    /// fields, in order: whose key seals them.
+    pub(crate) fn sealed_subjects(
+        &self,
+    ) -> impl Iterator<Item = Option<(&str, Option<&str>)>> {
+        self.items
+            .iter()
+            .filter(|item| item.personal.is_some())
+            .map(|item| {
+                item.subject.as_ref().map(|s| {
+                    (
+                        self.text_at(s.id.clone()),
+                        s.issuer.clone().map(|r| self.text_at(r)),
+                    )
+                })
+            })
+    }
+
     /// The text at `range` of the plaintext (a subject's id or issuer).
     fn text_at(&self, range: Range<usize>) -> &str {
         // Invariant: `range` is where `add` wrote a `&str`.
@@ -296,8 +308,6 @@ pub(crate) struct Encoded<'a> {
     pub(crate) clear: &'a [u8],
     /// The plaintext of its personal fields, if it has any.
     pub(crate) personal: Option<&'a [u8]>,
-    /// The data subject's id and issuer.
-    pub(crate) subject: Option<(&'a str, Option<&'a str>)>,
     /// When it was recorded.
     pub(crate) recorded: Timestamp,
 }
@@ -338,8 +348,8 @@ mod tests {
             want.push(s);
         }
         let got: Vec<_> = batch
-            .events()
-            .map(|e| e.subject.map(|(id, issuer)| (id.to_owned(), issuer.map(str::to_owned))))
+            .sealed_subjects()
+            .map(|s| s.map(|(id, issuer)| (id.to_owned(), issuer.map(str::to_owned))))
             .collect();
         assert_eq!(got, want);
         assert!(want.iter().all(Option::is_some));

@@ -98,11 +98,7 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * batch.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
-        let subjects: Vec<Option<(&str, Option<&str>)>> = batch
-            .events()
-            .filter(|e| e.personal.is_some())
-            .map(|e| e.subject)
-            .collect();
+        let subjects: Vec<Option<(&str, Option<&str>)>> = batch.sealed_subjects().collect();
         let (by, keys) = {
             let mut store = lock(&self.keys);
             (store.unattributed().0, store.keys_for_each_ref(&subjects)?)
