@@ -150,10 +150,9 @@ impl EventParser {
         now: impl Fn() -> Timestamp,
         batch: &mut EventBatch,
     ) -> Result<(), LineFault> {
-        // One UTF-8 check of the whole line (SIMD: the same verdict as
-        // `std::str::from_utf8`), then the `&str` parser, which does not
-        // check each string again.
-        if let Ok(text) = simdutf8::basic::from_utf8(line)
+        // One UTF-8 check of the whole line, then the `&str` parser, which
+        // does not check each string again.
+        if let Ok(text) = std::str::from_utf8(line)
             && let Some(l) = LineRef::read(text)
             && l.push_to(batch, &now)
         {
