@@ -223,7 +223,17 @@ mod tests {
     #[test]
     fn is_valid_is_the_rule_of_new_and_with_issuer() {
         let long = "x".repeat(65);
-        for v in ["P-1", "", " ", "a\\b", "a\nb", "é", &long, &long[1..], " x "] {
+        for v in [
+            "P-1",
+            "",
+            " ",
+            "a\\b",
+            "a\nb",
+            "é",
+            &long,
+            &long[1..],
+            " x ",
+        ] {
             assert_eq!(PatientId::is_valid(v), PatientId::new(v).is_ok(), "{v:?}");
             let scoped = PatientId::new("P").unwrap().with_issuer(v);
             assert_eq!(PatientId::is_valid(v), scoped.is_ok(), "{v:?}");

@@ -268,9 +268,7 @@ impl EventBatch {
 impl EventBatch {
     /// The subject (id and issuer) of each event that has personal
     /// fields, in order: whose key seals them.
-    pub(crate) fn sealed_subjects(
-        &self,
-    ) -> impl Iterator<Item = Option<(&str, Option<&str>)>> {
+    pub(crate) fn sealed_subjects(&self) -> impl Iterator<Item = Option<(&str, Option<&str>)>> {
         self.items
             .iter()
             .filter(|item| item.personal.is_some())
@@ -344,7 +342,9 @@ mod tests {
         for i in 0..20 {
             let event = sample(&format!("P-é{i}"));
             batch.push(&event).unwrap();
-            let s = event.subject().map(|s| (s.expose().to_owned(), s.issuer().map(str::to_owned)));
+            let s = event
+                .subject()
+                .map(|s| (s.expose().to_owned(), s.issuer().map(str::to_owned)));
             want.push(s);
         }
         let got: Vec<_> = batch

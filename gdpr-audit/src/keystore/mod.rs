@@ -324,8 +324,11 @@ mod tests {
         let key_ids: HashSet<_> = keys.iter().map(|(id, _)| *id.as_bytes()).collect();
         let secrets: HashSet<_> = keys.iter().map(|(_, k)| *k.as_bytes()).collect();
         assert_eq!((key_ids.len(), secrets.len()), (500, 500));
-        assert!(keys.iter().all(|(id, k)| k.as_bytes()[..16] != id.as_bytes()[..]
-            && k.as_bytes()[16..] != id.as_bytes()[..]));
+        assert!(
+            keys.iter()
+                .all(|(id, k)| k.as_bytes()[..16] != id.as_bytes()[..]
+                    && k.as_bytes()[16..] != id.as_bytes()[..])
+        );
     }
 
     #[test]

@@ -152,17 +152,19 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         // big as a batch).
         let mut frames = std::mem::take(&mut st.frames);
         frames.clear();
-        let written = self.chain(&mut st, batch, sealed, &mut frames).and_then(|next| {
-            let ticket = match shared {
-                None => self.store.stage_frames(&frames)?,
-                Some(_) => {
-                    let last_recorded = batch.events().last().map(|e| e.recorded);
-                    let head = next.head(&st, last_recorded);
-                    self.store.stage_shared(&frames.to_entries(), &head)?
-                }
-            };
-            Ok((ticket, next))
-        });
+        let written = self
+            .chain(&mut st, batch, sealed, &mut frames)
+            .and_then(|next| {
+                let ticket = match shared {
+                    None => self.store.stage_frames(&frames)?,
+                    Some(_) => {
+                        let last_recorded = batch.events().last().map(|e| e.recorded);
+                        let head = next.head(&st, last_recorded);
+                        self.store.stage_shared(&frames.to_entries(), &head)?
+                    }
+                };
+                Ok((ticket, next))
+            });
         st.frames = frames;
         let (ticket, next) = match written {
             Ok(w) => w,
