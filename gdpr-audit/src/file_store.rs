@@ -42,7 +42,7 @@ use crate::cause::Tamper;
 use crate::chunk::ChunkVisitor;
 use crate::frame::{encode_frame, scan_chunks};
 use crate::keystore::sync_dir;
-use crate::store::{AuditStore, Entry, EntryRef, PruneAnchor, ScanEnd, Ticket};
+use crate::store::{AuditStore, Entry, EntryRef, Frames, PruneAnchor, ScanEnd, Ticket};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -337,20 +337,16 @@ impl FileStore {
         let end = chunks_skipping(&mut f, &self.log, skip, visit)?;
         Ok(self.not_torn_if_staged(end))
     }
-}
 
-impl AuditStore for FileStore {
-    fn stage(&self, entries: &[Entry]) -> Result<Ticket, Error> {
-        let mut buf = Vec::with_capacity(entries.len() * 400);
-        for e in entries {
-            encode_frame(e, &mut buf);
-        }
+    /// Writes `buf` (whole frames) after the last frame, not durably; a
+    /// failed write is cut off again.
+    fn write_frames(&self, buf: &[u8]) -> Result<Ticket, Error> {
         let mut w = lock(&self.writer);
         if w.poisoned {
             return Err(poisoned(&self.log));
         }
         let at = w.end;
-        if let Err(e) = w.file.write_all_at(&buf, at) {
+        if let Err(e) = w.file.write_all_at(buf, at) {
             if w.file.set_len(at).is_err() {
                 w.poisoned = true;
             }
@@ -359,6 +355,20 @@ impl AuditStore for FileStore {
         w.end = at + buf.len() as u64;
         self.staged.store(w.end, Ordering::Release);
         Ok(Ticket(w.end))
+    }
+}
+
+impl AuditStore for FileStore {
+    fn stage(&self, entries: &[Entry]) -> Result<Ticket, Error> {
+        let mut buf = Vec::with_capacity(entries.len() * 400);
+        for e in entries {
+            encode_frame(e, &mut buf);
+        }
+        self.write_frames(&buf)
+    }
+
+    fn stage_frames(&self, frames: &Frames) -> Result<Ticket, Error> {
+        self.write_frames(frames.as_bytes())
     }
 
     fn commit(&self, ticket: Ticket) -> Result<(), Error> {

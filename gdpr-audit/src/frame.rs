@@ -7,12 +7,119 @@ use std::path::Path;
 
 use crate::Error;
 use crate::chunk::{Chunk, ChunkVisitor};
-use crate::store::{Entry, ScanEnd};
+use crate::encoding::Writer;
+use crate::store::{Entry, EntryRef, ScanEnd};
 
 /// Largest frame payload.
 pub const MAX_FRAME: usize = 1 << 20;
 const KIND_RECORD: u8 = 1;
 const KIND_CHECKPOINT: u8 = 2;
+
+/// Entries laid out one after another in one buffer, each as a frame (the
+/// layout of the log file: [`crate::FileStore`]), so that a batch's
+/// records are written where they are built: no buffer of their own per
+/// record, no copy into a write buffer. A store that writes frames writes
+/// [`Frames::as_bytes`] as it is; any other reads the entries
+/// ([`Frames::entries`]). `Debug` shows only counts (records hold staff
+/// ids in clear).
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct Frames {
+    bytes: Vec<u8>,
+    /// Where each entry's payload lies in `bytes`, and whether it is a
+    /// checkpoint.
+    spans: Vec<(usize, usize, bool)>,
+}
+
+impl std::fmt::Debug for Frames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frames")
+            .field("entries", &self.spans.len())
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl Frames {
+    /// No entries.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The frames, one after another.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether it holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Empties it, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.spans.clear();
+    }
+
+    /// Adds `entry` (at most [`MAX_FRAME`] bytes, as every record and
+    /// checkpoint is).
+    pub fn push(&mut self, entry: EntryRef<'_>) {
+        let (kind, payload) = match entry {
+            EntryRef::Record(b) => (KIND_RECORD, b),
+            EntryRef::Checkpoint(n) => (KIND_CHECKPOINT, n.as_bytes()),
+        };
+        self.frame(kind, payload.len(), |w| w.fixed(payload));
+    }
+
+    /// Adds a record of `len` bytes that `write` writes, and returns them.
+    pub(crate) fn push_record(&mut self, len: usize, write: impl FnOnce(&mut Writer)) -> &[u8] {
+        let start = self.frame(KIND_RECORD, len, write);
+        self.bytes.get(start..).unwrap_or_default()
+    }
+
+    /// Writes one frame of `kind` whose payload `write` writes (`len`
+    /// bytes expected; the header says what was written); returns where
+    /// the payload starts.
+    fn frame(&mut self, kind: u8, len: usize, write: impl FnOnce(&mut Writer)) -> usize {
+        let header = self.bytes.len();
+        self.bytes.reserve(5 + len);
+        self.bytes.extend_from_slice(&[0, 0, 0, 0, kind]);
+        let start = self.bytes.len();
+        let mut w = Writer::from_vec(std::mem::take(&mut self.bytes));
+        write(&mut w);
+        self.bytes = w.into_bytes();
+        // Invariant: records and notes are far below 1 MiB (fields are bounded).
+        let written = u32::try_from(self.bytes.len() - start).unwrap_or(u32::MAX);
+        if let Some(h) = self.bytes.get_mut(header..start - 1) {
+            h.copy_from_slice(&written.to_be_bytes());
+        }
+        self.spans
+            .push((start, self.bytes.len(), kind == KIND_CHECKPOINT));
+        start
+    }
+
+    /// The entries, in order.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = EntryRef<'_>> {
+        self.spans.iter().map(|&(start, end, checkpoint)| {
+            let payload = self.bytes.get(start..end).unwrap_or_default();
+            match checkpoint {
+                // Invariant: a checkpoint's payload was pushed as a `&str`.
+                true => EntryRef::Checkpoint(std::str::from_utf8(payload).unwrap_or_default()),
+                false => EntryRef::Record(payload),
+            }
+        })
+    }
+
+    /// The entries, owned.
+    pub fn to_entries(&self) -> Vec<Entry> {
+        self.entries().map(EntryRef::to_owned).collect()
+    }
+}
 
 /// Appends the frame of `entry` to `buf`.
 pub fn encode_frame(entry: &Entry, buf: &mut Vec<u8>) {
@@ -170,4 +277,46 @@ fn read_up_to(r: &mut dyn Read, buf: &mut Vec<u8>, n: usize, path: &Path) -> Res
         .read_to_end(buf)
         .map_err(|e| Error::io(path, e))?;
     Ok(buf.len() - before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The frames are those [`encode_frame`] writes for each entry, and
+    /// read back as the entries pushed.
+    #[test]
+    fn frames_are_the_entries_encoded_one_after_another() {
+        let entries = [
+            Entry::Record(b"first record".to_vec()),
+            Entry::Checkpoint("note\n\u{2014} sig\n".to_owned()),
+            Entry::Record(Vec::new()),
+            Entry::Record(vec![7; 300]),
+        ];
+        let mut frames = Frames::new();
+        let mut want = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            match (i, e) {
+                (3, Entry::Record(b)) => {
+                    let got = frames.push_record(b.len(), |w| w.fixed(b)).to_vec();
+                    assert_eq!(&got, b);
+                }
+                _ => frames.push(e.as_ref()),
+            }
+            encode_frame(e, &mut want);
+        }
+        assert_eq!(frames.as_bytes(), want);
+        assert_eq!(frames.len(), 4);
+        assert_eq!(frames.to_entries(), entries);
+        let mut read = Vec::new();
+        let end = scan_frames(&mut frames.as_bytes(), Path::new("x"), &mut |_, e| {
+            read.push(e);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(read, entries);
+        assert_eq!(end.bytes, want.len() as u64);
+        frames.clear();
+        assert!(frames.is_empty() && frames.as_bytes().is_empty());
+    }
 }

@@ -49,6 +49,36 @@ pub trait KeyStore: Send + Sync {
             .collect()
     }
 
+    /// [`KeyStore::keys_for_each`] for subjects given by their id and
+    /// issuer as text that the rules of [`PatientId`] accept (a bulk
+    /// writer's batch holds no [`PatientId`] of its own per event). The
+    /// default builds each [`PatientId`] and calls `keys_for_each`; the
+    /// file store computes the blind indexes from the text.
+    ///
+    /// # Errors
+    /// As [`KeyStore::keys_for_each`]; [`Error::Core`] for text the rules
+    /// of [`PatientId`] refuse.
+    fn keys_for_each_ref(
+        &mut self,
+        subjects: &[Option<(&str, Option<&str>)>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        let ids = subjects
+            .iter()
+            .map(|s| {
+                s.map(|(id, issuer)| {
+                    let p = PatientId::new(id)?;
+                    match issuer {
+                        None => Ok(p),
+                        Some(i) => p.with_issuer(i),
+                    }
+                })
+                .transpose()
+            })
+            .collect::<Result<Vec<_>, gdpr_core::Error>>()?;
+        let refs: Vec<Option<&PatientId>> = ids.iter().map(Option::as_ref).collect();
+        self.keys_for_each(&refs)
+    }
+
     /// The id of `subject`'s key, if it has one (not erased).
     fn find(&self, subject: &PatientId) -> Option<KeyId>;
 

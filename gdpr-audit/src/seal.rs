@@ -344,20 +344,25 @@ fn aad(key_id: &KeyId) -> [u8; AAD_DOMAIN.len() + 16] {
 /// piece by piece so no copy of the identifier is made. Every key store
 /// (the file store, PostgreSQL) finds subjects by it, so it is defined once.
 pub fn blind_index(index_mac: &Hmac<Sha256>, subject: &PatientId) -> [u8; 32] {
+    blind_index_of(index_mac, subject.expose(), subject.issuer())
+}
+
+/// [`blind_index`] of a subject given by its id and issuer as text.
+pub(crate) fn blind_index_of(index_mac: &Hmac<Sha256>, id: &str, issuer: Option<&str>) -> [u8; 32] {
     fn str(mac: &mut Hmac<Sha256>, s: &str) {
         // Invariant: identifiers are validated to be < 64 KiB.
         mac.update(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
         mac.update(s.as_bytes());
     }
     let mut mac = index_mac.clone();
-    match subject.issuer() {
+    match issuer {
         None => mac.update(&[0]),
         Some(issuer) => {
             mac.update(&[1]);
             str(&mut mac, issuer);
         }
     }
-    str(&mut mac, subject.expose());
+    str(&mut mac, id);
     mac.finalize().into_bytes().into()
 }
 

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use crate::Error;
 use crate::chunk::{Chunk, ChunkVisitor};
+pub use crate::frame::Frames;
 use crate::merkle::Frontier;
 use crate::record::Hash;
 
@@ -102,6 +103,16 @@ pub trait AuditStore: EntrySource + Send + Sync {
     /// # Errors
     /// [`Error::Io`] if writing fails; nothing partial stays visible.
     fn stage(&self, entries: &[Entry]) -> Result<Ticket, Error>;
+
+    /// [`AuditStore::stage`] for entries laid out as [`Frames`] (how the
+    /// log hands over a batch). The default reads them into [`Entry`]s and
+    /// calls `stage`; a store that writes frames writes them as they are.
+    ///
+    /// # Errors
+    /// As [`AuditStore::stage`].
+    fn stage_frames(&self, frames: &Frames) -> Result<Ticket, Error> {
+        self.stage(&frames.to_entries())
+    }
 
     /// Returns once everything staged up to `ticket` is durable.
     ///

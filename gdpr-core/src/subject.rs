@@ -39,6 +39,14 @@ impl PatientId {
         })
     }
 
+    /// Whether [`PatientId::new`] (and, for an issuer,
+    /// [`PatientId::with_issuer`]) accepts `value`: the one copy of the
+    /// rule, for a bulk writer that checks borrowed text without
+    /// allocating.
+    pub fn is_valid(value: &str) -> bool {
+        lo_chars_ok(value)
+    }
+
     /// Scopes the identifier to an issuer (same rules as the value).
     ///
     /// # Errors
@@ -210,6 +218,27 @@ pub struct SubjectState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_valid` says what `new` and `with_issuer` do.
+    #[test]
+    fn is_valid_is_the_rule_of_new_and_with_issuer() {
+        let long = "x".repeat(65);
+        for v in [
+            "P-1",
+            "",
+            " ",
+            "a\\b",
+            "a\nb",
+            "é",
+            &long,
+            &long[1..],
+            " x ",
+        ] {
+            assert_eq!(PatientId::is_valid(v), PatientId::new(v).is_ok(), "{v:?}");
+            let scoped = PatientId::new("P").unwrap().with_issuer(v);
+            assert_eq!(PatientId::is_valid(v), scoped.is_ok(), "{v:?}");
+        }
+    }
 
     /// The byte tests of ASCII identifiers say what the `char` rule says,
     /// for every ASCII byte in every place, and at the length limit.

@@ -110,11 +110,14 @@ impl EventBatch {
             ActorId::new(event.actor_id)?;
         }
         check_basis(event.lawful_basis)?;
-        let subject = match event.subject {
-            None => None,
-            Some((id, None)) => Some(PatientId::new(id)?),
-            Some((id, Some(issuer))) => Some(PatientId::new(id)?.with_issuer(issuer)?),
-        };
+        if let Some((id, issuer)) = event.subject
+            && !(PatientId::is_valid(id) && issuer.is_none_or(PatientId::is_valid))
+        {
+            // The owned type's own error (no `PatientId` is kept: the
+            // batch reads the subject from the plaintext).
+            let id = PatientId::new(id)?;
+            issuer.map(|i| id.with_issuer(i)).transpose()?;
+        }
         if let Some((_, id)) = event.object {
             check_object_id(id)?;
         }
@@ -146,7 +149,7 @@ impl EventBatch {
             correlation_id: event.correlation_id,
         };
         let personal = (event.subject, event.object.map(|(_, id)| id), event.text);
-        self.add(&clear, personal, subject);
+        self.add(&clear, personal);
         Ok(())
     }
 }

@@ -47,7 +47,6 @@
 use std::fmt;
 use std::ops::Range;
 
-use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -70,9 +69,31 @@ struct Item {
     /// Its personal fields' plaintext in [`EventBatch::personal`], if it
     /// has personal fields.
     personal: Option<Range<usize>>,
-    /// The subject whose key seals them.
-    subject: Option<PatientId>,
+    /// The subject whose key seals them: its id and issuer in the
+    /// plaintext (no [`gdpr_core::subject::PatientId`] of its own).
+    subject: Option<SubjectAt>,
     recorded: Timestamp,
+}
+
+/// Where a subject's id and issuer lie in [`EventBatch::personal`].
+#[derive(Clone, PartialEq, Eq)]
+struct SubjectAt {
+    id: Range<usize>,
+    issuer: Option<Range<usize>>,
+}
+
+impl SubjectAt {
+    /// Where `encode_personal` puts the id and issuer of `subject` when
+    /// the plaintext starts at `from` (tag byte, `u32` length, id; tag
+    /// byte, `u32` length, issuer).
+    fn of(from: usize, (id, issuer): (&str, Option<&str>)) -> Self {
+        let id_at = from + 5;
+        let after = id_at + id.len();
+        Self {
+            id: id_at..after,
+            issuer: issuer.map(|i| after + 5..after + 5 + i.len()),
+        }
+    }
 }
 
 /// Events encoded for [`crate::AuditLog::stage_encoded`] (see the module
@@ -181,32 +202,32 @@ impl EventBatch {
     /// records the way versions before the check did).
     pub(crate) fn push_unchecked(&mut self, event: &AuditEvent) -> Result<(), Error> {
         let clear = Clear::of_event(event)?;
-        let subject = event.subject();
         let personal = (
-            subject.map(|s| (s.expose(), s.issuer())),
+            event.subject().map(|s| (s.expose(), s.issuer())),
             event.object().map(|o| o.id.expose()),
             event.text().map(FreeText::expose),
         );
-        self.add(&clear, personal, subject.cloned());
+        self.add(&clear, personal);
         Ok(())
     }
 
     /// Appends the encoded fields of one event.
-    fn add(&mut self, clear: &Clear<'_>, personal: Personal<'_>, subject: Option<PatientId>) {
+    fn add(&mut self, clear: &Clear<'_>, personal: Personal<'_>) {
         self.sealed.clear();
         let start = self.clear.len();
         let mut w = Writer::from_vec(std::mem::take(&mut self.clear));
         clear.encode(&mut w);
         self.clear = w.into_bytes();
-        let personal = match personal {
-            (None, None, None) => None,
+        let (personal, subject) = match personal {
+            (None, None, None) => (None, None),
             (subject, object_id, text) => {
                 self.reserve_personal(personal_len(subject, object_id, text));
                 let from = self.personal.len();
                 let mut w = Writer::from_vec(std::mem::take(&mut *self.personal));
                 encode_personal(&mut w, subject, object_id, text);
                 *self.personal = w.into_bytes();
-                Some(from..self.personal.len())
+                let at = subject.map(|s| SubjectAt::of(from, s));
+                (Some(from..self.personal.len()), at)
             }
         };
         self.items.push(Item {
@@ -239,9 +260,32 @@ impl EventBatch {
                 .personal
                 .clone()
                 .map(|r| self.personal.get(r).unwrap_or_default()),
-            subject: item.subject.as_ref(),
             recorded: item.recorded,
         })
+    }
+}
+
+impl EventBatch {
+    /// The subject (id and issuer) of each event that has personal
+    /// fields, in order: whose key seals them.
+    pub(crate) fn sealed_subjects(&self) -> impl Iterator<Item = Option<(&str, Option<&str>)>> {
+        self.items
+            .iter()
+            .filter(|item| item.personal.is_some())
+            .map(|item| {
+                item.subject.as_ref().map(|s| {
+                    (
+                        self.text_at(s.id.clone()),
+                        s.issuer.clone().map(|r| self.text_at(r)),
+                    )
+                })
+            })
+    }
+
+    /// The text at `range` of the plaintext (a subject's id or issuer).
+    fn text_at(&self, range: Range<usize>) -> &str {
+        // Invariant: `range` is where `add` wrote a `&str`.
+        std::str::from_utf8(self.personal.get(range).unwrap_or_default()).unwrap_or_default()
     }
 }
 
@@ -262,8 +306,6 @@ pub(crate) struct Encoded<'a> {
     pub(crate) clear: &'a [u8],
     /// The plaintext of its personal fields, if it has any.
     pub(crate) personal: Option<&'a [u8]>,
-    /// The data subject.
-    pub(crate) subject: Option<&'a PatientId>,
     /// When it was recorded.
     pub(crate) recorded: Timestamp,
 }
@@ -290,6 +332,27 @@ mod tests {
                 personal_len(subject, object, text)
             );
         }
+    }
+
+    /// The subject each event is sealed for is the one pushed.
+    #[test]
+    fn each_event_names_its_subject() {
+        let mut batch = EventBatch::new();
+        let mut want = Vec::new();
+        for i in 0..20 {
+            let event = sample(&format!("P-é{i}"));
+            batch.push(&event).unwrap();
+            let s = event
+                .subject()
+                .map(|s| (s.expose().to_owned(), s.issuer().map(str::to_owned)));
+            want.push(s);
+        }
+        let got: Vec<_> = batch
+            .sealed_subjects()
+            .map(|s| s.map(|(id, issuer)| (id.to_owned(), issuer.map(str::to_owned))))
+            .collect();
+        assert_eq!(got, want);
+        assert!(want.iter().all(Option::is_some));
     }
 
     #[test]

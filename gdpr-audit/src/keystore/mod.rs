@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use gdpr_core::subject::PatientId;
 use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::seal::{DataKey, KeyId};
@@ -129,6 +130,29 @@ impl FileKeyStore {
             .into_iter()
             .map(|s| s.map(|s| self.blind(s)))
             .collect();
+        self.keys_for_indexes(&indexes)
+    }
+
+    /// [`FileKeyStore::keys_for_each`] for subjects given as text (see
+    /// [`crate::KeyStore::keys_for_each_ref`]): no [`PatientId`] is built.
+    fn keys_for_each_ref(
+        &mut self,
+        subjects: &[Option<(&str, Option<&str>)>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        let indexes: Vec<Option<[u8; 32]>> = subjects
+            .iter()
+            .map(|s| s.map(|(id, issuer)| crate::seal::blind_index_of(&self.index_mac, id, issuer)))
+            .collect();
+        self.keys_for_indexes(&indexes)
+    }
+
+    /// The keys of these blind indexes (the key for events without a
+    /// subject where `None`), the missing ones created with one durable
+    /// write.
+    fn keys_for_indexes(
+        &mut self,
+        indexes: &[Option<[u8; 32]>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
         self.create_missing(indexes.iter().flatten().copied())?;
         Ok(indexes
             .iter()
@@ -159,22 +183,38 @@ impl FileKeyStore {
     /// Creates an entry for each blinded index that has none, with one
     /// durable write for all; returns how many were created.
     fn create_missing(&mut self, indexes: impl Iterator<Item = [u8; 32]>) -> Result<usize, Error> {
-        let mut new: Vec<([u8; 32], Entry)> = Vec::new();
+        let mut missing: Vec<[u8; 32]> = Vec::new();
         let mut seen: HashSet<[u8; 32], BuildHasherDefault<IndexHasher>> = HashSet::default();
         for index in indexes {
             if self.by_index.contains_key(&index) || !seen.insert(index) {
                 continue;
             }
             self.refuse_erased(&index)?;
-            let entry = Entry {
-                key_id: random_id()?,
-                key: DataKey::random()?,
-            };
-            new.push((index, entry));
+            missing.push(index);
         }
-        if new.is_empty() {
+        if missing.is_empty() {
             return Ok(0);
         }
+        // One call to the operating system's generator for all new key ids
+        // and keys (48 bytes each), not two per subject.
+        let mut random = Zeroizing::new(vec![0u8; 48 * missing.len()]);
+        getrandom::fill(&mut random).map_err(|_| Error::Random)?;
+        let new: Vec<([u8; 32], Entry)> = missing
+            .into_iter()
+            .zip(random.chunks_exact(48))
+            .map(|(index, r)| {
+                let (id, key) = r.split_at(16);
+                let mut id16 = [0u8; 16];
+                id16.copy_from_slice(id);
+                let mut key32 = Zeroizing::new([0u8; 32]);
+                key32.copy_from_slice(key);
+                let entry = Entry {
+                    key_id: KeyId::from_bytes(id16),
+                    key: DataKey::from_bytes(*key32),
+                };
+                (index, entry)
+            })
+            .collect();
         self.append_entries(&new)?;
         let created = new.len();
         for (index, entry) in new {
@@ -213,6 +253,12 @@ impl crate::KeyStore for FileKeyStore {
         subjects: &[Option<&PatientId>],
     ) -> Result<Vec<(KeyId, DataKey)>, Error> {
         FileKeyStore::keys_for_each(self, subjects.iter().copied())
+    }
+    fn keys_for_each_ref(
+        &mut self,
+        subjects: &[Option<(&str, Option<&str>)>],
+    ) -> Result<Vec<(KeyId, DataKey)>, Error> {
+        FileKeyStore::keys_for_each_ref(self, subjects)
     }
     fn find(&self, subject: &PatientId) -> Option<KeyId> {
         FileKeyStore::find(self, subject)
@@ -262,6 +308,27 @@ mod tests {
         let ks = FileKeyStore::open(&path).unwrap();
         assert_eq!(ks.find(&b), Some(keys[1].0));
         assert_eq!(ks.find(&a), Some(old));
+    }
+
+    /// The keys of a batch's new subjects come from one call to the
+    /// generator: every id and every key differs, and the ids are not
+    /// parts of the keys.
+    #[test]
+    fn new_keys_of_one_batch_are_all_distinct() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ks = FileKeyStore::create(dir.path().join("keys")).unwrap();
+        let ids: Vec<PatientId> = (0..500)
+            .map(|i| PatientId::new(format!("P-{i}")).unwrap())
+            .collect();
+        let keys = ks.keys_for_each(ids.iter().map(Some)).unwrap();
+        let key_ids: HashSet<_> = keys.iter().map(|(id, _)| *id.as_bytes()).collect();
+        let secrets: HashSet<_> = keys.iter().map(|(_, k)| *k.as_bytes()).collect();
+        assert_eq!((key_ids.len(), secrets.len()), (500, 500));
+        assert!(
+            keys.iter()
+                .all(|(id, k)| k.as_bytes()[..16] != id.as_bytes()[..]
+                    && k.as_bytes()[16..] != id.as_bytes()[..])
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::keystore::FileKeyStore;
 use crate::merkle::Tree;
 use crate::record::Hash;
 use crate::signing::Signer;
-use crate::store::{AuditStore, Entry, SharedHead, Ticket};
+use crate::store::{AuditStore, Entry, Frames, SharedHead, Ticket};
 
 mod erasure;
 mod open;
@@ -90,6 +90,8 @@ struct State {
     last_checkpoint_time: Option<Timestamp>,
     last_note: Option<String>,
     last_recorded: Option<Timestamp>,
+    /// The frames of the last batch written, kept for their buffer.
+    frames: Frames,
 }
 
 impl State {

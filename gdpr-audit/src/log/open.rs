@@ -9,7 +9,7 @@ use crate::chunk::ChunkVisitor;
 use crate::keys::KeyStore;
 use crate::merkle::{Tree, leaf_hash};
 use crate::signing::Signer;
-use crate::store::{AuditStore, EntryRef, ScanEnd, chunks_of};
+use crate::store::{AuditStore, EntryRef, Frames, ScanEnd, chunks_of};
 use crate::verify::LogVerifier;
 use crate::view::RecordView;
 
@@ -90,6 +90,7 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
                 last_checkpoint_time: last_recorded,
                 last_note,
                 last_recorded,
+                frames: Frames::new(),
             }),
             policy,
         })

@@ -4,7 +4,6 @@
 //! tree, checkpoints signed as the policy asks, and all of it written in
 //! one go (durable once committed).
 
-use gdpr_core::subject::PatientId;
 use jiff::Timestamp;
 
 use super::{AuditLog, Receipt, Staged, State, lock};
@@ -16,7 +15,7 @@ use crate::keys::KeyStore;
 use crate::merkle::leaf_hash;
 use crate::record::{Hash, header};
 use crate::seal::seal_into;
-use crate::store::{AuditStore, Entry, SharedHead, Ticket};
+use crate::store::{AuditStore, EntryRef, Frames, SharedHead, Ticket};
 
 /// The state a staged batch leaves behind (see [`State`]), and its
 /// receipts.
@@ -99,14 +98,10 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         // One system call for all nonces of the batch.
         let mut nonces = vec![0u8; 24 * batch.len()];
         getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
-        let subjects: Vec<Option<&PatientId>> = batch
-            .events()
-            .filter(|e| e.personal.is_some())
-            .map(|e| e.subject)
-            .collect();
+        let subjects: Vec<Option<(&str, Option<&str>)>> = batch.sealed_subjects().collect();
         let (by, keys) = {
             let mut store = lock(&self.keys);
-            (store.unattributed().0, store.keys_for_each(&subjects)?)
+            (store.unattributed().0, store.keys_for_each_ref(&subjects)?)
         };
         let mut keys = keys.into_iter();
         let mut w = Writer::from_vec(std::mem::take(&mut out.bytes));
@@ -153,19 +148,24 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
             st.follow(head)?;
         }
         let mark = st.tree.mark();
+        // The frames of the batch before are reused (their buffer is as
+        // big as a batch).
+        let mut frames = std::mem::take(&mut st.frames);
+        frames.clear();
         let written = self
-            .chain(&mut st, batch, sealed)
-            .and_then(|(entries, next)| {
+            .chain(&mut st, batch, sealed, &mut frames)
+            .and_then(|next| {
                 let ticket = match shared {
-                    None => self.store.stage(&entries)?,
+                    None => self.store.stage_frames(&frames)?,
                     Some(_) => {
                         let last_recorded = batch.events().last().map(|e| e.recorded);
                         let head = next.head(&st, last_recorded);
-                        self.store.stage_shared(&entries, &head)?
+                        self.store.stage_shared(&frames.to_entries(), &head)?
                     }
                 };
                 Ok((ticket, next))
             });
+        st.frames = frames;
         let (ticket, next) = match written {
             Ok(w) => w,
             Err(e) => {
@@ -188,13 +188,15 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
     }
 
     /// The records of `batch` and the checkpoints the policy asks for,
-    /// their leaves pushed to the tree, and the state after them.
+    /// written to `frames` (each record where it is built) with their
+    /// leaves pushed to the tree; returns the state after them.
     fn chain(
         &self,
         st: &mut State,
         batch: &EventBatch,
         sealed: &Sealed,
-    ) -> Result<(Vec<Entry>, Chained), Error> {
+        frames: &mut Frames,
+    ) -> Result<Chained, Error> {
         let Sealed { bytes, ends, .. } = sealed;
         let mut next = Chained {
             prev: st.prev,
@@ -203,18 +205,17 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
             note: None,
             receipts: Vec::with_capacity(batch.len()),
         };
-        let mut entries = Vec::with_capacity(batch.len() + 1);
         let mut from = 0;
         for (event, &end) in batch.events().zip(ends) {
             let position = st.tree.size();
             let tail = bytes.get(from..end).unwrap_or_default();
             from = end;
-            let mut w = Writer::with_capacity(41 + event.clear.len() + tail.len());
-            header(&mut w, position, &next.prev);
-            w.fixed(event.clear);
-            w.fixed(tail);
-            let bytes = w.into_bytes();
-            let leaf = leaf_hash(&bytes);
+            let record = frames.push_record(41 + event.clear.len() + tail.len(), |w| {
+                header(w, position, &next.prev);
+                w.fixed(event.clear);
+                w.fixed(tail);
+            });
+            let leaf = leaf_hash(record);
             st.tree.push(leaf);
             next.prev = leaf;
             next.since += 1;
@@ -222,7 +223,6 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
                 position,
                 leaf_hash: leaf,
             });
-            entries.push(Entry::Record(bytes));
             let t = event.recorded;
             let last = *next.last_cp_time.get_or_insert(t);
             let due_n = self.policy.every_records.is_some_and(|n| next.since >= n);
@@ -233,12 +233,12 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
             if due_n || due_t {
                 let n = Checkpoint::new(self.signer.name(), st.tree.size(), st.tree.root())?
                     .sign(&self.signer);
-                entries.push(Entry::Checkpoint(n.clone()));
+                frames.push(EntryRef::Checkpoint(&n));
                 next.note = Some(n);
                 next.since = 0;
                 next.last_cp_time = Some(t);
             }
         }
-        Ok((entries, next))
+        Ok(next)
     }
 }
