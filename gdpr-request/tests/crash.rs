@@ -11,14 +11,19 @@ mod support;
 
 use std::sync::Arc;
 
+use gdpr_audit::AuditLog;
 use gdpr_audit::verify_dir;
+use gdpr_core::request::RequestId;
 use gdpr_core::request::Stage;
 use gdpr_core::store::ItemStatus;
-use gdpr_request::{FileJournal, Journal, verify_certificate};
+use gdpr_request::{FileJournal, Journal, RequestDir, RunOutcome, verify_certificate};
 use support::kill::{self, every_boundary, kill_in_child};
 use support::*;
 
 const ID: &str = "dsr-kill";
+
+/// The other patient's files, by path.
+type Files = std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>;
 
 #[tokio::test]
 async fn child_runs_until_the_chosen_boundary() {
@@ -85,6 +90,48 @@ async fn stop_inside_the_erasure(fx: &Fixture, root: &std::path::Path) {
     ex.run().await.unwrap();
 }
 
+/// The erasure's end: the due study reported once, erased; the held one
+/// kept; the other patient's files as they were.
+fn assert_erased_once(fx: &Fixture, outcome: &RunOutcome, other: &Files, stopped: &str) {
+    let items = outcome.systems[0].report.as_ref().unwrap().items();
+    assert_eq!(items.len(), 1, "reported once ({stopped})");
+    assert_eq!(items[0].status, ItemStatus::Erased);
+    assert!(!fx.path("archive/due/1.dcm").exists());
+    assert!(fx.path("archive/held/1.dcm").exists());
+    assert_eq!(
+        &fx.other_files(),
+        other,
+        "other patient touched ({stopped})"
+    );
+}
+
+/// The journal replays (opening fails on a step recorded done twice) and
+/// has no torn tail.
+async fn assert_journal_replays(fx: &Fixture) {
+    let dir = fx.path("requests").join(ID);
+    let journal = FileJournal::open(&dir).unwrap().replay().await.unwrap();
+    assert!(journal.torn_tail.is_none());
+}
+
+/// The instants of the request's transitions, as its directory holds them.
+fn transitions(fx: &Fixture, request: &RequestId) -> Vec<jiff::Timestamp> {
+    RequestDir::open(&fx.path("requests"), request)
+        .unwrap()
+        .load_request()
+        .unwrap()
+        .history()
+        .transitions()
+        .iter()
+        .map(|t| t.at)
+        .collect()
+}
+
+/// Closes `log` and verifies the audit log end to end.
+fn assert_log_verifies(fx: &Fixture, log: Arc<AuditLog>) {
+    drop(log);
+    verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
+}
+
 #[tokio::test]
 async fn killed_at_every_step_boundary_then_resumed_ends_right() {
     let killed = every_boundary(async |at| {
@@ -95,17 +142,8 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
         let log = fx.log();
         let outcome = open(&fx, ID, log.clone(), None).await.run().await.unwrap();
         assert_eq!(outcome.stage, Stage::Completed, "killed at {stopped}");
-        let report = outcome.systems[0].report.as_ref().unwrap();
-        let items = report.items();
-        assert_eq!(items.len(), 1, "reported once ({stopped})");
-        assert_eq!(items[0].status, ItemStatus::Erased);
-        assert!(!fx.path("archive/due/1.dcm").exists());
-        assert!(fx.path("archive/held/1.dcm").exists());
-        assert_eq!(fx.other_files(), other, "other patient touched ({stopped})");
-        // Opening the journal fails on a step recorded done twice.
-        let dir = fx.path("requests").join(ID);
-        let journal = FileJournal::open(&dir).unwrap().replay().await.unwrap();
-        assert!(journal.torn_tail.is_none());
+        assert_erased_once(&fx, &outcome, &other, &stopped);
+        assert_journal_replays(&fx).await;
         let events: Vec<String> = outcome
             .audit_records
             .iter()
@@ -119,19 +157,14 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
         }
         // Every transition has exactly one audit record, dated as in the
         // history (a crash after the append is not appended again).
-        let request_dir =
-            gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
-        let history: Vec<jiff::Timestamp> = request_dir
-            .load_request()
-            .unwrap()
-            .history()
-            .transitions()
-            .iter()
-            .map(|t| t.at)
-            .collect();
         let mut recorded = stage_records(&log);
         recorded.sort();
-        assert_eq!(recorded, history, "one record per transition ({stopped})");
+        assert_eq!(
+            recorded,
+            transitions(&fx, &outcome.request),
+            "one record per transition ({stopped})"
+        );
+        let request_dir = RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
         let cert = gdpr_request::certificate::issue(
             &request_dir,
             &log,
@@ -140,8 +173,7 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
         );
         let cert = serde_json::to_vec(&cert.unwrap()).unwrap();
         verify_certificate(&cert, &fx.signer().verifier()).unwrap();
-        drop(log);
-        verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
+        assert_log_verifies(&fx, log);
         was_killed
     })
     .await;
@@ -203,20 +235,12 @@ async fn a_restriction_killed_at_every_step_boundary_then_resumed_ends_right() {
             .await
             .unwrap();
         assert!(other.is_empty());
-        let history = gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request)
-            .unwrap()
-            .load_request()
-            .unwrap()
-            .history()
-            .transitions()
-            .len();
         assert_eq!(
             stage_records(&log).len(),
-            history,
+            transitions(&fx, &outcome.request).len(),
             "one record per transition ({stopped})"
         );
-        drop(log);
-        verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
+        assert_log_verifies(&fx, log);
         was_killed
     })
     .await;
@@ -245,30 +269,14 @@ async fn killed_at_every_boundary_of_the_assessment_then_resumed_ends_right() {
         ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
         let outcome = ex.run().await.unwrap();
         assert_eq!(outcome.stage, Stage::Completed, "killed at {stopped}");
-        let items = outcome.systems[0].report.as_ref().unwrap().items();
-        assert_eq!(items.len(), 1, "reported once ({stopped})");
-        assert_eq!(items[0].status, ItemStatus::Erased);
-        assert!(!fx.path("archive/due/1.dcm").exists());
-        assert!(fx.path("archive/held/1.dcm").exists());
-        assert_eq!(fx.other_files(), other, "other patient touched ({stopped})");
-        let dir = fx.path("requests").join(ID);
-        let journal = FileJournal::open(&dir).unwrap().replay().await.unwrap();
-        assert!(journal.torn_tail.is_none());
-        let request_dir =
-            gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
-        let history = request_dir
-            .load_request()
-            .unwrap()
-            .history()
-            .transitions()
-            .len();
+        assert_erased_once(&fx, &outcome, &other, &stopped);
+        assert_journal_replays(&fx).await;
         assert_eq!(
             stage_records(&log).len(),
-            history,
+            transitions(&fx, &outcome.request).len(),
             "one record per transition ({stopped})"
         );
-        drop(log);
-        verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
+        assert_log_verifies(&fx, log);
         was_killed
     })
     .await;
