@@ -113,3 +113,7 @@ cargo run -q -p gdpr-examples --example erase_across_systems
 
 echo "== documentation tests"
 cargo test --workspace --all-features --doc
+
+# Broken or private intra-doc links fail the run (rustdoc only warns).
+echo "== documentation links"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps

@@ -3,12 +3,11 @@
 //! provision of Union or member-state law (Art. 6(3), Art. 9(2)(b), (g),
 //! (i), (j)), without which `gdpr authorize` denies.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use gdpr_core::basis::{Art6Basis, Art9Condition};
 
-use crate::error::CliError;
+use crate::error::{CliError, write_stdout};
 
 /// A JSON name, its citation, and whether it needs member-state law.
 type Row = (String, gdpr_core::Citation, bool);
@@ -31,7 +30,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         .iter()
         .map(|c| Ok((json_name(c)?, c.citation(), c.expects_member_state_law())))
         .collect::<Result<_, CliError>>()?;
-    let mut out = std::io::stdout().lock();
     let text = if args.json {
         let to_obj = |rows: &[Row]| {
             rows.iter()
@@ -68,11 +66,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         s
     };
-    out.write_all(text.as_bytes())
-        .map_err(|source| CliError::Io {
-            path: "standard output".into(),
-            source,
-        })?;
+    write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,13 +1,12 @@
 //! `gdpr dpia`: screen a processing activity for the need of a
 //! data-protection impact assessment (Art. 35).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use gdpr_core::dpia::{Art35List, DpiaOutcome, Screening};
 
-use crate::error::CliError;
+use crate::error::{CliError, write_stdout};
 use crate::input::read_json;
 
 /// Screen an activity: is a DPIA required (GDPR Art. 35)?
@@ -91,12 +90,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             s
         }
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|source| CliError::Io {
-            path: "standard output".into(),
-            source,
-        })?;
+    write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }

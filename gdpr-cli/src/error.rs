@@ -87,6 +87,19 @@ pub enum InputProblem {
     NotText,
 }
 
+/// Writes `text` to standard output; a failed write (a closed pipe, a full
+/// disk) is [`CliError::Io`] naming standard output.
+pub(crate) fn write_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|source| CliError::Io {
+            path: "standard output".into(),
+            source,
+        })
+}
+
 impl CliError {
     /// This error, a store's error naming `system` (the name in the
     /// systems file) too; any other error as it is.

@@ -1,13 +1,12 @@
 //! `gdpr ropa`: check a record of processing activities (Art. 30(1)) for
 //! completeness and export it as JSON or Markdown.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use gdpr_core::ropa::Register;
 
-use crate::error::CliError;
+use crate::error::{CliError, write_stdout};
 use crate::input::read_json;
 
 /// Check and export a record of processing activities (GDPR Art. 30(1)).
@@ -58,12 +57,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         Format::Markdown => valid.to_markdown(),
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|source| CliError::Io {
-            path: "standard output".into(),
-            source,
-        })?;
+    write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,12 +2,9 @@
 //! categories that the other crates classify data into (imaging studies,
 //! diagnoses, lab results, …) for authorization and retention.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-use crate::{Citation, Error};
+use crate::Citation;
 
 /// A special category of personal data under GDPR Art. 9(1).
 ///
@@ -136,27 +133,13 @@ impl RecordCategory {
     }
 }
 
-impl fmt::Display for RecordCategory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for RecordCategory {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.name() == s)
-            .ok_or(Error::UnknownName {
-                what: "record category",
-                expected: "patient-record, imaging-examination, radiotherapy, transfusion, \
+display_and_parse_by_name!(
+    RecordCategory,
+    "record category",
+    "patient-record, imaging-examination, radiotherapy, transfusion, \
                            organ-tissue, diagnosis, medication, lab-result, clinical-note, \
-                           genetic-test, demographics, billing, trial-master-file",
-            })
-    }
-}
+                           genetic-test, demographics, billing, trial-master-file"
+);
 
 #[cfg(test)]
 mod tests {

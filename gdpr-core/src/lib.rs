@@ -36,6 +36,34 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// `Display` (the `name()`) and `FromStr` (its inverse over `ALL`; an
+/// unknown name is [`Error::UnknownName`] with `what` and the `expected`
+/// names) for a fieldless enum with `const ALL` and
+/// `const fn name(self) -> &'static str`.
+macro_rules! display_and_parse_by_name {
+    ($ty:ty, $what:literal, $expected:expr) => {
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl ::std::str::FromStr for $ty {
+            type Err = $crate::Error;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|x| x.name() == s)
+                    .ok_or($crate::Error::UnknownName {
+                        what: $what,
+                        expected: $expected,
+                    })
+            }
+        }
+    };
+}
+
 pub mod activity;
 pub mod actor;
 pub mod authorization;

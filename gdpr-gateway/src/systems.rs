@@ -1,6 +1,6 @@
 //! The upstream as a system of `systems.toml`: the gateway's `system` names
 //! an entry of the host's systems file (gdpr-connect's
-//! [`SystemsFile`](gdpr_connect::SystemsFile), the file `gdpr` and
+//! [`gdpr_connect::SystemsFile`], the file `gdpr` and
 //! gdpr-systems read), whose kind must speak DICOMweb:
 //!
 //! - `dicomweb`: `url` is the DICOMweb root;

@@ -11,57 +11,21 @@
 //! writer between reading the locked head and `COMMIT`) or `verify
 //! <records>`.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::sync::Barrier;
 use std::time::Instant;
 
-use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
-use gdpr_audit::label::SourceSystem;
 use gdpr_audit::store::{Entry, EntrySource};
 use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, LogDir, Signer, verify_store};
-use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
-use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
-use gdpr_core::purpose::Purpose;
-use gdpr_core::subject::PatientId;
-use gdpr_postgres::{Chaining, HeadLock, PgAuditStore, PgConfig, Tenant};
+use gdpr_postgres::{Chaining, HeadLock, PgAuditStore, PgConfig};
+use support::owner;
 
-fn var(k: &str) -> String {
-    std::env::var(k).unwrap_or_else(|_| panic!("{k} not set: run scripts/bench_postgres.sh"))
-}
-
-fn owner() -> PgConfig {
-    PgConfig::parse(&format!(
-        "host={} port={} user={} dbname={}",
-        var("GDPR_TEST_PG_HOST"),
-        var("GDPR_TEST_PG_PORT"),
-        var("GDPR_TEST_PG_OWNER"),
-        var("GDPR_TEST_PG_DB")
-    ))
-    .unwrap()
-    .password_file(var("GDPR_TEST_PG_OWNER_PASSWORD_FILE").as_ref())
-    .unwrap()
-}
-
+/// Event `n`, of one of 500 subjects.
 fn event(n: u64) -> AuditEvent {
-    let actor = Actor {
-        id: ActorId::new("dr.a").unwrap(),
-        role: Role::Physician,
-        secrecy: Secrecy::None,
-    };
-    let basis = LawfulBasis::SpecialCategory(HealthBasis::new(
-        Art6Basis::Contract,
-        Art9Condition::HealthCare,
-    ));
-    AuditEvent::builder(
-        EventType::PatientRecord,
-        Action::Read,
-        actor,
-        Purpose::Treatment,
-        basis,
-        SourceSystem::new("PACS").unwrap(),
-    )
-    .subject(PatientId::new(format!("P-{}", n % 500)).unwrap())
-    .build(jiff::Timestamp::from_second(1_700_000_000 + n as i64).unwrap())
+    support::event(n, Some(&format!("P-{}", n % 500)))
 }
 
 /// A fresh tenant with a random name; its settings.
@@ -71,15 +35,33 @@ fn tenant() -> PgConfig {
 
 /// A fresh tenant with a random name; its settings and its role.
 fn tenant_and_role() -> (PgConfig, String) {
-    let mut name = [0u8; 6];
-    getrandom::fill(&mut name).unwrap();
-    let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
-    let t = Tenant::new(&format!("bench_{name}")).unwrap();
-    t.create(&mut owner().connect().unwrap(), &name).unwrap();
-    (
-        owner().user(t.role()).password(name.as_bytes()),
-        t.role().to_owned(),
-    )
+    let (tenant, config, _) = support::new_tenant_with_password("bench");
+    (config, tenant.role().to_owned())
+}
+
+/// Runs `work(w, prepare(w))` on `writers` threads started together
+/// (`prepare`, connecting say, is not timed); returns the seconds from the
+/// start to the last thread's end.
+fn timed<S>(
+    writers: usize,
+    prepare: impl Fn(usize) -> S + Sync,
+    work: impl Fn(usize, S) + Sync,
+) -> f64 {
+    let barrier = Barrier::new(writers);
+    let start = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let (barrier, start, prepare, work) = (&barrier, &start, &prepare, &work);
+            s.spawn(move || {
+                let state = prepare(w);
+                if barrier.wait().is_leader() {
+                    *start.lock().unwrap() = Some(Instant::now());
+                }
+                work(w, state);
+            });
+        }
+    });
+    start.lock().unwrap().unwrap().elapsed().as_secs_f64()
 }
 
 /// Chained appends: `writers` nodes (own connection and log each),
@@ -117,21 +99,15 @@ fn chained(
         log.append_batch(&(0..500).map(event).collect::<Vec<_>>())
             .unwrap();
     }
-    let barrier = Barrier::new(writers);
-    let start = std::sync::Mutex::new(None);
-    std::thread::scope(|s| {
-        for log in &logs {
-            s.spawn(|| {
-                if barrier.wait().is_leader() {
-                    *start.lock().unwrap() = Some(Instant::now());
-                }
-                for _ in 0..per {
-                    log.append_batch(&events).unwrap();
-                }
-            });
-        }
-    });
-    let secs = start.lock().unwrap().unwrap().elapsed().as_secs_f64();
+    let secs = timed(
+        writers,
+        |w| &logs[w],
+        |_, log| {
+            for _ in 0..per {
+                log.append_batch(&events).unwrap();
+            }
+        },
+    );
     (per * batch * writers) as f64 / secs
 }
 
@@ -198,30 +174,24 @@ fn insert_rows(
     sql: &str,
 ) -> f64 {
     let per = records / writers / batch;
-    let barrier = Barrier::new(writers);
-    let start = std::sync::Mutex::new(None);
-    std::thread::scope(|s| {
-        for w in 0..writers {
-            let barrier = &barrier;
-            let start = &start;
-            s.spawn(move || {
-                let mut c = connect().connect().unwrap();
-                let stmt = c.prepare(sql).unwrap();
-                let mut next = w * per * batch;
-                if barrier.wait().is_leader() {
-                    *start.lock().unwrap() = Some(Instant::now());
-                }
-                for _ in 0..per {
-                    let chunk: Vec<&[u8]> = (0..batch)
-                        .map(|i| &rows[(next + i) % rows.len()][..])
-                        .collect();
-                    next += batch;
-                    c.execute(&stmt, &[&chunk]).unwrap();
-                }
-            });
-        }
-    });
-    let secs = start.lock().unwrap().unwrap().elapsed().as_secs_f64();
+    let secs = timed(
+        writers,
+        |_| {
+            let mut c = connect().connect().unwrap();
+            let stmt = c.prepare(sql).unwrap();
+            (c, stmt)
+        },
+        |w, (mut c, stmt)| {
+            let mut next = w * per * batch;
+            for _ in 0..per {
+                let chunk: Vec<&[u8]> = (0..batch)
+                    .map(|i| &rows[(next + i) % rows.len()][..])
+                    .collect();
+                next += batch;
+                c.execute(&stmt, &[&chunk]).unwrap();
+            }
+        },
+    );
     (per * batch * writers) as f64 / secs
 }
 
@@ -310,7 +280,7 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    gdpr_postgres::migrate(&mut owner().connect().unwrap()).unwrap();
+    support::migrated();
     match args.first().map(String::as_str) {
         Some("append") => {
             let writers: usize = args[1].parse().unwrap();

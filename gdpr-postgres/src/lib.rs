@@ -7,7 +7,7 @@
 //! and signed checkpoints, so `gdpr_audit::verify_store` and the `gdpr
 //! audit` commands check it as they check a log directory.
 //!
-//! - [`migrate`] — versioned migrations applied by the library, refusing
+//! - [`mod@migrate`] — versioned migrations applied by the library, refusing
 //!   a newer schema; [`Tenant`] — one login role per tenant, isolated by
 //!   row-level security (`FORCE`), owning nothing.
 //! - [`PgAuditStore`] — the `AuditStore` of one tenant: a serialising

@@ -44,7 +44,7 @@ impl Tenant {
     }
 
     /// Creates the tenant's role (run as the database owner, after
-    /// [`crate::migrate`]) with `password`, which is SCRAM-SHA-256-hashed
+    /// [`crate::migrate()`]) with `password`, which is SCRAM-SHA-256-hashed
     /// here: the server (and its statement log) sees only the verifier. Idempotent: an existing role gets the new password.
     ///
     /// # Errors

@@ -259,7 +259,7 @@ pub fn issue(
     issue_from(dir, log, signer, issued)
 }
 
-/// [`issue`] from any [`RequestLog`] (e.g. a log on PostgreSQL).
+/// [`issue`] from any [`RequestLog`](crate::RequestLog) (e.g. a log on PostgreSQL).
 ///
 /// # Errors
 /// As [`issue`].

@@ -9,29 +9,28 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
+use gdpr_audit::AuditLog;
 use gdpr_audit::verify_dir;
+use gdpr_core::request::RequestId;
 use gdpr_core::request::Stage;
 use gdpr_core::store::ItemStatus;
-use gdpr_request::{BoundaryHook, FileJournal, Journal, verify_certificate};
+use gdpr_request::{FileJournal, Journal, RequestDir, RunOutcome, verify_certificate};
+use support::kill::{self, every_boundary, kill_in_child};
 use support::*;
 
-const DIR: &str = "GDPR_REQUEST_CHILD_DIR";
-const AT: &str = "GDPR_REQUEST_KILL_AT";
 const ID: &str = "dsr-kill";
+
+/// The other patient's files, by path.
+type Files = std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>;
 
 #[tokio::test]
 async fn child_runs_until_the_chosen_boundary() {
     // Only as a child of the test below.
-    let (Ok(root), Ok(at)) = (std::env::var(DIR), std::env::var(AT)) else {
+    let Some((root, at)) = kill::child_args() else {
         return;
     };
-    let root = PathBuf::from(root);
     let fx = Fixture::at(&root);
     if at == INSIDE {
         return stop_inside_the_erasure(&fx, &root).await;
@@ -40,14 +39,7 @@ async fn child_runs_until_the_chosen_boundary() {
         Some(n) => (true, n.parse::<usize>().unwrap()),
         None => (false, at.parse::<usize>().unwrap()),
     };
-    let seen = Arc::new(AtomicUsize::new(0));
-    let marker = root.join("stopped-at");
-    let hook: BoundaryHook = Arc::new(move |key, phase| {
-        if seen.fetch_add(1, Ordering::SeqCst) == at {
-            std::fs::write(&marker, format!("{key} {phase:?}")).unwrap();
-            std::thread::sleep(Duration::from_secs(600));
-        }
-    });
+    let hook = kill::stop_at_boundary(at, kill::marker(&root));
     if assessing {
         let mut ex = open(&fx, ID, fx.log(), Some(hook)).await;
         ex.step(gdpr_core::request::Event::IdentityVerified)
@@ -56,7 +48,7 @@ async fn child_runs_until_the_chosen_boundary() {
         ex.assess(&pack(), &gdpr_core::request::Findings::none(), &holds(), ON)
             .await
             .unwrap();
-        std::fs::write(root.join("finished"), "").unwrap();
+        kill::finished(&root);
         return;
     }
     open(&fx, ID, fx.log(), Some(hook))
@@ -64,7 +56,7 @@ async fn child_runs_until_the_chosen_boundary() {
         .run()
         .await
         .unwrap();
-    std::fs::write(root.join("finished"), "").unwrap();
+    kill::finished(&root);
 }
 
 /// The child's mode (a prefix of the boundary number) that stops inside the
@@ -78,11 +70,10 @@ const ON: jiff::civil::Date = jiff::civil::date(2026, 3, 2);
 const INSIDE: &str = "inside-erase";
 
 async fn stop_inside_the_erasure(fx: &Fixture, root: &std::path::Path) {
-    let marker = root.join("stopped-at");
+    let marker = kill::marker(root);
     let hook: support::hooked::EraseHook = Arc::new(move |when| {
         if when == support::hooked::When::After {
-            std::fs::write(&marker, "inside erase").unwrap();
-            std::thread::sleep(Duration::from_secs(600));
+            kill::stop(&marker, "inside erase");
         }
         Ok(())
     });
@@ -99,64 +90,60 @@ async fn stop_inside_the_erasure(fx: &Fixture, root: &std::path::Path) {
     ex.run().await.unwrap();
 }
 
-/// Runs the child until it stops at boundary `at` (then kills it) or
-/// finishes; true when it was killed.
-fn kill_at(fx: &Fixture, at: &str) -> bool {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_runs_until_the_chosen_boundary",
-            "--nocapture",
-        ])
-        .env(DIR, fx.root())
-        .env(AT, at)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if fx.path("stopped-at").exists() {
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            return true;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "the child failed at boundary {at}");
-            assert!(fx.path("finished").exists());
-            return false;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "child hung");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+/// The erasure's end: the due study reported once, erased; the held one
+/// kept; the other patient's files as they were.
+fn assert_erased_once(fx: &Fixture, outcome: &RunOutcome, other: &Files, stopped: &str) {
+    let items = outcome.systems[0].report.as_ref().unwrap().items();
+    assert_eq!(items.len(), 1, "reported once ({stopped})");
+    assert_eq!(items[0].status, ItemStatus::Erased);
+    assert!(!fx.path("archive/due/1.dcm").exists());
+    assert!(fx.path("archive/held/1.dcm").exists());
+    assert_eq!(
+        &fx.other_files(),
+        other,
+        "other patient touched ({stopped})"
+    );
+}
+
+/// The journal replays (opening fails on a step recorded done twice) and
+/// has no torn tail.
+async fn assert_journal_replays(fx: &Fixture) {
+    let dir = fx.path("requests").join(ID);
+    let journal = FileJournal::open(&dir).unwrap().replay().await.unwrap();
+    assert!(journal.torn_tail.is_none());
+}
+
+/// The instants of the request's transitions, as its directory holds them.
+fn transitions(fx: &Fixture, request: &RequestId) -> Vec<jiff::Timestamp> {
+    RequestDir::open(&fx.path("requests"), request)
+        .unwrap()
+        .load_request()
+        .unwrap()
+        .history()
+        .transitions()
+        .iter()
+        .map(|t| t.at)
+        .collect()
+}
+
+/// Closes `log` and verifies the audit log end to end.
+fn assert_log_verifies(fx: &Fixture, log: Arc<AuditLog>) {
+    drop(log);
+    verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
 }
 
 #[tokio::test]
 async fn killed_at_every_step_boundary_then_resumed_ends_right() {
-    let mut killed = 0;
-    for at in 0.. {
+    let killed = every_boundary(async |at| {
         let fx = Fixture::new();
         approved_erasure(&fx, ID).await;
         let other = fx.other_files();
-        let fx2 = Fixture::at(fx.root());
-        let was_killed = tokio::task::spawn_blocking(move || kill_at(&fx2, &at.to_string()))
-            .await
-            .unwrap();
-        let stopped = std::fs::read_to_string(fx.path("stopped-at")).unwrap_or_default();
+        let (was_killed, stopped) = kill_in_child(fx.root(), at.to_string(), Vec::new()).await;
         let log = fx.log();
         let outcome = open(&fx, ID, log.clone(), None).await.run().await.unwrap();
         assert_eq!(outcome.stage, Stage::Completed, "killed at {stopped}");
-        let report = outcome.systems[0].report.as_ref().unwrap();
-        let items = report.items();
-        assert_eq!(items.len(), 1, "reported once ({stopped})");
-        assert_eq!(items[0].status, ItemStatus::Erased);
-        assert!(!fx.path("archive/due/1.dcm").exists());
-        assert!(fx.path("archive/held/1.dcm").exists());
-        assert_eq!(fx.other_files(), other, "other patient touched ({stopped})");
-        // Opening the journal fails on a step recorded done twice.
-        let dir = fx.path("requests").join(ID);
-        let journal = FileJournal::open(&dir).unwrap().replay().await.unwrap();
-        assert!(journal.torn_tail.is_none());
+        assert_erased_once(&fx, &outcome, &other, &stopped);
+        assert_journal_replays(&fx).await;
         let events: Vec<String> = outcome
             .audit_records
             .iter()
@@ -170,19 +157,14 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
         }
         // Every transition has exactly one audit record, dated as in the
         // history (a crash after the append is not appended again).
-        let request_dir =
-            gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
-        let history: Vec<jiff::Timestamp> = request_dir
-            .load_request()
-            .unwrap()
-            .history()
-            .transitions()
-            .iter()
-            .map(|t| t.at)
-            .collect();
         let mut recorded = stage_records(&log);
         recorded.sort();
-        assert_eq!(recorded, history, "one record per transition ({stopped})");
+        assert_eq!(
+            recorded,
+            transitions(&fx, &outcome.request),
+            "one record per transition ({stopped})"
+        );
+        let request_dir = RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
         let cert = gdpr_request::certificate::issue(
             &request_dir,
             &log,
@@ -191,13 +173,10 @@ async fn killed_at_every_step_boundary_then_resumed_ends_right() {
         );
         let cert = serde_json::to_vec(&cert.unwrap()).unwrap();
         verify_certificate(&cert, &fx.signer().verifier()).unwrap();
-        drop(log);
-        verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
-        if !was_killed {
-            break;
-        }
-        killed += 1;
-    }
+        assert_log_verifies(&fx, log);
+        was_killed
+    })
+    .await;
     assert!(killed >= 12, "only {killed} boundaries");
 }
 
@@ -206,10 +185,7 @@ async fn killed_after_an_erasure_took_effect_then_resumed_reports_it_once() {
     let fx = Fixture::new();
     approved_erasure(&fx, ID).await;
     let other = fx.other_files();
-    let fx2 = Fixture::at(fx.root());
-    let killed = tokio::task::spawn_blocking(move || kill_at(&fx2, INSIDE))
-        .await
-        .unwrap();
+    let (killed, _) = kill_in_child(fx.root(), INSIDE.to_owned(), Vec::new()).await;
     assert!(killed);
     // The erasure happened; the journal holds the step as begun only.
     assert!(!fx.path("archive/due/1.dcm").exists());
@@ -239,15 +215,10 @@ async fn killed_after_an_erasure_took_effect_then_resumed_reports_it_once() {
 #[tokio::test]
 async fn a_restriction_killed_at_every_step_boundary_then_resumed_ends_right() {
     use gdpr_request::RestrictionRegister;
-    let mut killed = 0;
-    for at in 0.. {
+    let killed = every_boundary(async |at| {
         let fx = Fixture::new();
         approved_request(&fx, ID, restriction()).await;
-        let fx2 = Fixture::at(fx.root());
-        let was_killed = tokio::task::spawn_blocking(move || kill_at(&fx2, &at.to_string()))
-            .await
-            .unwrap();
-        let stopped = std::fs::read_to_string(fx.path("stopped-at")).unwrap_or_default();
+        let (was_killed, stopped) = kill_in_child(fx.root(), at.to_string(), Vec::new()).await;
         let log = fx.log();
         let outcome = open(&fx, ID, log.clone(), None).await.run().await.unwrap();
         assert_eq!(outcome.stage, Stage::Completed, "killed at {stopped}");
@@ -264,42 +235,27 @@ async fn a_restriction_killed_at_every_step_boundary_then_resumed_ends_right() {
             .await
             .unwrap();
         assert!(other.is_empty());
-        let history = gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request)
-            .unwrap()
-            .load_request()
-            .unwrap()
-            .history()
-            .transitions()
-            .len();
         assert_eq!(
             stage_records(&log).len(),
-            history,
+            transitions(&fx, &outcome.request).len(),
             "one record per transition ({stopped})"
         );
-        drop(log);
-        verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
-        if !was_killed {
-            break;
-        }
-        killed += 1;
-    }
+        assert_log_verifies(&fx, log);
+        was_killed
+    })
+    .await;
     assert!(killed >= 10, "only {killed} boundaries");
 }
 
 #[tokio::test]
 async fn killed_at_every_boundary_of_the_assessment_then_resumed_ends_right() {
     use gdpr_core::request::{Event, Findings};
-    let mut killed = 0;
-    for at in 0.. {
+    let killed = every_boundary(async |at| {
         let fx = Fixture::new();
         gdpr_request::RequestDir::create(&fx.path("requests"), &request(ID, erasure())).unwrap();
         let other = fx.other_files();
-        let fx2 = Fixture::at(fx.root());
         let mode = format!("{ASSESS}{at}");
-        let was_killed = tokio::task::spawn_blocking(move || kill_at(&fx2, &mode))
-            .await
-            .unwrap();
-        let stopped = std::fs::read_to_string(fx.path("stopped-at")).unwrap_or_default();
+        let (was_killed, stopped) = kill_in_child(fx.root(), mode, Vec::new()).await;
         let log = fx.log();
         let mut ex = open(&fx, ID, log.clone(), None).await;
         if ex.request().stage() != Stage::Assessed {
@@ -313,35 +269,17 @@ async fn killed_at_every_boundary_of_the_assessment_then_resumed_ends_right() {
         ex.step_by(Event::Approved, actor("dpo-2")).await.unwrap();
         let outcome = ex.run().await.unwrap();
         assert_eq!(outcome.stage, Stage::Completed, "killed at {stopped}");
-        let items = outcome.systems[0].report.as_ref().unwrap().items();
-        assert_eq!(items.len(), 1, "reported once ({stopped})");
-        assert_eq!(items[0].status, ItemStatus::Erased);
-        assert!(!fx.path("archive/due/1.dcm").exists());
-        assert!(fx.path("archive/held/1.dcm").exists());
-        assert_eq!(fx.other_files(), other, "other patient touched ({stopped})");
-        let dir = fx.path("requests").join(ID);
-        let journal = FileJournal::open(&dir).unwrap().replay().await.unwrap();
-        assert!(journal.torn_tail.is_none());
-        let request_dir =
-            gdpr_request::RequestDir::open(&fx.path("requests"), &outcome.request).unwrap();
-        let history = request_dir
-            .load_request()
-            .unwrap()
-            .history()
-            .transitions()
-            .len();
+        assert_erased_once(&fx, &outcome, &other, &stopped);
+        assert_journal_replays(&fx).await;
         assert_eq!(
             stage_records(&log).len(),
-            history,
+            transitions(&fx, &outcome.request).len(),
             "one record per transition ({stopped})"
         );
-        drop(log);
-        verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
-        if !was_killed {
-            break;
-        }
-        killed += 1;
-    }
+        assert_log_verifies(&fx, log);
+        was_killed
+    })
+    .await;
     // received, identity verified (3 each with the audit record), locate
     // (2), assessed (3).
     assert!(killed >= 8, "only {killed} boundaries");

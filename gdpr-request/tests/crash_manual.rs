@@ -5,19 +5,17 @@
 //! each step has one effect and one audit record, the journal replays
 //! and the audit log verifies.
 //!
-//! As in `crash.rs`, the parent spawns this test binary as a child running
-//! only `child_runs_until_the_chosen_boundary`; the child stops at the
-//! boundary numbered `GDPR_REQUEST_KILL_AT` of the operation named by
+//! As in `crash.rs` (the harness is `support/kill.rs`), the parent spawns
+//! this test binary as a child running only
+//! `child_runs_until_the_chosen_boundary`; the child stops at the boundary
+//! numbered `GDPR_REQUEST_KILL_AT` of the operation named by
 //! `GDPR_REQUEST_KILL_OP` (writing a marker and sleeping), and the parent
 //! kills it there.
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use gdpr_audit::verify_dir;
 use gdpr_core::objection::Objection;
@@ -33,10 +31,9 @@ use gdpr_request::{
     BoundaryHook, Executor, FileJournal, FileRegister, Journal, ObjectionEntry, ObjectionRegister,
     RequestDir, Resources, RestrictionRegister, RunOutcome, Setup,
 };
+use support::kill::{self, every_boundary, kill_in_child};
 use support::*;
 
-const DIR: &str = "GDPR_REQUEST_CHILD_DIR";
-const AT: &str = "GDPR_REQUEST_KILL_AT";
 const OP: &str = "GDPR_REQUEST_KILL_OP";
 const ID: &str = "dsr-manual";
 /// The child's boundary that stops inside the objection's registration:
@@ -115,8 +112,7 @@ impl RestrictionRegister for Stopping {
 impl ObjectionRegister for Stopping {
     async fn record_objection(&self, entry: &ObjectionEntry) -> Result<(), gdpr_request::Error> {
         self.inner.record_objection(entry).await?;
-        std::fs::write(&self.marker, "inside register").unwrap();
-        std::thread::sleep(Duration::from_secs(600));
+        kill::stop(&self.marker, "inside register");
         Ok(())
     }
     async fn objections_of(
@@ -168,14 +164,12 @@ async fn act(op: Op, ex: &mut Executor) -> Option<RunOutcome> {
 #[tokio::test]
 async fn child_runs_until_the_chosen_boundary() {
     // Only as a child of the tests below.
-    let (Ok(root), Ok(at), Ok(op)) = (std::env::var(DIR), std::env::var(AT), std::env::var(OP))
-    else {
+    let (Some((root, at)), Ok(op)) = (kill::child_args(), std::env::var(OP)) else {
         return;
     };
-    let root = PathBuf::from(root);
     let fx = Fixture::at(&root);
     let op = Op::parse(&op);
-    let marker = root.join("stopped-at");
+    let marker = kill::marker(&root);
     let register = FileRegister::open(&fx.path("register")).unwrap();
     let mut ex = if at == INSIDE {
         let stopping = Stopping {
@@ -184,51 +178,17 @@ async fn child_runs_until_the_chosen_boundary() {
         };
         open_over(&fx, fx.log(), Arc::new(stopping), None).await
     } else {
-        let at: usize = at.parse().unwrap();
-        let seen = Arc::new(AtomicUsize::new(0));
-        let hook: BoundaryHook = Arc::new(move |key, phase| {
-            if seen.fetch_add(1, Ordering::SeqCst) == at {
-                std::fs::write(&marker, format!("{key} {phase:?}")).unwrap();
-                std::thread::sleep(Duration::from_secs(600));
-            }
-        });
+        let hook = kill::stop_at_boundary(at.parse().unwrap(), marker);
         open_over(&fx, fx.log(), Arc::new(register), Some(hook)).await
     };
     act(op, &mut ex).await;
-    std::fs::write(root.join("finished"), "").unwrap();
+    kill::finished(&root);
 }
 
-/// Runs the child until it stops at boundary `at` (then kills it) or
-/// finishes; true when it was killed.
-fn kill_at(root: &Path, op: Op, at: &str) -> bool {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_runs_until_the_chosen_boundary",
-            "--nocapture",
-        ])
-        .env(DIR, root)
-        .env(AT, at)
-        .env(OP, op.name())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if root.join("stopped-at").exists() {
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            return true;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "the child failed at boundary {at}");
-            assert!(root.join("finished").exists());
-            return false;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "child hung");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+/// Runs the child of `op` until it stops at `at` (then kills it) or
+/// finishes: whether it was killed, and where it stopped.
+async fn kill_op_at(fx: &Fixture, op: Op, at: String) -> (bool, String) {
+    kill_in_child(fx.root(), at, vec![(OP, op.name().to_owned())]).await
 }
 
 /// A fresh fixture with the request `op` acts on: received (extend) or
@@ -338,21 +298,13 @@ async fn rerun_and_check(fx: &Fixture, op: Op, stopped: &str) {
 }
 
 async fn killed_at_every_boundary(op: Op) -> usize {
-    let mut killed = 0;
-    for at in 0.. {
+    every_boundary(async |at| {
         let fx = prepared(op).await;
-        let root = fx.root().to_owned();
-        let was_killed = tokio::task::spawn_blocking(move || kill_at(&root, op, &at.to_string()))
-            .await
-            .unwrap();
-        let stopped = std::fs::read_to_string(fx.path("stopped-at")).unwrap_or_default();
+        let (was_killed, stopped) = kill_op_at(&fx, op, at.to_string()).await;
         rerun_and_check(&fx, op, &stopped).await;
-        if !was_killed {
-            break;
-        }
-        killed += 1;
-    }
-    killed
+        was_killed
+    })
+    .await
 }
 
 #[tokio::test]
@@ -380,10 +332,7 @@ async fn an_objection_killed_at_every_boundary_then_run_again_ends_right() {
 #[tokio::test]
 async fn an_objection_killed_after_it_was_registered_is_registered_once() {
     let fx = prepared(Op::Objection).await;
-    let root = fx.root().to_owned();
-    let killed = tokio::task::spawn_blocking(move || kill_at(&root, Op::Objection, INSIDE))
-        .await
-        .unwrap();
+    let (killed, _) = kill_op_at(&fx, Op::Objection, INSIDE.to_owned()).await;
     assert!(killed);
     // The register holds the objection; the journal holds the step begun.
     let register = FileRegister::open(&fx.path("register")).unwrap();

@@ -28,10 +28,9 @@ use gdpr_request::{
 };
 use support::*;
 
+/// The real FHIR server's URL; panics (fails loudly) without it.
 fn url() -> String {
-    std::env::var("GDPR_TEST_FHIR_URL").unwrap_or_else(|_| {
-        panic!("GDPR_TEST_FHIR_URL is not set: the `fhir-tests` feature needs the real FHIR server (scripts/fhir.sh start)")
-    })
+    gdpr_test_support::servers::fhir_url("fhir-tests")
 }
 
 /// POSTs `resource` with curl; its new logical id.
@@ -62,11 +61,7 @@ fn store() -> Box<dyn SubjectStore> {
 
 #[tokio::test]
 async fn a_fhir_only_request_runs_with_the_derived_audit_subject() {
-    let unique = format!(
-        "{}{}",
-        std::process::id(),
-        jiff::Timestamp::now().subsec_nanosecond()
-    );
+    let unique = gdpr_test_support::unique_digits();
     let system = format!("urn:gdpr-request-test:{unique}");
     let value = format!("CANARY-FHIR-{unique}");
     let patient = create(serde_json::json!({"resourceType": "Patient",
@@ -192,11 +187,7 @@ fn record(path: &str) -> gdpr_core::store::RecordId {
 
 #[tokio::test]
 async fn erasure_removes_exactly_the_due_resources_and_keeps_the_running_and_the_held() {
-    let unique = format!(
-        "{}{}",
-        std::process::id(),
-        jiff::Timestamp::now().subsec_nanosecond()
-    );
+    let unique = gdpr_test_support::unique_digits();
     let system = format!("urn:gdpr-request-test:{unique}");
     let (value, other_value) = (format!("CANARY-FHIR-{unique}"), format!("OTHER-{unique}"));
     // DE: patient record, 10 years after the end of the treatment
@@ -373,11 +364,7 @@ async fn erasure_removes_exactly_the_due_resources_and_keeps_the_running_and_the
 /// erased (the Patient after its Encounter); another patient's untouched.
 #[tokio::test]
 async fn erasure_removes_the_patient_once_nothing_of_it_is_kept() {
-    let unique = format!(
-        "{}{}",
-        std::process::id(),
-        jiff::Timestamp::now().subsec_nanosecond()
-    );
+    let unique = gdpr_test_support::unique_digits();
     let system = format!("urn:gdpr-request-test:{unique}");
     let (value, other_value) = (format!("CANARY-FHIR-{unique}"), format!("OTHER-{unique}"));
     let periods = [("2010-03-01", "2010-03-05")];

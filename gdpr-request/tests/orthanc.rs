@@ -27,17 +27,16 @@ fn orthanc() -> OrthancStore {
     orthanc_with(None)
 }
 
+/// The real Orthanc's settings; panics (fails loudly) without them.
+fn env() -> gdpr_test_support::servers::Orthanc {
+    gdpr_test_support::servers::Orthanc::from_env("orthanc-tests")
+}
+
 fn orthanc_with(restriction_metadata: Option<&str>) -> OrthancStore {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| {
-            panic!("{name} is not set: the `orthanc-tests` feature needs a real Orthanc (scripts/orthanc.sh start)")
-        })
-    };
-    let mut config = OrthancConfig::new("orthanc", var("GDPR_TEST_ORTHANC_URL"));
-    config.endpoint.credentials = Credentials::basic(
-        var("GDPR_TEST_ORTHANC_USER"),
-        SecretSource::File(var("GDPR_TEST_ORTHANC_PASSWORD_FILE").into()),
-    );
+    let env = env();
+    let mut config = OrthancConfig::new("orthanc", env.url);
+    config.endpoint.credentials =
+        Credentials::basic(env.user, SecretSource::File(env.password_file));
     config.restriction_metadata = restriction_metadata.map(str::to_owned);
     OrthancStore::connect(&config).unwrap()
 }
@@ -45,16 +44,11 @@ fn orthanc_with(restriction_metadata: Option<&str>) -> OrthancStore {
 /// Orthanc's raw answer to `GET path` (or `POST path` with `body`), read
 /// with curl: a check independent of the adapter.
 fn raw(path: &str, body: Option<&str>) -> (bool, String) {
-    let var = |n: &str| std::env::var(n).unwrap();
-    let password = std::fs::read_to_string(var("GDPR_TEST_ORTHANC_PASSWORD_FILE")).unwrap();
+    let env = env();
     let mut cmd = std::process::Command::new("curl");
     cmd.args(["-s", "-f", "-u"])
-        .arg(format!(
-            "{}:{}",
-            var("GDPR_TEST_ORTHANC_USER"),
-            password.trim()
-        ))
-        .arg(format!("{}{path}", var("GDPR_TEST_ORTHANC_URL")));
+        .arg(format!("{}:{}", env.user, env.password()))
+        .arg(format!("{}{path}", env.url));
     if let Some(b) = body {
         cmd.args(["-X", "POST", "--data-binary", b]);
     }
@@ -83,11 +77,7 @@ fn restriction_metadata(patient_id: &str) -> Option<String> {
 
 #[tokio::test]
 async fn restriction_and_lifting_on_the_real_orthanc_marked_by_metadata() {
-    let unique = format!(
-        "{}{}",
-        std::process::id(),
-        jiff::Timestamp::now().subsec_nanosecond()
-    );
+    let unique = gdpr_test_support::unique_digits();
     let target = format!("CANARY-RST-{unique}");
     let other = format!("OTHER-RST-{unique}");
     let store = orthanc();
@@ -196,11 +186,7 @@ fn raw_study(patient: &str, n: u32) -> Option<(String, String)> {
 /// read back from Orthanc unchanged; the certificate says so and verifies.
 #[tokio::test]
 async fn erasure_on_the_real_orthanc_with_a_legal_hold() {
-    let unique = format!(
-        "{}{}",
-        std::process::id(),
-        jiff::Timestamp::now().subsec_nanosecond()
-    );
+    let unique = gdpr_test_support::unique_digits();
     let (target, other) = (
         format!("CANARY-ORT-{unique}"),
         format!("OTHER-ORT-{unique}"),

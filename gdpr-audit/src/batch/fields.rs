@@ -44,7 +44,7 @@ impl<'a> SecrecyRef<'a> {
 }
 
 /// An audit event with its text fields borrowed (from an input line, say):
-/// the fields of [`AuditEvent`], checked by [`EventBatch::push_fields`]
+/// the fields of [`AuditEvent`](crate::AuditEvent), checked by [`EventBatch::push_fields`]
 /// with the rules of their owned types (actor id, patient id, object id,
 /// free text, labels).
 ///
@@ -80,7 +80,7 @@ pub struct EventFields<'a> {
     pub tenant: Option<&'a str>,
     /// The correlation id (a label: [`crate::label::CorrelationId`]).
     pub correlation_id: Option<&'a str>,
-    /// Free text (the rule of [`FreeText::new`]).
+    /// Free text (the rule of [`FreeText::new`](crate::object::FreeText::new)).
     pub text: Option<&'a str>,
 }
 

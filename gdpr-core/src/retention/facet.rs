@@ -3,12 +3,7 @@
 //! category to the part a statute names (the § 14(2) TFG traceability data
 //! of a transfusion record, tissue rather than organs, a research exposure).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
-
-use crate::Error;
 
 /// The setting a record was made in. Some laws set different periods for
 /// hospitals and for practices (§ 10(1) Z 3 KAKuG against § 51(3) ÄrzteG);
@@ -37,25 +32,7 @@ impl Setting {
     }
 }
 
-impl fmt::Display for Setting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Setting {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.name() == s)
-            .ok_or(Error::UnknownName {
-                what: "setting",
-                expected: "hospital, practice",
-            })
-    }
-}
+display_and_parse_by_name!(Setting, "setting", "hospital, practice");
 
 /// A property that narrows a record category to what a rule names. A rule
 /// with facets covers only records that carry all of them.
@@ -116,26 +93,12 @@ impl Facet {
     }
 }
 
-impl fmt::Display for Facet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Facet {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.name() == s)
-            .ok_or(Error::UnknownName {
-                what: "facet",
-                expected: "traceability, documentation-only, tissue, organ, \
-                           research-exposure, maternity, mental-health, oncology",
-            })
-    }
-}
+display_and_parse_by_name!(
+    Facet,
+    "facet",
+    "traceability, documentation-only, tissue, organ, \
+                           research-exposure, maternity, mental-health, oncology"
+);
 
 /// A set of facets, stored as bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

@@ -1,12 +1,9 @@
 //! Legal holds: reasons to keep a record regardless of its retention
 //! period, each with the GDPR provision that allows keeping it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-use crate::{Citation, Error};
+use crate::Citation;
 
 /// A legal hold on a record. A held record is never due for deletion,
 /// whatever its rules say; the decision names every hold.
@@ -77,27 +74,13 @@ impl LegalHold {
     }
 }
 
-impl fmt::Display for LegalHold {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for LegalHold {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|h| h.name() == s)
-            .ok_or(Error::UnknownName {
-                what: "legal hold",
-                expected: "litigation, research-freeze, public-health, legal-obligation \
+display_and_parse_by_name!(
+    LegalHold,
+    "legal hold",
+    "litigation, research-freeze, public-health, legal-obligation \
                            (an erasure request is no hold: it is decided by \
-                           gdpr_core::erasure::decide_erasure, GDPR Art. 17, 12(3))",
-            })
-    }
-}
+                           gdpr_core::erasure::decide_erasure, GDPR Art. 17, 12(3))"
+);
 
 /// A set of legal holds, stored as bits: copying it never allocates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

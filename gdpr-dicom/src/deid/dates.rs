@@ -28,35 +28,41 @@ fn shift_date(d: Date, days: i64) -> Option<Date> {
     d.checked_add(days.days()).ok()
 }
 
-/// Shifts one DA value (single date, range `A-B`, or backslash-separated
-/// list) by `days`. `None` when a component is not a valid date (the caller
-/// then replaces the value with a dummy).
-pub fn shift_da(value: &str, days: i64) -> Option<String> {
+/// Applies `f` to each value of a multi-valued element (backslash
+/// separated, trailing padding removed, each value trimmed); an empty value
+/// stays empty. `None` when `f` fails on any value.
+fn each_value(value: &str, f: impl Fn(&str) -> Option<String>) -> Option<String> {
     let parts: Option<Vec<String>> = value
         .trim_end_matches(['\0', ' '])
         .split('\\')
         .map(|v| {
             let v = v.trim();
             if v.is_empty() {
-                return Some(String::new());
+                Some(String::new())
+            } else {
+                f(v)
             }
-            if let Some((a, b)) = v.split_once('-') {
-                let a = if a.is_empty() {
-                    String::new()
-                } else {
-                    shift_one_da(a, days)?
-                };
-                let b = if b.is_empty() {
-                    String::new()
-                } else {
-                    shift_one_da(b, days)?
-                };
-                return Some(format!("{a}-{b}"));
-            }
-            shift_one_da(v, days)
         })
         .collect();
     parts.map(|p| p.join("\\"))
+}
+
+/// Shifts one DA value (single date, range `A-B`, or backslash-separated
+/// list) by `days`. `None` when a component is not a valid date (the caller
+/// then replaces the value with a dummy).
+pub fn shift_da(value: &str, days: i64) -> Option<String> {
+    // One end of a range, which may be open (empty).
+    let end = |e: &str| {
+        if e.is_empty() {
+            Some(String::new())
+        } else {
+            shift_one_da(e, days)
+        }
+    };
+    each_value(value, |v| match v.split_once('-') {
+        Some((a, b)) => Some(format!("{}-{}", end(a)?, end(b)?)),
+        None => shift_one_da(v, days),
+    })
 }
 
 fn shift_one_da(v: &str, days: i64) -> Option<String> {
@@ -70,30 +76,21 @@ fn shift_one_da(v: &str, days: i64) -> Option<String> {
 /// shifted from the first day of the period and printed at the same
 /// precision.
 pub fn shift_dt(value: &str, days: i64) -> Option<String> {
-    let parts: Option<Vec<String>> = value
-        .trim_end_matches(['\0', ' '])
-        .split('\\')
-        .map(|v| {
-            let v = v.trim();
-            if v.is_empty() {
-                return Some(String::new());
-            }
-            let digits = v.bytes().take_while(u8::is_ascii_digit).count();
-            let (date_len, padded) = match digits {
-                4 => (4, format!("{}0101", v.get(..4)?)),
-                6..=7 => (6, format!("{}01", v.get(..6)?)),
-                d if d >= 8 => (8, v.get(..8)?.to_owned()),
-                _ => return None,
-            };
-            let shifted = fmt_ymd(shift_date(parse_ymd(&padded)?, days)?)?;
-            Some(format!(
-                "{}{}",
-                shifted.get(..date_len)?,
-                v.get(date_len..)?
-            ))
-        })
-        .collect();
-    parts.map(|p| p.join("\\"))
+    each_value(value, |v| {
+        let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+        let (date_len, padded) = match digits {
+            4 => (4, format!("{}0101", v.get(..4)?)),
+            6..=7 => (6, format!("{}01", v.get(..6)?)),
+            d if d >= 8 => (8, v.get(..8)?.to_owned()),
+            _ => return None,
+        };
+        let shifted = fmt_ymd(shift_date(parse_ymd(&padded)?, days)?)?;
+        Some(format!(
+            "{}{}",
+            shifted.get(..date_len)?,
+            v.get(date_len..)?
+        ))
+    })
 }
 
 #[cfg(test)]

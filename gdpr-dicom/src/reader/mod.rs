@@ -297,11 +297,16 @@ pub(crate) fn read_file_header<R: BufRead>(r: &mut R) -> Result<InMemDicomObject
     read_file_header_with_meta(r).map(|(_, data_set)| data_set)
 }
 
-/// As [`read_file_header`], with the file meta group (its transfer syntax
-/// and SOP class, which a DICOMDIR record names).
+/// Reads the file meta group (its transfer syntax and SOP class, which a
+/// DICOMDIR record names) and the data set of a Part 10 file (preamble
+/// optional) up to the pixel data, inflating a deflated data set with at
+/// most 256 MiB of output.
 ///
 /// # Errors
-/// As [`read_file_header`].
+/// [`Error::NotDicom`] without the `DICM` code (not a DICOM file: callers
+/// may ignore it); anything else means the file claims to be DICOM but
+/// could not be read: [`Error::Malformed`],
+/// [`Error::UnsupportedTransferSyntax`] or [`Error::Io`].
 pub fn read_file_header_with_meta<R: BufRead>(
     r: &mut R,
 ) -> Result<(FileMetaTable, InMemDicomObject), Error> {

@@ -1,8 +1,6 @@
 //! Fixtures of the store tests: unique ids, synthetic studies, a real
 //! Orthanc's configuration, report checks.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use gdpr_core::store::{ErasureReport, NotChecked, Verification};
 use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::{Credentials, OrthancConfig, OrthancStore, SecretSource};
@@ -12,37 +10,24 @@ use gdpr_dicom::synthetic::SyntheticInstance;
 /// these never leave the test).
 pub const UID_ROOT: &str = "1.2.826.0.1.3680043.10.1234";
 
-/// A value unique to this test process and call, for patient ids and UIDs.
-pub fn unique() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{}{}{}",
-        std::process::id(),
-        nanos % 100_000,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+/// A value unique to this test process and call, for patient ids and UIDs
+/// (digits only).
+pub use gdpr_test_support::unique_digits as unique;
+
+/// The real Orthanc's settings (gdpr-test-support: panics, failing loudly,
+/// when the test feature is on but the server is not configured).
+pub fn orthanc_env() -> gdpr_test_support::servers::Orthanc {
+    gdpr_test_support::servers::Orthanc::from_env("orthanc-tests")
 }
 
-/// The real Orthanc started by scripts/orthanc.sh. Panics (fails loudly)
-/// when the test feature is on but the server is not configured.
+/// The real Orthanc started by scripts/orthanc.sh, as the adapter's
+/// configuration. Panics (fails loudly) when the test feature is on but the
+/// server is not configured.
 pub fn orthanc_config() -> OrthancConfig {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| {
-            panic!(
-                "{name} is not set: the `orthanc-tests` feature needs a real Orthanc. Run \
-                 ./scripts/test.sh, or `eval \"$(scripts/orthanc.sh start)\"` before cargo test"
-            )
-        })
-    };
-    let mut config = OrthancConfig::new("test-orthanc", var("GDPR_TEST_ORTHANC_URL"));
-    config.endpoint.credentials = Credentials::basic(
-        var("GDPR_TEST_ORTHANC_USER"),
-        SecretSource::File(var("GDPR_TEST_ORTHANC_PASSWORD_FILE").into()),
-    );
+    let env = orthanc_env();
+    let mut config = OrthancConfig::new("test-orthanc", env.url);
+    config.endpoint.credentials =
+        Credentials::basic(env.user, SecretSource::File(env.password_file));
     config
 }
 
@@ -93,16 +78,11 @@ pub async fn raw_text(path: &str) -> (u16, String) {
 
 /// An authenticated request to the test Orthanc at `path`.
 fn raw_request(method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-    let config = orthanc_config();
-    let password =
-        std::fs::read_to_string(std::env::var("GDPR_TEST_ORTHANC_PASSWORD_FILE").unwrap()).unwrap();
-    let url = format!("{}/{}", config.endpoint.url.trim_end_matches('/'), path);
-    let Credentials::Basic { username, .. } = config.endpoint.credentials else {
-        panic!("the test Orthanc uses HTTP Basic");
-    };
+    let env = orthanc_env();
+    let url = format!("{}/{}", env.url.trim_end_matches('/'), path);
     reqwest::Client::new()
         .request(method, url)
-        .basic_auth(username, Some(password.trim().to_owned()))
+        .basic_auth(&env.user, Some(env.password()))
 }
 
 /// A patient id for a test.

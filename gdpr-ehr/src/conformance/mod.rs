@@ -2,7 +2,7 @@
 //! the exported Bundle stays valid and nothing the server sent is lost.
 //!
 //! Checked, for every resource type of R4 (4.0.1) and every type its
-//! elements hold ([`elements`], the table generated from HL7's FHIR JSON
+//! elements hold (`elements`, the table generated from HL7's FHIR JSON
 //! schema): each element is one of its type's (an unknown name, a choice
 //! variant the type does not have, a vendor element all go aside); a
 //! repeating element is an array and a single one is not; a primitive has

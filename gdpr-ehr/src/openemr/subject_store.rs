@@ -17,7 +17,7 @@ use super::areas::{may_have_route, residue_reason};
 use super::bulk;
 use super::store::{Attempt, OpenEmrStore};
 use crate::compartment::{Classification, patient_of};
-use crate::store::{kind_of, record_id};
+use crate::store::{kind_of, record_id, resource_of};
 
 /// Why a restriction cannot be marked through OpenEMR's APIs.
 pub const RESTRICTION_UNSUPPORTED: &str = "OpenEMR's FHIR API does not write the patient's clinical resources and keeps no \
@@ -67,12 +67,7 @@ impl SubjectStore for OpenEmrStore {
     }
 
     async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {
-        let Some(resource) = record.as_resource() else {
-            return Err(StoreError::UnsupportedRecord {
-                expected: "a FHIR resource",
-                given: record.kind_name(),
-            });
-        };
+        let resource = resource_of(record)?;
         let (kind, id) = (
             resource.resource_type().as_str(),
             resource.logical_id().as_str(),

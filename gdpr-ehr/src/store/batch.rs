@@ -18,7 +18,7 @@ use gdpr_core::store::{
 use super::erase::erase_read;
 use super::fhir::FhirStore;
 use super::resolve::carries;
-use super::subject_store::{erased_patient, kind_of};
+use super::subject_store::{erased_patient, kind_of, resource_of};
 use crate::model::Patient;
 
 /// How many resources are re-read and deleted at once.
@@ -59,12 +59,7 @@ impl FhirStore {
         let mut own = Vec::new();
         let mut patients = Vec::new();
         for record in records {
-            let Some(resource) = record.as_resource() else {
-                return Err(StoreError::UnsupportedRecord {
-                    expected: "a FHIR resource",
-                    given: record.kind_name(),
-                });
-            };
+            let resource = resource_of(record)?;
             let kind = kind_of(resource.resource_type().as_str());
             if resource.is_shared() {
                 erasure.refuse(

@@ -19,7 +19,7 @@ pub(crate) use fhir::summary as summarize;
 pub use fhir::{FhirConfig, FhirStore, Found, Written};
 pub use label::{LABEL_CODE, LABEL_DISPLAY, LABEL_SYSTEM, is_labelled, set_label};
 pub use resolve::{carries, resolve};
-pub(crate) use subject_store::{kind_of, record_id};
+pub(crate) use subject_store::{kind_of, record_id, resource_of};
 pub use unlink::{
     UNLINKABLE, is_unlinkable, unlink, unlinked_part, what_is_left_linked, without_patient,
 };

@@ -128,6 +128,17 @@ fn handle(found: &Found) -> Result<ResourceHandle, StoreError> {
     })
 }
 
+/// The FHIR resource `record` names; any other kind of record (a study)
+/// is a caller's error.
+pub(crate) fn resource_of(record: &RecordHandle) -> Result<&ResourceHandle, StoreError> {
+    record
+        .as_resource()
+        .ok_or_else(|| StoreError::UnsupportedRecord {
+            expected: "a FHIR resource",
+            given: record.kind_name(),
+        })
+}
+
 pub(crate) fn kind_of(resource_type: &str) -> ResourceKind {
     if resource_type == "Patient" {
         ResourceKind::Patient
@@ -184,12 +195,7 @@ impl SubjectStore for FhirStore {
     }
 
     async fn erase_record(&self, record: &RecordHandle) -> Result<ErasureReport, StoreError> {
-        let Some(resource) = record.as_resource() else {
-            return Err(StoreError::UnsupportedRecord {
-                expected: "a FHIR resource",
-                given: record.kind_name(),
-            });
-        };
+        let resource = resource_of(record)?;
         let (kind, id) = (
             resource.resource_type().as_str(),
             resource.logical_id().as_str(),

@@ -9,30 +9,20 @@ use gdpr_core::store::{FhirId, FhirIdentifier, FhirSubject, SubjectRef};
 use gdpr_ehr::store::{FhirConfig, FhirStore};
 use serde_json::json;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-/// The value of `name`; panics (fails the test loudly) when it is unset:
-/// these tests are compiled only with the `fhir-tests` feature, which asks
-/// for the real server and the validator.
-fn setting(name: &str, what: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!(
-            "{name} is not set: these tests (feature fhir-tests) need {what}. Run \
-             ./scripts/test.sh, or `eval \"$(scripts/fhir.sh start)\"` before cargo nextest"
-        ),
-    }
-}
+pub use gdpr_test_support::unique;
 
-/// The base URL of the real FHIR server started by scripts/fhir.sh.
+/// The base URL of the real FHIR server started by scripts/fhir.sh; panics
+/// (fails the test loudly) when it is unset: these tests are compiled only
+/// with the `fhir-tests` feature, which asks for the real server.
 pub fn fhir_url() -> String {
-    setting("GDPR_TEST_FHIR_URL", "the real FHIR R4 server")
+    gdpr_test_support::servers::fhir_url("fhir-tests")
 }
 
 /// The validator command (scripts/validate_fhir.py in its virtual
-/// environment, installed by scripts/fhir.sh).
+/// environment, installed by scripts/fhir.sh); panics as [`fhir_url`].
 pub fn validator() -> String {
-    setting("GDPR_TEST_FHIR_VALIDATOR", "the Python FHIR validator")
+    gdpr_test_support::servers::setting("GDPR_TEST_FHIR_VALIDATOR", "fhir-tests", "scripts/fhir.sh")
 }
 
 /// Runs the validator on `files`; panics with its output when any is invalid.
@@ -71,21 +61,6 @@ pub fn validate_export(validator: &str, dir: &Path) -> usize {
     let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
     validate(validator, &paths);
     files.len()
-}
-
-/// A value unique to this test process and call.
-pub fn unique() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{}-{}-{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// Raw requests to the test server, for setting up data the adapter only

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod hooked;
+pub mod kill;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

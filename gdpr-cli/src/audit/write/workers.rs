@@ -1,5 +1,5 @@
 //! The parsing threads of `gdpr audit append`: each takes the next chunk
-//! of input lines, parses it into its slot's [`EventBatch`] and seals the
+//! of input lines, parses it into its slot's [`EventBatch`](gdpr_audit::batch::EventBatch) and seals the
 //! batch ([`AuditLog::seal_batch`]), several chunks at once; the writing
 //! thread puts them back in input order ([`super::pipeline`]).
 //!
