@@ -130,7 +130,12 @@ fn a_schema_5_log_migrated_to_6_reads_back_the_same_entries_and_chains_on() {
     );
     drop(t);
 
-    assert_eq!(gdpr_postgres::migrate(&mut owner).unwrap(), [6]);
+    assert_eq!(
+        gdpr_postgres::migrate::migrate_to(&mut owner, 6).unwrap(),
+        [6]
+    );
+    // The migrations after 6 (the objection register) touch no log table.
+    gdpr_postgres::migrate(&mut owner).unwrap();
     let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
     let after = entries(&store);
     assert_eq!(
