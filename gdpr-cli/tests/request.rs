@@ -2,47 +2,18 @@
 //! stdin), assess, approve by a second actor, run, certificate,
 //! verify-certificate; exit codes; no patient identifier in any output.
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use gdpr_dicom::synthetic::SyntheticInstance;
+use support::Run;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.78";
 const TARGET: &str = "CANARY-CLI-REQ-1";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !run.stdout.contains(TARGET) && !run.stderr.contains(TARGET),
-        "a patient identifier was printed by {args:?}"
-    );
-    run
+    support::run(dir, args, stdin, &[], &[TARGET])
 }
 
 fn setup() -> tempfile::TempDir {

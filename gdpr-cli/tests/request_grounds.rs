@@ -5,47 +5,19 @@
 //! honoured by the next `gdpr authorize --register`; a hostile file, a
 //! request of another kind and other grounds exit 2 and change nothing.
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use gdpr_dicom::synthetic::SyntheticInstance;
+use support::Run;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.81";
 const TARGET: &str = "CANARY-CLI-GROUNDS-1";
 const REASON: &str = "CANARY-REASON tumour board minutes";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).unwrap();
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    for canary in [TARGET, "CANARY-REASON"] {
-        assert!(
-            !run.stdout.contains(canary) && !run.stderr.contains(canary),
-            "{canary} was printed by {args:?}"
-        );
-    }
-    run
+    support::run(dir, args, stdin, &[], &[TARGET, "CANARY-REASON"])
 }
 
 fn setup() -> tempfile::TempDir {

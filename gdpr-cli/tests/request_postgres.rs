@@ -5,14 +5,16 @@
 //! naming the node.
 #![cfg(feature = "postgres-tests")]
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use gdpr_core::request::RequestId;
 use gdpr_dicom::synthetic::SyntheticInstance;
 use gdpr_postgres::{KekRing, LeaseSettings, NodeName, PgConfig, PgJournal, Tenant};
+use support::Run;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.79";
 const TARGET: &str = "CANARY-CLI-PG-1";
@@ -32,36 +34,14 @@ fn conn_string(user: &str) -> String {
     )
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr"))
-        .current_dir(dir)
-        .args(args)
-        .env("GDPR_PG_PASSWORD_FILE", dir.join("tenant.password"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).unwrap();
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !run.stdout.contains(TARGET) && !run.stderr.contains(TARGET),
-        "a patient identifier was printed by {args:?}"
-    );
-    run
+    support::run(
+        dir,
+        args,
+        stdin,
+        &[("GDPR_PG_PASSWORD_FILE", &dir.join("tenant.password"))],
+        &[TARGET],
+    )
 }
 
 /// A folder store, an audit log, and a fresh tenant whose connection

@@ -2,50 +2,19 @@
 //! a dry run lists, `--apply` shreds) and `assess --index` (the subject's
 //! birth date from the patient index decides rules that count from it).
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use gdpr_dicom::synthetic::SyntheticInstance;
+use support::Run;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.79";
 const TARGET: &str = "CANARY-CLI-SEAL-1";
 const BORN: &str = "1985-06-01";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    for value in [TARGET, BORN] {
-        assert!(
-            !run.stdout.contains(value) && !run.stderr.contains(value),
-            "an identifying value was printed by {args:?}"
-        );
-    }
-    run
+    support::run(dir, args, stdin, &[], &[TARGET, BORN])
 }
 
 /// A folder store with one study of the target (examined 1990, at the age
