@@ -14,24 +14,20 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use gdpr_audit::verify_dir;
 use gdpr_core::objection::Objection;
 use gdpr_core::request::{
-    Calendar, Extension, ExtensionGround, HolidayCalendar, RequestId, RequestKind, Stage,
-    SystemName,
+    Calendar, Extension, ExtensionGround, HolidayCalendar, RequestKind, Stage,
 };
-use gdpr_core::store::{RecordId, SubjectStore};
-use gdpr_core::subject::PatientId;
 use gdpr_request::journal::StepState;
-use gdpr_request::register::RestrictionEntry;
 use gdpr_request::{
-    BoundaryHook, Executor, FileJournal, FileRegister, Journal, ObjectionEntry, ObjectionRegister,
-    RequestDir, Resources, RestrictionRegister, RunOutcome, Setup,
+    BoundaryHook, Executor, FileJournal, FileRegister, Journal, RequestDir, RestrictionRegister,
+    RunOutcome,
 };
 use support::kill::{self, every_boundary, kill_in_child};
+use support::stopping::{StopAt, Stopping};
 use support::*;
 
 const OP: &str = "GDPR_REQUEST_KILL_OP";
@@ -84,69 +80,14 @@ fn extension(ex: &Executor) -> Extension {
     .unwrap()
 }
 
-/// A register that stops (marker, sleep) right after an objection was
-/// written, before the executor's step can be journaled done.
-struct Stopping {
-    inner: FileRegister,
-    marker: PathBuf,
-}
-
-#[async_trait::async_trait]
-impl RestrictionRegister for Stopping {
-    async fn record(&self, entry: &RestrictionEntry) -> Result<(), gdpr_request::Error> {
-        self.inner.record(entry).await
-    }
-    async fn in_force(
-        &self,
-        system: &SystemName,
-        record: &RecordId,
-    ) -> Result<Vec<RestrictionEntry>, gdpr_request::Error> {
-        self.inner.in_force(system, record).await
-    }
-    fn objections(&self) -> Option<&dyn ObjectionRegister> {
-        Some(self)
-    }
-}
-
-#[async_trait::async_trait]
-impl ObjectionRegister for Stopping {
-    async fn record_objection(&self, entry: &ObjectionEntry) -> Result<(), gdpr_request::Error> {
-        self.inner.record_objection(entry).await?;
-        kill::stop(&self.marker, "inside register");
-        Ok(())
-    }
-    async fn objections_of(
-        &self,
-        subject: &RecordId,
-    ) -> Result<Vec<ObjectionEntry>, gdpr_request::Error> {
-        self.inner.objections_of(subject).await
-    }
-}
-
-/// The executor of the fixture's request over `register` (no store is
-/// needed: these kinds act on no system, but the request names one).
+/// The executor of the fixture's request over `register`.
 async fn open_over(
     fx: &Fixture,
     log: Arc<gdpr_audit::AuditLog>,
     register: Arc<dyn RestrictionRegister>,
     hook: Option<BoundaryHook>,
 ) -> Executor {
-    let dir = RequestDir::open(&fx.path("requests"), &RequestId::new(ID).unwrap()).unwrap();
-    let mut stores: std::collections::BTreeMap<SystemName, Box<dyn SubjectStore>> =
-        std::collections::BTreeMap::new();
-    stores.insert(
-        pacs(),
-        Box::new(gdpr_dicom::store::FolderStore::open("pacs", fx.path("archive")).unwrap()),
-    );
-    let resources = Resources::new(
-        Arc::new(FileJournal::open(dir.path()).unwrap()),
-        stores,
-        log,
-        Arc::new(fx.signer()),
-        register,
-    );
-    let setup = Setup::new(actor("dpo-1"), PatientId::new(TARGET).unwrap());
-    Executor::open(dir, resources, setup, hook).await.unwrap()
+    support::open_over(fx, ID, log, register, hook).await
 }
 
 async fn act(op: Op, ex: &mut Executor) -> Option<RunOutcome> {
@@ -175,6 +116,7 @@ async fn child_runs_until_the_chosen_boundary() {
         let stopping = Stopping {
             inner: register,
             marker,
+            at: StopAt::ObjectionWritten,
         };
         open_over(&fx, fx.log(), Arc::new(stopping), None).await
     } else {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Executor;
 use super::audit::{self, AuditRecord, GROUNDS_RECORDED};
+use super::steps::Phase;
 use crate::Error;
 use crate::grounds::RecordedGrounds;
 use crate::journal::StepKey;
@@ -98,8 +99,8 @@ impl Executor {
     }
 
     /// The audit record of `grounds` (step `objection/grounds-audit`): a
-    /// run that died after the append finds its record instead of writing
-    /// a second one.
+    /// run that died after the append (the boundary [`Phase::Recorded`])
+    /// finds its record instead of writing a second one.
     async fn audit_grounds(&mut self, grounds: &RecordedGrounds) -> Result<AuditRecord, Error> {
         let key = StepKey::new(&["objection", "grounds-audit"])?;
         let rerun = matches!(
@@ -109,6 +110,7 @@ impl Executor {
         let fence = self.audit_fence();
         let (log, request) = (&self.log, &self.request);
         let (actor, subject) = (&self.setup.actor, &self.setup.audit_subject);
+        let (hook, boundary) = (self.steps.clone(), key.clone());
         self.steps
             .run(key, || async move {
                 if rerun
@@ -123,7 +125,9 @@ impl Executor {
                 {
                     return Ok(found);
                 }
-                audit::grounds_recorded(&**log, request, actor, subject, grounds)
+                let record = audit::grounds_recorded(&**log, request, actor, subject, grounds)?;
+                hook.boundary(&boundary, Phase::Recorded);
+                Ok(record)
             })
             .await
     }

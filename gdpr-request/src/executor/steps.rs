@@ -60,8 +60,8 @@ pub enum Phase {
     Before,
     /// The step ran and is recorded as done.
     After,
-    /// Inside a stage step: its audit record is appended, the journal
-    /// does not hold the step as done yet.
+    /// Inside a stage step or the grounds' audit step: its audit record
+    /// is appended, the journal does not hold the step as done yet.
     Recorded,
 }
 

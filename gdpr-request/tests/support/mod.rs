@@ -3,6 +3,7 @@
 
 pub mod hooked;
 pub mod kill;
+pub mod stopping;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,8 @@ use gdpr_core::subject::PatientId;
 use gdpr_dicom::store::{FolderStore, folder_study_id};
 use gdpr_dicom::synthetic::SyntheticInstance;
 use gdpr_request::{
-    BoundaryHook, Executor, FileJournal, FileRegister, Holds, RequestDir, Resources, Setup,
+    BoundaryHook, Executor, FileJournal, FileRegister, Holds, RequestDir, Resources,
+    RestrictionRegister, Setup,
 };
 
 pub const TARGET: &str = "CANARY-DSR-7731";
@@ -201,12 +203,24 @@ async fn open_hooked(
     subject: &str,
     hook: Option<BoundaryHook>,
 ) -> Executor {
+    let register = Arc::new(FileRegister::open(&fx.path("register")).unwrap());
+    open_full(fx, dir, stores, (log, register), subject, hook).await
+}
+
+async fn open_full(
+    fx: &Fixture,
+    dir: &RequestDir,
+    stores: BTreeMap<SystemName, Box<dyn SubjectStore>>,
+    (log, register): (Arc<AuditLog>, Arc<dyn RestrictionRegister>),
+    subject: &str,
+    hook: Option<BoundaryHook>,
+) -> Executor {
     let resources = Resources::new(
         Arc::new(FileJournal::open(dir.path()).unwrap()),
         stores,
         log,
         Arc::new(fx.signer()),
-        Arc::new(FileRegister::open(&fx.path("register")).unwrap()),
+        register,
     );
     let setup = Setup::new(actor("dpo-1"), PatientId::new(subject).unwrap());
     Executor::open(dir.clone(), resources, setup, hook)
@@ -220,13 +234,26 @@ pub async fn open(
     log: Arc<AuditLog>,
     hook: Option<BoundaryHook>,
 ) -> Executor {
+    let register = Arc::new(FileRegister::open(&fx.path("register")).unwrap());
+    open_over(fx, id, log, register, hook).await
+}
+
+/// The executor of request `id` on the folder store (subject [`TARGET`])
+/// over `register`.
+pub async fn open_over(
+    fx: &Fixture,
+    id: &str,
+    log: Arc<AuditLog>,
+    register: Arc<dyn RestrictionRegister>,
+    hook: Option<BoundaryHook>,
+) -> Executor {
     let dir = RequestDir::open(&fx.path("requests"), &RequestId::new(id).unwrap()).unwrap();
     let mut stores: BTreeMap<SystemName, Box<dyn SubjectStore>> = BTreeMap::new();
     stores.insert(
         pacs(),
         Box::new(FolderStore::open("pacs", fx.path("archive")).unwrap()),
     );
-    open_hooked(fx, &dir, stores, log, TARGET, hook).await
+    open_full(fx, &dir, stores, (log, register), TARGET, hook).await
 }
 
 /// Creates the erasure request `id` and takes it to `approved` (assessed
