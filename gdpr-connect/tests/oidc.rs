@@ -19,7 +19,7 @@ use gdpr_connect::{
     SigningAlgorithm, SystemKeys, TokenEndpoint, TokenRefusal,
 };
 use gdpr_core::store::StoreError;
-use support::{Provider, provider, resource_server};
+use support::{Introspection, Provider, provider, resource_server};
 
 /// An adapter without keys of its own, to read endpoint keys alone.
 #[derive(serde::Deserialize)]

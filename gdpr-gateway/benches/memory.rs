@@ -12,6 +12,7 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+use support::{Tokens as _, Upstream as _};
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -10,7 +10,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{Options, config_text, orthanc, provider, study};
+use support::{Options, Tokens, Upstream, config_text, orthanc, provider, study};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_binary_serves_records_and_flushes_on_sigterm() {

@@ -10,7 +10,7 @@ use gdpr_audit::action::{Action, EventType, Outcome};
 use std::sync::Arc;
 
 use jiff::SignedDuration;
-use support::{Options, get, orthanc, provider, start, study};
+use support::{Options, Tokens, get, orthanc, provider, start, study};
 
 const GATEWAY: &str = "urn:gdpr:gateway";
 

@@ -18,7 +18,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
-use support::{Options, orthanc, provider, study};
+use support::{Options, Tokens, Upstream, orthanc, provider, study};
 
 struct Ca {
     cert: rcgen::Certificate,

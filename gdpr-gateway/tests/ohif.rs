@@ -25,14 +25,13 @@ use gdpr_audit::action::{Action, Outcome};
 use gdpr_dicom::deid::Pseudonymiser;
 use gdpr_dicom::synthetic::{self, Instance, Kind};
 use serde_json::{Value, json};
-use support::{Options, orthanc, project_key, start};
+use support::{Options, Upstream, orthanc, project_key, start};
 
 const GATEWAY: &str = "urn:gdpr:gateway";
 
+/// A setting of `scripts/ohif.sh prepare`; a missing one fails the test.
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: the OHIF tests need eval \"$(scripts/ohif.sh prepare)\" (or scripts/test.sh)")
-    })
+    gdpr_test_support::servers::setting(name, "ohif-tests", "scripts/ohif.sh")
 }
 
 /// The viewer's files with an index.html fallback for every other path,
@@ -174,7 +173,7 @@ async fn drive(account: &str, out: &Path, steps: Value) -> Seen {
     std::fs::create_dir_all(out).unwrap();
     let job = json!({
         "chromium": env("GDPR_TEST_CHROMIUM"),
-        "login": { "issuer": env("GDPR_TEST_OIDC_ISSUER"), "account": account },
+        "login": { "issuer": support::provider().issuer, "account": account },
         "out": out,
         "steps": steps,
     });
@@ -283,10 +282,7 @@ async fn ohif_shows_the_permitted_nothing_to_the_denied_and_pseudonyms_to_resear
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let site = Arc::new(Site {
         dist,
-        config: app_config(
-            &format!("{origin}/dicom-web"),
-            &env("GDPR_TEST_OIDC_ISSUER"),
-        ),
+        config: app_config(&format!("{origin}/dicom-web"), &support::provider().issuer),
     });
     let r = start(Options {
         key_file: Some(key_file),

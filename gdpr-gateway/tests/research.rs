@@ -10,7 +10,7 @@ mod support;
 
 use gdpr_dicom::deid::Pseudonymiser;
 use serde_json::Value;
-use support::{Options, get, orthanc, project_key, provider, start, study};
+use support::{Options, Tokens, Upstream, get, orthanc, project_key, provider, start, study};
 
 const GATEWAY: &str = "urn:gdpr:gateway";
 

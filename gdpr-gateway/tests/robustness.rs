@@ -18,7 +18,7 @@ use axum::extract::{Query, Request};
 use axum::response::Response;
 use bytes::Bytes;
 use gdpr_audit::action::Action;
-use support::{Options, get, orthanc, provider, start};
+use support::{Options, Tokens, get, orthanc, provider, start};
 
 const GATEWAY: &str = "urn:gdpr:gateway";
 const FAKE_PID: &str = "FAKE-PID-SECRET";

@@ -7,7 +7,7 @@
 
 mod support;
 
-use support::{Options, get, orthanc, provider, start, study};
+use support::{Options, Tokens, Upstream, get, orthanc, provider, start, study};
 
 fn systems_file(dir: &std::path::Path, kind: &str, url: &str) -> std::path::PathBuf {
     let o = orthanc();

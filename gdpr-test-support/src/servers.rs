@@ -1,7 +1,8 @@
 //! The real servers of the tests, as the scripts started them
-//! (`scripts/orthanc.sh`, `scripts/fhir.sh`): their settings come from the
-//! `GDPR_TEST_*` variables the scripts print. These tests are compiled only
-//! under their crate's test feature (`orthanc-tests`, `fhir-tests`), which
+//! (`scripts/orthanc.sh`, `scripts/fhir.sh`, `scripts/oidc.sh`): their
+//! settings come from the `GDPR_TEST_*` variables the scripts print. These
+//! tests are compiled only under their crate's test feature
+//! (`orthanc-tests`, `fhir-tests`, `oidc-tests`, `gateway-tests`), which
 //! asks for the server, so a missing variable panics: the test fails
 //! loudly, it never passes without its server.
 
@@ -63,4 +64,60 @@ pub fn fhir_url(feature: &str) -> String {
     setting("GDPR_TEST_FHIR_URL", feature, "scripts/fhir.sh")
         .trim_end_matches('/')
         .to_owned()
+}
+
+/// The real OpenID provider of `scripts/oidc.sh` (oidc-provider; its
+/// clients are in `scripts/oidc/server.mjs`).
+#[derive(Clone)]
+pub struct Oidc {
+    /// The issuer, `http://127.0.0.1:PORT` (`GDPR_TEST_OIDC_ISSUER`).
+    pub issuer: String,
+    /// The RSA key registered for `gdpr-jwt`, kid `gdpr-rsa`
+    /// (`GDPR_TEST_OIDC_RSA_KEY_FILE`).
+    pub rsa_key: PathBuf,
+    /// The EC P-384 key registered for `gdpr-jwt`, kid `gdpr-ec`
+    /// (`GDPR_TEST_OIDC_EC_KEY_FILE`).
+    pub ec_key: PathBuf,
+    /// An RSA key the provider does not know
+    /// (`GDPR_TEST_OIDC_WRONG_KEY_FILE`).
+    pub wrong_key: PathBuf,
+    /// The file holding the secret of the secret clients
+    /// (`GDPR_TEST_OIDC_SECRET_FILE`).
+    pub secret_file: PathBuf,
+    /// How long its tokens live, in seconds (`GDPR_TEST_OIDC_TOKEN_TTL`).
+    pub ttl: u64,
+}
+
+impl Oidc {
+    /// The settings, for tests under `feature`; panics as [`setting`] does,
+    /// and on a TTL that is not a number of seconds.
+    pub fn from_env(feature: &str) -> Self {
+        let var = |name| setting(name, feature, "scripts/oidc.sh");
+        Self {
+            issuer: var("GDPR_TEST_OIDC_ISSUER"),
+            rsa_key: PathBuf::from(var("GDPR_TEST_OIDC_RSA_KEY_FILE")),
+            ec_key: PathBuf::from(var("GDPR_TEST_OIDC_EC_KEY_FILE")),
+            wrong_key: PathBuf::from(var("GDPR_TEST_OIDC_WRONG_KEY_FILE")),
+            secret_file: PathBuf::from(var("GDPR_TEST_OIDC_SECRET_FILE")),
+            ttl: var("GDPR_TEST_OIDC_TOKEN_TTL")
+                .parse()
+                .expect("GDPR_TEST_OIDC_TOKEN_TTL: a number of seconds"),
+        }
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("{}/token", self.issuer)
+    }
+
+    /// The secret clients' secret (the file's text, trimmed).
+    ///
+    /// # Panics
+    /// When the file cannot be read.
+    pub fn secret(&self) -> String {
+        std::fs::read_to_string(&self.secret_file)
+            .expect("the client secret file of scripts/oidc.sh")
+            .trim()
+            .to_owned()
+    }
 }

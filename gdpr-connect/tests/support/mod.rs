@@ -4,7 +4,6 @@
 //! behind an authorization server does.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
@@ -12,95 +11,55 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 
 /// The provider's clients and files (see scripts/oidc/server.mjs).
-pub struct Provider {
-    /// The issuer (`http://127.0.0.1:PORT`).
-    pub issuer: String,
-    /// The RSA key registered for `gdpr-jwt` (kid `gdpr-rsa`).
-    pub rsa_key: PathBuf,
-    /// The EC P-384 key registered for `gdpr-jwt` (kid `gdpr-ec`).
-    pub ec_key: PathBuf,
-    /// An RSA key the provider does not know.
-    pub wrong_key: PathBuf,
-    /// The secret of `gdpr-secret` and `gdpr-secret-post`.
-    pub secret_file: PathBuf,
-    /// How long tokens live, in seconds.
-    pub ttl: u64,
-}
+pub use gdpr_test_support::servers::Oidc as Provider;
 
 /// The provider started by scripts/oidc.sh. Panics — fails loudly — when
 /// it is not running: these tests are compiled only with the `oidc-tests`
 /// feature, which asks for it.
 pub fn provider() -> Provider {
-    let Ok(issuer) = std::env::var("GDPR_TEST_OIDC_ISSUER") else {
-        panic!(
-            "GDPR_TEST_OIDC_ISSUER is not set: these tests (feature oidc-tests) need the real \
-             OpenID provider. Run ./scripts/test.sh, or `eval \"$(scripts/oidc.sh start)\"` \
-             before cargo test"
-        );
-    };
-    let var = |name: &str| {
-        std::env::var(name)
-            .unwrap_or_else(|_| panic!("{name} is not set; scripts/oidc.sh start exports it"))
-    };
-    Provider {
-        issuer,
-        rsa_key: var("GDPR_TEST_OIDC_RSA_KEY_FILE").into(),
-        ec_key: var("GDPR_TEST_OIDC_EC_KEY_FILE").into(),
-        wrong_key: var("GDPR_TEST_OIDC_WRONG_KEY_FILE").into(),
-        secret_file: var("GDPR_TEST_OIDC_SECRET_FILE").into(),
-        ttl: var("GDPR_TEST_OIDC_TOKEN_TTL")
-            .parse()
-            .expect("a TTL in seconds"),
-    }
+    Provider::from_env("oidc-tests")
 }
 
-impl Provider {
-    /// The token endpoint.
-    pub fn token_url(&self) -> String {
-        format!("{}/token", self.issuer)
-    }
+/// What these tests ask of the provider besides tokens, as `gdpr-secret`.
+pub trait Introspection {
+    /// The provider's introspection of `token`.
+    async fn introspect(&self, token: &str) -> serde_json::Value;
+    /// Revokes `token`, a token of `gdpr-secret` (RFC 7009), as an
+    /// administrator revoking a session would.
+    async fn revoke(&self, token: &str);
+}
 
-    fn secret(&self) -> String {
-        std::fs::read_to_string(&self.secret_file)
-            .unwrap()
-            .trim()
-            .to_owned()
-    }
-
-    /// A form post to the provider as `gdpr-secret`.
-    async fn post_as_secret_client(&self, path: &str, token: &str) -> reqwest::Response {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("token", token)
-            .finish();
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.issuer))
-            .basic_auth("gdpr-secret", Some(self.secret()))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .expect("the provider answers")
-    }
-
-    /// The provider's introspection of `token` (as `gdpr-secret`).
-    pub async fn introspect(&self, token: &str) -> serde_json::Value {
-        self.post_as_secret_client("/token/introspection", token)
+impl Introspection for Provider {
+    async fn introspect(&self, token: &str) -> serde_json::Value {
+        post_as_secret_client(self, "/token/introspection", token)
             .await
             .json()
             .await
             .expect("introspection answers JSON")
     }
 
-    /// Revokes `token`, a token of `gdpr-secret` (RFC 7009), as an
-    /// administrator revoking a session would.
-    pub async fn revoke(&self, token: &str) {
-        let status = self
-            .post_as_secret_client("/token/revocation", token)
+    async fn revoke(&self, token: &str) {
+        let status = post_as_secret_client(self, "/token/revocation", token)
             .await
             .status();
         assert!(status.is_success(), "revocation answered {status}");
     }
+}
+
+/// A form post of `token` to the provider's `path` as `gdpr-secret`.
+async fn post_as_secret_client(p: &Provider, path: &str, token: &str) -> reqwest::Response {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", token)
+        .finish();
+    reqwest::Client::new()
+        .post(format!("{}{path}", p.issuer))
+        .basic_auth("gdpr-secret", Some(p.secret()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("the provider answers")
 }
 
 /// What the resource server saw.

@@ -18,14 +18,8 @@ use gdpr_gateway::{Gateway, GatewayConfig, Parts};
 use gdpr_request::register::FileRegister;
 use jiff::{SignedDuration, Timestamp};
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: the gateway tests need the real Orthanc and OpenID provider \
-             (eval \"$(scripts/orthanc.sh start)\"; eval \"$(scripts/oidc.sh start)\"; or run scripts/test.sh)"
-        )
-    })
-}
+/// The feature that asks for the real servers.
+const FEATURE: &str = "gateway-tests";
 
 /// A reqwest client (rustls needs its crypto provider installed once).
 pub fn http() -> reqwest::Client {
@@ -54,37 +48,30 @@ pub async fn raw_get(base: &str, path: &str, token: &str) -> u16 {
         .expect("an HTTP status line")
 }
 
-/// The real Orthanc.
-pub struct Orthanc {
-    pub url: String,
-    pub user: String,
-    pub password_file: PathBuf,
-}
+/// The real Orthanc (with its DICOMweb plugin) of scripts/orthanc.sh.
+pub use gdpr_test_support::servers::Orthanc;
 
 pub fn orthanc() -> Orthanc {
-    Orthanc {
-        url: env("GDPR_TEST_ORTHANC_URL"),
-        user: env("GDPR_TEST_ORTHANC_USER"),
-        password_file: PathBuf::from(env("GDPR_TEST_ORTHANC_PASSWORD_FILE")),
-    }
+    Orthanc::from_env(FEATURE)
 }
 
-impl Orthanc {
-    fn password(&self) -> String {
-        std::fs::read_to_string(&self.password_file)
-            .expect("orthanc password")
-            .trim()
-            .to_owned()
-    }
-
+/// What the gateway tests do with the real Orthanc beyond its settings.
+pub trait Upstream {
     /// Stores `instance` through Orthanc's REST API.
-    pub async fn store(&self, instance: &SyntheticInstance) {
+    async fn store(&self, instance: &SyntheticInstance);
+    /// Stores a Part 10 file through Orthanc's REST API.
+    async fn store_bytes(&self, bytes: Vec<u8>);
+    /// Its DICOMweb root, with a trailing slash.
+    fn dicom_web(&self) -> String;
+}
+
+impl Upstream for Orthanc {
+    async fn store(&self, instance: &SyntheticInstance) {
         self.store_bytes(instance.to_bytes().expect("synthetic instance"))
             .await;
     }
 
-    /// Stores a Part 10 file through Orthanc's REST API.
-    pub async fn store_bytes(&self, bytes: Vec<u8>) {
+    async fn store_bytes(&self, bytes: Vec<u8>) {
         let answer = http()
             .post(format!("{}/instances", self.url))
             .basic_auth(&self.user, Some(self.password()))
@@ -99,7 +86,7 @@ impl Orthanc {
         );
     }
 
-    pub fn dicom_web(&self) -> String {
+    fn dicom_web(&self) -> String {
         format!("{}/dicom-web/", self.url)
     }
 }
@@ -153,39 +140,31 @@ pub fn burned_in(instance: &SyntheticInstance) -> Vec<u8> {
     [&bytes[..at], &yes[..], &bytes[at + no.len()..]].concat()
 }
 
-/// A number unique to this process and call.
-pub fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(1);
-    let nanos = Timestamp::now().as_nanosecond() as u64 % 1_000_000_000_000;
-    nanos * 100 + N.fetch_add(1, Ordering::Relaxed) % 100
-}
+/// Digits unique to this process and call (a UID component, a patient
+/// id's suffix).
+pub use gdpr_test_support::unique_digits as unique;
 
-/// The real OpenID provider.
-pub struct Provider {
-    pub issuer: String,
-    pub secret: String,
-    pub wrong_key: PathBuf,
-}
+/// The real OpenID provider of scripts/oidc.sh.
+pub use gdpr_test_support::servers::Oidc as Provider;
 
 pub fn provider() -> Provider {
-    let secret_file = env("GDPR_TEST_OIDC_SECRET_FILE");
-    Provider {
-        issuer: env("GDPR_TEST_OIDC_ISSUER"),
-        secret: std::fs::read_to_string(secret_file)
-            .expect("client secret")
-            .trim()
-            .to_owned(),
-        wrong_key: PathBuf::from(env("GDPR_TEST_OIDC_WRONG_KEY_FILE")),
-    }
+    Provider::from_env(FEATURE)
 }
 
-impl Provider {
+/// The tokens the gateway tests ask the provider for, or forge.
+pub trait Tokens {
     /// A client-credentials access token of `client` for `resource`.
-    pub async fn token(&self, client: &str, resource: &str) -> String {
+    async fn token(&self, client: &str, resource: &str) -> String;
+    /// A token with `claims`, signed RS256 by the provider's *unknown*
+    /// key file (`wrong.pem`) under key id `kid`.
+    fn forged(&self, kid: &str, claims: &serde_json::Value) -> String;
+}
+
+impl Tokens for Provider {
+    async fn token(&self, client: &str, resource: &str) -> String {
         let answer: serde_json::Value = http()
-            .post(format!("{}/token", self.issuer))
-            .basic_auth(client, Some(&self.secret))
+            .post(self.token_url())
+            .basic_auth(client, Some(self.secret()))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(
                 url::form_urlencoded::Serializer::new(String::new())
@@ -208,9 +187,7 @@ impl Provider {
             .to_owned()
     }
 
-    /// A token with `claims`, signed RS256 by the provider's *unknown*
-    /// key file (`wrong.pem`) under key id `kid`.
-    pub fn forged(&self, kid: &str, claims: &serde_json::Value) -> String {
+    fn forged(&self, kid: &str, claims: &serde_json::Value) -> String {
         let pem = std::fs::read_to_string(&self.wrong_key).expect("wrong key");
         let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         let der = STANDARD.decode(der).expect("pem body");
