@@ -8,7 +8,7 @@
 
 mod support;
 
-use gdpr_audit::store::{AuditStore, Entry, EntrySource};
+use gdpr_audit::store::{AuditStore, Entry};
 use gdpr_audit::{
     AuditLog, CheckpointPolicy, FileKeyStore, FileStore, Signer, verify_dir, verify_store,
 };
@@ -39,17 +39,6 @@ fn batches() -> Vec<Vec<gdpr_audit::AuditEvent>> {
                 .collect()
         })
         .collect()
-}
-
-fn entries(source: &impl EntrySource) -> Vec<Entry> {
-    let mut out = Vec::new();
-    source
-        .entries(&mut |_, e| {
-            out.push(e);
-            Ok(())
-        })
-        .unwrap();
-    out
 }
 
 fn pg_log(

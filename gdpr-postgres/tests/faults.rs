@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer, verify_store};
+use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer};
 use gdpr_postgres::{HeadLock, PgAuditStore};
 use support::worker::{Mode, check_acks, read_acks, spawn};
 use support::*;
@@ -46,13 +46,7 @@ fn a_writer_killed_inside_its_transaction_leaves_nothing_and_blocks_no_one() {
     assert_eq!(log.append(&event(99, None)).unwrap().position, 10);
     drop(log);
     assert_eq!(check_acks(&config, &acks), 11);
-    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    assert_eq!(
-        verify_store(&store, &signer.verifier(), None)
-            .unwrap()
-            .records,
-        11
-    );
+    assert_eq!(verified_records(&config, &signer), 11);
 }
 
 #[test]
@@ -105,11 +99,5 @@ fn lost_connections_lose_nothing_acknowledged() {
     // A write whose COMMIT was cut may have landed unacknowledged (and been
     // appended again): never fewer records than acknowledged.
     assert!(records >= 450);
-    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    assert_eq!(
-        verify_store(&store, &signer.verifier(), None)
-            .unwrap()
-            .records,
-        records
-    );
+    assert_eq!(verified_records(&config, &signer), records);
 }

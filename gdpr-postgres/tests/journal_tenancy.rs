@@ -18,7 +18,6 @@ use gdpr_postgres::{LeaseSettings, NodeName, PgConfig, PgJournal, PgRegister, Te
 use gdpr_request::journal::{Journal, StepKey};
 use gdpr_request::objections::{ObjectionEntry, ObjectionRegister};
 use gdpr_request::register::{RestrictionEntry, RestrictionRegister};
-use postgres::SimpleQueryMessage;
 use proptest::prelude::*;
 use support::*;
 
@@ -154,23 +153,6 @@ fn attack() -> impl Strategy<Value = Attack> {
     ]
 }
 
-/// Runs `sql` as A; the `tenant` column of the rows read, if any.
-fn run(a: &mut postgres::Client, sql: &str) -> Result<Vec<String>, postgres::Error> {
-    let mut tenants = Vec::new();
-    for m in a.simple_query(sql)? {
-        if let SimpleQueryMessage::Row(r) = m
-            && let Some(Some(t)) = r
-                .columns()
-                .iter()
-                .position(|c| c.name() == "tenant")
-                .map(|i| r.get(i))
-        {
-            tenants.push(t.to_owned());
-        }
-    }
-    Ok(tenants)
-}
-
 type Fixture = (
     Tenant,
     Mutex<postgres::Client>,
@@ -214,16 +196,16 @@ proptest! {
             match attack {
                 Attack::Read(table, p) => {
                     let sql = format!("SELECT * FROM gdpr.{table} WHERE {p}").replace("{B}", b_role);
-                    let rows = run(&mut conn, &sql).expect("A may read its own rows");
+                    let rows = tenants_read(&mut conn, &sql).expect("A may read its own rows");
                     prop_assert!(p != "true" || !rows.is_empty(), "A's own rows are there");
                     prop_assert!(rows.iter().all(|t| t == a_tenant.role()), "{rows:?}");
                 }
                 Attack::Update(u, p) => {
                     // Allowed on A's own rows only; B's are untouched (checked below).
-                    let _ = run(&mut conn, &u.replace("{P}", p).replace("{B}", b_role));
+                    let _ = tenants_read(&mut conn, &u.replace("{P}", p).replace("{B}", b_role));
                 }
                 Attack::Statement(s) => {
-                    let r = run(&mut conn, &s.replace("{B}", b_role));
+                    let r = tenants_read(&mut conn, &s.replace("{B}", b_role));
                     prop_assert!(r.is_err(), "{s} was allowed");
                 }
             }

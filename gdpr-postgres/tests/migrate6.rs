@@ -10,12 +10,10 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use gdpr_audit::record::Record;
-use gdpr_audit::store::{Entry, EntrySource};
+use gdpr_audit::store::Entry;
 use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer, verify_store};
-use gdpr_postgres::{Chaining, HeadLock, PgAuditStore, PgConfig, Tenant};
+use gdpr_postgres::{Chaining, HeadLock, PgAuditStore, Tenant};
 use support::*;
 
 /// Records only: the schema 5 calls below sign no checkpoint.
@@ -24,39 +22,22 @@ const NO_CHECKPOINTS: CheckpointPolicy = CheckpointPolicy {
     every: None,
 };
 
-/// The database owner's settings on database `db`.
-fn owner_of(db: &str) -> PgConfig {
-    PgConfig::parse(&format!(
-        "host={} port={} user={} dbname={db}",
-        env("GDPR_TEST_PG_HOST"),
-        env("GDPR_TEST_PG_PORT"),
-        env("GDPR_TEST_PG_OWNER"),
-    ))
-    .unwrap()
-    .password_file(&PathBuf::from(env("GDPR_TEST_PG_OWNER_PASSWORD_FILE")))
-    .unwrap()
-}
-
-fn entries(source: &impl EntrySource) -> Vec<Entry> {
-    let mut out = Vec::new();
-    source
-        .entries(&mut |_, e| {
-            out.push(e);
-            Ok(())
-        })
-        .unwrap();
-    out
+/// The bodies of `records` (whole encodings: after the 41-byte header) and
+/// their recorded times in nanoseconds, as `gdpr.audit_append` takes them.
+fn bodies_and_times(records: &[Vec<u8>]) -> (Vec<&[u8]>, Vec<i64>) {
+    let bodies = records.iter().map(|r| &r[41..]).collect();
+    let times = records
+        .iter()
+        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
+        .collect();
+    (bodies, times)
 }
 
 /// Appends `records` (whole encodings) as a schema 5 node did: one call of
 /// the version 5 `gdpr.audit_append` with the bodies after the 41-byte
 /// header.
 fn append_v5(c: &mut postgres::Client, records: &[Vec<u8>]) {
-    let bodies: Vec<&[u8]> = records.iter().map(|r| &r[41..]).collect();
-    let times: Vec<i64> = records
-        .iter()
-        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
-        .collect();
+    let (bodies, times) = bodies_and_times(records);
     let row = c
         .query_one(
             "SELECT o_count FROM gdpr.audit_append(NULL, $1::bytea[], $2::int8[], NULL, NULL, 0, false)",
@@ -75,7 +56,7 @@ fn a_schema_5_log_migrated_to_6_reads_back_the_same_entries_and_chains_on() {
         env("GDPR_TEST_PG_OWNER")
     ))
     .unwrap();
-    let mut owner = owner_of(&db).connect().unwrap();
+    let mut owner = owner_on(&db).connect().unwrap();
     assert_eq!(
         gdpr_postgres::migrate::migrate_to(&mut owner, 5).unwrap(),
         [1, 2, 3, 4, 5]
@@ -83,7 +64,7 @@ fn a_schema_5_log_migrated_to_6_reads_back_the_same_entries_and_chains_on() {
     let tenant = Tenant::new(&format!("m5_{}", random_hex(6))).unwrap();
     let password = random_hex(16);
     tenant.create(&mut owner, &password).unwrap();
-    let config = owner_of(&db)
+    let config = owner_on(&db)
         .user(tenant.role())
         .password(password.as_bytes());
     // This library refuses the older schema.
@@ -232,11 +213,7 @@ fn bodies_left_by_a_writer_that_died_at_a_checkpoint_are_in_no_entry() {
     // two records (a checkpoint is due); the writer "dies" there.
     drop(PgAuditStore::open(&config, HeadLock::Row).unwrap());
     let mut t = config.connect().unwrap();
-    let bodies: Vec<&[u8]> = records.iter().map(|r| &r[41..]).collect();
-    let times: Vec<i64> = records
-        .iter()
-        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
-        .collect();
+    let (bodies, times) = bodies_and_times(&records);
     let row = t
         .query_one(
             "SELECT o_count, o_due_size FROM gdpr.audit_append(NULL, $1, $2, 2, NULL, 0, false, NULL, NULL)",

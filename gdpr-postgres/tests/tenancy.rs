@@ -7,7 +7,6 @@ mod support;
 
 use gdpr_audit::{AuditLog, CheckpointPolicy, Signer};
 use gdpr_postgres::{HeadLock, KekRing, PgAuditStore, PgConfig, PgError, PgKeyStore, Tenant};
-use postgres::SimpleQueryMessage;
 use proptest::prelude::*;
 use support::*;
 
@@ -107,16 +106,9 @@ fn migrations_are_idempotent_and_a_newer_schema_is_refused() {
     // A scratch database whose schema a newer library wrote.
     let db = format!("gdpr_scratch_{}", random_hex(4));
     let mut sup = superuser("postgres").connect().unwrap();
-    sup.batch_execute(&format!("CREATE DATABASE {db} OWNER gdpr_owner"))
+    sup.batch_execute(&format!("CREATE DATABASE {db} OWNER {}", pg().owner))
         .unwrap();
-    let scratch = PgConfig::parse(&format!(
-        "host={} port={} user=gdpr_owner dbname={db}",
-        env("GDPR_TEST_PG_HOST"),
-        env("GDPR_TEST_PG_PORT")
-    ))
-    .unwrap()
-    .password_file(env("GDPR_TEST_PG_OWNER_PASSWORD_FILE").as_ref())
-    .unwrap();
+    let scratch = owner_on(&db);
     let mut s = scratch.connect().unwrap();
     let all: Vec<i32> = (1..=gdpr_postgres::SCHEMA_VERSION).collect();
     assert_eq!(gdpr_postgres::migrate(&mut s).unwrap(), all);
@@ -205,24 +197,6 @@ fn attack() -> impl Strategy<Value = Attack> {
     ]
 }
 
-/// Runs `sql` as A (simple protocol, autocommit: a write that got through
-/// would stay); returns the `tenant` column of the rows read, if any.
-fn run(a: &mut postgres::Client, sql: &str) -> Result<Vec<String>, postgres::Error> {
-    let mut tenants = Vec::new();
-    for m in a.simple_query(sql)? {
-        if let SimpleQueryMessage::Row(r) = m
-            && let Some(Some(t)) = r
-                .columns()
-                .iter()
-                .position(|c| c.name() == "tenant")
-                .map(|i| r.get(i))
-        {
-            tenants.push(t.to_owned());
-        }
-    }
-    Ok(tenants)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
@@ -245,13 +219,13 @@ proptest! {
             let sql_of = |s: &str| s.replace("{B}", b_tenant.role());
             match attack {
                 Attack::Read(table, p) => {
-                    let rows = run(&mut conn, &sql_of(&format!("SELECT * FROM gdpr.{table} WHERE {p}")))
+                    let rows = tenants_read(&mut conn, &sql_of(&format!("SELECT * FROM gdpr.{table} WHERE {p}")))
                         .expect("A may read its own rows");
                     prop_assert!(rows.iter().all(|t| t == a_tenant.role()), "{rows:?}");
                 }
                 Attack::Update(table, p) => {
                     // Allowed on A's own rows only; B's are untouched (checked below).
-                    let _ = run(&mut conn, &sql_of(&format!(
+                    let _ = tenants_read(&mut conn, &sql_of(&format!(
                         "UPDATE gdpr.{table} SET tenant = tenant WHERE {p}")));
                 }
                 Attack::Insert(table, n) => {
@@ -263,15 +237,15 @@ proptest! {
                              VALUES ('{{B}}', {n}, {n}, 1, 1, 1, '\\x{}')", "00".repeat(32)),
                         _ => format!("(tenant, seq, checkpoint, body) VALUES ('{{B}}', {n}, false, '\\x00')"),
                     };
-                    let r = run(&mut conn, &sql_of(&format!("INSERT INTO gdpr.{table} {row}")));
+                    let r = tenants_read(&mut conn, &sql_of(&format!("INSERT INTO gdpr.{table} {row}")));
                     prop_assert!(r.is_err(), "a row for another tenant was accepted");
                 }
                 Attack::Delete(table, p) => {
-                    let r = run(&mut conn, &sql_of(&format!("DELETE FROM gdpr.{table} WHERE {p}")));
+                    let r = tenants_read(&mut conn, &sql_of(&format!("DELETE FROM gdpr.{table} WHERE {p}")));
                     prop_assert!(r.is_err(), "entries are append-only");
                 }
                 Attack::Statement(s) => {
-                    let r = run(&mut conn, &sql_of(s));
+                    let r = tenants_read(&mut conn, &sql_of(s));
                     prop_assert!(r.is_err(), "{s} was allowed");
                 }
             }

@@ -4,7 +4,7 @@
 //! without building the others.
 //!
 //! - [`servers`]: the settings of the real servers the scripts start
-//!   (Orthanc, the FHIR server, the OpenID provider), read from their
+//!   (Orthanc, the FHIR server, the OpenID provider, PostgreSQL), read from their
 //!   `GDPR_TEST_*` variables;
 //!   a missing one fails the test loudly, never skips it.
 //! - [`unique`], [`unique_digits`]: values unique to a test process and call (patient ids,

@@ -1,8 +1,9 @@
 //! The real servers of the tests, as the scripts started them
-//! (`scripts/orthanc.sh`, `scripts/fhir.sh`, `scripts/oidc.sh`): their
-//! settings come from the `GDPR_TEST_*` variables the scripts print. These
-//! tests are compiled only under their crate's test feature
-//! (`orthanc-tests`, `fhir-tests`, `oidc-tests`, `gateway-tests`), which
+//! (`scripts/orthanc.sh`, `scripts/fhir.sh`, `scripts/oidc.sh`,
+//! `scripts/postgres.sh`): their settings come from the `GDPR_TEST_*`
+//! variables the scripts print. These tests are compiled only under their
+//! crate's test feature (`orthanc-tests`, `fhir-tests`, `oidc-tests`,
+//! `gateway-tests`, `postgres-tests`), which
 //! asks for the server, so a missing variable panics: the test fails
 //! loudly, it never passes without its server.
 
@@ -119,5 +120,49 @@ impl Oidc {
             .expect("the client secret file of scripts/oidc.sh")
             .trim()
             .to_owned()
+    }
+}
+
+/// The real PostgreSQL of `scripts/postgres.sh`.
+#[derive(Clone)]
+pub struct Postgres {
+    /// Its host (`GDPR_TEST_PG_HOST`).
+    pub host: String,
+    /// Its port (`GDPR_TEST_PG_PORT`).
+    pub port: String,
+    /// The test database (`GDPR_TEST_PG_DB`).
+    pub db: String,
+    /// The role that owns it (`GDPR_TEST_PG_OWNER`).
+    pub owner: String,
+    /// The file holding the owner's password
+    /// (`GDPR_TEST_PG_OWNER_PASSWORD_FILE`).
+    pub owner_password_file: PathBuf,
+    /// The file holding the superuser's password
+    /// (`GDPR_TEST_PG_SUPER_PASSWORD_FILE`), for what the application
+    /// never does (scratch databases, restarts).
+    pub super_password_file: PathBuf,
+}
+
+impl Postgres {
+    /// The settings, for tests under `feature`; panics as [`setting`] does.
+    pub fn from_env(feature: &str) -> Self {
+        let var = |name| setting(name, feature, "scripts/postgres.sh");
+        Self {
+            host: var("GDPR_TEST_PG_HOST"),
+            port: var("GDPR_TEST_PG_PORT"),
+            db: var("GDPR_TEST_PG_DB"),
+            owner: var("GDPR_TEST_PG_OWNER"),
+            owner_password_file: PathBuf::from(var("GDPR_TEST_PG_OWNER_PASSWORD_FILE")),
+            super_password_file: PathBuf::from(var("GDPR_TEST_PG_SUPER_PASSWORD_FILE")),
+        }
+    }
+
+    /// The connection string (libpq key-value form, no password) of
+    /// `user` on database `db`.
+    pub fn conn(&self, user: &str, db: &str) -> String {
+        format!(
+            "host={} port={} user={user} dbname={db}",
+            self.host, self.port
+        )
     }
 }

@@ -6,55 +6,99 @@
 pub mod cluster;
 pub mod worker;
 
-use std::path::PathBuf;
 use std::sync::Once;
 
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
 use gdpr_audit::label::SourceSystem;
+use gdpr_audit::store::{Entry, EntrySource};
 use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
 use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
 use gdpr_core::purpose::Purpose;
 use gdpr_core::subject::PatientId;
 use gdpr_postgres::{PgConfig, Tenant};
+use gdpr_test_support::servers::Postgres;
 use jiff::Timestamp;
+
+/// The feature that asks for the real server.
+const FEATURE: &str = "postgres-tests";
 
 /// An environment variable scripts/postgres.sh exports; panics (fails the
 /// test) when it is missing.
 pub fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: the feature postgres-tests needs a running PostgreSQL; \
-             run `eval \"$(scripts/postgres.sh start)\"` (scripts/test.sh does)"
-        )
-    })
+    gdpr_test_support::servers::setting(name, FEATURE, "scripts/postgres.sh")
+}
+
+/// The server's settings.
+pub fn pg() -> Postgres {
+    Postgres::from_env(FEATURE)
 }
 
 /// The connection settings of the database owner.
 pub fn owner() -> PgConfig {
-    PgConfig::parse(&format!(
-        "host={} port={} user={} dbname={}",
-        env("GDPR_TEST_PG_HOST"),
-        env("GDPR_TEST_PG_PORT"),
-        env("GDPR_TEST_PG_OWNER"),
-        env("GDPR_TEST_PG_DB")
-    ))
-    .unwrap()
-    .password_file(&PathBuf::from(env("GDPR_TEST_PG_OWNER_PASSWORD_FILE")))
-    .unwrap()
+    owner_on(&pg().db)
+}
+
+/// The owner's settings on database `db` (a scratch database).
+pub fn owner_on(db: &str) -> PgConfig {
+    let pg = pg();
+    PgConfig::parse(&pg.conn(&pg.owner, db))
+        .unwrap()
+        .password_file(&pg.owner_password_file)
+        .unwrap()
 }
 
 /// The superuser's settings on database `db` (only for what the
 /// application never does: making scratch databases, restarts).
 pub fn superuser(db: &str) -> PgConfig {
-    PgConfig::parse(&format!(
-        "host={} port={} user=postgres dbname={db}",
-        env("GDPR_TEST_PG_HOST"),
-        env("GDPR_TEST_PG_PORT"),
-    ))
-    .unwrap()
-    .password_file(&PathBuf::from(env("GDPR_TEST_PG_SUPER_PASSWORD_FILE")))
-    .unwrap()
+    let pg = pg();
+    PgConfig::parse(&pg.conn("postgres", db))
+        .unwrap()
+        .password_file(&pg.super_password_file)
+        .unwrap()
+}
+
+/// Every entry of `source`, in order.
+pub fn entries(source: &impl EntrySource) -> Vec<Entry> {
+    let mut out = Vec::new();
+    source
+        .entries(&mut |_, e| {
+            out.push(e);
+            Ok(())
+        })
+        .unwrap();
+    out
+}
+
+/// Runs `sql` on `client` (simple protocol, autocommit: a write that got
+/// through would stay); returns the `tenant` column of the rows read, if
+/// any.
+pub fn tenants_read(
+    client: &mut postgres::Client,
+    sql: &str,
+) -> Result<Vec<String>, postgres::Error> {
+    let mut tenants = Vec::new();
+    for m in client.simple_query(sql)? {
+        if let postgres::SimpleQueryMessage::Row(r) = m
+            && let Some(Some(t)) = r
+                .columns()
+                .iter()
+                .position(|c| c.name() == "tenant")
+                .map(|i| r.get(i))
+        {
+            tenants.push(t.to_owned());
+        }
+    }
+    Ok(tenants)
+}
+
+/// How many records the tenant's log of `config` holds, verified end to
+/// end (chain, checkpoints) by `signer`'s key.
+pub fn verified_records(config: &PgConfig, signer: &gdpr_audit::Signer) -> u64 {
+    let store = gdpr_postgres::PgAuditStore::open(config, gdpr_postgres::HeadLock::Row).unwrap();
+    gdpr_audit::verify_store(&store, &signer.verifier(), None)
+        .unwrap()
+        .records
 }
 
 /// Migrates the test database (once per process; concurrent test
