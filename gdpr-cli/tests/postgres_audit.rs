@@ -4,34 +4,16 @@
 //! missing).
 #![cfg(feature = "postgres-tests")]
 
+mod support;
+
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use gdpr_audit::action::{Action, EventType};
-use gdpr_audit::event::AuditEvent;
-use gdpr_audit::label::SourceSystem;
 use gdpr_audit::{AuditLog, CheckpointPolicy, KeyStore, Signer};
-use gdpr_core::actor::{Actor, ActorId, Role, Secrecy};
-use gdpr_core::basis::{Art6Basis, Art9Condition, HealthBasis, LawfulBasis};
-use gdpr_core::purpose::Purpose;
 use gdpr_core::subject::PatientId;
-use gdpr_postgres::{HeadLock, KekRing, PgAuditStore, PgConfig, PgKeyStore, Tenant};
-
-fn env(k: &str) -> String {
-    std::env::var(k).unwrap_or_else(|_| {
-        panic!("{k} is not set: postgres-tests need `eval \"$(scripts/postgres.sh start)\"`")
-    })
-}
-
-fn conn_string(user: &str) -> String {
-    format!(
-        "host={} port={} user={user} dbname={}",
-        env("GDPR_TEST_PG_HOST"),
-        env("GDPR_TEST_PG_PORT"),
-        env("GDPR_TEST_PG_DB")
-    )
-}
+use gdpr_postgres::{HeadLock, KekRing, PgAuditStore, PgKeyStore};
+use support::pg::{self, event};
 
 fn gdpr(args: &[&str], password_file: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gdpr"))
@@ -49,58 +31,8 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn event(n: i64, subject: Option<&str>) -> AuditEvent {
-    let actor = Actor {
-        id: ActorId::new("dr.a").unwrap(),
-        role: Role::Physician,
-        secrecy: Secrecy::None,
-    };
-    let basis = LawfulBasis::SpecialCategory(HealthBasis::new(
-        Art6Basis::Contract,
-        Art9Condition::HealthCare,
-    ));
-    let b = AuditEvent::builder(
-        EventType::PatientRecord,
-        Action::Read,
-        actor,
-        Purpose::Treatment,
-        basis,
-        SourceSystem::new("PACS").unwrap(),
-    );
-    let b = match subject {
-        Some(s) => b.subject(PatientId::new(s).unwrap()),
-        None => b,
-    };
-    b.build(jiff::Timestamp::from_second(1_700_000_000 + n).unwrap())
-}
-
-/// A new tenant: its settings, its connection file and password file.
-struct TenantFiles {
-    config: PgConfig,
-    conn: PathBuf,
-    password: PathBuf,
-}
-
-fn tenant(dir: &Path, prefix: &str) -> TenantFiles {
-    let owner = PgConfig::parse(&conn_string(&env("GDPR_TEST_PG_OWNER")))
-        .unwrap()
-        .password_file(env("GDPR_TEST_PG_OWNER_PASSWORD_FILE").as_ref())
-        .unwrap();
-    gdpr_postgres::migrate(&mut owner.connect().unwrap()).unwrap();
-    let mut name = [0u8; 5];
-    getrandom::fill(&mut name).unwrap();
-    let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
-    let t = Tenant::new(&format!("{prefix}_{name}")).unwrap();
-    t.create(&mut owner.connect().unwrap(), &name).unwrap();
-    let conn = dir.join(format!("{prefix}.conn"));
-    std::fs::write(&conn, conn_string(t.role())).unwrap();
-    let password = dir.join(format!("{prefix}.password"));
-    std::fs::write(&password, &name).unwrap();
-    TenantFiles {
-        config: owner.user(t.role()).password(name.as_bytes()),
-        conn,
-        password,
-    }
+fn tenant(dir: &Path, prefix: &str) -> pg::TenantFiles {
+    pg::tenant(dir, prefix, prefix)
 }
 
 /// A secret file of mode 0600.

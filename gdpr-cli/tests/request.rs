@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 
 use gdpr_dicom::synthetic::SyntheticInstance;
-use support::Run;
+use support::{Run, with_ctx};
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.78";
 const TARGET: &str = "CANARY-CLI-REQ-1";
@@ -18,62 +18,20 @@ fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    std::fs::create_dir(&store).unwrap();
-    for (pid, study, date) in [
-        (TARGET, 1, "19900105"),
-        (TARGET, 2, "20240105"),
-        ("OTHER-CLI-2", 1, "19900105"),
-    ] {
-        let mut inst = SyntheticInstance::new(ROOT, pid, study, 1, 1);
-        inst.study_date = date.into();
-        inst.write_to(&store.join(format!("{pid}-{study}.dcm")))
-            .unwrap();
-    }
-    std::fs::write(
-        dir.path().join("systems.toml"),
-        format!(
-            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
-            store.display()
-        ),
-    )
-    .unwrap();
-    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
-    std::fs::copy(pack, dir.path().join("pack.toml")).unwrap();
-    let init = gdpr(
-        dir.path(),
-        &["audit", "init", "audit", "--key-out", "audit.key"],
-        "",
-    );
-    assert_eq!(init.code, 0, "{}", init.stderr);
+    let studies = [
+        (TARGET, 1, Some("19900105")),
+        (TARGET, 2, Some("20240105")),
+        ("OTHER-CLI-2", 1, Some("19900105")),
+    ];
+    support::folder_store(dir.path(), ROOT, &studies);
+    support::sample_pack(dir.path());
+    support::audit_init(gdpr, dir.path());
     dir
-}
-
-const CTX: [&str; 6] = [
-    "--config",
-    "systems.toml",
-    "--audit-log",
-    "audit",
-    "--audit-key",
-    "audit.key",
-];
-
-fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
-    let mut v = args.to_vec();
-    v.extend_from_slice(&CTX);
-    v.extend_from_slice(&["--actor", actor]);
-    v
 }
 
 /// `gdpr request new` with the patient index on stdin.
 fn new_request(d: &Path, id: &str, kind: &str) {
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
-    let new = gdpr(
-        d,
-        &["request", "new", "--id", id, "--kind", kind, "--index", "-"],
-        &index,
-    );
-    assert_eq!(new.code, 0, "{}", new.stderr);
+    support::new_request(gdpr, d, (id, kind), TARGET);
 }
 
 #[test]
@@ -196,18 +154,7 @@ fn an_erasure_request_from_the_command_line_ends_verified_with_a_certificate() {
     assert_eq!(show.code, 2);
     let list = gdpr(d, &["request", "list"], "");
     assert!(list.stdout.contains("dsr-1\tcompleted"));
-    let verify_log = gdpr(
-        d,
-        &[
-            "audit",
-            "verify",
-            "audit",
-            "--public-key",
-            "audit/public.key",
-        ],
-        "",
-    );
-    assert_eq!(verify_log.code, 0, "{}", verify_log.stderr);
+    support::audit_verifies(gdpr, d);
 }
 
 #[test]
@@ -445,18 +392,7 @@ fn a_refused_request_exits_3_everywhere_and_its_certificate_verifies() {
     .unwrap();
     assert_eq!(verify_cert(d, "forged.json").code, 1);
 
-    let log = gdpr(
-        d,
-        &[
-            "audit",
-            "verify",
-            "audit",
-            "--public-key",
-            "audit/public.key",
-        ],
-        "",
-    );
-    assert_eq!(log.code, 0, "{}", log.stderr);
+    support::audit_verifies(gdpr, d);
 }
 
 #[test]
@@ -602,18 +538,7 @@ fn the_deadline_is_extended_once_within_the_first_month() {
     assert_eq!(s["deadline"]["overdue"], true, "{s}");
     assert_eq!(s["extension"], serde_json::Value::Null);
 
-    let log = gdpr(
-        d,
-        &[
-            "audit",
-            "verify",
-            "audit",
-            "--public-key",
-            "audit/public.key",
-        ],
-        "",
-    );
-    assert_eq!(log.code, 0, "{}", log.stderr);
+    support::audit_verifies(gdpr, d);
 }
 
 /// A certificate of `id` written to `file`, its audited events.
@@ -689,7 +614,7 @@ fn rectification_is_a_manual_task_and_objection_is_recorded() {
     assert_eq!(wrong.code, 2, "{}", wrong.stderr);
 
     // Objection to research: recorded into the subject's state.
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let index = support::index(TARGET);
     let args = [
         "request",
         "new",
@@ -728,18 +653,7 @@ fn rectification_is_a_manual_task_and_objection_is_recorded() {
         d.join(format!("store/{TARGET}-1.dcm")).exists(),
         "nothing erased"
     );
-    let log = gdpr(
-        d,
-        &[
-            "audit",
-            "verify",
-            "audit",
-            "--public-key",
-            "audit/public.key",
-        ],
-        "",
-    );
-    assert_eq!(log.code, 0, "{}", log.stderr);
+    support::audit_verifies(gdpr, d);
 }
 
 /// An objection `gdpr request run` records reaches the next
@@ -801,7 +715,7 @@ fn an_objection_run_is_honoured_by_the_next_authorize() {
     };
     assert_eq!(ask(&qa, TARGET, "quality-assurance").0, 0, "before");
 
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let index = support::index(TARGET);
     let new = ["request", "new", "--id", "dsr-o", "--kind", "objection"];
     let new = [&new[..], &["--index", "-"]].concat();
     assert_eq!(gdpr(d, &new, &index).code, 0);

@@ -11,7 +11,7 @@ mod support;
 use std::path::Path;
 
 use gdpr_dicom::synthetic::SyntheticInstance;
-use support::Run;
+use support::{Run, with_ctx};
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.79";
 const TARGET: &str = "CANARY-CLI-FIND-1";
@@ -30,67 +30,18 @@ fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    std::fs::create_dir(&store).unwrap();
-    for (pid, study, date) in [
-        (TARGET, 1, "19900105"),
-        (TARGET, 2, "19910105"),
-        (TARGET, 3, "20240105"),
-        ("OTHER-CLI-FIND-2", 1, "19900105"),
-    ] {
-        let mut inst = SyntheticInstance::new(ROOT, pid, study, 1, 1);
-        inst.study_date = date.into();
-        inst.write_to(&store.join(format!("{pid}-{study}.dcm")))
-            .unwrap();
-    }
-    std::fs::write(
-        dir.path().join("systems.toml"),
-        format!(
-            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
-            store.display()
-        ),
-    )
-    .unwrap();
-    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
-    std::fs::copy(pack, dir.path().join("pack.toml")).unwrap();
-    let init = gdpr(
-        dir.path(),
-        &["audit", "init", "audit", "--key-out", "audit.key"],
-        "",
-    );
-    assert_eq!(init.code, 0, "{}", init.stderr);
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
-    let new = gdpr(
-        dir.path(),
-        &[
-            "request",
-            "new",
-            "--id",
-            "dsr-f",
-            "--kind",
-            "erasure-no-longer-necessary",
-            "--index",
-            "-",
-        ],
-        &index,
-    );
-    assert_eq!(new.code, 0, "{}", new.stderr);
+    let studies = [
+        (TARGET, 1, Some("19900105")),
+        (TARGET, 2, Some("19910105")),
+        (TARGET, 3, Some("20240105")),
+        ("OTHER-CLI-FIND-2", 1, Some("19900105")),
+    ];
+    support::folder_store(dir.path(), ROOT, &studies);
+    support::sample_pack(dir.path());
+    support::audit_init(gdpr, dir.path());
+    let request = ("dsr-f", "erasure-no-longer-necessary");
+    support::new_request(gdpr, dir.path(), request, TARGET);
     dir
-}
-
-fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
-    let mut v = args.to_vec();
-    v.extend_from_slice(&[
-        "--config",
-        "systems.toml",
-        "--audit-log",
-        "audit",
-        "--audit-key",
-        "audit.key",
-        "--actor",
-        actor,
-    ]);
-    v
 }
 
 /// The folder store's record id of the target's study `n`.

@@ -9,8 +9,7 @@ mod support;
 
 use std::path::Path;
 
-use gdpr_dicom::synthetic::SyntheticInstance;
-use support::Run;
+use support::{Run, with_ctx};
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.81";
 const TARGET: &str = "CANARY-CLI-GROUNDS-1";
@@ -22,50 +21,14 @@ fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    std::fs::create_dir(&store).unwrap();
-    for (pid, study) in [(TARGET, 1), ("OTHER-CLI-GROUNDS-2", 1)] {
-        SyntheticInstance::new(ROOT, pid, study, 1, 1)
-            .write_to(&store.join(format!("{pid}-{study}.dcm")))
-            .unwrap();
-    }
-    std::fs::write(
-        dir.path().join("systems.toml"),
-        format!(
-            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
-            store.display()
-        ),
-    )
-    .unwrap();
-    let init = gdpr(
-        dir.path(),
-        &["audit", "init", "audit", "--key-out", "audit.key"],
-        "",
-    );
-    assert_eq!(init.code, 0, "{}", init.stderr);
+    let studies = [(TARGET, 1, None), ("OTHER-CLI-GROUNDS-2", 1, None)];
+    support::folder_store(dir.path(), ROOT, &studies);
+    support::audit_init(gdpr, dir.path());
     dir
 }
 
-fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
-    let mut v = args.to_vec();
-    v.extend_from_slice(&[
-        "--config",
-        "systems.toml",
-        "--audit-log",
-        "audit",
-        "--audit-key",
-        "audit.key",
-        "--actor",
-        actor,
-    ]);
-    v
-}
-
 fn new_request(d: &Path, id: &str, kind: &str) {
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
-    let new = ["request", "new", "--id", id, "--kind", kind, "--index", "-"];
-    let r = gdpr(d, &new, &index);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    support::new_request(gdpr, d, (id, kind), TARGET);
 }
 
 /// `gdpr authorize` of quality assurance on legitimate interests for

@@ -5,10 +5,12 @@
 //! its certificate lists them. Another patient's disclosures never appear;
 //! no patient identifier is printed.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
-use gdpr_dicom::synthetic::SyntheticInstance;
+use support::with_ctx;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.79";
 const TARGET: &str = "CANARY-CLI-PKG-1";
@@ -65,20 +67,9 @@ fn line(patient: &str, action: &str, text: &str, day: u8) -> String {
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::create_dir(d.join("store")).unwrap();
-    for (pid, study) in [(TARGET, 1), (OTHER, 1)] {
-        let mut inst = SyntheticInstance::new(ROOT, pid, study, 1, 1);
-        inst.study_date = "19900105".into();
-        inst.write_to(&d.join(format!("store/{pid}-{study}.dcm")))
-            .unwrap();
-    }
-    let systems = format!(
-        "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
-        d.join("store").display()
-    );
-    std::fs::write(d.join("systems.toml"), systems).unwrap();
-    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
-    std::fs::copy(pack, d.join("pack.toml")).unwrap();
+    let studies = [(TARGET, 1, Some("19900105")), (OTHER, 1, Some("19900105"))];
+    support::folder_store(d, ROOT, &studies);
+    support::sample_pack(d);
     let init = gdpr(d, &["audit", "init", "audit", "--key-out", "audit.key"]);
     assert_eq!(init.code, 0, "{}", init.stderr);
     let events = [
@@ -107,24 +98,9 @@ fn setup() -> tempfile::TempDir {
     assert_eq!(append.code, 0, "{}", append.stderr);
     let host = format!(r#"[{{"recipient":"{HOST}","on":"2026-01-20","what":"invoice"}}]"#);
     std::fs::write(d.join("disclosures.json"), host).unwrap();
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let index = support::index(TARGET);
     std::fs::write(d.join("index.toml"), index).unwrap();
     dir
-}
-
-fn ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
-    let mut v = args.to_vec();
-    v.extend_from_slice(&[
-        "--config",
-        "systems.toml",
-        "--audit-log",
-        "audit",
-        "--audit-key",
-        "audit.key",
-        "--actor",
-        actor,
-    ]);
-    v
 }
 
 fn approved(d: &Path, id: &str, kind: &str) {
@@ -146,9 +122,9 @@ fn approved(d: &Path, id: &str, kind: &str) {
     if kind.starts_with("erasure") {
         assess.extend(["--pack", "pack.toml"]);
     }
-    let r = gdpr(d, &ctx(&assess, "dpo-1"));
+    let r = gdpr(d, &with_ctx(&assess, "dpo-1"));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = gdpr(d, &ctx(&["request", "approve", id], "dpo-2"));
+    let r = gdpr(d, &with_ctx(&["request", "approve", id], "dpo-2"));
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -159,7 +135,7 @@ fn the_access_package_holds_the_access_report_and_every_recipient() {
     approved(d, "dsr-p", "access");
     let run = gdpr(
         d,
-        &ctx(
+        &with_ctx(
             &[
                 "request",
                 "run",
@@ -194,7 +170,7 @@ fn the_access_package_holds_the_access_report_and_every_recipient() {
     approved(d, "dsr-q", "access");
     let run = gdpr(
         d,
-        &ctx(&["request", "run", "dsr-q", "--staff-identities"], "dpo-1"),
+        &with_ctx(&["request", "run", "dsr-q", "--staff-identities"], "dpo-1"),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json =
@@ -209,7 +185,7 @@ fn an_erasure_prints_and_certifies_the_recipients_to_notify() {
     approved(d, "dsr-e", "erasure-consent-withdrawn");
     let run = gdpr(
         d,
-        &ctx(
+        &with_ctx(
             &[
                 "request",
                 "run",
@@ -231,7 +207,7 @@ fn an_erasure_prints_and_certifies_the_recipients_to_notify() {
     assert!(run.stdout.contains(HOST), "{}", run.stdout);
     let cert = gdpr(
         d,
-        &ctx(
+        &with_ctx(
             &[
                 "request",
                 "certificate",

@@ -8,31 +8,15 @@
 mod support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use gdpr_core::request::RequestId;
-use gdpr_dicom::synthetic::SyntheticInstance;
 use gdpr_postgres::{KekRing, LeaseSettings, NodeName, PgConfig, PgJournal, Tenant};
 use support::Run;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.79";
 const TARGET: &str = "CANARY-CLI-PG-1";
-
-fn env(k: &str) -> String {
-    std::env::var(k).unwrap_or_else(|_| {
-        panic!("{k} is not set: postgres-tests need `eval \"$(scripts/postgres.sh start)\"`")
-    })
-}
-
-fn conn_string(user: &str) -> String {
-    format!(
-        "host={} port={} user={user} dbname={}",
-        env("GDPR_TEST_PG_HOST"),
-        env("GDPR_TEST_PG_PORT"),
-        env("GDPR_TEST_PG_DB")
-    )
-}
 
 fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
     support::run(
@@ -48,52 +32,15 @@ fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
 /// string and password are in files.
 fn setup() -> (tempfile::TempDir, Tenant, PgConfig) {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    std::fs::create_dir(&store).unwrap();
-    for (pid, study, date) in [
-        (TARGET, 1, "19900105"),
-        (TARGET, 2, "20240105"),
-        ("OTHER-CLI-PG-2", 1, "19900105"),
-    ] {
-        let mut inst = SyntheticInstance::new(ROOT, pid, study, 1, 1);
-        inst.study_date = date.into();
-        inst.write_to(&store.join(format!("{pid}-{study}.dcm")))
-            .unwrap();
-    }
-    std::fs::write(
-        dir.path().join("systems.toml"),
-        format!(
-            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
-            store.display()
-        ),
-    )
-    .unwrap();
-    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
-    std::fs::copy(pack, dir.path().join("pack.toml")).unwrap();
-    assert_eq!(
-        gdpr(
-            dir.path(),
-            &["audit", "init", "audit", "--key-out", "audit.key"],
-            ""
-        )
-        .code,
-        0
-    );
-    let owner = PgConfig::parse(&conn_string(&env("GDPR_TEST_PG_OWNER")))
-        .unwrap()
-        .password_file(&PathBuf::from(env("GDPR_TEST_PG_OWNER_PASSWORD_FILE")))
-        .unwrap();
-    gdpr_postgres::migrate(&mut owner.connect().unwrap()).unwrap();
-    let mut name = [0u8; 6];
-    getrandom::fill(&mut name).unwrap();
-    let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
-    let tenant = Tenant::new(&format!("clireq_{name}")).unwrap();
-    let password = format!("pw-{name}");
-    tenant
-        .create(&mut owner.connect().unwrap(), &password)
-        .unwrap();
-    std::fs::write(dir.path().join("tenant.conn"), conn_string(tenant.role())).unwrap();
-    std::fs::write(dir.path().join("tenant.password"), &password).unwrap();
+    let studies = [
+        (TARGET, 1, Some("19900105")),
+        (TARGET, 2, Some("20240105")),
+        ("OTHER-CLI-PG-2", 1, Some("19900105")),
+    ];
+    support::folder_store(dir.path(), ROOT, &studies);
+    support::sample_pack(dir.path());
+    support::audit_init(gdpr, dir.path());
+    let t = support::pg::tenant(dir.path(), "clireq", "tenant");
     {
         use std::os::unix::fs::OpenOptionsExt;
         let mut kek = std::fs::OpenOptions::new()
@@ -105,8 +52,7 @@ fn setup() -> (tempfile::TempDir, Tenant, PgConfig) {
         kek.write_all(KekRing::generate_line(1).unwrap().as_bytes())
             .unwrap();
     }
-    let config = owner.user(tenant.role()).password(password.as_bytes());
-    (dir, tenant, config)
+    (dir, t.tenant, t.config)
 }
 
 fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
@@ -130,7 +76,7 @@ fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
 fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node_holds_it() {
     let (dir, _tenant, config) = setup();
     let d = dir.path();
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let index = support::index(TARGET);
     let new = gdpr(
         d,
         &[
@@ -367,7 +313,7 @@ fn an_objection_run_on_postgres_is_honoured_by_authorize_on_postgres() {
     let (dir, tenant, config) = setup();
     let d = dir.path();
     assert_eq!(authorize_pg(d, TARGET).0, 0, "before the objection");
-    let index = format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{TARGET}\"\n");
+    let index = support::index(TARGET);
     let new = [
         "request",
         "new",

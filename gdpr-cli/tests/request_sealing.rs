@@ -6,8 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use gdpr_dicom::synthetic::SyntheticInstance;
-use support::Run;
+use support::{Run, with_ctx};
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.1234.79";
 const TARGET: &str = "CANARY-CLI-SEAL-1";
@@ -22,19 +21,7 @@ fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
 /// audit log.
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    std::fs::create_dir(&store).unwrap();
-    let mut inst = SyntheticInstance::new(ROOT, TARGET, 1, 1, 1);
-    inst.study_date = "19900105".into();
-    inst.write_to(&store.join("a.dcm")).unwrap();
-    std::fs::write(
-        dir.path().join("systems.toml"),
-        format!(
-            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
-            store.display()
-        ),
-    )
-    .unwrap();
+    support::folder_store(dir.path(), ROOT, &[(TARGET, 1, Some("19900105"))]);
     // 10 years after the examination; under 18 then: at least until
     // completing the 28th year of life (needs the birth date).
     let pack = "jurisdiction = \"DE\"\nname = \"Minors\"\nconvention = \"month-end\"\n\
@@ -44,33 +31,13 @@ fn setup() -> tempfile::TempDir {
         [rule.minors]\nunder_age = 18\nage_at = \"event_date\"\nuntil_age = 28\n\
         until = \"day-before-birthday\"\n";
     std::fs::write(dir.path().join("pack.toml"), pack).unwrap();
-    let init = gdpr(
-        dir.path(),
-        &["audit", "init", "audit", "--key-out", "audit.key"],
-        "",
-    );
-    assert_eq!(init.code, 0, "{}", init.stderr);
+    support::audit_init(gdpr, dir.path());
     dir
 }
 
 fn index(patient: &str, born: Option<&str>) -> String {
     let born = born.map_or(String::new(), |b| format!("birth-date = \"{b}\"\n"));
     format!("version = 1\n{born}\n[systems.archive]\ndicom-patient-id = \"{patient}\"\n")
-}
-
-fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
-    let mut v = args.to_vec();
-    v.extend_from_slice(&[
-        "--config",
-        "systems.toml",
-        "--audit-log",
-        "audit",
-        "--audit-key",
-        "audit.key",
-        "--actor",
-        actor,
-    ]);
-    v
 }
 
 fn new_erasure(d: &Path, id: &str) {

@@ -1,8 +1,16 @@
 //! Running the `gdpr` binary in the request tests: its exit code and
-//! output, checked for values that must never be printed.
+//! output, checked for values that must never be printed; and the setup
+//! those tests share (a folder store named `archive`, the audit log, the
+//! options naming them, a request's patient index).
+#![allow(dead_code)]
+
+#[cfg(feature = "postgres-tests")]
+pub mod pg;
 
 use std::io::Write;
 use std::path::Path;
+
+use gdpr_dicom::synthetic::SyntheticInstance;
 use std::process::{Command, Stdio};
 
 /// One run of the `gdpr` binary.
@@ -44,4 +52,94 @@ pub fn run(dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &Path)], never:
         );
     }
     run
+}
+
+/// A test file's runner of `gdpr ARGS` in a directory with a standard
+/// input, checked for that file's canaries ([`run`] with its settings).
+pub type Gdpr = fn(&Path, &[&str], &str) -> Run;
+
+/// A folder store in `dir/store` holding one synthetic instance (UID root
+/// `root`) per `(patient, study, study date)` (`None`: the synthetic
+/// default date), as `{patient}-{study}.dcm`, and `dir/systems.toml`
+/// naming it as system `archive`.
+pub fn folder_store(dir: &Path, root: &str, studies: &[(&str, u32, Option<&str>)]) {
+    let store = dir.join("store");
+    std::fs::create_dir(&store).unwrap();
+    for (pid, study, date) in studies {
+        let mut inst = SyntheticInstance::new(root, pid, *study, 1, 1);
+        if let Some(date) = date {
+            inst.study_date = (*date).into();
+        }
+        inst.write_to(&store.join(format!("{pid}-{study}.dcm")))
+            .unwrap();
+    }
+    std::fs::write(
+        dir.join("systems.toml"),
+        format!(
+            "[systems.archive]\nkind = \"folder\"\npath = \"{}\"\n",
+            store.display()
+        ),
+    )
+    .unwrap();
+}
+
+/// The sample imaging retention pack, copied to `dir/pack.toml`.
+pub fn sample_pack(dir: &Path) {
+    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
+    std::fs::copy(pack, dir.join("pack.toml")).unwrap();
+}
+
+/// `gdpr audit init audit --key-out audit.key` in `dir`, which must succeed.
+pub fn audit_init(gdpr: Gdpr, dir: &Path) {
+    let init = gdpr(
+        dir,
+        &["audit", "init", "audit", "--key-out", "audit.key"],
+        "",
+    );
+    assert_eq!(init.code, 0, "{}", init.stderr);
+}
+
+/// `gdpr audit verify audit` with its public key in `dir`, which must
+/// succeed.
+pub fn audit_verifies(gdpr: Gdpr, dir: &Path) {
+    let args = [
+        "audit",
+        "verify",
+        "audit",
+        "--public-key",
+        "audit/public.key",
+    ];
+    let log = gdpr(dir, &args, "");
+    assert_eq!(log.code, 0, "{}", log.stderr);
+}
+
+/// `args`, then the options naming the folder store's systems, the audit
+/// log and its key, and `--actor actor`.
+pub fn with_ctx<'a>(args: &[&'a str], actor: &'a str) -> Vec<&'a str> {
+    let mut v = args.to_vec();
+    v.extend_from_slice(&[
+        "--config",
+        "systems.toml",
+        "--audit-log",
+        "audit",
+        "--audit-key",
+        "audit.key",
+        "--actor",
+        actor,
+    ]);
+    v
+}
+
+/// The patient index naming `patient` by its DICOM patient id on system
+/// `archive`.
+pub fn index(patient: &str) -> String {
+    format!("version = 1\n\n[systems.archive]\ndicom-patient-id = \"{patient}\"\n")
+}
+
+/// `gdpr request new --id ID --kind KIND` with `patient`'s index on
+/// stdin, which must succeed.
+pub fn new_request(gdpr: Gdpr, dir: &Path, (id, kind): (&str, &str), patient: &str) {
+    let new = ["request", "new", "--id", id, "--kind", kind, "--index", "-"];
+    let r = gdpr(dir, &new, &index(patient));
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
