@@ -7,7 +7,7 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use gdpr_audit::{AuditLog, CheckpointPolicy, KeyStore, Signer};
@@ -33,6 +33,101 @@ fn text(o: &Output) -> String {
 
 fn tenant(dir: &Path, prefix: &str) -> pg::TenantFiles {
     pg::tenant(dir, prefix, prefix)
+}
+
+/// The files of a log with its subject keys in PostgreSQL.
+struct Files {
+    /// The KEK ring's line (also in `kek`).
+    kek_line: zeroize::Zeroizing<String>,
+    /// The KEK file (0600).
+    kek: PathBuf,
+    /// The signing key file (0600).
+    key: PathBuf,
+    /// The public key file.
+    public: PathBuf,
+}
+
+/// The audit log of tenant `t` with its subject keys in PostgreSQL under
+/// a fresh KEK, signed by a fresh key of origin `test.example/{origin}`;
+/// the KEK and the key files in `dir`.
+fn keyed_log(
+    dir: &Path,
+    t: &pg::TenantFiles,
+    origin: &str,
+) -> (Files, AuditLog<PgAuditStore, PgKeyStore>) {
+    let kek_line = KekRing::generate_line(1).unwrap();
+    let kek = dir.join("kek");
+    secret_file(&kek, &kek_line);
+    let signer = Signer::generate(&format!("test.example/{origin}")).unwrap();
+    let key = dir.join("audit.key");
+    secret_file(&key, signer.to_secret_text().as_str());
+    let public = dir.join("audit.pub");
+    std::fs::write(&public, format!("{}\n", signer.verifier())).unwrap();
+    let keys = PgKeyStore::open(&t.config, KekRing::parse(&kek_line).unwrap()).unwrap();
+    let store = PgAuditStore::open(&t.config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    let files = Files {
+        kek_line,
+        kek,
+        key,
+        public,
+    };
+    (files, log)
+}
+
+/// `gdpr audit erase-subject` of `subject` on the log of `t` with the KEK
+/// and signing key files: its JSON answer (exit 0).
+fn erase_subject(
+    t: &pg::TenantFiles,
+    (kek, key): (&Path, &Path),
+    subject: &str,
+) -> serde_json::Value {
+    let (c, k, key) = (
+        t.conn.to_str().unwrap(),
+        kek.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+    let args = [
+        "audit",
+        "erase-subject",
+        "--postgres",
+        c,
+        "--kek",
+        k,
+        "--subject",
+        subject,
+        "--key",
+        key,
+    ];
+    ok(&gdpr(&args, &t.password))
+}
+
+/// `gdpr audit export --format jsonl` of the log of `t` with the KEK file,
+/// and `extra`.
+fn export(t: &pg::TenantFiles, kek: &Path, extra: &[&str]) -> Output {
+    let (c, k) = (t.conn.to_str().unwrap(), kek.to_str().unwrap());
+    let mut args = vec![
+        "audit",
+        "export",
+        "--postgres",
+        c,
+        "--kek",
+        k,
+        "--format",
+        "jsonl",
+    ];
+    args.extend_from_slice(extra);
+    gdpr(&args, &t.password)
+}
+
+/// `gdpr audit copy FROM TO` (`route`: `--from`/`--from-postgres` and
+/// its place, `--to`/`--to-postgres` and its place) with the public key
+/// and the KEK file.
+fn copy(route: [&str; 4], (public, kek): (&str, &str), password: &Path) -> Output {
+    let mut args = vec!["audit", "copy"];
+    args.extend_from_slice(&route);
+    args.extend_from_slice(&["--public-key", public, "--kek", kek]);
+    gdpr(&args, password)
 }
 
 /// A secret file of mode 0600.
@@ -71,21 +166,7 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
     let k = kek.to_str().unwrap();
     let proof_dir = ok(&gdpr(&["audit", "prove", s, "--index", "2"], &t.password));
 
-    let o = gdpr(
-        &[
-            "audit",
-            "copy",
-            "--from",
-            s,
-            "--to-postgres",
-            c,
-            "--public-key",
-            p,
-            "--kek",
-            k,
-        ],
-        &t.password,
-    );
+    let o = copy(["--from", s, "--to-postgres", c], (p, k), &t.password);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).starts_with("COPIED: 5 records, "), "{}", text(&o));
     // The proof made on the source is the copy's proof; the source's
@@ -131,21 +212,7 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
     // Back to a new directory.
     let back = tmp.path().join("back");
     let b = back.to_str().unwrap();
-    let o = gdpr(
-        &[
-            "audit",
-            "copy",
-            "--from-postgres",
-            c,
-            "--to",
-            b,
-            "--public-key",
-            p,
-            "--kek",
-            k,
-        ],
-        &t.password,
-    );
+    let o = copy(["--from-postgres", c, "--to", b], (p, k), &t.password);
     assert!(text(&o).starts_with("COPIED: 6 records, "), "{}", text(&o));
     for index in ["2", "5"] {
         assert_eq!(
@@ -213,17 +280,8 @@ fn a_log_copied_to_postgres_and_back_keeps_its_checkpoints_and_proofs() {
 fn export_report_and_erasure_work_on_a_postgres_log() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tenant(tmp.path(), "exp");
-    let kek_line = KekRing::generate_line(1).unwrap();
-    let kek = tmp.path().join("kek");
-    secret_file(&kek, &kek_line);
-    let signer = Signer::generate("test.example/exp").unwrap();
-    let key = tmp.path().join("audit.key");
-    secret_file(&key, signer.to_secret_text().as_str());
-    let public = tmp.path().join("audit.pub");
-    std::fs::write(&public, format!("{}\n", signer.verifier())).unwrap();
-    let keys = PgKeyStore::open(&t.config, KekRing::parse(&kek_line).unwrap()).unwrap();
-    let store = PgAuditStore::open(&t.config, HeadLock::Row).unwrap();
-    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    let (f, log) = keyed_log(tmp.path(), &t, "exp");
+    let (kek_line, kek, key, public) = (f.kek_line, f.kek, f.key, f.public);
     for i in 0..4 {
         let who = if i % 2 == 0 {
             "CANARY-PG-77"
@@ -273,38 +331,13 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
         text(&o)
     );
 
-    let o = gdpr(
-        &[
-            "audit",
-            "export",
-            "--postgres",
-            c,
-            "--kek",
-            k,
-            "--format",
-            "jsonl",
-        ],
-        &t.password,
-    );
+    let o = export(&t, &kek, &[]);
     assert!(o.status.success(), "{}", text(&o));
     let lines = String::from_utf8_lossy(&o.stdout).lines().count();
     assert!(lines >= 4, "{}", text(&o));
     assert!(text(&o).contains("CANARY-PG-77"));
     assert!(text(&o).contains("exported 4 records (0 with erased personal fields)"));
-    let o = gdpr(
-        &[
-            "audit",
-            "export",
-            "--postgres",
-            c,
-            "--kek",
-            k,
-            "--format",
-            "jsonl",
-            "--redact",
-        ],
-        &t.password,
-    );
+    let o = export(&t, &kek, &["--redact"]);
     assert!(o.status.success() && !text(&o).contains("CANARY-PG-77"));
     let report = ok(&gdpr(
         &[
@@ -329,21 +362,7 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--kek"), "{}", text(&o));
 
-    let erased = ok(&gdpr(
-        &[
-            "audit",
-            "erase-subject",
-            "--postgres",
-            c,
-            "--kek",
-            k,
-            "--subject",
-            "CANARY-PG-77",
-            "--key",
-            key.to_str().unwrap(),
-        ],
-        &t.password,
-    ));
+    let erased = erase_subject(&t, (&kek, &key), "CANARY-PG-77");
     assert_eq!(erased["erased"], true);
     assert_eq!(erased["erasure_record"], 4);
     // Checked in the database, not taken from the command's word.
@@ -366,19 +385,7 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
         &t.password,
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = gdpr(
-        &[
-            "audit",
-            "export",
-            "--postgres",
-            c,
-            "--kek",
-            k,
-            "--format",
-            "jsonl",
-        ],
-        &t.password,
-    );
+    let o = export(&t, &kek, &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(!text(&o).contains("CANARY-PG-77"));
     assert!(text(&o).contains("exported 5 records ("), "{}", text(&o));
@@ -401,17 +408,8 @@ fn export_report_and_erasure_work_on_a_postgres_log() {
 fn subject_keys_follow_a_copied_log_both_ways_and_erased_subjects_stay_erased() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tenant(tmp.path(), "keysrc");
-    let kek_line = KekRing::generate_line(1).unwrap();
-    let kek = tmp.path().join("kek");
-    secret_file(&kek, &kek_line);
-    let signer = Signer::generate("test.example/keycopy").unwrap();
-    let key = tmp.path().join("audit.key");
-    secret_file(&key, signer.to_secret_text().as_str());
-    let public = tmp.path().join("audit.pub");
-    std::fs::write(&public, format!("{}\n", signer.verifier())).unwrap();
-    let keys = PgKeyStore::open(&a.config, KekRing::parse(&kek_line).unwrap()).unwrap();
-    let store = PgAuditStore::open(&a.config, HeadLock::Row).unwrap();
-    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    let (f, log) = keyed_log(tmp.path(), &a, "keycopy");
+    let (kek_line, kek, key, public) = (f.kek_line, f.kek, f.key, f.public);
     for i in 0..6 {
         let who = ["CANARY-KEEP-1", "CANARY-GONE-2", "P-THIRD"][(i % 3) as usize];
         log.append(&event(i, Some(who))).unwrap();
@@ -423,21 +421,7 @@ fn subject_keys_follow_a_copied_log_both_ways_and_erased_subjects_stay_erased() 
         kek.to_str().unwrap(),
         public.to_str().unwrap(),
     );
-    let erased = ok(&gdpr(
-        &[
-            "audit",
-            "erase-subject",
-            "--postgres",
-            c,
-            "--kek",
-            k,
-            "--subject",
-            "CANARY-GONE-2",
-            "--key",
-            key.to_str().unwrap(),
-        ],
-        &a.password,
-    ));
+    let erased = erase_subject(&a, (&kek, &key), "CANARY-GONE-2");
     assert_eq!(erased["erased"], true);
     // A report on each side: the kept subject's two records decrypt; the
     // erased subject's do not (exit 2).
@@ -476,21 +460,7 @@ fn subject_keys_follow_a_copied_log_both_ways_and_erased_subjects_stay_erased() 
     // PostgreSQL -> directory: the keys in the embedded key store's format.
     let dir = tmp.path().join("copied");
     let d = dir.to_str().unwrap();
-    let o = gdpr(
-        &[
-            "audit",
-            "copy",
-            "--from-postgres",
-            c,
-            "--to",
-            d,
-            "--public-key",
-            p,
-            "--kek",
-            k,
-        ],
-        &a.password,
-    );
+    let o = copy(["--from-postgres", c, "--to", d], (p, k), &a.password);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains("2 subject keys and 1 erased subjects (tombstones) copied"),
@@ -505,21 +475,7 @@ fn subject_keys_follow_a_copied_log_both_ways_and_erased_subjects_stay_erased() 
     // Directory -> another tenant: wrapped under the KEK again.
     let b = tenant(tmp.path(), "keydst");
     let cb = b.conn.to_str().unwrap();
-    let o = gdpr(
-        &[
-            "audit",
-            "copy",
-            "--from",
-            d,
-            "--to-postgres",
-            cb,
-            "--public-key",
-            p,
-            "--kek",
-            k,
-        ],
-        &b.password,
-    );
+    let o = copy(["--from", d, "--to-postgres", cb], (p, k), &b.password);
     assert!(o.status.success(), "{}", text(&o));
     check(&["--postgres", cb, "--kek", k], &b.password);
     let pg_keys = PgKeyStore::open(&b.config, KekRing::parse(&kek_line).unwrap()).unwrap();
