@@ -20,6 +20,20 @@ fn gdpr(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `gdpr retention evaluate --jurisdiction J --at AT` of the catalog
+/// lines `input` (standard input).
+fn evaluate(jurisdiction: &str, at: &str, input: &str) -> Output {
+    let args = [
+        "retention",
+        "evaluate",
+        "--jurisdiction",
+        jurisdiction,
+        "--at",
+        at,
+    ];
+    gdpr(&args, input)
+}
+
 fn lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8(out.stdout.clone())
         .unwrap()
@@ -320,17 +334,7 @@ fn no_birth_date_leaks_into_errors() {
     let input = "{\"id\":\"x\",\"category\":\"patient-record\",\"birth_date\":19870605}\n\
                  {\"id\":\"y\",\"category\":\"patient-record\",\"birth_date\":\"1987-06-55\"}\n\
                  {\"id\":\"z\",\"category\":\"x-1987-06-05\"}\n";
-    let out = gdpr(
-        &[
-            "retention",
-            "evaluate",
-            "--jurisdiction",
-            "DE",
-            "--at",
-            "2026-01-01",
-        ],
-        input,
-    );
+    let out = evaluate("DE", "2026-01-01", input);
     assert_eq!(out.status.code(), Some(1));
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert!(!all.contains("1987"), "{all}");
@@ -343,17 +347,7 @@ fn a_misspelt_field_is_malformed_not_due() {
     let input = "{\"id\":\"r1\",\"category\":\"imaging-examination\",\"modality\":\"CT\",\
                  \"birth_date\":\"1950-05-01\",\"event_date\":\"1980-01-10\",\
                  \"hold\":[\"litigation\"]}\n";
-    let out = gdpr(
-        &[
-            "retention",
-            "evaluate",
-            "--jurisdiction",
-            "DE",
-            "--at",
-            "2026-01-01",
-        ],
-        input,
-    );
+    let out = evaluate("DE", "2026-01-01", input);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("line 1"), "{err}");
@@ -443,50 +437,20 @@ fn evaluate_groups_a_file_by_subject_for_the_last_examination() {
 fn evaluate_reports_the_elimination_procedure_and_the_uk_gdpr() {
     // FR: last visit 2000-01-10 + 20 y = 2020-01-10, past: elimination.
     let fr = "{\"id\":\"f\",\"category\":\"patient-record\",\"birth_date\":\"1960-01-01\",\"last_visit\":\"2000-01-10\"}\n";
-    let out = gdpr(
-        &[
-            "retention",
-            "evaluate",
-            "--jurisdiction",
-            "FR",
-            "--at",
-            "2026-01-01",
-        ],
-        fr,
-    );
+    let out = evaluate("FR", "2026-01-01", fr);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = lines(&out);
     assert_eq!(v[0]["status"], "elimination-procedure");
     assert!(stderr(&out).contains("1 elimination-procedure"));
     // UK-ENG: 2010-01-01 + 8 y = 2018-01-01, due under the UK GDPR.
     let uk = "{\"id\":\"u\",\"category\":\"patient-record\",\"birth_date\":\"1960-01-01\",\"treatment_end\":\"2010-01-01\"}\n";
-    let out = gdpr(
-        &[
-            "retention",
-            "evaluate",
-            "--jurisdiction",
-            "UK-ENG",
-            "--at",
-            "2026-01-01",
-        ],
-        uk,
-    );
+    let out = evaluate("UK-ENG", "2026-01-01", uk);
     let v = lines(&out);
     assert_eq!(v[0]["status"], "due");
     let reasons = v[0]["reasons"].to_string();
     assert!(reasons.contains("UK GDPR Art. 5(1)(e)"), "{reasons}");
     let held = uk.replace("}\n", ",\"holds\":[\"litigation\"]}\n");
-    let out = gdpr(
-        &[
-            "retention",
-            "evaluate",
-            "--jurisdiction",
-            "UK-ENG",
-            "--at",
-            "2026-01-01",
-        ],
-        &held,
-    );
+    let out = evaluate("UK-ENG", "2026-01-01", &held);
     assert_eq!(
         lines(&out)[0]["holds"][0]["source"],
         "UK GDPR Art. 17(3)(e)"
