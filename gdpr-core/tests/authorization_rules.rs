@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use gdpr_core::activity::ProcessingActivity;
 use gdpr_core::actor::Role;
-use gdpr_core::authorization::authorize;
+use gdpr_core::authorization::{Request, authorize};
 use gdpr_core::basis::{Art6Basis, Art9Condition, LawfulBasis};
 use gdpr_core::category::RecordCategory;
 use gdpr_core::consent::Consent;
@@ -16,6 +16,18 @@ use gdpr_core::restriction::{Restriction, RestrictionException, RestrictionGroun
 use gdpr_core::subject::{Identifiability, SubjectState};
 
 const AT: &str = "2026-03-02T09:30:00Z";
+
+/// The decision on `request` under `activity` for a subject with no
+/// consent, restriction or objection, at [`AT`].
+fn decide(activity: &ProcessingActivity, request: &Request) -> Decision {
+    decide_on(activity, request, &SubjectState::default())
+}
+
+/// The decision on `request` under `activity` for a subject in `state`,
+/// at [`AT`].
+fn decide_on(activity: &ProcessingActivity, request: &Request, state: &SubjectState) -> Decision {
+    authorize(activity, request, state, ts(AT))
+}
 
 fn permit(d: &Decision) -> &gdpr_core::decision::Permit {
     match d {
@@ -34,11 +46,9 @@ fn citation_of(d: &Decision, code: ReasonCode) -> String {
 
 #[test]
 fn physician_may_report_under_art9_2_h_with_secrecy_as_safeguard() {
-    let d = authorize(
+    let d = decide(
         &reporting(),
         &request(actor(Role::Physician), Purpose::Diagnosis),
-        &SubjectState::default(),
-        ts(AT),
     );
     let p = permit(&d);
     assert_eq!(p.basis().art9(), Some(Art9Condition::HealthCare));
@@ -49,25 +59,21 @@ fn physician_may_report_under_art9_2_h_with_secrecy_as_safeguard() {
 
 #[test]
 fn assistant_under_responsibility_satisfies_art9_3() {
-    let d = authorize(
+    let d = decide(
         &reporting(),
         &request(actor(Role::MedicalAssistant), Purpose::Diagnosis),
-        &SubjectState::default(),
-        ts(AT),
     );
     assert!(d.is_permit(), "{:?}", d.reasons());
 }
 
 #[test]
 fn actor_without_secrecy_is_denied_under_h_citing_art9_3() {
-    let d = authorize(
+    let d = decide(
         &reporting(),
         &request(
             actor_without_secrecy(Role::ItAdministrator),
             Purpose::Diagnosis,
         ),
-        &SubjectState::default(),
-        ts(AT),
     );
     assert_eq!(
         citation_of(&d, ReasonCode::NoProfessionalSecrecy),
@@ -79,10 +85,10 @@ fn actor_without_secrecy_is_denied_under_h_citing_art9_3() {
 fn categories_outside_the_activity_are_denied() {
     let mut r = request(actor(Role::Physician), Purpose::Diagnosis);
     r.categories = vec![RecordCategory::Medication];
-    let d = authorize(&reporting(), &r, &SubjectState::default(), ts(AT));
+    let d = decide(&reporting(), &r);
     assert!(d.denies_with(ReasonCode::CategoryNotCovered));
     r.categories.clear();
-    let d = authorize(&reporting(), &r, &SubjectState::default(), ts(AT));
+    let d = decide(&reporting(), &r);
     assert!(d.denies_with(ReasonCode::CategoryNotCovered));
 }
 
@@ -100,7 +106,7 @@ fn health_data_on_art6_alone_is_denied_with_every_reason() {
     .unwrap();
     let mut r = request(actor(Role::Nurse), Purpose::CareCoordination);
     r.categories = vec![RecordCategory::Demographics, RecordCategory::Diagnosis];
-    let d = authorize(&reminders, &r, &SubjectState::default(), ts(AT));
+    let d = decide(&reminders, &r);
     assert_eq!(
         citation_of(&d, ReasonCode::MissingArt9Condition),
         "GDPR Art. 9(1)"
@@ -108,17 +114,15 @@ fn health_data_on_art6_alone_is_denied_with_every_reason() {
     assert!(d.denies_with(ReasonCode::CategoryNotCovered));
 
     r.categories = vec![RecordCategory::Demographics];
-    let d = authorize(&reminders, &r, &SubjectState::default(), ts(AT));
+    let d = decide(&reminders, &r);
     assert!(d.is_permit(), "{:?}", d.reasons());
 }
 
 #[test]
 fn incompatible_purpose_is_denied_citing_art6_4() {
-    let d = authorize(
+    let d = decide(
         &reporting(),
         &request(actor(Role::Physician), Purpose::QualityAssurance),
-        &SubjectState::default(),
-        ts(AT),
     );
     assert_eq!(
         citation_of(&d, ReasonCode::PurposeIncompatible),
@@ -128,22 +132,18 @@ fn incompatible_purpose_is_denied_citing_art6_4() {
 
 #[test]
 fn compatible_care_purpose_is_permitted_and_says_so() {
-    let d = authorize(
+    let d = decide(
         &reporting(),
         &request(actor(Role::Physician), Purpose::Treatment),
-        &SubjectState::default(),
-        ts(AT),
     );
     assert!(permit(&d).has_safeguard(SafeguardCode::CompatiblePurpose));
 }
 
 #[test]
 fn research_on_care_data_needs_its_own_condition_and_safeguards() {
-    let d = authorize(
+    let d = decide(
         &reporting(),
         &request(actor(Role::Physician), Purpose::Research),
-        &SubjectState::default(),
-        ts(AT),
     );
     assert_eq!(
         citation_of(&d, ReasonCode::ConditionDoesNotCoverPurpose),
@@ -161,11 +161,9 @@ fn research_on_pseudonymised_or_anonymised_data_names_the_safeguard() {
         ),
         (Identifiability::Anonymised, SafeguardCode::Anonymisation),
     ] {
-        let d = authorize(
+        let d = decide(
             &research(ident, None),
             &request(actor(Role::Researcher), Purpose::Research),
-            &SubjectState::default(),
-            ts(AT),
         );
         let p = permit(&d);
         let s = p.safeguards().iter().find(|s| s.code == code).unwrap();
@@ -176,24 +174,17 @@ fn research_on_pseudonymised_or_anonymised_data_names_the_safeguard() {
 #[test]
 fn identified_research_data_need_a_recorded_necessity() {
     let r = request(actor(Role::Researcher), Purpose::Research);
-    let d = authorize(
-        &research(Identifiability::Identified, None),
-        &r,
-        &SubjectState::default(),
-        ts(AT),
-    );
+    let d = decide(&research(Identifiability::Identified, None), &r);
     assert_eq!(
         citation_of(&d, ReasonCode::IdentifiedDataWithoutNecessity),
         "GDPR Art. 89(1)"
     );
-    let d = authorize(
+    let d = decide(
         &research(
             Identifiability::Identified,
             Some("re-contact for incidental findings"),
         ),
         &r,
-        &SubjectState::default(),
-        ts(AT),
     );
     assert!(permit(&d).has_safeguard(SafeguardCode::IdentificationNecessary));
 }
@@ -201,7 +192,7 @@ fn identified_research_data_need_a_recorded_necessity() {
 #[test]
 fn consent_must_cover_the_purpose_at_the_time() {
     let r = request(actor(Role::Researcher), Purpose::Research);
-    let none = authorize(&consent_study(), &r, &SubjectState::default(), ts(AT));
+    let none = decide(&consent_study(), &r);
     assert_eq!(
         citation_of(&none, ReasonCode::NoConsent),
         "GDPR Art. 9(2)(a)"
@@ -211,14 +202,14 @@ fn consent_must_cover_the_purpose_at_the_time() {
         consents: vec![Consent::new(vec![Purpose::Treatment], ts("2026-01-01T00:00:00Z")).unwrap()],
         ..SubjectState::default()
     };
-    let d = authorize(&consent_study(), &r, &other_purpose, ts(AT));
+    let d = decide_on(&consent_study(), &r, &other_purpose);
     assert!(d.denies_with(ReasonCode::NoConsent));
 
     let given = SubjectState {
         consents: vec![Consent::new(vec![Purpose::Research], ts("2026-01-01T00:00:00Z")).unwrap()],
         ..SubjectState::default()
     };
-    let d = authorize(&consent_study(), &r, &given, ts(AT));
+    let d = decide_on(&consent_study(), &r, &given);
     assert!(permit(&d).has_safeguard(SafeguardCode::Consent));
     // Not before it was given.
     let d = authorize(&consent_study(), &r, &given, ts("2025-12-31T23:59:59Z"));
@@ -237,7 +228,7 @@ fn withdrawn_consent_stops_processing_from_the_withdrawal_instant() {
         ],
         ..SubjectState::default()
     };
-    let d = authorize(&consent_study(), &r, &withdrawn, ts(AT));
+    let d = decide_on(&consent_study(), &r, &withdrawn);
     assert_eq!(
         citation_of(&d, ReasonCode::ConsentWithdrawn),
         "GDPR Art. 7(3)"
@@ -259,26 +250,26 @@ fn restricted() -> SubjectState {
 #[test]
 fn restricted_subject_needs_an_art18_2_exception() {
     let mut r = request(actor(Role::Physician), Purpose::Diagnosis);
-    let d = authorize(&reporting(), &r, &restricted(), ts(AT));
+    let d = decide_on(&reporting(), &r, &restricted());
     assert_eq!(citation_of(&d, ReasonCode::Restricted), "GDPR Art. 18(2)");
     assert!(d.reasons()[0].message.contains("GDPR Art. 18(1)(a)"));
 
     // `storage-only` does not open diagnosis (see authorization_national.rs).
     r.restriction_exception = Some(RestrictionException::StorageOnly);
-    let d = authorize(&reporting(), &r, &restricted(), ts(AT));
+    let d = decide_on(&reporting(), &r, &restricted());
     assert!(d.denies_with(ReasonCode::RestrictionExceptionNotMet));
 
     r.restriction_exception = Some(RestrictionException::LegalClaims);
-    let d = authorize(&reporting(), &r, &restricted(), ts(AT));
+    let d = decide_on(&reporting(), &r, &restricted());
     assert!(d.denies_with(ReasonCode::RestrictionExceptionNotMet));
 
     r.restriction_exception = Some(RestrictionException::SubjectConsent);
-    let d = authorize(&reporting(), &r, &restricted(), ts(AT));
+    let d = decide_on(&reporting(), &r, &restricted());
     assert!(d.denies_with(ReasonCode::RestrictionExceptionNotMet));
     let mut consented = restricted();
     consented.consents =
         vec![Consent::new(vec![Purpose::Diagnosis], ts("2026-02-15T00:00:00Z")).unwrap()];
-    let d = authorize(&reporting(), &r, &consented, ts(AT));
+    let d = decide_on(&reporting(), &r, &consented);
     assert!(d.is_permit(), "{:?}", d.reasons());
 }
 
@@ -289,11 +280,10 @@ fn lifted_restriction_no_longer_applies() {
         .clone()
         .lifted(ts("2026-03-01T00:00:00Z"))
         .unwrap();
-    let d = authorize(
+    let d = decide_on(
         &reporting(),
         &request(actor(Role::Physician), Purpose::Diagnosis),
         &state,
-        ts(AT),
     );
     assert!(d.is_permit(), "{:?}", d.reasons());
 }
@@ -309,30 +299,27 @@ fn objections_bind_legitimate_interests_and_research() {
         pair(Art6Basis::LegitimateInterests, Art9Condition::HealthCare),
         Identifiability::Identified,
     );
-    let d = authorize(
+    let d = decide_on(
         &qa,
         &request(actor(Role::Physician), Purpose::QualityAssurance),
         &objected,
-        ts(AT),
     );
     assert_eq!(citation_of(&d, ReasonCode::Objection), "GDPR Art. 21(1)");
 
     // Art. 21(6): research in the public interest continues.
     let r = request(actor(Role::Researcher), Purpose::Research);
-    let d = authorize(
+    let d = decide_on(
         &research(Identifiability::Pseudonymised, None),
         &r,
         &objected,
-        ts(AT),
     );
     assert!(d.is_permit(), "{:?}", d.reasons());
 
     // Treatment on the contract is not objectable.
-    let d = authorize(
+    let d = decide_on(
         &reporting(),
         &request(actor(Role::Physician), Purpose::Diagnosis),
         &objected,
-        ts(AT),
     );
     assert!(d.is_permit(), "{:?}", d.reasons());
 }
@@ -344,7 +331,7 @@ fn every_reason_is_collected_not_only_the_first() {
         Purpose::Diagnosis,
     );
     r.categories.push(RecordCategory::Medication);
-    let d = authorize(&reporting(), &r, &restricted(), ts(AT));
+    let d = decide_on(&reporting(), &r, &restricted());
     for code in [
         ReasonCode::NoProfessionalSecrecy,
         ReasonCode::CategoryNotCovered,
@@ -356,14 +343,12 @@ fn every_reason_is_collected_not_only_the_first() {
 
 #[test]
 fn decision_json_has_stable_names() {
-    let d = authorize(
+    let d = decide(
         &reporting(),
         &request(
             actor_without_secrecy(Role::ItAdministrator),
             Purpose::Diagnosis,
         ),
-        &SubjectState::default(),
-        ts(AT),
     );
     let v = serde_json::to_value(&d).unwrap();
     assert_eq!(v["decision"], "deny");
@@ -376,11 +361,9 @@ fn decision_json_has_stable_names() {
         "actor id leaked: {v}"
     );
 
-    let d = authorize(
+    let d = decide(
         &reporting(),
         &request(actor(Role::Physician), Purpose::Diagnosis),
-        &SubjectState::default(),
-        ts(AT),
     );
     let v = serde_json::to_value(&d).unwrap();
     assert_eq!(v["decision"], "permit");
@@ -394,28 +377,19 @@ fn consent_under_art6_alone_cites_art6_1_a() {
         pair(Art6Basis::Consent, Art9Condition::HealthCare),
         Identifiability::Identified,
     );
-    let d = authorize(
-        &a,
-        &request(actor(Role::Physician), Purpose::Diagnosis),
-        &SubjectState::default(),
-        ts(AT),
-    );
+    let d = decide(&a, &request(actor(Role::Physician), Purpose::Diagnosis));
     assert_eq!(citation_of(&d, ReasonCode::NoConsent), "GDPR Art. 6(1)(a)");
 }
 
 #[test]
 fn permit_and_deny_share_one_json_schema() {
-    let permit = authorize(
+    let permit = decide(
         &reporting(),
         &request(actor(Role::Physician), Purpose::Diagnosis),
-        &SubjectState::default(),
-        ts(AT),
     );
-    let deny = authorize(
+    let deny = decide(
         &reporting(),
         &request(actor_without_secrecy(Role::System), Purpose::Diagnosis),
-        &SubjectState::default(),
-        ts(AT),
     );
     let keys = |d: &Decision| {
         let v = serde_json::to_value(d).unwrap();
