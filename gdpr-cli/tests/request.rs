@@ -72,26 +72,8 @@ fn an_erasure_request_from_the_command_line_ends_verified_with_a_certificate() {
     let resume = gdpr(d, &with_ctx(&["request", "resume", "dsr-1"], "dpo-1"), "");
     assert_eq!(resume.code, 0, "{}", resume.stderr);
 
-    let cert = gdpr(
-        d,
-        &with_ctx(
-            &["request", "certificate", "dsr-1", "--out", "cert.json"],
-            "dpo-1",
-        ),
-        "",
-    );
-    assert_eq!(cert.code, 0, "{}", cert.stderr);
-    let verify = gdpr(
-        d,
-        &[
-            "request",
-            "verify-certificate",
-            "cert.json",
-            "--public-key",
-            "audit/public.key",
-        ],
-        "",
-    );
+    certificate(d, "dsr-1", "cert.json");
+    let verify = support::verify_certificate(gdpr, d, "cert.json");
     assert_eq!(verify.code, 0, "{}", verify.stderr);
 
     let text = std::fs::read_to_string(d.join("cert.json")).unwrap();
@@ -100,17 +82,7 @@ fn an_erasure_request_from_the_command_line_ends_verified_with_a_certificate() {
         text.replacen("\"verified\": true", "\"verified\": false", 1),
     )
     .unwrap();
-    let forged = gdpr(
-        d,
-        &[
-            "request",
-            "verify-certificate",
-            "forged.json",
-            "--public-key",
-            "audit/public.key",
-        ],
-        "",
-    );
+    let forged = support::verify_certificate(gdpr, d, "forged.json");
     assert_eq!(forged.code, 1, "{}", forged.stdout);
 
     // A completed request cannot be refused: a clear error, exit 2.
@@ -501,25 +473,8 @@ fn the_deadline_is_extended_once_within_the_first_month() {
         let r = gdpr(d, &with_ctx(&args, by), "");
         assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
     }
-    let cert = gdpr(
-        d,
-        &with_ctx(
-            &["request", "certificate", "dsr-x", "--out", "x.json"],
-            "dpo-1",
-        ),
-        "",
-    );
-    assert_eq!(cert.code, 0, "{}", cert.stderr);
-    let c: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("x.json")).unwrap()).unwrap();
-    let events: Vec<&str> = c["audit"]["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap())
-        .collect();
-    assert!(events.contains(&"extended"), "{events:?}");
-    assert_eq!(verify_cert(d, "x.json").code, 0);
+    let events = certified_events(d, "dsr-x", "x.json");
+    assert!(events.contains(&"extended".to_owned()), "{events:?}");
 
     // Received two months ago: the first month is over, too late.
     new_request(d, "dsr-late", "access");
@@ -541,14 +496,19 @@ fn the_deadline_is_extended_once_within_the_first_month() {
     support::audit_verifies(gdpr, d);
 }
 
-/// A certificate of `id` written to `file`, its audited events.
-fn certified_events(d: &Path, id: &str, file: &str) -> Vec<String> {
+/// `gdpr request certificate ID --out FILE` by dpo-1, which must succeed.
+fn certificate(d: &Path, id: &str, file: &str) {
     let cert = gdpr(
         d,
         &with_ctx(&["request", "certificate", id, "--out", file], "dpo-1"),
         "",
     );
     assert_eq!(cert.code, 0, "{}", cert.stderr);
+}
+
+/// A certificate of `id` written to `file`, its audited events.
+fn certified_events(d: &Path, id: &str, file: &str) -> Vec<String> {
+    certificate(d, id, file);
     let c: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join(file)).unwrap()).unwrap();
     assert_eq!(c["request"]["stage"], "completed");

@@ -206,17 +206,7 @@ fn a_finding_keeps_and_restricts_what_would_be_erased_and_is_certified() {
         "",
     );
     assert_eq!(cert.code, 0, "{}", cert.stderr);
-    let verify = gdpr(
-        d,
-        &[
-            "request",
-            "verify-certificate",
-            "cert.json",
-            "--public-key",
-            "audit/public.key",
-        ],
-        "",
-    );
+    let verify = support::verify_certificate(gdpr, d, "cert.json");
     assert_eq!(verify.code, 0, "{}", verify.stderr);
     let c: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("cert.json")).unwrap()).unwrap();

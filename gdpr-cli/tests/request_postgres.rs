@@ -228,17 +228,7 @@ fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node
         "",
     );
     assert_eq!(cert.code, 0, "{}", cert.stderr);
-    let checked = gdpr(
-        d,
-        &[
-            "request",
-            "verify-certificate",
-            "cert.json",
-            "--public-key",
-            "audit/public.key",
-        ],
-        "",
-    );
+    let checked = support::verify_certificate(gdpr, d, "cert.json");
     assert_eq!(checked.code, 0, "{}{}", checked.stdout, checked.stderr);
     // --audit-log and --postgres together are refused (exit 2).
     let both = gdpr(

@@ -143,3 +143,16 @@ pub fn new_request(gdpr: Gdpr, dir: &Path, (id, kind): (&str, &str), patient: &s
     let r = gdpr(dir, &new, &index(patient));
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// `gdpr request verify-certificate FILE` against the audit log's public
+/// key in `dir`.
+pub fn verify_certificate(gdpr: Gdpr, dir: &Path, file: &str) -> Run {
+    let args = [
+        "request",
+        "verify-certificate",
+        file,
+        "--public-key",
+        "audit/public.key",
+    ];
+    gdpr(dir, &args, "")
+}
