@@ -657,21 +657,8 @@ fn an_objection_run_is_honoured_by_the_next_authorize() {
             ),
         )
         .unwrap();
-        let args = [
-            "authorize",
-            "--activity",
-            file,
-            "--request",
-            &request,
-            "--register",
-            "restrictions",
-            "--audit-log",
-            "audit",
-        ];
-        let r = gdpr(d, &args, "");
-        let v: serde_json::Value =
-            serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}: {}", r.code, r.stderr));
-        (r.code, v)
+        let place = ["--register", "restrictions", "--audit-log", "audit"];
+        support::authorize(gdpr, d, (file, &request), &place)
     };
     assert_eq!(ask(&qa, TARGET, "quality-assurance").0, 0, "before");
 

@@ -34,38 +34,9 @@ fn new_request(d: &Path, id: &str, kind: &str) {
 /// `gdpr authorize` of quality assurance on legitimate interests for
 /// the target, with the file register: exit code and JSON.
 fn ask(d: &Path) -> (i32, serde_json::Value) {
-    std::fs::write(
-        d.join("qa.json"),
-        r#"{"name":"qa","purpose":"quality-assurance","basis":{"kind":"special-category",
-           "art6":"legitimate-interests","art9":"health-care"},
-           "categories":["imaging-examination"],"identifiability":"identified"}"#,
-    )
-    .unwrap();
-    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
-    std::fs::write(
-        d.join("ask.json"),
-        format!(
-            r#"{{"at":"{at}","actor":{{"id":"dr-weber","role":"physician",
-            "secrecy":{{"kind":"professional","source":"§ 203(1) Nr. 1 StGB"}}}},
-            "purpose":"quality-assurance","categories":["imaging-examination"],
-            "patient":{{"id":"{TARGET}"}}}}"#
-        ),
-    )
-    .unwrap();
-    let args = [
-        "authorize",
-        "--activity",
-        "qa.json",
-        "--request",
-        "ask.json",
-        "--register",
-        "restrictions",
-        "--audit-log",
-        "audit",
-    ];
-    let r = gdpr(d, &args, "");
-    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}: {}", r.code, r.stderr));
-    (r.code, v)
+    let (activity, ask) = support::qa_ask(d, TARGET);
+    let place = ["--register", "restrictions", "--audit-log", "audit"];
+    support::authorize(gdpr, d, (&activity, &ask), &place)
 }
 
 /// The number of records in the audit log (verified).

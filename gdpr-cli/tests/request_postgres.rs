@@ -253,49 +253,12 @@ fn a_request_journaled_and_registered_in_postgres_and_refused_while_another_node
     assert_eq!(both.code, 2, "{}", both.stderr);
 }
 
-/// Writes a processing activity on legitimate interests (Art. 6(1)(f),
-/// so Art. 21(1) reaches it) and a request of it for `patient`; returns
-/// the two file names.
-fn qa_ask(dir: &Path, patient: &str) -> (String, String) {
-    std::fs::write(
-        dir.join("qa.json"),
-        r#"{"name":"qa","purpose":"quality-assurance","basis":{"kind":"special-category",
-           "art6":"legitimate-interests","art9":"health-care"},
-           "categories":["imaging-examination"],"identifiability":"identified"}"#,
-    )
-    .unwrap();
-    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
-    let ask = format!("ask-{patient}.json");
-    std::fs::write(
-        dir.join(&ask),
-        format!(
-            r#"{{"at":"{at}","actor":{{"id":"dr-weber","role":"physician",
-            "secrecy":{{"kind":"professional","source":"§ 203(1) Nr. 1 StGB"}}}},
-            "purpose":"quality-assurance","categories":["imaging-examination"],
-            "patient":{{"id":"{patient}"}}}}"#
-        ),
-    )
-    .unwrap();
-    ("qa.json".into(), ask)
-}
-
-/// `gdpr authorize … --postgres tenant.conn --kek kek`: exit code and JSON.
+/// `gdpr authorize … --postgres tenant.conn --kek kek` of quality
+/// assurance for `patient`: exit code and JSON.
 fn authorize_pg(dir: &Path, patient: &str) -> (i32, serde_json::Value) {
-    let (activity, ask) = qa_ask(dir, patient);
-    let args = [
-        "authorize",
-        "--activity",
-        &activity,
-        "--request",
-        &ask,
-        "--postgres",
-        "tenant.conn",
-        "--kek",
-        "kek",
-    ];
-    let r = gdpr(dir, &args, "");
-    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}: {}", r.code, r.stderr));
-    (r.code, v)
+    let (activity, ask) = support::qa_ask(dir, patient);
+    let place = ["--postgres", "tenant.conn", "--kek", "kek"];
+    support::authorize(gdpr, dir, (&activity, &ask), &place)
 }
 
 #[test]

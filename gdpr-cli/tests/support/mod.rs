@@ -156,3 +156,45 @@ pub fn verify_certificate(gdpr: Gdpr, dir: &Path, file: &str) -> Run {
     ];
     gdpr(dir, &args, "")
 }
+
+/// Writes the quality-assurance activity on legitimate interests
+/// (Art. 6(1)(f), which Art. 21(1) reaches) to `dir/qa.json` and a
+/// physician's request of it for `patient`, an hour from now, to
+/// `dir/ask-{patient}.json`; returns the two file names.
+pub fn qa_ask(dir: &Path, patient: &str) -> (String, String) {
+    std::fs::write(
+        dir.join("qa.json"),
+        r#"{"name":"qa","purpose":"quality-assurance","basis":{"kind":"special-category",
+           "art6":"legitimate-interests","art9":"health-care"},
+           "categories":["imaging-examination"],"identifiability":"identified"}"#,
+    )
+    .unwrap();
+    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    let ask = format!("ask-{patient}.json");
+    std::fs::write(
+        dir.join(&ask),
+        format!(
+            r#"{{"at":"{at}","actor":{{"id":"dr-weber","role":"physician",
+            "secrecy":{{"kind":"professional","source":"§ 203(1) Nr. 1 StGB"}}}},
+            "purpose":"quality-assurance","categories":["imaging-examination"],
+            "patient":{{"id":"{patient}"}}}}"#
+        ),
+    )
+    .unwrap();
+    ("qa.json".into(), ask)
+}
+
+/// `gdpr authorize --activity ACTIVITY --request REQUEST` with `place`
+/// (the options naming the registers): its exit code and JSON answer.
+pub fn authorize(
+    gdpr: Gdpr,
+    dir: &Path,
+    (activity, request): (&str, &str),
+    place: &[&str],
+) -> (i32, serde_json::Value) {
+    let mut args = vec!["authorize", "--activity", activity, "--request", request];
+    args.extend_from_slice(place);
+    let r = gdpr(dir, &args, "");
+    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}: {}", r.code, r.stderr));
+    (r.code, v)
+}
