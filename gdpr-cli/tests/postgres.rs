@@ -6,20 +6,9 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer};
 use gdpr_postgres::{HeadLock, PgAuditStore};
-use support::pg;
-
-fn gdpr(args: &[&str], password_file: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gdpr"))
-        .args(args)
-        .env("GDPR_PG_PASSWORD_FILE", password_file)
-        .output()
-        .unwrap()
-}
+use support::pg::{self, gdpr};
 
 #[test]
 fn migrate_verify_and_prove_a_log_on_postgres() {

@@ -8,20 +8,12 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use gdpr_audit::{AuditLog, CheckpointPolicy, KeyStore, Signer};
 use gdpr_core::subject::PatientId;
 use gdpr_postgres::{HeadLock, KekRing, PgAuditStore, PgKeyStore};
-use support::pg::{self, event};
-
-fn gdpr(args: &[&str], password_file: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gdpr"))
-        .args(args)
-        .env("GDPR_PG_PASSWORD_FILE", password_file)
-        .output()
-        .unwrap()
-}
+use support::pg::{self, event, gdpr};
 
 fn text(o: &Output) -> String {
     format!(

@@ -4,6 +4,7 @@
 //! connection and password files, the tests' audit events.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use gdpr_audit::action::{Action, EventType};
 use gdpr_audit::event::AuditEvent;
@@ -14,6 +15,16 @@ use gdpr_core::purpose::Purpose;
 use gdpr_core::subject::PatientId;
 use gdpr_postgres::{PgConfig, Tenant};
 use gdpr_test_support::servers::Postgres;
+
+/// Runs `gdpr ARGS` with the password in `password_file`
+/// (`GDPR_PG_PASSWORD_FILE`, never an argument).
+pub fn gdpr(args: &[&str], password_file: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gdpr"))
+        .args(args)
+        .env("GDPR_PG_PASSWORD_FILE", password_file)
+        .output()
+        .unwrap()
+}
 
 /// The server's settings.
 pub fn server() -> Postgres {
