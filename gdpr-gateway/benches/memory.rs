@@ -14,8 +14,8 @@
 mod support;
 use support::{Tokens as _, Upstream as _};
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use gdpr_dicom::synthetic::{self, Instance, Kind};
@@ -113,16 +113,8 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let log_dir = dir.path().join("audit");
-    let signer = gdpr_audit::Signer::generate("gateway-bench/audit").unwrap();
-    let key_file = dir.path().join("audit.key");
-    std::fs::write(&key_file, signer.to_secret_text().as_bytes()).unwrap();
-    drop(gdpr_audit::AuditLog::create(&log_dir, signer).unwrap());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let log = support::binary_log(dir.path(), "gateway-bench/audit");
+    let port = support::free_port();
     let base = format!("http://127.0.0.1:{port}/dicom-web");
     let config = dir.path().join("gateway.toml");
     // Orthanc assembles the whole multipart answer before its first byte.
@@ -132,27 +124,9 @@ async fn main() {
     };
     let text = support::config_text(&base, &o.dicom_web(), &o, &p, &opts);
     std::fs::write(&config, text).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_gdpr-gateway"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--audit-log")
-        .arg(&log_dir)
-        .arg("--audit-key")
-        .arg(&key_file)
-        .arg("--register")
-        .arg(dir.path().join("register"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let register = dir.path().join("register");
+    let child = support::spawn_binary(&config, port, (&log, &register), Stdio::null()).await;
     let child = Killed(child);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let token = p.token("gw-radiologist", "urn:gdpr:gateway").await;
     let http = support::http();
     // A small request first: the process's footprint once warmed up.

@@ -8,7 +8,6 @@
 mod support;
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use support::{Options, Tokens, Upstream, config_text, orthanc, provider, study};
 
@@ -23,18 +22,8 @@ async fn the_binary_serves_records_and_flushes_on_sigterm() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let log_dir = dir.path().join("audit");
-    let signer = gdpr_audit::Signer::generate("gateway-test/audit").unwrap();
-    let verifier = signer.verifier();
-    let key_file = dir.path().join("audit.key");
-    std::fs::write(&key_file, signer.to_secret_text().as_bytes()).unwrap();
-    drop(gdpr_audit::AuditLog::create(&log_dir, signer).unwrap());
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let log = support::binary_log(dir.path(), "gateway-test/audit");
+    let port = support::free_port();
     let base = format!("http://127.0.0.1:{port}/dicom-web");
     let config = dir.path().join("gateway.toml");
     std::fs::write(
@@ -42,26 +31,8 @@ async fn the_binary_serves_records_and_flushes_on_sigterm() {
         config_text(&base, &o.dicom_web(), &o, &p, &Options::default()),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdpr-gateway"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--audit-log")
-        .arg(&log_dir)
-        .arg("--audit-key")
-        .arg(&key_file)
-        .arg("--register")
-        .arg(dir.path().join("register"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let register = dir.path().join("register");
+    let mut child = support::spawn_binary(&config, port, (&log, &register), Stdio::piped()).await;
     let token = p.token("gw-radiologist", "urn:gdpr:gateway").await;
     let http = support::http();
     let found = http
@@ -114,7 +85,7 @@ async fn the_binary_serves_records_and_flushes_on_sigterm() {
         );
     }
     // One query, one read opening its window, one count record (flushed).
-    let report = gdpr_audit::verify_dir(&log_dir, &verifier, None).unwrap();
+    let report = gdpr_audit::verify_dir(&log.dir, &log.verifier, None).unwrap();
     assert_eq!(report.records, 3);
 }
 

@@ -466,3 +466,71 @@ pub async fn get(r: &Running, path: &str, token: &str) -> reqwest::Response {
         .await
         .expect("gateway reachable")
 }
+
+/// The audit log of the `gdpr-gateway` binary, made with gdpr-audit in a
+/// test directory.
+pub struct BinaryLog {
+    /// The log's directory.
+    pub dir: PathBuf,
+    /// Its signing key's file.
+    pub key_file: PathBuf,
+    /// Its verifier.
+    pub verifier: gdpr_audit::Verifier,
+}
+
+/// A new audit log `dir/audit`, signed by a fresh key of `origin` kept in
+/// `dir/audit.key`.
+pub fn binary_log(dir: &std::path::Path, origin: &str) -> BinaryLog {
+    let log_dir = dir.join("audit");
+    let signer = gdpr_audit::Signer::generate(origin).unwrap();
+    let verifier = signer.verifier();
+    let key_file = dir.join("audit.key");
+    std::fs::write(&key_file, signer.to_secret_text().as_bytes()).unwrap();
+    drop(gdpr_audit::AuditLog::create(&log_dir, signer).unwrap());
+    BinaryLog {
+        dir: log_dir,
+        key_file,
+        verifier,
+    }
+}
+
+/// A loopback port free when asked.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the `gdpr-gateway` binary with `config` on loopback `port`,
+/// recording into `log`, its register in `register`, its standard error
+/// to `stderr`; returns once it accepts connections (or after 5 s).
+pub async fn spawn_binary(
+    config: &std::path::Path,
+    port: u16,
+    (log, register): (&BinaryLog, &std::path::Path),
+    stderr: std::process::Stdio,
+) -> std::process::Child {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gdpr-gateway"))
+        .arg("--config")
+        .arg(config)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--audit-log")
+        .arg(&log.dir)
+        .arg("--audit-key")
+        .arg(&log.key_file)
+        .arg("--register")
+        .arg(register)
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child
+}
