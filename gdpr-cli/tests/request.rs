@@ -17,16 +17,12 @@ fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
 }
 
 fn setup() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
     let studies = [
         (TARGET, 1, Some("19900105")),
         (TARGET, 2, Some("20240105")),
         ("OTHER-CLI-2", 1, Some("19900105")),
     ];
-    support::folder_store(dir.path(), ROOT, &studies);
-    support::sample_pack(dir.path());
-    support::audit_init(gdpr, dir.path());
-    dir
+    support::request_fixture(gdpr, ROOT, &studies)
 }
 
 /// `gdpr request new` with the patient index on stdin.
@@ -644,19 +640,9 @@ fn an_objection_run_is_honoured_by_the_next_authorize() {
     };
     let qa = activity("qa", "quality-assurance", "legitimate-interests");
     let duty = activity("duty", "legal-obligation", "legal-obligation");
-    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
     let ask = |file: &str, patient: &str, purpose: &str| {
         let request = format!("{file}-ask.json");
-        std::fs::write(
-            d.join(&request),
-            format!(
-                r#"{{"at":"{at}","actor":{{"id":"dr-weber","role":"physician",
-                "secrecy":{{"kind":"professional","source":"§ 203(1) Nr. 1 StGB"}}}},
-                "purpose":"{purpose}","categories":["imaging-examination"],
-                "patient":{{"id":"{patient}"}}}}"#
-            ),
-        )
-        .unwrap();
+        support::ask_file(d, &request, patient, purpose);
         let place = ["--register", "restrictions", "--audit-log", "audit"];
         support::authorize(gdpr, d, (file, &request), &place)
     };

@@ -29,16 +29,13 @@ fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
 }
 
 fn setup() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
     let studies = [
         (TARGET, 1, Some("19900105")),
         (TARGET, 2, Some("19910105")),
         (TARGET, 3, Some("20240105")),
         ("OTHER-CLI-FIND-2", 1, Some("19900105")),
     ];
-    support::folder_store(dir.path(), ROOT, &studies);
-    support::sample_pack(dir.path());
-    support::audit_init(gdpr, dir.path());
+    let dir = support::request_fixture(gdpr, ROOT, &studies);
     let request = ("dsr-f", "erasure-no-longer-necessary");
     support::new_request(gdpr, dir.path(), request, TARGET);
     dir

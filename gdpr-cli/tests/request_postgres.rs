@@ -31,15 +31,12 @@ fn gdpr(dir: &Path, args: &[&str], stdin: &str) -> Run {
 /// A folder store, an audit log, and a fresh tenant whose connection
 /// string and password are in files.
 fn setup() -> (tempfile::TempDir, Tenant, PgConfig) {
-    let dir = tempfile::tempdir().unwrap();
     let studies = [
         (TARGET, 1, Some("19900105")),
         (TARGET, 2, Some("20240105")),
         ("OTHER-CLI-PG-2", 1, Some("19900105")),
     ];
-    support::folder_store(dir.path(), ROOT, &studies);
-    support::sample_pack(dir.path());
-    support::audit_init(gdpr, dir.path());
+    let dir = support::request_fixture(gdpr, ROOT, &studies);
     let t = support::pg::tenant(dir.path(), "clireq", "tenant");
     {
         use std::os::unix::fs::OpenOptionsExt;

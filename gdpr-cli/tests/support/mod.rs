@@ -83,6 +83,20 @@ pub fn folder_store(dir: &Path, root: &str, studies: &[(&str, u32, Option<&str>)
     .unwrap();
 }
 
+/// A test directory with [`folder_store`] of `studies`, [`sample_pack`]
+/// and [`audit_init`].
+pub fn request_fixture(
+    gdpr: Gdpr,
+    root: &str,
+    studies: &[(&str, u32, Option<&str>)],
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    folder_store(dir.path(), root, studies);
+    sample_pack(dir.path());
+    audit_init(gdpr, dir.path());
+    dir
+}
+
 /// The sample imaging retention pack, copied to `dir/pack.toml`.
 pub fn sample_pack(dir: &Path) {
     let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/imaging-pack.toml");
@@ -169,19 +183,25 @@ pub fn qa_ask(dir: &Path, patient: &str) -> (String, String) {
            "categories":["imaging-examination"],"identifiability":"identified"}"#,
     )
     .unwrap();
-    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
     let ask = format!("ask-{patient}.json");
+    ask_file(dir, &ask, patient, "quality-assurance");
+    ("qa.json".into(), ask)
+}
+
+/// Writes a physician's request for `patient`'s imaging examinations
+/// for `purpose`, an hour from now, to `dir/file`.
+pub fn ask_file(dir: &Path, file: &str, patient: &str, purpose: &str) {
+    let at = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
     std::fs::write(
-        dir.join(&ask),
+        dir.join(file),
         format!(
             r#"{{"at":"{at}","actor":{{"id":"dr-weber","role":"physician",
             "secrecy":{{"kind":"professional","source":"§ 203(1) Nr. 1 StGB"}}}},
-            "purpose":"quality-assurance","categories":["imaging-examination"],
+            "purpose":"{purpose}","categories":["imaging-examination"],
             "patient":{{"id":"{patient}"}}}}"#
         ),
     )
     .unwrap();
-    ("qa.json".into(), ask)
 }
 
 /// `gdpr authorize --activity ACTIVITY --request REQUEST` with `place`
