@@ -16,7 +16,7 @@ use gdpr_audit::verify_dir;
 use gdpr_core::request::RequestId;
 use gdpr_core::request::Stage;
 use gdpr_core::store::ItemStatus;
-use gdpr_request::{FileJournal, Journal, RequestDir, RunOutcome, verify_certificate};
+use gdpr_request::{RequestDir, RunOutcome, verify_certificate};
 use support::kill::{self, every_boundary, kill_in_child};
 use support::*;
 
@@ -108,9 +108,7 @@ fn assert_erased_once(fx: &Fixture, outcome: &RunOutcome, other: &Files, stopped
 /// The journal replays (opening fails on a step recorded done twice) and
 /// has no torn tail.
 async fn assert_journal_replays(fx: &Fixture) {
-    let dir = fx.path("requests").join(ID);
-    let journal = FileJournal::open(&dir).unwrap().replay().await.unwrap();
-    assert!(journal.torn_tail.is_none());
+    assert!(journal(fx, ID).await.torn_tail.is_none());
 }
 
 /// The instants of the request's transitions, as its directory holds them.
@@ -189,8 +187,7 @@ async fn killed_after_an_erasure_took_effect_then_resumed_reports_it_once() {
     assert!(killed);
     // The erasure happened; the journal holds the step as begun only.
     assert!(!fx.path("archive/due/1.dcm").exists());
-    let dir = fx.path("requests").join(ID);
-    let before = FileJournal::open(&dir).unwrap().replay().await.unwrap();
+    let before = journal(&fx, ID).await;
     let erase_step = before
         .steps
         .iter()
@@ -209,7 +206,7 @@ async fn killed_after_an_erasure_took_effect_then_resumed_reports_it_once() {
     );
     assert!(fx.path("archive/held/1.dcm").exists());
     assert_eq!(fx.other_files(), other);
-    FileJournal::open(&dir).unwrap().replay().await.unwrap();
+    journal(&fx, ID).await;
 }
 
 #[tokio::test]

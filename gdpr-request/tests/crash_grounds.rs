@@ -20,10 +20,8 @@ use gdpr_audit::action::Action;
 use gdpr_audit::store::{Entry, EntrySource};
 use gdpr_audit::{AuditLog, verify_dir};
 use gdpr_core::request::{GroundsFile, RequestId, RequestKind, Stage};
-use gdpr_request::journal::{StepKey, StepState};
-use gdpr_request::{
-    Executor, FileJournal, FileRegister, GroundsOutcome, Journal, RequestDir, RestrictionRegister,
-};
+use gdpr_request::journal::StepState;
+use gdpr_request::{Executor, FileRegister, GroundsOutcome, RequestDir, RestrictionRegister};
 use support::kill::{self, every_boundary, kill_in_child};
 use support::stopping::{StopAt, Stopping};
 use support::*;
@@ -110,17 +108,6 @@ fn grounds_records(log: &AuditLog) -> Vec<(u64, jiff::Timestamp)> {
     out
 }
 
-/// The state of a step in the request's journal as it is on disk.
-async fn step_state(fx: &Fixture, step: &str) -> Option<StepState> {
-    let replay = FileJournal::open(&fx.path("requests").join(ID))
-        .unwrap()
-        .replay()
-        .await
-        .unwrap();
-    let key = StepKey::new(&step.split('/').collect::<Vec<_>>()).unwrap();
-    replay.steps.get(&key).cloned()
-}
-
 /// Records the grounds again after the kill and checks that the request
 /// directory, the register, the audit log and the journal agree on one
 /// recording; a further call replays it.
@@ -158,18 +145,13 @@ async fn rerun_and_check(fx: &Fixture, stopped: &str) -> GroundsOutcome {
     assert_eq!(stage_records(&log).len(), transitions, "{stopped}");
     // Both steps done; the journal replays whole.
     for step in ["objection/grounds", "objection/grounds-audit"] {
-        let state = step_state(fx, step).await;
+        let state = step_state(fx, ID, step).await;
         assert!(
             matches!(state, Some(StepState::Done(_))),
             "{step} {state:?}"
         );
     }
-    let replay = FileJournal::open(&fx.path("requests").join(ID))
-        .unwrap()
-        .replay()
-        .await
-        .unwrap();
-    assert!(replay.torn_tail.is_none());
+    assert!(journal(fx, ID).await.torn_tail.is_none());
     drop(ex);
     // Recording them again replays them: nothing is written.
     let again = open_grounds(fx, log.clone(), None, None)
@@ -199,7 +181,7 @@ async fn grounds_killed_at_every_boundary_then_recorded_again_are_recorded_once(
             // re-run must find it, not append a second one.
             after_append += 1;
             assert_eq!(grounds_records(&fx.log()).len(), 1);
-            let state = step_state(&fx, "objection/grounds-audit").await;
+            let state = step_state(&fx, ID, "objection/grounds-audit").await;
             assert_eq!(state, Some(StepState::Begun));
         }
         rerun_and_check(&fx, &stopped).await;
@@ -223,7 +205,7 @@ async fn grounds_killed_before_the_register_write_keep_the_time_of_grounds_json(
     let register = FileRegister::open(&fx.path("register")).unwrap();
     assert_eq!(register.objection_entries().unwrap().len(), 1);
     assert!(grounds_records(&fx.log()).is_empty());
-    let state = step_state(&fx, "objection/grounds").await;
+    let state = step_state(&fx, ID, "objection/grounds").await;
     assert_eq!(state, Some(StepState::Begun));
     let out = rerun_and_check(&fx, &stopped).await;
     assert_eq!(out.grounds, written, "the re-run keeps the written time");
@@ -240,7 +222,7 @@ async fn grounds_killed_after_the_register_write_are_written_once() {
     assert_eq!(entries.len(), 2);
     assert!(entries[1].objection.overridden_by.is_some());
     assert!(grounds_records(&fx.log()).is_empty());
-    let state = step_state(&fx, "objection/grounds").await;
+    let state = step_state(&fx, ID, "objection/grounds").await;
     assert_eq!(state, Some(StepState::Begun));
     let out = rerun_and_check(&fx, &stopped).await;
     assert_eq!(

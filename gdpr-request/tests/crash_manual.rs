@@ -23,8 +23,7 @@ use gdpr_core::request::{
 };
 use gdpr_request::journal::StepState;
 use gdpr_request::{
-    BoundaryHook, Executor, FileJournal, FileRegister, Journal, RequestDir, RestrictionRegister,
-    RunOutcome,
+    BoundaryHook, Executor, FileRegister, RequestDir, RestrictionRegister, RunOutcome,
 };
 use support::kill::{self, every_boundary, kill_in_child};
 use support::stopping::{StopAt, Stopping};
@@ -228,12 +227,7 @@ async fn rerun_and_check(fx: &Fixture, op: Op, stopped: &str) {
         gdpr_request::verify_certificate(&cert, &fx.signer().verifier()).unwrap();
     }
     // Opening fails on a step recorded done twice.
-    let journal = FileJournal::open(&fx.path("requests").join(ID))
-        .unwrap()
-        .replay()
-        .await
-        .unwrap();
-    assert!(journal.torn_tail.is_none());
+    assert!(journal(fx, ID).await.torn_tail.is_none());
     drop(ex);
     drop(log);
     verify_dir(fx.path("audit"), &fx.signer().verifier(), None).unwrap();
@@ -279,16 +273,7 @@ async fn an_objection_killed_after_it_was_registered_is_registered_once() {
     // The register holds the objection; the journal holds the step begun.
     let register = FileRegister::open(&fx.path("register")).unwrap();
     assert_eq!(register.objection_entries().unwrap().len(), 1);
-    let before = FileJournal::open(&fx.path("requests").join(ID))
-        .unwrap()
-        .replay()
-        .await
-        .unwrap();
-    let step = before
-        .steps
-        .iter()
-        .find(|(k, _)| k.as_str() == "objection/register")
-        .map(|(_, v)| v.clone());
+    let step = step_state(&fx, ID, "objection/register").await;
     assert_eq!(step, Some(StepState::Begun));
     rerun_and_check(&fx, Op::Objection, INSIDE).await;
 }

@@ -305,3 +305,23 @@ pub fn restriction() -> RequestKind {
         ground: gdpr_core::restriction::RestrictionGround::AccuracyContested,
     }
 }
+
+/// The journal of request `id` as it is on disk; replaying it fails on a
+/// step recorded done twice.
+pub async fn journal(fx: &Fixture, id: &str) -> gdpr_request::journal::Replay {
+    use gdpr_request::Journal;
+    let dir = fx.path("requests").join(id);
+    FileJournal::open(&dir).unwrap().replay().await.unwrap()
+}
+
+/// The state of step `step` (its key, `objection/register`) in the
+/// journal of request `id` on disk.
+pub async fn step_state(
+    fx: &Fixture,
+    id: &str,
+    step: &str,
+) -> Option<gdpr_request::journal::StepState> {
+    let replay = journal(fx, id).await;
+    let found = replay.steps.iter().find(|(k, _)| k.as_str() == step);
+    found.map(|(_, v)| v.clone())
+}
