@@ -46,6 +46,16 @@ async fn decide(
 ) -> Decision {
     let register = FileRegister::open(&fx.path("register")).unwrap();
     let entries = register.in_force(&pacs(), record).await.unwrap();
+    decide_on(&entries, purpose, exception)
+}
+
+/// A physician's decision for `purpose` (with `exception`) on a record
+/// whose register entries in force are `entries`, now.
+fn decide_on(
+    entries: &[gdpr_request::register::RestrictionEntry],
+    purpose: Purpose,
+    exception: Option<RestrictionException>,
+) -> Decision {
     let mut request = Request {
         actor: Actor {
             id: ActorId::new("dr-1").unwrap(),
@@ -60,7 +70,7 @@ async fn decide(
         retention_phase: None,
     };
     let mut subject = SubjectState::default();
-    consult(&entries, &mut request, &mut subject).unwrap();
+    consult(entries, &mut request, &mut subject).unwrap();
     authorize(&activity(), &request, &subject, jiff::Timestamp::now())
 }
 
@@ -174,22 +184,7 @@ async fn decide_for_subject(fx: &Fixture, record: &RecordId, purpose: Purpose) -
     let entries = in_force_for(&register, &pacs(), record, subject.as_ref())
         .await
         .unwrap();
-    let mut request = Request {
-        actor: Actor {
-            id: ActorId::new("dr-1").unwrap(),
-            role: Role::Physician,
-            secrecy: Secrecy::Professional {
-                source: Citation::from_static("§ 203(1) Nr. 1 StGB"),
-            },
-        },
-        purpose,
-        categories: vec![RecordCategory::ImagingExamination],
-        restriction_exception: None,
-        retention_phase: None,
-    };
-    let mut state = SubjectState::default();
-    consult(&entries, &mut request, &mut state).unwrap();
-    authorize(&activity(), &request, &state, jiff::Timestamp::now())
+    decide_on(&entries, purpose, None)
 }
 
 #[tokio::test]
