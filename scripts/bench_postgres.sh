@@ -9,11 +9,17 @@
 # and the records chained by the writer (the design before schema 4); then
 # verification of a 1 M-record log read from PostgreSQL against `COPY …
 # TO STDOUT` of the same rows (the log is generated in an embedded
-# directory and copied in with PgAuditStore::import: the fast path).
+# directory and copied in with PgAuditStore::import: the fast path); then
+# verification of a 1 M-record log appended through PostgreSQL (4 writers,
+# batches of 250: runs and bodies, the layout appends write since schema 6)
+# against `COPY … TO STDOUT` of a flat table holding the same rows, and of
+# the view gdpr.audit_entries.
 # Starts its own throw-away cluster (scripts/postgres.sh) and stops it at
 # the end. Each append figure is run ROUNDS times (default 3), the
-# verification 3 times: compare min/median/max, not one number. Bounded:
-# about 3 minutes on a quiet 2-core machine once built.
+# verifications 3 times each: compare min/median/max, not one number.
+# Bounded: about 4 minutes on a quiet 2-core machine once built.
+# PG_BENCH_CPU=1 adds, per timed phase, the CPU seconds per 1 000 rows of
+# the bench process, the server and the whole machine.
 #
 #   scripts/bench_postgres.sh     # ROUNDS=3 VERIFY_RECORDS=1000000
 #   COMPARE=0 scripts/bench_postgres.sh    # without the 16-writer comparisons
@@ -21,6 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 VERIFY_RECORDS=${VERIFY_RECORDS:-1000000}
+VERIFY_APPENDED_RECORDS=${VERIFY_APPENDED_RECORDS:-1000000}
 UNBATCHED_RECORDS=${UNBATCHED_RECORDS:-1920}
 BATCHED_RECORDS=${BATCHED_RECORDS:-16384}
 
@@ -28,7 +35,7 @@ eval "$(./scripts/postgres.sh start)"
 trap './scripts/postgres.sh stop' EXIT
 
 cargo bench -p gdpr-postgres --bench pg_append --no-run >&2
-run() { cargo bench -q -p gdpr-postgres --bench pg_append -- "$@" 2>/dev/null | grep -E '^(append|verify)'; }
+run() { cargo bench -q -p gdpr-postgres --bench pg_append -- "$@" 2>/dev/null | grep -E '^(append|verify|cpu)'; }
 
 for round in $(seq 1 "$ROUNDS"); do
   for writers in 1 4 16; do
@@ -43,3 +50,4 @@ for round in $(seq 1 "$ROUNDS"); do
   fi
 done
 run verify "$VERIFY_RECORDS"
+run verify-appended "$VERIFY_APPENDED_RECORDS"

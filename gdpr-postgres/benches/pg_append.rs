@@ -8,8 +8,11 @@
 //!
 //! Arguments: `append <writers> <batch> <records> <row|advisory> [db|writer]`
 //! (where records are chained: in the database, the default, or by the
-//! writer between reading the locked head and `COMMIT`) or `verify
-//! <records>`.
+//! writer between reading the locked head and `COMMIT`), `verify
+//! <records>` (an imported log) or `verify-appended <records>` (a log
+//! appended through PostgreSQL). With `PG_BENCH_CPU=1`, each timed phase
+//! also prints its CPU seconds per 1 000 rows: the bench process, the
+//! PostgreSQL server and the whole machine (busy, idle).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -28,6 +31,91 @@ fn event(n: u64) -> AuditEvent {
     support::event(n, Some(&format!("P-{}", n % 500)))
 }
 
+/// CPU seconds so far (Linux `/proc`, clock ticks of 1/100 s): the bench
+/// process, the PostgreSQL server (the postmaster named by
+/// `$GDPR_TEST_PG_DIR/data/postmaster.pid`, its live children and the
+/// children it has reaped) and the whole machine (busy, idle). `None`
+/// where `/proc` is not readable.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cpu {
+    client: f64,
+    server: f64,
+    busy: f64,
+    idle: f64,
+}
+
+/// Fields 14.. of `/proc/<pid>/stat` (utime, stime, cutime, cstime), in s.
+fn proc_times(pid: &str) -> Option<[f64; 4]> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: fields after its ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|x| x.parse().unwrap_or(0.0) / 100.0)
+        .collect();
+    f.try_into().ok()
+}
+
+fn cpu_now() -> Option<Cpu> {
+    let client = proc_times("self").map(|t| t[0] + t[1])?;
+    let pm = std::fs::read_to_string(
+        std::path::Path::new(&std::env::var("GDPR_TEST_PG_DIR").ok()?).join("data/postmaster.pid"),
+    )
+    .ok()?;
+    let pm = pm.lines().next()?.trim().to_owned();
+    let mut server = proc_times(&pm).map(|t| t.iter().sum::<f64>())?;
+    for d in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = d.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(d.path().join("stat")) else {
+            continue;
+        };
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|r| r.1.split_whitespace().nth(1));
+        if ppid == Some(pm.as_str()) {
+            server += proc_times(&name).map(|t| t[0] + t[1]).unwrap_or(0.0);
+        }
+    }
+    let all = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<f64> = all
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap_or(0.0) / 100.0)
+        .collect();
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    Some(Cpu {
+        client,
+        server,
+        busy: ticks.iter().sum::<f64>() - idle,
+        idle,
+    })
+}
+
+/// With `PG_BENCH_CPU=1`, prints the CPU seconds `what` used per 1 000
+/// rows since `before` (client, server, whole machine busy and idle).
+fn cpu_report(what: &str, before: Option<Cpu>, rows: usize) {
+    if std::env::var("PG_BENCH_CPU").as_deref() != Ok("1") {
+        return;
+    }
+    if let (Some(a), Some(b)) = (before, cpu_now()) {
+        let k = 1000.0 / rows as f64;
+        println!(
+            "cpu {what} rows={rows} client_ms_per_k={:.1} server_ms_per_k={:.1} machine_busy_ms_per_k={:.1} machine_idle_ms_per_k={:.1}",
+            (b.client - a.client) * k * 1000.0,
+            (b.server - a.server) * k * 1000.0,
+            (b.busy - a.busy) * k * 1000.0,
+            (b.idle - a.idle) * k * 1000.0,
+        );
+    }
+}
+
 /// A fresh tenant with a random name; its settings.
 fn tenant() -> PgConfig {
     tenant_and_role().0
@@ -41,12 +129,12 @@ fn tenant_and_role() -> (PgConfig, String) {
 
 /// Runs `work(w, prepare(w))` on `writers` threads started together
 /// (`prepare`, connecting say, is not timed); returns the seconds from the
-/// start to the last thread's end.
+/// start to the last thread's end, and the CPU times at the start.
 fn timed<S>(
     writers: usize,
     prepare: impl Fn(usize) -> S + Sync,
     work: impl Fn(usize, S) + Sync,
-) -> f64 {
+) -> (f64, Option<Cpu>) {
     let barrier = Barrier::new(writers);
     let start = std::sync::Mutex::new(None);
     std::thread::scope(|s| {
@@ -55,13 +143,14 @@ fn timed<S>(
             s.spawn(move || {
                 let state = prepare(w);
                 if barrier.wait().is_leader() {
-                    *start.lock().unwrap() = Some(Instant::now());
+                    *start.lock().unwrap() = Some((Instant::now(), cpu_now()));
                 }
                 work(w, state);
             });
         }
     });
-    start.lock().unwrap().unwrap().elapsed().as_secs_f64()
+    let (t, cpu) = start.lock().unwrap().unwrap();
+    (t.elapsed().as_secs_f64(), cpu)
 }
 
 /// Chained appends: `writers` nodes (own connection and log each),
@@ -99,7 +188,7 @@ fn chained(
         log.append_batch(&(0..500).map(event).collect::<Vec<_>>())
             .unwrap();
     }
-    let secs = timed(
+    let (secs, cpu) = timed(
         writers,
         |w| &logs[w],
         |_, log| {
@@ -108,6 +197,7 @@ fn chained(
             }
         },
     );
+    cpu_report("chained", cpu, per * batch * writers);
     (per * batch * writers) as f64 / secs
 }
 
@@ -174,7 +264,7 @@ fn insert_rows(
     sql: &str,
 ) -> f64 {
     let per = records / writers / batch;
-    let secs = timed(
+    let (secs, cpu) = timed(
         writers,
         |_| {
             let mut c = connect().connect().unwrap();
@@ -191,6 +281,11 @@ fn insert_rows(
                 c.execute(&stmt, &[&chunk]).unwrap();
             }
         },
+    );
+    cpu_report(
+        sql.split_whitespace().nth(2).unwrap_or("plain"),
+        cpu,
+        per * batch * writers,
     );
     (per * batch * writers) as f64 / secs
 }
@@ -275,6 +370,92 @@ fn verify(records: usize) {
     }
 }
 
+/// Verification of `records` records appended through PostgreSQL (the
+/// layout of schema 6 and later: runs and bodies, read through the view
+/// `gdpr.audit_entries`) against `COPY … TO STDOUT` of the same rows:
+/// through the view, as `verify` reads them, and from a flat table holding
+/// the same `(seq, checkpoint, body)` with a primary key on `seq` (made by
+/// the superuser, read by the tenant). 4 writers append batches of 250.
+fn verify_appended(records: usize) {
+    let (config, role) = tenant_and_role();
+    let signer = Signer::generate("bench.example/pg").unwrap();
+    let verifier = signer.verifier();
+    let secret = signer.to_secret_text();
+    let tmp = tempfile::tempdir().unwrap();
+    let (writers, batch) = (4, 250);
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let (config, secret, tmp) = (&config, &secret, &tmp);
+            s.spawn(move || {
+                let keys = FileKeyStore::create(tmp.path().join(format!("k{w}"))).unwrap();
+                let store = PgAuditStore::open(config, HeadLock::Row).unwrap();
+                let log = AuditLog::with_stores(
+                    store,
+                    keys,
+                    Signer::parse(secret).unwrap(),
+                    CheckpointPolicy::default(),
+                )
+                .unwrap();
+                for chunk in 0..records / writers / batch {
+                    let first = ((w * records / writers) + chunk * batch) as u64;
+                    let events: Vec<_> = (first..first + batch as u64).map(event).collect();
+                    log.append_batch(&events).unwrap();
+                }
+            });
+        }
+    });
+    let appended = t.elapsed().as_secs_f64();
+    let mut sup = support::superuser("gdpr").connect().unwrap();
+    // Fresh statistics first: with those of a much smaller table the
+    // planner may join the runs and bodies of the whole table row by row.
+    for t in ["gdpr.audit_body", "gdpr.audit_run", "gdpr.audit_entry"] {
+        sup.batch_execute(&format!("VACUUM ANALYZE {t}")).unwrap();
+    }
+    sup.batch_execute(&format!(
+        "DROP TABLE IF EXISTS bench_flat;
+         CREATE TABLE bench_flat AS SELECT seq, checkpoint, body FROM gdpr.audit_entries WHERE tenant = '{role}';
+         ALTER TABLE bench_flat ADD PRIMARY KEY (seq);
+         GRANT SELECT ON bench_flat TO {role};"
+    ))
+    .unwrap();
+    sup.batch_execute("VACUUM ANALYZE bench_flat").unwrap();
+    println!(
+        "verify-appended-setup records={records} writers={writers} batch={batch} append_s={appended:.1}"
+    );
+    let mut c = config.connect().unwrap();
+    let copy = |c: &mut postgres::Client, sql: &str| {
+        let t = Instant::now();
+        let mut reader = c.copy_out(sql).unwrap();
+        let bytes = std::io::copy(&mut reader, &mut std::io::sink()).unwrap();
+        drop(reader);
+        (t.elapsed().as_secs_f64(), bytes)
+    };
+    for round in 0..3 {
+        let (flat, bytes) = copy(
+            &mut c,
+            "COPY (SELECT seq, checkpoint, body FROM bench_flat ORDER BY seq) TO STDOUT (FORMAT binary)",
+        );
+        let (view, vbytes) = copy(
+            &mut c,
+            "COPY (SELECT seq, checkpoint, body FROM gdpr.audit_entries WHERE tenant = current_user ORDER BY seq) TO STDOUT (FORMAT binary)",
+        );
+        assert_eq!(bytes, vbytes);
+        let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+        let t = Instant::now();
+        let report = verify_store(&store, &verifier, None).unwrap();
+        let ver = t.elapsed().as_secs_f64();
+        assert!(report.records >= records as u64);
+        println!(
+            "verify-appended round={round} records={} copy_flat_s={flat:.3} copy_view_s={view:.3} verify_s={ver:.3} verify_rec_per_s={:.0} ratio={:.2} ratio_view={:.2}",
+            report.records,
+            report.records as f64 / ver,
+            flat / ver,
+            view / ver
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -307,9 +488,10 @@ fn main() {
             );
         }
         Some("verify") => verify(args[1].parse().unwrap()),
+        Some("verify-appended") => verify_appended(args[1].parse().unwrap()),
         _ => {
             eprintln!(
-                "usage: pg_append append <writers> <batch> <records> <row|advisory> [db|writer] | verify <records>"
+                "usage: pg_append append <writers> <batch> <records> <row|advisory> [db|writer] | verify <records> | verify-appended <records>"
             );
             std::process::exit(2);
         }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_append_fast.sql"),
     include_str!("../migrations/0006_append_outside_lock.sql"),
     include_str!("../migrations/0007_objections.sql"),
+    include_str!("../migrations/0008_append_leaner.sql"),
 ];
 
 /// The schema version this library writes and reads.

@@ -217,8 +217,18 @@ impl Call<'_, '_> {
         // Committed without waiting for the WAL flush (the function set
         // synchronous_commit off for its transaction): acknowledged only
         // once a synchronous commit after it has been flushed.
+        let flush = match &c.flush {
+            Some(s) => s.clone(),
+            None => {
+                let s = c
+                    .client
+                    .prepare(super::FLUSH)
+                    .map_err(crate::error::audit("preparing the flush"))?;
+                c.flush.insert(s).clone()
+            }
+        };
         c.client
-            .batch_execute(super::FLUSH)
+            .execute(&flush, &[])
             .map_err(crate::error::audit("waiting until the append is durable"))?;
         c.transactions += 1;
         answer_row(&row)
