@@ -50,6 +50,58 @@ fn set<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     slot.is_none().then(|| *slot = Some(value))
 }
 
+/// A known key and its 16 bytes as written, quoted (`"name"`), as a
+/// little-endian number with the mask of the bytes it takes.
+struct Key {
+    name: &'static str,
+    quoted: u128,
+    mask: u128,
+}
+
+/// The [`Key`] of `name` (at most 14 bytes, so that it fits quoted).
+const fn key(name: &'static str) -> Key {
+    let b = name.as_bytes();
+    assert!(b.len() <= 14, "a key of at most 14 bytes");
+    let (mut quoted, mut mask, mut i) = (b'"' as u128, 0xff_u128, 0);
+    while i < b.len() {
+        quoted |= (b[i] as u128) << (8 * (i + 1));
+        mask |= 0xff << (8 * (i + 1));
+        i += 1;
+    }
+    quoted |= (b'"' as u128) << (8 * (b.len() + 1));
+    mask |= 0xff << (8 * (b.len() + 1));
+    Key { name, quoted, mask }
+}
+
+/// The keys of each object, in the order of its struct (as serde writes
+/// them).
+const LINE_KEYS: [Key; 13] = [
+    key("event_type"),
+    key("action"),
+    key("outcome"),
+    key("recorded"),
+    key("actor"),
+    key("purpose"),
+    key("lawful_basis"),
+    key("subject"),
+    key("object"),
+    key("source"),
+    key("tenant"),
+    key("correlation_id"),
+    key("text"),
+];
+const ACTOR_KEYS: [Key; 3] = [key("id"), key("role"), key("secrecy")];
+const SECRECY_KEYS: [Key; 2] = [key("kind"), key("source")];
+const BASIS_KEYS: [Key; 4] = [key("kind"), key("art6"), key("art9"), key("national")];
+const NATIONAL_KEYS: [Key; 4] = [
+    key("jurisdiction"),
+    key("citation"),
+    key("summary"),
+    key("purposes"),
+];
+const SUBJECT_KEYS: [Key; 2] = [key("id"), key("issuer")];
+const OBJECT_KEYS: [Key; 2] = [key("kind"), key("id")];
+
 impl<'a> Cursor<'a> {
     fn bytes(&self) -> &'a [u8] {
         self.s.as_bytes()
@@ -109,16 +161,25 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// An object, `field` reading the value of each key.
-    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    /// An object, `field` reading the value of each key. `keys` are the
+    /// object's keys in the order they are usually written (that of the
+    /// struct, as serde writes it): each is first looked for as it is,
+    /// which spares searching for the key's end (any other key, or order,
+    /// is read as any string).
+    fn object(
+        &mut self,
+        keys: &[Key],
+        mut field: impl FnMut(&mut Self, &'a str) -> Option<()>,
+    ) -> Option<()> {
         if !self.eat(b'{') {
             return None;
         }
         if self.eat(b'}') {
             return Some(());
         }
+        let mut next = 0;
         loop {
-            let key = self.string()?;
+            let key = self.key(keys, &mut next)?;
             if !self.eat(b':') {
                 return None;
             }
@@ -130,6 +191,37 @@ impl<'a> Cursor<'a> {
                 return None;
             }
         }
+    }
+
+    /// A key: one of `keys` written as it is, compared in place (tried
+    /// first: `keys[*next]`), else any string without escapes: what
+    /// [`Cursor::string`] reads either way, as a known key holds neither a
+    /// quote nor a backslash. `next` moves to the key after the one read.
+    fn key(&mut self, keys: &[Key], next: &mut usize) -> Option<&'a str> {
+        self.ws();
+        let window = self
+            .bytes()
+            .get(self.i..self.i + 16)
+            .and_then(|w| <[u8; 16]>::try_from(w).ok())
+            .map(u128::from_le_bytes);
+        if let Some(window) = window {
+            let here = |k: &Key| (window ^ k.quoted) & k.mask == 0;
+            let found = match keys.get(*next) {
+                Some(k) if here(k) => Some(*next),
+                _ => keys.iter().position(here),
+            };
+            if let Some((p, k)) = found.and_then(|p| Some((p, keys.get(p)?))) {
+                self.i += k.name.len() + 2;
+                *next = p + 1;
+                return Some(k.name);
+            }
+        }
+        let key = self.string()?;
+        *next = keys
+            .iter()
+            .position(|k| k.name == key)
+            .map_or(keys.len(), |p| p + 1);
+        Some(key)
     }
 
     /// An array, `item` reading each element.
@@ -161,7 +253,7 @@ impl<'a> Cursor<'a> {
         let (mut actor, mut lawful_basis, mut source) = (None, None, None);
         let (mut recorded, mut subject, mut object) = (None, None, None);
         let (mut tenant, mut correlation_id, mut text) = (None, None, None);
-        self.object(|c, key| match key {
+        self.object(&LINE_KEYS, |c, key| match key {
             "event_type" => set(&mut event_type, c.typed()?),
             "action" => set(&mut action, c.typed()?),
             "outcome" => set(&mut outcome, c.typed()?),
@@ -196,7 +288,7 @@ impl<'a> Cursor<'a> {
 
     fn actor(&mut self) -> Option<ActorLine<'a>> {
         let (mut id, mut role, mut secrecy) = (None, None, None);
-        self.object(|c, key| match key {
+        self.object(&ACTOR_KEYS, |c, key| match key {
             "id" => set(&mut id, c.str()?),
             "role" => set(&mut role, c.typed()?),
             "secrecy" => set(&mut secrecy, c.secrecy()?),
@@ -211,7 +303,7 @@ impl<'a> Cursor<'a> {
 
     fn secrecy(&mut self) -> Option<SecrecyLine<'a>> {
         let (mut kind, mut source) = (None, None);
-        self.object(|c, key| match key {
+        self.object(&SECRECY_KEYS, |c, key| match key {
             "kind" => set(&mut kind, c.typed()?),
             "source" => set(&mut source, c.opt(Self::str)?),
             _ => None,
@@ -224,7 +316,7 @@ impl<'a> Cursor<'a> {
 
     fn basis(&mut self) -> Option<BasisLine<'a>> {
         let (mut kind, mut art6, mut art9, mut national) = (None, None, None, None);
-        self.object(|c, key| match key {
+        self.object(&BASIS_KEYS, |c, key| match key {
             "kind" => set(&mut kind, c.typed()?),
             "art6" => set(&mut art6, c.typed()?),
             "art9" => set(&mut art9, c.opt(Self::typed)?),
@@ -242,7 +334,7 @@ impl<'a> Cursor<'a> {
     fn national(&mut self) -> Option<NationalLine<'a>> {
         let (mut jurisdiction, mut citation, mut summary) = (None, None, None);
         let mut purposes = None;
-        self.object(|c, key| match key {
+        self.object(&NATIONAL_KEYS, |c, key| match key {
             "jurisdiction" => set(&mut jurisdiction, c.str()?),
             "citation" => set(&mut citation, c.str()?),
             "summary" => set(&mut summary, c.str()?),
@@ -259,7 +351,7 @@ impl<'a> Cursor<'a> {
 
     fn subject(&mut self) -> Option<SubjectLine<'a>> {
         let (mut id, mut issuer) = (None, None);
-        self.object(|c, key| match key {
+        self.object(&SUBJECT_KEYS, |c, key| match key {
             "id" => set(&mut id, c.str()?),
             "issuer" => set(&mut issuer, c.opt(Self::str)?),
             _ => None,
@@ -272,7 +364,7 @@ impl<'a> Cursor<'a> {
 
     fn object_ref(&mut self) -> Option<ObjectLine<'a>> {
         let (mut kind, mut id) = (None, None);
-        self.object(|c, key| match key {
+        self.object(&OBJECT_KEYS, |c, key| match key {
             "kind" => set(&mut kind, c.typed()?),
             "id" => set(&mut id, c.str()?),
             _ => None,
@@ -347,6 +439,18 @@ mod tests {
                     check(&format!("{head}{p}{}", &tail[ch.len_utf8()..]));
                 }
             }
+        }
+    }
+
+    /// Keys in another order than the struct's (here sorted, as
+    /// `serde_json::Value` writes them) are found all the same.
+    #[test]
+    fn keys_in_any_order_are_read_as_serde_json_reads_them() {
+        for line in lines() {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            let sorted = value.to_string();
+            assert!(read(&sorted).is_some(), "{sorted}");
+            check(&sorted);
         }
     }
 
