@@ -442,12 +442,16 @@ fn verify_appended(records: usize) {
         );
         assert_eq!(bytes, vbytes);
         let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+        // The reader alone (its query, the stream, the entries built).
+        let t = Instant::now();
+        store.entries(&mut |_, _| Ok(())).unwrap();
+        let read = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let report = verify_store(&store, &verifier, None).unwrap();
         let ver = t.elapsed().as_secs_f64();
         assert!(report.records >= records as u64);
         println!(
-            "verify-appended round={round} records={} copy_flat_s={flat:.3} copy_view_s={view:.3} verify_s={ver:.3} verify_rec_per_s={:.0} ratio={:.2} ratio_view={:.2}",
+            "verify-appended round={round} records={} copy_flat_s={flat:.3} copy_view_s={view:.3} read_s={read:.3} verify_s={ver:.3} verify_rec_per_s={:.0} ratio={:.2} ratio_view={:.2}",
             report.records,
             report.records as f64 / ver,
             flat / ver,
