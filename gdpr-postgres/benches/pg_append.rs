@@ -371,11 +371,13 @@ fn verify(records: usize) {
 }
 
 /// Verification of `records` records appended through PostgreSQL (the
-/// layout of schema 6 and later: runs and bodies, read through the view
-/// `gdpr.audit_entries`) against `COPY … TO STDOUT` of the same rows:
-/// through the view, as `verify` reads them, and from a flat table holding
+/// layout of schema 6 and later: runs and bodies, read by the store's
+/// reader one row per run) against `COPY … TO STDOUT` of the same rows:
+/// through the view `gdpr.audit_entries`, and from a flat table holding
 /// the same `(seq, checkpoint, body)` with a primary key on `seq` (made by
-/// the superuser, read by the tenant). 4 writers append batches of 250.
+/// the superuser, read by the tenant); also the reader alone (`read_s`:
+/// `entries` with a visitor that does nothing). 4 writers append batches
+/// of 250.
 fn verify_appended(records: usize) {
     let (config, role) = tenant_and_role();
     let signer = Signer::generate("bench.example/pg").unwrap();
