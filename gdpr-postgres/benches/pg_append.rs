@@ -371,11 +371,13 @@ fn verify(records: usize) {
 }
 
 /// Verification of `records` records appended through PostgreSQL (the
-/// layout of schema 6 and later: runs and bodies, read through the view
-/// `gdpr.audit_entries`) against `COPY … TO STDOUT` of the same rows:
-/// through the view, as `verify` reads them, and from a flat table holding
+/// layout of schema 6 and later: runs and bodies, read by the store's
+/// reader one row per run) against `COPY … TO STDOUT` of the same rows:
+/// through the view `gdpr.audit_entries`, and from a flat table holding
 /// the same `(seq, checkpoint, body)` with a primary key on `seq` (made by
-/// the superuser, read by the tenant). 4 writers append batches of 250.
+/// the superuser, read by the tenant); also the reader alone (`read_s`:
+/// `entries` with a visitor that does nothing). 4 writers append batches
+/// of 250.
 fn verify_appended(records: usize) {
     let (config, role) = tenant_and_role();
     let signer = Signer::generate("bench.example/pg").unwrap();
@@ -442,12 +444,16 @@ fn verify_appended(records: usize) {
         );
         assert_eq!(bytes, vbytes);
         let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+        // The reader alone (its query, the stream, the entries built).
+        let t = Instant::now();
+        store.entries(&mut |_, _| Ok(())).unwrap();
+        let read = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let report = verify_store(&store, &verifier, None).unwrap();
         let ver = t.elapsed().as_secs_f64();
         assert!(report.records >= records as u64);
         println!(
-            "verify-appended round={round} records={} copy_flat_s={flat:.3} copy_view_s={view:.3} verify_s={ver:.3} verify_rec_per_s={:.0} ratio={:.2} ratio_view={:.2}",
+            "verify-appended round={round} records={} copy_flat_s={flat:.3} copy_view_s={view:.3} read_s={read:.3} verify_s={ver:.3} verify_rec_per_s={:.0} ratio={:.2} ratio_view={:.2}",
             report.records,
             report.records as f64 / ver,
             flat / ver,
