@@ -142,6 +142,15 @@ impl Run {
         }
         let mut bytes = 0u64;
         for (i, prev) in self.prevs.chunks_exact(32).enumerate() {
+            // Positions and entry numbers come from the server: a run that
+            // would run past the largest one is malformed, not a panic.
+            // (Both are `int8` there.)
+            let i = i64::try_from(i).ok();
+            let pos = i.and_then(|i| self.pos.checked_add(i));
+            let seq = i.and_then(|i| i64::try_from(self.seq).ok()?.checked_add(i));
+            let (Some(pos), Some(seq)) = (pos, seq.and_then(|s| u64::try_from(s).ok())) else {
+                return Err(malformed("a run past the largest position"));
+            };
             let mut len = [0u8; 4];
             take(4, &mut left)?;
             r.read_exact(&mut len).map_err(io)?;
@@ -152,12 +161,12 @@ impl Run {
             take(len, &mut left)?;
             let mut entry = Vec::with_capacity(41 + len);
             entry.push(1);
-            entry.extend_from_slice(&(self.pos + i as i64).to_be_bytes());
+            entry.extend_from_slice(&pos.to_be_bytes());
             entry.extend_from_slice(prev);
             entry.resize(41 + len, 0);
             r.read_exact(&mut entry[41..]).map_err(io)?;
             bytes += entry.len() as u64;
-            visit(self.seq + i as u64, Entry::Record(entry))?;
+            visit(seq, Entry::Record(entry))?;
         }
         if left != 0 {
             return Err(malformed("an array shorter than its field"));
@@ -333,6 +342,8 @@ mod tests {
             run(0, 0, 2, &prevs[..32], &[b"a", b"b"]),
             run(0, 0, 2, &prevs, &[b"a"]),
             run(0, 0, 2, &prevs, &[b"a", b"b", b"c"]),
+            run(0, i64::MAX, 2, &prevs, &[b"a", b"b"]),
+            run(i64::MAX, 0, 2, &prevs, &[b"a", b"b"]),
         ] {
             assert!(read(&stream(&[bad])).is_err());
         }
