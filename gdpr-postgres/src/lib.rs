@@ -87,7 +87,7 @@ mod request_log;
 mod tenant;
 mod tls;
 
-pub use audit::{Chaining, HeadLock, Imported, PgAuditStore};
+pub use audit::{Chaining, HeadLock, Imported, MIN_ORPHAN_AGE, PgAuditStore};
 pub use config::PgConfig;
 pub use error::PgError;
 pub use journal::PgJournal;

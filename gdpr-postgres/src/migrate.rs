@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_append_outside_lock.sql"),
     include_str!("../migrations/0007_objections.sql"),
     include_str!("../migrations/0008_append_leaner.sql"),
+    include_str!("../migrations/0009_remove_orphans.sql"),
 ];
 
 /// The schema version this library writes and reads.

@@ -66,9 +66,11 @@ mod chain;
 mod copy;
 mod head;
 mod import;
+mod orphans;
 mod sql;
 
 pub use import::Imported;
+pub use orphans::MIN_ORPHAN_AGE;
 
 /// How appends of one tenant are serialised (both measured by
 /// `scripts/bench_postgres.sh`; see docs/postgres.md).

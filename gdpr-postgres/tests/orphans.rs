@@ -1,0 +1,445 @@
+//! Schema version 9: bodies that no run names — the rest of a batch a
+//! checkpoint cut, whose writer never continued — can be removed by their
+//! own tenant once they are at least 10 minutes old, and by nobody else.
+//! Entries, runs and every body a run names stay byte for byte; a writer
+//! whose cut batch was removed fails its next call without acknowledging
+//! anything, and a reopened writer chains on.
+#![cfg(feature = "postgres-tests")]
+
+mod support;
+
+use std::time::Duration;
+
+use gdpr_audit::checkpoint::Checkpoint;
+use gdpr_audit::record::Record;
+use gdpr_audit::store::{AuditStore, Entry, Unchained};
+use gdpr_audit::{AuditLog, CheckpointPolicy, Error, FileKeyStore, Signer, verify_store};
+use gdpr_postgres::{HeadLock, MIN_ORPHAN_AGE, PgAuditStore, PgConfig, Tenant};
+use support::*;
+
+/// A checkpoint every 2 records: a batch of 5 is cut after at most 2.
+const EVERY_2: CheckpointPolicy = CheckpointPolicy {
+    every_records: Some(2),
+    every: None,
+};
+
+/// Whole record encodings of `n` events (from an embedded log: their
+/// bodies, after the 41-byte header, are what a writer sends).
+fn records(n: u64) -> Vec<Vec<u8>> {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = AuditLog::create(tmp.path().join("dir"), Signer::generate("x/y").unwrap())
+        .unwrap()
+        .with_policy(CheckpointPolicy {
+            every_records: None,
+            every: None,
+        });
+    log.append_batch(&(0..n).map(|i| event(i, None)).collect::<Vec<_>>())
+        .unwrap();
+    entries(log.store())
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::Record(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+fn unchained(records: &[Vec<u8>]) -> Vec<Unchained<'_>> {
+    records
+        .iter()
+        .map(|r| Unchained {
+            body: &r[41..],
+            recorded: Record::decode(r).unwrap().recorded(),
+        })
+        .collect()
+}
+
+/// A writer that meets a checkpoint in a batch of 5 and dies while
+/// signing it (the library's own call path: the function stores all five
+/// bodies and chains what fits before the checkpoint; the signer fails,
+/// so no further call is made). Leaves the rest of the batch orphaned.
+fn cut_batch(config: &PgConfig) {
+    let recs = records(5);
+    let store = PgAuditStore::open(config, HeadLock::Row).unwrap();
+    let mut dies = |_: u64, _: &[u8; 32]| -> Result<String, Error> {
+        Err(Error::Backend {
+            operation: "signing",
+            source: "the writer died".into(),
+        })
+    };
+    assert!(
+        store
+            .append_unchained(&unchained(&recs), &EVERY_2, 0, &mut dies)
+            .is_err()
+    );
+}
+
+/// A live writer appends `n` events (signing the checkpoint a dead writer
+/// left due, if any).
+fn append(config: &PgConfig, secret: &str, n: u64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = FileKeyStore::create(tmp.path().join("k")).unwrap();
+    let store = PgAuditStore::open(config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(store, keys, Signer::parse(secret).unwrap(), EVERY_2).unwrap();
+    log.append_batch(&(100..100 + n).map(|i| event(i, None)).collect::<Vec<_>>())
+        .unwrap();
+}
+
+/// As the superuser (it bypasses row-level security; the application
+/// never does this): counts of the tenant's bodies in no run and in runs.
+fn counts(tenant: &Tenant) -> (i64, i64) {
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    let row = sup
+        .query_one(
+            "SELECT count(*) FILTER (WHERE NOT named), count(*) FILTER (WHERE named) FROM (
+               SELECT EXISTS (SELECT 1 FROM gdpr.audit_run r WHERE r.tenant = b.tenant
+                 AND r.batch = b.batch AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count) AS named
+               FROM gdpr.audit_body b WHERE b.tenant = $1) x",
+            &[&tenant.role()],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// As the superuser: every run names bodies that are all there.
+fn runs_whole(tenant: &Tenant) -> bool {
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    let broken: i64 = sup
+        .query_one(
+            "SELECT count(*) FROM gdpr.audit_run r WHERE r.tenant = $1 AND r.count <> (
+               SELECT count(*) FROM gdpr.audit_body b WHERE b.tenant = r.tenant
+                 AND b.batch = r.batch AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count)",
+            &[&tenant.role()],
+        )
+        .unwrap()
+        .get(0);
+    broken == 0
+}
+
+/// As the superuser: the tenant's bodies in no run stored over half an
+/// hour ago.
+fn old_orphans(tenant: &Tenant) -> i64 {
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    sup.query_one(
+        "SELECT count(*) FROM gdpr.audit_body b WHERE tenant = $1
+           AND stored < now() - interval '30 minutes' AND NOT EXISTS (
+           SELECT 1 FROM gdpr.audit_run r WHERE r.tenant = b.tenant AND r.batch = b.batch
+             AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count)",
+        &[&tenant.role()],
+    )
+    .unwrap()
+    .get(0)
+}
+
+/// As the superuser: makes every body of the tenant an hour older.
+fn age(tenant: &Tenant) {
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    sup.execute(
+        "UPDATE gdpr.audit_body SET stored = stored - interval '1 hour' WHERE tenant = $1",
+        &[&tenant.role()],
+    )
+    .unwrap();
+}
+
+/// A tenant with a log whose writers left orphans: records chained, a
+/// batch cut, chained on by a live writer.
+fn tenant_with_orphans(prefix: &str) -> (Tenant, PgConfig, Signer) {
+    let (tenant, config) = new_tenant(prefix);
+    let signer = Signer::generate(&format!("test.example/{prefix}")).unwrap();
+    let secret = signer.to_secret_text().as_str().to_owned();
+    append(&config, &secret, 3);
+    cut_batch(&config);
+    append(&config, &secret, 3);
+    assert!(counts(&tenant).0 > 0, "the cut batch left orphans");
+    (tenant, config, signer)
+}
+
+#[test]
+fn only_orphans_older_than_the_bound_are_removed_and_the_log_is_unchanged() {
+    let (tenant, config, signer) = tenant_with_orphans("orph_old");
+    let secret = signer.to_secret_text().as_str().to_owned();
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    // Young orphans stay; a bound under 10 minutes is refused.
+    let (old_orphans, _) = counts(&tenant);
+    assert_eq!(store.remove_orphaned_bodies(MIN_ORPHAN_AGE).unwrap(), 0);
+    assert!(matches!(
+        store.remove_orphaned_bodies(Duration::from_secs(599)),
+        Err(Error::BadInput { .. })
+    ));
+    assert_eq!(counts(&tenant).0, old_orphans);
+    // Every body stored so far becomes an hour old (those runs name too);
+    // then another batch is cut now: its orphans are young.
+    age(&tenant);
+    cut_batch(&config);
+    append(&config, &secret, 2);
+    let (orphans, named) = counts(&tenant);
+    let young = orphans - old_orphans;
+    assert!(young > 0);
+    let before = entries(&store);
+    let report = verify_store(&store, &signer.verifier(), None).unwrap();
+
+    let removed = store.remove_orphaned_bodies(MIN_ORPHAN_AGE).unwrap();
+    assert_eq!(removed, u64::try_from(old_orphans).unwrap());
+    assert_eq!(
+        counts(&tenant),
+        (young, named),
+        "young orphans and run bodies stay"
+    );
+    assert!(runs_whole(&tenant));
+    assert_eq!(entries(&store), before, "every entry byte for byte");
+    let after = verify_store(&store, &signer.verifier(), None).unwrap();
+    assert_eq!(
+        (after.records, after.checkpoints, after.unsigned_tail),
+        (report.records, report.checkpoints, report.unsigned_tail)
+    );
+    // A bound longer than their age keeps the rest; nothing is left twice.
+    assert_eq!(
+        store
+            .remove_orphaned_bodies(Duration::from_secs(7200))
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.remove_orphaned_bodies(MIN_ORPHAN_AGE).unwrap(), 0);
+    // The writer chains on.
+    append(&config, &secret, 3);
+    assert_eq!(verified_records(&config, &signer), report.records + 3);
+}
+
+#[test]
+fn the_policy_lets_a_tenant_delete_only_its_own_old_orphans() {
+    let (a, a_config, a_signer) = tenant_with_orphans("orph_a");
+    let (b, b_config, _) = tenant_with_orphans("orph_b");
+    age(&a);
+    age(&b);
+    cut_batch(&a_config); // young orphans of A
+    let (a_orphans, a_named) = counts(&a);
+    let a_old = old_orphans(&a);
+    assert!(a_old > 0 && a_old < a_orphans);
+    let b_before = counts(&b);
+    let b_entries = entries(&PgAuditStore::open(&b_config, HeadLock::Row).unwrap());
+
+    // As A, straight SQL (not the library): B's rows are out of reach.
+    let mut conn = a_config.connect().unwrap();
+    let hit = conn
+        .execute(
+            "DELETE FROM gdpr.audit_body WHERE tenant = $1",
+            &[&b.role()],
+        )
+        .unwrap();
+    assert_eq!(hit, 0);
+    let hit = conn
+        .execute(
+            "DELETE FROM gdpr.audit_body WHERE tenant <> current_user",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(hit, 0);
+    assert_eq!(counts(&b), b_before);
+    // A DELETE of everything removes exactly A's old orphans.
+    let hit = conn.execute("DELETE FROM gdpr.audit_body", &[]).unwrap();
+    assert_eq!(hit, u64::try_from(a_old).unwrap());
+    assert_eq!(counts(&a), (a_orphans - a_old, a_named));
+    assert!(runs_whole(&a));
+    assert_eq!(counts(&b), b_before);
+    // Runs and whole entries stay append-only; the function refuses a
+    // bound under 10 minutes.
+    for sql in [
+        "DELETE FROM gdpr.audit_run",
+        "DELETE FROM gdpr.audit_entry",
+        "UPDATE gdpr.audit_body SET stored = stored - interval '1 hour'",
+        "SELECT gdpr.audit_remove_orphans(interval '9 minutes', 10)",
+    ] {
+        assert!(conn.batch_execute(sql).is_err(), "{sql} was allowed");
+    }
+    assert_eq!(
+        verified_records(&a_config, &a_signer),
+        u64::try_from(a_named).unwrap()
+    );
+    // B removes its own, and its log is the same.
+    let b_store = PgAuditStore::open(&b_config, HeadLock::Row).unwrap();
+    assert_eq!(
+        b_store.remove_orphaned_bodies(MIN_ORPHAN_AGE).unwrap(),
+        u64::try_from(b_before.0).unwrap()
+    );
+    assert_eq!(entries(&b_store), b_entries);
+}
+
+/// The writer's signer removes the rest of its own batch (as a clean-up
+/// would, had the writer stalled for longer than the bound) before giving
+/// a valid note: the continuation reads back no bodies and fails; nothing
+/// is acknowledged, the store refuses further appends, no run names a
+/// missing body, and a reopened writer chains on.
+#[test]
+fn a_writer_whose_cut_batch_was_removed_fails_and_a_reopened_writer_chains_on() {
+    let (tenant, config) = new_tenant("orph_resume");
+    let signer = Signer::generate("test.example/orph_resume").unwrap();
+    let secret = signer.to_secret_text().as_str().to_owned();
+    let recs = records(5);
+    let writer = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let cleaner = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let mut removed = 0;
+    let mut sign = |size: u64, root: &[u8; 32]| -> Result<String, Error> {
+        age(&tenant);
+        removed = cleaner.remove_orphaned_bodies(MIN_ORPHAN_AGE)?;
+        Ok(Checkpoint::new(signer.name(), size, *root)?.sign(&signer))
+    };
+    let got = writer.append_unchained(&unchained(&recs), &EVERY_2, 0, &mut sign);
+    assert!(got.is_err(), "the continuation must fail");
+    assert_eq!(removed, 3, "the rest of the batch was removed");
+    assert!(
+        writer
+            .append_unchained(&unchained(&recs), &EVERY_2, 0, &mut |_, _| Err(
+                Error::BadInput {
+                    what: "unused",
+                    reason: "unused".into()
+                }
+            ))
+            .is_err(),
+        "the failed store refuses appends"
+    );
+    assert!(runs_whole(&tenant));
+    assert_eq!(counts(&tenant), (0, 2), "the two records chained before");
+    // A reopened writer signs the due checkpoint and chains on: one chain.
+    append(&config, &secret, 4);
+    assert_eq!(verified_records(&config, &signer), 6);
+    assert!(runs_whole(&tenant));
+}
+
+/// The race the lock closes: a continuation reads its bodies back before
+/// it takes the tenant's lock; a DELETE committed while it waits must not
+/// leave it a run naming bodies that are gone. The function checks again
+/// under the lock and fails.
+#[test]
+fn bodies_removed_while_a_continuation_waits_for_the_lock_fail_it() {
+    let (tenant, config) = new_tenant("orph_race");
+    let signer = Signer::generate("test.example/orph_race").unwrap();
+    let recs = records(5);
+    let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
+    let times: Vec<i64> = recs
+        .iter()
+        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
+        .collect();
+    drop(PgAuditStore::open(&config, HeadLock::Row).unwrap());
+    let mut c = config.connect().unwrap();
+    let row = c
+        .query_one(
+            "SELECT o_count, o_due_size, o_due_root, o_batch FROM gdpr.audit_append(NULL, $1, $2, 2, NULL, 0, false, NULL, NULL)",
+            &[&bodies, &times],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 2);
+    let size: i64 = row.get(1);
+    let root: String = row.get(2);
+    let batch: i64 = row.get(3);
+    let root: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&root[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    let note = Checkpoint::new(signer.name(), u64::try_from(size).unwrap(), root)
+        .unwrap()
+        .sign(&signer);
+    age(&tenant);
+    // X holds the tenant's lock; the continuation reads back, then waits.
+    let mut x = config.connect().unwrap();
+    x.batch_execute("BEGIN; SELECT 1 FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE")
+        .unwrap();
+    let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    let rest = times[2..].to_vec();
+    let continuation = std::thread::spawn(move || {
+        c.query_one(
+            "SELECT o_count FROM gdpr.audit_append($1, NULL, $2, 2, NULL, 0, false, $3, 3)",
+            &[&note.as_bytes(), &rest, &batch],
+        )
+        .map(|r| r.get::<_, i32>(0))
+        .map_err(|e| e.as_db_error().map(|d| d.message().to_owned()))
+    });
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    let mut waiting = false;
+    for _ in 0..600 {
+        waiting = sup
+            .query_one(
+                "SELECT coalesce((SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1), false)",
+                &[&pid],
+            )
+            .unwrap()
+            .get(0);
+        if waiting {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(waiting, "the continuation never waited for the lock");
+    let hit = x
+        .execute("DELETE FROM gdpr.audit_body WHERE batch = $1", &[&batch])
+        .unwrap();
+    assert_eq!(hit, 3);
+    x.batch_execute("COMMIT").unwrap();
+    let got = continuation.join().unwrap();
+    let message = got
+        .expect_err("the continuation must fail")
+        .unwrap_or_default();
+    assert!(message.contains("removed as orphans"), "{message}");
+    assert!(runs_whole(&tenant));
+    assert_eq!(counts(&tenant), (0, 2));
+}
+
+/// The column is added without rewriting the table; bodies stored before
+/// carry the migration's time.
+#[test]
+fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
+    let db = format!("gdpr_m8_{}", random_hex(6));
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    sup.batch_execute(&format!(
+        "CREATE DATABASE {db} OWNER {}",
+        env("GDPR_TEST_PG_OWNER")
+    ))
+    .unwrap();
+    let mut owner = owner_on(&db).connect().unwrap();
+    gdpr_postgres::migrate::migrate_to(&mut owner, 8).unwrap();
+    let tenant = Tenant::new(&format!("m8_{}", random_hex(6))).unwrap();
+    let password = random_hex(16);
+    tenant.create(&mut owner, &password).unwrap();
+    let config = owner_on(&db)
+        .user(tenant.role())
+        .password(password.as_bytes());
+    let mut t = config.connect().unwrap();
+    t.execute(
+        "INSERT INTO gdpr.audit_head (next_seq, size, frontier, prev, since_checkpoint)
+         VALUES (0, 0, '', $1, 0)",
+        &[&&[0u8; 32][..]],
+    )
+    .unwrap();
+    let recs = records(5);
+    let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
+    let times: Vec<i64> = recs
+        .iter()
+        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
+        .collect();
+    t.query_one(
+        "SELECT o_count FROM gdpr.audit_append(NULL, $1, $2, 2, NULL, 0, false, NULL, NULL)",
+        &[&bodies, &times],
+    )
+    .unwrap();
+    let mut sup_db = superuser(&db).connect().unwrap();
+    let filenode = |c: &mut postgres::Client| -> u32 {
+        c.query_one("SELECT pg_relation_filenode('gdpr.audit_body')::oid", &[])
+            .unwrap()
+            .get(0)
+    };
+    let node = filenode(&mut sup_db);
+    assert_eq!(gdpr_postgres::migrate(&mut owner).unwrap(), [9]);
+    assert_eq!(filenode(&mut sup_db), node, "the table was not rewritten");
+    let dated: i64 = sup_db
+        .query_one(
+            "SELECT count(*) FROM gdpr.audit_body
+              WHERE stored = (SELECT applied_at FROM gdpr.schema_version WHERE version = 9)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(dated, 5);
+    // New bodies get their own time.
+    drop((t, sup_db, owner));
+    let _ = sup.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"));
+}
