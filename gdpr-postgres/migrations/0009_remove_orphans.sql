@@ -20,18 +20,20 @@
 --   lookup, not a scan of the tenant's runs (one more index entry per
 --   call of the append function, under the lock; measured, see
 --   docs/postgres.md).
--- * DELETE on gdpr.audit_body for the application, bounded by a
---   restrictive policy: besides the tenant's own rows (the permissive
---   policy tenant_rows), only bodies stored at least 10 minutes ago that
---   no run names. The database enforces it whatever SQL the tenant sends.
--- * gdpr.audit_remove_orphans(min_age, max_rows), the way the library
---   removes them: it finds the candidates without a lock, then takes the
---   tenant's append lock (both kinds: the head row's and the advisory
---   one) and deletes those that are still in no run, so that no append
---   can name them meanwhile; and gdpr.audit_append, continuing a cut
---   batch, checks under that lock that its bodies are all still there
---   (they were read back before the lock): if the clean-up removed them,
---   the call fails and nothing is appended.
+-- * gdpr.audit_remove_orphans(min_age, max_rows), the only way to remove
+--   them: a SECURITY DEFINER function owned by gdpr_orphan_remover, a role
+--   that logs in nowhere and owns nothing else. The application still has
+--   no DELETE on any table of the log; the function deletes, as that
+--   role, only rows that policies of that role allow: bodies of the
+--   session's own tenant (session_user, the role the connection logged
+--   in as, which no SET ROLE changes), stored at least 10 minutes ago,
+--   that no run names. It finds the candidates without a lock, then takes
+--   the tenant's append lock (both kinds: the head row's and the advisory
+--   one) and deletes those still in no run, so no append can name them
+--   meanwhile; and gdpr.audit_append, continuing a cut batch, checks under
+--   that lock that its bodies (read back before the lock) are all still
+--   there: if the clean-up removed them, the call fails and nothing of it
+--   is written.
 --
 -- Self-contained: it needs only schema version 8.
 
@@ -39,22 +41,52 @@ ALTER TABLE gdpr.audit_body ADD COLUMN stored timestamptz NOT NULL DEFAULT now()
 
 CREATE INDEX audit_run_batch ON gdpr.audit_run (tenant, batch);
 
-GRANT DELETE ON gdpr.audit_body TO gdpr_app;
--- Restrictive: ANDed with tenant_rows (the tenant's own rows only).
-CREATE POLICY orphans_only ON gdpr.audit_body AS RESTRICTIVE FOR DELETE
-  USING (stored < now() - interval '10 minutes'
+-- The owner of gdpr.audit_remove_orphans, and the only role that may
+-- delete from gdpr.audit_body. NOLOGIN: reached only through that
+-- function (SECURITY DEFINER), whose checks and locks therefore always
+-- run. Roles are the cluster's, like gdpr_app.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gdpr_orphan_remover') THEN
+    CREATE ROLE gdpr_orphan_remover NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA gdpr TO gdpr_orphan_remover;
+GRANT SELECT, DELETE ON gdpr.audit_body TO gdpr_orphan_remover;
+GRANT SELECT ON gdpr.audit_run TO gdpr_orphan_remover;
+-- UPDATE only for SELECT ... FOR UPDATE (the head row's lock); the policy
+-- below lets it change nothing.
+GRANT SELECT, UPDATE ON gdpr.audit_head TO gdpr_orphan_remover;
+
+-- Its rows: those of the tenant the session logged in as. (The policies
+-- tenant_rows compare with current_user, which inside the function is
+-- gdpr_orphan_remover: no tenant's rows.)
+CREATE POLICY remover_rows ON gdpr.audit_body FOR SELECT TO gdpr_orphan_remover
+  USING (tenant = session_user);
+CREATE POLICY remover_orphans ON gdpr.audit_body FOR DELETE TO gdpr_orphan_remover
+  USING (tenant = session_user AND stored < now() - interval '10 minutes'
     AND NOT EXISTS (SELECT 1 FROM gdpr.audit_run r
       WHERE r.tenant = audit_body.tenant AND r.batch = audit_body.batch
         AND audit_body.ord >= r.first_ord AND audit_body.ord < r.first_ord + r.count));
+CREATE POLICY remover_rows ON gdpr.audit_run FOR SELECT TO gdpr_orphan_remover
+  USING (tenant = session_user);
+CREATE POLICY remover_rows ON gdpr.audit_head FOR SELECT TO gdpr_orphan_remover
+  USING (tenant = session_user);
+CREATE POLICY remover_lock ON gdpr.audit_head FOR UPDATE TO gdpr_orphan_remover
+  USING (tenant = session_user) WITH CHECK (false);
 
--- Removes up to p_max bodies of the caller's tenant that no run names and
--- that were stored at least p_min_age ago (at least 10 minutes: refused
--- otherwise, and the policy above holds anyway); returns how many.
+-- Removes up to p_max bodies of the session's tenant that no run names
+-- and that were stored at least p_min_age ago (at least 10 minutes:
+-- refused otherwise, and the policy above holds anyway); returns how many.
 CREATE FUNCTION gdpr.audit_remove_orphans(p_min_age interval, p_max integer)
   RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  me text COLLATE "default" := current_user;
+  -- The tenant: the role the connection logged in as (current_user is
+  -- this function's owner here). As text of the default collation, so
+  -- that the primary keys serve the lookups (see gdpr.audit_append).
+  me text COLLATE "default" := session_user;
   batches bigint[];
   ords integer[];
   n bigint;
@@ -81,11 +113,12 @@ BEGIN
   IF batches IS NULL THEN
     RETURN 0;
   END IF;
-  -- Under the tenant's append lock (both kinds, as the two HeadLock modes
-  -- take one each), no run can be written: the DELETE's snapshot, taken
-  -- after the locks, sees every run there is, and a writer continuing one
-  -- of these batches finds its bodies gone under the same lock.
-  PERFORM pg_advisory_xact_lock(hashtextextended(current_user, 7));
+  -- Under the tenant's append lock (both kinds, as writers of the two
+  -- HeadLock modes take one each; the same keys as gdpr.audit_append), no
+  -- run can be written: the DELETE's snapshot, taken after the locks,
+  -- sees every run there is, and a writer continuing one of these
+  -- batches finds its bodies gone under the same lock.
+  PERFORM pg_advisory_xact_lock(hashtextextended(session_user, 7));
   PERFORM 1 FROM gdpr.audit_head WHERE tenant = me FOR UPDATE;
   DELETE FROM gdpr.audit_body b
    USING unnest(batches, ords) AS c(batch, ord)
@@ -100,6 +133,14 @@ END
 $$;
 REVOKE ALL ON FUNCTION gdpr.audit_remove_orphans(interval, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.audit_remove_orphans(interval, integer) TO gdpr_app;
+-- Owned by gdpr_orphan_remover (the migrating owner, with CREATEROLE,
+-- becomes a member just for the change of owner, which also needs CREATE
+-- on the schema for the new owner; both are taken back).
+GRANT gdpr_orphan_remover TO CURRENT_USER;
+GRANT CREATE ON SCHEMA gdpr TO gdpr_orphan_remover;
+ALTER FUNCTION gdpr.audit_remove_orphans(interval, integer) OWNER TO gdpr_orphan_remover;
+REVOKE CREATE ON SCHEMA gdpr FROM gdpr_orphan_remover;
+REVOKE gdpr_orphan_remover FROM CURRENT_USER;
 
 -- gdpr.audit_append as in version 8 (same signature, answers and bytes),
 -- with one check more when it continues a cut batch (see above; only

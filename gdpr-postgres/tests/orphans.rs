@@ -206,7 +206,7 @@ fn only_orphans_older_than_the_bound_are_removed_and_the_log_is_unchanged() {
 }
 
 #[test]
-fn the_policy_lets_a_tenant_delete_only_its_own_old_orphans() {
+fn a_tenant_deletes_no_body_itself_and_the_removers_policy_allows_only_its_own_old_orphans() {
     let (a, a_config, a_signer) = tenant_with_orphans("orph_a");
     let (b, b_config, _) = tenant_with_orphans("orph_b");
     age(&a);
@@ -218,49 +218,91 @@ fn the_policy_lets_a_tenant_delete_only_its_own_old_orphans() {
     let b_before = counts(&b);
     let b_entries = entries(&PgAuditStore::open(&b_config, HeadLock::Row).unwrap());
 
-    // As A, straight SQL (not the library): B's rows are out of reach.
+    // As A, straight SQL: no DELETE or UPDATE on any table of the log, and
+    // the function refuses a bound under 10 minutes.
     let mut conn = a_config.connect().unwrap();
+    for sql in [
+        "DELETE FROM gdpr.audit_body",
+        "DELETE FROM gdpr.audit_body WHERE tenant <> current_user",
+        "DELETE FROM gdpr.audit_run",
+        "DELETE FROM gdpr.audit_entry",
+        "UPDATE gdpr.audit_body SET stored = stored - interval '1 hour'",
+        "SET ROLE gdpr_orphan_remover",
+        "SELECT gdpr.audit_remove_orphans(interval '9 minutes', 10)",
+    ] {
+        assert!(conn.batch_execute(sql).is_err(), "{sql} was allowed");
+    }
+    assert_eq!(counts(&a), (a_orphans, a_named));
+    // The remover's role: no login, no superuser, no policy bypass; it owns
+    // only the function.
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    let row = sup
+        .query_one(
+            "SELECT rolcanlogin, rolsuper, rolbypassrls,
+                    (SELECT count(*) FROM pg_class WHERE relowner = r.oid),
+                    (SELECT string_agg(proname, ',') FROM pg_proc WHERE proowner = r.oid)
+               FROM pg_roles r WHERE rolname = 'gdpr_orphan_remover'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, bool>(0),
+            row.get::<_, bool>(1),
+            row.get::<_, bool>(2),
+            row.get::<_, i64>(3),
+            row.get::<_, Option<String>>(4)
+        ),
+        (
+            false,
+            false,
+            false,
+            0,
+            Some("audit_remove_orphans".to_owned())
+        )
+    );
+    // Its policy, tested directly: A's session made a member of the role
+    // for this test (the superuser grants it; nothing does in use), then
+    // DELETEs as that role without the function.
+    sup.batch_execute(&format!("GRANT gdpr_orphan_remover TO {}", a.role()))
+        .unwrap();
+    conn.batch_execute("SET ROLE gdpr_orphan_remover").unwrap();
     let hit = conn
         .execute(
             "DELETE FROM gdpr.audit_body WHERE tenant = $1",
             &[&b.role()],
         )
         .unwrap();
-    assert_eq!(hit, 0);
-    let hit = conn
-        .execute(
-            "DELETE FROM gdpr.audit_body WHERE tenant <> current_user",
-            &[],
-        )
-        .unwrap();
-    assert_eq!(hit, 0);
+    assert_eq!(hit, 0, "B's bodies are out of reach");
     assert_eq!(counts(&b), b_before);
-    // A DELETE of everything removes exactly A's old orphans.
     let hit = conn.execute("DELETE FROM gdpr.audit_body", &[]).unwrap();
-    assert_eq!(hit, u64::try_from(a_old).unwrap());
+    assert_eq!(
+        hit,
+        u64::try_from(a_old).unwrap(),
+        "exactly A's old orphans"
+    );
+    assert!(
+        conn.batch_execute("UPDATE gdpr.audit_head SET since_checkpoint = 0")
+            .is_err(),
+        "the role locks the head row but changes nothing"
+    );
+    conn.batch_execute("RESET ROLE").unwrap();
+    sup.batch_execute(&format!("REVOKE gdpr_orphan_remover FROM {}", a.role()))
+        .unwrap();
     assert_eq!(counts(&a), (a_orphans - a_old, a_named));
     assert!(runs_whole(&a));
     assert_eq!(counts(&b), b_before);
-    // Runs and whole entries stay append-only; the function refuses a
-    // bound under 10 minutes.
-    for sql in [
-        "DELETE FROM gdpr.audit_run",
-        "DELETE FROM gdpr.audit_entry",
-        "UPDATE gdpr.audit_body SET stored = stored - interval '1 hour'",
-        "SELECT gdpr.audit_remove_orphans(interval '9 minutes', 10)",
-    ] {
-        assert!(conn.batch_execute(sql).is_err(), "{sql} was allowed");
-    }
     assert_eq!(
         verified_records(&a_config, &a_signer),
         u64::try_from(a_named).unwrap()
     );
-    // B removes its own, and its log is the same.
+    // B removes its own through the function, and its log is the same.
     let b_store = PgAuditStore::open(&b_config, HeadLock::Row).unwrap();
     assert_eq!(
         b_store.remove_orphaned_bodies(MIN_ORPHAN_AGE).unwrap(),
         u64::try_from(b_before.0).unwrap()
     );
+    assert_eq!(counts(&b), (0, b_before.1));
     assert_eq!(entries(&b_store), b_entries);
 }
 
@@ -305,13 +347,11 @@ fn a_writer_whose_cut_batch_was_removed_fails_and_a_reopened_writer_chains_on() 
     assert!(runs_whole(&tenant));
 }
 
-/// The race the lock closes: a continuation reads its bodies back before
-/// it takes the tenant's lock; a DELETE committed while it waits must not
-/// leave it a run naming bodies that are gone. The function checks again
-/// under the lock and fails.
-#[test]
-fn bodies_removed_while_a_continuation_waits_for_the_lock_fail_it() {
-    let (tenant, config) = new_tenant("orph_race");
+/// A tenant whose first call stored 5 bodies, chained 2 and stopped for
+/// a checkpoint, its bodies aged by an hour: the signed note, the batch,
+/// the remaining 3 records' times, and a connection as the tenant.
+fn cut_and_aged(prefix: &str) -> (Tenant, PgConfig, String, i64, Vec<i64>) {
+    let (tenant, config) = new_tenant(prefix);
     let signer = Signer::generate("test.example/orph_race").unwrap();
     let recs = records(5);
     let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
@@ -330,7 +370,6 @@ fn bodies_removed_while_a_continuation_waits_for_the_lock_fail_it() {
     assert_eq!(row.get::<_, i32>(0), 2);
     let size: i64 = row.get(1);
     let root: String = row.get(2);
-    let batch: i64 = row.get(3);
     let root: [u8; 32] = (0..32)
         .map(|i| u8::from_str_radix(&root[2 * i..2 * i + 2], 16).unwrap())
         .collect::<Vec<_>>()
@@ -340,24 +379,25 @@ fn bodies_removed_while_a_continuation_waits_for_the_lock_fail_it() {
         .unwrap()
         .sign(&signer);
     age(&tenant);
-    // X holds the tenant's lock; the continuation reads back, then waits.
-    let mut x = config.connect().unwrap();
-    x.batch_execute("BEGIN; SELECT 1 FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE")
-        .unwrap();
+    (tenant, config, note, row.get(3), times[2..].to_vec())
+}
+
+/// Runs `call` as the tenant on a thread of its own; returns its
+/// backend's pid and the thread.
+fn spawn_as<T: Send + 'static>(
+    config: &PgConfig,
+    call: impl FnOnce(&mut postgres::Client) -> T + Send + 'static,
+) -> (i32, std::thread::JoinHandle<T>) {
+    let mut c = config.connect().unwrap();
     let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
-    let rest = times[2..].to_vec();
-    let continuation = std::thread::spawn(move || {
-        c.query_one(
-            "SELECT o_count FROM gdpr.audit_append($1, NULL, $2, 2, NULL, 0, false, $3, 3)",
-            &[&note.as_bytes(), &rest, &batch],
-        )
-        .map(|r| r.get::<_, i32>(0))
-        .map_err(|e| e.as_db_error().map(|d| d.message().to_owned()))
-    });
+    (pid, std::thread::spawn(move || call(&mut c)))
+}
+
+/// Waits (up to 30 s) until backend `pid` waits for a lock.
+fn waits_for_lock(pid: i32) {
     let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
-    let mut waiting = false;
     for _ in 0..600 {
-        waiting = sup
+        let waiting: bool = sup
             .query_one(
                 "SELECT coalesce((SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1), false)",
                 &[&pid],
@@ -365,23 +405,99 @@ fn bodies_removed_while_a_continuation_waits_for_the_lock_fail_it() {
             .unwrap()
             .get(0);
         if waiting {
-            break;
+            return;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(waiting, "the continuation never waited for the lock");
-    let hit = x
-        .execute("DELETE FROM gdpr.audit_body WHERE batch = $1", &[&batch])
+    panic!("backend {pid} never waited for a lock");
+}
+
+/// The continuation of the cut batch (rows 3..5 of `batch`), in its own
+/// statement; its answer's count, or the database's message.
+fn continuation(
+    config: &PgConfig,
+    note: String,
+    batch: i64,
+    rest: Vec<i64>,
+) -> (i32, std::thread::JoinHandle<Result<i32, String>>) {
+    spawn_as(config, move |c| {
+        c.query_one(
+            "SELECT o_count FROM gdpr.audit_append($1, NULL, $2, 2, NULL, 0, false, $3, 3)",
+            &[&note.as_bytes(), &rest, &batch],
+        )
+        .map(|r| r.get::<_, i32>(0))
+        .map_err(|e| {
+            e.as_db_error()
+                .map(|d| d.message().to_owned())
+                .unwrap_or_default()
+        })
+    })
+}
+
+/// The clean-up, in its own connection; how many it removed.
+fn clean_up(config: &PgConfig) -> (i32, std::thread::JoinHandle<i64>) {
+    spawn_as(config, |c| {
+        c.query_one(
+            "SELECT gdpr.audit_remove_orphans(interval '10 minutes', 100)",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    })
+}
+
+/// The race the lock closes: a continuation reads its bodies back before
+/// it takes the tenant's lock. A clean-up that gets the lock first
+/// removes them; the continuation, checking again under the lock, fails
+/// (without that check it would write a run naming bodies that are gone:
+/// run against version 8's append function, this test fails).
+#[test]
+fn a_clean_up_ahead_of_a_waiting_continuation_fails_it() {
+    let (tenant, config, note, batch, rest) = cut_and_aged("orph_race1");
+    // X holds the head row's lock; the clean-up finds its candidates and
+    // queues for it; then the continuation reads back and queues behind.
+    let mut x = config.connect().unwrap();
+    x.batch_execute("BEGIN; SELECT 1 FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE")
         .unwrap();
-    assert_eq!(hit, 3);
+    let (cleaner, cleaned) = clean_up(&config);
+    waits_for_lock(cleaner);
+    let (writer, appended) = continuation(&config, note, batch, rest);
+    waits_for_lock(writer);
     x.batch_execute("COMMIT").unwrap();
-    let got = continuation.join().unwrap();
-    let message = got
-        .expect_err("the continuation must fail")
-        .unwrap_or_default();
+    assert_eq!(cleaned.join().unwrap(), 3);
+    let message = appended
+        .join()
+        .unwrap()
+        .expect_err("the continuation must fail");
     assert!(message.contains("removed as orphans"), "{message}");
     assert!(runs_whole(&tenant));
     assert_eq!(counts(&tenant), (0, 2));
+}
+
+/// The other order: a continuation that gets the lock first writes its
+/// run, and the clean-up queued behind it (its candidates, all three
+/// bodies, found before) removes none of the bodies that run names.
+#[test]
+fn a_clean_up_behind_a_continuation_removes_none_of_its_bodies() {
+    let (tenant, config, note, batch, rest) = cut_and_aged("orph_race2");
+    let mut x = config.connect().unwrap();
+    x.batch_execute("BEGIN; SELECT 1 FROM gdpr.audit_head WHERE tenant = current_user FOR UPDATE")
+        .unwrap();
+    let (writer, appended) = continuation(&config, note, batch, rest);
+    waits_for_lock(writer);
+    let (cleaner, cleaned) = clean_up(&config);
+    waits_for_lock(cleaner);
+    x.batch_execute("COMMIT").unwrap();
+    // Its note goes in, then as many records as fit before the next
+    // checkpoint (every 2): 2 of the 3. The clean-up, under the lock after
+    // it, sees that run: it removes only the one body still in no run
+    // (aged by the test; a live writer would continue it within
+    // milliseconds, long before 10 minutes).
+    let n = appended.join().unwrap().expect("the continuation goes in");
+    assert_eq!(n, 2);
+    assert_eq!(cleaned.join().unwrap(), 1);
+    assert!(runs_whole(&tenant));
+    assert_eq!(counts(&tenant), (0, 4));
 }
 
 /// The column is added without rewriting the table; bodies stored before
