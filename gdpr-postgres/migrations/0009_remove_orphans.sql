@@ -16,18 +16,22 @@
 --   before this migration carry its time (and become removable a bound
 --   after it), and new rows get their transaction's time. The append
 --   function does not name the column: its INSERT stays as it was.
--- * An index of the runs by batch, so that "is this body in a run" is a
---   lookup, not a scan of the tenant's runs (one more index entry per
---   call of the append function, under the lock; measured, see
---   docs/postgres.md).
+-- * No new index: one on the runs by batch would make "is this body in
+--   a run" a lookup, but would cost every append an index entry under the
+--   lock (measured about 10% of single-record appends at 16 writers, see
+--   docs/postgres.md). The clean-up instead finds orphans with one
+--   set-based anti-join over the tenant's bodies and runs, without a lock,
+--   and under the lock checks only the runs written since (a range of the
+--   runs' primary key).
 -- * gdpr.audit_remove_orphans(min_age, max_rows), the only way to remove
 --   them: a SECURITY DEFINER function owned by gdpr_orphan_remover, a role
 --   that logs in nowhere and owns nothing else. The application still has
 --   no DELETE on any table of the log; the function deletes, as that
 --   role, only rows that policies of that role allow: bodies of the
 --   session's own tenant (session_user, the role the connection logged
---   in as, which no SET ROLE changes), stored at least 10 minutes ago,
---   that no run names. It finds the candidates without a lock, then takes
+--   in as, which no SET ROLE changes), stored at least 10 minutes ago;
+--   and of those only the ones no run names, which the function checks
+--   (the role is used by nothing else). It finds the candidates without a lock, then takes
 --   the tenant's append lock (both kinds: the head row's and the advisory
 --   one) and deletes those still in no run, so no append can name them
 --   meanwhile; and gdpr.audit_append, continuing a cut batch, checks under
@@ -38,8 +42,6 @@
 -- Self-contained: it needs only schema version 8.
 
 ALTER TABLE gdpr.audit_body ADD COLUMN stored timestamptz NOT NULL DEFAULT now();
-
-CREATE INDEX audit_run_batch ON gdpr.audit_run (tenant, batch);
 
 -- The owner of gdpr.audit_remove_orphans, and the only role that may
 -- delete from gdpr.audit_body. NOLOGIN: reached only through that
@@ -64,11 +66,12 @@ GRANT SELECT, UPDATE ON gdpr.audit_head TO gdpr_orphan_remover;
 -- gdpr_orphan_remover: no tenant's rows.)
 CREATE POLICY remover_rows ON gdpr.audit_body FOR SELECT TO gdpr_orphan_remover
   USING (tenant = session_user);
+-- Deletes: the session's tenant's bodies, 10 minutes old. (That no run
+-- names them is checked by the function, under the tenant's lock: a
+-- policy would check it row by row, each a scan of the tenant's runs
+-- without an index by batch.)
 CREATE POLICY remover_orphans ON gdpr.audit_body FOR DELETE TO gdpr_orphan_remover
-  USING (tenant = session_user AND stored < now() - interval '10 minutes'
-    AND NOT EXISTS (SELECT 1 FROM gdpr.audit_run r
-      WHERE r.tenant = audit_body.tenant AND r.batch = audit_body.batch
-        AND audit_body.ord >= r.first_ord AND audit_body.ord < r.first_ord + r.count));
+  USING (tenant = session_user AND stored < now() - interval '10 minutes');
 CREATE POLICY remover_rows ON gdpr.audit_run FOR SELECT TO gdpr_orphan_remover
   USING (tenant = session_user);
 CREATE POLICY remover_rows ON gdpr.audit_head FOR SELECT TO gdpr_orphan_remover
@@ -87,6 +90,7 @@ DECLARE
   -- this function's owner here). As text of the default collation, so
   -- that the primary keys serve the lookups (see gdpr.audit_append).
   me text COLLATE "default" := session_user;
+  seq0 bigint;
   batches bigint[];
   ords integer[];
   n bigint;
@@ -102,21 +106,29 @@ BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'gdpr.audit_remove_orphans runs only under READ COMMITTED';
   END IF;
-  -- The candidates, without a lock (appends go on meanwhile).
-  SELECT array_agg(c.batch), array_agg(c.ord) INTO batches, ords FROM (
-    SELECT b.batch, b.ord FROM gdpr.audit_body b
-     WHERE b.tenant = me AND b.stored < now() - p_min_age
-       AND NOT EXISTS (SELECT 1 FROM gdpr.audit_run r
-         WHERE r.tenant = me AND r.batch = b.batch
-           AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count)
-     ORDER BY b.batch, b.ord LIMIT p_max) c;
+  -- The candidates, without a lock (appends go on meanwhile), and in the
+  -- same statement (one snapshot) the head's next entry number: every run
+  -- this snapshot does not see was written after, under the lock, with a
+  -- first_seq of at least that (the lock orders the appends' commits, and
+  -- each writes its run and the head in one transaction).
+  SELECT h.next_seq, c.batches, c.ords INTO seq0, batches, ords
+    FROM gdpr.audit_head h, LATERAL (
+      SELECT array_agg(x.batch) AS batches, array_agg(x.ord) AS ords FROM (
+        SELECT b.batch, b.ord FROM gdpr.audit_body b
+         WHERE b.tenant = me AND b.stored < now() - p_min_age
+           AND NOT EXISTS (SELECT 1 FROM gdpr.audit_run r
+             WHERE r.tenant = me AND r.batch = b.batch
+               AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count)
+         ORDER BY b.batch, b.ord LIMIT p_max) x) c
+   WHERE h.tenant = me;
   IF batches IS NULL THEN
     RETURN 0;
   END IF;
   -- Under the tenant's append lock (both kinds, as writers of the two
   -- HeadLock modes take one each; the same keys as gdpr.audit_append), no
   -- run can be written: the DELETE's snapshot, taken after the locks,
-  -- sees every run there is, and a writer continuing one of these
+  -- sees every run there is (those since the candidates' snapshot: a
+  -- primary-key range from seq0), and a writer continuing one of these
   -- batches finds its bodies gone under the same lock.
   PERFORM pg_advisory_xact_lock(hashtextextended(session_user, 7));
   PERFORM 1 FROM gdpr.audit_head WHERE tenant = me FOR UPDATE;
@@ -125,7 +137,7 @@ BEGIN
    WHERE b.tenant = me AND b.batch = c.batch AND b.ord = c.ord
      AND b.stored < now() - p_min_age
      AND NOT EXISTS (SELECT 1 FROM gdpr.audit_run r
-       WHERE r.tenant = me AND r.batch = b.batch
+       WHERE r.tenant = me AND r.first_seq >= seq0 AND r.batch = b.batch
          AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;

@@ -1,16 +1,19 @@
 //! Removing bodies that no run names (schema version 9,
 //! `gdpr.audit_remove_orphans`): the rest of a batch that a checkpoint cut
 //! and whose writer never came back. They are in no entry, so removing
-//! them changes no entry, no position and no hash; the database lets a
-//! tenant remove only its own such bodies, and only once they are at
-//! least [`MIN_ORPHAN_AGE`] old (docs/postgres.md, "Orphaned bodies").
+//! them changes no entry, no position and no hash. The application role
+//! has no `DELETE` on the log's tables; the function (`SECURITY DEFINER`,
+//! owned by the role `gdpr_orphan_remover`, whose policies allow nothing
+//! else) removes only the connected tenant's such bodies, only once they
+//! are at least [`MIN_ORPHAN_AGE`] old, under the tenant's append lock
+//! (docs/postgres.md, "Orphaned bodies").
 
 use std::time::Duration;
 
 use gdpr_audit::Error;
 
 /// The youngest an orphaned body may be when it is removed: 10 minutes,
-/// enforced by the database too (a restrictive `DELETE` policy). A writer
+/// enforced by the database too (the function and its role's policy). A writer
 /// signing a checkpoint continues its batch within milliseconds; one that
 /// has not continued after this long is taken for dead (should it come
 /// back, its call fails and nothing is acknowledged: it reopens).
