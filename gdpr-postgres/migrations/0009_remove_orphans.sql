@@ -250,10 +250,15 @@ BEGIN
     -- (gdpr.audit_remove_orphans, which holds this lock while it deletes)
     -- may have removed it since. Checked again under the lock, where no
     -- clean-up can run: a run never names a body that is gone.
-    IF p_batch IS NOT NULL AND cnt > 0 AND (SELECT count(*) FROM gdpr.audit_body b
-        WHERE b.tenant = me AND b.batch = p_batch AND b.ord >= p_from
-          AND b.ord < p_from + cnt) <> cnt THEN
-      RAISE EXCEPTION 'stored bodies of batch % from % were removed as orphans', p_batch, p_from;
+    -- (Two IFs: the outer one is a simple expression, which PL/pgSQL
+    -- evaluates without starting the executor; only continuations run
+    -- the query.)
+    IF p_batch IS NOT NULL THEN
+      IF (SELECT count(*) FROM gdpr.audit_body b
+          WHERE b.tenant = me AND b.batch = p_batch AND b.ord >= p_from
+            AND b.ord < p_from + cnt) <> cnt THEN
+        RAISE EXCEPTION 'stored bodies of batch % from % were removed as orphans', p_batch, p_from;
+      END IF;
     END IF;
     o_first := h.size;
     o_count := 0;
