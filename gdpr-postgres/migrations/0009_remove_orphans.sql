@@ -18,7 +18,7 @@
 --   function does not name the column: its INSERT stays as it was.
 -- * No new index: one on the runs by batch would make "is this body in
 --   a run" a lookup, but would cost every append an index entry under the
---   lock (measured about 10% of single-record appends at 16 writers, see
+--   lock (a median of 16% fewer single-record calls at 16 clients, see
 --   docs/postgres.md). The clean-up instead finds orphans with one
 --   set-based anti-join over the tenant's bodies and runs, without a lock,
 --   and under the lock checks only the runs written since (a range of the
