@@ -23,7 +23,8 @@
 # Starts its own throw-away cluster (scripts/postgres.sh) and stops it at
 # the end. Each append figure is run ROUNDS times (default 3), the
 # verifications 3 times each: compare min/median/max, not one number.
-# Bounded: about 4 minutes on a quiet 2-core machine once built.
+# Bounded: about 5 minutes on a quiet 2-core machine once built (COMPARE=0;
+# estimated: 4 in session 9, before the threads-of-one-node lines).
 # PG_BENCH_CPU=1 adds, per timed phase, the CPU seconds per 1 000 rows of
 # the bench process, the server and the whole machine.
 #
