@@ -4,7 +4,13 @@
 # also prints a second baseline, plain_tenant: the same rows into a table
 # shaped like the log's, with row-level security, as a tenant), with
 # 1, 4 and 16 writers, batched (32 events per append) and unbatched, the
-# records chained inside PostgreSQL (the default); at 16 writers also the
+# records chained inside PostgreSQL (the default), in two topologies (the
+# `topology=` of each line): `node-per-writer`, each writer a node with its
+# own connection and log (1, 4, 16), and `threads-of-one-node`, the writers
+# threads of one node sharing its log and connection, whose appends share
+# calls (group commit; 4, 16; `calls_per_append` says how much). The
+# baseline is the same for both: W connections, each inserting its rows in
+# transactions committed synchronously. At 16 writers also the
 # tenant's lock taken as an advisory lock instead of the head row's lock,
 # and the records chained by the writer (the design before schema 4); then
 # verification of a 1 M-record log read from PostgreSQL against `COPY …
@@ -17,7 +23,8 @@
 # Starts its own throw-away cluster (scripts/postgres.sh) and stops it at
 # the end. Each append figure is run ROUNDS times (default 3), the
 # verifications 3 times each: compare min/median/max, not one number.
-# Bounded: about 4 minutes on a quiet 2-core machine once built.
+# Bounded: about 5 minutes on a quiet 2-core machine once built (COMPARE=0;
+# estimated: 4 in session 9, before the threads-of-one-node lines).
 # PG_BENCH_CPU=1 adds, per timed phase, the CPU seconds per 1 000 rows of
 # the bench process, the server and the whole machine.
 #
@@ -39,8 +46,12 @@ run() { cargo bench -q -p gdpr-postgres --bench pg_append -- "$@" 2>/dev/null | 
 
 for round in $(seq 1 "$ROUNDS"); do
   for writers in 1 4 16; do
-    run append "$writers" 1 "$UNBATCHED_RECORDS" row db
-    run append "$writers" 32 "$BATCHED_RECORDS" row db
+    run append "$writers" 1 "$UNBATCHED_RECORDS" row db nodes
+    run append "$writers" 32 "$BATCHED_RECORDS" row db nodes
+  done
+  for writers in 4 16; do
+    run append "$writers" 1 "$UNBATCHED_RECORDS" row db threads
+    run append "$writers" 32 "$BATCHED_RECORDS" row db threads
   done
   if [[ "${COMPARE:-1}" != 0 ]]; then
     run append 16 1 "$UNBATCHED_RECORDS" advisory db

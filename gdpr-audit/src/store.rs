@@ -168,7 +168,9 @@ pub trait AuditStore: EntrySource + Send + Sync {
     /// `sign` for the note of that tree size and root, and writes it right
     /// after that record. The store appends nothing when it holds fewer
     /// than `seen` records (it was rolled back); the caller sees that in
-    /// the returned head.
+    /// the returned head. The log passes the records of several of its
+    /// threads' appends in one call when they waited together (group
+    /// commit); to the store they are one batch.
     ///
     /// # Errors
     /// As [`AuditStore::stage`] and [`AuditStore::commit`]; errors of

@@ -6,9 +6,12 @@
 //! also gives a second baseline (`plain_tenant`: the rows into a table
 //! shaped like the log's, as a tenant, row-level security forced).
 //!
-//! Arguments: `append <writers> <batch> <records> <row|advisory> [db|writer]`
-//! (where records are chained: in the database, the default, or by the
-//! writer between reading the locked head and `COMMIT`), `verify
+//! Arguments: `append <writers> <batch> <records> <row|advisory> [db|writer]
+//! [nodes|threads]` (where records are chained: in the database, the
+//! default, or by the writer between reading the locked head and `COMMIT`;
+//! who the writers are: each a node with its own connection, the default,
+//! or threads of one node sharing its log and connection, whose appends
+//! share calls), `verify
 //! <records>` (an imported log) or `verify-appended <records>` (a log
 //! appended through PostgreSQL). With `PG_BENCH_CPU=1`, each timed phase
 //! also prints its CPU seconds per 1 000 rows: the bench process, the
@@ -153,20 +156,45 @@ fn timed<S>(
     (t.elapsed().as_secs_f64(), cpu)
 }
 
-/// Chained appends: `writers` nodes (own connection and log each),
-/// `batch` events per append call; returns records/s.
+/// Who the writers are: nodes of their own, or threads of one node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Topology {
+    /// Each writer is a node: its own connection, store and log.
+    NodePerWriter,
+    /// The writers are threads of one node sharing its log, store and
+    /// connection (their appends share calls: group commit).
+    ThreadsOfOneNode,
+}
+
+impl Topology {
+    fn name(self) -> &'static str {
+        match self {
+            Topology::NodePerWriter => "node-per-writer",
+            Topology::ThreadsOfOneNode => "threads-of-one-node",
+        }
+    }
+}
+
+/// Chained appends: `writers` writers (nodes or threads of one node, as
+/// `topology` says), `batch` events per append call; returns records/s
+/// and the store calls (transactions) per append.
 fn chained(
     writers: usize,
     batch: usize,
     records: usize,
     lock: HeadLock,
     chaining: Chaining,
-) -> f64 {
+    topology: Topology,
+) -> (f64, f64) {
     let config = tenant();
     let signer = Signer::generate("bench.example/pg").unwrap();
     let secret = signer.to_secret_text();
     let tmp = tempfile::tempdir().unwrap();
-    let logs: Vec<_> = (0..writers)
+    let nodes = match topology {
+        Topology::NodePerWriter => writers,
+        Topology::ThreadsOfOneNode => 1,
+    };
+    let logs: Vec<_> = (0..nodes)
         .map(|w| {
             let keys = FileKeyStore::create(tmp.path().join(format!("k{w}"))).unwrap();
             let store = PgAuditStore::open(&config, lock)
@@ -188,9 +216,11 @@ fn chained(
         log.append_batch(&(0..500).map(event).collect::<Vec<_>>())
             .unwrap();
     }
+    let calls = || logs.iter().map(|l| l.store().transactions()).sum::<u64>();
+    let calls_before = calls();
     let (secs, cpu) = timed(
         writers,
-        |w| &logs[w],
+        |w| &logs[w % nodes],
         |_, log| {
             for _ in 0..per {
                 log.append_batch(&events).unwrap();
@@ -198,7 +228,8 @@ fn chained(
         },
     );
     cpu_report("chained", cpu, per * batch * writers);
-    (per * batch * writers) as f64 / secs
+    let calls_per_append = (calls() - calls_before) as f64 / (per * writers) as f64;
+    ((per * batch * writers) as f64 / secs, calls_per_append)
 }
 
 /// The same rows (the records a chained run wrote) inserted into an
@@ -482,12 +513,17 @@ fn main() {
                 Some("writer") => (Chaining::ByWriter, "writer"),
                 _ => (Chaining::InDatabase, "db"),
             };
+            let topology = match args.get(6).map(String::as_str) {
+                Some("threads") => Topology::ThreadsOfOneNode,
+                _ => Topology::NodePerWriter,
+            };
             let rows = sample_rows();
             let p = plain(writers, batch, records, &rows);
-            let c = chained(writers, batch, records, lock, chaining);
+            let (c, calls) = chained(writers, batch, records, lock, chaining, topology);
             let t = plain_tenant(writers, batch, records, &rows);
             println!(
-                "append writers={writers} batch={batch} lock={} chain={chain_name} chained_per_s={c:.0} plain_per_s={p:.0} ratio={:.2} plain_tenant_per_s={t:.0} ratio_tenant={:.2}",
+                "append topology={} writers={writers} batch={batch} lock={} chain={chain_name} chained_per_s={c:.0} plain_per_s={p:.0} ratio={:.2} plain_tenant_per_s={t:.0} ratio_tenant={:.2} calls_per_append={calls:.2}",
+                topology.name(),
                 args[4],
                 c / p,
                 c / t
@@ -497,7 +533,7 @@ fn main() {
         Some("verify-appended") => verify_appended(args[1].parse().unwrap()),
         _ => {
             eprintln!(
-                "usage: pg_append append <writers> <batch> <records> <row|advisory> [db|writer] | verify <records> | verify-appended <records>"
+                "usage: pg_append append <writers> <batch> <records> <row|advisory> [db|writer] [nodes|threads] | verify <records> | verify-appended <records>"
             );
             std::process::exit(2);
         }

@@ -1,7 +1,8 @@
 //! Faults during appends: a writer killed inside its transaction, lost
 //! connections, PostgreSQL restarted with fast and immediate shutdown.
 //! Nothing acknowledged is lost, nothing unacknowledged is half-written,
-//! and the log verifies.
+//! and the log verifies. A call shared by the appends of several threads
+//! (group commit) that is cut fails every one of them.
 #![cfg(feature = "postgres-tests")]
 
 mod support;
@@ -100,4 +101,138 @@ fn lost_connections_lose_nothing_acknowledged() {
     // appended again): never fewer records than acknowledged.
     assert!(records >= 450);
     assert_eq!(verified_records(&config, &signer), records);
+}
+
+/// Polls `ready` (every 20 ms, up to a minute: a bound, not a timing).
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    for _ in 0..3000 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("never happened: {what}");
+}
+
+/// Whether a backend of `role` (or the backend `pid`) waits for a lock.
+fn waits_for_lock(sup: &mut postgres::Client, role: &str, pid: i32) -> bool {
+    sup.query_one(
+        "SELECT count(*) FROM pg_stat_activity
+          WHERE (usename = $1 OR pid = $2) AND wait_event_type = 'Lock'",
+        &[&role, &pid],
+    )
+    .unwrap()
+    .get::<_, i64>(0)
+        > 0
+}
+
+/// A superuser's connection in an open transaction (to hold the tenant's
+/// head row with [`hold`]; roll back to release), and its backend's pid.
+fn holder() -> (postgres::Client, i32) {
+    let mut c = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    c.batch_execute("BEGIN").unwrap();
+    (c, pid)
+}
+
+/// Locks the head row of tenant `role` (waits while another holds it).
+fn hold(c: &mut postgres::Client, role: &str) {
+    c.execute(
+        "SELECT 1 FROM gdpr.audit_head WHERE tenant = $1 FOR UPDATE",
+        &[&role],
+    )
+    .unwrap();
+}
+
+/// What each thread of the node saw: its receipts, then the error that
+/// stopped it.
+type Seen = (Vec<gdpr_audit::Receipt>, String);
+
+#[test]
+fn a_backend_terminated_during_a_shared_call_fails_every_append_it_held() {
+    let (tenant, config) = new_tenant("gcfault");
+    let role = tenant.role().to_owned();
+    let signer = Signer::generate("test.example/gcfault").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let secret = signer.to_secret_text();
+    let log = std::sync::Arc::new(
+        AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap(),
+    );
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    // The first call waits for the head row, held here; the other
+    // threads' appends queue behind it.
+    let (mut first, _) = holder();
+    hold(&mut first, &role);
+    let threads: Vec<std::thread::JoinHandle<Seen>> = (0..6u64)
+        .map(|t| {
+            let log = std::sync::Arc::clone(&log);
+            std::thread::spawn(move || {
+                let mut acks = Vec::new();
+                for i in 0.. {
+                    match log.append(&event(t * 1000 + i, None)) {
+                        Ok(r) => acks.push(r),
+                        Err(e) => return (acks, e.to_string()),
+                    }
+                }
+                unreachable!()
+            })
+        })
+        .collect();
+    wait_until("a call waits for the head row", || {
+        waits_for_lock(&mut sup, &role, 0)
+    });
+    wait_until("the other appends queue", || log.queued_appends() >= 5);
+    // A second holder queues for the row behind that call: the next call
+    // (which takes every queued append) waits for it.
+    let (mut second, second_pid) = holder();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        hold(&mut second, &role);
+        tx.send(()).unwrap();
+        second
+    });
+    wait_until("the second holder waits", || {
+        waits_for_lock(&mut sup, "", second_pid)
+    });
+    first.batch_execute("ROLLBACK").unwrap();
+    rx.recv().unwrap();
+    let role = tenant.role();
+    wait_until("the shared call waits for the head row", || {
+        waits_for_lock(&mut sup, role, 0)
+    });
+    let killed = sup
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+            &[&role],
+        )
+        .unwrap()
+        .len();
+    assert_eq!(killed, 1);
+    holder.join().unwrap().batch_execute("ROLLBACK").unwrap();
+    let seen: Vec<Seen> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let refused = "an earlier statement or commit failed";
+    // Every append of the call cut got its error (not the refusal of the
+    // appends after it), and there were several.
+    let cut = seen.iter().filter(|(_, e)| !e.contains(refused)).count();
+    assert!(cut >= 5, "{cut} appends got the cut call's error: {seen:?}");
+    let acks: Vec<_> = seen.iter().flat_map(|(a, _)| a.clone()).collect();
+    assert!(!acks.is_empty() && acks.len() < 6, "{}", acks.len());
+    drop(log);
+    // Every acknowledged record is in place with its leaf hash; the log
+    // verifies, and a new writer appends after it.
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let leaves: Vec<_> = entries(&store)
+        .iter()
+        .filter_map(|e| match e {
+            gdpr_audit::store::Entry::Record(b) => Some(gdpr_audit::merkle::leaf_hash(b)),
+            _ => None,
+        })
+        .collect();
+    for r in &acks {
+        assert_eq!(leaves[usize::try_from(r.position).unwrap()], r.leaf_hash);
+    }
+    let signer = Signer::parse(&secret).unwrap();
+    assert_eq!(verified_records(&config, &signer), leaves.len() as u64);
 }

@@ -22,6 +22,7 @@ use crate::signing::Signer;
 use crate::store::{AuditStore, Entry, Frames, SharedHead, Ticket};
 
 mod erasure;
+mod group;
 mod open;
 mod prune;
 mod stage;
@@ -144,6 +145,8 @@ pub struct AuditLog<S: AuditStore = FileStore, K: KeyStore = FileKeyStore> {
     keys: Mutex<K>,
     state: Mutex<State>,
     policy: CheckpointPolicy,
+    /// Appends waiting for a shared call to a store that chains itself.
+    group: group::Group,
 }
 
 impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {

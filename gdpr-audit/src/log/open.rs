@@ -93,6 +93,7 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
                 frames: Frames::new(),
             }),
             policy,
+            group: super::group::Group::default(),
         })
     }
 }

@@ -5,6 +5,7 @@
 //! checkpoints its policy makes due. The log then follows the head the
 //! store reports.
 
+use super::group::{self, Job, Outcome};
 use super::{AuditLog, Receipt, State};
 use crate::Error;
 use crate::batch::{EventBatch, Sealed};
@@ -15,51 +16,63 @@ use crate::store::{AuditStore, ChainedBatch, SharedHead, Ticket, Unchained};
 
 impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
     /// Writes the sealed records of `batch` through
-    /// [`AuditStore::append_unchained`]; durable when it returns.
+    /// [`AuditStore::append_unchained`]; durable when it returns. Appends
+    /// of other threads that wait at the same time share the call
+    /// ([`group`]: group commit).
     pub(super) fn write_unchained(
         &self,
         batch: &EventBatch,
         sealed: &Sealed,
     ) -> Result<(Ticket, Vec<Receipt>), Error> {
         let Sealed { bytes, ends, .. } = sealed;
-        let mut bodies = Vec::with_capacity(batch.len());
         let mut from = 0;
-        for (event, &end) in batch.events().zip(ends) {
+        let job = Job::new(batch.events().zip(ends).map(|(event, &end)| {
             let tail = bytes.get(from..end).unwrap_or_default();
             from = end;
             let mut body = Vec::with_capacity(event.clear.len() + tail.len());
             body.extend_from_slice(event.clear);
             body.extend_from_slice(tail);
-            bodies.push(body);
-        }
-        let records: Vec<Unchained<'_>> = bodies
-            .iter()
-            .zip(batch.events())
-            .map(|(body, event)| Unchained {
-                body,
-                recorded: event.recorded,
-            })
-            .collect();
+            (body, event.recorded)
+        }));
+        self.group.append(job, &mut |jobs| self.write_jobs(jobs))
+    }
+
+    /// The appends waiting for the next call to a store that chains
+    /// itself (a diagnostic: how many appends the next call will share).
+    pub fn queued_appends(&self) -> usize {
+        self.group.queued()
+    }
+
+    /// One call of [`AuditStore::append_unchained`] for the records of
+    /// all `jobs`, in order; one outcome per job.
+    fn write_jobs(&self, jobs: &[Job]) -> Vec<Outcome> {
+        let records: Vec<Unchained<'_>> = jobs.iter().flat_map(Job::records).collect();
         let signer = &self.signer;
         let mut sign = |size: u64, root: &[u8; 32]| -> Result<String, Error> {
             Ok(Checkpoint::new(signer.name(), size, *root)?.sign(signer))
         };
-        // The state lock orders this node's appends (its tree follows them).
+        // The state lock orders this node's calls (its tree follows them).
         let mut st = super::lock(&self.state);
         let seen = st.tree.size();
-        let done = self
+        let written = self
             .store
-            .append_unchained(&records, &self.policy, seen, &mut sign)?;
-        st.adopt(&done, seen)?;
-        let receipts = done
-            .leaves
-            .iter()
-            .map(|&(position, leaf_hash)| Receipt {
-                position,
-                leaf_hash,
-            })
-            .collect();
-        Ok((done.ticket, receipts))
+            .append_unchained(&records, &self.policy, seen, &mut sign)
+            .and_then(|done| {
+                st.adopt(&done, seen)?;
+                if done.leaves.len() == records.len() {
+                    Ok(done)
+                } else {
+                    Err(Error::Backend {
+                        operation: "appending to the audit log",
+                        source: "the store wrote fewer records than it was given".into(),
+                    })
+                }
+            });
+        drop(st);
+        match written {
+            Ok(done) => group::split(done.ticket, &done.leaves, jobs),
+            Err(e) => group::shared(e, jobs.len()),
+        }
     }
 }
 

@@ -38,12 +38,18 @@
 //! argument. Readers ([`EntrySource::entries`]) wait for the same flush
 //! before returning, so they report nothing a crash could take back.
 //!
-//! **Threads of one node.** With [`Chaining::InDatabase`] each append is
-//! its own statement (the lock is held briefly, so sharing transactions
-//! matters less); with [`Chaining::ByWriter`] a writer's `stage` only adds
-//! to the node's open transaction, and threads that stage while another's
-//! `COMMIT` is pending share it. Nodes share PostgreSQL's WAL flushes,
-//! since no one holds the lock while flushing.
+//! **Threads of one node.** With [`Chaining::InDatabase`] the threads
+//! of one node that append through one [`gdpr_audit::AuditLog`] (and so
+//! one store and connection) share calls: appends that arrive while a call
+//! is in flight wait, and the next call takes them all (up to 2048 records
+//! and 4 MiB of bodies) — one `gdpr.audit_append` and one flush for all,
+//! each append getting its own records' receipts, every one of them failing
+//! if the call fails (group commit, in gdpr-audit's log, which sees the
+//! concurrent appends: its state lock orders this node's calls). With
+//! [`Chaining::ByWriter`] a writer's `stage` only adds to the node's open
+//! transaction, and threads that stage while another's `COMMIT` is
+//! pending share it. Nodes share PostgreSQL's WAL flushes, since no one
+//! holds the lock while flushing.
 //!
 //! **After a failure** (a statement, the connection or `COMMIT` failed)
 //! the store refuses further appends; open a new one (and a new
@@ -263,8 +269,10 @@ impl PgAuditStore {
         self
     }
 
-    /// The append transactions this store has committed (several appends
-    /// of this node share one: group commit).
+    /// The append transactions this store has committed (a diagnostic;
+    /// several appends of this node share one: group commit). With
+    /// [`Chaining::InDatabase`], the calls of `gdpr.audit_append` (each
+    /// with its flush).
     pub fn transactions(&self) -> u64 {
         lock(&self.conn).transactions
     }
