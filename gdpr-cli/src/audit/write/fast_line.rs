@@ -22,6 +22,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 mod scan;
+mod stamp;
 
 /// A JSON string, borrowed from the line unless it holds escapes.
 #[derive(Deserialize)]

@@ -12,9 +12,11 @@
 
 use std::borrow::Cow;
 
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::value::{BorrowedStrDeserializer, Error as ValueError};
 
+use super::stamp;
 use super::{
     ActorLine, BasisLine, LineRef, NationalLine, ObjectLine, SecrecyLine, Str, SubjectLine,
 };
@@ -73,34 +75,51 @@ const fn key(name: &'static str) -> Key {
     Key { name, quoted, mask }
 }
 
-/// The keys of each object, in the order of its struct (as serde writes
-/// them).
-const LINE_KEYS: [Key; 13] = [
-    key("event_type"),
-    key("action"),
-    key("outcome"),
-    key("recorded"),
-    key("actor"),
-    key("purpose"),
-    key("lawful_basis"),
-    key("subject"),
-    key("object"),
-    key("source"),
-    key("tenant"),
-    key("correlation_id"),
-    key("text"),
-];
-const ACTOR_KEYS: [Key; 3] = [key("id"), key("role"), key("secrecy")];
-const SECRECY_KEYS: [Key; 2] = [key("kind"), key("source")];
-const BASIS_KEYS: [Key; 4] = [key("kind"), key("art6"), key("art9"), key("national")];
-const NATIONAL_KEYS: [Key; 4] = [
-    key("jurisdiction"),
-    key("citation"),
-    key("summary"),
-    key("purposes"),
-];
-const SUBJECT_KEYS: [Key; 2] = [key("id"), key("issuer")];
-const OBJECT_KEYS: [Key; 2] = [key("kind"), key("id")];
+/// Declares, for one object, a module with the index of each of its keys
+/// (constants, for `match`) and `KEYS`, its [`Key`]s in that order: the
+/// order of its struct, as serde writes them.
+macro_rules! keys {
+    ($object:ident { $($index:ident = $name:literal),+ $(,)? }) => {
+        mod $object {
+            use super::{Key, key};
+            /// The object's keys, in the order of its struct.
+            pub(super) const KEYS: &[Key] = &[$(key($name)),+];
+            keys!(@index 0usize; $($index)+);
+        }
+    };
+    (@index $n:expr; $index:ident $($more:ident)*) => {
+        pub(super) const $index: usize = $n;
+        keys!(@index $n + 1; $($more)*);
+    };
+    (@index $n:expr;) => {};
+}
+
+keys!(line_keys {
+    EVENT_TYPE = "event_type",
+    ACTION = "action",
+    OUTCOME = "outcome",
+    RECORDED = "recorded",
+    ACTOR = "actor",
+    PURPOSE = "purpose",
+    LAWFUL_BASIS = "lawful_basis",
+    SUBJECT = "subject",
+    OBJECT = "object",
+    SOURCE = "source",
+    TENANT = "tenant",
+    CORRELATION_ID = "correlation_id",
+    TEXT = "text",
+});
+keys!(actor_keys { ID = "id", ROLE = "role", SECRECY = "secrecy" });
+keys!(secrecy_keys { KIND = "kind", SOURCE = "source" });
+keys!(basis_keys { KIND = "kind", ART6 = "art6", ART9 = "art9", NATIONAL = "national" });
+keys!(national_keys {
+    JURISDICTION = "jurisdiction",
+    CITATION = "citation",
+    SUMMARY = "summary",
+    PURPOSES = "purposes",
+});
+keys!(subject_keys { ID = "id", ISSUER = "issuer" });
+keys!(object_keys { KIND = "kind", ID = "id" });
 
 impl<'a> Cursor<'a> {
     fn bytes(&self) -> &'a [u8] {
@@ -114,8 +133,14 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Takes byte `b` (after whitespace) if it is next.
+    /// Takes byte `b` (after whitespace) if it is next. `b` is never
+    /// whitespace, so when it is the very next byte there is no whitespace
+    /// to skip (the usual case: lines are mostly written without any).
     fn eat(&mut self, b: u8) -> bool {
+        if self.bytes().get(self.i) == Some(&b) {
+            self.i += 1;
+            return true;
+        }
         self.ws();
         let next = self.bytes().get(self.i) == Some(&b);
         if next {
@@ -161,15 +186,16 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// An object, `field` reading the value of each key. `keys` are the
-    /// object's keys in the order they are usually written (that of the
-    /// struct, as serde writes it): each is first looked for as it is,
-    /// which spares searching for the key's end (any other key, or order,
-    /// is read as any string).
+    /// An object, `field` reading the value of each key, given by its
+    /// index in `keys`. `keys` are the object's keys in the order they are
+    /// usually written (that of the struct, as serde writes it): each is
+    /// first looked for as it is, which spares searching for the key's end
+    /// (any other key, or order, is read as any string). `None` for a key
+    /// not in `keys` (serde refuses unknown fields).
     fn object(
         &mut self,
         keys: &[Key],
-        mut field: impl FnMut(&mut Self, &'a str) -> Option<()>,
+        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
         if !self.eat(b'{') {
             return None;
@@ -193,11 +219,12 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A key: one of `keys` written as it is, compared in place (tried
-    /// first: `keys[*next]`), else any string without escapes: what
-    /// [`Cursor::string`] reads either way, as a known key holds neither a
-    /// quote nor a backslash. `next` moves to the key after the one read.
-    fn key(&mut self, keys: &[Key], next: &mut usize) -> Option<&'a str> {
+    /// A key, as its index in `keys`: one of `keys` written as it is,
+    /// compared in place (tried first: `keys[*next]`), else any string
+    /// without escapes: what [`Cursor::string`] reads either way, as a
+    /// known key holds neither a quote nor a backslash. `None` for a key
+    /// not in `keys`. `next` moves to the key after the one read.
+    fn key(&mut self, keys: &[Key], next: &mut usize) -> Option<usize> {
         self.ws();
         let window = self
             .bytes()
@@ -213,15 +240,13 @@ impl<'a> Cursor<'a> {
             if let Some((p, k)) = found.and_then(|p| Some((p, keys.get(p)?))) {
                 self.i += k.name.len() + 2;
                 *next = p + 1;
-                return Some(k.name);
+                return Some(p);
             }
         }
         let key = self.string()?;
-        *next = keys
-            .iter()
-            .position(|k| k.name == key)
-            .map_or(keys.len(), |p| p + 1);
-        Some(key)
+        let p = keys.iter().position(|k| k.name == key)?;
+        *next = p + 1;
+        Some(p)
     }
 
     /// An array, `item` reading each element.
@@ -248,25 +273,33 @@ impl<'a> Cursor<'a> {
         typed(self.string()?)
     }
 
+    /// A timestamp: in its canonical shape without jiff's parser
+    /// ([`stamp::canonical`]), any other by its own `Deserialize`.
+    fn timestamp(&mut self) -> Option<Timestamp> {
+        let s = self.string()?;
+        stamp::canonical(s).or_else(|| typed(s))
+    }
+
     fn line(&mut self) -> Option<LineRef<'a>> {
         let (mut event_type, mut action, mut outcome, mut purpose) = (None, None, None, None);
         let (mut actor, mut lawful_basis, mut source) = (None, None, None);
         let (mut recorded, mut subject, mut object) = (None, None, None);
         let (mut tenant, mut correlation_id, mut text) = (None, None, None);
-        self.object(&LINE_KEYS, |c, key| match key {
-            "event_type" => set(&mut event_type, c.typed()?),
-            "action" => set(&mut action, c.typed()?),
-            "outcome" => set(&mut outcome, c.typed()?),
-            "purpose" => set(&mut purpose, c.typed()?),
-            "recorded" => set(&mut recorded, c.opt(Self::typed)?),
-            "actor" => set(&mut actor, c.actor()?),
-            "lawful_basis" => set(&mut lawful_basis, c.basis()?),
-            "subject" => set(&mut subject, c.opt(Self::subject)?),
-            "object" => set(&mut object, c.opt(Self::object_ref)?),
-            "source" => set(&mut source, c.str()?),
-            "tenant" => set(&mut tenant, c.opt(Self::str)?),
-            "correlation_id" => set(&mut correlation_id, c.opt(Self::str)?),
-            "text" => set(&mut text, c.opt(Self::str)?),
+        use line_keys::*;
+        self.object(KEYS, |c, key| match key {
+            EVENT_TYPE => set(&mut event_type, c.typed()?),
+            ACTION => set(&mut action, c.typed()?),
+            OUTCOME => set(&mut outcome, c.typed()?),
+            PURPOSE => set(&mut purpose, c.typed()?),
+            RECORDED => set(&mut recorded, c.opt(Self::timestamp)?),
+            ACTOR => set(&mut actor, c.actor()?),
+            LAWFUL_BASIS => set(&mut lawful_basis, c.basis()?),
+            SUBJECT => set(&mut subject, c.opt(Self::subject)?),
+            OBJECT => set(&mut object, c.opt(Self::object_ref)?),
+            SOURCE => set(&mut source, c.str()?),
+            TENANT => set(&mut tenant, c.opt(Self::str)?),
+            CORRELATION_ID => set(&mut correlation_id, c.opt(Self::str)?),
+            TEXT => set(&mut text, c.opt(Self::str)?),
             _ => None,
         })?;
         Some(LineRef {
@@ -288,10 +321,11 @@ impl<'a> Cursor<'a> {
 
     fn actor(&mut self) -> Option<ActorLine<'a>> {
         let (mut id, mut role, mut secrecy) = (None, None, None);
-        self.object(&ACTOR_KEYS, |c, key| match key {
-            "id" => set(&mut id, c.str()?),
-            "role" => set(&mut role, c.typed()?),
-            "secrecy" => set(&mut secrecy, c.secrecy()?),
+        use actor_keys::*;
+        self.object(KEYS, |c, key| match key {
+            ID => set(&mut id, c.str()?),
+            ROLE => set(&mut role, c.typed()?),
+            SECRECY => set(&mut secrecy, c.secrecy()?),
             _ => None,
         })?;
         Some(ActorLine {
@@ -303,9 +337,10 @@ impl<'a> Cursor<'a> {
 
     fn secrecy(&mut self) -> Option<SecrecyLine<'a>> {
         let (mut kind, mut source) = (None, None);
-        self.object(&SECRECY_KEYS, |c, key| match key {
-            "kind" => set(&mut kind, c.typed()?),
-            "source" => set(&mut source, c.opt(Self::str)?),
+        use secrecy_keys::*;
+        self.object(KEYS, |c, key| match key {
+            KIND => set(&mut kind, c.typed()?),
+            SOURCE => set(&mut source, c.opt(Self::str)?),
             _ => None,
         })?;
         Some(SecrecyLine {
@@ -316,11 +351,12 @@ impl<'a> Cursor<'a> {
 
     fn basis(&mut self) -> Option<BasisLine<'a>> {
         let (mut kind, mut art6, mut art9, mut national) = (None, None, None, None);
-        self.object(&BASIS_KEYS, |c, key| match key {
-            "kind" => set(&mut kind, c.typed()?),
-            "art6" => set(&mut art6, c.typed()?),
-            "art9" => set(&mut art9, c.opt(Self::typed)?),
-            "national" => set(&mut national, c.array(Self::national)?),
+        use basis_keys::*;
+        self.object(KEYS, |c, key| match key {
+            KIND => set(&mut kind, c.typed()?),
+            ART6 => set(&mut art6, c.typed()?),
+            ART9 => set(&mut art9, c.opt(Self::typed)?),
+            NATIONAL => set(&mut national, c.array(Self::national)?),
             _ => None,
         })?;
         Some(BasisLine {
@@ -334,11 +370,12 @@ impl<'a> Cursor<'a> {
     fn national(&mut self) -> Option<NationalLine<'a>> {
         let (mut jurisdiction, mut citation, mut summary) = (None, None, None);
         let mut purposes = None;
-        self.object(&NATIONAL_KEYS, |c, key| match key {
-            "jurisdiction" => set(&mut jurisdiction, c.str()?),
-            "citation" => set(&mut citation, c.str()?),
-            "summary" => set(&mut summary, c.str()?),
-            "purposes" => set(&mut purposes, c.array(Self::typed)?),
+        use national_keys::*;
+        self.object(KEYS, |c, key| match key {
+            JURISDICTION => set(&mut jurisdiction, c.str()?),
+            CITATION => set(&mut citation, c.str()?),
+            SUMMARY => set(&mut summary, c.str()?),
+            PURPOSES => set(&mut purposes, c.array(Self::typed)?),
             _ => None,
         })?;
         Some(NationalLine {
@@ -351,9 +388,10 @@ impl<'a> Cursor<'a> {
 
     fn subject(&mut self) -> Option<SubjectLine<'a>> {
         let (mut id, mut issuer) = (None, None);
-        self.object(&SUBJECT_KEYS, |c, key| match key {
-            "id" => set(&mut id, c.str()?),
-            "issuer" => set(&mut issuer, c.opt(Self::str)?),
+        use subject_keys::*;
+        self.object(KEYS, |c, key| match key {
+            ID => set(&mut id, c.str()?),
+            ISSUER => set(&mut issuer, c.opt(Self::str)?),
             _ => None,
         })?;
         Some(SubjectLine {
@@ -364,9 +402,10 @@ impl<'a> Cursor<'a> {
 
     fn object_ref(&mut self) -> Option<ObjectLine<'a>> {
         let (mut kind, mut id) = (None, None);
-        self.object(&OBJECT_KEYS, |c, key| match key {
-            "kind" => set(&mut kind, c.typed()?),
-            "id" => set(&mut id, c.str()?),
+        use object_keys::*;
+        self.object(KEYS, |c, key| match key {
+            KIND => set(&mut kind, c.typed()?),
+            ID => set(&mut id, c.str()?),
             _ => None,
         })?;
         Some(ObjectLine {
