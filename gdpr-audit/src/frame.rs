@@ -66,7 +66,7 @@ impl Frames {
         self.spans.clear();
     }
 
-    /// Adds `entry` (at most [`MAX_FRAME`] bytes, as every record and
+    /// Adds `entry` (at most 1 MiB, `MAX_FRAME`, as every record and
     /// checkpoint is).
     pub fn push(&mut self, entry: EntryRef<'_>) {
         let (kind, payload) = match entry {

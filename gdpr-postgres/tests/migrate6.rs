@@ -13,7 +13,7 @@ mod support;
 use gdpr_audit::record::Record;
 use gdpr_audit::store::Entry;
 use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer, verify_store};
-use gdpr_postgres::{Chaining, HeadLock, PgAuditStore, Tenant};
+use gdpr_postgres::{Chaining, HeadLock, PgAuditStore};
 use support::*;
 
 /// Records only: the schema 5 calls below sign no checkpoint.
@@ -49,24 +49,9 @@ fn append_v5(c: &mut postgres::Client, records: &[Vec<u8>]) {
 
 #[test]
 fn a_schema_5_log_migrated_to_6_reads_back_the_same_entries_and_chains_on() {
-    let db = format!("gdpr_m5_{}", random_hex(6));
-    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
-    sup.batch_execute(&format!(
-        "CREATE DATABASE {db} OWNER {}",
-        env("GDPR_TEST_PG_OWNER")
-    ))
-    .unwrap();
-    let mut owner = owner_on(&db).connect().unwrap();
-    assert_eq!(
-        gdpr_postgres::migrate::migrate_to(&mut owner, 5).unwrap(),
-        [1, 2, 3, 4, 5]
-    );
-    let tenant = Tenant::new(&format!("m5_{}", random_hex(6))).unwrap();
-    let password = random_hex(16);
-    tenant.create(&mut owner, &password).unwrap();
-    let config = owner_on(&db)
-        .user(tenant.role())
-        .password(password.as_bytes());
+    let mut old = OldSchema::new("m5", 5);
+    assert_eq!(old.applied, [1, 2, 3, 4, 5]);
+    let config = old.config.clone();
     // This library refuses the older schema.
     assert!(PgAuditStore::open(&config, HeadLock::Row).is_err());
 
@@ -112,11 +97,11 @@ fn a_schema_5_log_migrated_to_6_reads_back_the_same_entries_and_chains_on() {
     drop(t);
 
     assert_eq!(
-        gdpr_postgres::migrate::migrate_to(&mut owner, 6).unwrap(),
+        gdpr_postgres::migrate::migrate_to(&mut old.owner, 6).unwrap(),
         [6]
     );
     // The migrations after 6 (the objection register) touch no log table.
-    gdpr_postgres::migrate(&mut owner).unwrap();
+    gdpr_postgres::migrate(&mut old.owner).unwrap();
     let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
     let after = entries(&store);
     assert_eq!(
@@ -178,8 +163,7 @@ fn a_schema_5_log_migrated_to_6_reads_back_the_same_entries_and_chains_on() {
     };
     assert!(runs >= 3, "{runs} runs");
     assert_eq!((in_runs, bodies), (8, 8));
-    drop((t, db_writer, by_writer, owner));
-    let _ = sup.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"));
+    drop((t, db_writer, by_writer, old));
 }
 
 /// A call that stops for a checkpoint stores all its bodies; if its

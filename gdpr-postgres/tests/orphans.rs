@@ -516,22 +516,8 @@ fn a_clean_up_behind_a_continuation_removes_none_of_its_bodies() {
 /// carry the migration's time.
 #[test]
 fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
-    let db = format!("gdpr_m8_{}", random_hex(6));
-    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
-    sup.batch_execute(&format!(
-        "CREATE DATABASE {db} OWNER {}",
-        env("GDPR_TEST_PG_OWNER")
-    ))
-    .unwrap();
-    let mut owner = owner_on(&db).connect().unwrap();
-    gdpr_postgres::migrate::migrate_to(&mut owner, 8).unwrap();
-    let tenant = Tenant::new(&format!("m8_{}", random_hex(6))).unwrap();
-    let password = random_hex(16);
-    tenant.create(&mut owner, &password).unwrap();
-    let config = owner_on(&db)
-        .user(tenant.role())
-        .password(password.as_bytes());
-    let mut t = config.connect().unwrap();
+    let mut old = OldSchema::new("m8", 8);
+    let mut t = old.config.connect().unwrap();
     t.execute(
         "INSERT INTO gdpr.audit_head (next_seq, size, frontier, prev, since_checkpoint)
          VALUES (0, 0, '', $1, 0)",
@@ -549,14 +535,14 @@ fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
         &[&bodies, &times],
     )
     .unwrap();
-    let mut sup_db = superuser(&db).connect().unwrap();
+    let mut sup_db = superuser(&old.db).connect().unwrap();
     let filenode = |c: &mut postgres::Client| -> u32 {
         c.query_one("SELECT pg_relation_filenode('gdpr.audit_body')::oid", &[])
             .unwrap()
             .get(0)
     };
     let node = filenode(&mut sup_db);
-    assert_eq!(gdpr_postgres::migrate(&mut owner).unwrap(), [9]);
+    assert_eq!(gdpr_postgres::migrate(&mut old.owner).unwrap(), [9]);
     assert_eq!(filenode(&mut sup_db), node, "the table was not rewritten");
     let dated: i64 = sup_db
         .query_one(
@@ -568,6 +554,5 @@ fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
         .get(0);
     assert_eq!(dated, 5);
     // New bodies get their own time.
-    drop((t, sup_db, owner));
-    let _ = sup.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"));
+    drop((t, sup_db, old));
 }

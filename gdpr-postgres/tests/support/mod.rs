@@ -48,6 +48,57 @@ pub fn owner_on(db: &str) -> PgConfig {
         .unwrap()
 }
 
+/// A scratch database migrated only up to an older schema, with one
+/// tenant: for the tests of a migration. Dropped (`WITH (FORCE)`) with the
+/// value.
+pub struct OldSchema {
+    /// The database's name.
+    pub db: String,
+    /// The schema versions applied.
+    pub applied: Vec<i32>,
+    /// The owner's connection to it.
+    pub owner: postgres::Client,
+    /// The tenant's settings.
+    pub config: PgConfig,
+    sup: postgres::Client,
+}
+
+impl OldSchema {
+    /// A database named `prefix` and random digits, at `schema`, with a
+    /// tenant named likewise.
+    pub fn new(prefix: &str, schema: i32) -> Self {
+        let db = format!("gdpr_{prefix}_{}", random_hex(6));
+        let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+        sup.batch_execute(&format!(
+            "CREATE DATABASE {db} OWNER {}",
+            env("GDPR_TEST_PG_OWNER")
+        ))
+        .unwrap();
+        let mut owner = owner_on(&db).connect().unwrap();
+        let applied = gdpr_postgres::migrate::migrate_to(&mut owner, schema).unwrap();
+        let tenant = Tenant::new(&format!("{prefix}_{}", random_hex(6))).unwrap();
+        let password = random_hex(16);
+        tenant.create(&mut owner, &password).unwrap();
+        let config = owner_on(&db)
+            .user(tenant.role())
+            .password(password.as_bytes());
+        Self {
+            db,
+            applied,
+            owner,
+            config,
+            sup,
+        }
+    }
+}
+
+impl Drop for OldSchema {
+    fn drop(&mut self) {
+        let drop_db = format!("DROP DATABASE {} WITH (FORCE)", self.db);
+        let _ = self.sup.batch_execute(&drop_db);
+    }
+}
+
 /// The superuser's settings on database `db` (only for what the
 /// application never does: making scratch databases, restarts).
 pub fn superuser(db: &str) -> PgConfig {
