@@ -163,7 +163,9 @@ pub trait AuditStore: EntrySource + Send + Sync {
     /// PostgreSQL statement per batch under the tenant's lock): writes each
     /// record's header (version, position, previous leaf hash) exactly as
     /// [`crate::record`] defines it, after everything in the store, and
-    /// returns once the records are durable. When `policy` makes a
+    /// returns once the records are written, durable once
+    /// [`AuditStore::commit`] of the returned ticket returns (the log
+    /// acknowledges nothing before). When `policy` makes a
     /// checkpoint due after a record, the store stops there and asks
     /// `sign` for the note of that tree size and root, and writes it right
     /// after that record. The store appends nothing when it holds fewer
@@ -173,8 +175,8 @@ pub trait AuditStore: EntrySource + Send + Sync {
     /// commit); to the store they are one batch.
     ///
     /// # Errors
-    /// As [`AuditStore::stage`] and [`AuditStore::commit`]; errors of
-    /// `sign`. The default refuses ([`Error::Backend`]).
+    /// As [`AuditStore::stage`]; errors of `sign`. The default refuses
+    /// ([`Error::Backend`]).
     fn append_unchained(
         &self,
         records: &[Unchained<'_>],
@@ -213,7 +215,9 @@ pub struct ChainedBatch {
     /// The head after the last record (or, if nothing was appended, the
     /// head found).
     pub head: SharedHead,
-    /// Already durable ([`AuditStore::commit`] returns at once).
+    /// The records are durable once [`AuditStore::commit`] of this ticket
+    /// returns (a store may return before they are: PostgreSQL flushes
+    /// on a second connection while the next call runs).
     pub ticket: Ticket,
 }
 

@@ -2,7 +2,8 @@
 //! connections, PostgreSQL restarted with fast and immediate shutdown.
 //! Nothing acknowledged is lost, nothing unacknowledged is half-written,
 //! and the log verifies. A call shared by the appends of several threads
-//! (group commit) that is cut fails every one of them.
+//! (group commit) that is cut fails every one of them; so does a lost
+//! flushing connection, for every append it had not yet flushed.
 #![cfg(feature = "postgres-tests")]
 
 mod support;
@@ -202,9 +203,12 @@ fn a_backend_terminated_during_a_shared_call_fails_every_append_it_held() {
     wait_until("the shared call waits for the head row", || {
         waits_for_lock(&mut sup, role, 0)
     });
+    // Only the call's backend (the one waiting for the row), not the
+    // store's flushing connection.
     let killed = sup
         .query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE usename = $1 AND wait_event_type = 'Lock'",
             &[&role],
         )
         .unwrap()
@@ -235,4 +239,80 @@ fn a_backend_terminated_during_a_shared_call_fails_every_append_it_held() {
     }
     let signer = Signer::parse(&secret).unwrap();
     assert_eq!(verified_records(&config, &signer), leaves.len() as u64);
+}
+
+#[test]
+fn a_lost_flushing_connection_acknowledges_nothing_after_it() {
+    let (tenant, config) = new_tenant("flushlost");
+    let role = tenant.role().to_owned();
+    let signer = Signer::generate("test.example/flushlost").unwrap();
+    let secret = signer.to_secret_text();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    let first = log.append(&event(1, None)).unwrap();
+    // The store has two backends now: the one that appends (its last
+    // statement the call) and the one that flushes (its last statement the
+    // flush). Cut the second.
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    let backends = |sup: &mut postgres::Client| -> Vec<String> {
+        sup.query(
+            "SELECT query FROM pg_stat_activity WHERE usename = $1 ORDER BY query",
+            &[&role],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    let queries = backends(&mut sup);
+    assert_eq!(queries.len(), 2, "{queries:?}");
+    assert!(queries[0].contains("gdpr.audit_append"), "{queries:?}");
+    assert!(
+        queries[1].contains("pg_logical_emit_message"),
+        "{queries:?}"
+    );
+    let killed = sup
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE usename = $1 AND query LIKE '%pg_logical_emit_message%'",
+            &[&role],
+        )
+        .unwrap()
+        .len();
+    assert_eq!(killed, 1);
+    wait_until("the flushing backend is gone", || {
+        backends(&mut sup).len() == 1
+    });
+    // The next call commits, but its flush fails: not acknowledged. The
+    // connection is not reopened (one opened now could reach a server
+    // restarted without the call), and the store refuses appends.
+    let cut = log.append(&event(2, None)).unwrap_err().to_string();
+    assert!(cut.contains("waiting until the append is durable"), "{cut}");
+    let refused = log.append(&event(3, None)).unwrap_err().to_string();
+    assert!(refused.contains("open the store again"), "{refused}");
+    drop(log);
+    // The acknowledged record is in place; the unacknowledged one was
+    // committed (asynchronously) and is there whole; the log verifies and
+    // a new writer chains on.
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let leaves: Vec<_> = entries(&store)
+        .iter()
+        .filter_map(|e| match e {
+            gdpr_audit::store::Entry::Record(b) => Some(gdpr_audit::merkle::leaf_hash(b)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(leaves.len(), 2);
+    assert_eq!(leaves[0], first.leaf_hash);
+    let keys = FileKeyStore::create(tmp.path().join("keys2")).unwrap();
+    let signer = Signer::parse(&secret).unwrap();
+    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    assert_eq!(log.append(&event(4, None)).unwrap().position, 2);
+    drop(log);
+    assert_eq!(
+        verified_records(&config, &Signer::parse(&secret).unwrap()),
+        3
+    );
 }

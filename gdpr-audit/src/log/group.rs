@@ -4,11 +4,14 @@
 //! to the store is in flight wait in a queue; when the call returns, one of
 //! them (the leader) takes everything queued, up to [`MAX_RECORDS`]
 //! records and [`MAX_BYTES`] bytes of bodies, and makes **one** call for
-//! all of it (in PostgreSQL: one `gdpr.audit_append` and one flush, more
-//! only where checkpoints fall due inside). Each waiter gets the receipts
-//! of its own records, in order, or an error when the call failed: a
-//! failed call fails every append it held, and none of them is
-//! acknowledged. The file store shares its `fdatasync` the same way, with
+//! all of it (in PostgreSQL: one `gdpr.audit_append`, more only where
+//! checkpoints fall due inside). Each waiter gets the receipts of its own
+//! records, in order, or an error when the call failed: a failed call
+//! fails every append it held, and none of them is acknowledged. The
+//! queue is free for the next leader as soon as the call returns; each
+//! append then waits for durability on its own
+//! ([`crate::store::AuditStore::commit`] of the call's ticket, which
+//! PostgreSQL runs on a second connection while the next call runs). The file store shares its `fdatasync` the same way, with
 //! `stage` and `commit` instead.
 
 use std::collections::{HashMap, VecDeque};
@@ -64,8 +67,8 @@ impl Job {
     }
 }
 
-/// What an append gets: the ticket of the call (already durable) and its
-/// records' receipts, or the call's error.
+/// What an append gets: the ticket of the call (durable once the store's
+/// `commit` of it returns) and its records' receipts, or the call's error.
 pub(super) type Outcome = Result<(Ticket, Vec<Receipt>), Error>;
 
 /// The queue of appends waiting for the next shared call.

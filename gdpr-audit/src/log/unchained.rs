@@ -16,7 +16,8 @@ use crate::store::{AuditStore, ChainedBatch, SharedHead, Ticket, Unchained};
 
 impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
     /// Writes the sealed records of `batch` through
-    /// [`AuditStore::append_unchained`]; durable when it returns. Appends
+    /// [`AuditStore::append_unchained`]; durable once
+    /// [`AuditStore::commit`] of the returned ticket returns. Appends
     /// of other threads that wait at the same time share the call
     /// ([`group`]: group commit).
     pub(super) fn write_unchained(

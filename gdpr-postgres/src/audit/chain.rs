@@ -5,8 +5,10 @@
 //! `gdpr.audit_run` row saying where they are and what their headers
 //! hold, updates the head, and sets `synchronous_commit` off for its
 //! transaction, which therefore commits (releasing the lock) without
-//! waiting for the WAL flush — then the synchronous [`super::FLUSH`]. So
-//! the tenant's lock is held for one server-side execution, never across a
+//! waiting for the WAL flush; the synchronous [`super::FLUSH`] that makes
+//! it durable runs later, on the store's second connection
+//! ([`super::flush`]), while the next call may already run. So the
+//! tenant's lock is held for one server-side execution, never across a
 //! round trip to a client, and not while the bodies are inserted.
 
 use gdpr_audit::merkle::Frontier;
@@ -160,7 +162,7 @@ struct Call<'a, 'r> {
 
 impl Call<'_, '_> {
     /// Runs the call ([`CALL`], prepared once per connection) in its own
-    /// transaction, then waits until it is durable ([`super::FLUSH`]).
+    /// transaction, committed without waiting for the WAL flush.
     fn run(&self, c: &mut super::Conn) -> Result<Answer, Error> {
         let times = self
             .records
@@ -216,20 +218,8 @@ impl Call<'_, '_> {
             .map_err(crate::error::audit("appending (gdpr.audit_append)"))?;
         // Committed without waiting for the WAL flush (the function set
         // synchronous_commit off for its transaction): acknowledged only
-        // once a synchronous commit after it has been flushed.
-        let flush = match &c.flush {
-            Some(s) => s.clone(),
-            None => {
-                let s = c
-                    .client
-                    .prepare(super::FLUSH)
-                    .map_err(crate::error::audit("preparing the flush"))?;
-                c.flush.insert(s).clone()
-            }
-        };
-        c.client
-            .execute(&flush, &[])
-            .map_err(crate::error::audit("waiting until the append is durable"))?;
+        // once a synchronous commit started after it has been flushed
+        // (`PgAuditStore::commit`, on the store's second connection).
         c.transactions += 1;
         answer_row(&row)
     }
@@ -238,7 +228,9 @@ impl Call<'_, '_> {
 impl super::PgAuditStore {
     /// [`gdpr_audit::AuditStore::append_unchained`]: calls
     /// `gdpr.audit_append` until every record is in and no checkpoint is
-    /// due, signing the due ones with `sign`; durable when it returns.
+    /// due, signing the due ones with `sign`. Committed when it returns,
+    /// durable once [`gdpr_audit::AuditStore::commit`] of its ticket
+    /// returns.
     pub(super) fn append_in_database(
         &self,
         records: &[Unchained<'_>],
@@ -247,6 +239,10 @@ impl super::PgAuditStore {
         sign: &mut SignNote<'_>,
     ) -> Result<gdpr_audit::store::ChainedBatch, Error> {
         let advisory = self.lock == super::HeadLock::Advisory;
+        if self.durable.failed() {
+            return Err(super::refused());
+        }
+        self.durable.open()?;
         let mut c = super::lock(&self.conn);
         if c.open {
             return Err(Error::Backend {
@@ -280,13 +276,17 @@ impl super::PgAuditStore {
             seen = seen.max(got.head.frontier.size());
             if done {
                 c.staged += 1;
-                c.committed = c.staged;
+                self.durable.called(c.staged);
                 return Ok(gdpr_audit::store::ChainedBatch {
                     leaves,
                     head: got.head,
                     ticket: gdpr_audit::store::Ticket(c.staged),
                 });
             }
+            // Signed before the records are durable: the note reaches the
+            // database only with the next call, after them in the WAL, and
+            // no one sees it before a flush that covers both (a crash in
+            // between takes the note with the records).
             note = match got.due {
                 Some((size, root)) => Some(sign(size, &root)?),
                 None => None,

@@ -27,11 +27,15 @@
 //! durable.** The append transaction commits with `synchronous_commit =
 //! off` (set locally by `gdpr.audit_append`, or by `SET LOCAL` on the
 //! writer's path), so `COMMIT` (and the tenant's lock) ends as soon as its
-//! commit record is in the WAL buffers; right after it (in the same round
-//! trip on the writer's path, in the next on the default path) a second,
-//! synchronous transaction ([`FLUSH`]) waits until the WAL is
-//! flushed past its own commit record, hence past the append's. The
-//! append returns (and the receipt is given) only then. WAL is replayed as
+//! commit record is in the WAL buffers; after it a second, synchronous
+//! transaction ([`FLUSH`]) waits until the WAL is flushed past its own
+//! commit record, hence past the append's. On the writer's path it follows
+//! `COMMIT` in the same round trip; on the default path it runs in
+//! [`AuditStore::commit`], on a second connection of the store (opened
+//! before its first call, never reopened: [`flush`]), so that the node's next call runs while this
+//! one's WAL is flushed, and appends whose calls returned meanwhile share
+//! the next flush. The append is acknowledged (its receipt given) only
+//! once such a flush, started after its call returned, has come back. WAL is replayed as
 //! a prefix and the lock orders the appends' commit records, so a crash
 //! can only lose a suffix of the log (entries and head together), never a
 //! middle, and never an acknowledged entry; docs/postgres.md has the
@@ -42,7 +46,8 @@
 //! of one node that append through one [`gdpr_audit::AuditLog`] (and so
 //! one store and connection) share calls: appends that arrive while a call
 //! is in flight wait, and the next call takes them all (up to 2048 records
-//! and 4 MiB of bodies) — one `gdpr.audit_append` and one flush for all,
+//! and 4 MiB of bodies) — one `gdpr.audit_append` for all, and its flush
+//! on the second connection while the next call runs,
 //! each append getting its own records' receipts, every one of them failing
 //! if the call fails (group commit, in gdpr-audit's log, which sees the
 //! concurrent appends: its state lock orders this node's calls). With
@@ -70,6 +75,7 @@ use crate::error::audit;
 
 mod chain;
 mod copy;
+mod flush;
 mod head;
 mod import;
 mod orphans;
@@ -111,6 +117,9 @@ pub enum Chaining {
 #[derive(Debug)]
 pub struct PgAuditStore {
     conn: Mutex<Conn>,
+    /// When the calls of [`Chaining::InDatabase`] are durable, and the
+    /// second connection that flushes them.
+    durable: flush::Durable,
     lock: HeadLock,
     chaining: Chaining,
 }
@@ -134,9 +143,6 @@ struct Conn {
     failed: bool,
     /// `gdpr.audit_append` prepared on this connection ([`chain::CALL`]).
     call: Option<postgres::Statement>,
-    /// [`FLUSH`] prepared on this connection (each append runs it: parsed
-    /// and planned once, not per append).
-    flush: Option<postgres::Statement>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -254,8 +260,8 @@ impl PgAuditStore {
                 transactions: 0,
                 failed: false,
                 call: None,
-                flush: None,
             }),
+            durable: flush::Durable::new(config.clone()),
             lock,
             chaining: Chaining::default(),
         })
@@ -271,8 +277,7 @@ impl PgAuditStore {
 
     /// The append transactions this store has committed (a diagnostic;
     /// several appends of this node share one: group commit). With
-    /// [`Chaining::InDatabase`], the calls of `gdpr.audit_append` (each
-    /// with its flush).
+    /// [`Chaining::InDatabase`], the calls of `gdpr.audit_append`.
     pub fn transactions(&self) -> u64 {
         lock(&self.conn).transactions
     }
@@ -362,6 +367,9 @@ impl AuditStore for PgAuditStore {
     }
 
     fn lock_head(&self) -> Result<Option<SharedHead>, Error> {
+        if self.durable.failed() {
+            return Err(refused());
+        }
         let lock_mode = self.lock;
         lock(&self.conn).guarded(|c| {
             if !c.open {
@@ -415,6 +423,14 @@ impl AuditStore for PgAuditStore {
     }
 
     fn commit(&self, ticket: Ticket) -> Result<(), Error> {
+        if self.durable.is_durable(ticket.0) {
+            return Ok(());
+        }
+        if self.durable.was_called(ticket.0) {
+            // A call chained in the database: flushed on the second
+            // connection, while the next call may run on this one.
+            return self.durable.wait(ticket.0);
+        }
         let mut c = lock(&self.conn);
         if c.committed >= ticket.0 {
             return Ok(());
@@ -438,6 +454,8 @@ impl AuditStore for PgAuditStore {
                 c.head = None;
                 c.committed = c.staged;
                 c.transactions += 1;
+                // The flush covers every call before it, too.
+                self.durable.flushed(c.staged);
             }
             Ok(())
         })
