@@ -6,8 +6,8 @@
 # 1, 4 and 16 writers, batched (32 events per append) and unbatched, the
 # records chained inside PostgreSQL (the default), in two topologies (the
 # `topology=` of each line): `node-per-writer`, each writer a node with its
-# own connection and log (1, 4, 16), and `threads-of-one-node`, the writers
-# threads of one node sharing its log and connection, whose appends share
+# own store (connections) and log (1, 4, 16), and `threads-of-one-node`, the writers
+# threads of one node sharing its log and store, whose appends share
 # calls (group commit; 4, 16; `calls_per_append` says how much). The
 # baseline is the same for both: W connections, each inserting its rows in
 # transactions committed synchronously. At 16 writers also the

@@ -9,8 +9,8 @@
 //! Arguments: `append <writers> <batch> <records> <row|advisory> [db|writer]
 //! [nodes|threads]` (where records are chained: in the database, the
 //! default, or by the writer between reading the locked head and `COMMIT`;
-//! who the writers are: each a node with its own connection, the default,
-//! or threads of one node sharing its log and connection, whose appends
+//! who the writers are: each a node with its own store, the default,
+//! or threads of one node sharing its log and store, whose appends
 //! share calls), `verify
 //! <records>` (an imported log) or `verify-appended <records>` (a log
 //! appended through PostgreSQL). With `PG_BENCH_CPU=1`, each timed phase
