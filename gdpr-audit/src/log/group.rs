@@ -11,8 +11,9 @@
 //! queue is free for the next leader as soon as the call returns; each
 //! append then waits for durability on its own
 //! ([`crate::store::AuditStore::commit`] of the call's ticket, which
-//! PostgreSQL runs on a second connection while the next call runs). The file store shares its `fdatasync` the same way, with
-//! `stage` and `commit` instead.
+//! PostgreSQL runs on a second connection while the next call runs). The
+//! file store shares its `fdatasync` the same way, with `stage` and
+//! `commit` instead.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};

@@ -32,11 +32,12 @@
 //! commit record, hence past the append's. On the writer's path it follows
 //! `COMMIT` in the same round trip; on the default path it runs in
 //! [`AuditStore::commit`], on a second connection of the store (opened
-//! before its first call, never reopened: [`flush`]), so that the node's next call runs while this
-//! one's WAL is flushed, and appends whose calls returned meanwhile share
-//! the next flush. The append is acknowledged (its receipt given) only
-//! once such a flush, started after its call returned, has come back. WAL is replayed as
-//! a prefix and the lock orders the appends' commit records, so a crash
+//! before its first call, never reopened: [`flush`]), so that the node's
+//! next call runs while this one's WAL is flushed, and appends whose calls
+//! returned meanwhile share the next flush. The append is acknowledged
+//! (its receipt given) only once such a flush, started after its call
+//! returned, has come back. WAL is replayed as a prefix and the lock
+//! orders the appends' commit records, so a crash
 //! can only lose a suffix of the log (entries and head together), never a
 //! middle, and never an acknowledged entry; docs/postgres.md has the
 //! argument. Readers ([`EntrySource::entries`]) wait for the same flush
