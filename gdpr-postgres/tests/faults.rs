@@ -227,13 +227,7 @@ fn a_backend_terminated_during_a_shared_call_fails_every_append_it_held() {
     // Every acknowledged record is in place with its leaf hash; the log
     // verifies, and a new writer appends after it.
     let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    let leaves: Vec<_> = entries(&store)
-        .iter()
-        .filter_map(|e| match e {
-            gdpr_audit::store::Entry::Record(b) => Some(gdpr_audit::merkle::leaf_hash(b)),
-            _ => None,
-        })
-        .collect();
+    let leaves = record_leaves(&store);
     for r in &acks {
         assert_eq!(leaves[usize::try_from(r.position).unwrap()], r.leaf_hash);
     }
@@ -297,13 +291,7 @@ fn a_lost_flushing_connection_acknowledges_nothing_after_it() {
     // committed (asynchronously) and is there whole; the log verifies and
     // a new writer chains on.
     let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    let leaves: Vec<_> = entries(&store)
-        .iter()
-        .filter_map(|e| match e {
-            gdpr_audit::store::Entry::Record(b) => Some(gdpr_audit::merkle::leaf_hash(b)),
-            _ => None,
-        })
-        .collect();
+    let leaves = record_leaves(&store);
     assert_eq!(leaves.len(), 2);
     assert_eq!(leaves[0], first.leaf_hash);
     let keys = FileKeyStore::create(tmp.path().join("keys2")).unwrap();
@@ -314,5 +302,50 @@ fn a_lost_flushing_connection_acknowledges_nothing_after_it() {
     assert_eq!(
         verified_records(&config, &Signer::parse(&secret).unwrap()),
         3
+    );
+}
+
+/// Sets the tenant role's own `synchronous_commit` (for its new sessions).
+fn set_role_synchronous_commit(role: &str, value: &str) {
+    let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
+    sup.batch_execute(&format!(
+        "ALTER ROLE \"{role}\" SET synchronous_commit = {value}"
+    ))
+    .unwrap();
+}
+
+#[test]
+fn commits_that_would_not_wait_for_the_flush_are_refused_on_both_connections() {
+    let (tenant, config) = new_tenant("asyncrole");
+    let role = tenant.role().to_owned();
+    // A store opened while the role's sessions commit asynchronously would
+    // acknowledge what a crash can take back: refused at open.
+    set_role_synchronous_commit(&role, "off");
+    let refused = PgAuditStore::open(&config, HeadLock::Row).unwrap_err();
+    assert!(
+        refused.to_string().contains("synchronous_commit is off"),
+        "{refused}"
+    );
+    // Opened while they wait; the setting changes before the first append:
+    // the flushing connection, opened before the first call, is refused
+    // too, and nothing is appended.
+    set_role_synchronous_commit(&role, "on");
+    let signer = Signer::generate("test.example/asyncrole").unwrap();
+    let secret = signer.to_secret_text();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    set_role_synchronous_commit(&role, "off");
+    let e = log.append(&event(1, None)).unwrap_err().to_string();
+    assert!(e.contains("synchronous_commit is off"), "{e}");
+    drop(log);
+    set_role_synchronous_commit(&role, "on");
+    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    assert!(entries(&store).is_empty());
+    drop(store);
+    assert_eq!(
+        verified_records(&config, &Signer::parse(&secret).unwrap()),
+        0
     );
 }

@@ -181,16 +181,7 @@ impl Durable {
     /// acknowledge what is not durable).
     fn connect(&self) -> Result<FlushConn, Error> {
         let mut client = self.config.connect()?;
-        let sync: String = client
-            .query_one("SELECT current_setting('synchronous_commit')", &[])
-            .map_err(audit("reading synchronous_commit"))?
-            .get(0);
-        if sync == "off" {
-            return Err(Error::Backend {
-                operation: "waiting until the append is durable",
-                source: "synchronous_commit is off on the flushing connection".into(),
-            });
-        }
+        super::commits_wait_for_the_flush(&mut client, "opening the flushing connection")?;
         let flush = client
             .prepare(super::FLUSH)
             .map_err(audit("preparing the flush"))?;

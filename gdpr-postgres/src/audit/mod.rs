@@ -214,6 +214,26 @@ fn lock(m: &Mutex<Conn>) -> MutexGuard<'_, Conn> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Checks that the session's commits wait for the WAL flush
+/// (`synchronous_commit` is not `off`): on such a connection a flush
+/// ([`FLUSH`]) would return before anything is durable.
+///
+/// # Errors
+/// [`Error::Backend`] for `operation` when it is `off` or cannot be read.
+fn commits_wait_for_the_flush(client: &mut Client, operation: &'static str) -> Result<(), Error> {
+    let sync: String = client
+        .query_one("SELECT current_setting('synchronous_commit')", &[])
+        .map_err(audit("reading synchronous_commit"))?
+        .get(0);
+    if sync == "off" {
+        return Err(Error::Backend {
+            operation,
+            source: "synchronous_commit is off: a commit would be acknowledged before it is durable; set it to on (or remote_apply with standbys)".into(),
+        });
+    }
+    Ok(())
+}
+
 fn refused() -> Error {
     Error::Backend {
         operation: "appending to the PostgreSQL audit log",
@@ -232,16 +252,7 @@ impl PgAuditStore {
     pub fn open(config: &PgConfig, lock: HeadLock) -> Result<Self, Error> {
         let mut client = config.connect()?;
         crate::migrate::check(&mut client)?;
-        let sync: String = client
-            .query_one("SELECT current_setting('synchronous_commit')", &[])
-            .map_err(audit("reading synchronous_commit"))?
-            .get(0);
-        if sync == "off" {
-            return Err(Error::Backend {
-                operation: "opening the PostgreSQL audit log",
-                source: "synchronous_commit is off: a commit would be acknowledged before it is durable; set it to on (or remote_apply with standbys)".into(),
-            });
-        }
+        commits_wait_for_the_flush(&mut client, "opening the PostgreSQL audit log")?;
         client
             .execute(
                 "INSERT INTO gdpr.audit_head (next_seq, size, frontier, prev, since_checkpoint)

@@ -121,6 +121,18 @@ pub fn entries(source: &impl EntrySource) -> Vec<Entry> {
     out
 }
 
+/// The leaf hash of every record of `source`, in order (the checkpoints
+/// left out): what a receipt's leaf hash is checked against.
+pub fn record_leaves(source: &impl EntrySource) -> Vec<[u8; 32]> {
+    entries(source)
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Record(b) => Some(gdpr_audit::merkle::leaf_hash(b)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs `sql` on `client` (simple protocol, autocommit: a write that got
 /// through would stay); returns the `tenant` column of the rows read, if
 /// any.
