@@ -22,7 +22,8 @@
 # the view gdpr.audit_entries.
 # Starts its own throw-away cluster (scripts/postgres.sh) and stops it at
 # the end. Each append figure is run ROUNDS times (default 3), the
-# verifications 3 times each: compare min/median/max, not one number.
+# verifications 3 times each: compare min/median/max, not one number (the
+# script prints them per configuration at the end).
 # Bounded: about 5 minutes on a quiet 2-core machine once built (COMPARE=0;
 # estimated: 4 in session 9, before the threads-of-one-node lines).
 # PG_BENCH_CPU=1 adds, per timed phase, the CPU seconds per 1 000 rows of
@@ -39,10 +40,11 @@ UNBATCHED_RECORDS=${UNBATCHED_RECORDS:-1920}
 BATCHED_RECORDS=${BATCHED_RECORDS:-16384}
 
 eval "$(./scripts/postgres.sh start)"
-trap './scripts/postgres.sh stop' EXIT
+LINES=$(mktemp)  # every result line, for the summary at the end
+trap './scripts/postgres.sh stop; rm -f "$LINES"' EXIT
 
 cargo bench -p gdpr-postgres --bench pg_append --no-run >&2
-run() { cargo bench -q -p gdpr-postgres --bench pg_append -- "$@" 2>/dev/null | grep -E '^(append|verify|cpu)'; }
+run() { cargo bench -q -p gdpr-postgres --bench pg_append -- "$@" 2>/dev/null | grep -E '^(append|verify|cpu)' | tee -a "$LINES"; }
 
 for round in $(seq 1 "$ROUNDS"); do
   for writers in 1 4 16; do
@@ -62,3 +64,26 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 run verify "$VERIFY_RECORDS"
 run verify-appended "$VERIFY_APPENDED_RECORDS"
+
+# Every figure above, per configuration: min-median-max over the rounds.
+python3 - "$LINES" <<'PY'
+import statistics, sys
+groups = {}
+for line in open(sys.argv[1]):
+    kind, *fields = line.split()
+    kv = dict(f.split("=", 1) for f in fields if "=" in f)
+    if kind == "append":
+        key = ("append", kv.get("topology"), "writers=" + kv["writers"], "batch=" + kv["batch"],
+               "lock=" + kv["lock"], "chain=" + kv["chain"])
+        groups.setdefault(key, []).append((float(kv["ratio"]), float(kv["chained_per_s"])))
+    elif kind in ("verify", "verify-appended"):
+        key = (kind, "records=" + kv["records"])
+        groups.setdefault(key, []).append((float(kv["ratio"]), float(kv["verify_rec_per_s"])))
+def spread(xs, f):
+    return "-".join(f.format(x) for x in (min(xs), statistics.median(xs), max(xs)))
+print("== min-median-max over the rounds")
+for key, vals in groups.items():
+    ratios, rates = [v[0] for v in vals], [v[1] for v in vals]
+    print(f"{' '.join(k for k in key if k)}: ratio {spread(ratios, '{:.2f}')}, "
+          f"per s {spread(rates, '{:.0f}')} ({len(vals)} rounds)")
+PY
