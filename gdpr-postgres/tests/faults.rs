@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer};
-use gdpr_postgres::{HeadLock, PgAuditStore};
+use gdpr_postgres::{HeadLock, PgAuditStore, PgConfig};
 use support::worker::{Mode, check_acks, read_acks, spawn};
 use support::*;
 
@@ -35,15 +35,7 @@ fn a_writer_killed_inside_its_transaction_leaves_nothing_and_blocks_no_one() {
     // The server notices the dead client and rolls back; a new writer gets
     // the lock and chains after the 10 acknowledged records.
     let tmp = tempfile::tempdir().unwrap();
-    let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
-    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    let log = AuditLog::with_stores(
-        store,
-        keys,
-        Signer::parse(&signer.to_secret_text()).unwrap(),
-        CheckpointPolicy::default(),
-    )
-    .unwrap();
+    let log = writer(&config, &signer.to_secret_text(), &tmp.path().join("keys"));
     assert_eq!(log.len(), 10, "the killed writer's staged batch is visible");
     assert_eq!(log.append(&event(99, None)).unwrap().position, 10);
     drop(log);
@@ -102,6 +94,22 @@ fn lost_connections_lose_nothing_acknowledged() {
     // appended again): never fewer records than acknowledged.
     assert!(records >= 450);
     assert_eq!(verified_records(&config, &signer), records);
+}
+
+/// A writer on `config` signing with the key in `secret`, its key store in
+/// `keys` (a new file), with the default checkpoint policy.
+fn writer(
+    config: &PgConfig,
+    secret: &str,
+    keys: &std::path::Path,
+) -> AuditLog<PgAuditStore, FileKeyStore> {
+    AuditLog::with_stores(
+        PgAuditStore::open(config, HeadLock::Row).unwrap(),
+        FileKeyStore::create(keys).unwrap(),
+        Signer::parse(secret).unwrap(),
+        CheckpointPolicy::default(),
+    )
+    .unwrap()
 }
 
 /// Polls `ready` (every 20 ms, up to a minute: a bound, not a timing).
@@ -242,9 +250,7 @@ fn a_lost_flushing_connection_acknowledges_nothing_after_it() {
     let signer = Signer::generate("test.example/flushlost").unwrap();
     let secret = signer.to_secret_text();
     let tmp = tempfile::tempdir().unwrap();
-    let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
-    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    let log = writer(&config, &secret, &tmp.path().join("keys"));
     let first = log.append(&event(1, None)).unwrap();
     // The store has two backends now: the one that appends (its last
     // statement the call) and the one that flushes (its last statement the
@@ -294,9 +300,8 @@ fn a_lost_flushing_connection_acknowledges_nothing_after_it() {
     let leaves = record_leaves(&store);
     assert_eq!(leaves.len(), 2);
     assert_eq!(leaves[0], first.leaf_hash);
-    let keys = FileKeyStore::create(tmp.path().join("keys2")).unwrap();
-    let signer = Signer::parse(&secret).unwrap();
-    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    drop(store);
+    let log = writer(&config, &secret, &tmp.path().join("keys2"));
     assert_eq!(log.append(&event(4, None)).unwrap().position, 2);
     drop(log);
     assert_eq!(
@@ -333,9 +338,7 @@ fn commits_that_would_not_wait_for_the_flush_are_refused_on_both_connections() {
     let signer = Signer::generate("test.example/asyncrole").unwrap();
     let secret = signer.to_secret_text();
     let tmp = tempfile::tempdir().unwrap();
-    let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
-    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    let log = AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap();
+    let log = writer(&config, &secret, &tmp.path().join("keys"));
     set_role_synchronous_commit(&role, "off");
     let e = log.append(&event(1, None)).unwrap_err().to_string();
     assert!(e.contains("synchronous_commit is off"), "{e}");
