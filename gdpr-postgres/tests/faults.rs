@@ -136,7 +136,7 @@ fn waits_for_lock(sup: &mut postgres::Client, role: &str, pid: i32) -> bool {
 }
 
 /// A superuser's connection in an open transaction (to hold the tenant's
-/// head row with [`hold`]; roll back to release), and its backend's pid.
+/// append lock with [`hold`]; roll back to release), and its backend's pid.
 fn holder() -> (postgres::Client, i32) {
     let mut c = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
     let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
@@ -144,10 +144,14 @@ fn holder() -> (postgres::Client, i32) {
     (c, pid)
 }
 
-/// Locks the head row of tenant `role` (waits while another holds it).
+/// Takes tenant `role`'s advisory append lock ([`HeadLock::Advisory`];
+/// waits while another holds it). A heavyweight lock: its waiters are
+/// served in the order they came. (The head row's lock is not: a waiter
+/// behind a call that updates the row must follow the row to its new
+/// version, and a later call can lock that version first — CI saw it.)
 fn hold(c: &mut postgres::Client, role: &str) {
     c.execute(
-        "SELECT 1 FROM gdpr.audit_head WHERE tenant = $1 FOR UPDATE",
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
         &[&role],
     )
     .unwrap();
@@ -164,13 +168,13 @@ fn a_backend_terminated_during_a_shared_call_fails_every_append_it_held() {
     let signer = Signer::generate("test.example/gcfault").unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let keys = FileKeyStore::create(tmp.path().join("keys")).unwrap();
-    let store = PgAuditStore::open(&config, HeadLock::Row).unwrap();
+    let store = PgAuditStore::open(&config, HeadLock::Advisory).unwrap();
     let secret = signer.to_secret_text();
     let log = std::sync::Arc::new(
         AuditLog::with_stores(store, keys, signer, CheckpointPolicy::default()).unwrap(),
     );
     let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
-    // The first call waits for the head row, held here; the other
+    // The first call waits for the append lock, held here; the other
     // threads' appends queue behind it.
     let (mut first, _) = holder();
     hold(&mut first, &role);
@@ -189,11 +193,11 @@ fn a_backend_terminated_during_a_shared_call_fails_every_append_it_held() {
             })
         })
         .collect();
-    wait_until("a call waits for the head row", || {
+    wait_until("a call waits for the append lock", || {
         waits_for_lock(&mut sup, &role, 0)
     });
     wait_until("the other appends queue", || log.queued_appends() >= 5);
-    // A second holder queues for the row behind that call: the next call
+    // A second holder queues for the lock behind that call: the next call
     // (which takes every queued append) waits for it.
     let (mut second, second_pid) = holder();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -208,10 +212,10 @@ fn a_backend_terminated_during_a_shared_call_fails_every_append_it_held() {
     first.batch_execute("ROLLBACK").unwrap();
     rx.recv().unwrap();
     let role = tenant.role();
-    wait_until("the shared call waits for the head row", || {
+    wait_until("the shared call waits for the append lock", || {
         waits_for_lock(&mut sup, role, 0)
     });
-    // Only the call's backend (the one waiting for the row), not the
+    // Only the call's backend (the one waiting for the lock), not the
     // store's flushing connection.
     let killed = sup
         .query(
