@@ -72,17 +72,21 @@ fn migrate_verify_and_prove_a_log_on_postgres() {
     );
 
     // A record altered in the database (by a superuser; its body is byte 42
-    // on of the entry, held in gdpr.audit_body since schema 6): exit 1, TAMPERED.
+    // on of the entry, held in gdpr.audit_body since schema 6, in the
+    // array of its run's bodies since schema 10): exit 1, TAMPERED.
     let mut sup = pg::superuser().connect().unwrap();
-    sup.execute(
-        "UPDATE gdpr.audit_body b SET body = overlay(b.body placing '\\xff' from 19 for 1)
-         FROM gdpr.audit_run r
-         WHERE b.tenant = $1 AND r.tenant = $1 AND b.batch = r.batch
-           AND b.ord = r.first_ord + (1 - r.first_seq) AND r.first_seq <= 1
-           AND 1 < r.first_seq + r.count",
-        &[&tenant.role()],
-    )
-    .unwrap();
+    let altered = sup
+        .execute(
+            "UPDATE gdpr.audit_body k
+                SET pack[r.first_ord + (1 - r.first_seq)] =
+                    overlay(k.pack[r.first_ord + (1 - r.first_seq)] placing '\\xff' from 19 for 1)
+               FROM gdpr.audit_run r
+              WHERE k.tenant = $1 AND r.tenant = $1 AND k.batch = r.batch AND k.ord = 1
+                AND r.first_seq <= 1 AND 1 < r.first_seq + r.count",
+            &[&tenant.role()],
+        )
+        .unwrap();
+    assert_eq!(altered, 1);
     let out = gdpr(
         &["audit", "verify", "--postgres", c, "--public-key", p],
         &pw,
@@ -180,6 +184,22 @@ fn remove_orphaned_bodies_removes_only_old_orphans_and_the_log_still_verifies() 
         .unwrap()
         .get(0)
     };
+    // Since schema 10 that writer left nothing: its call stored only the
+    // two bodies it appended. Bodies in no run are what a writer of schema
+    // 9 or before left: its batch's bodies stored as rows before its call
+    // took the lock, then it died. Stored here as that writer did.
+    assert_eq!(orphans(), 0);
+    let bodies: Vec<&[u8]> = records[2..].iter().map(|r| &r[41..]).collect();
+    t.config
+        .connect()
+        .unwrap()
+        .execute(
+            "WITH n AS (SELECT nextval('gdpr.audit_body_batch') AS batch)
+             INSERT INTO gdpr.audit_body (batch, ord, body)
+             SELECT n.batch, o, b FROM n, unnest($1::bytea[]) WITH ORDINALITY AS u(b, o)",
+            &[&bodies],
+        )
+        .unwrap();
     let mut sup = pg::superuser().connect().unwrap();
     assert_eq!(orphans(), 3);
     let (c, p) = (t.conn.to_str().unwrap(), public.to_str().unwrap());

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_objections.sql"),
     include_str!("../migrations/0008_append_leaner.sql"),
     include_str!("../migrations/0009_remove_orphans.sql"),
+    include_str!("../migrations/0010_bodies_packed.sql"),
 ];
 
 /// The schema version this library writes and reads.

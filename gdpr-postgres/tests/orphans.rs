@@ -1,9 +1,13 @@
-//! Schema version 9: bodies that no run names — the rest of a batch a
-//! checkpoint cut, whose writer never continued — can be removed by their
-//! own tenant once they are at least 10 minutes old, and by nobody else.
-//! Entries, runs and every body a run names stay byte for byte; a writer
-//! whose cut batch was removed fails its next call without acknowledging
-//! anything, and a reopened writer chains on.
+//! Schema version 9: bodies that no run names — stored as rows, before the
+//! lock, by a writer of schema 9 or before whose batch a checkpoint cut and
+//! who never continued it — can be removed by their own tenant once they
+//! are at least 10 minutes old, and by nobody else. Entries, runs and
+//! every body a run names stay byte for byte; a writer of schema 9 whose
+//! cut batch was removed fails its continuation without writing anything.
+//! Since schema 10 a call stores only the bodies it appends, as one row
+//! with its run, so a writer of this library leaves no such bodies (tests
+//! here say so); the rows writers of older versions left are what the
+//! clean-up is for.
 #![cfg(feature = "postgres-tests")]
 
 mod support;
@@ -54,24 +58,60 @@ fn unchained(records: &[Vec<u8>]) -> Vec<Unchained<'_>> {
         .collect()
 }
 
-/// A writer that meets a checkpoint in a batch of 5 and dies while
-/// signing it (the library's own call path: the function stores all five
-/// bodies and chains what fits before the checkpoint; the signer fails,
-/// so no further call is made). Leaves the rest of the batch orphaned.
-fn cut_batch(config: &PgConfig) {
+/// What a writer of schema 9 or before left when a checkpoint cut its
+/// batch of 5 and it died: all five bodies stored as rows (before the
+/// lock) under a new batch, two of them named by a run. Built here with
+/// the statements that writer ran: its INSERT, then the call continuing
+/// that batch (the read-back path every later version keeps for such
+/// writers), which chains 2 and stops for the checkpoint. Returns the
+/// call's answer: the due size and root, and the batch.
+fn cut_batch_v9(config: &PgConfig) -> (i64, [u8; 32], i64) {
     let recs = records(5);
-    let store = PgAuditStore::open(config, HeadLock::Row).unwrap();
-    let mut dies = |_: u64, _: &[u8; 32]| -> Result<String, Error> {
-        Err(Error::Backend {
-            operation: "signing",
-            source: "the writer died".into(),
-        })
-    };
-    assert!(
-        store
-            .append_unchained(&unchained(&recs), &EVERY_2, 0, &mut dies)
-            .is_err()
-    );
+    let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
+    let times: Vec<i64> = recs
+        .iter()
+        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
+        .collect();
+    drop(PgAuditStore::open(config, HeadLock::Row).unwrap());
+    let mut c = config.connect().unwrap();
+    let batch: i64 = c
+        .query_one("SELECT nextval('gdpr.audit_body_batch')", &[])
+        .unwrap()
+        .get(0);
+    c.execute(
+        "INSERT INTO gdpr.audit_body (batch, ord, body)
+         SELECT $1, o, b FROM unnest($2::bytea[]) WITH ORDINALITY AS u(b, o)",
+        &[&batch, &bodies],
+    )
+    .unwrap();
+    let seen: i64 = c
+        .query_one(
+            "SELECT size FROM gdpr.audit_head WHERE tenant = current_user",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let row = c
+        .query_one(
+            "SELECT o_count, o_due_size, o_due_root, o_batch
+               FROM gdpr.audit_append(NULL, NULL, $1, 2, NULL, $2, false, $3, 1)",
+            &[&times, &seen, &batch],
+        )
+        .unwrap();
+    assert!(row.get::<_, i32>(0) <= 2);
+    assert_eq!(row.get::<_, Option<i64>>(3), Some(batch));
+    let root: String = row.get(2);
+    let root: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&root[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    (row.get(1), root, batch)
+}
+
+/// [`cut_batch_v9`], for the tests that need only what it leaves.
+fn cut_batch(config: &PgConfig) {
+    cut_batch_v9(config);
 }
 
 /// A live writer appends `n` events (signing the checkpoint a dead writer
@@ -86,14 +126,20 @@ fn append(config: &PgConfig, secret: &str, n: u64) {
 }
 
 /// As the superuser (it bypasses row-level security; the application
-/// never does this): counts of the tenant's bodies in no run and in runs.
+/// never does this): counts of the tenant's bodies in no run and in runs
+/// (a row of schema 9 or before holds one body; a pack of schema 10 holds
+/// several, and its bodies in no run are those after its runs' last).
 fn counts(tenant: &Tenant) -> (i64, i64) {
     let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
     let row = sup
         .query_one(
-            "SELECT count(*) FILTER (WHERE NOT named), count(*) FILTER (WHERE named) FROM (
-               SELECT EXISTS (SELECT 1 FROM gdpr.audit_run r WHERE r.tenant = b.tenant
-                 AND r.batch = b.batch AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count) AS named
+            "SELECT coalesce(sum(n - named), 0)::int8, coalesce(sum(named), 0)::int8 FROM (
+               SELECT coalesce(cardinality(b.pack), 1) AS n,
+                 (SELECT coalesce(sum(least(r.first_ord + r.count, b.ord + coalesce(cardinality(b.pack), 1))
+                                      - greatest(r.first_ord, b.ord)), 0)
+                    FROM gdpr.audit_run r WHERE r.tenant = b.tenant AND r.batch = b.batch
+                     AND r.first_ord < b.ord + coalesce(cardinality(b.pack), 1)
+                     AND r.first_ord + r.count > b.ord) AS named
                FROM gdpr.audit_body b WHERE b.tenant = $1) x",
             &[&tenant.role()],
         )
@@ -101,14 +147,18 @@ fn counts(tenant: &Tenant) -> (i64, i64) {
     (row.get(0), row.get(1))
 }
 
-/// As the superuser: every run names bodies that are all there.
+/// As the superuser: every run names bodies that are all there (rows, or
+/// the elements of one pack).
 fn runs_whole(tenant: &Tenant) -> bool {
     let mut sup = superuser(&env("GDPR_TEST_PG_DB")).connect().unwrap();
     let broken: i64 = sup
         .query_one(
-            "SELECT count(*) FROM gdpr.audit_run r WHERE r.tenant = $1 AND r.count <> (
-               SELECT count(*) FROM gdpr.audit_body b WHERE b.tenant = r.tenant
-                 AND b.batch = r.batch AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count)",
+            "SELECT count(*) FROM gdpr.audit_run r WHERE r.tenant = $1 AND r.count <> coalesce(
+               (SELECT cardinality(k.pack[r.first_ord : r.first_ord + r.count - 1])
+                  FROM gdpr.audit_body k WHERE k.tenant = r.tenant AND k.batch = r.batch
+                   AND k.ord = 1 AND k.pack IS NOT NULL),
+               (SELECT count(*) FROM gdpr.audit_body b WHERE b.tenant = r.tenant
+                 AND b.batch = r.batch AND b.ord >= r.first_ord AND b.ord < r.first_ord + r.count))",
             &[&tenant.role()],
         )
         .unwrap()
@@ -323,75 +373,64 @@ fn a_tenant_deletes_no_body_itself_and_the_remover_reaches_only_its_own_old_bodi
 /// a valid note: the continuation reads back no bodies and fails; nothing
 /// is acknowledged, the store refuses further appends, no run names a
 /// missing body, and a reopened writer chains on.
+/// Since schema 10: a batch a checkpoint cuts leaves nothing for the
+/// clean-up, even one run between the calls of the batch with every body
+/// aged past the bound: the first call stored only the two bodies it
+/// appended (with their run), the next one sends the rest again, and the
+/// batch goes in whole.
 #[test]
-fn a_writer_whose_cut_batch_was_removed_fails_and_a_reopened_writer_chains_on() {
+fn a_cut_batch_leaves_the_clean_up_nothing_and_goes_in_whole() {
     let (tenant, config) = new_tenant("orph_resume");
     let signer = Signer::generate("test.example/orph_resume").unwrap();
     let secret = signer.to_secret_text().as_str().to_owned();
     let recs = records(5);
     let writer = PgAuditStore::open(&config, HeadLock::Row).unwrap();
     let cleaner = PgAuditStore::open(&config, HeadLock::Row).unwrap();
-    let mut removed = 0;
+    let mut removed = Vec::new();
+    let mut between = Vec::new();
     let mut sign = |size: u64, root: &[u8; 32]| -> Result<String, Error> {
         age(&tenant);
-        removed = cleaner.remove_orphaned_bodies(MIN_ORPHAN_AGE)?;
+        between.push(counts(&tenant));
+        removed.push(cleaner.remove_orphaned_bodies(MIN_ORPHAN_AGE)?);
         Ok(Checkpoint::new(signer.name(), size, *root)?.sign(&signer))
     };
-    let got = writer.append_unchained(&unchained(&recs), &EVERY_2, 0, &mut sign);
-    assert!(got.is_err(), "the continuation must fail");
-    assert_eq!(removed, 3, "the rest of the batch was removed");
-    assert!(
-        writer
-            .append_unchained(&unchained(&recs), &EVERY_2, 0, &mut |_, _| Err(
-                Error::BadInput {
-                    what: "unused",
-                    reason: "unused".into()
-                }
-            ))
-            .is_err(),
-        "the failed store refuses appends"
+    let got = writer
+        .append_unchained(&unchained(&recs), &EVERY_2, 0, &mut sign)
+        .unwrap();
+    assert_eq!(got.leaves.len(), 5);
+    assert_eq!(
+        between.first(),
+        Some(&(0, 2)),
+        "only what was appended is stored"
     );
+    assert!(removed.iter().all(|&n| n == 0), "{removed:?}");
     assert!(runs_whole(&tenant));
-    assert_eq!(counts(&tenant), (0, 2), "the two records chained before");
-    // A reopened writer signs the due checkpoint and chains on: one chain.
+    assert_eq!(counts(&tenant), (0, 5));
+    drop(writer);
+    // Another writer chains on: one chain.
     append(&config, &secret, 4);
-    assert_eq!(verified_records(&config, &signer), 6);
+    assert_eq!(verified_records(&config, &signer), 9);
     assert!(runs_whole(&tenant));
 }
 
-/// A tenant whose first call stored 5 bodies, chained 2 and stopped for
-/// a checkpoint, its bodies aged by an hour: the signed note, the batch,
-/// the remaining 3 records' times, and a connection as the tenant.
+/// A tenant whose writer of schema 9 stored 5 bodies as rows, chained 2
+/// and stopped for a checkpoint ([`cut_batch_v9`]), its bodies aged by an
+/// hour: the signed note, the batch, the remaining 3 records' times, and a
+/// connection as the tenant.
 fn cut_and_aged(prefix: &str) -> (Tenant, PgConfig, String, i64, Vec<i64>) {
     let (tenant, config) = new_tenant(prefix);
     let signer = Signer::generate("test.example/orph_race").unwrap();
-    let recs = records(5);
-    let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
-    let times: Vec<i64> = recs
+    let times: Vec<i64> = records(5)
         .iter()
         .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
         .collect();
-    drop(PgAuditStore::open(&config, HeadLock::Row).unwrap());
-    let mut c = config.connect().unwrap();
-    let row = c
-        .query_one(
-            "SELECT o_count, o_due_size, o_due_root, o_batch FROM gdpr.audit_append(NULL, $1, $2, 2, NULL, 0, false, NULL, NULL)",
-            &[&bodies, &times],
-        )
-        .unwrap();
-    assert_eq!(row.get::<_, i32>(0), 2);
-    let size: i64 = row.get(1);
-    let root: String = row.get(2);
-    let root: [u8; 32] = (0..32)
-        .map(|i| u8::from_str_radix(&root[2 * i..2 * i + 2], 16).unwrap())
-        .collect::<Vec<_>>()
-        .try_into()
-        .unwrap();
+    let (size, root, batch) = cut_batch_v9(&config);
+    assert_eq!(size, 2);
     let note = Checkpoint::new(signer.name(), u64::try_from(size).unwrap(), root)
         .unwrap()
         .sign(&signer);
     age(&tenant);
-    (tenant, config, note, row.get(3), times[2..].to_vec())
+    (tenant, config, note, batch, times[2..].to_vec())
 }
 
 /// Runs `call` as the tenant on a thread of its own; returns its
@@ -542,7 +581,10 @@ fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
             .get(0)
     };
     let node = filenode(&mut sup_db);
-    assert_eq!(gdpr_postgres::migrate(&mut old.owner).unwrap(), [9]);
+    assert_eq!(
+        gdpr_postgres::migrate::migrate_to(&mut old.owner, 9).unwrap(),
+        [9]
+    );
     assert_eq!(filenode(&mut sup_db), node, "the table was not rewritten");
     let dated: i64 = sup_db
         .query_one(
@@ -555,4 +597,121 @@ fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
     assert_eq!(dated, 5);
     // New bodies get their own time.
     drop((t, sup_db, old));
+}
+
+/// Schema 9 to 10 rewrites no table, and a log of schema 9 stays readable
+/// and continues: a batch its writer cut (bodies stored as rows) is
+/// continued after the migration, then a writer of this library appends
+/// (bodies as packs); every entry reads back through the reader and the
+/// view alike, and the log verifies as one chain.
+#[test]
+fn migrating_to_10_rewrites_nothing_and_a_batch_of_version_9_continues_after_it() {
+    let mut old = OldSchema::new("m9", 9);
+    let signer = Signer::generate("test.example/m9").unwrap();
+    let secret = signer.to_secret_text().as_str().to_owned();
+    let mut t = old.config.connect().unwrap();
+    t.execute(
+        "INSERT INTO gdpr.audit_head (next_seq, size, frontier, prev, since_checkpoint)
+         VALUES (0, 0, '', $1, 0)",
+        &[&&[0u8; 32][..]],
+    )
+    .unwrap();
+    let recs = records(5);
+    let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
+    let times: Vec<i64> = recs
+        .iter()
+        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
+        .collect();
+    // Version 9's function: all five bodies stored as rows, two chained.
+    let row = t
+        .query_one(
+            "SELECT o_count, o_due_size, o_due_root, o_batch
+               FROM gdpr.audit_append(NULL, $1, $2, 2, NULL, 0, false, NULL, NULL)",
+            &[&bodies, &times],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 2);
+    let (size, batch): (i64, i64) = (row.get(1), row.get(3));
+    let root: String = row.get(2);
+    let root: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&root[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    let mut sup_db = superuser(&old.db).connect().unwrap();
+    let filenode = |c: &mut postgres::Client| -> u32 {
+        c.query_one("SELECT pg_relation_filenode('gdpr.audit_body')::oid", &[])
+            .unwrap()
+            .get(0)
+    };
+    let node = filenode(&mut sup_db);
+    assert_eq!(gdpr_postgres::migrate(&mut old.owner).unwrap(), [10]);
+    assert_eq!(filenode(&mut sup_db), node, "the table was not rewritten");
+    // The writer of version 9 continues its batch from the stored rows.
+    let note = Checkpoint::new(signer.name(), u64::try_from(size).unwrap(), root)
+        .unwrap()
+        .sign(&signer);
+    let n: i32 = t
+        .query_one(
+            "SELECT o_count FROM gdpr.audit_append($1, NULL, $2, 2, NULL, 2, false, $3, 3)",
+            &[&note.as_bytes(), &&times[2..], &batch],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2);
+    // A writer of this library signs the due checkpoint and chains on.
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = FileKeyStore::create(tmp.path().join("k")).unwrap();
+    let store = PgAuditStore::open(&old.config, HeadLock::Row).unwrap();
+    let log = AuditLog::with_stores(store, keys, Signer::parse(&secret).unwrap(), EVERY_2).unwrap();
+    log.append_batch(&(10..15).map(|i| event(i, None)).collect::<Vec<_>>())
+        .unwrap();
+    log.checkpoint().unwrap();
+    let (rows, packs): (i64, i64) = {
+        let r = sup_db
+            .query_one(
+                "SELECT count(*) FILTER (WHERE body IS NOT NULL), count(*) FILTER (WHERE pack IS NOT NULL)
+                   FROM gdpr.audit_body",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(rows, 5, "the rows of version 9 stay");
+    assert!(packs >= 1, "{packs} packs");
+    // The first four records are version 9's bodies, byte for byte.
+    let read = entries(log.store());
+    let records: Vec<&Vec<u8>> = read
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Record(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(records.len(), 9);
+    for (got, want) in records.iter().zip(&bodies[..4]) {
+        assert_eq!(&got[41..], *want);
+    }
+    // The view gives the same entries as the reader.
+    let viewed: Vec<Vec<u8>> = t
+        .query(
+            "SELECT body FROM gdpr.audit_entries WHERE tenant = current_user ORDER BY seq",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let wanted: Vec<Vec<u8>> = read
+        .iter()
+        .map(|e| match e {
+            Entry::Record(r) => r.clone(),
+            Entry::Checkpoint(c) => c.as_bytes().to_vec(),
+            _ => panic!("an entry of a kind this test does not know"),
+        })
+        .collect();
+    assert_eq!(viewed, wanted);
+    let report = verify_store(log.store(), &signer.verifier(), None).unwrap();
+    assert_eq!((report.records, report.unsigned_tail), (9, 0));
+    drop((t, sup_db, log, old));
 }

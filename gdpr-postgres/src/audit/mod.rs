@@ -3,14 +3,15 @@
 //!
 //! **Order and chain decided in the database.** By default
 //! ([`Chaining::InDatabase`]) an append is one message: `BEGIN`, a call of
-//! `gdpr.audit_append` (migrations 4–6) that inserts the records' bodies
-//! (`gdpr.audit_body`, before any lock), then locks the tenant's head row
+//! `gdpr.audit_append` (migrations 4–10) that locks the tenant's head row
 //! ([`HeadLock::Row`]: `SELECT … FOR UPDATE`; or [`HeadLock::Advisory`]: a
 //! transaction-scoped advisory lock, then a plain read), computes each
 //! record's header (position, previous leaf hash), the leaf hashes and
-//! the Merkle frontier with `sha256()`, writes one `gdpr.audit_run` row
-//! (where the bodies are, the headers) and updates the head, then
-//! `COMMIT` and the flush below. Readers read the view
+//! the Merkle frontier with `sha256()`, stores the bodies it appends as
+//! one `gdpr.audit_body` row (an array; schema 10, docs/postgres.md,
+//! "Bodies packed") with one `gdpr.audit_run` row (where the bodies are,
+//! the headers) and updates the head, then `COMMIT` and the flush below.
+//! A batch a due checkpoint cuts is sent again from where it was cut. Readers read the view
 //! `gdpr.audit_entries`, which gives the entries with their headers,
 //! exactly as the embedded log holds them. The tenant's lock
 //! is held for that one server-side execution, never across a round trip
@@ -180,8 +181,10 @@ pub(crate) const FLUSH: &str = "SELECT pg_logical_emit_message(true, 'gdpr-audit
 /// the whole entries merged by their first entry number (two primary-key
 /// orders). **One row per run**, not per record: its first entry number,
 /// first position, record count, the previous leaf hashes (`prevs`, 32
-/// bytes per record) and its bodies as one array (`array_agg` over a
-/// primary-key range scan of `gdpr.audit_body`); the reader builds each
+/// bytes per record) and its bodies as one array (the slice of its pack,
+/// one `gdpr.audit_body` row since schema 10; or, for runs written
+/// before, `array_agg` over a primary-key range scan of the rows of one
+/// body each); the reader builds each
 /// record's header (`0x01`, position, previous leaf hash) and checks that
 /// the run's parts agree ([`copy::visit_entries`]). Against one row per
 /// record with the header built in SQL this cuts the query by about a
@@ -204,10 +207,16 @@ const READ: &str = r#"COPY (SELECT s.k, s.cp, s.first_pos, s.count, p.prevs, b.b
          ORDER BY seq)
         ORDER BY k) s
   LEFT JOIN LATERAL (SELECT s.prevs || '\x'::bytea AS prevs OFFSET 0) p ON true
-  LEFT JOIN LATERAL (SELECT array_agg(b.body ORDER BY b.ord) AS bodies
-    FROM gdpr.audit_body b
-    WHERE s.whole IS NULL AND b.tenant = current_user::text COLLATE "default"
-      AND b.batch = s.batch AND b.ord >= s.first_ord AND b.ord < s.first_ord + s.count) b ON true
+  LEFT JOIN LATERAL (SELECT coalesce(
+      (SELECT k.pack[s.first_ord : s.first_ord + s.count - 1]
+        FROM gdpr.audit_body k
+        WHERE s.whole IS NULL AND k.tenant = current_user::text COLLATE "default"
+          AND k.batch = s.batch AND k.ord = 1 AND k.pack IS NOT NULL),
+      (SELECT array_agg(b.body ORDER BY b.ord)
+        FROM gdpr.audit_body b
+        WHERE s.whole IS NULL AND b.tenant = current_user::text COLLATE "default"
+          AND b.batch = s.batch AND b.ord >= s.first_ord AND b.ord < s.first_ord + s.count
+          AND b.body IS NOT NULL)) AS bodies) b ON true
   ORDER BY s.k) TO STDOUT (FORMAT binary)"#;
 
 fn lock(m: &Mutex<Conn>) -> MutexGuard<'_, Conn> {
