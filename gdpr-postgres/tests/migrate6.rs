@@ -10,7 +10,6 @@
 
 mod support;
 
-use gdpr_audit::record::Record;
 use gdpr_audit::store::Entry;
 use gdpr_audit::{AuditLog, CheckpointPolicy, FileKeyStore, Signer, verify_store};
 use gdpr_postgres::{Chaining, HeadLock, PgAuditStore};
@@ -21,17 +20,6 @@ const NO_CHECKPOINTS: CheckpointPolicy = CheckpointPolicy {
     every_records: None,
     every: None,
 };
-
-/// The bodies of `records` (whole encodings: after the 41-byte header) and
-/// their recorded times in nanoseconds, as `gdpr.audit_append` takes them.
-fn bodies_and_times(records: &[Vec<u8>]) -> (Vec<&[u8]>, Vec<i64>) {
-    let bodies = records.iter().map(|r| &r[41..]).collect();
-    let times = records
-        .iter()
-        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
-        .collect();
-    (bodies, times)
-}
 
 /// Appends `records` (whole encodings) as a schema 5 node did: one call of
 /// the version 5 `gdpr.audit_append` with the bodies after the 41-byte

@@ -67,11 +67,7 @@ fn unchained(records: &[Vec<u8>]) -> Vec<Unchained<'_>> {
 /// call's answer: the due size and root, and the batch.
 fn cut_batch_v9(config: &PgConfig) -> (i64, [u8; 32], i64) {
     let recs = records(5);
-    let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
-    let times: Vec<i64> = recs
-        .iter()
-        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
-        .collect();
+    let (bodies, times) = bodies_and_times(&recs);
     drop(PgAuditStore::open(config, HeadLock::Row).unwrap());
     let mut c = config.connect().unwrap();
     let batch: i64 = c
@@ -101,11 +97,7 @@ fn cut_batch_v9(config: &PgConfig) -> (i64, [u8; 32], i64) {
     assert!(row.get::<_, i32>(0) <= 2);
     assert_eq!(row.get::<_, Option<i64>>(3), Some(batch));
     let root: String = row.get(2);
-    let root: [u8; 32] = (0..32)
-        .map(|i| u8::from_str_radix(&root[2 * i..2 * i + 2], 16).unwrap())
-        .collect::<Vec<_>>()
-        .try_into()
-        .unwrap();
+    let root = hash_of_hex(&root);
     (row.get(1), root, batch)
 }
 
@@ -420,10 +412,7 @@ fn a_cut_batch_leaves_the_clean_up_nothing_and_goes_in_whole() {
 fn cut_and_aged(prefix: &str) -> (Tenant, PgConfig, String, i64, Vec<i64>) {
     let (tenant, config) = new_tenant(prefix);
     let signer = Signer::generate("test.example/orph_race").unwrap();
-    let times: Vec<i64> = records(5)
-        .iter()
-        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
-        .collect();
+    let (_, times) = bodies_and_times(&records(5));
     let (size, root, batch) = cut_batch_v9(&config);
     assert_eq!(size, 2);
     let note = Checkpoint::new(signer.name(), u64::try_from(size).unwrap(), root)
@@ -551,11 +540,11 @@ fn a_clean_up_behind_a_continuation_removes_none_of_its_bodies() {
     assert_eq!(counts(&tenant), (0, 4));
 }
 
-/// The column is added without rewriting the table; bodies stored before
-/// carry the migration's time.
-#[test]
-fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
-    let mut old = OldSchema::new("m8", 8);
+/// A scratch database at `schema` whose tenant has an empty log (its head
+/// row, as stores of that version created it), and a connection as the
+/// tenant.
+fn old_log(prefix: &str, schema: i32) -> (OldSchema, postgres::Client) {
+    let old = OldSchema::new(prefix, schema);
     let mut t = old.config.connect().unwrap();
     t.execute(
         "INSERT INTO gdpr.audit_head (next_seq, size, frontier, prev, since_checkpoint)
@@ -563,12 +552,16 @@ fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
         &[&&[0u8; 32][..]],
     )
     .unwrap();
+    (old, t)
+}
+
+/// The column is added without rewriting the table; bodies stored before
+/// carry the migration's time.
+#[test]
+fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
+    let (mut old, mut t) = old_log("m8", 8);
     let recs = records(5);
-    let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
-    let times: Vec<i64> = recs
-        .iter()
-        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
-        .collect();
+    let (bodies, times) = bodies_and_times(&recs);
     t.query_one(
         "SELECT o_count FROM gdpr.audit_append(NULL, $1, $2, 2, NULL, 0, false, NULL, NULL)",
         &[&bodies, &times],
@@ -606,22 +599,11 @@ fn migrating_to_9_rewrites_no_body_and_dates_old_ones_at_the_migration() {
 /// view alike, and the log verifies as one chain.
 #[test]
 fn migrating_to_10_rewrites_nothing_and_a_batch_of_version_9_continues_after_it() {
-    let mut old = OldSchema::new("m9", 9);
+    let (mut old, mut t) = old_log("m9", 9);
     let signer = Signer::generate("test.example/m9").unwrap();
     let secret = signer.to_secret_text().as_str().to_owned();
-    let mut t = old.config.connect().unwrap();
-    t.execute(
-        "INSERT INTO gdpr.audit_head (next_seq, size, frontier, prev, since_checkpoint)
-         VALUES (0, 0, '', $1, 0)",
-        &[&&[0u8; 32][..]],
-    )
-    .unwrap();
     let recs = records(5);
-    let bodies: Vec<&[u8]> = recs.iter().map(|r| &r[41..]).collect();
-    let times: Vec<i64> = recs
-        .iter()
-        .map(|r| i64::try_from(Record::decode(r).unwrap().recorded().as_nanosecond()).unwrap())
-        .collect();
+    let (bodies, times) = bodies_and_times(&recs);
     // Version 9's function: all five bodies stored as rows, two chained.
     let row = t
         .query_one(
@@ -633,11 +615,7 @@ fn migrating_to_10_rewrites_nothing_and_a_batch_of_version_9_continues_after_it(
     assert_eq!(row.get::<_, i32>(0), 2);
     let (size, batch): (i64, i64) = (row.get(1), row.get(3));
     let root: String = row.get(2);
-    let root: [u8; 32] = (0..32)
-        .map(|i| u8::from_str_radix(&root[2 * i..2 * i + 2], 16).unwrap())
-        .collect::<Vec<_>>()
-        .try_into()
-        .unwrap();
+    let root = hash_of_hex(&root);
     let mut sup_db = superuser(&old.db).connect().unwrap();
     let filenode = |c: &mut postgres::Client| -> u32 {
         c.query_one("SELECT pg_relation_filenode('gdpr.audit_body')::oid", &[])

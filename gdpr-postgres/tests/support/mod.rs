@@ -224,3 +224,27 @@ pub fn event(n: u64, subject: Option<&str>) -> AuditEvent {
     let t = Timestamp::from_second(1_700_000_000 + i64::try_from(n).unwrap()).unwrap();
     b.build(t)
 }
+
+/// The bodies (after the 41-byte header) and recorded times, in
+/// nanoseconds, of whole record encodings: what a writer sends
+/// `gdpr.audit_append`.
+pub fn bodies_and_times(records: &[Vec<u8>]) -> (Vec<&[u8]>, Vec<i64>) {
+    let bodies = records.iter().map(|r| &r[41..]).collect();
+    let times = records
+        .iter()
+        .map(|r| {
+            let recorded = gdpr_audit::record::Record::decode(r).unwrap().recorded();
+            i64::try_from(recorded.as_nanosecond()).unwrap()
+        })
+        .collect();
+    (bodies, times)
+}
+
+/// A hash from the 64 hex digits `gdpr.audit_append` answers with.
+pub fn hash_of_hex(hex: &str) -> [u8; 32] {
+    (0..32)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap()
+}
