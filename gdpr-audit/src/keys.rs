@@ -79,6 +79,23 @@ pub trait KeyStore: Send + Sync {
         self.keys_for_each(&refs)
     }
 
+    /// [`KeyStore::keys_for_each_ref`] that creates nothing: the keys when
+    /// every subject given already has one, `None` when one has none (or
+    /// is erased, or the store cannot tell without asking its backend).
+    /// A bulk writer seals a batch of known subjects this way out of
+    /// input order, and takes its turn only when keys must be created. The
+    /// default answers `None`.
+    ///
+    /// # Errors
+    /// As [`KeyStore::keys_for_each_ref`].
+    fn known_keys_for_each_ref(
+        &self,
+        subjects: &[Option<(&str, Option<&str>)>],
+    ) -> Result<Option<Vec<(KeyId, DataKey)>>, Error> {
+        let _ = subjects;
+        Ok(None)
+    }
+
     /// The id of `subject`'s key, if it has one (not erased).
     fn find(&self, subject: &PatientId) -> Option<KeyId>;
 

@@ -120,3 +120,61 @@ fn sealing_is_undone_by_a_push_and_not_used_by_another_log() {
         2
     );
 }
+
+/// `seal_batch_known` seals only batches whose subjects all have keys:
+/// for a new subject (or an erased one) it creates nothing and leaves the
+/// batch unsealed; for known subjects the batch it seals is written with
+/// those fields and opens to its subject.
+#[test]
+fn sealing_known_subjects_creates_no_key_and_opens() {
+    use gdpr_audit::FileKeyStore;
+    use gdpr_audit::FileStore;
+    use gdpr_audit::batch::EventBatch;
+    use gdpr_audit::report::{StaffIdentities, subject_report};
+    use gdpr_core::subject::PatientId;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let (log, verifier) = create(&dir, None);
+    let new = PatientId::new("NEW-0").unwrap();
+    let mut batch = EventBatch::new();
+    batch.push(&event(0, "NEW-0")).unwrap();
+    assert!(!log.seal_batch_known(&mut batch).unwrap());
+    assert!(!batch.is_sealed());
+    assert!(log.keys().find(&new).is_none(), "no key in memory");
+    let on_disk = FileKeyStore::open(FileStore::keys_path(&dir)).unwrap();
+    assert!(on_disk.find(&new).is_none(), "no key on disk");
+
+    // In its turn the batch is sealed and the key created.
+    log.seal_batch(&mut batch).unwrap();
+    log.commit(log.stage_encoded(&batch).unwrap()).unwrap();
+    let mut known = EventBatch::new();
+    for i in 1..4 {
+        known.push(&event(i, "NEW-0")).unwrap();
+    }
+    assert!(log.seal_batch_known(&mut known).unwrap());
+    assert!(known.is_sealed());
+    assert_eq!(
+        log.commit(log.stage_encoded(&known).unwrap())
+            .unwrap()
+            .len(),
+        3
+    );
+    let r = subject_report(log.store(), &*log.keys(), &new, StaffIdentities::Withhold).unwrap();
+    assert_eq!(r.entries.len(), 4);
+
+    // An erased subject has no key to seal under: left to `seal_batch`,
+    // which refuses it.
+    gdpr_audit::KeyStore::erase(&mut *log.keys(), &new).unwrap();
+    let mut erased = EventBatch::new();
+    erased.push(&event(4, "NEW-0")).unwrap();
+    assert!(!log.seal_batch_known(&mut erased).unwrap());
+    assert!(!erased.is_sealed());
+    assert!(log.seal_batch(&mut erased).is_err());
+    log.checkpoint().unwrap();
+    drop(log);
+    assert_eq!(
+        verify_store(&LogDir(dir), &verifier, None).unwrap().records,
+        4
+    );
+}

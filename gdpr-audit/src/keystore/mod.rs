@@ -146,6 +146,26 @@ impl FileKeyStore {
         self.keys_for_indexes(&indexes)
     }
 
+    /// [`FileKeyStore::keys_for_each_ref`] that creates nothing: `None`
+    /// when one of the subjects has no key (see
+    /// [`crate::KeyStore::known_keys_for_each_ref`]).
+    fn known_keys_for_each_ref(
+        &self,
+        subjects: &[Option<(&str, Option<&str>)>],
+    ) -> Option<Vec<(KeyId, DataKey)>> {
+        subjects
+            .iter()
+            .map(|s| match s {
+                None => Some(self.unattributed()),
+                Some((id, issuer)) => {
+                    let index = crate::seal::blind_index_of(&self.index_mac, id, *issuer);
+                    let e = self.by_index.get(&index)?;
+                    Some((e.key_id, e.key.clone()))
+                }
+            })
+            .collect()
+    }
+
     /// The keys of these blind indexes (the key for events without a
     /// subject where `None`), the missing ones created with one durable
     /// write.
@@ -259,6 +279,12 @@ impl crate::KeyStore for FileKeyStore {
         subjects: &[Option<(&str, Option<&str>)>],
     ) -> Result<Vec<(KeyId, DataKey)>, Error> {
         FileKeyStore::keys_for_each_ref(self, subjects)
+    }
+    fn known_keys_for_each_ref(
+        &self,
+        subjects: &[Option<(&str, Option<&str>)>],
+    ) -> Result<Option<Vec<(KeyId, DataKey)>>, Error> {
+        Ok(FileKeyStore::known_keys_for_each_ref(self, subjects))
     }
     fn find(&self, subject: &PatientId) -> Option<KeyId> {
         FileKeyStore::find(self, subject)

@@ -15,7 +15,11 @@ use crate::keys::KeyStore;
 use crate::merkle::leaf_hash;
 use crate::record::{Hash, header};
 use crate::seal::seal_into;
+use crate::seal::{DataKey, KeyId};
 use crate::store::{AuditStore, EntryRef, Frames, SharedHead, Ticket};
+
+/// The keys of a batch's events, if the key store gave them.
+type KeysOf = Result<Option<Vec<(KeyId, DataKey)>>, Error>;
 
 /// The state a staged batch leaves behind (see [`State`]), and its
 /// receipts.
@@ -89,20 +93,58 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         result
     }
 
+    /// [`AuditLog::seal_batch`] only if every subject of `batch` already
+    /// has a key ([`KeyStore::known_keys_for_each_ref`]): creates no key.
+    /// `Ok(false)` when one has none (or the key store cannot tell): the
+    /// batch is then left unsealed, for `seal_batch` in input order. A
+    /// bulk writer seals such batches as soon as they are parsed, without
+    /// waiting for the batches before them.
+    ///
+    /// # Errors
+    /// [`Error::Random`]; [`Error::Io`] or [`Error::Backend`] from the key
+    /// store. The batch is then unsealed.
+    pub fn seal_batch_known(&self, batch: &mut EventBatch) -> Result<bool, Error> {
+        let mut sealed = std::mem::take(&mut batch.sealed);
+        let result = self.seal_with(batch, &mut sealed, |store, subjects| {
+            store.known_keys_for_each_ref(subjects)
+        });
+        if !matches!(result, Ok(true)) {
+            sealed.clear();
+        }
+        batch.sealed = sealed;
+        result
+    }
+
     /// Fills `out` with the sealed-fields part of each event's record,
     /// concatenated, and where each ends. The keys of new subjects are
     /// created with one durable write for the whole batch (by
     /// [`KeyStore::keys_for_each`]).
     fn seal(&self, batch: &EventBatch, out: &mut Sealed) -> Result<(), Error> {
+        self.seal_with(batch, out, |store, subjects| {
+            store.keys_for_each_ref(subjects).map(Some)
+        })
+        .map(|_| ())
+    }
+
+    /// [`AuditLog::seal`] with the batch's keys from `keys_of` (under the
+    /// key store's lock, one entry per event); `Ok(false)`, nothing
+    /// sealed, when it gives none.
+    fn seal_with(
+        &self,
+        batch: &EventBatch,
+        out: &mut Sealed,
+        keys_of: impl FnOnce(&mut K, &[Option<(&str, Option<&str>)>]) -> KeysOf,
+    ) -> Result<bool, Error> {
         out.clear();
-        // One system call for all nonces of the batch.
-        let mut nonces = vec![0u8; 24 * batch.len()];
-        getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
         let subjects: Vec<Option<(&str, Option<&str>)>> = batch.sealed_subjects().collect();
         let (by, keys) = {
             let mut store = lock(&self.keys);
-            (store.unattributed().0, store.keys_for_each_ref(&subjects)?)
+            (store.unattributed().0, keys_of(&mut store, &subjects)?)
         };
+        let Some(keys) = keys else { return Ok(false) };
+        // One system call for all nonces of the batch.
+        let mut nonces = vec![0u8; 24 * batch.len()];
+        getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
         let mut keys = keys.into_iter();
         let mut w = Writer::from_vec(std::mem::take(&mut out.bytes));
         for (event, n) in batch.events().zip(nonces.chunks_exact(24)) {
@@ -128,7 +170,7 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
         }
         out.bytes = w.into_bytes();
         out.by = Some(by);
-        Ok(())
+        Ok(true)
     }
 
     /// Chains the records of `batch` (with their `sealed` parts) after

@@ -50,7 +50,8 @@ pub(crate) fn run(
     let base = log.len();
     let workers = workers.max(1);
     let (back, spare) = channel();
-    for _ in 0..2 * workers + 2 {
+    let slots = 2 * workers + 2;
+    for _ in 0..slots {
         let _ = back.send(Slot::new());
     }
     let (to_parse, queue) = channel();
@@ -65,7 +66,9 @@ pub(crate) fn run(
             s.spawn(move || parse_chunks(log, queue, turn, &to_write));
         }
         drop(to_write);
-        let (ctx, crx) = sync_channel(1);
+        // Room for every slot's batch: the writing thread never waits for
+        // the committing one to be scheduled.
+        let (ctx, crx) = sync_channel(slots);
         let committer = s.spawn(|| commit_batches(log, crx, base));
         let staging = stage_in_order(log, parsed, &ctx, back);
         drop(ctx);
@@ -100,7 +103,7 @@ pub(crate) enum Stop {
     Unskipped(u64),
     /// Writing (`synced` false) or syncing (true) the batch of input lines
     /// `first..=last` failed; no later batch was written, except, after a
-    /// failed sync, one staged meanwhile.
+    /// failed sync, those staged meanwhile (at most one per slot).
     Write {
         error: gdpr_audit::Error,
         first: u64,

@@ -219,6 +219,16 @@ fn same_as_reference(prefix: Option<&str>, text: &str, skip: (u64, u64)) -> (Pro
         for (g, w) in got_entries.iter().zip(&want_entries) {
             assert_eq!(g, w, "{workers} threads");
         }
+        // As many subject keys: none for events after where it stopped.
+        assert_eq!(
+            std::fs::metadata(FileStore::keys_path(&got_log.dir))
+                .unwrap()
+                .len(),
+            std::fs::metadata(FileStore::keys_path(&want_log.dir))
+                .unwrap()
+                .len(),
+            "{workers} threads"
+        );
         let a = verify_dir(&got_log.dir, &got_log.verifier, None).unwrap();
         let b = verify_dir(&want_log.dir, &want_log.verifier, None).unwrap();
         assert_eq!(
@@ -247,6 +257,31 @@ fn a_bad_line_in_the_middle_of_a_chunk_stops_after_the_lines_before_it() {
     let (p, stop) = same_as_reference(None, &input(50, &[1], &[]), (0, 0));
     assert!(stop.starts_with("input 1: "), "{stop}");
     assert_eq!(p.to_string(), "nothing");
+}
+
+/// Chunks of subjects new to the log wait for their turn to create keys,
+/// while chunks of known subjects are sealed as soon as they are parsed:
+/// with both kinds in turn, and a bad line in a chunk of known subjects,
+/// no key is created for a subject of the lines after it.
+#[test]
+fn new_subjects_get_keys_in_turn_and_none_after_a_bad_line() {
+    // Lines 1,001 to 2,000 and after 3,000 name subjects new to the log.
+    let mixed = |bad: &[usize]| -> String {
+        input(4500, bad, &[])
+            .lines()
+            .zip(1..)
+            .map(|(l, i)| match (1001..=2000).contains(&i) || i > 3000 {
+                true => l.replacen(r#""id":"PID-"#, &format!(r#""id":"NEW-{i}-"#), 1) + "\n",
+                false => l.to_owned() + "\n",
+            })
+            .collect()
+    };
+    let (p, stop) = same_as_reference(None, &mixed(&[2600]), (0, 0));
+    assert!(stop.starts_with("input 2600: "), "{stop}");
+    assert_eq!(p.to_string(), "positions 0..=2227 (input lines 1..=2599)");
+    let (p, stop) = same_as_reference(None, &mixed(&[]), (0, 0));
+    assert_eq!(stop, "end");
+    assert_eq!(p.to_string(), "positions 0..=3857 (input lines 1..=4500)");
 }
 
 #[test]
