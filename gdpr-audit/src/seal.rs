@@ -370,8 +370,11 @@ pub(crate) fn blind_index_of(index_mac: &Hmac<Sha256>, id: &str, issuer: Option<
 /// length-prefixed ciphertext and tag; the layout of
 /// [`crate::record`]): `plaintext` (personal fields as
 /// [`encode_personal`] lays them out) encrypted under `key` with `nonce`,
-/// which must be fresh random bytes from the operating system (192-bit
-/// random nonces never repeat in practice). The plaintext is encrypted
+/// which must never have been used before: 24 fresh random bytes from the
+/// operating system, or (a batch) 16 such bytes shared by the batch
+/// followed by the record's index in the batch (the 128-bit random part
+/// repeats with negligible probability, and within a batch the index
+/// differs). The plaintext is encrypted
 /// where it lands in `w`: no copy of it is left behind.
 ///
 /// # Errors

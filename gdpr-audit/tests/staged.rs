@@ -178,3 +178,40 @@ fn sealing_known_subjects_creates_no_key_and_opens() {
         4
     );
 }
+
+/// The nonces of a sealed batch: 16 random bytes shared by the batch, then
+/// each record's index in it; another batch draws other random bytes. No
+/// nonce repeats.
+#[test]
+fn a_batch_seals_with_a_random_prefix_and_the_index() {
+    use gdpr_audit::record::Record;
+    use gdpr_audit::store::{Entry, EntrySource};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, _) = create(&tmp.path().join("log"), None);
+    let batch = |from: u64| {
+        (from..from + 5)
+            .map(|i| event(i, &format!("P-{}", i % 3)))
+            .collect::<Vec<_>>()
+    };
+    log.append_batch(&batch(0)).unwrap();
+    log.append_batch(&batch(5)).unwrap();
+    let mut nonces = Vec::new();
+    log.store()
+        .entries(&mut |_, e| {
+            if let Entry::Record(bytes) = e {
+                let r = Record::decode(&bytes).unwrap();
+                nonces.push(*r.sealed().unwrap().nonce());
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(nonces.len(), 10);
+    for (i, n) in nonces.iter().enumerate() {
+        assert_eq!(n[..16], nonces[i / 5 * 5][..16], "prefix shared");
+        assert_eq!(n[16..], ((i % 5) as u64).to_be_bytes(), "index");
+    }
+    assert_ne!(nonces[0][..16], nonces[5][..16], "a prefix per batch");
+    let distinct: std::collections::HashSet<_> = nonces.iter().collect();
+    assert_eq!(distinct.len(), 10);
+}

@@ -142,12 +142,13 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
             (store.unattributed().0, keys_of(&mut store, &subjects)?)
         };
         let Some(keys) = keys else { return Ok(false) };
-        // One system call for all nonces of the batch.
-        let mut nonces = vec![0u8; 24 * batch.len()];
-        getrandom::fill(&mut nonces).map_err(|_| Error::Random)?;
+        // The nonces of the batch: 16 random bytes from the operating
+        // system, then each event's index in the batch (see `seal_into`).
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce[..16]).map_err(|_| Error::Random)?;
         let mut keys = keys.into_iter();
         let mut w = Writer::from_vec(std::mem::take(&mut out.bytes));
-        for (event, n) in batch.events().zip(nonces.chunks_exact(24)) {
+        for (event, index) in batch.events().zip(0u64..) {
             match event.personal {
                 None => w.u8(0),
                 Some(plaintext) => {
@@ -158,8 +159,7 @@ impl<S: AuditStore, K: KeyStore> AuditLog<S, K> {
                             rule: "one key for each subject asked for",
                         });
                     };
-                    let mut nonce = [0u8; 24];
-                    nonce.copy_from_slice(n);
+                    nonce[16..].copy_from_slice(&index.to_be_bytes());
                     if let Err(e) = seal_into(&mut w, plaintext, id, &key, nonce) {
                         out.bytes = w.into_bytes();
                         return Err(e);
