@@ -11,9 +11,11 @@
 //! one `gdpr.audit_body` row (an array; schema 10, docs/postgres.md,
 //! "Bodies packed") with one `gdpr.audit_run` row (where the bodies are,
 //! the headers) and updates the head, then `COMMIT` and the flush below.
-//! A batch a due checkpoint cuts is sent again from where it was cut. Readers read the view
-//! `gdpr.audit_entries`, which gives the entries with their headers,
-//! exactly as the embedded log holds them. The tenant's lock
+//! A batch a due checkpoint cuts is sent again from where it was cut. The
+//! reader ([`PgAuditStore`]'s `entries`) reads one row per run and one per
+//! entry stored whole, and gives the entries with their headers exactly as
+//! the embedded log holds them (the view `gdpr.audit_entries` gives the
+//! same, one row per entry, for SQL tools). The tenant's lock
 //! is held for that one server-side execution, never across a round trip
 //! to a client, and appends of one tenant are serialised by PostgreSQL
 //! whichever node makes them. The writer seals the records and signs the
